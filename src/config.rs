@@ -1,0 +1,139 @@
+//! Configuration: command-line flags, each with an environment variable.
+
+use std::net::SocketAddr;
+
+use clap::{Parser, ValueEnum};
+
+/// How instances are run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InstanceBackendKind {
+    /// Records with a load model and a built-in HTTP responder; needs nothing installed.
+    Simulated,
+    /// Real containers through the Docker Engine API.
+    Docker,
+}
+
+/// Updraft: a local AWS emulator for EC2, Auto Scaling, ELB, CloudWatch and SNS, where the
+/// scaling loop is real. Point clients at it with `--endpoint-url http://localhost:4566`.
+///
+/// Logging is configured with RUST_LOG (default `info`), e.g. `RUST_LOG=updraft=debug`.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "updraft", version, about, long_about)]
+pub struct Config {
+    /// Address and port to serve every AWS protocol, the admin API and load balancers on.
+    #[arg(long, env = "UPDRAFT_LISTEN", default_value = "127.0.0.1:4566")]
+    pub listen: SocketAddr,
+
+    /// Virtual seconds per real second. 60 makes a 5-minute alarm period pass in 5 s;
+    /// 0 freezes the clock so that only `POST /_updraft/clock` advances it.
+    #[arg(long, env = "UPDRAFT_TIME_SCALE", default_value_t = 1.0, value_parser = parse_scale)]
+    pub time_scale: f64,
+
+    /// Instance backend.
+    #[arg(long, env = "UPDRAFT_INSTANCES", value_enum, default_value_t = InstanceBackendKind::Simulated)]
+    pub instances: InstanceBackendKind,
+
+    /// Verify SigV4 signatures (off by default, like other emulators). When on, only the keys of
+    /// `--credentials` are known (`InvalidClientTokenId` otherwise) and a wrong signature is
+    /// `SignatureDoesNotMatch`.
+    #[arg(long, env = "UPDRAFT_VERIFY_SIGNATURES", action = clap::ArgAction::SetTrue)]
+    pub verify_signatures: bool,
+
+    /// Access keys and their secrets for signature verification, as `KEY:SECRET` pairs
+    /// separated by commas.
+    #[arg(long, env = "UPDRAFT_CREDENTIALS", default_value = "test:test", value_parser = parse_credentials)]
+    pub credentials: Credentials,
+
+    /// Account used when the access key id is not 12 digits.
+    #[arg(long, env = "UPDRAFT_DEFAULT_ACCOUNT", default_value = "000000000000", value_parser = parse_account)]
+    pub default_account: String,
+
+    /// Region used for unsigned requests.
+    #[arg(long, env = "UPDRAFT_DEFAULT_REGION", default_value = "us-east-1")]
+    pub default_region: String,
+
+    /// Largest accepted request body, in bytes (after gzip decompression too).
+    #[arg(long, env = "UPDRAFT_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 4566)),
+            time_scale: 1.0,
+            instances: InstanceBackendKind::Simulated,
+            verify_signatures: false,
+            credentials: Credentials(vec![("test".into(), "test".into())]),
+            default_account: "000000000000".into(),
+            default_region: "us-east-1".into(),
+            max_body_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+fn parse_scale(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("time scale must be a number >= 0, got {s:?}")),
+    }
+}
+
+/// Access key id → secret pairs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials(pub Vec<(String, String)>);
+
+impl Credentials {
+    /// The secret of an access key id.
+    pub fn secret(&self, access_key_id: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == access_key_id).map(|(_, s)| s.as_str())
+    }
+}
+
+fn parse_credentials(s: &str) -> Result<Credentials, String> {
+    s.split(',')
+        .filter(|pair| !pair.trim().is_empty())
+        .map(|pair| match pair.trim().split_once(':') {
+            Some((k, v)) if !k.is_empty() && !v.is_empty() => Ok((k.to_owned(), v.to_owned())),
+            _ => Err(format!("credentials are KEY:SECRET pairs separated by commas, got {pair:?}")),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Credentials)
+}
+
+fn parse_account(s: &str) -> Result<String, String> {
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_owned())
+    } else {
+        Err(format!("an account id is 12 digits, got {s:?}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_documented_ones() {
+        let c = Config::try_parse_from(["updraft"]).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:4566");
+        assert_eq!(c.time_scale, 1.0);
+        assert_eq!(c.instances, InstanceBackendKind::Simulated);
+        assert!(!c.verify_signatures);
+        assert_eq!(c.default_account, "000000000000");
+        assert_eq!(c.default_region, "us-east-1");
+    }
+
+    #[test]
+    fn flags_are_validated() {
+        assert!(Config::try_parse_from(["updraft", "--time-scale", "-1"]).is_err());
+        assert!(Config::try_parse_from(["updraft", "--default-account", "12"]).is_err());
+        let c = Config::try_parse_from(["updraft", "--instances", "docker", "--verify-signatures"]).unwrap();
+        assert_eq!(c.instances, InstanceBackendKind::Docker);
+        assert!(c.verify_signatures);
+        let c = Config::try_parse_from(["updraft", "--credentials", "AKID:s1,123456789012:s2"]).unwrap();
+        assert_eq!(c.credentials.secret("123456789012"), Some("s2"));
+        assert_eq!(c.credentials.secret("nope"), None);
+        assert!(Config::try_parse_from(["updraft", "--credentials", "nocolon"]).is_err());
+    }
+}

@@ -1,0 +1,45 @@
+//! Updraft: a local AWS emulator for EC2, Auto Scaling, Elastic Load Balancing, CloudWatch and
+//! the slice of SNS scaling notifications use — where the scaling loop is real.
+//!
+//! ```text
+//!  client (aws CLI, boto3, SDKs)
+//!         │ HTTP :4566
+//!         ▼
+//!  server ── router ── protocol codecs ── services::{ec2,autoscaling,elb,elbv2,cloudwatch,sns}
+//!  (server.rs) (router.rs) (protocol/)            │ plain functions over state
+//!                                                 ▼
+//!                               state (per account+region stores, Clock, IdGen) ◄── controllers
+//! ```
+//!
+//! - [`protocol`] knows the four wire protocols (query, ec2, JSON 1.0, rpc-v2-cbor), driven by
+//!   the trimmed botocore models in `protocol/models/`; nothing else sees wire quirks.
+//! - [`services`] know state, not HTTP: one function per operation.
+//! - [`controllers`] make things happen over time, on the one [`state::Clock`].
+//! - [`admin`] is the JSON API under `/_updraft/` (health, reset, clock).
+
+pub mod admin;
+pub mod config;
+pub mod context;
+pub mod controllers;
+pub mod error;
+pub mod protocol;
+pub mod router;
+pub mod server;
+pub mod services;
+pub mod state;
+
+use std::sync::Arc;
+
+pub use config::Config;
+use tokio::net::TcpListener;
+
+/// Serve Updraft on `listener` with `config` until `shutdown` resolves.
+pub async fn run(listener: TcpListener, config: Config, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+    let state = state::AppState::new(config);
+    run_with_state(listener, state, shutdown).await
+}
+
+/// Serve with prepared state (tests keep a handle on it).
+pub async fn run_with_state(listener: TcpListener, state: Arc<state::AppState>, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+    server::serve(listener, state, shutdown).await
+}

@@ -1,0 +1,177 @@
+//! The services Updraft speaks, their embedded models and their wire-level error vocabulary.
+//!
+//! Models are parsed lazily, on the first request a service receives, so start-up and idle
+//! memory stay small.
+
+use std::sync::LazyLock;
+
+use super::model::{Operation, ServiceModel};
+use super::{DecodeError, Protocol};
+use crate::error::ApiError;
+
+/// One emulated AWS service.
+#[derive(Debug)]
+pub struct ServiceDef {
+    /// The CLI/botocore service name (`ec2`, `autoscaling`, `elb`, `elbv2`, `cloudwatch`, `sns`).
+    pub name: &'static str,
+    /// `Version` carried by form requests.
+    pub api_version: &'static str,
+    /// The protocol of form requests (awsQuery or ec2Query).
+    pub form_protocol: Protocol,
+    /// SigV4 signing name in the credential scope.
+    pub signing_name: &'static str,
+    /// Smithy namespace for absolute shape ids in JSON/CBOR `__type`.
+    pub smithy_namespace: &'static str,
+    model: LazyLock<ServiceModel>,
+}
+
+impl ServiceDef {
+    /// The service's model (parsed on first use).
+    pub fn model(&self) -> &ServiceModel {
+        &self.model
+    }
+
+    /// An operation of the model, by exact name.
+    pub fn operation(&self, name: &str) -> Option<&Operation> {
+        self.model().operations.get(name)
+    }
+
+    /// The JSON/CBOR `__type` for an error code: the absolute id of the modelled shape whose
+    /// awsQuery code it is, or the bare code when no shape models it.
+    pub fn error_type_name(&self, code: &str) -> String {
+        match self.model().error_shape_by_code(code) {
+            Some((shape, _)) => format!("{}#{shape}", self.smithy_namespace),
+            None => code.to_owned(),
+        }
+    }
+
+    /// The AWS error a client gets when its input does not fit the operation's shapes.
+    /// Each service family words these differently.
+    pub fn decode_error(&self, err: &DecodeError) -> ApiError {
+        let ec2 = self.form_protocol == Protocol::Ec2;
+        match err {
+            DecodeError::Malformed(msg) => {
+                let code = match self.name {
+                    "ec2" => "InvalidParameterValue",
+                    "cloudwatch" => "InvalidParameterValue",
+                    _ => "MalformedInput",
+                };
+                ApiError::client(code, format!("The request could not be parsed: {msg}"))
+            }
+            DecodeError::Missing { path } if ec2 => ApiError::client(
+                "MissingParameter",
+                format!("The request must contain the parameter {path}"),
+            ),
+            DecodeError::Missing { path } => match self.name {
+                "cloudwatch" => {
+                    ApiError::client("MissingParameter", format!("The parameter {path} is required."))
+                }
+                "sns" => ApiError::client("InvalidParameter", format!("Invalid parameter: {path}")),
+                _ => ApiError::client(
+                    "ValidationError",
+                    format!(
+                        "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
+                        lower_first(path)
+                    ),
+                ),
+            },
+            DecodeError::Invalid { path, expected, got } => {
+                let code = match self.name {
+                    "ec2" | "cloudwatch" => "InvalidParameterValue",
+                    "sns" => "InvalidParameter",
+                    _ => "ValidationError",
+                };
+                ApiError::client(
+                    code,
+                    format!("Value ({got}) for parameter {path} is invalid. Expected {expected}."),
+                )
+            }
+        }
+    }
+}
+
+fn lower_first(path: &str) -> String {
+    let mut chars = path.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+macro_rules! service {
+    ($name:literal, $version:literal, $proto:expr, $signing:literal, $ns:literal) => {
+        ServiceDef {
+            name: $name,
+            api_version: $version,
+            form_protocol: $proto,
+            signing_name: $signing,
+            smithy_namespace: $ns,
+            model: LazyLock::new(|| {
+                // The embedded models are checked by tests; failing here is a build defect.
+                ServiceModel::from_json(include_str!(concat!("../../protocol/models/", $name, ".json")))
+                    .expect(concat!("embedded model ", $name, " is valid"))
+            }),
+        }
+    };
+}
+
+static SERVICES: [ServiceDef; 6] = [
+    service!("ec2", "2016-11-15", Protocol::Ec2, "ec2", "com.amazonaws.ec2"),
+    service!("autoscaling", "2011-01-01", Protocol::Query, "autoscaling", "com.amazonaws.autoscaling"),
+    service!("elb", "2012-06-01", Protocol::Query, "elasticloadbalancing", "com.amazonaws.elasticloadbalancing"),
+    service!("elbv2", "2015-12-01", Protocol::Query, "elasticloadbalancing", "com.amazonaws.elasticloadbalancingv2"),
+    service!("cloudwatch", "2010-08-01", Protocol::Query, "monitoring", "com.amazonaws.cloudwatch"),
+    service!("sns", "2010-03-31", Protocol::Query, "sns", "com.amazonaws.sns"),
+];
+
+/// The CloudWatch JSON/CBOR target prefix (the Smithy service shape name).
+pub const CLOUDWATCH_TARGET_PREFIX: &str = "GraniteServiceVersion20100801";
+
+/// Every service.
+pub fn all() -> &'static [ServiceDef] {
+    &SERVICES
+}
+
+/// The service a form request's `Version` names.
+pub fn by_version(version: &str) -> Option<&'static ServiceDef> {
+    SERVICES.iter().find(|s| s.api_version == version)
+}
+
+/// A service by its CLI name.
+pub fn by_name(name: &str) -> Option<&'static ServiceDef> {
+    SERVICES.iter().find(|s| s.name == name)
+}
+
+/// The service a JSON `X-Amz-Target` prefix or an rpc-v2-cbor service segment names.
+pub fn by_target_prefix(prefix: &str) -> Option<&'static ServiceDef> {
+    let bare = prefix.rsplit(['.', '#']).next().unwrap_or(prefix);
+    (bare == CLOUDWATCH_TARGET_PREFIX).then(|| by_name("cloudwatch")).flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_embedded_model_loads_and_matches_its_registry_entry() {
+        for s in all() {
+            let m = s.model();
+            assert_eq!(m.metadata.api_version, s.api_version, "{}", s.name);
+            let signing = m.metadata.signing_name.as_deref().or(m.metadata.endpoint_prefix.as_deref());
+            assert_eq!(signing, Some(s.signing_name), "{}", s.name);
+            assert!(!m.operations.is_empty(), "{}", s.name);
+        }
+    }
+
+    #[test]
+    fn cloudwatch_errors_map_to_absolute_shape_ids() {
+        let cw = by_name("cloudwatch").unwrap();
+        assert_eq!(
+            cw.error_type_name("InvalidParameterValue"),
+            "com.amazonaws.cloudwatch#InvalidParameterValueException"
+        );
+        assert_eq!(cw.error_type_name("SomethingElse"), "SomethingElse");
+        assert!(by_target_prefix("com.amazonaws.cloudwatch.GraniteServiceVersion20100801").is_some());
+        assert!(by_target_prefix("Nope").is_none());
+    }
+}

@@ -1,0 +1,92 @@
+//! Timestamps on the wire: ISO 8601 text for query/ec2, epoch seconds for JSON and CBOR.
+//!
+//! The value tree holds epoch seconds (see [`super::model`]); these helpers convert at the edge.
+
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+
+/// Parse an ISO 8601 / RFC 3339 timestamp as clients send it in forms
+/// (`2024-01-01T00:00:00Z`, `...00.500000Z`, `...00.123+02:00`, or without a zone, read as UTC)
+/// into epoch seconds. Bare epoch numbers are accepted too, as botocore accepts them.
+pub fn parse_iso8601(text: &str) -> Option<f64> {
+    let text = text.trim();
+    if let Ok(dt) = OffsetDateTime::parse(text, &Rfc3339) {
+        return Some(to_epoch(dt));
+    }
+    // Lowercase separators and a missing zone are common in hand-written input.
+    let upper = text.to_ascii_uppercase();
+    if let Ok(dt) = OffsetDateTime::parse(&upper, &Rfc3339) {
+        return Some(to_epoch(dt));
+    }
+    let fmt = time::macros::format_description!(
+        version = 2,
+        "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
+    );
+    if let Ok(dt) = PrimitiveDateTime::parse(&upper, &fmt) {
+        return Some(to_epoch(dt.assume_offset(UtcOffset::UTC)));
+    }
+    let date_only = time::macros::format_description!("[year]-[month]-[day]");
+    if let Ok(d) = time::Date::parse(&upper, &date_only) {
+        return Some(to_epoch(d.midnight().assume_utc()));
+    }
+    text.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+fn to_epoch(dt: OffsetDateTime) -> f64 {
+    dt.unix_timestamp() as f64 + f64::from(dt.nanosecond()) / 1e9
+}
+
+/// Format epoch seconds as AWS writes timestamps in XML: UTC, millisecond precision, `Z`
+/// (`2024-01-02T03:04:05.123Z`).
+pub fn format_iso8601(epoch_seconds: f64) -> String {
+    let millis = (epoch_seconds * 1000.0).round() as i128;
+    let dt = OffsetDateTime::from_unix_timestamp_nanos(millis * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        dt.year(),
+        u8::from(dt.month()),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second(),
+        dt.millisecond()
+    )
+}
+
+/// Epoch seconds as a JSON number: an integer when whole, else rounded to milliseconds.
+pub fn epoch_number(epoch_seconds: f64) -> serde_json::Value {
+    let millis = (epoch_seconds * 1000.0).round();
+    if millis % 1000.0 == 0.0 {
+        serde_json::Value::from((millis / 1000.0) as i64)
+    } else {
+        serde_json::Number::from_f64(millis / 1000.0).map_or(serde_json::Value::Null, Into::into)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_forms_clients_send() {
+        assert_eq!(parse_iso8601("2024-01-01T00:00:00Z"), Some(1_704_067_200.0));
+        assert_eq!(parse_iso8601("2024-01-01T01:00:00.500000Z"), Some(1_704_070_800.5));
+        assert_eq!(parse_iso8601("2024-01-01T02:00:00+02:00"), Some(1_704_067_200.0));
+        assert_eq!(parse_iso8601("2024-01-01T00:00:00"), Some(1_704_067_200.0));
+        assert_eq!(parse_iso8601("1704067200"), Some(1_704_067_200.0));
+        assert_eq!(parse_iso8601("yesterday"), None);
+    }
+
+    #[test]
+    fn formats_with_milliseconds() {
+        assert_eq!(format_iso8601(1_704_164_645.678), "2024-01-02T03:04:05.678Z");
+        assert_eq!(format_iso8601(1_704_067_200.0), "2024-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn epoch_numbers_are_integers_when_whole() {
+        assert_eq!(epoch_number(1_704_067_200.0), serde_json::json!(1_704_067_200));
+        assert_eq!(epoch_number(1_704_067_500.25), serde_json::json!(1_704_067_500.25));
+    }
+}

@@ -1,0 +1,255 @@
+//! The HTTP server: one port for every AWS protocol and the admin API.
+//!
+//! Per request: read the body (bounded), gunzip it, route it, work out account and region
+//! (verifying the signature when asked), decode, dispatch, render, log one line.
+
+use std::convert::Infallible;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tracing::Instrument;
+
+use crate::context::{RequestContext, account_for_access_key};
+use crate::error::ApiError;
+use crate::protocol::models::ServiceDef;
+use crate::protocol::render::{self, Rendered};
+use crate::protocol::{Protocol, sigv4};
+use crate::router::{self, ApiRoute, RequestHead, Route};
+use crate::state::{AppState, Scope};
+use crate::{admin, services};
+
+/// How long open connections get to finish after shutdown starts.
+const DRAIN: Duration = Duration::from_secs(5);
+
+/// Serve on `listener` until `shutdown` resolves, then let open connections finish.
+pub async fn serve(listener: TcpListener, state: Arc<AppState>, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(err) => {
+                        // Running out of file descriptors and the like: wait a little, go on.
+                        tracing::warn!(error = %err, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                connections.spawn(connection(stream, peer, state.clone(), stop_rx.clone()));
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    tracing::info!(open_connections = connections.len(), "shutting down");
+    // Receivers may all be gone already; nothing to tell then.
+    let _ = stop_tx.send(true);
+    let drained = tokio::time::timeout(DRAIN, async { while connections.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        connections.abort_all();
+    }
+    Ok(())
+}
+
+async fn connection(stream: tokio::net::TcpStream, peer: SocketAddr, state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
+    // Small request/response pairs: don't let Nagle delay them.
+    let _ = stream.set_nodelay(true); // best effort; the connection works either way
+    let service = service_fn(move |req| {
+        let state = state.clone();
+        async move { Ok::<_, Infallible>(handle(state, req, peer).await) }
+    });
+    let conn = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        res = conn.as_mut() => if let Err(err) = res { tracing::debug!(error = %err, "connection ended with an error") },
+        _ = stop.changed() => {
+            conn.as_mut().graceful_shutdown();
+            if let Err(err) = conn.await {
+                tracing::debug!(error = %err, "connection ended with an error during shutdown");
+            }
+        }
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The protocol to answer in before routing has decided (e.g. an oversize body).
+fn protocol_hint(headers: &HeaderMap) -> Protocol {
+    if headers.contains_key("smithy-protocol") {
+        Protocol::Cbor
+    } else if headers.contains_key("x-amz-target") {
+        Protocol::Json
+    } else {
+        Protocol::Query
+    }
+}
+
+async fn handle(state: Arc<AppState>, req: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let request_id = state.ids.request_id();
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_owned();
+
+    let raw = match Limited::new(body, state.config.max_body_bytes).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(err) => {
+            let too_large = err.downcast_ref::<http_body_util::LengthLimitError>().is_some();
+            let error = if too_large {
+                ApiError::client("RequestEntityTooLarge", format!("Request body exceeds the limit of {} bytes.", state.config.max_body_bytes))
+            } else {
+                ApiError::client("MalformedInput", "The request body could not be read.")
+            };
+            tracing::info!(request_id, peer = %peer, status = error.status, error = %error.code, "request rejected");
+            return finish(render::error(None, protocol_hint(&parts.headers), &error, &request_id, false), &request_id);
+        }
+    };
+
+    if let Some(resp) = admin::handle(&state, &parts.method, &path, parts.uri.query(), &raw) {
+        return resp;
+    }
+
+    let body = match decompress(&parts.headers, &raw, state.config.max_body_bytes) {
+        Ok(body) => body,
+        Err(error) => {
+            return finish(render::error(None, protocol_hint(&parts.headers), &error, &request_id, false), &request_id);
+        }
+    };
+
+    let authorization = header(&parts.headers, "authorization").map(sigv4::parse_authorization);
+    let auth = authorization.as_ref().and_then(|a| a.as_ref().ok());
+    let head = RequestHead {
+        method: &parts.method,
+        path: &path,
+        query: parts.uri.query().unwrap_or(""),
+        headers: &parts.headers,
+        signing_name: auth.map(|a| a.service.as_str()),
+    };
+    let query_mode = header(&parts.headers, "x-amzn-query-mode").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let route = match router::route(&head, &body) {
+        Route::Api(route) => route,
+        Route::Reject { protocol, service, error } => {
+            tracing::info!(request_id, service = service.map(|s| s.name), status = error.status, error = %error.code, "request rejected");
+            return finish(render::error(service, protocol, &error, &request_id, query_mode), &request_id);
+        }
+    };
+
+    let access_key_id = auth.map(|a| a.access_key_id.clone());
+    let scope = Scope::new(
+        account_for_access_key(access_key_id.as_deref(), &state.config.default_account),
+        auth.map_or_else(|| state.config.default_region.clone(), |a| a.region.clone()),
+    );
+    let ctx = RequestContext {
+        request_id: request_id.clone(),
+        scope,
+        service: route.service.name,
+        operation: route.operation.clone(),
+        protocol: route.protocol,
+        access_key_id,
+    };
+    let span = tracing::info_span!("request", request_id, service = ctx.service, operation = %ctx.operation,
+        account = %ctx.scope.account, region = %ctx.scope.region);
+    async {
+        let verified = if state.config.verify_signatures {
+            verify(&state, &head, &raw, authorization.as_ref())
+        } else {
+            Ok(())
+        };
+        let (rendered, error) = match verified.and_then(|()| call(&state, &ctx, &route, &body)) {
+            Ok(rendered) => (rendered, None),
+            Err(err) => (render::error(Some(route.service), route.protocol, &err, &request_id, query_mode), Some(err.code)),
+        };
+        tracing::info!(protocol = route.protocol.as_str(), status = rendered.status,
+            error = error.as_deref(), duration_us = started.elapsed().as_micros() as u64, "request");
+        finish(rendered, &request_id)
+    }
+    .instrument(span)
+    .await
+}
+
+/// Decode, dispatch (a panicking handler becomes `InternalFailure`, logged), render.
+fn call(state: &AppState, ctx: &RequestContext, route: &ApiRoute, body: &[u8]) -> Result<Rendered, ApiError> {
+    let service: &ServiceDef = route.service;
+    let Some(operation) = service.operation(&route.operation) else {
+        return Err(ApiError::client("InvalidAction", format!("The action {} is not valid for this web service.", route.operation)));
+    };
+    let input = render::decode_input(service, route.protocol, operation, &route.form, body).map_err(|e| service.decode_error(&e))?;
+    let output = std::panic::catch_unwind(AssertUnwindSafe(|| services::dispatch(ctx, state, input))).unwrap_or_else(|panic| {
+        let what = panic.downcast_ref::<&str>().map(|s| (*s).to_owned()).or_else(|| panic.downcast_ref::<String>().cloned());
+        tracing::error!(panic = what.as_deref().unwrap_or("?"), "handler panicked");
+        Err(ApiError::internal())
+    })?;
+    Ok(render::output(service, route.protocol, operation, &output, &ctx.request_id))
+}
+
+fn verify(state: &AppState, head: &RequestHead<'_>, raw: &[u8], authorization: Option<&Result<sigv4::Authorization, sigv4::SigV4Error>>) -> Result<(), ApiError> {
+    let auth = match authorization {
+        None => {
+            return Err(ApiError::client("MissingAuthenticationToken", "Request is missing Authentication Token").with_status(403));
+        }
+        Some(Err(err)) => return Err(ApiError::client("IncompleteSignature", err.to_string())),
+        Some(Ok(auth)) => auth,
+    };
+    let Some(secret) = state.config.credentials.secret(&auth.access_key_id) else {
+        return Err(ApiError::client("InvalidClientTokenId", "The security token included in the request is invalid.").with_status(403));
+    };
+    match sigv4::verify(head.method.as_str(), head.path, head.query, head.headers, raw, auth, secret) {
+        Ok(()) => Ok(()),
+        Err(sigv4::SigV4Error::Mismatch | sigv4::SigV4Error::DateMismatch { .. }) => Err(ApiError::client(
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+        )
+        .with_status(403)),
+        Err(err) => Err(ApiError::client("IncompleteSignature", err.to_string())),
+    }
+}
+
+/// Undo `Content-Encoding: gzip` (botocore compresses large PutMetricData bodies), bounded.
+fn decompress(headers: &HeaderMap, raw: &Bytes, limit: usize) -> Result<Bytes, ApiError> {
+    let gzip = header(headers, "content-encoding").is_some_and(|e| e.split(',').any(|p| p.trim().eq_ignore_ascii_case("gzip")));
+    if !gzip {
+        return Ok(raw.clone());
+    }
+    let mut out = Vec::new();
+    let mut decoder = flate2::read::GzDecoder::new(&raw[..]).take(limit as u64 + 1);
+    decoder
+        .read_to_end(&mut out)
+        .map_err(|_| ApiError::client("MalformedInput", "The request body is not valid gzip data."))?;
+    if out.len() > limit {
+        return Err(ApiError::client("RequestEntityTooLarge", format!("Request body exceeds the limit of {limit} bytes.")));
+    }
+    Ok(Bytes::from(out))
+}
+
+fn finish(rendered: Rendered, request_id: &str) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(rendered.body)));
+    *resp.status_mut() = StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = resp.headers_mut();
+    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(rendered.content_type));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-requestid", v);
+    }
+    for (name, value) in rendered.headers {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    }
+    resp
+}

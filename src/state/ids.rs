@@ -1,0 +1,68 @@
+//! AWS-shaped identifiers: resource ids, request ids and ARNs.
+
+use std::fmt::Write;
+
+use rand::Rng;
+
+/// Makes every id in Updraft, so that tests can reason about their shapes in one place.
+#[derive(Debug, Default)]
+pub struct IdGen;
+
+impl IdGen {
+    /// A resource id: `prefix-` + 17 lowercase hex digits (`i-0a1b…`, `ami-…`, `sg-…`,
+    /// `subnet-…`, `vpc-…`, `r-…`, `lt-…`, `snap-…`, `vol-…`, `eni-…`).
+    pub fn resource(&self, prefix: &str) -> String {
+        self.hex_id(prefix, 17)
+    }
+
+    /// `prefix-` + `digits` hex digits, for the few ids with other lengths.
+    pub fn hex_id(&self, prefix: &str, digits: usize) -> String {
+        let mut rng = rand::rng();
+        let mut id = String::with_capacity(prefix.len() + 1 + digits);
+        id.push_str(prefix);
+        id.push('-');
+        for _ in 0..digits {
+            let nibble: u8 = rng.random_range(0..16);
+            let _ = write!(id, "{nibble:x}"); // writing to a String cannot fail
+        }
+        id
+    }
+
+    /// A request id (a UUID, as AWS's query and JSON services send).
+    pub fn request_id(&self) -> String {
+        uuid::Uuid::new_v4().to_string()
+    }
+
+    /// A UUID, for resources AWS names by UUID (policy ids, activity ids, subscriptions).
+    pub fn uuid(&self) -> String {
+        uuid::Uuid::new_v4().to_string()
+    }
+}
+
+/// `arn:aws:{service}:{region}:{account}:{resource}`.
+pub fn arn(service: &str, region: &str, account: &str, resource: &str) -> String {
+    format!("arn:aws:{service}:{region}:{account}:{resource}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_ids_have_aws_shapes() {
+        let ids = IdGen;
+        for prefix in ["i", "ami", "sg", "subnet", "vpc"] {
+            let id = ids.resource(prefix);
+            let (p, hex) = id.split_once('-').unwrap();
+            assert_eq!(p, prefix);
+            assert_eq!(hex.len(), 17);
+            assert!(hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        }
+        assert_ne!(ids.resource("i"), ids.resource("i"));
+        assert_eq!(ids.request_id().len(), 36);
+        assert_eq!(
+            arn("autoscaling", "us-east-1", "123456789012", "autoScalingGroup:x"),
+            "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:x"
+        );
+    }
+}

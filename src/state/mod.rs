@@ -1,0 +1,52 @@
+//! Shared state: configuration, the clock, ids, and the per-(account, region) stores.
+
+pub mod clock;
+pub mod ids;
+pub mod scope;
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+pub use clock::Clock;
+pub use ids::IdGen;
+pub use scope::{Scope, Scoped};
+
+use crate::config::Config;
+
+/// The data of one (account, region). Each service adds its store here as it lands.
+/// Account-global resources (CloudWatch dashboards) live in the scope whose region is empty.
+#[derive(Debug, Default)]
+pub struct RegionStores {
+    /// CloudWatch dashboards (global scope only).
+    pub cloudwatch_dashboards: crate::services::cloudwatch::dashboards::Dashboards,
+}
+
+/// Everything handlers and controllers share.
+#[derive(Debug)]
+pub struct AppState {
+    /// Configuration the server started with.
+    pub config: Config,
+    /// The one clock.
+    pub clock: Clock,
+    /// The one id generator.
+    pub ids: IdGen,
+    /// Per-(account, region) service data.
+    pub stores: Scoped<RegionStores>,
+    /// Woken after every API write so controllers reconcile at once.
+    pub changed: Notify,
+}
+
+impl AppState {
+    /// State for a server with this configuration.
+    pub fn new(config: Config) -> Arc<Self> {
+        let clock = Clock::new(config.time_scale);
+        Arc::new(Self { config, clock, ids: IdGen, stores: Scoped::default(), changed: Notify::new() })
+    }
+
+    /// Empty every store (admin reset). The clock keeps running.
+    pub fn reset(&self) {
+        self.stores.clear();
+        self.changed.notify_waiters();
+    }
+}
