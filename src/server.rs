@@ -210,15 +210,13 @@ fn verify(state: &AppState, head: &RequestHead<'_>, raw: &[u8], authorization: O
     let Some(secret) = state.config.credentials.secret(&auth.access_key_id) else {
         return Err(ApiError::client("InvalidClientTokenId", "The security token included in the request is invalid.").with_status(403));
     };
-    match sigv4::verify(head.method.as_str(), head.path, head.query, head.headers, raw, auth, secret) {
-        Ok(()) => Ok(()),
-        Err(sigv4::SigV4Error::Mismatch | sigv4::SigV4Error::DateMismatch { .. }) => Err(ApiError::client(
-            "SignatureDoesNotMatch",
-            "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
-        )
-        .with_status(403)),
-        Err(err) => Err(ApiError::client("IncompleteSignature", err.to_string())),
-    }
+    sigv4::verify(head.method.as_str(), head.path, head.query, head.headers, raw, auth, secret).map_err(|err| {
+        let message = match &err {
+            sigv4::SigV4Error::Mismatch => "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.".to_owned(),
+            other => other.to_string(),
+        };
+        ApiError::client(err.aws_code(), message).with_status(err.http_status())
+    })
 }
 
 /// Undo `Content-Encoding: gzip` (botocore compresses large PutMetricData bodies), bounded.

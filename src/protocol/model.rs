@@ -264,14 +264,17 @@ impl ServiceModel {
         self.shapes.get(name)
     }
 
-    /// The error shape whose awsQuery code (or, failing that, name) is `code`.
+    /// The error shape whose awsQuery code (or, failing that, name) is `code`. Several shapes
+    /// may share a code (CloudWatch's `ResourceNotFound`); the first by name wins, so the
+    /// answer is stable.
     pub fn error_shape_by_code(&self, code: &str) -> Option<(&str, &Shape)> {
         self.shapes
             .iter()
             .filter(|(_, s)| s.exception)
-            .find(|(name, s)| {
+            .filter(|(name, s)| {
                 s.error.as_ref().and_then(|e| e.code.as_deref()).unwrap_or(name.as_str()) == code
             })
+            .min_by_key(|(name, _)| name.as_str())
             .map(|(n, s)| (n.as_str(), s))
     }
 }
