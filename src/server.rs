@@ -152,10 +152,7 @@ async fn handle(state: Arc<AppState>, req: Request<Incoming>, peer: SocketAddr) 
     };
 
     let access_key_id = auth.map(|a| a.access_key_id.clone());
-    let scope = Scope::new(
-        account_for_access_key(access_key_id.as_deref(), &state.config.default_account),
-        auth.map_or_else(|| state.config.default_region.clone(), |a| a.region.clone()),
-    );
+    let scope = scope_for(auth, &state.config);
     let ctx = RequestContext {
         request_id: request_id.clone(),
         scope,
@@ -190,13 +187,21 @@ fn call(state: &AppState, ctx: &RequestContext, route: &ApiRoute, body: &[u8]) -
     let Some(operation) = service.operation(&route.operation) else {
         return Err(ApiError::client("InvalidAction", format!("The action {} is not valid for this web service.", route.operation)));
     };
-    let input = render::decode_input(service, route.protocol, operation, &route.form, body).map_err(|e| service.decode_error(&e))?;
+    let input = render::decode_input(service, route.protocol, operation, &route.form, body).map_err(|e| service.decode_error(route.protocol, &e))?;
     let output = std::panic::catch_unwind(AssertUnwindSafe(|| services::dispatch(ctx, state, input))).unwrap_or_else(|panic| {
         let what = panic.downcast_ref::<&str>().map(|s| (*s).to_owned()).or_else(|| panic.downcast_ref::<String>().cloned());
         tracing::error!(panic = what.as_deref().unwrap_or("?"), "handler panicked");
         Err(ApiError::internal())
     })?;
     Ok(render::output(service, route.protocol, operation, &output, &ctx.request_id))
+}
+
+/// Account from the access key, region from the credential scope; defaults when unsigned.
+fn scope_for(auth: Option<&sigv4::Authorization>, config: &crate::Config) -> Scope {
+    Scope::new(
+        account_for_access_key(auth.map(|a| a.access_key_id.as_str()), &config.default_account),
+        auth.map_or_else(|| config.default_region.clone(), |a| a.region.clone()),
+    )
 }
 
 fn verify(state: &AppState, head: &RequestHead<'_>, raw: &[u8], authorization: Option<&Result<sigv4::Authorization, sigv4::SigV4Error>>) -> Result<(), ApiError> {
@@ -250,4 +255,20 @@ fn finish(rendered: Rendered, request_id: &str) -> Response<Full<Bytes>> {
         }
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_comes_from_the_credential_scope() {
+        let config = crate::Config { default_region: "eu-west-1".into(), ..crate::Config::default() };
+        let auth = sigv4::parse_authorization(
+            "AWS4-HMAC-SHA256 Credential=123456789012/20261128/ap-northeast-2/ec2/aws4_request, SignedHeaders=host;x-amz-date, Signature=00",
+        )
+        .unwrap();
+        assert_eq!(scope_for(Some(&auth), &config), Scope::new("123456789012", "ap-northeast-2"));
+        assert_eq!(scope_for(None, &config), Scope::new("000000000000", "eu-west-1"));
+    }
 }

@@ -81,15 +81,11 @@ struct ClockChange {
 
 fn set_clock(state: &AppState, body: &[u8]) -> Result<(), String> {
     let change: ClockChange = serde_json::from_slice(body).map_err(|e| format!("expected {{\"advance_seconds\": N, \"scale\": N}}: {e}"))?;
-    if let Some(s) = change.scale {
-        if !(s.is_finite() && s >= 0.0) {
-            return Err("scale must be a number >= 0".into());
-        }
+    if change.scale.is_some_and(|s| !(s.is_finite() && s >= 0.0)) {
+        return Err("scale must be a number >= 0".into());
     }
-    if let Some(a) = change.advance_seconds {
-        if !(a.is_finite() && a >= 0.0) {
-            return Err("advance_seconds must be a number >= 0 (time never runs back)".into());
-        }
+    if change.advance_seconds.is_some_and(|a| !(a.is_finite() && a >= 0.0)) {
+        return Err("advance_seconds must be a number >= 0 (time never runs back)".into());
     }
     if let Some(s) = change.scale {
         state.clock.set_scale(s);

@@ -47,9 +47,13 @@ impl ServiceDef {
 
     /// The AWS error a client gets when its input does not fit the operation's shapes.
     /// Each service family words these differently.
-    pub fn decode_error(&self, err: &DecodeError) -> ApiError {
+    pub fn decode_error(&self, protocol: Protocol, err: &DecodeError) -> ApiError {
         let ec2 = self.form_protocol == Protocol::Ec2;
         match err {
+            // Smithy JSON and CBOR servers answer undecodable bodies with SerializationException.
+            DecodeError::Malformed(msg) if matches!(protocol, Protocol::Json | Protocol::Cbor) => {
+                ApiError::client("SerializationException", format!("The request body could not be parsed: {msg}"))
+            }
             DecodeError::Malformed(msg) => {
                 let code = match self.name {
                     "ec2" => "InvalidParameterValue",

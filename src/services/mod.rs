@@ -41,19 +41,6 @@ pub fn dispatch(ctx: &RequestContext, state: &AppState, input: Value) -> Result<
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use crate::protocol::models;
-
-    #[test]
-    fn every_handler_names_an_operation_of_its_model() {
-        for service in models::all() {
-            for (op, _) in super::operations(service.name) {
-                assert!(service.operation(op).is_some(), "{}:{op} is not in the model", service.name);
-            }
-        }
-    }
-}
 
 /// Turn a decoded input tree into a handler's typed request. The codecs have already checked
 /// types against the model, so a failure here is a mismatch between a struct and its shape.
@@ -70,4 +57,18 @@ pub fn to_output<T: serde::Serialize>(output: &T) -> Result<Value, ApiError> {
         tracing::error!(error = %err, "output does not serialize");
         ApiError::internal()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::protocol::models;
+
+    #[test]
+    fn every_handler_names_an_operation_of_its_model() {
+        for service in models::all() {
+            for (op, _) in super::operations(service.name) {
+                assert!(service.operation(op).is_some(), "{}:{op} is not in the model", service.name);
+            }
+        }
+    }
 }

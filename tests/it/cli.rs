@@ -118,7 +118,7 @@ fn cloudwatch_flow(server: &TestServer, data_path: Option<&str>) {
 }
 
 /// A copy of botocore's CloudWatch model that lists only `protocol` (protocol.md §1.2).
-fn forced_model(protocol: &str) -> tempdir::Dir {
+pub fn forced_model(protocol: &str) -> tempdir::Dir {
     let dir = tempdir::Dir::new(&format!("cw-{protocol}"));
     let script = format!(
         "import botocore, gzip, json, os\n\
@@ -134,7 +134,7 @@ fn forced_model(protocol: &str) -> tempdir::Dir {
     dir
 }
 
-mod tempdir {
+pub mod tempdir {
     /// A temporary directory removed on drop.
     pub struct Dir(std::path::PathBuf);
     impl Dir {
