@@ -4,6 +4,7 @@ mod admin;
 mod auth;
 mod cli;
 mod common;
+mod readme;
 mod sigv4_suite;
 mod vectors_json;
 mod vectors_xml;
