@@ -86,7 +86,10 @@ pub struct Credentials(pub Vec<(String, String)>);
 impl Credentials {
     /// The secret of an access key id.
     pub fn secret(&self, access_key_id: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == access_key_id).map(|(_, s)| s.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == access_key_id)
+            .map(|(_, s)| s.as_str())
     }
 }
 
@@ -95,7 +98,9 @@ fn parse_credentials(s: &str) -> Result<Credentials, String> {
         .filter(|pair| !pair.trim().is_empty())
         .map(|pair| match pair.trim().split_once(':') {
             Some((k, v)) if !k.is_empty() && !v.is_empty() => Ok((k.to_owned(), v.to_owned())),
-            _ => Err(format!("credentials are KEY:SECRET pairs separated by commas, got {pair:?}")),
+            _ => Err(format!(
+                "credentials are KEY:SECRET pairs separated by commas, got {pair:?}"
+            )),
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Credentials)
@@ -128,10 +133,12 @@ mod tests {
     fn flags_are_validated() {
         assert!(Config::try_parse_from(["updraft", "--time-scale", "-1"]).is_err());
         assert!(Config::try_parse_from(["updraft", "--default-account", "12"]).is_err());
-        let c = Config::try_parse_from(["updraft", "--instances", "docker", "--verify-signatures"]).unwrap();
+        let c = Config::try_parse_from(["updraft", "--instances", "docker", "--verify-signatures"])
+            .unwrap();
         assert_eq!(c.instances, InstanceBackendKind::Docker);
         assert!(c.verify_signatures);
-        let c = Config::try_parse_from(["updraft", "--credentials", "AKID:s1,123456789012:s2"]).unwrap();
+        let c = Config::try_parse_from(["updraft", "--credentials", "AKID:s1,123456789012:s2"])
+            .unwrap();
         assert_eq!(c.credentials.secret("123456789012"), Some("s2"));
         assert_eq!(c.credentials.secret("nope"), None);
         assert!(Config::try_parse_from(["updraft", "--credentials", "nocolon"]).is_err());

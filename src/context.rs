@@ -36,9 +36,18 @@ mod tests {
 
     #[test]
     fn twelve_digit_keys_are_accounts() {
-        assert_eq!(account_for_access_key(Some("123456789012"), "000000000000"), "123456789012");
-        assert_eq!(account_for_access_key(Some("AKIAIOSFODNN7EXAMPLE"), "000000000000"), "000000000000");
-        assert_eq!(account_for_access_key(Some("12345678901"), "000000000000"), "000000000000");
+        assert_eq!(
+            account_for_access_key(Some("123456789012"), "000000000000"),
+            "123456789012"
+        );
+        assert_eq!(
+            account_for_access_key(Some("AKIAIOSFODNN7EXAMPLE"), "000000000000"),
+            "000000000000"
+        );
+        assert_eq!(
+            account_for_access_key(Some("12345678901"), "000000000000"),
+            "000000000000"
+        );
         assert_eq!(account_for_access_key(None, "111111111111"), "111111111111");
     }
 }

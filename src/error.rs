@@ -22,7 +22,12 @@ pub struct ApiError {
 impl ApiError {
     /// A client fault with status 400.
     pub fn client(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
-        Self { code: code.into(), message: message.into(), status: 400, sender_fault: true }
+        Self {
+            code: code.into(),
+            message: message.into(),
+            status: 400,
+            sender_fault: true,
+        }
     }
 
     /// Override the HTTP status.
@@ -46,7 +51,9 @@ impl ApiError {
     pub fn not_implemented(service: &str, operation: &str) -> Self {
         Self {
             code: Cow::Borrowed("NotImplemented"),
-            message: format!("The operation {operation} of service {service} is not implemented by Updraft yet."),
+            message: format!(
+                "The operation {operation} of service {service} is not implemented by Updraft yet."
+            ),
             status: 501,
             sender_fault: false,
         }

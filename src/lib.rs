@@ -34,12 +34,20 @@ pub use config::Config;
 use tokio::net::TcpListener;
 
 /// Serve Updraft on `listener` with `config` until `shutdown` resolves.
-pub async fn run(listener: TcpListener, config: Config, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let state = state::AppState::new(config);
     run_with_state(listener, state, shutdown).await
 }
 
 /// Serve with prepared state (tests keep a handle on it).
-pub async fn run_with_state(listener: TcpListener, state: Arc<state::AppState>, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+pub async fn run_with_state(
+    listener: TcpListener,
+    state: Arc<state::AppState>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     server::serve(listener, state, shutdown).await
 }

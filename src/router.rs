@@ -68,31 +68,55 @@ fn rpc_v2_path(path: &str) -> Option<(&str, &str)> {
     (service_kw == "service" && operation_kw == "operation" && !op.is_empty()).then_some((svc, op))
 }
 
-fn unknown_operation(protocol: Protocol, service: Option<&'static ServiceDef>, what: &str) -> Route {
-    let error = ApiError::client("UnknownOperationException", format!("Unknown operation: {what}"));
-    Route::Reject { protocol, service, error }
+fn unknown_operation(
+    protocol: Protocol,
+    service: Option<&'static ServiceDef>,
+    what: &str,
+) -> Route {
+    let error = ApiError::client(
+        "UnknownOperationException",
+        format!("Unknown operation: {what}"),
+    );
+    Route::Reject {
+        protocol,
+        service,
+        error,
+    }
 }
 
 /// Decide where a request goes. `body` is the (decompressed) request body.
 pub fn route(head: &RequestHead<'_>, body: &[u8]) -> Route {
     let smithy = header(head.headers, "smithy-protocol");
-    let target = header(head.headers, "x-amz-target").or_else(|| header(head.headers, "x-amzn-target"));
+    let target =
+        header(head.headers, "x-amz-target").or_else(|| header(head.headers, "x-amzn-target"));
     let rpc_path = rpc_v2_path(head.path);
 
-    if smithy.is_some_and(|p| p.eq_ignore_ascii_case("rpc-v2-cbor")) || (rpc_path.is_some() && *head.method == Method::POST) {
+    if smithy.is_some_and(|p| p.eq_ignore_ascii_case("rpc-v2-cbor"))
+        || (rpc_path.is_some() && *head.method == Method::POST)
+    {
         let Some((svc, op)) = rpc_path else {
             return unknown_operation(Protocol::Cbor, None, head.path);
         };
         let service = models::by_target_prefix(svc);
         if target.is_some() {
             // The spec forbids X-Amz-Target on rpc-v2-cbor requests.
-            let error = ApiError::client("SerializationException", "rpc-v2-cbor requests must not carry X-Amz-Target");
-            return Route::Reject { protocol: Protocol::Cbor, service, error };
+            let error = ApiError::client(
+                "SerializationException",
+                "rpc-v2-cbor requests must not carry X-Amz-Target",
+            );
+            return Route::Reject {
+                protocol: Protocol::Cbor,
+                service,
+                error,
+            };
         }
         return match service {
-            Some(s) if s.operation(op).is_some() => {
-                Route::Api(ApiRoute { service: s, protocol: Protocol::Cbor, operation: op.to_owned(), form: Vec::new() })
-            }
+            Some(s) if s.operation(op).is_some() => Route::Api(ApiRoute {
+                service: s,
+                protocol: Protocol::Cbor,
+                operation: op.to_owned(),
+                form: Vec::new(),
+            }),
             _ => unknown_operation(Protocol::Cbor, service, &format!("{svc}.{op}")),
         };
     }
@@ -101,9 +125,12 @@ pub fn route(head: &RequestHead<'_>, body: &[u8]) -> Route {
         let (prefix, op) = target.rsplit_once('.').unwrap_or(("", target));
         let service = models::by_target_prefix(prefix);
         return match service {
-            Some(s) if s.operation(op).is_some() => {
-                Route::Api(ApiRoute { service: s, protocol: Protocol::Json, operation: op.to_owned(), form: Vec::new() })
-            }
+            Some(s) if s.operation(op).is_some() => Route::Api(ApiRoute {
+                service: s,
+                protocol: Protocol::Json,
+                operation: op.to_owned(),
+                form: Vec::new(),
+            }),
             _ => unknown_operation(Protocol::Json, service, target),
         };
     }
@@ -112,13 +139,19 @@ pub fn route(head: &RequestHead<'_>, body: &[u8]) -> Route {
 }
 
 fn route_form(head: &RequestHead<'_>, body: &[u8]) -> Route {
-    let mut form: Vec<(String, String)> =
-        form_urlencoded::parse(head.query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-    let is_json = header(head.headers, "content-type").is_some_and(|c| c.contains("json") || c.contains("cbor"));
+    let mut form: Vec<(String, String)> = form_urlencoded::parse(head.query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let is_json = header(head.headers, "content-type")
+        .is_some_and(|c| c.contains("json") || c.contains("cbor"));
     if !body.is_empty() && !is_json {
         form.extend(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())));
     }
-    let get = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let get = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
     let action = get("Action").map(str::to_owned);
     let version = get("Version");
 
@@ -127,11 +160,17 @@ fn route_form(head: &RequestHead<'_>, body: &[u8]) -> Route {
         None => {
             // No (known) Version: the signing scope names the service, except that both load
             // balancer APIs sign as `elasticloadbalancing`; the action then decides.
-            let signed: Vec<&'static ServiceDef> =
-                models::all().iter().filter(|s| Some(s.signing_name) == head.signing_name).collect();
+            let signed: Vec<&'static ServiceDef> = models::all()
+                .iter()
+                .filter(|s| Some(s.signing_name) == head.signing_name)
+                .collect();
             match (signed.as_slice(), action.as_deref()) {
                 ([one], _) => Some(*one),
-                (many, Some(a)) => many.iter().rev().find(|s| s.operation(a).is_some()).copied(),
+                (many, Some(a)) => many
+                    .iter()
+                    .rev()
+                    .find(|s| s.operation(a).is_some())
+                    .copied(),
                 _ => None,
             }
         }
@@ -139,29 +178,52 @@ fn route_form(head: &RequestHead<'_>, body: &[u8]) -> Route {
     let protocol = service.map_or(Protocol::Query, |s| s.form_protocol);
 
     let Some(action) = action.filter(|a| !a.is_empty()) else {
-        let error = ApiError::client("MissingAction", "The request must contain the parameter Action.");
-        return Route::Reject { protocol, service, error };
+        let error = ApiError::client(
+            "MissingAction",
+            "The request must contain the parameter Action.",
+        );
+        return Route::Reject {
+            protocol,
+            service,
+            error,
+        };
     };
     match service {
-        Some(s) if s.operation(&action).is_some() => {
-            Route::Api(ApiRoute { service: s, protocol: s.form_protocol, operation: action, form })
-        }
-        Some(_) => Route::Reject { protocol, service, error: invalid_action(&action) },
+        Some(s) if s.operation(&action).is_some() => Route::Api(ApiRoute {
+            service: s,
+            protocol: s.form_protocol,
+            operation: action,
+            form,
+        }),
+        Some(_) => Route::Reject {
+            protocol,
+            service,
+            error: invalid_action(&action),
+        },
         None => {
             let error = match version {
                 Some(v) => ApiError::client(
                     "InvalidAction",
-                    format!("The action {action} is not valid for this web service (unknown API version {v})."),
+                    format!(
+                        "The action {action} is not valid for this web service (unknown API version {v})."
+                    ),
                 ),
                 None => invalid_action(&action),
             };
-            Route::Reject { protocol, service, error }
+            Route::Reject {
+                protocol,
+                service,
+                error,
+            }
         }
     }
 }
 
 fn invalid_action(action: &str) -> ApiError {
-    ApiError::client("InvalidAction", format!("The action {action} is not valid for this web service."))
+    ApiError::client(
+        "InvalidAction",
+        format!("The action {action} is not valid for this web service."),
+    )
 }
 
 #[cfg(test)]
@@ -170,12 +232,25 @@ mod tests {
 
     use super::*;
 
-    fn route_with(method: Method, path: &str, query: &str, headers: &[(&'static str, &str)], body: &str, signing: Option<&str>) -> Route {
+    fn route_with(
+        method: Method,
+        path: &str,
+        query: &str,
+        headers: &[(&'static str, &str)],
+        body: &str,
+        signing: Option<&str>,
+    ) -> Route {
         let mut map = HeaderMap::new();
         for (k, v) in headers {
             map.insert(*k, HeaderValue::from_str(v).unwrap());
         }
-        let head = RequestHead { method: &method, path, query, headers: &map, signing_name: signing };
+        let head = RequestHead {
+            method: &method,
+            path,
+            query,
+            headers: &map,
+            signing_name: signing,
+        };
         route(&head, body.as_bytes())
     }
 
@@ -188,7 +263,9 @@ mod tests {
 
     fn rejected(r: Route) -> (Protocol, String) {
         match r {
-            Route::Reject { protocol, error, .. } => (protocol, error.code.into_owned()),
+            Route::Reject {
+                protocol, error, ..
+            } => (protocol, error.code.into_owned()),
             Route::Api(a) => panic!("routed to {}", a.operation),
         }
     }
@@ -196,44 +273,160 @@ mod tests {
     #[test]
     fn forms_route_by_version() {
         let body = "Action=DescribeTags&Version=2011-01-01";
-        assert_eq!(api(route_with(Method::POST, "/", "", &[], body, None)), ("autoscaling", Protocol::Query, "DescribeTags".into()));
+        assert_eq!(
+            api(route_with(Method::POST, "/", "", &[], body, None)),
+            ("autoscaling", Protocol::Query, "DescribeTags".into())
+        );
         let body = "Action=DescribeTags&Version=2016-11-15";
-        assert_eq!(api(route_with(Method::POST, "/", "", &[], body, None)).1, Protocol::Ec2);
+        assert_eq!(
+            api(route_with(Method::POST, "/", "", &[], body, None)).1,
+            Protocol::Ec2
+        );
         let body = "Action=CreateLoadBalancer&Version=2012-06-01";
-        assert_eq!(api(route_with(Method::POST, "/", "", &[], body, None)).0, "elb");
+        assert_eq!(
+            api(route_with(Method::POST, "/", "", &[], body, None)).0,
+            "elb"
+        );
         let body = "Action=CreateLoadBalancer&Version=2015-12-01";
-        assert_eq!(api(route_with(Method::POST, "/", "", &[], body, None)).0, "elbv2");
-        assert_eq!(api(route_with(Method::GET, "/", "Action=ListTopics&Version=2010-03-31", &[], "", None)).0, "sns");
-        assert_eq!(api(route_with(Method::POST, "/", "", &[], "Action=DescribeAlarms&Version=2010-08-01", None)).0, "cloudwatch");
+        assert_eq!(
+            api(route_with(Method::POST, "/", "", &[], body, None)).0,
+            "elbv2"
+        );
+        assert_eq!(
+            api(route_with(
+                Method::GET,
+                "/",
+                "Action=ListTopics&Version=2010-03-31",
+                &[],
+                "",
+                None
+            ))
+            .0,
+            "sns"
+        );
+        assert_eq!(
+            api(route_with(
+                Method::POST,
+                "/",
+                "",
+                &[],
+                "Action=DescribeAlarms&Version=2010-08-01",
+                None
+            ))
+            .0,
+            "cloudwatch"
+        );
     }
 
     #[test]
     fn json_and_cbor_route_by_target_and_path() {
-        let h = [("x-amz-target", "GraniteServiceVersion20100801.DescribeAlarms")];
-        assert_eq!(api(route_with(Method::POST, "/", "", &h, "{}", None)), ("cloudwatch", Protocol::Json, "DescribeAlarms".into()));
+        let h = [(
+            "x-amz-target",
+            "GraniteServiceVersion20100801.DescribeAlarms",
+        )];
+        assert_eq!(
+            api(route_with(Method::POST, "/", "", &h, "{}", None)),
+            ("cloudwatch", Protocol::Json, "DescribeAlarms".into())
+        );
         let h = [("smithy-protocol", "rpc-v2-cbor")];
         let path = "/service/GraniteServiceVersion20100801/operation/PutMetricData";
-        assert_eq!(api(route_with(Method::POST, path, "", &h, "", None)).1, Protocol::Cbor);
+        assert_eq!(
+            api(route_with(Method::POST, path, "", &h, "", None)).1,
+            Protocol::Cbor
+        );
         let path = "/prefix/service/com.amazonaws.cloudwatch.GraniteServiceVersion20100801/operation/PutMetricData";
-        assert_eq!(api(route_with(Method::POST, path, "", &[], "", None)).1, Protocol::Cbor);
+        assert_eq!(
+            api(route_with(Method::POST, path, "", &[], "", None)).1,
+            Protocol::Cbor
+        );
     }
 
     #[test]
     fn unknown_operations_are_rejected_in_the_callers_protocol() {
-        assert_eq!(rejected(route_with(Method::POST, "/", "", &[], "Action=Nope&Version=2011-01-01", None)), (Protocol::Query, "InvalidAction".into()));
-        assert_eq!(rejected(route_with(Method::POST, "/", "", &[], "Action=Nope&Version=2016-11-15", None)), (Protocol::Ec2, "InvalidAction".into()));
+        assert_eq!(
+            rejected(route_with(
+                Method::POST,
+                "/",
+                "",
+                &[],
+                "Action=Nope&Version=2011-01-01",
+                None
+            )),
+            (Protocol::Query, "InvalidAction".into())
+        );
+        assert_eq!(
+            rejected(route_with(
+                Method::POST,
+                "/",
+                "",
+                &[],
+                "Action=Nope&Version=2016-11-15",
+                None
+            )),
+            (Protocol::Ec2, "InvalidAction".into())
+        );
         let h = [("x-amz-target", "GraniteServiceVersion20100801.Nope")];
-        assert_eq!(rejected(route_with(Method::POST, "/", "", &h, "{}", None)), (Protocol::Json, "UnknownOperationException".into()));
+        assert_eq!(
+            rejected(route_with(Method::POST, "/", "", &h, "{}", None)),
+            (Protocol::Json, "UnknownOperationException".into())
+        );
         let h = [("smithy-protocol", "rpc-v2-cbor")];
         let path = "/service/GraniteServiceVersion20100801/operation/Nope";
-        assert_eq!(rejected(route_with(Method::POST, path, "", &h, "", None)), (Protocol::Cbor, "UnknownOperationException".into()));
-        assert_eq!(rejected(route_with(Method::POST, "/", "", &[], "Version=2011-01-01", None)).1, "MissingAction");
+        assert_eq!(
+            rejected(route_with(Method::POST, path, "", &h, "", None)),
+            (Protocol::Cbor, "UnknownOperationException".into())
+        );
+        assert_eq!(
+            rejected(route_with(
+                Method::POST,
+                "/",
+                "",
+                &[],
+                "Version=2011-01-01",
+                None
+            ))
+            .1,
+            "MissingAction"
+        );
     }
 
     #[test]
     fn missing_version_falls_back_to_the_signing_scope() {
-        assert_eq!(api(route_with(Method::POST, "/", "", &[], "Action=DescribeInstances", Some("ec2"))).0, "ec2");
-        assert_eq!(api(route_with(Method::POST, "/", "", &[], "Action=DescribeTargetGroups", Some("elasticloadbalancing"))).0, "elbv2");
-        assert_eq!(api(route_with(Method::POST, "/", "", &[], "Action=DescribeInstanceHealth", Some("elasticloadbalancing"))).0, "elb");
+        assert_eq!(
+            api(route_with(
+                Method::POST,
+                "/",
+                "",
+                &[],
+                "Action=DescribeInstances",
+                Some("ec2")
+            ))
+            .0,
+            "ec2"
+        );
+        assert_eq!(
+            api(route_with(
+                Method::POST,
+                "/",
+                "",
+                &[],
+                "Action=DescribeTargetGroups",
+                Some("elasticloadbalancing")
+            ))
+            .0,
+            "elbv2"
+        );
+        assert_eq!(
+            api(route_with(
+                Method::POST,
+                "/",
+                "",
+                &[],
+                "Action=DescribeInstanceHealth",
+                Some("elasticloadbalancing")
+            ))
+            .0,
+            "elb"
+        );
     }
 }

@@ -35,7 +35,11 @@ use crate::{admin, services};
 const DRAIN: Duration = Duration::from_secs(5);
 
 /// Serve on `listener` until `shutdown` resolves, then let open connections finish.
-pub async fn serve(listener: TcpListener, state: Arc<AppState>, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
@@ -60,21 +64,31 @@ pub async fn serve(listener: TcpListener, state: Arc<AppState>, shutdown: impl F
     tracing::info!(open_connections = connections.len(), "shutting down");
     // Receivers may all be gone already; nothing to tell then.
     let _ = stop_tx.send(true);
-    let drained = tokio::time::timeout(DRAIN, async { while connections.join_next().await.is_some() {} }).await;
+    let drained = tokio::time::timeout(DRAIN, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
     if drained.is_err() {
         connections.abort_all();
     }
     Ok(())
 }
 
-async fn connection(stream: tokio::net::TcpStream, peer: SocketAddr, state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
+async fn connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    state: Arc<AppState>,
+    mut stop: watch::Receiver<bool>,
+) {
     // Small request/response pairs: don't let Nagle delay them.
     let _ = stream.set_nodelay(true); // best effort; the connection works either way
     let service = service_fn(move |req| {
         let state = state.clone();
         async move { Ok::<_, Infallible>(handle(state, req, peer).await) }
     });
-    let conn = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service);
+    let conn = http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
     tokio::select! {
         res = conn.as_mut() => if let Err(err) = res { tracing::debug!(error = %err, "connection ended with an error") },
@@ -102,23 +116,47 @@ fn protocol_hint(headers: &HeaderMap) -> Protocol {
     }
 }
 
-async fn handle(state: Arc<AppState>, req: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
+async fn handle(
+    state: Arc<AppState>,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+) -> Response<Full<Bytes>> {
     let started = Instant::now();
     let request_id = state.ids.request_id();
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_owned();
 
-    let raw = match Limited::new(body, state.config.max_body_bytes).collect().await {
+    let raw = match Limited::new(body, state.config.max_body_bytes)
+        .collect()
+        .await
+    {
         Ok(collected) => collected.to_bytes(),
         Err(err) => {
-            let too_large = err.downcast_ref::<http_body_util::LengthLimitError>().is_some();
+            let too_large = err
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some();
             let error = if too_large {
-                ApiError::client("RequestEntityTooLarge", format!("Request body exceeds the limit of {} bytes.", state.config.max_body_bytes))
+                ApiError::client(
+                    "RequestEntityTooLarge",
+                    format!(
+                        "Request body exceeds the limit of {} bytes.",
+                        state.config.max_body_bytes
+                    ),
+                )
             } else {
                 ApiError::client("MalformedInput", "The request body could not be read.")
             };
             tracing::info!(request_id, peer = %peer, status = error.status, error = %error.code, "request rejected");
-            return finish(render::error(None, protocol_hint(&parts.headers), &error, &request_id, false), &request_id);
+            return finish(
+                render::error(
+                    None,
+                    protocol_hint(&parts.headers),
+                    &error,
+                    &request_id,
+                    false,
+                ),
+                &request_id,
+            );
         }
     };
 
@@ -129,7 +167,16 @@ async fn handle(state: Arc<AppState>, req: Request<Incoming>, peer: SocketAddr) 
     let body = match decompress(&parts.headers, &raw, state.config.max_body_bytes) {
         Ok(body) => body,
         Err(error) => {
-            return finish(render::error(None, protocol_hint(&parts.headers), &error, &request_id, false), &request_id);
+            return finish(
+                render::error(
+                    None,
+                    protocol_hint(&parts.headers),
+                    &error,
+                    &request_id,
+                    false,
+                ),
+                &request_id,
+            );
         }
     };
 
@@ -142,12 +189,20 @@ async fn handle(state: Arc<AppState>, req: Request<Incoming>, peer: SocketAddr) 
         headers: &parts.headers,
         signing_name: auth.map(|a| a.service.as_str()),
     };
-    let query_mode = header(&parts.headers, "x-amzn-query-mode").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let query_mode =
+        header(&parts.headers, "x-amzn-query-mode").is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let route = match router::route(&head, &body) {
         Route::Api(route) => route,
-        Route::Reject { protocol, service, error } => {
+        Route::Reject {
+            protocol,
+            service,
+            error,
+        } => {
             tracing::info!(request_id, service = service.map(|s| s.name), status = error.status, error = %error.code, "request rejected");
-            return finish(render::error(service, protocol, &error, &request_id, query_mode), &request_id);
+            return finish(
+                render::error(service, protocol, &error, &request_id, query_mode),
+                &request_id,
+            );
         }
     };
 
@@ -171,10 +226,24 @@ async fn handle(state: Arc<AppState>, req: Request<Incoming>, peer: SocketAddr) 
         };
         let (rendered, error) = match verified.and_then(|()| call(&state, &ctx, &route, &body)) {
             Ok(rendered) => (rendered, None),
-            Err(err) => (render::error(Some(route.service), route.protocol, &err, &request_id, query_mode), Some(err.code)),
+            Err(err) => (
+                render::error(
+                    Some(route.service),
+                    route.protocol,
+                    &err,
+                    &request_id,
+                    query_mode,
+                ),
+                Some(err.code),
+            ),
         };
-        tracing::info!(protocol = route.protocol.as_str(), status = rendered.status,
-            error = error.as_deref(), duration_us = started.elapsed().as_micros() as u64, "request");
+        tracing::info!(
+            protocol = route.protocol.as_str(),
+            status = rendered.status,
+            error = error.as_deref(),
+            duration_us = started.elapsed().as_micros() as u64,
+            "request"
+        );
         finish(rendered, &request_id)
     }
     .instrument(span)
@@ -182,38 +251,77 @@ async fn handle(state: Arc<AppState>, req: Request<Incoming>, peer: SocketAddr) 
 }
 
 /// Decode, dispatch (a panicking handler becomes `InternalFailure`, logged), render.
-fn call(state: &AppState, ctx: &RequestContext, route: &ApiRoute, body: &[u8]) -> Result<Rendered, ApiError> {
+fn call(
+    state: &AppState,
+    ctx: &RequestContext,
+    route: &ApiRoute,
+    body: &[u8],
+) -> Result<Rendered, ApiError> {
     let service: &ServiceDef = route.service;
     let Some(operation) = service.operation(&route.operation) else {
-        return Err(ApiError::client("InvalidAction", format!("The action {} is not valid for this web service.", route.operation)));
+        return Err(ApiError::client(
+            "InvalidAction",
+            format!(
+                "The action {} is not valid for this web service.",
+                route.operation
+            ),
+        ));
     };
-    let input = render::decode_input(service, route.protocol, operation, &route.form, body).map_err(|e| service.decode_error(route.protocol, &e))?;
-    let output = std::panic::catch_unwind(AssertUnwindSafe(|| services::dispatch(ctx, state, input))).unwrap_or_else(|panic| {
-        let what = panic.downcast_ref::<&str>().map(|s| (*s).to_owned()).or_else(|| panic.downcast_ref::<String>().cloned());
-        tracing::error!(panic = what.as_deref().unwrap_or("?"), "handler panicked");
-        Err(ApiError::internal())
-    })?;
-    Ok(render::output(service, route.protocol, operation, &output, &ctx.request_id))
+    let input = render::decode_input(service, route.protocol, operation, &route.form, body)
+        .map_err(|e| service.decode_error(route.protocol, &e))?;
+    let output =
+        std::panic::catch_unwind(AssertUnwindSafe(|| services::dispatch(ctx, state, input)))
+            .unwrap_or_else(|panic| {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned());
+                tracing::error!(panic = what.as_deref().unwrap_or("?"), "handler panicked");
+                Err(ApiError::internal())
+            })?;
+    Ok(render::output(
+        service,
+        route.protocol,
+        operation,
+        &output,
+        &ctx.request_id,
+    ))
 }
 
 /// Account from the access key, region from the credential scope; defaults when unsigned.
 fn scope_for(auth: Option<&sigv4::Authorization>, config: &crate::Config) -> Scope {
     Scope::new(
-        account_for_access_key(auth.map(|a| a.access_key_id.as_str()), &config.default_account),
+        account_for_access_key(
+            auth.map(|a| a.access_key_id.as_str()),
+            &config.default_account,
+        ),
         auth.map_or_else(|| config.default_region.clone(), |a| a.region.clone()),
     )
 }
 
-fn verify(state: &AppState, head: &RequestHead<'_>, raw: &[u8], authorization: Option<&Result<sigv4::Authorization, sigv4::SigV4Error>>) -> Result<(), ApiError> {
+fn verify(
+    state: &AppState,
+    head: &RequestHead<'_>,
+    raw: &[u8],
+    authorization: Option<&Result<sigv4::Authorization, sigv4::SigV4Error>>,
+) -> Result<(), ApiError> {
     let auth = match authorization {
         None => {
-            return Err(ApiError::client("MissingAuthenticationToken", "Request is missing Authentication Token").with_status(403));
+            return Err(ApiError::client(
+                "MissingAuthenticationToken",
+                "Request is missing Authentication Token",
+            )
+            .with_status(403));
         }
         Some(Err(err)) => return Err(ApiError::client("IncompleteSignature", err.to_string())),
         Some(Ok(auth)) => auth,
     };
     let Some(secret) = state.config.credentials.secret(&auth.access_key_id) else {
-        return Err(ApiError::client("InvalidClientTokenId", "The security token included in the request is invalid.").with_status(403));
+        return Err(ApiError::client(
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid.",
+        )
+        .with_status(403));
     };
     sigv4::verify(head.method.as_str(), head.path, head.query, head.headers, raw, auth, secret).map_err(|err| {
         let message = match &err {
@@ -226,26 +334,34 @@ fn verify(state: &AppState, head: &RequestHead<'_>, raw: &[u8], authorization: O
 
 /// Undo `Content-Encoding: gzip` (botocore compresses large PutMetricData bodies), bounded.
 fn decompress(headers: &HeaderMap, raw: &Bytes, limit: usize) -> Result<Bytes, ApiError> {
-    let gzip = header(headers, "content-encoding").is_some_and(|e| e.split(',').any(|p| p.trim().eq_ignore_ascii_case("gzip")));
+    let gzip = header(headers, "content-encoding")
+        .is_some_and(|e| e.split(',').any(|p| p.trim().eq_ignore_ascii_case("gzip")));
     if !gzip {
         return Ok(raw.clone());
     }
     let mut out = Vec::new();
     let mut decoder = flate2::read::GzDecoder::new(&raw[..]).take(limit as u64 + 1);
-    decoder
-        .read_to_end(&mut out)
-        .map_err(|_| ApiError::client("MalformedInput", "The request body is not valid gzip data."))?;
+    decoder.read_to_end(&mut out).map_err(|_| {
+        ApiError::client("MalformedInput", "The request body is not valid gzip data.")
+    })?;
     if out.len() > limit {
-        return Err(ApiError::client("RequestEntityTooLarge", format!("Request body exceeds the limit of {limit} bytes.")));
+        return Err(ApiError::client(
+            "RequestEntityTooLarge",
+            format!("Request body exceeds the limit of {limit} bytes."),
+        ));
     }
     Ok(Bytes::from(out))
 }
 
 fn finish(rendered: Rendered, request_id: &str) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(Bytes::from(rendered.body)));
-    *resp.status_mut() = StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *resp.status_mut() =
+        StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = resp.headers_mut();
-    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(rendered.content_type));
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static(rendered.content_type),
+    );
     if let Ok(v) = HeaderValue::from_str(request_id) {
         headers.insert("x-amzn-requestid", v);
     }
@@ -263,12 +379,21 @@ mod tests {
 
     #[test]
     fn scope_comes_from_the_credential_scope() {
-        let config = crate::Config { default_region: "eu-west-1".into(), ..crate::Config::default() };
+        let config = crate::Config {
+            default_region: "eu-west-1".into(),
+            ..crate::Config::default()
+        };
         let auth = sigv4::parse_authorization(
             "AWS4-HMAC-SHA256 Credential=123456789012/20261128/ap-northeast-2/ec2/aws4_request, SignedHeaders=host;x-amz-date, Signature=00",
         )
         .unwrap();
-        assert_eq!(scope_for(Some(&auth), &config), Scope::new("123456789012", "ap-northeast-2"));
-        assert_eq!(scope_for(None, &config), Scope::new("000000000000", "eu-west-1"));
+        assert_eq!(
+            scope_for(Some(&auth), &config),
+            Scope::new("123456789012", "ap-northeast-2")
+        );
+        assert_eq!(
+            scope_for(None, &config),
+            Scope::new("000000000000", "eu-west-1")
+        );
     }
 }

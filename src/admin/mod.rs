@@ -16,11 +16,19 @@ use crate::services;
 use crate::state::AppState;
 
 /// Answer an admin request, or `None` when the path is not an admin path.
-pub fn handle(state: &AppState, method: &Method, path: &str, _query: Option<&str>, body: &[u8]) -> Option<Response<Full<Bytes>>> {
+pub fn handle(
+    state: &AppState,
+    method: &Method,
+    path: &str,
+    _query: Option<&str>,
+    body: &[u8],
+) -> Option<Response<Full<Bytes>>> {
     let path = path.trim_end_matches('/');
     let (status, value) = match (method, path) {
         (&Method::GET | &Method::HEAD, "/_updraft/health") => (StatusCode::OK, health()),
-        (&Method::GET | &Method::HEAD, "/_localstack/health") => (StatusCode::OK, localstack_health()),
+        (&Method::GET | &Method::HEAD, "/_localstack/health") => {
+            (StatusCode::OK, localstack_health())
+        }
         (&Method::POST, "/_updraft/reset" | "/moto-api/reset" | "/_localstack/state/reset") => {
             state.reset();
             tracing::info!("state reset");
@@ -31,14 +39,24 @@ pub fn handle(state: &AppState, method: &Method, path: &str, _query: Option<&str
             Ok(()) => (StatusCode::OK, clock(state)),
             Err(message) => (StatusCode::BAD_REQUEST, json!({"error": message})),
         },
-        (_, p) if p.starts_with("/_updraft") || p.starts_with("/_localstack") || p.starts_with("/moto-api") => {
-            (StatusCode::NOT_FOUND, json!({"error": format!("no admin endpoint {method} {p}")}))
+        (_, p)
+            if p.starts_with("/_updraft")
+                || p.starts_with("/_localstack")
+                || p.starts_with("/moto-api") =>
+        {
+            (
+                StatusCode::NOT_FOUND,
+                json!({"error": format!("no admin endpoint {method} {p}")}),
+            )
         }
         _ => return None,
     };
     let mut resp = Response::new(Full::new(Bytes::from(value.to_string())));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     Some(resp)
 }
 
@@ -63,7 +81,16 @@ fn health() -> Value {
 fn localstack_health() -> Value {
     let services: serde_json::Map<String, Value> = models::all()
         .iter()
-        .map(|s| (s.name.to_owned(), json!(if implemented(s.name) > 0 { "running" } else { "available" })))
+        .map(|s| {
+            (
+                s.name.to_owned(),
+                json!(if implemented(s.name) > 0 {
+                    "running"
+                } else {
+                    "available"
+                }),
+            )
+        })
         .collect();
     json!({"services": services, "edition": "updraft", "version": env!("CARGO_PKG_VERSION")})
 }
@@ -80,11 +107,15 @@ struct ClockChange {
 }
 
 fn set_clock(state: &AppState, body: &[u8]) -> Result<(), String> {
-    let change: ClockChange = serde_json::from_slice(body).map_err(|e| format!("expected {{\"advance_seconds\": N, \"scale\": N}}: {e}"))?;
+    let change: ClockChange = serde_json::from_slice(body)
+        .map_err(|e| format!("expected {{\"advance_seconds\": N, \"scale\": N}}: {e}"))?;
     if change.scale.is_some_and(|s| !(s.is_finite() && s >= 0.0)) {
         return Err("scale must be a number >= 0".into());
     }
-    if change.advance_seconds.is_some_and(|a| !(a.is_finite() && a >= 0.0)) {
+    if change
+        .advance_seconds
+        .is_some_and(|a| !(a.is_finite() && a >= 0.0))
+    {
         return Err("advance_seconds must be a number >= 0 (time never runs back)".into());
     }
     if let Some(s) = change.scale {

@@ -25,14 +25,21 @@ pub trait Controller: Send + Sync + 'static {
     fn name(&self) -> &'static str;
 
     /// One idempotent pass. Returns the virtual seconds until the next pass is wanted.
-    fn reconcile(&self, state: &AppState) -> impl Future<Output = Result<f64, ControllerError>> + Send;
+    fn reconcile(
+        &self,
+        state: &AppState,
+    ) -> impl Future<Output = Result<f64, ControllerError>> + Send;
 }
 
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Run `controller` until `shutdown` turns true.
-pub fn spawn<C: Controller>(controller: C, state: Arc<AppState>, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+pub fn spawn<C: Controller>(
+    controller: C,
+    state: Arc<AppState>,
+    mut shutdown: watch::Receiver<bool>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut backoff = MIN_BACKOFF;
         while !*shutdown.borrow() {
@@ -80,12 +87,19 @@ mod tests {
         }
         async fn reconcile(&self, _state: &AppState) -> Result<f64, ControllerError> {
             let n = self.runs.fetch_add(1, Ordering::SeqCst) + 1;
-            if n <= self.fail_first { Err(ControllerError("boom".into())) } else { Ok(60.0) }
+            if n <= self.fail_first {
+                Err(ControllerError("boom".into()))
+            } else {
+                Ok(60.0)
+            }
         }
     }
 
     fn frozen_state() -> Arc<AppState> {
-        AppState::new(Config { time_scale: 0.0, ..Config::default() })
+        AppState::new(Config {
+            time_scale: 0.0,
+            ..Config::default()
+        })
     }
 
     #[tokio::test(start_paused = true)]
@@ -93,7 +107,14 @@ mod tests {
         let state = frozen_state();
         let runs = Arc::new(AtomicU32::new(0));
         let (stop, shutdown) = watch::channel(false);
-        let task = spawn(Counter { runs: runs.clone(), fail_first: 0 }, state.clone(), shutdown);
+        let task = spawn(
+            Counter {
+                runs: runs.clone(),
+                fail_first: 0,
+            },
+            state.clone(),
+            shutdown,
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
         assert_eq!(runs.load(Ordering::SeqCst), 1);
         // Real time passing does nothing on a frozen clock...
@@ -116,7 +137,14 @@ mod tests {
         let state = frozen_state();
         let runs = Arc::new(AtomicU32::new(0));
         let (_stop, shutdown) = watch::channel(false);
-        let _task = spawn(Counter { runs: runs.clone(), fail_first: 3 }, state, shutdown);
+        let _task = spawn(
+            Counter {
+                runs: runs.clone(),
+                fail_first: 3,
+            },
+            state,
+            shutdown,
+        );
         // Failures retry after 100, 200 and 400 ms; then the pass succeeds and waits on the clock.
         tokio::time::sleep(Duration::from_millis(650)).await;
         assert_eq!(runs.load(Ordering::SeqCst), 3);

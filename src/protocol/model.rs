@@ -162,7 +162,10 @@ pub enum ShapeType {
 impl ShapeType {
     /// Whole-number types.
     pub fn is_integer(self) -> bool {
-        matches!(self, Self::Integer | Self::Long | Self::Short | Self::Byte | Self::BigInteger)
+        matches!(
+            self,
+            Self::Integer | Self::Long | Self::Short | Self::Byte | Self::BigInteger
+        )
     }
     /// Floating-point types.
     pub fn is_float(self) -> bool {
@@ -239,7 +242,11 @@ impl ServiceModel {
 
     /// Build a model from a vector suite's `metadata` + `shapes` (operations are given per case).
     pub fn from_parts(metadata: Metadata, shapes: HashMap<String, Shape>) -> Self {
-        Self { metadata, operations: HashMap::new(), shapes }
+        Self {
+            metadata,
+            operations: HashMap::new(),
+            shapes,
+        }
     }
 
     fn check_refs(&self) -> Result<(), ModelError> {
@@ -251,10 +258,20 @@ impl ServiceModel {
             }
         };
         for op in self.operations.values() {
-            op.input.iter().chain(&op.output).chain(&op.errors).try_for_each(known)?;
+            op.input
+                .iter()
+                .chain(&op.output)
+                .chain(&op.errors)
+                .try_for_each(known)?;
         }
         for shape in self.shapes.values() {
-            shape.members.values().chain(&shape.member).chain(&shape.key).chain(&shape.value).try_for_each(known)?;
+            shape
+                .members
+                .values()
+                .chain(&shape.member)
+                .chain(&shape.key)
+                .chain(&shape.value)
+                .try_for_each(known)?;
         }
         Ok(())
     }
@@ -272,7 +289,11 @@ impl ServiceModel {
             .iter()
             .filter(|(_, s)| s.exception)
             .filter(|(name, s)| {
-                s.error.as_ref().and_then(|e| e.code.as_deref()).unwrap_or(name.as_str()) == code
+                s.error
+                    .as_ref()
+                    .and_then(|e| e.code.as_deref())
+                    .unwrap_or(name.as_str())
+                    == code
             })
             .min_by_key(|(name, _)| name.as_str())
             .map(|(n, s)| (n.as_str(), s))

@@ -52,7 +52,10 @@ impl ServiceDef {
         match err {
             // Smithy JSON and CBOR servers answer undecodable bodies with SerializationException.
             DecodeError::Malformed(msg) if matches!(protocol, Protocol::Json | Protocol::Cbor) => {
-                ApiError::client("SerializationException", format!("The request body could not be parsed: {msg}"))
+                ApiError::client(
+                    "SerializationException",
+                    format!("The request body could not be parsed: {msg}"),
+                )
             }
             DecodeError::Malformed(msg) => {
                 let code = match self.name {
@@ -67,9 +70,10 @@ impl ServiceDef {
                 format!("The request must contain the parameter {path}"),
             ),
             DecodeError::Missing { path } => match self.name {
-                "cloudwatch" => {
-                    ApiError::client("MissingParameter", format!("The parameter {path} is required."))
-                }
+                "cloudwatch" => ApiError::client(
+                    "MissingParameter",
+                    format!("The parameter {path} is required."),
+                ),
                 "sns" => ApiError::client("InvalidParameter", format!("Invalid parameter: {path}")),
                 _ => ApiError::client(
                     "ValidationError",
@@ -79,7 +83,11 @@ impl ServiceDef {
                     ),
                 ),
             },
-            DecodeError::Invalid { path, expected, got } => {
+            DecodeError::Invalid {
+                path,
+                expected,
+                got,
+            } => {
                 let code = match self.name {
                     "ec2" | "cloudwatch" => "InvalidParameterValue",
                     "sns" => "InvalidParameter",
@@ -112,20 +120,60 @@ macro_rules! service {
             smithy_namespace: $ns,
             model: LazyLock::new(|| {
                 // The embedded models are checked by tests; failing here is a build defect.
-                ServiceModel::from_json(include_str!(concat!("../../protocol/models/", $name, ".json")))
-                    .expect(concat!("embedded model ", $name, " is valid"))
+                ServiceModel::from_json(include_str!(concat!(
+                    "../../protocol/models/",
+                    $name,
+                    ".json"
+                )))
+                .expect(concat!("embedded model ", $name, " is valid"))
             }),
         }
     };
 }
 
 static SERVICES: [ServiceDef; 6] = [
-    service!("ec2", "2016-11-15", Protocol::Ec2, "ec2", "com.amazonaws.ec2"),
-    service!("autoscaling", "2011-01-01", Protocol::Query, "autoscaling", "com.amazonaws.autoscaling"),
-    service!("elb", "2012-06-01", Protocol::Query, "elasticloadbalancing", "com.amazonaws.elasticloadbalancing"),
-    service!("elbv2", "2015-12-01", Protocol::Query, "elasticloadbalancing", "com.amazonaws.elasticloadbalancingv2"),
-    service!("cloudwatch", "2010-08-01", Protocol::Query, "monitoring", "com.amazonaws.cloudwatch"),
-    service!("sns", "2010-03-31", Protocol::Query, "sns", "com.amazonaws.sns"),
+    service!(
+        "ec2",
+        "2016-11-15",
+        Protocol::Ec2,
+        "ec2",
+        "com.amazonaws.ec2"
+    ),
+    service!(
+        "autoscaling",
+        "2011-01-01",
+        Protocol::Query,
+        "autoscaling",
+        "com.amazonaws.autoscaling"
+    ),
+    service!(
+        "elb",
+        "2012-06-01",
+        Protocol::Query,
+        "elasticloadbalancing",
+        "com.amazonaws.elasticloadbalancing"
+    ),
+    service!(
+        "elbv2",
+        "2015-12-01",
+        Protocol::Query,
+        "elasticloadbalancing",
+        "com.amazonaws.elasticloadbalancingv2"
+    ),
+    service!(
+        "cloudwatch",
+        "2010-08-01",
+        Protocol::Query,
+        "monitoring",
+        "com.amazonaws.cloudwatch"
+    ),
+    service!(
+        "sns",
+        "2010-03-31",
+        Protocol::Query,
+        "sns",
+        "com.amazonaws.sns"
+    ),
 ];
 
 /// The CloudWatch JSON/CBOR target prefix (the Smithy service shape name).
@@ -149,7 +197,9 @@ pub fn by_name(name: &str) -> Option<&'static ServiceDef> {
 /// The service a JSON `X-Amz-Target` prefix or an rpc-v2-cbor service segment names.
 pub fn by_target_prefix(prefix: &str) -> Option<&'static ServiceDef> {
     let bare = prefix.rsplit(['.', '#']).next().unwrap_or(prefix);
-    (bare == CLOUDWATCH_TARGET_PREFIX).then(|| by_name("cloudwatch")).flatten()
+    (bare == CLOUDWATCH_TARGET_PREFIX)
+        .then(|| by_name("cloudwatch"))
+        .flatten()
 }
 
 #[cfg(test)]
@@ -161,7 +211,11 @@ mod tests {
         for s in all() {
             let m = s.model();
             assert_eq!(m.metadata.api_version, s.api_version, "{}", s.name);
-            let signing = m.metadata.signing_name.as_deref().or(m.metadata.endpoint_prefix.as_deref());
+            let signing = m
+                .metadata
+                .signing_name
+                .as_deref()
+                .or(m.metadata.endpoint_prefix.as_deref());
             assert_eq!(signing, Some(s.signing_name), "{}", s.name);
             assert!(!m.operations.is_empty(), "{}", s.name);
         }
@@ -175,7 +229,9 @@ mod tests {
             "com.amazonaws.cloudwatch#InvalidParameterValueException"
         );
         assert_eq!(cw.error_type_name("SomethingElse"), "SomethingElse");
-        assert!(by_target_prefix("com.amazonaws.cloudwatch.GraniteServiceVersion20100801").is_some());
+        assert!(
+            by_target_prefix("com.amazonaws.cloudwatch.GraniteServiceVersion20100801").is_some()
+        );
         assert!(by_target_prefix("Nope").is_none());
     }
 }

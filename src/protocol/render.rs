@@ -43,7 +43,13 @@ pub fn decode_input(
 }
 
 /// Render a successful output.
-pub fn output(service: &ServiceDef, protocol: Protocol, operation: &Operation, value: &Value, request_id: &str) -> Rendered {
+pub fn output(
+    service: &ServiceDef,
+    protocol: Protocol,
+    operation: &Operation,
+    value: &Value,
+    request_id: &str,
+) -> Rendered {
     let model = service.model();
     match protocol {
         Protocol::Query => Rendered {
@@ -75,19 +81,35 @@ pub fn output(service: &ServiceDef, protocol: Protocol, operation: &Operation, v
 
 /// Render an error. `query_mode` is the request's `x-amzn-query-mode: true`: JSON and CBOR
 /// clients of a query-compatible service then read the awsQuery code from `x-amzn-query-error`.
-pub fn error(service: Option<&ServiceDef>, protocol: Protocol, err: &ApiError, request_id: &str, query_mode: bool) -> Rendered {
+pub fn error(
+    service: Option<&ServiceDef>,
+    protocol: Protocol,
+    err: &ApiError,
+    request_id: &str,
+    query_mode: bool,
+) -> Rendered {
     let query_error = || {
-        let fault = if err.sender_fault { "Sender" } else { "Receiver" };
+        let fault = if err.sender_fault {
+            "Sender"
+        } else {
+            "Receiver"
+        };
         ("x-amzn-query-error", format!("{};{fault}", err.code))
     };
-    let type_name = || service.map_or_else(|| err.code.to_string(), |s| s.error_type_name(&err.code));
-    let compatible = query_mode && service.is_some_and(|s| s.model().metadata.aws_query_compatible.is_some());
+    let type_name =
+        || service.map_or_else(|| err.code.to_string(), |s| s.error_type_name(&err.code));
+    let compatible =
+        query_mode && service.is_some_and(|s| s.model().metadata.aws_query_compatible.is_some());
     match protocol {
         Protocol::Query => Rendered {
             status: err.status,
             content_type: "text/xml",
             headers: Vec::new(),
-            body: xml::encode_query_error(service.and_then(|s| s.model().metadata.xml_namespace.as_deref()), err, request_id),
+            body: xml::encode_query_error(
+                service.and_then(|s| s.model().metadata.xml_namespace.as_deref()),
+                err,
+                request_id,
+            ),
         },
         Protocol::Ec2 => Rendered {
             status: err.status,
@@ -98,7 +120,11 @@ pub fn error(service: Option<&ServiceDef>, protocol: Protocol, err: &ApiError, r
         Protocol::Json => Rendered {
             status: err.status,
             content_type: "application/x-amz-json-1.0",
-            headers: if compatible { vec![query_error()] } else { Vec::new() },
+            headers: if compatible {
+                vec![query_error()]
+            } else {
+                Vec::new()
+            },
             body: json::encode_json_error(&type_name(), err),
         },
         Protocol::Cbor => {
@@ -106,7 +132,12 @@ pub fn error(service: Option<&ServiceDef>, protocol: Protocol, err: &ApiError, r
             if compatible {
                 headers.push(query_error());
             }
-            Rendered { status: err.status, content_type: "application/cbor", headers, body: cbor::encode_cbor_error(&type_name(), err) }
+            Rendered {
+                status: err.status,
+                content_type: "application/cbor",
+                headers,
+                body: cbor::encode_cbor_error(&type_name(), err),
+            }
         }
     }
 }

@@ -71,8 +71,14 @@ mod tests {
     #[test]
     fn parses_the_forms_clients_send() {
         assert_eq!(parse_iso8601("2024-01-01T00:00:00Z"), Some(1_704_067_200.0));
-        assert_eq!(parse_iso8601("2024-01-01T01:00:00.500000Z"), Some(1_704_070_800.5));
-        assert_eq!(parse_iso8601("2024-01-01T02:00:00+02:00"), Some(1_704_067_200.0));
+        assert_eq!(
+            parse_iso8601("2024-01-01T01:00:00.500000Z"),
+            Some(1_704_070_800.5)
+        );
+        assert_eq!(
+            parse_iso8601("2024-01-01T02:00:00+02:00"),
+            Some(1_704_067_200.0)
+        );
         assert_eq!(parse_iso8601("2024-01-01T00:00:00"), Some(1_704_067_200.0));
         assert_eq!(parse_iso8601("1704067200"), Some(1_704_067_200.0));
         assert_eq!(parse_iso8601("yesterday"), None);
@@ -80,13 +86,22 @@ mod tests {
 
     #[test]
     fn formats_with_milliseconds() {
-        assert_eq!(format_iso8601(1_704_164_645.678), "2024-01-02T03:04:05.678Z");
+        assert_eq!(
+            format_iso8601(1_704_164_645.678),
+            "2024-01-02T03:04:05.678Z"
+        );
         assert_eq!(format_iso8601(1_704_067_200.0), "2024-01-01T00:00:00.000Z");
     }
 
     #[test]
     fn epoch_numbers_are_integers_when_whole() {
-        assert_eq!(epoch_number(1_704_067_200.0), serde_json::json!(1_704_067_200));
-        assert_eq!(epoch_number(1_704_067_500.25), serde_json::json!(1_704_067_500.25));
+        assert_eq!(
+            epoch_number(1_704_067_200.0),
+            serde_json::json!(1_704_067_200)
+        );
+        assert_eq!(
+            epoch_number(1_704_067_500.25),
+            serde_json::json!(1_704_067_500.25)
+        );
     }
 }

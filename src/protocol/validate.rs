@@ -9,24 +9,38 @@ use super::DecodeError;
 use super::model::{ServiceModel, ShapeRef, ShapeType};
 
 /// Check that every required member is present, recursively.
-pub fn check_required(model: &ServiceModel, input: Option<&ShapeRef>, value: &Value) -> Result<(), DecodeError> {
+pub fn check_required(
+    model: &ServiceModel,
+    input: Option<&ShapeRef>,
+    value: &Value,
+) -> Result<(), DecodeError> {
     match input {
         Some(r) => walk(model, &r.shape, value, &mut String::new(), 0),
         None => Ok(()),
     }
 }
 
-fn walk(model: &ServiceModel, shape_name: &str, value: &Value, path: &mut String, depth: usize) -> Result<(), DecodeError> {
+fn walk(
+    model: &ServiceModel,
+    shape_name: &str,
+    value: &Value,
+    path: &mut String,
+    depth: usize,
+) -> Result<(), DecodeError> {
     // Decoders bound nesting already; this guards recursive shapes against surprises.
     if depth > 64 {
         return Ok(());
     }
-    let Some(shape) = model.shape(shape_name) else { return Ok(()) };
+    let Some(shape) = model.shape(shape_name) else {
+        return Ok(());
+    };
     match (shape.kind, value) {
         (ShapeType::Structure, Value::Object(map)) => {
             for name in &shape.required {
                 if map.get(name).is_none_or(Value::is_null) {
-                    return Err(DecodeError::Missing { path: join(path, name) });
+                    return Err(DecodeError::Missing {
+                        path: join(path, name),
+                    });
                 }
             }
             for (name, member) in &shape.members {
@@ -41,7 +55,9 @@ fn walk(model: &ServiceModel, shape_name: &str, value: &Value, path: &mut String
             Ok(())
         }
         (ShapeType::List, Value::Array(items)) => {
-            let Some(member) = &shape.member else { return Ok(()) };
+            let Some(member) = &shape.member else {
+                return Ok(());
+            };
             for (i, v) in items.iter().enumerate() {
                 let len = path.len();
                 push(path, &(i + 1).to_string());
@@ -52,7 +68,9 @@ fn walk(model: &ServiceModel, shape_name: &str, value: &Value, path: &mut String
             Ok(())
         }
         (ShapeType::Map, Value::Object(map)) => {
-            let Some(val) = &shape.value else { return Ok(()) };
+            let Some(val) = &shape.value else {
+                return Ok(());
+            };
             for (k, v) in map {
                 let len = path.len();
                 push(path, k);
@@ -74,7 +92,11 @@ fn push(path: &mut String, segment: &str) {
 }
 
 fn join(path: &str, name: &str) -> String {
-    if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") }
+    if path.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{path}.{name}")
+    }
 }
 
 #[cfg(test)]
@@ -92,12 +114,24 @@ mod tests {
     #[test]
     fn reports_the_first_missing_member_with_its_path() {
         assert_eq!(
-            check("autoscaling", "CreateAutoScalingGroup", json!({"MinSize": 1, "MaxSize": 2})),
-            Err(DecodeError::Missing { path: "AutoScalingGroupName".into() })
+            check(
+                "autoscaling",
+                "CreateAutoScalingGroup",
+                json!({"MinSize": 1, "MaxSize": 2})
+            ),
+            Err(DecodeError::Missing {
+                path: "AutoScalingGroupName".into()
+            })
         );
         assert_eq!(
-            check("cloudwatch", "PutMetricData", json!({"Namespace": "A", "MetricData": [{"Value": 1}]})),
-            Err(DecodeError::Missing { path: "MetricData.1.MetricName".into() })
+            check(
+                "cloudwatch",
+                "PutMetricData",
+                json!({"Namespace": "A", "MetricData": [{"Value": 1}]})
+            ),
+            Err(DecodeError::Missing {
+                path: "MetricData.1.MetricName".into()
+            })
         );
         assert!(check("cloudwatch", "DescribeAlarms", json!({})).is_ok());
     }

@@ -35,12 +35,14 @@ pub fn operations(service: &str) -> &'static [(&'static str, Handler)] {
 
 /// Run an operation: its handler, or `NotImplemented` naming it.
 pub fn dispatch(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
-    match operations(ctx.service).iter().find(|(name, _)| *name == ctx.operation) {
+    match operations(ctx.service)
+        .iter()
+        .find(|(name, _)| *name == ctx.operation)
+    {
         Some((_, handler)) => handler(ctx, state, input),
         None => Err(ApiError::not_implemented(ctx.service, &ctx.operation)),
     }
 }
-
 
 /// Turn a decoded input tree into a handler's typed request. The codecs have already checked
 /// types against the model, so a failure here is a mismatch between a struct and its shape.
@@ -67,7 +69,11 @@ mod tests {
     fn every_handler_names_an_operation_of_its_model() {
         for service in models::all() {
             for (op, _) in super::operations(service.name) {
-                assert!(service.operation(op).is_some(), "{}:{op} is not in the model", service.name);
+                assert!(
+                    service.operation(op).is_some(),
+                    "{}:{op} is not in the model",
+                    service.name
+                );
             }
         }
     }

@@ -29,19 +29,31 @@ impl Clock {
     /// A clock starting at the wall-clock time now.
     pub fn new(scale: f64) -> Self {
         // The only place that reads the wall clock: the starting point of virtual time.
-        let start = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64();
+        let start = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs_f64();
         Self::starting_at(start, scale)
     }
 
     /// A clock starting at `epoch_seconds` (tests use fixed starting points).
     pub fn starting_at(epoch_seconds: f64, scale: f64) -> Self {
         let (changed, _) = watch::channel(0);
-        Self { base: Mutex::new(Base { virtual_epoch: epoch_seconds, real: Instant::now(), scale }), changed }
+        Self {
+            base: Mutex::new(Base {
+                virtual_epoch: epoch_seconds,
+                real: Instant::now(),
+                scale,
+            }),
+            changed,
+        }
     }
 
     fn base(&self) -> std::sync::MutexGuard<'_, Base> {
         // A poisoned lock only means a panic elsewhere while holding plain data; keep going.
-        self.base.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.base
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn read(base: &Base) -> f64 {
@@ -76,14 +88,19 @@ impl Clock {
         if scale.is_finite() && scale >= 0.0 {
             let mut base = self.base();
             let now = Self::read(&base);
-            *base = Base { virtual_epoch: now, real: Instant::now(), scale };
+            *base = Base {
+                virtual_epoch: now,
+                real: Instant::now(),
+                scale,
+            };
             drop(base);
             self.notify();
         }
     }
 
     fn notify(&self) {
-        self.changed.send_modify(|generation| *generation = generation.wrapping_add(1));
+        self.changed
+            .send_modify(|generation| *generation = generation.wrapping_add(1));
     }
 
     /// Sleep until virtual time reaches `target` (epoch seconds), following scale changes and

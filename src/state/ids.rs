@@ -56,12 +56,20 @@ mod tests {
             let (p, hex) = id.split_once('-').unwrap();
             assert_eq!(p, prefix);
             assert_eq!(hex.len(), 17);
-            assert!(hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+            assert!(
+                hex.bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+            );
         }
         assert_ne!(ids.resource("i"), ids.resource("i"));
         assert_eq!(ids.request_id().len(), 36);
         assert_eq!(
-            arn("autoscaling", "us-east-1", "123456789012", "autoScalingGroup:x"),
+            arn(
+                "autoscaling",
+                "us-east-1",
+                "123456789012",
+                "autoScalingGroup:x"
+            ),
             "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:x"
         );
     }

@@ -41,7 +41,13 @@ impl AppState {
     /// State for a server with this configuration.
     pub fn new(config: Config) -> Arc<Self> {
         let clock = Clock::new(config.time_scale);
-        Arc::new(Self { config, clock, ids: IdGen, stores: Scoped::default(), changed: Notify::new() })
+        Arc::new(Self {
+            config,
+            clock,
+            ids: IdGen,
+            stores: Scoped::default(),
+            changed: Notify::new(),
+        })
     }
 
     /// Empty every store (admin reset). The clock keeps running.

@@ -15,7 +15,10 @@ pub struct Scope {
 impl Scope {
     /// A scope from its parts.
     pub fn new(account: impl Into<String>, region: impl Into<String>) -> Self {
-        Self { account: account.into(), region: region.into() }
+        Self {
+            account: account.into(),
+            region: region.into(),
+        }
     }
 }
 
@@ -28,7 +31,9 @@ pub struct Scoped<T> {
 
 impl<T> Default for Scoped<T> {
     fn default() -> Self {
-        Self { inner: Mutex::new(HashMap::new()) }
+        Self {
+            inner: Mutex::new(HashMap::new()),
+        }
     }
 }
 

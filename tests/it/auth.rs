@@ -17,11 +17,23 @@ fn verifying_server() -> TestServer {
 fn the_cli_signs_and_wrong_secrets_or_unknown_keys_are_refused() {
     let server = verifying_server();
     let as_key = |key: &str, secret: &str| {
-        server.aws_with_env(&["ec2", "describe-regions"], &[("AWS_ACCESS_KEY_ID", key), ("AWS_SECRET_ACCESS_KEY", secret)])
+        server.aws_with_env(
+            &["ec2", "describe-regions"],
+            &[
+                ("AWS_ACCESS_KEY_ID", key),
+                ("AWS_SECRET_ACCESS_KEY", secret),
+            ],
+        )
     };
     assert!(as_key("AKIDUPDRAFT", "right-secret").json()["Regions"].is_array());
-    assert_eq!(as_key("AKIDUPDRAFT", "wrong-secret").error_code(), "SignatureDoesNotMatch");
-    assert_eq!(as_key("AKIDNOBODY", "right-secret").error_code(), "InvalidClientTokenId");
+    assert_eq!(
+        as_key("AKIDUPDRAFT", "wrong-secret").error_code(),
+        "SignatureDoesNotMatch"
+    );
+    assert_eq!(
+        as_key("AKIDNOBODY", "right-secret").error_code(),
+        "InvalidClientTokenId"
+    );
     let unsigned = server.aws(&["ec2", "describe-regions", "--no-sign-request"]);
     assert_eq!(unsigned.error_code(), "MissingAuthenticationToken");
 }

@@ -9,18 +9,57 @@ use crate::common::{BOTO3_PRELUDE, TestServer};
 fn ec2_read_and_errors_through_the_cli() {
     let server = TestServer::start();
     let regions = server.aws(&["ec2", "describe-regions"]).json();
-    let names: Vec<&str> = regions["Regions"].as_array().unwrap().iter().map(|r| r["RegionName"].as_str().unwrap()).collect();
-    assert!(names.contains(&"us-east-1") && names.contains(&"ap-northeast-2"), "{names:?}");
-    assert!(!names.contains(&"af-south-1"), "opt-in regions only with --all-regions");
+    let names: Vec<&str> = regions["Regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["RegionName"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"us-east-1") && names.contains(&"ap-northeast-2"),
+        "{names:?}"
+    );
+    assert!(
+        !names.contains(&"af-south-1"),
+        "opt-in regions only with --all-regions"
+    );
 
-    let filtered = server.aws(&["ec2", "describe-regions", "--filters", "Name=region-name,Values=eu-*", "--all-regions"]).json();
-    assert!(filtered["Regions"].as_array().unwrap().iter().all(|r| r["RegionName"].as_str().unwrap().starts_with("eu-")));
+    let filtered = server
+        .aws(&[
+            "ec2",
+            "describe-regions",
+            "--filters",
+            "Name=region-name,Values=eu-*",
+            "--all-regions",
+        ])
+        .json();
+    assert!(
+        filtered["Regions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["RegionName"].as_str().unwrap().starts_with("eu-"))
+    );
 
-    assert_eq!(server.aws(&["ec2", "describe-regions", "--region-names", "mars-1"]).error_code(), "InvalidParameterValue");
-    assert_eq!(server.aws(&["ec2", "describe-regions", "--dry-run"]).error_code(), "DryRunOperation");
+    assert_eq!(
+        server
+            .aws(&["ec2", "describe-regions", "--region-names", "mars-1"])
+            .error_code(),
+        "InvalidParameterValue"
+    );
+    assert_eq!(
+        server
+            .aws(&["ec2", "describe-regions", "--dry-run"])
+            .error_code(),
+        "DryRunOperation"
+    );
     let not_yet = server.aws(&["ec2", "describe-instances"]);
     assert_eq!(not_yet.error_code(), "NotImplemented");
-    assert!(not_yet.stderr.contains("DescribeInstances"), "{}", not_yet.stderr);
+    assert!(
+        not_yet.stderr.contains("DescribeInstances"),
+        "{}",
+        not_yet.stderr
+    );
 }
 
 #[test]
@@ -37,37 +76,85 @@ fn ec2_missing_parameter_through_boto3() {
 #[test]
 fn autoscaling_read_and_errors() {
     let server = TestServer::start();
-    let types = server.aws(&["autoscaling", "describe-adjustment-types"]).json();
+    let types = server
+        .aws(&["autoscaling", "describe-adjustment-types"])
+        .json();
     assert_eq!(
         types["AdjustmentTypes"],
         json!([{"AdjustmentType": "ChangeInCapacity"}, {"AdjustmentType": "ExactCapacity"}, {"AdjustmentType": "PercentChangeInCapacity"}])
     );
-    let metrics = server.aws(&["autoscaling", "describe-metric-collection-types"]).json();
-    assert_eq!(metrics["Granularities"], json!([{"Granularity": "1Minute"}]));
-    assert!(metrics["Metrics"].as_array().unwrap().contains(&json!({"Metric": "GroupInServiceInstances"})));
-    assert_eq!(server.aws(&["autoscaling", "describe-auto-scaling-groups"]).error_code(), "NotImplemented");
+    let metrics = server
+        .aws(&["autoscaling", "describe-metric-collection-types"])
+        .json();
+    assert_eq!(
+        metrics["Granularities"],
+        json!([{"Granularity": "1Minute"}])
+    );
+    assert!(
+        metrics["Metrics"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"Metric": "GroupInServiceInstances"}))
+    );
+    assert_eq!(
+        server
+            .aws(&["autoscaling", "describe-auto-scaling-groups"])
+            .error_code(),
+        "NotImplemented"
+    );
 
     let out = server.boto3(&format!(
         "{BOTO3_PRELUDE}\nc = client('autoscaling', config=Config(parameter_validation=False, retries={{'max_attempts': 1}}))\n\
          print(json.dumps(err(c, lambda: c.create_auto_scaling_group(MinSize=1, MaxSize=2))))"
     ));
     assert_eq!(out["code"], "ValidationError", "{out}");
-    assert!(out["message"].as_str().unwrap().contains("autoScalingGroupName"), "{out}");
+    assert!(
+        out["message"]
+            .as_str()
+            .unwrap()
+            .contains("autoScalingGroupName"),
+        "{out}"
+    );
 }
 
 #[test]
 fn load_balancers_read_and_errors() {
     let server = TestServer::start();
     let elb = server.aws(&["elb", "describe-account-limits"]).json();
-    assert_eq!(elb["Limits"][0], json!({"Name": "classic-load-balancers", "Max": "20"}));
-    assert_eq!(server.aws(&["elb", "describe-load-balancers"]).error_code(), "NotImplemented");
+    assert_eq!(
+        elb["Limits"][0],
+        json!({"Name": "classic-load-balancers", "Max": "20"})
+    );
+    assert_eq!(
+        server.aws(&["elb", "describe-load-balancers"]).error_code(),
+        "NotImplemented"
+    );
 
-    let page = server.aws(&["elbv2", "describe-account-limits", "--page-size", "2"]).json();
+    let page = server
+        .aws(&["elbv2", "describe-account-limits", "--page-size", "2"])
+        .json();
     assert_eq!(page["Limits"].as_array().unwrap().len(), 2);
     assert_eq!(page["NextMarker"], "2");
-    let next = server.aws(&["elbv2", "describe-account-limits", "--page-size", "2", "--marker", "2"]).json();
-    assert_eq!(next["Limits"][0]["Name"], "listeners-per-network-load-balancer");
-    assert_eq!(server.aws(&["elbv2", "describe-target-groups"]).error_code(), "NotImplemented");
+    let next = server
+        .aws(&[
+            "elbv2",
+            "describe-account-limits",
+            "--page-size",
+            "2",
+            "--marker",
+            "2",
+        ])
+        .json();
+    assert_eq!(
+        next["Limits"][0]["Name"],
+        "listeners-per-network-load-balancer"
+    );
+    assert_eq!(
+        server
+            .aws(&["elbv2", "describe-target-groups"])
+            .error_code(),
+        "NotImplemented"
+    );
 
     let out = server.boto3(&format!(
         "{BOTO3_PRELUDE}\nc = client('elbv2', config=Config(parameter_validation=False, retries={{'max_attempts': 1}}))\n\
@@ -87,33 +174,103 @@ fn sns_answers_not_implemented_and_validation_errors() {
          print(json.dumps(err(c, lambda: c.create_topic())))"
     ));
     assert_eq!(out["code"], "InvalidParameter", "{out}");
-    assert_eq!(out["modelled"], json!(["InvalidParameterException"]), "{out}");
+    assert_eq!(
+        out["modelled"],
+        json!(["InvalidParameterException"]),
+        "{out}"
+    );
 }
 
 /// The CloudWatch dashboard flow and a modelled error, in one protocol.
 fn cloudwatch_flow(server: &TestServer, data_path: Option<&str>) {
-    let env: Vec<(&str, &str)> = data_path.map(|p| vec![("AWS_DATA_PATH", p)]).unwrap_or_default();
+    let env: Vec<(&str, &str)> = data_path
+        .map(|p| vec![("AWS_DATA_PATH", p)])
+        .unwrap_or_default();
     let body = r#"{"widgets":[{"type":"text","x":0,"y":0,"width":6,"height":3,"properties":{"markdown":"hi"}}]}"#;
-    let put = server.aws_with_env(&["cloudwatch", "put-dashboard", "--dashboard-name", "web-1", "--dashboard-body", body], &env).json();
+    let put = server
+        .aws_with_env(
+            &[
+                "cloudwatch",
+                "put-dashboard",
+                "--dashboard-name",
+                "web-1",
+                "--dashboard-body",
+                body,
+            ],
+            &env,
+        )
+        .json();
     assert_eq!(put["DashboardValidationMessages"], json!([]), "{put}");
-    let got = server.aws_with_env(&["cloudwatch", "get-dashboard", "--dashboard-name", "web-1"], &env).json();
+    let got = server
+        .aws_with_env(
+            &["cloudwatch", "get-dashboard", "--dashboard-name", "web-1"],
+            &env,
+        )
+        .json();
     assert_eq!(got["DashboardBody"], body);
-    assert_eq!(got["DashboardArn"], "arn:aws:cloudwatch::000000000000:dashboard/web-1");
-    let list = server.aws_with_env(&["cloudwatch", "list-dashboards", "--dashboard-name-prefix", "web"], &env).json();
+    assert_eq!(
+        got["DashboardArn"],
+        "arn:aws:cloudwatch::000000000000:dashboard/web-1"
+    );
+    let list = server
+        .aws_with_env(
+            &[
+                "cloudwatch",
+                "list-dashboards",
+                "--dashboard-name-prefix",
+                "web",
+            ],
+            &env,
+        )
+        .json();
     let entries = list["DashboardEntries"].as_array().unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0]["Size"], body.len());
     // CLI v1 prints timestamps as the wire had them: epoch seconds (JSON, CBOR) or ISO 8601.
     let modified = &entries[0]["LastModified"];
-    assert!(modified.as_f64().is_some_and(|t| t > 1.7e9) || modified.as_str().is_some_and(|t| t.starts_with("20")), "{list}");
+    assert!(
+        modified.as_f64().is_some_and(|t| t > 1.7e9)
+            || modified.as_str().is_some_and(|t| t.starts_with("20")),
+        "{list}"
+    );
 
-    let missing = server.aws_with_env(&["cloudwatch", "get-dashboard", "--dashboard-name", "nope"], &env);
+    let missing = server.aws_with_env(
+        &["cloudwatch", "get-dashboard", "--dashboard-name", "nope"],
+        &env,
+    );
     assert_eq!(missing.error_code(), "ResourceNotFound");
-    let bad = server.aws_with_env(&["cloudwatch", "put-dashboard", "--dashboard-name", "x", "--dashboard-body", "not json"], &env);
+    let bad = server.aws_with_env(
+        &[
+            "cloudwatch",
+            "put-dashboard",
+            "--dashboard-name",
+            "x",
+            "--dashboard-body",
+            "not json",
+        ],
+        &env,
+    );
     assert_eq!(bad.error_code(), "InvalidParameterInput");
-    assert_eq!(server.aws_with_env(&["cloudwatch", "describe-alarms"], &env).error_code(), "NotImplemented");
-    server.aws_with_env(&["cloudwatch", "delete-dashboards", "--dashboard-names", "web-1"], &env).json();
-    let list = server.aws_with_env(&["cloudwatch", "list-dashboards"], &env).json();
+    assert_eq!(
+        server
+            .aws_with_env(&["cloudwatch", "describe-alarms"], &env)
+            .error_code(),
+        "NotImplemented"
+    );
+    server
+        .aws_with_env(
+            &[
+                "cloudwatch",
+                "delete-dashboards",
+                "--dashboard-names",
+                "web-1",
+            ],
+            &env,
+        )
+        .json();
+    let list = server
+        .aws_with_env(&["cloudwatch", "list-dashboards"], &env)
+        .json();
     assert_eq!(list["DashboardEntries"], json!([]));
 }
 
@@ -129,7 +286,11 @@ pub fn forced_model(protocol: &str) -> tempdir::Dir {
          json.dump(m, open('{0}/cloudwatch/2010-08-01/service-2.json', 'w'))\n",
         dir.path()
     );
-    let status = std::process::Command::new("python3").arg("-c").arg(script).status().unwrap();
+    let status = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .status()
+        .unwrap();
     assert!(status.success());
     dir
 }
@@ -139,7 +300,11 @@ pub mod tempdir {
     pub struct Dir(std::path::PathBuf);
     impl Dir {
         pub fn new(tag: &str) -> Self {
-            let p = std::env::temp_dir().join(format!("updraft-{tag}-{}-{}", std::process::id(), rand_suffix()));
+            let p = std::env::temp_dir().join(format!(
+                "updraft-{tag}-{}-{}",
+                std::process::id(),
+                rand_suffix()
+            ));
             std::fs::create_dir_all(&p).unwrap();
             Self(p)
         }
@@ -153,7 +318,10 @@ pub mod tempdir {
         }
     }
     fn rand_suffix() -> u128 {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
     }
 }
 
@@ -185,15 +353,34 @@ fn cloudwatch_errors_map_to_modelled_exceptions_in_every_protocol() {
                             'invalid': err(c, lambda: c.put_dashboard(DashboardName='bad name!', DashboardBody='{{}}')),\n\
                             'proto': c.meta.service_model.resolved_protocol}}))"
     );
-    for (data_path, protocol) in [(None, "json"), (Some(query.path()), "query"), (Some(cbor.path()), "smithy-rpc-v2-cbor")] {
-        let env: Vec<(&str, &str)> = data_path.map(|p| vec![("AWS_DATA_PATH", p)]).unwrap_or_default();
+    for (data_path, protocol) in [
+        (None, "json"),
+        (Some(query.path()), "query"),
+        (Some(cbor.path()), "smithy-rpc-v2-cbor"),
+    ] {
+        let env: Vec<(&str, &str)> = data_path
+            .map(|p| vec![("AWS_DATA_PATH", p)])
+            .unwrap_or_default();
         let out = server.boto3_with_env(&script, &env);
         assert_eq!(out["proto"], protocol);
-        assert_eq!(out["missing"]["code"], "ResourceNotFound", "{protocol}: {out}");
+        assert_eq!(
+            out["missing"]["code"], "ResourceNotFound",
+            "{protocol}: {out}"
+        );
         assert_eq!(out["missing"]["status"], 404, "{protocol}: {out}");
         // Two CloudWatch shapes share the code ResourceNotFound; either modelled class will do.
-        assert!(!out["missing"]["modelled"].as_array().unwrap().is_empty(), "{protocol}: {out}");
-        assert_eq!(out["invalid"]["code"], "InvalidParameterInput", "{protocol}: {out}");
-        assert_eq!(out["invalid"]["modelled"], json!(["DashboardInvalidInputError"]), "{protocol}: {out}");
+        assert!(
+            !out["missing"]["modelled"].as_array().unwrap().is_empty(),
+            "{protocol}: {out}"
+        );
+        assert_eq!(
+            out["invalid"]["code"], "InvalidParameterInput",
+            "{protocol}: {out}"
+        );
+        assert_eq!(
+            out["invalid"]["modelled"],
+            json!(["DashboardInvalidInputError"]),
+            "{protocol}: {out}"
+        );
     }
 }

@@ -382,12 +382,12 @@ fn error_case(suite: &Suite, codec: Codec, case: &Value) -> Result<(), String> {
                 "Receiver"
             }
         );
-        if let Some(want) = case["response"]["headers"]["x-amzn-query-error"].as_str() {
-            if want != header {
-                return Err(format!(
-                    "x-amzn-query-error would be {header}, vector has {want}"
-                ));
-            }
+        if let Some(want) = case["response"]["headers"]["x-amzn-query-error"].as_str()
+            && want != header
+        {
+            return Err(format!(
+                "x-amzn-query-error would be {header}, vector has {want}"
+            ));
         }
         client_code = header.split(';').next().unwrap_or_default().to_owned();
     }

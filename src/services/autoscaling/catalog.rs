@@ -13,13 +13,25 @@ fn wrap(member: &str, values: &[&str]) -> Vec<Value> {
 }
 
 /// DescribeAdjustmentTypes.
-pub fn describe_adjustment_types(_: &RequestContext, _: &AppState, _: Value) -> Result<Value, ApiError> {
-    let types = ["ChangeInCapacity", "ExactCapacity", "PercentChangeInCapacity"];
+pub fn describe_adjustment_types(
+    _: &RequestContext,
+    _: &AppState,
+    _: Value,
+) -> Result<Value, ApiError> {
+    let types = [
+        "ChangeInCapacity",
+        "ExactCapacity",
+        "PercentChangeInCapacity",
+    ];
     Ok(json!({ "AdjustmentTypes": wrap("AdjustmentType", &types) }))
 }
 
 /// DescribeScalingProcessTypes.
-pub fn describe_scaling_process_types(_: &RequestContext, _: &AppState, _: Value) -> Result<Value, ApiError> {
+pub fn describe_scaling_process_types(
+    _: &RequestContext,
+    _: &AppState,
+    _: Value,
+) -> Result<Value, ApiError> {
     let processes = [
         "AZRebalance",
         "AddToLoadBalancer",
@@ -35,7 +47,11 @@ pub fn describe_scaling_process_types(_: &RequestContext, _: &AppState, _: Value
 }
 
 /// DescribeTerminationPolicyTypes.
-pub fn describe_termination_policy_types(_: &RequestContext, _: &AppState, _: Value) -> Result<Value, ApiError> {
+pub fn describe_termination_policy_types(
+    _: &RequestContext,
+    _: &AppState,
+    _: Value,
+) -> Result<Value, ApiError> {
     Ok(json!({ "TerminationPolicyTypes": [
         "ClosestToNextInstanceHour", "Default", "NewestInstance", "OldestInstance",
         "OldestLaunchConfiguration", "OldestLaunchTemplate", "AllocationStrategy"
@@ -43,7 +59,11 @@ pub fn describe_termination_policy_types(_: &RequestContext, _: &AppState, _: Va
 }
 
 /// DescribeAutoScalingNotificationTypes.
-pub fn describe_auto_scaling_notification_types(_: &RequestContext, _: &AppState, _: Value) -> Result<Value, ApiError> {
+pub fn describe_auto_scaling_notification_types(
+    _: &RequestContext,
+    _: &AppState,
+    _: Value,
+) -> Result<Value, ApiError> {
     Ok(json!({ "AutoScalingNotificationTypes": [
         "autoscaling:EC2_INSTANCE_LAUNCH", "autoscaling:EC2_INSTANCE_LAUNCH_ERROR",
         "autoscaling:EC2_INSTANCE_TERMINATE", "autoscaling:EC2_INSTANCE_TERMINATE_ERROR",
@@ -52,12 +72,22 @@ pub fn describe_auto_scaling_notification_types(_: &RequestContext, _: &AppState
 }
 
 /// DescribeLifecycleHookTypes.
-pub fn describe_lifecycle_hook_types(_: &RequestContext, _: &AppState, _: Value) -> Result<Value, ApiError> {
-    Ok(json!({ "LifecycleHookTypes": ["autoscaling:EC2_INSTANCE_LAUNCHING", "autoscaling:EC2_INSTANCE_TERMINATING"] }))
+pub fn describe_lifecycle_hook_types(
+    _: &RequestContext,
+    _: &AppState,
+    _: Value,
+) -> Result<Value, ApiError> {
+    Ok(
+        json!({ "LifecycleHookTypes": ["autoscaling:EC2_INSTANCE_LAUNCHING", "autoscaling:EC2_INSTANCE_TERMINATING"] }),
+    )
 }
 
 /// DescribeMetricCollectionTypes.
-pub fn describe_metric_collection_types(_: &RequestContext, _: &AppState, _: Value) -> Result<Value, ApiError> {
+pub fn describe_metric_collection_types(
+    _: &RequestContext,
+    _: &AppState,
+    _: Value,
+) -> Result<Value, ApiError> {
     let metrics = [
         "GroupMinSize",
         "GroupMaxSize",
@@ -80,5 +110,7 @@ pub fn describe_metric_collection_types(_: &RequestContext, _: &AppState, _: Val
         "GroupAndWarmPoolDesiredCapacity",
         "GroupAndWarmPoolTotalCapacity",
     ];
-    Ok(json!({ "Metrics": wrap("Metric", &metrics), "Granularities": [{ "Granularity": "1Minute" }] }))
+    Ok(
+        json!({ "Metrics": wrap("Metric", &metrics), "Granularities": [{ "Granularity": "1Minute" }] }),
+    )
 }

@@ -42,14 +42,23 @@ fn invalid_input(message: impl Into<String>) -> ApiError {
 }
 
 fn not_found(name: &str) -> ApiError {
-    ApiError::client("ResourceNotFound", format!("Dashboard {name} does not exist")).with_status(404)
+    ApiError::client(
+        "ResourceNotFound",
+        format!("Dashboard {name} does not exist"),
+    )
+    .with_status(404)
 }
 
 fn check_name(name: &str) -> Result<(), ApiError> {
     if name.is_empty() || name.len() > 255 {
-        return Err(invalid_input("The value for field DashboardName must be between 1 and 255 characters long."));
+        return Err(invalid_input(
+            "The value for field DashboardName must be between 1 and 255 characters long.",
+        ));
     }
-    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
         return Err(invalid_input(
             "The value for field DashboardName contains invalid characters. It can only contain alphanumerics, dash (-) and underscore (_).",
         ));
@@ -73,24 +82,45 @@ struct PutDashboardOutput {
 }
 
 /// PutDashboard: create or replace.
-pub fn put_dashboard(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
+pub fn put_dashboard(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
     let req: PutDashboardInput = parse_input(input)?;
     check_name(&req.dashboard_name)?;
     match serde_json::from_str::<Value>(&req.dashboard_body) {
         Ok(Value::Object(_)) => {}
-        _ => return Err(invalid_input("The field DashboardBody must be a valid JSON object")),
+        _ => {
+            return Err(invalid_input(
+                "The field DashboardBody must be a valid JSON object",
+            ));
+        }
     }
     let now = state.clock.now();
-    let arn = format!("arn:aws:cloudwatch::{}:dashboard/{}", ctx.scope.account, req.dashboard_name);
+    let arn = format!(
+        "arn:aws:cloudwatch::{}:dashboard/{}",
+        ctx.scope.account, req.dashboard_name
+    );
     state.stores.with(&global(ctx), |s| {
         let tags = match s.cloudwatch_dashboards.get(&req.dashboard_name) {
             Some(old) if req.tags.is_empty() => old.tags.clone(),
             _ => req.tags,
         };
-        s.cloudwatch_dashboards.insert(req.dashboard_name, Dashboard { body: req.dashboard_body, last_modified: now, arn, tags });
+        s.cloudwatch_dashboards.insert(
+            req.dashboard_name,
+            Dashboard {
+                body: req.dashboard_body,
+                last_modified: now,
+                arn,
+                tags,
+            },
+        );
     });
     state.changed.notify_waiters();
-    to_output(&PutDashboardOutput { dashboard_validation_messages: Vec::new() })
+    to_output(&PutDashboardOutput {
+        dashboard_validation_messages: Vec::new(),
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -108,11 +138,21 @@ struct GetDashboardOutput {
 }
 
 /// GetDashboard.
-pub fn get_dashboard(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
+pub fn get_dashboard(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
     let req: GetDashboardInput = parse_input(input)?;
-    let found = state.stores.with(&global(ctx), |s| s.cloudwatch_dashboards.get(&req.dashboard_name).cloned());
+    let found = state.stores.with(&global(ctx), |s| {
+        s.cloudwatch_dashboards.get(&req.dashboard_name).cloned()
+    });
     let d = found.ok_or_else(|| not_found(&req.dashboard_name))?;
-    to_output(&GetDashboardOutput { dashboard_arn: d.arn, dashboard_body: d.body, dashboard_name: req.dashboard_name })
+    to_output(&GetDashboardOutput {
+        dashboard_arn: d.arn,
+        dashboard_body: d.body,
+        dashboard_name: req.dashboard_name,
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -141,14 +181,22 @@ struct ListDashboardsOutput {
 
 /// ListDashboards: by name, with a prefix filter and pages of 1,000. The token is the last
 /// name of the previous page, so pages stay stable while dashboards come and go.
-pub fn list_dashboards(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
+pub fn list_dashboards(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
     let req: ListDashboardsInput = parse_input(input)?;
     let prefix = req.dashboard_name_prefix.unwrap_or_default();
     let mut entries: Vec<DashboardEntry> = state.stores.with(&global(ctx), |s| {
         s.cloudwatch_dashboards
             .iter()
             .filter(|(name, _)| name.starts_with(&prefix))
-            .filter(|(name, _)| req.next_token.as_ref().is_none_or(|after| name.as_str() > after.as_str()))
+            .filter(|(name, _)| {
+                req.next_token
+                    .as_ref()
+                    .is_none_or(|after| name.as_str() > after.as_str())
+            })
             .take(PAGE + 1)
             .map(|(name, d)| DashboardEntry {
                 dashboard_name: name.clone(),
@@ -160,9 +208,15 @@ pub fn list_dashboards(ctx: &RequestContext, state: &AppState, input: Value) -> 
     });
     let next_token = (entries.len() > PAGE).then(|| {
         entries.truncate(PAGE);
-        entries.last().map(|e| e.dashboard_name.clone()).unwrap_or_default()
+        entries
+            .last()
+            .map(|e| e.dashboard_name.clone())
+            .unwrap_or_default()
     });
-    to_output(&ListDashboardsOutput { dashboard_entries: entries, next_token })
+    to_output(&ListDashboardsOutput {
+        dashboard_entries: entries,
+        next_token,
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -172,10 +226,18 @@ struct DeleteDashboardsInput {
 }
 
 /// DeleteDashboards: all or nothing; an unknown name deletes none.
-pub fn delete_dashboards(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
+pub fn delete_dashboards(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
     let req: DeleteDashboardsInput = parse_input(input)?;
     state.stores.with(&global(ctx), |s| {
-        if let Some(missing) = req.dashboard_names.iter().find(|n| !s.cloudwatch_dashboards.contains_key(*n)) {
+        if let Some(missing) = req
+            .dashboard_names
+            .iter()
+            .find(|n| !s.cloudwatch_dashboards.contains_key(*n))
+        {
             return Err(not_found(missing));
         }
         for name in &req.dashboard_names {

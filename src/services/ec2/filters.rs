@@ -16,8 +16,14 @@ pub struct Filter {
 
 /// Reject filter names the operation does not support, as EC2 does.
 pub fn check_names(filters: &[Filter], supported: &[&str]) -> Result<(), ApiError> {
-    match filters.iter().find(|f| !supported.contains(&f.name.as_str()) && !f.name.starts_with("tag:")) {
-        Some(f) => Err(ApiError::client("InvalidParameterValue", format!("The filter '{}' is invalid", f.name))),
+    match filters
+        .iter()
+        .find(|f| !supported.contains(&f.name.as_str()) && !f.name.starts_with("tag:"))
+    {
+        Some(f) => Err(ApiError::client(
+            "InvalidParameterValue",
+            format!("The filter '{}' is invalid", f.name),
+        )),
         None => Ok(()),
     }
 }
@@ -51,7 +57,9 @@ pub fn wildcard_match(pattern: &str, value: &str) -> bool {
 pub fn matches_all<'a>(filters: &[Filter], field: impl Fn(&str) -> Vec<&'a str>) -> bool {
     filters.iter().all(|f| {
         let have = field(&f.name);
-        f.values.iter().any(|pattern| have.iter().any(|v| wildcard_match(pattern, v)))
+        f.values
+            .iter()
+            .any(|pattern| have.iter().any(|v| wildcard_match(pattern, v)))
     })
 }
 

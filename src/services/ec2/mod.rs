@@ -12,5 +12,9 @@ pub const OPERATIONS: &[(&str, Handler)] = &[("DescribeRegions", regions::descri
 
 /// What EC2 answers to a `DryRun` request that would have succeeded.
 pub fn dry_run_ok() -> ApiError {
-    ApiError::client("DryRunOperation", "Request would have succeeded, but DryRun flag is set.").with_status(412)
+    ApiError::client(
+        "DryRunOperation",
+        "Request would have succeeded, but DryRun flag is set.",
+    )
+    .with_status(412)
 }

@@ -69,8 +69,15 @@ struct DescribeRegionsResult {
 pub fn describe_regions(_: &RequestContext, _: &AppState, input: Value) -> Result<Value, ApiError> {
     let req: DescribeRegionsRequest = parse_input(input)?;
     filters::check_names(&req.filters, &["endpoint", "region-name", "opt-in-status"])?;
-    if let Some(unknown) = req.region_names.iter().find(|n| !REGIONS.iter().any(|(r, _)| r == n)) {
-        return Err(ApiError::client("InvalidParameterValue", format!("Invalid region: {unknown}")));
+    if let Some(unknown) = req
+        .region_names
+        .iter()
+        .find(|n| !REGIONS.iter().any(|(r, _)| r == n))
+    {
+        return Err(ApiError::client(
+            "InvalidParameterValue",
+            format!("Invalid region: {unknown}"),
+        ));
     }
     if req.dry_run {
         return Err(super::dry_run_ok());
@@ -78,12 +85,20 @@ pub fn describe_regions(_: &RequestContext, _: &AppState, input: Value) -> Resul
     let regions = REGIONS
         .iter()
         .filter(|(name, opt_in)| {
-            if req.region_names.is_empty() { req.all_regions || !opt_in } else { req.region_names.iter().any(|n| n == name) }
+            if req.region_names.is_empty() {
+                req.all_regions || !opt_in
+            } else {
+                req.region_names.iter().any(|n| n == name)
+            }
         })
         .map(|(name, opt_in)| Region {
             region_name: name,
             endpoint: format!("ec2.{name}.amazonaws.com"),
-            opt_in_status: if *opt_in { "not-opted-in" } else { "opt-in-not-required" },
+            opt_in_status: if *opt_in {
+                "not-opted-in"
+            } else {
+                "opt-in-not-required"
+            },
         })
         .filter(|r| {
             filters::matches_all(&req.filters, |f| match f {

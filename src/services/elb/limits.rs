@@ -37,7 +37,9 @@ pub fn describe(limits: &[(&'static str, &'static str)], input: Value) -> Result
         Some(n) => {
             return Err(ApiError::client(
                 "ValidationError",
-                format!("1 validation error detected: Value '{n}' at 'pageSize' failed to satisfy constraint: Member must have value between 1 and 400"),
+                format!(
+                    "1 validation error detected: Value '{n}' at 'pageSize' failed to satisfy constraint: Member must have value between 1 and 400"
+                ),
             ));
         }
     };
@@ -51,7 +53,10 @@ pub fn describe(limits: &[(&'static str, &'static str)], input: Value) -> Result
     };
     let end = (start + page).min(limits.len());
     let out = DescribeAccountLimitsOutput {
-        limits: limits[start..end].iter().map(|(name, max)| Limit { name, max }).collect(),
+        limits: limits[start..end]
+            .iter()
+            .map(|(name, max)| Limit { name, max })
+            .collect(),
         next_marker: (end < limits.len()).then(|| end.to_string()),
     };
     to_output(&out)

@@ -14,9 +14,16 @@ use crate::state::AppState;
 pub const OPERATIONS: &[(&str, Handler)] = &[("DescribeAccountLimits", describe_account_limits)];
 
 /// Classic load balancer quotas of a new account.
-const LIMITS: &[(&str, &str)] =
-    &[("classic-load-balancers", "20"), ("classic-listeners", "100"), ("classic-registered-instances", "1000")];
+const LIMITS: &[(&str, &str)] = &[
+    ("classic-load-balancers", "20"),
+    ("classic-listeners", "100"),
+    ("classic-registered-instances", "1000"),
+];
 
-fn describe_account_limits(_: &RequestContext, _: &AppState, input: Value) -> Result<Value, ApiError> {
+fn describe_account_limits(
+    _: &RequestContext,
+    _: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
     limits::describe(LIMITS, input)
 }

@@ -23,7 +23,10 @@ const LIMITS: &[(&str, &str)] = &[
     ("target-groups-per-action-on-network-load-balancer", "1"),
     ("target-groups-per-application-load-balancer", "100"),
     ("targets-per-application-load-balancer", "1000"),
-    ("targets-per-availability-zone-per-network-load-balancer", "500"),
+    (
+        "targets-per-availability-zone-per-network-load-balancer",
+        "500",
+    ),
     ("targets-per-network-load-balancer", "3000"),
     ("targets-per-target-group", "1000"),
     ("rules-per-application-load-balancer", "100"),
@@ -35,9 +38,16 @@ const LIMITS: &[(&str, &str)] = &[
     ("gateway-load-balancers-per-vpc", "100"),
     ("listeners-per-gateway-load-balancer", "1"),
     ("target-groups-per-action-on-gateway-load-balancer", "1"),
-    ("targets-per-availability-zone-per-gateway-load-balancer", "300"),
+    (
+        "targets-per-availability-zone-per-gateway-load-balancer",
+        "300",
+    ),
 ];
 
-fn describe_account_limits(_: &RequestContext, _: &AppState, input: Value) -> Result<Value, ApiError> {
+fn describe_account_limits(
+    _: &RequestContext,
+    _: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
     limits::describe(LIMITS, input)
 }

@@ -30,31 +30,61 @@ impl TestServer {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         std_listener.set_nonblocking(true).expect("nonblocking");
         let addr = std_listener.local_addr().expect("local addr");
-        let state = AppState::new(Config { listen: addr, ..config });
+        let state = AppState::new(Config {
+            listen: addr,
+            ..config
+        });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread_state = state.clone();
         let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
             rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(std_listener).expect("tokio listener");
+                let listener =
+                    tokio::net::TcpListener::from_std(std_listener).expect("tokio listener");
                 let shutdown = async {
                     // A dropped sender means the test ended: stop too.
                     let _ = stopped.await;
                 };
-                updraft::run_with_state(listener, thread_state, shutdown).await.expect("server");
+                updraft::run_with_state(listener, thread_state, shutdown)
+                    .await
+                    .expect("server");
             });
         });
-        Self { addr, url: format!("http://{addr}"), state, stop: Some(stop), thread: Some(thread) }
+        Self {
+            addr,
+            url: format!("http://{addr}"),
+            state,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
     }
 
     /// One raw HTTP/1.1 request (Connection: close).
-    pub fn http(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse {
+    pub fn http(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> HttpResponse {
         http(self.addr, method, path, headers, body)
     }
 
     /// A form POST as botocore sends it.
     pub fn form(&self, body: &str) -> HttpResponse {
-        self.http("POST", "/", &[("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")], body.as_bytes())
+        self.http(
+            "POST",
+            "/",
+            &[(
+                "Content-Type",
+                "application/x-www-form-urlencoded; charset=utf-8",
+            )],
+            body.as_bytes(),
+        )
     }
 
     /// Run the pinned `aws` CLI against this server.
@@ -64,9 +94,13 @@ impl TestServer {
 
     pub fn aws_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> CliResult {
         let mut cmd = Command::new("aws");
-        cmd.args(["--endpoint-url", &self.url, "--output", "json"]).args(args);
+        cmd.args(["--endpoint-url", &self.url, "--output", "json"])
+            .args(args);
         client_env(&mut cmd, env);
-        CliResult::from(cmd.output().expect("the aws CLI runs (installed by .ci/run)"))
+        CliResult::from(
+            cmd.output()
+                .expect("the aws CLI runs (installed by .ci/run)"),
+        )
     }
 
     /// Run a boto3 script; `ENDPOINT` is set to this server. Returns stdout parsed as JSON.
@@ -80,8 +114,14 @@ impl TestServer {
         client_env(&mut cmd, env);
         let out = cmd.output().expect("python3 runs");
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "boto3 script failed:\n{}\n{}", stdout, String::from_utf8_lossy(&out.stderr));
-        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("script printed no JSON ({e}):\n{stdout}"))
+        assert!(
+            out.status.success(),
+            "boto3 script failed:\n{}\n{}",
+            stdout,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|e| panic!("script printed no JSON ({e}):\n{stdout}"))
     }
 }
 
@@ -138,13 +178,17 @@ impl CliResult {
         if self.stdout.trim().is_empty() {
             return serde_json::Value::Null;
         }
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
     }
 
     /// The error code the CLI reported (`An error occurred (Code) when calling ...`).
     pub fn error_code(&self) -> String {
         assert!(!self.ok, "expected a failure, got: {}", self.stdout);
-        let start = self.stderr.find("An error occurred (").unwrap_or_else(|| panic!("no AWS error in: {}", self.stderr));
+        let start = self
+            .stderr
+            .find("An error occurred (")
+            .unwrap_or_else(|| panic!("no AWS error in: {}", self.stderr));
         let rest = &self.stderr[start + "An error occurred (".len()..];
         rest[..rest.find(')').unwrap_or(0)].to_owned()
     }
@@ -160,20 +204,35 @@ pub struct HttpResponse {
 
 impl HttpResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
 }
 
-pub fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse {
+pub fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> HttpResponse {
     let mut stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -186,25 +245,40 @@ pub fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]
 }
 
 fn parse_response(raw: &[u8]) -> HttpResponse {
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("response head");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("response head");
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head.split("\r\n");
-    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("status line");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("status line");
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .collect();
     let mut body = raw[split + 4..].to_vec();
-    if headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked")) {
+    if headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"))
+    {
         body = dechunk(&body);
     }
-    HttpResponse { status, headers, body }
+    HttpResponse {
+        status,
+        headers,
+        body,
+    }
 }
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(eol) = data.windows(2).position(|w| w == b"\r\n") {
-        let size = usize::from_str_radix(String::from_utf8_lossy(&data[..eol]).trim(), 16).unwrap_or(0);
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&data[..eol]).trim(), 16).unwrap_or(0);
         if size == 0 {
             break;
         }
