@@ -5,6 +5,16 @@
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
+/// Epoch seconds of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the years a timestamp
+/// may have on the wire.
+const EARLIEST: f64 = -62_135_596_800.0;
+const LATEST: f64 = 253_402_300_799.0;
+
+/// Whether epoch seconds fall in years 1 to 9999.
+pub fn in_range(epoch_seconds: f64) -> bool {
+    (EARLIEST..=LATEST).contains(&epoch_seconds)
+}
+
 /// Parse an ISO 8601 / RFC 3339 timestamp as clients send it in forms
 /// (`2024-01-01T00:00:00Z`, `...00.500000Z`, `...00.123+02:00`, or without a zone, read as UTC)
 /// into epoch seconds. Bare epoch numbers are accepted too, as botocore accepts them.
@@ -29,7 +39,7 @@ pub fn parse_iso8601(text: &str) -> Option<f64> {
     if let Ok(d) = time::Date::parse(&upper, &date_only) {
         return Some(to_epoch(d.midnight().assume_utc()));
     }
-    text.parse::<f64>().ok().filter(|v| v.is_finite())
+    text.parse::<f64>().ok().filter(|v| in_range(*v))
 }
 
 fn to_epoch(dt: OffsetDateTime) -> f64 {
@@ -39,7 +49,9 @@ fn to_epoch(dt: OffsetDateTime) -> f64 {
 /// Format epoch seconds as AWS writes timestamps in XML: UTC, millisecond precision, `Z`
 /// (`2024-01-02T03:04:05.123Z`).
 pub fn format_iso8601(epoch_seconds: f64) -> String {
-    let millis = (epoch_seconds * 1000.0).round() as i128;
+    // Out-of-range values (decoders refuse them) are clamped rather than overflowing.
+    let clamped = if epoch_seconds.is_nan() { 0.0 } else { epoch_seconds.clamp(EARLIEST, LATEST) };
+    let millis = (clamped * 1000.0).round() as i128;
     let dt = OffsetDateTime::from_unix_timestamp_nanos(millis * 1_000_000)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH);
     format!(
@@ -56,7 +68,8 @@ pub fn format_iso8601(epoch_seconds: f64) -> String {
 
 /// Epoch seconds as a JSON number: an integer when whole, else rounded to milliseconds.
 pub fn epoch_number(epoch_seconds: f64) -> serde_json::Value {
-    let millis = (epoch_seconds * 1000.0).round();
+    let clamped = if epoch_seconds.is_nan() { 0.0 } else { epoch_seconds.clamp(EARLIEST, LATEST) };
+    let millis = (clamped * 1000.0).round();
     if millis % 1000.0 == 0.0 {
         serde_json::Value::from((millis / 1000.0) as i64)
     } else {
@@ -82,6 +95,7 @@ mod tests {
         assert_eq!(parse_iso8601("2024-01-01T00:00:00"), Some(1_704_067_200.0));
         assert_eq!(parse_iso8601("1704067200"), Some(1_704_067_200.0));
         assert_eq!(parse_iso8601("yesterday"), None);
+        assert_eq!(parse_iso8601("1e300"), None);
     }
 
     #[test]
@@ -91,6 +105,8 @@ mod tests {
             "2024-01-02T03:04:05.678Z"
         );
         assert_eq!(format_iso8601(1_704_067_200.0), "2024-01-01T00:00:00.000Z");
+        assert_eq!(format_iso8601(1e300), "9999-12-31T23:59:59.000Z");
+        assert_eq!(format_iso8601(f64::NAN), "1970-01-01T00:00:00.000Z");
     }
 
     #[test]
