@@ -49,5 +49,15 @@ pub async fn run_with_state(
     state: Arc<state::AppState>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    server::serve(listener, state, shutdown).await
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let controllers = controllers::start_all(&state, &stopped);
+    let served = server::serve(listener, state, shutdown).await;
+    // Receivers live in the controllers; none left means none to stop.
+    let _ = stop.send(true);
+    for task in controllers {
+        if let Err(err) = task.await {
+            tracing::error!(error = %err, "controller task failed");
+        }
+    }
+    served
 }

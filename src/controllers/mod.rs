@@ -31,6 +31,11 @@ pub trait Controller: Send + Sync + 'static {
     ) -> impl Future<Output = Result<f64, ControllerError>> + Send;
 }
 
+/// Start every controller Updraft runs. Each service issue adds its loops here.
+pub fn start_all(_state: &Arc<AppState>, _shutdown: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    Vec::new()
+}
+
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
