@@ -50,7 +50,11 @@ fn to_epoch(dt: OffsetDateTime) -> f64 {
 /// (`2024-01-02T03:04:05.123Z`).
 pub fn format_iso8601(epoch_seconds: f64) -> String {
     // Out-of-range values (decoders refuse them) are clamped rather than overflowing.
-    let clamped = if epoch_seconds.is_nan() { 0.0 } else { epoch_seconds.clamp(EARLIEST, LATEST) };
+    let clamped = if epoch_seconds.is_nan() {
+        0.0
+    } else {
+        epoch_seconds.clamp(EARLIEST, LATEST)
+    };
     let millis = (clamped * 1000.0).round() as i128;
     let dt = OffsetDateTime::from_unix_timestamp_nanos(millis * 1_000_000)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH);
@@ -68,7 +72,11 @@ pub fn format_iso8601(epoch_seconds: f64) -> String {
 
 /// Epoch seconds as a JSON number: an integer when whole, else rounded to milliseconds.
 pub fn epoch_number(epoch_seconds: f64) -> serde_json::Value {
-    let clamped = if epoch_seconds.is_nan() { 0.0 } else { epoch_seconds.clamp(EARLIEST, LATEST) };
+    let clamped = if epoch_seconds.is_nan() {
+        0.0
+    } else {
+        epoch_seconds.clamp(EARLIEST, LATEST)
+    };
     let millis = (clamped * 1000.0).round();
     if millis % 1000.0 == 0.0 {
         serde_json::Value::from((millis / 1000.0) as i64)
