@@ -52,6 +52,11 @@ pub struct Config {
     #[arg(long, env = "UPDRAFT_DEFAULT_REGION", default_value = "us-east-1")]
     pub default_region: String,
 
+    /// Confirm SNS e-mail and HTTP subscriptions at once, without a confirmation message
+    /// (for workshops: nobody has to click a link).
+    #[arg(long, env = "UPDRAFT_SNS_AUTO_CONFIRM", action = clap::ArgAction::SetTrue)]
+    pub sns_auto_confirm: bool,
+
     /// Largest accepted request body, in bytes (after gzip decompression too).
     #[arg(long, env = "UPDRAFT_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -68,6 +73,7 @@ impl Default for Config {
             default_account: "000000000000".into(),
             default_region: "us-east-1".into(),
             max_body_bytes: 4 * 1024 * 1024,
+            sns_auto_confirm: false,
         }
     }
 }
@@ -125,6 +131,7 @@ mod tests {
         assert_eq!(c.time_scale, 1.0);
         assert_eq!(c.instances, InstanceBackendKind::Simulated);
         assert!(!c.verify_signatures);
+        assert!(!c.sns_auto_confirm);
         assert_eq!(c.default_account, "000000000000");
         assert_eq!(c.default_region, "us-east-1");
     }

@@ -18,6 +18,7 @@
 //! - [`admin`] is the JSON API under `/_updraft/` (health, reset, clock).
 
 pub mod admin;
+pub mod backend;
 pub mod config;
 pub mod context;
 pub mod controllers;

@@ -1,11 +1,67 @@
 //! `updraft`: parse the configuration, start logging, bind, serve until SIGINT or SIGTERM.
+//! `updraft stress <instance-id> <cpu-percent>` sets an instance's stress level on a running
+//! server (the admin API's `POST /_updraft/instances/{id}/stress`).
 
 use clap::Parser;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 use updraft::Config;
 
+/// `updraft stress`: make a simulated instance busy, as `yes > /dev/null` would.
+#[derive(Debug, Parser)]
+#[command(name = "updraft stress")]
+struct StressArgs {
+    /// The instance (`i-…`).
+    instance_id: String,
+    /// Extra CPU load in percent, 0–100; 0 clears it.
+    cpu_percent: f64,
+    /// Where Updraft listens.
+    #[arg(
+        long,
+        env = "AWS_ENDPOINT_URL",
+        default_value = "http://127.0.0.1:4566"
+    )]
+    endpoint: String,
+}
+
+fn stress(args: StressArgs) -> std::process::ExitCode {
+    use std::io::{Read, Write};
+    let host = args
+        .endpoint
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let body = format!("{{\"cpu_percent\": {}}}", args.cpu_percent);
+    let request = format!(
+        "POST /_updraft/instances/{}/stress HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        args.instance_id,
+        body.len()
+    );
+    let mut response = String::new();
+    let sent = std::net::TcpStream::connect(&host).and_then(|mut stream| {
+        stream.write_all(request.as_bytes())?;
+        stream.read_to_string(&mut response)
+    });
+    if let Err(err) = sent {
+        eprintln!("updraft stress: cannot reach {}: {err}", args.endpoint);
+        return std::process::ExitCode::FAILURE;
+    }
+    let ok = response.starts_with("HTTP/1.1 200");
+    println!("{}", response.split("\r\n\r\n").nth(1).unwrap_or_default());
+    if ok {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    }
+}
+
 fn main() -> std::process::ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("stress") {
+        return stress(StressArgs::parse_from(std::env::args().skip(1)));
+    }
     let config = Config::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

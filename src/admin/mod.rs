@@ -4,6 +4,10 @@
 //! - `GET /_updraft/health` (and `GET /_localstack/health` in LocalStack's shape)
 //! - `POST /_updraft/reset` (and `POST /moto-api/reset`)
 //! - `GET /_updraft/clock`, `POST /_updraft/clock` with `{"advance_seconds": N}` and/or `{"scale": N}`
+//! - `POST /_updraft/instances/{instance_id}/stress` with `{"cpu_percent": N}` (0 clears): extra
+//!   CPU load on an instance, the stand-in for `yes > /dev/null`
+//! - `/_updraft/sns/…`: the SNS inbox, confirmation and unsubscribe links, signing certificate
+//!   (see `services::sns::inbox`)
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Response, StatusCode};
@@ -20,10 +24,22 @@ pub fn handle(
     state: &AppState,
     method: &Method,
     path: &str,
-    _query: Option<&str>,
+    query: Option<&str>,
     body: &[u8],
 ) -> Option<Response<Full<Bytes>>> {
     let path = path.trim_end_matches('/');
+    if path.starts_with("/_updraft/sns/")
+        && let Some((status, content_type, body)) =
+            services::sns::inbox::admin(state, method.as_str(), path, query)
+    {
+        let mut resp = Response::new(Full::new(Bytes::from(body)));
+        *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+        resp.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static(content_type),
+        );
+        return Some(resp);
+    }
     let (status, value) = match (method, path) {
         (&Method::GET | &Method::HEAD, "/_updraft/health") => (StatusCode::OK, health()),
         (&Method::GET | &Method::HEAD, "/_localstack/health") => {
@@ -39,6 +55,9 @@ pub fn handle(
             Ok(()) => (StatusCode::OK, clock(state)),
             Err(message) => (StatusCode::BAD_REQUEST, json!({"error": message})),
         },
+        (&Method::POST, p) if p.starts_with("/_updraft/instances/") && p.ends_with("/stress") => {
+            stress(state, p, body)
+        }
         (_, p)
             if p.starts_with("/_updraft")
                 || p.starts_with("/_localstack")
@@ -68,7 +87,7 @@ fn health() -> Value {
     let services: serde_json::Map<String, Value> = models::all()
         .iter()
         .map(|s| {
-            let total = s.model().operations.len();
+            let total = s.modelled_operation_count();
             let done = implemented(s.name);
             let status = if done == 0 { "not_implemented" } else if done < total { "partial" } else { "available" };
             (s.name.to_owned(), json!({"status": status, "implemented_operations": done, "modelled_operations": total}))
@@ -104,6 +123,49 @@ fn clock(state: &AppState) -> Value {
 struct ClockChange {
     advance_seconds: Option<f64>,
     scale: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Stress {
+    cpu_percent: f64,
+}
+
+/// Set an instance's stress level on the instance backend.
+fn stress(state: &AppState, path: &str, body: &[u8]) -> (StatusCode, Value) {
+    let id = path
+        .trim_start_matches("/_updraft/instances/")
+        .trim_end_matches("/stress");
+    let change: Stress = match serde_json::from_slice(body) {
+        Ok(c) => c,
+        Err(e) => {
+            let message = format!("expected {{\"cpu_percent\": N}} with 0 <= N <= 100: {e}");
+            return (StatusCode::BAD_REQUEST, json!({"error": message}));
+        }
+    };
+    if !(change.cpu_percent.is_finite() && (0.0..=100.0).contains(&change.cpu_percent)) {
+        return (
+            StatusCode::BAD_REQUEST,
+            json!({"error": "cpu_percent must be between 0 and 100"}),
+        );
+    }
+    match state.backend.set_stress(id, change.cpu_percent) {
+        Ok(()) => {
+            tracing::info!(
+                instance_id = id,
+                cpu_percent = change.cpu_percent,
+                "instance stress set"
+            );
+            (
+                StatusCode::OK,
+                json!({"instance_id": id, "cpu_percent": change.cpu_percent}),
+            )
+        }
+        Err(e) => (
+            StatusCode::NOT_FOUND,
+            json!({"error": format!("no launched instance {id}: {e}")}),
+        ),
+    }
 }
 
 fn set_clock(state: &AppState, body: &[u8]) -> Result<(), String> {

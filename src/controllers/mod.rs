@@ -14,6 +14,10 @@ use tokio::task::JoinHandle;
 
 use crate::state::AppState;
 
+pub mod alarm_evaluator;
+pub mod instances;
+pub mod sns_delivery;
+
 /// Why a reconcile pass failed; the runner logs it and retries with backoff.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -32,8 +36,24 @@ pub trait Controller: Send + Sync + 'static {
 }
 
 /// Start every controller Updraft runs. Each service issue adds its loops here.
-pub fn start_all(_state: &Arc<AppState>, _shutdown: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    Vec::new()
+pub fn start_all(state: &Arc<AppState>, shutdown: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    vec![
+        spawn(
+            sns_delivery::SnsDelivery::new(state.clone()),
+            state.clone(),
+            shutdown.clone(),
+        ),
+        spawn(
+            alarm_evaluator::AlarmEvaluator,
+            state.clone(),
+            shutdown.clone(),
+        ),
+        spawn(
+            instances::InstanceLifecycle,
+            state.clone(),
+            shutdown.clone(),
+        ),
+    ]
 }
 
 const MIN_BACKOFF: Duration = Duration::from_millis(100);

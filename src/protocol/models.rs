@@ -36,6 +36,19 @@ impl ServiceDef {
         self.model().operations.get(name)
     }
 
+    /// How many operations the model has, read from the allow-list the models were trimmed
+    /// with (`protocol/operations.toml`), so that health checks need not parse the models.
+    pub fn modelled_operation_count(&self) -> usize {
+        let header = format!("[{}]", self.name);
+        OPERATIONS_TOML
+            .lines()
+            .skip_while(|l| l.trim() != header)
+            .skip(1)
+            .take_while(|l| !l.trim_start().starts_with('['))
+            .filter(|l| l.trim().starts_with('"'))
+            .count()
+    }
+
     /// The JSON/CBOR `__type` for an error code: the absolute id of the modelled shape whose
     /// awsQuery code it is, or the bare code when no shape models it.
     pub fn error_type_name(&self, code: &str) -> String {
@@ -176,6 +189,9 @@ static SERVICES: [ServiceDef; 6] = [
     ),
 ];
 
+/// The allow-list the embedded models were trimmed from.
+const OPERATIONS_TOML: &str = include_str!("../../protocol/operations.toml");
+
 /// The CloudWatch JSON/CBOR target prefix (the Smithy service shape name).
 pub const CLOUDWATCH_TARGET_PREFIX: &str = "GraniteServiceVersion20100801";
 
@@ -218,6 +234,12 @@ mod tests {
                 .or(m.metadata.endpoint_prefix.as_deref());
             assert_eq!(signing, Some(s.signing_name), "{}", s.name);
             assert!(!m.operations.is_empty(), "{}", s.name);
+            assert_eq!(
+                s.modelled_operation_count(),
+                m.operations.len(),
+                "{}",
+                s.name
+            );
         }
     }
 

@@ -20,6 +20,12 @@ use crate::config::Config;
 pub struct RegionStores {
     /// CloudWatch dashboards (global scope only).
     pub cloudwatch_dashboards: crate::services::cloudwatch::dashboards::Dashboards,
+    /// CloudWatch metrics, alarms and alarm history.
+    pub cloudwatch: crate::services::cloudwatch::CloudWatchStore,
+    /// EC2: VPCs, subnets, instances, images, key pairs, security groups, tags, templates.
+    pub ec2: crate::services::ec2::store::Ec2Store,
+    /// SNS: topics, subscriptions, queued deliveries and the e-mail inbox.
+    pub sns: crate::services::sns::SnsStore,
 }
 
 /// Everything handlers and controllers share.
@@ -35,18 +41,22 @@ pub struct AppState {
     pub stores: Scoped<RegionStores>,
     /// Woken after every API write so controllers reconcile at once.
     pub changed: Notify,
+    /// Runs EC2 instances (`--instances`): driven by the instance lifecycle controller.
+    pub backend: Arc<dyn crate::backend::InstanceBackend>,
 }
 
 impl AppState {
     /// State for a server with this configuration.
     pub fn new(config: Config) -> Arc<Self> {
         let clock = Clock::new(config.time_scale);
+        let backend = crate::backend::from_config(&config);
         Arc::new(Self {
             config,
             clock,
             ids: IdGen,
             stores: Scoped::default(),
             changed: Notify::new(),
+            backend,
         })
     }
 

@@ -53,10 +53,10 @@ fn ec2_read_and_errors_through_the_cli() {
             .error_code(),
         "DryRunOperation"
     );
-    let not_yet = server.aws(&["ec2", "describe-instances"]);
+    let not_yet = server.aws(&["ec2", "describe-volumes"]);
     assert_eq!(not_yet.error_code(), "NotImplemented");
     assert!(
-        not_yet.stderr.contains("DescribeInstances"),
+        not_yet.stderr.contains("DescribeVolumes"),
         "{}",
         not_yet.stderr
     );
@@ -166,9 +166,9 @@ fn load_balancers_read_and_errors() {
 #[test]
 fn sns_answers_not_implemented_and_validation_errors() {
     let server = TestServer::start();
-    let topics = server.aws(&["sns", "list-topics"]);
-    assert_eq!(topics.error_code(), "NotImplemented");
-    assert!(topics.stderr.contains("ListTopics"));
+    let apps = server.aws(&["sns", "list-platform-applications"]);
+    assert_eq!(apps.error_code(), "NotImplemented");
+    assert!(apps.stderr.contains("ListPlatformApplications"));
     let out = server.boto3(&format!(
         "{BOTO3_PRELUDE}\nc = client('sns', config=Config(parameter_validation=False, retries={{'max_attempts': 1}}))\n\
          print(json.dumps(err(c, lambda: c.create_topic())))"
@@ -253,7 +253,7 @@ fn cloudwatch_flow(server: &TestServer, data_path: Option<&str>) {
     assert_eq!(bad.error_code(), "InvalidParameterInput");
     assert_eq!(
         server
-            .aws_with_env(&["cloudwatch", "describe-alarms"], &env)
+            .aws_with_env(&["cloudwatch", "describe-anomaly-detectors"], &env)
             .error_code(),
         "NotImplemented"
     );

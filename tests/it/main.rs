@@ -3,9 +3,17 @@
 mod admin;
 mod auth;
 mod cli;
+mod cloudwatch;
+mod cloudwatch_alarms;
 mod common;
+mod ec2;
+mod ec2_errors;
+mod ec2_filters;
+mod ec2_more;
 mod readme;
 mod sigv4_suite;
+mod sns;
+mod sns_http;
 mod vectors_json;
 mod vectors_xml;
 mod wire;

@@ -1,14 +1,236 @@
-//! The `cloudwatch` service: operation table. Handlers land here with the issue that
-//! implements them; every other operation of the model answers `NotImplemented` naming it.
+//! The `cloudwatch` service: metrics, alarms and dashboards.
+//!
+//! - [`store`] keeps metric data with AWS's retention tiers; [`stats`] computes statistics.
+//! - [`put_metric_data`], [`get_metric_statistics`], [`get_metric_data`] and [`list_metrics`]
+//!   are the metric operations.
+//! - [`alarms`], [`put_alarm`], [`describe`] and [`composite`] hold the alarm operations;
+//!   [`evaluate`] is the pure decision an evaluation makes, [`tick`] applies it (run every
+//!   minute by `controllers::alarm_evaluator`); [`history`] and [`actions`] record what
+//!   happened; [`math`] is metric math; [`tags`] tags alarms.
+//! - [`dashboards`] are account-global JSON documents.
+//!
+//! Every operation of the model not listed in [`OPERATIONS`] answers `NotImplemented`.
 
+pub mod actions;
+pub mod alarms;
+pub mod composite;
 pub mod dashboards;
+pub mod describe;
+pub mod evaluate;
+pub mod format;
+pub mod get_metric_data;
+pub mod get_metric_statistics;
+pub mod history;
+pub mod list_metrics;
+pub mod math;
+pub mod put_alarm;
+pub mod put_metric_data;
+pub mod stats;
+pub mod store;
+pub mod tags;
+pub mod tick;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::Handler;
+use crate::error::ApiError;
 
 /// Implemented operations and their handlers.
 pub const OPERATIONS: &[(&str, Handler)] = &[
+    ("DeleteAlarms", alarms::delete_alarms),
     ("DeleteDashboards", dashboards::delete_dashboards),
+    ("DescribeAlarmHistory", history::describe_alarm_history),
+    ("DescribeAlarms", describe::describe_alarms),
+    (
+        "DescribeAlarmsForMetric",
+        describe::describe_alarms_for_metric,
+    ),
+    ("DisableAlarmActions", alarms::disable_alarm_actions),
+    ("EnableAlarmActions", alarms::enable_alarm_actions),
     ("GetDashboard", dashboards::get_dashboard),
+    ("GetMetricData", get_metric_data::get_metric_data),
+    (
+        "GetMetricStatistics",
+        get_metric_statistics::get_metric_statistics,
+    ),
     ("ListDashboards", dashboards::list_dashboards),
+    ("ListMetrics", list_metrics::list_metrics),
+    ("ListTagsForResource", tags::list_tags_for_resource),
+    ("PutCompositeAlarm", composite::put_composite_alarm),
     ("PutDashboard", dashboards::put_dashboard),
+    ("PutMetricAlarm", put_alarm::put_metric_alarm),
+    ("PutMetricData", put_metric_data::put_metric_data),
+    ("SetAlarmState", alarms::set_alarm_state),
+    ("TagResource", tags::tag_resource),
+    ("UntagResource", tags::untag_resource),
 ];
+
+/// CloudWatch's data in one account and region.
+#[derive(Debug, Default)]
+pub struct CloudWatchStore {
+    /// Metric data.
+    pub metrics: store::MetricStore,
+    /// Metric alarms by name.
+    pub alarms: BTreeMap<String, alarms::MetricAlarm>,
+    /// Composite alarms by name.
+    pub composites: BTreeMap<String, composite::CompositeAlarm>,
+    /// Alarm history, oldest first (kept two weeks, bounded in size).
+    pub history: history::History,
+}
+
+/// A double as the value tree carries it: a number, or `"NaN"` / `"Infinity"` /
+/// `"-Infinity"` for the non-finite values clients can send (AWS refuses them, so handlers
+/// must see them to say so).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Num(pub f64);
+
+impl<'de> Deserialize<'de> for Num {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(f64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Number(n) => Ok(Num(n)),
+            Raw::Text(t) => match t.as_str() {
+                "NaN" => Ok(Num(f64::NAN)),
+                "Infinity" => Ok(Num(f64::INFINITY)),
+                "-Infinity" => Ok(Num(f64::NEG_INFINITY)),
+                other => Err(serde::de::Error::custom(format!("not a number: {other}"))),
+            },
+        }
+    }
+}
+
+/// A metric dimension.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Dimension {
+    /// Dimension name.
+    pub name: String,
+    /// Dimension value.
+    pub value: String,
+}
+
+/// Dimensions as store pairs.
+pub fn dimension_pairs(dims: &[Dimension]) -> Vec<(String, String)> {
+    dims.iter()
+        .map(|d| (d.name.clone(), d.value.clone()))
+        .collect()
+}
+
+/// Store pairs as dimensions.
+pub fn dimensions_of(pairs: &[(String, String)]) -> Vec<Dimension> {
+    pairs
+        .iter()
+        .map(|(n, v)| Dimension {
+            name: n.clone(),
+            value: v.clone(),
+        })
+        .collect()
+}
+
+/// The `StandardUnit` enum (botocore does not check enums, so the server must).
+pub const UNITS: &[&str] = &[
+    "Seconds",
+    "Microseconds",
+    "Milliseconds",
+    "Bytes",
+    "Kilobytes",
+    "Megabytes",
+    "Gigabytes",
+    "Terabytes",
+    "Bits",
+    "Kilobits",
+    "Megabits",
+    "Gigabits",
+    "Terabits",
+    "Percent",
+    "Count",
+    "Bytes/Second",
+    "Kilobytes/Second",
+    "Megabytes/Second",
+    "Gigabytes/Second",
+    "Terabytes/Second",
+    "Bits/Second",
+    "Kilobits/Second",
+    "Megabits/Second",
+    "Gigabits/Second",
+    "Terabits/Second",
+    "Count/Second",
+    "None",
+];
+
+/// `InvalidParameterValue` (400).
+pub fn invalid_value(message: impl Into<String>) -> ApiError {
+    ApiError::client("InvalidParameterValue", message)
+}
+
+/// `InvalidParameterCombination` (400).
+pub fn invalid_combination(message: impl Into<String>) -> ApiError {
+    ApiError::client("InvalidParameterCombination", message)
+}
+
+/// `MissingParameter` (400), worded as the codec words it for CloudWatch.
+pub fn missing(param: &str) -> ApiError {
+    ApiError::client(
+        "MissingParameter",
+        format!("The parameter {param} is required."),
+    )
+}
+
+/// `ValidationError` (400), the code of AWS's framework-level constraint checks.
+pub fn validation(message: impl Into<String>) -> ApiError {
+    ApiError::client("ValidationError", message)
+}
+
+/// AWS's framework text for an enum member outside its set.
+pub fn enum_error(value: &str, path: &str, allowed: &str) -> ApiError {
+    validation(format!(
+        "1 validation error detected: Value '{value}' at '{path}' failed to satisfy constraint: Member must satisfy enum value set: [{allowed}]"
+    ))
+}
+
+/// Check a `Unit` against the enum.
+// UNVERIFIED: AWS's text for an unknown unit; the framework enum template is the likely one.
+pub fn check_unit(unit: Option<&str>, path: &str) -> Result<(), ApiError> {
+    match unit {
+        Some(u) if !UNITS.contains(&u) => Err(enum_error(u, path, &UNITS.join(", "))),
+        _ => Ok(()),
+    }
+}
+
+/// `InvalidNextToken` (400).
+pub fn invalid_token() -> ApiError {
+    ApiError::client(
+        "InvalidNextToken",
+        "The service couldn't process the NextToken.",
+    )
+}
+
+/// Parse an offset pagination token.
+pub fn parse_token(token: Option<&str>) -> Result<usize, ApiError> {
+    match token {
+        None => Ok(0),
+        Some(t) => t.parse().map_err(|_| invalid_token()),
+    }
+}
+
+/// The ARN of an alarm.
+pub fn alarm_arn(scope: &crate::state::Scope, name: &str) -> String {
+    crate::state::ids::arn(
+        "cloudwatch",
+        &scope.region,
+        &scope.account,
+        &format!("alarm:{name}"),
+    )
+}
+
+/// Seconds since the epoch rounded down to the minute.
+pub fn floor_minute(t: f64) -> f64 {
+    (t / 60.0).floor() * 60.0
+}

@@ -1,14 +1,165 @@
-//! The `ec2` service: operation table. Handlers land here with the issue that implements them;
-//! every other operation of the model answers `NotImplemented` naming it.
+//! The `ec2` service: operation table and the helpers every EC2 handler shares. Operations of
+//! the model that are not in [`OPERATIONS`] answer `NotImplemented` naming them.
+//!
+//! Handlers take the scope lock once through [`with_store`], validate everything before the
+//! first write (a failed call changes nothing), and leave asynchronous effects (boot, stop,
+//! image capture) to the instance lifecycle controller, as AWS shows them.
 
 pub mod filters;
+mod image_attributes;
+pub mod images;
+mod instance_ops;
+pub mod instance_types;
+pub mod instance_view;
+pub mod instances;
+mod key_pairs;
+pub mod launch_templates;
+pub mod network;
 mod regions;
+pub mod security_groups;
+mod sg_rules;
+mod snapshots;
+pub mod store;
+pub mod tags;
+mod vpcs;
+
+pub use store::Ec2Store;
+
+use serde::{Deserialize, Serialize};
 
 use super::Handler;
+use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::state::AppState;
 
-/// Implemented operations and their handlers.
-pub const OPERATIONS: &[(&str, Handler)] = &[("DescribeRegions", regions::describe_regions)];
+/// Implemented operations and their handlers, sorted by name.
+pub const OPERATIONS: &[(&str, Handler)] = &[
+    (
+        "AuthorizeSecurityGroupEgress",
+        sg_rules::authorize_security_group_egress,
+    ),
+    (
+        "AuthorizeSecurityGroupIngress",
+        sg_rules::authorize_security_group_ingress,
+    ),
+    ("CopyImage", images::copy_image),
+    ("CreateImage", images::create_image),
+    ("CreateKeyPair", key_pairs::create_key_pair),
+    (
+        "CreateLaunchTemplate",
+        launch_templates::create_launch_template,
+    ),
+    (
+        "CreateLaunchTemplateVersion",
+        launch_templates::create_launch_template_version,
+    ),
+    (
+        "CreateSecurityGroup",
+        security_groups::create_security_group,
+    ),
+    ("CreateSubnet", vpcs::create_subnet),
+    ("CreateTags", tags::create_tags),
+    ("CreateVpc", vpcs::create_vpc),
+    ("DeleteKeyPair", key_pairs::delete_key_pair),
+    (
+        "DeleteLaunchTemplate",
+        launch_templates::delete_launch_template,
+    ),
+    (
+        "DeleteLaunchTemplateVersions",
+        launch_templates::delete_launch_template_versions,
+    ),
+    (
+        "DeleteSecurityGroup",
+        security_groups::delete_security_group,
+    ),
+    ("DeleteSnapshot", snapshots::delete_snapshot),
+    ("DeleteSubnet", vpcs::delete_subnet),
+    ("DeleteTags", tags::delete_tags),
+    ("DeleteVpc", vpcs::delete_vpc),
+    ("DeregisterImage", images::deregister_image),
+    (
+        "DescribeAccountAttributes",
+        network::describe_account_attributes,
+    ),
+    (
+        "DescribeAvailabilityZones",
+        network::describe_availability_zones,
+    ),
+    (
+        "DescribeImageAttribute",
+        image_attributes::describe_image_attribute,
+    ),
+    ("DescribeImages", images::describe_images),
+    (
+        "DescribeInstanceAttribute",
+        instance_ops::describe_instance_attribute,
+    ),
+    (
+        "DescribeInstanceStatus",
+        instance_view::describe_instance_status,
+    ),
+    (
+        "DescribeInstanceTypeOfferings",
+        instance_types::describe_instance_type_offerings,
+    ),
+    (
+        "DescribeInstanceTypes",
+        instance_types::describe_instance_types,
+    ),
+    ("DescribeInstances", instance_view::describe_instances),
+    ("DescribeKeyPairs", key_pairs::describe_key_pairs),
+    (
+        "DescribeLaunchTemplateVersions",
+        launch_templates::describe_launch_template_versions,
+    ),
+    (
+        "DescribeLaunchTemplates",
+        launch_templates::describe_launch_templates,
+    ),
+    ("DescribeRegions", regions::describe_regions),
+    (
+        "DescribeSecurityGroupRules",
+        security_groups::describe_security_group_rules,
+    ),
+    (
+        "DescribeSecurityGroups",
+        security_groups::describe_security_groups,
+    ),
+    ("DescribeSnapshots", snapshots::describe_snapshots),
+    ("DescribeSubnets", vpcs::describe_subnets),
+    ("DescribeTags", tags::describe_tags),
+    ("DescribeVpcs", vpcs::describe_vpcs),
+    ("GetConsoleOutput", instance_ops::get_console_output),
+    ("ImportKeyPair", key_pairs::import_key_pair),
+    (
+        "ModifyImageAttribute",
+        image_attributes::modify_image_attribute,
+    ),
+    (
+        "ModifyInstanceAttribute",
+        instance_ops::modify_instance_attribute,
+    ),
+    (
+        "ModifyLaunchTemplate",
+        launch_templates::modify_launch_template,
+    ),
+    ("MonitorInstances", instance_ops::monitor_instances),
+    ("RebootInstances", instance_ops::reboot_instances),
+    (
+        "RevokeSecurityGroupEgress",
+        sg_rules::revoke_security_group_egress,
+    ),
+    (
+        "RevokeSecurityGroupIngress",
+        sg_rules::revoke_security_group_ingress,
+    ),
+    ("RunInstances", instances::run_instances),
+    ("StartInstances", instance_ops::start_instances),
+    ("StopInstances", instance_ops::stop_instances),
+    ("TerminateInstances", instance_ops::terminate_instances),
+    ("UnmonitorInstances", instance_ops::unmonitor_instances),
+];
 
 /// What EC2 answers to a `DryRun` request that would have succeeded.
 pub fn dry_run_ok() -> ApiError {
@@ -17,4 +168,214 @@ pub fn dry_run_ok() -> ApiError {
         "Request would have succeeded, but DryRun flag is set.",
     )
     .with_status(412)
+}
+
+/// Run `f` on the request scope's EC2 store (created with its defaults on first use), under
+/// the short scope lock.
+pub fn with_store<R>(
+    ctx: &RequestContext,
+    state: &AppState,
+    f: impl FnOnce(&mut Ec2Store) -> R,
+) -> R {
+    state.stores.with(&ctx.scope, |s| {
+        s.ec2.ensure_defaults(&ctx.scope, &state.ids);
+        f(&mut s.ec2)
+    })
+}
+
+/// A tag as EC2 takes and returns it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Tag {
+    /// Key.
+    pub key: String,
+    /// Value (EC2 stores a missing value as empty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// `TagSpecifications.N`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct TagSpecification {
+    /// `instance`, `volume`, `security-group`, ...
+    pub resource_type: Option<String>,
+    /// Tags.
+    pub tags: Vec<Tag>,
+}
+
+/// The tags `specs` give resources of `resource_type`, checked as AWS checks them.
+pub fn spec_tags(
+    specs: &[TagSpecification],
+    resource_type: &str,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let mut out = Vec::new();
+    for spec in specs {
+        if spec.resource_type.as_deref() == Some(resource_type) {
+            for tag in &spec.tags {
+                check_tag(tag)?;
+                out.push((tag.key.clone(), tag.value.clone().unwrap_or_default()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Tag keys may not be empty, longer than 127 characters or start with `aws:` (the last
+/// only for callers other than AWS services, which add such tags themselves).
+pub fn check_tag(tag: &Tag) -> Result<(), ApiError> {
+    if tag.key.is_empty() || tag.key.chars().count() > 127 {
+        return Err(ApiError::client(
+            "InvalidParameterValue",
+            format!(
+                "Tag key must be between 1 and 127 characters long: '{}'",
+                tag.key
+            ),
+        ));
+    }
+    if tag.key.to_ascii_lowercase().starts_with("aws:") {
+        return Err(ApiError::client(
+            "InvalidParameterValue",
+            "Tag keys starting with 'aws:' are reserved for internal use",
+        ));
+    }
+    if tag
+        .value
+        .as_deref()
+        .is_some_and(|v| v.chars().count() > 255)
+    {
+        return Err(ApiError::client(
+            "InvalidParameterValue",
+            format!(
+                "Tag value for key '{}' is longer than 255 characters",
+                tag.key
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Tags as the output `TagList`.
+pub fn tag_list(tags: &store::Tags) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag {
+            key: k.clone(),
+            value: Some(v.clone()),
+        })
+        .collect()
+}
+
+/// Values of the tag filters (`tag:KEY`, `tag-key`, `tag-value`) for a resource's tags, or
+/// `None` when `name` is not a tag filter.
+pub fn tag_filter_values<'a>(tags: &'a store::Tags, name: &str) -> Option<Vec<&'a str>> {
+    if let Some(key) = name.strip_prefix("tag:") {
+        return Some(tags.get(key).map(String::as_str).into_iter().collect());
+    }
+    match name {
+        "tag-key" => Some(tags.keys().map(String::as_str).collect()),
+        "tag-value" => Some(tags.values().map(String::as_str).collect()),
+        _ => None,
+    }
+}
+
+/// One page of `items` for `MaxResults`/`NextToken` (the token is the offset of the next item).
+pub fn paginate<T>(
+    mut items: Vec<T>,
+    max_results: Option<i64>,
+    next_token: Option<&str>,
+    bounds: (i64, i64),
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let start = match next_token.filter(|t| !t.is_empty()) {
+        Some(token) => token
+            .parse::<usize>()
+            .ok()
+            .filter(|s| *s <= items.len())
+            .ok_or_else(|| {
+                ApiError::client(
+                    "InvalidParameterValue",
+                    format!("Invalid NextToken: {token}"),
+                )
+            })?,
+        None => 0,
+    };
+    let Some(max) = max_results else {
+        return Ok((items.split_off(start), None));
+    };
+    let (low, high) = bounds;
+    if !(low..=high).contains(&max) {
+        return Err(ApiError::client(
+            "InvalidParameterValue",
+            format!(
+                "Value ( {max} ) for parameter maxResults is invalid. Expecting a value between {low} and {high}."
+            ),
+        ));
+    }
+    let end = (start + max as usize).min(items.len());
+    let next = (end < items.len()).then(|| end.to_string());
+    items.truncate(end);
+    Ok((items.split_off(start), next))
+}
+
+/// Check that `id` looks like `prefix-` + hex; else the operation's `.Malformed` error.
+pub fn check_id_shape(
+    id: &str,
+    prefix: &str,
+    malformed_code: &'static str,
+) -> Result<(), ApiError> {
+    let ok = id
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|hex| {
+            (8..=17).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::client(
+            malformed_code,
+            format!("Invalid id: \"{id}\" (expecting \"{prefix}-...\")"),
+        ))
+    }
+}
+
+/// `Return: true` results.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReturnResult {
+    /// Always true on success.
+    pub r#return: bool,
+}
+
+/// An `AttributeValue` / `AttributeBooleanValue` wrapper (`{"Value": ...}`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AttrValue<T> {
+    /// The value.
+    pub value: Option<T>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_by_offset_and_checks_bounds() {
+        let items: Vec<u32> = (0..10).collect();
+        let (page, next) = paginate(items.clone(), Some(5), None, (5, 1000)).unwrap();
+        assert_eq!(page, vec![0, 1, 2, 3, 4]);
+        let (page, next) = paginate(items.clone(), Some(5), next.as_deref(), (5, 1000)).unwrap();
+        assert_eq!(page, vec![5, 6, 7, 8, 9]);
+        assert_eq!(next, None);
+        assert!(paginate(items.clone(), Some(4), None, (5, 1000)).is_err());
+        assert!(paginate(items.clone(), None, Some("x"), (5, 1000)).is_err());
+        assert_eq!(paginate(items, None, None, (5, 1000)).unwrap().0.len(), 10);
+    }
+
+    #[test]
+    fn ids_are_checked_for_shape() {
+        assert!(check_id_shape("i-0123456789abcdef0", "i", "X").is_ok());
+        assert!(check_id_shape("i-12345678", "i", "X").is_ok());
+        assert_eq!(check_id_shape("foo", "i", "X").unwrap_err().code, "X");
+        assert!(check_id_shape("i-xyz12345", "i", "X").is_err());
+    }
 }

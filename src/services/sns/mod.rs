@@ -1,7 +1,207 @@
-//! The `sns` service: operation table. Handlers land here with the issue that implements them;
-//! every other operation of the model answers `NotImplemented` naming it.
+//! The `sns` service: topics, subscriptions, publishing, and delivery that works offline.
+//!
+//! - [`topics`]: CreateTopic (idempotent), DeleteTopic, ListTopics, Get/SetTopicAttributes;
+//!   [`tags`]: the tagging operations.
+//! - [`subscriptions`]: Subscribe, ConfirmSubscription, Unsubscribe and the two lists;
+//!   [`subscription_attributes`]: Get/SetSubscriptionAttributes (RawMessageDelivery,
+//!   FilterPolicy, DeliveryPolicy).
+//! - [`publish`]: Publish and PublishBatch, plus [`publish_internal`] for other services
+//!   (CloudWatch alarm actions, Auto Scaling notifications).
+//! - [`filter`]: filter policies, checked when set and matched when publishing.
+//! - [`delivery`]: what a delivery is and AWS's JSON envelope. Publishing only *queues*
+//!   deliveries in the scope's outbox; the `sns_delivery` controller takes them off the request
+//!   path, as AWS does. [`http`] POSTs them, retried on the schedule of the delivery [`policy`].
+//! - [`inbox`]: the local mailbox e-mail subscriptions deliver to, and the admin endpoints
+//!   (inbox, confirmation and unsubscribe links, the signing certificate).
+//! - [`signing`]: the RSA key and self-signed certificate that sign HTTP and e-mail-json
+//!   messages (`SignatureVersion` 1 = SHA1withRSA, 2 = SHA256withRSA).
+
+pub mod delivery;
+pub mod filter;
+pub mod http;
+pub mod inbox;
+pub mod policy;
+pub mod publish;
+pub mod signing;
+pub mod subscription_attributes;
+pub mod subscriptions;
+pub mod tags;
+pub mod topics;
+
+use std::collections::BTreeMap;
+
+use indexmap::IndexMap;
+
+pub use publish::publish_internal;
 
 use super::Handler;
+use crate::error::ApiError;
+use crate::state::{AppState, Scope};
 
 /// Implemented operations and their handlers.
-pub const OPERATIONS: &[(&str, Handler)] = &[];
+pub const OPERATIONS: &[(&str, Handler)] = &[
+    ("ConfirmSubscription", subscriptions::confirm_subscription),
+    ("CreateTopic", topics::create_topic),
+    ("DeleteTopic", topics::delete_topic),
+    (
+        "GetSubscriptionAttributes",
+        subscription_attributes::get_subscription_attributes,
+    ),
+    ("GetTopicAttributes", topics::get_topic_attributes),
+    ("ListSubscriptions", subscriptions::list_subscriptions),
+    (
+        "ListSubscriptionsByTopic",
+        subscriptions::list_subscriptions_by_topic,
+    ),
+    ("ListTagsForResource", tags::list_tags_for_resource),
+    ("ListTopics", topics::list_topics),
+    ("Publish", publish::publish),
+    ("PublishBatch", publish::publish_batch),
+    (
+        "SetSubscriptionAttributes",
+        subscription_attributes::set_subscription_attributes,
+    ),
+    ("SetTopicAttributes", topics::set_topic_attributes),
+    ("Subscribe", subscriptions::subscribe),
+    ("TagResource", tags::tag_resource),
+    ("Unsubscribe", subscriptions::unsubscribe),
+    ("UntagResource", tags::untag_resource),
+];
+
+/// The SNS data of one (account, region).
+#[derive(Debug, Default)]
+pub struct SnsStore {
+    /// Topics by ARN.
+    pub(crate) topics: BTreeMap<String, topics::Topic>,
+    /// Subscriptions by ARN, in creation order (the order AWS lists them in).
+    pub(crate) subscriptions: IndexMap<String, subscriptions::Subscription>,
+    /// Deliveries queued by API calls, taken by the delivery controller.
+    pub(crate) outbox: Vec<delivery::Delivery>,
+    /// Messages delivered to e-mail subscriptions.
+    pub(crate) inbox: Vec<inbox::InboxMessage>,
+    /// Last FIFO sequence number handed out.
+    pub(crate) sequence: u128,
+    /// FIFO deduplication ids seen in the last five minutes, by (topic ARN, id).
+    pub(crate) dedup: std::collections::HashMap<(String, String), publish::Dedup>,
+}
+
+/// `InvalidParameter` with AWS's `Invalid parameter: ` prefix.
+pub(crate) fn invalid(what: impl std::fmt::Display) -> ApiError {
+    ApiError::client("InvalidParameter", format!("Invalid parameter: {what}"))
+}
+
+/// `NotFound` for a topic.
+pub(crate) fn topic_not_found() -> ApiError {
+    ApiError::client("NotFound", "Topic does not exist").with_status(404)
+}
+
+/// `NotFound` for a subscription.
+pub(crate) fn subscription_not_found() -> ApiError {
+    ApiError::client("NotFound", "Subscription does not exist").with_status(404)
+}
+
+/// A topic ARN's scope and name, checked against the caller's scope: another region's topic is
+/// an invalid parameter (AWS answers so when the ARN's region is not the endpoint's), another
+/// account's is an authorization error (the default topic policy admits only the owner).
+pub(crate) fn parse_topic_arn(
+    scope: &Scope,
+    arn: &str,
+    param: &str,
+    action: &str,
+) -> Result<String, ApiError> {
+    let elements = arn.split(':').count();
+    if elements < 6 {
+        return Err(invalid(format!(
+            "{param} Reason: An ARN must have at least 6 elements, not {elements}"
+        )));
+    }
+    let (arn_scope, name) = topic_arn_parts(arn).ok_or_else(|| invalid(param))?;
+    if arn_scope.region != scope.region {
+        return Err(invalid(param));
+    }
+    if arn_scope.account != scope.account {
+        return Err(ApiError::client(
+            "AuthorizationError",
+            format!(
+                "User: arn:aws:iam::{}:root is not authorized to perform: SNS:{action} on resource: {arn}",
+                scope.account
+            ),
+        )
+        .with_status(403));
+    }
+    Ok(name.to_owned())
+}
+
+/// `arn:aws:sns:{region}:{account}:{name}` → (scope, name).
+pub(crate) fn topic_arn_parts(arn: &str) -> Option<(Scope, &str)> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", _, "sns", region, account, name]
+            if !region.is_empty() && !account.is_empty() && !name.is_empty() =>
+        {
+            Some((Scope::new(*account, *region), *name))
+        }
+        _ => None,
+    }
+}
+
+/// The topic ARN a subscription ARN belongs to (`{topic arn}:{uuid}`).
+pub(crate) fn subscription_topic_arn(arn: &str) -> Option<&str> {
+    let (topic, id) = arn.rsplit_once(':')?;
+    (topic_arn_parts(topic).is_some_and(|(_, name)| !name.contains(':')) && !id.is_empty())
+        .then_some(topic)
+}
+
+/// Where Updraft can be reached, for links inside messages (confirmation, unsubscribe, the
+/// signing certificate). An unspecified listen address is reached through `localhost`.
+pub(crate) fn base_url(state: &AppState) -> String {
+    let addr = state.config.listen;
+    if addr.ip().is_unspecified() {
+        format!("http://localhost:{}", addr.port())
+    } else {
+        format!("http://{addr}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arns_split_into_scope_and_name() {
+        let (scope, name) = topic_arn_parts("arn:aws:sns:us-east-1:123456789012:t").unwrap();
+        assert_eq!(scope, Scope::new("123456789012", "us-east-1"));
+        assert_eq!(name, "t");
+        assert!(topic_arn_parts("arn:aws:sqs:us-east-1:123456789012:t").is_none());
+        assert!(topic_arn_parts("nope").is_none());
+        assert_eq!(
+            subscription_topic_arn("arn:aws:sns:us-east-1:123456789012:t:abc"),
+            Some("arn:aws:sns:us-east-1:123456789012:t")
+        );
+        assert_eq!(
+            subscription_topic_arn("arn:aws:sns:us-east-1:123456789012:t"),
+            None
+        );
+        let here = Scope::new("123456789012", "us-east-1");
+        let code = |arn: &str| {
+            parse_topic_arn(&here, arn, "TopicArn", "Publish")
+                .unwrap_err()
+                .code
+        };
+        assert_eq!(
+            code("arn:aws:sns:eu-west-1:123456789012:t"),
+            "InvalidParameter"
+        );
+        assert_eq!(
+            code("arn:aws:sns:us-east-1:111111111111:t"),
+            "AuthorizationError"
+        );
+        assert_eq!(code("t"), "InvalidParameter");
+        assert_eq!(
+            parse_topic_arn(&here, "a:b", "TopicArn", "Publish")
+                .unwrap_err()
+                .message,
+            "Invalid parameter: TopicArn Reason: An ARN must have at least 6 elements, not 2"
+        );
+    }
+}

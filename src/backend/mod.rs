@@ -1,0 +1,176 @@
+//! Instance backends: what actually runs an EC2 instance.
+//!
+//! The EC2 handlers only record what AWS shows (`pending`, `stopping`, ...); the instance
+//! lifecycle controller (`controllers::instances`) drives a backend to make it so and moves the
+//! records on when the backend is done. Every method that may be slow returns a boxed future so
+//! that a Docker backend (container create/start/commit) or a Kubernetes one (pods as instances)
+//! can do real I/O; the simulated backend answers at once.
+//!
+//! Nothing here holds the state lock: callers copy what they need out of the store first.
+
+pub mod simulated;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use crate::config::{Config, InstanceBackendKind};
+
+/// A future a backend returns; boxed so that the trait stays object-safe.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Why a backend call failed. Never shown to API clients as such: the controller logs it and
+/// retries, or records a `StateReason` when the failure is final.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BackendError {
+    /// The backend has no such instance (e.g. after a restart of the backend).
+    #[error("instance {0} is unknown to the backend")]
+    UnknownInstance(String),
+    /// The backend has no such image.
+    #[error("image {0} is unknown to the backend")]
+    UnknownImage(String),
+    /// Anything else (a Docker API error, ...).
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// What a backend needs to launch one instance.
+#[derive(Debug, Clone)]
+pub struct LaunchSpec {
+    /// `i-…`.
+    pub instance_id: String,
+    /// `ami-…` the instance boots from.
+    pub image_id: String,
+    /// `t3.micro`, ...
+    pub instance_type: String,
+    /// vCPUs of the instance type (the CPU model divides load by it).
+    pub vcpus: u32,
+    /// Availability Zone name.
+    pub availability_zone: String,
+    /// Primary private IPv4 address.
+    pub private_ip: String,
+    /// User data, decoded from base64 (scripts are text; invalid UTF-8 is replaced).
+    pub user_data: Option<String>,
+    /// Virtual now, epoch seconds (backends that simulate time need it).
+    pub now: f64,
+}
+
+/// What the backend says about an instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendStatus {
+    /// Launched or started, not yet up.
+    Booting,
+    /// Up: answering on its service ports.
+    Running,
+    /// Stopped (keeps its disk).
+    Stopped,
+    /// Terminated or never known.
+    Gone,
+}
+
+/// One sample of an instance's metrics, as the metric publisher turns them into `AWS/EC2`.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct MetricsSample {
+    /// CPUUtilization, percent of the instance type's vCPUs (0–100).
+    pub cpu_utilization: f64,
+    /// HTTP requests served since the previous sample.
+    pub requests: u64,
+    /// NetworkIn bytes since the previous sample.
+    pub network_in_bytes: u64,
+    /// NetworkOut bytes since the previous sample.
+    pub network_out_bytes: u64,
+}
+
+/// One HTTP request handed to an in-process responder.
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    /// `GET`, ...
+    pub method: String,
+    /// Path and query.
+    pub path: String,
+}
+
+/// An in-process responder's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpReply {
+    /// Status code.
+    pub status: u16,
+    /// `Content-Type`.
+    pub content_type: &'static str,
+    /// Body.
+    pub body: String,
+}
+
+/// Answers HTTP for a simulated instance, in process (no socket).
+pub type Responder = Arc<dyn Fn(&HttpRequest) -> HttpReply + Send + Sync>;
+
+/// Where a load balancer or health checker reaches an instance's service port.
+#[derive(Clone)]
+pub enum HttpAddress {
+    /// Call this function (the simulated backend).
+    InProcess(Responder),
+    /// Connect to this socket (a container's published port).
+    Socket(SocketAddr),
+}
+
+impl std::fmt::Debug for HttpAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::InProcess(_) => f.write_str("InProcess(..)"),
+            Self::Socket(addr) => write!(f, "Socket({addr})"),
+        }
+    }
+}
+
+/// Runs instances. Implementations: [`simulated::SimulatedBackend`] (default); Docker next.
+pub trait InstanceBackend: Send + Sync + std::fmt::Debug {
+    /// Name for logs (`simulated`, `docker`).
+    fn name(&self) -> &'static str;
+    /// Create and boot an instance.
+    fn launch(&self, spec: LaunchSpec) -> BoxFuture<'_, Result<(), BackendError>>;
+    /// Boot a stopped instance again.
+    fn start(&self, instance_id: &str, now: f64) -> BoxFuture<'_, Result<(), BackendError>>;
+    /// Stop an instance, keeping its disk.
+    fn stop(&self, instance_id: &str) -> BoxFuture<'_, Result<(), BackendError>>;
+    /// Reboot a running instance (the instance stays `running` on the EC2 API).
+    fn reboot(&self, instance_id: &str, now: f64) -> BoxFuture<'_, Result<(), BackendError>>;
+    /// Destroy an instance and its disk.
+    fn terminate(&self, instance_id: &str) -> BoxFuture<'_, Result<(), BackendError>>;
+    /// Where the instance is in its life.
+    fn status(
+        &self,
+        instance_id: &str,
+        now: f64,
+    ) -> BoxFuture<'_, Result<BackendStatus, BackendError>>;
+    /// The serial console so far (what boot and user data printed).
+    fn console_output(&self, instance_id: &str) -> BoxFuture<'_, Result<String, BackendError>>;
+    /// Capture the instance's disk as image `image_id` (instances launched from it later
+    /// behave as the captured one did).
+    fn create_image(
+        &self,
+        instance_id: &str,
+        image_id: &str,
+    ) -> BoxFuture<'_, Result<(), BackendError>>;
+    /// Metrics since the previous sample.
+    fn metrics_sample(
+        &self,
+        instance_id: &str,
+        now: f64,
+    ) -> BoxFuture<'_, Result<MetricsSample, BackendError>>;
+    /// Where to send HTTP for `port`, when the instance is up and serves that port.
+    fn http_address(&self, instance_id: &str, port: u16) -> Option<HttpAddress>;
+    /// Extra CPU load in percent (0 clears): the stand-in for `yes > /dev/null`.
+    fn set_stress(&self, instance_id: &str, cpu_percent: f64) -> Result<(), BackendError>;
+}
+
+/// The backend the configuration asks for.
+pub fn from_config(config: &Config) -> Arc<dyn InstanceBackend> {
+    match config.instances {
+        InstanceBackendKind::Simulated => Arc::new(simulated::SimulatedBackend::default()),
+        InstanceBackendKind::Docker => {
+            tracing::warn!("the docker instance backend is not implemented yet; using simulated");
+            Arc::new(simulated::SimulatedBackend::default())
+        }
+    }
+}

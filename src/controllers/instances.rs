@@ -1,0 +1,500 @@
+//! The instance lifecycle controller: drives the instance backend so that EC2's records move
+//! as AWS shows them.
+//!
+//! - `pending` → the backend launches (or starts) the instance → `running` once the backend says
+//!   it is up (the simulated backend after its boot delay on the clock);
+//! - `stopping` → backend stop → `stopped` after [`STOP_SECONDS`];
+//! - `shutting-down` → backend terminate → `terminated` after [`TERMINATE_SECONDS`]; the private
+//!   address goes back to the subnet, and the record stays visible for
+//!   [`TERMINATED_VISIBLE_SECONDS`], as on AWS;
+//! - pending reboots (RebootInstances, CreateImage without NoReboot) go to the backend;
+//! - `pending` images are captured by the backend, then `available` (and their snapshots
+//!   `completed`) after [`crate::services::ec2::images::IMAGE_SECONDS`].
+//!
+//! Each pass copies the work out under the lock, calls the backend without it, then applies
+//! the outcomes only where the record is still in the state the work was planned for (an API
+//! call may have changed it meanwhile).
+
+use crate::backend::{BackendStatus, LaunchSpec};
+use crate::services::ec2::images::IMAGE_SECONDS;
+use crate::services::ec2::instance_types;
+use crate::services::ec2::instances::public_ip;
+use crate::services::ec2::network;
+use crate::services::ec2::store::{Ec2Store, InstanceState};
+use crate::state::{AppState, Scope};
+
+use super::{Controller, ControllerError};
+
+/// Virtual seconds from `stopping` to `stopped`.
+pub const STOP_SECONDS: f64 = 5.0;
+/// Virtual seconds from `shutting-down` to `terminated`.
+pub const TERMINATE_SECONDS: f64 = 5.0;
+/// Virtual seconds a terminated instance stays visible.
+pub const TERMINATED_VISIBLE_SECONDS: f64 = 3600.0;
+/// Longest sleep between passes when nothing is in flight.
+const IDLE_SECONDS: f64 = 60.0;
+/// Poll interval while something waits on the backend.
+const POLL_SECONDS: f64 = 1.0;
+
+/// Drives instances and images through their states.
+#[derive(Debug, Default)]
+pub struct InstanceLifecycle;
+
+/// One thing to ask the backend.
+#[derive(Debug)]
+enum Work {
+    Launch(Scope, LaunchSpec),
+    Start(Scope, String),
+    Poll(Scope, String),
+    Stop(Scope, String),
+    Terminate(Scope, String),
+    Reboot(Scope, String),
+    Capture(Scope, String, String),
+}
+
+/// What the backend said.
+#[derive(Debug)]
+enum Outcome {
+    Asked(Scope, String, InstanceState),
+    Up(Scope, String, String),
+    Rebooted(Scope, String),
+    Captured(Scope, String, bool),
+}
+
+fn plan(scope: &Scope, s: &mut Ec2Store, now: f64, work: &mut Vec<Work>) -> f64 {
+    let mut next = IDLE_SECONDS;
+    let mut forgotten = Vec::new();
+    s.instances.retain(|_, i| {
+        let keep = !(i.state == InstanceState::Terminated
+            && now - i.state_since >= TERMINATED_VISIBLE_SECONDS);
+        if !keep {
+            forgotten.push(i.id.clone());
+            forgotten.push(i.root_volume_id.clone());
+        }
+        keep
+    });
+    for id in forgotten {
+        s.clear_tags(&id);
+    }
+    for i in s.instances.values() {
+        let (id, sc) = (i.id.clone(), scope.clone());
+        match i.state {
+            InstanceState::Pending if !i.backend_done && !i.launched => {
+                let vcpus = instance_types::find(&i.instance_type).map_or(1, |t| t.vcpus);
+                let user_data = i.user_data.as_deref().and_then(|u| {
+                    use base64::Engine;
+                    let bytes = base64::engine::general_purpose::STANDARD.decode(u).ok()?;
+                    Some(String::from_utf8_lossy(&bytes).into_owned())
+                });
+                work.push(Work::Launch(
+                    sc,
+                    LaunchSpec {
+                        instance_id: id,
+                        image_id: i.image_id.clone(),
+                        instance_type: i.instance_type.clone(),
+                        vcpus,
+                        availability_zone: i.availability_zone.clone(),
+                        private_ip: i.private_ip.to_string(),
+                        user_data,
+                        now,
+                    },
+                ));
+                next = next.min(POLL_SECONDS);
+            }
+            InstanceState::Pending if !i.backend_done => {
+                work.push(Work::Start(sc, id));
+                next = next.min(POLL_SECONDS);
+            }
+            InstanceState::Pending => {
+                work.push(Work::Poll(sc, id));
+                next = next.min(POLL_SECONDS);
+            }
+            InstanceState::Stopping if !i.backend_done => {
+                work.push(Work::Stop(sc, id));
+                next = next.min(STOP_SECONDS);
+            }
+            InstanceState::ShuttingDown if !i.backend_done => {
+                work.push(Work::Terminate(sc, id));
+                next = next.min(TERMINATE_SECONDS);
+            }
+            InstanceState::Stopping => {
+                next = next.min((i.state_since + STOP_SECONDS - now).max(0.0))
+            }
+            InstanceState::ShuttingDown => {
+                next = next.min((i.state_since + TERMINATE_SECONDS - now).max(0.0))
+            }
+            InstanceState::Terminated => {
+                next = next.min((i.state_since + TERMINATED_VISIBLE_SECONDS - now).max(0.0));
+            }
+            InstanceState::Running if i.reboot_pending => work.push(Work::Reboot(sc, id)),
+            _ => {}
+        }
+    }
+    for image in s.images.values().filter(|i| i.state == "pending") {
+        if !image.backend_done
+            && let Some(source) = &image.source_instance_id
+        {
+            work.push(Work::Capture(
+                scope.clone(),
+                source.clone(),
+                image.id.clone(),
+            ));
+        }
+        next = next.min((image.creation_date + IMAGE_SECONDS - now).max(0.0));
+    }
+    next
+}
+
+/// Finish timed transitions; returns whether anything changed.
+fn settle(s: &mut Ec2Store, now: f64) -> bool {
+    let mut changed = false;
+    let mut released = Vec::new();
+    for i in s.instances.values_mut() {
+        match i.state {
+            InstanceState::Stopping if i.backend_done && now >= i.state_since + STOP_SECONDS => {
+                i.state = InstanceState::Stopped;
+                i.state_since = now;
+                i.public_ip = None;
+                i.running_since = None;
+                changed = true;
+                tracing::info!(instance_id = %i.id, "instance stopped");
+            }
+            InstanceState::ShuttingDown
+                if i.backend_done && now >= i.state_since + TERMINATE_SECONDS =>
+            {
+                i.state = InstanceState::Terminated;
+                i.state_since = now;
+                i.public_ip = None;
+                i.running_since = None;
+                released.push((i.subnet_id.clone(), i.private_ip));
+                changed = true;
+                tracing::info!(instance_id = %i.id, "instance terminated");
+            }
+            _ => {}
+        }
+    }
+    for (subnet, ip) in released {
+        if let Some(subnet) = s.subnets.get_mut(&subnet) {
+            network::release_ip(subnet, ip);
+        }
+    }
+    let mut completed = Vec::new();
+    for image in s.images.values_mut() {
+        if image.state == "pending"
+            && image.backend_done
+            && now >= image.creation_date + IMAGE_SECONDS
+        {
+            image.state = "available".into();
+            completed.extend(image.snapshot_id.clone());
+            changed = true;
+            tracing::info!(image_id = %image.id, "image available");
+        }
+    }
+    for snap in completed {
+        if let Some(snap) = s.snapshots.get_mut(&snap) {
+            snap.state = "completed".into();
+        }
+    }
+    changed
+}
+
+impl Controller for InstanceLifecycle {
+    fn name(&self) -> &'static str {
+        "instance-lifecycle"
+    }
+
+    async fn reconcile(&self, state: &AppState) -> Result<f64, ControllerError> {
+        let now = state.clock.now();
+        let mut work = Vec::new();
+        let mut next = IDLE_SECONDS;
+        let mut changed = false;
+        state.stores.for_each(|scope, stores| {
+            changed |= settle(&mut stores.ec2, now);
+            next = next.min(plan(scope, &mut stores.ec2, now, &mut work));
+        });
+        let backend = &state.backend;
+        let mut outcomes = Vec::new();
+        let mut failures = Vec::new();
+        for w in work {
+            let result = match w {
+                Work::Launch(scope, spec) => {
+                    let id = spec.instance_id.clone();
+                    backend
+                        .launch(spec)
+                        .await
+                        .map(|()| Outcome::Asked(scope, id, InstanceState::Pending))
+                }
+                Work::Start(scope, id) => backend
+                    .start(&id, now)
+                    .await
+                    .map(|()| Outcome::Asked(scope, id, InstanceState::Pending)),
+                Work::Stop(scope, id) => backend
+                    .stop(&id)
+                    .await
+                    .map(|()| Outcome::Asked(scope, id, InstanceState::Stopping)),
+                Work::Terminate(scope, id) => backend
+                    .terminate(&id)
+                    .await
+                    .map(|()| Outcome::Asked(scope, id, InstanceState::ShuttingDown)),
+                Work::Reboot(scope, id) => backend
+                    .reboot(&id, now)
+                    .await
+                    .map(|()| Outcome::Rebooted(scope, id)),
+                Work::Poll(scope, id) => match backend.status(&id, now).await {
+                    Ok(BackendStatus::Running) => backend
+                        .console_output(&id)
+                        .await
+                        .map(|c| Outcome::Up(scope, id, c)),
+                    Ok(_) => continue,
+                    Err(e) => Err(e),
+                },
+                Work::Capture(scope, instance, image) => {
+                    match backend.create_image(&instance, &image).await {
+                        Ok(()) => Ok(Outcome::Captured(scope, image, true)),
+                        // The instance went away before capture: the image fails, as on AWS.
+                        Err(crate::backend::BackendError::UnknownInstance(_)) => {
+                            Ok(Outcome::Captured(scope, image, false))
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+            };
+            match result {
+                Ok(o) => outcomes.push(o),
+                Err(e) => failures.push(e.to_string()),
+            }
+        }
+        for outcome in outcomes {
+            changed = true;
+            apply(state, outcome, now);
+        }
+        state
+            .stores
+            .for_each(|_, stores| changed |= settle(&mut stores.ec2, now));
+        if changed {
+            state.changed.notify_waiters();
+        }
+        if let Some(first) = failures.first() {
+            return Err(ControllerError(format!(
+                "{} backend call(s) failed; first: {first}",
+                failures.len()
+            )));
+        }
+        Ok(next)
+    }
+}
+
+fn apply(state: &AppState, outcome: Outcome, now: f64) {
+    match outcome {
+        Outcome::Asked(scope, id, expected) => state.stores.with(&scope, |s| {
+            if let Some(i) = s.ec2.instances.get_mut(&id).filter(|i| i.state == expected) {
+                i.backend_done = true;
+                if expected == InstanceState::Pending {
+                    i.launched = true;
+                }
+            }
+        }),
+        Outcome::Up(scope, id, console) => state.stores.with(&scope, |s| {
+            if let Some(i) = s
+                .ec2
+                .instances
+                .get_mut(&id)
+                .filter(|i| i.state == InstanceState::Pending)
+            {
+                i.state = InstanceState::Running;
+                i.state_since = now;
+                i.running_since = Some(now);
+                i.state_reason = None;
+                if i.wants_public_ip {
+                    i.public_ip = Some(public_ip());
+                }
+                i.console_output = Some(console);
+                tracing::info!(instance_id = %i.id, "instance running");
+            }
+        }),
+        Outcome::Rebooted(scope, id) => state.stores.with(&scope, |s| {
+            if let Some(i) = s.ec2.instances.get_mut(&id) {
+                i.reboot_pending = false;
+            }
+        }),
+        Outcome::Captured(scope, image, ok) => state.stores.with(&scope, |s| {
+            if let Some(img) = s.ec2.images.get_mut(&image) {
+                img.backend_done = true;
+                if !ok {
+                    img.state = "failed".into();
+                }
+            }
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::config::Config;
+    use crate::context::RequestContext;
+    use crate::protocol::Protocol;
+    use crate::services::ec2::{images, instances};
+
+    fn call(state: &AppState, scope: &Scope, op: &str, input: Value) -> Value {
+        let ctx = RequestContext {
+            request_id: "r".into(),
+            scope: scope.clone(),
+            service: "ec2",
+            operation: op.into(),
+            protocol: Protocol::Ec2,
+            access_key_id: None,
+        };
+        crate::services::dispatch(&ctx, state, input).expect(op)
+    }
+
+    fn instance(state: &AppState, scope: &Scope, id: &str) -> (String, Option<std::net::Ipv4Addr>) {
+        state.stores.with(scope, |s| {
+            let i = &s.ec2.instances[id];
+            (i.state.name().to_owned(), i.public_ip)
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn instances_move_through_their_states_on_the_clock() {
+        let state = AppState::new(Config {
+            time_scale: 0.0,
+            ..Config::default()
+        });
+        let scope = Scope::new("000000000000", "eu-west-1");
+        let ami = images::stable_id(
+            "ami",
+            "eu-west-1",
+            "al2023-ami-2023.6.20241212.0-kernel-6.1-x86_64",
+        );
+        let r = instances::launch(
+            &state,
+            &scope,
+            json!({"ImageId": ami, "MinCount": 1, "MaxCount": 1,
+            "UserData": "IyEvYmluL3NoCmVjaG8gYm9vdGVkCg=="}),
+            vec![],
+        )
+        .unwrap();
+        let id = r["Instances"][0]["InstanceId"].as_str().unwrap().to_owned();
+        let c = InstanceLifecycle;
+        assert_eq!(c.reconcile(&state).await.unwrap(), POLL_SECONDS);
+        assert_eq!(instance(&state, &scope, &id).0, "pending");
+        state.clock.advance(9.0);
+        c.reconcile(&state).await.unwrap();
+        assert_eq!(instance(&state, &scope, &id).0, "pending", "still booting");
+        state.clock.advance(1.0);
+        c.reconcile(&state).await.unwrap();
+        let (name, ip) = instance(&state, &scope, &id);
+        assert_eq!(name, "running");
+        assert!(ip.is_some(), "a default subnet gives a public address");
+        let console = state
+            .stores
+            .with(&scope, |s| s.ec2.instances[&id].console_output.clone());
+        assert!(console.unwrap().contains("\nbooted\n"));
+
+        call(
+            &state,
+            &scope,
+            "StopInstances",
+            json!({"InstanceIds": [id]}),
+        );
+        assert_eq!(c.reconcile(&state).await.unwrap(), STOP_SECONDS);
+        assert_eq!(instance(&state, &scope, &id).0, "stopping");
+        state.clock.advance(STOP_SECONDS);
+        c.reconcile(&state).await.unwrap();
+        assert_eq!(instance(&state, &scope, &id), ("stopped".to_owned(), None));
+
+        call(
+            &state,
+            &scope,
+            "StartInstances",
+            json!({"InstanceIds": [id]}),
+        );
+        c.reconcile(&state).await.unwrap();
+        state.clock.advance(10.0);
+        c.reconcile(&state).await.unwrap();
+        assert_eq!(instance(&state, &scope, &id).0, "running");
+
+        let before = state.stores.with(&scope, |s| {
+            s.ec2
+                .subnets
+                .values()
+                .map(network::available_ips)
+                .sum::<i64>()
+        });
+        call(
+            &state,
+            &scope,
+            "TerminateInstances",
+            json!({"InstanceIds": [id]}),
+        );
+        c.reconcile(&state).await.unwrap();
+        state.clock.advance(TERMINATE_SECONDS);
+        c.reconcile(&state).await.unwrap();
+        assert_eq!(instance(&state, &scope, &id).0, "terminated");
+        let after = state.stores.with(&scope, |s| {
+            s.ec2
+                .subnets
+                .values()
+                .map(network::available_ips)
+                .sum::<i64>()
+        });
+        assert_eq!(
+            after,
+            before + 1,
+            "the private address went back to its subnet"
+        );
+        assert_eq!(c.reconcile(&state).await.unwrap(), IDLE_SECONDS);
+        state.clock.advance(TERMINATED_VISIBLE_SECONDS);
+        c.reconcile(&state).await.unwrap();
+        assert!(
+            state
+                .stores
+                .with(&scope, |s| !s.ec2.instances.contains_key(&id))
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_image_of_a_vanished_instance_fails() {
+        let state = AppState::new(Config {
+            time_scale: 0.0,
+            ..Config::default()
+        });
+        let scope = Scope::new("000000000000", "us-east-1");
+        let ami = images::stable_id(
+            "ami",
+            "us-east-1",
+            "al2023-ami-2023.6.20241212.0-kernel-6.1-x86_64",
+        );
+        let r = instances::launch(
+            &state,
+            &scope,
+            json!({"ImageId": ami, "MinCount": 1, "MaxCount": 1}),
+            vec![],
+        )
+        .unwrap();
+        let id = r["Instances"][0]["InstanceId"].as_str().unwrap().to_owned();
+        let c = InstanceLifecycle;
+        c.reconcile(&state).await.unwrap();
+        state.clock.advance(10.0);
+        c.reconcile(&state).await.unwrap();
+        let image = call(
+            &state,
+            &scope,
+            "CreateImage",
+            json!({"InstanceId": id, "Name": "img", "NoReboot": true}),
+        );
+        let image = image["ImageId"].as_str().unwrap().to_owned();
+        // The backend loses the instance before the controller captures it.
+        state.backend.terminate(&id).await.unwrap();
+        c.reconcile(&state).await.unwrap();
+        state.clock.advance(IMAGE_SECONDS);
+        c.reconcile(&state).await.unwrap();
+        let st = state
+            .stores
+            .with(&scope, |s| s.ec2.images[&image].state.clone());
+        assert_eq!(st, "failed");
+    }
+}

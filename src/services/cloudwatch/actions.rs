@@ -1,0 +1,221 @@
+//! Alarm actions: which ARNs PutMetricAlarm accepts (research §3.1), and the one hook that
+//! runs them on a state change ([`dispatch_alarm_actions`]).
+//!
+//! **Delivery is not wired yet.** SNS notifications land with the SNS issue and Auto Scaling
+//! policy invocations with the Auto Scaling issue. Until then the hook logs each action and
+//! writes an `Action` history item saying it was *not* delivered (AWS's failure wording), so
+//! nothing pretends a notification went out.
+
+use serde::Serialize;
+
+use super::evaluate::StateValue;
+use super::format::data_date;
+use super::history::HistoryItem;
+use super::validation;
+use crate::error::ApiError;
+use crate::state::{AppState, Scope};
+
+/// Why an action did not run (until the SNS and Auto Scaling issues wire delivery in).
+fn not_delivered(arn: &str) -> &'static str {
+    match arn.split(':').nth(2) {
+        Some("sns") => "Updraft does not deliver SNS notifications yet",
+        Some("autoscaling") => "Updraft does not invoke Auto Scaling policies from alarms yet",
+        _ => "Updraft does not run this kind of alarm action",
+    }
+}
+
+/// What changed, for the actions of one alarm.
+#[derive(Debug, Clone)]
+pub struct AlarmNotice {
+    /// AlarmName.
+    pub alarm_name: String,
+    /// AlarmArn.
+    pub alarm_arn: String,
+    /// `MetricAlarm` or `CompositeAlarm`.
+    pub alarm_type: &'static str,
+    /// The state before.
+    pub old_state: StateValue,
+    /// The state now.
+    pub new_state: StateValue,
+    /// The new StateReason.
+    pub reason: String,
+    /// The new StateReasonData, if any.
+    pub reason_data: Option<String>,
+    /// StateChangeTime: the time of the last transition (epoch seconds).
+    pub state_change_time: f64,
+    /// True for the once-a-minute repeat of Auto Scaling actions while a state lasts (no
+    /// history item is written for repeats, research §3.8).
+    pub repeat: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ActionData<'a> {
+    action_state: &'static str,
+    state_update_timestamp: i64,
+    notification_resource: &'a str,
+    published_message: Option<String>,
+    error: &'a str,
+}
+
+/// Run an alarm's actions for a state change (or a repeat). Call it outside the store lock.
+///
+/// This is the one place SNS publishing and Auto Scaling policy execution plug in: for now
+/// it only logs and records history. Keep the signature: the notice carries everything an SNS
+/// message or a policy execution needs.
+pub fn dispatch_alarm_actions(
+    state: &AppState,
+    scope: &Scope,
+    alarm: &AlarmNotice,
+    actions: &[String],
+) {
+    if actions.is_empty() {
+        return;
+    }
+    let now = state.clock.now();
+    let mut items = Vec::new();
+    for arn in actions {
+        let why = not_delivered(arn);
+        tracing::info!(
+            alarm = %alarm.alarm_name,
+            action = %arn,
+            old_state = alarm.old_state.as_str(),
+            new_state = alarm.new_state.as_str(),
+            repeat = alarm.repeat,
+            at = %data_date(now),
+            "alarm action not delivered: {why}"
+        );
+        if alarm.repeat {
+            continue;
+        }
+        let data = ActionData {
+            action_state: "Failed",
+            state_update_timestamp: (alarm.state_change_time * 1000.0).round() as i64,
+            notification_resource: arn,
+            published_message: None,
+            error: why,
+        };
+        items.push(HistoryItem {
+            alarm_name: alarm.alarm_name.clone(),
+            alarm_type: alarm.alarm_type,
+            timestamp: now,
+            history_item_type: "Action",
+            history_summary: format!("Failed to execute action {arn}. Received error: \"{why}\""),
+            history_data: serde_json::to_string(&data).unwrap_or_default(),
+        });
+    }
+    if !items.is_empty() {
+        state.stores.with(scope, |s| {
+            for item in items {
+                s.cloudwatch.history.push(item);
+            }
+        });
+    }
+}
+
+/// Whether an action ARN is an Auto Scaling policy (those repeat every minute).
+pub fn is_autoscaling(arn: &str) -> bool {
+    arn.split(':').nth(2) == Some("autoscaling")
+}
+
+fn account_ok(account: &str) -> bool {
+    account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Check one action ARN as PutMetricAlarm does: a malformed ARN is a `ValidationError` with
+/// an empty message (terraform#19015); another region is
+/// `Invalid region X specified. Only Y is supported.`. `composite` refuses the kinds composite
+/// alarms cannot have (EC2 and Auto Scaling).
+pub fn check_action(arn: &str, scope: &Scope, composite: bool) -> Result<(), ApiError> {
+    let malformed = || validation("");
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [arn_lit, partition, service, region, account, resource] = parts[..] else {
+        return Err(malformed());
+    };
+    if arn_lit != "arn" || !partition.starts_with("aws") || resource.is_empty() {
+        return Err(malformed());
+    }
+    let ok = match service {
+        "automate" => {
+            !composite
+                && account == "ec2"
+                && matches!(resource, "stop" | "terminate" | "reboot" | "recover")
+        }
+        "swf" => {
+            !composite
+                && account_ok(account)
+                && matches!(
+                    resource,
+                    "action/actions/AWS_EC2.InstanceId.Stop/1.0"
+                        | "action/actions/AWS_EC2.InstanceId.Terminate/1.0"
+                        | "action/actions/AWS_EC2.InstanceId.Reboot/1.0"
+                        | "action/actions/AWS_EC2.InstanceId.Recover/1.0"
+                )
+        }
+        "autoscaling" => {
+            !composite
+                && account_ok(account)
+                && resource.starts_with("scalingPolicy:")
+                && resource.contains(":autoScalingGroupName/")
+                && resource.contains(":policyName/")
+        }
+        "lambda" => {
+            account_ok(account)
+                && resource.len() > "function:".len()
+                && resource.starts_with("function:")
+        }
+        "sns" => account_ok(account) && !resource.contains(':') && !resource.contains('/'),
+        "ssm" => account_ok(account) && resource.starts_with("opsitem:"),
+        "ssm-incidents" => account_ok(account) && resource.starts_with("responseplan/"),
+        "aiops" => account_ok(account) && resource.starts_with("investigation-group:"),
+        _ => false,
+    };
+    if !ok {
+        return Err(malformed());
+    }
+    if service != "ssm-incidents" && region != scope.region {
+        return Err(validation(format!(
+            "Invalid region {region} specified. Only {} is supported.",
+            scope.region
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_arns_are_checked_as_aws_checks_them() {
+        let scope = Scope::new("123456789012", "us-east-1");
+        for good in [
+            "arn:aws:sns:us-east-1:123456789012:alerts",
+            "arn:aws:automate:us-east-1:ec2:stop",
+            "arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:0c3b9c3a-1d2e-4f5a-8b7c-6d5e4f3a2b1c:autoScalingGroupName/web:policyName/up",
+            "arn:aws:lambda:us-east-1:123456789012:function:f:prod",
+            "arn:aws:swf:us-east-1:123456789012:action/actions/AWS_EC2.InstanceId.Reboot/1.0",
+        ] {
+            assert!(check_action(good, &scope, false).is_ok(), "{good}");
+        }
+        for bad in [
+            "my-policy",
+            "arn:aws:sns:us-east-1:1234:t",
+            "arn:aws:s3:::bucket",
+            "arn:aws:automate:us-east-1:ec2:explode",
+        ] {
+            let e = check_action(bad, &scope, false).unwrap_err();
+            assert_eq!(
+                (e.code.as_ref(), e.message.as_str()),
+                ("ValidationError", ""),
+                "{bad}"
+            );
+        }
+        let e = check_action("arn:aws:sns:us-west-2:123456789012:t", &scope, false).unwrap_err();
+        assert_eq!(
+            e.message,
+            "Invalid region us-west-2 specified. Only us-east-1 is supported."
+        );
+        assert!(check_action("arn:aws:automate:us-east-1:ec2:stop", &scope, true).is_err());
+    }
+}

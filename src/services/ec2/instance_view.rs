@@ -1,0 +1,468 @@
+//! Instances as AWS shows them: the `Instance` output, filters, DescribeInstances and
+//! DescribeInstanceStatus.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::filters::{self, Filter};
+use super::store::{Ec2Store, Instance, InstanceState};
+use super::{check_id_shape, dry_run_ok, paginate, tag_filter_values, tag_list, with_store};
+use crate::context::RequestContext;
+use crate::error::ApiError;
+use crate::protocol::timestamp::format_iso8601;
+use crate::services::{parse_input, to_output};
+use crate::state::{AppState, Scope};
+
+/// Seconds a running instance's status checks stay `initializing`.
+pub const STATUS_INITIALIZING_SECONDS: f64 = 60.0;
+
+/// `ip-172-31-1-2.ec2.internal` (us-east-1) or `ip-….{region}.compute.internal`.
+pub fn private_dns(ip: std::net::Ipv4Addr, region: &str) -> String {
+    let dashed = ip.to_string().replace('.', "-");
+    if region == "us-east-1" {
+        format!("ip-{dashed}.ec2.internal")
+    } else {
+        format!("ip-{dashed}.{region}.compute.internal")
+    }
+}
+
+/// `ec2-54-1-2-3.compute-1.amazonaws.com` (us-east-1) or `ec2-….{region}.compute.amazonaws.com`.
+pub fn public_dns(ip: std::net::Ipv4Addr, region: &str) -> String {
+    let dashed = ip.to_string().replace('.', "-");
+    if region == "us-east-1" {
+        format!("ec2-{dashed}.compute-1.amazonaws.com")
+    } else {
+        format!("ec2-{dashed}.{region}.compute.amazonaws.com")
+    }
+}
+
+/// `StateReason` message for a code.
+fn state_reason_message(code: &str) -> &'static str {
+    match code {
+        "pending" => "pending",
+        "Client.UserInitiatedShutdown" => "Client.UserInitiatedShutdown: User initiated shutdown",
+        "Client.InstanceInitiatedShutdown" => {
+            "Client.InstanceInitiatedShutdown: Instance initiated shutdown"
+        }
+        "Server.InternalError" => "Server.InternalError: Internal error on launch",
+        _ => "",
+    }
+}
+
+/// One instance as the `Instance` output shape.
+pub fn instance_out(s: &Ec2Store, i: &Instance, scope: &Scope) -> Value {
+    let region = &scope.region;
+    let groups: Vec<Value> = i
+        .security_groups
+        .iter()
+        .map(|g| {
+            let name = s.security_groups.get(g).map_or("", |g| g.name.as_str());
+            json!({"GroupId": g, "GroupName": name})
+        })
+        .collect();
+    let gone = i.state == InstanceState::Terminated;
+    let private_dns_name = private_dns(i.private_ip, region);
+    let public_dns_name = i
+        .public_ip
+        .map(|ip| public_dns(ip, region))
+        .unwrap_or_default();
+    let mut v = json!({
+        "InstanceId": i.id, "ImageId": i.image_id, "InstanceType": i.instance_type,
+        "State": i.state.to_value(), "StateTransitionReason": i.transition_reason,
+        "PrivateDnsName": if gone { String::new() } else { private_dns_name.clone() },
+        "PublicDnsName": public_dns_name,
+        "AmiLaunchIndex": i.ami_launch_index, "ProductCodes": [],
+        "LaunchTime": i.launch_time,
+        "Placement": {"AvailabilityZone": i.availability_zone, "GroupName": "", "Tenancy": "default"},
+        "Monitoring": {"State": if i.monitoring { "enabled" } else { "disabled" }},
+        "Architecture": "x86_64", "RootDeviceType": "ebs", "RootDeviceName": i.root_device_name,
+        "VirtualizationType": "hvm", "Hypervisor": "xen", "EbsOptimized": i.ebs_optimized,
+        "EnaSupport": true, "SourceDestCheck": i.source_dest_check,
+        "ClientToken": i.client_token.clone().unwrap_or_default(),
+        "PlatformDetails": "Linux/UNIX", "UsageOperation": "RunInstances",
+        "Tags": to_output(&tag_list(s.tags_of(&i.id))).unwrap_or(Value::Null),
+        "SecurityGroups": groups,
+        "CpuOptions": {"CoreCount": 1, "ThreadsPerCore": 2},
+        "CapacityReservationSpecification": {"CapacityReservationPreference": "open"},
+        "HibernationOptions": {"Configured": false},
+        "MetadataOptions": {"State": if i.state == InstanceState::Pending { "pending" } else { "applied" },
+            "HttpTokens": i.http_tokens, "HttpPutResponseHopLimit": i.http_hop_limit,
+            "HttpEndpoint": i.http_endpoint, "HttpProtocolIpv6": "disabled", "InstanceMetadataTags": "disabled"},
+        "EnclaveOptions": {"Enabled": false},
+        "BootMode": "legacy-bios", "CurrentInstanceBootMode": "legacy-bios",
+        "MaintenanceOptions": {"AutoRecovery": "default"},
+    });
+    if let Some(k) = &i.key_name {
+        v["KeyName"] = json!(k);
+    }
+    if let Some(code) = i.state_reason {
+        v["StateReason"] = json!({"Code": code, "Message": state_reason_message(code)});
+    }
+    if let Some(arn) = &i.iam_instance_profile {
+        v["IamInstanceProfile"] =
+            json!({"Arn": arn, "Id": format!("AIPA{}", &i.id[2..].to_ascii_uppercase())});
+    }
+    if !gone {
+        v["SubnetId"] = json!(i.subnet_id);
+        v["VpcId"] = json!(i.vpc_id);
+        v["PrivateIpAddress"] = json!(i.private_ip.to_string());
+        if let Some(ip) = i.public_ip {
+            v["PublicIpAddress"] = json!(ip.to_string());
+        }
+        let mut nic = json!({
+            "NetworkInterfaceId": i.network_interface_id, "SubnetId": i.subnet_id, "VpcId": i.vpc_id,
+            "Description": "", "OwnerId": scope.account, "Status": "in-use",
+            "MacAddress": mac(&i.id), "PrivateIpAddress": i.private_ip.to_string(),
+            "PrivateDnsName": private_dns_name, "SourceDestCheck": i.source_dest_check,
+            "Groups": v["SecurityGroups"].clone(), "Ipv6Addresses": [], "InterfaceType": "interface",
+            "Attachment": {"AttachmentId": format!("eni-attach-{}", &i.network_interface_id[4..]),
+                "AttachTime": i.launch_time, "DeleteOnTermination": true, "DeviceIndex": 0,
+                "Status": "attached", "NetworkCardIndex": 0},
+            "PrivateIpAddresses": [{"Primary": true, "PrivateIpAddress": i.private_ip.to_string(),
+                "PrivateDnsName": private_dns(i.private_ip, region)}],
+        });
+        if let Some(ip) = i.public_ip {
+            let assoc = json!({"IpOwnerId": "amazon", "PublicIp": ip.to_string(), "PublicDnsName": public_dns(ip, region)});
+            nic["Association"] = assoc.clone();
+            nic["PrivateIpAddresses"][0]["Association"] = assoc;
+        }
+        v["NetworkInterfaces"] = json!([nic]);
+        v["BlockDeviceMappings"] = json!([{"DeviceName": i.root_device_name, "Ebs": {
+            "AttachTime": i.launch_time, "DeleteOnTermination": true, "Status": "attached",
+            "VolumeId": i.root_volume_id}}]);
+    } else {
+        v["NetworkInterfaces"] = json!([]);
+        v["BlockDeviceMappings"] = json!([]);
+    }
+    v
+}
+
+fn mac(id: &str) -> String {
+    let hex = id.trim_start_matches("i-");
+    let b = hex.as_bytes();
+    let pair = |n: usize| std::str::from_utf8(&b[n * 2..n * 2 + 2]).unwrap_or("00");
+    format!(
+        "0a:{}:{}:{}:{}:{}",
+        pair(0),
+        pair(1),
+        pair(2),
+        pair(3),
+        pair(4)
+    )
+}
+
+/// One reservation (all its instances) as the `Reservation` output. The instances of a
+/// reservation are adjacent in launch order; searching from the end makes the answer to
+/// RunInstances cost its own instances, not the whole store.
+pub fn reservation_out(s: &Ec2Store, reservation_id: &str, scope: &Scope) -> Value {
+    let mut instances: Vec<Value> = s
+        .instances
+        .values()
+        .rev()
+        .skip_while(|i| i.reservation_id != reservation_id)
+        .take_while(|i| i.reservation_id == reservation_id)
+        .map(|i| instance_out(s, i, scope))
+        .collect();
+    instances.reverse();
+    json!({"ReservationId": reservation_id, "OwnerId": scope.account, "Groups": [], "Instances": instances})
+}
+
+/// Filter names DescribeInstances supports.
+const INSTANCE_FILTERS: &[&str] = &[
+    "architecture",
+    "availability-zone",
+    "client-token",
+    "dns-name",
+    "group-id",
+    "group-name",
+    "iam-instance-profile.arn",
+    "image-id",
+    "instance-id",
+    "instance-lifecycle",
+    "instance-state-code",
+    "instance-state-name",
+    "instance-type",
+    "instance.group-id",
+    "instance.group-name",
+    "ip-address",
+    "key-name",
+    "launch-index",
+    "monitoring-state",
+    "network-interface.network-interface-id",
+    "network-interface.subnet-id",
+    "owner-id",
+    "placement-group-name",
+    "private-dns-name",
+    "private-ip-address",
+    "reservation-id",
+    "root-device-name",
+    "root-device-type",
+    "subnet-id",
+    "tag-key",
+    "tag-value",
+    "tenancy",
+    "vpc-id",
+];
+
+/// Whether an instance passes the filters.
+pub fn instance_matches(s: &Ec2Store, i: &Instance, filters: &[Filter], scope: &Scope) -> bool {
+    if filters.is_empty() {
+        return true;
+    }
+    let tags = s.tags_of(&i.id);
+    // Computed values only when asked for.
+    let computed = |name: &str| -> Option<String> {
+        Some(match name {
+            "instance-state-code" => i.state.code().to_string(),
+            "private-ip-address" => i.private_ip.to_string(),
+            "ip-address" => i.public_ip?.to_string(),
+            "private-dns-name" => private_dns(i.private_ip, &scope.region),
+            "dns-name" => public_dns(i.public_ip?, &scope.region),
+            "launch-index" => i.ami_launch_index.to_string(),
+            _ => return None,
+        })
+    };
+    filters.iter().all(|f| {
+        let owned;
+        let have: Vec<&str> = if let Some(t) = tag_filter_values(tags, &f.name) {
+            t
+        } else {
+            match f.name.as_str() {
+                "instance-id" => vec![i.id.as_str()],
+                "instance-state-name" => vec![i.state.name()],
+                "availability-zone" => vec![i.availability_zone.as_str()],
+                "image-id" => vec![i.image_id.as_str()],
+                "instance-type" => vec![i.instance_type.as_str()],
+                "subnet-id" | "network-interface.subnet-id" => vec![i.subnet_id.as_str()],
+                "vpc-id" => vec![i.vpc_id.as_str()],
+                "key-name" => i.key_name.as_deref().into_iter().collect(),
+                "reservation-id" => vec![i.reservation_id.as_str()],
+                "client-token" => i.client_token.as_deref().into_iter().collect(),
+                "group-id" | "instance.group-id" => {
+                    i.security_groups.iter().map(String::as_str).collect()
+                }
+                "group-name" | "instance.group-name" => i
+                    .security_groups
+                    .iter()
+                    .filter_map(|g| s.security_groups.get(g).map(|g| g.name.as_str()))
+                    .collect(),
+                "monitoring-state" => vec![if i.monitoring { "enabled" } else { "disabled" }],
+                "iam-instance-profile.arn" => {
+                    i.iam_instance_profile.as_deref().into_iter().collect()
+                }
+                "architecture" => vec!["x86_64"],
+                "root-device-type" => vec!["ebs"],
+                "root-device-name" => vec![i.root_device_name.as_str()],
+                "tenancy" => vec!["default"],
+                "owner-id" => vec![scope.account.as_str()],
+                "network-interface.network-interface-id" => vec![i.network_interface_id.as_str()],
+                other => {
+                    owned = computed(other);
+                    owned.as_deref().into_iter().collect()
+                }
+            }
+        };
+        f.values
+            .iter()
+            .any(|p| have.iter().any(|v| filters::wildcard_match(p, v)))
+    })
+}
+
+/// The instances an exact `tag:KEY` filter (no wildcards) admits, in launch order, from the
+/// tag index; `None` when no filter narrows that way. The caller still applies every filter.
+fn tag_candidates<'a>(s: &'a Ec2Store, filters: &[Filter]) -> Option<Vec<&'a Instance>> {
+    let f = filters
+        .iter()
+        .find(|f| f.name.starts_with("tag:") && f.values.iter().all(|v| !v.contains(['*', '?'])))?;
+    let key = &f.name["tag:".len()..];
+    let mut positions: Vec<usize> = f
+        .values
+        .iter()
+        .filter_map(|v| s.ids_tagged(key, v))
+        .flatten()
+        .filter_map(|id| s.instances.get_index_of(id))
+        .collect();
+    positions.sort_unstable();
+    positions.dedup();
+    Some(
+        positions
+            .into_iter()
+            .filter_map(|p| s.instances.get_index(p).map(|(_, i)| i))
+            .collect(),
+    )
+}
+
+/// Check instance ids: shape first, then existence; AWS names every missing id at once.
+pub fn check_instance_ids(s: &Ec2Store, ids: &[String]) -> Result<(), ApiError> {
+    for id in ids {
+        check_id_shape(id, "i", "InvalidInstanceID.Malformed")?;
+    }
+    let missing: Vec<&str> = ids
+        .iter()
+        .filter(|id| !s.instances.contains_key(*id))
+        .map(String::as_str)
+        .collect();
+    match missing.as_slice() {
+        [] => Ok(()),
+        [one] => Err(ApiError::client(
+            "InvalidInstanceID.NotFound",
+            format!("The instance ID '{one}' does not exist"),
+        )),
+        many => Err(ApiError::client(
+            "InvalidInstanceID.NotFound",
+            format!("The instance IDs '{}' do not exist", many.join(", ")),
+        )),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct DescribeInstancesRequest {
+    instance_ids: Vec<String>,
+    dry_run: bool,
+    filters: Vec<Filter>,
+    next_token: Option<String>,
+    max_results: Option<i64>,
+}
+
+/// DescribeInstances: reservations of the matching instances (terminated ones stay visible
+/// for an hour, as on AWS).
+pub fn describe_instances(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: DescribeInstancesRequest = parse_input(input)?;
+    filters::check_names(&req.filters, INSTANCE_FILTERS)?;
+    if req.max_results.is_some() && !req.instance_ids.is_empty() {
+        return Err(ApiError::client(
+            "InvalidParameterCombination",
+            "The parameter instancesSet cannot be used with the parameter maxResults",
+        ));
+    }
+    let scope = &ctx.scope;
+    with_store(ctx, state, |s| {
+        check_instance_ids(s, &req.instance_ids)?;
+        if req.dry_run {
+            return Err(dry_run_ok());
+        }
+        let candidates: Vec<&Instance> = match tag_candidates(s, &req.filters) {
+            Some(c) => c,
+            None => s.instances.values().collect(),
+        };
+        let matching: Vec<&Instance> = candidates
+            .into_iter()
+            .filter(|i| req.instance_ids.is_empty() || req.instance_ids.contains(&i.id))
+            .filter(|i| instance_matches(s, i, &req.filters, scope))
+            .collect();
+        let (page, next_token) = paginate(
+            matching,
+            req.max_results,
+            req.next_token.as_deref(),
+            (5, 1000),
+        )?;
+        let mut reservations: Vec<Value> = Vec::new();
+        let mut current: Option<&str> = None;
+        for i in page {
+            if current != Some(i.reservation_id.as_str()) {
+                current = Some(i.reservation_id.as_str());
+                reservations.push(json!({"ReservationId": i.reservation_id, "OwnerId": scope.account, "Groups": [], "Instances": []}));
+            }
+            if let Some(Value::Array(list)) = reservations.last_mut().map(|r| &mut r["Instances"]) {
+                list.push(instance_out(s, i, scope));
+            }
+        }
+        Ok(json!({"Reservations": reservations, "NextToken": next_token}))
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct DescribeInstanceStatusRequest {
+    instance_ids: Vec<String>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+    dry_run: bool,
+    filters: Vec<Filter>,
+    include_all_instances: bool,
+}
+
+/// DescribeInstanceStatus: running instances (all with `IncludeAllInstances`), their status
+/// checks `initializing` for a minute after boot, then `ok`.
+pub fn describe_instance_status(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: DescribeInstanceStatusRequest = parse_input(input)?;
+    filters::check_names(
+        &req.filters,
+        &[
+            "availability-zone",
+            "instance-state-code",
+            "instance-state-name",
+            "instance-status.reachability",
+            "instance-status.status",
+            "system-status.reachability",
+            "system-status.status",
+            "instance-id",
+        ],
+    )?;
+    let now = state.clock.now();
+    with_store(ctx, state, |s| {
+        check_instance_ids(s, &req.instance_ids)?;
+        if req.dry_run {
+            return Err(dry_run_ok());
+        }
+        let mut list = Vec::new();
+        for i in s.instances.values() {
+            if !req.instance_ids.is_empty() && !req.instance_ids.contains(&i.id) {
+                continue;
+            }
+            if !req.include_all_instances && i.state != InstanceState::Running {
+                continue;
+            }
+            let (status, reach) = match (i.state, i.running_since) {
+                (InstanceState::Running, Some(t)) if now - t >= STATUS_INITIALIZING_SECONDS => {
+                    ("ok", "passed")
+                }
+                (InstanceState::Running, _) => ("initializing", "initializing"),
+                _ => ("not-applicable", ""),
+            };
+            let code = i.state.code().to_string();
+            if !filters::matches_all(&req.filters, |f| match f {
+                "availability-zone" => vec![i.availability_zone.as_str()],
+                "instance-state-name" => vec![i.state.name()],
+                "instance-state-code" => vec![code.as_str()],
+                "instance-id" => vec![i.id.as_str()],
+                "instance-status.status" | "system-status.status" => vec![status],
+                "instance-status.reachability" | "system-status.reachability" => vec![reach],
+                _ => vec![],
+            }) {
+                continue;
+            }
+            let summary = |_: ()| {
+                if reach.is_empty() {
+                    json!({"Status": status})
+                } else {
+                    json!({"Status": status, "Details": [{"Name": "reachability", "Status": reach}]})
+                }
+            };
+            list.push(json!({
+                "InstanceId": i.id, "AvailabilityZone": i.availability_zone,
+                "InstanceState": i.state.to_value(), "InstanceStatus": summary(()),
+                "SystemStatus": summary(()), "AttachedEbsStatus": summary(()), "Events": [],
+            }));
+        }
+        let (list, next_token) =
+            paginate(list, req.max_results, req.next_token.as_deref(), (5, 1000))?;
+        Ok(json!({"InstanceStatuses": list, "NextToken": next_token}))
+    })
+}
+
+/// `LaunchTime` and similar as AWS's text (for messages).
+pub fn reason_time(epoch: f64) -> String {
+    let iso = format_iso8601(epoch);
+    // 2026-11-28T05:30:00.000Z -> 2026-11-28 05:30:00 GMT
+    format!("{} {} GMT", &iso[..10], &iso[11..19])
+}

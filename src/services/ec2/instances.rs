@@ -1,0 +1,555 @@
+//! RunInstances: validation, launch templates, placement, addresses, idempotency.
+//!
+//! Instances are created `pending`; the lifecycle controller boots them on the backend and
+//! moves them to `running`. [`launch`] is also the entry point for other services (Auto
+//! Scaling) that launch instances on a caller's behalf with their own `aws:` tags.
+
+use std::net::Ipv4Addr;
+
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::instance_view::reservation_out;
+use super::store::{Ec2Store, Instance, InstanceState};
+use super::{TagSpecification, check_id_shape, dry_run_ok, instance_types, network, spec_tags};
+use crate::context::RequestContext;
+use crate::error::ApiError;
+use crate::services::parse_input;
+use crate::state::{AppState, Scope};
+
+pub use super::instance_view::{describe_instance_status, describe_instances};
+
+/// Most instances one RunInstances call launches (AWS's default On-Demand limit is in vCPUs;
+/// a fixed count keeps one call bounded).
+const MAX_PER_CALL: i64 = 1000;
+/// Largest user data EC2 accepts (after base64 decoding).
+const MAX_USER_DATA: usize = 16 * 1024;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct Enabled {
+    enabled: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct PlacementIn {
+    availability_zone: Option<String>,
+    availability_zone_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct IamProfileIn {
+    arn: Option<String>,
+    name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct MetadataIn {
+    http_tokens: Option<String>,
+    http_put_response_hop_limit: Option<i64>,
+    http_endpoint: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct NetworkInterfaceIn {
+    device_index: Option<i64>,
+    subnet_id: Option<String>,
+    groups: Vec<String>,
+    associate_public_ip_address: Option<bool>,
+    private_ip_address: Option<String>,
+}
+
+/// `LaunchTemplate` of RunInstances (and of Auto Scaling groups).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct LaunchTemplateSpecification {
+    /// `lt-…`.
+    pub launch_template_id: Option<String>,
+    /// Name.
+    pub launch_template_name: Option<String>,
+    /// Version number, `$Latest` or `$Default` (the default).
+    pub version: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct RunInstancesRequest {
+    image_id: Option<String>,
+    instance_type: Option<String>,
+    key_name: Option<String>,
+    min_count: i64,
+    max_count: i64,
+    monitoring: Option<Enabled>,
+    placement: Option<PlacementIn>,
+    security_group_ids: Vec<String>,
+    security_groups: Vec<String>,
+    subnet_id: Option<String>,
+    user_data: Option<String>,
+    tag_specifications: Vec<TagSpecification>,
+    dry_run: bool,
+    disable_api_termination: bool,
+    disable_api_stop: bool,
+    instance_initiated_shutdown_behavior: Option<String>,
+    private_ip_address: Option<String>,
+    client_token: Option<String>,
+    network_interfaces: Vec<NetworkInterfaceIn>,
+    iam_instance_profile: Option<IamProfileIn>,
+    ebs_optimized: bool,
+    metadata_options: Option<MetadataIn>,
+}
+
+/// RunInstances.
+pub fn run_instances(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let out = launch(state, &ctx.scope, input, Vec::new())?;
+    Ok(out)
+}
+
+/// Resolve a launch template version's data (`RequestLaunchTemplateData`) for a spec.
+pub fn template_data(
+    s: &Ec2Store,
+    spec: &LaunchTemplateSpecification,
+) -> Result<(String, String, Value), ApiError> {
+    let lt = super::launch_templates::find(
+        s,
+        spec.launch_template_id.as_deref(),
+        spec.launch_template_name.as_deref(),
+    )?;
+    let version = super::launch_templates::resolve_version(lt, spec.version.as_deref())?;
+    let data = lt.versions[&version].data.clone();
+    Ok((lt.id.clone(), version.to_string(), data))
+}
+
+/// Overlay a RunInstances input on launch template data: the request wins, tag
+/// specifications add up.
+fn merge_template(mut data: Value, input: &Value) -> Value {
+    let (Some(base), Some(over)) = (data.as_object_mut(), input.as_object()) else {
+        return input.clone();
+    };
+    let template_tags = base.remove("TagSpecifications");
+    for (k, v) in over {
+        if k != "LaunchTemplate" {
+            base.insert(k.clone(), v.clone());
+        }
+    }
+    if let Some(Value::Array(mut tags)) = template_tags {
+        if let Some(Value::Array(req_tags)) = over.get("TagSpecifications") {
+            tags.extend(req_tags.iter().cloned());
+        }
+        base.insert("TagSpecifications".into(), Value::Array(tags));
+    }
+    data
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::client("InvalidParameterValue", message)
+}
+
+/// Launch instances in `scope` from a RunInstances input tree. `system_tags` are added to every
+/// instance without the `aws:` check (Auto Scaling's `aws:autoscaling:groupName`).
+/// Returns the `Reservation` output.
+pub fn launch(
+    state: &AppState,
+    scope: &Scope,
+    input: Value,
+    system_tags: Vec<(String, String)>,
+) -> Result<Value, ApiError> {
+    let ids = &state.ids;
+    let now = state.clock.now();
+    let result = state.stores.with(scope, |stores| {
+        let s = &mut stores.ec2;
+        s.ensure_defaults(scope, ids);
+        let template: Option<LaunchTemplateSpecification> = input
+            .get("LaunchTemplate")
+            .cloned()
+            .map(parse_input)
+            .transpose()?;
+        let (input, from_template) = match &template {
+            Some(spec) => {
+                let (id, version, data) = template_data(s, spec)?;
+                (merge_template(data, &input), Some((id, version)))
+            }
+            None => (input, None),
+        };
+        let req: RunInstancesRequest = parse_input(input)?;
+        if let Some(token) = req.client_token.as_deref().filter(|t| !t.is_empty())
+            && let Some(reservation) = s.client_tokens.get(token)
+        {
+            return Ok(Some(reservation_out(s, reservation, scope)));
+        }
+        let created = create(s, state, scope, &req, from_template, system_tags, now)?;
+        Ok::<_, ApiError>(created.map(|r| reservation_out(s, &r, scope)))
+    })?;
+    match result {
+        Some(out) => {
+            state.changed.notify_waiters();
+            Ok(out)
+        }
+        None => Err(dry_run_ok()),
+    }
+}
+
+/// Validate everything, then create the instances; `Ok(None)` for a successful DryRun.
+fn create(
+    s: &mut Ec2Store,
+    state: &AppState,
+    scope: &Scope,
+    req: &RunInstancesRequest,
+    from_template: Option<(String, String)>,
+    system_tags: Vec<(String, String)>,
+    now: f64,
+) -> Result<Option<String>, ApiError> {
+    let ids = &state.ids;
+    if req.min_count < 1 {
+        return Err(invalid(format!(
+            "Invalid value '{}' for MinCount. Must be greater than zero",
+            req.min_count
+        )));
+    }
+    if req.max_count < req.min_count {
+        return Err(invalid(format!(
+            "Invalid value '{}' for MaxCount. Must be greater than or equal to MinCount",
+            req.max_count
+        )));
+    }
+    if req.min_count > MAX_PER_CALL {
+        return Err(ApiError::client(
+            "InstanceLimitExceeded",
+            format!(
+                "You have requested more instances ({}) than your current instance limit of {MAX_PER_CALL} allows for the specified instance type.",
+                req.min_count
+            ),
+        ));
+    }
+    let image_id = req.image_id.clone().ok_or_else(|| {
+        ApiError::client(
+            "MissingParameter",
+            "The request must contain the parameter ImageId",
+        )
+    })?;
+    check_id_shape(&image_id, "ami", "InvalidAMIID.Malformed")?;
+    let image = s.images.get(&image_id).filter(|i| {
+        i.public || i.owner_id == scope.account || i.launch_permissions.contains(&scope.account)
+    });
+    let Some(image) = image else {
+        return Err(ApiError::client(
+            "InvalidAMIID.NotFound",
+            format!("The image id '[{image_id}]' does not exist"),
+        ));
+    };
+    if image.state != "available" {
+        return Err(ApiError::client(
+            "InvalidAMIID.Unavailable",
+            format!(
+                "Image {image_id} is not available: its state is {}",
+                image.state
+            ),
+        ));
+    }
+    let root_device_name = image.root_device_name.clone();
+    let instance_type = req
+        .instance_type
+        .clone()
+        .unwrap_or_else(|| "m1.small".into());
+    if instance_types::find(&instance_type).is_none() {
+        return Err(invalid(format!(
+            "Invalid value '{instance_type}' for InstanceType."
+        )));
+    }
+    if let Some(key) = &req.key_name
+        && !s.key_pairs.contains_key(key)
+    {
+        return Err(ApiError::client(
+            "InvalidKeyPair.NotFound",
+            format!("The key pair '{key}' does not exist"),
+        ));
+    }
+    let shutdown = req
+        .instance_initiated_shutdown_behavior
+        .clone()
+        .unwrap_or_else(|| "stop".into());
+    if shutdown != "stop" && shutdown != "terminate" {
+        return Err(invalid(format!(
+            "Value ({shutdown}) for parameter instanceInitiatedShutdownBehavior is invalid."
+        )));
+    }
+    let user_data = match req.user_data.as_deref().filter(|u| !u.is_empty()) {
+        Some(u) => {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(u.trim())
+                .map_err(|_| invalid("Invalid BASE64 encoding of user data."))?;
+            if decoded.len() > MAX_USER_DATA {
+                return Err(invalid(format!(
+                    "User data is limited to {MAX_USER_DATA} bytes"
+                )));
+            }
+            Some(u.trim().to_owned())
+        }
+        None => None,
+    };
+    // Subnet: SubnetId, the primary network interface's, the zone's default, or the roomiest.
+    let nic = req
+        .network_interfaces
+        .iter()
+        .find(|n| n.device_index.unwrap_or(0) == 0);
+    let subnet_id = req
+        .subnet_id
+        .clone()
+        .or_else(|| nic.and_then(|n| n.subnet_id.clone()));
+    let zone = req.placement.as_ref().and_then(|p| {
+        p.availability_zone.clone().or_else(|| {
+            let id = p.availability_zone_id.as_ref()?;
+            network::zones(&scope.region)
+                .into_iter()
+                .find(|(_, z)| z == id)
+                .map(|(n, _)| n)
+        })
+    });
+    let subnet_id = match (subnet_id, zone) {
+        (Some(id), zone) => {
+            let subnet = s.subnets.get(&id).ok_or_else(|| {
+                ApiError::client(
+                    "InvalidSubnetID.NotFound",
+                    format!("The subnet ID '{id}' does not exist"),
+                )
+            })?;
+            if zone.is_some_and(|z| z != subnet.availability_zone) {
+                return Err(ApiError::client(
+                    "InvalidParameterCombination",
+                    "The specified Availability Zone and subnet are in different zones.",
+                ));
+            }
+            id
+        }
+        (None, Some(zone)) => s
+            .subnets
+            .values()
+            .find(|n| n.default_for_az && n.availability_zone == zone)
+            .map(|n| n.id.clone())
+            .ok_or_else(|| invalid(format!("Invalid availability zone: [{zone}]")))?,
+        (None, None) => s
+            .subnets
+            .values()
+            .filter(|n| n.default_for_az)
+            .max_by_key(|n| network::available_ips(n))
+            .map(|n| n.id.clone())
+            .ok_or_else(|| ApiError::client("VPCIdNotSpecified", "No default VPC for this user"))?,
+    };
+    let subnet = &s.subnets[&subnet_id];
+    let vpc_id = subnet.vpc_id.clone();
+    let zone = subnet.availability_zone.clone();
+    let wants_public_ip = nic
+        .and_then(|n| n.associate_public_ip_address)
+        .unwrap_or(subnet.map_public_ip_on_launch);
+    // Security groups by id (checked to be in the VPC) and by name.
+    let mut groups: Vec<String> = Vec::new();
+    let by_id = req
+        .security_group_ids
+        .iter()
+        .chain(nic.map(|n| n.groups.iter()).into_iter().flatten());
+    for id in by_id {
+        match s.security_groups.get(id) {
+            Some(g) if g.vpc_id == vpc_id => groups.push(id.clone()),
+            _ => {
+                return Err(ApiError::client(
+                    "InvalidGroup.NotFound",
+                    format!("The security group '{id}' does not exist in VPC '{vpc_id}'"),
+                ));
+            }
+        }
+    }
+    for name in &req.security_groups {
+        let g = s.group_by_name(&vpc_id, name).ok_or_else(|| {
+            ApiError::client(
+                "InvalidGroup.NotFound",
+                format!("The security group '{name}' does not exist in VPC '{vpc_id}'"),
+            )
+        })?;
+        groups.push(g.id.clone());
+    }
+    if groups.is_empty() {
+        let default = s.group_by_name(&vpc_id, "default").map(|g| g.id.clone());
+        groups.extend(default);
+    }
+    groups.dedup();
+    let requested_ip = req
+        .private_ip_address
+        .clone()
+        .or_else(|| nic.and_then(|n| n.private_ip_address.clone()));
+    let requested_ip = match requested_ip {
+        Some(text) => {
+            if req.max_count > 1 {
+                return Err(ApiError::client(
+                    "InvalidParameterCombination",
+                    "Cannot specify a private IP address when launching more than one instance",
+                ));
+            }
+            let ip: Ipv4Addr = text
+                .parse()
+                .map_err(|_| invalid(format!("Invalid private IP address: {text}")))?;
+            let subnet = &s.subnets[&subnet_id];
+            let offset = u32::from(ip).wrapping_sub(subnet.cidr.base);
+            if u64::from(offset) >= subnet.cidr.size() - 1 || offset < 4 {
+                return Err(ApiError::client(
+                    "InvalidParameterValue",
+                    format!("Address {ip} does not fall within the subnet's address range"),
+                ));
+            }
+            if subnet.allocated.contains(&offset) {
+                return Err(ApiError::client(
+                    "InvalidIPAddress.InUse",
+                    format!("Address {ip} is in use."),
+                ));
+            }
+            Some(offset)
+        }
+        None => None,
+    };
+    let available = network::available_ips(&s.subnets[&subnet_id]);
+    if available < req.min_count {
+        return Err(ApiError::client(
+            "InsufficientFreeAddressesInSubnet",
+            "There are not enough free addresses in subnet '".to_owned()
+                + &subnet_id
+                + "' to satisfy the requested number of instances.",
+        ));
+    }
+    let count = req.max_count.min(available).min(MAX_PER_CALL);
+    let mut instance_tags = spec_tags(&req.tag_specifications, "instance")?;
+    let volume_tags = spec_tags(&req.tag_specifications, "volume")?;
+    instance_tags.extend(system_tags);
+    let iam = req.iam_instance_profile.as_ref().and_then(|p| {
+        p.arn.clone().or_else(|| {
+            p.name
+                .as_ref()
+                .map(|n| format!("arn:aws:iam::{}:instance-profile/{n}", scope.account))
+        })
+    });
+    let metadata = req.metadata_options.clone().unwrap_or_default();
+    if req.dry_run {
+        return Ok(None);
+    }
+
+    let reservation_id = ids.resource("r");
+    for index in 0..count {
+        let id = ids.resource("i");
+        let subnet = s.subnets.get_mut(&subnet_id).expect("checked above");
+        let private_ip = match requested_ip {
+            Some(offset) => {
+                subnet.allocated.insert(offset);
+                subnet.cidr.addr(offset)
+            }
+            // Checked above that there is room for `count`.
+            None => network::allocate_ip(subnet).unwrap_or(Ipv4Addr::UNSPECIFIED),
+        };
+        let instance = Instance {
+            id: id.clone(),
+            reservation_id: reservation_id.clone(),
+            image_id: image_id.clone(),
+            instance_type: instance_type.clone(),
+            key_name: req.key_name.clone(),
+            availability_zone: zone.clone(),
+            subnet_id: subnet_id.clone(),
+            vpc_id: vpc_id.clone(),
+            private_ip,
+            public_ip: None,
+            wants_public_ip,
+            security_groups: groups.clone(),
+            state: InstanceState::Pending,
+            state_since: now,
+            transition_reason: String::new(),
+            state_reason: Some("pending"),
+            launch_time: now,
+            user_data: user_data.clone(),
+            monitoring: req.monitoring.as_ref().is_some_and(|m| m.enabled),
+            ami_launch_index: index,
+            client_token: req.client_token.clone(),
+            iam_instance_profile: iam.clone(),
+            disable_api_termination: req.disable_api_termination,
+            disable_api_stop: req.disable_api_stop,
+            shutdown_behavior: shutdown.clone(),
+            ebs_optimized: req.ebs_optimized,
+            http_tokens: metadata
+                .http_tokens
+                .clone()
+                .unwrap_or_else(|| "optional".into()),
+            http_hop_limit: metadata.http_put_response_hop_limit.unwrap_or(1),
+            http_endpoint: metadata
+                .http_endpoint
+                .clone()
+                .unwrap_or_else(|| "enabled".into()),
+            root_device_name: root_device_name.clone(),
+            root_volume_id: ids.resource("vol"),
+            network_interface_id: ids.resource("eni"),
+            launch_template: from_template.clone(),
+            source_dest_check: true,
+            backend_done: false,
+            launched: false,
+            reboot_pending: false,
+            console_output: None,
+            running_since: None,
+        };
+        let mut tags = instance_tags.clone();
+        if let Some((lt_id, version)) = &from_template {
+            tags.push(("aws:ec2launchtemplate:id".into(), lt_id.clone()));
+            tags.push(("aws:ec2launchtemplate:version".into(), version.clone()));
+        }
+        s.set_tags(&id, tags);
+        s.set_tags(&instance.root_volume_id, volume_tags.clone());
+        s.instances.insert(id, instance);
+    }
+    if let Some(token) = req.client_token.as_deref().filter(|t| !t.is_empty()) {
+        s.client_tokens
+            .insert(token.to_owned(), reservation_id.clone());
+    }
+    tracing::info!(
+        reservation_id,
+        count,
+        instance_type,
+        image_id,
+        zone,
+        "instances launching"
+    );
+    Ok(Some(reservation_id))
+}
+
+/// A public address for a running instance in a default subnet (AWS's 3.x/54.x pools).
+pub fn public_ip() -> Ipv4Addr {
+    let n: u32 = rand::random();
+    let first = if n & 1 == 0 { 3 } else { 54 };
+    Ipv4Addr::new(
+        first,
+        80 + ((n >> 1) % 120) as u8,
+        (n >> 9) as u8,
+        ((n >> 17) % 253 + 1) as u8,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn request_overrides_template_and_tags_add_up() {
+        let data = json!({"ImageId": "ami-1", "InstanceType": "t3.micro",
+            "TagSpecifications": [{"ResourceType": "instance", "Tags": [{"Key": "a", "Value": "1"}]}]});
+        let input = json!({"MinCount": 1, "MaxCount": 1, "InstanceType": "t3.small",
+            "LaunchTemplate": {"LaunchTemplateName": "x"},
+            "TagSpecifications": [{"ResourceType": "instance", "Tags": [{"Key": "b", "Value": "2"}]}]});
+        let merged = merge_template(data, &input);
+        assert_eq!(merged["ImageId"], "ami-1");
+        assert_eq!(merged["InstanceType"], "t3.small");
+        assert_eq!(merged["TagSpecifications"].as_array().unwrap().len(), 2);
+        assert!(merged.get("LaunchTemplate").is_none());
+    }
+}

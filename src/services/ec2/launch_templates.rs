@@ -1,0 +1,547 @@
+//! Launch templates: create, version, set the default, describe, delete. RunInstances (and
+//! Auto Scaling) resolve `$Latest`/`$Default`/a number through [`resolve_version`].
+//!
+//! Template data is kept as the `RequestLaunchTemplateData` tree it came in as; its member
+//! names are those of RunInstances, so a launch merges it with the request directly.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::filters::{self, Filter};
+use super::store::{Ec2Store, LaunchTemplate, LaunchTemplateVersion};
+use super::{
+    TagSpecification, check_id_shape, dry_run_ok, paginate, spec_tags, tag_filter_values, tag_list,
+    with_store,
+};
+use crate::context::RequestContext;
+use crate::error::ApiError;
+use crate::services::{parse_input, to_output};
+use crate::state::AppState;
+
+fn name_not_found() -> ApiError {
+    ApiError::client(
+        "InvalidLaunchTemplateName.NotFoundException",
+        "At least one of the launch templates specified in the request does not exist.",
+    )
+}
+
+/// A template by id or name.
+pub fn find<'a>(
+    s: &'a Ec2Store,
+    id: Option<&str>,
+    name: Option<&str>,
+) -> Result<&'a LaunchTemplate, ApiError> {
+    match (id, name) {
+        (Some(id), _) => {
+            check_id_shape(id, "lt", "InvalidLaunchTemplateId.Malformed")?;
+            s.launch_templates.get(id).ok_or_else(|| {
+                ApiError::client(
+                    "InvalidLaunchTemplateId.NotFound",
+                    format!(
+                        "The specified launch template, with template ID {id}, does not exist."
+                    ),
+                )
+            })
+        }
+        (None, Some(name)) => s
+            .launch_templates
+            .values()
+            .find(|t| t.name == name)
+            .ok_or_else(name_not_found),
+        (None, None) => Err(ApiError::client(
+            "MissingParameter",
+            "The request must contain the parameter LaunchTemplateName or LaunchTemplateId",
+        )),
+    }
+}
+
+/// `$Latest`, `$Default` (also when absent) or a version number.
+pub fn resolve_version(lt: &LaunchTemplate, version: Option<&str>) -> Result<i64, ApiError> {
+    let n = match version.unwrap_or("$Default") {
+        "$Latest" => lt.latest_version,
+        "$Default" => lt.default_version,
+        other => other.parse().map_err(|_| {
+            ApiError::client(
+                "InvalidLaunchTemplateId.VersionNotFound",
+                format!(
+                    "Could not find launch template version '{other}' for launch template {}.",
+                    lt.id
+                ),
+            )
+        })?,
+    };
+    if lt.versions.contains_key(&n) {
+        Ok(n)
+    } else {
+        Err(ApiError::client(
+            "InvalidLaunchTemplateId.VersionNotFound",
+            format!(
+                "Could not find launch template version {n} for launch template {}.",
+                lt.id
+            ),
+        ))
+    }
+}
+
+fn check_name(name: &str) -> Result<(), ApiError> {
+    let ok = (3..=128).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "().-/_".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::client(
+            "InvalidLaunchTemplateName.MalformedException",
+            "A launch template name must be between 3 and 128 characters, and may contain letters, numbers, and the following characters: - ( ) . / _.'",
+        ))
+    }
+}
+
+fn template_out(s: &Ec2Store, lt: &LaunchTemplate) -> Value {
+    json!({
+        "LaunchTemplateId": lt.id, "LaunchTemplateName": lt.name, "CreateTime": lt.create_time,
+        "CreatedBy": lt.created_by, "DefaultVersionNumber": lt.default_version,
+        "LatestVersionNumber": lt.latest_version,
+        "Tags": to_output(&tag_list(s.tags_of(&lt.id))).unwrap_or(Value::Null),
+    })
+}
+
+fn version_out(lt: &LaunchTemplate, v: &LaunchTemplateVersion) -> Value {
+    let mut out = json!({
+        "LaunchTemplateId": lt.id, "LaunchTemplateName": lt.name, "VersionNumber": v.number,
+        "CreateTime": v.create_time, "CreatedBy": lt.created_by,
+        "DefaultVersion": v.number == lt.default_version, "LaunchTemplateData": v.data,
+    });
+    if let Some(d) = &v.description {
+        out["VersionDescription"] = json!(d);
+    }
+    out
+}
+
+fn check_data(data: &Value) -> Result<(), ApiError> {
+    if let Some(image) = data.get("ImageId").and_then(Value::as_str)
+        && !image.starts_with("resolve:ssm:")
+    {
+        check_id_shape(image, "ami", "InvalidAMIID.Malformed")?;
+    }
+    if let Some(t) = data.get("InstanceType").and_then(Value::as_str)
+        && super::instance_types::find(t).is_none()
+    {
+        return Err(ApiError::client(
+            "InvalidParameterValue",
+            format!("Invalid value '{t}' for InstanceType."),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct CreateLaunchTemplateRequest {
+    launch_template_name: String,
+    version_description: Option<String>,
+    launch_template_data: Value,
+    tag_specifications: Vec<TagSpecification>,
+    dry_run: bool,
+}
+
+/// CreateLaunchTemplate (version 1, the default).
+pub fn create_launch_template(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: CreateLaunchTemplateRequest = parse_input(input)?;
+    check_name(&req.launch_template_name)?;
+    check_data(&req.launch_template_data)?;
+    let tags = spec_tags(&req.tag_specifications, "launch-template")?;
+    let now = state.clock.now();
+    let out = with_store(ctx, state, |s| {
+        if s.launch_templates
+            .values()
+            .any(|t| t.name == req.launch_template_name)
+        {
+            return Err(ApiError::client(
+                "InvalidLaunchTemplateName.AlreadyExistsException",
+                format!(
+                    "Launch template name already in use: {}",
+                    req.launch_template_name
+                ),
+            ));
+        }
+        if req.dry_run {
+            return Err(dry_run_ok());
+        }
+        let id = state.ids.resource("lt");
+        let version = LaunchTemplateVersion {
+            number: 1,
+            description: req.version_description.clone(),
+            create_time: now,
+            data: req.launch_template_data.clone(),
+        };
+        let lt = LaunchTemplate {
+            id: id.clone(),
+            name: req.launch_template_name.clone(),
+            default_version: 1,
+            latest_version: 1,
+            create_time: now,
+            created_by: format!("arn:aws:iam::{}:root", ctx.scope.account),
+            versions: BTreeMap::from([(1, version)]),
+        };
+        s.launch_templates.insert(id.clone(), lt);
+        s.set_tags(&id, tags);
+        Ok(template_out(s, &s.launch_templates[&id]))
+    })?;
+    state.changed.notify_waiters();
+    Ok(json!({"LaunchTemplate": out}))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct CreateLaunchTemplateVersionRequest {
+    launch_template_id: Option<String>,
+    launch_template_name: Option<String>,
+    source_version: Option<String>,
+    version_description: Option<String>,
+    launch_template_data: Value,
+    dry_run: bool,
+}
+
+/// CreateLaunchTemplateVersion (optionally on top of `SourceVersion`'s data).
+pub fn create_launch_template_version(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: CreateLaunchTemplateVersionRequest = parse_input(input)?;
+    check_data(&req.launch_template_data)?;
+    let now = state.clock.now();
+    let out = with_store(ctx, state, |s| {
+        let lt = find(
+            s,
+            req.launch_template_id.as_deref(),
+            req.launch_template_name.as_deref(),
+        )?;
+        let mut data = match &req.source_version {
+            Some(v) => lt.versions[&resolve_version(lt, Some(v))?].data.clone(),
+            None => json!({}),
+        };
+        if let (Some(base), Some(over)) =
+            (data.as_object_mut(), req.launch_template_data.as_object())
+        {
+            for (k, v) in over {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+        if req.dry_run {
+            return Err(dry_run_ok());
+        }
+        let id = lt.id.clone();
+        let Some(lt) = s.launch_templates.get_mut(&id) else {
+            return Err(name_not_found());
+        };
+        lt.latest_version += 1;
+        let number = lt.latest_version;
+        let version = LaunchTemplateVersion {
+            number,
+            description: req.version_description.clone(),
+            create_time: now,
+            data,
+        };
+        let out = version_out(lt, &version);
+        lt.versions.insert(number, version);
+        Ok(out)
+    })?;
+    state.changed.notify_waiters();
+    Ok(json!({"LaunchTemplateVersion": out}))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct ModifyLaunchTemplateRequest {
+    launch_template_id: Option<String>,
+    launch_template_name: Option<String>,
+    default_version: Option<String>,
+    dry_run: bool,
+}
+
+/// ModifyLaunchTemplate: set the default version.
+pub fn modify_launch_template(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: ModifyLaunchTemplateRequest = parse_input(input)?;
+    let out = with_store(ctx, state, |s| {
+        let lt = find(
+            s,
+            req.launch_template_id.as_deref(),
+            req.launch_template_name.as_deref(),
+        )?;
+        let version = match &req.default_version {
+            Some(v) => Some(resolve_version(lt, Some(v))?),
+            None => None,
+        };
+        if req.dry_run {
+            return Err(dry_run_ok());
+        }
+        let id = lt.id.clone();
+        if let (Some(v), Some(lt)) = (version, s.launch_templates.get_mut(&id)) {
+            lt.default_version = v;
+        }
+        Ok(template_out(s, &s.launch_templates[&id]))
+    })?;
+    state.changed.notify_waiters();
+    Ok(json!({"LaunchTemplate": out}))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct DescribeLaunchTemplatesRequest {
+    launch_template_ids: Vec<String>,
+    launch_template_names: Vec<String>,
+    filters: Vec<Filter>,
+    next_token: Option<String>,
+    max_results: Option<i64>,
+    dry_run: bool,
+}
+
+/// DescribeLaunchTemplates.
+pub fn describe_launch_templates(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: DescribeLaunchTemplatesRequest = parse_input(input)?;
+    filters::check_names(
+        &req.filters,
+        &[
+            "create-time",
+            "launch-template-name",
+            "tag-key",
+            "tag-value",
+        ],
+    )?;
+    let list = with_store(ctx, state, |s| {
+        for id in &req.launch_template_ids {
+            find(s, Some(id), None)?;
+        }
+        for name in &req.launch_template_names {
+            find(s, None, Some(name))?;
+        }
+        if req.dry_run {
+            return Err(dry_run_ok());
+        }
+        Ok(s.launch_templates
+            .values()
+            .filter(|t| {
+                req.launch_template_ids.is_empty() || req.launch_template_ids.contains(&t.id)
+            })
+            .filter(|t| {
+                req.launch_template_names.is_empty() || req.launch_template_names.contains(&t.name)
+            })
+            .filter(|t| {
+                let tags = s.tags_of(&t.id);
+                filters::matches_all(&req.filters, |f| {
+                    if let Some(v) = tag_filter_values(tags, f) {
+                        return v;
+                    }
+                    match f {
+                        "launch-template-name" => vec![t.name.as_str()],
+                        _ => vec![],
+                    }
+                })
+            })
+            .map(|t| template_out(s, t))
+            .collect::<Vec<_>>())
+    })?;
+    let (list, next_token) = paginate(list, req.max_results, req.next_token.as_deref(), (1, 200))?;
+    Ok(json!({"LaunchTemplates": list, "NextToken": next_token}))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct DescribeLaunchTemplateVersionsRequest {
+    launch_template_id: Option<String>,
+    launch_template_name: Option<String>,
+    versions: Vec<String>,
+    min_version: Option<String>,
+    max_version: Option<String>,
+    next_token: Option<String>,
+    max_results: Option<i64>,
+    filters: Vec<Filter>,
+    dry_run: bool,
+}
+
+/// DescribeLaunchTemplateVersions (`$Latest`/`$Default`/numbers, Min/MaxVersion).
+pub fn describe_launch_template_versions(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: DescribeLaunchTemplateVersionsRequest = parse_input(input)?;
+    filters::check_names(
+        &req.filters,
+        &[
+            "is-default-version",
+            "image-id",
+            "instance-type",
+            "key-name",
+        ],
+    )?;
+    let list = with_store(ctx, state, |s| {
+        let templates: Vec<&LaunchTemplate> =
+            if req.launch_template_id.is_some() || req.launch_template_name.is_some() {
+                vec![find(
+                    s,
+                    req.launch_template_id.as_deref(),
+                    req.launch_template_name.as_deref(),
+                )?]
+            } else if req.versions.is_empty() {
+                s.launch_templates.values().collect()
+            } else {
+                return Err(ApiError::client(
+                    "MissingParameter",
+                    "The request must contain the parameter LaunchTemplateName or LaunchTemplateId",
+                ));
+            };
+        let parse = |v: &Option<String>| v.as_deref().and_then(|v| v.parse::<i64>().ok());
+        let (min, max) = (parse(&req.min_version), parse(&req.max_version));
+        let mut out = Vec::new();
+        for lt in templates {
+            let wanted: Vec<i64> = if req.versions.is_empty() {
+                lt.versions.keys().copied().collect()
+            } else {
+                req.versions
+                    .iter()
+                    .map(|v| resolve_version(lt, Some(v)))
+                    .collect::<Result<_, _>>()?
+            };
+            for n in wanted {
+                if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
+                    continue;
+                }
+                let v = &lt.versions[&n];
+                let str_of = |k: &str| {
+                    v.data
+                        .get(k)
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_owned()
+                };
+                let (image, itype, key) =
+                    (str_of("ImageId"), str_of("InstanceType"), str_of("KeyName"));
+                let default = (n == lt.default_version).to_string();
+                if filters::matches_all(&req.filters, |f| match f {
+                    "is-default-version" => vec![default.as_str()],
+                    "image-id" => vec![image.as_str()],
+                    "instance-type" => vec![itype.as_str()],
+                    "key-name" => vec![key.as_str()],
+                    _ => vec![],
+                }) {
+                    out.push(version_out(lt, v));
+                }
+            }
+        }
+        if req.dry_run {
+            return Err(dry_run_ok());
+        }
+        Ok(out)
+    })?;
+    let (list, next_token) = paginate(list, req.max_results, req.next_token.as_deref(), (1, 200))?;
+    Ok(json!({"LaunchTemplateVersions": list, "NextToken": next_token}))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct DeleteLaunchTemplateRequest {
+    launch_template_id: Option<String>,
+    launch_template_name: Option<String>,
+    dry_run: bool,
+}
+
+/// DeleteLaunchTemplate (all its versions).
+pub fn delete_launch_template(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: DeleteLaunchTemplateRequest = parse_input(input)?;
+    let out = with_store(ctx, state, |s| {
+        let lt = find(
+            s,
+            req.launch_template_id.as_deref(),
+            req.launch_template_name.as_deref(),
+        )?;
+        let out = template_out(s, lt);
+        if req.dry_run {
+            return Err(dry_run_ok());
+        }
+        let id = lt.id.clone();
+        s.launch_templates.shift_remove(&id);
+        s.clear_tags(&id);
+        Ok(out)
+    })?;
+    state.changed.notify_waiters();
+    Ok(json!({"LaunchTemplate": out}))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct DeleteLaunchTemplateVersionsRequest {
+    launch_template_id: Option<String>,
+    launch_template_name: Option<String>,
+    versions: Vec<String>,
+    dry_run: bool,
+}
+
+/// DeleteLaunchTemplateVersions: per-version results; the default version cannot go.
+pub fn delete_launch_template_versions(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: DeleteLaunchTemplateVersionsRequest = parse_input(input)?;
+    let (ok, failed) = with_store(ctx, state, |s| {
+        let lt = find(
+            s,
+            req.launch_template_id.as_deref(),
+            req.launch_template_name.as_deref(),
+        )?;
+        if req.dry_run {
+            return Err(dry_run_ok());
+        }
+        let (id, name, default) = (lt.id.clone(), lt.name.clone(), lt.default_version);
+        let Some(lt) = s.launch_templates.get_mut(&id) else {
+            return Err(name_not_found());
+        };
+        let (mut ok, mut failed) = (Vec::new(), Vec::new());
+        for v in &req.versions {
+            let number = v.parse::<i64>().ok();
+            let error = match number {
+                Some(n) if n == default => Some((
+                    "unexpectedError",
+                    "Cannot delete the default version of a launch template.".to_owned(),
+                )),
+                Some(n) if lt.versions.remove(&n).is_some() => None,
+                _ => Some((
+                    "launchTemplateVersionDoesNotExist",
+                    format!("The specified launch template version does not exist: {v}"),
+                )),
+            };
+            match error {
+                None => ok.push(json!({"LaunchTemplateId": id, "LaunchTemplateName": name, "VersionNumber": number})),
+                Some((code, message)) => failed.push(json!({"LaunchTemplateId": id, "LaunchTemplateName": name,
+                    "VersionNumber": number, "ResponseError": {"Code": code, "Message": message}})),
+            }
+        }
+        Ok((ok, failed))
+    })?;
+    state.changed.notify_waiters();
+    Ok(
+        json!({"SuccessfullyDeletedLaunchTemplateVersions": ok, "UnsuccessfullyDeletedLaunchTemplateVersions": failed}),
+    )
+}

@@ -1,0 +1,394 @@
+//! Security groups: Create/Describe/Delete, Authorize/Revoke Ingress/Egress, the default
+//! group of every VPC and DescribeSecurityGroupRules.
+//!
+//! Rules are kept expanded, one per (protocol, ports, peer), each with its `sgr-` id, and are
+//! grouped back into `IpPermission`s when described, as EC2 does.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::filters::{self, Filter};
+use super::sg_rules::{permissions, rule_out};
+use super::store::{Ec2Store, InstanceState, SecurityGroup, SgRule};
+use super::{
+    TagSpecification, dry_run_ok, paginate, spec_tags, tag_filter_values, tag_list, with_store,
+};
+use crate::context::RequestContext;
+use crate::error::ApiError;
+use crate::services::{parse_input, to_output};
+use crate::state::{AppState, IdGen, ids::arn};
+
+/// Who a rule lets in (or out to).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Peer {
+    /// IPv4 CIDR.
+    Cidr4(String),
+    /// IPv6 CIDR.
+    Cidr6(String),
+    /// Managed prefix list id.
+    PrefixList(String),
+    /// Another (or the same) security group, by id.
+    Group(String),
+}
+
+/// The egress rule every new group starts with: all traffic to 0.0.0.0/0.
+pub fn default_egress(ids: &IdGen) -> SgRule {
+    SgRule {
+        id: ids.resource("sgr"),
+        egress: true,
+        protocol: "-1".into(),
+        from_port: None,
+        to_port: None,
+        peer: Peer::Cidr4("0.0.0.0/0".into()),
+        description: None,
+    }
+}
+
+pub(super) fn find_group<'a>(
+    s: &'a Ec2Store,
+    id: Option<&str>,
+    name: Option<&str>,
+) -> Result<&'a SecurityGroup, ApiError> {
+    match (id, name) {
+        (Some(id), _) => s.security_groups.get(id).ok_or_else(|| {
+            ApiError::client(
+                "InvalidGroup.NotFound",
+                format!("The security group '{id}' does not exist"),
+            )
+        }),
+        (None, Some(name)) => {
+            let vpc = s.default_vpc().map(|v| v.id.clone()).unwrap_or_default();
+            s.group_by_name(&vpc, name).ok_or_else(|| {
+                ApiError::client(
+                    "InvalidGroup.NotFound",
+                    format!("The security group '{name}' does not exist in default VPC '{vpc}'"),
+                )
+            })
+        }
+        (None, None) => Err(ApiError::client(
+            "MissingParameter",
+            "The request must contain the parameter groupName or groupId",
+        )),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct CreateSecurityGroupRequest {
+    description: Option<String>,
+    group_name: Option<String>,
+    vpc_id: Option<String>,
+    tag_specifications: Vec<TagSpecification>,
+    dry_run: bool,
+}
+
+/// CreateSecurityGroup.
+pub fn create_security_group(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: CreateSecurityGroupRequest = parse_input(input)?;
+    let name = req.group_name.unwrap_or_default();
+    if name.is_empty() || name.len() > 255 {
+        return Err(ApiError::client(
+            "InvalidParameterValue",
+            "Invalid value for parameter groupName: must be 1 to 255 characters",
+        ));
+    }
+    if name.to_ascii_lowercase().starts_with("sg-") {
+        return Err(ApiError::client(
+            "InvalidParameterValue",
+            "Group names may not be in the format sg-*.",
+        ));
+    }
+    let tags = spec_tags(&req.tag_specifications, "security-group")?;
+    let (id, tag_out) = with_store(ctx, state, |s| {
+        let vpc_id = match &req.vpc_id {
+            Some(v) if !s.vpcs.contains_key(v) => {
+                return Err(ApiError::client(
+                    "InvalidVpcID.NotFound",
+                    format!("The vpc ID '{v}' does not exist"),
+                ));
+            }
+            Some(v) => v.clone(),
+            None => s.default_vpc().map(|v| v.id.clone()).ok_or_else(|| {
+                ApiError::client("VPCIdNotSpecified", "No default VPC for this user")
+            })?,
+        };
+        if s.group_by_name(&vpc_id, &name).is_some() {
+            return Err(ApiError::client(
+                "InvalidGroup.Duplicate",
+                format!("The security group '{name}' already exists for VPC '{vpc_id}'"),
+            ));
+        }
+        if req.dry_run {
+            return Err(dry_run_ok());
+        }
+        let id = state.ids.resource("sg");
+        s.security_groups.insert(
+            id.clone(),
+            SecurityGroup {
+                id: id.clone(),
+                name: name.clone(),
+                description: req.description.clone().unwrap_or_default(),
+                vpc_id,
+                rules: vec![default_egress(&state.ids)],
+            },
+        );
+        s.set_tags(&id, tags);
+        Ok((id.clone(), tag_list(s.tags_of(&id))))
+    })?;
+    state.changed.notify_waiters();
+    let arn = arn(
+        "ec2",
+        &ctx.scope.region,
+        &ctx.scope.account,
+        &format!("security-group/{id}"),
+    );
+    Ok(json!({"GroupId": id, "SecurityGroupArn": arn, "Tags": to_output(&tag_out)?}))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct DescribeSecurityGroupsRequest {
+    group_ids: Vec<String>,
+    group_names: Vec<String>,
+    next_token: Option<String>,
+    max_results: Option<i64>,
+    dry_run: bool,
+    filters: Vec<Filter>,
+}
+
+/// DescribeSecurityGroups.
+pub fn describe_security_groups(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: DescribeSecurityGroupsRequest = parse_input(input)?;
+    filters::check_names(
+        &req.filters,
+        &[
+            "description",
+            "egress.ip-permission.cidr",
+            "egress.ip-permission.from-port",
+            "egress.ip-permission.protocol",
+            "egress.ip-permission.to-port",
+            "group-id",
+            "group-name",
+            "ip-permission.cidr",
+            "ip-permission.from-port",
+            "ip-permission.group-id",
+            "ip-permission.protocol",
+            "ip-permission.to-port",
+            "owner-id",
+            "tag-key",
+            "tag-value",
+            "vpc-id",
+        ],
+    )?;
+    let account = ctx.scope.account.clone();
+    let groups = with_store(ctx, state, |s| {
+        for id in &req.group_ids {
+            find_group(s, Some(id), None)?;
+        }
+        for name in &req.group_names {
+            find_group(s, None, Some(name))?;
+        }
+        if req.dry_run {
+            return Err(dry_run_ok());
+        }
+        let default_vpc = s.default_vpc().map(|v| v.id.clone()).unwrap_or_default();
+        let mut out = Vec::new();
+        for g in s.security_groups.values() {
+            if !req.group_ids.is_empty() && !req.group_ids.contains(&g.id) {
+                continue;
+            }
+            if !req.group_names.is_empty()
+                && (g.vpc_id != default_vpc || !req.group_names.contains(&g.name))
+            {
+                continue;
+            }
+            let tags = s.tags_of(&g.id);
+            // The rule values a `[egress.]ip-permission.*` filter looks at.
+            let rule_values = |egress: bool, what: &str| -> Vec<String> {
+                g.rules
+                    .iter()
+                    .filter(|r| r.egress == egress)
+                    .filter_map(|r| match (what, &r.peer) {
+                        ("cidr", Peer::Cidr4(c) | Peer::Cidr6(c)) => Some(c.clone()),
+                        ("group-id", Peer::Group(c)) => Some(c.clone()),
+                        ("from-port", _) => r.from_port.map(|p| p.to_string()),
+                        ("to-port", _) => r.to_port.map(|p| p.to_string()),
+                        ("protocol", _) => Some(r.protocol.clone()),
+                        _ => None,
+                    })
+                    .collect()
+            };
+            let ok = req.filters.iter().all(|f| {
+                let have: Vec<String> = if let Some(t) = tag_filter_values(tags, &f.name) {
+                    t.into_iter().map(str::to_owned).collect()
+                } else if let Some(what) = f.name.strip_prefix("egress.ip-permission.") {
+                    rule_values(true, what)
+                } else if let Some(what) = f.name.strip_prefix("ip-permission.") {
+                    rule_values(false, what)
+                } else {
+                    let v = match f.name.as_str() {
+                        "description" => &g.description,
+                        "group-id" => &g.id,
+                        "group-name" => &g.name,
+                        "owner-id" => &account,
+                        "vpc-id" => &g.vpc_id,
+                        _ => return false,
+                    };
+                    vec![v.clone()]
+                };
+                f.values
+                    .iter()
+                    .any(|p| have.iter().any(|v| filters::wildcard_match(p, v)))
+            });
+            if !ok {
+                continue;
+            }
+            out.push(json!({
+                "GroupId": g.id, "GroupName": g.name, "Description": g.description,
+                "VpcId": g.vpc_id, "OwnerId": account,
+                "SecurityGroupArn": arn("ec2", &ctx.scope.region, &account, &format!("security-group/{}", g.id)),
+                "IpPermissions": to_output(&permissions(&g.rules, false, &account))?,
+                "IpPermissionsEgress": to_output(&permissions(&g.rules, true, &account))?,
+                "Tags": to_output(&tag_list(tags))?,
+            }));
+        }
+        Ok(out)
+    })?;
+    let (groups, next_token) = paginate(
+        groups,
+        req.max_results,
+        req.next_token.as_deref(),
+        (5, 1000),
+    )?;
+    Ok(json!({"SecurityGroups": groups, "NextToken": next_token}))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct DeleteSecurityGroupRequest {
+    group_id: Option<String>,
+    group_name: Option<String>,
+    dry_run: bool,
+}
+
+/// DeleteSecurityGroup: not the default group, not while instances or other groups use it.
+pub fn delete_security_group(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: DeleteSecurityGroupRequest = parse_input(input)?;
+    let id = with_store(ctx, state, |s| {
+        let g = find_group(s, req.group_id.as_deref(), req.group_name.as_deref())?;
+        let id = g.id.clone();
+        if g.name == "default" {
+            return Err(ApiError::client(
+                "CannotDelete",
+                format!(
+                    "the specified group: \"{id}\" name: \"default\" cannot be deleted by a user"
+                ),
+            ));
+        }
+        let used_by_instance = s
+            .instances
+            .values()
+            .any(|i| i.state != InstanceState::Terminated && i.security_groups.contains(&id));
+        let referenced = s
+            .security_groups
+            .values()
+            .any(|o| o.id != id && o.rules.iter().any(|r| r.peer == Peer::Group(id.clone())));
+        if used_by_instance || referenced {
+            return Err(ApiError::client(
+                "DependencyViolation",
+                format!("resource {id} has a dependent object"),
+            ));
+        }
+        if req.dry_run {
+            return Err(dry_run_ok());
+        }
+        s.security_groups.shift_remove(&id);
+        s.clear_tags(&id);
+        Ok(id)
+    })?;
+    state.changed.notify_waiters();
+    Ok(json!({"Return": true, "GroupId": id}))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct DescribeSecurityGroupRulesRequest {
+    filters: Vec<Filter>,
+    security_group_rule_ids: Vec<String>,
+    next_token: Option<String>,
+    max_results: Option<i64>,
+    dry_run: bool,
+}
+
+/// DescribeSecurityGroupRules.
+pub fn describe_security_group_rules(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: DescribeSecurityGroupRulesRequest = parse_input(input)?;
+    filters::check_names(
+        &req.filters,
+        &["group-id", "security-group-rule-id", "tag-key", "tag-value"],
+    )?;
+    let rules = with_store(ctx, state, |s| {
+        let all: Vec<(&SgRule, &str)> = s
+            .security_groups
+            .values()
+            .flat_map(|g| g.rules.iter().map(move |r| (r, g.id.as_str())))
+            .collect();
+        if let Some(missing) = req
+            .security_group_rule_ids
+            .iter()
+            .find(|id| !all.iter().any(|(r, _)| &r.id == *id))
+        {
+            return Err(ApiError::client(
+                "InvalidSecurityGroupRuleId.NotFound",
+                format!("The security group rule ID '{missing}' does not exist"),
+            ));
+        }
+        if req.dry_run {
+            return Err(dry_run_ok());
+        }
+        Ok(all
+            .into_iter()
+            .filter(|(r, _)| {
+                req.security_group_rule_ids.is_empty()
+                    || req.security_group_rule_ids.contains(&r.id)
+            })
+            .filter(|(r, gid)| {
+                let tags = s.tags_of(&r.id);
+                filters::matches_all(&req.filters, |f| {
+                    if let Some(t) = tag_filter_values(tags, f) {
+                        return t;
+                    }
+                    match f {
+                        "group-id" => vec![*gid],
+                        "security-group-rule-id" => vec![r.id.as_str()],
+                        _ => vec![],
+                    }
+                })
+            })
+            .map(|(r, gid)| {
+                let mut v = rule_out(r, gid, ctx);
+                v["Tags"] = to_output(&tag_list(s.tags_of(&r.id))).unwrap_or(Value::Null);
+                v
+            })
+            .collect::<Vec<_>>())
+    })?;
+    let (rules, next_token) =
+        paginate(rules, req.max_results, req.next_token.as_deref(), (5, 1000))?;
+    Ok(json!({"SecurityGroupRules": rules, "NextToken": next_token}))
+}

@@ -1,0 +1,174 @@
+//! Tags: CreateTags, DeleteTags and DescribeTags across every resource type.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::filters::{self, Filter};
+use super::{Tag, check_tag, dry_run_ok, paginate, with_store};
+use crate::context::RequestContext;
+use crate::error::ApiError;
+use crate::services::parse_input;
+use crate::state::AppState;
+
+/// The resource type EC2 reports for an id, by its prefix.
+pub fn resource_type(id: &str) -> &'static str {
+    match id.rsplit_once('-').map_or("", |(p, _)| p) {
+        "i" => "instance",
+        "ami" => "image",
+        "sg" => "security-group",
+        "sgr" => "security-group-rule",
+        "subnet" => "subnet",
+        "vpc" => "vpc",
+        "snap" => "snapshot",
+        "key" => "key-pair",
+        "lt" => "launch-template",
+        "vol" => "volume",
+        "eni" => "network-interface",
+        "dopt" => "dhcp-options",
+        _ => "",
+    }
+}
+
+/// The `.NotFound` error EC2 gives for a missing resource of this id's type.
+pub fn not_found(id: &str) -> ApiError {
+    let (code, what) = match resource_type(id) {
+        "instance" => ("InvalidInstanceID.NotFound", "instance ID"),
+        "image" => ("InvalidAMIID.NotFound", "image id"),
+        "security-group" => ("InvalidGroup.NotFound", "security group"),
+        "subnet" => ("InvalidSubnetID.NotFound", "subnet ID"),
+        "vpc" => ("InvalidVpcID.NotFound", "vpc ID"),
+        "snapshot" => ("InvalidSnapshot.NotFound", "snapshot"),
+        "launch-template" => ("InvalidLaunchTemplateId.NotFound", "launch template ID"),
+        "security-group-rule" => (
+            "InvalidSecurityGroupRuleId.NotFound",
+            "security group rule ID",
+        ),
+        "" => return ApiError::client("InvalidID", format!("The ID '{id}' is not valid")),
+        _ => ("InvalidID", "ID"),
+    };
+    ApiError::client(code, format!("The {what} '{id}' does not exist"))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct TagsRequest {
+    resources: Vec<String>,
+    tags: Vec<Tag>,
+    dry_run: bool,
+}
+
+/// CreateTags: add or overwrite; all resources must exist, else nothing changes.
+pub fn create_tags(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: TagsRequest = parse_input(input)?;
+    for tag in &req.tags {
+        check_tag(tag)?;
+    }
+    with_store(ctx, state, |s| {
+        if let Some(missing) = req.resources.iter().find(|id| !s.exists(id)) {
+            return Err(not_found(missing));
+        }
+        if req.dry_run {
+            return Err(dry_run_ok());
+        }
+        for id in &req.resources {
+            let pairs = req
+                .tags
+                .iter()
+                .map(|t| (t.key.clone(), t.value.clone().unwrap_or_default()));
+            s.set_tags(id, pairs);
+        }
+        Ok(())
+    })?;
+    state.changed.notify_waiters();
+    Ok(json!({}))
+}
+
+/// DeleteTags: a tag with a value is deleted only when the value matches; no tags deletes all.
+pub fn delete_tags(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: TagsRequest = parse_input(input)?;
+    with_store(ctx, state, |s| {
+        if let Some(missing) = req.resources.iter().find(|id| !s.exists(id)) {
+            return Err(not_found(missing));
+        }
+        if req.dry_run {
+            return Err(dry_run_ok());
+        }
+        for id in &req.resources {
+            if req.tags.is_empty() {
+                s.clear_tags(id);
+            }
+            for t in &req.tags {
+                s.delete_tag(id, &t.key, t.value.as_deref());
+            }
+        }
+        Ok(())
+    })?;
+    state.changed.notify_waiters();
+    Ok(json!({}))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct DescribeTagsRequest {
+    dry_run: bool,
+    filters: Vec<Filter>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+}
+
+/// DescribeTags.
+pub fn describe_tags(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: DescribeTagsRequest = parse_input(input)?;
+    filters::check_names(
+        &req.filters,
+        &["key", "resource-id", "resource-type", "value"],
+    )?;
+    if req.dry_run {
+        return Err(dry_run_ok());
+    }
+    let mut rows = with_store(ctx, state, |s| {
+        let mut rows: Vec<(String, String, String)> = Vec::new();
+        for (id, tags) in s.all_tags() {
+            if !s.exists(id) {
+                continue;
+            }
+            for (k, v) in tags {
+                let rtype = resource_type(id);
+                let ok = filters::matches_all(&req.filters, |f| match f {
+                    "key" => vec![k.as_str()],
+                    "value" => vec![v.as_str()],
+                    "resource-id" => vec![id.as_str()],
+                    "resource-type" => vec![rtype],
+                    f => match f.strip_prefix("tag:") {
+                        Some(key) => tags.get(key).map(String::as_str).into_iter().collect(),
+                        None => vec![],
+                    },
+                });
+                if ok {
+                    rows.push((id.clone(), k.clone(), v.clone()));
+                }
+            }
+        }
+        rows
+    });
+    // The map has no order; AWS lists by resource id, then key.
+    rows.sort();
+    let (rows, next_token) = paginate(rows, req.max_results, req.next_token.as_deref(), (5, 1000))?;
+    let tags: Vec<Value> = rows
+        .into_iter()
+        .map(|(id, k, v)| json!({"ResourceId": id, "ResourceType": resource_type(&id), "Key": k, "Value": v}))
+        .collect();
+    Ok(json!({"Tags": tags, "NextToken": next_token}))
+}
