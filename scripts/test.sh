@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 bash protocol/fetch_vectors.sh
 python3 protocol/trim_models.py --check
 cargo test --locked --lib --bins --tests

@@ -17,6 +17,8 @@ pub enum InstanceBackendKind {
 /// scaling loop is real. Point clients at it with `--endpoint-url http://localhost:4566`.
 ///
 /// Logging is configured with RUST_LOG (default `info`), e.g. `RUST_LOG=updraft=debug`.
+/// `updraft stress <instance-id> <cpu-percent>` makes a simulated instance busy on a running
+/// server.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "updraft", version, about, long_about)]
 pub struct Config {
@@ -28,6 +30,10 @@ pub struct Config {
     /// 0 freezes the clock so that only `POST /_updraft/clock` advances it.
     #[arg(long, env = "UPDRAFT_TIME_SCALE", default_value_t = 1.0, value_parser = parse_scale)]
     pub time_scale: f64,
+
+    /// Virtual seconds a simulated instance takes from `pending` to `running`.
+    #[arg(long, env = "UPDRAFT_BOOT_SECONDS", default_value_t = 10.0, value_parser = parse_scale)]
+    pub boot_seconds: f64,
 
     /// Instance backend.
     #[arg(long, env = "UPDRAFT_INSTANCES", value_enum, default_value_t = InstanceBackendKind::Simulated)]
@@ -67,6 +73,7 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 4566)),
             time_scale: 1.0,
+            boot_seconds: 10.0,
             instances: InstanceBackendKind::Simulated,
             verify_signatures: false,
             credentials: Credentials(vec![("test".into(), "test".into())]),
@@ -81,7 +88,7 @@ impl Default for Config {
 fn parse_scale(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-        _ => Err(format!("time scale must be a number >= 0, got {s:?}")),
+        _ => Err(format!("expected a number >= 0, got {s:?}")),
     }
 }
 

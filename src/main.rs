@@ -63,6 +63,13 @@ fn main() -> std::process::ExitCode {
         return stress(StressArgs::parse_from(std::env::args().skip(1)));
     }
     let config = Config::parse();
+    if config.instances == updraft::config::InstanceBackendKind::Docker {
+        // Say so at start rather than fail at the first RunInstances.
+        eprintln!(
+            "updraft: --instances docker is not implemented yet; run with --instances simulated (the default)"
+        );
+        return std::process::ExitCode::FAILURE;
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),

@@ -164,13 +164,15 @@ pub trait InstanceBackend: Send + Sync + std::fmt::Debug {
     fn set_stress(&self, instance_id: &str, cpu_percent: f64) -> Result<(), BackendError>;
 }
 
-/// The backend the configuration asks for.
+/// The backend the configuration asks for. The binary refuses `docker` at start until that
+/// backend lands, so the fallback below only serves library users.
 pub fn from_config(config: &Config) -> Arc<dyn InstanceBackend> {
+    let boot_seconds = config.boot_seconds;
     match config.instances {
-        InstanceBackendKind::Simulated => Arc::new(simulated::SimulatedBackend::default()),
+        InstanceBackendKind::Simulated => Arc::new(simulated::SimulatedBackend::new(boot_seconds)),
         InstanceBackendKind::Docker => {
             tracing::warn!("the docker instance backend is not implemented yet; using simulated");
-            Arc::new(simulated::SimulatedBackend::default())
+            Arc::new(simulated::SimulatedBackend::new(boot_seconds))
         }
     }
 }

@@ -36,6 +36,8 @@ i1 = run('$Default')
 i2 = run('$Latest', InstanceType='c5.large', TagSpecifications=[{'ResourceType': 'instance', 'Tags': [{'Key': 'Name', 'Value': 'x'}]}])
 out['from_default'] = [i1['InstanceType'], i1['Monitoring']['State'], [g['GroupId'] for g in i1['SecurityGroups']] == [sg]]
 out['override'] = [i2['InstanceType'], sorted(t['Key'] for t in i2['Tags'])]
+data = c.get_launch_template_data(InstanceId=i2['InstanceId'])['LaunchTemplateData']
+out['from_instance'] = [data['InstanceType'], data['SecurityGroupIds'] == [sg], sorted(t['Key'] for t in data['TagSpecifications'][0]['Tags'])]
 c.modify_launch_template(LaunchTemplateName='web-lt', DefaultVersion='2')
 out['default_now'] = c.describe_launch_templates(LaunchTemplateIds=[lt['LaunchTemplateId']])['LaunchTemplates'][0]['DefaultVersionNumber']
 out['versions'] = [v['VersionNumber'] for v in c.describe_launch_template_versions(LaunchTemplateName='web-lt', Versions=['$Latest', '1'])['LaunchTemplateVersions']]
@@ -108,6 +110,7 @@ print(json.dumps(out))
         "from_default": ["t3.micro", "enabled", true],
         "override": ["c5.large", ["Name", "aws:ec2launchtemplate:id", "aws:ec2launchtemplate:version", "role"]],
         "default_now": 2, "versions": [2, 1],
+        "from_instance": ["c5.large", true, ["Name", "role"]],
         "deleted_versions": [[1], ["unexpectedError", "launchTemplateVersionDoesNotExist"]],
         "lt_dup": "InvalidLaunchTemplateName.AlreadyExistsException", "lt_left": 0,
         "idempotent": [true, true], "total": 4,

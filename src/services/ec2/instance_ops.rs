@@ -485,3 +485,55 @@ pub fn get_console_output(
         Ok(out)
     })
 }
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct GetLaunchTemplateDataRequest {
+    instance_id: String,
+    dry_run: bool,
+}
+
+/// GetLaunchTemplateData: an instance's launch parameters as `LaunchTemplateData`, ready for
+/// CreateLaunchTemplate (tags that AWS itself set are left out).
+pub fn get_launch_template_data(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: GetLaunchTemplateDataRequest = parse_input(input)?;
+    with_store(ctx, state, |s| {
+        check_instance_ids(s, std::slice::from_ref(&req.instance_id))?;
+        if req.dry_run {
+            return Err(dry_run_ok());
+        }
+        let i = &s.instances[&req.instance_id];
+        let tags: Vec<Value> = s
+            .tags_of(&i.id)
+            .iter()
+            .filter(|(k, _)| !k.starts_with("aws:"))
+            .map(|(k, v)| json!({"Key": k, "Value": v}))
+            .collect();
+        let mut data = json!({
+            "ImageId": i.image_id, "InstanceType": i.instance_type,
+            "SecurityGroupIds": i.security_groups, "Monitoring": {"Enabled": i.monitoring},
+            "Placement": {"AvailabilityZone": i.availability_zone, "GroupName": "", "Tenancy": "default"},
+            "DisableApiTermination": i.disable_api_termination, "DisableApiStop": i.disable_api_stop,
+            "InstanceInitiatedShutdownBehavior": i.shutdown_behavior, "EbsOptimized": i.ebs_optimized,
+            "MetadataOptions": {"HttpTokens": i.http_tokens, "HttpPutResponseHopLimit": i.http_hop_limit,
+                "HttpEndpoint": i.http_endpoint, "HttpProtocolIpv6": "disabled", "InstanceMetadataTags": "disabled"},
+        });
+        if let Some(k) = &i.key_name {
+            data["KeyName"] = json!(k);
+        }
+        if let Some(u) = &i.user_data {
+            data["UserData"] = json!(u);
+        }
+        if let Some(arn) = &i.iam_instance_profile {
+            data["IamInstanceProfile"] = json!({"Arn": arn});
+        }
+        if !tags.is_empty() {
+            data["TagSpecifications"] = json!([{"ResourceType": "instance", "Tags": tags}]);
+        }
+        Ok(json!({"LaunchTemplateData": data}))
+    })
+}

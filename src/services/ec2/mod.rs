@@ -8,7 +8,7 @@
 pub mod filters;
 mod image_attributes;
 pub mod images;
-mod instance_ops;
+pub mod instance_ops;
 pub mod instance_types;
 pub mod instance_view;
 pub mod instances;
@@ -131,6 +131,10 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ("DescribeTags", tags::describe_tags),
     ("DescribeVpcs", vpcs::describe_vpcs),
     ("GetConsoleOutput", instance_ops::get_console_output),
+    (
+        "GetLaunchTemplateData",
+        instance_ops::get_launch_template_data,
+    ),
     ("ImportKeyPair", key_pairs::import_key_pair),
     (
         "ModifyImageAttribute",
