@@ -10,7 +10,8 @@
 //!   ingesting a steady 10,000 datapoints/s for one virtual hour (10 busy metrics, then 1,000
 //!   quiet ones), and PutMetricData over loopback (JSON, 20 datums a request) in datapoints/s.
 //!
-//! Run with `cargo bench --bench cloudwatch` (about 40 s); `cargo test --benches` runs each once.
+//! Run with `cargo bench --bench cloudwatch` (about 2 min); `cargo test --benches` runs each
+//! once, at small sizes.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -78,8 +79,9 @@ fn get_metric_statistics(c: &mut Criterion) {
     let key = cloudwatch::store::MetricKey::new("Bench", "Latency", Vec::new());
     // 1,000,000 points over the last day: about 11.6 a second.
     state.stores.with(&scope, |s| {
-        for i in 0..1_000_000u32 {
-            let t = now - 86_400.0 + f64::from(i) * 0.0864;
+        let points: u32 = if quick() { 10_000 } else { 1_000_000 };
+        for i in 0..points {
+            let t = now - 86_400.0 + f64::from(i) * (86_400.0 / f64::from(points));
             let v = f64::from(i % 1000);
             s.cloudwatch.metrics.put(
                 &key,
@@ -115,7 +117,8 @@ fn alarm_tick(c: &mut Criterion) {
     let state = frozen_state();
     let now = state.clock.now();
     let ctx = ctx("PutMetricAlarm");
-    for i in 0..10_000 {
+    let alarms: u32 = if quick() { 100 } else { 10_000 };
+    for i in 0..alarms {
         let name = format!("alarm-{i}");
         let alarm = json!({"AlarmName": name, "MetricName": "CPU", "Namespace": "Bench",
             "Dimensions": [{"Name": "InstanceId", "Value": format!("i-{i:017x}")}],
@@ -135,7 +138,7 @@ fn alarm_tick(c: &mut Criterion) {
     let scope = Scope::new("000000000000", "us-east-1");
     let mut g = c.benchmark_group("alarm_tick");
     g.sample_size(10);
-    g.throughput(Throughput::Elements(10_000));
+    g.throughput(Throughput::Elements(u64::from(alarms)));
     g.bench_function("10k_alarms", |b| {
         b.iter(|| {
             state.stores.with(&scope, |s| {
@@ -151,6 +154,11 @@ fn alarm_tick(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+/// `cargo test --benches` runs each benchmark once (no `--bench` argument): use small sizes.
+fn quick() -> bool {
+    !std::env::args().any(|a| a == "--bench")
 }
 
 /// Whether a plain report runs: always, unless a criterion name filter excludes it.
@@ -232,7 +240,7 @@ fn steady_ingest_report(_c: &mut Criterion) {
     if !selected("steady_ingest") {
         return;
     }
-    let quick = std::env::args().any(|a| a == "--test");
+    let quick = quick();
     let seconds: u32 = if quick { 60 } else { 3600 };
     steady(10, seconds);
     steady(1000, seconds);
@@ -245,8 +253,13 @@ fn loopback_ingest(_c: &mut Criterion) {
         return;
     }
     use std::io::{Read, Write};
-    let quick = std::env::args().any(|a| a == "--test");
+    let quick = quick();
     let requests_per_conn: usize = if quick { 50 } else { 5_000 };
+    // `CW_LOOPBACK_DATUMS` changes the request size (default 20, the issue's).
+    let datums: u32 = std::env::var("CW_LOOPBACK_DATUMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
     let conns = 4;
     let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     std_listener.set_nonblocking(true).expect("nonblocking");
@@ -272,7 +285,7 @@ fn loopback_ingest(_c: &mut Criterion) {
         });
     });
     let now = state.clock.now();
-    let body = json!({"Namespace": "Loop", "MetricData": (0..20).map(|i| json!({
+    let body = json!({"Namespace": "Loop", "MetricData": (0..datums).map(|i| json!({
         "MetricName": format!("m{}", i % 4), "Dimensions": [{"Name": "Host", "Value": format!("h{i}")}],
         "Timestamp": now - 30.0, "Value": f64::from(i), "Unit": "Count"})).collect::<Vec<_>>()})
     .to_string();
@@ -324,9 +337,9 @@ fn loopback_ingest(_c: &mut Criterion) {
     let secs = started.elapsed().as_secs_f64();
     let total = conns * requests_per_conn;
     println!(
-        "loopback PutMetricData (JSON, 20 datums, {conns} connections): {total} requests ({ok} ok) in {secs:.2} s = {:.0} requests/s = {:.0} datapoints/s",
+        "loopback PutMetricData (JSON, {datums} datums, {conns} connections): {total} requests ({ok} ok) in {secs:.2} s = {:.0} requests/s = {:.0} datapoints/s",
         total as f64 / secs,
-        (ok * 20) as f64 / secs
+        (ok * datums as usize) as f64 / secs
     );
     drop(stop);
     if server.join().is_err() {

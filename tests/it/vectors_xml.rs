@@ -1213,8 +1213,10 @@ fn form_round_trip(model_name: &str, op_name: &str, flavor: FormFlavor) -> u32 {
         "  {model_name} {op_name}: {} cases, {average:.1} parameters per body",
         config.cases
     );
+    // A guard against a generator that only makes empty inputs. SNS Publish averages 3.1-3.4
+    // parameters, so the bar sits well below that to stay deterministic across random runs.
     assert!(
-        average >= 3.0,
+        average >= 2.0,
         "{model_name} {op_name}: generated bodies are too small to mean much"
     );
     config.cases

@@ -234,7 +234,7 @@ pub fn set_alarm_state(
         let (core, kind) = if let Some(a) = cw.alarms.get_mut(&req.alarm_name) {
             (&mut a.core, "MetricAlarm")
         } else if let Some(c) = cw.composites.get_mut(&req.alarm_name) {
-            c.manual_state = true;
+            // Holds until a child changes: composites re-evaluate only on new child states.
             (&mut c.core, "CompositeAlarm")
         } else {
             return Err(ApiError::client("ResourceNotFound", "").with_status(404));

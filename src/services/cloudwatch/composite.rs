@@ -225,10 +225,8 @@ pub struct CompositeAlarm {
     /// Tags.
     #[serde(skip)]
     pub tags: Vec<Tag>,
-    /// Set by SetAlarmState: the manual state holds until a child changes.
-    #[serde(skip)]
-    pub manual_state: bool,
-    /// Children's states at the last evaluation (`None`: evaluate now).
+    /// Children's states at the last evaluation (`None`: evaluate now). A composite is
+    /// re-evaluated only when these change, so a SetAlarmState holds until a child changes.
     #[serde(skip)]
     pub last_inputs: Option<Vec<Option<StateValue>>>,
 }
@@ -382,7 +380,6 @@ pub fn put_composite_alarm(
                 Some(o) => o.tags.clone(),
                 None => req.tags.clone().unwrap_or_default(),
             },
-            manual_state: false,
             last_inputs: None,
         };
         let kind = if old.is_some() { "Update" } else { "Create" };
@@ -467,7 +464,6 @@ pub fn evaluate_composites(cw: &mut CloudWatchStore, now: f64) -> Vec<(AlarmNoti
                 continue;
             };
             c.last_inputs = Some(inputs);
-            c.manual_state = false;
             changed |= c.core.state_value != new;
             if let Some((mut notice, actions)) =
                 c.core

@@ -88,21 +88,32 @@ pub struct Num(pub f64);
 
 impl<'de> Deserialize<'de> for Num {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Number(f64),
-            Text(String),
+        // A direct visitor (no untagged-enum buffering): PutMetricData reads many of these.
+        struct NumVisitor;
+        impl serde::de::Visitor<'_> for NumVisitor {
+            type Value = Num;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number, NaN, Infinity or -Infinity")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Num, E> {
+                Ok(Num(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Num, E> {
+                Ok(Num(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Num, E> {
+                Ok(Num(v as f64))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Num, E> {
+                match v {
+                    "NaN" => Ok(Num(f64::NAN)),
+                    "Infinity" => Ok(Num(f64::INFINITY)),
+                    "-Infinity" => Ok(Num(f64::NEG_INFINITY)),
+                    other => Err(E::custom(format!("not a number: {other}"))),
+                }
+            }
         }
-        match Raw::deserialize(d)? {
-            Raw::Number(n) => Ok(Num(n)),
-            Raw::Text(t) => match t.as_str() {
-                "NaN" => Ok(Num(f64::NAN)),
-                "Infinity" => Ok(Num(f64::INFINITY)),
-                "-Infinity" => Ok(Num(f64::NEG_INFINITY)),
-                other => Err(serde::de::Error::custom(format!("not a number: {other}"))),
-            },
-        }
+        d.deserialize_any(NumVisitor)
     }
 }
 

@@ -106,7 +106,7 @@ fn validate(req: &PutMetricAlarmInput, scope: &Scope) -> Result<(), ApiError> {
         .as_deref()
         .ok_or_else(|| missing("ComparisonOperator"))?;
     if Comparison::parse(op).is_none() {
-        if OPERATORS.contains(op) || req.threshold_metric_id.is_some() {
+        if OPERATORS.split(", ").any(|o| o == op) || req.threshold_metric_id.is_some() {
             return Err(validation(format!(
                 "Anomaly detection alarms ({op}) are not supported by Updraft: use a static threshold."
             )));

@@ -214,6 +214,84 @@ mod tests {
     use crate::protocol::Protocol;
     use crate::state::{AppState, Scope};
 
+    fn setup() -> (std::sync::Arc<AppState>, Scope, RequestContext) {
+        let state = AppState::new(Config {
+            time_scale: 0.0,
+            ..Config::default()
+        });
+        let scope = Scope::new("000000000000", "us-east-1");
+        let ctx = RequestContext {
+            request_id: "t".into(),
+            scope: scope.clone(),
+            service: "cloudwatch",
+            operation: "Test".into(),
+            protocol: Protocol::Json,
+            access_key_id: None,
+        };
+        (state, scope, ctx)
+    }
+
+    fn state_of(state: &AppState, scope: &Scope, name: &str) -> (String, String) {
+        state.stores.with(scope, |s| {
+            let a = &s.cloudwatch.alarms[name];
+            (
+                a.core.state_value.as_str().to_owned(),
+                a.core.state_reason.clone(),
+            )
+        })
+    }
+
+    #[test]
+    fn math_alarms_evaluate_their_expression() {
+        let (state, scope, ctx) = setup();
+        let now = state.clock.now();
+        let minute = (now / 60.0).floor() * 60.0;
+        let data = json!({"Namespace": "App", "MetricData": [
+            {"MetricName": "Errors", "Value": 30.0, "Timestamp": minute - 30.0},
+            {"MetricName": "Requests", "Value": 100.0, "Timestamp": minute - 30.0}]});
+        super::super::put_metric_data::put_metric_data(&ctx, &state, data).unwrap();
+        let stat = |id: &str, name: &str| {
+            json!({"Id": id, "ReturnData": false,
+            "MetricStat": {"Metric": {"Namespace": "App", "MetricName": name}, "Period": 60, "Stat": "Sum"}})
+        };
+        let alarm = json!({"AlarmName": "error-rate", "EvaluationPeriods": 1, "Threshold": 10.0,
+            "ComparisonOperator": "GreaterThanThreshold", "Metrics": [
+                stat("e", "Errors"), stat("r", "Requests"),
+                {"Id": "rate", "Expression": "100 * e / r", "Label": "Error %", "ReturnData": true}]});
+        super::super::put_alarm::put_metric_alarm(&ctx, &state, alarm).unwrap();
+        state.stores.with(&scope, |s| tick(&mut s.cloudwatch, now));
+        let (value, reason) = state_of(&state, &scope, "error-rate");
+        assert_eq!(value, "ALARM");
+        assert!(
+            reason.starts_with("Threshold Crossed: 1 datapoint [30.0 ("),
+            "{reason}"
+        );
+        // A second ReturnData, or none, is refused.
+        let bad = json!({"AlarmName": "bad", "EvaluationPeriods": 1, "Threshold": 1.0,
+            "ComparisonOperator": "GreaterThanThreshold", "Metrics": [stat("e", "Errors")]});
+        let e = super::super::put_alarm::put_metric_alarm(&ctx, &state, bad).unwrap_err();
+        assert_eq!(e.code, "ValidationError");
+    }
+
+    #[test]
+    fn high_resolution_alarms_evaluate_every_ten_seconds() {
+        let (state, scope, ctx) = setup();
+        let now = state.clock.now();
+        let ten = (now / 10.0).floor() * 10.0;
+        let alarm = json!({"AlarmName": "fast", "Namespace": "App", "MetricName": "Lat",
+            "Statistic": "Maximum", "Period": 10, "EvaluationPeriods": 1, "Threshold": 5.0,
+            "ComparisonOperator": "GreaterThanThreshold"});
+        super::super::put_alarm::put_metric_alarm(&ctx, &state, alarm).unwrap();
+        let out = state.stores.with(&scope, |s| tick(&mut s.cloudwatch, now));
+        assert_eq!(out.next_due, Some(next_evaluation(now, 10.0)));
+        let data = json!({"Namespace": "App", "MetricData": [
+            {"MetricName": "Lat", "Value": 9.0, "Timestamp": ten + 1.0, "StorageResolution": 1}]});
+        super::super::put_metric_data::put_metric_data(&ctx, &state, data).unwrap();
+        let at = ten + 15.0;
+        state.stores.with(&scope, |s| tick(&mut s.cloudwatch, at));
+        assert_eq!(state_of(&state, &scope, "fast").0, "ALARM");
+    }
+
     #[test]
     fn autoscaling_actions_repeat_every_minute_while_the_state_lasts() {
         let state = AppState::new(Config {
