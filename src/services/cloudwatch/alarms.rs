@@ -54,7 +54,52 @@ pub struct AlarmCore {
     pub state_transitioned_timestamp: f64,
 }
 
+/// The settings an alarm's Put request gives, shared by metric and composite alarms.
+#[derive(Debug)]
+pub struct AlarmSettings<'a> {
+    /// AlarmName.
+    pub name: &'a str,
+    /// AlarmArn.
+    pub arn: String,
+    /// AlarmDescription.
+    pub description: Option<&'a String>,
+    /// ActionsEnabled.
+    pub actions_enabled: Option<bool>,
+    /// OKActions.
+    pub ok_actions: Option<&'a Vec<String>>,
+    /// AlarmActions.
+    pub alarm_actions: Option<&'a Vec<String>>,
+    /// InsufficientDataActions.
+    pub insufficient_data_actions: Option<&'a Vec<String>>,
+}
+
 impl AlarmCore {
+    /// The core of an alarm being put at `now`: new settings, and the state of the alarm it
+    /// replaces (a put never changes the state), or INSUFFICIENT_DATA for a new alarm.
+    pub fn put(settings: AlarmSettings<'_>, old: Option<&AlarmCore>, now: f64) -> Self {
+        Self {
+            alarm_name: settings.name.to_owned(),
+            alarm_arn: settings.arn,
+            alarm_description: settings.description.cloned(),
+            alarm_configuration_updated_timestamp: now,
+            actions_enabled: settings.actions_enabled.unwrap_or(true),
+            ok_actions: settings.ok_actions.cloned().unwrap_or_default(),
+            alarm_actions: settings.alarm_actions.cloned().unwrap_or_default(),
+            insufficient_data_actions: settings
+                .insufficient_data_actions
+                .cloned()
+                .unwrap_or_default(),
+            state_value: old.map_or(StateValue::InsufficientData, |o| o.state_value),
+            state_reason: old.map_or_else(
+                || "Unchecked: Initial alarm creation".to_owned(),
+                |o| o.state_reason.clone(),
+            ),
+            state_reason_data: old.and_then(|o| o.state_reason_data.clone()),
+            state_updated_timestamp: old.map_or(now, |o| o.state_updated_timestamp),
+            state_transitioned_timestamp: old.map_or(now, |o| o.state_transitioned_timestamp),
+        }
+    }
+
     /// The actions of a state.
     pub fn actions_for(&self, state: StateValue) -> &[String] {
         match state {

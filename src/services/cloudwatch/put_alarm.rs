@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::actions::check_action;
-use super::alarms::{AlarmCore, MetricAlarm};
-use super::evaluate::{Comparison, MissingData, StateValue};
+use super::alarms::{AlarmCore, AlarmSettings, MetricAlarm};
+use super::evaluate::{Comparison, MissingData};
 use super::format::data_date;
 use super::get_metric_data::{MetricDataQuery, check_alarm_queries};
 use super::history::HistoryItem;
@@ -348,24 +348,16 @@ pub fn put_metric_alarm(
             )));
         }
         let old = cw.alarms.get(&req.alarm_name);
-        let core = AlarmCore {
-            alarm_name: req.alarm_name.clone(),
-            alarm_arn: arn,
-            alarm_description: req.alarm_description.clone(),
-            alarm_configuration_updated_timestamp: now,
-            actions_enabled: req.actions_enabled.unwrap_or(true),
-            ok_actions: req.ok_actions.clone().unwrap_or_default(),
-            alarm_actions: req.alarm_actions.clone().unwrap_or_default(),
-            insufficient_data_actions: req.insufficient_data_actions.clone().unwrap_or_default(),
-            state_value: old.map_or(StateValue::InsufficientData, |o| o.core.state_value),
-            state_reason: old.map_or_else(
-                || "Unchecked: Initial alarm creation".to_owned(),
-                |o| o.core.state_reason.clone(),
-            ),
-            state_reason_data: old.and_then(|o| o.core.state_reason_data.clone()),
-            state_updated_timestamp: old.map_or(now, |o| o.core.state_updated_timestamp),
-            state_transitioned_timestamp: old.map_or(now, |o| o.core.state_transitioned_timestamp),
+        let settings = AlarmSettings {
+            name: &req.alarm_name,
+            arn,
+            description: req.alarm_description.as_ref(),
+            actions_enabled: req.actions_enabled,
+            ok_actions: req.ok_actions.as_ref(),
+            alarm_actions: req.alarm_actions.as_ref(),
+            insufficient_data_actions: req.insufficient_data_actions.as_ref(),
         };
+        let core = AlarmCore::put(settings, old.map(|o| &o.core), now);
         let alarm = MetricAlarm {
             core,
             metric_name: req.metric_name.clone(),
