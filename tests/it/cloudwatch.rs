@@ -27,9 +27,12 @@ def epoch(d):
 "#;
 
 /// A server on a frozen clock.
+/// A server on a frozen clock; SNS subscriptions confirm at once so alarm notifications can
+/// be read from the inbox.
 pub fn frozen_server() -> TestServer {
     TestServer::with_config(Config {
         time_scale: 0.0,
+        sns_auto_confirm: true,
         ..Default::default()
     })
 }

@@ -55,7 +55,10 @@ fn run(script: &str, data_path: Option<&str>) -> Value {
 fn period_60_alarm_fires_and_clears_on_time() {
     let out = run(
         r#"
-topic = 'arn:aws:sns:us-east-1:000000000000:alerts'
+import urllib.request
+sns = client('sns')
+topic = sns.create_topic(Name='alerts')['TopicArn']
+sns.subscribe(TopicArn=topic, Protocol='email', Endpoint='ops@example.com')
 advance_to(A + 30)
 c.put_metric_alarm(AlarmName='cpu-high', MetricName='CPU', Namespace='App', Statistic='Average', Period=60,
     EvaluationPeriods=1, Threshold=80.0, ComparisonOperator='GreaterThanOrEqualToThreshold',
@@ -77,6 +80,10 @@ out['history'] = [[i['HistoryItemType'], i['HistorySummary']] for i in h]
 out['history_data'] = json.loads([i for i in h if i['HistoryItemType'] == 'StateUpdate'][0]['HistoryData'])
 out['history_metric_only'] = len(c.describe_alarm_history()['AlarmHistoryItems'])
 out['history_actions'] = len(c.describe_alarm_history(AlarmName='cpu-high', HistoryItemType='Action')['AlarmHistoryItems'])
+action = c.describe_alarm_history(AlarmName='cpu-high', HistoryItemType='Action', ScanBy='TimestampAscending')['AlarmHistoryItems'][0]
+out['action_data'] = json.loads(action['HistoryData'])
+inbox = json.load(urllib.request.urlopen(os.environ['ENDPOINT'] + '/_updraft/sns/inbox?endpoint=ops@example.com'))
+out['inbox'] = [[m['subject'], json.loads(m['message'])] for m in inbox if m['topic_arn'] == topic]
 # An update replaces the configuration but keeps the state.
 c.put_metric_alarm(AlarmName='cpu-high', MetricName='CPU', Namespace='App', Statistic='Maximum', Period=60,
     EvaluationPeriods=1, Threshold=90.0, ComparisonOperator='GreaterThanThreshold')
@@ -162,9 +169,7 @@ out['after_delete'] = sorted(a['AlarmName'] for a in c.describe_alarms()['Metric
         )
     );
     let topic = "arn:aws:sns:us-east-1:000000000000:alerts";
-    let not_delivered = format!(
-        "Failed to execute action {topic}. Received error: \"Updraft does not deliver SNS notifications yet\""
-    );
+    let delivered = format!("Successfully executed action {topic}");
     assert_eq!(
         out["history"],
         json!([
@@ -173,9 +178,9 @@ out['after_delete'] = sorted(a['AlarmName'] for a in c.describe_alarms()['Metric
                 "StateUpdate",
                 "Alarm updated from INSUFFICIENT_DATA to ALARM"
             ],
-            ["Action", not_delivered],
+            ["Action", delivered],
             ["StateUpdate", "Alarm updated from ALARM to OK"],
-            ["Action", not_delivered],
+            ["Action", delivered],
         ]),
         "{out}"
     );
@@ -190,6 +195,56 @@ out['after_delete'] = sorted(a['AlarmName'] for a in c.describe_alarms()['Metric
         json!([85.0])
     );
     assert_eq!(out["history_actions"], 2);
+    // The alarm's notifications reached the topic's e-mail subscriber, as AWS writes them.
+    assert_eq!(out["action_data"]["actionState"], "Succeeded", "{out}");
+    assert_eq!(out["action_data"]["notificationResource"], topic);
+    let inbox = out["inbox"].as_array().unwrap();
+    assert_eq!(inbox.len(), 2, "{out}");
+    assert_eq!(inbox[0][0], "ALARM: \"cpu-high\" in US East (N. Virginia)");
+    assert_eq!(inbox[1][0], "OK: \"cpu-high\" in US East (N. Virginia)");
+    let alarm = &inbox[0][1];
+    assert_eq!(alarm["AlarmName"], "cpu-high");
+    assert_eq!(alarm["AWSAccountId"], "000000000000");
+    assert_eq!(alarm["NewStateValue"], "ALARM");
+    assert_eq!(alarm["OldStateValue"], "INSUFFICIENT_DATA");
+    assert_eq!(alarm["NewStateReason"], out["at_2_05"]["reason"]);
+    assert_eq!(alarm["Region"], "US East (N. Virginia)");
+    assert_eq!(
+        alarm["AlarmArn"],
+        "arn:aws:cloudwatch:us-east-1:000000000000:alarm:cpu-high"
+    );
+    assert_eq!(alarm["AlarmActions"], json!([topic]));
+    assert!(
+        alarm["StateChangeTime"]
+            .as_str()
+            .unwrap()
+            .ends_with("+0000"),
+        "{alarm}"
+    );
+    let trigger = &alarm["Trigger"];
+    assert_eq!(
+        (
+            &trigger["MetricName"],
+            &trigger["Namespace"],
+            &trigger["Statistic"],
+            &trigger["StatisticType"]
+        ),
+        (
+            &json!("CPU"),
+            &json!("App"),
+            &json!("AVERAGE"),
+            &json!("Statistic")
+        )
+    );
+    assert_eq!(trigger["Period"], 60);
+    assert_eq!(trigger["Threshold"], 80.0);
+    assert_eq!(
+        trigger["ComparisonOperator"],
+        "GreaterThanOrEqualToThreshold"
+    );
+    assert_eq!(trigger["Unit"], Value::Null);
+    assert_eq!(trigger["TreatMissingData"], "");
+    assert_eq!(inbox[1][1]["NewStateValue"], "OK");
     assert_eq!(out["history_metric_only"], 5);
     assert_eq!(out["updated"], json!(["OK", "Maximum", [], 90.0]), "{out}");
     assert_eq!(
@@ -474,7 +529,7 @@ out['left'] = sorted(x['AlarmName'] for x in c.describe_alarms(AlarmTypes=['Metr
             "Alarm \"either\" created",
             "Alarm updated from INSUFFICIENT_DATA to OK",
             "Alarm updated from OK to ALARM",
-            "Failed to execute action arn:aws:sns:us-east-1:000000000000:page. Received error: \"Updraft does not deliver SNS notifications yet\"",
+            "Failed to execute action arn:aws:sns:us-east-1:000000000000:page. Received error: \"Topic does not exist\"",
             "Alarm updated from ALARM to OK"
         ]),
         "{out}"

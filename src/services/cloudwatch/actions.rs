@@ -1,10 +1,11 @@
 //! Alarm actions: which ARNs PutMetricAlarm accepts (research §3.1), and the one hook that
 //! runs them on a state change ([`dispatch_alarm_actions`]).
 //!
-//! **Delivery is not wired yet.** SNS notifications land with the SNS issue and Auto Scaling
-//! policy invocations with the Auto Scaling issue. Until then the hook logs each action and
-//! writes an `Action` history item saying it was *not* delivered (AWS's failure wording), so
-//! nothing pretends a notification went out.
+//! SNS topics get the alarm message (`notify.rs`) through `sns::publish_internal`, and an
+//! `Action` history item says whether that worked. **Auto Scaling policy invocations are not
+//! wired yet** (they land with the Auto Scaling issue): the hook logs them and writes an `Action`
+//! history item saying they were *not* executed (AWS's failure wording), so nothing pretends a
+//! policy ran.
 
 use serde::Serialize;
 
@@ -18,7 +19,6 @@ use crate::state::{AppState, Scope};
 /// Why an action did not run (until the SNS and Auto Scaling issues wire delivery in).
 fn not_delivered(arn: &str) -> &'static str {
     match arn.split(':').nth(2) {
-        Some("sns") => "Updraft does not deliver SNS notifications yet",
         Some("autoscaling") => "Updraft does not invoke Auto Scaling policies from alarms yet",
         _ => "Updraft does not run this kind of alarm action",
     }
@@ -54,15 +54,17 @@ struct ActionData<'a> {
     action_state: &'static str,
     state_update_timestamp: i64,
     notification_resource: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
     published_message: Option<String>,
-    error: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
 }
 
 /// Run an alarm's actions for a state change (or a repeat). Call it outside the store lock.
 ///
-/// This is the one place SNS publishing and Auto Scaling policy execution plug in: for now
-/// it only logs and records history. Keep the signature: the notice carries everything an SNS
-/// message or a policy execution needs.
+/// This is the one place alarm actions run: SNS topics are published to on state changes
+/// (not on the per-minute repeats, which only Auto Scaling actions get); Auto Scaling
+/// policies are logged and recorded as not executed until that service lands.
 pub fn dispatch_alarm_actions(
     state: &AppState,
     scope: &Scope,
@@ -75,6 +77,11 @@ pub fn dispatch_alarm_actions(
     let now = state.clock.now();
     let mut items = Vec::new();
     for arn in actions {
+        let is_sns = arn.split(':').nth(2) == Some("sns");
+        if is_sns && !alarm.repeat {
+            items.push(publish_to_topic(state, scope, alarm, arn, now));
+            continue;
+        }
         let why = not_delivered(arn);
         tracing::info!(
             alarm = %alarm.alarm_name,
@@ -93,7 +100,7 @@ pub fn dispatch_alarm_actions(
             state_update_timestamp: (alarm.state_change_time * 1000.0).round() as i64,
             notification_resource: arn,
             published_message: None,
-            error: why,
+            error: Some(why),
         };
         items.push(HistoryItem {
             alarm_name: alarm.alarm_name.clone(),
@@ -114,6 +121,63 @@ pub fn dispatch_alarm_actions(
 }
 
 /// Whether an action ARN is an Auto Scaling policy (those repeat every minute).
+/// Publish the alarm message to an SNS topic (in the account and region its ARN names) and
+/// return the Action history item AWS writes for the attempt.
+fn publish_to_topic(
+    state: &AppState,
+    scope: &Scope,
+    alarm: &AlarmNotice,
+    arn: &str,
+    now: f64,
+) -> HistoryItem {
+    let message = state.stores.with(scope, |s| {
+        super::notify::alarm_message(&s.cloudwatch, scope, alarm)
+    });
+    let mut parts = arn.split(':');
+    let topic_scope = match (parts.nth(3), parts.next()) {
+        (Some(region), Some(account)) => Scope::new(account, region),
+        _ => scope.clone(),
+    };
+    let outcome = match &message {
+        Some((subject, body)) => {
+            crate::services::sns::publish_internal(state, &topic_scope, arn, Some(subject), body)
+                .map_err(|e| e.message)
+        }
+        None => Err("The alarm no longer exists".to_owned()),
+    };
+    let (action_state, summary, error) = match &outcome {
+        Ok(_) => (
+            "Succeeded",
+            format!("Successfully executed action {arn}"),
+            None,
+        ),
+        Err(why) => (
+            "Failed",
+            format!("Failed to execute action {arn}. Received error: \"{why}\""),
+            Some(why.as_str()),
+        ),
+    };
+    tracing::info!(alarm = %alarm.alarm_name, action = %arn, outcome = action_state, "alarm action");
+    let data = ActionData {
+        action_state,
+        state_update_timestamp: (alarm.state_change_time * 1000.0).round() as i64,
+        notification_resource: arn,
+        published_message: outcome
+            .is_ok()
+            .then(|| message.map(|(_, body)| body))
+            .flatten(),
+        error,
+    };
+    HistoryItem {
+        alarm_name: alarm.alarm_name.clone(),
+        alarm_type: alarm.alarm_type,
+        timestamp: now,
+        history_item_type: "Action",
+        history_summary: summary,
+        history_data: serde_json::to_string(&data).unwrap_or_default(),
+    }
+}
+
 pub fn is_autoscaling(arn: &str) -> bool {
     arn.split(':').nth(2) == Some("autoscaling")
 }

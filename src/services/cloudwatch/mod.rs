@@ -23,6 +23,7 @@ pub mod get_metric_statistics;
 pub mod history;
 pub mod list_metrics;
 pub mod math;
+pub mod notify;
 pub mod put_alarm;
 pub mod put_metric_data;
 pub mod stats;
