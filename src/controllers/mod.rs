@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use crate::state::AppState;
 
 pub mod alarm_evaluator;
+pub mod ec2_metrics;
 pub mod instances;
 pub mod sns_delivery;
 
@@ -50,6 +51,11 @@ pub fn start_all(state: &Arc<AppState>, shutdown: &watch::Receiver<bool>) -> Vec
         ),
         spawn(
             instances::InstanceLifecycle,
+            state.clone(),
+            shutdown.clone(),
+        ),
+        spawn(
+            ec2_metrics::Ec2Metrics::default(),
             state.clone(),
             shutdown.clone(),
         ),

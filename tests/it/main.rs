@@ -9,6 +9,7 @@ mod common;
 mod ec2;
 mod ec2_errors;
 mod ec2_filters;
+mod ec2_metrics;
 mod ec2_more;
 mod readme;
 mod sigv4_suite;

@@ -1,0 +1,301 @@
+//! The EC2 metric publisher: `AWS/EC2` metrics of every running instance, sampled from the
+//! instance backend and stored in the CloudWatch metric store of the instance's account and
+//! region, on the virtual clock.
+//!
+//! As on AWS:
+//!
+//! - basic monitoring publishes one datapoint per 5 minutes, detailed monitoring
+//!   (`Monitoring.Enabled`, MonitorInstances) one per minute; each datapoint is stamped with the
+//!   start of the period it covers and is published once that period has ended;
+//! - metrics: `CPUUtilization` (Percent), `NetworkIn` / `NetworkOut` (Bytes, over the period),
+//!   `StatusCheckFailed`, `StatusCheckFailed_Instance`, `StatusCheckFailed_System` (Count; 0, the
+//!   instance being up). The backend's sample has no packet counts, so `NetworkPacketsIn/Out`
+//!   are not published;
+//! - dimensions: `InstanceId`; `AutoScalingGroupName` (from the `aws:autoscaling:groupName`
+//!   tag); and, for detailed monitoring only, `ImageId` and `InstanceType`. Every instance's
+//!   value goes into the aggregate series too, so SampleCount, Average, Sum, Minimum and Maximum
+//!   of those series aggregate across instances as AWS's do.
+//!
+//! The first datapoint of an instance covers the period in which the publisher first saw it
+//! running. When the clock jumps over several periods, one datapoint (for the latest complete
+//! period) carries the backend's sample since the previous one.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::services::cloudwatch::stats::Agg;
+use crate::services::cloudwatch::store::MetricKey;
+use crate::services::ec2::store::InstanceState;
+use crate::state::{AppState, Scope};
+
+use super::{Controller, ControllerError};
+
+/// The namespace.
+pub const NAMESPACE: &str = "AWS/EC2";
+/// Period of basic monitoring (seconds).
+pub const BASIC_PERIOD: f64 = 300.0;
+/// Period of detailed monitoring (seconds).
+pub const DETAILED_PERIOD: f64 = 60.0;
+/// The tag Auto Scaling puts on its instances.
+pub const ASG_TAG: &str = "aws:autoscaling:groupName";
+/// Sleep when no instance runs (a newly running instance is seen within this).
+const IDLE_SECONDS: f64 = 60.0;
+
+/// What the publisher needs to know about one running instance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstanceInfo {
+    /// `i-…`.
+    pub id: String,
+    /// `ami-…`.
+    pub image_id: String,
+    /// `t3.micro`, ...
+    pub instance_type: String,
+    /// Detailed monitoring.
+    pub detailed: bool,
+    /// The `aws:autoscaling:groupName` tag, when present.
+    pub asg: Option<String>,
+}
+
+/// The period at which an instance's metrics are published.
+pub fn period_of(detailed: bool) -> f64 {
+    if detailed {
+        DETAILED_PERIOD
+    } else {
+        BASIC_PERIOD
+    }
+}
+
+/// Start of the latest period that has fully ended at `now`.
+pub fn last_complete_period(now: f64, period: f64) -> f64 {
+    (now / period).floor() * period - period
+}
+
+/// The period start to publish now, if the instance is due: the latest complete period, when
+/// it is newer than the last one published.
+pub fn due(last_published: f64, now: f64, period: f64) -> Option<f64> {
+    let complete = last_complete_period(now, period);
+    (complete > last_published).then_some(complete)
+}
+
+/// Virtual seconds from `now` to the end of the current period.
+pub fn until_next(now: f64, period: f64) -> f64 {
+    ((now / period).floor() * period + period - now).max(0.0)
+}
+
+/// The dimension sets an instance's sample is published under.
+pub fn dimension_sets(i: &InstanceInfo) -> Vec<Vec<(String, String)>> {
+    let mut sets = vec![vec![("InstanceId".to_owned(), i.id.clone())]];
+    if let Some(asg) = &i.asg {
+        sets.push(vec![("AutoScalingGroupName".to_owned(), asg.clone())]);
+    }
+    if i.detailed {
+        sets.push(vec![("ImageId".to_owned(), i.image_id.clone())]);
+        sets.push(vec![("InstanceType".to_owned(), i.instance_type.clone())]);
+    }
+    sets
+}
+
+/// The (metric, unit, value) triples of one sample.
+pub fn metric_values(
+    sample: &crate::backend::MetricsSample,
+) -> Vec<(&'static str, &'static str, f64)> {
+    vec![
+        ("CPUUtilization", "Percent", sample.cpu_utilization),
+        ("NetworkIn", "Bytes", sample.network_in_bytes as f64),
+        ("NetworkOut", "Bytes", sample.network_out_bytes as f64),
+        ("StatusCheckFailed", "Count", 0.0),
+        ("StatusCheckFailed_Instance", "Count", 0.0),
+        ("StatusCheckFailed_System", "Count", 0.0),
+    ]
+}
+
+/// Publishes `AWS/EC2` metrics.
+#[derive(Debug, Default)]
+pub struct Ec2Metrics {
+    /// (scope, instance id) → start of the last period published (or the period before the
+    /// one in which the instance was first seen running).
+    published: Mutex<HashMap<(Scope, String), f64>>,
+}
+
+impl Ec2Metrics {
+    fn published(&self) -> std::sync::MutexGuard<'_, HashMap<(Scope, String), f64>> {
+        self.published
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Controller for Ec2Metrics {
+    fn name(&self) -> &'static str {
+        "ec2-metrics"
+    }
+
+    async fn reconcile(&self, state: &AppState) -> Result<f64, ControllerError> {
+        let now = state.clock.now();
+        let mut running = Vec::new();
+        state.stores.for_each(|scope, s| {
+            for i in s.ec2.instances.values() {
+                if i.state == InstanceState::Running {
+                    running.push((
+                        scope.clone(),
+                        InstanceInfo {
+                            id: i.id.clone(),
+                            image_id: i.image_id.clone(),
+                            instance_type: i.instance_type.clone(),
+                            detailed: i.monitoring,
+                            asg: s.ec2.tags_of(&i.id).get(ASG_TAG).cloned(),
+                        },
+                    ));
+                }
+            }
+        });
+
+        let mut next = IDLE_SECONDS;
+        let mut work = Vec::new();
+        {
+            let mut published = self.published();
+            published
+                .retain(|(scope, id), _| running.iter().any(|(s, i)| s == scope && &i.id == id));
+            for (scope, info) in running {
+                let period = period_of(info.detailed);
+                next = next.min(until_next(now, period));
+                let key = (scope, info.id.clone());
+                match published.get(&key) {
+                    None => {
+                        published.insert(key, last_complete_period(now, period));
+                    }
+                    Some(&last) => {
+                        if let Some(at) = due(last, now, period) {
+                            work.push((key.0, info, at));
+                        }
+                    }
+                }
+            }
+        }
+
+        let mut samples = Vec::new();
+        for (scope, info, at) in work {
+            match state.backend.metrics_sample(&info.id, now).await {
+                Ok(sample) => samples.push((scope, info, at, sample)),
+                // Gone meanwhile (terminated, backend restarted): skip this period.
+                Err(err) => {
+                    tracing::debug!(instance = %info.id, error = %err, "no metrics sample");
+                    self.published().insert((scope, info.id), at);
+                }
+            }
+        }
+
+        let mut by_scope: HashMap<Scope, Vec<_>> = HashMap::new();
+        for (scope, info, at, sample) in samples {
+            self.published()
+                .insert((scope.clone(), info.id.clone()), at);
+            by_scope.entry(scope).or_default().push((info, at, sample));
+        }
+        for (scope, items) in by_scope {
+            state.stores.with(&scope, |s| {
+                for (info, at, sample) in &items {
+                    let values = metric_values(sample);
+                    for dims in dimension_sets(info) {
+                        for (name, unit, value) in &values {
+                            let key = MetricKey::new(NAMESPACE, name, dims.clone());
+                            s.cloudwatch.metrics.put(
+                                &key,
+                                unit,
+                                *at,
+                                &Agg::value(*value),
+                                false,
+                                now,
+                            );
+                        }
+                    }
+                }
+                s.cloudwatch.metrics.prune(now);
+            });
+        }
+        Ok(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::MetricsSample;
+
+    fn info(detailed: bool, asg: Option<&str>) -> InstanceInfo {
+        InstanceInfo {
+            id: "i-1".into(),
+            image_id: "ami-1".into(),
+            instance_type: "t3.micro".into(),
+            detailed,
+            asg: asg.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn basic_instances_get_instance_and_group_series_only() {
+        let names = |i: &InstanceInfo| -> Vec<String> {
+            dimension_sets(i)
+                .into_iter()
+                .map(|d| format!("{}={}", d[0].0, d[0].1))
+                .collect()
+        };
+        assert_eq!(names(&info(false, None)), ["InstanceId=i-1"]);
+        assert_eq!(
+            names(&info(false, Some("web"))),
+            ["InstanceId=i-1", "AutoScalingGroupName=web"]
+        );
+        assert_eq!(
+            names(&info(true, Some("web"))),
+            [
+                "InstanceId=i-1",
+                "AutoScalingGroupName=web",
+                "ImageId=ami-1",
+                "InstanceType=t3.micro"
+            ]
+        );
+    }
+
+    #[test]
+    fn samples_become_aws_ec2_metrics() {
+        let v = metric_values(&MetricsSample {
+            cpu_utilization: 42.0,
+            requests: 3,
+            network_in_bytes: 100,
+            network_out_bytes: 200,
+        });
+        assert_eq!(v[0], ("CPUUtilization", "Percent", 42.0));
+        assert_eq!(v[1], ("NetworkIn", "Bytes", 100.0));
+        assert_eq!(v[2], ("NetworkOut", "Bytes", 200.0));
+        assert!(v[3..].iter().all(|(_, u, x)| *u == "Count" && *x == 0.0));
+        assert_eq!(v.len(), 6);
+    }
+
+    #[test]
+    fn due_once_per_completed_period() {
+        // First seen at 12:03:30: the period before is taken as published.
+        let now = 1_800_000_210.0; // 30 s past a 5-minute boundary + 3 min
+        let p = DETAILED_PERIOD;
+        let first = last_complete_period(now, p);
+        assert_eq!(first, 1_800_000_120.0);
+        assert_eq!(due(first, now, p), None);
+        assert_eq!(until_next(now, p), 30.0);
+        // The minute in which it was seen ends: publish it, stamped at its start.
+        assert_eq!(due(first, now + 30.0, p), Some(1_800_000_180.0));
+        assert_eq!(due(1_800_000_180.0, now + 89.0, p), None);
+        // A jump over several minutes publishes the latest complete one.
+        assert_eq!(due(1_800_000_180.0, now + 400.0, p), Some(1_800_000_540.0));
+    }
+
+    #[test]
+    fn basic_monitoring_is_due_every_five_minutes() {
+        let p = period_of(false);
+        assert_eq!(p, 300.0);
+        let start = 1_800_000_000.0;
+        let last = last_complete_period(start + 10.0, p);
+        assert_eq!(last, start - 300.0);
+        assert_eq!(due(last, start + 299.0, p), None);
+        assert_eq!(due(last, start + 300.0, p), Some(start));
+        assert_eq!(until_next(start + 10.0, p), 290.0);
+        assert_eq!(period_of(true), 60.0);
+    }
+}
