@@ -7,7 +7,7 @@
 //! - `POST /_updraft/instances/{instance_id}/stress` with `{"cpu_percent": N}` (0 clears): extra
 //!   CPU load on an instance, the stand-in for `yes > /dev/null`
 //! - `/_updraft/sns/…`: the SNS inbox, confirmation and unsubscribe links, signing certificate
-//!   (see `services::sns::inbox`)
+//!   (see `admin::sns`)
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Response, StatusCode};
@@ -19,6 +19,8 @@ use crate::protocol::models;
 use crate::services;
 use crate::state::AppState;
 
+mod sns;
+
 /// Answer an admin request, or `None` when the path is not an admin path.
 pub fn handle(
     state: &AppState,
@@ -29,8 +31,7 @@ pub fn handle(
 ) -> Option<Response<Full<Bytes>>> {
     let path = path.trim_end_matches('/');
     if path.starts_with("/_updraft/sns/")
-        && let Some((status, content_type, body)) =
-            services::sns::inbox::admin(state, method.as_str(), path, query)
+        && let Some((status, content_type, body)) = sns::handle(state, method.as_str(), path, query)
     {
         let mut resp = Response::new(Full::new(Bytes::from(body)));
         *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);

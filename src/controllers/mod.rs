@@ -18,6 +18,7 @@ pub mod alarm_evaluator;
 pub mod ec2_metrics;
 pub mod instances;
 pub mod sns_delivery;
+pub mod sns_http;
 
 /// Why a reconcile pass failed; the runner logs it and retries with backoff.
 #[derive(Debug, thiserror::Error)]

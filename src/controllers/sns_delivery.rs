@@ -6,9 +6,10 @@
 
 use std::sync::Arc;
 
+use super::sns_http as http;
 use super::{Controller, ControllerError};
 use crate::services::sns::delivery::Delivery;
-use crate::services::sns::{http, inbox};
+use crate::services::sns::inbox;
 use crate::state::{AppState, Scope};
 
 /// The delivery loop. It holds the state so that HTTP tasks can outlive one pass.

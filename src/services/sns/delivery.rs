@@ -2,7 +2,7 @@
 //!
 //! API calls only queue a [`Delivery`] in the scope's outbox; the `sns_delivery` controller
 //! takes it from there, off the request path. E-mail lands in the inbox ([`super::inbox`]);
-//! HTTP gets a real POST ([`super::http`]) to the endpoint the subscription names, and nothing
+//! HTTP gets a real POST ((`controllers::sns_http`)) to the endpoint the subscription names, and nothing
 //! else is contacted. HTTPS needs TLS, which Updraft does not link: such deliveries are logged
 //! and dropped.
 

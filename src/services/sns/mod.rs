@@ -18,7 +18,6 @@
 
 pub mod delivery;
 pub mod filter;
-pub mod http;
 pub mod inbox;
 pub mod policy;
 pub mod publish;

@@ -478,6 +478,35 @@ pub fn list_subscriptions_by_topic(
     to_output(&page)
 }
 
+/// Follow a message's `UnsubscribeURL`: remove the subscription, unless it was confirmed with
+/// `AuthenticateOnUnsubscribe`, which only a signed Unsubscribe call may end.
+pub(crate) fn unsubscribe_by_link(
+    state: &AppState,
+    scope: &Scope,
+    arn: &str,
+) -> Result<(), ApiError> {
+    let refused = state.stores.with(scope, |s| {
+        let locked = s
+            .sns
+            .subscriptions
+            .get(arn)
+            .is_some_and(|sub| sub.authenticate_on_unsubscribe);
+        if !locked {
+            remove(state, &mut s.sns, arn);
+        }
+        locked
+    });
+    if refused {
+        return Err(ApiError::client(
+            "AuthorizationError",
+            "This subscription was confirmed with AuthenticateOnUnsubscribe: only a signed Unsubscribe call can end it.",
+        )
+        .with_status(403));
+    }
+    state.changed.notify_waiters();
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::Full;
 
-use super::delivery::{Delivery, Kind, envelope};
+use crate::services::sns::delivery::{Delivery, Kind, envelope};
 use crate::state::AppState;
 
 /// AWS gives an HTTP endpoint 15 seconds to answer.
