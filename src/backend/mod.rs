@@ -80,6 +80,10 @@ pub struct MetricsSample {
     pub network_in_bytes: u64,
     /// NetworkOut bytes since the previous sample.
     pub network_out_bytes: u64,
+    /// NetworkPacketsIn since the previous sample.
+    pub network_packets_in: u64,
+    /// NetworkPacketsOut since the previous sample.
+    pub network_packets_out: u64,
 }
 
 /// One HTTP request handed to an in-process responder.

@@ -35,6 +35,10 @@ const REQUEST_CPU_SECONDS: f64 = 0.005;
 /// Bytes a request brings in and sends out, for NetworkIn/NetworkOut.
 const REQUEST_BYTES_IN: u64 = 400;
 const REQUEST_BYTES_OUT: u64 = 600;
+/// Packets of one small HTTP exchange on its own connection: handshake, request, ACKs and the
+/// close, in each direction.
+const REQUEST_PACKETS_IN: u64 = 5;
+const REQUEST_PACKETS_OUT: u64 = 4;
 
 /// What an instance runs: carried from instance to image and back.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -335,6 +339,8 @@ impl InstanceBackend for SimulatedBackend {
                 requests,
                 network_in_bytes: requests * REQUEST_BYTES_IN,
                 network_out_bytes: requests * REQUEST_BYTES_OUT,
+                network_packets_in: requests * REQUEST_PACKETS_IN,
+                network_packets_out: requests * REQUEST_PACKETS_OUT,
             }
         }))
     }

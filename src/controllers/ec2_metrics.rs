@@ -8,9 +8,8 @@
 //!   (`Monitoring.Enabled`, MonitorInstances) one per minute; each datapoint is stamped with the
 //!   start of the period it covers and is published once that period has ended;
 //! - metrics: `CPUUtilization` (Percent), `NetworkIn` / `NetworkOut` (Bytes, over the period),
-//!   `StatusCheckFailed`, `StatusCheckFailed_Instance`, `StatusCheckFailed_System` (Count; 0, the
-//!   instance being up). The backend's sample has no packet counts, so `NetworkPacketsIn/Out`
-//!   are not published;
+//!   `NetworkPacketsIn` / `NetworkPacketsOut` (Count, over the period), `StatusCheckFailed`,
+//!   `StatusCheckFailed_Instance`, `StatusCheckFailed_System` (Count; 0, the instance being up);
 //! - dimensions: `InstanceId`; `AutoScalingGroupName` (from the `aws:autoscaling:groupName`
 //!   tag); and, for detailed monitoring only, `ImageId` and `InstanceType`. Every instance's
 //!   value goes into the aggregate series too, so SampleCount, Average, Sum, Minimum and Maximum
@@ -103,6 +102,16 @@ pub fn metric_values(
         ("CPUUtilization", "Percent", sample.cpu_utilization),
         ("NetworkIn", "Bytes", sample.network_in_bytes as f64),
         ("NetworkOut", "Bytes", sample.network_out_bytes as f64),
+        (
+            "NetworkPacketsIn",
+            "Count",
+            sample.network_packets_in as f64,
+        ),
+        (
+            "NetworkPacketsOut",
+            "Count",
+            sample.network_packets_out as f64,
+        ),
         ("StatusCheckFailed", "Count", 0.0),
         ("StatusCheckFailed_Instance", "Count", 0.0),
         ("StatusCheckFailed_System", "Count", 0.0),
@@ -262,12 +271,16 @@ mod tests {
             requests: 3,
             network_in_bytes: 100,
             network_out_bytes: 200,
+            network_packets_in: 15,
+            network_packets_out: 12,
         });
         assert_eq!(v[0], ("CPUUtilization", "Percent", 42.0));
         assert_eq!(v[1], ("NetworkIn", "Bytes", 100.0));
         assert_eq!(v[2], ("NetworkOut", "Bytes", 200.0));
-        assert!(v[3..].iter().all(|(_, u, x)| *u == "Count" && *x == 0.0));
-        assert_eq!(v.len(), 6);
+        assert_eq!(v[3], ("NetworkPacketsIn", "Count", 15.0));
+        assert_eq!(v[4], ("NetworkPacketsOut", "Count", 12.0));
+        assert!(v[5..].iter().all(|(_, u, x)| *u == "Count" && *x == 0.0));
+        assert_eq!(v.len(), 8);
     }
 
     #[test]

@@ -90,6 +90,8 @@ print(json.dumps(out))
             "CPUUtilization",
             "NetworkIn",
             "NetworkOut",
+            "NetworkPacketsIn",
+            "NetworkPacketsOut",
             "StatusCheckFailed",
             "StatusCheckFailed_Instance",
             "StatusCheckFailed_System"
