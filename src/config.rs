@@ -63,6 +63,11 @@ pub struct Config {
     #[arg(long, env = "UPDRAFT_SNS_AUTO_CONFIRM", action = clap::ArgAction::SetTrue)]
     pub sns_auto_confirm: bool,
 
+    /// PEM file of extra certificate authorities trusted for HTTPS subscription endpoints,
+    /// on top of the system's (for endpoints with a self-signed or private-CA certificate).
+    #[arg(long, env = "UPDRAFT_SNS_HTTPS_CA_FILE")]
+    pub sns_https_ca_file: Option<std::path::PathBuf>,
+
     /// Largest accepted request body, in bytes (after gzip decompression too).
     #[arg(long, env = "UPDRAFT_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -81,6 +86,7 @@ impl Default for Config {
             default_region: "us-east-1".into(),
             max_body_bytes: 4 * 1024 * 1024,
             sns_auto_confirm: false,
+            sns_https_ca_file: None,
         }
     }
 }

@@ -78,6 +78,12 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    if let Err(why) =
+        updraft::controllers::sns_http::tls_config(config.sns_https_ca_file.as_deref())
+    {
+        eprintln!("updraft: --sns-https-ca-file: {why}");
+        return std::process::ExitCode::FAILURE;
+    }
     // Two worker threads are plenty for an emulator and keep idle memory small.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -41,14 +41,9 @@ impl Controller for SnsDelivery {
         for (scope, d) in taken {
             match d.protocol.as_str() {
                 "email" | "email-json" => inbox::deliver(state, &scope, &d),
-                "http" => {
+                "http" | "https" => {
                     tokio::spawn(http::deliver_http(self.state.clone(), d));
                 }
-                "https" => tracing::warn!(
-                    endpoint = d.endpoint,
-                    message_id = d.message_id,
-                    "https delivery needs TLS, which Updraft does not include; message dropped"
-                ),
                 protocol => tracing::debug!(
                     protocol,
                     endpoint = d.endpoint,

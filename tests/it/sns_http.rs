@@ -44,69 +44,56 @@ pub struct Endpoint {
     pub addr: SocketAddr,
     received: Arc<Mutex<Vec<Received>>>,
     pub fail_next: Arc<AtomicU32>,
+    /// Connections that ended before a whole request arrived (e.g. a failed TLS handshake).
+    aborted: Arc<AtomicU32>,
 }
 
 impl Endpoint {
     pub fn start() -> Self {
+        Self::serve(None)
+    }
+
+    /// The same endpoint over TLS with this server configuration.
+    pub fn start_tls(tls: Arc<rustls::ServerConfig>) -> Self {
+        Self::serve(Some(tls))
+    }
+
+    fn serve(tls: Option<Arc<rustls::ServerConfig>>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().unwrap();
         let received = Arc::new(Mutex::new(Vec::new()));
         let fail_next = Arc::new(AtomicU32::new(0));
-        let (r, f) = (received.clone(), fail_next.clone());
+        let aborted = Arc::new(AtomicU32::new(0));
+        let (r, f, a) = (received.clone(), fail_next.clone(), aborted.clone());
         // Lives until the test binary exits; it only ever blocks in accept.
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let mut reader = BufReader::new(stream);
-                let mut request_line = String::new();
-                if reader.read_line(&mut request_line).is_err() {
-                    continue;
-                }
-                let path = request_line.split(' ').nth(1).unwrap_or("").to_owned();
-                let mut headers = Vec::new();
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).is_err() || line.trim().is_empty() {
-                        break;
+                let whole = match &tls {
+                    None => record_one(stream, &r, &f),
+                    Some(config) => {
+                        let conn = rustls::ServerConnection::new(config.clone()).unwrap();
+                        record_one(rustls::StreamOwned::new(conn, stream), &r, &f)
                     }
-                    if let Some((k, v)) = line.split_once(':') {
-                        headers.push((k.trim().to_owned(), v.trim().to_owned()));
-                    }
+                };
+                if !whole {
+                    a.fetch_add(1, Ordering::SeqCst);
                 }
-                let len: usize = headers
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-                    .and_then(|(_, v)| v.parse().ok())
-                    .unwrap_or(0);
-                let mut body = vec![0; len];
-                if reader.read_exact(&mut body).is_err() {
-                    continue;
-                }
-                let fail = f
-                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                    .is_ok();
-                let status = if fail { 500 } else { 200 };
-                let mut stream = reader.into_inner();
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                ); // the client may have gone; the record is what matters
-                r.lock().unwrap().push(Received {
-                    path,
-                    headers,
-                    body: String::from_utf8_lossy(&body).into_owned(),
-                    status,
-                });
             }
         });
         Self {
             addr,
             received,
             fail_next,
+            aborted,
         }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    pub fn https_url(&self, path: &str) -> String {
+        format!("https://{}{path}", self.addr)
     }
 
     /// The requests so far.
@@ -126,6 +113,57 @@ impl Endpoint {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+}
+
+/// Read one request from `stream`, answer it (500 while `fail_next` lasts, else 200) and record
+/// it. A client that fails the TLS handshake or hangs up records nothing: `false`.
+fn record_one<S: Read + Write>(
+    stream: S,
+    received: &Mutex<Vec<Received>>,
+    fail_next: &AtomicU32,
+) -> bool {
+    let mut reader = BufReader::new(stream);
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() || request_line.is_empty() {
+        return false;
+    }
+    let path = request_line.split(' ').nth(1).unwrap_or("").to_owned();
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).is_err() || line.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            headers.push((k.trim().to_owned(), v.trim().to_owned()));
+        }
+    }
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    if reader.read_exact(&mut body).is_err() {
+        return false;
+    }
+    let fail = fail_next
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok();
+    let status = if fail { 500 } else { 200 };
+    let mut stream = reader.into_inner();
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    ); // the client may have gone; the record is what matters
+    let _ = stream.flush(); // same: a TLS stream only sends on flush
+    received.lock().unwrap().push(Received {
+        path,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+        status,
+    });
+    true
 }
 
 /// Check an envelope's signature against the certificate at its `SigningCertURL`, with the
@@ -437,4 +475,85 @@ fn sns_http_retries_wait_for_the_virtual_clock() {
     let got = hook.wait_for(2);
     assert_eq!(got[1].status, 200);
     assert_eq!(got[1].json()["MessageId"], out["id"]);
+}
+
+/// A certificate authority and a server certificate it signed for 127.0.0.1: the server's
+/// TLS configuration and the authority's PEM (what `--sns-https-ca-file` is given).
+fn private_ca() -> (Arc<rustls::ServerConfig>, String) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca)
+        .unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der()).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![leaf.der().clone()], key)
+    .unwrap();
+    (Arc::new(config), ca.pem())
+}
+
+#[test]
+fn sns_https_delivers_over_tls_to_a_trusted_endpoint_and_not_to_an_untrusted_one() {
+    let (tls, ca_pem) = private_ca();
+    let ca_file = std::env::temp_dir().join(format!("updraft-sns-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca_file, ca_pem).unwrap();
+    let trusting = TestServer::with_config(Config {
+        sns_auto_confirm: true,
+        sns_https_ca_file: Some(ca_file.clone()),
+        ..Config::default()
+    });
+    let hook = Endpoint::start_tls(tls.clone());
+    let out = trusting.boto3_with_env(
+        &format!(
+            "{BOTO3_PRELUDE}\n{}",
+            AUTO_SUBSCRIBE_AND_PUBLISH.replace("'http'", "'https'")
+        ),
+        &[("HOOK", &hook.https_url("/tls"))],
+    );
+    let got = hook.wait_for(1);
+    assert_eq!(got[0].path, "/tls");
+    assert_eq!(
+        got[0].header("x-amz-sns-message-type"),
+        Some("Notification")
+    );
+    let envelope = got[0].json();
+    assert_eq!(envelope["MessageId"], out["id"]);
+    assert_eq!(envelope["Message"], "tick");
+    assert_signed(&trusting, &envelope);
+
+    // A server that does not trust the authority does not deliver: it aborts the handshake,
+    // so the endpoint sees one connection and no request (the retry waits on the frozen clock).
+    let wary = TestServer::with_config(Config {
+        sns_auto_confirm: true,
+        time_scale: 0.0,
+        ..Config::default()
+    });
+    let untrusted = Endpoint::start_tls(tls);
+    wary.boto3_with_env(
+        &format!(
+            "{BOTO3_PRELUDE}\n{}",
+            AUTO_SUBSCRIBE_AND_PUBLISH.replace("'http'", "'https'")
+        ),
+        &[("HOOK", &untrusted.https_url("/tls"))],
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while untrusted.aborted.load(Ordering::SeqCst) == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        untrusted.aborted.load(Ordering::SeqCst),
+        1,
+        "one refused handshake"
+    );
+    assert_eq!(untrusted.count(), 0);
+    std::fs::remove_file(ca_file).ok();
 }
