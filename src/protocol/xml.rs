@@ -13,13 +13,14 @@
 //! normalisation cannot eat it), and characters XML 1.0 forbids are replaced by U+FFFD.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::rc::Rc;
 
-use quick_xml::Writer;
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use serde_json::Value;
 
 use super::model::{Operation, ServiceModel, Shape, ShapeRef, ShapeType};
-use super::timestamp::{epoch_number, format_iso8601};
+use super::timestamp::{epoch_number, format_iso8601, write_iso8601};
 use crate::error::ApiError;
 
 /// `<{Op}Response xmlns=…><{Op}Result>…</{Op}Result><ResponseMetadata>…</…></{Op}Response>`.
@@ -37,7 +38,7 @@ pub fn encode_query_output(
     let root = format!("{}Response", operation.name);
     out.start(&root, model.metadata.xml_namespace.as_deref());
     if let Some(output_ref) = &operation.output {
-        let writer = ValueWriter { model };
+        let mut writer = ValueWriter::new(model);
         match output_ref.result_wrapper.as_deref() {
             Some(wrapper) => {
                 out.start(wrapper, None);
@@ -69,7 +70,7 @@ pub fn encode_ec2_output(
     out.start(&root, Some(&namespace));
     out.text_element("requestId", request_id);
     if let Some(output_ref) = &operation.output {
-        ValueWriter { model }.members(&mut out, output_ref, output, 0);
+        ValueWriter::new(model).members(&mut out, output_ref, output, 0);
     }
     out.end(&root);
     out.finish()
@@ -133,42 +134,45 @@ pub fn encode_ec2_error(err: &ApiError, request_id: &str) -> Vec<u8> {
 /// Deepest nesting written; only a recursive shape with a cyclic-looking value gets there.
 const MAX_DEPTH: usize = 64;
 
-/// The quick-xml writer over a growing buffer. Writing to a `Vec` cannot fail, so the
-/// `io::Result`s are dropped here once.
+/// The document under construction. Bytes are appended directly (no event layer): a
+/// DescribeInstances answer for 10,000 instances is about a million elements.
 struct Out {
-    w: Writer<Vec<u8>>,
+    buf: Vec<u8>,
 }
 
 impl Out {
     fn new() -> Self {
         Self {
-            w: Writer::new(Vec::with_capacity(512)),
+            buf: Vec::with_capacity(512),
         }
-    }
-
-    fn emit(&mut self, event: Event<'_>) {
-        // Infallible for Vec<u8>.
-        let _ = self.w.write_event(event);
     }
 
     fn decl(&mut self) {
-        self.emit(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
+        self.buf
+            .extend_from_slice(br#"<?xml version="1.0" encoding="UTF-8"?>"#);
     }
 
     fn start(&mut self, name: &str, xmlns: Option<&str>) {
-        let mut start = BytesStart::new(name);
+        self.buf.push(b'<');
+        self.buf.extend_from_slice(name.as_bytes());
         if let Some(ns) = xmlns {
-            start.push_attribute(("xmlns", ns));
+            self.buf.extend_from_slice(b" xmlns=\"");
+            escape_attribute_into(&mut self.buf, ns);
+            self.buf.push(b'"');
         }
-        self.emit(Event::Start(start));
+        self.buf.push(b'>');
     }
 
     fn end(&mut self, name: &str) {
-        self.emit(Event::End(BytesEnd::new(name)));
+        self.buf.extend_from_slice(b"</");
+        self.buf.extend_from_slice(name.as_bytes());
+        self.buf.push(b'>');
     }
 
     fn empty(&mut self, name: &str) {
-        self.emit(Event::Empty(BytesStart::new(name)));
+        self.buf.push(b'<');
+        self.buf.extend_from_slice(name.as_bytes());
+        self.buf.extend_from_slice(b"/>");
     }
 
     fn text_element(&mut self, name: &str, text: &str) {
@@ -177,12 +181,20 @@ impl Out {
             return;
         }
         self.start(name, None);
-        self.emit(Event::Text(BytesText::from_escaped(escape_text(text))));
+        escape_into(&mut self.buf, text);
+        self.end(name);
+    }
+
+    /// `<name>` + whatever `body` appends + `</name>` (numbers and timestamps are written
+    /// straight into the buffer).
+    fn raw_element(&mut self, name: &str, body: impl FnOnce(&mut Vec<u8>)) {
+        self.start(name, None);
+        body(&mut self.buf);
         self.end(name);
     }
 
     fn finish(self) -> Vec<u8> {
-        self.w.into_inner()
+        self.buf
     }
 }
 
@@ -206,17 +218,72 @@ fn escape_text(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// [`escape_text`] appended to a buffer; printable ASCII without `&<>` (nearly every value)
+/// is copied as is.
+fn escape_into(buf: &mut Vec<u8>, text: &str) {
+    let plain = text
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && !matches!(b, b'&' | b'<' | b'>') || b == b'\n');
+    if plain {
+        buf.extend_from_slice(text.as_bytes());
+    } else {
+        buf.extend_from_slice(escape_text(text).as_bytes());
+    }
+}
+
+/// An attribute value in double quotes, escaped as quick-xml escapes them.
+fn escape_attribute_into(buf: &mut Vec<u8>, text: &str) {
+    for c in escape_text(text).chars() {
+        match c {
+            '"' => buf.extend_from_slice(b"&quot;"),
+            '\'' => buf.extend_from_slice(b"&apos;"),
+            c => {
+                let mut utf8 = [0; 4];
+                buf.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+            }
+        }
+    }
+}
+
 /// XML 1.0 `Char`: tab, LF, CR, U+0020–U+D7FF, U+E000–U+FFFD, U+10000–U+10FFFF.
 fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
-struct ValueWriter<'a> {
-    model: &'a ServiceModel,
+/// One member of a structure, resolved once per document: element name and target shape.
+struct MemberPlan<'m> {
+    element: &'m str,
+    r: &'m ShapeRef,
+    shape: &'m Shape,
 }
 
-impl ValueWriter<'_> {
-    fn location_name<'s>(&'s self, r: &'s ShapeRef) -> Option<&'s str> {
+/// A structure's members in model order, plus (member name, position) sorted by name so
+/// that an object's entries (sorted by key) are matched in one merge pass.
+struct StructPlan<'m> {
+    ordered: Vec<MemberPlan<'m>>,
+    by_name: Vec<(&'m str, usize)>,
+}
+
+/// Walks a value tree along the model, resolving each structure shape once per document
+/// (shape lookups by name are otherwise the bulk of the work on large lists).
+struct ValueWriter<'m, 'v> {
+    model: &'m ServiceModel,
+    plans: HashMap<usize, Rc<StructPlan<'m>>>,
+    /// Per-structure scratch: the value of each member, by model position (a stack shared
+    /// by the nested structures being written).
+    slots: Vec<Option<&'v Value>>,
+}
+
+impl<'m, 'v> ValueWriter<'m, 'v> {
+    fn new(model: &'m ServiceModel) -> Self {
+        Self {
+            model,
+            plans: HashMap::new(),
+            slots: Vec::new(),
+        }
+    }
+
+    fn location_name(&self, r: &'m ShapeRef) -> Option<&'m str> {
         r.location_name.as_deref().or_else(|| {
             self.model
                 .shape(&r.shape)
@@ -224,33 +291,91 @@ impl ValueWriter<'_> {
         })
     }
 
+    fn plan(&mut self, shape: &'m Shape) -> Rc<StructPlan<'m>> {
+        let key = std::ptr::from_ref(shape) as usize;
+        if let Some(plan) = self.plans.get(&key) {
+            return Rc::clone(plan);
+        }
+        let mut ordered = Vec::with_capacity(shape.members.len());
+        let mut by_name = Vec::with_capacity(shape.members.len());
+        for (name, member) in &shape.members {
+            if member.location.is_some() {
+                continue;
+            }
+            let Some(target) = self.model.shape(&member.shape) else {
+                continue;
+            };
+            by_name.push((name.as_str(), ordered.len()));
+            ordered.push(MemberPlan {
+                element: self.location_name(member).unwrap_or(name),
+                r: member,
+                shape: target,
+            });
+        }
+        by_name.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let plan = Rc::new(StructPlan { ordered, by_name });
+        self.plans.insert(key, Rc::clone(&plan));
+        plan
+    }
+
     /// The members of the structure `r` points at, without an enclosing element.
-    fn members(&self, out: &mut Out, r: &ShapeRef, value: &Value, depth: usize) {
-        let (Some(shape), Value::Object(object)) = (self.model.shape(&r.shape), value) else {
+    fn members(&mut self, out: &mut Out, r: &'m ShapeRef, value: &'v Value, depth: usize) {
+        let (Some(shape), Value::Object(_)) = (self.model.shape(&r.shape), value) else {
+            return;
+        };
+        self.struct_members(out, shape, value, depth);
+    }
+
+    fn struct_members(&mut self, out: &mut Out, shape: &'m Shape, value: &'v Value, depth: usize) {
+        let Value::Object(object) = value else {
             return;
         };
         if depth > MAX_DEPTH || shape.kind != ShapeType::Structure {
             return;
         }
-        for (name, member) in &shape.members {
-            if member.location.is_some() {
-                continue;
+        let plan = self.plan(shape);
+        let base = self.slots.len();
+        self.slots.resize(base + plan.ordered.len(), None);
+        // Merge the object's sorted keys with the sorted member names; should the object
+        // not iterate in key order, look each member up instead.
+        let mut names = plan.by_name.iter().peekable();
+        let mut previous: Option<&str> = None;
+        let mut sorted = true;
+        for (key, v) in object {
+            if previous.is_some_and(|p| p > key.as_str()) {
+                sorted = false;
+                break;
             }
-            match object.get(name) {
-                None | Some(Value::Null) => {}
-                Some(v) => {
-                    let element = self.location_name(member).unwrap_or(name);
-                    self.value(out, element, member, v, depth + 1);
-                }
+            previous = Some(key);
+            while names.next_if(|(name, _)| *name < key.as_str()).is_some() {}
+            if let Some((_, at)) = names.next_if(|(name, _)| *name == key.as_str()) {
+                self.slots[base + at] = Some(v);
             }
         }
+        if !sorted {
+            for (name, at) in &plan.by_name {
+                self.slots[base + at] = object.get(*name);
+            }
+        }
+        for (at, member) in plan.ordered.iter().enumerate() {
+            match self.slots[base + at] {
+                None | Some(Value::Null) => {}
+                Some(v) => self.value(out, member.element, member.r, member.shape, v, depth + 1),
+            }
+        }
+        self.slots.truncate(base);
     }
 
     /// One member as `<element>…</element>` (or several, when flattened).
-    fn value(&self, out: &mut Out, element: &str, r: &ShapeRef, value: &Value, depth: usize) {
-        let Some(shape) = self.model.shape(&r.shape) else {
-            return;
-        };
+    fn value(
+        &mut self,
+        out: &mut Out,
+        element: &str,
+        r: &'m ShapeRef,
+        shape: &'m Shape,
+        value: &'v Value,
+        depth: usize,
+    ) {
         if depth > MAX_DEPTH {
             return;
         }
@@ -258,30 +383,29 @@ impl ValueWriter<'_> {
             ShapeType::Structure => {
                 if value.is_object() {
                     out.start(element, None);
-                    self.members(out, r, value, depth);
+                    self.struct_members(out, shape, value, depth);
                     out.end(element);
                 }
             }
             ShapeType::List => self.list(out, element, r, shape, value, depth),
             ShapeType::Map => self.map(out, element, r, shape, value, depth),
-            _ => {
-                if let Some(text) = scalar_text(r, shape, value) {
-                    out.text_element(element, &text);
-                }
-            }
+            _ => scalar(out, element, r, shape, value),
         }
     }
 
     fn list(
-        &self,
+        &mut self,
         out: &mut Out,
         element: &str,
-        r: &ShapeRef,
-        shape: &Shape,
-        value: &Value,
+        r: &'m ShapeRef,
+        shape: &'m Shape,
+        value: &'v Value,
         depth: usize,
     ) {
         let (Some(member), Value::Array(items)) = (shape.member.as_ref(), value) else {
+            return;
+        };
+        let Some(item_shape) = self.model.shape(&member.shape) else {
             return;
         };
         let items = items.iter().filter(|v| !v.is_null());
@@ -290,7 +414,7 @@ impl ValueWriter<'_> {
             // has one (Smithy would use the structure member's; no model of ours is flattened).
             let element = self.location_name(member).unwrap_or(element);
             for item in items {
-                self.value(out, element, member, item, depth + 1);
+                self.value(out, element, member, item_shape, item, depth + 1);
             }
             return;
         }
@@ -301,18 +425,18 @@ impl ValueWriter<'_> {
         let item_element = self.location_name(member).unwrap_or("member");
         out.start(element, None);
         for item in items {
-            self.value(out, item_element, member, item, depth + 1);
+            self.value(out, item_element, member, item_shape, item, depth + 1);
         }
         out.end(element);
     }
 
     fn map(
-        &self,
+        &mut self,
         out: &mut Out,
         element: &str,
-        r: &ShapeRef,
-        shape: &Shape,
-        value: &Value,
+        r: &'m ShapeRef,
+        shape: &'m Shape,
+        value: &'v Value,
         depth: usize,
     ) {
         let (Some(key_ref), Some(value_ref), Value::Object(entries)) =
@@ -320,30 +444,65 @@ impl ValueWriter<'_> {
         else {
             return;
         };
+        let Some(value_shape) = self.model.shape(&value_ref.shape) else {
+            return;
+        };
         let key_element = self.location_name(key_ref).unwrap_or("key");
         let value_element = self.location_name(value_ref).unwrap_or("value");
         let entries = entries.iter().filter(|(_, v)| !v.is_null());
-        let entry = |out: &mut Out, wrapper: &str, key: &str, v: &Value| {
-            out.start(wrapper, None);
-            out.text_element(key_element, key);
-            self.value(out, value_element, value_ref, v, depth + 1);
-            out.end(wrapper);
-        };
-        if r.flattened.unwrap_or(false) || shape.flattened {
-            for (k, v) in entries {
-                entry(out, element, k, v);
-            }
-            return;
-        }
-        if entries.clone().next().is_none() {
+        let flattened = r.flattened.unwrap_or(false) || shape.flattened;
+        if !flattened && entries.clone().next().is_none() {
             out.empty(element);
             return;
         }
-        out.start(element, None);
+        let wrapper = if flattened {
+            element
+        } else {
+            out.start(element, None);
+            "entry"
+        };
         for (k, v) in entries {
-            entry(out, "entry", k, v);
+            out.start(wrapper, None);
+            out.text_element(key_element, k);
+            self.value(out, value_element, value_ref, value_shape, v, depth + 1);
+            out.end(wrapper);
         }
-        out.end(element);
+        if !flattened {
+            out.end(element);
+        }
+    }
+}
+
+/// A scalar member: integers and ISO 8601 timestamps straight into the buffer, the rest
+/// through [`scalar_text`].
+fn scalar(out: &mut Out, element: &str, r: &ShapeRef, shape: &Shape, value: &Value) {
+    match (shape.kind, value) {
+        (_, Value::String(s)) => out.text_element(element, s),
+        (ShapeType::Timestamp, Value::Number(n))
+            if r.timestamp_format.is_none() && shape.timestamp_format.is_none() =>
+        {
+            match n.as_f64() {
+                Some(epoch) if (MIN_EPOCH..=MAX_EPOCH).contains(&epoch) => {
+                    out.raw_element(element, |buf| write_iso8601(buf, epoch));
+                }
+                _ => {
+                    if let Some(text) = scalar_text(r, shape, value) {
+                        out.text_element(element, &text);
+                    }
+                }
+            }
+        }
+        (kind, Value::Number(n)) if kind.is_integer() && (n.is_i64() || n.is_u64()) => {
+            out.raw_element(element, |buf| {
+                // Writing to a Vec cannot fail.
+                let _ = write!(buf, "{n}");
+            });
+        }
+        _ => {
+            if let Some(text) = scalar_text(r, shape, value) {
+                out.text_element(element, &text);
+            }
+        }
     }
 }
 

@@ -85,6 +85,17 @@ pub fn public_images(region: &str) -> Vec<Image> {
     CATALOG
         .iter()
         .map(|(name, description, owner, alias, root, created)| Image {
+            block_devices: vec![super::block_devices::image_root(
+                root,
+                8,
+                // As the real images: Amazon Linux 2023 and the gp3 Ubuntu build use gp3.
+                if name.starts_with("al2023") || name.contains("gp3") {
+                    "gp3"
+                } else {
+                    "gp2"
+                },
+                stable_id("snap", region, name),
+            )],
             id: stable_id("ami", region, name),
             name: (*name).to_owned(),
             description: Some((*description).to_owned()),
@@ -108,6 +119,27 @@ pub fn public_images(region: &str) -> Vec<Image> {
         .collect()
 }
 
+/// Images other accounts of `scope`'s region share with its account (launch permission or
+/// public). They live in their owners' stores; a copy is taken under the lock, so call this
+/// before taking the request's own scope.
+pub fn shared_images(state: &AppState, scope: &Scope) -> Vec<Image> {
+    let mut shared = Vec::new();
+    state.stores.for_each(|other, stores| {
+        if other.region != scope.region || other.account == scope.account {
+            return;
+        }
+        shared.extend(
+            stores
+                .ec2
+                .images
+                .values()
+                .filter(|i| !i.public_catalog && visible(i, &scope.account))
+                .cloned(),
+        );
+    });
+    shared
+}
+
 pub(super) fn visible(i: &Image, account: &str) -> bool {
     i.public || i.owner_id == account || i.launch_permissions.iter().any(|a| a == account)
 }
@@ -120,9 +152,7 @@ pub(super) fn image_out(s: &Ec2Store, i: &Image) -> Value {
         "UsageOperation": "RunInstances", "RootDeviceType": "ebs", "RootDeviceName": i.root_device_name,
         "VirtualizationType": "hvm", "Hypervisor": "xen", "EnaSupport": true, "SriovNetSupport": "simple",
         "ImageLocation": format!("{}/{}", i.owner_alias.as_deref().unwrap_or(&i.owner_id), i.name),
-        "BlockDeviceMappings": [{"DeviceName": i.root_device_name, "Ebs": {
-            "DeleteOnTermination": true, "SnapshotId": i.snapshot_id, "VolumeSize": i.volume_size,
-            "VolumeType": "gp3", "Encrypted": false}}],
+        "BlockDeviceMappings": i.block_devices.iter().map(super::block_devices::Mapping::image_out).collect::<Vec<_>>(),
         "Tags": to_output(&tag_list(s.tags_of(&i.id))).unwrap_or(Value::Null),
     });
     for (key, val) in [
@@ -138,7 +168,7 @@ pub(super) fn image_out(s: &Ec2Store, i: &Image) -> Value {
     v
 }
 
-fn check_name(name: &str) -> Result<(), ApiError> {
+pub(super) fn check_name(name: &str) -> Result<(), ApiError> {
     let ok_chars = name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "()[] ./-'@_".contains(c));
@@ -153,7 +183,7 @@ fn check_name(name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn check_unique_name(s: &Ec2Store, name: &str, account: &str) -> Result<(), ApiError> {
+pub(super) fn check_unique_name(s: &Ec2Store, name: &str, account: &str) -> Result<(), ApiError> {
     match s
         .images
         .values()
@@ -209,25 +239,54 @@ pub fn create_image(
         if req.dry_run {
             return Err(dry_run_ok());
         }
-        let (root_volume, root_device, reboot) = (
-            inst.root_volume_id.clone(),
+        let (root_device, reboot) = (
             inst.root_device_name.clone(),
             !req.no_reboot && inst.state == InstanceState::Running,
         );
-        let snap_id = state.ids.resource("snap");
         let image_id = state.ids.resource("ami");
-        s.snapshots.insert(
-            snap_id.clone(),
-            Snapshot {
-                id: snap_id.clone(),
-                volume_id: root_volume,
-                volume_size: 8,
-                state: "pending".into(),
-                start_time: now,
-                description: format!("Created by CreateImage({}) for {image_id}", req.instance_id),
-                owner_id: account.clone(),
-            },
-        );
+        // One snapshot per attached EBS volume; the image maps each device to its snapshot.
+        let mut mappings = Vec::new();
+        let mut snap_ids = Vec::new();
+        for vol_id in &inst.volume_ids {
+            let Some(vol) = s.volumes.get(vol_id) else {
+                continue;
+            };
+            let Some(attachment) = &vol.attachment else {
+                continue;
+            };
+            let snap_id = state.ids.resource("snap");
+            mappings.push(super::block_devices::Mapping {
+                device_name: attachment.device.clone(),
+                delete_on_termination: attachment.delete_on_termination,
+                spec: super::block_devices::VolumeSpec {
+                    snapshot_id: Some(snap_id.clone()),
+                    ..vol.spec.clone()
+                },
+            });
+            snap_ids.push((snap_id, vol_id.clone(), vol.spec.size));
+        }
+        let root = mappings
+            .iter()
+            .find(|m| m.device_name == root_device)
+            .map(|m| (m.spec.snapshot_id.clone(), m.spec.size));
+        let (snap_id, root_size) = root.unwrap_or((None, 8));
+        for (id, volume_id, size) in &snap_ids {
+            s.snapshots.insert(
+                id.clone(),
+                Snapshot {
+                    id: id.clone(),
+                    volume_id: volume_id.clone(),
+                    volume_size: *size,
+                    state: "pending".into(),
+                    start_time: now,
+                    description: format!(
+                        "Created by CreateImage({}) for {image_id}",
+                        req.instance_id
+                    ),
+                    owner_id: account.clone(),
+                },
+            );
+        }
         s.images.insert(
             image_id.clone(),
             Image {
@@ -243,8 +302,9 @@ pub fn create_image(
                 architecture: "x86_64".into(),
                 platform_details: "Linux/UNIX".into(),
                 root_device_name: root_device,
-                volume_size: 8,
-                snapshot_id: Some(snap_id.clone()),
+                volume_size: root_size,
+                block_devices: mappings,
+                snapshot_id: snap_id,
                 source_instance_id: Some(req.instance_id.clone()),
                 source_image_id: None,
                 launch_permissions: Vec::new(),
@@ -253,7 +313,9 @@ pub fn create_image(
             },
         );
         s.set_tags(&image_id, image_tags);
-        s.set_tags(&snap_id, snapshot_tags);
+        for (id, _, _) in &snap_ids {
+            s.set_tags(id, snapshot_tags.clone());
+        }
         if reboot && let Some(i) = s.instances.get_mut(&req.instance_id) {
             i.reboot_pending = true;
         }
@@ -287,7 +349,12 @@ pub fn describe_images(
         &req.filters,
         &[
             "architecture",
+            "block-device-mapping.delete-on-termination",
+            "block-device-mapping.device-name",
+            "block-device-mapping.encrypted",
             "block-device-mapping.snapshot-id",
+            "block-device-mapping.volume-size",
+            "block-device-mapping.volume-type",
             "description",
             "image-id",
             "image-type",
@@ -309,12 +376,12 @@ pub fn describe_images(
         check_id_shape(id, "ami", "InvalidAMIID.Malformed")?;
     }
     let account = ctx.scope.account.clone();
+    let shared = shared_images(state, &ctx.scope);
     let images = with_store(ctx, state, |s| {
-        if let Some(missing) = req
-            .image_ids
-            .iter()
-            .find(|id| !s.images.get(*id).is_some_and(|i| visible(i, &account)))
-        {
+        if let Some(missing) = req.image_ids.iter().find(|id| {
+            !s.images.get(*id).is_some_and(|i| visible(i, &account))
+                && !shared.iter().any(|i| &i.id == *id)
+        }) {
             return Err(ApiError::client(
                 "InvalidAMIID.NotFound",
                 format!("The image id '[{missing}]' does not exist"),
@@ -335,31 +402,64 @@ pub fn describe_images(
             req.executable_users.is_empty()
                 || req.executable_users.iter().any(|u| match u.as_str() {
                     "all" => i.public,
-                    "self" => {
-                        i.launch_permissions.contains(&account)
-                            || (i.public && i.owner_id != account)
-                    }
+                    // Images shared with the caller explicitly (not every public image).
+                    "self" => i.launch_permissions.contains(&account),
                     other => i.launch_permissions.iter().any(|a| a == other),
                 })
         };
         let list: Vec<Value> = s
             .images
             .values()
+            .chain(&shared)
             .filter(|i| visible(i, &account))
             .filter(|i| req.image_ids.is_empty() || req.image_ids.contains(&i.id))
             .filter(|i| owner_ok(i) && exec_ok(i))
             .filter(|i| {
                 let tags = s.tags_of(&i.id);
                 let public = i.public.to_string();
+                let sizes: Vec<String> = i
+                    .block_devices
+                    .iter()
+                    .map(|m| m.spec.size.to_string())
+                    .collect();
                 filters::matches_all(&req.filters, |f| {
                     if let Some(t) = tag_filter_values(tags, f) {
                         return t;
                     }
                     match f {
                         "architecture" => vec![i.architecture.as_str()],
-                        "block-device-mapping.snapshot-id" => {
-                            i.snapshot_id.as_deref().into_iter().collect()
+                        "block-device-mapping.snapshot-id" => i
+                            .block_devices
+                            .iter()
+                            .filter_map(|m| m.spec.snapshot_id.as_deref())
+                            .collect(),
+                        "block-device-mapping.device-name" => i
+                            .block_devices
+                            .iter()
+                            .map(|m| m.device_name.as_str())
+                            .collect(),
+                        "block-device-mapping.volume-size" => {
+                            sizes.iter().map(String::as_str).collect()
                         }
+                        "block-device-mapping.volume-type" => {
+                            i.block_devices.iter().map(|m| m.spec.volume_type).collect()
+                        }
+                        "block-device-mapping.delete-on-termination" => i
+                            .block_devices
+                            .iter()
+                            .map(|m| {
+                                if m.delete_on_termination {
+                                    "true"
+                                } else {
+                                    "false"
+                                }
+                            })
+                            .collect(),
+                        "block-device-mapping.encrypted" => i
+                            .block_devices
+                            .iter()
+                            .map(|m| if m.spec.encrypted { "true" } else { "false" })
+                            .collect(),
                         "description" => i.description.as_deref().into_iter().collect(),
                         "image-id" => vec![i.id.as_str()],
                         "image-type" => vec!["machine"],
@@ -410,153 +510,4 @@ pub(super) fn own_image<'a>(
             format!("The image id '[{id}]' does not exist"),
         )),
     }
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct DeregisterImageRequest {
-    image_id: String,
-    delete_associated_snapshots: bool,
-    dry_run: bool,
-}
-
-/// DeregisterImage (its snapshots stay unless `DeleteAssociatedSnapshots`).
-pub fn deregister_image(
-    ctx: &RequestContext,
-    state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DeregisterImageRequest = parse_input(input)?;
-    let account = ctx.scope.account.clone();
-    let deleted = with_store(ctx, state, |s| {
-        let snapshot = own_image(s, &req.image_id, &account)?.snapshot_id.clone();
-        if req.dry_run {
-            return Err(dry_run_ok());
-        }
-        s.images.shift_remove(&req.image_id);
-        s.clear_tags(&req.image_id);
-        let mut deleted = Vec::new();
-        if req.delete_associated_snapshots
-            && let Some(snap) = snapshot
-            && s.snapshots.shift_remove(&snap).is_some()
-        {
-            s.clear_tags(&snap);
-            deleted.push(json!({"SnapshotId": snap, "ReturnCode": "success"}));
-        }
-        Ok(deleted)
-    })?;
-    tracing::info!(image_id = %req.image_id, "image deregistered");
-    state.changed.notify_waiters();
-    let mut out = json!({"Return": true});
-    if req.delete_associated_snapshots {
-        out["DeleteSnapshotResults"] = json!(deleted);
-    }
-    Ok(out)
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct CopyImageRequest {
-    name: String,
-    description: Option<String>,
-    source_image_id: String,
-    source_region: String,
-    copy_image_tags: bool,
-    tag_specifications: Vec<TagSpecification>,
-    dry_run: bool,
-}
-
-/// CopyImage: from any region of the same account into the request's region.
-pub fn copy_image(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
-    let req: CopyImageRequest = parse_input(input)?;
-    check_name(&req.name)?;
-    check_id_shape(&req.source_image_id, "ami", "InvalidAMIID.Malformed")?;
-    if !super::regions::REGIONS
-        .iter()
-        .any(|(r, _)| *r == req.source_region)
-    {
-        return Err(ApiError::client(
-            "InvalidRegion",
-            format!("The source region '{}' does not exist", req.source_region),
-        ));
-    }
-    let image_tags = spec_tags(&req.tag_specifications, "image")?;
-    let account = ctx.scope.account.clone();
-    let source_scope = Scope::new(account.clone(), req.source_region.clone());
-    // Read the source first (its own lock pass), then write the copy: never two scopes at once.
-    let (source, source_tags) = state.stores.with(&source_scope, |stores| {
-        stores.ec2.ensure_defaults(&source_scope, &state.ids);
-        let s = &stores.ec2;
-        match s
-            .images
-            .get(&req.source_image_id)
-            .filter(|i| visible(i, &account))
-        {
-            Some(i) => Ok((i.clone(), s.tags_of(&i.id).clone())),
-            None => Err(ApiError::client(
-                "InvalidAMIID.NotFound",
-                format!("The image id '[{}]' does not exist", req.source_image_id),
-            )),
-        }
-    })?;
-    if source.state != "available" {
-        return Err(ApiError::client(
-            "IncorrectState",
-            format!("Image {} is not available", source.id),
-        ));
-    }
-    let now = state.clock.now();
-    let id = with_store(ctx, state, |s| {
-        check_unique_name(s, &req.name, &account)?;
-        if req.dry_run {
-            return Err(dry_run_ok());
-        }
-        let image_id = state.ids.resource("ami");
-        let snap_id = state.ids.resource("snap");
-        s.snapshots.insert(
-            snap_id.clone(),
-            Snapshot {
-                id: snap_id.clone(),
-                volume_id: "vol-ffffffff".into(),
-                volume_size: source.volume_size,
-                state: "pending".into(),
-                start_time: now,
-                description: format!(
-                    "Copied for DestinationAmi {image_id} from SourceAmi {} for SourceSnapshot {}",
-                    source.id,
-                    source.snapshot_id.clone().unwrap_or_default()
-                ),
-                owner_id: account.clone(),
-            },
-        );
-        s.images.insert(
-            image_id.clone(),
-            Image {
-                id: image_id.clone(),
-                name: req.name.clone(),
-                description: req.description.clone().or(source.description.clone()),
-                owner_id: account.clone(),
-                owner_alias: None,
-                state: "pending".into(),
-                creation_date: now,
-                public: false,
-                public_catalog: false,
-                snapshot_id: Some(snap_id),
-                source_instance_id: None,
-                source_image_id: Some(source.id.clone()),
-                launch_permissions: Vec::new(),
-                // Nothing to capture: the copy is ready once its time has passed.
-                backend_done: true,
-                reboot_source: false,
-                ..source.clone()
-            },
-        );
-        if req.copy_image_tags {
-            s.set_tags(&image_id, source_tags.clone());
-        }
-        s.set_tags(&image_id, image_tags);
-        Ok(image_id)
-    })?;
-    state.changed.notify_waiters();
-    Ok(json!({"ImageId": id}))
 }

@@ -279,8 +279,8 @@ pub fn describe_instance_attribute(
             }
             "rootDeviceName" => json!({"RootDeviceName": {"Value": i.root_device_name}}),
             "blockDeviceMapping" => {
-                json!({"BlockDeviceMappings": [{"DeviceName": i.root_device_name, "Ebs": {
-                "AttachTime": i.launch_time, "DeleteOnTermination": true, "Status": "attached", "VolumeId": i.root_volume_id}}]})
+                json!({"BlockDeviceMappings": super::volumes::instance_mappings(s,
+                    &i.volume_ids.iter().map(String::as_str).collect::<Vec<_>>())})
             }
             "productCodes" => json!({"ProductCodes": []}),
             "sourceDestCheck" => json!({"SourceDestCheck": {"Value": i.source_dest_check}}),

@@ -6,11 +6,11 @@ use serde_json::{Value, json};
 
 use super::filters::{self, Filter};
 use super::store::{Ec2Store, Instance, InstanceState};
-use super::{check_id_shape, dry_run_ok, paginate, tag_filter_values, tag_list, with_store};
+use super::{check_id_shape, dry_run_ok, paginate, tag_filter_values, with_store};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::protocol::timestamp::format_iso8601;
-use crate::services::{parse_input, to_output};
+use crate::services::parse_input;
 use crate::state::{AppState, Scope};
 
 /// Seconds a running instance's status checks stay `initializing`.
@@ -69,7 +69,7 @@ pub fn instance_out(s: &Ec2Store, i: &Instance, scope: &Scope) -> Value {
     let mut v = json!({
         "InstanceId": i.id, "ImageId": i.image_id, "InstanceType": i.instance_type,
         "State": i.state.to_value(), "StateTransitionReason": i.transition_reason,
-        "PrivateDnsName": if gone { String::new() } else { private_dns_name.clone() },
+        "PrivateDnsName": if gone { String::new() } else { private_dns_name },
         "PublicDnsName": public_dns_name,
         "AmiLaunchIndex": i.ami_launch_index, "ProductCodes": [],
         "LaunchTime": i.launch_time,
@@ -80,7 +80,7 @@ pub fn instance_out(s: &Ec2Store, i: &Instance, scope: &Scope) -> Value {
         "EnaSupport": true, "SourceDestCheck": i.source_dest_check,
         "ClientToken": i.client_token.clone().unwrap_or_default(),
         "PlatformDetails": "Linux/UNIX", "UsageOperation": "RunInstances",
-        "Tags": to_output(&tag_list(s.tags_of(&i.id))).unwrap_or(Value::Null),
+        "Tags": tags_out(s.tags_of(&i.id)),
         "SecurityGroups": groups,
         "CpuOptions": {"CoreCount": 1, "ThreadsPerCore": 2},
         "CapacityReservationSpecification": {"CapacityReservationPreference": "open"},
@@ -109,27 +109,15 @@ pub fn instance_out(s: &Ec2Store, i: &Instance, scope: &Scope) -> Value {
         if let Some(ip) = i.public_ip {
             v["PublicIpAddress"] = json!(ip.to_string());
         }
-        let mut nic = json!({
-            "NetworkInterfaceId": i.network_interface_id, "SubnetId": i.subnet_id, "VpcId": i.vpc_id,
-            "Description": "", "OwnerId": scope.account, "Status": "in-use",
-            "MacAddress": mac(&i.id), "PrivateIpAddress": i.private_ip.to_string(),
-            "PrivateDnsName": private_dns_name, "SourceDestCheck": i.source_dest_check,
-            "Groups": v["SecurityGroups"].clone(), "Ipv6Addresses": [], "InterfaceType": "interface",
-            "Attachment": {"AttachmentId": format!("eni-attach-{}", &i.network_interface_id[4..]),
-                "AttachTime": i.launch_time, "DeleteOnTermination": true, "DeviceIndex": 0,
-                "Status": "attached", "NetworkCardIndex": 0},
-            "PrivateIpAddresses": [{"Primary": true, "PrivateIpAddress": i.private_ip.to_string(),
-                "PrivateDnsName": private_dns(i.private_ip, region)}],
-        });
-        if let Some(ip) = i.public_ip {
-            let assoc = json!({"IpOwnerId": "amazon", "PublicIp": ip.to_string(), "PublicDnsName": public_dns(ip, region)});
-            nic["Association"] = assoc.clone();
-            nic["PrivateIpAddresses"][0]["Association"] = assoc;
-        }
+        let nic = nic_out(
+            i,
+            scope,
+            v["SecurityGroups"].clone(),
+            v["PrivateDnsName"].clone(),
+        );
         v["NetworkInterfaces"] = json!([nic]);
-        v["BlockDeviceMappings"] = json!([{"DeviceName": i.root_device_name, "Ebs": {
-            "AttachTime": i.launch_time, "DeleteOnTermination": true, "Status": "attached",
-            "VolumeId": i.root_volume_id}}]);
+        let ids: Vec<&str> = i.volume_ids.iter().map(String::as_str).collect();
+        v["BlockDeviceMappings"] = super::volumes::instance_mappings(s, &ids);
     } else {
         v["NetworkInterfaces"] = json!([]);
         v["BlockDeviceMappings"] = json!([]);
@@ -137,7 +125,51 @@ pub fn instance_out(s: &Ec2Store, i: &Instance, scope: &Scope) -> Value {
     v
 }
 
-fn mac(id: &str) -> String {
+/// `[{"Key": .., "Value": ..}]`, built directly (this runs for every listed instance).
+pub fn tags_out(tags: &super::store::Tags) -> Value {
+    Value::Array(
+        tags.iter()
+            .map(|(k, v)| {
+                let mut tag = serde_json::Map::new();
+                tag.insert("Key".to_owned(), Value::String(k.clone()));
+                tag.insert("Value".to_owned(), Value::String(v.clone()));
+                Value::Object(tag)
+            })
+            .collect(),
+    )
+}
+
+/// The primary network interface of a live instance, as the instance's
+/// `InstanceNetworkInterface` (DescribeNetworkInterfaces adds to it).
+pub fn nic_out(i: &Instance, scope: &Scope, groups: Value, private_dns_name: Value) -> Value {
+    let mut nic = json!({
+        "NetworkInterfaceId": i.network_interface_id, "SubnetId": i.subnet_id, "VpcId": i.vpc_id,
+        "Description": "", "OwnerId": scope.account, "Status": "in-use",
+        "MacAddress": mac(&i.id), "PrivateIpAddress": i.private_ip.to_string(),
+        "PrivateDnsName": private_dns_name.clone(), "SourceDestCheck": i.source_dest_check,
+        "Groups": groups, "Ipv6Addresses": [], "InterfaceType": "interface",
+        "Attachment": {"AttachmentId": eni_attachment_id(i),
+            "AttachTime": i.launch_time, "DeleteOnTermination": true, "DeviceIndex": 0,
+            "Status": "attached", "NetworkCardIndex": 0},
+        "PrivateIpAddresses": [{"Primary": true, "PrivateIpAddress": i.private_ip.to_string(),
+            "PrivateDnsName": private_dns_name}],
+    });
+    if let Some(ip) = i.public_ip {
+        let assoc = json!({"IpOwnerId": "amazon", "PublicIp": ip.to_string(),
+            "PublicDnsName": public_dns(ip, &scope.region)});
+        nic["Association"] = assoc.clone();
+        nic["PrivateIpAddresses"][0]["Association"] = assoc;
+    }
+    nic
+}
+
+/// `eni-attach-…` of an instance's primary interface.
+pub fn eni_attachment_id(i: &Instance) -> String {
+    format!("eni-attach-{}", &i.network_interface_id[4..])
+}
+
+/// The MAC address of an instance's primary interface (stable, from its id).
+pub fn mac(id: &str) -> String {
     let hex = id.trim_start_matches("i-");
     let b = hex.as_bytes();
     let pair = |n: usize| std::str::from_utf8(&b[n * 2..n * 2 + 2]).unwrap_or("00");
@@ -361,16 +393,14 @@ pub fn describe_instances(
             req.next_token.as_deref(),
             (5, 1000),
         )?;
+        // Adjacent instances of one reservation form one `Reservation`.
         let mut reservations: Vec<Value> = Vec::new();
-        let mut current: Option<&str> = None;
-        for i in page {
-            if current != Some(i.reservation_id.as_str()) {
-                current = Some(i.reservation_id.as_str());
-                reservations.push(json!({"ReservationId": i.reservation_id, "OwnerId": scope.account, "Groups": [], "Instances": []}));
-            }
-            if let Some(Value::Array(list)) = reservations.last_mut().map(|r| &mut r["Instances"]) {
-                list.push(instance_out(s, i, scope));
-            }
+        for run in page.chunk_by(|a, b| a.reservation_id == b.reservation_id) {
+            let instances: Vec<Value> = run.iter().map(|i| instance_out(s, i, scope)).collect();
+            reservations.push(
+                json!({"ReservationId": run[0].reservation_id, "OwnerId": scope.account,
+                "Groups": [], "Instances": instances}),
+            );
         }
         Ok(json!({"Reservations": reservations, "NextToken": next_token}))
     })

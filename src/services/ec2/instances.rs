@@ -10,8 +10,10 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::block_devices::{self, MappingIn};
+use super::images::{shared_images, visible};
 use super::instance_view::reservation_out;
-use super::store::{Ec2Store, Instance, InstanceState};
+use super::store::{Ec2Store, Image, Instance, InstanceState};
 use super::{TagSpecification, check_id_shape, dry_run_ok, instance_types, network, spec_tags};
 use crate::context::RequestContext;
 use crate::error::ApiError;
@@ -101,6 +103,7 @@ struct RunInstancesRequest {
     iam_instance_profile: Option<IamProfileIn>,
     ebs_optimized: bool,
     metadata_options: Option<MetadataIn>,
+    block_device_mappings: Vec<MappingIn>,
 }
 
 /// RunInstances.
@@ -128,27 +131,6 @@ pub fn template_data(
     Ok((lt.id.clone(), version.to_string(), data))
 }
 
-/// Overlay a RunInstances input on launch template data: the request wins, tag
-/// specifications add up.
-fn merge_template(mut data: Value, input: &Value) -> Value {
-    let (Some(base), Some(over)) = (data.as_object_mut(), input.as_object()) else {
-        return input.clone();
-    };
-    let template_tags = base.remove("TagSpecifications");
-    for (k, v) in over {
-        if k != "LaunchTemplate" {
-            base.insert(k.clone(), v.clone());
-        }
-    }
-    if let Some(Value::Array(mut tags)) = template_tags {
-        if let Some(Value::Array(req_tags)) = over.get("TagSpecifications") {
-            tags.extend(req_tags.iter().cloned());
-        }
-        base.insert("TagSpecifications".into(), Value::Array(tags));
-    }
-    data
-}
-
 fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::client("InvalidParameterValue", message)
 }
@@ -164,6 +146,17 @@ pub fn launch(
 ) -> Result<Value, ApiError> {
     let ids = &state.ids;
     let now = state.clock.now();
+    // What the request asks for besides its token, to tell a retry from a different request.
+    let fingerprint = match &input {
+        Value::Object(map) => {
+            let mut map = map.clone();
+            map.remove("ClientToken");
+            map.remove("DryRun");
+            Value::Object(map).to_string()
+        }
+        other => other.to_string(),
+    };
+    let shared = shared_images(state, scope);
     let result = state.stores.with(scope, |stores| {
         let s = &mut stores.ec2;
         s.ensure_defaults(scope, ids);
@@ -175,17 +168,37 @@ pub fn launch(
         let (input, from_template) = match &template {
             Some(spec) => {
                 let (id, version, data) = template_data(s, spec)?;
-                (merge_template(data, &input), Some((id, version)))
+                (super::launch_templates::merge_template(data, &input), Some((id, version)))
             }
             None => (input, None),
         };
         let req: RunInstancesRequest = parse_input(input)?;
         if let Some(token) = req.client_token.as_deref().filter(|t| !t.is_empty())
-            && let Some(reservation) = s.client_tokens.get(token)
+            && let Some((reservation, earlier)) = s.client_tokens.get(token)
         {
+            if *earlier != fingerprint {
+                return Err(ApiError::client(
+                    "IdempotentParameterMismatch",
+                    "Arguments on this idempotent request are inconsistent with arguments used in previous request(s).",
+                ));
+            }
             return Ok(Some(reservation_out(s, reservation, scope)));
         }
-        let created = create(s, state, scope, &req, from_template, system_tags, now)?;
+        let launch = Launch {
+            req: &req,
+            from_template,
+            system_tags,
+            shared: &shared,
+            now,
+        };
+        let created = create(s, state, scope, launch)?;
+        if let (Some(reservation), Some(token)) = (
+            &created,
+            req.client_token.as_deref().filter(|t| !t.is_empty()),
+        ) {
+            s.client_tokens
+                .insert(token.to_owned(), (reservation.clone(), fingerprint));
+        }
         Ok::<_, ApiError>(created.map(|r| reservation_out(s, &r, scope)))
     })?;
     match result {
@@ -197,16 +210,30 @@ pub fn launch(
     }
 }
 
+/// One RunInstances call's inputs besides the store.
+struct Launch<'a> {
+    req: &'a RunInstancesRequest,
+    from_template: Option<(String, String)>,
+    system_tags: Vec<(String, String)>,
+    /// Images other accounts share with this one.
+    shared: &'a [Image],
+    now: f64,
+}
+
 /// Validate everything, then create the instances; `Ok(None)` for a successful DryRun.
 fn create(
     s: &mut Ec2Store,
     state: &AppState,
     scope: &Scope,
-    req: &RunInstancesRequest,
-    from_template: Option<(String, String)>,
-    system_tags: Vec<(String, String)>,
-    now: f64,
+    launch: Launch<'_>,
 ) -> Result<Option<String>, ApiError> {
+    let Launch {
+        req,
+        from_template,
+        system_tags,
+        shared,
+        now,
+    } = launch;
     let ids = &state.ids;
     if req.min_count < 1 {
         return Err(invalid(format!(
@@ -236,9 +263,11 @@ fn create(
         )
     })?;
     check_id_shape(&image_id, "ami", "InvalidAMIID.Malformed")?;
-    let image = s.images.get(&image_id).filter(|i| {
-        i.public || i.owner_id == scope.account || i.launch_permissions.contains(&scope.account)
-    });
+    let image = s
+        .images
+        .get(&image_id)
+        .filter(|i| visible(i, &scope.account))
+        .or_else(|| shared.iter().find(|i| i.id == image_id));
     let Some(image) = image else {
         return Err(ApiError::client(
             "InvalidAMIID.NotFound",
@@ -255,6 +284,20 @@ fn create(
         ));
     }
     let root_device_name = image.root_device_name.clone();
+    let devices = block_devices::plan(
+        &image.block_devices,
+        &root_device_name,
+        &req.block_device_mappings,
+        &|id: &str| {
+            s.snapshots.get(id).map(|n| n.volume_size).or_else(|| {
+                image
+                    .block_devices
+                    .iter()
+                    .find(|m| m.spec.snapshot_id.as_deref() == Some(id))
+                    .map(|m| m.spec.size)
+            })
+        },
+    )?;
     let instance_type = req
         .instance_type
         .clone()
@@ -487,7 +530,8 @@ fn create(
                 .clone()
                 .unwrap_or_else(|| "enabled".into()),
             root_device_name: root_device_name.clone(),
-            root_volume_id: ids.resource("vol"),
+            root_volume_id: String::new(),
+            volume_ids: Vec::with_capacity(devices.len()),
             network_interface_id: ids.resource("eni"),
             launch_template: from_template.clone(),
             source_dest_check: true,
@@ -497,18 +541,22 @@ fn create(
             console_output: None,
             running_since: None,
         };
+        let mut instance = instance;
+        super::volumes::create_for_launch(
+            s,
+            ids,
+            &mut instance,
+            &devices,
+            &root_device_name,
+            &volume_tags,
+        );
         let mut tags = instance_tags.clone();
         if let Some((lt_id, version)) = &from_template {
             tags.push(("aws:ec2launchtemplate:id".into(), lt_id.clone()));
             tags.push(("aws:ec2launchtemplate:version".into(), version.clone()));
         }
         s.set_tags(&id, tags);
-        s.set_tags(&instance.root_volume_id, volume_tags.clone());
         s.instances.insert(id, instance);
-    }
-    if let Some(token) = req.client_token.as_deref().filter(|t| !t.is_empty()) {
-        s.client_tokens
-            .insert(token.to_owned(), reservation_id.clone());
     }
     tracing::info!(
         reservation_id,
@@ -531,25 +579,4 @@ pub fn public_ip() -> Ipv4Addr {
         (n >> 9) as u8,
         ((n >> 17) % 253 + 1) as u8,
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    #[test]
-    fn request_overrides_template_and_tags_add_up() {
-        let data = json!({"ImageId": "ami-1", "InstanceType": "t3.micro",
-            "TagSpecifications": [{"ResourceType": "instance", "Tags": [{"Key": "a", "Value": "1"}]}]});
-        let input = json!({"MinCount": 1, "MaxCount": 1, "InstanceType": "t3.small",
-            "LaunchTemplate": {"LaunchTemplateName": "x"},
-            "TagSpecifications": [{"ResourceType": "instance", "Tags": [{"Key": "b", "Value": "2"}]}]});
-        let merged = merge_template(data, &input);
-        assert_eq!(merged["ImageId"], "ami-1");
-        assert_eq!(merged["InstanceType"], "t3.small");
-        assert_eq!(merged["TagSpecifications"].as_array().unwrap().len(), 2);
-        assert!(merged.get("LaunchTemplate").is_none());
-    }
 }

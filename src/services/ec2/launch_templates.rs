@@ -545,3 +545,45 @@ pub fn delete_launch_template_versions(
         json!({"SuccessfullyDeletedLaunchTemplateVersions": ok, "UnsuccessfullyDeletedLaunchTemplateVersions": failed}),
     )
 }
+
+/// Overlay a RunInstances input on launch template data: the request wins, tag
+/// specifications add up.
+pub(super) fn merge_template(mut data: Value, input: &Value) -> Value {
+    let (Some(base), Some(over)) = (data.as_object_mut(), input.as_object()) else {
+        return input.clone();
+    };
+    let template_tags = base.remove("TagSpecifications");
+    for (k, v) in over {
+        if k != "LaunchTemplate" {
+            base.insert(k.clone(), v.clone());
+        }
+    }
+    if let Some(Value::Array(mut tags)) = template_tags {
+        if let Some(Value::Array(req_tags)) = over.get("TagSpecifications") {
+            tags.extend(req_tags.iter().cloned());
+        }
+        base.insert("TagSpecifications".into(), Value::Array(tags));
+    }
+    data
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn request_overrides_template_and_tags_add_up() {
+        let data = json!({"ImageId": "ami-1", "InstanceType": "t3.micro",
+            "TagSpecifications": [{"ResourceType": "instance", "Tags": [{"Key": "a", "Value": "1"}]}]});
+        let input = json!({"MinCount": 1, "MaxCount": 1, "InstanceType": "t3.small",
+            "LaunchTemplate": {"LaunchTemplateName": "x"},
+            "TagSpecifications": [{"ResourceType": "instance", "Tags": [{"Key": "b", "Value": "2"}]}]});
+        let merged = merge_template(data, &input);
+        assert_eq!(merged["ImageId"], "ami-1");
+        assert_eq!(merged["InstanceType"], "t3.small");
+        assert_eq!(merged["TagSpecifications"].as_array().unwrap().len(), 2);
+        assert!(merged.get("LaunchTemplate").is_none());
+    }
+}

@@ -5,22 +5,27 @@
 //! first write (a failed call changes nothing), and leave asynchronous effects (boot, stop,
 //! image capture) to the instance lifecycle controller, as AWS shows them.
 
+pub mod block_devices;
 pub mod filters;
 mod image_attributes;
+mod image_copies;
 pub mod images;
 pub mod instance_ops;
 pub mod instance_types;
 pub mod instance_view;
 pub mod instances;
+mod interfaces;
 mod key_pairs;
 pub mod launch_templates;
 pub mod network;
 mod regions;
+mod route_tables;
 pub mod security_groups;
 mod sg_rules;
 mod snapshots;
 pub mod store;
 pub mod tags;
+mod volumes;
 mod vpcs;
 
 pub use store::Ec2Store;
@@ -42,7 +47,7 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
         "AuthorizeSecurityGroupIngress",
         sg_rules::authorize_security_group_ingress,
     ),
-    ("CopyImage", images::copy_image),
+    ("CopyImage", image_copies::copy_image),
     ("CreateImage", images::create_image),
     ("CreateKeyPair", key_pairs::create_key_pair),
     (
@@ -77,7 +82,7 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ("DeleteSubnet", vpcs::delete_subnet),
     ("DeleteTags", tags::delete_tags),
     ("DeleteVpc", vpcs::delete_vpc),
-    ("DeregisterImage", images::deregister_image),
+    ("DeregisterImage", image_copies::deregister_image),
     (
         "DescribeAccountAttributes",
         network::describe_account_attributes,
@@ -108,6 +113,10 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
         instance_types::describe_instance_types,
     ),
     ("DescribeInstances", instance_view::describe_instances),
+    (
+        "DescribeInternetGateways",
+        route_tables::describe_internet_gateways,
+    ),
     ("DescribeKeyPairs", key_pairs::describe_key_pairs),
     (
         "DescribeLaunchTemplateVersions",
@@ -117,7 +126,12 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
         "DescribeLaunchTemplates",
         launch_templates::describe_launch_templates,
     ),
+    (
+        "DescribeNetworkInterfaces",
+        interfaces::describe_network_interfaces,
+    ),
     ("DescribeRegions", regions::describe_regions),
+    ("DescribeRouteTables", route_tables::describe_route_tables),
     (
         "DescribeSecurityGroupRules",
         security_groups::describe_security_group_rules,
@@ -129,6 +143,7 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ("DescribeSnapshots", snapshots::describe_snapshots),
     ("DescribeSubnets", vpcs::describe_subnets),
     ("DescribeTags", tags::describe_tags),
+    ("DescribeVolumes", volumes::describe_volumes),
     ("DescribeVpcs", vpcs::describe_vpcs),
     ("GetConsoleOutput", instance_ops::get_console_output),
     (

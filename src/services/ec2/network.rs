@@ -183,6 +183,10 @@ pub(super) fn add_vpc(store: &mut Ec2Store, ids: &IdGen, cidr: Cidr, is_default:
             is_default,
             dhcp_options_id: ids.resource("dopt"),
             cidr_association_id: ids.resource("vpc-cidr-assoc"),
+            main_route_table_id: ids.resource("rtb"),
+            main_association_id: ids.resource("rtbassoc"),
+            // A default VPC comes with an attached internet gateway; CreateVpc makes none.
+            internet_gateway_id: is_default.then(|| ids.resource("igw")),
         },
     );
     let sg_id = ids.resource("sg");

@@ -66,7 +66,20 @@ pub fn describe_snapshots(
                         .iter()
                         .any(|o| (o == "self" && n.owner_id == account) || *o == n.owner_id)
             })
-            .filter(|n| {
+            .map(|n| {
+                // The lifecycle controller completes an image's root snapshot; the snapshots of
+                // its other volumes complete with the image.
+                let done = n.state == "pending"
+                    && s.images.values().any(|i| {
+                        i.state == "available"
+                            && i.block_devices
+                                .iter()
+                                .any(|m| m.spec.snapshot_id.as_deref() == Some(n.id.as_str()))
+                    });
+                let state = if done { "completed" } else { n.state.as_str() };
+                (n, state)
+            })
+            .filter(|(n, state)| {
                 let tags = s.tags_of(&n.id);
                 let size = n.volume_size.to_string();
                 filters::matches_all(&req.filters, |f| {
@@ -77,19 +90,19 @@ pub fn describe_snapshots(
                         "description" => vec![n.description.as_str()],
                         "owner-id" => vec![n.owner_id.as_str()],
                         "snapshot-id" => vec![n.id.as_str()],
-                        "status" => vec![n.state.as_str()],
+                        "status" => vec![*state],
                         "volume-id" => vec![n.volume_id.as_str()],
                         "volume-size" => vec![size.as_str()],
                         _ => vec![],
                     }
                 })
             })
-            .map(|n| {
+            .map(|(n, state)| {
                 json!({
                     "SnapshotId": n.id, "VolumeId": n.volume_id, "VolumeSize": n.volume_size,
-                    "State": n.state, "StartTime": n.start_time, "Description": n.description,
+                    "State": state, "StartTime": n.start_time, "Description": n.description,
                     "OwnerId": n.owner_id, "Encrypted": false, "StorageTier": "standard",
-                    "Progress": if n.state == "completed" { "100%" } else { "0%" },
+                    "Progress": if state == "completed" { "100%" } else { "0%" },
                     "Tags": to_output(&tag_list(s.tags_of(&n.id))).unwrap_or(Value::Null),
                 })
             })
@@ -120,11 +133,12 @@ pub fn delete_snapshot(
                 format!("The snapshot '{}' does not exist.", req.snapshot_id),
             ));
         }
-        if let Some(image) = s
-            .images
-            .values()
-            .find(|i| i.snapshot_id.as_deref() == Some(req.snapshot_id.as_str()))
-        {
+        if let Some(image) = s.images.values().find(|i| {
+            i.snapshot_id.as_deref() == Some(req.snapshot_id.as_str())
+                || i.block_devices
+                    .iter()
+                    .any(|m| m.spec.snapshot_id.as_deref() == Some(req.snapshot_id.as_str()))
+        }) {
             return Err(ApiError::client(
                 "InvalidSnapshot.InUse",
                 format!(

@@ -50,8 +50,12 @@ pub struct Ec2Store {
     tags: HashMap<String, Tags>,
     /// (key, value) → ids carrying that tag: exact `tag:` filters cost their matches only.
     tag_index: HashMap<(String, String), HashSet<String>>,
-    /// RunInstances `ClientToken` → reservation id (idempotency).
-    pub client_tokens: HashMap<String, String>,
+    /// RunInstances `ClientToken` → (reservation id, the request's other parameters as
+    /// canonical JSON): a retry gets the reservation, a different request with the same
+    /// token `IdempotentParameterMismatch`.
+    pub client_tokens: HashMap<String, (String, String)>,
+    /// EBS volumes by id (instances' root and extra volumes).
+    pub volumes: IndexMap<String, super::volumes::Volume>,
 }
 
 impl Ec2Store {
@@ -150,6 +154,10 @@ impl Ec2Store {
             || self.snapshots.contains_key(id)
             || self.launch_templates.contains_key(id)
             || self.key_pairs.values().any(|k| k.id == id)
+            || self.volumes.contains_key(id)
+            || self.vpcs.values().any(|v| {
+                v.main_route_table_id == id || v.internet_gateway_id.as_deref() == Some(id)
+            })
             || self
                 .instances
                 .values()
@@ -170,6 +178,12 @@ pub struct Vpc {
     pub dhcp_options_id: String,
     /// `vpc-cidr-assoc-…`.
     pub cidr_association_id: String,
+    /// Its main route table, `rtb-…`.
+    pub main_route_table_id: String,
+    /// The main route table's main association, `rtbassoc-…`.
+    pub main_association_id: String,
+    /// The internet gateway attached to it (the default VPC has one), `igw-…`.
+    pub internet_gateway_id: Option<String>,
 }
 
 /// A subnet, with the private addresses handed out in it.
@@ -342,6 +356,8 @@ pub struct Instance {
     pub root_device_name: String,
     /// Root EBS volume.
     pub root_volume_id: String,
+    /// Every EBS volume attached at launch, root first (details in `Ec2Store::volumes`).
+    pub volume_ids: Vec<String>,
     /// Primary network interface.
     pub network_interface_id: String,
     /// Launch template it came from (id, version).
@@ -389,6 +405,8 @@ pub struct Image {
     pub root_device_name: String,
     /// Root volume size in GiB.
     pub volume_size: i64,
+    /// Block device mappings, root included (RunInstances starts from these).
+    pub block_devices: Vec<super::block_devices::Mapping>,
     /// Root snapshot.
     pub snapshot_id: Option<String>,
     /// Instance it was made from.

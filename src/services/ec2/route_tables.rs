@@ -1,0 +1,222 @@
+//! Route tables and internet gateways, read-only: every VPC has its main route table (a
+//! `local` route for the VPC's CIDR; the default VPC adds `0.0.0.0/0` through its internet
+//! gateway, as AWS creates it). Subnets use the main table implicitly, so it shows only its
+//! main association.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::filters::{self, Filter};
+use super::instance_view::tags_out;
+use super::store::Vpc;
+use super::{dry_run_ok, paginate, tag_filter_values, with_store};
+use crate::context::RequestContext;
+use crate::error::ApiError;
+use crate::services::parse_input;
+use crate::state::AppState;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct DescribeRouteTablesRequest {
+    route_table_ids: Vec<String>,
+    filters: Vec<Filter>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+    dry_run: bool,
+}
+
+/// (destination, gateway, origin) of a VPC's main table.
+fn routes(v: &Vpc) -> Vec<(String, String, &'static str)> {
+    let mut routes = vec![(v.cidr.to_string(), "local".to_owned(), "CreateRouteTable")];
+    if let Some(igw) = &v.internet_gateway_id {
+        routes.push(("0.0.0.0/0".to_owned(), igw.clone(), "CreateRoute"));
+    }
+    routes
+}
+
+/// DescribeRouteTables.
+pub fn describe_route_tables(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: DescribeRouteTablesRequest = parse_input(input)?;
+    filters::check_names(
+        &req.filters,
+        &[
+            "association.gateway-id",
+            "association.route-table-association-id",
+            "association.route-table-id",
+            "association.subnet-id",
+            "association.main",
+            "owner-id",
+            "route-table-id",
+            "route.destination-cidr-block",
+            "route.destination-ipv6-cidr-block",
+            "route.destination-prefix-list-id",
+            "route.egress-only-internet-gateway-id",
+            "route.gateway-id",
+            "route.instance-id",
+            "route.nat-gateway-id",
+            "route.transit-gateway-id",
+            "route.origin",
+            "route.state",
+            "route.vpc-peering-connection-id",
+            "tag-key",
+            "tag-value",
+            "vpc-id",
+        ],
+    )?;
+    let account = &ctx.scope.account;
+    let list = with_store(ctx, state, |s| {
+        if let Some(missing) = req
+            .route_table_ids
+            .iter()
+            .find(|id| !s.vpcs.values().any(|v| &v.main_route_table_id == *id))
+        {
+            return Err(ApiError::client(
+                "InvalidRouteTableID.NotFound",
+                format!("The routeTable ID '{missing}' does not exist"),
+            ));
+        }
+        if req.dry_run {
+            return Err(dry_run_ok());
+        }
+        let list: Vec<Value> = s
+            .vpcs
+            .values()
+            .filter(|v| {
+                req.route_table_ids.is_empty() || req.route_table_ids.contains(&v.main_route_table_id)
+            })
+            .filter(|v| {
+                let routes = routes(v);
+                let tags = s.tags_of(&v.main_route_table_id);
+                filters::matches_all(&req.filters, |f| {
+                    if let Some(t) = tag_filter_values(tags, f) {
+                        return t;
+                    }
+                    match f {
+                        "association.route-table-association-id" => {
+                            vec![v.main_association_id.as_str()]
+                        }
+                        "association.route-table-id" | "route-table-id" => {
+                            vec![v.main_route_table_id.as_str()]
+                        }
+                        "association.main" => vec!["true"],
+                        "owner-id" => vec![account.as_str()],
+                        "route.destination-cidr-block" => {
+                            routes.iter().map(|r| r.0.as_str()).collect()
+                        }
+                        "route.gateway-id" => routes.iter().map(|r| r.1.as_str()).collect(),
+                        "route.origin" => routes.iter().map(|r| r.2).collect(),
+                        "route.state" => vec!["active"],
+                        "vpc-id" => vec![v.id.as_str()],
+                        _ => vec![],
+                    }
+                })
+            })
+            .map(|v| {
+                let routes: Vec<Value> = routes(v)
+                    .into_iter()
+                    .map(|(dest, gw, origin)| {
+                        json!({"DestinationCidrBlock": dest, "GatewayId": gw,
+                            "Origin": origin, "State": "active"})
+                    })
+                    .collect();
+                json!({
+                    "RouteTableId": v.main_route_table_id, "VpcId": v.id, "OwnerId": account,
+                    "Routes": routes, "PropagatingVgws": [],
+                    "Associations": [{"Main": true, "RouteTableAssociationId": v.main_association_id,
+                        "RouteTableId": v.main_route_table_id,
+                        "AssociationState": {"State": "associated"}}],
+                    "Tags": tags_out(s.tags_of(&v.main_route_table_id)),
+                })
+            })
+            .collect();
+        Ok(list)
+    })?;
+    let (list, next_token) = paginate(list, req.max_results, req.next_token.as_deref(), (5, 100))?;
+    Ok(json!({"RouteTables": list, "NextToken": next_token}))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct DescribeInternetGatewaysRequest {
+    internet_gateway_ids: Vec<String>,
+    filters: Vec<Filter>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+    dry_run: bool,
+}
+
+/// DescribeInternetGateways: the default VPC's gateway, attached (`available`, as AWS shows
+/// an attached gateway).
+pub fn describe_internet_gateways(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: DescribeInternetGatewaysRequest = parse_input(input)?;
+    filters::check_names(
+        &req.filters,
+        &[
+            "attachment.state",
+            "attachment.vpc-id",
+            "internet-gateway-id",
+            "owner-id",
+            "tag-key",
+            "tag-value",
+        ],
+    )?;
+    let account = &ctx.scope.account;
+    let list = with_store(ctx, state, |s| {
+        let gateways: Vec<(&str, &Vpc)> = s
+            .vpcs
+            .values()
+            .filter_map(|v| Some((v.internet_gateway_id.as_deref()?, v)))
+            .collect();
+        if let Some(missing) = req
+            .internet_gateway_ids
+            .iter()
+            .find(|id| !gateways.iter().any(|(g, _)| g == id))
+        {
+            return Err(ApiError::client(
+                "InvalidInternetGatewayID.NotFound",
+                format!("The internetGateway ID '{missing}' does not exist"),
+            ));
+        }
+        if req.dry_run {
+            return Err(dry_run_ok());
+        }
+        let list: Vec<Value> = gateways
+            .into_iter()
+            .filter(|(g, _)| {
+                req.internet_gateway_ids.is_empty()
+                    || req.internet_gateway_ids.iter().any(|id| id == g)
+            })
+            .filter(|(g, v)| {
+                let tags = s.tags_of(g);
+                filters::matches_all(&req.filters, |f| {
+                    if let Some(t) = tag_filter_values(tags, f) {
+                        return t;
+                    }
+                    match f {
+                        "attachment.state" => vec!["available"],
+                        "attachment.vpc-id" => vec![v.id.as_str()],
+                        "internet-gateway-id" => vec![*g],
+                        "owner-id" => vec![account.as_str()],
+                        _ => vec![],
+                    }
+                })
+            })
+            .map(|(g, v)| {
+                json!({"InternetGatewayId": g, "OwnerId": account,
+                    "Attachments": [{"State": "available", "VpcId": v.id}],
+                    "Tags": tags_out(s.tags_of(g))})
+            })
+            .collect();
+        Ok(list)
+    })?;
+    let (list, next_token) = paginate(list, req.max_results, req.next_token.as_deref(), (5, 1000))?;
+    Ok(json!({"InternetGateways": list, "NextToken": next_token}))
+}
