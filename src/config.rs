@@ -66,6 +66,11 @@ pub struct Config {
     /// Largest accepted request body, in bytes (after gzip decompression too).
     #[arg(long, env = "UPDRAFT_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_body_bytes: usize,
+
+    /// Also serve every load balancer listener port on 127.0.0.1 (besides the Host header on
+    /// the main port).
+    #[arg(long, env = "UPDRAFT_LB_LISTENER_PORTS", action = clap::ArgAction::SetTrue)]
+    pub lb_listener_ports: bool,
 }
 
 impl Default for Config {
@@ -81,6 +86,7 @@ impl Default for Config {
             default_region: "us-east-1".into(),
             max_body_bytes: 4 * 1024 * 1024,
             sns_auto_confirm: false,
+            lb_listener_ports: false,
         }
     }
 }

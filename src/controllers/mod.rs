@@ -39,7 +39,7 @@ pub trait Controller: Send + Sync + 'static {
 
 /// Start every controller Updraft runs. Each service issue adds its loops here.
 pub fn start_all(state: &Arc<AppState>, shutdown: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    vec![
+    let mut tasks = vec![
         spawn(
             sns_delivery::SnsDelivery::new(state.clone()),
             state.clone(),
@@ -60,7 +60,15 @@ pub fn start_all(state: &Arc<AppState>, shutdown: &watch::Receiver<bool>) -> Vec
             state.clone(),
             shutdown.clone(),
         ),
-    ]
+    ];
+    if state.config.lb_listener_ports {
+        tasks.push(spawn(
+            crate::dataplane::listeners::ListenerPorts::new(state.clone()),
+            state.clone(),
+            shutdown.clone(),
+        ));
+    }
+    tasks
 }
 
 const MIN_BACKOFF: Duration = Duration::from_millis(100);

@@ -43,13 +43,23 @@ pub struct AppState {
     pub changed: Notify,
     /// Runs EC2 instances (`--instances`): driven by the instance lifecycle controller.
     pub backend: Arc<dyn crate::backend::InstanceBackend>,
+    /// Load balancer data plane: DNS index and the pooled client to backends.
+    pub dataplane: crate::dataplane::DataPlane,
 }
 
 impl AppState {
     /// State for a server with this configuration.
     pub fn new(config: Config) -> Arc<Self> {
-        let clock = Clock::new(config.time_scale);
         let backend = crate::backend::from_config(&config);
+        Self::with_backend(config, backend)
+    }
+
+    /// State with a given instance backend (benchmarks and tests plug their own in).
+    pub fn with_backend(
+        config: Config,
+        backend: Arc<dyn crate::backend::InstanceBackend>,
+    ) -> Arc<Self> {
+        let clock = Clock::new(config.time_scale);
         Arc::new(Self {
             config,
             clock,
@@ -57,12 +67,14 @@ impl AppState {
             stores: Scoped::default(),
             changed: Notify::new(),
             backend,
+            dataplane: crate::dataplane::DataPlane::default(),
         })
     }
 
     /// Empty every store (admin reset). The clock keeps running.
     pub fn reset(&self) {
         self.stores.clear();
+        self.dataplane.index.clear();
         self.changed.notify_waiters();
     }
 }

@@ -1,6 +1,7 @@
 //! The `elb` (Classic Load Balancing) service: operation table. Handlers land here with the
 //! issue that implements them; every other operation of the model answers `NotImplemented`.
 
+pub mod dataplane;
 pub mod limits;
 
 use serde_json::Value;
