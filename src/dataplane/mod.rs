@@ -297,10 +297,7 @@ impl Decision {
 pub fn resolve(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo) -> Decision {
     match lb.kind {
         LbKind::Classic => crate::services::elb::dataplane::route(state, lb, req),
-        // The ALB resolver lands with ELBv2: replace this arm with
-        // `crate::services::elbv2::dataplane::route(state, lb, req)`. Until then an ALB's
-        // traffic gets the 503 of a load balancer without healthy targets.
-        LbKind::Application => Decision::plain(Route::NoHealthy),
+        LbKind::Application => crate::services::elbv2::dataplane::route(state, lb, req),
     }
 }
 

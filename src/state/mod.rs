@@ -26,6 +26,8 @@ pub struct RegionStores {
     pub ec2: crate::services::ec2::store::Ec2Store,
     /// SNS: topics, subscriptions, queued deliveries and the e-mail inbox.
     pub sns: crate::services::sns::SnsStore,
+    /// ELBv2: load balancers, target groups, listeners, rules, targets, traffic counters.
+    pub elbv2: crate::services::elbv2::Elbv2Store,
 }
 
 /// Everything handlers and controllers share.
