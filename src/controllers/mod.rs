@@ -16,6 +16,7 @@ use crate::state::AppState;
 
 pub mod alarm_evaluator;
 pub mod ec2_metrics;
+pub mod elb_health;
 pub mod instances;
 pub mod sns_delivery;
 pub mod sns_http;
@@ -57,6 +58,11 @@ pub fn start_all(state: &Arc<AppState>, shutdown: &watch::Receiver<bool>) -> Vec
         ),
         spawn(
             ec2_metrics::Ec2Metrics::default(),
+            state.clone(),
+            shutdown.clone(),
+        ),
+        spawn(
+            elb_health::ElbHealth::default(),
             state.clone(),
             shutdown.clone(),
         ),

@@ -234,8 +234,8 @@ fn backend_headers(headers: &HeaderMap, fwd: &Forward, peer: SocketAddr) -> Head
     out
 }
 
-fn add_cookies(resp: &mut Response<ProxyBody>, cookies: &[String]) {
-    for cookie in cookies {
+fn add_cookies(resp: &mut Response<ProxyBody>, fwd: &Forward) {
+    for cookie in &fwd.set_cookies {
         if let Ok(v) = HeaderValue::from_str(cookie) {
             resp.headers_mut().append(header::SET_COOKIE, v);
         }
@@ -291,7 +291,7 @@ async fn forward(
         match result {
             Ok(mut resp) => {
                 let latency = started.elapsed().as_secs_f64();
-                add_cookies(&mut resp, &fwd.set_cookies);
+                add_cookies(&mut resp, &fwd);
                 let status = resp.status().as_u16();
                 return (
                     resp,

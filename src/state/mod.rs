@@ -24,6 +24,8 @@ pub struct RegionStores {
     pub cloudwatch: crate::services::cloudwatch::CloudWatchStore,
     /// EC2: VPCs, subnets, instances, images, key pairs, security groups, tags, templates.
     pub ec2: crate::services::ec2::store::Ec2Store,
+    /// Classic load balancers.
+    pub elb: crate::services::elb::store::ElbStore,
     /// SNS: topics, subscriptions, queued deliveries and the e-mail inbox.
     pub sns: crate::services::sns::SnsStore,
     /// ELBv2: load balancers, target groups, listeners, rules, targets, traffic counters.

@@ -11,6 +11,7 @@ mod ec2_errors;
 mod ec2_filters;
 mod ec2_metrics;
 mod ec2_more;
+mod elb;
 mod elbv2;
 mod readme;
 mod sigv4_suite;
