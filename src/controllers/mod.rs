@@ -17,6 +17,7 @@ use crate::state::AppState;
 pub mod alarm_evaluator;
 pub mod ec2_metrics;
 pub mod elb_health;
+pub mod elbv2_health;
 pub mod instances;
 pub mod sns_delivery;
 pub mod sns_http;
@@ -58,6 +59,11 @@ pub fn start_all(state: &Arc<AppState>, shutdown: &watch::Receiver<bool>) -> Vec
         ),
         spawn(
             ec2_metrics::Ec2Metrics::default(),
+            state.clone(),
+            shutdown.clone(),
+        ),
+        spawn(
+            elbv2_health::Elbv2Health::default(),
             state.clone(),
             shutdown.clone(),
         ),

@@ -13,6 +13,7 @@ mod ec2_metrics;
 mod ec2_more;
 mod elb;
 mod elbv2;
+mod elbv2_traffic;
 mod readme;
 mod sigv4_suite;
 mod sns;
