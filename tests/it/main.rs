@@ -12,6 +12,7 @@ mod ec2_filters;
 mod ec2_metrics;
 mod ec2_more;
 mod elb;
+mod elb_api;
 mod elbv2;
 mod elbv2_traffic;
 mod readme;

@@ -115,7 +115,10 @@ fn duplicate_listener(name: &str, port: u16) -> ApiError {
 }
 
 /// Subnets for zones: the default subnet of each zone of the default VPC.
-fn subnets_for_zones(ec2: &Ec2Store, zones: &[String]) -> Result<(String, Vec<String>), ApiError> {
+pub(super) fn subnets_for_zones(
+    ec2: &Ec2Store,
+    zones: &[String],
+) -> Result<(String, Vec<String>), ApiError> {
     let vpc = ec2
         .default_vpc()
         .ok_or_else(|| invalid_configuration("There is no default VPC in this region."))?
@@ -134,7 +137,10 @@ fn subnets_for_zones(ec2: &Ec2Store, zones: &[String]) -> Result<(String, Vec<St
 }
 
 /// Check subnets: they exist, share one VPC, one per zone. Returns (vpc, zones).
-fn check_subnets(ec2: &Ec2Store, subnets: &[String]) -> Result<(String, Vec<String>), ApiError> {
+pub(super) fn check_subnets(
+    ec2: &Ec2Store,
+    subnets: &[String],
+) -> Result<(String, Vec<String>), ApiError> {
     let mut vpc: Option<String> = None;
     let mut zones: Vec<String> = Vec::new();
     for id in subnets {
@@ -163,7 +169,11 @@ fn check_subnets(ec2: &Ec2Store, subnets: &[String]) -> Result<(String, Vec<Stri
         .ok_or_else(|| validation("At least one subnet must be specified."))
 }
 
-fn check_security_groups(ec2: &Ec2Store, vpc: &str, groups: &[String]) -> Result<(), ApiError> {
+pub(super) fn check_security_groups(
+    ec2: &Ec2Store,
+    vpc: &str,
+    groups: &[String],
+) -> Result<(), ApiError> {
     for g in groups {
         if ec2.security_groups.get(g).is_none_or(|sg| sg.vpc_id != vpc) {
             return Err(ApiError::client(
@@ -568,142 +578,5 @@ pub fn set_listener_certificate(
         }
         listener.ssl_certificate_id = Some(req.ssl_certificate_id.clone());
         Ok(json!({}))
-    })
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct ZonesInput {
-    load_balancer_name: String,
-    availability_zones: Vec<String>,
-    subnets: Vec<String>,
-    security_groups: Vec<String>,
-}
-
-/// EnableAvailabilityZonesForLoadBalancer: adds the zones' default subnets.
-pub fn enable_zones(
-    ctx: &RequestContext,
-    state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ZonesInput = parse_input(input)?;
-    with_lb(state, &ctx.scope, &req.load_balancer_name, |lb, s| {
-        let new: Vec<String> = req
-            .availability_zones
-            .iter()
-            .filter(|z| !lb.availability_zones.contains(z))
-            .cloned()
-            .collect();
-        let (vpc, subnets) = subnets_for_zones(&s.ec2, &new)?;
-        if !new.is_empty() && vpc != lb.vpc_id {
-            return Err(invalid_configuration(
-                "The load balancer is not in the default VPC: attach subnets instead.",
-            ));
-        }
-        lb.availability_zones.extend(new);
-        lb.subnets.extend(subnets);
-        Ok(json!({ "AvailabilityZones": lb.availability_zones }))
-    })
-}
-
-/// DisableAvailabilityZonesForLoadBalancer.
-pub fn disable_zones(
-    ctx: &RequestContext,
-    state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ZonesInput = parse_input(input)?;
-    with_lb(state, &ctx.scope, &req.load_balancer_name, |lb, s| {
-        let keep: Vec<usize> = (0..lb.availability_zones.len())
-            .filter(|&i| !req.availability_zones.contains(&lb.availability_zones[i]))
-            .collect();
-        if keep.is_empty() {
-            return Err(validation(
-                "Cannot disable all Availability Zones of a load balancer.",
-            ));
-        }
-        let zones: Vec<String> = keep
-            .iter()
-            .map(|&i| lb.availability_zones[i].clone())
-            .collect();
-        lb.subnets.retain(|sn| {
-            s.ec2
-                .subnets
-                .get(sn)
-                .is_none_or(|x| zones.contains(&x.availability_zone))
-        });
-        lb.availability_zones = zones;
-        Ok(json!({ "AvailabilityZones": lb.availability_zones }))
-    })
-}
-
-/// AttachLoadBalancerToSubnets.
-pub fn attach_subnets(
-    ctx: &RequestContext,
-    state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ZonesInput = parse_input(input)?;
-    with_lb(state, &ctx.scope, &req.load_balancer_name, |lb, s| {
-        let new: Vec<String> = req
-            .subnets
-            .iter()
-            .filter(|sn| !lb.subnets.contains(sn))
-            .cloned()
-            .collect();
-        let mut all = lb.subnets.clone();
-        all.extend(new);
-        let (vpc, zones) = check_subnets(&s.ec2, &all)?;
-        if vpc != lb.vpc_id {
-            return Err(ApiError::client(
-                "InvalidSubnet",
-                format!(
-                    "The subnets must belong to the load balancer's VPC {}.",
-                    lb.vpc_id
-                ),
-            ));
-        }
-        lb.subnets = all;
-        lb.availability_zones = zones;
-        Ok(json!({ "Subnets": lb.subnets }))
-    })
-}
-
-/// DetachLoadBalancerFromSubnets.
-pub fn detach_subnets(
-    ctx: &RequestContext,
-    state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ZonesInput = parse_input(input)?;
-    with_lb(state, &ctx.scope, &req.load_balancer_name, |lb, s| {
-        let keep: Vec<String> = lb
-            .subnets
-            .iter()
-            .filter(|sn| !req.subnets.contains(sn))
-            .cloned()
-            .collect();
-        if keep.is_empty() {
-            return Err(validation("Cannot detach all subnets of a load balancer."));
-        }
-        let (_, zones) = check_subnets(&s.ec2, &keep)?;
-        lb.subnets = keep;
-        lb.availability_zones = zones;
-        Ok(json!({ "Subnets": lb.subnets }))
-    })
-}
-
-/// ApplySecurityGroupsToLoadBalancer.
-pub fn apply_security_groups(
-    ctx: &RequestContext,
-    state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ZonesInput = parse_input(input)?;
-    with_lb(state, &ctx.scope, &req.load_balancer_name, |lb, s| {
-        check_security_groups(&s.ec2, &lb.vpc_id, &req.security_groups)?;
-        lb.security_groups = req.security_groups.clone();
-        lb.security_groups.dedup();
-        Ok(json!({ "SecurityGroups": lb.security_groups }))
     })
 }

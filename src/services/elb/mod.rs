@@ -13,6 +13,7 @@ pub mod limits;
 pub mod load_balancers;
 pub mod policies;
 pub mod store;
+pub mod zones;
 
 use serde_json::Value;
 
@@ -28,12 +29,9 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ("AddTags", policies::add_tags),
     (
         "ApplySecurityGroupsToLoadBalancer",
-        load_balancers::apply_security_groups,
+        zones::apply_security_groups,
     ),
-    (
-        "AttachLoadBalancerToSubnets",
-        load_balancers::attach_subnets,
-    ),
+    ("AttachLoadBalancerToSubnets", zones::attach_subnets),
     ("ConfigureHealthCheck", attributes::configure_health_check),
     (
         "CreateAppCookieStickinessPolicy",
@@ -69,17 +67,14 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ),
     ("DescribeLoadBalancers", load_balancers::describe),
     ("DescribeTags", policies::describe_tags),
-    (
-        "DetachLoadBalancerFromSubnets",
-        load_balancers::detach_subnets,
-    ),
+    ("DetachLoadBalancerFromSubnets", zones::detach_subnets),
     (
         "DisableAvailabilityZonesForLoadBalancer",
-        load_balancers::disable_zones,
+        zones::disable_zones,
     ),
     (
         "EnableAvailabilityZonesForLoadBalancer",
-        load_balancers::enable_zones,
+        zones::enable_zones,
     ),
     (
         "ModifyLoadBalancerAttributes",
