@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod cli;
+mod dataplane;
 mod cloudwatch;
 mod cloudwatch_alarms;
 mod common;
