@@ -338,3 +338,68 @@ print(json.dumps({'i': i, 'tg': tg}))
         "drained after deregistration_delay.timeout_seconds"
     );
 }
+
+#[test]
+fn ip_targets_on_loopback_are_probed_and_proxied_by_socket() {
+    let server = frozen_server();
+    let script = format!(
+        "{BOTO3_PRELUDE}{EC2_PRELUDE}{ELBV2_PRELUDE}{HTTP_PRELUDE}\n{}",
+        r##"
+import threading, http.server
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        code = 500 if self.path.startswith('/broken') else 200
+        body = ('saw %s xff=%s' % (self.path, self.headers.get('X-Forwarded-For'))).encode()
+        self.send_response(code)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
+threading.Thread(target=srv.serve_forever, daemon=True).start()
+tport = srv.server_address[1]
+out = {}
+lb = elb.create_load_balancer(Name='ipalb', Subnets=subnet_ids)['LoadBalancers'][0]
+tg = elb.create_target_group(Name='ips', Protocol='HTTP', Port=tport, VpcId=vpc, TargetType='ip')['TargetGroups'][0]['TargetGroupArn']
+elb.create_listener(LoadBalancerArn=lb['LoadBalancerArn'], Protocol='HTTP', Port=80, DefaultActions=[{'Type': 'forward', 'TargetGroupArn': tg}])
+elb.register_targets(TargetGroupArn=tg, Targets=[{'Id': '127.0.0.1'}])
+advance(5)
+out['healthy'] = wait_health(tg, {'127.0.0.1': 'healthy'})['127.0.0.1']
+out['proxied'] = get(lb['DNSName'], '/hello')[:2]
+elb.modify_target_group(TargetGroupArn=tg, HealthCheckPath='/broken')
+advance(30)
+advance(30)
+out['unhealthy'] = wait_health(tg, {'127.0.0.1': 'unhealthy'})['127.0.0.1']
+out['hc_port'] = elb.describe_target_health(TargetGroupArn=tg)['TargetHealthDescriptions'][0]['HealthCheckPort'] == str(tport)
+
+# A network load balancer: TCP listener and target group (control plane only).
+nlb = elb.create_load_balancer(Name='nlb', Type='network', Subnets=subnet_ids[:1])['LoadBalancers'][0]
+tcp = elb.create_target_group(Name='tcp', Protocol='TCP', Port=22, VpcId=vpc)['TargetGroups'][0]['TargetGroupArn']
+l = elb.create_listener(LoadBalancerArn=nlb['LoadBalancerArn'], Protocol='TCP', Port=22, DefaultActions=[{'Type': 'forward', 'TargetGroupArn': tcp}])['Listeners'][0]
+out['nlb'] = [nlb['Type'], nlb['CanonicalHostedZoneId'], 'SecurityGroups' in nlb, l['Protocol']]
+out['nlb_http_tg'] = err(elb, lambda: elb.create_listener(LoadBalancerArn=nlb['LoadBalancerArn'], Protocol='TCP', Port=80, DefaultActions=[{'Type': 'forward', 'TargetGroupArn': tg}]))['code']
+out['nlb_attrs'] = {a['Key']: a['Value'] for a in elb.describe_load_balancer_attributes(LoadBalancerArn=nlb['LoadBalancerArn'])['Attributes']}['load_balancing.cross_zone.enabled']
+srv.shutdown()
+print(json.dumps(out))
+"##
+    );
+    let out = server.boto3(&script);
+    assert_eq!(out["healthy"], json!(["healthy", null, null]));
+    assert_eq!(out["proxied"], json!([200, "saw /hello xff=127.0.0.1"]));
+    assert_eq!(
+        out["unhealthy"],
+        json!([
+            "unhealthy",
+            "Target.ResponseCodeMismatch",
+            "Health checks failed with these codes: [500]"
+        ])
+    );
+    assert_eq!(out["hc_port"], true);
+    assert_eq!(
+        out["nlb"],
+        json!(["network", "Z26RNL4JYFTOTI", false, "TCP"])
+    );
+    assert_eq!(out["nlb_http_tg"], "IncompatibleProtocols");
+    assert_eq!(out["nlb_attrs"], "false");
+}

@@ -400,6 +400,105 @@ fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::elbv2::attributes::default_tg_attributes;
+    use crate::services::elbv2::store::Target;
+    use crate::services::elbv2::target_groups::default_health;
+
+    fn group(targets: &[(&str, Health, u32)]) -> RegionStores {
+        let mut s = RegionStores::default();
+        let mut tg = TargetGroup {
+            arn: "tg".into(),
+            name: "tg".into(),
+            protocol: Some("HTTP".into()),
+            protocol_version: Some("HTTP1".into()),
+            port: Some(80),
+            vpc_id: None,
+            target_type: "ip".into(),
+            ip_address_type: "ipv4".into(),
+            health: default_health("HTTP"),
+            attributes: default_tg_attributes("ip", Some("HTTP")),
+            targets: Default::default(),
+        };
+        for (id, health, in_flight) in targets {
+            tg.targets.insert(
+                ((*id).to_owned(), 80),
+                Target {
+                    id: (*id).to_owned(),
+                    port: 80,
+                    availability_zone: None,
+                    registered_at: 0.0,
+                    health: health.clone(),
+                    next_check: 0.0,
+                    passes: 0,
+                    failures: 0,
+                    draining_until: None,
+                    in_flight: *in_flight,
+                },
+            );
+        }
+        s.elbv2.target_groups.insert("tg".into(), tg);
+        s
+    }
+
+    fn ids(v: &[(String, u16)]) -> Vec<&str> {
+        v.iter().map(|(id, _)| id.as_str()).collect()
+    }
+
+    #[test]
+    fn healthy_targets_round_robin_and_least_outstanding() {
+        let bad = Health::Unhealthy("Target.Timeout", "Request timed out".into());
+        let mut s = group(&[
+            ("10.0.0.1", Health::Healthy, 3),
+            ("10.0.0.2", bad.clone(), 0),
+            ("10.0.0.3", Health::Healthy, 1),
+        ]);
+        // Round robin over the healthy ones only.
+        let firsts: Vec<String> = (0..4)
+            .map(|_| candidates(&mut s, "tg", None)[0].0.clone())
+            .collect();
+        assert_eq!(firsts, ["10.0.0.1", "10.0.0.3", "10.0.0.1", "10.0.0.3"]);
+        // A sticky target goes first when it is still usable.
+        assert_eq!(
+            ids(&candidates(&mut s, "tg", Some("10.0.0.3:80"))),
+            ["10.0.0.3", "10.0.0.1"]
+        );
+        // A sticky target that is unhealthy is not used: the cookie will be rewritten.
+        let moved = candidates(&mut s, "tg", Some("10.0.0.2:80"));
+        assert_eq!(moved.len(), 2);
+        assert!(!ids(&moved).contains(&"10.0.0.2"));
+        // Least outstanding requests: the least busy first.
+        if let Some(tg) = s.elbv2.target_groups.get_mut("tg") {
+            tg.attributes.insert(
+                "load_balancing.algorithm.type".into(),
+                "least_outstanding_requests".into(),
+            );
+        }
+        for _ in 0..3 {
+            assert_eq!(candidates(&mut s, "tg", None)[0].0, "10.0.0.3");
+        }
+    }
+
+    #[test]
+    fn all_unhealthy_fails_open_but_initial_gets_nothing() {
+        let bad = Health::Unhealthy("Target.Timeout", "Request timed out".into());
+        let mut s = group(&[("10.0.0.1", bad.clone(), 0), ("10.0.0.2", bad, 0)]);
+        assert_eq!(candidates(&mut s, "tg", None).len(), 2);
+        let mut s = group(&[("10.0.0.1", Health::Initial, 0)]);
+        assert!(candidates(&mut s, "tg", None).is_empty());
+        let mut s = group(&[("10.0.0.1", Health::Healthy, 0)]);
+        if let Some(t) = s
+            .elbv2
+            .target_groups
+            .get_mut("tg")
+            .and_then(|tg| tg.targets.get_mut(&("10.0.0.1".to_owned(), 80)))
+        {
+            t.draining_until = Some(100.0);
+        }
+        assert!(
+            candidates(&mut s, "tg", None).is_empty(),
+            "draining gets no new requests"
+        );
+    }
 
     #[test]
     fn the_503_page_is_albs_162_bytes() {

@@ -11,6 +11,7 @@
 
 pub mod actions;
 pub mod attributes;
+pub mod conditions;
 pub mod dataplane;
 pub mod errors;
 pub mod health;
