@@ -22,6 +22,7 @@ use crate::services::ec2::store::InstanceState;
 use crate::services::elbv2::health::{self, Probe, code_matches, invalid_state};
 use crate::services::elbv2::metrics::{self, Datum, PERIOD};
 use crate::services::elbv2::store::{Elbv2Store, Health, HealthCheck};
+use crate::services::elbv2::targets::zone_enabled;
 use crate::state::{AppState, RegionStores, Scope};
 
 /// Sleep when nothing is due sooner.
@@ -68,6 +69,18 @@ fn plan(scope: &Scope, s: &mut RegionStores, now: f64, jobs: &mut Vec<Job>) -> f
         .filter(|a| s.elbv2.target_group_in_use(a))
         .cloned()
         .collect();
+    // Instances in zones their load balancer does not use are not checked.
+    let off_zone: Vec<(String, String)> = s
+        .elbv2
+        .target_groups
+        .values()
+        .flat_map(|tg| {
+            tg.targets
+                .values()
+                .filter(|t| !zone_enabled(s, tg, &t.id))
+                .map(|t| (tg.arn.clone(), t.id.clone()))
+        })
+        .collect();
     let (ec2, elbv2) = (&s.ec2, &mut s.elbv2);
     for tg in elbv2.target_groups.values_mut() {
         let used = in_use.contains(&tg.arn);
@@ -83,8 +96,10 @@ fn plan(scope: &Scope, s: &mut RegionStores, now: f64, jobs: &mut Vec<Job>) -> f
                 .then(|| ec2.instances.get(&t.id).map(|i| i.state))
                 .flatten();
             let gone = tg.target_type == "instance" && instance.is_none();
+            let off = off_zone.iter().any(|(a, i)| *a == tg.arn && *i == t.id);
             if !used
                 || gone
+                || off
                 || invalid_state(instance).is_some()
                 || instance == Some(InstanceState::Pending)
             {

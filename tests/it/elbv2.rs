@@ -6,7 +6,8 @@ use serde_json::json;
 use crate::common::BOTO3_PRELUDE;
 use crate::ec2::{EC2_PRELUDE, frozen_server};
 
-/// Python helpers: `elb`/`ec2` clients, two default subnets, a running instance factory.
+/// Python helpers: `elb`/`ec2` clients, two default subnets, a factory of running instances
+/// in those subnets' zones, target health readers.
 pub const ELBV2_PRELUDE: &str = r#"
 elb = client('elbv2')
 ec2 = client('ec2')
@@ -14,8 +15,11 @@ vpc = ec2.describe_vpcs(Filters=[{'Name': 'is-default', 'Values': ['true']}])['V
 subnets = sorted(ec2.describe_subnets(Filters=[{'Name': 'default-for-az', 'Values': ['true']}])['Subnets'], key=lambda s: s['AvailabilityZone'])
 subnet_ids = [s['SubnetId'] for s in subnets[:2]]
 ami = ec2.describe_images(Owners=['amazon'])['Images'][0]['ImageId']
+launched = [0]
 def instances(n, body=None):
-    kw = {}
+    # Alternate between the load balancers' two zones: instances elsewhere are not used.
+    kw = {'SubnetId': subnet_ids[launched[0] % 2]}
+    launched[0] += 1
     if body:
         kw['UserData'] = '#!/bin/bash\n# updraft:http-body %s\n' % body
     ids = [i['InstanceId'] for i in ec2.run_instances(ImageId=ami, InstanceType='t3.micro', MinCount=n, MaxCount=n, **kw)['Instances']]

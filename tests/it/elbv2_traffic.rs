@@ -403,3 +403,43 @@ print(json.dumps(out))
     assert_eq!(out["nlb_http_tg"], "IncompatibleProtocols");
     assert_eq!(out["nlb_attrs"], "false");
 }
+
+#[test]
+fn instances_in_zones_the_alb_does_not_use_are_unused_until_set_subnets() {
+    let server = frozen_server();
+    let script = format!(
+        "{BOTO3_PRELUDE}{EC2_PRELUDE}{ELBV2_PRELUDE}{HTTP_PRELUDE}\n{}",
+        r##"
+out = {}
+third = subnets[2]['SubnetId']
+i = ec2.run_instances(ImageId=ami, InstanceType='t3.micro', MinCount=1, MaxCount=1, SubnetId=third)['Instances'][0]['InstanceId']
+advance(10)
+wait_state(ec2, [i], 'running')
+lb = elb.create_load_balancer(Name='twozones', Subnets=subnet_ids)['LoadBalancers'][0]
+tg = elb.create_target_group(Name='z', Protocol='HTTP', Port=80, VpcId=vpc)['TargetGroups'][0]['TargetGroupArn']
+elb.create_listener(LoadBalancerArn=lb['LoadBalancerArn'], Protocol='HTTP', Port=80, DefaultActions=[{'Type': 'forward', 'TargetGroupArn': tg}])
+elb.register_targets(TargetGroupArn=tg, Targets=[{'Id': i}])
+advance(40)
+out['off_zone'] = health(tg)[i]
+out['traffic'] = get(lb['DNSName'], '/')[0]
+zones = elb.set_subnets(LoadBalancerArn=lb['LoadBalancerArn'], Subnets=subnet_ids + [third])['AvailabilityZones']
+out['zones'] = len(zones)
+out['healthy'] = wait_health(tg, {i: 'healthy'})[i][0]
+out['traffic_after'] = get(lb['DNSName'], '/')[0]
+print(json.dumps(out))
+"##
+    );
+    let out = server.boto3(&script);
+    assert_eq!(
+        out["off_zone"],
+        json!([
+            "unused",
+            "Target.NotInUse",
+            "Target is in an Availability Zone that is not enabled for the load balancer"
+        ])
+    );
+    assert_eq!(out["traffic"], 503);
+    assert_eq!(out["zones"], 3);
+    assert_eq!(out["healthy"], "healthy");
+    assert_eq!(out["traffic_after"], 200);
+}

@@ -136,6 +136,7 @@ fn candidates(s: &mut RegionStores, tg_arn: &str, sticky: Option<&str>) -> Vec<(
                 .instances
                 .get(id)
                 .is_some_and(|i| i.state == InstanceState::Running)
+                && super::targets::zone_enabled(s, tg, id)
     };
     let usable: Vec<&super::store::Target> = tg
         .targets

@@ -11,7 +11,8 @@
 //!   failing becomes `unhealthy` after `UnhealthyThresholdCount` failures.
 //! - A deregistered target is `draining` / `Target.DeregistrationInProgress` for the group's
 //!   `deregistration_delay.timeout_seconds`, then it is gone.
-//! - `unused`: `Target.NotInUse` when no listener or rule forwards to the group,
+//! - `unused`: `Target.NotInUse` when no listener or rule forwards to the group (or the
+//!   instance is in a zone the load balancer does not use),
 //!   `Target.InvalidState` when the instance is stopped or terminated (checks pause; it starts
 //!   over from `initial` when it runs again), `Target.NotRegistered` when asked about a target
 //!   that is not registered.
@@ -66,7 +67,15 @@ pub fn invalid_state(state: Option<InstanceState>) -> Option<&'static str> {
 
 /// The health of a registered target at `now`. `instance` is the EC2 state of an instance
 /// target (`None` for ip targets).
-pub fn view(t: &Target, in_use: bool, instance: Option<InstanceState>, now: f64) -> HealthView {
+/// `zone_enabled` is false when an instance is in an Availability Zone none of the group's
+/// load balancers is enabled in.
+pub fn view(
+    t: &Target,
+    in_use: bool,
+    zone_enabled: bool,
+    instance: Option<InstanceState>,
+    now: f64,
+) -> HealthView {
     if t.draining_until.is_some() {
         return HealthView::new(
             "draining",
@@ -82,6 +91,13 @@ pub fn view(t: &Target, in_use: bool, instance: Option<InstanceState>, now: f64)
             "unused",
             "Target.NotInUse",
             "Target group is not configured to receive traffic from the load balancer",
+        );
+    }
+    if !zone_enabled {
+        return HealthView::new(
+            "unused",
+            "Target.NotInUse",
+            "Target is in an Availability Zone that is not enabled for the load balancer",
         );
     }
     match &t.health {
@@ -201,18 +217,18 @@ mod tests {
         let hc = default_health("HTTP");
         let mut t = target();
         assert_eq!(
-            view(&t, true, Some(InstanceState::Running), 101.0).reason,
+            view(&t, true, true, Some(InstanceState::Running), 101.0).reason,
             Some("Elb.RegistrationInProgress")
         );
         assert_eq!(
-            view(&t, true, Some(InstanceState::Running), 106.0).reason,
+            view(&t, true, true, Some(InstanceState::Running), 106.0).reason,
             Some("Elb.InitialHealthChecking")
         );
         assert!(apply(&mut t, &hc, &Probe::Pass, 1));
-        assert_eq!(view(&t, true, None, 106.0).state, "healthy");
+        assert_eq!(view(&t, true, true, None, 106.0).state, "healthy");
         assert!(!apply(&mut t, &hc, &Probe::Code(404), 1));
         assert!(apply(&mut t, &hc, &Probe::Code(404), 1));
-        let v = view(&t, true, None, 200.0);
+        let v = view(&t, true, true, None, 200.0);
         assert_eq!(
             (v.state, v.reason),
             ("unhealthy", Some("Target.ResponseCodeMismatch"))
@@ -226,21 +242,27 @@ mod tests {
         assert!(apply(&mut t, &hc, &Probe::Pass, 1));
         assert_eq!(t.health, Health::Healthy);
         apply(&mut t, &hc, &Probe::Timeout, 2);
-        assert_eq!(view(&t, true, None, 0.0).reason, Some("Target.Timeout"));
+        assert_eq!(
+            view(&t, true, true, None, 0.0).reason,
+            Some("Target.Timeout")
+        );
     }
 
     #[test]
     fn unused_and_draining_take_precedence() {
         let mut t = target();
         t.health = Health::Healthy;
-        assert_eq!(view(&t, false, None, 500.0).reason, Some("Target.NotInUse"));
-        let v = view(&t, true, Some(InstanceState::Stopped), 500.0);
+        assert_eq!(
+            view(&t, false, true, None, 500.0).reason,
+            Some("Target.NotInUse")
+        );
+        let v = view(&t, true, true, Some(InstanceState::Stopped), 500.0);
         assert_eq!(
             (v.state, v.description.as_deref()),
             ("unused", Some("Target is in the stopped state"))
         );
         t.draining_until = Some(800.0);
-        assert_eq!(view(&t, true, None, 500.0).state, "draining");
+        assert_eq!(view(&t, true, true, None, 500.0).state, "draining");
     }
 
     #[test]

@@ -218,7 +218,27 @@ pub fn health_of(s: &RegionStores, tg: &TargetGroup, t: &Target, now: f64) -> He
     let instance = (tg.target_type == "instance")
         .then(|| s.ec2.instances.get(&t.id).map(|i| i.state))
         .flatten();
-    health::view(t, in_use, instance, now)
+    health::view(t, in_use, zone_enabled(s, tg, &t.id), instance, now)
+}
+
+/// Whether an instance target is in a zone one of the group's load balancers is enabled in
+/// (other targets, and groups without load balancers, always are).
+pub fn zone_enabled(s: &RegionStores, tg: &TargetGroup, id: &str) -> bool {
+    if tg.target_type != "instance" {
+        return true;
+    }
+    let Some(instance) = s.ec2.instances.get(id) else {
+        return true;
+    };
+    let lbs = s.elbv2.load_balancers_of(&tg.arn);
+    lbs.is_empty()
+        || lbs.iter().any(|lb| {
+            s.elbv2.load_balancers.get(lb).is_some_and(|l| {
+                l.zones
+                    .iter()
+                    .any(|(z, _)| *z == instance.availability_zone)
+            })
+        })
 }
 
 fn entry(tg: &TargetGroup, id: &str, port: Option<u16>, az: Option<&str>, h: &HealthView) -> Value {
