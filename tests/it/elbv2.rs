@@ -236,6 +236,8 @@ e('bad_subnet', lambda: elb.create_load_balancer(Name='alb2', Subnets=['subnet-0
 e('bad_name', lambda: elb.create_load_balancer(Name='-bad', Subnets=subnet_ids))
 e('lb_not_found', lambda: elb.describe_load_balancers(LoadBalancerArns=[bogus]))
 e('lb_name_not_found', lambda: elb.describe_load_balancers(Names=['missing']))
+e('lb_arn_other_region', lambda: elb.describe_load_balancers(LoadBalancerArns=[lb.replace('us-east-1', 'eu-west-1')]))
+e('tg_arn_malformed', lambda: elb.describe_target_health(TargetGroupArn='arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/'))
 e('tg_not_found', lambda: elb.describe_target_groups(TargetGroupArns=[tg.replace('tg1', 'zz')]))
 e('tg_too_many', lambda: elb.describe_target_groups(TargetGroupArns=[tg] * 21))
 e('tg_in_use', lambda: elb.delete_target_group(TargetGroupArn=tg))

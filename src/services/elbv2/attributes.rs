@@ -11,9 +11,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::errors::{
-    invalid_configuration, listener_not_found, load_balancer_not_found, target_group_not_found,
-};
+use super::errors::{ArnKind, invalid_configuration, missing};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::{parse_input, to_output};
@@ -270,22 +268,28 @@ fn run(
     let req: Input = parse_input(input)?;
     let attrs = state.stores.with(&ctx.scope, |s| {
         let store = &mut s.elbv2;
+        let arn = req
+            .load_balancer_arn
+            .as_deref()
+            .or(req.target_group_arn.as_deref())
+            .or(req.listener_arn.as_deref())
+            .unwrap_or_default();
         let target = match which {
             Which::Lb => store
                 .load_balancers
                 .get_mut(req.load_balancer_arn.as_deref().unwrap_or_default())
                 .map(|l| &mut l.attributes)
-                .ok_or_else(load_balancer_not_found)?,
+                .ok_or_else(|| missing(&ctx.scope, arn, ArnKind::LoadBalancer))?,
             Which::Tg => store
                 .target_groups
                 .get_mut(req.target_group_arn.as_deref().unwrap_or_default())
                 .map(|t| &mut t.attributes)
-                .ok_or_else(target_group_not_found)?,
+                .ok_or_else(|| missing(&ctx.scope, arn, ArnKind::TargetGroup))?,
             Which::Listener => store
                 .listeners
                 .get_mut(req.listener_arn.as_deref().unwrap_or_default())
                 .map(|l| &mut l.attributes)
-                .ok_or_else(listener_not_found)?,
+                .ok_or_else(|| missing(&ctx.scope, arn, ArnKind::Listener))?,
         };
         if modify {
             apply(target, &req.attributes)?;

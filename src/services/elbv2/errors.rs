@@ -88,3 +88,40 @@ pub fn paginate<T>(
         next,
     ))
 }
+
+/// The kinds of ELBv2 ARNs, with the words AWS uses for them in `… is not a valid … ARN`.
+#[derive(Debug, Clone, Copy)]
+pub enum ArnKind {
+    /// `loadbalancer/app|net/…`.
+    LoadBalancer,
+    /// `targetgroup/…`.
+    TargetGroup,
+    /// `listener/…`.
+    Listener,
+    /// `listener-rule/…`.
+    Rule,
+}
+
+/// AWS answers `ValidationError` `'{arn}' is not a valid load balancer ARN` (as captured in
+/// aws-cli#3673) for an ARN that is malformed or names another region or account, and the
+/// NotFound error of the kind only for a well-formed ARN of the caller's scope.
+pub fn missing(scope: &crate::state::Scope, arn: &str, kind: ArnKind) -> ApiError {
+    let (resource, words, not_found): (&str, &str, fn() -> ApiError) = match kind {
+        ArnKind::LoadBalancer => ("loadbalancer/", "load balancer", load_balancer_not_found),
+        ArnKind::TargetGroup => ("targetgroup/", "target group", target_group_not_found),
+        ArnKind::Listener => ("listener/", "listener", listener_not_found),
+        ArnKind::Rule => ("listener-rule/", "listener rule", rule_not_found),
+    };
+    let prefix = format!(
+        "arn:aws:elasticloadbalancing:{}:{}:{resource}",
+        scope.region, scope.account
+    );
+    let ok = arn
+        .strip_prefix(&prefix)
+        .is_some_and(|rest| rest.split('/').all(|p| !p.is_empty()));
+    if ok {
+        not_found()
+    } else {
+        validation(format!("'{arn}' is not a valid {words} ARN"))
+    }
+}

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use super::actions::{Action, Owner, normalise_actions};
 use super::errors::{
-    invalid_configuration, listener_not_found, load_balancer_not_found, page_size, paginate,
-    validation,
+    ArnKind, invalid_configuration, listener_not_found, load_balancer_not_found, missing,
+    page_size, paginate, validation,
 };
 use super::load_balancers::hex16;
 use super::ssl_policies::{DEFAULT_POLICY, policy_exists};
@@ -300,7 +300,7 @@ pub fn describe_listeners(
                         .listeners
                         .get(a)
                         .map(|l| view(store, l))
-                        .ok_or_else(listener_not_found)
+                        .ok_or_else(|| missing(&ctx.scope, a, ArnKind::Listener))
                 })
                 .collect(),
         }

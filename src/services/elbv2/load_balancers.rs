@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::attributes::default_lb_attributes;
-use super::errors::{load_balancer_not_found, page_size, paginate, validation};
+use super::errors::{ArnKind, load_balancer_not_found, missing, page_size, paginate, validation};
 use super::store::{LoadBalancer, PROVISIONING_SECONDS};
 use super::tags::{Tag, check_tags, set_tags};
 use crate::context::RequestContext;
@@ -327,7 +327,7 @@ pub fn describe_load_balancers(
                 .map(|a| {
                     lbs.get(a)
                         .map(|lb| view(lb, now, &ctx.scope.region))
-                        .ok_or_else(load_balancer_not_found)
+                        .ok_or_else(|| missing(&ctx.scope, a, ArnKind::LoadBalancer))
                 })
                 .collect::<Result<Vec<_>, _>>();
         }

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 
 use super::actions::{Action, Condition, Owner, normalise_actions, normalise_conditions};
 use super::errors::{
-    listener_not_found, page_size, paginate, priority_in_use, rule_not_found, validation,
+    ArnKind, listener_not_found, missing, page_size, paginate, priority_in_use, rule_not_found,
+    validation,
 };
 use super::load_balancers::hex16;
 use super::store::{Elbv2Store, Rule};
@@ -183,7 +184,13 @@ pub fn describe_rules(
             (None, false) => req
                 .rule_arns
                 .iter()
-                .map(|a| store.rules.get(a).map(view).ok_or_else(rule_not_found))
+                .map(|a| {
+                    store
+                        .rules
+                        .get(a)
+                        .map(view)
+                        .ok_or_else(|| missing(&ctx.scope, a, ArnKind::Rule))
+                })
                 .collect(),
         }
     })?;

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 use super::attributes::default_tg_attributes;
 use super::errors::{
-    invalid_configuration, page_size, paginate, target_group_not_found, validation,
+    ArnKind, invalid_configuration, missing, page_size, paginate, target_group_not_found,
+    validation,
 };
 use super::load_balancers::{check_resource_name, hex16};
 use super::store::{Elbv2Store, HealthCheck, TargetGroup};
@@ -404,7 +405,7 @@ pub fn describe_target_groups(
                         .target_groups
                         .get(a)
                         .map(|t| view(store, t))
-                        .ok_or_else(target_group_not_found)
+                        .ok_or_else(|| missing(&ctx.scope, a, ArnKind::TargetGroup))
                 })
                 .collect::<Result<Vec<_>, _>>();
         }

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::errors::{invalid_target, target_group_not_found, validation};
+use super::errors::{ArnKind, invalid_target, missing, target_group_not_found, validation};
 use super::health::{self, HealthView};
 use super::store::{Health, Target, TargetGroup};
 use crate::context::RequestContext;
@@ -282,7 +282,7 @@ pub fn describe_target_health(
             .elbv2
             .target_groups
             .get(&req.target_group_arn)
-            .ok_or_else(target_group_not_found)?;
+            .ok_or_else(|| missing(&ctx.scope, &req.target_group_arn, ArnKind::TargetGroup))?;
         let live = |t: &&Target| t.draining_until.is_none_or(|u| u > now);
         if req.targets.is_empty() {
             return Ok::<_, ApiError>(
