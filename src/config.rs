@@ -71,6 +71,11 @@ pub struct Config {
     /// Largest accepted request body, in bytes (after gzip decompression too).
     #[arg(long, env = "UPDRAFT_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_body_bytes: usize,
+
+    /// Also serve every load balancer listener port on 127.0.0.1 (besides the Host header on
+    /// the main port).
+    #[arg(long, env = "UPDRAFT_LB_LISTENER_PORTS", action = clap::ArgAction::SetTrue)]
+    pub lb_listener_ports: bool,
 }
 
 impl Default for Config {
@@ -87,6 +92,7 @@ impl Default for Config {
             max_body_bytes: 4 * 1024 * 1024,
             sns_auto_confirm: false,
             sns_https_ca_file: None,
+            lb_listener_ports: false,
         }
     }
 }

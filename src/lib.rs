@@ -22,6 +22,7 @@ pub mod backend;
 pub mod config;
 pub mod context;
 pub mod controllers;
+pub mod dataplane;
 pub mod error;
 pub mod protocol;
 pub mod router;

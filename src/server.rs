@@ -29,7 +29,7 @@ use crate::protocol::render::{self, Rendered};
 use crate::protocol::{Protocol, sigv4};
 use crate::router::{self, ApiRoute, RequestHead, Route};
 use crate::state::{AppState, Scope};
-use crate::{admin, services};
+use crate::{admin, dataplane, services};
 
 /// How long open connections get to finish after shutdown starts.
 const DRAIN: Duration = Duration::from_secs(5);
@@ -82,9 +82,20 @@ async fn connection(
 ) {
     // Small request/response pairs: don't let Nagle delay them.
     let _ = stream.set_nodelay(true); // best effort; the connection works either way
-    let service = service_fn(move |req| {
+    let service = service_fn(move |req: Request<Incoming>| {
         let state = state.clone();
-        async move { Ok::<_, Infallible>(handle(state, req, peer).await) }
+        async move {
+            // A Host naming a load balancer (`*.elb.localhost`) is data-plane traffic.
+            let for_lb =
+                dataplane::proxy::request_host(&req).is_some_and(|h| dataplane::is_lb_host(&h));
+            Ok::<_, Infallible>(if for_lb {
+                dataplane::proxy::handle(state, req, peer, None, None).await
+            } else {
+                handle(state, req, peer)
+                    .await
+                    .map(|b| b.map_err(|never| match never {}).boxed())
+            })
+        }
     });
     let conn = http1::Builder::new()
         .keep_alive(true)

@@ -16,6 +16,8 @@ use crate::state::AppState;
 
 pub mod alarm_evaluator;
 pub mod ec2_metrics;
+pub mod elb_health;
+pub mod elbv2_health;
 pub mod instances;
 pub mod sns_delivery;
 pub mod sns_http;
@@ -39,7 +41,7 @@ pub trait Controller: Send + Sync + 'static {
 
 /// Start every controller Updraft runs. Each service issue adds its loops here.
 pub fn start_all(state: &Arc<AppState>, shutdown: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    vec![
+    let mut tasks = vec![
         spawn(
             sns_delivery::SnsDelivery::new(state.clone()),
             state.clone(),
@@ -60,7 +62,25 @@ pub fn start_all(state: &Arc<AppState>, shutdown: &watch::Receiver<bool>) -> Vec
             state.clone(),
             shutdown.clone(),
         ),
-    ]
+        spawn(
+            elbv2_health::Elbv2Health::default(),
+            state.clone(),
+            shutdown.clone(),
+        ),
+        spawn(
+            elb_health::ElbHealth::default(),
+            state.clone(),
+            shutdown.clone(),
+        ),
+    ];
+    if state.config.lb_listener_ports {
+        tasks.push(spawn(
+            crate::dataplane::listeners::ListenerPorts::new(state.clone()),
+            state.clone(),
+            shutdown.clone(),
+        ));
+    }
+    tasks
 }
 
 const MIN_BACKOFF: Duration = Duration::from_millis(100);

@@ -24,8 +24,12 @@ pub struct RegionStores {
     pub cloudwatch: crate::services::cloudwatch::CloudWatchStore,
     /// EC2: VPCs, subnets, instances, images, key pairs, security groups, tags, templates.
     pub ec2: crate::services::ec2::store::Ec2Store,
+    /// Classic load balancers.
+    pub elb: crate::services::elb::store::ElbStore,
     /// SNS: topics, subscriptions, queued deliveries and the e-mail inbox.
     pub sns: crate::services::sns::SnsStore,
+    /// ELBv2: load balancers, target groups, listeners, rules, targets, traffic counters.
+    pub elbv2: crate::services::elbv2::Elbv2Store,
 }
 
 /// Everything handlers and controllers share.
@@ -43,13 +47,23 @@ pub struct AppState {
     pub changed: Notify,
     /// Runs EC2 instances (`--instances`): driven by the instance lifecycle controller.
     pub backend: Arc<dyn crate::backend::InstanceBackend>,
+    /// Load balancer data plane: DNS index and the pooled client to backends.
+    pub dataplane: crate::dataplane::DataPlane,
 }
 
 impl AppState {
     /// State for a server with this configuration.
     pub fn new(config: Config) -> Arc<Self> {
-        let clock = Clock::new(config.time_scale);
         let backend = crate::backend::from_config(&config);
+        Self::with_backend(config, backend)
+    }
+
+    /// State with a given instance backend (benchmarks and tests plug their own in).
+    pub fn with_backend(
+        config: Config,
+        backend: Arc<dyn crate::backend::InstanceBackend>,
+    ) -> Arc<Self> {
+        let clock = Clock::new(config.time_scale);
         Arc::new(Self {
             config,
             clock,
@@ -57,12 +71,14 @@ impl AppState {
             stores: Scoped::default(),
             changed: Notify::new(),
             backend,
+            dataplane: crate::dataplane::DataPlane::default(),
         })
     }
 
     /// Empty every store (admin reset). The clock keeps running.
     pub fn reset(&self) {
         self.stores.clear();
+        self.dataplane.index.clear();
         self.changed.notify_waiters();
     }
 }

@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod cli;
+mod dataplane;
 mod cloudwatch;
 mod cloudwatch_alarms;
 mod common;
@@ -12,6 +13,10 @@ mod ec2_filters;
 mod ec2_metrics;
 mod ec2_more;
 mod ec2_volumes;
+mod elb;
+mod elb_api;
+mod elbv2;
+mod elbv2_traffic;
 mod readme;
 mod sigv4_suite;
 mod sns;

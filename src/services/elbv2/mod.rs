@@ -1,7 +1,38 @@
-//! The `elbv2` service: operation table. Handlers land here with the issue that implements
-//! them; every other operation of the model answers `NotImplemented` naming it.
+//! The `elbv2` service (Elastic Load Balancing 2015-12-01): application load balancers (and
+//! network ones with TCP-family listeners), target groups, listeners, rules, targets and their
+//! health, attributes and tags.
+//!
+//! Handlers record intent; the health controller (`controllers::elbv2_health`) probes targets
+//! on the clock and publishes `AWS/ApplicationELB` metrics; the data plane asks
+//! [`dataplane::route`] where each request goes.
+//!
+//! For Auto Scaling: [`target_group_exists`], [`register_internal`], [`deregister_internal`],
+//! [`target_healthy`], [`target_draining`].
+
+pub mod actions;
+pub mod attributes;
+pub mod conditions;
+pub mod dataplane;
+pub mod errors;
+pub mod health;
+pub mod listeners;
+pub mod load_balancers;
+pub mod metrics;
+pub mod routing;
+pub mod rules;
+pub mod ssl_policies;
+pub mod store;
+pub mod tags;
+pub mod target_groups;
+pub mod targets;
+pub mod unsupported;
 
 use serde_json::Value;
+
+pub use store::Elbv2Store;
+pub use targets::{
+    deregister_internal, register_internal, target_draining, target_group_exists, target_healthy,
+};
 
 use super::Handler;
 use super::elb::limits;
@@ -9,8 +40,108 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Implemented operations and their handlers.
-pub const OPERATIONS: &[(&str, Handler)] = &[("DescribeAccountLimits", describe_account_limits)];
+/// Implemented operations and their handlers: every operation of the model.
+pub const OPERATIONS: &[(&str, Handler)] = &[
+    (
+        "AddListenerCertificates",
+        listeners::add_listener_certificates,
+    ),
+    ("AddTags", tags::add_tags),
+    ("AddTrustStoreRevocations", unsupported::no_trust_store),
+    ("CreateListener", listeners::create_listener),
+    ("CreateLoadBalancer", load_balancers::create_load_balancer),
+    ("CreateRule", rules::create_rule),
+    ("CreateTargetGroup", target_groups::create_target_group),
+    ("CreateTrustStore", unsupported::create_trust_store),
+    ("DeleteListener", listeners::delete_listener),
+    ("DeleteLoadBalancer", load_balancers::delete_load_balancer),
+    ("DeleteRule", rules::delete_rule),
+    (
+        "DeleteSharedTrustStoreAssociation",
+        unsupported::no_trust_store,
+    ),
+    ("DeleteTargetGroup", target_groups::delete_target_group),
+    ("DeleteTrustStore", unsupported::no_trust_store),
+    ("DeregisterTargets", targets::deregister_targets),
+    ("DescribeAccountLimits", describe_account_limits),
+    (
+        "DescribeCapacityReservation",
+        unsupported::describe_capacity_reservation,
+    ),
+    (
+        "DescribeListenerAttributes",
+        attributes::describe_listener_attributes,
+    ),
+    (
+        "DescribeListenerCertificates",
+        listeners::describe_listener_certificates,
+    ),
+    ("DescribeListeners", listeners::describe_listeners),
+    (
+        "DescribeLoadBalancerAttributes",
+        attributes::describe_load_balancer_attributes,
+    ),
+    (
+        "DescribeLoadBalancers",
+        load_balancers::describe_load_balancers,
+    ),
+    ("DescribeRules", rules::describe_rules),
+    ("DescribeSSLPolicies", ssl_policies::describe_ssl_policies),
+    ("DescribeTags", tags::describe_tags),
+    (
+        "DescribeTargetGroupAttributes",
+        attributes::describe_target_group_attributes,
+    ),
+    (
+        "DescribeTargetGroups",
+        target_groups::describe_target_groups,
+    ),
+    ("DescribeTargetHealth", targets::describe_target_health),
+    (
+        "DescribeTrustStoreAssociations",
+        unsupported::no_trust_store,
+    ),
+    ("DescribeTrustStoreRevocations", unsupported::no_trust_store),
+    ("DescribeTrustStores", unsupported::describe_trust_stores),
+    ("GetResourcePolicy", unsupported::get_resource_policy),
+    (
+        "GetTrustStoreCaCertificatesBundle",
+        unsupported::no_trust_store,
+    ),
+    (
+        "GetTrustStoreRevocationContent",
+        unsupported::no_trust_store,
+    ),
+    ("ModifyCapacityReservation", unsupported::not_permitted),
+    ("ModifyIpPools", unsupported::not_permitted),
+    ("ModifyListener", listeners::modify_listener),
+    (
+        "ModifyListenerAttributes",
+        attributes::modify_listener_attributes,
+    ),
+    (
+        "ModifyLoadBalancerAttributes",
+        attributes::modify_load_balancer_attributes,
+    ),
+    ("ModifyRule", rules::modify_rule),
+    ("ModifyTargetGroup", target_groups::modify_target_group),
+    (
+        "ModifyTargetGroupAttributes",
+        attributes::modify_target_group_attributes,
+    ),
+    ("ModifyTrustStore", unsupported::no_trust_store),
+    ("RegisterTargets", targets::register_targets),
+    (
+        "RemoveListenerCertificates",
+        listeners::remove_listener_certificates,
+    ),
+    ("RemoveTags", tags::remove_tags),
+    ("RemoveTrustStoreRevocations", unsupported::no_trust_store),
+    ("SetIpAddressType", load_balancers::set_ip_address_type),
+    ("SetRulePriorities", rules::set_rule_priorities),
+    ("SetSecurityGroups", load_balancers::set_security_groups),
+    ("SetSubnets", load_balancers::set_subnets),
+];
 
 /// Application, network and gateway load balancer quotas of a new account.
 const LIMITS: &[(&str, &str)] = &[

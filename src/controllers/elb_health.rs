@@ -1,0 +1,371 @@
+//! Classic ELB health checks and `AWS/ELB` metrics, on the virtual clock.
+//!
+//! Every `Interval` seconds from registration each registered instance is probed for real:
+//! `HTTP:`/`HTTPS:` targets pass on status 200, `TCP:`/`SSL:` targets on connect, through
+//! `state.backend.http_address` (the in-process responder of a simulated instance, a socket for
+//! a container). `HealthyThreshold` passes in a row make it InService, `UnhealthyThreshold`
+//! failures OutOfService; an instance that is not running fails at once. When the clock jumps
+//! over several intervals, the probe made now stands for every check that fell due.
+//!
+//! The same pass ends connection draining (no request in flight, or the timeout passed),
+//! forgets terminated instances, and once a minute publishes `AWS/ELB` metrics per
+//! `LoadBalancerName`: HealthyHostCount, UnHealthyHostCount, RequestCount, Latency,
+//! HTTPCode_Backend_2XX..5XX, HTTPCode_ELB_4XX/5XX (counts only when non-zero, as AWS does).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::{Controller, ControllerError};
+use crate::backend::{HttpAddress, HttpRequest};
+use crate::services::cloudwatch::stats::Agg;
+use crate::services::cloudwatch::store::MetricKey;
+use crate::services::ec2::store::InstanceState;
+use crate::services::elb::attributes::{Probe, parse_target};
+use crate::services::elb::dataplane::candidates;
+use crate::services::elb::store::{StatsSnapshot, Verdict};
+use crate::state::{AppState, Scope};
+
+/// The namespace.
+pub const NAMESPACE: &str = "AWS/ELB";
+/// Metric period (seconds).
+const PERIOD: f64 = 60.0;
+/// Real seconds a socket probe may take at most (the virtual timeout may be longer).
+const MAX_REAL_PROBE: f64 = 2.0;
+
+/// Apply `n` checks with the same result: the new (verdict, passes, fails).
+pub fn apply_checks(
+    verdict: Verdict,
+    passes: i64,
+    fails: i64,
+    passed: bool,
+    n: i64,
+    healthy_threshold: i64,
+    unhealthy_threshold: i64,
+) -> (Verdict, i64, i64) {
+    if n <= 0 {
+        return (verdict, passes, fails);
+    }
+    if passed {
+        let passes = (passes + n).min(healthy_threshold);
+        let verdict = if passes >= healthy_threshold {
+            Verdict::InService
+        } else {
+            verdict
+        };
+        (verdict, passes, 0)
+    } else {
+        let fails = (fails + n).min(unhealthy_threshold);
+        let verdict = if fails >= unhealthy_threshold {
+            Verdict::Failed
+        } else {
+            verdict
+        };
+        (verdict, 0, fails)
+    }
+}
+
+/// Checks due at `now` for a check scheduled at `next` every `interval` seconds.
+pub fn checks_due(next: f64, now: f64, interval: f64) -> i64 {
+    // Epoch seconds near 1.8e9 carry ~1e-7 s of rounding: a check due "at" now is due.
+    let now = now + EPSILON;
+    if now < next || interval <= 0.0 {
+        0
+    } else {
+        ((now - next) / interval).floor() as i64 + 1
+    }
+}
+
+/// Slack for comparing virtual times (seconds).
+const EPSILON: f64 = 1e-3;
+
+/// The controller.
+#[derive(Debug, Default)]
+pub struct ElbHealth {
+    published: Mutex<HashMap<(Scope, String), f64>>,
+}
+
+struct Due {
+    scope: Scope,
+    lb: String,
+    id: String,
+    probe: Probe,
+    timeout: f64,
+    running: bool,
+    n: i64,
+}
+
+impl Controller for ElbHealth {
+    fn name(&self) -> &'static str {
+        "elb-health"
+    }
+
+    async fn reconcile(&self, state: &AppState) -> Result<f64, ControllerError> {
+        let now = state.clock.now();
+        let mut next = PERIOD - (now + EPSILON).rem_euclid(PERIOD);
+        let mut due = Vec::new();
+        state.stores.for_each(|scope, s| {
+            for lb in s.elb.load_balancers.values_mut() {
+                // Draining ends when nothing is in flight or the timeout passed.
+                lb.draining
+                    .retain(|_, (until, n)| *until > now && n.load(Ordering::Relaxed) > 0);
+                let ec2 = &s.ec2;
+                lb.instances.retain(|id, _| {
+                    ec2.instances
+                        .get(id)
+                        .is_some_and(|i| i.state != InstanceState::Terminated)
+                });
+                let hc = &lb.health_check;
+                let Ok(probe) = parse_target(&hc.target) else {
+                    continue;
+                };
+                for (id, reg) in &lb.instances {
+                    let n = checks_due(reg.next_check, now, hc.interval as f64);
+                    if n == 0 {
+                        next = next.min(reg.next_check - now - EPSILON / 2.0);
+                        continue;
+                    }
+                    next = next
+                        .min(reg.next_check + n as f64 * hc.interval as f64 - now - EPSILON / 2.0);
+                    let running = ec2
+                        .instances
+                        .get(id)
+                        .is_some_and(|i| i.state == InstanceState::Running);
+                    due.push(Due {
+                        scope: scope.clone(),
+                        lb: lb.name.clone(),
+                        id: id.clone(),
+                        probe: probe.clone(),
+                        timeout: hc.timeout as f64,
+                        running,
+                        n,
+                    });
+                }
+            }
+        });
+
+        let mut results = Vec::with_capacity(due.len());
+        for d in due {
+            let passed = d.running && probe(state, &d.id, &d.probe, d.timeout).await;
+            results.push((d, passed));
+        }
+        for (d, passed) in results {
+            state.stores.with(&d.scope, |s| {
+                let Some(lb) = s.elb.load_balancers.get_mut(&d.lb) else {
+                    return;
+                };
+                let hc = lb.health_check.clone();
+                let Some(reg) = lb.instances.get_mut(&d.id) else {
+                    return;
+                };
+                let n = if d.running {
+                    d.n
+                } else {
+                    hc.unhealthy_threshold
+                };
+                let (v, p, f) = apply_checks(
+                    reg.verdict,
+                    reg.passes,
+                    reg.fails,
+                    passed,
+                    n,
+                    hc.healthy_threshold,
+                    hc.unhealthy_threshold,
+                );
+                reg.verdict = v;
+                reg.passes = p;
+                reg.fails = f;
+                reg.next_check += d.n as f64 * hc.interval as f64;
+            });
+        }
+        self.publish(state, now);
+        Ok(next.max(0.0))
+    }
+}
+
+impl ElbHealth {
+    /// Publish the last complete minute of every load balancer once.
+    fn publish(&self, state: &AppState, now: f64) {
+        let at = ((now + EPSILON) / PERIOD).floor() * PERIOD - PERIOD;
+        let mut published = self
+            .published
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut seen = Vec::new();
+        state.stores.for_each(|scope, s| {
+            let mut points: Vec<(String, &'static str, &'static str, Agg)> = Vec::new();
+            for lb in s.elb.load_balancers.values() {
+                let key = (scope.clone(), lb.name.clone());
+                seen.push(key.clone());
+                match published.get(&key) {
+                    Some(&last) if last >= at => continue,
+                    // First sight: start with the next complete minute.
+                    None => {
+                        published.insert(key, at);
+                        continue;
+                    }
+                    Some(_) => {}
+                }
+                published.insert(key, at);
+                let healthy = candidates(lb, &s.ec2).len() as f64;
+                let registered = lb
+                    .instances
+                    .keys()
+                    .filter(|id| s.ec2.instances.contains_key(*id))
+                    .count() as f64;
+                let mut add = |name, unit, agg| points.push((lb.name.clone(), name, unit, agg));
+                add("HealthyHostCount", "Count", Agg::value(healthy));
+                add(
+                    "UnHealthyHostCount",
+                    "Count",
+                    Agg::value(registered - healthy),
+                );
+                for (name, unit, agg) in traffic_metrics(&lb.stats.take()) {
+                    add(name, unit, agg);
+                }
+            }
+            for (lb, name, unit, agg) in points {
+                let key =
+                    MetricKey::new(NAMESPACE, name, vec![("LoadBalancerName".to_owned(), lb)]);
+                s.cloudwatch.metrics.put(&key, unit, at, &agg, false, now);
+            }
+        });
+        published.retain(|k, _| seen.contains(k));
+    }
+}
+
+/// The request metrics of one minute (only the non-zero ones, as AWS reports them).
+pub fn traffic_metrics(s: &StatsSnapshot) -> Vec<(&'static str, &'static str, Agg)> {
+    let mut out = Vec::new();
+    let count = |n: u64| Agg::set(n as f64, n as f64, 1.0, 1.0);
+    if s.requests > 0 {
+        out.push(("RequestCount", "Count", count(s.requests)));
+    }
+    let served: u64 = s.backend.iter().sum();
+    if served > 0 {
+        out.push((
+            "Latency",
+            "Seconds",
+            Agg::set(
+                served as f64,
+                s.latency_us as f64 / 1e6,
+                s.latency_min_us as f64 / 1e6,
+                s.latency_max_us as f64 / 1e6,
+            ),
+        ));
+    }
+    let names = [
+        "HTTPCode_Backend_2XX",
+        "HTTPCode_Backend_3XX",
+        "HTTPCode_Backend_4XX",
+        "HTTPCode_Backend_5XX",
+    ];
+    for (name, n) in names.iter().zip(s.backend) {
+        if n > 0 {
+            out.push((name, "Count", count(n)));
+        }
+    }
+    if s.elb_4xx > 0 {
+        out.push(("HTTPCode_ELB_4XX", "Count", count(s.elb_4xx)));
+    }
+    if s.elb_5xx > 0 {
+        out.push(("HTTPCode_ELB_5XX", "Count", count(s.elb_5xx)));
+    }
+    out
+}
+
+/// One real probe.
+async fn probe(state: &AppState, id: &str, probe: &Probe, timeout: f64) -> bool {
+    let port = match probe {
+        Probe::Connect { port } | Probe::Http { port, .. } => *port,
+    };
+    let Some(address) = state.backend.http_address(id, port) else {
+        return false;
+    };
+    let limit = Duration::from_secs_f64(timeout.min(MAX_REAL_PROBE));
+    match (address, probe) {
+        (HttpAddress::InProcess(_), Probe::Connect { .. }) => true,
+        (HttpAddress::InProcess(responder), Probe::Http { path, .. }) => {
+            responder(&HttpRequest {
+                method: "GET".into(),
+                path: path.clone(),
+            })
+            .status
+                == 200
+        }
+        (HttpAddress::Socket(addr), Probe::Connect { .. }) => {
+            matches!(
+                tokio::time::timeout(limit, tokio::net::TcpStream::connect(addr)).await,
+                Ok(Ok(_))
+            )
+        }
+        (HttpAddress::Socket(addr), Probe::Http { path, .. }) => {
+            let check = async {
+                let mut stream = tokio::net::TcpStream::connect(addr).await.ok()?;
+                let req = format!(
+                    "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: ELB-HealthChecker/1.0\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+                );
+                stream.write_all(req.as_bytes()).await.ok()?;
+                let mut head = [0u8; 12];
+                stream.read_exact(&mut head).await.ok()?;
+                Some(head.starts_with(b"HTTP/1.") && &head[8..12] == b" 200")
+            };
+            matches!(tokio::time::timeout(limit, check).await, Ok(Some(true)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_decide_verdicts() {
+        let r = Verdict::Registering;
+        assert_eq!(apply_checks(r, 0, 0, true, 9, 10, 2), (r, 9, 0));
+        assert_eq!(
+            apply_checks(r, 9, 0, true, 1, 10, 2),
+            (Verdict::InService, 10, 0)
+        );
+        let s = Verdict::InService;
+        assert_eq!(apply_checks(s, 10, 0, false, 1, 10, 2), (s, 0, 1));
+        assert_eq!(
+            apply_checks(s, 0, 1, false, 1, 10, 2),
+            (Verdict::Failed, 0, 2)
+        );
+        assert_eq!(checks_due(30.0, 29.0, 30.0), 0);
+        let t = 1_795_000_000.123_f64;
+        assert_eq!(checks_due(t + 30.0 + 270.0, (t + 299.0) + 1.0, 30.0), 1);
+        assert_eq!(checks_due(30.0, 30.0, 30.0), 1);
+        assert_eq!(checks_due(30.0, 299.0, 30.0), 9);
+        assert_eq!(checks_due(30.0, 300.0, 30.0), 10);
+    }
+
+    #[test]
+    fn only_non_zero_traffic_is_reported() {
+        assert!(traffic_metrics(&StatsSnapshot::default()).is_empty());
+        let m = traffic_metrics(&StatsSnapshot {
+            requests: 3,
+            latency_us: 3000,
+            latency_max_us: 2000,
+            latency_min_us: 500,
+            backend: [2, 0, 0, 0],
+            elb_4xx: 0,
+            elb_5xx: 1,
+        });
+        let names: Vec<&str> = m.iter().map(|(n, _, _)| *n).collect();
+        assert_eq!(
+            names,
+            [
+                "RequestCount",
+                "Latency",
+                "HTTPCode_Backend_2XX",
+                "HTTPCode_ELB_5XX"
+            ]
+        );
+        assert_eq!(m[1].2.sum, 0.003);
+    }
+}

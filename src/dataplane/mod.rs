@@ -1,0 +1,339 @@
+//! The load-balancer data plane: HTTP that arrives for a load balancer (Classic or ALB) is
+//! proxied to the instances or targets its control plane says are healthy.
+//!
+//! # How a request gets here
+//!
+//! - **Main port, by Host header.** Every load balancer's DNS name is
+//!   `<name>-<digits>.<region>.elb.localhost` (internal ones `internal-<name>-…`), see
+//!   [`dns_name`]. A request on the main port whose `Host` (with or without `:port`) ends in
+//!   `.elb.localhost` comes here instead of the API router (`server.rs`). `*.localhost` resolves
+//!   to loopback, so `curl http://<DNSName>:4566/` works.
+//! - **Listener ports** (`--lb-listener-ports`, `UPDRAFT_LB_LISTENER_PORTS`, off by default):
+//!   every listener port of every load balancer is also bound on 127.0.0.1 ([`listeners`]).
+//!   There the Host picks among the load balancers listening on that port; when the Host is not
+//!   a load balancer's, the one load balancer on that port (if only one) gets it.
+//!
+//! # What a load balancer kind implements (the interface)
+//!
+//! 1. Keep [`DnsIndex`] (`state.load_balancers`) current: [`DnsIndex::insert`] on create and
+//!    whenever its listener ports change, [`DnsIndex::remove`] on delete. The entry names the
+//!    load balancer by [`LbRef`] (scope, kind, and the name for Classic / the ARN for ALB) and
+//!    lists its listener ports.
+//! 2. A resolver `fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo) -> Decision`:
+//!    Classic in `crate::services::elb::dataplane::route`, ALB in
+//!    `crate::services::elbv2::dataplane::route`. [`resolve`] calls the right one. It runs
+//!    synchronously (take the store lock, decide, drop it) for every request, so keep it short.
+//! 3. The resolver answers a [`Route`]: forward to backends already filtered to healthy ones and
+//!    in preference order (the proxy takes the first; the rest are fallbacks tried when the
+//!    first cannot be reached), redirect, fixed response, or no healthy backend (Classic's empty
+//!    503). Cookies to set (stickiness) go in [`Forward::set_cookies`].
+//! 4. [`Decision::on_complete`] is called exactly once per request after the response head is
+//!    known (or the request failed) with the [`Outcome`]: which backend served, the status, who
+//!    produced it, the latency. Count metrics and release in-flight counters (least outstanding
+//!    requests, connection draining) there.
+//!
+//! The proxy ([`proxy`]) does HTTP/1.1 with keep-alive on both sides, streams request and
+//! response bodies (chunked or not) for socket backends, drops hop-by-hop headers, and adds
+//! `X-Forwarded-For` / `X-Forwarded-Proto` / `X-Forwarded-Port`. In-process (simulated)
+//! instances get the request through their responder.
+
+pub mod listeners;
+pub mod proxy;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use http::{HeaderMap, Method};
+
+use crate::backend::HttpAddress;
+use crate::state::{AppState, Scope};
+
+/// Every load balancer DNS name ends in this (after a dot).
+pub const DNS_SUFFIX: &str = "elb.localhost";
+
+/// The DNS name of a load balancer: `<name>-<digits>.<region>.elb.localhost`, with `internal-`
+/// in front for an internal scheme (as AWS names them, under a loopback domain).
+pub fn dns_name(name: &str, digits: &str, region: &str, internal: bool) -> String {
+    let prefix = if internal { "internal-" } else { "" };
+    format!("{prefix}{name}-{digits}.{region}.{DNS_SUFFIX}").to_ascii_lowercase()
+}
+
+/// Ten random digits for a new DNS name (AWS's are 9–10 digits).
+pub fn dns_digits() -> String {
+    use rand::Rng;
+    rand::rng()
+        .random_range(1_000_000_000u64..10_000_000_000)
+        .to_string()
+}
+
+/// The host part of a `Host` header value, lower-cased, without `:port`.
+pub fn host_without_port(host: &str) -> String {
+    let host = host.trim();
+    let bare = match host.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !h.ends_with(']') => h,
+        _ => host,
+    };
+    bare.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// The port of a `Host` header value, when it has one.
+pub fn host_port(host: &str) -> Option<u16> {
+    host.trim()
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse().ok())
+}
+
+/// Whether a `Host` header value names a load balancer (and so is for the data plane).
+pub fn is_lb_host(host: &str) -> bool {
+    let h = host_without_port(host);
+    h.len() > DNS_SUFFIX.len() + 1
+        && h.ends_with(DNS_SUFFIX)
+        && h.as_bytes()[h.len() - DNS_SUFFIX.len() - 1] == b'.'
+}
+
+/// The data plane's part of [`AppState`] (`state.dataplane`).
+#[derive(Debug, Default)]
+pub struct DataPlane {
+    /// DNS name → load balancer.
+    pub index: DnsIndex,
+    /// Pooled connections to socket backends.
+    pub client: proxy::ProxyClient,
+}
+
+/// Which API a load balancer belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LbKind {
+    /// Classic ELB (2012-06-01).
+    Classic,
+    /// Application (or network) load balancer of ELBv2 (2015-12-01).
+    Application,
+}
+
+/// A load balancer, as the data plane names it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LbRef {
+    /// Account and region whose store holds it.
+    pub scope: Scope,
+    /// Classic or ALB.
+    pub kind: LbKind,
+    /// Classic: `LoadBalancerName`; ALB: `LoadBalancerArn`.
+    pub name: String,
+}
+
+/// One entry of the DNS index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LbEntry {
+    /// The load balancer.
+    pub lb: LbRef,
+    /// Its listener ports (the listener-port flag binds these).
+    pub ports: Vec<u16>,
+}
+
+/// DNS name → load balancer, across every account and region: one hash lookup per request
+/// instead of a scan of every scope's stores under the global lock.
+#[derive(Debug, Default)]
+pub struct DnsIndex {
+    inner: RwLock<HashMap<String, LbEntry>>,
+}
+
+impl DnsIndex {
+    /// Add or replace a load balancer (call again when its listener ports change).
+    pub fn insert(&self, dns_name: &str, entry: LbEntry) {
+        self.write().insert(dns_name.to_ascii_lowercase(), entry);
+    }
+
+    /// Forget a load balancer.
+    pub fn remove(&self, dns_name: &str) {
+        self.write().remove(&dns_name.to_ascii_lowercase());
+    }
+
+    /// The load balancer a `Host` header value names.
+    pub fn lookup(&self, host: &str) -> Option<LbEntry> {
+        let key = host_without_port(host);
+        self.read().get(&key).cloned()
+    }
+
+    /// Every entry (DNS name, entry), for the listener-port binder.
+    pub fn all(&self) -> Vec<(String, LbEntry)> {
+        self.read()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// Forget everything (admin reset).
+    pub fn clear(&self) {
+        self.write().clear();
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, LbEntry>> {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, LbEntry>> {
+        self.inner.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// What a resolver sees of a request.
+#[derive(Debug, Clone)]
+pub struct RequestInfo {
+    /// Method.
+    pub method: Method,
+    /// Path without the query.
+    pub path: String,
+    /// Raw query string, when present.
+    pub query: Option<String>,
+    /// The `Host` header value as sent (may carry a port).
+    pub host: String,
+    /// Request headers (cookies for stickiness, conditions of ALB rules).
+    pub headers: HeaderMap,
+    /// The client.
+    pub client: SocketAddr,
+    /// The listener port the request arrived on, when it came in on a listener port
+    /// (`--lb-listener-ports`). `None` on the main port: pick the listener whose port the Host
+    /// names, else the load balancer's first HTTP(S) listener.
+    pub listener_port: Option<u16>,
+}
+
+/// One instance or target a request may go to.
+#[derive(Debug, Clone)]
+pub struct Backend {
+    /// `i-…` (or the target id of an `ip` target).
+    pub instance_id: String,
+    /// The instance port.
+    pub port: u16,
+    /// Where to send it (`state.backend.http_address(id, port)`).
+    pub address: HttpAddress,
+}
+
+/// Forward to one of `backends`.
+#[derive(Debug, Clone, Default)]
+pub struct Forward {
+    /// Healthy backends in preference order: the first one is used; later ones only when an
+    /// earlier one cannot be reached.
+    pub backends: Vec<Backend>,
+    /// The listener's port (`X-Forwarded-Port`).
+    pub listener_port: u16,
+    /// `http` or `https` (`X-Forwarded-Proto`).
+    pub listener_protocol: &'static str,
+    /// `Set-Cookie` values to add to the response (stickiness cookies).
+    pub set_cookies: Vec<String>,
+}
+
+/// What to do with a request.
+#[derive(Debug, Clone)]
+pub enum Route {
+    /// Proxy to a backend.
+    Forward(Forward),
+    /// Answer a redirect (ALB redirect action).
+    Redirect {
+        /// 301 or 302.
+        status: u16,
+        /// The `Location`.
+        location: String,
+    },
+    /// Answer fixed content (ALB fixed-response action, ALB error pages).
+    Fixed {
+        /// Status.
+        status: u16,
+        /// `Content-Type`, when any.
+        content_type: Option<String>,
+        /// Body.
+        body: String,
+        /// Extra headers (e.g. `Server: awselb/2.0`).
+        headers: Vec<(String, String)>,
+    },
+    /// No healthy backend: Classic ELB's `503 Service Unavailable`, empty body.
+    NoHealthy,
+}
+
+/// The outcome of one request, reported to [`Decision::on_complete`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// Index into [`Forward::backends`] of the backend that answered, when one did.
+    pub served_by: Option<usize>,
+    /// Status sent to the client.
+    pub status: u16,
+    /// True when the status came from a backend; false when the load balancer produced it
+    /// (503, 502, 504, redirects and fixed responses).
+    pub from_backend: bool,
+    /// Real seconds from sending the request to a backend until its response head came back
+    /// (0 when no backend was involved).
+    pub latency: f64,
+}
+
+/// Called once per request with its outcome.
+pub type Completion = Box<dyn FnOnce(&Outcome) + Send>;
+
+/// A resolver's answer.
+pub struct Decision {
+    /// What to do.
+    pub route: Route,
+    /// Metrics and bookkeeping after the fact.
+    pub on_complete: Option<Completion>,
+}
+
+impl std::fmt::Debug for Decision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decision")
+            .field("route", &self.route)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Decision {
+    /// A decision without bookkeeping.
+    pub fn plain(route: Route) -> Self {
+        Self {
+            route,
+            on_complete: None,
+        }
+    }
+}
+
+/// Ask the load balancer's kind where a request goes.
+pub fn resolve(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo) -> Decision {
+    match lb.kind {
+        LbKind::Classic => crate::services::elb::dataplane::route(state, lb, req),
+        LbKind::Application => crate::services::elbv2::dataplane::route(state, lb, req),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_with_and_without_ports_name_load_balancers() {
+        let dns = dns_name("ExampleELB", "1234567890", "us-east-1", false);
+        assert_eq!(dns, "exampleelb-1234567890.us-east-1.elb.localhost");
+        assert!(is_lb_host(&dns));
+        assert!(is_lb_host(&format!("{dns}:4566")));
+        assert!(is_lb_host("Internal-x-1.eu-west-1.ELB.localhost."));
+        assert!(!is_lb_host("elb.localhost"));
+        assert!(!is_lb_host("127.0.0.1:4566"));
+        assert!(!is_lb_host("myelb.localhost"));
+        assert_eq!(host_without_port("A.elb.localhost:80"), "a.elb.localhost");
+        assert_eq!(host_port("a.elb.localhost:8080"), Some(8080));
+        assert_eq!(host_port("a.elb.localhost"), None);
+
+        let index = DnsIndex::default();
+        let entry = LbEntry {
+            lb: LbRef {
+                scope: Scope::new("000000000000", "us-east-1"),
+                kind: LbKind::Classic,
+                name: "ExampleELB".into(),
+            },
+            ports: vec![80],
+        };
+        index.insert(&dns, entry.clone());
+        assert_eq!(
+            index.lookup(&format!("{}:4566", dns.to_uppercase())),
+            Some(entry)
+        );
+        index.remove(&dns);
+        assert_eq!(index.lookup(&dns), None);
+    }
+}

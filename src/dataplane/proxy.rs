@@ -1,0 +1,352 @@
+//! The HTTP/1.1 proxy: find the load balancer the Host names, ask its kind where the request
+//! goes ([`super::resolve`]), then answer or forward.
+//!
+//! Socket backends get the request streamed through a pooled keep-alive client; in-process
+//! (simulated) instances get it through their responder. Hop-by-hop headers are dropped both
+//! ways; `X-Forwarded-For` (appended to), `X-Forwarded-Proto` and `X-Forwarded-Port` are set.
+//! Load-balancer-made errors have empty bodies and `Content-Length: 0`, as Classic ELB's.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::header::{self, HeaderName, HeaderValue};
+use http::{HeaderMap, Request, Response, StatusCode};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Empty, Full, Limited};
+use hyper::body::{Body, Incoming};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+use super::{Decision, Forward, LbRef, Outcome, RequestInfo, Route};
+use crate::backend::{HttpAddress, HttpRequest};
+use crate::state::AppState;
+
+/// Response (and forwarded request) body: streamed or buffered.
+pub type ProxyBody = BoxBody<Bytes, hyper::Error>;
+
+type HttpClient = Client<HttpConnector, ProxyBody>;
+
+/// Per-server proxy state: the pooled client to socket backends (one per server, so that its
+/// pooled connections live on the server's runtime).
+#[derive(Default)]
+pub struct ProxyClient {
+    client: OnceLock<HttpClient>,
+}
+
+impl std::fmt::Debug for ProxyClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProxyClient")
+    }
+}
+
+impl ProxyClient {
+    fn get(&self) -> &HttpClient {
+        self.client.get_or_init(|| {
+            let mut connector = HttpConnector::new();
+            connector.set_nodelay(true);
+            // Pre-opened, reused back-end connections, as ELB keeps them.
+            Client::builder(TokioExecutor::new())
+                .pool_max_idle_per_host(256)
+                .build(connector)
+        })
+    }
+}
+
+/// Headers that describe one hop, never forwarded (RFC 9110 §7.6.1).
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// A buffered body.
+pub fn full(body: impl Into<Bytes>) -> ProxyBody {
+    Full::new(body.into())
+        .map_err(|never| match never {})
+        .boxed()
+}
+
+fn empty() -> ProxyBody {
+    Empty::new().map_err(|never| match never {}).boxed()
+}
+
+/// An empty load-balancer answer with a status and, optionally, Classic ELB's reason phrase.
+fn lb_error(status: u16, reason: Option<&'static [u8]>) -> Response<ProxyBody> {
+    let mut resp = Response::new(empty());
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    resp.headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+    if let Some(reason) = reason {
+        resp.extensions_mut()
+            .insert(hyper::ext::ReasonPhrase::from_static(reason));
+    }
+    resp
+}
+
+/// Serve one data-plane request. `listener_port` is set when it arrived on a listener port;
+/// `fallback` is then the load balancer to use when the Host names none.
+pub async fn handle(
+    state: Arc<AppState>,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+    listener_port: Option<u16>,
+    fallback: Option<LbRef>,
+) -> Response<ProxyBody> {
+    let host = request_host(&req).unwrap_or_default();
+    let lb = state
+        .dataplane
+        .index
+        .lookup(&host)
+        .map(|e| e.lb)
+        .or(fallback);
+    let Some(lb) = lb else {
+        let mut resp = Response::new(full(format!(
+            "No load balancer answers to Host {host:?}.\n"
+        )));
+        *resp.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        return resp;
+    };
+    let (parts, body) = req.into_parts();
+    let info = RequestInfo {
+        method: parts.method.clone(),
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        host,
+        headers: parts.headers.clone(),
+        client: peer,
+        listener_port,
+    };
+    let Decision { route, on_complete } = super::resolve(&state, &lb, &info);
+    let (resp, outcome) = match route {
+        Route::Forward(fwd) => forward(&state, fwd, parts, body, peer).await,
+        Route::NoHealthy => (
+            lb_error(
+                503,
+                Some(b"Service Unavailable: Back-end server is at capacity"),
+            ),
+            lb_outcome(503),
+        ),
+        Route::Redirect { status, location } => {
+            let mut resp = lb_error(status, None);
+            if let Ok(v) = HeaderValue::from_str(&location) {
+                resp.headers_mut().insert(header::LOCATION, v);
+            }
+            (resp, lb_outcome(status))
+        }
+        Route::Fixed {
+            status,
+            content_type,
+            body,
+            headers,
+        } => {
+            let mut resp = Response::new(full(body));
+            *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let h = resp.headers_mut();
+            if let Some(v) = content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
+                h.insert(header::CONTENT_TYPE, v);
+            }
+            for (name, value) in headers {
+                if let (Ok(n), Ok(v)) = (
+                    HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_str(&value),
+                ) {
+                    h.append(n, v);
+                }
+            }
+            (resp, lb_outcome(status))
+        }
+    };
+    if let Some(done) = on_complete {
+        done(&outcome);
+    }
+    resp
+}
+
+fn lb_outcome(status: u16) -> Outcome {
+    Outcome {
+        served_by: None,
+        status,
+        from_backend: false,
+        latency: 0.0,
+    }
+}
+
+/// The Host a request names: the header, else the authority of an absolute-form target.
+pub fn request_host<B>(req: &Request<B>) -> Option<String> {
+    req.headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| req.uri().authority().map(|a| a.as_str().to_owned()))
+}
+
+/// Copy end-to-end headers (everything but hop-by-hop ones and those `Connection` names).
+fn end_to_end(headers: &HeaderMap) -> HeaderMap {
+    let named: Vec<String> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().to_ascii_lowercase())
+        .collect();
+    let mut out = HeaderMap::with_capacity(headers.len() + 3);
+    for (name, value) in headers {
+        let n = name.as_str();
+        if HOP_BY_HOP.contains(&n) || named.iter().any(|t| t == n) {
+            continue;
+        }
+        out.append(name.clone(), value.clone());
+    }
+    out
+}
+
+/// The headers a backend gets: end-to-end ones plus the `X-Forwarded-*` set.
+fn backend_headers(headers: &HeaderMap, fwd: &Forward, peer: SocketAddr) -> HeaderMap {
+    let mut out = end_to_end(headers);
+    // The load balancer answers `Expect: 100-continue` itself.
+    out.remove(header::EXPECT);
+    let client = peer.ip().to_string();
+    let xff = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+        Some(prev) if !prev.trim().is_empty() => format!("{prev}, {client}"),
+        _ => client,
+    };
+    if let Ok(v) = HeaderValue::from_str(&xff) {
+        out.insert("x-forwarded-for", v);
+    }
+    out.insert(
+        "x-forwarded-proto",
+        HeaderValue::from_static(fwd.listener_protocol),
+    );
+    out.insert("x-forwarded-port", HeaderValue::from(fwd.listener_port));
+    out
+}
+
+fn add_cookies(resp: &mut Response<ProxyBody>, fwd: &Forward) {
+    for cookie in &fwd.set_cookies {
+        if let Ok(v) = HeaderValue::from_str(cookie) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+}
+
+async fn forward(
+    state: &AppState,
+    fwd: Forward,
+    parts: http::request::Parts,
+    body: Incoming,
+    peer: SocketAddr,
+) -> (Response<ProxyBody>, Outcome) {
+    let headers = backend_headers(&parts.headers, &fwd, peer);
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    // A request without a body can be retried on the next backend when one cannot be reached.
+    let retryable = body.is_end_stream() || body.size_hint().exact() == Some(0);
+    let mut body = Some(body);
+    for (index, backend) in fwd.backends.iter().enumerate() {
+        let last = index + 1 == fwd.backends.len() || !retryable;
+        let this_body = if retryable { None } else { body.take() };
+        let started = Instant::now();
+        let result = match &backend.address {
+            HttpAddress::InProcess(responder) => {
+                in_process(state, responder, &parts.method, &path_and_query, this_body).await
+            }
+            HttpAddress::Socket(addr) => {
+                let mut req = Request::new(this_body.map_or_else(empty, |b| b.boxed()));
+                *req.method_mut() = parts.method.clone();
+                *req.headers_mut() = headers.clone();
+                *req.uri_mut() = match format!("http://{addr}{path_and_query}").parse() {
+                    Ok(uri) => uri,
+                    Err(_) => return (lb_error(400, None), lb_outcome(400)),
+                };
+                state
+                    .dataplane
+                    .client
+                    .get()
+                    .request(req)
+                    .await
+                    .map(|resp| {
+                        let (mut p, b) = resp.into_parts();
+                        p.headers = end_to_end(&p.headers);
+                        Response::from_parts(p, b.boxed())
+                    })
+                    .map_err(|e| e.is_connect())
+            }
+        };
+        match result {
+            Ok(mut resp) => {
+                let latency = started.elapsed().as_secs_f64();
+                add_cookies(&mut resp, &fwd);
+                let status = resp.status().as_u16();
+                return (
+                    resp,
+                    Outcome {
+                        served_by: Some(index),
+                        status,
+                        from_backend: true,
+                        latency,
+                    },
+                );
+            }
+            // Could not connect: the next backend, when the request can be sent again.
+            Err(true) if !last => continue,
+            Err(connect) => {
+                tracing::debug!(instance = backend.instance_id, connect, "backend failed");
+                let status = if connect { 503 } else { 502 };
+                return (lb_error(status, None), lb_outcome(status));
+            }
+        }
+    }
+    (
+        lb_error(
+            503,
+            Some(b"Service Unavailable: Back-end server is at capacity"),
+        ),
+        lb_outcome(503),
+    )
+}
+
+/// Hand the request to an in-process responder (the body is read, bounded, and dropped: the
+/// simulated instance answers by path only).
+async fn in_process(
+    state: &AppState,
+    responder: &crate::backend::Responder,
+    method: &http::Method,
+    path_and_query: &str,
+    body: Option<Incoming>,
+) -> Result<Response<ProxyBody>, bool> {
+    if let Some(body) = body
+        && Limited::new(body, state.config.max_body_bytes)
+            .collect()
+            .await
+            .is_err()
+    {
+        return Err(false);
+    }
+    let reply = responder(&HttpRequest {
+        method: method.as_str().to_owned(),
+        path: path_and_query.to_owned(),
+    });
+    let mut resp = Response::new(full(reply.body));
+    *resp.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(reply.content_type),
+    );
+    Ok(resp)
+}

@@ -1,0 +1,347 @@
+//! ConfigureHealthCheck and the load balancer attributes.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::store::{Attributes, HealthCheck};
+use super::{validation, with_lb};
+use crate::context::RequestContext;
+use crate::error::ApiError;
+use crate::services::parse_input;
+use crate::state::AppState;
+
+/// What a health check target probes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    /// Connect (TCP) or connect and handshake (SSL).
+    Connect {
+        /// Port.
+        port: u16,
+    },
+    /// GET the path, pass on 200 (HTTP and HTTPS).
+    Http {
+        /// Port.
+        port: u16,
+        /// Ping path, starting with `/`.
+        path: String,
+    },
+}
+
+/// Parse `TCP:80`, `SSL:443`, `HTTP:80/index.html`, `HTTPS:443/health`.
+pub fn parse_target(target: &str) -> Result<Probe, ApiError> {
+    let bad = || {
+        validation(format!(
+            "Invalid health check target {target:?}: it must be TCP:port, SSL:port, HTTP:port/path or HTTPS:port/path, with a port from 1 to 65535."
+        ))
+    };
+    if target.encode_utf16().count() > 1024 {
+        return Err(bad());
+    }
+    let (protocol, rest) = target.split_once(':').ok_or_else(bad)?;
+    let protocol = protocol.to_ascii_uppercase();
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let port: u16 = rest[..digits]
+        .parse()
+        .ok()
+        .filter(|p| *p >= 1)
+        .ok_or_else(bad)?;
+    let path = &rest[digits..];
+    match protocol.as_str() {
+        "TCP" | "SSL" if path.is_empty() => Ok(Probe::Connect { port }),
+        "HTTP" | "HTTPS" if path.starts_with('/') => Ok(Probe::Http {
+            port,
+            path: path.to_owned(),
+        }),
+        _ => Err(bad()),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct HealthCheckInput {
+    target: String,
+    interval: i64,
+    timeout: i64,
+    unhealthy_threshold: i64,
+    healthy_threshold: i64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct ConfigureInput {
+    load_balancer_name: String,
+    health_check: HealthCheckInput,
+}
+
+fn range(value: i64, member: &str, min: i64, max: i64) -> Result<(), ApiError> {
+    if value < min {
+        Err(validation(format!(
+            "1 validation error detected: Value '{value}' at 'healthCheck.{member}' failed to satisfy constraint: Member must have value greater than or equal to {min}"
+        )))
+    } else if value > max {
+        Err(validation(format!(
+            "1 validation error detected: Value '{value}' at 'healthCheck.{member}' failed to satisfy constraint: Member must have value less than or equal to {max}"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// Check a health check as AWS does.
+fn check(h: &HealthCheckInput) -> Result<HealthCheck, ApiError> {
+    range(h.interval, "interval", 5, 300)?;
+    range(h.timeout, "timeout", 2, 60)?;
+    range(h.unhealthy_threshold, "unhealthyThreshold", 2, 10)?;
+    range(h.healthy_threshold, "healthyThreshold", 2, 10)?;
+    if h.timeout >= h.interval {
+        return Err(validation("Interval must be greater than the timeout."));
+    }
+    parse_target(&h.target)?;
+    Ok(HealthCheck {
+        target: h.target.clone(),
+        interval: h.interval,
+        timeout: h.timeout,
+        unhealthy_threshold: h.unhealthy_threshold,
+        healthy_threshold: h.healthy_threshold,
+    })
+}
+
+/// ConfigureHealthCheck.
+pub fn configure_health_check(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: ConfigureInput = parse_input(input)?;
+    let hc = check(&req.health_check)?;
+    with_lb(state, &ctx.scope, &req.load_balancer_name, |lb, _| {
+        lb.health_check = hc.clone();
+        Ok(json!({ "HealthCheck": {
+            "Target": hc.target,
+            "Interval": hc.interval,
+            "Timeout": hc.timeout,
+            "UnhealthyThreshold": hc.unhealthy_threshold,
+            "HealthyThreshold": hc.healthy_threshold,
+        }}))
+    })
+}
+
+/// The `LoadBalancerAttributes` structure.
+fn attributes_value(a: &Attributes) -> Value {
+    let (enabled, bucket, interval, prefix) = &a.access_log;
+    let mut access = json!({ "Enabled": enabled });
+    if let Some(b) = bucket {
+        access["S3BucketName"] = json!(b);
+    }
+    if let Some(i) = interval {
+        access["EmitInterval"] = json!(i);
+    }
+    if let Some(p) = prefix {
+        access["S3BucketPrefix"] = json!(p);
+    }
+    let mut out = json!({
+        "CrossZoneLoadBalancing": { "Enabled": a.cross_zone },
+        "AccessLog": access,
+        "ConnectionDraining": { "Enabled": a.draining_enabled, "Timeout": a.draining_timeout },
+        "ConnectionSettings": { "IdleTimeout": a.idle_timeout },
+    });
+    if !a.additional.is_empty() {
+        out["AdditionalAttributes"] = a
+            .additional
+            .iter()
+            .map(|(k, v)| json!({ "Key": k, "Value": v }))
+            .collect();
+    }
+    out
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct NameInput {
+    load_balancer_name: String,
+}
+
+/// DescribeLoadBalancerAttributes.
+pub fn describe_attributes(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: NameInput = parse_input(input)?;
+    with_lb(state, &ctx.scope, &req.load_balancer_name, |lb, _| {
+        Ok(json!({ "LoadBalancerAttributes": attributes_value(&lb.attributes) }))
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Enabled {
+    enabled: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct AccessLogInput {
+    enabled: bool,
+    s3_bucket_name: Option<String>,
+    emit_interval: Option<i64>,
+    s3_bucket_prefix: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct DrainingInput {
+    enabled: bool,
+    timeout: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SettingsInput {
+    idle_timeout: i64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct KeyValue {
+    key: Option<String>,
+    value: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct AttributesInput {
+    cross_zone_load_balancing: Option<Enabled>,
+    access_log: Option<AccessLogInput>,
+    connection_draining: Option<DrainingInput>,
+    connection_settings: Option<SettingsInput>,
+    additional_attributes: Option<Vec<KeyValue>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct ModifyInput {
+    load_balancer_name: String,
+    load_balancer_attributes: AttributesInput,
+}
+
+/// ModifyLoadBalancerAttributes: changes the attributes given, keeps the others.
+pub fn modify_attributes(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: ModifyInput = parse_input(input)?;
+    let a = req.load_balancer_attributes;
+    if let Some(t) = a.connection_draining.as_ref().and_then(|d| d.timeout)
+        && !(1..=3600).contains(&t)
+    {
+        return Err(validation(format!(
+            "ConnectionDraining timeout must be between 1 and 3600 seconds, got {t}."
+        )));
+    }
+    if let Some(s) = &a.connection_settings
+        && !(1..=4000).contains(&s.idle_timeout)
+    {
+        return Err(validation(format!(
+            "IdleTimeout must be between 1 and 4000 seconds, got {}.",
+            s.idle_timeout
+        )));
+    }
+    if let Some(log) = &a.access_log {
+        if log.enabled && log.s3_bucket_name.as_deref().unwrap_or("").is_empty() {
+            return Err(validation(
+                "S3BucketName is required when access logs are enabled.",
+            ));
+        }
+        if let Some(i) = log.emit_interval
+            && i != 5
+            && i != 60
+        {
+            return Err(validation(format!(
+                "EmitInterval must be 5 or 60 minutes, got {i}."
+            )));
+        }
+    }
+    let mut additional = Vec::new();
+    for kv in a.additional_attributes.iter().flatten() {
+        let key = kv.key.clone().unwrap_or_default();
+        if key != "elb.http.desyncmitigationmode" {
+            return Err(ApiError::client(
+                "LoadBalancerAttributeNotFound",
+                format!("The specified load balancer attribute does not exist: {key}"),
+            ));
+        }
+        let value = kv.value.clone().unwrap_or_default();
+        if !["monitor", "defensive", "strictest"].contains(&value.as_str()) {
+            return Err(validation(format!(
+                "Invalid value {value:?} for elb.http.desyncmitigationmode: use monitor, defensive or strictest."
+            )));
+        }
+        additional.push((key, value));
+    }
+    let name = req.load_balancer_name.clone();
+    with_lb(state, &ctx.scope, &name, |lb, _| {
+        let attrs = &mut lb.attributes;
+        if let Some(c) = a.cross_zone_load_balancing {
+            attrs.cross_zone = c.enabled;
+        }
+        if let Some(d) = a.connection_draining {
+            attrs.draining_enabled = d.enabled;
+            if let Some(t) = d.timeout {
+                attrs.draining_timeout = t;
+            }
+        }
+        if let Some(s) = a.connection_settings {
+            attrs.idle_timeout = s.idle_timeout;
+        }
+        if let Some(log) = a.access_log {
+            attrs.access_log = (
+                log.enabled,
+                log.s3_bucket_name,
+                log.emit_interval,
+                log.s3_bucket_prefix,
+            );
+        }
+        for (k, v) in additional {
+            attrs.additional.retain(|(key, _)| key != &k);
+            attrs.additional.push((k, v));
+        }
+        Ok(json!({
+            "LoadBalancerName": lb.name,
+            "LoadBalancerAttributes": attributes_value(&lb.attributes),
+        }))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_parse_as_aws_documents_them() {
+        assert_eq!(parse_target("TCP:80").unwrap(), Probe::Connect { port: 80 });
+        assert_eq!(
+            parse_target("ssl:443").unwrap(),
+            Probe::Connect { port: 443 }
+        );
+        assert_eq!(
+            parse_target("HTTP:80/index.html").unwrap(),
+            Probe::Http {
+                port: 80,
+                path: "/index.html".into()
+            }
+        );
+        for bad in [
+            "HTTP:80",
+            "TCP:80/x",
+            "UDP:53",
+            "HTTP:0/",
+            "HTTP:70000/",
+            "HTTP",
+            "HTTP:/x",
+        ] {
+            assert!(parse_target(bad).is_err(), "{bad}");
+        }
+    }
+}

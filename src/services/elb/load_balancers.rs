@@ -1,0 +1,582 @@
+//! Load balancers and their listeners, zones, subnets and security groups.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::store::{
+    Attributes, CANONICAL_HOSTED_ZONE_ID, ElbStore, HealthCheck, Listener, LoadBalancer,
+};
+use super::{invalid_configuration, not_found, validation, with_lb};
+use crate::context::RequestContext;
+use crate::dataplane::{self, LbEntry, LbKind, LbRef};
+use crate::error::ApiError;
+use crate::services::ec2::store::Ec2Store;
+use crate::services::parse_input;
+use crate::state::{AppState, Scope};
+
+/// Load balancers per region (DescribeAccountLimits says so too).
+const MAX_LOAD_BALANCERS: usize = 20;
+
+/// A listener as the API spells it.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListenerInput {
+    protocol: String,
+    load_balancer_port: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    instance_protocol: Option<String>,
+    instance_port: i64,
+    #[serde(
+        rename = "SSLCertificateId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    ssl_certificate_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct CreateInput {
+    load_balancer_name: String,
+    listeners: Vec<ListenerInput>,
+    availability_zones: Option<Vec<String>>,
+    subnets: Option<Vec<String>>,
+    security_groups: Option<Vec<String>>,
+    scheme: Option<String>,
+    tags: Option<Vec<super::policies::TagInput>>,
+}
+
+fn check_name(name: &str) -> Result<(), ApiError> {
+    let ok = !name.is_empty()
+        && name.len() <= 32
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(validation(
+            "LoadBalancerName must contain only alphanumeric characters or hyphens, must not begin or end with a hyphen, and must be at most 32 characters long.",
+        ))
+    }
+}
+
+/// Check a listener and give it its stored form.
+pub fn listener_of(l: &ListenerInput) -> Result<Listener, ApiError> {
+    let protocol = l.protocol.to_ascii_uppercase();
+    let instance_protocol = l
+        .instance_protocol
+        .as_deref()
+        .map_or_else(|| protocol.clone(), str::to_ascii_uppercase);
+    for p in [&protocol, &instance_protocol] {
+        if !["HTTP", "HTTPS", "TCP", "SSL"].contains(&p.as_str()) {
+            return Err(ApiError::client(
+                "UnsupportedProtocol",
+                format!("Unsupported protocol: {p}. Valid protocols are HTTP, HTTPS, TCP and SSL."),
+            ));
+        }
+    }
+    let layer7 = |p: &str| p == "HTTP" || p == "HTTPS";
+    if layer7(&protocol) != layer7(&instance_protocol) {
+        return Err(validation(format!(
+            "Listener protocol {protocol} and instance protocol {instance_protocol} are not compatible: both must be HTTP/HTTPS or both TCP/SSL."
+        )));
+    }
+    let port = |p: i64, what: &str| {
+        u16::try_from(p)
+            .ok()
+            .filter(|p| *p >= 1)
+            .ok_or_else(|| validation(format!("{what} must be between 1 and 65535, got {p}.")))
+    };
+    let lb_port = port(l.load_balancer_port, "LoadBalancerPort")?;
+    let instance_port = port(l.instance_port, "InstancePort")?;
+    if (protocol == "HTTPS" || protocol == "SSL") && l.ssl_certificate_id.is_none() {
+        return Err(validation(
+            "SSLCertificateId is required for HTTPS and SSL listeners.",
+        ));
+    }
+    Ok(Listener {
+        protocol,
+        lb_port,
+        instance_protocol,
+        instance_port,
+        ssl_certificate_id: l.ssl_certificate_id.clone(),
+        policy_names: Vec::new(),
+    })
+}
+
+fn duplicate_listener(name: &str, port: u16) -> ApiError {
+    ApiError::client(
+        "DuplicateListener",
+        format!(
+            "A listener already exists for {name} with LoadBalancerPort {port}, but with a different InstancePort, Protocol, or SSLCertificateId"
+        ),
+    )
+}
+
+/// Subnets for zones: the default subnet of each zone of the default VPC.
+pub(super) fn subnets_for_zones(
+    ec2: &Ec2Store,
+    zones: &[String],
+) -> Result<(String, Vec<String>), ApiError> {
+    let vpc = ec2
+        .default_vpc()
+        .ok_or_else(|| invalid_configuration("There is no default VPC in this region."))?
+        .id
+        .clone();
+    let mut subnets = Vec::new();
+    for zone in zones {
+        let subnet = ec2
+            .subnets
+            .values()
+            .find(|s| s.vpc_id == vpc && s.default_for_az && &s.availability_zone == zone)
+            .ok_or_else(|| validation(format!("Invalid Availability Zone: {zone}")))?;
+        subnets.push(subnet.id.clone());
+    }
+    Ok((vpc, subnets))
+}
+
+/// Check subnets: they exist, share one VPC, one per zone. Returns (vpc, zones).
+pub(super) fn check_subnets(
+    ec2: &Ec2Store,
+    subnets: &[String],
+) -> Result<(String, Vec<String>), ApiError> {
+    let mut vpc: Option<String> = None;
+    let mut zones: Vec<String> = Vec::new();
+    for id in subnets {
+        let subnet = ec2.subnets.get(id).ok_or_else(|| {
+            ApiError::client(
+                "SubnetNotFound",
+                format!("One or more subnets were not found: {id}"),
+            )
+        })?;
+        if vpc.as_ref().is_some_and(|v| v != &subnet.vpc_id) {
+            return Err(ApiError::client(
+                "InvalidSubnet",
+                "All subnets must belong to the same VPC.",
+            ));
+        }
+        if zones.contains(&subnet.availability_zone) {
+            return Err(invalid_configuration(format!(
+                "LoadBalancer attached to multiple subnets in AZ: {}",
+                subnet.availability_zone
+            )));
+        }
+        vpc = Some(subnet.vpc_id.clone());
+        zones.push(subnet.availability_zone.clone());
+    }
+    vpc.map(|v| (v, zones))
+        .ok_or_else(|| validation("At least one subnet must be specified."))
+}
+
+pub(super) fn check_security_groups(
+    ec2: &Ec2Store,
+    vpc: &str,
+    groups: &[String],
+) -> Result<(), ApiError> {
+    for g in groups {
+        if ec2.security_groups.get(g).is_none_or(|sg| sg.vpc_id != vpc) {
+            return Err(ApiError::client(
+                "InvalidSecurityGroup",
+                format!("One or more security groups are invalid: {g}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// CreateLoadBalancer.
+pub fn create(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
+    let req: CreateInput = parse_input(input)?;
+    let name = req.load_balancer_name.clone();
+    check_name(&name)?;
+    if req.listeners.is_empty() {
+        return Err(validation("At least one listener must be specified."));
+    }
+    let mut listeners: Vec<Listener> = Vec::new();
+    for l in &req.listeners {
+        let l = listener_of(l)?;
+        if listeners.iter().any(|x| x.lb_port == l.lb_port) {
+            return Err(duplicate_listener(&name, l.lb_port));
+        }
+        listeners.push(l);
+    }
+    let scheme = req
+        .scheme
+        .clone()
+        .unwrap_or_else(|| "internet-facing".into());
+    if scheme != "internet-facing" && scheme != "internal" {
+        return Err(ApiError::client(
+            "InvalidScheme",
+            format!("Invalid scheme: {scheme}. Valid schemes are internet-facing and internal."),
+        ));
+    }
+    let tags = super::policies::check_new_tags(&req.tags.clone().unwrap_or_default(), 0)?;
+    let scope = &ctx.scope;
+    let dns = state.stores.with(scope, |s| -> Result<String, ApiError> {
+        s.ec2.ensure_defaults(scope, &state.ids);
+        let (vpc, subnets, zones) = match (&req.availability_zones, &req.subnets) {
+            (Some(z), None) if !z.is_empty() => {
+                let mut zones = z.clone();
+                zones.dedup();
+                let (vpc, subnets) = subnets_for_zones(&s.ec2, &zones)?;
+                (vpc, subnets, zones)
+            }
+            (None, Some(sn)) if !sn.is_empty() => {
+                let (vpc, zones) = check_subnets(&s.ec2, sn)?;
+                (vpc, sn.clone(), zones)
+            }
+            (Some(_), Some(_)) => {
+                return Err(validation(
+                    "Only one of SubnetIds or AvailabilityZones may be specified",
+                ));
+            }
+            _ => {
+                return Err(validation(
+                    "Either AvailabilityZones or SubnetIds must be specified",
+                ));
+            }
+        };
+        let groups = match &req.security_groups {
+            Some(g) if !g.is_empty() => {
+                check_security_groups(&s.ec2, &vpc, g)?;
+                g.clone()
+            }
+            _ => s
+                .ec2
+                .group_by_name(&vpc, "default")
+                .map(|g| vec![g.id.clone()])
+                .unwrap_or_default(),
+        };
+        if let Some(existing) = s.elb.load_balancers.get(&name) {
+            let same = existing.listeners.iter().map(strip_policies).eq(listeners.iter().cloned())
+                && existing.subnets == subnets
+                && existing.scheme == scheme;
+            return if same {
+                Ok(existing.dns_name.clone())
+            } else {
+                Err(ApiError::client(
+                    "DuplicateLoadBalancerName",
+                    format!("Load Balancer named '{name}' already exists and it is configured with different parameters."),
+                ))
+            };
+        }
+        if s.elb.load_balancers.len() >= MAX_LOAD_BALANCERS {
+            return Err(ApiError::client(
+                "TooManyLoadBalancers",
+                format!("Exceeded quota of account {}", scope.account),
+            ));
+        }
+        let dns = dataplane::dns_name(&name, &dataplane::dns_digits(), &scope.region, scheme == "internal");
+        let lb = LoadBalancer {
+            name: name.clone(),
+            dns_name: dns.clone(),
+            created: state.clock.now(),
+            scheme,
+            vpc_id: vpc,
+            subnets,
+            availability_zones: zones,
+            security_groups: groups,
+            health_check: HealthCheck::default_for(listeners[0].instance_port),
+            listeners,
+            attributes: Attributes::default(),
+            policies: Default::default(),
+            backend_policies: Default::default(),
+            instances: Default::default(),
+            draining: Default::default(),
+            tags: tags.into_iter().collect(),
+            cursor: 0,
+            stats: Default::default(),
+        };
+        index(state, scope, &lb);
+        s.elb.load_balancers.insert(name.clone(), lb);
+        Ok(dns)
+    })?;
+    state.changed.notify_waiters();
+    Ok(json!({ "DNSName": dns }))
+}
+
+fn strip_policies(l: &Listener) -> Listener {
+    Listener {
+        policy_names: Vec::new(),
+        ..l.clone()
+    }
+}
+
+/// Put (or refresh) a load balancer in the data plane's DNS index.
+pub fn index(state: &AppState, scope: &Scope, lb: &LoadBalancer) {
+    state.dataplane.index.insert(
+        &lb.dns_name,
+        LbEntry {
+            lb: LbRef {
+                scope: scope.clone(),
+                kind: LbKind::Classic,
+                name: lb.name.clone(),
+            },
+            ports: lb.ports(),
+        },
+    );
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct NameInput {
+    load_balancer_name: String,
+}
+
+/// DeleteLoadBalancer (succeeds when there is no such load balancer).
+pub fn delete(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
+    let req: NameInput = parse_input(input)?;
+    let removed = state.stores.with(&ctx.scope, |s| {
+        s.elb.load_balancers.shift_remove(&req.load_balancer_name)
+    });
+    if let Some(lb) = removed {
+        state.dataplane.index.remove(&lb.dns_name);
+        state.changed.notify_waiters();
+    }
+    Ok(json!({}))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct DescribeInput {
+    load_balancer_names: Option<Vec<String>>,
+    marker: Option<String>,
+    page_size: Option<i64>,
+}
+
+/// The `LoadBalancerDescription` of one load balancer.
+fn description(store: &ElbStore, lb: &LoadBalancer, account: &str, ec2: &Ec2Store) -> Value {
+    let _ = store;
+    let listeners: Vec<Value> = lb
+        .listeners
+        .iter()
+        .map(|l| {
+            let mut listener = json!({
+                "Protocol": l.protocol,
+                "LoadBalancerPort": l.lb_port,
+                "InstanceProtocol": l.instance_protocol,
+                "InstancePort": l.instance_port,
+            });
+            if let Some(cert) = &l.ssl_certificate_id {
+                listener["SSLCertificateId"] = json!(cert);
+            }
+            json!({ "Listener": listener, "PolicyNames": l.policy_names })
+        })
+        .collect();
+    let of_type = |t: &str| -> Vec<(&String, &super::store::Policy)> {
+        lb.policies
+            .iter()
+            .filter(|(_, p)| p.type_name == t)
+            .collect()
+    };
+    let lb_cookie: Vec<Value> = of_type(super::policies::LB_COOKIE_TYPE)
+        .into_iter()
+        .map(|(n, p)| {
+            let mut v = json!({ "PolicyName": n });
+            if let Some(period) = p
+                .attribute("CookieExpirationPeriod")
+                .and_then(|x| x.parse::<i64>().ok())
+            {
+                v["CookieExpirationPeriod"] = json!(period);
+            }
+            v
+        })
+        .collect();
+    let app_cookie: Vec<Value> = of_type(super::policies::APP_COOKIE_TYPE)
+        .into_iter()
+        .map(|(n, p)| json!({ "PolicyName": n, "CookieName": p.attribute("CookieName").unwrap_or("") }))
+        .collect();
+    let other: Vec<&String> = lb
+        .policies
+        .iter()
+        .filter(|(_, p)| {
+            p.type_name != super::policies::LB_COOKIE_TYPE
+                && p.type_name != super::policies::APP_COOKIE_TYPE
+        })
+        .map(|(n, _)| n)
+        .collect();
+    let source_group = lb
+        .security_groups
+        .first()
+        .and_then(|g| ec2.security_groups.get(g))
+        .map_or_else(|| "default".to_owned(), |g| g.name.clone());
+    json!({
+        "LoadBalancerName": lb.name,
+        "DNSName": lb.dns_name,
+        "CanonicalHostedZoneName": lb.dns_name,
+        "CanonicalHostedZoneNameID": CANONICAL_HOSTED_ZONE_ID,
+        "ListenerDescriptions": listeners,
+        "Policies": {
+            "AppCookieStickinessPolicies": app_cookie,
+            "LBCookieStickinessPolicies": lb_cookie,
+            "OtherPolicies": other,
+        },
+        "BackendServerDescriptions": lb.backend_policies.iter()
+            .map(|(port, names)| json!({ "InstancePort": port, "PolicyNames": names }))
+            .collect::<Vec<_>>(),
+        "AvailabilityZones": lb.availability_zones,
+        "Subnets": lb.subnets,
+        "VPCId": lb.vpc_id,
+        "Instances": lb.instances.keys().map(|id| json!({ "InstanceId": id })).collect::<Vec<_>>(),
+        "HealthCheck": {
+            "Target": lb.health_check.target,
+            "Interval": lb.health_check.interval,
+            "Timeout": lb.health_check.timeout,
+            "UnhealthyThreshold": lb.health_check.unhealthy_threshold,
+            "HealthyThreshold": lb.health_check.healthy_threshold,
+        },
+        "SourceSecurityGroup": { "OwnerAlias": account, "GroupName": source_group },
+        "SecurityGroups": lb.security_groups,
+        "CreatedTime": lb.created,
+        "Scheme": lb.scheme,
+    })
+}
+
+/// DescribeLoadBalancers.
+pub fn describe(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
+    let req: DescribeInput = parse_input(input)?;
+    let page = match req.page_size {
+        None => 400,
+        Some(n @ 1..=400) => n as usize,
+        Some(n) => {
+            return Err(validation(format!(
+                "1 validation error detected: Value '{n}' at 'pageSize' failed to satisfy constraint: Member must have value between 1 and 400"
+            )));
+        }
+    };
+    let scope = &ctx.scope;
+    let all = state
+        .stores
+        .with(scope, |s| -> Result<Vec<Value>, ApiError> {
+            s.ec2.ensure_defaults(scope, &state.ids);
+            match &req.load_balancer_names {
+                Some(names) if !names.is_empty() => names
+                    .iter()
+                    .map(|n| {
+                        s.elb
+                            .load_balancers
+                            .get(n)
+                            .map(|lb| description(&s.elb, lb, &scope.account, &s.ec2))
+                            .ok_or_else(|| not_found(n))
+                    })
+                    .collect(),
+                _ => Ok(s
+                    .elb
+                    .load_balancers
+                    .values()
+                    .map(|lb| description(&s.elb, lb, &scope.account, &s.ec2))
+                    .collect()),
+            }
+        })?;
+    let start = match req.marker.as_deref() {
+        None | Some("") => 0,
+        Some(m) => m
+            .parse::<usize>()
+            .ok()
+            .filter(|i| *i <= all.len())
+            .ok_or_else(|| validation("Invalid value for marker"))?,
+    };
+    let end = (start + page).min(all.len());
+    let mut out = json!({ "LoadBalancerDescriptions": all[start..end] });
+    if end < all.len() {
+        out["NextMarker"] = json!(end.to_string());
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct ListenersInput {
+    load_balancer_name: String,
+    listeners: Vec<ListenerInput>,
+    load_balancer_ports: Vec<i64>,
+}
+
+/// CreateLoadBalancerListeners.
+pub fn create_listeners(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: ListenersInput = parse_input(input)?;
+    let name = req.load_balancer_name.clone();
+    let new: Vec<Listener> = req
+        .listeners
+        .iter()
+        .map(listener_of)
+        .collect::<Result<_, _>>()?;
+    with_lb(state, &ctx.scope, &name, |lb, _| {
+        let mut added: Vec<Listener> = Vec::new();
+        for l in new {
+            match lb
+                .listener(l.lb_port)
+                .or_else(|| added.iter().find(|a| a.lb_port == l.lb_port))
+            {
+                Some(existing) if strip_policies(existing) == l => {}
+                Some(_) => return Err(duplicate_listener(&name, l.lb_port)),
+                None => added.push(l),
+            }
+        }
+        lb.listeners.extend(added);
+        index(state, &ctx.scope, lb);
+        Ok(json!({}))
+    })
+}
+
+/// DeleteLoadBalancerListeners (ports without a listener are ignored).
+pub fn delete_listeners(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: ListenersInput = parse_input(input)?;
+    with_lb(state, &ctx.scope, &req.load_balancer_name, |lb, _| {
+        lb.listeners
+            .retain(|l| !req.load_balancer_ports.contains(&i64::from(l.lb_port)));
+        index(state, &ctx.scope, lb);
+        Ok(json!({}))
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct CertificateInput {
+    load_balancer_name: String,
+    load_balancer_port: i64,
+    #[serde(rename = "SSLCertificateId")]
+    ssl_certificate_id: String,
+}
+
+/// SetLoadBalancerListenerSSLCertificate (the certificate is recorded; listeners serve HTTP).
+pub fn set_listener_certificate(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: CertificateInput = parse_input(input)?;
+    with_lb(state, &ctx.scope, &req.load_balancer_name, |lb, _| {
+        let name = lb.name.clone();
+        let listener = lb
+            .listeners
+            .iter_mut()
+            .find(|l| i64::from(l.lb_port) == req.load_balancer_port)
+            .ok_or_else(|| {
+                ApiError::client(
+                    "ListenerNotFound",
+                    format!(
+                        "There is no listener on port {} for load balancer {name}",
+                        req.load_balancer_port
+                    ),
+                )
+            })?;
+        if listener.protocol != "HTTPS" && listener.protocol != "SSL" {
+            return Err(invalid_configuration(format!(
+                "The listener on port {} uses {}: only HTTPS and SSL listeners have a certificate.",
+                req.load_balancer_port, listener.protocol
+            )));
+        }
+        listener.ssl_certificate_id = Some(req.ssl_certificate_id.clone());
+        Ok(json!({}))
+    })
+}

@@ -1,0 +1,318 @@
+//! `AWS/ApplicationELB` metrics: the data plane counts requests per load balancer, target group
+//! and minute ([`record`]); the health controller drains complete minutes into CloudWatch
+//! ([`traffic_data`]) and publishes host counts every minute ([`host_data`]).
+//!
+//! Series, as AWS publishes them (ALB guide "CloudWatch metrics for your Application Load
+//! Balancer"): `RequestCount`, `HTTPCode_Target_{2,3,4,5}XX_Count`, `HTTPCode_ELB_{3,4,5}XX_Count`
+//! and `TargetResponseTime` per `LoadBalancer` and per `TargetGroup`+`LoadBalancer`;
+//! `RequestCountPerTarget` per `TargetGroup` and per `TargetGroup`+`LoadBalancer`;
+//! `HealthyHostCount` / `UnHealthyHostCount` per `TargetGroup`+`LoadBalancer`. Request
+//! metrics appear only for minutes with requests, host counts every minute.
+
+use std::collections::HashMap;
+
+use super::store::{Elbv2Store, Traffic};
+use super::targets::health_of;
+use crate::dataplane::Outcome;
+use crate::services::cloudwatch::stats::Agg;
+use crate::state::RegionStores;
+
+/// The namespace.
+pub const NAMESPACE: &str = "AWS/ApplicationELB";
+/// ALB metrics are published per minute.
+pub const PERIOD: f64 = 60.0;
+
+/// One datapoint to store.
+#[derive(Debug, Clone)]
+pub struct Datum {
+    /// Metric name.
+    pub name: &'static str,
+    /// Unit.
+    pub unit: &'static str,
+    /// Dimensions.
+    pub dims: Vec<(String, String)>,
+    /// Period start.
+    pub at: f64,
+    /// Value(s).
+    pub agg: Agg,
+}
+
+/// Count one finished request (called by the data plane's completion hook).
+pub fn record(
+    store: &mut Elbv2Store,
+    lb_arn: &str,
+    tg_arn: Option<&str>,
+    first: Option<&(String, u16)>,
+    _served: Option<&(String, u16)>,
+    o: &Outcome,
+    now: f64,
+) {
+    if let (Some(tg), Some(key)) = (tg_arn, first)
+        && let Some(t) = store
+            .target_groups
+            .get_mut(tg)
+            .and_then(|g| g.targets.get_mut(key))
+    {
+        t.in_flight = t.in_flight.saturating_sub(1);
+    }
+    let minute = (now / PERIOD).floor() as i64;
+    let t = store
+        .traffic
+        .entry((lb_arn.to_owned(), tg_arn.unwrap_or("").to_owned(), minute))
+        .or_default();
+    t.requests += 1;
+    let class = (o.status / 100) as usize;
+    if o.from_backend {
+        if (2..=5).contains(&class) {
+            t.target_codes[class - 2] += 1;
+        }
+        if t.response_time_count == 0 || o.latency < t.response_time_min {
+            t.response_time_min = o.latency;
+        }
+        t.response_time_max = t.response_time_max.max(o.latency);
+        t.response_time_sum += o.latency;
+        t.response_time_count += 1;
+    } else if (3..=5).contains(&class) {
+        t.elb_codes[class - 3] += 1;
+    }
+}
+
+fn lb_dim(store: &Elbv2Store, lb_arn: &str) -> Option<(String, String)> {
+    store
+        .load_balancers
+        .get(lb_arn)
+        .map(|l| ("LoadBalancer".to_owned(), l.dimension()))
+}
+
+fn tg_dim(store: &Elbv2Store, tg_arn: &str) -> Option<(String, String)> {
+    store
+        .target_groups
+        .get(tg_arn)
+        .map(|t| ("TargetGroup".to_owned(), t.dimension()))
+}
+
+fn counts(t: &Traffic) -> Vec<(&'static str, u64)> {
+    let mut v = vec![("RequestCount", t.requests)];
+    let names = [
+        "HTTPCode_Target_2XX_Count",
+        "HTTPCode_Target_3XX_Count",
+        "HTTPCode_Target_4XX_Count",
+        "HTTPCode_Target_5XX_Count",
+    ];
+    for (n, c) in names.iter().zip(t.target_codes) {
+        v.push((n, c));
+    }
+    let names = [
+        "HTTPCode_ELB_3XX_Count",
+        "HTTPCode_ELB_4XX_Count",
+        "HTTPCode_ELB_5XX_Count",
+    ];
+    for (n, c) in names.iter().zip(t.elb_codes) {
+        v.push((n, c));
+    }
+    v.retain(|(_, c)| *c > 0);
+    v
+}
+
+/// Drain every minute before `current_minute` into datapoints. `healthy` gives the healthy
+/// target count per target group (for RequestCountPerTarget).
+pub fn traffic_data(
+    store: &mut Elbv2Store,
+    current_minute: i64,
+    healthy: &HashMap<String, usize>,
+) -> Vec<Datum> {
+    let done: Vec<(String, String, i64)> = store
+        .traffic
+        .keys()
+        .filter(|(_, _, m)| *m < current_minute)
+        .cloned()
+        .collect();
+    // Per load balancer totals, summed over its target groups, per minute.
+    let mut per_lb: HashMap<(String, i64), Traffic> = HashMap::new();
+    let mut out = Vec::new();
+    for key in done {
+        let Some(t) = store.traffic.remove(&key) else {
+            continue;
+        };
+        let (lb, tg, minute) = key;
+        let at = minute as f64 * PERIOD;
+        let total = per_lb.entry((lb.clone(), minute)).or_default();
+        total.requests += t.requests;
+        for i in 0..4 {
+            total.target_codes[i] += t.target_codes[i];
+        }
+        for i in 0..3 {
+            total.elb_codes[i] += t.elb_codes[i];
+        }
+        if t.response_time_count > 0 {
+            if total.response_time_count == 0 || t.response_time_min < total.response_time_min {
+                total.response_time_min = t.response_time_min;
+            }
+            total.response_time_max = total.response_time_max.max(t.response_time_max);
+            total.response_time_sum += t.response_time_sum;
+            total.response_time_count += t.response_time_count;
+        }
+        if tg.is_empty() {
+            continue;
+        }
+        let (Some(lbd), Some(tgd)) = (lb_dim(store, &lb), tg_dim(store, &tg)) else {
+            continue;
+        };
+        let dims = vec![tgd.clone(), lbd];
+        push_traffic(&mut out, &t, &dims, at);
+        let per_target = t.requests as f64 / healthy.get(&tg).copied().unwrap_or(0).max(1) as f64;
+        for d in [dims.clone(), vec![tgd]] {
+            out.push(Datum {
+                name: "RequestCountPerTarget",
+                unit: "Count",
+                dims: d,
+                at,
+                agg: Agg::value(per_target),
+            });
+        }
+    }
+    for ((lb, minute), t) in per_lb {
+        if let Some(lbd) = lb_dim(store, &lb) {
+            push_traffic(&mut out, &t, &[lbd], minute as f64 * PERIOD);
+        }
+    }
+    out
+}
+
+fn push_traffic(out: &mut Vec<Datum>, t: &Traffic, dims: &[(String, String)], at: f64) {
+    for (name, c) in counts(t) {
+        out.push(Datum {
+            name,
+            unit: "Count",
+            dims: dims.to_vec(),
+            at,
+            agg: Agg::value(c as f64),
+        });
+    }
+    if t.response_time_count > 0 {
+        out.push(Datum {
+            name: "TargetResponseTime",
+            unit: "Seconds",
+            dims: dims.to_vec(),
+            at,
+            agg: Agg::set(
+                t.response_time_count as f64,
+                t.response_time_sum,
+                t.response_time_min,
+                t.response_time_max,
+            ),
+        });
+    }
+}
+
+/// Healthy and unhealthy target counts of every group in use, per (group, load balancer),
+/// stamped `at`; also returns the healthy count per group.
+pub fn host_data(s: &RegionStores, at: f64, now: f64) -> (Vec<Datum>, HashMap<String, usize>) {
+    let store = &s.elbv2;
+    let mut out = Vec::new();
+    let mut healthy_by_tg = HashMap::new();
+    for tg in store.target_groups.values() {
+        let lbs = store.load_balancers_of(&tg.arn);
+        if lbs.is_empty() {
+            continue;
+        }
+        let (mut healthy, mut unhealthy) = (0usize, 0usize);
+        for t in tg.targets.values() {
+            match health_of(s, tg, t, now).state {
+                "healthy" => healthy += 1,
+                "unhealthy" => unhealthy += 1,
+                _ => {}
+            }
+        }
+        healthy_by_tg.insert(tg.arn.clone(), healthy);
+        for lb in lbs {
+            let (Some(lbd), Some(tgd)) = (lb_dim(store, &lb), tg_dim(store, &tg.arn)) else {
+                continue;
+            };
+            for (name, n) in [
+                ("HealthyHostCount", healthy),
+                ("UnHealthyHostCount", unhealthy),
+            ] {
+                out.push(Datum {
+                    name,
+                    unit: "Count",
+                    dims: vec![tgd.clone(), lbd.clone()],
+                    at,
+                    agg: Agg::value(n as f64),
+                });
+            }
+        }
+    }
+    (out, healthy_by_tg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(status: u16, from_backend: bool) -> Outcome {
+        Outcome {
+            served_by: from_backend.then_some(0),
+            status,
+            from_backend,
+            latency: 0.002,
+        }
+    }
+
+    #[test]
+    fn requests_are_counted_per_minute_and_class() {
+        let mut store = Elbv2Store::default();
+        record(
+            &mut store,
+            "lb",
+            Some("tg"),
+            None,
+            None,
+            &outcome(200, true),
+            61.0,
+        );
+        record(
+            &mut store,
+            "lb",
+            Some("tg"),
+            None,
+            None,
+            &outcome(404, true),
+            62.0,
+        );
+        record(
+            &mut store,
+            "lb",
+            None,
+            None,
+            None,
+            &outcome(301, false),
+            62.0,
+        );
+        record(
+            &mut store,
+            "lb",
+            Some("tg"),
+            None,
+            None,
+            &outcome(503, false),
+            125.0,
+        );
+        let t = &store.traffic[&("lb".to_owned(), "tg".to_owned(), 1)];
+        assert_eq!(t.requests, 2);
+        assert_eq!(t.target_codes, [1, 0, 1, 0]);
+        assert_eq!(t.response_time_count, 2);
+        assert_eq!(
+            store.traffic[&("lb".to_owned(), String::new(), 1)].elb_codes,
+            [1, 0, 0]
+        );
+        assert_eq!(
+            store.traffic[&("lb".to_owned(), "tg".to_owned(), 2)].elb_codes,
+            [0, 0, 1]
+        );
+        // Unknown resources publish nothing, but their minutes are drained all the same.
+        let data = traffic_data(&mut store, 2, &HashMap::new());
+        assert!(data.is_empty());
+        assert_eq!(store.traffic.len(), 1);
+    }
+}

@@ -1,0 +1,147 @@
+//! DescribeSSLPolicies: a few of AWS's predefined security policies with their protocols and
+//! ciphers. Listeners record the policy; the data plane serves HTTPS listeners as plain HTTP, so
+//! the policy has no effect on traffic.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::errors::{page_size, paginate};
+use crate::context::RequestContext;
+use crate::error::ApiError;
+use crate::services::parse_input;
+use crate::state::AppState;
+
+/// The policy a secure listener gets when it names none.
+pub const DEFAULT_POLICY: &str = "ELBSecurityPolicy-2016-08";
+
+const TLS12_CIPHERS: &[&str] = &[
+    "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-AES128-SHA256",
+    "ECDHE-RSA-AES128-SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-AES256-SHA384",
+    "ECDHE-RSA-AES256-SHA384",
+    "AES128-GCM-SHA256",
+    "AES128-SHA256",
+    "AES256-GCM-SHA384",
+    "AES256-SHA256",
+];
+const LEGACY_CIPHERS: &[&str] = &[
+    "ECDHE-ECDSA-AES128-SHA",
+    "ECDHE-RSA-AES128-SHA",
+    "ECDHE-ECDSA-AES256-SHA",
+    "ECDHE-RSA-AES256-SHA",
+    "AES128-SHA",
+    "AES256-SHA",
+];
+const TLS13_CIPHERS: &[&str] = &[
+    "TLS_AES_128_GCM_SHA256",
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+];
+
+/// (name, protocols, TLS 1.3 ciphers, legacy ciphers included).
+const POLICIES: &[(&str, &[&str], bool, bool)] = &[
+    (
+        "ELBSecurityPolicy-2016-08",
+        &["TLSv1", "TLSv1.1", "TLSv1.2"],
+        false,
+        true,
+    ),
+    (
+        "ELBSecurityPolicy-TLS-1-1-2017-01",
+        &["TLSv1.1", "TLSv1.2"],
+        false,
+        true,
+    ),
+    (
+        "ELBSecurityPolicy-TLS-1-2-2017-01",
+        &["TLSv1.2"],
+        false,
+        false,
+    ),
+    (
+        "ELBSecurityPolicy-TLS-1-2-Ext-2018-06",
+        &["TLSv1.2"],
+        false,
+        true,
+    ),
+    (
+        "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        &["TLSv1.2", "TLSv1.3"],
+        true,
+        false,
+    ),
+    (
+        "ELBSecurityPolicy-TLS13-1-3-2021-06",
+        &["TLSv1.3"],
+        true,
+        false,
+    ),
+];
+
+/// Whether a policy name is one of the predefined ones.
+pub fn policy_exists(name: &str) -> bool {
+    POLICIES.iter().any(|p| p.0 == name)
+}
+
+fn view(p: &(&str, &[&str], bool, bool)) -> Value {
+    let (name, protocols, tls13, legacy) = *p;
+    let mut ciphers: Vec<&str> = Vec::new();
+    if tls13 {
+        ciphers.extend(TLS13_CIPHERS);
+    }
+    if protocols.iter().any(|p| *p != "TLSv1.3") {
+        ciphers.extend(TLS12_CIPHERS);
+        if legacy {
+            ciphers.extend(LEGACY_CIPHERS);
+        }
+    }
+    json!({
+        "SslProtocols": protocols,
+        "Ciphers": ciphers.iter().enumerate()
+            .map(|(i, c)| json!({"Name": c, "Priority": i + 1}))
+            .collect::<Vec<_>>(),
+        "Name": name,
+        "SupportedLoadBalancerTypes": ["application", "network"],
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct Input {
+    names: Vec<String>,
+    marker: Option<String>,
+    page_size: Option<i64>,
+}
+
+/// DescribeSSLPolicies: all, or the named ones (an unknown name fails the call).
+pub fn describe_ssl_policies(
+    _: &RequestContext,
+    _: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: Input = parse_input(input)?;
+    let page = page_size(req.page_size, 400)?;
+    for n in &req.names {
+        if !policy_exists(n) {
+            return Err(ApiError::client(
+                "SSLPolicyNotFound",
+                format!("SSL policy '{n}' not found"),
+            ));
+        }
+    }
+    let views: Vec<Value> = POLICIES
+        .iter()
+        .filter(|p| req.names.is_empty() || req.names.iter().any(|n| n == p.0))
+        .map(view)
+        .collect();
+    let (items, next) = paginate(views, req.marker.as_deref(), page)?;
+    let mut out = json!({ "SslPolicies": items });
+    if let Some(n) = next {
+        out["NextMarker"] = json!(n);
+    }
+    Ok(out)
+}
