@@ -2,6 +2,7 @@
 //! implements them; every other operation of the model answers `NotImplemented` naming it.
 
 mod catalog;
+pub mod cron;
 
 use super::Handler;
 
