@@ -2,6 +2,10 @@
 //! implements them; every other operation of the model answers `NotImplemented` naming it.
 
 mod catalog;
+pub mod resources;
+pub mod store;
+
+pub use store::AutoScalingStore;
 pub mod cron;
 
 use super::Handler;
