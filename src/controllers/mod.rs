@@ -15,6 +15,8 @@ use tokio::task::JoinHandle;
 use crate::state::AppState;
 
 pub mod alarm_evaluator;
+pub mod asg_metrics;
+pub mod asg_scheduler;
 pub mod ec2_metrics;
 pub mod instances;
 pub mod sns_delivery;
@@ -57,6 +59,16 @@ pub fn start_all(state: &Arc<AppState>, shutdown: &watch::Receiver<bool>) -> Vec
         ),
         spawn(
             ec2_metrics::Ec2Metrics::default(),
+            state.clone(),
+            shutdown.clone(),
+        ),
+        spawn(
+            asg_scheduler::AsgScheduler::default(),
+            state.clone(),
+            shutdown.clone(),
+        ),
+        spawn(
+            asg_metrics::AsgMetrics::default(),
             state.clone(),
             shutdown.clone(),
         ),
