@@ -16,6 +16,7 @@ use crate::state::AppState;
 
 pub mod alarm_evaluator;
 pub mod asg_metrics;
+pub mod asg_reconciler;
 pub mod asg_scheduler;
 pub mod ec2_metrics;
 pub mod instances;
@@ -54,6 +55,11 @@ pub fn start_all(state: &Arc<AppState>, shutdown: &watch::Receiver<bool>) -> Vec
         ),
         spawn(
             instances::InstanceLifecycle,
+            state.clone(),
+            shutdown.clone(),
+        ),
+        spawn(
+            asg_reconciler::AsgReconciler,
             state.clone(),
             shutdown.clone(),
         ),

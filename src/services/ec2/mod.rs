@@ -12,6 +12,7 @@ pub mod instance_ops;
 pub mod instance_types;
 pub mod instance_view;
 pub mod instances;
+pub mod internal;
 mod key_pairs;
 pub mod launch_templates;
 pub mod network;
