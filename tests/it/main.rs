@@ -2,6 +2,8 @@
 
 mod admin;
 mod auth;
+mod autoscaling;
+mod autoscaling_chapter;
 mod cli;
 mod cloudwatch;
 mod cloudwatch_alarms;

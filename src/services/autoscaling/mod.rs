@@ -143,6 +143,7 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
         "TerminateInstanceInAutoScalingGroup",
         instances::terminate_instance_in_auto_scaling_group,
     ),
+    ("UpdateAutoScalingGroup", groups::update_auto_scaling_group),
     // Operations of asg-ext (scheduled actions, hooks, notifications, standby, refresh, ...).
     ("AttachInstances", attach_detach::attach_instances),
     (
