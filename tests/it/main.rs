@@ -4,6 +4,7 @@ mod admin;
 mod auth;
 mod autoscaling;
 mod autoscaling_chapter;
+mod autoscaling_ext;
 mod cli;
 mod cloudwatch;
 mod cloudwatch_alarms;

@@ -1,0 +1,511 @@
+//! Auto Scaling beyond convergence, through boto3 on a frozen clock: scheduled actions that
+//! fire when the clock says so, suspended processes, lifecycle hooks, standby and detach,
+//! metrics collection, account limits, instance refresh and warm pools.
+
+use serde_json::Value;
+
+use crate::cloudwatch::{CW_PRELUDE, frozen_server};
+use crate::common::BOTO3_PRELUDE;
+
+/// boto3 helpers: a launch configuration and a group in us-east-1a, and a poll that advances
+/// the frozen clock until a condition holds.
+pub const ASG_PRELUDE: &str = r#"
+asg = client('autoscaling')
+ec2 = client('ec2')
+AMI = ec2.describe_images(Owners=['amazon'], Filters=[{'Name': 'name', 'Values': ['al2023-ami-*']}])['Images'][0]['ImageId']
+def group(name, mn=1, mx=3, desired=1, **kw):
+    asg.create_launch_configuration(LaunchConfigurationName=name + '-lc', ImageId=AMI, InstanceType='t3.micro')
+    asg.create_auto_scaling_group(AutoScalingGroupName=name, LaunchConfigurationName=name + '-lc',
+        MinSize=mn, MaxSize=mx, DesiredCapacity=desired, AvailabilityZones=['us-east-1a'], **kw)
+def describe(name):
+    return asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])['AutoScalingGroups'][0]
+def states(name):
+    return sorted(i['LifecycleState'] for i in describe(name)['Instances'])
+def until(fn, step=5, limit=600):
+    # Advance the frozen clock in small steps until fn() is truthy; return its value.
+    waited = 0
+    while True:
+        v = fn()
+        if v or waited >= limit:
+            return v
+        clock(step); time.sleep(0.03); waited += step
+def activities(name):
+    return asg.describe_scaling_activities(AutoScalingGroupName=name)['Activities']
+"#;
+
+fn run(script: &str) -> Value {
+    let server = frozen_server();
+    server.boto3(&format!(
+        "{BOTO3_PRELUDE}{CW_PRELUDE}{ASG_PRELUDE}\n{script}"
+    ))
+}
+
+const SCHEDULED: &str = r#"
+out = {}
+group('sched')
+now = clock()
+def put(**kw):
+    kw.setdefault('AutoScalingGroupName', 'sched')
+    return err(asg, lambda: asg.put_scheduled_update_group_action(**kw))
+out['past'] = put(ScheduledActionName='p', StartTime=at(now - 3600), DesiredCapacity=2)
+out['no_sizes'] = put(ScheduledActionName='n', StartTime=at(now + 600))
+out['bad_cron'] = put(ScheduledActionName='c', Recurrence='61 * * * *', DesiredCapacity=2)
+out['bad_zone'] = put(ScheduledActionName='z', Recurrence='0 9 * * *', TimeZone='Mars/Olympus', DesiredCapacity=2)
+out['no_group'] = put(AutoScalingGroupName='nope', ScheduledActionName='x', StartTime=at(now + 600), DesiredCapacity=2)
+out['grow'] = put(ScheduledActionName='grow', StartTime=at(now + 120), MinSize=1, MaxSize=3, DesiredCapacity=2)
+out['dup'] = put(ScheduledActionName='dup', StartTime=at(now + 120), DesiredCapacity=3)
+out['nightly'] = put(ScheduledActionName='nightly', Recurrence='0 22 * * *', TimeZone='Asia/Seoul', DesiredCapacity=1)
+out['batch'] = asg.batch_put_scheduled_update_group_action(AutoScalingGroupName='sched', ScheduledUpdateGroupActions=[
+    {'ScheduledActionName': 'b1', 'StartTime': at(now + 7200), 'DesiredCapacity': 1},
+    {'ScheduledActionName': 'b2', 'Recurrence': 'not cron', 'DesiredCapacity': 1}])['FailedScheduledUpdateGroupActions']
+p1 = asg.describe_scheduled_actions(AutoScalingGroupName='sched', MaxRecords=2)
+p2 = asg.describe_scheduled_actions(AutoScalingGroupName='sched', MaxRecords=2, NextToken=p1['NextToken'])
+out['pages'] = [[a['ScheduledActionName'] for a in p['ScheduledUpdateGroupActions']] for p in (p1, p2)]
+out['p2_token'] = p2.get('NextToken')
+acts = {a['ScheduledActionName']: a for a in p1['ScheduledUpdateGroupActions'] + p2['ScheduledUpdateGroupActions']}
+out['nightly_next'] = epoch(acts['nightly']['StartTime'])
+out['nightly_zone'] = acts['nightly']['TimeZone']
+out['grow_arn'] = acts['grow']['ScheduledActionARN']
+out['grow_start'] = epoch(acts['grow']['StartTime']) - now
+out['by_name'] = [a['ScheduledActionName'] for a in asg.describe_scheduled_actions(ScheduledActionNames=['b1'])['ScheduledUpdateGroupActions']]
+out['batch_delete'] = asg.batch_delete_scheduled_action(AutoScalingGroupName='sched', ScheduledActionNames=['b1', 'nope'])['FailedScheduledActions']
+out['now'] = now
+
+# Nothing happens before the start time; at it the group grows.
+advance_to(now + 110)
+out['before'] = describe('sched')['DesiredCapacity']
+out['after'] = until(lambda: describe('sched')['DesiredCapacity'] == 2 and 2, limit=120)
+out['causes'] = [a['Cause'] for a in activities('sched')]
+out['left'] = sorted(a['ScheduledActionName'] for a in asg.describe_scheduled_actions(AutoScalingGroupName='sched')['ScheduledUpdateGroupActions'])
+
+# A suspended ScheduledActions process skips what falls due meanwhile.
+t = clock()
+put(ScheduledActionName='later', StartTime=at(t + 60), DesiredCapacity=3)
+asg.suspend_processes(AutoScalingGroupName='sched', ScalingProcesses=['ScheduledActions'])
+out['suspended'] = describe('sched')['SuspendedProcesses']
+out['bad_process'] = err(asg, lambda: asg.suspend_processes(AutoScalingGroupName='sched', ScalingProcesses=['Nope']))
+advance_to(t + 90)
+time.sleep(0.2)
+out['skipped_desired'] = describe('sched')['DesiredCapacity']
+out['skipped_left'] = sorted(a['ScheduledActionName'] for a in asg.describe_scheduled_actions(AutoScalingGroupName='sched')['ScheduledUpdateGroupActions'])
+asg.resume_processes(AutoScalingGroupName='sched')
+out['resumed'] = describe('sched')['SuspendedProcesses']
+asg.delete_scheduled_action(AutoScalingGroupName='sched', ScheduledActionName='nightly')
+out['delete_again'] = err(asg, lambda: asg.delete_scheduled_action(AutoScalingGroupName='sched', ScheduledActionName='nightly'))
+print(json.dumps(out, default=str))
+"#;
+
+#[test]
+fn asg_ext_scheduled_actions_fire_on_the_clock_and_respect_suspension() {
+    let out = run(SCHEDULED);
+    let code = |k: &str| out[k]["code"].as_str().unwrap_or("").to_owned();
+    let msg = |k: &str| out[k]["message"].as_str().unwrap_or("").to_owned();
+    assert_eq!(code("past"), "ValidationError", "{out}");
+    assert_eq!(msg("past"), "Given start time is in the past");
+    for k in ["no_sizes", "bad_cron", "bad_zone", "no_group"] {
+        assert_eq!(code(k), "ValidationError", "{k}: {out}");
+    }
+    assert_eq!(
+        msg("no_group"),
+        "AutoScalingGroup name not found - AutoScalingGroup nope not found"
+    );
+    assert_eq!(out["grow"]["code"], Value::Null);
+    assert_eq!(code("dup"), "AlreadyExists");
+    assert_eq!(
+        msg("dup"),
+        "Scheduled action with this scheduled start time already exists"
+    );
+    assert_eq!(out["batch"].as_array().unwrap().len(), 1, "{out}");
+    assert_eq!(out["batch"][0]["ScheduledActionName"], "b2");
+    assert_eq!(out["batch"][0]["ErrorCode"], "ValidationError");
+    assert_eq!(
+        out["pages"],
+        serde_json::json!([["grow", "nightly"], ["b1"]]),
+        "{out}"
+    );
+    assert_eq!(out["p2_token"], Value::Null);
+    assert_eq!(out["by_name"], serde_json::json!(["b1"]));
+    assert_eq!(out["batch_delete"][0]["ScheduledActionName"], "nope");
+    let arn = out["grow_arn"].as_str().unwrap();
+    assert!(
+        arn.starts_with("arn:aws:autoscaling:us-east-1:000000000000:scheduledUpdateGroupAction:")
+            && arn.ends_with(":autoScalingGroupName/sched:scheduledActionName/grow"),
+        "{arn}"
+    );
+    assert!((out["grow_start"].as_f64().unwrap() - 120.0).abs() < 1.0);
+    // 22:00 in Seoul is 13:00 UTC: the next one, within a day.
+    let next = out["nightly_next"].as_f64().unwrap();
+    let now = out["now"].as_f64().unwrap();
+    assert_eq!(next.rem_euclid(86_400.0), 13.0 * 3600.0, "{out}");
+    assert!(next > now && next <= now + 86_400.0);
+    assert_eq!(out["nightly_zone"], "Asia/Seoul");
+
+    assert_eq!(out["before"], 1, "not before its time: {out}");
+    assert_eq!(out["after"], 2, "{out}");
+    let causes: Vec<&str> = out["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        causes.iter().any(|c| c.contains(
+            " a scheduled action update of AutoScalingGroup constraints to min: 1, max: 3, desired: 2 changing the desired capacity from 1 to 2."
+        ) && c.starts_with("At ")),
+        "{causes:#?}"
+    );
+    assert_eq!(
+        out["left"],
+        serde_json::json!(["nightly"]),
+        "a one-off action is gone once it ran"
+    );
+
+    assert_eq!(out["suspended"][0]["ProcessName"], "ScheduledActions");
+    let reason = out["suspended"][0]["SuspensionReason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("User suspended at ") && reason.ends_with('Z'),
+        "{reason}"
+    );
+    assert_eq!(code("bad_process"), "ValidationError");
+    assert_eq!(out["skipped_desired"], 2, "skipped while suspended: {out}");
+    assert_eq!(out["skipped_left"], serde_json::json!(["nightly"]));
+    assert_eq!(out["resumed"], serde_json::json!([]));
+    assert_eq!(code("delete_again"), "ValidationError");
+}
+
+/// The chapter's notification step with the aws CLI: a topic with an e-mail subscription
+/// (auto-confirmed), PutNotificationConfiguration for the four event types, then a scale-out
+/// and a scale-in put AWS's launch and termination messages into the local inbox.
+#[test]
+fn asg_ext_chapter_notifications_reach_the_email_inbox() {
+    use crate::sns::wait_inbox;
+    let server = frozen_server();
+    let aws = |args: &[&str]| server.aws(args).json();
+    let topic = aws(&["sns", "create-topic", "--name", "AutoScalingTopic"])["TopicArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    aws(&[
+        "sns",
+        "subscribe",
+        "--topic-arn",
+        &topic,
+        "--protocol",
+        "email",
+        "--notification-endpoint",
+        "student@example.com",
+    ]);
+    let ami = aws(&[
+        "ec2",
+        "describe-images",
+        "--owners",
+        "amazon",
+        "--filters",
+        "Name=name,Values=al2023-ami-*",
+    ])["Images"][0]["ImageId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    aws(&[
+        "autoscaling",
+        "create-launch-configuration",
+        "--launch-configuration-name",
+        "ExampleAutoScalingConfig",
+        "--image-id",
+        &ami,
+        "--instance-type",
+        "t3.micro",
+    ]);
+    aws(&[
+        "autoscaling",
+        "create-auto-scaling-group",
+        "--auto-scaling-group-name",
+        "ExampleAutoScalingGroup",
+        "--launch-configuration-name",
+        "ExampleAutoScalingConfig",
+        "--min-size",
+        "1",
+        "--max-size",
+        "3",
+        "--availability-zones",
+        "us-east-1a",
+    ]);
+    let types = [
+        "autoscaling:EC2_INSTANCE_LAUNCH",
+        "autoscaling:EC2_INSTANCE_LAUNCH_ERROR",
+        "autoscaling:EC2_INSTANCE_TERMINATE",
+        "autoscaling:EC2_INSTANCE_TERMINATE_ERROR",
+    ];
+    let mut put = vec![
+        "autoscaling",
+        "put-notification-configuration",
+        "--auto-scaling-group-name",
+        "ExampleAutoScalingGroup",
+        "--topic-arn",
+        &topic,
+        "--notification-types",
+    ];
+    put.extend(types);
+    aws(&put);
+    let bad = server.aws(&[
+        "autoscaling",
+        "put-notification-configuration",
+        "--auto-scaling-group-name",
+        "ExampleAutoScalingGroup",
+        "--topic-arn",
+        &topic,
+        "--notification-types",
+        "autoscaling:NOPE",
+    ]);
+    assert_eq!(bad.error_code(), "ValidationError");
+    let configs = aws(&[
+        "autoscaling",
+        "describe-notification-configurations",
+        "--auto-scaling-group-names",
+        "ExampleAutoScalingGroup",
+    ]);
+    let listed: Vec<&str> = configs["NotificationConfigurations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            assert_eq!(c["TopicARN"], topic.as_str());
+            c["NotificationType"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(listed, types);
+
+    // The test notification arrives first.
+    let mail = wait_inbox(&server, "?endpoint=student%40example.com", 1);
+    assert_eq!(
+        mail[0]["subject"],
+        "Auto Scaling: test notification for group \"ExampleAutoScalingGroup\""
+    );
+    let test: Value = serde_json::from_str(mail[0]["message"].as_str().unwrap()).unwrap();
+    assert_eq!(test["Event"], "autoscaling:TEST_NOTIFICATION");
+    assert_eq!(test["AutoScalingGroupName"], "ExampleAutoScalingGroup");
+    assert_eq!(test["Service"], "AWS Auto Scaling");
+
+    let advance_until = |n: usize| {
+        for _ in 0..120 {
+            let got = server
+                .http(
+                    "GET",
+                    "/_updraft/sns/inbox?endpoint=student%40example.com",
+                    &[],
+                    b"",
+                )
+                .json();
+            if got.as_array().unwrap().len() >= n {
+                break;
+            }
+            server.state.clock.advance(5.0);
+            std::thread::sleep(std::time::Duration::from_millis(30));
+        }
+        wait_inbox(&server, "?endpoint=student%40example.com", n)
+    };
+    // The first instance's launch, then a scale-out and a scale-in.
+    let mail = advance_until(2);
+    aws(&[
+        "autoscaling",
+        "set-desired-capacity",
+        "--auto-scaling-group-name",
+        "ExampleAutoScalingGroup",
+        "--desired-capacity",
+        "2",
+    ]);
+    let mail3 = advance_until(3);
+    aws(&[
+        "autoscaling",
+        "set-desired-capacity",
+        "--auto-scaling-group-name",
+        "ExampleAutoScalingGroup",
+        "--desired-capacity",
+        "1",
+    ]);
+    let mail4 = advance_until(4);
+    let body =
+        |m: &Value| -> Value { serde_json::from_str(m["message"].as_str().unwrap()).unwrap() };
+    for (m, event, subject) in [
+        (
+            &mail[1],
+            "autoscaling:EC2_INSTANCE_LAUNCH",
+            "Auto Scaling: launch for group \"ExampleAutoScalingGroup\"",
+        ),
+        (
+            &mail3[2],
+            "autoscaling:EC2_INSTANCE_LAUNCH",
+            "Auto Scaling: launch for group \"ExampleAutoScalingGroup\"",
+        ),
+        (
+            &mail4[3],
+            "autoscaling:EC2_INSTANCE_TERMINATE",
+            "Auto Scaling: termination for group \"ExampleAutoScalingGroup\"",
+        ),
+    ] {
+        assert_eq!(m["subject"], subject, "{m}");
+        let b = body(m);
+        assert_eq!(b["Event"], event, "{b}");
+        assert_eq!(b["AutoScalingGroupName"], "ExampleAutoScalingGroup");
+        assert_eq!(b["RequestId"], b["ActivityId"]);
+        assert_eq!(b["Time"], b["EndTime"]);
+        assert_eq!(b["StatusCode"], "InProgress");
+        assert_eq!(b["Progress"], 50);
+        assert_eq!(b["StatusMessage"], "");
+        assert_eq!(b["Details"]["Availability Zone"], "us-east-1a");
+        let id = b["EC2InstanceId"].as_str().unwrap();
+        assert!(id.starts_with("i-"), "{b}");
+        assert!(b["Description"].as_str().unwrap().ends_with(id));
+        assert!(
+            b["AutoScalingGroupARN"]
+                .as_str()
+                .unwrap()
+                .ends_with(":autoScalingGroupName/ExampleAutoScalingGroup")
+        );
+    }
+    let scale_out = body(&mail3[2]);
+    assert!(
+        scale_out["Cause"].as_str().unwrap().contains("a user request explicitly set group desired capacity changing the desired capacity from 1 to 2."),
+        "{scale_out}"
+    );
+    let scale_in = body(&mail4[3]);
+    assert!(
+        scale_in["Cause"]
+            .as_str()
+            .unwrap()
+            .contains("was selected for termination."),
+        "{scale_in}"
+    );
+
+    // Deleting the configuration stops the messages.
+    aws(&[
+        "autoscaling",
+        "delete-notification-configuration",
+        "--auto-scaling-group-name",
+        "ExampleAutoScalingGroup",
+        "--topic-arn",
+        &topic,
+    ]);
+    let configs = aws(&["autoscaling", "describe-notification-configurations"]);
+    assert_eq!(configs["NotificationConfigurations"], serde_json::json!([]));
+}
+
+const HOOKS: &str = r#"
+out = {}
+group('hooks', mn=1, mx=4, desired=1)
+until(lambda: states('hooks') == ['InService'])
+first = describe('hooks')['Instances'][0]['InstanceId']
+def hook(**kw):
+    kw.setdefault('AutoScalingGroupName', 'hooks')
+    return err(asg, lambda: asg.put_lifecycle_hook(**kw))
+out['bad_heartbeat'] = hook(LifecycleHookName='h', LifecycleTransition='autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout=10)
+out['bad_transition'] = hook(LifecycleHookName='h', LifecycleTransition='autoscaling:NOPE')
+out['no_transition'] = hook(LifecycleHookName='h')
+hook(LifecycleHookName='launch', LifecycleTransition='autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout=60, DefaultResult='CONTINUE', NotificationMetadata='hello')
+hook(LifecycleHookName='term', LifecycleTransition='autoscaling:EC2_INSTANCE_TERMINATING')
+out['hooks'] = asg.describe_lifecycle_hooks(AutoScalingGroupName='hooks')['LifecycleHooks']
+out['no_action'] = err(asg, lambda: asg.complete_lifecycle_action(AutoScalingGroupName='hooks', LifecycleHookName='launch', InstanceId=first, LifecycleActionResult='CONTINUE'))
+out['no_token'] = err(asg, lambda: asg.record_lifecycle_action_heartbeat(AutoScalingGroupName='hooks', LifecycleHookName='launch', LifecycleActionToken='7e1c0a3e-0000-4000-8000-000000000000'))
+
+def waiting(state):
+    return [i['InstanceId'] for i in describe('hooks')['Instances'] if i['LifecycleState'] == state]
+# 1) A launch waits; a heartbeat extends the wait; CONTINUE lets it in.
+asg.set_desired_capacity(AutoScalingGroupName='hooks', DesiredCapacity=2)
+w = until(lambda: waiting('Pending:Wait'), step=2)
+out['waits'] = len(w)
+t = clock()
+advance_to(t + 40)
+asg.record_lifecycle_action_heartbeat(AutoScalingGroupName='hooks', LifecycleHookName='launch', InstanceId=w[0])
+advance_to(t + 80)
+out['after_heartbeat'] = waiting('Pending:Wait') == w
+asg.complete_lifecycle_action(AutoScalingGroupName='hooks', LifecycleHookName='launch', InstanceId=w[0], LifecycleActionResult='CONTINUE')
+out['continued'] = bool(until(lambda: w[0] in waiting('InService'), step=2))
+# 2) Nobody answers: after HeartbeatTimeout the DefaultResult (CONTINUE) applies.
+asg.set_desired_capacity(AutoScalingGroupName='hooks', DesiredCapacity=3)
+w2 = until(lambda: waiting('Pending:Wait'), step=2)
+t = clock()
+advance_to(t + 55)
+out['still_waiting'] = waiting('Pending:Wait') == w2
+out['timed_out'] = bool(until(lambda: w2[0] in waiting('InService'), step=2, limit=60))
+# 3) ABANDON: the launch is cancelled, the instance terminated and replaced.
+asg.set_desired_capacity(AutoScalingGroupName='hooks', DesiredCapacity=4)
+w3 = until(lambda: waiting('Pending:Wait'), step=2)
+asg.complete_lifecycle_action(AutoScalingGroupName='hooks', LifecycleHookName='launch', InstanceId=w3[0], LifecycleActionResult='ABANDON')
+def cancelled():
+    return [a for a in activities('hooks') if a['StatusCode'] == 'Cancelled']
+out['cancelled'] = until(cancelled, step=2)
+out['replacement_waits'] = bool(until(lambda: [i for i in waiting('Pending:Wait') if i != w3[0]], step=2))
+for i in waiting('Pending:Wait'):
+    asg.complete_lifecycle_action(AutoScalingGroupName='hooks', LifecycleHookName='launch', InstanceId=i, LifecycleActionResult='CONTINUE')
+until(lambda: len(waiting('InService')) == 4, step=2)
+# 4) A terminate hook holds a scale-in in Terminating:Wait until completed.
+asg.set_desired_capacity(AutoScalingGroupName='hooks', DesiredCapacity=3)
+w4 = until(lambda: waiting('Terminating:Wait'), step=2)
+out['term_waits'] = len(w4)
+asg.complete_lifecycle_action(AutoScalingGroupName='hooks', LifecycleHookName='term', InstanceId=w4[0], LifecycleActionResult='CONTINUE')
+out['terminated'] = bool(until(lambda: w4[0] not in [i['InstanceId'] for i in describe('hooks')['Instances']], step=2))
+asg.delete_lifecycle_hook(AutoScalingGroupName='hooks', LifecycleHookName='term')
+out['delete_again'] = err(asg, lambda: asg.delete_lifecycle_hook(AutoScalingGroupName='hooks', LifecycleHookName='term'))
+out['left'] = [h['LifecycleHookName'] for h in asg.describe_lifecycle_hooks(AutoScalingGroupName='hooks')['LifecycleHooks']]
+print(json.dumps(out, default=str))
+"#;
+
+#[test]
+fn asg_ext_lifecycle_hooks_hold_launches_and_terminations() {
+    let out = run(HOOKS);
+    let code = |k: &str| out[k]["code"].as_str().unwrap_or("").to_owned();
+    for k in ["bad_heartbeat", "bad_transition", "no_transition"] {
+        assert_eq!(code(k), "ValidationError", "{k}: {out}");
+    }
+    let hooks = out["hooks"].as_array().unwrap();
+    assert_eq!(hooks.len(), 2, "{out}");
+    assert_eq!(hooks[0]["LifecycleHookName"], "launch");
+    assert_eq!(hooks[0]["HeartbeatTimeout"], 60);
+    assert_eq!(hooks[0]["GlobalTimeout"], 6000);
+    assert_eq!(hooks[0]["DefaultResult"], "CONTINUE");
+    assert_eq!(hooks[0]["NotificationMetadata"], "hello");
+    assert_eq!(hooks[1]["DefaultResult"], "ABANDON", "AWS's default");
+    assert_eq!(hooks[1]["HeartbeatTimeout"], 3600);
+    assert_eq!(hooks[1]["GlobalTimeout"], 172_800);
+    assert_eq!(code("no_action"), "ValidationError");
+    assert!(
+        out["no_action"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("No active Lifecycle Action found with instance ID i-")
+    );
+    assert_eq!(
+        out["no_token"]["message"],
+        "No active Lifecycle Action found with token 7e1c0a3e-0000-4000-8000-000000000000"
+    );
+    assert_eq!(out["waits"], 1, "{out}");
+    assert_eq!(
+        out["after_heartbeat"], true,
+        "the heartbeat restarted the timeout: {out}"
+    );
+    assert_eq!(out["continued"], true, "{out}");
+    assert_eq!(out["still_waiting"], true, "{out}");
+    assert_eq!(
+        out["timed_out"], true,
+        "DefaultResult CONTINUE on timeout: {out}"
+    );
+    let cancelled = &out["cancelled"][0];
+    let msg = cancelled["StatusMessage"].as_str().unwrap_or("");
+    assert!(
+        msg.starts_with(
+            "Instance failed to complete user's Lifecycle Action: Lifecycle Action with token "
+        ) && msg.ends_with(" was abandoned: Lifecycle Action Completed with ABANDON Result"),
+        "{out}"
+    );
+    assert!(
+        cancelled["Description"]
+            .as_str()
+            .unwrap()
+            .contains(".  Status Reason: Instance failed to complete")
+    );
+    assert_eq!(out["replacement_waits"], true, "{out}");
+    assert_eq!(out["term_waits"], 1, "{out}");
+    assert_eq!(out["terminated"], true, "{out}");
+    assert_eq!(code("delete_again"), "ValidationError");
+    assert_eq!(out["left"], serde_json::json!(["launch"]));
+}
