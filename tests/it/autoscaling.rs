@@ -50,7 +50,7 @@ impl Asg {
         }
     }
 
-    fn scope() -> Scope {
+    pub fn scope() -> Scope {
         Scope::new("000000000000", "us-east-1")
     }
 

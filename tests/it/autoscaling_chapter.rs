@@ -291,3 +291,94 @@ fn chapter_with_a_launch_configuration() {
 fn chapter_with_a_launch_template() {
     chapter(true);
 }
+
+/// A target-tracking group at 50 % CPU under a synthetic load of 140 "CPU percent" spread
+/// over its in-service instances: 100 % on one → 2 → 70 % each → 3 → about 47 % each, where
+/// it stays (above AlarmLow's 35 %).
+#[test]
+fn target_tracking_converges_on_fifty_percent() {
+    let t = Asg::start();
+    t.group("tt", 1, 6, 1);
+    t.cli(&[
+        "autoscaling",
+        "update-auto-scaling-group",
+        "--auto-scaling-group-name",
+        "tt",
+        "--default-instance-warmup",
+        "60",
+    ]);
+    t.cli(&[
+        "autoscaling", "put-scaling-policy", "--auto-scaling-group-name", "tt",
+        "--policy-name", "cpu50", "--policy-type", "TargetTrackingScaling",
+        "--target-tracking-configuration",
+        r#"{"PredefinedMetricSpecification":{"PredefinedMetricType":"ASGAverageCPUUtilization"},"TargetValue":50}"#,
+    ]);
+    t.run_until(120, |s| count_in_service(s, "tt") == 1);
+    let spread = |t: &Asg| {
+        let ids: Vec<String> = t.server.state.stores.with(&Asg::scope(), |s| {
+            s.autoscaling.groups["tt"]
+                .instances
+                .values()
+                .filter(|i| {
+                    i.lifecycle_state
+                        == updraft::services::autoscaling::store::LifecycleState::InService
+                })
+                .map(|i| i.id.clone())
+                .collect()
+        });
+        for id in &ids {
+            t.stress(id, (140.0 / ids.len() as f64).min(100.0));
+        }
+    };
+    let mut reached = None;
+    for _ in 0..(40 * 60 / 30) {
+        spread(&t);
+        t.run_for(30);
+        let n = t
+            .server
+            .state
+            .stores
+            .with(&Asg::scope(), |s| count_in_service(s, "tt"));
+        if n == 3 && reached.is_none() {
+            reached = Some(t.now());
+        }
+        if let Some(at) = reached
+            && t.now() - at >= 20.0 * 60.0
+        {
+            break;
+        }
+    }
+    assert!(
+        reached.is_some(),
+        "never reached 3: {:#?} {:#?}",
+        t.activities("tt"),
+        t.cli(&[
+            "cloudwatch",
+            "describe-alarms",
+            "--alarm-name-prefix",
+            "TargetTracking-tt"
+        ])
+    );
+    // Held at 3 for 20 minutes (longer than AlarmLow's 15), never overshooting.
+    assert_eq!(desired(&t, "tt"), 3);
+    let causes: Vec<String> = t
+        .activities("tt")
+        .iter()
+        .map(|a| a["Cause"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(causes.len(), 3, "{causes:#?}");
+    assert!(
+        causes[0].contains(
+            "in state ALARM triggered policy cpu50 changing the desired capacity from 2 to 3."
+        ),
+        "{causes:#?}"
+    );
+    assert!(
+        causes[1].contains("a monitor alarm TargetTracking-tt-AlarmHigh-"),
+        "{causes:#?}"
+    );
+    assert!(
+        causes[1].contains("triggered policy cpu50 changing the desired capacity from 1 to 2."),
+        "{causes:#?}"
+    );
+}

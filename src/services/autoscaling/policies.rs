@@ -633,7 +633,8 @@ pub fn execute(
                 else {
                     return Ok(None);
                 };
-                let Some(metric) = aggregate(values, None) else {
+                // The latest datapoint: the evaluation window still holds pre-scaling values.
+                let Some(metric) = values.last().copied() else {
                     return Ok(None);
                 };
                 let warm = warming(g, warmup, now);
