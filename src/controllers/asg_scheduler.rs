@@ -14,6 +14,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
+use crate::services::autoscaling::lb;
 use crate::services::autoscaling::notifications::{self, Notice};
 use crate::services::autoscaling::{
     instance_refresh, lifecycle_hooks, scheduled, standby, warm_pools,
@@ -24,6 +25,9 @@ use super::{Controller, ControllerError};
 
 /// The longest sleep: ended activities are noticed within this (virtual seconds).
 const POLL_SECONDS: f64 = 5.0;
+
+/// Load-balancer work: (classic load balancers, target groups, instance ids).
+type Deregister = (Vec<String>, Vec<String>, Vec<String>);
 
 /// What the scheduler remembers between passes, per scope.
 #[derive(Debug, Default)]
@@ -54,7 +58,7 @@ impl AsgScheduler {
         scope: &Scope,
         s: &mut crate::state::RegionStores,
         now: f64,
-    ) -> (Vec<Notice>, Option<f64>, bool) {
+    ) -> (Vec<Notice>, Option<f64>, bool, Vec<Deregister>) {
         let mut memory = self
             .memory
             .lock()
@@ -63,15 +67,15 @@ impl AsgScheduler {
         let store = &mut s.autoscaling;
         let (ran, next_action) = scheduled::run_due(store, now);
         let (expired, next_deadline) = lifecycle_hooks::expire(store, now);
-        let detached = standby::settle(store, now);
-        for (_, id) in &detached {
+        let settled = standby::settle(store, now);
+        for (_, id) in &settled.detached {
             s.ec2.delete_tag(
                 id,
                 crate::services::autoscaling::attach_detach::GROUP_TAG,
                 None,
             );
         }
-        let refreshing = instance_refresh::step(store, now);
+        let refreshing = instance_refresh::step(store, now, || state.ids.uuid());
         let warming = warm_pools::step(store, now);
         let store = &s.autoscaling;
 
@@ -124,8 +128,8 @@ impl AsgScheduler {
             .into_iter()
             .flatten()
             .reduce(f64::min);
-        let changed = ran || expired || !detached.is_empty() || refreshing || warming;
-        (notices, next, changed)
+        let changed = ran || expired || !settled.detached.is_empty() || refreshing || warming;
+        (notices, next, changed, settled.deregister)
     }
 }
 
@@ -139,12 +143,16 @@ impl Controller for AsgScheduler {
         let mut all = Vec::new();
         let mut next = now + POLL_SECONDS;
         let mut changed = false;
+        let mut leaving = Vec::new();
         state.stores.for_each(|scope, s| {
             if s.autoscaling.groups.is_empty() && s.autoscaling.activities.is_empty() {
                 return;
             }
-            let (notices, due, c) = self.pass(state, scope, s, now);
+            let (notices, due, c, deregister) = self.pass(state, scope, s, now);
             changed |= c;
+            if !deregister.is_empty() {
+                leaving.push((scope.clone(), deregister));
+            }
             if let Some(due) = due {
                 next = next.min(due);
             }
@@ -152,6 +160,13 @@ impl Controller for AsgScheduler {
                 all.push((scope.clone(), notices));
             }
         });
+        // Standby and detached instances leave their load balancers (outside the lock: the
+        // load-balancer services take it too).
+        for (scope, work) in leaving {
+            for (lbs, tgs, ids) in work {
+                lb::deregister(state, &scope, &lbs, &tgs, &ids);
+            }
+        }
         for (scope, notices) in all {
             notifications::publish(state, &scope, notices);
         }

@@ -509,3 +509,227 @@ fn asg_ext_lifecycle_hooks_hold_launches_and_terminations() {
     assert_eq!(code("delete_again"), "ValidationError");
     assert_eq!(out["left"], serde_json::json!(["launch"]));
 }
+
+const STANDBY: &str = r#"
+out = {}
+group('sb', mn=1, mx=3, desired=2)
+until(lambda: states('sb') == ['InService', 'InService'])
+a, b = [i['InstanceId'] for i in describe('sb')['Instances']]
+r = asg.enter_standby(AutoScalingGroupName='sb', InstanceIds=[a], ShouldDecrementDesiredCapacity=True)['Activities'][0]
+out['enter'] = {k: r[k] for k in ('Description', 'StatusCode', 'Progress', 'Cause')}
+out['enter_desired'] = describe('sb')['DesiredCapacity']
+out['standby'] = bool(until(lambda: states('sb') == ['InService', 'Standby']))
+out['at_min'] = err(asg, lambda: asg.enter_standby(AutoScalingGroupName='sb', InstanceIds=[b], ShouldDecrementDesiredCapacity=True))
+out['not_standby'] = err(asg, lambda: asg.exit_standby(AutoScalingGroupName='sb', InstanceIds=[b]))
+r = asg.exit_standby(AutoScalingGroupName='sb', InstanceIds=[a])['Activities'][0]
+out['exit'] = {k: r[k] for k in ('Description', 'StatusCode', 'Progress', 'Cause')}
+out['exit_desired'] = describe('sb')['DesiredCapacity']
+out['back'] = bool(until(lambda: states('sb') == ['InService', 'InService']))
+r = asg.detach_instances(AutoScalingGroupName='sb', InstanceIds=[a], ShouldDecrementDesiredCapacity=True)['Activities'][0]
+out['detach'] = {k: r[k] for k in ('Description', 'StatusCode', 'Progress', 'Cause')}
+out['gone'] = bool(until(lambda: a not in [i['InstanceId'] for i in describe('sb')['Instances']]))
+out['detached_desired'] = describe('sb')['DesiredCapacity']
+inst = ec2.describe_instances(InstanceIds=[a])['Reservations'][0]['Instances'][0]
+out['still_running'] = inst['State']['Name']
+out['tag_gone'] = 'aws:autoscaling:groupName' not in [t['Key'] for t in inst.get('Tags', [])]
+out['not_member'] = err(asg, lambda: asg.detach_instances(AutoScalingGroupName='sb', InstanceIds=[a], ShouldDecrementDesiredCapacity=False))
+asg.attach_instances(AutoScalingGroupName='sb', InstanceIds=[a])
+out['attached_desired'] = describe('sb')['DesiredCapacity']
+out['attached'] = bool(until(lambda: states('sb') == ['InService', 'InService']))
+out['attach_activity'] = [x for x in activities('sb') if x['Description'] == 'Attaching an existing EC2 instance: ' + a][0]
+out['again'] = err(asg, lambda: asg.attach_instances(AutoScalingGroupName='sb', InstanceIds=[a]))
+inst = ec2.describe_instances(InstanceIds=[a])['Reservations'][0]['Instances'][0]
+out['tag_back'] = {t['Key']: t['Value'] for t in inst.get('Tags', [])}.get('aws:autoscaling:groupName')
+# Without decrement, a detached instance is replaced.
+asg.detach_instances(AutoScalingGroupName='sb', InstanceIds=[b], ShouldDecrementDesiredCapacity=False)
+out['replaced'] = bool(until(lambda: b not in [i['InstanceId'] for i in describe('sb')['Instances']] and states('sb') == ['InService', 'InService']))
+out['a'] = a
+out['b'] = b
+print(json.dumps(out, default=str))
+"#;
+
+#[test]
+fn asg_ext_standby_detach_and_attach_move_instances_with_activities() {
+    let out = run(STANDBY);
+    let (a, b) = (out["a"].as_str().unwrap(), out["b"].as_str().unwrap());
+    assert_eq!(
+        out["enter"]["Description"],
+        format!("Moving EC2 instance to Standby: {a}")
+    );
+    assert_eq!(out["enter"]["StatusCode"], "InProgress");
+    assert_eq!(out["enter"]["Progress"], 50);
+    let cause = out["enter"]["Cause"].as_str().unwrap();
+    assert!(
+        cause.starts_with("At ")
+            && cause.ends_with(&format!(
+                "instance {a} was moved to standby in response to a user request, shrinking the capacity from 2 to 1."
+            )),
+        "{cause}"
+    );
+    assert_eq!(out["enter_desired"], 1);
+    assert_eq!(out["standby"], true, "{out}");
+    assert_eq!(
+        out["at_min"]["message"],
+        "AutoScalingGroup sb has min-size=1, max-size=3, and desired-size=1. To place into standby 1 instance, please update the AutoScalingGroup sizes appropriately."
+    );
+    assert_eq!(out["not_standby"]["code"], "ValidationError");
+    assert_eq!(
+        out["exit"]["Description"],
+        format!("Moving EC2 instance out of Standby: {a}")
+    );
+    assert_eq!(out["exit"]["StatusCode"], "PreInService");
+    assert_eq!(out["exit"]["Progress"], 30);
+    assert!(out["exit"]["Cause"].as_str().unwrap().ends_with(&format!(
+        "instance {a} was moved out of standby in response to a user request, increasing the capacity from 1 to 2."
+    )));
+    assert_eq!(out["exit_desired"], 2);
+    assert_eq!(out["back"], true, "{out}");
+    assert_eq!(
+        out["detach"]["Description"],
+        format!("Detaching EC2 instance: {a}")
+    );
+    assert!(out["detach"]["Cause"].as_str().unwrap().ends_with(&format!(
+        "instance {a} was detached in response to a user request, shrinking the capacity from 2 to 1."
+    )));
+    assert_eq!(out["gone"], true, "{out}");
+    assert_eq!(out["detached_desired"], 1);
+    assert_eq!(out["still_running"], "running");
+    assert_eq!(out["tag_gone"], true);
+    assert_eq!(
+        out["not_member"]["message"],
+        format!("The instance {a} is not part of Auto Scaling group sb.")
+    );
+    assert_eq!(out["attached_desired"], 2);
+    assert_eq!(out["attached"], true, "{out}");
+    let attach = &out["attach_activity"];
+    assert!(attach["Cause"].as_str().unwrap().ends_with(
+        "an instance was added in response to user request. Keeping the capacity at the new 2."
+    ));
+    assert_eq!(attach["StatusCode"], "Successful");
+    assert_eq!(
+        out["again"]["message"],
+        format!("The Instance: {a} is already part of AutoScalingGroup:sb")
+    );
+    assert_eq!(out["tag_back"], "sb");
+    assert_eq!(out["replaced"], true, "{b} replaced: {out}");
+}
+
+const MORE: &str = r#"
+out = {}
+group('m', mn=1, mx=3, desired=1)
+out['limits'] = asg.describe_account_limits()
+del out['limits']['ResponseMetadata']
+out['bad_granularity'] = err(asg, lambda: asg.enable_metrics_collection(AutoScalingGroupName='m', Granularity='5Minute'))
+asg.enable_metrics_collection(AutoScalingGroupName='m', Granularity='1Minute', Metrics=['GroupMaxSize', 'GroupDesiredCapacity', 'GroupInServiceInstances', 'GroupTotalInstances'])
+out['enabled'] = sorted(m['Metric'] for m in describe('m')['EnabledMetrics'])
+until(lambda: states('m') == ['InService'])
+t = clock()
+advance_to(t - t % 60 + 190)
+time.sleep(0.3)
+cw = client('cloudwatch')
+def stat(name):
+    pts = cw.get_metric_statistics(Namespace='AWS/AutoScaling', MetricName=name, Dimensions=[{'Name': 'AutoScalingGroupName', 'Value': 'm'}],
+        StartTime=at(t - 600), EndTime=at(t + 600), Period=60, Statistics=['Maximum'])['Datapoints']
+    return sorted(p['Maximum'] for p in pts)
+out['max_size'] = stat('GroupMaxSize')
+out['in_service'] = stat('GroupInServiceInstances')
+out['not_enabled'] = stat('GroupMinSize')
+asg.disable_metrics_collection(AutoScalingGroupName='m')
+out['disabled'] = describe('m')['EnabledMetrics']
+
+# Warm pool.
+out['no_pool'] = asg.describe_warm_pool(AutoScalingGroupName='m')
+del out['no_pool']['ResponseMetadata']
+out['bad_state'] = err(asg, lambda: asg.put_warm_pool(AutoScalingGroupName='m', PoolState='Frozen'))
+asg.put_warm_pool(AutoScalingGroupName='m', MinSize=1, PoolState='Running')
+out['pool'] = asg.describe_warm_pool(AutoScalingGroupName='m')['WarmPoolConfiguration']
+asg.delete_warm_pool(AutoScalingGroupName='m')
+out['pool_gone'] = bool(until(lambda: 'WarmPoolConfiguration' not in asg.describe_warm_pool(AutoScalingGroupName='m')))
+out['delete_none'] = err(asg, lambda: asg.delete_warm_pool(AutoScalingGroupName='m'))
+
+# Instance refresh: four instances, MinHealthyPercentage 50 -> two at a time.
+asg.update_auto_scaling_group(AutoScalingGroupName='m', MaxSize=4, DesiredCapacity=4)
+until(lambda: states('m') == ['InService'] * 4)
+old = sorted(i['InstanceId'] for i in describe('m')['Instances'])
+out['no_active'] = err(asg, lambda: asg.cancel_instance_refresh(AutoScalingGroupName='m'))
+rid = asg.start_instance_refresh(AutoScalingGroupName='m', Preferences={'MinHealthyPercentage': 50, 'InstanceWarmup': 30})['InstanceRefreshId']
+out['second'] = err(asg, lambda: asg.start_instance_refresh(AutoScalingGroupName='m'))
+out['irreversible'] = err(asg, lambda: asg.rollback_instance_refresh(AutoScalingGroupName='m'))
+seen_in_service = []
+def refresh():
+    r = asg.describe_instance_refreshes(AutoScalingGroupName='m')['InstanceRefreshes'][0]
+    seen_in_service.append(sum(1 for i in describe('m')['Instances'] if i['LifecycleState'] == 'InService'))
+    return r if r['Status'] == 'Successful' else None
+first = asg.describe_instance_refreshes(AutoScalingGroupName='m')['InstanceRefreshes'][0]
+out['first'] = {k: first[k] for k in ('InstanceRefreshId', 'Status', 'PercentageComplete')}
+out['prefs'] = first['Preferences']
+done = until(refresh, step=5, limit=900)
+out['done'] = {k: done[k] for k in ('Status', 'PercentageComplete', 'InstancesToUpdate')} if done else None
+out['min_in_service'] = min(seen_in_service)
+new = sorted(i['InstanceId'] for i in describe('m')['Instances'])
+out['replaced_all'] = not set(old) & set(new) and len(new) == 4
+out['refresh_causes'] = sum(1 for a in activities('m') if 'in response to an instance refresh' in a['Cause'])
+# Cancel.
+rid2 = asg.start_instance_refresh(AutoScalingGroupName='m', Preferences={'MinHealthyPercentage': 100})['InstanceRefreshId']
+out['cancel'] = asg.cancel_instance_refresh(AutoScalingGroupName='m')['InstanceRefreshId'] == rid2
+out['cancelled'] = until(lambda: asg.describe_instance_refreshes(AutoScalingGroupName='m', InstanceRefreshIds=[rid2])['InstanceRefreshes'][0]['Status'] == 'Cancelled', step=5, limit=300)
+print(json.dumps(out, default=str))
+"#;
+
+#[test]
+fn asg_ext_metrics_limits_warm_pool_and_instance_refresh() {
+    let out = run(MORE);
+    assert_eq!(
+        out["limits"],
+        serde_json::json!({"MaxNumberOfAutoScalingGroups": 500, "MaxNumberOfLaunchConfigurations": 200,
+            "NumberOfAutoScalingGroups": 1, "NumberOfLaunchConfigurations": 1})
+    );
+    assert_eq!(out["bad_granularity"]["code"], "ValidationError");
+    assert_eq!(
+        out["enabled"],
+        serde_json::json!([
+            "GroupDesiredCapacity",
+            "GroupInServiceInstances",
+            "GroupMaxSize",
+            "GroupTotalInstances"
+        ])
+    );
+    let max = out["max_size"].as_array().unwrap();
+    assert!(!max.is_empty() && max.iter().all(|v| v == 3.0), "{out}");
+    assert!(
+        out["in_service"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!(1.0)),
+        "{out}"
+    );
+    assert_eq!(out["not_enabled"], serde_json::json!([]));
+    assert_eq!(out["disabled"], serde_json::json!([]));
+
+    assert_eq!(out["no_pool"], serde_json::json!({"Instances": []}));
+    assert_eq!(out["bad_state"]["code"], "ValidationError");
+    assert_eq!(out["pool"]["MinSize"], 1);
+    assert_eq!(out["pool"]["PoolState"], "Running");
+    assert_eq!(out["pool_gone"], true);
+    assert_eq!(out["delete_none"]["code"], "ValidationError");
+
+    assert_eq!(out["no_active"]["code"], "ActiveInstanceRefreshNotFound");
+    assert_eq!(out["second"]["code"], "InstanceRefreshInProgress");
+    assert_eq!(out["irreversible"]["code"], "IrreversibleInstanceRefresh");
+    assert_eq!(out["prefs"]["MinHealthyPercentage"], 50);
+    assert_eq!(out["prefs"]["InstanceWarmup"], 30);
+    assert_eq!(out["prefs"]["SkipMatching"], false);
+    assert_eq!(
+        out["done"],
+        serde_json::json!({"Status": "Successful", "PercentageComplete": 100, "InstancesToUpdate": 0}),
+        "{out}"
+    );
+    assert_eq!(out["replaced_all"], true, "{out}");
+    assert!(
+        out["min_in_service"].as_i64().unwrap() >= 2,
+        "MinHealthyPercentage kept: {out}"
+    );
+    assert_eq!(out["refresh_causes"], 4, "{out}");
+    assert_eq!(out["cancel"], true);
+    assert_eq!(out["cancelled"], true, "{out}");
+}

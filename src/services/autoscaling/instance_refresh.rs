@@ -13,8 +13,10 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::instances::details_of;
 use super::store::{
-    AutoScalingStore, Group, InstanceRefresh, LifecycleState, TemplateRef, iso_seconds,
+    AutoScalingStore, Group, InstanceRefresh, LifecycleState, TemplateRef, TerminationReason,
+    iso_seconds, record_activity,
 };
 use crate::context::RequestContext;
 use crate::error::ApiError;
@@ -244,7 +246,7 @@ pub fn describe_instance_refreshes(
         )
     })?;
     let (page, next) =
-        super::scheduled::paginate(rows, input.next_token.as_deref(), input.max_records, 50)?;
+        super::limits::paginate(rows, input.next_token.as_deref(), input.max_records, 50)?;
     let mut out = json!({ "InstanceRefreshes": page });
     if let Some(n) = next {
         out["NextToken"] = json!(n);
@@ -343,20 +345,17 @@ fn matches_config(group: &Group, i: &super::store::GroupInstance) -> bool {
     }
 }
 
-/// Ask the reconciler to terminate an instance with a cause already written (it records the
-/// `Terminating EC2 instance` activity, deregisters, runs hooks and terminates).
-fn take_out_of_service(i: &mut super::store::GroupInstance, cause: String, now: f64) {
-    i.termination_reason = Some(super::store::TerminationReason::Other(cause));
-    i.lifecycle_state = LifecycleState::Terminating;
-    i.state_since = now;
-}
-
-/// Advance every group's active refresh by one decision at `now`. Instances are taken out of
-/// service through [`super::store::TerminationReason::Other`] with AWS's refresh cause; the
-/// reconciler terminates them and launches replacements. Returns whether anything changed.
-pub fn step(store: &mut AutoScalingStore, now: f64) -> bool {
+/// Advance every group's active refresh by one decision at `now`. Chosen instances go
+/// `Terminating` with a `Terminating EC2 instance` activity carrying AWS's refresh cause; the
+/// reconciler deregisters, runs hooks, terminates them and launches replacements. Returns
+/// whether anything changed.
+pub fn step(store: &mut AutoScalingStore, now: f64, new_id: impl Fn() -> String) -> bool {
     let mut changed = false;
-    for group in store.groups.values_mut() {
+    let names: Vec<String> = store.groups.keys().cloned().collect();
+    for name in names {
+        let Some(group) = store.groups.get_mut(&name) else {
+            continue;
+        };
         let Some(idx) = group.instance_refreshes.iter().rposition(is_active) else {
             continue;
         };
@@ -366,13 +365,50 @@ pub fn step(store: &mut AutoScalingStore, now: f64) -> bool {
         {
             continue;
         }
-        changed |= advance(group, idx, now);
+        let (c, victims) = advance(group, idx, now);
+        changed |= c;
+        if victims.is_empty() {
+            continue;
+        }
+        let snapshot = group.clone();
+        let t = iso_seconds(now);
+        for id in victims {
+            let Some(i) = snapshot.instances.get(&id) else {
+                continue;
+            };
+            let cause = format!(
+                "At {t} an instance was taken out of service in response to an instance refresh.  At {t} instance {id} was selected for termination."
+            );
+            let activity = record_activity(
+                store,
+                new_id(),
+                &snapshot,
+                format!("Terminating EC2 instance: {id}"),
+                cause.clone(),
+                "InProgress",
+                0,
+                &details_of(i.subnet_id.as_deref(), &i.availability_zone),
+                Some(&id),
+                now,
+            );
+            if let Some(i) = store
+                .groups
+                .get_mut(&name)
+                .and_then(|g| g.instances.get_mut(&id))
+            {
+                i.termination_reason = Some(TerminationReason::Other(cause));
+                i.lifecycle_state = LifecycleState::Terminating;
+                i.state_since = now;
+                i.activity_id = Some(activity);
+            }
+        }
     }
     changed
 }
 
-/// One decision for the refresh at `idx` of `group`.
-fn advance(group: &mut Group, idx: usize, now: f64) -> bool {
+/// One decision for the refresh at `idx` of `group`: whether it changed, and the instances
+/// to take out of service now.
+fn advance(group: &mut Group, idx: usize, now: f64) -> (bool, Vec<String>) {
     let r = group.instance_refreshes[idx].clone();
     let warmup = r
         .preferences
@@ -392,6 +428,7 @@ fn advance(group: &mut Group, idx: usize, now: f64) -> bool {
             && i.in_service_since.is_some_and(|t| t + warmup > now))
     });
     let mut r = r;
+    let mut taken = Vec::new();
     let rolling_back = r.status == "RollbackInProgress";
     if r.status == "Pending" || (rolling_back && r.extra.get("to_replace").is_none()) {
         let skip = !rolling_back
@@ -540,18 +577,7 @@ fn advance(group: &mut Group, idx: usize, now: f64) -> bool {
                 .take(batch)
                 .map(|id| (*id).clone())
                 .collect();
-            let t = iso_seconds(now);
-            for id in &victims {
-                if let Some(i) = group.instances.get_mut(id) {
-                    take_out_of_service(
-                        i,
-                        format!(
-                            "At {t} an instance was taken out of service in response to an instance refresh.  At {t} instance {id} was selected for termination."
-                        ),
-                        now,
-                    );
-                }
-            }
+            taken = victims.clone();
             r.replaced.extend(victims);
             r.status_reason = None;
         }
@@ -561,5 +587,5 @@ fn advance(group: &mut Group, idx: usize, now: f64) -> bool {
         || r.percentage_complete != group.instance_refreshes[idx].percentage_complete
         || r.extra != group.instance_refreshes[idx].extra;
     group.instance_refreshes[idx] = r;
-    changed
+    (changed, taken)
 }

@@ -351,7 +351,7 @@ pub fn describe_notification_configurations(
             .collect()
     });
     let (page, next) =
-        super::scheduled::paginate(rows, input.next_token.as_deref(), input.max_records, 50)?;
+        super::limits::paginate(rows, input.next_token.as_deref(), input.max_records, 50)?;
     let mut out = json!({ "NotificationConfigurations": page });
     if let Some(next) = next {
         out["NextToken"] = json!(next);

@@ -27,41 +27,6 @@ fn validation(message: impl Into<String>) -> ApiError {
     ApiError::client("ValidationError", message)
 }
 
-/// Cut `rows` into a page: `next_token` is the offset AWS would hide in an opaque token,
-/// `max_records` defaults to `default` and may not exceed 100.
-pub(super) fn paginate(
-    rows: Vec<Value>,
-    next_token: Option<&str>,
-    max_records: Option<i64>,
-    default: usize,
-) -> Result<(Vec<Value>, Option<String>), ApiError> {
-    let max = match max_records {
-        None => default,
-        Some(n) if (1..=100).contains(&n) => n as usize,
-        Some(n) => {
-            return Err(validation(format!(
-                "1 validation error detected: Value '{n}' at 'maxRecords' failed to satisfy constraint: Member must have value {} 100",
-                if n < 1 {
-                    "greater than or equal to 1, and less than or equal to"
-                } else {
-                    "less than or equal to"
-                }
-            )));
-        }
-    };
-    let start = match next_token {
-        None | Some("") => 0,
-        Some(t) => t
-            .parse::<usize>()
-            .ok()
-            .filter(|s| *s <= rows.len())
-            .ok_or_else(|| ApiError::client("InvalidNextToken", "The token is invalid."))?,
-    };
-    let end = (start + max).min(rows.len());
-    let next = (end < rows.len()).then(|| end.to_string());
-    Ok((rows[start..end].to_vec(), next))
-}
-
 /// One action as Put and BatchPut receive it.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -462,7 +427,8 @@ pub fn describe_scheduled_actions(
                 .collect::<Vec<_>>(),
         )
     })?;
-    let (page, next) = paginate(rows, input.next_token.as_deref(), input.max_records, 50)?;
+    let (page, next) =
+        super::limits::paginate(rows, input.next_token.as_deref(), input.max_records, 50)?;
     let mut out = json!({ "ScheduledUpdateGroupActions": page });
     if let Some(next) = next {
         out["NextToken"] = json!(next);
@@ -621,16 +587,5 @@ mod tests {
         bad.desired_capacity = Some(9);
         assert!(apply(&mut g, &bad, 0.0).is_err());
         assert_eq!(g.desired_capacity, 3);
-    }
-
-    #[test]
-    fn paginate_pages_and_checks_limits() {
-        let rows: Vec<Value> = (0..5).map(|i| json!(i)).collect();
-        let (p, n) = paginate(rows.clone(), None, Some(2), 50).unwrap();
-        assert_eq!((p.len(), n.as_deref()), (2, Some("2")));
-        let (p, n) = paginate(rows.clone(), Some("4"), Some(2), 50).unwrap();
-        assert_eq!((p, n), (vec![json!(4)], None));
-        assert!(paginate(rows.clone(), None, Some(101), 50).is_err());
-        assert!(paginate(rows, Some("x"), None, 50).is_err());
     }
 }

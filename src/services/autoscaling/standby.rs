@@ -277,26 +277,38 @@ pub fn exit_standby(
     Ok(json!({ "Activities": activities }))
 }
 
+/// What [`settle`] did: instances that left the group (their EC2 `aws:autoscaling:groupName`
+/// tag goes), and per group the load balancers and target groups to deregister instances from.
+#[derive(Debug, Default)]
+pub struct Settled {
+    /// (group, instance) of detached instances.
+    pub detached: Vec<(String, String)>,
+    /// (classic load balancers, target groups, instance ids) to deregister.
+    pub deregister: Vec<(Vec<String>, Vec<String>, Vec<String>)>,
+}
+
 /// Finish the moves the API calls started, on the scheduler's pass: `EnteringStandby` →
 /// `Standby` and `Detaching` → `Detached` (the instance then leaves the group), ending their
-/// activities. Returns the ids of detached instances (their EC2 `aws:autoscaling:groupName`
-/// tag goes) per group.
-pub fn settle(store: &mut AutoScalingStore, now: f64) -> Vec<(String, String)> {
+/// activities. Both leave the load balancers (the caller deregisters, outside the lock).
+pub fn settle(store: &mut AutoScalingStore, now: f64) -> Settled {
     let mut finished = Vec::new();
-    let mut detached = Vec::new();
+    let mut out = Settled::default();
     for group in store.groups.values_mut() {
+        let mut moved = Vec::new();
         for inst in group.instances.values_mut() {
             match inst.lifecycle_state {
                 LifecycleState::EnteringStandby => {
                     inst.lifecycle_state = LifecycleState::Standby;
                     inst.state_since = now;
                     finished.extend(inst.activity_id.take());
+                    moved.push(inst.id.clone());
                 }
                 LifecycleState::Detaching => {
                     inst.lifecycle_state = LifecycleState::Detached;
                     inst.state_since = now;
                     finished.extend(inst.activity_id.take());
-                    detached.push((group.name.clone(), inst.id.clone()));
+                    out.detached.push((group.name.clone(), inst.id.clone()));
+                    moved.push(inst.id.clone());
                 }
                 _ => {}
             }
@@ -304,9 +316,13 @@ pub fn settle(store: &mut AutoScalingStore, now: f64) -> Vec<(String, String)> {
         group
             .instances
             .retain(|_, i| i.lifecycle_state != LifecycleState::Detached);
+        let (lbs, tgs) = (group.load_balancer_names(), group.target_group_arns());
+        if !moved.is_empty() && (!lbs.is_empty() || !tgs.is_empty()) {
+            out.deregister.push((lbs, tgs, moved));
+        }
     }
     for id in finished {
         super::store::finish_activity(store, &id, now);
     }
-    detached
+    out
 }

@@ -150,7 +150,7 @@ pub fn describe_warm_pool(
         Ok::<_, ApiError>((config, rows))
     })?;
     let (page, next) =
-        super::scheduled::paginate(rows, input.next_token.as_deref(), input.max_records, 50)?;
+        super::limits::paginate(rows, input.next_token.as_deref(), input.max_records, 50)?;
     let mut out = json!({ "Instances": page });
     if let Some(c) = config {
         out["WarmPoolConfiguration"] = c;
