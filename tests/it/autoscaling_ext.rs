@@ -401,7 +401,11 @@ def hook(**kw):
 out['bad_heartbeat'] = hook(LifecycleHookName='h', LifecycleTransition='autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout=10)
 out['bad_transition'] = hook(LifecycleHookName='h', LifecycleTransition='autoscaling:NOPE')
 out['no_transition'] = hook(LifecycleHookName='h')
-hook(LifecycleHookName='launch', LifecycleTransition='autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout=60, DefaultResult='CONTINUE', NotificationMetadata='hello')
+sns = client('sns')
+topic = sns.create_topic(Name='hooks')['TopicArn']
+sns.subscribe(TopicArn=topic, Protocol='email', Endpoint='ops@example.com')
+hook(LifecycleHookName='launch', LifecycleTransition='autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout=60, DefaultResult='CONTINUE', NotificationMetadata='hello',
+     NotificationTargetARN=topic, RoleARN='arn:aws:iam::000000000000:role/hooks')
 hook(LifecycleHookName='term', LifecycleTransition='autoscaling:EC2_INSTANCE_TERMINATING')
 out['hooks'] = asg.describe_lifecycle_hooks(AutoScalingGroupName='hooks')['LifecycleHooks']
 out['no_action'] = err(asg, lambda: asg.complete_lifecycle_action(AutoScalingGroupName='hooks', LifecycleHookName='launch', InstanceId=first, LifecycleActionResult='CONTINUE'))
@@ -447,6 +451,21 @@ out['terminated'] = bool(until(lambda: w4[0] not in [i['InstanceId'] for i in de
 asg.delete_lifecycle_hook(AutoScalingGroupName='hooks', LifecycleHookName='term')
 out['delete_again'] = err(asg, lambda: asg.delete_lifecycle_hook(AutoScalingGroupName='hooks', LifecycleHookName='term'))
 out['left'] = [h['LifecycleHookName'] for h in asg.describe_lifecycle_hooks(AutoScalingGroupName='hooks')['LifecycleHooks']]
+def inbox():
+    with urllib.request.urlopen(os.environ['ENDPOINT'] + '/_updraft/sns/inbox?endpoint=ops%40example.com') as r:
+        return json.load(r)
+time.sleep(0.3)
+out['mail'] = [{'subject': m['subject'], 'message': json.loads(m['message'])} for m in inbox()]
+out['w'] = w[0]
+# Launch suspended: a higher desired capacity launches nothing until resumed.
+asg.delete_lifecycle_hook(AutoScalingGroupName='hooks', LifecycleHookName='launch')
+asg.suspend_processes(AutoScalingGroupName='hooks', ScalingProcesses=['Launch'])
+asg.update_auto_scaling_group(AutoScalingGroupName='hooks', MaxSize=5, DesiredCapacity=4)
+asg.set_desired_capacity(AutoScalingGroupName='hooks', DesiredCapacity=4)
+until(lambda: len(states('hooks')) == 3 and False, limit=60)
+out['suspended_launch'] = len(states('hooks'))
+asg.resume_processes(AutoScalingGroupName='hooks', ScalingProcesses=['Launch'])
+out['resumed_launch'] = len(until(lambda: len(states('hooks')) == 4 and states('hooks'), limit=120) or [])
 print(json.dumps(out, default=str))
 "#;
 
@@ -508,6 +527,28 @@ fn asg_ext_lifecycle_hooks_hold_launches_and_terminations() {
     assert_eq!(out["terminated"], true, "{out}");
     assert_eq!(code("delete_again"), "ValidationError");
     assert_eq!(out["left"], serde_json::json!(["launch"]));
+
+    // The hook's SNS target got the test notification, then one message per wait.
+    let mail = out["mail"].as_array().unwrap();
+    assert!(mail.len() >= 4, "{out}");
+    assert_eq!(mail[0]["message"]["Event"], "autoscaling:TEST_NOTIFICATION");
+    let w = out["w"].as_str().unwrap();
+    assert_eq!(
+        mail[1]["subject"],
+        format!("Auto Scaling:  Lifecycle action 'LAUNCHING' for instance {w} in progress.")
+    );
+    let m = &mail[1]["message"];
+    assert_eq!(m["LifecycleHookName"], "launch");
+    assert_eq!(
+        m["LifecycleTransition"],
+        "autoscaling:EC2_INSTANCE_LAUNCHING"
+    );
+    assert_eq!(m["EC2InstanceId"], w);
+    assert_eq!(m["NotificationMetadata"], "hello");
+    assert_eq!(m["LifecycleActionToken"].as_str().unwrap().len(), 36);
+
+    assert_eq!(out["suspended_launch"], 3, "Launch suspended: {out}");
+    assert_eq!(out["resumed_launch"], 4, "{out}");
 }
 
 const STANDBY: &str = r#"
@@ -732,4 +773,68 @@ fn asg_ext_metrics_limits_warm_pool_and_instance_refresh() {
     assert_eq!(out["refresh_causes"], 4, "{out}");
     assert_eq!(out["cancel"], true);
     assert_eq!(out["cancelled"], true, "{out}");
+}
+
+const REFRESH: &str = r#"
+out = {}
+lt = ec2.create_launch_template(LaunchTemplateName='web', LaunchTemplateData={'ImageId': AMI, 'InstanceType': 't3.micro'})['LaunchTemplate']
+ec2.create_launch_template_version(LaunchTemplateName='web', LaunchTemplateData={'ImageId': AMI, 'InstanceType': 't3.small'})
+asg.create_auto_scaling_group(AutoScalingGroupName='r', LaunchTemplate={'LaunchTemplateName': 'web', 'Version': '1'},
+    MinSize=1, MaxSize=4, DesiredCapacity=2, AvailabilityZones=['us-east-1a'])
+until(lambda: states('r') == ['InService', 'InService'])
+def latest():
+    return asg.describe_instance_refreshes(AutoScalingGroupName='r')['InstanceRefreshes'][0]
+asg.start_instance_refresh(AutoScalingGroupName='r', DesiredConfiguration={'LaunchTemplate': {'LaunchTemplateName': 'web', 'Version': '2'}},
+    Preferences={'MinHealthyPercentage': 50, 'InstanceWarmup': 0, 'CheckpointPercentages': [50, 100], 'CheckpointDelay': 600, 'SkipMatching': True})
+paused = until(lambda: latest()['PercentageComplete'] == 50 and latest(), step=5, limit=300)
+out['paused'] = {k: paused.get(k) for k in ('Status', 'PercentageComplete', 'InstancesToUpdate', 'StatusReason')}
+t = clock()
+advance_to(t + 300)
+time.sleep(0.2)
+out['still_paused'] = latest()['PercentageComplete']
+done = until(lambda: latest()['Status'] == 'Successful' and latest(), step=10, limit=900)
+out['done'] = {k: done.get(k) for k in ('Status', 'PercentageComplete')}
+out['waited'] = clock() - t >= 600
+out['types'] = sorted(i['InstanceType'] for i in describe('r')['Instances'])
+out['group_version'] = describe('r')['LaunchTemplate']['Version']
+# Everything already matches: nothing to replace.
+asg.start_instance_refresh(AutoScalingGroupName='r', Preferences={'SkipMatching': True})
+out['skip'] = {k: v for k, v in until(lambda: latest()['Status'] == 'Successful' and latest(), step=5, limit=60).items() if k in ('Status', 'PercentageComplete', 'InstancesToUpdate')}
+# Roll back a refresh: the previous template version comes back.
+asg.start_instance_refresh(AutoScalingGroupName='r', DesiredConfiguration={'LaunchTemplate': {'LaunchTemplateName': 'web', 'Version': '1'}}, Preferences={'MinHealthyPercentage': 50, 'InstanceWarmup': 0})
+out['version_during'] = describe('r')['LaunchTemplate']['Version']
+asg.rollback_instance_refresh(AutoScalingGroupName='r')
+out['rolled_back'] = until(lambda: latest()['Status'] == 'RollbackSuccessful' and latest()['Status'], step=5, limit=900)
+out['version_after'] = describe('r')['LaunchTemplate']['Version']
+out['types_after'] = sorted(i['InstanceType'] for i in describe('r')['Instances'])
+out['no_active'] = err(asg, lambda: asg.rollback_instance_refresh(AutoScalingGroupName='r'))['code']
+print(json.dumps(out, default=str))
+"#;
+
+#[test]
+fn asg_ext_instance_refresh_to_a_new_template_version_with_checkpoints_and_rollback() {
+    let out = run(REFRESH);
+    assert_eq!(out["paused"]["Status"], "InProgress", "{out}");
+    assert_eq!(out["paused"]["InstancesToUpdate"], 1);
+    assert_eq!(out["still_paused"], 50, "the checkpoint delay holds: {out}");
+    assert_eq!(
+        out["done"],
+        serde_json::json!({"Status": "Successful", "PercentageComplete": 100})
+    );
+    assert_eq!(out["waited"], true, "{out}");
+    assert_eq!(out["types"], serde_json::json!(["t3.small", "t3.small"]));
+    assert_eq!(out["group_version"], "2");
+    assert_eq!(
+        out["skip"],
+        serde_json::json!({"Status": "Successful", "PercentageComplete": 100, "InstancesToUpdate": 0}),
+        "{out}"
+    );
+    assert_eq!(out["version_during"], "1");
+    assert_eq!(out["rolled_back"], "RollbackSuccessful", "{out}");
+    assert_eq!(out["version_after"], "2");
+    assert_eq!(
+        out["types_after"],
+        serde_json::json!(["t3.small", "t3.small"])
+    );
+    assert_eq!(out["no_active"], "ActiveInstanceRefreshNotFound");
 }
