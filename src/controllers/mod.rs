@@ -15,6 +15,9 @@ use tokio::task::JoinHandle;
 use crate::state::AppState;
 
 pub mod alarm_evaluator;
+pub mod asg_metrics;
+pub mod asg_reconciler;
+pub mod asg_scheduler;
 pub mod ec2_metrics;
 pub mod elb_health;
 pub mod elbv2_health;
@@ -58,7 +61,22 @@ pub fn start_all(state: &Arc<AppState>, shutdown: &watch::Receiver<bool>) -> Vec
             shutdown.clone(),
         ),
         spawn(
+            asg_reconciler::AsgReconciler,
+            state.clone(),
+            shutdown.clone(),
+        ),
+        spawn(
             ec2_metrics::Ec2Metrics::default(),
+            state.clone(),
+            shutdown.clone(),
+        ),
+        spawn(
+            asg_scheduler::AsgScheduler::default(),
+            state.clone(),
+            shutdown.clone(),
+        ),
+        spawn(
+            asg_metrics::AsgMetrics::default(),
             state.clone(),
             shutdown.clone(),
         ),

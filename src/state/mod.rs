@@ -22,6 +22,8 @@ pub struct RegionStores {
     pub cloudwatch_dashboards: crate::services::cloudwatch::dashboards::Dashboards,
     /// CloudWatch metrics, alarms and alarm history.
     pub cloudwatch: crate::services::cloudwatch::CloudWatchStore,
+    /// Auto Scaling: launch configurations, groups, policies, scheduled actions, activities.
+    pub autoscaling: crate::services::autoscaling::AutoScalingStore,
     /// EC2: VPCs, subnets, instances, images, key pairs, security groups, tags, templates.
     pub ec2: crate::services::ec2::store::Ec2Store,
     /// Classic load balancers.

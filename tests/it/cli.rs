@@ -96,6 +96,23 @@ fn autoscaling_read_and_errors() {
     assert_eq!(
         server
             .aws(&["autoscaling", "describe-auto-scaling-groups"])
+            .json(),
+        json!({"AutoScalingGroups": []})
+    );
+    assert_eq!(
+        server
+            .aws(&[
+                "autoscaling",
+                "get-predictive-scaling-forecast",
+                "--auto-scaling-group-name",
+                "g",
+                "--policy-name",
+                "p",
+                "--start-time",
+                "2026-01-01T00:00:00Z",
+                "--end-time",
+                "2026-01-02T00:00:00Z"
+            ])
             .error_code(),
         "NotImplemented"
     );

@@ -2,6 +2,9 @@
 
 mod admin;
 mod auth;
+mod autoscaling;
+mod autoscaling_chapter;
+mod autoscaling_ext;
 mod cli;
 mod dataplane;
 mod cloudwatch;

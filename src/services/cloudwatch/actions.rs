@@ -2,10 +2,10 @@
 //! runs them on a state change ([`dispatch_alarm_actions`]).
 //!
 //! SNS topics get the alarm message (`notify.rs`) through `sns::publish_internal`, and an
-//! `Action` history item says whether that worked. **Auto Scaling policy invocations are not
-//! wired yet** (they land with the Auto Scaling issue): the hook logs them and writes an `Action`
-//! history item saying they were *not* executed (AWS's failure wording), so nothing pretends a
-//! policy ran.
+//! `Action` history item says whether that worked. Auto Scaling policies run through
+//! `autoscaling::policies::execute` with the alarm's latest datapoints: on the state change
+//! (with a `Succeeded`/`Failed` Action history item, as AWS writes) and again on every
+//! once-a-minute repeat while the state lasts (no history for repeats).
 
 use serde::Serialize;
 
@@ -16,12 +16,9 @@ use super::validation;
 use crate::error::ApiError;
 use crate::state::{AppState, Scope};
 
-/// Why an action did not run (until the SNS and Auto Scaling issues wire delivery in).
-fn not_delivered(arn: &str) -> &'static str {
-    match arn.split(':').nth(2) {
-        Some("autoscaling") => "Updraft does not invoke Auto Scaling policies from alarms yet",
-        _ => "Updraft does not run this kind of alarm action",
-    }
+/// Why an action did not run (kinds Updraft does not run).
+fn not_delivered(_arn: &str) -> &'static str {
+    "Updraft does not run this kind of alarm action"
 }
 
 /// What changed, for the actions of one alarm.
@@ -82,6 +79,13 @@ pub fn dispatch_alarm_actions(
             items.push(publish_to_topic(state, scope, alarm, arn, now));
             continue;
         }
+        if is_autoscaling(arn) {
+            let outcome = invoke_policy(state, scope, alarm, arn);
+            if !alarm.repeat {
+                items.push(policy_item(alarm, arn, outcome, now));
+            }
+            continue;
+        }
         let why = not_delivered(arn);
         tracing::info!(
             alarm = %alarm.alarm_name,
@@ -120,7 +124,85 @@ pub fn dispatch_alarm_actions(
     }
 }
 
-/// Whether an action ARN is an Auto Scaling policy (those repeat every minute).
+/// Run an Auto Scaling policy for an alarm (in the account and region its ARN names), with
+/// the alarm's datapoints of the evaluation range, newest last, and its threshold.
+fn invoke_policy(
+    state: &AppState,
+    scope: &Scope,
+    alarm: &AlarmNotice,
+    arn: &str,
+) -> Result<(), String> {
+    use crate::services::autoscaling::{policies, target_tracking};
+    let now = state.clock.now();
+    let (values, threshold) = state.stores.with(scope, |s| {
+        let cw = &s.cloudwatch;
+        let Some(a) = cw.alarms.get(&alarm.alarm_name) else {
+            return (Vec::new(), 0.0);
+        };
+        let rule = super::tick::rule_of(a);
+        let slots = super::tick::slots_for(&cw.metrics, a, &rule, now);
+        // Newest first in the range; keep the evaluated periods, newest last.
+        let mut values: Vec<f64> = slots
+            .iter()
+            .filter_map(|x| x.value)
+            .take(rule.evaluation_periods.max(1))
+            .collect();
+        values.reverse();
+        (values, a.threshold)
+    });
+    let mut parts = arn.split(':');
+    let policy_scope = match (parts.nth(3), parts.next()) {
+        (Some(region), Some(account)) => Scope::new(account, region),
+        _ => scope.clone(),
+    };
+    let trigger = policies::Trigger::Alarm {
+        name: alarm.alarm_name.clone(),
+        values,
+        threshold,
+        high: target_tracking::alarm_side(&alarm.alarm_name),
+    };
+    policies::execute(state, &policy_scope, arn, &trigger)
+        .map(|_| ())
+        .map_err(|e| e.message)
+}
+
+/// The Action history item for a policy invocation.
+fn policy_item(
+    alarm: &AlarmNotice,
+    arn: &str,
+    outcome: Result<(), String>,
+    now: f64,
+) -> HistoryItem {
+    let (action_state, summary, error) = match &outcome {
+        Ok(()) => (
+            "Succeeded",
+            format!("Successfully executed action {arn}"),
+            None,
+        ),
+        Err(why) => (
+            "Failed",
+            format!("Failed to execute action {arn}. Received error: \"{why}\""),
+            Some(why.as_str()),
+        ),
+    };
+    tracing::info!(alarm = %alarm.alarm_name, action = %arn, outcome = action_state, "alarm action");
+    let data = ActionData {
+        action_state,
+        state_update_timestamp: (alarm.state_change_time * 1000.0).round() as i64,
+        notification_resource: arn,
+        published_message: None,
+        error,
+    };
+    HistoryItem {
+        alarm_name: alarm.alarm_name.clone(),
+        alarm_type: alarm.alarm_type,
+        timestamp: now,
+        history_item_type: "Action",
+        history_summary: summary,
+        history_data: serde_json::to_string(&data).unwrap_or_default(),
+    }
+}
+
 /// Publish the alarm message to an SNS topic (in the account and region its ARN names) and
 /// return the Action history item AWS writes for the attempt.
 fn publish_to_topic(
@@ -178,6 +260,7 @@ fn publish_to_topic(
     }
 }
 
+/// Whether an action ARN is an Auto Scaling policy (those repeat every minute).
 pub fn is_autoscaling(arn: &str) -> bool {
     arn.split(':').nth(2) == Some("autoscaling")
 }

@@ -15,6 +15,7 @@ pub mod instance_types;
 pub mod instance_view;
 pub mod instances;
 mod interfaces;
+pub mod internal;
 mod key_pairs;
 pub mod launch_templates;
 pub mod network;

@@ -1,0 +1,679 @@
+//! The Auto Scaling reconciler: brings every group to its desired capacity and walks its
+//! instances through AWS's lifecycle (research §2–§5).
+//!
+//! Each pass, per account and region:
+//! 1. under the lock, snapshot what needs a load balancer's opinion (ELB health of in-service
+//!    instances, draining of deregistered ones);
+//! 2. without the lock, ask `autoscaling::lb` (the load-balancer services lock stores too);
+//! 3. under the lock, step every instance (`Pending` → `Pending:Wait` when a launch hook
+//!    exists → `InService` once EC2 runs; health checks; `Terminating` → deregistered →
+//!    drained → `Terminating:Wait` when a terminate hook exists → EC2 terminate → gone), then
+//!    plan capacity with the pure [`plan::plan_capacity`] and start terminations;
+//! 4. without the lock, register/deregister with load balancers and launch through
+//!    `ec2::instances::launch`;
+//! 5. under the lock, record the launches (instances `Pending`, activities) or the failures
+//!    (failed activities, backoff).
+//!
+//! Lifecycle hook waits and their timeouts belong to the hook code (`lifecycle_hooks`), which
+//! sets a wait's result; this file only makes the transitions. Suspended processes are
+//! consulted through `store::is_suspended`.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use crate::services::autoscaling::instances::details_of;
+use crate::services::autoscaling::store::{
+    AutoScalingStore, Group, GroupInstance, LifecycleState, TemplateRef, TerminationReason,
+    finish_activity, hook_for, is_suspended, record_activity, update_activity,
+};
+use crate::services::autoscaling::{launch_configs, lb, lifecycle_hooks, plan};
+use crate::services::ec2::internal;
+use crate::services::ec2::store::{Ec2Store, InstanceState};
+use crate::state::{AppState, Scope};
+
+use super::{Controller, ControllerError};
+
+/// Poll interval while anything is in flight (virtual seconds).
+const BUSY: f64 = 2.0;
+/// Poll interval when every group is settled.
+const IDLE: f64 = 30.0;
+/// Longest backoff between failed launches.
+const MAX_BACKOFF: f64 = 300.0;
+/// A launch hook transition.
+const LAUNCHING: &str = "autoscaling:EC2_INSTANCE_LAUNCHING";
+/// A terminate hook transition.
+const TERMINATING: &str = "autoscaling:EC2_INSTANCE_TERMINATING";
+
+/// Converges Auto Scaling groups.
+#[derive(Debug, Default)]
+pub struct AsgReconciler;
+
+/// One launch to make outside the lock.
+struct Launch {
+    group: String,
+    zone: String,
+    subnet: Option<String>,
+    input: Value,
+    tags: Vec<(String, String)>,
+    cause: String,
+}
+
+/// Load-balancer work for outside the lock: (lbs, tgs, instance ids).
+type LbWork = Vec<(Vec<String>, Vec<String>, Vec<String>)>;
+
+impl Controller for AsgReconciler {
+    fn name(&self) -> &'static str {
+        "asg_reconciler"
+    }
+
+    async fn reconcile(&self, state: &AppState) -> Result<f64, ControllerError> {
+        let mut next = IDLE;
+        for scope in state.stores.scopes() {
+            next = next.min(reconcile_scope(state, &scope));
+        }
+        Ok(next)
+    }
+}
+
+/// One pass over one scope; returns when it wants the next.
+pub fn reconcile_scope(state: &AppState, scope: &Scope) -> f64 {
+    // 1–2: load-balancer opinions, asked without the lock.
+    let asks = state.stores.with(scope, |s| lb_questions(&s.autoscaling));
+    if asks.is_empty()
+        && state
+            .stores
+            .with(scope, |s| s.autoscaling.groups.is_empty())
+    {
+        return IDLE;
+    }
+    let mut elb = HashMap::new();
+    let mut draining = HashMap::new();
+    for (id, lbs, tgs, is_draining_check) in asks {
+        if is_draining_check {
+            draining.insert(id.clone(), lb::draining(state, scope, &tgs, &id));
+        } else {
+            elb.insert(id.clone(), lb::elb_healthy(state, scope, &lbs, &tgs, &id));
+        }
+    }
+    // 3: step instances and plan, under the lock.
+    let now = state.clock.now();
+    let (launches, register, deregister, busy) = state.stores.with(scope, |s| {
+        step_all(state, &mut s.autoscaling, &mut s.ec2, &elb, &draining, now)
+    });
+    // 4: effects outside the lock.
+    for (lbs, tgs, ids) in &register {
+        lb::register_with_group(state, scope, lbs, tgs, ids);
+    }
+    for (lbs, tgs, ids) in &deregister {
+        lb::deregister(state, scope, lbs, tgs, ids);
+    }
+    let launched = !launches.is_empty();
+    for l in launches {
+        let outcome =
+            crate::services::ec2::instances::launch(state, scope, l.input.clone(), l.tags.clone());
+        let now = state.clock.now();
+        state
+            .stores
+            .with(scope, |s| record_launch(state, s, &l, outcome, now));
+    }
+    if launched || !register.is_empty() || !deregister.is_empty() {
+        state.changed.notify_waiters();
+    }
+    if busy || launched { BUSY } else { IDLE }
+}
+
+/// Instances whose load balancers must be asked: (id, lbs, tgs, draining-check?).
+fn lb_questions(a: &AutoScalingStore) -> Vec<(String, Vec<String>, Vec<String>, bool)> {
+    let mut out = Vec::new();
+    for g in a.groups.values() {
+        let (lbs, tgs) = (g.load_balancer_names(), g.target_group_arns());
+        if lbs.is_empty() && tgs.is_empty() {
+            continue;
+        }
+        let elb_checked = g.health_check_type.contains("ELB");
+        for i in g.instances.values() {
+            match i.lifecycle_state {
+                LifecycleState::InService if elb_checked => {
+                    out.push((i.id.clone(), lbs.clone(), tgs.clone(), false));
+                }
+                LifecycleState::Terminating if i.deregistered => {
+                    out.push((i.id.clone(), lbs.clone(), tgs.clone(), true));
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// Step every group; returns launches, registrations, deregistrations and "still busy".
+fn step_all(
+    state: &AppState,
+    a: &mut AutoScalingStore,
+    ec2: &mut Ec2Store,
+    elb: &HashMap<String, Option<bool>>,
+    draining: &HashMap<String, bool>,
+    now: f64,
+) -> (Vec<Launch>, LbWork, LbWork, bool) {
+    let mut launches = Vec::new();
+    let (mut register, mut deregister) = (Vec::new(), Vec::new());
+    let mut busy = false;
+    let names: Vec<String> = a.groups.keys().cloned().collect();
+    for name in names {
+        let Some(mut g) = a.groups.swap_remove(&name) else {
+            continue;
+        };
+        let (lbs, tgs) = (g.load_balancer_names(), g.target_group_arns());
+        let mut to_register = Vec::new();
+        let mut to_deregister = Vec::new();
+        let ids: Vec<String> = g.instances.keys().cloned().collect();
+        for id in ids {
+            busy |= step_instance(
+                state,
+                a,
+                ec2,
+                &mut g,
+                &id,
+                elb,
+                draining,
+                now,
+                &mut to_register,
+                &mut to_deregister,
+            );
+        }
+        if !is_suspended(&g, "AddToLoadBalancer") && !to_register.is_empty() {
+            register.push((lbs.clone(), tgs.clone(), to_register));
+        }
+        if (!lbs.is_empty() || !tgs.is_empty()) && !to_deregister.is_empty() {
+            deregister.push((lbs.clone(), tgs.clone(), to_deregister));
+        }
+        settle_traffic_sources(&mut g);
+        // Capacity.
+        let p = plan::plan_capacity(&g, now);
+        for (id, reason, cause) in p.terminations {
+            start_termination(state, a, &mut g, &id, reason, cause, now);
+            busy = true;
+        }
+        if !p.launches.is_empty() {
+            g.pending_cause = None;
+            for (zone, subnet) in p.launches {
+                if let Some(l) = launch_request(a, &g, zone, subnet, &p.launch_cause, state) {
+                    launches.push(l);
+                }
+            }
+        }
+        // The simple-policy cooldown starts once the scaling it caused has finished.
+        let settled =
+            g.activity_in_progress().is_none() && g.counted_capacity() == g.desired_capacity;
+        if settled && let Some(c) = g.cooldown_pending.take() {
+            g.cooldown_until = now + c as f64;
+        }
+        busy |= !settled || g.cooldown_until > now;
+        if g.status.is_some() && g.instances.is_empty() {
+            tracing::info!(group = %g.name, "auto scaling group deleted");
+            continue;
+        }
+        a.groups.insert(name, g);
+    }
+    a.groups
+        .sort_by(|_, x, _, y| x.created_time.total_cmp(&y.created_time));
+    (launches, register, deregister, busy)
+}
+
+/// Move `Adding` attachments on to `Added`/`InService` (the LB code reports real states once
+/// wired), and drop `Removing` ones.
+fn settle_traffic_sources(g: &mut Group) {
+    let elb = g.health_check_type.contains("ELB");
+    g.traffic_sources.retain(|t| t.state != "Removing");
+    for t in &mut g.traffic_sources {
+        if t.state == "Adding" {
+            t.state = if elb {
+                "InService".into()
+            } else {
+                "Added".into()
+            };
+        }
+    }
+}
+
+/// Take an instance out: `Terminating`, with its activity (unless it has one already).
+fn start_termination(
+    state: &AppState,
+    a: &mut AutoScalingStore,
+    g: &mut Group,
+    id: &str,
+    reason: TerminationReason,
+    cause: String,
+    now: f64,
+) {
+    let Some(i) = g.instances.get_mut(id) else {
+        return;
+    };
+    i.lifecycle_state = LifecycleState::Terminating;
+    i.state_since = now;
+    i.termination_reason = Some(reason);
+    if i.activity_id.is_none() {
+        let activity = state.ids.uuid();
+        i.activity_id = Some(activity.clone());
+        let details = details_of(i.subnet_id.as_deref(), &i.availability_zone);
+        let desc = format!("Terminating EC2 instance: {id}");
+        record_activity(
+            a,
+            activity,
+            g,
+            desc,
+            cause,
+            "InProgress",
+            0,
+            &details,
+            Some(id),
+            now,
+        );
+    }
+}
+
+/// One instance's lifecycle step; returns whether it is still in flight.
+#[allow(clippy::too_many_arguments)] // reason: the pass's context, passed down once
+fn step_instance(
+    state: &AppState,
+    a: &mut AutoScalingStore,
+    ec2: &mut Ec2Store,
+    g: &mut Group,
+    id: &str,
+    elb: &HashMap<String, Option<bool>>,
+    draining: &HashMap<String, bool>,
+    now: f64,
+    to_register: &mut Vec<String>,
+    to_deregister: &mut Vec<String>,
+) -> bool {
+    let ec2_state = internal::instance_state(ec2, id);
+    let Some(lifecycle) = g.instances.get(id).map(|i| i.lifecycle_state) else {
+        return false;
+    };
+    match lifecycle {
+        LifecycleState::Pending | LifecycleState::PendingProceed => {
+            let gone = matches!(
+                ec2_state,
+                None | Some(InstanceState::Terminated | InstanceState::ShuttingDown)
+            );
+            if gone {
+                fail_launch(
+                    a,
+                    g,
+                    id,
+                    "The instance was terminated before it entered service.",
+                    now,
+                );
+                return true;
+            }
+            let hook = hook_for(g, LAUNCHING).cloned();
+            let i = g.instances.get_mut(id).expect("present");
+            if lifecycle == LifecycleState::Pending
+                && let Some(hook) = hook.filter(|_| !i.launch_hooks_done && !i.attached)
+            {
+                i.lifecycle_state = LifecycleState::PendingWait;
+                i.state_since = now;
+                i.lifecycle_action =
+                    Some(lifecycle_hooks::begin_wait(&hook, state.ids.uuid(), now));
+                if let Some(act) = i.activity_id.clone() {
+                    update_activity(a, &act, "MidLifecycleAction", 40, None, now);
+                }
+                return true;
+            }
+            if ec2_state != Some(InstanceState::Running) {
+                return true;
+            }
+            // Registered with the load balancers (outside the lock, this pass) before the
+            // instance reports InService; the grace period starts now.
+            i.lifecycle_state = LifecycleState::InService;
+            i.state_since = now;
+            i.in_service_since = Some(now);
+            i.protected_from_scale_in |= g.new_instances_protected_from_scale_in && !i.attached;
+            to_register.push(id.to_owned());
+            if let Some(act) = i.activity_id.take() {
+                finish_activity(a, &act, now);
+            }
+            tracing::info!(group = %g.name, instance = %id, "instance InService");
+            false
+        }
+        LifecycleState::PendingWait => {
+            let action = g.instances[id].lifecycle_action.clone();
+            match action.as_ref().and_then(|x| x.result.as_deref()) {
+                Some("CONTINUE") => {
+                    let i = g.instances.get_mut(id).expect("present");
+                    i.lifecycle_state = LifecycleState::PendingProceed;
+                    i.state_since = now;
+                    i.launch_hooks_done = true;
+                    i.lifecycle_action = None;
+                }
+                Some(_) => {
+                    let msg = action
+                        .as_ref()
+                        .map(lifecycle_hooks::abandon_message)
+                        .unwrap_or_default();
+                    cancel_launch(a, g, id, &msg, now);
+                    internal::terminate(ec2, id, now);
+                }
+                None => {}
+            }
+            true
+        }
+        LifecycleState::InService => {
+            let i = &g.instances[id];
+            if !i.healthy {
+                return true;
+            }
+            let verdict = plan::health_verdict(
+                g,
+                ec2_state,
+                elb.get(id).copied().flatten(),
+                i.in_service_since,
+                now,
+            );
+            if let Some(reason) = verdict {
+                tracing::info!(group = %g.name, instance = %id, ?reason, "instance unhealthy");
+                let i = g.instances.get_mut(id).expect("present");
+                i.healthy = false;
+                i.unhealthy_reason = Some(reason);
+                return true;
+            }
+            false
+        }
+        LifecycleState::Terminating | LifecycleState::TerminatingProceed => {
+            let has_lbs = !(g.load_balancer_names().is_empty() && g.target_group_arns().is_empty());
+            let i = g.instances.get_mut(id).expect("present");
+            if !i.deregistered {
+                // Deregister (and drain) before the terminate hook and EC2 (research §3.3).
+                i.deregistered = true;
+                if has_lbs {
+                    to_deregister.push(id.to_owned());
+                    if let Some(act) = i.activity_id.clone() {
+                        update_activity(a, &act, "WaitingForELBConnectionDraining", 50, None, now);
+                    }
+                    return true;
+                }
+            } else if draining.get(id).copied().unwrap_or(false) {
+                return true;
+            }
+            let hook = hook_for(g, TERMINATING).cloned();
+            let i = g.instances.get_mut(id).expect("present");
+            if lifecycle == LifecycleState::Terminating
+                && let Some(hook) = hook.filter(|_| !i.terminate_hooks_done)
+            {
+                i.lifecycle_state = LifecycleState::TerminatingWait;
+                i.state_since = now;
+                i.lifecycle_action =
+                    Some(lifecycle_hooks::begin_wait(&hook, state.ids.uuid(), now));
+                if let Some(act) = i.activity_id.clone() {
+                    update_activity(a, &act, "MidLifecycleAction", 60, None, now);
+                }
+                return true;
+            }
+            match ec2_state {
+                None | Some(InstanceState::Terminated) => {
+                    let i = g.instances.shift_remove(id).expect("present");
+                    if let Some(act) = i.activity_id {
+                        finish_activity(a, &act, now);
+                    }
+                    tracing::info!(group = %g.name, instance = %id, "instance terminated and left the group");
+                }
+                Some(InstanceState::ShuttingDown) => {}
+                Some(_) => {
+                    internal::terminate(ec2, id, now);
+                }
+            }
+            true
+        }
+        LifecycleState::TerminatingWait => {
+            let i = g.instances.get_mut(id).expect("present");
+            if i.lifecycle_action
+                .as_ref()
+                .is_some_and(|x| x.result.is_some())
+            {
+                i.lifecycle_state = LifecycleState::TerminatingProceed;
+                i.state_since = now;
+                i.terminate_hooks_done = true;
+                i.lifecycle_action = None;
+            }
+            true
+        }
+        // Standby, detach and warm-pool moves are settled by the scheduler.
+        _ => false,
+    }
+}
+
+/// A launch that ended before InService (the EC2 instance went away): the activity fails and
+/// the instance leaves the group, so the next pass launches again.
+fn fail_launch(a: &mut AutoScalingStore, g: &mut Group, id: &str, msg: &str, now: f64) {
+    if let Some(i) = g.instances.shift_remove(id)
+        && let Some(act) = i.activity_id
+    {
+        update_activity(a, &act, "Failed", 100, Some(msg), now);
+    }
+}
+
+/// A launch a hook abandoned: the activity is `Cancelled` with AWS's message.
+fn cancel_launch(a: &mut AutoScalingStore, g: &mut Group, id: &str, msg: &str, now: f64) {
+    if let Some(i) = g.instances.shift_remove(id)
+        && let Some(act) = i.activity_id
+    {
+        update_activity(a, &act, "Cancelled", 100, Some(msg), now);
+    }
+}
+
+/// The RunInstances input for one launch of a group.
+fn launch_request(
+    a: &AutoScalingStore,
+    g: &Group,
+    zone: String,
+    subnet: Option<String>,
+    cause: &str,
+    state: &AppState,
+) -> Option<Launch> {
+    let mut input = json!({"MinCount": 1, "MaxCount": 1});
+    if let Some(lc_name) = &g.launch_configuration_name {
+        let lc = a.launch_configurations.get(lc_name)?;
+        let d = &lc.data;
+        for k in [
+            "ImageId",
+            "InstanceType",
+            "KeyName",
+            "UserData",
+            "EbsOptimized",
+            "MetadataOptions",
+        ] {
+            if let Some(v) = d.get(k).filter(|v| !v.is_null()) {
+                input[k] = v.clone();
+            }
+        }
+        input["Monitoring"] = json!({"Enabled": launch_configs::monitoring(lc)});
+        if let Some(profile) = d.get("IamInstanceProfile").and_then(Value::as_str) {
+            let key = if profile.starts_with("arn:") {
+                "Arn"
+            } else {
+                "Name"
+            };
+            input["IamInstanceProfile"] = json!({ key: profile });
+        }
+        let groups: Vec<String> = d
+            .get("SecurityGroups")
+            .and_then(Value::as_array)
+            .map(|v| {
+                v.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if groups.iter().all(|g| g.starts_with("sg-")) {
+            if !groups.is_empty() {
+                input["SecurityGroupIds"] = json!(groups);
+            }
+        } else {
+            input["SecurityGroups"] = json!(groups);
+        }
+    } else {
+        let (spec, types) = match (&g.launch_template, &g.mixed_instances_policy) {
+            (Some(t), _) => (t.clone(), Vec::new()),
+            (None, Some(p)) => {
+                let spec = crate::services::autoscaling::groups::mixed_template(p)?;
+                let types: Vec<String> = p
+                    .pointer("/LaunchTemplate/Overrides")
+                    .and_then(Value::as_array)
+                    .map(|o| {
+                        o.iter()
+                            .filter_map(|x| x.get("InstanceType").and_then(Value::as_str))
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let t = TemplateRef {
+                    id: spec.launch_template_id.clone().unwrap_or_default(),
+                    name: spec.launch_template_name.clone().unwrap_or_default(),
+                    version: spec.version.clone(),
+                };
+                (t, types)
+            }
+            (None, None) => return None,
+        };
+        let mut lt = json!({"Version": spec.version.clone().unwrap_or_else(|| "$Default".into())});
+        if spec.id.is_empty() {
+            lt["LaunchTemplateName"] = json!(spec.name);
+        } else {
+            lt["LaunchTemplateId"] = json!(spec.id);
+        }
+        input["LaunchTemplate"] = lt;
+        if !types.is_empty() {
+            // Overrides are honoured in turn, so every listed type gets used.
+            let n = g.instances.len() % types.len();
+            input["InstanceType"] = json!(types[n]);
+        }
+    }
+    match &subnet {
+        Some(s) => input["SubnetId"] = json!(s),
+        None => input["Placement"] = json!({"AvailabilityZone": zone}),
+    }
+    let mut tags = vec![(
+        crate::controllers::ec2_metrics::ASG_TAG.to_owned(),
+        g.name.clone(),
+    )];
+    for t in g.tags.iter().filter(|t| t.propagate_at_launch) {
+        tags.push((t.key.clone(), t.value.clone()));
+    }
+    let _ = state;
+    Some(Launch {
+        group: g.name.clone(),
+        zone,
+        subnet,
+        input,
+        tags,
+        cause: cause.to_owned(),
+    })
+}
+
+/// Record a launch's outcome: the instance joins the group `Pending` with its activity, or a
+/// failed activity and a backoff.
+fn record_launch(
+    state: &AppState,
+    s: &mut crate::state::RegionStores,
+    l: &Launch,
+    outcome: Result<Value, crate::error::ApiError>,
+    now: f64,
+) {
+    let a = &mut s.autoscaling;
+    let Some(g) = a.groups.get(&l.group).cloned() else {
+        return;
+    };
+    let details = details_of(l.subnet.as_deref(), &l.zone);
+    let activity = state.ids.uuid();
+    let id = outcome.as_ref().ok().and_then(|r| {
+        r.pointer("/Instances/0/InstanceId")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
+    let Some(id) = id else {
+        let msg = match &outcome {
+            Err(e) => format!("{} Launching EC2 instance failed.", e.message),
+            Ok(_) => "Launching EC2 instance failed.".to_owned(),
+        };
+        let desc = "Launching a new EC2 instance".to_owned();
+        record_activity(
+            a,
+            activity.clone(),
+            &g,
+            desc,
+            l.cause.clone(),
+            "InProgress",
+            0,
+            &details,
+            None,
+            now,
+        );
+        update_activity(a, &activity, "Failed", 100, Some(&msg), now);
+        if let Some(g) = a.groups.get_mut(&l.group) {
+            g.launch_failures += 1;
+            let backoff = (10.0 * 2f64.powi(g.launch_failures as i32 - 1)).min(MAX_BACKOFF);
+            g.next_launch_at = now + backoff;
+            tracing::warn!(group = %g.name, error = %msg, retry_in = backoff, "launch failed");
+        }
+        return;
+    };
+    let inst = s.ec2.instances.get(&id);
+    let template = inst
+        .and_then(|i| i.launch_template.clone())
+        .map(|(tid, v)| TemplateRef {
+            name: s
+                .ec2
+                .launch_templates
+                .get(&tid)
+                .map(|t| t.name.clone())
+                .unwrap_or_default(),
+            id: tid,
+            version: Some(v),
+        });
+    let member = GroupInstance {
+        id: id.clone(),
+        instance_type: inst.map(|i| i.instance_type.clone()).unwrap_or_default(),
+        availability_zone: inst
+            .map(|i| i.availability_zone.clone())
+            .unwrap_or_else(|| l.zone.clone()),
+        subnet_id: inst.map(|i| i.subnet_id.clone()).or(l.subnet.clone()),
+        lifecycle_state: LifecycleState::Pending,
+        state_since: now,
+        healthy: true,
+        unhealthy_reason: None,
+        launch_configuration_name: g.launch_configuration_name.clone(),
+        launch_template: template,
+        image_id: inst.map(|i| i.image_id.clone()).unwrap_or_default(),
+        protected_from_scale_in: g.new_instances_protected_from_scale_in,
+        weighted_capacity: None,
+        launched_at: now,
+        in_service_since: None,
+        activity_id: Some(activity.clone()),
+        lifecycle_action: None,
+        launch_hooks_done: false,
+        terminate_hooks_done: false,
+        deregistered: false,
+        termination_reason: None,
+        attached: false,
+        existing_ec2: false,
+    };
+    let desc = format!("Launching a new EC2 instance: {id}");
+    record_activity(
+        a,
+        activity,
+        &g,
+        desc,
+        l.cause.clone(),
+        "PreInService",
+        30,
+        &details,
+        Some(&id),
+        now,
+    );
+    if let Some(g) = a.groups.get_mut(&l.group) {
+        g.launch_failures = 0;
+        g.instances.insert(id, member);
+    }
+}

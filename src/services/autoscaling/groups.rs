@@ -1,0 +1,735 @@
+//! Create, Update and Delete Auto Scaling groups: validation with AWS's texts (research
+//! §1.1–1.4), then intent only — the reconciler launches and terminates.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::launch_configs::lc_not_found;
+use super::store::{
+    AutoScalingStore, Group, GroupTag, TemplateRef, TrafficSource, set_desired_capacity,
+};
+use super::{lb, policies, validation};
+use crate::context::RequestContext;
+use crate::error::ApiError;
+use crate::services::ec2::instances::LaunchTemplateSpecification;
+use crate::services::ec2::store::Ec2Store;
+use crate::services::parse_input;
+use crate::state::{AppState, Scope, ids};
+
+/// The termination policies AWS knows (a Lambda ARN is accepted too).
+const TERMINATION_POLICIES: &[&str] = &[
+    "Default",
+    "OldestInstance",
+    "NewestInstance",
+    "OldestLaunchConfiguration",
+    "OldestLaunchTemplate",
+    "ClosestToNextInstanceHour",
+    "AllocationStrategy",
+];
+
+/// Members accepted and echoed as given.
+const PASSTHROUGH: &[&str] = &[
+    "InstanceMaintenancePolicy",
+    "AvailabilityZoneDistribution",
+    "AvailabilityZoneImpairmentPolicy",
+    "CapacityReservationSpecification",
+    "InstanceLifecyclePolicy",
+];
+
+/// A tag in Create/Update/CreateOrUpdateTags.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct TagIn {
+    /// ResourceId.
+    pub resource_id: Option<String>,
+    /// ResourceType.
+    pub resource_type: Option<String>,
+    /// Key.
+    pub key: String,
+    /// Value.
+    pub value: Option<String>,
+    /// PropagateAtLaunch.
+    pub propagate_at_launch: Option<bool>,
+}
+
+/// A traffic source identifier in requests.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct TrafficSourceIn {
+    /// Identifier.
+    pub identifier: String,
+    /// Type (default `elbv2` for ARNs of target groups, else `elb`... AWS requires it for
+    /// VPC Lattice; we infer it when absent).
+    #[serde(rename = "Type")]
+    pub kind: Option<String>,
+}
+
+/// The group members Create and Update share.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct GroupInput {
+    auto_scaling_group_name: String,
+    launch_configuration_name: Option<String>,
+    launch_template: Option<LaunchTemplateSpecification>,
+    mixed_instances_policy: Option<Value>,
+    instance_id: Option<String>,
+    min_size: Option<i64>,
+    max_size: Option<i64>,
+    desired_capacity: Option<i64>,
+    default_cooldown: Option<i64>,
+    availability_zones: Option<Vec<String>>,
+    load_balancer_names: Vec<String>,
+    #[serde(rename = "TargetGroupARNs")]
+    target_group_arns: Vec<String>,
+    traffic_sources: Vec<TrafficSourceIn>,
+    health_check_type: Option<String>,
+    health_check_grace_period: Option<i64>,
+    placement_group: Option<String>,
+    #[serde(rename = "VPCZoneIdentifier")]
+    vpc_zone_identifier: Option<String>,
+    termination_policies: Option<Vec<String>>,
+    new_instances_protected_from_scale_in: Option<bool>,
+    capacity_rebalance: Option<bool>,
+    tags: Vec<TagIn>,
+    #[serde(rename = "ServiceLinkedRoleARN")]
+    service_linked_role_arn: Option<String>,
+    max_instance_lifetime: Option<i64>,
+    context: Option<String>,
+    desired_capacity_type: Option<String>,
+    default_instance_warmup: Option<i64>,
+    deletion_protection: Option<String>,
+    lifecycle_hook_specification_list: Vec<Value>,
+}
+
+/// `Max bound, …` then `Desired capacity:…` (min > max is checked first, research §1.2).
+pub fn check_bounds(min: i64, max: i64, desired: i64) -> Result<(), ApiError> {
+    if min > max {
+        return Err(validation(format!(
+            "Max bound, {max}, must be greater than or equal to min bound, {min}"
+        )));
+    }
+    if desired < min || desired > max {
+        return Err(validation(format!(
+            "Desired capacity:{desired} must be between the specified min size:{min} and max size:{max}"
+        )));
+    }
+    Ok(())
+}
+
+/// Resolve a launch template spec against EC2's templates: AWS wraps EC2's message.
+pub fn resolve_template(
+    ec2: &Ec2Store,
+    spec: &LaunchTemplateSpecification,
+) -> Result<TemplateRef, ApiError> {
+    let wrap = |e: ApiError| {
+        validation(format!(
+            "You must use a valid fully-formed launch template. {}",
+            e.message
+        ))
+    };
+    let lt = crate::services::ec2::launch_templates::find(
+        ec2,
+        spec.launch_template_id.as_deref(),
+        spec.launch_template_name.as_deref(),
+    )
+    .map_err(wrap)?;
+    crate::services::ec2::launch_templates::resolve_version(lt, spec.version.as_deref())
+        .map_err(wrap)?;
+    Ok(TemplateRef {
+        id: lt.id.clone(),
+        name: lt.name.clone(),
+        version: spec.version.clone(),
+    })
+}
+
+/// The template of a MixedInstancesPolicy (`LaunchTemplate.LaunchTemplateSpecification`).
+pub fn mixed_template(policy: &Value) -> Option<LaunchTemplateSpecification> {
+    policy
+        .pointer("/LaunchTemplate/LaunchTemplateSpecification")
+        .cloned()
+        .and_then(|v| serde_json::from_value(v).ok())
+}
+
+/// A group's zones, and its subnets with their zones.
+type Placement = (Vec<String>, Vec<(String, String)>);
+
+/// Zones and subnets from AvailabilityZones / VPCZoneIdentifier.
+fn placement(
+    ec2: &Ec2Store,
+    scope: &Scope,
+    zones: Option<&Vec<String>>,
+    vpc_zone_identifier: Option<&str>,
+) -> Result<Placement, ApiError> {
+    if let Some(ids) = vpc_zone_identifier.filter(|v| !v.trim().is_empty()) {
+        let mut subnets = Vec::new();
+        for id in ids.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let subnet = ec2
+                .subnets
+                .get(id)
+                .ok_or_else(|| validation(format!("The subnet ID '{id}' does not exist")))?;
+            if !subnets.iter().any(|(s, _)| s == id) {
+                subnets.push((id.to_owned(), subnet.availability_zone.clone()));
+            }
+        }
+        let mut azs: Vec<String> = Vec::new();
+        for (_, az) in &subnets {
+            if !azs.contains(az) {
+                azs.push(az.clone());
+            }
+        }
+        return Ok((azs, subnets));
+    }
+    let zones = zones
+        .filter(|z| !z.is_empty())
+        .ok_or_else(|| validation("At least one Availability Zone or VPC Subnet is required."))?;
+    let known = crate::services::ec2::network::zones(&scope.region);
+    let mut azs = Vec::new();
+    for z in zones {
+        if !known.iter().any(|(name, _)| name == z) {
+            return Err(validation(format!("Invalid Availability Zone: {z}")));
+        }
+        if !azs.contains(z) {
+            azs.push(z.clone());
+        }
+    }
+    Ok((azs, Vec::new()))
+}
+
+fn check_health_check_type(t: &str) -> Result<(), ApiError> {
+    for part in t.split(',').map(str::trim) {
+        if !matches!(part, "EC2" | "ELB" | "EBS" | "VPC_LATTICE") {
+            return Err(validation(format!(
+                "Health check type {part} is not valid. Valid values are EC2, ELB, EBS and VPC_LATTICE."
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn check_termination_policies(p: &[String]) -> Result<(), ApiError> {
+    for (i, name) in p.iter().enumerate() {
+        if name.starts_with("arn:aws:lambda:") {
+            continue;
+        }
+        if !TERMINATION_POLICIES.contains(&name.as_str()) {
+            return Err(validation(format!(
+                "Termination policy {name} is not a valid termination policy."
+            )));
+        }
+        if name == "Default" && i + 1 != p.len() {
+            return Err(validation(
+                "Default termination policy must be the last one in the list.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Traffic sources of a request (LoadBalancerNames, TargetGroupARNs, TrafficSources), each
+/// checked through [`lb`].
+pub fn traffic_sources(
+    state: &AppState,
+    scope: &Scope,
+    lbs: &[String],
+    tgs: &[String],
+    others: &[TrafficSourceIn],
+    initial_state: &str,
+) -> Result<Vec<TrafficSource>, ApiError> {
+    let mut out: Vec<TrafficSource> = Vec::new();
+    let mut push = |identifier: &str, kind: &str| {
+        if !out.iter().any(|t| t.identifier == identifier) {
+            out.push(TrafficSource {
+                identifier: identifier.to_owned(),
+                kind: kind.to_owned(),
+                state: initial_state.to_owned(),
+            });
+        }
+    };
+    for name in lbs {
+        if !lb::classic_exists(state, scope, name) {
+            return Err(validation(format!(
+                "Provided Load Balancers may not be valid. Please ensure they exist and try again. LoadBalancer {name} not found"
+            )));
+        }
+        push(name, "elb");
+    }
+    let is_tg = |id: &str| id.contains(":targetgroup/");
+    for arn in tgs.iter().map(String::as_str).chain(
+        others
+            .iter()
+            .filter(|t| is_tg(&t.identifier))
+            .map(|t| t.identifier.as_str()),
+    ) {
+        if !lb::target_group_exists(state, scope, arn) {
+            return Err(validation(format!(
+                "Provided Target Groups may not be valid. Please ensure they exist and try again. TargetGroup {arn} not found"
+            )));
+        }
+        push(arn, "elbv2");
+    }
+    for t in others.iter().filter(|t| !is_tg(&t.identifier)) {
+        let kind = t.kind.clone().unwrap_or_else(|| {
+            if t.identifier.starts_with("arn:") {
+                "vpc-lattice".into()
+            } else {
+                "elb".into()
+            }
+        });
+        if kind == "elb" && !lb::classic_exists(state, scope, &t.identifier) {
+            return Err(validation(format!(
+                "Provided Load Balancers may not be valid. Please ensure they exist and try again. LoadBalancer {} not found",
+                t.identifier
+            )));
+        }
+        push(&t.identifier, &kind);
+    }
+    Ok(out)
+}
+
+/// Tags of a request for one group, checked.
+pub fn group_tags(group: &str, tags: &[TagIn]) -> Result<Vec<GroupTag>, ApiError> {
+    let mut out: Vec<GroupTag> = Vec::new();
+    for t in tags {
+        if t.key.is_empty() {
+            return Err(validation("Tag key cannot be empty."));
+        }
+        if t.key.starts_with("aws:") {
+            return Err(validation(
+                "Tag keys starting with 'aws:' are reserved for internal use",
+            ));
+        }
+        if let Some(rid) = t.resource_id.as_deref().filter(|r| *r != group) {
+            return Err(validation(format!(
+                "AutoScalingGroup name not found - AutoScalingGroup {rid} not found"
+            )));
+        }
+        let tag = GroupTag {
+            key: t.key.clone(),
+            value: t.value.clone().unwrap_or_default(),
+            propagate_at_launch: t.propagate_at_launch.unwrap_or(false),
+        };
+        match out.iter_mut().find(|o| o.key == tag.key) {
+            Some(o) => *o = tag,
+            None => out.push(tag),
+        }
+    }
+    if out.len() > 50 {
+        return Err(ApiError::client(
+            "LimitExceeded",
+            "The number of tags for the AutoScalingGroup exceeds the limit of 50",
+        ));
+    }
+    Ok(out)
+}
+
+fn launch_source(
+    a: &AutoScalingStore,
+    ec2: &Ec2Store,
+    req: &GroupInput,
+) -> Result<(Option<String>, Option<TemplateRef>), ApiError> {
+    if let Some(lc) = &req.launch_configuration_name {
+        if !a.launch_configurations.contains_key(lc) {
+            return Err(lc_not_found(lc));
+        }
+        return Ok((Some(lc.clone()), None));
+    }
+    if let Some(spec) = &req.launch_template {
+        return Ok((None, Some(resolve_template(ec2, spec)?)));
+    }
+    if let Some(policy) = &req.mixed_instances_policy {
+        let spec = mixed_template(policy).ok_or_else(|| {
+            validation("The specified MixedInstancesPolicy is missing a launch template.")
+        })?;
+        resolve_template(ec2, &spec)?;
+    }
+    Ok((None, None))
+}
+
+/// CreateAutoScalingGroup.
+pub fn create_auto_scaling_group(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let passthrough: BTreeMap<String, Value> = PASSTHROUGH
+        .iter()
+        .filter_map(|k| input.get(*k).map(|v| ((*k).to_owned(), v.clone())))
+        .collect();
+    let req: GroupInput = parse_input(input)?;
+    let name = req.auto_scaling_group_name.clone();
+    let sources_given = [
+        req.launch_configuration_name.is_some(),
+        req.launch_template.is_some(),
+        req.mixed_instances_policy.is_some(),
+        req.instance_id.is_some(),
+    ];
+    if sources_given.iter().filter(|b| **b).count() != 1 {
+        return Err(validation(
+            "Valid requests must contain either LaunchTemplate, LaunchConfigurationName, InstanceId or MixedInstancesPolicy parameter.",
+        ));
+    }
+    let (min, max) = (req.min_size.unwrap_or(0), req.max_size.unwrap_or(0));
+    let desired = req.desired_capacity.unwrap_or(min);
+    check_bounds(min, max, desired)?;
+    let health_check_type = req
+        .health_check_type
+        .clone()
+        .unwrap_or_else(|| "EC2".into());
+    check_health_check_type(&health_check_type)?;
+    let termination_policies = req
+        .termination_policies
+        .clone()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| vec!["Default".into()]);
+    check_termination_policies(&termination_policies)?;
+    if let Some(l) = req.max_instance_lifetime
+        && l != 0
+        && l < 86_400
+    {
+        return Err(validation(
+            "The maximum instance lifetime must be equal to 0, between 86400 and 31536000 seconds (inclusive).",
+        ));
+    }
+    let tags = group_tags(&name, &req.tags)?;
+    let scope = &ctx.scope;
+    let sources = traffic_sources(
+        state,
+        scope,
+        &req.load_balancer_names,
+        &req.target_group_arns,
+        &req.traffic_sources,
+        "InService",
+    )?;
+    let now = state.clock.now();
+    state.stores.with(scope, |s| {
+        s.ec2.ensure_defaults(scope, &state.ids);
+        if s.autoscaling.groups.contains_key(&name) {
+            return Err(ApiError::client(
+                "AlreadyExists",
+                format!(
+                    "AutoScalingGroup by this name already exists - A group with the name {name} already exists"
+                ),
+            ));
+        }
+        let (mut lc, mut lt) = launch_source(&s.autoscaling, &s.ec2, &req)?;
+        let mut vpc_zone_identifier = req.vpc_zone_identifier.clone();
+        let zones = req.availability_zones.clone();
+        // InstanceId: AWS makes the group from the instance's settings (a configuration of
+        // the same name as the group, in the instance's subnet).
+        if let Some(id) = &req.instance_id {
+            let i = s
+                .ec2
+                .instances
+                .get(id)
+                .ok_or_else(|| validation(format!("Invalid instance id: {id}")))?;
+            if let Some((tid, version)) = &i.launch_template {
+                let name = s.ec2.launch_templates.get(tid).map(|t| t.name.clone());
+                lt = Some(TemplateRef {
+                    id: tid.clone(),
+                    name: name.unwrap_or_default(),
+                    version: Some(version.clone()),
+                });
+            } else {
+                let data = json!({
+                    "LaunchConfigurationName": name, "ImageId": i.image_id,
+                    "InstanceType": i.instance_type, "SecurityGroups": i.security_groups,
+                    "KeyName": i.key_name,
+                    "InstanceMonitoring": {"Enabled": i.monitoring},
+                });
+                let arn = ids::arn(
+                    "autoscaling",
+                    &scope.region,
+                    &scope.account,
+                    &format!(
+                        "launchConfiguration:{}:launchConfigurationName/{name}",
+                        state.ids.uuid()
+                    ),
+                );
+                s.autoscaling.launch_configurations.insert(
+                    name.clone(),
+                    super::store::LaunchConfiguration {
+                        name: name.clone(),
+                        arn,
+                        created_time: now,
+                        data,
+                    },
+                );
+                lc = Some(name.clone());
+            }
+            if vpc_zone_identifier.is_none() && zones.is_none() {
+                vpc_zone_identifier = Some(i.subnet_id.clone());
+            }
+        }
+        let (availability_zones, subnets) = placement(
+            &s.ec2,
+            scope,
+            zones.as_ref(),
+            vpc_zone_identifier.as_deref(),
+        )?;
+        let arn = ids::arn(
+            "autoscaling",
+            &scope.region,
+            &scope.account,
+            &format!(
+                "autoScalingGroup:{}:autoScalingGroupName/{name}",
+                state.ids.uuid()
+            ),
+        );
+        let mut group = Group {
+            name: name.clone(),
+            arn,
+            created_time: now,
+            launch_configuration_name: lc,
+            launch_template: lt,
+            mixed_instances_policy: req.mixed_instances_policy.clone(),
+            min_size: min,
+            max_size: max,
+            desired_capacity: 0,
+            default_cooldown: req.default_cooldown.unwrap_or(300),
+            availability_zones,
+            subnets,
+            vpc_zone_identifier: vpc_zone_identifier.filter(|v| !v.is_empty()),
+            traffic_sources: sources,
+            health_check_type,
+            health_check_grace_period: req.health_check_grace_period.unwrap_or(0),
+            termination_policies,
+            new_instances_protected_from_scale_in: req
+                .new_instances_protected_from_scale_in
+                .unwrap_or(false),
+            placement_group: req.placement_group.clone(),
+            service_linked_role_arn: req.service_linked_role_arn.clone().unwrap_or_else(|| {
+                format!(
+                    "arn:aws:iam::{}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
+                    scope.account
+                )
+            }),
+            max_instance_lifetime: req.max_instance_lifetime.filter(|l| *l > 0),
+            capacity_rebalance: req.capacity_rebalance.unwrap_or(false),
+            context: req.context.clone(),
+            desired_capacity_type: req.desired_capacity_type.clone(),
+            default_instance_warmup: req.default_instance_warmup.filter(|w| *w >= 0),
+            deletion_protection: req.deletion_protection.clone(),
+            passthrough,
+            tags,
+            ..Group::default()
+        };
+        for spec in &req.lifecycle_hook_specification_list {
+            if let Some(hook) = super::lifecycle_spec(spec) {
+                group.lifecycle_hooks.insert(hook.name.clone(), hook);
+            }
+        }
+        set_desired_capacity(
+            &mut group,
+            desired,
+            "a user request created an AutoScalingGroup",
+            now,
+        );
+        tracing::info!(group = %name, min, max, desired, "auto scaling group created");
+        s.autoscaling.groups.insert(name.clone(), group);
+        Ok(())
+    })?;
+    state.changed.notify_waiters();
+    Ok(json!({}))
+}
+
+/// UpdateAutoScalingGroup: only the members given change (research §1.2).
+pub fn update_auto_scaling_group(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let passthrough: Vec<(String, Value)> = PASSTHROUGH
+        .iter()
+        .filter_map(|k| input.get(*k).map(|v| ((*k).to_owned(), v.clone())))
+        .collect();
+    let req: GroupInput = parse_input(input)?;
+    if let Some(t) = &req.health_check_type {
+        check_health_check_type(t)?;
+    }
+    if let Some(p) = req.termination_policies.as_ref().filter(|p| !p.is_empty()) {
+        check_termination_policies(p)?;
+    }
+    let scope = &ctx.scope;
+    let now = state.clock.now();
+    state.stores.with(scope, |s| {
+        let name = &req.auto_scaling_group_name;
+        let g = s.autoscaling.group(name)?;
+        let min = req.min_size.unwrap_or(g.min_size);
+        let max = req.max_size.unwrap_or(g.max_size);
+        let desired = match req.desired_capacity {
+            Some(d) => d,
+            None => g.desired_capacity.clamp(min, max.max(min)),
+        };
+        check_bounds(min, max, desired)?;
+        let given_source = req.launch_configuration_name.is_some()
+            || req.launch_template.is_some()
+            || req.mixed_instances_policy.is_some();
+        let (lc, lt) = if given_source {
+            launch_source(&s.autoscaling, &s.ec2, &req)?
+        } else {
+            (g.launch_configuration_name.clone(), g.launch_template.clone())
+        };
+        let placed = if req.availability_zones.is_some() || req.vpc_zone_identifier.is_some() {
+            Some(placement(
+                &s.ec2,
+                scope,
+                req.availability_zones.as_ref(),
+                req.vpc_zone_identifier.as_deref(),
+            )?)
+        } else {
+            None
+        };
+        let g = s.autoscaling.group_mut(name)?;
+        if given_source {
+            g.launch_configuration_name = lc;
+            g.launch_template = lt;
+            g.mixed_instances_policy = req.mixed_instances_policy.clone();
+        }
+        if let Some((azs, subnets)) = placed {
+            g.availability_zones = azs;
+            g.subnets = subnets;
+            g.vpc_zone_identifier = req.vpc_zone_identifier.clone().filter(|v| !v.is_empty());
+        }
+        g.min_size = min;
+        g.max_size = max;
+        macro_rules! set {
+            ($field:ident, $value:expr) => {
+                if let Some(v) = $value {
+                    g.$field = v;
+                }
+            };
+        }
+        set!(default_cooldown, req.default_cooldown);
+        set!(health_check_type, req.health_check_type.clone());
+        set!(health_check_grace_period, req.health_check_grace_period);
+        set!(
+            termination_policies,
+            req.termination_policies.clone().filter(|p| !p.is_empty())
+        );
+        set!(
+            new_instances_protected_from_scale_in,
+            req.new_instances_protected_from_scale_in
+        );
+        set!(capacity_rebalance, req.capacity_rebalance);
+        if let Some(pg) = &req.placement_group {
+            g.placement_group = Some(pg.clone()).filter(|p| !p.is_empty());
+        }
+        if let Some(l) = req.max_instance_lifetime {
+            g.max_instance_lifetime = (l > 0).then_some(l);
+        }
+        if let Some(w) = req.default_instance_warmup {
+            g.default_instance_warmup = (w >= 0).then_some(w);
+        }
+        if req.context.is_some() {
+            g.context = req.context.clone();
+        }
+        if req.desired_capacity_type.is_some() {
+            g.desired_capacity_type = req.desired_capacity_type.clone();
+        }
+        if req.deletion_protection.is_some() {
+            g.deletion_protection = req.deletion_protection.clone();
+        }
+        for (k, v) in passthrough {
+            g.passthrough.insert(k, v);
+        }
+        let trigger = format!(
+            "a user request update of AutoScalingGroup constraints to min: {min}, max: {max}, desired: {desired}"
+        );
+        set_desired_capacity(g, desired, &trigger, now);
+        Ok(())
+    })?;
+    state.changed.notify_waiters();
+    Ok(json!({}))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct DeleteInput {
+    auto_scaling_group_name: String,
+    force_delete: bool,
+}
+
+/// DeleteAutoScalingGroup: `ResourceInUse` with instances, `ScalingActivityInProgress` while
+/// an activity runs; ForceDelete terminates the instances (no hooks) and the reconciler removes
+/// the group once they are gone. Policies go with it, and so do alarms left without actions.
+pub fn delete_auto_scaling_group(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: DeleteInput = parse_input(input)?;
+    let scope = &ctx.scope;
+    let name = req.auto_scaling_group_name;
+    let policy_arns = state.stores.with(scope, |s| {
+        let a = &mut s.autoscaling;
+        let g = a.group(&name)?;
+        match g.deletion_protection.as_deref() {
+            Some("prevent-all-deletion") => {
+                return Err(validation(format!(
+                    "Deletion protection is enabled for AutoScalingGroup {name}. Disable deletion protection to delete the group."
+                )));
+            }
+            Some("prevent-force-deletion") if req.force_delete => {
+                return Err(validation(format!(
+                    "Force deletion is prevented for AutoScalingGroup {name}."
+                )));
+            }
+            _ => {}
+        }
+        let members = g
+            .instances
+            .values()
+            .filter(|i| !i.lifecycle_state.is_leaving())
+            .count();
+        if !req.force_delete {
+            if members > 0 {
+                return Err(ApiError::client(
+                    "ResourceInUse",
+                    "You cannot delete an AutoScalingGroup while there are instances or pending Spot instance request(s) still in the group.",
+                ));
+            }
+            if g.activity_in_progress().is_some() {
+                return Err(ApiError::client(
+                    "ScalingActivityInProgress",
+                    "You cannot delete an AutoScalingGroup while there are scaling activities in progress for that group.",
+                ));
+            }
+        }
+        let arns: Vec<String> = a.policies_of(&name).map(|p| p.arn.clone()).collect();
+        for arn in &arns {
+            a.policies.shift_remove(arn);
+        }
+        a.scheduled_actions.retain(|(g, _), _| *g != name);
+        let g = a.group_mut(&name)?;
+        if g.instances.is_empty() {
+            a.groups.shift_remove(&name);
+        } else {
+            // Force delete: every instance goes, no hooks, no replacement.
+            g.status = Some("Delete in progress".into());
+            g.min_size = 0;
+            g.desired_capacity = 0;
+            g.pending_cause = None;
+            g.lifecycle_hooks.clear();
+            g.warm_pool = None;
+            let reason = format!(
+                "At {} an instance was taken out of service in response to a user request.",
+                super::store::iso_seconds(state.clock.now())
+            );
+            for i in g.instances.values_mut() {
+                i.lifecycle_action = None;
+                if !i.lifecycle_state.is_leaving() || i.termination_reason.is_none() {
+                    i.termination_reason =
+                        Some(super::store::TerminationReason::Other(reason.clone()));
+                    i.terminate_hooks_done = true;
+                }
+            }
+        }
+        tracing::info!(group = %name, force = req.force_delete, "auto scaling group delete");
+        Ok(arns)
+    })?;
+    policies::detach_from_alarms(state, scope, &policy_arns, true);
+    state.changed.notify_waiters();
+    Ok(json!({}))
+}

@@ -1,0 +1,340 @@
+//! Every interaction of Auto Scaling with load balancers goes through this file, and the
+//! attachment operations: Attach/Detach/Describe LoadBalancers, LoadBalancerTargetGroups and
+//! TrafficSources (research §2.4).
+//!
+//! The six functions at the top are the seam to the load-balancer services (issue #6). Until
+//! that branch merges their bodies accept everything — every load balancer and target group
+//! exists, registration is a no-op, nothing drains, every instance is healthy — and the lead
+//! wires them to the real Classic ELB and ELBv2 code at merge. Callers already use them at the
+//! right moments: registration before `InService`, deregistration before termination, waiting
+//! while draining, and ELB health after the grace period when `HealthCheckType` includes ELB.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::describe::page;
+use super::groups::{TrafficSourceIn, traffic_sources};
+use super::validation;
+use crate::context::RequestContext;
+use crate::error::ApiError;
+use crate::services::parse_input;
+use crate::state::{AppState, Scope};
+
+/// Whether a Classic Load Balancer of this name exists. (Wired when the load balancer branch
+/// merges; until then every name is accepted.)
+pub fn classic_exists(_state: &AppState, _scope: &Scope, _name: &str) -> bool {
+    true
+}
+
+/// Whether a target group with this ARN exists. (Wired when the load balancer branch merges.)
+pub fn target_group_exists(_state: &AppState, _scope: &Scope, _arn: &str) -> bool {
+    true
+}
+
+/// Register instances with classic load balancers and target groups. (Wired when the load
+/// balancer branch merges; a no-op until then.)
+pub fn register(
+    _state: &AppState,
+    _scope: &Scope,
+    _lbs: &[String],
+    _tgs: &[String],
+    _instance_ids: &[String],
+) {
+}
+
+/// Deregister instances from classic load balancers and target groups. (Wired when the load
+/// balancer branch merges; a no-op until then.)
+pub fn deregister(
+    _state: &AppState,
+    _scope: &Scope,
+    _lbs: &[String],
+    _tgs: &[String],
+    _instance_ids: &[String],
+) {
+}
+
+/// Whether the instance is still draining from any of these target groups (or classic
+/// load balancers with connection draining). (Wired when the load balancer branch merges;
+/// nothing drains until then.)
+pub fn draining(_state: &AppState, _scope: &Scope, _tgs: &[String], _instance_id: &str) -> bool {
+    false
+}
+
+/// The load balancers' verdict on an instance: `Some(false)` when any says unhealthy,
+/// `Some(true)` when all say healthy, `None` while there is no verdict yet. (Wired when the
+/// load balancer branch merges; healthy until then.)
+pub fn elb_healthy(
+    _state: &AppState,
+    _scope: &Scope,
+    _lbs: &[String],
+    _tgs: &[String],
+    _instance_id: &str,
+) -> Option<bool> {
+    Some(true)
+}
+
+/// Register `ids` with everything the group has attached (not while `AddToLoadBalancer` is
+/// suspended: those instances are never registered, research §6.4).
+pub fn register_with_group(
+    state: &AppState,
+    scope: &Scope,
+    lbs: &[String],
+    tgs: &[String],
+    ids: &[String],
+) {
+    if ids.is_empty() || (lbs.is_empty() && tgs.is_empty()) {
+        return;
+    }
+    tracing::info!(
+        ?lbs,
+        ?tgs,
+        ?ids,
+        "registering instances with load balancers"
+    );
+    register(state, scope, lbs, tgs, ids);
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct AttachInput {
+    auto_scaling_group_name: String,
+    load_balancer_names: Vec<String>,
+    #[serde(rename = "TargetGroupARNs")]
+    target_group_arns: Vec<String>,
+    traffic_sources: Vec<TrafficSourceIn>,
+}
+
+/// Attach sources: new ones start `Adding` and register the group's InService instances
+/// (the reconciler moves them on to `Added`/`InService`).
+fn attach(ctx: &RequestContext, state: &AppState, req: AttachInput) -> Result<Value, ApiError> {
+    let scope = &ctx.scope;
+    let sources = traffic_sources(
+        state,
+        scope,
+        &req.load_balancer_names,
+        &req.target_group_arns,
+        &req.traffic_sources,
+        "Adding",
+    )?;
+    let (lbs, tgs, ids) = state.stores.with(scope, |s| {
+        let g = s.autoscaling.group_mut(&req.auto_scaling_group_name)?;
+        let mut lbs = Vec::new();
+        let mut tgs = Vec::new();
+        for src in sources {
+            if let Some(old) = g
+                .traffic_sources
+                .iter_mut()
+                .find(|t| t.identifier == src.identifier)
+            {
+                if matches!(old.state.as_str(), "Removing" | "Removed") {
+                    old.state = "Adding".into();
+                } else {
+                    continue;
+                }
+            } else {
+                g.traffic_sources.push(src.clone());
+            }
+            match src.kind.as_str() {
+                "elb" => lbs.push(src.identifier),
+                "elbv2" => tgs.push(src.identifier),
+                _ => {}
+            }
+        }
+        let ids: Vec<String> = g
+            .instances
+            .values()
+            .filter(|i| i.lifecycle_state == super::store::LifecycleState::InService)
+            .map(|i| i.id.clone())
+            .collect();
+        Ok::<_, ApiError>((lbs, tgs, ids))
+    })?;
+    register_with_group(state, scope, &lbs, &tgs, &ids);
+    state.changed.notify_waiters();
+    Ok(json!({}))
+}
+
+/// Detach sources: they go `Removing` and the group's instances are deregistered.
+fn detach(ctx: &RequestContext, state: &AppState, req: AttachInput) -> Result<Value, ApiError> {
+    let scope = &ctx.scope;
+    let wanted: Vec<String> = req
+        .load_balancer_names
+        .iter()
+        .chain(&req.target_group_arns)
+        .cloned()
+        .chain(req.traffic_sources.iter().map(|t| t.identifier.clone()))
+        .collect();
+    let (lbs, tgs, ids) = state.stores.with(scope, |s| {
+        let g = s.autoscaling.group_mut(&req.auto_scaling_group_name)?;
+        let (mut lbs, mut tgs) = (Vec::new(), Vec::new());
+        for t in g
+            .traffic_sources
+            .iter_mut()
+            .filter(|t| wanted.contains(&t.identifier))
+        {
+            if matches!(t.state.as_str(), "Removing" | "Removed") {
+                continue;
+            }
+            t.state = "Removing".into();
+            match t.kind.as_str() {
+                "elb" => lbs.push(t.identifier.clone()),
+                "elbv2" => tgs.push(t.identifier.clone()),
+                _ => {}
+            }
+        }
+        let ids: Vec<String> = g.instances.keys().cloned().collect();
+        Ok::<_, ApiError>((lbs, tgs, ids))
+    })?;
+    if (!lbs.is_empty() || !tgs.is_empty()) && !ids.is_empty() {
+        deregister(state, scope, &lbs, &tgs, &ids);
+    }
+    state.changed.notify_waiters();
+    Ok(json!({}))
+}
+
+fn parse_attach(input: Value) -> Result<AttachInput, ApiError> {
+    parse_input(input)
+}
+
+/// AttachLoadBalancers.
+pub fn attach_load_balancers(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    attach(ctx, state, parse_attach(input)?)
+}
+
+/// AttachLoadBalancerTargetGroups.
+pub fn attach_load_balancer_target_groups(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    attach(ctx, state, parse_attach(input)?)
+}
+
+/// AttachTrafficSources.
+pub fn attach_traffic_sources(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    attach(ctx, state, parse_attach(input)?)
+}
+
+/// DetachLoadBalancers.
+pub fn detach_load_balancers(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    detach(ctx, state, parse_attach(input)?)
+}
+
+/// DetachLoadBalancerTargetGroups.
+pub fn detach_load_balancer_target_groups(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    detach(ctx, state, parse_attach(input)?)
+}
+
+/// DetachTrafficSources.
+pub fn detach_traffic_sources(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    detach(ctx, state, parse_attach(input)?)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct DescribeInput {
+    auto_scaling_group_name: String,
+    traffic_source_type: Option<String>,
+    max_records: Option<i64>,
+    next_token: Option<String>,
+}
+
+/// The attachments of one kind (`None` = all) as `(identifier, kind, state)`.
+fn attachments(
+    ctx: &RequestContext,
+    state: &AppState,
+    req: &DescribeInput,
+    kind: Option<&str>,
+) -> Result<Vec<(String, String, String)>, ApiError> {
+    state.stores.with(&ctx.scope, |s| {
+        let g = s.autoscaling.group(&req.auto_scaling_group_name)?;
+        Ok(g.traffic_sources
+            .iter()
+            .filter(|t| kind.is_none_or(|k| t.kind == k))
+            .filter(|t| t.state != "Removed")
+            .map(|t| (t.identifier.clone(), t.kind.clone(), t.state.clone()))
+            .collect())
+    })
+}
+
+fn paged(
+    rows: Vec<Value>,
+    req: &DescribeInput,
+    member: &str,
+    default: usize,
+) -> Result<Value, ApiError> {
+    let (items, next) = page(rows, req.max_records, req.next_token.as_deref(), default)?;
+    let mut out = json!({ member: items });
+    if let Some(t) = next {
+        out["NextToken"] = json!(t);
+    }
+    Ok(out)
+}
+
+/// DescribeLoadBalancers (the group's classic load balancers and their attachment state).
+pub fn describe_load_balancers(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: DescribeInput = parse_input(input)?;
+    let rows = attachments(ctx, state, &req, Some("elb"))?
+        .into_iter()
+        .map(|(id, _, st)| json!({"LoadBalancerName": id, "State": st}))
+        .collect();
+    paged(rows, &req, "LoadBalancers", 100)
+}
+
+/// DescribeLoadBalancerTargetGroups.
+pub fn describe_load_balancer_target_groups(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: DescribeInput = parse_input(input)?;
+    let rows = attachments(ctx, state, &req, Some("elbv2"))?
+        .into_iter()
+        .map(|(id, _, st)| json!({"LoadBalancerTargetGroupARN": id, "State": st}))
+        .collect();
+    paged(rows, &req, "LoadBalancerTargetGroups", 100)
+}
+
+/// DescribeTrafficSources.
+pub fn describe_traffic_sources(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: DescribeInput = parse_input(input)?;
+    if let Some(t) = &req.traffic_source_type
+        && !matches!(t.as_str(), "elb" | "elbv2" | "vpc-lattice")
+    {
+        return Err(validation(format!("Invalid traffic source type: {t}")));
+    }
+    let rows = attachments(ctx, state, &req, req.traffic_source_type.as_deref())?
+        .into_iter()
+        .map(|(id, kind, st)| {
+            json!({"TrafficSource": id, "Identifier": id, "Type": kind, "State": st})
+        })
+        .collect();
+    paged(rows, &req, "TrafficSources", 50)
+}

@@ -1,0 +1,676 @@
+//! Scaling policies: PutScalingPolicy, DescribePolicies, DeletePolicy, ExecutePolicy, and
+//! [`execute`], the one place a policy changes a group — called by ExecutePolicy and by
+//! CloudWatch alarm actions (`cloudwatch::actions`). Rules: research §4.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::describe::page;
+use super::scaling::{adjusted, aggregate, check_steps, matching_step, target_capacity};
+use super::store::{Group, LifecycleState, Policy, StepAdjustment, set_desired_capacity};
+use super::{target_tracking, validation};
+use crate::context::RequestContext;
+use crate::error::ApiError;
+use crate::services::parse_input;
+use crate::state::{AppState, Scope, ids};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct StepIn {
+    metric_interval_lower_bound: Option<f64>,
+    metric_interval_upper_bound: Option<f64>,
+    scaling_adjustment: i64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct PutInput {
+    auto_scaling_group_name: String,
+    policy_name: String,
+    policy_type: Option<String>,
+    adjustment_type: Option<String>,
+    min_adjustment_step: Option<i64>,
+    min_adjustment_magnitude: Option<i64>,
+    scaling_adjustment: Option<i64>,
+    cooldown: Option<i64>,
+    metric_aggregation_type: Option<String>,
+    step_adjustments: Vec<StepIn>,
+    estimated_instance_warmup: Option<i64>,
+    target_tracking_configuration: Option<Value>,
+    enabled: Option<bool>,
+    predictive_scaling_configuration: Option<Value>,
+}
+
+const ADJUSTMENT_TYPES: &[&str] = &[
+    "ChangeInCapacity",
+    "ExactCapacity",
+    "PercentChangeInCapacity",
+];
+
+fn check_put(req: &PutInput, kind: &str) -> Result<(), ApiError> {
+    let adjustment_needed = matches!(kind, "SimpleScaling" | "StepScaling");
+    match (&req.adjustment_type, adjustment_needed) {
+        (None, true) => {
+            return Err(validation(format!(
+                "AdjustmentType is required for policy type {kind}."
+            )));
+        }
+        (Some(t), true) if !ADJUSTMENT_TYPES.contains(&t.as_str()) => {
+            return Err(validation(format!(
+                "Invalid adjustment type {t}. Valid values are ChangeInCapacity, ExactCapacity and PercentChangeInCapacity."
+            )));
+        }
+        (Some(_), false) => {
+            return Err(validation(format!(
+                "AdjustmentType is not supported for policy type {kind}."
+            )));
+        }
+        _ => {}
+    }
+    let magnitude = req.min_adjustment_magnitude.or(req.min_adjustment_step);
+    if magnitude.is_some() && req.adjustment_type.as_deref() != Some("PercentChangeInCapacity") {
+        return Err(validation(
+            "MinAdjustmentMagnitude is only supported with adjustment type PercentChangeInCapacity.",
+        ));
+    }
+    if req.adjustment_type.as_deref() == Some("ExactCapacity")
+        && req.scaling_adjustment.is_some_and(|a| a < 0)
+    {
+        return Err(validation(
+            "ScalingAdjustment cannot be negative when AdjustmentType is ExactCapacity.",
+        ));
+    }
+    match kind {
+        "SimpleScaling" => {
+            if req.scaling_adjustment.is_none() {
+                return Err(validation(
+                    "ScalingAdjustment is required for policy type SimpleScaling.",
+                ));
+            }
+            if !req.step_adjustments.is_empty() {
+                return Err(validation(
+                    "StepAdjustments is not supported for policy type SimpleScaling.",
+                ));
+            }
+        }
+        "StepScaling" => {
+            if req.cooldown.is_some() {
+                return Err(validation(
+                    "Cooldown is not supported for policy type StepScaling.",
+                ));
+            }
+            if req.scaling_adjustment.is_some() {
+                return Err(validation(
+                    "ScalingAdjustment is not supported for policy type StepScaling.",
+                ));
+            }
+            if let Some(t) = &req.metric_aggregation_type
+                && !matches!(t.as_str(), "Average" | "Minimum" | "Maximum")
+            {
+                return Err(validation(format!(
+                    "Invalid metric aggregation type {t}. Valid values are Average, Minimum and Maximum."
+                )));
+            }
+        }
+        "TargetTrackingScaling" => {
+            if req.target_tracking_configuration.is_none() {
+                return Err(validation(
+                    "TargetTrackingConfiguration is required for policy type TargetTrackingScaling.",
+                ));
+            }
+            if req.cooldown.is_some() || req.scaling_adjustment.is_some() {
+                return Err(validation(
+                    "Cooldown and ScalingAdjustment are not supported for policy type TargetTrackingScaling.",
+                ));
+            }
+        }
+        "PredictiveScaling" => {
+            if req.predictive_scaling_configuration.is_none() {
+                return Err(validation(
+                    "PredictiveScalingConfiguration is required for policy type PredictiveScaling.",
+                ));
+            }
+        }
+        other => {
+            return Err(validation(format!(
+                "Invalid policy type {other}. Valid values are SimpleScaling, StepScaling, TargetTrackingScaling and PredictiveScaling."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// PutScalingPolicy: create or update (same name in the same group keeps its ARN).
+pub fn put_scaling_policy(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: PutInput = parse_input(input)?;
+    let kind = req
+        .policy_type
+        .clone()
+        .unwrap_or_else(|| "SimpleScaling".into());
+    check_put(&req, &kind)?;
+    let steps: Vec<StepAdjustment> = req
+        .step_adjustments
+        .iter()
+        .map(|s| StepAdjustment {
+            lower: s.metric_interval_lower_bound,
+            upper: s.metric_interval_upper_bound,
+            adjustment: s.scaling_adjustment,
+        })
+        .collect();
+    if kind == "StepScaling" {
+        check_steps(&steps).map_err(validation)?;
+    }
+    let tt = match &req.target_tracking_configuration {
+        Some(cfg) => Some(target_tracking::parse(cfg)?),
+        None => None,
+    };
+    let scope = &ctx.scope;
+    let group_name = req.auto_scaling_group_name.clone();
+    let (arn, old_alarms) = state.stores.with(scope, |s| {
+        let a = &mut s.autoscaling;
+        let g = a.group(&group_name)?;
+        if let Some(t) = &tt {
+            target_tracking::check_resource_label(g, t)?;
+        }
+        let existing = a
+            .policies_of(&group_name)
+            .find(|p| p.name == req.policy_name)
+            .map(|p| (p.arn.clone(), p.alarms.clone(), p.policy_type.clone()));
+        if existing.is_none() && a.policies_of(&group_name).count() >= 50 {
+            return Err(ApiError::client(
+                "LimitExceeded",
+                "Maximum number of scaling policies (50) reached for this Auto Scaling group.",
+            ));
+        }
+        let arn = existing.as_ref().map(|e| e.0.clone()).unwrap_or_else(|| {
+            ids::arn(
+                "autoscaling",
+                &scope.region,
+                &scope.account,
+                &format!(
+                    "scalingPolicy:{}:autoScalingGroupName/{group_name}:policyName/{}",
+                    state.ids.uuid(),
+                    req.policy_name
+                ),
+            )
+        });
+        // Alarms of a target-tracking policy survive an update only while it stays one.
+        let old_alarms = existing
+            .filter(|e| e.2 == "TargetTrackingScaling")
+            .map(|e| e.1)
+            .unwrap_or_default();
+        let policy = Policy {
+            arn: arn.clone(),
+            group_name: group_name.clone(),
+            name: req.policy_name.clone(),
+            policy_type: kind.clone(),
+            adjustment_type: req.adjustment_type.clone(),
+            min_adjustment_magnitude: req.min_adjustment_magnitude.or(req.min_adjustment_step),
+            scaling_adjustment: req.scaling_adjustment,
+            cooldown: req.cooldown,
+            step_adjustments: steps.clone(),
+            metric_aggregation_type: req.metric_aggregation_type.clone(),
+            estimated_instance_warmup: req.estimated_instance_warmup,
+            target_tracking: req.target_tracking_configuration.clone(),
+            predictive: req.predictive_scaling_configuration.clone(),
+            enabled: req.enabled.unwrap_or(true),
+            alarms: Vec::new(),
+        };
+        a.policies.insert(arn.clone(), policy);
+        Ok::<_, ApiError>((arn, old_alarms))
+    })?;
+    let mut out = json!({ "PolicyARN": arn });
+    match &tt {
+        Some(t) => {
+            let alarms =
+                target_tracking::put_alarms(state, scope, &group_name, &arn, t, &old_alarms);
+            state.stores.with(scope, |s| {
+                if let Some(p) = s.autoscaling.policies.get_mut(&arn) {
+                    p.alarms = alarms.clone();
+                }
+            });
+            out["Alarms"] = json!(
+                alarms
+                    .iter()
+                    .map(|(n, a)| json!({"AlarmName": n, "AlarmARN": a}))
+                    .collect::<Vec<_>>()
+            );
+        }
+        None => {
+            let names: Vec<String> = old_alarms.into_iter().map(|(n, _)| n).collect();
+            target_tracking::delete_alarms(state, scope, &names);
+        }
+    }
+    state.changed.notify_waiters();
+    Ok(out)
+}
+
+/// The alarms that invoke a policy: its own (target tracking) or every alarm naming its ARN.
+fn alarms_of(state: &AppState, scope: &Scope, p: &Policy) -> Vec<(String, String)> {
+    if p.policy_type == "TargetTrackingScaling" {
+        return p.alarms.clone();
+    }
+    state.stores.with(scope, |s| {
+        s.cloudwatch
+            .alarms
+            .values()
+            .filter(|a| {
+                let c = &a.core;
+                c.alarm_actions
+                    .iter()
+                    .chain(&c.ok_actions)
+                    .chain(&c.insufficient_data_actions)
+                    .any(|x| *x == p.arn)
+            })
+            .map(|a| (a.core.alarm_name.clone(), a.core.alarm_arn.clone()))
+            .collect()
+    })
+}
+
+/// The `ScalingPolicy` output shape.
+fn policy_json(p: &Policy, alarms: &[(String, String)]) -> Value {
+    let mut v = json!({
+        "AutoScalingGroupName": p.group_name,
+        "PolicyName": p.name,
+        "PolicyARN": p.arn,
+        "PolicyType": p.policy_type,
+        "StepAdjustments": p.step_adjustments.iter().map(|s| {
+            let mut o = json!({"ScalingAdjustment": s.adjustment});
+            if let Some(l) = s.lower { o["MetricIntervalLowerBound"] = json!(l); }
+            if let Some(u) = s.upper { o["MetricIntervalUpperBound"] = json!(u); }
+            o
+        }).collect::<Vec<_>>(),
+        "Alarms": alarms.iter().map(|(n, a)| json!({"AlarmName": n, "AlarmARN": a})).collect::<Vec<_>>(),
+        "Enabled": p.enabled,
+    });
+    let opt = [
+        ("AdjustmentType", p.adjustment_type.clone().map(Value::from)),
+        (
+            "MinAdjustmentMagnitude",
+            p.min_adjustment_magnitude.map(Value::from),
+        ),
+        (
+            "MinAdjustmentStep",
+            p.min_adjustment_magnitude.map(Value::from),
+        ),
+        ("ScalingAdjustment", p.scaling_adjustment.map(Value::from)),
+        ("Cooldown", p.cooldown.map(Value::from)),
+        (
+            "MetricAggregationType",
+            p.metric_aggregation_type.clone().map(Value::from),
+        ),
+        (
+            "EstimatedInstanceWarmup",
+            p.estimated_instance_warmup.map(Value::from),
+        ),
+        ("TargetTrackingConfiguration", p.target_tracking.clone()),
+        ("PredictiveScalingConfiguration", p.predictive.clone()),
+    ];
+    for (k, val) in opt {
+        if let Some(val) = val {
+            v[k] = val;
+        }
+    }
+    if p.policy_type == "StepScaling" && p.metric_aggregation_type.is_none() {
+        v["MetricAggregationType"] = json!("Average");
+    }
+    v
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct DescribeInput {
+    auto_scaling_group_name: Option<String>,
+    policy_names: Vec<String>,
+    policy_types: Vec<String>,
+    max_records: Option<i64>,
+    next_token: Option<String>,
+}
+
+/// DescribePolicies.
+pub fn describe_policies(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: DescribeInput = parse_input(input)?;
+    let scope = &ctx.scope;
+    let chosen: Vec<Policy> = state.stores.with(scope, |s| {
+        let a = &s.autoscaling;
+        if let Some(g) = &req.auto_scaling_group_name {
+            a.group(g)?;
+        }
+        Ok::<_, ApiError>(
+            a.policies
+                .values()
+                .filter(|p| {
+                    req.auto_scaling_group_name
+                        .as_ref()
+                        .is_none_or(|g| *g == p.group_name)
+                })
+                .filter(|p| {
+                    req.policy_names.is_empty()
+                        || req.policy_names.iter().any(|n| *n == p.name || *n == p.arn)
+                })
+                .filter(|p| {
+                    req.policy_types.is_empty() || req.policy_types.contains(&p.policy_type)
+                })
+                .cloned()
+                .collect(),
+        )
+    })?;
+    let rows: Vec<Value> = chosen
+        .iter()
+        .map(|p| policy_json(p, &alarms_of(state, scope, p)))
+        .collect();
+    let (items, next) = page(rows, req.max_records, req.next_token.as_deref(), 50)?;
+    let mut out = json!({ "ScalingPolicies": items });
+    if let Some(t) = next {
+        out["NextToken"] = json!(t);
+    }
+    Ok(out)
+}
+
+/// Find a policy by name (in a group) or ARN.
+fn find_policy<'a>(
+    a: &'a super::AutoScalingStore,
+    group: Option<&str>,
+    name: &str,
+) -> Result<&'a Policy, ApiError> {
+    a.policies
+        .get(name)
+        .or_else(|| {
+            a.policies
+                .values()
+                .find(|p| p.name == name && group.is_none_or(|g| g == p.group_name))
+        })
+        .ok_or_else(|| validation(format!("No such policy {name} found.")))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct DeleteInput {
+    auto_scaling_group_name: Option<String>,
+    policy_name: String,
+}
+
+/// DeletePolicy: a target-tracking policy's alarms go with it; other policies leave their
+/// alarms in place with the action removed (research §4.5).
+pub fn delete_policy(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: DeleteInput = parse_input(input)?;
+    let scope = &ctx.scope;
+    let p = state.stores.with(scope, |s| {
+        let a = &mut s.autoscaling;
+        if let Some(g) = &req.auto_scaling_group_name {
+            a.group(g)?;
+        }
+        let p = find_policy(a, req.auto_scaling_group_name.as_deref(), &req.policy_name)?.clone();
+        a.policies.shift_remove(&p.arn);
+        Ok::<_, ApiError>(p)
+    })?;
+    let names: Vec<String> = p.alarms.iter().map(|(n, _)| n.clone()).collect();
+    target_tracking::delete_alarms(state, scope, &names);
+    detach_from_alarms(state, scope, std::slice::from_ref(&p.arn), false);
+    Ok(json!({}))
+}
+
+/// Remove policy ARNs from every alarm's actions; with `delete_empty`, alarms left without any
+/// action are deleted (DeleteAutoScalingGroup, research §1.4).
+pub fn detach_from_alarms(state: &AppState, scope: &Scope, arns: &[String], delete_empty: bool) {
+    if arns.is_empty() {
+        return;
+    }
+    state.stores.with(scope, |s| {
+        let cw = &mut s.cloudwatch;
+        let mut emptied = Vec::new();
+        for alarm in cw.alarms.values_mut() {
+            let c = &mut alarm.core;
+            let before =
+                c.alarm_actions.len() + c.ok_actions.len() + c.insufficient_data_actions.len();
+            for list in [
+                &mut c.alarm_actions,
+                &mut c.ok_actions,
+                &mut c.insufficient_data_actions,
+            ] {
+                list.retain(|a| !arns.contains(a));
+            }
+            let after =
+                c.alarm_actions.len() + c.ok_actions.len() + c.insufficient_data_actions.len();
+            if delete_empty && before != after && after == 0 {
+                emptied.push(c.alarm_name.clone());
+            }
+        }
+        for name in emptied {
+            cw.alarms.remove(&name);
+        }
+    });
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct ExecuteInput {
+    auto_scaling_group_name: Option<String>,
+    policy_name: String,
+    honor_cooldown: bool,
+    metric_value: Option<f64>,
+    breach_threshold: Option<f64>,
+}
+
+/// What invoked a policy.
+#[derive(Debug, Clone)]
+pub enum Trigger {
+    /// ExecutePolicy.
+    User {
+        /// HonorCooldown.
+        honor_cooldown: bool,
+        /// MetricValue and BreachThreshold (step policies).
+        metric: Option<(f64, f64)>,
+    },
+    /// An alarm action.
+    Alarm {
+        /// The alarm's name.
+        name: String,
+        /// Its recent datapoints (newest last) and threshold.
+        values: Vec<f64>,
+        /// Threshold.
+        threshold: f64,
+        /// AlarmHigh / AlarmLow of a target-tracking policy: true for high.
+        high: Option<bool>,
+    },
+}
+
+/// ExecutePolicy.
+pub fn execute_policy(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: ExecuteInput = parse_input(input)?;
+    let scope = &ctx.scope;
+    let arn = state.stores.with(scope, |s| {
+        let a = &s.autoscaling;
+        if let Some(g) = &req.auto_scaling_group_name {
+            a.group(g)?;
+        }
+        let p = find_policy(a, req.auto_scaling_group_name.as_deref(), &req.policy_name)?;
+        let metric = req.metric_value.zip(req.breach_threshold);
+        match p.policy_type.as_str() {
+            "StepScaling" if metric.is_none() => Err(validation(
+                "MetricValue and BreachThreshold are required for a policy of type StepScaling.",
+            )),
+            "StepScaling" => Ok(p.arn.clone()),
+            "SimpleScaling" if req.metric_value.is_some() || req.breach_threshold.is_some() => {
+                Err(validation(
+                    "MetricValue and BreachThreshold are not supported for a policy of type SimpleScaling.",
+                ))
+            }
+            "SimpleScaling" => Ok(p.arn.clone()),
+            other => Err(validation(format!(
+                "ExecutePolicy is not supported for a policy of type {other}."
+            ))),
+        }
+    })?;
+    let trigger = Trigger::User {
+        honor_cooldown: req.honor_cooldown,
+        metric: req.metric_value.zip(req.breach_threshold),
+    };
+    execute(state, scope, &arn, &trigger)?;
+    Ok(json!({}))
+}
+
+/// Instances still warming up: pending, or in service for less than the warm-up.
+fn warming(g: &Group, warmup: i64, now: f64) -> i64 {
+    g.instances
+        .values()
+        .filter(|i| match i.lifecycle_state {
+            LifecycleState::InService => {
+                i.in_service_since.is_some_and(|t| now < t + warmup as f64)
+            }
+            s => s.counts(),
+        })
+        .count() as i64
+}
+
+/// Run a policy against its group. Returns the new desired capacity when it changed, `None`
+/// for a quiet no-op (clamped to the same capacity, cooldown, scale-in during warm-up).
+/// Errors are the ones ExecutePolicy reports (HonorCooldown, no matching step).
+pub fn execute(
+    state: &AppState,
+    scope: &Scope,
+    arn: &str,
+    trigger: &Trigger,
+) -> Result<Option<i64>, ApiError> {
+    let now = state.clock.now();
+    let changed = state.stores.with(scope, |s| {
+        let a = &mut s.autoscaling;
+        let p = a
+            .policies
+            .get(arn)
+            .cloned()
+            .ok_or_else(|| validation(format!("No such policy {arn} found.")))?;
+        let last = a
+            .activities
+            .iter()
+            .rev()
+            .find(|x| x.group_name == p.group_name)
+            .map(|x| x.id.clone());
+        let g = a.group_mut(&p.group_name)?;
+        if let Trigger::Alarm { .. } = trigger
+            && (!p.enabled || super::store::is_suspended(g, "AlarmNotification"))
+        {
+            return Ok(None);
+        }
+        let desired = g.desired_capacity;
+        let warmup = p
+            .estimated_instance_warmup
+            .or(g.default_instance_warmup)
+            .unwrap_or(g.default_cooldown);
+        let wanted = match p.policy_type.as_str() {
+            "SimpleScaling" => {
+                let cooling = g.cooldown_until > now || g.cooldown_pending.is_some();
+                match trigger {
+                    Trigger::User { honor_cooldown: true, .. } if cooling => {
+                        let id = g.activity_in_progress().map(str::to_owned).or(last);
+                        return Err(super::instances::blocked(&id.unwrap_or_default()));
+                    }
+                    Trigger::Alarm { .. } if cooling => return Ok(None),
+                    _ => {}
+                }
+                adjusted(
+                    p.adjustment_type.as_deref().unwrap_or("ChangeInCapacity"),
+                    p.scaling_adjustment.unwrap_or(0),
+                    desired,
+                    p.min_adjustment_magnitude,
+                )
+            }
+            "StepScaling" => {
+                let (value, threshold) = match trigger {
+                    Trigger::User { metric: Some(m), .. } => *m,
+                    Trigger::Alarm { values, threshold, .. } => {
+                        match aggregate(values, p.metric_aggregation_type.as_deref()) {
+                            Some(v) => (v, *threshold),
+                            None => return Ok(None),
+                        }
+                    }
+                    Trigger::User { metric: None, .. } => return Ok(None),
+                };
+                let Some(step) = matching_step(&p.step_adjustments, value, threshold) else {
+                    return match trigger {
+                        Trigger::User { .. } => Err(validation(format!(
+                            "The metric value {value} does not match any step adjustment of policy {}.",
+                            p.name
+                        ))),
+                        Trigger::Alarm { .. } => Ok(None),
+                    };
+                };
+                let kind = p.adjustment_type.as_deref().unwrap_or("ChangeInCapacity");
+                let warm = warming(g, warmup, now);
+                if step >= 0 || kind == "ExactCapacity" {
+                    // Warming instances are not in the base, so breaches in the same step
+                    // while they warm up add nothing (research §4.4).
+                    let base = (g.counted_capacity() - warm).max(0);
+                    adjusted(kind, step, base, p.min_adjustment_magnitude).max(desired)
+                } else {
+                    if warm > 0 {
+                        return Ok(None);
+                    }
+                    adjusted(kind, step, desired, p.min_adjustment_magnitude)
+                }
+            }
+            "TargetTrackingScaling" => {
+                let Trigger::Alarm { values, high, .. } = trigger else {
+                    return Ok(None);
+                };
+                let Some(t) = p.target_tracking.as_ref().and_then(|c| target_tracking::parse(c).ok())
+                else {
+                    return Ok(None);
+                };
+                // The latest datapoint: the evaluation window still holds pre-scaling values.
+                let Some(metric) = values.last().copied() else {
+                    return Ok(None);
+                };
+                let warm = warming(g, warmup, now);
+                let base = (g.counted_capacity() - warm).max(0);
+                let estimate = target_capacity(base.max(1), metric, t.target_value);
+                match high {
+                    Some(true) => estimate.max(desired),
+                    Some(false) if t.disable_scale_in || warm > 0 => return Ok(None),
+                    Some(false) => {
+                        // Scale in only when every target-tracking policy of the group agrees
+                        // (research §4.5); the others are checked by their own alarms.
+                        estimate.min(desired)
+                    }
+                    None => return Ok(None),
+                }
+            }
+            _ => return Ok(None),
+        };
+        let new = wanted.clamp(g.min_size, g.max_size);
+        if new == desired {
+            return Ok(None);
+        }
+        let why = match trigger {
+            Trigger::User { .. } => format!("a user request executed policy {}", p.name),
+            Trigger::Alarm { name, .. } => {
+                format!("a monitor alarm {name} in state ALARM triggered policy {}", p.name)
+            }
+        };
+        set_desired_capacity(g, new, &why, now);
+        if p.policy_type == "SimpleScaling" {
+            g.cooldown_pending = Some(p.cooldown.unwrap_or(g.default_cooldown));
+        }
+        Ok::<_, ApiError>(Some(new))
+    })?;
+    if changed.is_some() {
+        state.changed.notify_waiters();
+    }
+    Ok(changed)
+}

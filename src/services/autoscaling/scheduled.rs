@@ -1,0 +1,591 @@
+//! Scheduled actions: PutScheduledUpdateGroupAction, BatchPut/BatchDeleteScheduledAction,
+//! DescribeScheduledActions, DeleteScheduledAction (research §6.1), and the pure pieces the
+//! scheduler (`controllers::asg_scheduler`) fires them with.
+//!
+//! An action runs once at `StartTime`, or on its `Recurrence` (cron in `TimeZone`, see
+//! [`super::cron`]) — at `StartTime` first when both are given — until `EndTime`. A one-off
+//! action and a recurring one past its end are removed once they have run. Running sets the
+//! sizes present with UpdateAutoScalingGroup's semantics; the activity Cause starts with
+//! `At {t} a scheduled action update of AutoScalingGroup constraints to min: …, max: …,
+//! desired: … changing the desired capacity from {x} to {y}.`
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::cron::{Cron, Zone};
+use super::store::{AutoScalingStore, Group, ScheduledAction, set_desired_capacity};
+use crate::context::RequestContext;
+use crate::error::ApiError;
+use crate::protocol::timestamp::epoch_number;
+use crate::services::parse_input;
+use crate::state::AppState;
+
+/// At most this many scheduled actions per group (research §1.1).
+const MAX_PER_GROUP: usize = 125;
+
+fn validation(message: impl Into<String>) -> ApiError {
+    ApiError::client("ValidationError", message)
+}
+
+/// One action as Put and BatchPut receive it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct ActionRequest {
+    scheduled_action_name: String,
+    time: Option<f64>,
+    start_time: Option<f64>,
+    end_time: Option<f64>,
+    recurrence: Option<String>,
+    min_size: Option<i64>,
+    max_size: Option<i64>,
+    desired_capacity: Option<i64>,
+    time_zone: Option<String>,
+}
+
+/// The zone of an action (`None` = UTC).
+fn zone_of(time_zone: Option<&str>) -> Option<Zone> {
+    match time_zone {
+        None | Some("") => Some(Zone::Fixed(0)),
+        Some(name) => Zone::named(name),
+    }
+}
+
+/// When an action runs next, strictly after `after` (`None`: never again).
+pub fn next_run(action: &ScheduledAction, after: f64, first: bool) -> Option<f64> {
+    let start = action.start_time.filter(|s| first && *s > after - 1.0);
+    let next = match (&action.recurrence, start) {
+        (_, Some(s)) => Some(s),
+        (Some(expr), None) => {
+            let cron = Cron::parse(expr)?;
+            let zone = zone_of(action.time_zone.as_deref())?;
+            // A recurrence does not begin before its StartTime.
+            cron.next_after(after.max(action.start_time.unwrap_or(f64::MIN)), &zone)
+        }
+        (None, None) => None,
+    };
+    next.filter(|n| action.end_time.is_none_or(|end| *n <= end))
+}
+
+/// Check one request against the group and build the action (keeping the ARN of an action
+/// it replaces). Errors carry AWS's code and message.
+fn build(
+    store: &AutoScalingStore,
+    scope_region: &str,
+    scope_account: &str,
+    group_name: &str,
+    req: &ActionRequest,
+    now: f64,
+    uuid: impl FnOnce() -> String,
+) -> Result<ScheduledAction, ApiError> {
+    let start_time = req.start_time.or(req.time);
+    if req.scheduled_action_name.is_empty() {
+        return Err(validation("ScheduledActionName must not be empty"));
+    }
+    if req.min_size.is_none() && req.max_size.is_none() && req.desired_capacity.is_none() {
+        // Text not captured from AWS.
+        return Err(validation(
+            "At least one of MinSize, MaxSize or DesiredCapacity must be specified",
+        ));
+    }
+    if let (Some(min), Some(max)) = (req.min_size, req.max_size)
+        && min > max
+    {
+        return Err(validation(format!(
+            "Max bound, {max}, must be greater than or equal to min bound, {min}"
+        )));
+    }
+    if let Some(start) = start_time
+        && start < now.floor()
+    {
+        return Err(validation("Given start time is in the past"));
+    }
+    if let (Some(start), Some(end)) = (start_time, req.end_time)
+        && end <= start
+    {
+        return Err(validation("Given end time is before start time"));
+    }
+    if let Some(end) = req.end_time
+        && end < now.floor()
+    {
+        return Err(validation("Given end time is in the past"));
+    }
+    if let Some(expr) = req.recurrence.as_deref()
+        && Cron::parse(expr).is_none()
+    {
+        return Err(validation(format!(
+            "Given recurrence string is invalid: {expr}"
+        )));
+    }
+    if let Some(tz) = req.time_zone.as_deref()
+        && zone_of(Some(tz)).is_none()
+    {
+        return Err(validation(format!("Invalid time zone: {tz}")));
+    }
+    let name = &req.scheduled_action_name;
+    let existing = store
+        .scheduled_actions
+        .get(&(group_name.to_owned(), name.clone()));
+    if existing.is_none()
+        && store
+            .scheduled_actions
+            .keys()
+            .filter(|(g, _)| g == group_name)
+            .count()
+            >= MAX_PER_GROUP
+    {
+        return Err(ApiError::client(
+            "LimitExceeded",
+            format!(
+                "Maximum number of scheduled actions ({MAX_PER_GROUP}) reached for AutoScalingGroup {group_name}"
+            ),
+        ));
+    }
+    if let Some(start) = start_time
+        && store
+            .scheduled_actions
+            .values()
+            .any(|a| a.group_name == group_name && a.name != *name && a.start_time == Some(start))
+    {
+        return Err(ApiError::client(
+            "AlreadyExists",
+            "Scheduled action with this scheduled start time already exists",
+        ));
+    }
+    let arn = existing.map_or_else(
+        || {
+            format!(
+                "arn:aws:autoscaling:{scope_region}:{scope_account}:scheduledUpdateGroupAction:{}:autoScalingGroupName/{group_name}:scheduledActionName/{name}",
+                uuid()
+            )
+        },
+        |a| a.arn.clone(),
+    );
+    let mut action = ScheduledAction {
+        group_name: group_name.to_owned(),
+        name: name.clone(),
+        arn,
+        start_time,
+        end_time: req.end_time,
+        recurrence: req.recurrence.clone().filter(|r| !r.is_empty()),
+        time_zone: req.time_zone.clone().filter(|z| !z.is_empty()),
+        min_size: req.min_size,
+        max_size: req.max_size,
+        desired_capacity: req.desired_capacity,
+        next_run: None,
+    };
+    action.next_run = next_run(&action, now, true);
+    Ok(action)
+}
+
+#[derive(Deserialize)]
+struct PutInput {
+    #[serde(rename = "AutoScalingGroupName")]
+    group: String,
+    #[serde(flatten)]
+    action: ActionRequest,
+}
+
+/// PutScheduledUpdateGroupAction: create or replace one action.
+pub fn put_scheduled_update_group_action(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let input: PutInput = parse_input(input)?;
+    let now = state.clock.now();
+    state.stores.with(&ctx.scope, |s| {
+        let store = &mut s.autoscaling;
+        store.group(&input.group)?;
+        let action = build(
+            store,
+            &ctx.scope.region,
+            &ctx.scope.account,
+            &input.group,
+            &input.action,
+            now,
+            || state.ids.uuid(),
+        )?;
+        store
+            .scheduled_actions
+            .insert((input.group.clone(), action.name.clone()), action);
+        Ok::<_, ApiError>(())
+    })?;
+    state.changed.notify_waiters();
+    Ok(json!({}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct BatchPutInput {
+    auto_scaling_group_name: String,
+    #[serde(default)]
+    scheduled_update_group_actions: Vec<ActionRequest>,
+}
+
+/// BatchPutScheduledUpdateGroupAction: each action succeeds or is reported failed on its own.
+pub fn batch_put_scheduled_update_group_action(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let input: BatchPutInput = parse_input(input)?;
+    let now = state.clock.now();
+    let failed = state.stores.with(&ctx.scope, |s| {
+        let store = &mut s.autoscaling;
+        store.group(&input.auto_scaling_group_name)?;
+        let mut failed = Vec::new();
+        for req in &input.scheduled_update_group_actions {
+            match build(
+                store,
+                &ctx.scope.region,
+                &ctx.scope.account,
+                &input.auto_scaling_group_name,
+                req,
+                now,
+                || state.ids.uuid(),
+            ) {
+                Ok(action) => {
+                    store.scheduled_actions.insert(
+                        (input.auto_scaling_group_name.clone(), action.name.clone()),
+                        action,
+                    );
+                }
+                Err(err) => failed.push(json!({
+                    "ScheduledActionName": req.scheduled_action_name,
+                    "ErrorCode": err.code,
+                    "ErrorMessage": err.message,
+                })),
+            }
+        }
+        Ok::<_, ApiError>(failed)
+    })?;
+    state.changed.notify_waiters();
+    Ok(json!({ "FailedScheduledUpdateGroupActions": failed }))
+}
+
+fn action_not_found(name: &str) -> ApiError {
+    // Text not captured from AWS.
+    validation(format!(
+        "Scheduled action name not found - Scheduled action {name} not found"
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DeleteInput {
+    auto_scaling_group_name: String,
+    scheduled_action_name: String,
+}
+
+/// DeleteScheduledAction.
+pub fn delete_scheduled_action(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let input: DeleteInput = parse_input(input)?;
+    state.stores.with(&ctx.scope, |s| {
+        let store = &mut s.autoscaling;
+        store.group(&input.auto_scaling_group_name)?;
+        store
+            .scheduled_actions
+            .shift_remove(&(
+                input.auto_scaling_group_name.clone(),
+                input.scheduled_action_name.clone(),
+            ))
+            .map(|_| ())
+            .ok_or_else(|| action_not_found(&input.scheduled_action_name))
+    })?;
+    Ok(json!({}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct BatchDeleteInput {
+    auto_scaling_group_name: String,
+    #[serde(default)]
+    scheduled_action_names: Vec<String>,
+}
+
+/// BatchDeleteScheduledAction: unknown names are reported, the rest deleted.
+pub fn batch_delete_scheduled_action(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let input: BatchDeleteInput = parse_input(input)?;
+    if input.scheduled_action_names.len() > 50 {
+        return Err(validation(
+            "The number of scheduled actions that may be passed in is limited to 50",
+        ));
+    }
+    let failed = state.stores.with(&ctx.scope, |s| {
+        let store = &mut s.autoscaling;
+        store.group(&input.auto_scaling_group_name)?;
+        let mut failed = Vec::new();
+        for name in &input.scheduled_action_names {
+            let key = (input.auto_scaling_group_name.clone(), name.clone());
+            if store.scheduled_actions.shift_remove(&key).is_none() {
+                let err = action_not_found(name);
+                failed.push(json!({
+                    "ScheduledActionName": name,
+                    "ErrorCode": err.code,
+                    "ErrorMessage": err.message,
+                }));
+            }
+        }
+        Ok::<_, ApiError>(failed)
+    })?;
+    Ok(json!({ "FailedScheduledActions": failed }))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct DescribeInput {
+    auto_scaling_group_name: Option<String>,
+    scheduled_action_names: Vec<String>,
+    start_time: Option<f64>,
+    end_time: Option<f64>,
+    next_token: Option<String>,
+    max_records: Option<i64>,
+}
+
+/// The Describe view of an action: a recurring action shows its next run as `StartTime`.
+fn describe_one(a: &ScheduledAction) -> Value {
+    let start = if a.recurrence.is_some() {
+        a.next_run.or(a.start_time)
+    } else {
+        a.start_time
+    };
+    let mut v = json!({
+        "AutoScalingGroupName": a.group_name,
+        "ScheduledActionName": a.name,
+        "ScheduledActionARN": a.arn,
+    });
+    if let Some(t) = start {
+        v["Time"] = epoch_number(t);
+        v["StartTime"] = epoch_number(t);
+    }
+    if let Some(t) = a.end_time {
+        v["EndTime"] = epoch_number(t);
+    }
+    if let Some(r) = &a.recurrence {
+        v["Recurrence"] = json!(r);
+    }
+    for (k, val) in [
+        ("MinSize", a.min_size),
+        ("MaxSize", a.max_size),
+        ("DesiredCapacity", a.desired_capacity),
+    ] {
+        if let Some(n) = val {
+            v[k] = json!(n);
+        }
+    }
+    if let Some(z) = &a.time_zone {
+        v["TimeZone"] = json!(z);
+    }
+    v
+}
+
+/// DescribeScheduledActions: filtered by group, names and a start-time window, paginated.
+pub fn describe_scheduled_actions(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let input: DescribeInput = parse_input(input)?;
+    if input.scheduled_action_names.len() > 50 {
+        return Err(validation(
+            "The number of scheduled actions that may be passed in is limited to 50",
+        ));
+    }
+    let rows = state.stores.with(&ctx.scope, |s| {
+        let store = &s.autoscaling;
+        if let Some(g) = &input.auto_scaling_group_name {
+            store.group(g)?;
+        }
+        Ok::<_, ApiError>(
+            store
+                .scheduled_actions
+                .values()
+                .filter(|a| {
+                    input
+                        .auto_scaling_group_name
+                        .as_ref()
+                        .is_none_or(|g| *g == a.group_name)
+                })
+                .filter(|a| {
+                    input.scheduled_action_names.is_empty()
+                        || input.scheduled_action_names.contains(&a.name)
+                })
+                .filter(|a| {
+                    let t = a.next_run.or(a.start_time);
+                    input.start_time.is_none_or(|s| t.is_some_and(|t| t >= s))
+                        && input.end_time.is_none_or(|e| t.is_some_and(|t| t <= e))
+                })
+                .map(describe_one)
+                .collect::<Vec<_>>(),
+        )
+    })?;
+    let (page, next) =
+        super::limits::paginate(rows, input.next_token.as_deref(), input.max_records, 50)?;
+    let mut out = json!({ "ScheduledUpdateGroupActions": page });
+    if let Some(next) = next {
+        out["NextToken"] = json!(next);
+    }
+    Ok(out)
+}
+
+/// Apply an action's sizes to its group with UpdateAutoScalingGroup's rules (an unchanged
+/// desired capacity moves into the new [min, max]). `Err` (logged by the scheduler, group
+/// untouched) when the result would be inconsistent.
+pub fn apply(group: &mut Group, action: &ScheduledAction, now: f64) -> Result<bool, String> {
+    let min = action.min_size.unwrap_or(group.min_size);
+    let max = action.max_size.unwrap_or(group.max_size);
+    if min > max {
+        return Err(format!(
+            "Max bound, {max}, must be greater than or equal to min bound, {min}"
+        ));
+    }
+    let desired = action
+        .desired_capacity
+        .unwrap_or_else(|| group.desired_capacity.clamp(min, max));
+    if desired < min || desired > max {
+        return Err(format!(
+            "Desired capacity:{desired} must be between the specified min size:{min} and max size:{max}"
+        ));
+    }
+    group.min_size = min;
+    group.max_size = max;
+    let trigger = format!(
+        "a scheduled action update of AutoScalingGroup constraints to min: {min}, max: {max}, desired: {desired}"
+    );
+    Ok(set_desired_capacity(group, desired, &trigger, now))
+}
+
+/// Run every action due at `now` in one store: apply it (unless the group suspended
+/// `ScheduledActions`, in which case the run is skipped), then schedule the next run or remove
+/// the action. Returns whether anything changed and the next due time.
+pub fn run_due(store: &mut AutoScalingStore, now: f64) -> (bool, Option<f64>) {
+    let due: Vec<(String, String)> = store
+        .scheduled_actions
+        .iter()
+        .filter(|(_, a)| a.next_run.is_some_and(|t| t <= now))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let mut changed = false;
+    for key in due {
+        let Some(action) = store.scheduled_actions.get(&key).cloned() else {
+            continue;
+        };
+        if let Some(group) = store.groups.get_mut(&action.group_name) {
+            if super::store::is_suspended(group, "ScheduledActions") {
+                tracing::info!(group = %group.name, action = %action.name, "scheduled action skipped: ScheduledActions suspended");
+            } else {
+                match apply(group, &action, now) {
+                    Ok(_) => {
+                        tracing::info!(group = %group.name, action = %action.name, "scheduled action ran");
+                    }
+                    Err(why) => {
+                        tracing::warn!(group = %group.name, action = %action.name, %why, "scheduled action not applied")
+                    }
+                }
+            }
+        }
+        let fired_at = action.next_run.unwrap_or(now);
+        match next_run(&action, fired_at.max(now), false) {
+            Some(next) if action.recurrence.is_some() => {
+                if let Some(a) = store.scheduled_actions.get_mut(&key) {
+                    a.next_run = Some(next);
+                }
+            }
+            _ => {
+                store.scheduled_actions.shift_remove(&key);
+            }
+        }
+        changed = true;
+    }
+    let next = store
+        .scheduled_actions
+        .values()
+        .filter_map(|a| a.next_run)
+        .reduce(f64::min);
+    (changed, next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn action(start: Option<f64>, recurrence: Option<&str>) -> ScheduledAction {
+        ScheduledAction {
+            group_name: "g".into(),
+            name: "a".into(),
+            arn: "arn".into(),
+            start_time: start,
+            end_time: None,
+            recurrence: recurrence.map(str::to_owned),
+            time_zone: None,
+            min_size: None,
+            max_size: None,
+            desired_capacity: Some(2),
+            next_run: None,
+        }
+    }
+
+    #[test]
+    fn next_run_honours_start_recurrence_and_end() {
+        // 2026-11-28T00:00:00Z
+        let t0 = 1_795_824_000.0;
+        assert_eq!(
+            next_run(&action(Some(t0 + 90.0), None), t0, true),
+            Some(t0 + 90.0)
+        );
+        assert_eq!(
+            next_run(&action(Some(t0 + 90.0), None), t0 + 90.0, false),
+            None
+        );
+        let hourly = action(None, Some("0 * * * *"));
+        assert_eq!(next_run(&hourly, t0, true), Some(t0 + 3600.0));
+        // StartTime first, then the recurrence.
+        let both = action(Some(t0 + 600.0), Some("0 * * * *"));
+        assert_eq!(next_run(&both, t0, true), Some(t0 + 600.0));
+        assert_eq!(next_run(&both, t0 + 600.0, false), Some(t0 + 3600.0));
+        let mut ending = hourly.clone();
+        ending.end_time = Some(t0 + 5000.0);
+        assert_eq!(next_run(&ending, t0 + 3600.0, false), None);
+    }
+
+    #[test]
+    fn apply_follows_update_semantics_and_writes_the_cause() {
+        let mut g = Group {
+            name: "g".into(),
+            min_size: 1,
+            max_size: 3,
+            desired_capacity: 1,
+            ..Group::default()
+        };
+        let mut a = action(None, None);
+        a.min_size = Some(1);
+        a.max_size = Some(3);
+        assert_eq!(apply(&mut g, &a, 1_795_838_460.0), Ok(true));
+        assert_eq!(g.desired_capacity, 2);
+        assert_eq!(
+            g.pending_cause.as_deref(),
+            Some(
+                "At 2026-11-28T04:01:00Z a scheduled action update of AutoScalingGroup constraints to min: 1, max: 3, desired: 2 changing the desired capacity from 1 to 2."
+            )
+        );
+        // Only MinSize: desired rises with it.
+        let mut raise = action(None, None);
+        raise.desired_capacity = None;
+        raise.min_size = Some(3);
+        assert_eq!(apply(&mut g, &raise, 0.0), Ok(true));
+        assert_eq!((g.min_size, g.desired_capacity), (3, 3));
+        // Inconsistent: group untouched.
+        let mut bad = action(None, None);
+        bad.desired_capacity = Some(9);
+        assert!(apply(&mut g, &bad, 0.0).is_err());
+        assert_eq!(g.desired_capacity, 3);
+    }
+}
