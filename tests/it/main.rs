@@ -6,6 +6,7 @@ mod cli;
 mod cloudwatch;
 mod cloudwatch_alarms;
 mod common;
+mod docker;
 mod ec2;
 mod ec2_errors;
 mod ec2_filters;
