@@ -63,6 +63,9 @@ pub struct DockerSettings {
     pub keep_containers: bool,
     /// Ports published on 127.0.0.1.
     pub publish_ports: Vec<u16>,
+    /// Reach instances at their bridge addresses even where a port is published: Updraft
+    /// itself runs in a container (its 127.0.0.1 is not the host's).
+    pub via_bridge: bool,
 }
 
 impl DockerSettings {
@@ -74,6 +77,7 @@ impl DockerSettings {
             ami_images: config.ami_images.clone(),
             keep_containers: config.keep_containers,
             publish_ports: config.docker_publish_ports.clone(),
+            via_bridge: std::path::Path::new("/.dockerenv").exists(),
         }
     }
 
@@ -508,7 +512,7 @@ impl InstanceBackend for DockerBackend {
     fn http_address(&self, instance_id: &str, port: u16) -> Option<HttpAddress> {
         let inner = self.lock();
         let t = inner.instances.get(instance_id).filter(|t| t.up)?;
-        if let Some(host) = t.ports.get(&port) {
+        if let Some(host) = t.ports.get(&port).filter(|_| !self.settings.via_bridge) {
             return Some(HttpAddress::Socket(SocketAddr::from((
                 Ipv4Addr::LOCALHOST,
                 *host,
