@@ -76,6 +76,39 @@ pub struct Config {
     /// the main port).
     #[arg(long, env = "UPDRAFT_LB_LISTENER_PORTS", action = clap::ArgAction::SetTrue)]
     pub lb_listener_ports: bool,
+
+    /// Docker backend: run an AMI as a given image, `ami-…=image:tag`; repeatable (or
+    /// comma-separated in the variable). Unmapped AMIs run `updraft/ami:<ami-id>`, a
+    /// `localstack-ec2/<name>:<ami-id>` image, or Updraft's own busybox image, in that order.
+    #[arg(long = "ami-image", env = "UPDRAFT_AMI_IMAGES", value_delimiter = ',', value_parser = parse_ami_image)]
+    pub ami_images: Vec<(String, String)>,
+
+    /// Docker backend: the static busybox binary Updraft builds its default AMI around
+    /// (Debian's busybox-static installs it at /bin/busybox).
+    #[arg(long, env = "UPDRAFT_BUSYBOX", default_value = "/bin/busybox")]
+    pub busybox: std::path::PathBuf,
+
+    /// Docker backend: leave containers and images in place at shutdown and on terminate
+    /// (the next start with the same owner removes them).
+    #[arg(long, env = "UPDRAFT_KEEP_CONTAINERS", action = clap::ArgAction::SetTrue)]
+    pub keep_containers: bool,
+
+    /// Docker backend: the value of the `updraft.owner` label on this server's containers and
+    /// images. A start removes what an earlier run with the same owner left behind; give two
+    /// servers sharing one engine different owners.
+    #[arg(long, env = "UPDRAFT_DOCKER_OWNER", default_value = "updraft", value_parser = parse_owner)]
+    pub docker_owner: String,
+
+    /// Docker backend: instance ports published on 127.0.0.1 (a free host port each, see
+    /// `docker port updraft-<instance-id>`); load balancers reach instances through them.
+    /// Ports not listed are reached at the container's bridge address. Empty: none published.
+    #[arg(
+        long,
+        env = "UPDRAFT_DOCKER_PUBLISH_PORTS",
+        value_delimiter = ',',
+        default_value = "80"
+    )]
+    pub docker_publish_ports: Vec<u16>,
 }
 
 impl Default for Config {
@@ -93,6 +126,11 @@ impl Default for Config {
             sns_auto_confirm: false,
             sns_https_ca_file: None,
             lb_listener_ports: false,
+            ami_images: Vec::new(),
+            busybox: "/bin/busybox".into(),
+            keep_containers: false,
+            docker_owner: "updraft".into(),
+            docker_publish_ports: vec![80],
         }
     }
 }
@@ -129,6 +167,50 @@ fn parse_credentials(s: &str) -> Result<Credentials, String> {
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Credentials)
+}
+
+fn parse_ami_image(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((ami, image)) if ami.starts_with("ami-") && !image.trim().is_empty() => {
+            Ok((ami.trim().to_owned(), image.trim().to_owned()))
+        }
+        _ => Err(format!("expected ami-…=image[:tag], got {s:?}")),
+    }
+}
+
+/// An owner is used in a label value and an image tag: letters, digits, `_`, `.`, `-`.
+fn parse_owner(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 100
+        && !s.starts_with(['.', '-'])
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "an owner is 1-100 letters, digits, '_', '.' or '-' (not first), got {s:?}"
+        ))
+    }
+}
+
+/// The configuration from the command line and the environment. `EC2_VM_MANAGER=docker`
+/// (LocalStack's name) selects the Docker backend when neither `--instances` nor
+/// `UPDRAFT_INSTANCES` says otherwise.
+pub fn from_args<I, T>(args: I, ec2_vm_manager: Option<&str>) -> Result<Config, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
+    let matches = Config::command().try_get_matches_from(args)?;
+    let mut config = Config::from_arg_matches(&matches)?;
+    if matches.value_source("instances") == Some(ValueSource::DefaultValue)
+        && ec2_vm_manager.is_some_and(|v| v.trim().eq_ignore_ascii_case("docker"))
+    {
+        config.instances = InstanceBackendKind::Docker;
+    }
+    Ok(config)
 }
 
 fn parse_account(s: &str) -> Result<String, String> {
@@ -168,5 +250,44 @@ mod tests {
         assert_eq!(c.credentials.secret("123456789012"), Some("s2"));
         assert_eq!(c.credentials.secret("nope"), None);
         assert!(Config::try_parse_from(["updraft", "--credentials", "nocolon"]).is_err());
+    }
+
+    #[test]
+    fn docker_settings_parse() {
+        let c = from_args(
+            [
+                "updraft",
+                "--ami-image",
+                "ami-1=nginx:1",
+                "--ami-image",
+                "ami-2=x/y",
+                "--docker-owner",
+                "t-1.a",
+                "--docker-publish-ports",
+                "80,8080",
+            ],
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            c.ami_images,
+            [
+                ("ami-1".into(), "nginx:1".into()),
+                ("ami-2".into(), "x/y".into())
+            ]
+        );
+        assert_eq!(c.docker_owner, "t-1.a");
+        assert_eq!(c.docker_publish_ports, [80, 8080]);
+        assert_eq!(c.instances, InstanceBackendKind::Simulated);
+        assert!(from_args(["updraft", "--ami-image", "nginx"], None).is_err());
+        assert!(from_args(["updraft", "--docker-owner", "a b"], None).is_err());
+        let d = from_args(["updraft"], Some("docker")).unwrap();
+        assert_eq!(d.instances, InstanceBackendKind::Docker);
+        let s = from_args(["updraft", "--instances", "simulated"], Some("docker")).unwrap();
+        assert_eq!(s.instances, InstanceBackendKind::Simulated);
+        assert_eq!(
+            from_args(["updraft"], None).unwrap().docker_publish_ports,
+            [80]
+        );
     }
 }

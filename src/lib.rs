@@ -51,6 +51,22 @@ pub async fn run_with_state(
     state: Arc<state::AppState>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    // The backend gets ready (e.g. reaches the Docker Engine) before anything is served, so
+    // that a missing engine is reported at start.
+    let backend = state.backend.clone();
+    backend.prepare().await.map_err(|err| {
+        std::io::Error::other(format!("{} instance backend: {err}", backend.name()))
+    })?;
+    // What the backend notices behind Updraft's back (a container died) wakes the controllers.
+    let waker = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            loop {
+                state.backend.changed().await;
+                state.changed.notify_waiters();
+            }
+        })
+    };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let controllers = controllers::start_all(&state, &stopped);
     let served = server::serve(listener, state, shutdown).await;
@@ -61,5 +77,7 @@ pub async fn run_with_state(
             tracing::error!(error = %err, "controller task failed");
         }
     }
+    waker.abort();
+    backend.shutdown().await;
     served
 }

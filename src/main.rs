@@ -5,7 +5,6 @@
 use clap::Parser;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
-use updraft::Config;
 
 /// `updraft stress`: make a simulated instance busy, as `yes > /dev/null` would.
 #[derive(Debug, Parser)]
@@ -62,14 +61,11 @@ fn main() -> std::process::ExitCode {
     if std::env::args().nth(1).as_deref() == Some("stress") {
         return stress(StressArgs::parse_from(std::env::args().skip(1)));
     }
-    let config = Config::parse();
-    if config.instances == updraft::config::InstanceBackendKind::Docker {
-        // Say so at start rather than fail at the first RunInstances.
-        eprintln!(
-            "updraft: --instances docker is not implemented yet; run with --instances simulated (the default)"
-        );
-        return std::process::ExitCode::FAILURE;
-    }
+    let ec2_vm_manager = std::env::var("EC2_VM_MANAGER").ok();
+    let config = match updraft::config::from_args(std::env::args_os(), ec2_vm_manager.as_deref()) {
+        Ok(c) => c,
+        Err(err) => err.exit(),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),

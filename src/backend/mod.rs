@@ -8,6 +8,7 @@
 //!
 //! Nothing here holds the state lock: callers copy what they need out of the store first.
 
+pub mod docker;
 pub mod simulated;
 
 use std::future::Future;
@@ -46,6 +47,14 @@ pub struct LaunchSpec {
     pub instance_type: String,
     /// vCPUs of the instance type (the CPU model divides load by it).
     pub vcpus: u32,
+    /// Memory of the instance type, MiB (a container's memory limit).
+    pub memory_mib: u64,
+    /// Account the instance belongs to (container label).
+    pub account: String,
+    /// Region (container label).
+    pub region: String,
+    /// Auto Scaling group, from the `aws:autoscaling:groupName` tag (container label).
+    pub group: Option<String>,
     /// Availability Zone name.
     pub availability_zone: String,
     /// Primary private IPv4 address.
@@ -127,10 +136,45 @@ impl std::fmt::Debug for HttpAddress {
     }
 }
 
-/// Runs instances. Implementations: [`simulated::SimulatedBackend`] (default); Docker next.
+/// An instance that stopped or vanished without Updraft asking (its container exited or was
+/// removed behind Updraft's back). The lifecycle controller confirms with
+/// [`InstanceBackend::status`] before it acts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vanished {
+    /// `i-…`.
+    pub instance_id: String,
+    /// The `StateReason` code to record if the instance did stop: an exit of the instance's own
+    /// making is `Client.InstanceInitiatedShutdown`, a stop or kill from outside
+    /// `Client.UserInitiatedShutdown`; a removal ends in `terminated` with
+    /// `Server.InternalError`.
+    pub reason: &'static str,
+    /// The machine itself is gone (container removed), not only stopped.
+    pub gone: bool,
+}
+
+/// Runs instances. Implementations: [`simulated::SimulatedBackend`] (default) and
+/// [`docker::DockerBackend`].
 pub trait InstanceBackend: Send + Sync + std::fmt::Debug {
     /// Name for logs (`simulated`, `docker`).
     fn name(&self) -> &'static str;
+    /// Get ready before the server serves: reach the engine, clean up what an earlier run left,
+    /// build default images. An error here stops the server at start.
+    fn prepare(&self) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+    /// Release everything at shutdown (containers, images), unless configured to keep them.
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(std::future::ready(()))
+    }
+    /// Resolves when something happened behind Updraft's back (see [`Self::take_vanished`]);
+    /// the server then wakes the controllers. Never resolves for backends without events.
+    fn changed(&self) -> BoxFuture<'_, ()> {
+        Box::pin(std::future::pending())
+    }
+    /// Instances seen stopping or vanishing without Updraft asking, since the last call.
+    fn take_vanished(&self) -> Vec<Vanished> {
+        Vec::new()
+    }
     /// Create and boot an instance.
     fn launch(&self, spec: LaunchSpec) -> BoxFuture<'_, Result<(), BackendError>>;
     /// Boot a stopped instance again.
@@ -168,15 +212,12 @@ pub trait InstanceBackend: Send + Sync + std::fmt::Debug {
     fn set_stress(&self, instance_id: &str, cpu_percent: f64) -> Result<(), BackendError>;
 }
 
-/// The backend the configuration asks for. The binary refuses `docker` at start until that
-/// backend lands, so the fallback below only serves library users.
+/// The backend the configuration asks for. The Docker backend reaches its engine in
+/// [`InstanceBackend::prepare`], which the server awaits before it serves.
 pub fn from_config(config: &Config) -> Arc<dyn InstanceBackend> {
     let boot_seconds = config.boot_seconds;
     match config.instances {
         InstanceBackendKind::Simulated => Arc::new(simulated::SimulatedBackend::new(boot_seconds)),
-        InstanceBackendKind::Docker => {
-            tracing::warn!("the docker instance backend is not implemented yet; using simulated");
-            Arc::new(simulated::SimulatedBackend::new(boot_seconds))
-        }
+        InstanceBackendKind::Docker => Arc::new(docker::DockerBackend::new(config)),
     }
 }

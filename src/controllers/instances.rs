@@ -9,15 +9,21 @@
 //!   [`TERMINATED_VISIBLE_SECONDS`], as on AWS;
 //! - pending reboots (RebootInstances, CreateImage without NoReboot) go to the backend;
 //! - `pending` images are captured by the backend, then `available` (and their snapshots
-//!   `completed`) after [`crate::services::ec2::images::IMAGE_SECONDS`].
+//!   `completed`) after [`crate::services::ec2::images::IMAGE_SECONDS`];
+//! - an instance whose machine stopped or vanished without Updraft asking (a container that
+//!   exited or was removed behind its back, [`crate::backend::Vanished`]) goes `stopping` →
+//!   `stopped` with the backend's `StateReason`, or `shutting-down` → `terminated` with
+//!   `Server.InternalError` when it is gone; one that dies while `pending` ends terminated with
+//!   `Server.InternalError`, as a failed launch does on AWS.
 //!
 //! Each pass copies the work out under the lock, calls the backend without it, then applies
 //! the outcomes only where the record is still in the state the work was planned for (an API
 //! call may have changed it meanwhile).
 
-use crate::backend::{BackendStatus, LaunchSpec};
+use crate::backend::{BackendStatus, LaunchSpec, Vanished};
 use crate::services::ec2::images::IMAGE_SECONDS;
 use crate::services::ec2::instance_types;
+use crate::services::ec2::instance_view::reason_time;
 use crate::services::ec2::instances::public_ip;
 use crate::services::ec2::network;
 use crate::services::ec2::store::{Ec2Store, InstanceState};
@@ -31,6 +37,8 @@ pub const STOP_SECONDS: f64 = 5.0;
 pub const TERMINATE_SECONDS: f64 = 5.0;
 /// Virtual seconds a terminated instance stays visible.
 pub const TERMINATED_VISIBLE_SECONDS: f64 = 3600.0;
+/// The tag Auto Scaling puts on its instances (a container label).
+const GROUP_TAG: &str = "aws:autoscaling:groupName";
 /// Longest sleep between passes when nothing is in flight.
 const IDLE_SECONDS: f64 = 60.0;
 /// Poll interval while something waits on the backend.
@@ -50,6 +58,8 @@ enum Work {
     Terminate(Scope, String),
     Reboot(Scope, String),
     Capture(Scope, String, String),
+    /// The backend says this running instance stopped or vanished: confirm.
+    Check(Scope, String, &'static str),
 }
 
 /// What the backend said.
@@ -59,9 +69,17 @@ enum Outcome {
     Up(Scope, String, String),
     Rebooted(Scope, String),
     Captured(Scope, String, bool),
+    /// Stopped (false) or gone (true) without Updraft asking, with the `StateReason` code.
+    Died(Scope, String, &'static str, bool),
 }
 
-fn plan(scope: &Scope, s: &mut Ec2Store, now: f64, work: &mut Vec<Work>) -> f64 {
+fn plan(
+    scope: &Scope,
+    s: &mut Ec2Store,
+    now: f64,
+    vanished: &[Vanished],
+    work: &mut Vec<Work>,
+) -> f64 {
     let mut next = IDLE_SECONDS;
     let mut forgotten = Vec::new();
     s.instances.retain(|_, i| {
@@ -80,7 +98,8 @@ fn plan(scope: &Scope, s: &mut Ec2Store, now: f64, work: &mut Vec<Work>) -> f64 
         let (id, sc) = (i.id.clone(), scope.clone());
         match i.state {
             InstanceState::Pending if !i.backend_done && !i.launched => {
-                let vcpus = instance_types::find(&i.instance_type).map_or(1, |t| t.vcpus);
+                let (vcpus, memory_mib) = instance_types::find(&i.instance_type)
+                    .map_or((1, 1024), |t| (t.vcpus, t.memory_mib));
                 let user_data = i.user_data.as_deref().and_then(|u| {
                     use base64::Engine;
                     let bytes = base64::engine::general_purpose::STANDARD.decode(u).ok()?;
@@ -93,6 +112,10 @@ fn plan(scope: &Scope, s: &mut Ec2Store, now: f64, work: &mut Vec<Work>) -> f64 
                         image_id: i.image_id.clone(),
                         instance_type: i.instance_type.clone(),
                         vcpus,
+                        memory_mib,
+                        account: scope.account.clone(),
+                        region: scope.region.clone(),
+                        group: s.tags_of(&i.id).get(GROUP_TAG).cloned(),
                         availability_zone: i.availability_zone.clone(),
                         private_ip: i.private_ip.to_string(),
                         user_data,
@@ -128,6 +151,22 @@ fn plan(scope: &Scope, s: &mut Ec2Store, now: f64, work: &mut Vec<Work>) -> f64 
             }
             InstanceState::Running if i.reboot_pending => work.push(Work::Reboot(sc, id)),
             _ => {}
+        }
+        // Stopped or vanished behind Updraft's back: worth a look while Updraft thinks the
+        // instance runs; a removed machine also ends a stopping or stopped instance.
+        if let Some(v) = vanished
+            .iter()
+            .filter(|v| v.instance_id == i.id)
+            .max_by_key(|v| v.gone)
+        {
+            let applies = match i.state {
+                InstanceState::Running => !i.reboot_pending,
+                InstanceState::Stopping | InstanceState::Stopped => v.gone,
+                _ => false,
+            };
+            if applies {
+                work.push(Work::Check(scope.clone(), i.id.clone(), v.reason));
+            }
         }
     }
     for image in s.images.values().filter(|i| i.state == "pending") {
@@ -208,9 +247,10 @@ impl Controller for InstanceLifecycle {
         let mut work = Vec::new();
         let mut next = IDLE_SECONDS;
         let mut changed = false;
+        let vanished = state.backend.take_vanished();
         state.stores.for_each(|scope, stores| {
             changed |= settle(&mut stores.ec2, now);
-            next = next.min(plan(scope, &mut stores.ec2, now, &mut work));
+            next = next.min(plan(scope, &mut stores.ec2, now, &vanished, &mut work));
         });
         let backend = &state.backend;
         let mut outcomes = Vec::new();
@@ -245,6 +285,21 @@ impl Controller for InstanceLifecycle {
                         .console_output(&id)
                         .await
                         .map(|c| Outcome::Up(scope, id, c)),
+                    // It died while booting: a failed launch.
+                    Ok(BackendStatus::Gone) => {
+                        Ok(Outcome::Died(scope, id, "Server.InternalError", true))
+                    }
+                    Ok(BackendStatus::Stopped) => {
+                        Ok(Outcome::Died(scope, id, "Server.InternalError", false))
+                    }
+                    Ok(BackendStatus::Booting) => continue,
+                    Err(e) => Err(e),
+                },
+                Work::Check(scope, id, reason) => match backend.status(&id, now).await {
+                    Ok(BackendStatus::Stopped) => Ok(Outcome::Died(scope, id, reason, false)),
+                    Ok(BackendStatus::Gone) => {
+                        Ok(Outcome::Died(scope, id, "Server.InternalError", true))
+                    }
                     Ok(_) => continue,
                     Err(e) => Err(e),
                 },
@@ -315,6 +370,29 @@ fn apply(state: &AppState, outcome: Outcome, now: f64) {
         Outcome::Rebooted(scope, id) => state.stores.with(&scope, |s| {
             if let Some(i) = s.ec2.instances.get_mut(&id) {
                 i.reboot_pending = false;
+            }
+        }),
+        Outcome::Died(scope, id, reason, gone) => state.stores.with(&scope, |s| {
+            if let Some(i) = s.ec2.instances.get_mut(&id).filter(|i| {
+                matches!(i.state, InstanceState::Running | InstanceState::Pending)
+                    || (gone && matches!(i.state, InstanceState::Stopping | InstanceState::Stopped))
+            }) {
+                // The machine is already down: the backend has nothing left to do.
+                i.state = if gone {
+                    InstanceState::ShuttingDown
+                } else {
+                    InstanceState::Stopping
+                };
+                i.state_since = now;
+                i.backend_done = true;
+                i.reboot_pending = false;
+                i.state_reason = Some(reason);
+                i.transition_reason = if reason.starts_with("Client.") {
+                    format!("User initiated ({})", reason_time(now))
+                } else {
+                    format!("Service initiated ({})", reason_time(now))
+                };
+                tracing::warn!(instance_id = %i.id, reason, gone, "instance died behind Updraft's back");
             }
         }),
         Outcome::Captured(scope, image, ok) => state.stores.with(&scope, |s| {

@@ -10,6 +10,7 @@ mod dataplane;
 mod cloudwatch;
 mod cloudwatch_alarms;
 mod common;
+mod docker;
 mod ec2;
 mod ec2_errors;
 mod ec2_filters;

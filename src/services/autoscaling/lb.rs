@@ -2,12 +2,10 @@
 //! attachment operations: Attach/Detach/Describe LoadBalancers, LoadBalancerTargetGroups and
 //! TrafficSources (research §2.4).
 //!
-//! The six functions at the top are the seam to the load-balancer services (issue #6). Until
-//! that branch merges their bodies accept everything — every load balancer and target group
-//! exists, registration is a no-op, nothing drains, every instance is healthy — and the lead
-//! wires them to the real Classic ELB and ELBv2 code at merge. Callers already use them at the
-//! right moments: registration before `InService`, deregistration before termination, waiting
-//! while draining, and ELB health after the grace period when `HealthCheckType` includes ELB.
+//! The six functions at the top are the seam to the load-balancer services: Classic ELB
+//! (`services::elb`) and ELBv2 target groups (`services::elbv2`). Callers use them at the right
+//! moments: registration before `InService`, deregistration before termination, waiting while
+//! draining, and ELB health after the grace period when `HealthCheckType` includes ELB.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -20,57 +18,91 @@ use crate::error::ApiError;
 use crate::services::parse_input;
 use crate::state::{AppState, Scope};
 
-/// Whether a Classic Load Balancer of this name exists. (Wired when the load balancer branch
-/// merges; until then every name is accepted.)
-pub fn classic_exists(_state: &AppState, _scope: &Scope, _name: &str) -> bool {
-    true
+/// Whether a Classic Load Balancer of this name exists.
+pub fn classic_exists(state: &AppState, scope: &Scope, name: &str) -> bool {
+    crate::services::elb::exists(state, scope, name)
 }
 
-/// Whether a target group with this ARN exists. (Wired when the load balancer branch merges.)
-pub fn target_group_exists(_state: &AppState, _scope: &Scope, _arn: &str) -> bool {
-    true
+/// Whether a target group with this ARN exists.
+pub fn target_group_exists(state: &AppState, scope: &Scope, arn: &str) -> bool {
+    crate::services::elbv2::target_group_exists(state, scope, arn)
 }
 
-/// Register instances with classic load balancers and target groups. (Wired when the load
-/// balancer branch merges; a no-op until then.)
+/// Register instances with classic load balancers and target groups. A load balancer deleted
+/// behind the group's back is logged and skipped, as AWS keeps the attachment and moves on.
 pub fn register(
-    _state: &AppState,
-    _scope: &Scope,
-    _lbs: &[String],
-    _tgs: &[String],
-    _instance_ids: &[String],
+    state: &AppState,
+    scope: &Scope,
+    lbs: &[String],
+    tgs: &[String],
+    instance_ids: &[String],
 ) {
+    for lb in lbs {
+        if let Err(err) = crate::services::elb::register_internal(state, scope, lb, instance_ids) {
+            tracing::warn!(load_balancer = %lb, error = %err.message, "registration failed");
+        }
+    }
+    for tg in tgs {
+        if let Err(err) = crate::services::elbv2::register_internal(state, scope, tg, instance_ids)
+        {
+            tracing::warn!(target_group = %tg, error = %err.message, "registration failed");
+        }
+    }
 }
 
-/// Deregister instances from classic load balancers and target groups. (Wired when the load
-/// balancer branch merges; a no-op until then.)
+/// Deregister instances from classic load balancers and target groups (they drain there).
 pub fn deregister(
-    _state: &AppState,
-    _scope: &Scope,
-    _lbs: &[String],
-    _tgs: &[String],
-    _instance_ids: &[String],
+    state: &AppState,
+    scope: &Scope,
+    lbs: &[String],
+    tgs: &[String],
+    instance_ids: &[String],
 ) {
+    for lb in lbs {
+        if let Err(err) = crate::services::elb::deregister_internal(state, scope, lb, instance_ids)
+        {
+            tracing::warn!(load_balancer = %lb, error = %err.message, "deregistration failed");
+        }
+    }
+    for tg in tgs {
+        if let Err(err) =
+            crate::services::elbv2::deregister_internal(state, scope, tg, instance_ids)
+        {
+            tracing::warn!(target_group = %tg, error = %err.message, "deregistration failed");
+        }
+    }
 }
 
-/// Whether the instance is still draining from any of these target groups (or classic
-/// load balancers with connection draining). (Wired when the load balancer branch merges;
-/// nothing drains until then.)
-pub fn draining(_state: &AppState, _scope: &Scope, _tgs: &[String], _instance_id: &str) -> bool {
-    false
+/// Whether the instance is still draining from any of these target groups.
+pub fn draining(state: &AppState, scope: &Scope, tgs: &[String], instance_id: &str) -> bool {
+    tgs.iter()
+        .any(|tg| crate::services::elbv2::target_draining(state, scope, tg, instance_id))
 }
 
 /// The load balancers' verdict on an instance: `Some(false)` when any says unhealthy,
-/// `Some(true)` when all say healthy, `None` while there is no verdict yet. (Wired when the
-/// load balancer branch merges; healthy until then.)
+/// `Some(true)` when all say healthy, `None` while any has no verdict yet.
 pub fn elb_healthy(
-    _state: &AppState,
-    _scope: &Scope,
-    _lbs: &[String],
-    _tgs: &[String],
-    _instance_id: &str,
+    state: &AppState,
+    scope: &Scope,
+    lbs: &[String],
+    tgs: &[String],
+    instance_id: &str,
 ) -> Option<bool> {
-    Some(true)
+    let verdicts = lbs
+        .iter()
+        .map(|lb| crate::services::elb::instance_in_service(state, scope, lb, instance_id))
+        .chain(tgs.iter().map(|tg| {
+            crate::services::elbv2::target_healthy(state, scope, tg, instance_id)
+        }));
+    let mut all_healthy = true;
+    for verdict in verdicts {
+        match verdict {
+            Some(false) => return Some(false),
+            Some(true) => {}
+            None => all_healthy = false,
+        }
+    }
+    all_healthy.then_some(true)
 }
 
 /// Register `ids` with everything the group has attached (not while `AddToLoadBalancer` is
