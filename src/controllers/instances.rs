@@ -445,6 +445,10 @@ fn apply(state: &AppState, outcome: Outcome, now: f64) {
 }
 
 #[cfg(test)]
+#[path = "instances_vanish_tests.rs"]
+mod vanish_tests;
+
+#[cfg(test)]
 mod tests {
     use serde_json::{Value, json};
 
