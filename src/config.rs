@@ -109,6 +109,11 @@ pub struct Config {
         default_value = "80"
     )]
     pub docker_publish_ports: Vec<u16>,
+
+    /// Docker backend: reach instances at their bridge-network addresses, not through the
+    /// ports published on 127.0.0.1 (for Updraft running in a container on the same bridge).
+    #[arg(long, env = "UPDRAFT_DOCKER_BRIDGE_ADDRESSES", action = clap::ArgAction::SetTrue)]
+    pub docker_bridge_addresses: bool,
 }
 
 impl Default for Config {
@@ -131,6 +136,7 @@ impl Default for Config {
             keep_containers: false,
             docker_owner: "updraft".into(),
             docker_publish_ports: vec![80],
+            docker_bridge_addresses: false,
         }
     }
 }

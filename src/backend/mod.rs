@@ -175,6 +175,20 @@ pub trait InstanceBackend: Send + Sync + std::fmt::Debug {
     fn take_vanished(&self) -> Vec<Vanished> {
         Vec::new()
     }
+    /// The instances this backend runs (after an admin reset some may have no record left).
+    fn instance_ids(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// The AMIs this backend holds an image for (made by [`Self::create_image`]).
+    fn images(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// Drop the image of a deregistered AMI once no instance uses it (until then it stays in
+    /// [`Self::images`] and a later call tries again).
+    fn delete_image(&self, image_id: &str) -> BoxFuture<'_, Result<(), BackendError>> {
+        let _ = image_id;
+        Box::pin(std::future::ready(Ok(())))
+    }
     /// Create and boot an instance.
     fn launch(&self, spec: LaunchSpec) -> BoxFuture<'_, Result<(), BackendError>>;
     /// Boot a stopped instance again.

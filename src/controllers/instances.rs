@@ -8,6 +8,8 @@
 //!   address goes back to the subnet, and the record stays visible for
 //!   [`TERMINATED_VISIBLE_SECONDS`], as on AWS;
 //! - pending reboots (RebootInstances, CreateImage without NoReboot) go to the backend;
+//! - the backend's images of deregistered AMIs are deleted once no instance uses them, and
+//!   machines whose records are gone (admin reset) are terminated;
 //! - `pending` images are captured by the backend, then `available` (and their snapshots
 //!   `completed`) after [`crate::services::ec2::images::IMAGE_SECONDS`];
 //! - an instance whose machine stopped or vanished without Updraft asking (a container that
@@ -255,7 +257,9 @@ impl Controller for InstanceLifecycle {
         let backend = &state.backend;
         let mut outcomes = Vec::new();
         let mut failures = Vec::new();
-        for w in work {
+        // Backend calls of one pass run concurrently: ten launches of real containers take
+        // about as long as one.
+        let calls = work.into_iter().map(|w| async move {
             let result = match w {
                 Work::Launch(scope, spec) => {
                     let id = spec.instance_id.clone();
@@ -292,7 +296,7 @@ impl Controller for InstanceLifecycle {
                     Ok(BackendStatus::Stopped) => {
                         Ok(Outcome::Died(scope, id, "Server.InternalError", false))
                     }
-                    Ok(BackendStatus::Booting) => continue,
+                    Ok(BackendStatus::Booting) => return None,
                     Err(e) => Err(e),
                 },
                 Work::Check(scope, id, reason) => match backend.status(&id, now).await {
@@ -300,7 +304,7 @@ impl Controller for InstanceLifecycle {
                     Ok(BackendStatus::Gone) => {
                         Ok(Outcome::Died(scope, id, "Server.InternalError", true))
                     }
-                    Ok(_) => continue,
+                    Ok(_) => return None,
                     Err(e) => Err(e),
                 },
                 Work::Capture(scope, instance, image) => {
@@ -314,6 +318,13 @@ impl Controller for InstanceLifecycle {
                     }
                 }
             };
+            Some(result)
+        });
+        for result in futures_util::future::join_all(calls)
+            .await
+            .into_iter()
+            .flatten()
+        {
             match result {
                 Ok(o) => outcomes.push(o),
                 Err(e) => failures.push(e.to_string()),
@@ -322,6 +333,33 @@ impl Controller for InstanceLifecycle {
         for outcome in outcomes {
             changed = true;
             apply(state, outcome, now);
+        }
+        // Machines whose records are gone (an admin reset emptied the stores) are destroyed.
+        let running = backend.instance_ids();
+        if !running.is_empty() {
+            let mut orphans = running;
+            state.stores.for_each(|_, stores| {
+                orphans.retain(|id| !stores.ec2.instances.contains_key(id));
+            });
+            for id in orphans {
+                tracing::info!(instance_id = %id, "no record left: terminating its machine");
+                if let Err(e) = backend.terminate(&id).await {
+                    failures.push(e.to_string());
+                }
+            }
+        }
+        // Images of deregistered AMIs go once nothing uses them.
+        let held = backend.images();
+        if !held.is_empty() {
+            let mut orphans = held;
+            state.stores.for_each(|_, stores| {
+                orphans.retain(|ami| !stores.ec2.images.contains_key(ami));
+            });
+            for ami in orphans {
+                if let Err(e) = backend.delete_image(&ami).await {
+                    failures.push(e.to_string());
+                }
+            }
         }
         state
             .stores
@@ -405,6 +443,10 @@ fn apply(state: &AppState, outcome: Outcome, now: f64) {
         }),
     }
 }
+
+#[cfg(test)]
+#[path = "instances_vanish_tests.rs"]
+mod vanish_tests;
 
 #[cfg(test)]
 mod tests {

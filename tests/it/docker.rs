@@ -119,17 +119,36 @@ fn wait_for(what: &str, limit: Duration, mut f: impl FnMut() -> Option<Value>) -
     }
 }
 
-fn instance(s: &TestServer, id: &str) -> Value {
-    s.aws(&["ec2", "describe-instances", "--instance-ids", id])
-        .json()["Reservations"][0]["Instances"][0]
-        .clone()
+/// The text of the first `<tag>` inside the first `<parent>` of an XML answer.
+fn xml_in(xml: &str, parent: &str, tag: &str) -> Option<String> {
+    let inner = xml.split(&format!("<{parent}>")).nth(1)?;
+    let value = inner.split(&format!("<{tag}>")).nth(1)?.split('<').next()?;
+    Some(value.to_owned())
 }
 
-fn wait_state(s: &TestServer, id: &str, state: &str) -> Value {
+/// (state name, StateReason code) from DescribeInstances on the wire: polling through raw
+/// requests keeps the test fast; the CLI drives every operation under test.
+fn instance(s: &TestServer, id: &str) -> (String, String) {
+    let xml = s
+        .form(&format!(
+            "Action=DescribeInstances&Version=2016-11-15&InstanceId.1={id}"
+        ))
+        .text();
+    (
+        xml_in(&xml, "instanceState", "name").unwrap_or_default(),
+        xml_in(&xml, "stateReason", "code").unwrap_or_default(),
+    )
+}
+
+/// Waits for `state`; returns the StateReason code.
+fn wait_state(s: &TestServer, id: &str, state: &str) -> String {
     wait_for(&format!("{id} {state}"), Duration::from_secs(30), || {
-        let i = instance(s, id);
-        (i["State"]["Name"] == state).then_some(i)
+        let (name, reason) = instance(s, id);
+        (name == state).then_some(Value::String(reason))
     })
+    .as_str()
+    .unwrap_or_default()
+    .to_owned()
 }
 
 fn run(s: &TestServer, args: &[&str]) -> String {
@@ -204,8 +223,13 @@ fn instances_are_containers_through_their_life() {
             &format!("file://{}", ud.display()),
         ],
     );
-    let i = wait_state(s, &id, "running");
+    wait_state(s, &id, "running");
     eprintln!("launch to running: {:?}", launch.elapsed());
+    let described = s
+        .aws(&["ec2", "describe-instances", "--instance-ids", &id])
+        .json();
+    let i = &described["Reservations"][0]["Instances"][0];
+    assert_eq!(i["State"]["Name"], "running", "{i}");
     assert!(i["PrivateIpAddress"].is_string());
 
     // The console is the container's log: boot, then what the user data printed.
@@ -268,11 +292,8 @@ fn instances_are_containers_through_their_life() {
 
     // A container killed behind Updraft's back: the instance stops, as a user shutdown.
     docker(&["kill", &name]);
-    let i = wait_state(s, &id, "stopped");
-    assert_eq!(
-        i["StateReason"]["Code"], "Client.UserInitiatedShutdown",
-        "{i}"
-    );
+    let reason = wait_state(s, &id, "stopped");
+    assert_eq!(reason, "Client.UserInitiatedShutdown");
 
     // Terminate removes the container; one removed behind Updraft's back terminates.
     let other = run(s, &["--image-id", &ami, "--instance-type", "t2.micro"]);
@@ -290,8 +311,8 @@ fn instances_are_containers_through_their_life() {
         "the container is gone"
     );
     docker(&["rm", "-f", &format!("updraft-{other}")]);
-    let i = wait_state(s, &other, "terminated");
-    assert_eq!(i["StateReason"]["Code"], "Server.InternalError", "{i}");
+    let reason = wait_state(s, &other, "terminated");
+    assert_eq!(reason, "Server.InternalError");
     std::fs::remove_dir_all(&dir).unwrap();
     drop(d);
     eprintln!("docker lifecycle test: {:?}", started.elapsed());
@@ -398,6 +419,35 @@ fn images_cloud_config_and_stress() {
     assert!(
         !console.contains("runcmd ran"),
         "the source's user data does not run again: {console}"
+    );
+
+    // DeregisterImage: the image stays while an instance uses it, then goes.
+    s.aws(&["ec2", "deregister-image", "--image-id", &image])
+        .json();
+    std::thread::sleep(Duration::from_millis(500));
+    let tag = format!("updraft/ami:{image}");
+    assert!(!docker(&["images", "-q", &tag]).is_empty(), "still in use");
+    s.aws(&["ec2", "terminate-instances", "--instance-ids", &copy])
+        .json();
+    wait_state(s, &copy, "terminated");
+    wait_for("image removed", Duration::from_secs(30), || {
+        docker(&["images", "-q", &tag])
+            .is_empty()
+            .then_some(Value::Null)
+    });
+
+    // An admin reset forgets every instance: their containers go too.
+    assert_eq!(s.http("POST", "/_updraft/reset", &[], b"").status, 200);
+    wait_for(
+        "container of a reset instance removed",
+        Duration::from_secs(30),
+        || {
+            let out = Command::new("docker")
+                .args(["inspect", &name])
+                .output()
+                .unwrap();
+            (!out.status.success()).then_some(Value::Null)
+        },
     );
     drop(d);
     eprintln!("docker image test: {:?}", started.elapsed());

@@ -171,16 +171,24 @@ impl DockerBackend {
         Ok(())
     }
 
-    /// The image an AMI runs as: `--ami-image`, then `updraft/ami:<ami>` (CreateImage), then a
-    /// LocalStack-style `localstack-ec2/<name>:<ami>`, else the busybox image.
-    pub(super) async fn resolve_image(&self, ami: &str) -> Result<String, BackendError> {
-        if let Some((_, image)) = self.settings.ami_images.iter().find(|(a, _)| a == ami) {
-            return Ok(image.clone());
-        }
+    /// The image an AMI runs as, and whether its PID 1 is Updraft's init: `--ami-image`, then
+    /// `updraft/ami:<ami>` (CreateImage), then a LocalStack-style `localstack-ec2/<name>:<ami>`,
+    /// else the busybox image.
+    pub(super) async fn resolve_image(&self, ami: &str) -> Result<(String, bool), BackendError> {
         let docker = self.docker()?;
+        let has_init = |labels: Option<HashMap<String, String>>| {
+            labels.is_some_and(|l| l.contains_key(INIT_LABEL))
+        };
+        if let Some((_, image)) = self.settings.ami_images.iter().find(|(a, _)| a == ami) {
+            return match docker.inspect_image(image).await {
+                Ok(i) => Ok((image.clone(), has_init(i.config.and_then(|c| c.labels)))),
+                Err(e) if not_found(&e) => Err(BackendError::UnknownImage(image.clone())),
+                Err(e) => Err(failed("inspect image", e)),
+            };
+        }
         let own = format!("{AMI_REPO}:{ami}");
         match docker.inspect_image(&own).await {
-            Ok(_) => return Ok(own),
+            Ok(i) => return Ok((own, has_init(i.config.and_then(|c| c.labels)))),
             Err(e) if not_found(&e) => {}
             Err(e) => return Err(failed("inspect image", e)),
         }
@@ -195,12 +203,15 @@ impl DockerBackend {
             }))
             .await
             .map_err(|e| failed("list images", e))?;
-        if let Some(tag) = listed
-            .iter()
-            .flat_map(|i| i.repo_tags.iter())
-            .find(|t| t.starts_with("localstack-ec2/") && t.ends_with(&format!(":{ami}")))
-        {
-            return Ok(tag.clone());
+        let suffix = format!(":{ami}");
+        for image in listed {
+            if let Some(tag) = image
+                .repo_tags
+                .iter()
+                .find(|t| t.starts_with("localstack-ec2/") && t.ends_with(&suffix))
+            {
+                return Ok((tag.clone(), image.labels.contains_key(INIT_LABEL)));
+            }
         }
         let base = self.settings.base_image();
         match docker.inspect_image(&base).await {
@@ -209,7 +220,7 @@ impl DockerBackend {
             Err(e) if not_found(&e) => self.import_base().await?,
             Err(e) => return Err(failed("inspect image", e)),
         }
-        Ok(base)
+        Ok((base, true))
     }
 
     /// Create, fill and start the container of a new instance.
@@ -217,17 +228,7 @@ impl DockerBackend {
         let docker = self.docker()?;
         let id = spec.instance_id.clone();
         let name = container_name(&id);
-        let image = self.resolve_image(&spec.image_id).await?;
-        let own_init = match docker.inspect_image(&image).await {
-            Ok(i) => i
-                .config
-                .and_then(|c| c.labels)
-                .is_some_and(|l| l.contains_key(INIT_LABEL)),
-            Err(e) if not_found(&e) => return Err(BackendError::UnknownImage(image)),
-            Err(e) => return Err(failed("inspect image", e)),
-        };
-        // A retry after a half-done launch starts clean.
-        remove_quietly(docker, &name).await;
+        let (image, own_init) = self.resolve_image(&spec.image_id).await?;
 
         let host_cpus = self.lock().host_cpus.max(1);
         let cpus = spec.vcpus.clamp(1, host_cpus);
@@ -280,10 +281,23 @@ impl DockerBackend {
             name: Some(name.clone()),
             ..Default::default()
         };
-        docker
-            .create_container(Some(options), body)
+        match docker
+            .create_container(Some(options.clone()), body.clone())
             .await
-            .map_err(|e| failed("create container", e))?;
+        {
+            Ok(_) => {}
+            // A retry after a half-done launch: start clean.
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 409, ..
+            }) => {
+                remove_quietly(docker, &name).await;
+                docker
+                    .create_container(Some(options), body)
+                    .await
+                    .map_err(|e| failed("create container", e))?;
+            }
+            Err(e) => return Err(failed("create container", e)),
+        }
 
         let script = spec.user_data.as_deref().and_then(userdata::to_script);
         if let Some(script) = &script {
@@ -342,7 +356,10 @@ impl DockerBackend {
             .commit_container(options, bollard::models::ContainerConfig::default())
             .await
         {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                self.lock().images.insert(ami.to_owned());
+                Ok(())
+            }
             Err(e) if not_found(&e) => Err(BackendError::UnknownInstance(id.to_owned())),
             Err(e) => Err(failed("commit", e)),
         }

@@ -63,8 +63,8 @@ pub struct DockerSettings {
     pub keep_containers: bool,
     /// Ports published on 127.0.0.1.
     pub publish_ports: Vec<u16>,
-    /// Reach instances at their bridge addresses even where a port is published: Updraft
-    /// itself runs in a container (its 127.0.0.1 is not the host's).
+    /// Reach instances at their bridge addresses even where a port is published (Updraft
+    /// itself runs in a container, whose 127.0.0.1 is not the engine host's).
     pub via_bridge: bool,
 }
 
@@ -77,7 +77,7 @@ impl DockerSettings {
             ami_images: config.ami_images.clone(),
             keep_containers: config.keep_containers,
             publish_ports: config.docker_publish_ports.clone(),
-            via_bridge: std::path::Path::new("/.dockerenv").exists(),
+            via_bridge: config.docker_bridge_addresses,
         }
     }
 
@@ -111,6 +111,8 @@ struct Tracked {
 #[derive(Debug, Default)]
 struct Inner {
     instances: HashMap<String, Tracked>,
+    /// AMIs committed by CreateImage and not yet removed.
+    images: std::collections::HashSet<String>,
     vanished: Vec<Vanished>,
     host_cpus: u32,
 }
@@ -218,6 +220,7 @@ impl DockerBackend {
                 ports.insert(port, host);
             }
         }
+        tracing::debug!(instance_id = %id, ?ip, ?ports, "container addresses");
         self.update(id, |t| {
             t.ip = ip;
             t.ports = ports;
@@ -321,6 +324,35 @@ impl InstanceBackend for DockerBackend {
 
     fn take_vanished(&self) -> Vec<Vanished> {
         std::mem::take(&mut self.lock().vanished)
+    }
+
+    fn instance_ids(&self) -> Vec<String> {
+        self.lock().instances.keys().cloned().collect()
+    }
+
+    fn images(&self) -> Vec<String> {
+        self.lock().images.iter().cloned().collect()
+    }
+
+    fn delete_image(&self, image_id: &str) -> BoxFuture<'_, Result<(), BackendError>> {
+        let ami = image_id.to_owned();
+        Box::pin(async move {
+            let docker = self.docker()?;
+            let tag = format!("{AMI_REPO}:{ami}");
+            let options = bollard::query_parameters::RemoveImageOptions::default();
+            match docker.remove_image(&tag, Some(options), None).await {
+                Ok(_) => {}
+                Err(e) if not_found(&e) => {}
+                // A container still uses it (409): try again on a later pass.
+                Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 409, ..
+                }) => return Ok(()),
+                Err(e) => return Err(failed("remove image", e)),
+            }
+            self.lock().images.remove(&ami);
+            tracing::info!(image_id = %ami, "image removed");
+            Ok(())
+        })
     }
 
     fn launch(&self, spec: LaunchSpec) -> BoxFuture<'_, Result<(), BackendError>> {
@@ -460,6 +492,8 @@ impl InstanceBackend for DockerBackend {
                 self.exec_detached(&id, &run).await?;
                 self.update(&id, |t| t.exec_user_data = false);
             }
+            // Addresses as they are now that it is up (a published port can show late).
+            self.refresh_addresses(&id).await?;
             self.update(&id, |t| t.up = true);
             Ok(BackendStatus::Running)
         })

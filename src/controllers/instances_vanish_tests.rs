@@ -1,0 +1,177 @@
+//! The lifecycle controller with a backend whose machines die behind Updraft's back.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::json;
+use tokio::sync::Notify;
+
+use super::*;
+use crate::backend::simulated::SimulatedBackend;
+use crate::backend::{BackendError, BoxFuture, HttpAddress, InstanceBackend, MetricsSample};
+use crate::config::Config;
+use crate::services::ec2::{images, instances};
+use crate::state::{Clock, IdGen, Scoped};
+
+/// The simulated backend, except for the machines marked dead here.
+#[derive(Debug, Default)]
+struct Dying {
+    sim: SimulatedBackend,
+    dead: Mutex<HashMap<String, BackendStatus>>,
+    vanished: Mutex<Vec<Vanished>>,
+}
+
+impl Dying {
+    fn kill(&self, id: &str, status: BackendStatus, reason: &'static str) {
+        self.dead.lock().unwrap().insert(id.into(), status);
+        self.vanished.lock().unwrap().push(Vanished {
+            instance_id: id.into(),
+            reason,
+            gone: status == BackendStatus::Gone,
+        });
+    }
+}
+
+impl InstanceBackend for Dying {
+    fn name(&self) -> &'static str {
+        "dying"
+    }
+    fn take_vanished(&self) -> Vec<Vanished> {
+        std::mem::take(&mut self.vanished.lock().unwrap())
+    }
+    fn launch(&self, spec: LaunchSpec) -> BoxFuture<'_, Result<(), BackendError>> {
+        self.sim.launch(spec)
+    }
+    fn start(&self, id: &str, now: f64) -> BoxFuture<'_, Result<(), BackendError>> {
+        self.sim.start(id, now)
+    }
+    fn stop(&self, id: &str) -> BoxFuture<'_, Result<(), BackendError>> {
+        self.sim.stop(id)
+    }
+    fn reboot(&self, id: &str, now: f64) -> BoxFuture<'_, Result<(), BackendError>> {
+        self.sim.reboot(id, now)
+    }
+    fn terminate(&self, id: &str) -> BoxFuture<'_, Result<(), BackendError>> {
+        self.sim.terminate(id)
+    }
+    fn status(&self, id: &str, now: f64) -> BoxFuture<'_, Result<BackendStatus, BackendError>> {
+        match self.dead.lock().unwrap().get(id) {
+            Some(s) => Box::pin(std::future::ready(Ok(*s))),
+            None => self.sim.status(id, now),
+        }
+    }
+    fn console_output(&self, id: &str) -> BoxFuture<'_, Result<String, BackendError>> {
+        self.sim.console_output(id)
+    }
+    fn create_image(&self, id: &str, image: &str) -> BoxFuture<'_, Result<(), BackendError>> {
+        self.sim.create_image(id, image)
+    }
+    fn metrics_sample(
+        &self,
+        id: &str,
+        now: f64,
+    ) -> BoxFuture<'_, Result<MetricsSample, BackendError>> {
+        self.sim.metrics_sample(id, now)
+    }
+    fn http_address(&self, id: &str, port: u16) -> Option<HttpAddress> {
+        self.sim.http_address(id, port)
+    }
+    fn set_stress(&self, id: &str, cpu: f64) -> Result<(), BackendError> {
+        self.sim.set_stress(id, cpu)
+    }
+}
+
+fn state_with(backend: Arc<Dying>) -> Arc<AppState> {
+    Arc::new(AppState {
+        config: Config::default(),
+        clock: Clock::new(0.0),
+        ids: IdGen,
+        stores: Scoped::default(),
+        changed: Notify::new(),
+        backend,
+    })
+}
+
+fn launch_one(state: &AppState, scope: &Scope) -> String {
+    let ami = images::stable_id(
+        "ami",
+        &scope.region,
+        "al2023-ami-2023.6.20241212.0-kernel-6.1-x86_64",
+    );
+    let r = instances::launch(
+        state,
+        scope,
+        json!({"ImageId": ami, "MinCount": 1, "MaxCount": 1}),
+        vec![],
+    )
+    .unwrap();
+    r["Instances"][0]["InstanceId"].as_str().unwrap().to_owned()
+}
+
+fn seen(state: &AppState, scope: &Scope, id: &str) -> (&'static str, Option<&'static str>) {
+    state.stores.with(scope, |s| {
+        let i = &s.ec2.instances[id];
+        (i.state.name(), i.state_reason)
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn machines_dying_behind_updrafts_back_stop_or_terminate_their_instances() {
+    let backend = Arc::new(Dying::default());
+    let state = state_with(backend.clone());
+    let scope = Scope::new("000000000000", "us-east-1");
+    let (a, b) = (launch_one(&state, &scope), launch_one(&state, &scope));
+    let c = InstanceLifecycle;
+    c.reconcile(&state).await.unwrap();
+    state.clock.advance(10.0);
+    c.reconcile(&state).await.unwrap();
+    assert_eq!(seen(&state, &scope, &a).0, "running");
+
+    // `a` exits by itself; `b` is removed.
+    backend.kill(
+        &a,
+        BackendStatus::Stopped,
+        "Client.InstanceInitiatedShutdown",
+    );
+    backend.kill(&b, BackendStatus::Gone, "Server.InternalError");
+    c.reconcile(&state).await.unwrap();
+    assert_eq!(
+        seen(&state, &scope, &a),
+        ("stopping", Some("Client.InstanceInitiatedShutdown"))
+    );
+    assert_eq!(
+        seen(&state, &scope, &b),
+        ("shutting-down", Some("Server.InternalError"))
+    );
+    state.clock.advance(STOP_SECONDS.max(TERMINATE_SECONDS));
+    c.reconcile(&state).await.unwrap();
+    assert_eq!(seen(&state, &scope, &a).0, "stopped");
+    assert_eq!(seen(&state, &scope, &b).0, "terminated");
+
+    // A report about a machine that still runs (a reboot's restart) changes nothing.
+    let d = launch_one(&state, &scope);
+    c.reconcile(&state).await.unwrap();
+    state.clock.advance(10.0);
+    c.reconcile(&state).await.unwrap();
+    backend.vanished.lock().unwrap().push(Vanished {
+        instance_id: d.clone(),
+        reason: "Client.UserInitiatedShutdown",
+        gone: false,
+    });
+    c.reconcile(&state).await.unwrap();
+    assert_eq!(seen(&state, &scope, &d), ("running", None));
+
+    // A machine that dies while booting is a failed launch.
+    let e = launch_one(&state, &scope);
+    c.reconcile(&state).await.unwrap();
+    backend
+        .dead
+        .lock()
+        .unwrap()
+        .insert(e.clone(), BackendStatus::Gone);
+    c.reconcile(&state).await.unwrap();
+    assert_eq!(
+        seen(&state, &scope, &e),
+        ("shutting-down", Some("Server.InternalError"))
+    );
+}
