@@ -28,6 +28,7 @@ pub mod put_alarm;
 pub mod put_metric_data;
 pub mod stats;
 pub mod store;
+pub mod suppression;
 pub mod tags;
 pub mod tick;
 
@@ -47,6 +48,10 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     (
         "DescribeAlarmsForMetric",
         describe::describe_alarms_for_metric,
+    ),
+    (
+        "DescribeAnomalyDetectors",
+        describe::describe_anomaly_detectors,
     ),
     ("DisableAlarmActions", alarms::disable_alarm_actions),
     ("EnableAlarmActions", alarms::enable_alarm_actions),
