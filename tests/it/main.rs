@@ -5,7 +5,7 @@ mod auth;
 mod cli;
 mod cloudwatch;
 mod cloudwatch_alarms;
-mod cloudwatch_suppression;
+mod cloudwatch_more;
 mod common;
 mod ec2;
 mod ec2_errors;

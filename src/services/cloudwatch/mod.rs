@@ -31,6 +31,7 @@ pub mod store;
 pub mod suppression;
 pub mod tags;
 pub mod tick;
+pub mod trimmed;
 
 use std::collections::BTreeMap;
 
