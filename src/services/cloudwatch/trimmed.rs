@@ -154,7 +154,7 @@ pub fn compute(trim: Trim, values: &[(f64, f64)], total: f64) -> Option<f64> {
         Kind::Winsorized => {
             let within = || values.iter().zip(&weights).filter(|(_, w)| **w > 0.0);
             let low = within().next()?.0.0;
-            let high = within().last()?.0.0;
+            let high = within().next_back()?.0.0;
             let mut cum = 0.0;
             let clamped: f64 = values
                 .iter()
