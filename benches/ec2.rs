@@ -27,6 +27,34 @@ use updraft::state::{AppState, Scope};
 const N: usize = 10_000;
 const BATCH: usize = 50;
 
+/// CPU time (user + system) this process has used, in seconds (Linux), or 0. On a shared,
+/// busy machine wall time mostly measures the queue for a core; CPU time is the cost.
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name (which may hold spaces) end with ')'.
+            let rest = s.rsplit_once(')')?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let utime: f64 = fields.get(11)?.parse().ok()?;
+            let stime: f64 = fields.get(12)?.parse().ok()?;
+            Some((utime + stime) / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
+/// Mean wall and CPU milliseconds of `runs` calls of `f`.
+fn timed(runs: u32, mut f: impl FnMut()) -> (f64, f64) {
+    let (wall, cpu) = (std::time::Instant::now(), cpu_seconds());
+    for _ in 0..runs {
+        f();
+    }
+    (
+        wall.elapsed().as_secs_f64() * 1000.0 / f64::from(runs),
+        (cpu_seconds() - cpu) * 1000.0 / f64::from(runs),
+    )
+}
+
 /// Resident set size in KiB (Linux), or 0 where `/proc` is absent.
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -158,6 +186,18 @@ fn describe(c: &mut Criterion) {
     let tag_body = "Action=DescribeInstances&Version=2016-11-15&Filter.1.Name=tag%3Ateam&Filter.1.Value.1=bench";
     let bytes = request(&ctx, &state, all_body).len();
     println!("whole-list response: {} KiB of XML", bytes / 1024);
+    let (wall, cpu) = timed(5, || drop(black_box(request(&ctx, &state, all_body))));
+    println!("request/all over 5 calls: {wall:.1} ms wall, {cpu:.1} ms CPU per call");
+    let (wall, cpu) = timed(5, || {
+        drop(black_box(instance_view::describe_instances(
+            &ctx,
+            &state,
+            json!({}),
+        )));
+    });
+    println!("handler alone over 5 calls: {wall:.1} ms wall, {cpu:.1} ms CPU per call");
+    let (wall, cpu) = timed(200, || drop(black_box(request(&ctx, &state, tag_body))));
+    println!("request/tag_filter_10 over 200 calls: {wall:.3} ms wall, {cpu:.3} ms CPU per call");
     group.bench_function("all", |b| {
         b.iter(|| black_box(request(&ctx, &state, all_body)))
     });

@@ -9,6 +9,7 @@ mod cli;
 mod dataplane;
 mod cloudwatch;
 mod cloudwatch_alarms;
+mod cloudwatch_more;
 mod common;
 mod docker;
 mod ec2;

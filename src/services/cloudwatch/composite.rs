@@ -210,7 +210,7 @@ pub struct CompositeAlarm {
     pub core: AlarmCore,
     /// AlarmRule.
     pub alarm_rule: String,
-    /// ActionsSuppressor (stored; suppression is not applied).
+    /// ActionsSuppressor (applied by [`super::suppression::gate`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actions_suppressor: Option<String>,
     /// ActionsSuppressorWaitPeriod.
@@ -229,6 +229,24 @@ pub struct CompositeAlarm {
     /// re-evaluated only when these change, so a SetAlarmState holds until a child changes.
     #[serde(skip)]
     pub last_inputs: Option<Vec<Option<StateValue>>>,
+    /// ActionsSuppressedBy: `WaitPeriod`, `ExtensionPeriod` or `Alarm` while suppressing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actions_suppressed_by: Option<&'static str>,
+    /// ActionsSuppressedReason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actions_suppressed_reason: Option<String>,
+    /// The suppressor was in ALARM at the last evaluation.
+    #[serde(skip)]
+    pub suppressor_was_alarm: bool,
+    /// End of the current WaitPeriod.
+    #[serde(skip)]
+    pub wait_until: Option<f64>,
+    /// End of the current ExtensionPeriod.
+    #[serde(skip)]
+    pub extension_until: Option<f64>,
+    /// Actions held by a WaitPeriod or ExtensionPeriod.
+    #[serde(skip)]
+    pub pending: Option<super::suppression::Fired>,
 }
 
 impl CompositeAlarm {
@@ -373,6 +391,13 @@ pub fn put_composite_alarm(
                 None => req.tags.clone().unwrap_or_default(),
             },
             last_inputs: None,
+            // Replacing the alarm (or its suppressor) drops active periods.
+            actions_suppressed_by: None,
+            actions_suppressed_reason: None,
+            suppressor_was_alarm: false,
+            wait_until: None,
+            extension_until: None,
+            pending: None,
         };
         let kind = if old.is_some() { "Update" } else { "Create" };
         cw.history.push(config_item(kind, &alarm, now));
@@ -387,6 +412,7 @@ pub fn put_composite_alarm(
 /// (composites can nest). Returns the actions to dispatch.
 pub fn evaluate_composites(cw: &mut CloudWatchStore, now: f64) -> Vec<(AlarmNotice, Vec<String>)> {
     let mut out = Vec::new();
+    let mut fired: Vec<(String, super::suppression::Fired)> = Vec::new();
     for _round in 0..8 {
         let mut changed = false;
         let names: Vec<String> = cw.composites.keys().cloned().collect();
@@ -462,11 +488,40 @@ pub fn evaluate_composites(cw: &mut CloudWatchStore, now: f64) -> Vec<(AlarmNoti
                     .transition("CompositeAlarm", &mut cw.history, new, reason, data, now)
             {
                 notice.alarm_type = "CompositeAlarm";
-                out.push((notice, actions));
+                fired.push((name.clone(), (notice, actions)));
             }
         }
         if !changed {
             break;
+        }
+    }
+    // Suppression (and its timers) on every evaluation, not only on changes.
+    let names: Vec<String> = cw.composites.keys().cloned().collect();
+    for name in names {
+        let suppressor = cw
+            .composites
+            .get(&name)
+            .and_then(|c| c.actions_suppressor.as_deref())
+            .map(|s| s.rsplit_once(":alarm:").map_or(s, |(_, n)| n).to_owned())
+            .and_then(|s| {
+                cw.alarms
+                    .get(&s)
+                    .map(|a| a.core.state_value)
+                    .or_else(|| cw.composites.get(&s).map(|c| c.core.state_value))
+            });
+        let mine: Vec<super::suppression::Fired> = fired
+            .iter()
+            .filter(|(n, _)| *n == name)
+            .map(|(_, f)| f.clone())
+            .collect();
+        let Some(c) = cw.composites.get_mut(&name) else {
+            continue;
+        };
+        if mine.is_empty() {
+            out.extend(super::suppression::gate(c, suppressor, None, now));
+        }
+        for f in mine {
+            out.extend(super::suppression::gate(c, suppressor, Some(f), now));
         }
     }
     out

@@ -216,7 +216,7 @@ impl Engine<'_> {
         let start = round_start(self.start, ms.period, self.now);
         let end = self.end.ceil() as i64;
         let stat = Stat::parse(&ms.stat).unwrap_or(Stat::Average);
-        let with_dist = matches!(stat, Stat::Percentile(_));
+        let with_dist = stat.needs_distribution();
         let mut units =
             self.store
                 .buckets(&key, ms.unit.as_deref(), start, end, ms.period, with_dist);

@@ -149,8 +149,7 @@ pub fn get_metric_statistics(
     }
     let mut percentiles = Vec::new();
     for s in &extended {
-        // UNVERIFIED: AWS also accepts trimmed means and friends; Updraft computes pNN only.
-        let stat = Stat::percentile(s).ok_or_else(|| {
+        let stat = Stat::extended(s).ok_or_else(|| {
             invalid_value(format!(
                 "The value {s} for parameter ExtendedStatistics is not supported."
             ))

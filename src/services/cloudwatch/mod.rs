@@ -28,8 +28,10 @@ pub mod put_alarm;
 pub mod put_metric_data;
 pub mod stats;
 pub mod store;
+pub mod suppression;
 pub mod tags;
 pub mod tick;
+pub mod trimmed;
 
 use std::collections::BTreeMap;
 
@@ -47,6 +49,10 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     (
         "DescribeAlarmsForMetric",
         describe::describe_alarms_for_metric,
+    ),
+    (
+        "DescribeAnomalyDetectors",
+        describe::describe_anomaly_detectors,
     ),
     ("DisableAlarmActions", alarms::disable_alarm_actions),
     ("EnableAlarmActions", alarms::enable_alarm_actions),

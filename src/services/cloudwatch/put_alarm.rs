@@ -155,8 +155,8 @@ fn validate(req: &PutMetricAlarmInput, scope: &Scope) -> Result<(), ApiError> {
                 }
             }
             (None, Some(e)) => {
-                if Stat::percentile(e).is_none() {
-                    // UNVERIFIED (moto/LocalStack wording); Updraft evaluates pNN only.
+                if Stat::extended(e).is_none() {
+                    // UNVERIFIED (moto/LocalStack wording).
                     return Err(invalid_value(format!(
                         "The value {e} for parameter ExtendedStatistic is not supported."
                     )));

@@ -28,6 +28,11 @@ pub enum Stat {
     Maximum,
     /// `pNN` (nearest rank).
     Percentile(f64),
+    /// `tmNN`, `TM(a:b)`, `IQM`, `wmNN`/`WM`, `tcNN`/`TC`, `tsNN`/`TS`: see
+    /// [`super::trimmed`].
+    Trimmed(super::trimmed::Trim),
+    /// `PR(n:m)`: the percentage of values in `(n, m]`.
+    PercentileRank(Option<f64>, Option<f64>),
 }
 
 impl Stat {
@@ -57,9 +62,22 @@ impl Stat {
         (0.0..=100.0).contains(&p).then_some(Stat::Percentile(p))
     }
 
+    /// An `ExtendedStatistic`: a percentile or one of the trimmed statistics.
+    pub fn extended(name: &str) -> Option<Stat> {
+        Stat::percentile(name).or_else(|| super::trimmed::parse(name))
+    }
+
     /// Any statistic name GetMetricData and alarms accept.
     pub fn parse(name: &str) -> Option<Stat> {
-        Stat::simple(name).or_else(|| Stat::percentile(name))
+        Stat::simple(name).or_else(|| Stat::extended(name))
+    }
+
+    /// Whether the statistic reads the distribution (not just count, sum, min and max).
+    pub fn needs_distribution(self) -> bool {
+        matches!(
+            self,
+            Stat::Percentile(_) | Stat::Trimmed(_) | Stat::PercentileRank(..)
+        )
     }
 }
 
@@ -252,7 +270,32 @@ impl Agg {
             Stat::Minimum => self.min,
             Stat::Maximum => self.max,
             Stat::Percentile(p) => return self.percentile(p),
+            Stat::Trimmed(t) => return super::trimmed::compute(t, &self.weighted()?, self.count),
+            Stat::PercentileRank(lo, hi) => {
+                return super::trimmed::percentile_rank(lo, hi, &self.weighted()?, self.count);
+            }
         })
+    }
+
+    /// The distribution as sorted (value, count) pairs (sketch buckets by their
+    /// representative value); `None` when it is unavailable.
+    fn weighted(&self) -> Option<Vec<(f64, f64)>> {
+        match &self.dist {
+            Dist::Unavailable => None,
+            Dist::Exact(vals) => Some(vals.clone()),
+            Dist::Sketch(s) => {
+                let mut out = Vec::with_capacity(s.buckets.len() + 1);
+                if s.zeros > 0.0 {
+                    out.push((0.0, s.zeros));
+                }
+                out.extend(
+                    s.buckets
+                        .iter()
+                        .map(|&(i, c)| (Sketch::value(i).clamp(self.min, self.max), f64::from(c))),
+                );
+                Some(out)
+            }
+        }
     }
 
     /// Nearest-rank percentile: the smallest value whose cumulative count reaches
@@ -367,7 +410,7 @@ mod tests {
         assert_eq!(Stat::parse("p99"), Some(Stat::Percentile(99.0)));
         assert_eq!(Stat::parse("p99.9"), Some(Stat::Percentile(99.9)));
         assert_eq!(Stat::parse("p100"), Some(Stat::Percentile(100.0)));
-        for bad in ["p101", "p", "p9.", "average", "P50", "p-1", "tm90"] {
+        for bad in ["p101", "p", "p9.", "average", "P50", "p-1", "tm", "TM(a:b)"] {
             assert_eq!(Stat::parse(bad), None, "{bad}");
         }
     }

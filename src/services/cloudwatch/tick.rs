@@ -102,7 +102,7 @@ pub fn slots_for(store: &MetricStore, a: &MetricAlarm, rule: &Rule, now: f64) ->
             .statistic
             .as_deref()
             .and_then(Stat::simple)
-            .or_else(|| a.extended_statistic.as_deref().and_then(Stat::percentile))
+            .or_else(|| a.extended_statistic.as_deref().and_then(Stat::extended))
             .unwrap_or(Stat::Average);
         // Without a Unit, an alarm on a multi-unit metric reads the first unit by name
         // (the choice GetMetricData makes; AWS calls the result unpredictable).
@@ -113,7 +113,7 @@ pub fn slots_for(store: &MetricStore, a: &MetricAlarm, rule: &Rule, now: f64) ->
                 start,
                 t,
                 p,
-                matches!(stat, Stat::Percentile(_)),
+                stat.needs_distribution(),
             )
             .into_iter()
             .next();
