@@ -3,10 +3,10 @@
 mod admin;
 mod auth;
 mod cli;
-mod dataplane;
 mod cloudwatch;
 mod cloudwatch_alarms;
 mod common;
+mod dataplane;
 mod ec2;
 mod ec2_errors;
 mod ec2_filters;
