@@ -350,3 +350,45 @@ async fn in_process(
     );
     Ok(resp)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hop_by_hop_headers_stay_and_forwarded_ones_are_added() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("keep-alive, x-secret"),
+        );
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h.insert("x-secret", HeaderValue::from_static("1"));
+        h.insert(
+            header::TRANSFER_ENCODING,
+            HeaderValue::from_static("chunked"),
+        );
+        h.insert(header::EXPECT, HeaderValue::from_static("100-continue"));
+        h.insert("x-forwarded-for", HeaderValue::from_static("10.0.0.1"));
+        h.insert(header::HOST, HeaderValue::from_static("a.elb.localhost"));
+        let fwd = Forward {
+            listener_port: 80,
+            listener_protocol: "http",
+            ..Forward::default()
+        };
+        let out = backend_headers(&h, &fwd, "127.0.0.2:5000".parse().unwrap());
+        for gone in [
+            "connection",
+            "keep-alive",
+            "x-secret",
+            "transfer-encoding",
+            "expect",
+        ] {
+            assert!(!out.contains_key(gone), "{gone}");
+        }
+        assert_eq!(out["x-forwarded-for"], "10.0.0.1, 127.0.0.2");
+        assert_eq!(out["x-forwarded-proto"], "http");
+        assert_eq!(out["x-forwarded-port"], "80");
+        assert_eq!(out["host"], "a.elb.localhost");
+    }
+}

@@ -1,7 +1,8 @@
 //! Classic ELB through the pinned aws CLI: the chapter's `exampleelb` (two instances saying
 //! "Hello ELB 1" / "Hello ELB 2" through the proxy by Host header, InService after
 //! HealthyThreshold × Interval on the clock, LB-cookie stickiness), a stopped instance going
-//! OutOfService with traffic avoiding it, and AWS/ELB metrics in CloudWatch.
+//! OutOfService with traffic avoiding it, AWS/ELB metrics in CloudWatch, connection draining
+//! and the functions Auto Scaling calls.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -9,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use updraft::Config;
+use updraft::services::elb;
 use updraft::state::Scope;
 
 use crate::common::TestServer;
@@ -468,4 +470,94 @@ fn elb_metrics_reach_cloudwatch() {
     assert_eq!(stat("HTTPCode_Backend_2XX", "Sum"), 5.0);
     assert!(stat("Latency", "Average") >= 0.0);
     assert!(stat("HealthyHostCount", "Maximum") >= 1.0);
+}
+
+#[test]
+fn draining_deregistration_and_the_auto_scaling_entry_points() {
+    let server = frozen();
+    let ids = launch(&server, &["a"]);
+    crate::elb_api::create(&server, "asg-lb", "80");
+    let state = &server.state;
+    assert!(elb::exists(state, &scope(), "asg-lb"));
+    assert!(!elb::exists(state, &scope(), "other"));
+    assert!(elb::register_internal(state, &scope(), "other", &ids).is_err());
+    elb::register_internal(state, &scope(), "asg-lb", &ids).unwrap();
+    assert_eq!(
+        elb::instance_in_service(state, &scope(), "asg-lb", &ids[0]),
+        None
+    );
+    ok(
+        &server,
+        &[
+            "elb",
+            "configure-health-check",
+            "--load-balancer-name",
+            "asg-lb",
+            "--health-check",
+            "Target=HTTP:80/,Interval=5,Timeout=2,UnhealthyThreshold=2,HealthyThreshold=2",
+        ],
+    );
+    server.state.clock.advance(60.0);
+    wait_until("InService", || {
+        elb::instance_in_service(state, &scope(), "asg-lb", &ids[0]) == Some(true)
+    });
+    ok(
+        &server,
+        &[
+            "elb",
+            "modify-load-balancer-attributes",
+            "--load-balancer-name",
+            "asg-lb",
+            "--load-balancer-attributes",
+            r#"{"ConnectionDraining":{"Enabled":true,"Timeout":30}}"#,
+        ],
+    );
+    let left = ok(
+        &server,
+        &[
+            "elb",
+            "deregister-instances-from-load-balancer",
+            "--load-balancer-name",
+            "asg-lb",
+            "--instances",
+            &ids[0],
+        ],
+    );
+    assert_eq!(left["Instances"], Value::Array(vec![]));
+    assert_eq!(
+        elb::instance_in_service(state, &scope(), "asg-lb", &ids[0]),
+        None
+    );
+    // Nothing in flight: the drain ends at once and the instance reads as not registered.
+    wait_until("drained", || {
+        let h = ok(
+            &server,
+            &[
+                "elb",
+                "describe-instance-health",
+                "--load-balancer-name",
+                "asg-lb",
+                "--instances",
+                &ids[0],
+            ],
+        );
+        h["InstanceStates"][0]["Description"]
+            == "Instance is not currently registered with the LoadBalancer."
+    });
+    // Registered again by Auto Scaling: a new registration, no verdict yet.
+    elb::register_internal(state, &scope(), "asg-lb", &ids).unwrap();
+    assert_eq!(
+        elb::instance_in_service(state, &scope(), "asg-lb", &ids[0]),
+        None
+    );
+    elb::deregister_internal(state, &scope(), "asg-lb", &ids).unwrap();
+    assert!(
+        elb::deregister_internal(
+            state,
+            &scope(),
+            "asg-lb",
+            &["i-00000000000000000".to_owned()]
+        )
+        .is_err()
+    );
 }

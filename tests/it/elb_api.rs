@@ -1,12 +1,11 @@
 //! Classic ELB control plane through the pinned aws CLI: defaults, validation and the errors
-//! AWS answers, listeners, attributes, policies, tags, zones and subnets, security groups,
-//! deregistration, deletion, and the functions Auto Scaling calls.
+//! AWS answers, listeners, attributes, policies, tags, zones and subnets, security groups and
+//! deletion.
 
 use serde_json::Value;
-use updraft::services::elb;
 
 use crate::common::TestServer;
-use crate::elb::{frozen, get, launch, ok, scope, wait_until};
+use crate::elb::{get, ok};
 
 fn fails(server: &TestServer, args: &[&str], code: &str) -> String {
     let r = server.aws(args);
@@ -14,7 +13,7 @@ fn fails(server: &TestServer, args: &[&str], code: &str) -> String {
     r.stderr
 }
 
-fn create(server: &TestServer, name: &str, listener_port: &str) -> Value {
+pub fn create(server: &TestServer, name: &str, listener_port: &str) -> Value {
     ok(
         server,
         &[
@@ -573,95 +572,5 @@ fn listeners_attributes_policies_tags_zones_and_groups() {
             "sg-00000000000000000",
         ]),
         "InvalidSecurityGroup",
-    );
-}
-
-#[test]
-fn draining_deregistration_and_the_auto_scaling_entry_points() {
-    let server = frozen();
-    let ids = launch(&server, &["a"]);
-    create(&server, "asg-lb", "80");
-    let state = &server.state;
-    assert!(elb::exists(state, &scope(), "asg-lb"));
-    assert!(!elb::exists(state, &scope(), "other"));
-    assert!(elb::register_internal(state, &scope(), "other", &ids).is_err());
-    elb::register_internal(state, &scope(), "asg-lb", &ids).unwrap();
-    assert_eq!(
-        elb::instance_in_service(state, &scope(), "asg-lb", &ids[0]),
-        None
-    );
-    ok(
-        &server,
-        &[
-            "elb",
-            "configure-health-check",
-            "--load-balancer-name",
-            "asg-lb",
-            "--health-check",
-            "Target=HTTP:80/,Interval=5,Timeout=2,UnhealthyThreshold=2,HealthyThreshold=2",
-        ],
-    );
-    server.state.clock.advance(60.0);
-    wait_until("InService", || {
-        elb::instance_in_service(state, &scope(), "asg-lb", &ids[0]) == Some(true)
-    });
-    ok(
-        &server,
-        &[
-            "elb",
-            "modify-load-balancer-attributes",
-            "--load-balancer-name",
-            "asg-lb",
-            "--load-balancer-attributes",
-            r#"{"ConnectionDraining":{"Enabled":true,"Timeout":30}}"#,
-        ],
-    );
-    let left = ok(
-        &server,
-        &[
-            "elb",
-            "deregister-instances-from-load-balancer",
-            "--load-balancer-name",
-            "asg-lb",
-            "--instances",
-            &ids[0],
-        ],
-    );
-    assert_eq!(left["Instances"], Value::Array(vec![]));
-    assert_eq!(
-        elb::instance_in_service(state, &scope(), "asg-lb", &ids[0]),
-        None
-    );
-    // Nothing in flight: the drain ends at once and the instance reads as not registered.
-    wait_until("drained", || {
-        let h = ok(
-            &server,
-            &[
-                "elb",
-                "describe-instance-health",
-                "--load-balancer-name",
-                "asg-lb",
-                "--instances",
-                &ids[0],
-            ],
-        );
-        h["InstanceStates"][0]["Description"]
-            == "Instance is not currently registered with the LoadBalancer."
-    });
-    // Registered again by Auto Scaling: a new registration, no verdict yet.
-    elb::register_internal(state, &scope(), "asg-lb", &ids).unwrap();
-    assert_eq!(
-        elb::instance_in_service(state, &scope(), "asg-lb", &ids[0]),
-        None
-    );
-    elb::deregister_internal(state, &scope(), "asg-lb", &ids).unwrap();
-    assert!(
-        elb::deregister_internal(
-            state,
-            &scope(),
-            "asg-lb",
-            &["i-00000000000000000".to_owned()]
-        )
-        .is_err()
     );
 }
