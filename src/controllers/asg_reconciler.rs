@@ -146,11 +146,14 @@ fn step_all(
     let mut launches = Vec::new();
     let (mut register, mut deregister) = (Vec::new(), Vec::new());
     let mut busy = false;
-    let names: Vec<String> = a.groups.keys().cloned().collect();
-    for name in names {
-        let Some(mut g) = a.groups.swap_remove(&name) else {
+    let mut deleted = Vec::new();
+    for idx in 0..a.groups.len() {
+        if quiet(&a.groups[idx], ec2) {
             continue;
-        };
+        }
+        // Taken out in place (the store is needed alongside it) and put back at its index,
+        // so the groups keep their creation order.
+        let mut g = std::mem::take(&mut a.groups[idx]);
         let (lbs, tgs) = (g.load_balancer_names(), g.target_group_arns());
         let mut to_register = Vec::new();
         let mut to_deregister = Vec::new();
@@ -199,13 +202,52 @@ fn step_all(
         busy |= !settled || g.cooldown_until > now;
         if g.status.is_some() && g.instances.is_empty() {
             tracing::info!(group = %g.name, "auto scaling group deleted");
-            continue;
+            deleted.push(idx);
         }
-        a.groups.insert(name, g);
+        a.groups[idx] = g;
     }
-    a.groups
-        .sort_by(|_, x, _, y| x.created_time.total_cmp(&y.created_time));
+    for idx in deleted.into_iter().rev() {
+        a.groups.shift_remove_index(idx);
+    }
     (launches, register, deregister, busy)
+}
+
+/// A group with nothing to do this pass: every member InService, healthy and running on EC2,
+/// capacity met, zones balanced, no pending cause, cooldown start, deletion, attachment change
+/// or ELB health check. Most groups are quiet most of the time; skipping them keeps a pass
+/// over thousands of groups cheap.
+fn quiet(g: &Group, ec2: &Ec2Store) -> bool {
+    if g.status.is_some()
+        || g.pending_cause.is_some()
+        || g.cooldown_pending.is_some()
+        || g.instances.len() as i64 != g.desired_capacity
+        || g.traffic_sources
+            .iter()
+            .any(|t| t.state == "Adding" || t.state == "Removing")
+        || (g.health_check_type.contains("ELB") && !g.traffic_sources.is_empty())
+    {
+        return false;
+    }
+    let mut zones = [0usize; 8];
+    for i in g.instances.values() {
+        if i.lifecycle_state != LifecycleState::InService
+            || !i.healthy
+            || !internal::is_running(ec2, &i.id)
+        {
+            return false;
+        }
+        if let Some(z) = g
+            .availability_zones
+            .iter()
+            .position(|z| *z == i.availability_zone)
+            && z < zones.len()
+        {
+            zones[z] += 1;
+        }
+    }
+    let used = &zones[..g.availability_zones.len().min(zones.len())];
+    let (max, min) = (used.iter().max(), used.iter().min());
+    matches!((max, min), (Some(max), Some(min)) if max - min <= 1) || used.is_empty()
 }
 
 /// Move `Adding` attachments on to `Added`/`InService` (the LB code reports real states once
