@@ -20,14 +20,13 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Value, json};
-
 use crate::services::autoscaling::instances::details_of;
+use crate::services::autoscaling::launching::{Launch, launch_request, record_launch};
 use crate::services::autoscaling::store::{
-    AutoScalingStore, Group, GroupInstance, LifecycleState, TemplateRef, TerminationReason,
-    finish_activity, hook_for, is_suspended, record_activity, update_activity,
+    AutoScalingStore, Group, LifecycleState, TerminationReason, finish_activity, hook_for,
+    is_suspended, record_activity, update_activity,
 };
-use crate::services::autoscaling::{launch_configs, lb, lifecycle_hooks, plan};
+use crate::services::autoscaling::{lb, lifecycle_hooks, plan};
 use crate::services::ec2::internal;
 use crate::services::ec2::store::{Ec2Store, InstanceState};
 use crate::state::{AppState, Scope};
@@ -38,8 +37,6 @@ use super::{Controller, ControllerError};
 const BUSY: f64 = 2.0;
 /// Poll interval when every group is settled.
 const IDLE: f64 = 30.0;
-/// Longest backoff between failed launches.
-const MAX_BACKOFF: f64 = 300.0;
 /// A launch hook transition.
 const LAUNCHING: &str = "autoscaling:EC2_INSTANCE_LAUNCHING";
 /// A terminate hook transition.
@@ -48,16 +45,6 @@ const TERMINATING: &str = "autoscaling:EC2_INSTANCE_TERMINATING";
 /// Converges Auto Scaling groups.
 #[derive(Debug, Default)]
 pub struct AsgReconciler;
-
-/// One launch to make outside the lock.
-struct Launch {
-    group: String,
-    zone: String,
-    subnet: Option<String>,
-    input: Value,
-    tags: Vec<(String, String)>,
-    cause: String,
-}
 
 /// Load-balancer work for outside the lock: (lbs, tgs, instance ids).
 type LbWork = Vec<(Vec<String>, Vec<String>, Vec<String>)>;
@@ -159,11 +146,14 @@ fn step_all(
     let mut launches = Vec::new();
     let (mut register, mut deregister) = (Vec::new(), Vec::new());
     let mut busy = false;
-    let names: Vec<String> = a.groups.keys().cloned().collect();
-    for name in names {
-        let Some(mut g) = a.groups.swap_remove(&name) else {
+    let mut deleted = Vec::new();
+    for idx in 0..a.groups.len() {
+        if quiet(&a.groups[idx], ec2) {
             continue;
-        };
+        }
+        // Taken out in place (the store is needed alongside it) and put back at its index,
+        // so the groups keep their creation order.
+        let mut g = std::mem::take(&mut a.groups[idx]);
         let (lbs, tgs) = (g.load_balancer_names(), g.target_group_arns());
         let mut to_register = Vec::new();
         let mut to_deregister = Vec::new();
@@ -212,13 +202,52 @@ fn step_all(
         busy |= !settled || g.cooldown_until > now;
         if g.status.is_some() && g.instances.is_empty() {
             tracing::info!(group = %g.name, "auto scaling group deleted");
-            continue;
+            deleted.push(idx);
         }
-        a.groups.insert(name, g);
+        a.groups[idx] = g;
     }
-    a.groups
-        .sort_by(|_, x, _, y| x.created_time.total_cmp(&y.created_time));
+    for idx in deleted.into_iter().rev() {
+        a.groups.shift_remove_index(idx);
+    }
     (launches, register, deregister, busy)
+}
+
+/// A group with nothing to do this pass: every member InService, healthy and running on EC2,
+/// capacity met, zones balanced, no pending cause, cooldown start, deletion, attachment change
+/// or ELB health check. Most groups are quiet most of the time; skipping them keeps a pass
+/// over thousands of groups cheap.
+fn quiet(g: &Group, ec2: &Ec2Store) -> bool {
+    if g.status.is_some()
+        || g.pending_cause.is_some()
+        || g.cooldown_pending.is_some()
+        || g.instances.len() as i64 != g.desired_capacity
+        || g.traffic_sources
+            .iter()
+            .any(|t| t.state == "Adding" || t.state == "Removing")
+        || (g.health_check_type.contains("ELB") && !g.traffic_sources.is_empty())
+    {
+        return false;
+    }
+    let mut zones = [0usize; 8];
+    for i in g.instances.values() {
+        if i.lifecycle_state != LifecycleState::InService
+            || !i.healthy
+            || !internal::is_running(ec2, &i.id)
+        {
+            return false;
+        }
+        if let Some(z) = g
+            .availability_zones
+            .iter()
+            .position(|z| *z == i.availability_zone)
+            && z < zones.len()
+        {
+            zones[z] += 1;
+        }
+    }
+    let used = &zones[..g.availability_zones.len().min(zones.len())];
+    let (max, min) = (used.iter().max(), used.iter().min());
+    matches!((max, min), (Some(max), Some(min)) if max - min <= 1) || used.is_empty()
 }
 
 /// Move `Adding` attachments on to `Added`/`InService` (the LB code reports real states once
@@ -459,221 +488,5 @@ fn cancel_launch(a: &mut AutoScalingStore, g: &mut Group, id: &str, msg: &str, n
         && let Some(act) = i.activity_id
     {
         update_activity(a, &act, "Cancelled", 100, Some(msg), now);
-    }
-}
-
-/// The RunInstances input for one launch of a group.
-fn launch_request(
-    a: &AutoScalingStore,
-    g: &Group,
-    zone: String,
-    subnet: Option<String>,
-    cause: &str,
-    state: &AppState,
-) -> Option<Launch> {
-    let mut input = json!({"MinCount": 1, "MaxCount": 1});
-    if let Some(lc_name) = &g.launch_configuration_name {
-        let lc = a.launch_configurations.get(lc_name)?;
-        let d = &lc.data;
-        for k in [
-            "ImageId",
-            "InstanceType",
-            "KeyName",
-            "UserData",
-            "EbsOptimized",
-            "MetadataOptions",
-        ] {
-            if let Some(v) = d.get(k).filter(|v| !v.is_null()) {
-                input[k] = v.clone();
-            }
-        }
-        input["Monitoring"] = json!({"Enabled": launch_configs::monitoring(lc)});
-        if let Some(profile) = d.get("IamInstanceProfile").and_then(Value::as_str) {
-            let key = if profile.starts_with("arn:") {
-                "Arn"
-            } else {
-                "Name"
-            };
-            input["IamInstanceProfile"] = json!({ key: profile });
-        }
-        let groups: Vec<String> = d
-            .get("SecurityGroups")
-            .and_then(Value::as_array)
-            .map(|v| {
-                v.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
-        if groups.iter().all(|g| g.starts_with("sg-")) {
-            if !groups.is_empty() {
-                input["SecurityGroupIds"] = json!(groups);
-            }
-        } else {
-            input["SecurityGroups"] = json!(groups);
-        }
-    } else {
-        let (spec, types) = match (&g.launch_template, &g.mixed_instances_policy) {
-            (Some(t), _) => (t.clone(), Vec::new()),
-            (None, Some(p)) => {
-                let spec = crate::services::autoscaling::groups::mixed_template(p)?;
-                let types: Vec<String> = p
-                    .pointer("/LaunchTemplate/Overrides")
-                    .and_then(Value::as_array)
-                    .map(|o| {
-                        o.iter()
-                            .filter_map(|x| x.get("InstanceType").and_then(Value::as_str))
-                            .map(str::to_owned)
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let t = TemplateRef {
-                    id: spec.launch_template_id.clone().unwrap_or_default(),
-                    name: spec.launch_template_name.clone().unwrap_or_default(),
-                    version: spec.version.clone(),
-                };
-                (t, types)
-            }
-            (None, None) => return None,
-        };
-        let mut lt = json!({"Version": spec.version.clone().unwrap_or_else(|| "$Default".into())});
-        if spec.id.is_empty() {
-            lt["LaunchTemplateName"] = json!(spec.name);
-        } else {
-            lt["LaunchTemplateId"] = json!(spec.id);
-        }
-        input["LaunchTemplate"] = lt;
-        if !types.is_empty() {
-            // Overrides are honoured in turn, so every listed type gets used.
-            let n = g.instances.len() % types.len();
-            input["InstanceType"] = json!(types[n]);
-        }
-    }
-    match &subnet {
-        Some(s) => input["SubnetId"] = json!(s),
-        None => input["Placement"] = json!({"AvailabilityZone": zone}),
-    }
-    let mut tags = vec![(
-        crate::controllers::ec2_metrics::ASG_TAG.to_owned(),
-        g.name.clone(),
-    )];
-    for t in g.tags.iter().filter(|t| t.propagate_at_launch) {
-        tags.push((t.key.clone(), t.value.clone()));
-    }
-    let _ = state;
-    Some(Launch {
-        group: g.name.clone(),
-        zone,
-        subnet,
-        input,
-        tags,
-        cause: cause.to_owned(),
-    })
-}
-
-/// Record a launch's outcome: the instance joins the group `Pending` with its activity, or a
-/// failed activity and a backoff.
-fn record_launch(
-    state: &AppState,
-    s: &mut crate::state::RegionStores,
-    l: &Launch,
-    outcome: Result<Value, crate::error::ApiError>,
-    now: f64,
-) {
-    let a = &mut s.autoscaling;
-    let Some(g) = a.groups.get(&l.group).cloned() else {
-        return;
-    };
-    let details = details_of(l.subnet.as_deref(), &l.zone);
-    let activity = state.ids.uuid();
-    let id = outcome.as_ref().ok().and_then(|r| {
-        r.pointer("/Instances/0/InstanceId")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    });
-    let Some(id) = id else {
-        let msg = match &outcome {
-            Err(e) => format!("{} Launching EC2 instance failed.", e.message),
-            Ok(_) => "Launching EC2 instance failed.".to_owned(),
-        };
-        let desc = "Launching a new EC2 instance".to_owned();
-        record_activity(
-            a,
-            activity.clone(),
-            &g,
-            desc,
-            l.cause.clone(),
-            "InProgress",
-            0,
-            &details,
-            None,
-            now,
-        );
-        update_activity(a, &activity, "Failed", 100, Some(&msg), now);
-        if let Some(g) = a.groups.get_mut(&l.group) {
-            g.launch_failures += 1;
-            let backoff = (10.0 * 2f64.powi(g.launch_failures as i32 - 1)).min(MAX_BACKOFF);
-            g.next_launch_at = now + backoff;
-            tracing::warn!(group = %g.name, error = %msg, retry_in = backoff, "launch failed");
-        }
-        return;
-    };
-    let inst = s.ec2.instances.get(&id);
-    let template = inst
-        .and_then(|i| i.launch_template.clone())
-        .map(|(tid, v)| TemplateRef {
-            name: s
-                .ec2
-                .launch_templates
-                .get(&tid)
-                .map(|t| t.name.clone())
-                .unwrap_or_default(),
-            id: tid,
-            version: Some(v),
-        });
-    let member = GroupInstance {
-        id: id.clone(),
-        instance_type: inst.map(|i| i.instance_type.clone()).unwrap_or_default(),
-        availability_zone: inst
-            .map(|i| i.availability_zone.clone())
-            .unwrap_or_else(|| l.zone.clone()),
-        subnet_id: inst.map(|i| i.subnet_id.clone()).or(l.subnet.clone()),
-        lifecycle_state: LifecycleState::Pending,
-        state_since: now,
-        healthy: true,
-        unhealthy_reason: None,
-        launch_configuration_name: g.launch_configuration_name.clone(),
-        launch_template: template,
-        image_id: inst.map(|i| i.image_id.clone()).unwrap_or_default(),
-        protected_from_scale_in: g.new_instances_protected_from_scale_in,
-        weighted_capacity: None,
-        launched_at: now,
-        in_service_since: None,
-        activity_id: Some(activity.clone()),
-        lifecycle_action: None,
-        launch_hooks_done: false,
-        terminate_hooks_done: false,
-        deregistered: false,
-        termination_reason: None,
-        attached: false,
-        existing_ec2: false,
-    };
-    let desc = format!("Launching a new EC2 instance: {id}");
-    record_activity(
-        a,
-        activity,
-        &g,
-        desc,
-        l.cause.clone(),
-        "PreInService",
-        30,
-        &details,
-        Some(&id),
-        now,
-    );
-    if let Some(g) = a.groups.get_mut(&l.group) {
-        g.launch_failures = 0;
-        g.instances.insert(id, member);
     }
 }

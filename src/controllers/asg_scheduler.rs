@@ -5,7 +5,7 @@
 //! - applies lifecycle-hook heartbeat/global timeouts ([`lifecycle_hooks::expire`]) and sends
 //!   the hook's SNS target a message when an instance starts waiting;
 //! - settles standby and detach moves ([`standby::settle`]);
-//! - advances instance refreshes and fills warm pools (their modules' `step` functions);
+//! - advances instance refreshes, and fills, settles and shrinks warm pools;
 //! - publishes the SNS notifications of launch/terminate activities that have ended
 //!   ([`notifications::notices_for`]), so the reconciler never has to.
 //!
@@ -76,7 +76,7 @@ impl AsgScheduler {
             );
         }
         let refreshing = instance_refresh::step(store, now, || state.ids.uuid());
-        let warming = warm_pools::step(store, now);
+        let warming = warm_pools::step(store, &mut s.ec2, now);
         let store = &s.autoscaling;
 
         let mut notices = Vec::new();
@@ -160,6 +160,25 @@ impl Controller for AsgScheduler {
                 all.push((scope.clone(), notices));
             }
         });
+        // Warm pools below their size launch (outside the lock, as the reconciler does).
+        for scope in state.stores.scopes() {
+            let launches = state.stores.with(&scope, |s| {
+                warm_pools::fill_requests(&s.autoscaling, state, now)
+            });
+            for l in launches {
+                let outcome = crate::services::ec2::instances::launch(
+                    state,
+                    &scope,
+                    l.input.clone(),
+                    l.tags.clone(),
+                );
+                let now = state.clock.now();
+                state.stores.with(&scope, |s| {
+                    warm_pools::record_fill(state, s, &l, outcome, now)
+                });
+                changed = true;
+            }
+        }
         // Standby and detached instances leave their load balancers (outside the lock: the
         // load-balancer services take it too).
         for (scope, work) in leaving {

@@ -682,8 +682,15 @@ out['disabled'] = describe('m')['EnabledMetrics']
 out['no_pool'] = asg.describe_warm_pool(AutoScalingGroupName='m')
 del out['no_pool']['ResponseMetadata']
 out['bad_state'] = err(asg, lambda: asg.put_warm_pool(AutoScalingGroupName='m', PoolState='Frozen'))
-asg.put_warm_pool(AutoScalingGroupName='m', MinSize=1, PoolState='Running')
+asg.put_warm_pool(AutoScalingGroupName='m', MinSize=1, PoolState='Stopped')
 out['pool'] = asg.describe_warm_pool(AutoScalingGroupName='m')['WarmPoolConfiguration']
+def warmed():
+    return sorted(i['LifecycleState'] for i in asg.describe_warm_pool(AutoScalingGroupName='m')['Instances'])
+# MaxSize 3 - desired 1: two instances wait in the pool, stopped.
+out['warmed'] = until(lambda: warmed() == ['Warmed:Stopped', 'Warmed:Stopped'] and warmed(), limit=300)
+pool_ids = [i['InstanceId'] for i in asg.describe_warm_pool(AutoScalingGroupName='m')['Instances']]
+out['pool_ec2'] = sorted(i['State']['Name'] for r in ec2.describe_instances(InstanceIds=pool_ids)['Reservations'] for i in r['Instances'])
+out['group_states'] = states('m')
 asg.delete_warm_pool(AutoScalingGroupName='m')
 out['pool_gone'] = bool(until(lambda: 'WarmPoolConfiguration' not in asg.describe_warm_pool(AutoScalingGroupName='m')))
 out['delete_none'] = err(asg, lambda: asg.delete_warm_pool(AutoScalingGroupName='m'))
@@ -750,7 +757,18 @@ fn asg_ext_metrics_limits_warm_pool_and_instance_refresh() {
     assert_eq!(out["no_pool"], serde_json::json!({"Instances": []}));
     assert_eq!(out["bad_state"]["code"], "ValidationError");
     assert_eq!(out["pool"]["MinSize"], 1);
-    assert_eq!(out["pool"]["PoolState"], "Running");
+    assert_eq!(out["pool"]["PoolState"], "Stopped");
+    assert_eq!(
+        out["warmed"],
+        serde_json::json!(["Warmed:Stopped", "Warmed:Stopped"]),
+        "{out}"
+    );
+    assert_eq!(out["pool_ec2"], serde_json::json!(["stopped", "stopped"]));
+    assert_eq!(
+        out["group_states"],
+        serde_json::json!(["InService"]),
+        "warmed instances are not members in service"
+    );
     assert_eq!(out["pool_gone"], true);
     assert_eq!(out["delete_none"]["code"], "ValidationError");
 
@@ -786,7 +804,10 @@ def latest():
     return asg.describe_instance_refreshes(AutoScalingGroupName='r')['InstanceRefreshes'][0]
 asg.start_instance_refresh(AutoScalingGroupName='r', DesiredConfiguration={'LaunchTemplate': {'LaunchTemplateName': 'web', 'Version': '2'}},
     Preferences={'MinHealthyPercentage': 50, 'InstanceWarmup': 0, 'CheckpointPercentages': [50, 100], 'CheckpointDelay': 600, 'SkipMatching': True})
-paused = until(lambda: latest()['PercentageComplete'] == 50 and latest(), step=5, limit=300)
+def at_checkpoint():
+    r = latest()
+    return r if r['PercentageComplete'] == 50 else None
+paused = until(at_checkpoint, step=5, limit=300)
 out['paused'] = {k: paused.get(k) for k in ('Status', 'PercentageComplete', 'InstancesToUpdate', 'StatusReason')}
 t = clock()
 advance_to(t + 300)

@@ -4,6 +4,7 @@ mod admin;
 mod auth;
 mod autoscaling;
 mod autoscaling_chapter;
+mod autoscaling_core;
 mod autoscaling_ext;
 mod cli;
 mod cloudwatch;

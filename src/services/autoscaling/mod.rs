@@ -4,9 +4,12 @@
 pub mod activities;
 mod catalog;
 pub mod describe;
+pub mod execute;
+pub mod group_config;
 pub mod groups;
 pub mod instances;
 pub mod launch_configs;
+pub mod launching;
 pub mod lb;
 pub mod plan;
 pub mod policies;

@@ -255,6 +255,8 @@ pub fn exit_standby(
                 // InService without launching.
                 i.existing_ec2 = true;
                 i.deregistered = false;
+                // Lifecycle hooks do not fire for ExitStandby (research §6.2).
+                i.launch_hooks_done = true;
             }
         }
         let t = iso_seconds(now);

@@ -6,14 +6,25 @@
 //! `Warmed:Running` (the pool state) and do not count toward the desired capacity. Deleting
 //! the pool marks it `PendingDelete`; its instances go `Warmed:Terminating` →
 //! `Warmed:Terminated` and then the pool is gone.
+//!
+//! The scheduler fills the pool: [`fill_requests`] builds the launches (outside the lock they
+//! go through `ec2::instances::launch`), [`record_fill`] takes each new instance in as
+//! `Warmed:Pending`, and [`step`] settles it — a `Stopped` pool stops the EC2 instance first —
+//! and shrinks the pool by terminating warmed instances. Drawing instances from the pool on
+//! scale-out is not done: the reconciler launches new ones.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::launching::{Launch, launch_request};
 use super::metrics_collection::warm_pool_desired;
-use super::store::{AutoScalingStore, Group, LifecycleState, WarmPool};
+use super::store::{
+    AutoScalingStore, Group, GroupInstance, LifecycleState, WarmPool, finish_activity,
+    is_suspended, iso_seconds, record_activity, update_activity,
+};
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::services::ec2::store::{Ec2Store, InstanceState};
 use crate::services::parse_input;
 use crate::state::AppState;
 
@@ -209,11 +220,126 @@ pub fn pool_delta(group: &Group) -> i64 {
     warm_pool_desired(group) - current
 }
 
-/// The scheduler's pass over warm pools: warmed instances that finished launching settle in
-/// the pool state, pools being deleted drop instances that finished terminating and go away
-/// when empty. Returns whether anything changed.
-pub fn step(store: &mut AutoScalingStore, now: f64) -> bool {
+/// The launches the pools need now, built under the lock (launched outside it).
+pub fn fill_requests(store: &AutoScalingStore, state: &AppState, now: f64) -> Vec<Launch> {
+    let mut out = Vec::new();
+    for g in store.groups.values() {
+        let delta = pool_delta(g);
+        if delta <= 0 || g.status.is_some() || is_suspended(g, "Launch") || now < g.next_launch_at {
+            continue;
+        }
+        // Cause text not captured from AWS.
+        let cause = format!(
+            "At {} an instance was launched in response to a warm pool capacity change.",
+            iso_seconds(now)
+        );
+        for (zone, subnet) in super::plan::choose_zones(g, delta as usize) {
+            out.extend(launch_request(store, g, zone, subnet, &cause, state));
+        }
+    }
+    out
+}
+
+/// Take a pool launch's outcome in: the instance joins as `Warmed:Pending` with its
+/// activity, or a failed activity and a short pause before the next try.
+pub fn record_fill(
+    state: &AppState,
+    s: &mut crate::state::RegionStores,
+    l: &Launch,
+    outcome: Result<Value, ApiError>,
+    now: f64,
+) {
+    let a = &mut s.autoscaling;
+    let Some(g) = a.groups.get(&l.group).cloned() else {
+        return;
+    };
+    let details = super::instances::details_of(l.subnet.as_deref(), &l.zone);
+    let activity = state.ids.uuid();
+    let id = outcome.as_ref().ok().and_then(|r| {
+        r.pointer("/Instances/0/InstanceId")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
+    let description = match &id {
+        Some(id) => format!("Launching a new EC2 instance into warm pool: {id}"),
+        None => "Launching a new EC2 instance into warm pool".to_owned(),
+    };
+    record_activity(
+        a,
+        activity.clone(),
+        &g,
+        description,
+        l.cause.clone(),
+        "InProgress",
+        30,
+        &details,
+        id.as_deref(),
+        now,
+    );
+    let Some(id) = id else {
+        let msg = match &outcome {
+            Err(e) => format!("{} Launching EC2 instance failed.", e.message),
+            Ok(_) => "Launching EC2 instance failed.".to_owned(),
+        };
+        update_activity(a, &activity, "Failed", 100, Some(&msg), now);
+        if let Some(g) = a.groups.get_mut(&l.group) {
+            g.next_launch_at = now + 30.0;
+        }
+        return;
+    };
+    let Some(inst) = s.ec2.instances.get(&id) else {
+        return;
+    };
+    let member = GroupInstance {
+        id: id.clone(),
+        instance_type: inst.instance_type.clone(),
+        availability_zone: inst.availability_zone.clone(),
+        subnet_id: Some(inst.subnet_id.clone()).filter(|s| !s.is_empty()),
+        lifecycle_state: LifecycleState::WarmedPending,
+        state_since: now,
+        healthy: true,
+        unhealthy_reason: None,
+        launch_configuration_name: g.launch_configuration_name.clone(),
+        launch_template: g.launch_template.clone(),
+        image_id: inst.image_id.clone(),
+        protected_from_scale_in: false,
+        weighted_capacity: None,
+        launched_at: now,
+        in_service_since: None,
+        activity_id: Some(activity),
+        lifecycle_action: None,
+        launch_hooks_done: false,
+        terminate_hooks_done: false,
+        deregistered: false,
+        termination_reason: None,
+        attached: false,
+        existing_ec2: false,
+    };
+    if let Some(g) = s.autoscaling.groups.get_mut(&l.group) {
+        g.instances.insert(id, member);
+    }
+}
+
+/// Stop an EC2 instance on the pool's behalf, as StopInstances would (the instance lifecycle
+/// controller finishes it).
+fn stop(ec2: &mut Ec2Store, id: &str, now: f64) {
+    if let Some(i) = ec2.instances.get_mut(id)
+        && i.state == InstanceState::Running
+    {
+        tracing::info!(instance_id = %id, from = "running", to = "stopping", "instance state change (warm pool)");
+        i.state = InstanceState::Stopping;
+        i.state_since = now;
+        i.backend_done = false;
+    }
+}
+
+/// The scheduler's pass over warm pools: new warmed instances settle in the pool state (a
+/// `Stopped` pool stops them first), a pool over its size (or being deleted) terminates
+/// warmed instances, terminated ones leave, and a deleted pool goes once empty. Returns
+/// whether anything changed.
+pub fn step(store: &mut AutoScalingStore, ec2: &mut Ec2Store, now: f64) -> bool {
     let mut changed = false;
+    let mut finished = Vec::new();
     for group in store.groups.values_mut() {
         let Some(pool) = group.warm_pool.clone() else {
             continue;
@@ -223,15 +349,53 @@ pub fn step(store: &mut AutoScalingStore, now: f64) -> bool {
             "Hibernated" => LifecycleState::WarmedHibernated,
             _ => LifecycleState::WarmedStopped,
         };
+        let surplus = (-pool_delta(group)).max(0) as usize;
+        // Shrink from the newest warmed instances.
+        let victims: Vec<String> = group
+            .instances
+            .values()
+            .rev()
+            .filter(|i| i.lifecycle_state.is_warmed() && !i.lifecycle_state.is_leaving())
+            .take(surplus)
+            .map(|i| i.id.clone())
+            .collect();
         for i in group.instances.values_mut() {
-            let next = match i.lifecycle_state {
-                LifecycleState::WarmedPendingProceed => Some(settled),
-                LifecycleState::WarmedTerminatingProceed => Some(LifecycleState::WarmedTerminated),
-                _ => None,
+            let ec2_state = ec2.instances.get(&i.id).map(|e| e.state);
+            let next = if victims.contains(&i.id) {
+                super::super::ec2::internal::terminate(ec2, &i.id, now);
+                Some(LifecycleState::WarmedTerminating)
+            } else {
+                match (i.lifecycle_state, ec2_state) {
+                    (
+                        LifecycleState::WarmedPending | LifecycleState::WarmedPendingProceed,
+                        Some(InstanceState::Running),
+                    ) => {
+                        if settled == LifecycleState::WarmedRunning {
+                            Some(settled)
+                        } else {
+                            stop(ec2, &i.id, now);
+                            None
+                        }
+                    }
+                    (
+                        LifecycleState::WarmedPending | LifecycleState::WarmedPendingProceed,
+                        Some(InstanceState::Stopped),
+                    ) => Some(settled),
+                    (
+                        LifecycleState::WarmedTerminating
+                        | LifecycleState::WarmedTerminatingProceed,
+                        None | Some(InstanceState::Terminated),
+                    ) => Some(LifecycleState::WarmedTerminated),
+                    _ => None,
+                }
             };
             if let Some(next) = next {
+                tracing::info!(group = %group.name, instance = %i.id, from = i.lifecycle_state.as_str(), to = next.as_str(), "warm pool instance moved");
                 i.lifecycle_state = next;
                 i.state_since = now;
+                if !matches!(next, LifecycleState::WarmedTerminating) {
+                    finished.extend(i.activity_id.take());
+                }
                 changed = true;
             }
         }
@@ -249,6 +413,9 @@ pub fn step(store: &mut AutoScalingStore, now: f64) -> bool {
             group.warm_pool = None;
             changed = true;
         }
+    }
+    for id in finished {
+        finish_activity(store, &id, now);
     }
     changed
 }

@@ -1,0 +1,248 @@
+//! Launching for a group: the RunInstances input a launch configuration, launch template or
+//! mixed instances policy stands for (overrides' instance types taken in turn), and recording
+//! the outcome — a `Pending` member with its activity, or a failed activity and a backoff.
+
+use serde_json::{Value, json};
+
+use super::instances::details_of;
+use super::launch_configs;
+use super::store::{
+    AutoScalingStore, Group, GroupInstance, LifecycleState, TemplateRef, record_activity,
+    update_activity,
+};
+use crate::state::AppState;
+
+/// Longest backoff between failed launches (virtual seconds).
+const MAX_BACKOFF: f64 = 300.0;
+
+/// One launch to make outside the lock.
+pub struct Launch {
+    /// Group name.
+    pub group: String,
+    /// Zone.
+    pub zone: String,
+    /// Subnet, for VPC groups.
+    pub subnet: Option<String>,
+    /// The RunInstances input.
+    pub input: Value,
+    /// System and propagated tags.
+    pub tags: Vec<(String, String)>,
+    /// The launch activity's Cause.
+    pub cause: String,
+}
+
+/// The RunInstances input for one launch of a group.
+pub fn launch_request(
+    a: &AutoScalingStore,
+    g: &Group,
+    zone: String,
+    subnet: Option<String>,
+    cause: &str,
+    state: &AppState,
+) -> Option<Launch> {
+    let mut input = json!({"MinCount": 1, "MaxCount": 1});
+    if let Some(lc_name) = &g.launch_configuration_name {
+        let lc = a.launch_configurations.get(lc_name)?;
+        let d = &lc.data;
+        for k in [
+            "ImageId",
+            "InstanceType",
+            "KeyName",
+            "UserData",
+            "EbsOptimized",
+            "MetadataOptions",
+        ] {
+            if let Some(v) = d.get(k).filter(|v| !v.is_null()) {
+                input[k] = v.clone();
+            }
+        }
+        input["Monitoring"] = json!({"Enabled": launch_configs::monitoring(lc)});
+        if let Some(profile) = d.get("IamInstanceProfile").and_then(Value::as_str) {
+            let key = if profile.starts_with("arn:") {
+                "Arn"
+            } else {
+                "Name"
+            };
+            input["IamInstanceProfile"] = json!({ key: profile });
+        }
+        let groups: Vec<String> = d
+            .get("SecurityGroups")
+            .and_then(Value::as_array)
+            .map(|v| {
+                v.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if groups.iter().all(|g| g.starts_with("sg-")) {
+            if !groups.is_empty() {
+                input["SecurityGroupIds"] = json!(groups);
+            }
+        } else {
+            input["SecurityGroups"] = json!(groups);
+        }
+    } else {
+        let (spec, types) = match (&g.launch_template, &g.mixed_instances_policy) {
+            (Some(t), _) => (t.clone(), Vec::new()),
+            (None, Some(p)) => {
+                let spec = super::groups::mixed_template(p)?;
+                let types: Vec<String> = p
+                    .pointer("/LaunchTemplate/Overrides")
+                    .and_then(Value::as_array)
+                    .map(|o| {
+                        o.iter()
+                            .filter_map(|x| x.get("InstanceType").and_then(Value::as_str))
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let t = TemplateRef {
+                    id: spec.launch_template_id.clone().unwrap_or_default(),
+                    name: spec.launch_template_name.clone().unwrap_or_default(),
+                    version: spec.version.clone(),
+                };
+                (t, types)
+            }
+            (None, None) => return None,
+        };
+        let mut lt = json!({"Version": spec.version.clone().unwrap_or_else(|| "$Default".into())});
+        if spec.id.is_empty() {
+            lt["LaunchTemplateName"] = json!(spec.name);
+        } else {
+            lt["LaunchTemplateId"] = json!(spec.id);
+        }
+        input["LaunchTemplate"] = lt;
+        if !types.is_empty() {
+            // Overrides are honoured in turn, so every listed type gets used.
+            let n = g.instances.len() % types.len();
+            input["InstanceType"] = json!(types[n]);
+        }
+    }
+    match &subnet {
+        Some(s) => input["SubnetId"] = json!(s),
+        None => input["Placement"] = json!({"AvailabilityZone": zone}),
+    }
+    let mut tags = vec![(
+        crate::controllers::ec2_metrics::ASG_TAG.to_owned(),
+        g.name.clone(),
+    )];
+    for t in g.tags.iter().filter(|t| t.propagate_at_launch) {
+        tags.push((t.key.clone(), t.value.clone()));
+    }
+    let _ = state;
+    Some(Launch {
+        group: g.name.clone(),
+        zone,
+        subnet,
+        input,
+        tags,
+        cause: cause.to_owned(),
+    })
+}
+
+/// Record a launch's outcome: the instance joins the group `Pending` with its activity, or a
+/// failed activity and a backoff.
+pub fn record_launch(
+    state: &AppState,
+    s: &mut crate::state::RegionStores,
+    l: &Launch,
+    outcome: Result<Value, crate::error::ApiError>,
+    now: f64,
+) {
+    let a = &mut s.autoscaling;
+    let Some(g) = a.groups.get(&l.group).cloned() else {
+        return;
+    };
+    let details = details_of(l.subnet.as_deref(), &l.zone);
+    let activity = state.ids.uuid();
+    let id = outcome.as_ref().ok().and_then(|r| {
+        r.pointer("/Instances/0/InstanceId")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
+    let Some(id) = id else {
+        let msg = match &outcome {
+            Err(e) => format!("{} Launching EC2 instance failed.", e.message),
+            Ok(_) => "Launching EC2 instance failed.".to_owned(),
+        };
+        let desc = "Launching a new EC2 instance".to_owned();
+        record_activity(
+            a,
+            activity.clone(),
+            &g,
+            desc,
+            l.cause.clone(),
+            "InProgress",
+            0,
+            &details,
+            None,
+            now,
+        );
+        update_activity(a, &activity, "Failed", 100, Some(&msg), now);
+        if let Some(g) = a.groups.get_mut(&l.group) {
+            g.launch_failures += 1;
+            let backoff = (10.0 * 2f64.powi(g.launch_failures as i32 - 1)).min(MAX_BACKOFF);
+            g.next_launch_at = now + backoff;
+            tracing::warn!(group = %g.name, error = %msg, retry_in = backoff, "launch failed");
+        }
+        return;
+    };
+    let inst = s.ec2.instances.get(&id);
+    let template = inst
+        .and_then(|i| i.launch_template.clone())
+        .map(|(tid, v)| TemplateRef {
+            name: s
+                .ec2
+                .launch_templates
+                .get(&tid)
+                .map(|t| t.name.clone())
+                .unwrap_or_default(),
+            id: tid,
+            version: Some(v),
+        });
+    let member = GroupInstance {
+        id: id.clone(),
+        instance_type: inst.map(|i| i.instance_type.clone()).unwrap_or_default(),
+        availability_zone: inst
+            .map(|i| i.availability_zone.clone())
+            .unwrap_or_else(|| l.zone.clone()),
+        subnet_id: inst.map(|i| i.subnet_id.clone()).or(l.subnet.clone()),
+        lifecycle_state: LifecycleState::Pending,
+        state_since: now,
+        healthy: true,
+        unhealthy_reason: None,
+        launch_configuration_name: g.launch_configuration_name.clone(),
+        launch_template: template,
+        image_id: inst.map(|i| i.image_id.clone()).unwrap_or_default(),
+        protected_from_scale_in: g.new_instances_protected_from_scale_in,
+        weighted_capacity: None,
+        launched_at: now,
+        in_service_since: None,
+        activity_id: Some(activity.clone()),
+        lifecycle_action: None,
+        launch_hooks_done: false,
+        terminate_hooks_done: false,
+        deregistered: false,
+        termination_reason: None,
+        attached: false,
+        existing_ec2: false,
+    };
+    let desc = format!("Launching a new EC2 instance: {id}");
+    record_activity(
+        a,
+        activity,
+        &g,
+        desc,
+        l.cause.clone(),
+        "PreInService",
+        30,
+        &details,
+        Some(&id),
+        now,
+    );
+    if let Some(g) = a.groups.get_mut(&l.group) {
+        g.launch_failures = 0;
+        g.instances.insert(id, member);
+    }
+}
