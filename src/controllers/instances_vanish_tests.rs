@@ -4,14 +4,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use serde_json::json;
-use tokio::sync::Notify;
 
 use super::*;
 use crate::backend::simulated::SimulatedBackend;
 use crate::backend::{BackendError, BoxFuture, HttpAddress, InstanceBackend, MetricsSample};
 use crate::config::Config;
 use crate::services::ec2::{images, instances};
-use crate::state::{Clock, IdGen, Scoped};
 
 /// The simulated backend, except for the machines marked dead here.
 #[derive(Debug, Default)]
@@ -82,14 +80,13 @@ impl InstanceBackend for Dying {
 }
 
 fn state_with(backend: Arc<Dying>) -> Arc<AppState> {
-    Arc::new(AppState {
-        config: Config::default(),
-        clock: Clock::new(0.0),
-        ids: IdGen,
-        stores: Scoped::default(),
-        changed: Notify::new(),
+    AppState::with_backend(
+        Config {
+            time_scale: 0.0,
+            ..Config::default()
+        },
         backend,
-    })
+    )
 }
 
 fn launch_one(state: &AppState, scope: &Scope) -> String {
