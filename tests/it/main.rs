@@ -6,6 +6,7 @@ mod autoscaling;
 mod autoscaling_chapter;
 mod autoscaling_core;
 mod autoscaling_ext;
+mod autoscaling_lb;
 mod cli;
 mod cloudwatch;
 mod cloudwatch_alarms;

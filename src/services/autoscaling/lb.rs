@@ -91,9 +91,10 @@ pub fn elb_healthy(
     let verdicts = lbs
         .iter()
         .map(|lb| crate::services::elb::instance_in_service(state, scope, lb, instance_id))
-        .chain(tgs.iter().map(|tg| {
-            crate::services::elbv2::target_healthy(state, scope, tg, instance_id)
-        }));
+        .chain(
+            tgs.iter()
+                .map(|tg| crate::services::elbv2::target_healthy(state, scope, tg, instance_id)),
+        );
     let mut all_healthy = true;
     for verdict in verdicts {
         match verdict {
