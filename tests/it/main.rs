@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod autoscaling;
+mod autoscaling_alarms;
 mod autoscaling_chapter;
 mod autoscaling_core;
 mod autoscaling_ext;
