@@ -17,7 +17,7 @@ use updraft::config::InstanceBackendKind;
 use crate::common::TestServer;
 
 /// `docker …`, its stdout; panics with stderr when it fails.
-fn docker(args: &[&str]) -> String {
+pub fn docker(args: &[&str]) -> String {
     let out = Command::new("docker")
         .args(args)
         .output()
@@ -31,7 +31,7 @@ fn docker(args: &[&str]) -> String {
 }
 
 /// Whether the engine and busybox are here; in CI their absence is a failure.
-fn engine_ready() -> bool {
+pub fn engine_ready() -> bool {
     let engine = Command::new("docker")
         .args(["version", "--format", "{{.Server.Version}}"])
         .output()
@@ -55,20 +55,32 @@ fn engine_ready() -> bool {
 
 /// A server with the Docker backend and its own owner label; checks on drop that its
 /// containers and images are gone (and removes any that are not, then fails).
-struct DockerServer {
+pub struct DockerServer {
     server: Option<TestServer>,
-    owner: String,
+    /// The `updraft.owner` label of its containers and images.
+    pub owner: String,
 }
 
 impl DockerServer {
     fn start(test: &str) -> Self {
+        Self::with_config(
+            test,
+            Config {
+                // Fast lifecycle polls; stop, terminate and image delays pass in tenths of
+                // seconds.
+                time_scale: 10.0,
+                ..Config::default()
+            },
+        )
+    }
+
+    /// A server with `config`, the Docker backend and an owner label of its own.
+    pub fn with_config(test: &str, config: Config) -> Self {
         let owner = format!("it-{test}-{}", std::process::id());
         let server = TestServer::with_config(Config {
             instances: InstanceBackendKind::Docker,
             docker_owner: owner.clone(),
-            // Fast lifecycle polls; stop, terminate and image delays pass in tenths of seconds.
-            time_scale: 10.0,
-            ..Config::default()
+            ..config
         });
         Self {
             server: Some(server),
@@ -76,7 +88,8 @@ impl DockerServer {
         }
     }
 
-    fn s(&self) -> &TestServer {
+    /// The running server.
+    pub fn s(&self) -> &TestServer {
         self.server.as_ref().expect("running")
     }
 

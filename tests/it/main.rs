@@ -15,6 +15,7 @@ mod cloudwatch_more;
 mod common;
 mod dataplane;
 mod docker;
+mod docker_scaling;
 mod ec2;
 mod ec2_errors;
 mod ec2_filters;

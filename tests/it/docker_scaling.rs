@@ -1,0 +1,585 @@
+//! Auto Scaling, Classic ELB and CloudWatch with the Docker backend, through the pinned aws CLI:
+//! a group's instances are real containers whose `#!` user data writes the page the load
+//! balancer serves by Host header; a container killed behind Updraft's back is replaced by its
+//! group; a real busy loop in a container raises `CPUUtilization` and a CPU alarm scales the
+//! group out.
+//!
+//! The clock is frozen and stepped by the test, so that health checks, metric periods, alarms
+//! and cooldowns happen when the test says; containers boot and burn CPU in real time, so the
+//! steps are paced in real time too (and waits are bounded in real time). As in `docker.rs`,
+//! a missing engine fails the tests in CI and skips them elsewhere, each server has its own
+//! `updraft.owner` label, and nothing of it may be left behind.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use updraft::Config;
+use updraft::state::{RegionStores, Scope};
+
+use crate::autoscaling::count_in_service;
+use crate::common::TestServer;
+use crate::docker::{DockerServer, docker, engine_ready};
+use crate::elb::get;
+
+/// The text the user data writes into the page.
+const PAGE: &str = "served by docker_scaling user data";
+
+fn scope() -> Scope {
+    Scope::new("000000000000", "us-east-1")
+}
+
+/// A frozen-clock server with the Docker backend.
+fn frozen(test: &str) -> DockerServer {
+    DockerServer::with_config(
+        test,
+        Config {
+            time_scale: 0.0,
+            ..Config::default()
+        },
+    )
+}
+
+fn cli(s: &TestServer, args: &[&str]) -> Value {
+    let r = s.aws(args);
+    assert!(r.ok, "aws {args:?}: {}", r.stderr);
+    if r.stdout.trim().is_empty() {
+        Value::Null
+    } else {
+        r.json()
+    }
+}
+
+/// Advance the virtual clock by `secs`, then give the controllers `pause` of real time.
+fn step(s: &TestServer, secs: f64, pause: Duration) {
+    let r = s.http(
+        "POST",
+        "/_updraft/clock",
+        &[("Content-Type", "application/json")],
+        json!({ "advance_seconds": secs }).to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    std::thread::sleep(pause);
+}
+
+/// Step the clock 5 s at a time, `pause` apart, until `pred` holds on the store; fails after
+/// `limit` of real time (containers boot in real time). Returns the virtual time it held.
+fn run_until(
+    s: &TestServer,
+    what: &str,
+    limit: Duration,
+    pause: Duration,
+    pred: impl Fn(&RegionStores) -> bool,
+) -> f64 {
+    let start = Instant::now();
+    loop {
+        if s.state.stores.with(&scope(), |st| pred(st)) {
+            return s.state.clock.now();
+        }
+        if start.elapsed() > limit {
+            let dump = s
+                .state
+                .stores
+                .with(&scope(), |st| format!("{:#?}", st.autoscaling.groups));
+            panic!("{what}: not within {limit:?}: {dump}");
+        }
+        step(s, 5.0, pause);
+    }
+}
+
+/// Members of a group, from the store.
+fn members(st: &RegionStores, group: &str) -> BTreeSet<String> {
+    st.autoscaling
+        .groups
+        .get(group)
+        .map(|g| g.instances.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn group_members(s: &TestServer, group: &str) -> BTreeSet<String> {
+    s.state.stores.with(&scope(), |st| members(st, group))
+}
+
+/// (instance, state) at a Classic ELB, through the CLI.
+fn instance_health(s: &TestServer, lb: &str) -> BTreeSet<(String, String)> {
+    let h = cli(
+        s,
+        &[
+            "elb",
+            "describe-instance-health",
+            "--load-balancer-name",
+            lb,
+        ],
+    );
+    h["InstanceStates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["InstanceId"].as_str().unwrap().to_owned(),
+                x["State"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Step the clock until exactly `ids` are InService at `lb` (checks every 20 virtual s).
+fn wait_in_service(s: &TestServer, lb: &str, ids: &BTreeSet<String>) {
+    let want: BTreeSet<(String, String)> = ids
+        .iter()
+        .map(|id| (id.clone(), "InService".to_owned()))
+        .collect();
+    let start = Instant::now();
+    loop {
+        for _ in 0..4 {
+            step(s, 5.0, Duration::from_millis(30));
+        }
+        let health = instance_health(s, lb);
+        if health == want {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "not InService at {lb}: {health:?}, want {ids:?}"
+        );
+    }
+}
+
+fn ami(s: &TestServer) -> String {
+    cli(s, &["ec2", "describe-images", "--owners", "amazon"])["Images"][0]["ImageId"]
+        .as_str()
+        .expect("an AMI")
+        .to_owned()
+}
+
+fn subnets(s: &TestServer) -> Vec<String> {
+    let v = cli(
+        s,
+        &[
+            "ec2",
+            "describe-subnets",
+            "--filters",
+            "Name=default-for-az,Values=true",
+        ],
+    );
+    let mut v: Vec<(String, String)> = v["Subnets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["AvailabilityZone"].as_str().unwrap().to_owned(),
+                x["SubnetId"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    v.sort();
+    v.into_iter().take(2).map(|(_, id)| id).collect()
+}
+
+fn activities(s: &TestServer, group: &str) -> Vec<Value> {
+    cli(
+        s,
+        &[
+            "autoscaling",
+            "describe-scaling-activities",
+            "--auto-scaling-group-name",
+            group,
+        ],
+    )["Activities"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn container_exists(id: &str) -> bool {
+    std::process::Command::new("docker")
+        .args(["inspect", &format!("updraft-{id}")])
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+/// GETs through the load balancer by Host header: the distinct pages served.
+fn pages(s: &TestServer, dns: &str, n: usize) -> BTreeSet<String> {
+    (0..n)
+        .map(|_| {
+            let r = get(s.addr, dns, "/index.html", &[]);
+            assert_eq!(r.status, 200, "{r:?}");
+            assert!(r.body.starts_with(PAGE), "{r:?}");
+            r.body
+        })
+        .collect()
+}
+
+#[test]
+fn a_group_of_containers_serves_its_user_data_page_and_replaces_a_killed_one() {
+    if !engine_ready() {
+        return;
+    }
+    let started = Instant::now();
+    let d = frozen("scaling-lb");
+    let s = d.s();
+    let ami = ami(s);
+    let subnets = subnets(s);
+    let dir = std::env::temp_dir().join(format!("updraft-scaling-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ud = dir.join("ud.sh");
+    // The hostname (ip-<address>) tells the instances apart.
+    std::fs::write(
+        &ud,
+        format!("#!/bin/sh\necho \"{PAGE} on $(hostname)\" > /var/www/index.html\n"),
+    )
+    .unwrap();
+
+    let lb = cli(
+        s,
+        &[
+            "elb",
+            "create-load-balancer",
+            "--load-balancer-name",
+            "dockerelb",
+            "--listeners",
+            "Protocol=HTTP,LoadBalancerPort=80,InstanceProtocol=HTTP,InstancePort=80",
+            "--subnets",
+            &subnets[0],
+            &subnets[1],
+        ],
+    );
+    let dns = lb["DNSName"].as_str().unwrap().to_owned();
+    cli(
+        s,
+        &[
+            "elb",
+            "configure-health-check",
+            "--load-balancer-name",
+            "dockerelb",
+            "--health-check",
+            "Target=HTTP:80/index.html,Interval=10,Timeout=5,UnhealthyThreshold=2,HealthyThreshold=2",
+        ],
+    );
+    cli(
+        s,
+        &[
+            "autoscaling",
+            "create-launch-configuration",
+            "--launch-configuration-name",
+            "web-lc",
+            "--image-id",
+            &ami,
+            "--instance-type",
+            "t2.micro",
+            "--user-data",
+            &format!("file://{}", ud.display()),
+        ],
+    );
+    cli(
+        s,
+        &[
+            "autoscaling",
+            "create-auto-scaling-group",
+            "--auto-scaling-group-name",
+            "web",
+            "--launch-configuration-name",
+            "web-lc",
+            "--min-size",
+            "2",
+            "--max-size",
+            "3",
+            "--desired-capacity",
+            "2",
+            "--vpc-zone-identifier",
+            &subnets.join(","),
+            "--load-balancer-names",
+            "dockerelb",
+        ],
+    );
+
+    // The group launches two containers; they boot, run the user data and turn InService in
+    // the group, then at the load balancer once two checks of /index.html pass.
+    let pace = Duration::from_millis(50);
+    let limit = Duration::from_secs(40);
+    run_until(s, "2 InService", limit, pace, |st| {
+        count_in_service(st, "web") == 2
+    });
+    let ids = group_members(s, "web");
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    for id in &ids {
+        let labels: Value = serde_json::from_str(&docker(&[
+            "inspect",
+            "-f",
+            "{{json .Config.Labels}}",
+            &format!("updraft-{id}"),
+        ]))
+        .unwrap();
+        assert_eq!(labels["updraft.group"], "web", "{labels}");
+        assert_eq!(labels["updraft.owner"], d.owner.as_str(), "{labels}");
+    }
+    wait_in_service(s, "dockerelb", &ids);
+
+    // The page the user data wrote comes through the proxy, from both containers.
+    let served = pages(s, &dns, 6);
+    assert_eq!(served.len(), 2, "both instances answer: {served:?}");
+
+    // Kill one container behind Updraft's back: its instance stops, the group takes it out
+    // and launches a replacement, which the load balancer puts in service.
+    let victim = ids.iter().next().unwrap().clone();
+    let survivor = ids.iter().nth(1).unwrap().clone();
+    docker(&["kill", &format!("updraft-{victim}")]);
+    run_until(s, "replacement InService", limit, pace, |st| {
+        !members(st, "web").contains(&victim) && count_in_service(st, "web") == 2
+    });
+    let now = group_members(s, "web");
+    assert!(now.contains(&survivor), "{now:?}");
+    let replacement = now.iter().find(|id| **id != survivor).unwrap().clone();
+    wait_in_service(s, "dockerelb", &now);
+    let served = pages(s, &dns, 6);
+    assert_eq!(
+        served.len(),
+        2,
+        "survivor and replacement answer: {served:?}"
+    );
+
+    let acts = activities(s, "web");
+    let text: Vec<String> = acts
+        .iter()
+        .map(|a| {
+            format!(
+                "{} | {} | {}",
+                a["StatusCode"], a["Description"], a["Cause"]
+            )
+        })
+        .collect();
+    let term = acts
+        .iter()
+        .find(|a| a["Description"] == format!("Terminating EC2 instance: {victim}"))
+        .unwrap_or_else(|| panic!("no termination of {victim}: {text:#?}"));
+    let cause = term["Cause"].as_str().unwrap();
+    assert!(
+        cause.contains("an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped."),
+        "{cause}"
+    );
+    assert!(
+        acts.iter()
+            .any(|a| a["Description"] == format!("Launching a new EC2 instance: {replacement}")),
+        "{text:#?}"
+    );
+    // The killed instance ends terminated and its container is removed.
+    let described = cli(s, &["ec2", "describe-instances", "--instance-ids", &victim]);
+    assert_eq!(
+        described["Reservations"][0]["Instances"][0]["State"]["Name"], "terminated",
+        "{described}"
+    );
+    assert!(!container_exists(&victim), "the victim's container is gone");
+    std::fs::remove_dir_all(&dir).unwrap();
+    drop(d);
+    eprintln!("docker scaling lb test: {:?}", started.elapsed());
+}
+
+#[test]
+fn cpu_stress_in_a_container_scales_the_group_out() {
+    if !engine_ready() {
+        return;
+    }
+    let started = Instant::now();
+    let d = frozen("scaling-cpu");
+    let s = d.s();
+    let ami = ami(s);
+    let subnets = subnets(s);
+    cli(
+        s,
+        &[
+            "autoscaling",
+            "create-launch-configuration",
+            "--launch-configuration-name",
+            "cpu-lc",
+            "--image-id",
+            &ami,
+            "--instance-type",
+            "t2.micro",
+            "--instance-monitoring",
+            "Enabled=true",
+        ],
+    );
+    cli(
+        s,
+        &[
+            "autoscaling",
+            "create-auto-scaling-group",
+            "--auto-scaling-group-name",
+            "cpu",
+            "--launch-configuration-name",
+            "cpu-lc",
+            "--min-size",
+            "1",
+            "--max-size",
+            "2",
+            "--desired-capacity",
+            "1",
+            "--vpc-zone-identifier",
+            &subnets.join(","),
+        ],
+    );
+    let policy = cli(
+        s,
+        &[
+            "autoscaling",
+            "put-scaling-policy",
+            "--auto-scaling-group-name",
+            "cpu",
+            "--policy-name",
+            "Increase Group Size",
+            "--adjustment-type",
+            "ChangeInCapacity",
+            "--scaling-adjustment",
+            "1",
+            "--cooldown",
+            "300",
+        ],
+    )["PolicyARN"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The threshold is low because the busy loop shares two host cores with whatever else
+    // runs (builds, other tests): it gets anywhere from a fifth of a CPU to all of it, while
+    // an idle busybox container stays near 0 %.
+    cli(
+        s,
+        &[
+            "cloudwatch",
+            "put-metric-alarm",
+            "--alarm-name",
+            "cpu-high",
+            "--namespace",
+            "AWS/EC2",
+            "--metric-name",
+            "CPUUtilization",
+            "--statistic",
+            "Average",
+            "--period",
+            "60",
+            "--evaluation-periods",
+            "1",
+            "--threshold",
+            "10",
+            "--comparison-operator",
+            "GreaterThanOrEqualToThreshold",
+            "--dimensions",
+            "Name=AutoScalingGroupName,Value=cpu",
+            "--alarm-actions",
+            &policy,
+        ],
+    );
+    let pace = Duration::from_millis(50);
+    let limit = Duration::from_secs(40);
+    run_until(s, "1 InService", limit, pace, |st| {
+        count_in_service(st, "cpu") == 1
+    });
+    let first = group_members(s, "cpu").into_iter().next().unwrap();
+
+    // Idle for three minutes (each minute about a second of real time): the alarm sees the
+    // container's real, low CPU and stays OK; the group stays at 1.
+    for _ in 0..36 {
+        step(s, 5.0, Duration::from_millis(30));
+    }
+    let alarm = cli(
+        s,
+        &["cloudwatch", "describe-alarms", "--alarm-names", "cpu-high"],
+    );
+    assert_eq!(
+        alarm["MetricAlarms"][0]["StateValue"], "OK",
+        "idle container below 10 %: {alarm}"
+    );
+    assert_eq!(group_members(s, "cpu").len(), 1);
+
+    // A real busy loop in the container: its CPU time shows in the next minutes' datapoints,
+    // the alarm fires, the policy adds an instance, which boots and goes InService.
+    let stressed_at = s.state.clock.now();
+    let r = s.http(
+        "POST",
+        &format!("/_updraft/instances/{first}/stress"),
+        &[("Content-Type", "application/json")],
+        br#"{"cpu_percent": 100}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    // The loop starts through a `docker exec`; give it a moment, and each virtual minute a
+    // good second of real CPU time to measure.
+    std::thread::sleep(Duration::from_millis(800));
+    let reached = run_until(
+        s,
+        "scale-out to 2 InService",
+        limit,
+        Duration::from_millis(100),
+        |st| count_in_service(st, "cpu") == 2,
+    );
+    assert!(
+        reached - stressed_at <= 240.0,
+        "scaled out {} virtual s after the stress",
+        reached - stressed_at
+    );
+
+    // The datapoints behind it: the stressed instance's own CPUUtilization, from the
+    // container's stats, at or above the threshold.
+    let stats = cli(
+        s,
+        &[
+            "cloudwatch",
+            "get-metric-statistics",
+            "--namespace",
+            "AWS/EC2",
+            "--metric-name",
+            "CPUUtilization",
+            "--dimensions",
+            &format!("Name=InstanceId,Value={first}"),
+            "--statistics",
+            "Maximum",
+            "--period",
+            "60",
+            "--start-time",
+            &format!("{}", stressed_at as i64 - 600),
+            "--end-time",
+            &format!("{}", s.state.clock.now() as i64 + 60),
+        ],
+    );
+    let points = stats["Datapoints"].as_array().unwrap();
+    let max = points
+        .iter()
+        .filter_map(|p| p["Maximum"].as_f64())
+        .fold(0.0, f64::max);
+    let idle = points
+        .iter()
+        .filter_map(|p| p["Maximum"].as_f64())
+        .fold(100.0, f64::min);
+    eprintln!(
+        "CPUUtilization of {first}: max {max:.1} %, idle min {idle:.1} %; scaled out {} virtual s after the stress",
+        reached - stressed_at
+    );
+    assert!((10.0..=100.0).contains(&max), "{stats}");
+    assert!(idle < 10.0, "idle minutes before the stress: {stats}");
+
+    let acts = activities(s, "cpu");
+    let out = acts
+        .iter()
+        .find(|a| {
+            a["Cause"].as_str().is_some_and(|c| {
+                c.contains("a monitor alarm cpu-high in state ALARM triggered policy Increase Group Size changing the desired capacity from 1 to 2.")
+            })
+        })
+        .unwrap_or_else(|| panic!("no scale-out activity: {acts:#?}"));
+    assert_eq!(out["StatusCode"], "Successful", "{out}");
+    let second = group_members(s, "cpu")
+        .into_iter()
+        .find(|id| *id != first)
+        .unwrap();
+    assert!(container_exists(&second), "the new instance is a container");
+    s.http(
+        "POST",
+        &format!("/_updraft/instances/{first}/stress"),
+        &[("Content-Type", "application/json")],
+        br#"{"cpu_percent": 0}"#,
+    );
+    drop(d);
+    eprintln!("docker scaling cpu test: {:?}", started.elapsed());
+}
