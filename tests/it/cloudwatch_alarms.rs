@@ -58,7 +58,7 @@ fn period_60_alarm_fires_and_clears_on_time() {
 import urllib.request
 sns = client('sns')
 topic = sns.create_topic(Name='alerts')['TopicArn']
-sns.subscribe(TopicArn=topic, Protocol='email', Endpoint='ops@example.com')
+sns.subscribe(TopicArn=topic, Protocol='email-json', Endpoint='ops@example.com')
 advance_to(A + 30)
 c.put_metric_alarm(AlarmName='cpu-high', MetricName='CPU', Namespace='App', Statistic='Average', Period=60,
     EvaluationPeriods=1, Threshold=80.0, ComparisonOperator='GreaterThanOrEqualToThreshold',
@@ -82,8 +82,14 @@ out['history_metric_only'] = len(c.describe_alarm_history()['AlarmHistoryItems']
 out['history_actions'] = len(c.describe_alarm_history(AlarmName='cpu-high', HistoryItemType='Action')['AlarmHistoryItems'])
 action = c.describe_alarm_history(AlarmName='cpu-high', HistoryItemType='Action', ScanBy='TimestampAscending')['AlarmHistoryItems'][0]
 out['action_data'] = json.loads(action['HistoryData'])
-inbox = json.load(urllib.request.urlopen(os.environ['ENDPOINT'] + '/_updraft/sns/inbox?endpoint=ops@example.com'))
-out['inbox'] = [[m['subject'], json.loads(m['message'])] for m in inbox if m['topic_arn'] == topic]
+# Deliveries are asynchronous: wait (bounded) for both notifications.
+for _ in range(200):
+    inbox = json.load(urllib.request.urlopen(os.environ['ENDPOINT'] + '/_updraft/sns/inbox?endpoint=ops@example.com'))
+    if len(inbox) >= 2:
+        break
+    time.sleep(0.05)
+# email-json gets SNS's JSON envelope around the `default` alarm JSON.
+out['inbox'] = [[m['subject'], json.loads(json.loads(m['message'])['Message'])] for m in inbox if m['topic_arn'] == topic]
 # An update replaces the configuration but keeps the state.
 c.put_metric_alarm(AlarmName='cpu-high', MetricName='CPU', Namespace='App', Statistic='Maximum', Period=60,
     EvaluationPeriods=1, Threshold=90.0, ComparisonOperator='GreaterThanThreshold')
@@ -195,14 +201,30 @@ out['after_delete'] = sorted(a['AlarmName'] for a in c.describe_alarms()['Metric
         json!([85.0])
     );
     assert_eq!(out["history_actions"], 2);
-    // The alarm's notifications reached the topic's e-mail subscriber, as AWS writes them.
+    // The alarm's notifications reached the topic's email-json subscriber, as AWS writes them.
     assert_eq!(out["action_data"]["actionState"], "Succeeded", "{out}");
     assert_eq!(out["action_data"]["notificationResource"], topic);
+    // The history records the message-structure JSON that was published.
+    let published: Value =
+        serde_json::from_str(out["action_data"]["publishedMessage"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        published["sms"],
+        "ALARM: \"cpu-high\" in US East (N. Virginia)"
+    );
+    assert!(
+        published["email"]
+            .as_str()
+            .unwrap()
+            .starts_with("You are receiving this email because"),
+        "{published}"
+    );
     let inbox = out["inbox"].as_array().unwrap();
     assert_eq!(inbox.len(), 2, "{out}");
     assert_eq!(inbox[0][0], "ALARM: \"cpu-high\" in US East (N. Virginia)");
     assert_eq!(inbox[1][0], "OK: \"cpu-high\" in US East (N. Virginia)");
     let alarm = &inbox[0][1];
+    let default: Value = serde_json::from_str(published["default"].as_str().unwrap()).unwrap();
+    assert_eq!(&default, alarm);
     assert_eq!(alarm["AlarmName"], "cpu-high");
     assert_eq!(alarm["AWSAccountId"], "000000000000");
     assert_eq!(alarm["NewStateValue"], "ALARM");

@@ -1,7 +1,8 @@
 //! Alarm actions: which ARNs PutMetricAlarm accepts (research §3.1), and the one hook that
 //! runs them on a state change ([`dispatch_alarm_actions`]).
 //!
-//! SNS topics get the alarm message (`notify.rs`) through `sns::publish_internal`, and an
+//! SNS topics get the alarm message (`notify.rs`: alarm JSON, SMS line and e-mail text) through
+//! `sns::publish_internal_structured`, and an
 //! `Action` history item says whether that worked. Auto Scaling policies run through
 //! `autoscaling::policies::execute` with the alarm's latest datapoints: on the state change
 //! (with a `Succeeded`/`Failed` Action history item, as AWS writes) and again on every
@@ -221,10 +222,15 @@ fn publish_to_topic(
         _ => scope.clone(),
     };
     let outcome = match &message {
-        Some((subject, body)) => {
-            crate::services::sns::publish_internal(state, &topic_scope, arn, Some(subject), body)
-                .map_err(|e| e.message)
-        }
+        Some(m) => crate::services::sns::publish_internal_structured(
+            state,
+            &topic_scope,
+            arn,
+            Some(&m.subject),
+            &m.default,
+            &m.variants(),
+        )
+        .map_err(|e| e.message),
         None => Err("The alarm no longer exists".to_owned()),
     };
     let (action_state, summary, error) = match &outcome {
@@ -244,9 +250,10 @@ fn publish_to_topic(
         action_state,
         state_update_timestamp: (alarm.state_change_time * 1000.0).round() as i64,
         notification_resource: arn,
+        // AWS records the message-structure JSON it published, all three variants.
         published_message: outcome
             .is_ok()
-            .then(|| message.map(|(_, body)| body))
+            .then(|| message.map(|m| m.published_message()))
             .flatten(),
         error,
     };

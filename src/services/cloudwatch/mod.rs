@@ -24,6 +24,7 @@ pub mod history;
 pub mod list_metrics;
 pub mod math;
 pub mod notify;
+pub mod notify_email;
 pub mod put_alarm;
 pub mod put_metric_data;
 pub mod stats;

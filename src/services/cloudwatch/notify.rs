@@ -1,6 +1,8 @@
 //! The message CloudWatch publishes to an SNS topic when an alarm changes state: the subject
-//! `ALARM: "name" in US East (N. Virginia)` and the alarm JSON (aws-cloudwatch-behaviour.md,
-//! "default JSON for a metric alarm"), with its keys in AWS's order.
+//! `ALARM: "name" in US East (N. Virginia)` and a `MessageStructure=json` message whose
+//! `default` is the alarm JSON (aws-cloudwatch-behaviour.md §4.4, "default JSON for a metric
+//! alarm", keys in AWS's order), `sms` the subject line and `email` the plain-text e-mail
+//! (`notify_email.rs`).
 
 use serde::Serialize;
 
@@ -150,19 +152,62 @@ struct Message<'a> {
     alarm_rule: Option<&'a str>,
 }
 
-/// The subject and JSON body of the notification for `notice`, read from the alarm as it is
-/// stored now; `None` when the alarm is gone.
+/// What CloudWatch publishes for one state change: SNS `MessageStructure=json` with a
+/// `default` (the alarm JSON, for http/https/email-json/sqs/lambda), an `sms` line and an
+/// `email` text (research §4.4).
+#[derive(Debug, Clone)]
+pub struct AlarmMessage {
+    /// `ALARM: "name" in US East (N. Virginia)`, under 100 characters as SNS requires.
+    pub subject: String,
+    /// The alarm JSON.
+    pub default: String,
+    /// The short line SMS subscribers get (the subject).
+    pub sms: String,
+    /// The plain-text e-mail `email` subscribers get.
+    pub email: String,
+}
+
+#[derive(Serialize)]
+struct Structure<'a> {
+    default: &'a str,
+    sms: &'a str,
+    email: &'a str,
+}
+
+impl AlarmMessage {
+    /// The per-protocol variants besides `default`, as SNS takes them.
+    pub fn variants(&self) -> [(&str, &str); 2] {
+        [("sms", self.sms.as_str()), ("email", self.email.as_str())]
+    }
+
+    /// The message-structure JSON in AWS's key order, which the Action history item records
+    /// as `publishedMessage`.
+    pub fn published_message(&self) -> String {
+        serde_json::to_string(&Structure {
+            default: &self.default,
+            sms: &self.sms,
+            email: &self.email,
+        })
+        .unwrap_or_default()
+    }
+}
+
+/// The notification for `notice`, read from the alarm as it is stored now; `None` when the
+/// alarm is gone.
 pub fn alarm_message(
     store: &CloudWatchStore,
     scope: &Scope,
     notice: &AlarmNotice,
-) -> Option<(String, String)> {
-    let (core, trigger, rule): (&AlarmCore, _, _) = match store.alarms.get(&notice.alarm_name) {
-        Some(a) => (&a.core, Some(trigger(a)), None),
-        None => {
-            let c = store.composites.get(&notice.alarm_name)?;
-            (&c.core, None, Some(c.alarm_rule.as_str()))
-        }
+) -> Option<AlarmMessage> {
+    let metric = store.alarms.get(&notice.alarm_name);
+    let composite = match metric {
+        Some(_) => None,
+        None => Some(store.composites.get(&notice.alarm_name)?),
+    };
+    let (core, trigger, rule): (&AlarmCore, _, _) = match (metric, composite) {
+        (Some(a), _) => (&a.core, Some(trigger(a)), None),
+        (None, Some(c)) => (&c.core, None, Some(c.alarm_rule.as_str())),
+        (None, None) => return None,
     };
     let region = region_long_name(&scope.region);
     let message = Message {
@@ -184,17 +229,28 @@ pub fn alarm_message(
         trigger,
         alarm_rule: rule,
     };
-    let mut subject = format!(
+    let sms = format!(
         "{}: \"{}\" in {region}",
         notice.new_state.as_str(),
         core.alarm_name
     );
     // SNS refuses subjects of 100 characters or more.
-    if subject.chars().count() > 99 {
-        subject = subject.chars().take(99).collect();
-    }
-    let body = serde_json::to_string(&message).ok()?;
-    Some((subject, body))
+    let subject = if sms.chars().count() > 99 {
+        sms.chars().take(99).collect()
+    } else {
+        sms.clone()
+    };
+    let email = match (metric, rule) {
+        (Some(a), _) => super::notify_email::metric_alarm_email(a, scope, notice),
+        (None, Some(rule)) => super::notify_email::composite_alarm_email(core, rule, scope, notice),
+        (None, None) => return None,
+    };
+    Some(AlarmMessage {
+        subject,
+        default: serde_json::to_string(&message).ok()?,
+        sms,
+        email,
+    })
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 //! - [`subscriptions`]: Subscribe, ConfirmSubscription, Unsubscribe and the two lists;
 //!   [`subscription_attributes`]: Get/SetSubscriptionAttributes (RawMessageDelivery,
 //!   FilterPolicy, DeliveryPolicy).
-//! - [`publish`]: Publish and PublishBatch, plus [`publish_internal`] for other services
+//! - [`publish`]: Publish and PublishBatch; [`internal`]: [`publish_internal`] and
+//!   [`publish_internal_structured`] for other services
 //!   (CloudWatch alarm actions, Auto Scaling notifications).
 //! - [`filter`]: filter policies, checked when set and matched when publishing.
 //! - [`delivery`]: what a delivery is and AWS's JSON envelope. Publishing only *queues*
@@ -19,6 +20,7 @@
 pub mod delivery;
 pub mod filter;
 pub mod inbox;
+pub mod internal;
 pub mod policy;
 pub mod publish;
 pub mod signing;
@@ -31,7 +33,7 @@ use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
 
-pub use publish::publish_internal;
+pub use publish::{publish_internal, publish_internal_structured};
 
 use super::Handler;
 use crate::error::ApiError;

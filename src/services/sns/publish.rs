@@ -1,5 +1,5 @@
-//! Publish, PublishBatch and [`publish_internal`]: check a message, then queue one delivery per
-//! confirmed subscription whose filter policy admits it. Delivery itself happens later, in the
+//! Publish and PublishBatch: check a message, then queue one delivery per confirmed
+//! subscription whose filter policy admits it. Delivery itself happens later, in the
 //! `sns_delivery` controller.
 
 use std::collections::{BTreeMap, HashSet};
@@ -13,7 +13,9 @@ use super::{SnsStore, filter, invalid, parse_topic_arn, topic_not_found};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::{parse_input, to_output};
-use crate::state::{AppState, Scope};
+use crate::state::AppState;
+
+pub use super::internal::{publish_internal, publish_internal_structured};
 
 /// A message and its attributes may not exceed 256 KiB.
 const MAX_MESSAGE_BYTES: usize = 262_144;
@@ -33,18 +35,18 @@ pub struct Dedup {
 /// One message to publish (a Publish call or one PublishBatch entry).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct Message {
-    message: String,
-    subject: Option<String>,
-    message_structure: Option<String>,
-    message_attributes: BTreeMap<String, MessageAttributeValue>,
-    message_deduplication_id: Option<String>,
-    message_group_id: Option<String>,
+pub(super) struct Message {
+    pub(super) message: String,
+    pub(super) subject: Option<String>,
+    pub(super) message_structure: Option<String>,
+    pub(super) message_attributes: BTreeMap<String, MessageAttributeValue>,
+    pub(super) message_deduplication_id: Option<String>,
+    pub(super) message_group_id: Option<String>,
 }
 
 /// A message that passed the checks that need no state.
 #[derive(Debug)]
-struct Checked {
+pub(super) struct Checked {
     /// Per-protocol bodies of `MessageStructure=json`; `None` for a plain message.
     structure: Option<BTreeMap<String, String>>,
     message: Message,
@@ -154,7 +156,7 @@ fn check_attribute_name(name: &str) -> Result<(), ApiError> {
 }
 
 /// The checks that need no state: message, subject, structure, attributes, size.
-fn check(message: Message) -> Result<Checked, ApiError> {
+pub(super) fn check(message: Message) -> Result<Checked, ApiError> {
     if message.message.is_empty() {
         return Err(invalid("Empty message"));
     }
@@ -200,7 +202,7 @@ fn check(message: Message) -> Result<Checked, ApiError> {
 
 /// The checks that need the topic, then the fan-out into the outbox. Returns the message id
 /// and, on FIFO topics, the sequence number.
-fn enqueue(
+pub(super) fn enqueue(
     state: &AppState,
     store: &mut SnsStore,
     topic_arn: &str,
@@ -361,35 +363,6 @@ pub fn publish(ctx: &RequestContext, state: &AppState, input: Value) -> Result<V
         message_id,
         sequence_number,
     })
-}
-
-/// Publish `message` to `topic_arn` in `scope` on behalf of another service — CloudWatch alarm
-/// actions, Auto Scaling notifications — with the checks and fan-out of Publish. Returns the
-/// message id. Errors are Publish's: `NotFound` when the topic does not exist (the caller
-/// records the failed action, as AWS does), `InvalidParameter` for an empty message or a subject
-/// that is not under 100 printable ASCII characters. Never blocks: deliveries are queued for the
-/// delivery controller.
-pub fn publish_internal(
-    state: &AppState,
-    scope: &Scope,
-    topic_arn: &str,
-    subject: Option<&str>,
-    message: &str,
-) -> Result<String, ApiError> {
-    match super::topic_arn_parts(topic_arn) {
-        Some((arn_scope, _)) if arn_scope == *scope => {}
-        _ => return Err(topic_not_found()),
-    }
-    let checked = check(Message {
-        message: message.to_owned(),
-        subject: subject.map(str::to_owned),
-        ..Message::default()
-    })?;
-    let (message_id, _) = state
-        .stores
-        .with(scope, |s| enqueue(state, &mut s.sns, topic_arn, &checked))?;
-    state.changed.notify_waiters();
-    Ok(message_id)
 }
 
 #[derive(Debug, Deserialize)]
