@@ -1,6 +1,7 @@
 //! SNS HTTP delivery to an endpoint the test serves on loopback: the confirmation handshake,
 //! notifications in AWS's signed JSON envelope, filter policies, raw delivery, retries per the
-//! delivery policy, unsubscribe confirmations, and `publish_internal` (what alarm actions call).
+//! delivery policy, unsubscribe confirmations, `publish_internal` (what alarm actions call),
+//! HTTPS over TLS, and a real alarm action posting CloudWatch's message to an endpoint.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener};
@@ -556,4 +557,48 @@ fn sns_https_delivers_over_tls_to_a_trusted_endpoint_and_not_to_an_untrusted_one
     );
     assert_eq!(untrusted.count(), 0);
     std::fs::remove_file(ca_file).ok();
+}
+
+#[test]
+fn an_alarm_action_on_a_topic_posts_cloudwatchs_message_to_an_http_endpoint() {
+    let server = TestServer::with_config(Config {
+        sns_auto_confirm: true,
+        ..Config::default()
+    });
+    let hook = Endpoint::start();
+    let out = server.boto3_with_env(
+        &format!(
+            "{BOTO3_PRELUDE}\n{}",
+            r#"
+sns = client('sns')
+cw = client('cloudwatch')
+t = sns.create_topic(Name='alarms')['TopicArn']
+sns.subscribe(TopicArn=t, Protocol='http', Endpoint=os.environ['HOOK'])
+cw.put_metric_alarm(AlarmName='hook-alarm', Namespace='App', MetricName='Load',
+    Statistic='Average', Period=60, EvaluationPeriods=1, Threshold=50,
+    ComparisonOperator='GreaterThanThreshold', AlarmActions=[t])
+cw.set_alarm_state(AlarmName='hook-alarm', StateValue='ALARM', StateReason='testing the hook')
+print(json.dumps({'topic': t}))
+"#
+        ),
+        &[("HOOK", &hook.url("/alarm"))],
+    );
+    let got = hook.wait_for(1);
+    assert_eq!(got[0].path, "/alarm");
+    assert_eq!(
+        got[0].header("x-amz-sns-message-type"),
+        Some("Notification")
+    );
+    let envelope = got[0].json();
+    assert_eq!(envelope["TopicArn"], out["topic"]);
+    assert_eq!(
+        envelope["Subject"],
+        "ALARM: \"hook-alarm\" in US East (N. Virginia)"
+    );
+    let alarm: Value = serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap();
+    assert_eq!(alarm["AlarmName"], "hook-alarm");
+    assert_eq!(alarm["NewStateValue"], "ALARM");
+    assert_eq!(alarm["NewStateReason"], "testing the hook");
+    assert_eq!(alarm["Trigger"]["MetricName"], "Load");
+    assert_signed(&server, &envelope);
 }
