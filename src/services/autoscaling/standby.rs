@@ -11,12 +11,9 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::store::{
-    Activity, AutoScalingStore, Group, LifecycleState, iso_seconds, record_activity,
-};
+use super::store::{AutoScalingStore, Group, LifecycleState, iso_seconds, record_activity};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::protocol::timestamp::epoch_number;
 use crate::services::parse_input;
 use crate::state::AppState;
 
@@ -25,28 +22,6 @@ pub(super) const MAX_IDS: usize = 20;
 
 pub(super) fn validation(message: impl Into<String>) -> ApiError {
     ApiError::client("ValidationError", message)
-}
-
-/// An activity as Enter/ExitStandby and DetachInstances return it.
-pub fn activity_json(a: &Activity) -> Value {
-    let mut v = json!({
-        "ActivityId": a.id,
-        "AutoScalingGroupName": a.group_name,
-        "Description": a.description,
-        "Cause": a.cause,
-        "StartTime": epoch_number(a.start_time),
-        "StatusCode": a.status_code,
-        "Progress": a.progress,
-        "Details": a.details,
-        "AutoScalingGroupARN": a.group_arn,
-    });
-    if let Some(end) = a.end_time {
-        v["EndTime"] = epoch_number(end);
-    }
-    if let Some(m) = &a.status_message {
-        v["StatusMessage"] = json!(m);
-    }
-    v
 }
 
 /// The check AWS makes before a call moves capacity: the desired capacity after it must stay
@@ -152,7 +127,7 @@ pub(super) fn move_with_activities(
             inst.activity_id = Some(activity.clone());
         }
         if let Some(a) = store.activities.last() {
-            out.push(activity_json(a));
+            out.push(super::activities::activity_json(a, false));
         }
     }
     out
