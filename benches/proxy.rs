@@ -4,12 +4,23 @@
 //! directly and through a Classic load balancer of an in-process Updraft server (two worker
 //! threads, like the binary; the Host header names the load balancer), side by side in one
 //! run, at 8, 16, 32 and 64 keep-alive connections, by our own load generator (hyper's HTTP/1
-//! client, one request after the other per connection). Prints requests/s, p50/p99 latency
-//! (µs), proxy throughput as a share of direct, and the p99 the proxy adds.
+//! client, one request after the other per connection). When `nginx` is on the PATH, the same
+//! backend is also driven through nginx (two workers, keep-alive upstream) as a reference: what
+//! any reverse proxy costs on this machine.
+//!
+//! It prints, per connection count, requests/s, p50/p99 latency (µs), the proxy's throughput as
+//! a share of direct, the p99 it adds, and the CPU each proxied request costs (the proxy's
+//! threads' CPU time over the requests they served, from `/proc`), next to the CPU the backend
+//! and the load generator spend per request. On a 2-core machine with a backend that does no
+//! work, all of them compete for the same cores: the share then measures the proxy's CPU cost
+//! relative to the backend's and the client's, not a bottleneck. A second table repeats the runs
+//! with a backend that takes 1 ms to answer (an application that waits on something), where the
+//! proxy is not on the critical path's CPU.
 //!
 //! Settings (environment): `PROXY_SECONDS` per measurement (3), `PROXY_CONNECTIONS` (a comma
-//! list, `8,16,32,64`). Under `cargo bench` (`--bench` among the arguments) those defaults
-//! apply; otherwise (`cargo test --benches`) a quick smoke run. Loopback only; bounded loops.
+//! list, `8,16,32,64`), `PROXY_NGINX=0` to leave nginx out. Under `cargo bench` (`--bench` among
+//! the arguments) those defaults apply; otherwise (`cargo test --benches`) a quick smoke run.
+//! Loopback only; bounded loops.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -83,24 +94,33 @@ impl InstanceBackend for SocketInstances {
     }
 }
 
-/// Run `f` on a fresh runtime of `workers` threads on its own thread (kept for the process).
-fn spawn_runtime<F: Future<Output = ()> + Send + 'static>(workers: usize, f: F) {
-    std::thread::spawn(move || {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(workers)
-            .enable_all()
-            .build()
-            .expect("runtime")
-            .block_on(f);
-    });
+/// Run `f` on a fresh runtime of `workers` threads named `name` on its own thread (kept for
+/// the process). The names let [`threads_cpu`] find each party's threads.
+fn spawn_runtime<F: Future<Output = ()> + Send + 'static>(
+    name: &'static str,
+    workers: usize,
+    f: F,
+) {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers)
+                .thread_name(name)
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(f);
+        })
+        .expect("thread");
 }
 
-/// The backend: `hello` to everything.
-fn start_backend() -> SocketAddr {
+/// The backend: `hello` to everything, after `delay` when it is not zero.
+fn start_backend(delay: Duration) -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.set_nonblocking(true).expect("non-blocking");
     let addr = listener.local_addr().expect("addr");
-    spawn_runtime(1, async move {
+    spawn_runtime(BACKEND_THREADS, 1, async move {
         let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
         loop {
             let Ok((stream, _)) = listener.accept().await else {
@@ -108,7 +128,10 @@ fn start_backend() -> SocketAddr {
             };
             let _ = stream.set_nodelay(true);
             tokio::spawn(async move {
-                let service = hyper::service::service_fn(|_req| async {
+                let service = hyper::service::service_fn(move |_req| async move {
+                    if !delay.is_zero() {
+                        tokio::time::sleep(delay).await;
+                    }
                     Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from_static(
                         b"hello\n",
                     ))))
@@ -120,6 +143,34 @@ fn start_backend() -> SocketAddr {
         }
     });
     addr
+}
+
+/// Thread names of the three parties in this process.
+const BACKEND_THREADS: &str = "bench-backend";
+const UPDRAFT_THREADS: &str = "bench-updraft";
+
+/// CPU seconds (user + system) used so far by the threads of process `pid` ("self" for this
+/// one) whose name starts with `prefix` (every thread when empty); 0 where `/proc` is missing.
+fn threads_cpu(pid: &str, prefix: &str) -> f64 {
+    let ticks = 100.0; // USER_HZ on Linux
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0.0;
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("stat")).ok())
+        .filter_map(|stat| {
+            let (head, rest) = stat.rsplit_once(')')?;
+            let name = head.split_once('(')?.1;
+            if !name.starts_with(prefix) {
+                return None;
+            }
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let user: f64 = f.get(11)?.parse().ok()?;
+            let system: f64 = f.get(12)?.parse().ok()?;
+            Some((user + system) / ticks)
+        })
+        .sum()
 }
 
 fn call(state: &AppState, service: &'static str, op: &str, input: Value) -> Value {
@@ -152,7 +203,12 @@ fn start_updraft(backend: SocketAddr) -> (SocketAddr, String) {
         }),
     );
     let s = state.clone();
-    spawn_runtime(2, async move {
+    // Two worker threads, as the binary has on this machine (`PROXY_UPDRAFT_WORKERS` to vary).
+    let workers = std::env::var("PROXY_UPDRAFT_WORKERS")
+        .ok()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(2);
+    spawn_runtime(UPDRAFT_THREADS, workers, async move {
         let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
         let _ = updraft::run_with_state(listener, s, std::future::pending()).await;
     });
@@ -212,30 +268,143 @@ struct Run {
     errors: usize,
     latencies_us: Vec<u32>,
     elapsed: Duration,
+    /// CPU seconds spent during the run by the proxy (0 for direct), the backend, the client.
+    cpu_proxy: f64,
+    cpu_backend: f64,
+    cpu_client: f64,
 }
 
+/// A way to reach the backend: directly, through Updraft, or through nginx.
+struct Target {
+    label: &'static str,
+    addr: SocketAddr,
+    host: String,
+    /// CPU seconds used so far by this target's proxy (None for direct).
+    proxy_cpu: Option<Box<dyn Fn() -> f64>>,
+}
+
+/// nginx as a reverse proxy in front of `backend` (two workers, HTTP/1.1 keep-alive upstream),
+/// when an `nginx` binary is on the PATH. Stopped on drop.
+struct Nginx {
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+    addr: SocketAddr,
+}
+
+impl Nginx {
+    fn start(backend: SocketAddr) -> Option<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let dir = std::env::temp_dir().join(format!("updraft-proxy-bench-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("logs")).ok()?;
+        let conf = format!(
+            "worker_processes 2;\n\
+             error_log stderr error;\n\
+             pid {dir}/nginx.pid;\n\
+             events {{ worker_connections 1024; }}\n\
+             http {{\n\
+               access_log off;\n\
+               keepalive_requests 100000000; keepalive_timeout 300s;\n\
+               client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy;\n\
+               upstream backend {{ server {backend}; keepalive 128; keepalive_requests 100000000; }}\n\
+               server {{\n\
+                 listen 127.0.0.1:{port};\n\
+                 location / {{\n\
+                   proxy_pass http://backend;\n\
+                   proxy_http_version 1.1;\n\
+                   proxy_set_header Connection \"\";\n\
+                   proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n\
+                 }}\n\
+               }}\n\
+             }}\n",
+            dir = dir.display()
+        );
+        std::fs::write(dir.join("nginx.conf"), conf).ok()?;
+        let child = std::process::Command::new("nginx")
+            .arg("-p")
+            .arg(&dir)
+            .arg("-c")
+            .arg(dir.join("nginx.conf"))
+            .args(["-g", "daemon off;"])
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while std::net::TcpStream::connect(addr).is_err() {
+            if Instant::now() > deadline {
+                eprintln!("nginx did not start listening; leaving it out");
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(Self { child, dir, addr })
+    }
+
+    /// CPU seconds of the master and its workers.
+    fn cpu(pid: u32) -> f64 {
+        let children =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        threads_cpu(&pid.to_string(), "")
+            + children
+                .split_whitespace()
+                .map(|c| threads_cpu(c, ""))
+                .sum::<f64>()
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SIGTERM to the master stops its workers too (SIGKILL would orphan them).
+        let stopped = std::process::Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !stopped {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn connect(addr: SocketAddr) -> Option<SendRequest<Empty<Bytes>>> {
+    let stream = tokio::net::TcpStream::connect(addr).await.ok()?;
+    let _ = stream.set_nodelay(true);
+    let (sender, conn) = http1::handshake::<_, Empty<Bytes>>(TokioIo::new(stream))
+        .await
+        .ok()?;
+    tokio::spawn(conn);
+    Some(sender)
+}
+
+/// One keep-alive connection sending requests one after the other until `until`; a failed
+/// exchange counts as an error and opens a new connection (at most 100 times).
 async fn worker(addr: SocketAddr, host: String, until: Instant) -> (Vec<u32>, usize) {
     let mut latencies = Vec::new();
     let mut errors = 0;
-    let Ok(stream) = tokio::net::TcpStream::connect(addr).await else {
-        return (latencies, 1);
-    };
-    let _ = stream.set_nodelay(true);
-    let Ok((mut sender, conn)) = http1::handshake::<_, Empty<Bytes>>(TokioIo::new(stream)).await
-    else {
-        return (latencies, 1);
-    };
-    tokio::spawn(conn);
-    while Instant::now() < until {
+    let mut sender = None;
+    while Instant::now() < until && errors <= 100 {
+        let s = match sender.as_mut() {
+            Some(s) => s,
+            None => match connect(addr).await {
+                Some(s) => sender.insert(s),
+                None => {
+                    errors += 1;
+                    continue;
+                }
+            },
+        };
         let started = Instant::now();
-        if !send(&mut sender, &host).await {
+        if send(s, &host).await {
+            latencies.push(started.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
+        } else {
             errors += 1;
-            if errors > 100 {
-                break;
-            }
-            continue;
+            sender = None;
         }
-        latencies.push(started.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
     }
     (latencies, errors)
 }
@@ -258,24 +427,31 @@ async fn send(sender: &mut SendRequest<Empty<Bytes>>, host: &str) -> bool {
     )
 }
 
-fn measure(
-    rt: &tokio::runtime::Runtime,
-    addr: SocketAddr,
-    host: &str,
-    conns: usize,
-    d: Duration,
-) -> Run {
-    rt.block_on(async {
+fn measure(rt: &tokio::runtime::Runtime, target: &Target, conns: usize, d: Duration) -> Run {
+    let proxy_cpu = || target.proxy_cpu.as_ref().map_or(0.0, |f| f());
+    let cpu = || {
+        (
+            proxy_cpu(),
+            threads_cpu("self", BACKEND_THREADS),
+            threads_cpu("self", ""),
+            threads_cpu("self", UPDRAFT_THREADS),
+        )
+    };
+    let before = cpu();
+    let mut run = rt.block_on(async {
         let start = Instant::now();
         let until = start + d;
         let tasks: Vec<_> = (0..conns)
-            .map(|_| tokio::spawn(worker(addr, host.to_owned(), until)))
+            .map(|_| tokio::spawn(worker(target.addr, target.host.clone(), until)))
             .collect();
         let mut run = Run {
             requests: 0,
             errors: 0,
             latencies_us: Vec::new(),
             elapsed: Duration::ZERO,
+            cpu_proxy: 0.0,
+            cpu_backend: 0.0,
+            cpu_client: 0.0,
         };
         for t in tasks {
             let (l, e) = t.await.unwrap_or_default();
@@ -286,7 +462,13 @@ fn measure(
         run.elapsed = start.elapsed();
         run.latencies_us.sort_unstable();
         run
-    })
+    });
+    let after = cpu();
+    run.cpu_proxy = after.0 - before.0;
+    run.cpu_backend = after.1 - before.1;
+    // Everything else in this process but the backend and Updraft is the load generator.
+    run.cpu_client = (after.2 - before.2) - run.cpu_backend - (after.3 - before.3);
+    run
 }
 
 fn percentile(sorted: &[u32], p: f64) -> u32 {
@@ -294,6 +476,72 @@ fn percentile(sorted: &[u32], p: f64) -> u32 {
         return 0;
     }
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// CPU microseconds per request.
+fn per_request(cpu: f64, run: &Run) -> f64 {
+    cpu * 1e6 / run.requests.max(1) as f64
+}
+
+fn table(
+    rt: &tokio::runtime::Runtime,
+    title: &str,
+    targets: &[Target],
+    conns: &[usize],
+    d: Duration,
+) {
+    println!("\n{title}");
+    println!(
+        "{:>5} {:<8} {:>8} {:>6} {:>6} {:>6} {:>9} {:>9} {:>9} {:>9} {:>6}",
+        "conns",
+        "via",
+        "req/s",
+        "p50µs",
+        "p99µs",
+        "share",
+        "added p99",
+        "proxy CPU",
+        "back CPU",
+        "clnt CPU",
+        "errors"
+    );
+    for &c in conns {
+        let mut direct: Option<(f64, u32)> = None;
+        for target in targets {
+            let run = measure(rt, target, c, d);
+            let rps = run.requests as f64 / run.elapsed.as_secs_f64();
+            let p99 = percentile(&run.latencies_us, 0.99);
+            let (share, added) = match direct {
+                None => {
+                    direct = Some((rps, p99));
+                    (String::new(), String::new())
+                }
+                Some((drps, dp99)) => (
+                    format!("{:.0}%", rps / drps.max(1.0) * 100.0),
+                    format!("{}µs", i64::from(p99) - i64::from(dp99)),
+                ),
+            };
+            let proxy_cpu = if target.proxy_cpu.is_some() {
+                format!("{:.1}µs", per_request(run.cpu_proxy, &run))
+            } else {
+                String::new()
+            };
+            println!(
+                "{:>5} {:<8} {:>8.0} {:>6} {:>6} {:>6} {:>9} {:>9} {:>7.1}µs {:>7.1}µs {:>6}",
+                c,
+                target.label,
+                rps,
+                percentile(&run.latencies_us, 0.5),
+                p99,
+                share,
+                added,
+                proxy_cpu,
+                per_request(run.cpu_backend, &run),
+                per_request(run.cpu_client, &run),
+                run.errors,
+            );
+        }
+    }
 }
 
 fn main() {
@@ -306,61 +554,63 @@ fn main() {
         .ok()
         .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
         .unwrap_or_else(|| if full { vec![8, 16, 32, 64] } else { vec![8] });
+    let want_nginx = std::env::var("PROXY_NGINX").map_or(true, |v| v != "0");
     if !full {
         println!(
             "proxy: smoke run (no --bench argument); `cargo bench --bench proxy` for the figures"
         );
     }
-    let backend = start_backend();
-    let (updraft, dns) = start_updraft(backend);
     // The load generator gets one thread: it must not be the bottleneck of either side alike.
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("client runtime");
     let d = Duration::from_secs_f64(seconds);
-    // Warm both paths (connection pools, caches).
-    measure(
-        &rt,
-        backend,
-        &backend.to_string(),
-        4,
-        Duration::from_millis(200),
-    );
-    measure(&rt, updraft, &dns, 4, Duration::from_millis(200));
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     println!(
-        "{:>5} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9} {:>6}",
-        "conns",
-        "direct/s",
-        "proxy/s",
-        "d p50",
-        "d p99",
-        "p p50",
-        "p99",
-        "share",
-        "added p99",
-        "errors"
+        "{cpus} CPUs; CPU columns: CPU time per request of the proxy, the backend, the client"
     );
-    for c in conns {
-        let direct = measure(&rt, backend, &backend.to_string(), c, d);
-        let proxied = measure(&rt, updraft, &dns, c, d);
-        let rps = |r: &Run| r.requests as f64 / r.elapsed.as_secs_f64();
-        let (dp99, pp99) = (
-            percentile(&direct.latencies_us, 0.99),
-            percentile(&proxied.latencies_us, 0.99),
-        );
-        println!(
-            "{:>5} {:>10.0} {:>10.0} {:>8} {:>8} {:>8} {:>8} {:>6.0}% {:>7}µs {:>6}",
-            c,
-            rps(&direct),
-            rps(&proxied),
-            percentile(&direct.latencies_us, 0.5),
-            dp99,
-            percentile(&proxied.latencies_us, 0.5),
-            pp99,
-            rps(&proxied) / rps(&direct).max(1.0) * 100.0,
-            i64::from(pp99) - i64::from(dp99),
-            direct.errors + proxied.errors,
-        );
+    let delays: &[(Duration, &str)] = if full {
+        &[
+            (Duration::ZERO, "backend answers at once"),
+            (Duration::from_millis(1), "backend answers after 1 ms"),
+        ]
+    } else {
+        &[(Duration::ZERO, "backend answers at once")]
+    };
+    for &(delay, title) in delays {
+        let backend = start_backend(delay);
+        let (updraft, dns) = start_updraft(backend);
+        let mut targets = vec![
+            Target {
+                label: "direct",
+                addr: backend,
+                host: backend.to_string(),
+                proxy_cpu: None,
+            },
+            Target {
+                label: "updraft",
+                addr: updraft,
+                host: dns,
+                proxy_cpu: Some(Box::new(|| threads_cpu("self", UPDRAFT_THREADS))),
+            },
+        ];
+        let nginx = want_nginx.then(|| Nginx::start(backend)).flatten();
+        if let Some(n) = &nginx {
+            let pid = n.child.id();
+            targets.push(Target {
+                label: "nginx",
+                addr: n.addr,
+                host: n.addr.to_string(),
+                proxy_cpu: Some(Box::new(move || Nginx::cpu(pid))),
+            });
+        } else if want_nginx && full {
+            println!("(no nginx on the PATH: the reference row is left out)");
+        }
+        // Warm every path (connection pools, caches).
+        for t in &targets {
+            measure(&rt, t, 4, Duration::from_millis(200));
+        }
+        table(&rt, title, &targets, &conns, d);
     }
 }

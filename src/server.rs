@@ -86,8 +86,7 @@ async fn connection(
         let state = state.clone();
         async move {
             // A Host naming a load balancer (`*.elb.localhost`) is data-plane traffic.
-            let for_lb =
-                dataplane::proxy::request_host(&req).is_some_and(|h| dataplane::is_lb_host(&h));
+            let for_lb = dataplane::proxy::request_host(&req).is_some_and(dataplane::is_lb_host);
             Ok::<_, Infallible>(if for_lb {
                 dataplane::proxy::handle(state, req, peer, None, None).await
             } else {

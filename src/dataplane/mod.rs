@@ -38,6 +38,7 @@
 //! instances get the request through their responder.
 
 pub mod listeners;
+pub mod pool;
 pub mod proxy;
 
 use std::collections::HashMap;
@@ -69,12 +70,17 @@ pub fn dns_digits() -> String {
 
 /// The host part of a `Host` header value, lower-cased, without `:port`.
 pub fn host_without_port(host: &str) -> String {
+    bare_host(host).to_ascii_lowercase()
+}
+
+/// The host part of a `Host` header value without `:port` or a trailing dot, as written.
+fn bare_host(host: &str) -> &str {
     let host = host.trim();
     let bare = match host.rsplit_once(':') {
         Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !h.ends_with(']') => h,
         _ => host,
     };
-    bare.trim_end_matches('.').to_ascii_lowercase()
+    bare.trim_end_matches('.')
 }
 
 /// The port of a `Host` header value, when it has one.
@@ -85,11 +91,13 @@ pub fn host_port(host: &str) -> Option<u16> {
 }
 
 /// Whether a `Host` header value names a load balancer (and so is for the data plane).
+/// Runs for every request on the main port, so it does not allocate.
 pub fn is_lb_host(host: &str) -> bool {
-    let h = host_without_port(host);
-    h.len() > DNS_SUFFIX.len() + 1
-        && h.ends_with(DNS_SUFFIX)
-        && h.as_bytes()[h.len() - DNS_SUFFIX.len() - 1] == b'.'
+    let h = bare_host(host).as_bytes();
+    let suffix = DNS_SUFFIX.as_bytes();
+    h.len() > suffix.len() + 1
+        && h[h.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+        && h[h.len() - suffix.len() - 1] == b'.'
 }
 
 /// The data plane's part of [`AppState`] (`state.dataplane`).
@@ -98,7 +106,7 @@ pub struct DataPlane {
     /// DNS name → load balancer.
     pub index: DnsIndex,
     /// Pooled connections to socket backends.
-    pub client: proxy::ProxyClient,
+    pub pool: pool::BackendPool,
 }
 
 /// Which API a load balancer belongs to.
@@ -150,8 +158,13 @@ impl DnsIndex {
 
     /// The load balancer a `Host` header value names.
     pub fn lookup(&self, host: &str) -> Option<LbEntry> {
-        let key = host_without_port(host);
-        self.read().get(&key).cloned()
+        let bare = bare_host(host);
+        // Keys are lower case; most Hosts are too, and need no copy.
+        if bare.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.read().get(&bare.to_ascii_lowercase()).cloned()
+        } else {
+            self.read().get(bare).cloned()
+        }
     }
 
     /// Every entry (DNS name, entry), for the listener-port binder.
@@ -176,19 +189,19 @@ impl DnsIndex {
     }
 }
 
-/// What a resolver sees of a request.
-#[derive(Debug, Clone)]
-pub struct RequestInfo {
+/// What a resolver sees of a request (borrowed from it: resolving costs no copies).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestInfo<'a> {
     /// Method.
-    pub method: Method,
+    pub method: &'a Method,
     /// Path without the query.
-    pub path: String,
+    pub path: &'a str,
     /// Raw query string, when present.
-    pub query: Option<String>,
+    pub query: Option<&'a str>,
     /// The `Host` header value as sent (may carry a port).
-    pub host: String,
+    pub host: &'a str,
     /// Request headers (cookies for stickiness, conditions of ALB rules).
-    pub headers: HeaderMap,
+    pub headers: &'a HeaderMap,
     /// The client.
     pub client: SocketAddr,
     /// The listener port the request arrived on, when it came in on a listener port
@@ -294,7 +307,7 @@ impl Decision {
 }
 
 /// Ask the load balancer's kind where a request goes.
-pub fn resolve(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo) -> Decision {
+pub fn resolve(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decision {
     match lb.kind {
         LbKind::Classic => crate::services::elb::dataplane::route(state, lb, req),
         LbKind::Application => crate::services::elbv2::dataplane::route(state, lb, req),

@@ -7,7 +7,7 @@
 //! Load-balancer-made errors have empty bodies and `Content-Length: 0`, as Classic ELB's.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -16,44 +16,14 @@ use http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full, Limited};
 use hyper::body::{Body, Incoming};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 
+use super::pool::SendError;
 use super::{Decision, Forward, LbRef, Outcome, RequestInfo, Route};
 use crate::backend::{HttpAddress, HttpRequest};
 use crate::state::AppState;
 
 /// Response (and forwarded request) body: streamed or buffered.
 pub type ProxyBody = BoxBody<Bytes, hyper::Error>;
-
-type HttpClient = Client<HttpConnector, ProxyBody>;
-
-/// Per-server proxy state: the pooled client to socket backends (one per server, so that its
-/// pooled connections live on the server's runtime).
-#[derive(Default)]
-pub struct ProxyClient {
-    client: OnceLock<HttpClient>,
-}
-
-impl std::fmt::Debug for ProxyClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ProxyClient")
-    }
-}
-
-impl ProxyClient {
-    fn get(&self) -> &HttpClient {
-        self.client.get_or_init(|| {
-            let mut connector = HttpConnector::new();
-            connector.set_nodelay(true);
-            // Pre-opened, reused back-end connections, as ELB keeps them.
-            Client::builder(TokioExecutor::new())
-                .pool_max_idle_per_host(256)
-                .build(connector)
-        })
-    }
-}
 
 /// Headers that describe one hop, never forwarded (RFC 9110 §7.6.1).
 const HOP_BY_HOP: &[&str] = &[
@@ -101,11 +71,12 @@ pub async fn handle(
     listener_port: Option<u16>,
     fallback: Option<LbRef>,
 ) -> Response<ProxyBody> {
-    let host = request_host(&req).unwrap_or_default();
+    let (parts, body) = req.into_parts();
+    let host = host_of(&parts.headers, &parts.uri).unwrap_or_default();
     let lb = state
         .dataplane
         .index
-        .lookup(&host)
+        .lookup(host)
         .map(|e| e.lb)
         .or(fallback);
     let Some(lb) = lb else {
@@ -119,13 +90,12 @@ pub async fn handle(
         );
         return resp;
     };
-    let (parts, body) = req.into_parts();
     let info = RequestInfo {
-        method: parts.method.clone(),
-        path: parts.uri.path().to_owned(),
-        query: parts.uri.query().map(str::to_owned),
+        method: &parts.method,
+        path: parts.uri.path(),
+        query: parts.uri.query(),
         host,
-        headers: parts.headers.clone(),
+        headers: &parts.headers,
         client: peer,
         listener_port,
     };
@@ -185,53 +155,53 @@ fn lb_outcome(status: u16) -> Outcome {
 }
 
 /// The Host a request names: the header, else the authority of an absolute-form target.
-pub fn request_host<B>(req: &Request<B>) -> Option<String> {
-    req.headers()
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| req.uri().authority().map(|a| a.as_str().to_owned()))
+pub fn request_host<B>(req: &Request<B>) -> Option<&str> {
+    host_of(req.headers(), req.uri())
 }
 
-/// Copy end-to-end headers (everything but hop-by-hop ones and those `Connection` names).
-fn end_to_end(headers: &HeaderMap) -> HeaderMap {
-    let named: Vec<String> = headers
+fn host_of<'a>(headers: &'a HeaderMap, uri: &'a http::Uri) -> Option<&'a str> {
+    headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| uri.authority().map(http::uri::Authority::as_str))
+}
+
+/// Drop hop-by-hop headers and those `Connection` names, in place.
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(|t| t.trim().to_ascii_lowercase())
+        .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
         .collect();
-    let mut out = HeaderMap::with_capacity(headers.len() + 3);
-    for (name, value) in headers {
-        let n = name.as_str();
-        if HOP_BY_HOP.contains(&n) || named.iter().any(|t| t == n) {
-            continue;
-        }
-        out.append(name.clone(), value.clone());
+    for name in HOP_BY_HOP {
+        headers.remove(*name);
     }
-    out
+    for name in named {
+        headers.remove(name);
+    }
 }
 
-/// The headers a backend gets: end-to-end ones plus the `X-Forwarded-*` set.
-fn backend_headers(headers: &HeaderMap, fwd: &Forward, peer: SocketAddr) -> HeaderMap {
-    let mut out = end_to_end(headers);
+/// Turn the client's headers into the ones a backend gets: end-to-end ones plus the
+/// `X-Forwarded-*` set.
+fn backend_headers(headers: &mut HeaderMap, fwd: &Forward, peer: SocketAddr) {
+    strip_hop_by_hop(headers);
     // The load balancer answers `Expect: 100-continue` itself.
-    out.remove(header::EXPECT);
+    headers.remove(header::EXPECT);
     let client = peer.ip().to_string();
     let xff = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
         Some(prev) if !prev.trim().is_empty() => format!("{prev}, {client}"),
         _ => client,
     };
     if let Ok(v) = HeaderValue::from_str(&xff) {
-        out.insert("x-forwarded-for", v);
+        headers.insert("x-forwarded-for", v);
     }
-    out.insert(
+    headers.insert(
         "x-forwarded-proto",
         HeaderValue::from_static(fwd.listener_protocol),
     );
-    out.insert("x-forwarded-port", HeaderValue::from(fwd.listener_port));
-    out
+    headers.insert("x-forwarded-port", HeaderValue::from(fwd.listener_port));
 }
 
 fn add_cookies(resp: &mut Response<ProxyBody>, fwd: &Forward) {
@@ -245,16 +215,22 @@ fn add_cookies(resp: &mut Response<ProxyBody>, fwd: &Forward) {
 async fn forward(
     state: &AppState,
     fwd: Forward,
-    parts: http::request::Parts,
+    mut parts: http::request::Parts,
     body: Incoming,
     peer: SocketAddr,
 ) -> (Response<ProxyBody>, Outcome) {
-    let headers = backend_headers(&parts.headers, &fwd, peer);
+    backend_headers(&mut parts.headers, &fwd, peer);
     let path_and_query = parts
         .uri
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
+    // What a backend gets on the request line (an absolute-form target loses its authority).
+    let origin_form: http::Uri = parts
+        .uri
+        .path_and_query()
+        .cloned()
+        .map_or_else(|| http::Uri::from_static("/"), http::Uri::from);
     // A request without a body can be retried on the next backend when one cannot be reached.
     let retryable = body.is_end_stream() || body.size_hint().exact() == Some(0);
     let mut body = Some(body);
@@ -269,23 +245,22 @@ async fn forward(
             HttpAddress::Socket(addr) => {
                 let mut req = Request::new(this_body.map_or_else(empty, |b| b.boxed()));
                 *req.method_mut() = parts.method.clone();
-                *req.headers_mut() = headers.clone();
-                *req.uri_mut() = match format!("http://{addr}{path_and_query}").parse() {
-                    Ok(uri) => uri,
-                    Err(_) => return (lb_error(400, None), lb_outcome(400)),
+                *req.headers_mut() = if last {
+                    std::mem::take(&mut parts.headers)
+                } else {
+                    parts.headers.clone()
                 };
+                *req.uri_mut() = origin_form.clone();
                 state
                     .dataplane
-                    .client
-                    .get()
-                    .request(req)
+                    .pool
+                    .send(*addr, req)
                     .await
-                    .map(|resp| {
-                        let (mut p, b) = resp.into_parts();
-                        p.headers = end_to_end(&p.headers);
-                        Response::from_parts(p, b.boxed())
+                    .map(|mut resp| {
+                        strip_hop_by_hop(resp.headers_mut());
+                        resp
                     })
-                    .map_err(|e| e.is_connect())
+                    .map_err(|e| matches!(e, SendError::Connect(_)))
             }
         };
         match result {
@@ -376,7 +351,8 @@ mod tests {
             listener_protocol: "http",
             ..Forward::default()
         };
-        let out = backend_headers(&h, &fwd, "127.0.0.2:5000".parse().unwrap());
+        let mut out = h;
+        backend_headers(&mut out, &fwd, "127.0.0.2:5000".parse().unwrap());
         for gone in [
             "connection",
             "keep-alive",

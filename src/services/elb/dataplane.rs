@@ -36,11 +36,11 @@ pub struct Candidate {
 
 /// The listener a request is for: the arrival port, else the Host's port, else the first
 /// HTTP(S) listener, else the first.
-pub fn pick_listener<'a>(lb: &'a LoadBalancer, req: &RequestInfo) -> Option<&'a Listener> {
+pub fn pick_listener<'a>(lb: &'a LoadBalancer, req: &RequestInfo<'_>) -> Option<&'a Listener> {
     if let Some(port) = req.listener_port {
         return lb.listener(port);
     }
-    crate::dataplane::host_port(&req.host)
+    crate::dataplane::host_port(req.host)
         .and_then(|p| lb.listener(p))
         .or_else(|| {
             lb.listeners
@@ -144,7 +144,7 @@ fn count(stats: &LiveStats, outcome: &Outcome) {
 }
 
 /// Where a request for Classic load balancer `lb` goes.
-pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo) -> Decision {
+pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decision {
     let picked = state.stores.with(&lb.scope, |s| {
         let lb = s.elb.load_balancers.get_mut(&lb.name)?;
         let listener = pick_listener(lb, req)?.clone();
@@ -157,7 +157,7 @@ pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo) -> Decision {
             .cloned();
         let stuck = sticky
             .as_ref()
-            .and_then(|_| request_cookie(&req.headers, COOKIE))
+            .and_then(|_| request_cookie(req.headers, COOKIE))
             .and_then(|v| cookie_instance(&v))
             .and_then(|id| cands.iter().position(|c| c.id == id));
         let ordered = match stuck {

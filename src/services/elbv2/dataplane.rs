@@ -81,14 +81,13 @@ fn cookie(headers: &http::HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-fn view_of(req: &RequestInfo) -> RequestView {
+fn view_of(req: &RequestInfo<'_>) -> RequestView {
     RequestView {
         method: req.method.as_str().to_owned(),
-        host: host_without_port(&req.host),
-        path: req.path.clone(),
+        host: host_without_port(req.host),
+        path: req.path.to_owned(),
         query: req
             .query
-            .as_deref()
             .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default(),
         headers: req
@@ -186,7 +185,7 @@ fn candidates(s: &mut RegionStores, tg_arn: &str, sticky: Option<&str>) -> Vec<(
 fn forward_group(
     store: &Elbv2Store,
     action: &Action,
-    req: &RequestInfo,
+    req: &RequestInfo<'_>,
     now: f64,
 ) -> (Option<String>, Vec<String>) {
     let Some(fc) = &action.forward_config else {
@@ -208,7 +207,7 @@ fn forward_group(
         .filter(|s| s.enabled == Some(true));
     let mut cookies = Vec::new();
     if let Some(st) = stick {
-        let from_cookie = cookie(&req.headers, "AWSALBTG")
+        let from_cookie = cookie(req.headers, "AWSALBTG")
             .and_then(|v| URL_SAFE_NO_PAD.decode(v).ok())
             .and_then(|b| String::from_utf8(b).ok())
             .filter(|arn| {
@@ -235,7 +234,7 @@ fn forward_group(
 }
 
 /// The data plane asks where a request for this ALB goes.
-pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo) -> Decision {
+pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decision {
     let now = state.clock.now();
     let scope = lb.scope.clone();
     let lb_arn = lb.name.clone();
@@ -285,13 +284,13 @@ fn decide(
     state: &AppState,
     s: &mut RegionStores,
     lb_arn: &str,
-    req: &RequestInfo,
+    req: &RequestInfo<'_>,
     view: &RequestView,
     now: f64,
 ) -> Option<(Route, Option<String>)> {
     let lb = s.elbv2.load_balancers.get(lb_arn)?;
     let listeners = s.elbv2.listeners_of(lb_arn);
-    let host_port = crate::dataplane::host_port(&req.host);
+    let host_port = crate::dataplane::host_port(req.host);
     let listener = req
         .listener_port
         .or(host_port)
@@ -335,7 +334,7 @@ fn decide(
                     host: &view.host,
                     port,
                     path: &view.path,
-                    query: req.query.as_deref().unwrap_or(""),
+                    query: req.query.unwrap_or(""),
                 },
             );
             Some((Route::Redirect { status, location }, None))
@@ -350,7 +349,7 @@ fn decide(
                     && tg.attribute("stickiness.type") == "lb_cookie"
             });
             let sticky = sticky_on
-                .then(|| cookie(&req.headers, "AWSALB"))
+                .then(|| cookie(req.headers, "AWSALB"))
                 .flatten()
                 .and_then(|v| URL_SAFE_NO_PAD.decode(v).ok())
                 .and_then(|b| String::from_utf8(b).ok());
