@@ -1,9 +1,10 @@
 //! EC2 `DescribeInstances` over 10,000 instances:
 //! - `describe_instances/all` and `describe_instances/tag_filter_10` (`tag:team=bench`, matching
 //!   10): the handler alone, called directly;
-//! - `request/all` (target < 50 ms) and `request/tag_filter_10` (target < 2 ms): the whole
-//!   request as the server runs it without the socket — form body parsed, input decoded by the
-//!   ec2 codec, dispatched, output rendered as ec2Query XML.
+//! - `request/all` (target < 50 ms), `request/tag_filter_10` (target < 2 ms) and
+//!   `request/one_id` (`InstanceId.1`, one of the 10,000; a small query, target well under
+//!   100 µs): the whole request as the server runs it without the socket — form body parsed,
+//!   input decoded by the ec2 codec, dispatched, output rendered as ec2Query XML.
 //!
 //! Before the runs it prints the memory per instance: the growth of the process's resident
 //! set while the 10,000 instances (records, tags, addresses) are created, divided by 10,000
@@ -184,6 +185,10 @@ fn describe(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(10));
     let all_body = "Action=DescribeInstances&Version=2016-11-15";
     let tag_body = "Action=DescribeInstances&Version=2016-11-15&Filter.1.Name=tag%3Ateam&Filter.1.Value.1=bench";
+    let one_id = all["Reservations"][0]["Instances"][0]["InstanceId"]
+        .as_str()
+        .expect("id");
+    let one_body = format!("Action=DescribeInstances&Version=2016-11-15&InstanceId.1={one_id}");
     let bytes = request(&ctx, &state, all_body).len();
     println!("whole-list response: {} KiB of XML", bytes / 1024);
     let (wall, cpu) = timed(5, || drop(black_box(request(&ctx, &state, all_body))));
@@ -198,11 +203,20 @@ fn describe(c: &mut Criterion) {
     println!("handler alone over 5 calls: {wall:.1} ms wall, {cpu:.1} ms CPU per call");
     let (wall, cpu) = timed(200, || drop(black_box(request(&ctx, &state, tag_body))));
     println!("request/tag_filter_10 over 200 calls: {wall:.3} ms wall, {cpu:.3} ms CPU per call");
+    let (wall, cpu) = timed(2000, || drop(black_box(request(&ctx, &state, &one_body))));
+    println!(
+        "request/one_id over 2000 calls: {:.1} µs wall, {:.1} µs CPU per call",
+        wall * 1000.0,
+        cpu * 1000.0
+    );
     group.bench_function("all", |b| {
         b.iter(|| black_box(request(&ctx, &state, all_body)))
     });
     group.bench_function("tag_filter_10", |b| {
         b.iter(|| black_box(request(&ctx, &state, tag_body)))
+    });
+    group.bench_function("one_id", |b| {
+        b.iter(|| black_box(request(&ctx, &state, &one_body)))
     });
     group.finish();
 }

@@ -50,6 +50,10 @@ fn state_reason_message(code: &str) -> &'static str {
 }
 
 /// One instance as the `Instance` output shape.
+///
+/// Sub-trees that are already `Value`s are inserted after the `json!` literal: inside it, any
+/// expression goes through `serde_json::to_value`, which copies a `Value` node by node (that
+/// copying was most of DescribeInstances' cost).
 pub fn instance_out(s: &Ec2Store, i: &Instance, scope: &Scope) -> Value {
     let region = &scope.region;
     let groups: Vec<Value> = i
@@ -61,15 +65,18 @@ pub fn instance_out(s: &Ec2Store, i: &Instance, scope: &Scope) -> Value {
         })
         .collect();
     let gone = i.state == InstanceState::Terminated;
-    let private_dns_name = private_dns(i.private_ip, region);
+    let private_dns_name = if gone {
+        String::new()
+    } else {
+        private_dns(i.private_ip, region)
+    };
     let public_dns_name = i
         .public_ip
         .map(|ip| public_dns(ip, region))
         .unwrap_or_default();
     let mut v = json!({
         "InstanceId": i.id, "ImageId": i.image_id, "InstanceType": i.instance_type,
-        "State": i.state.to_value(), "StateTransitionReason": i.transition_reason,
-        "PrivateDnsName": if gone { String::new() } else { private_dns_name },
+        "StateTransitionReason": i.transition_reason,
         "PublicDnsName": public_dns_name,
         "AmiLaunchIndex": i.ami_launch_index, "ProductCodes": [],
         "LaunchTime": i.launch_time,
@@ -78,10 +85,8 @@ pub fn instance_out(s: &Ec2Store, i: &Instance, scope: &Scope) -> Value {
         "Architecture": "x86_64", "RootDeviceType": "ebs", "RootDeviceName": i.root_device_name,
         "VirtualizationType": "hvm", "Hypervisor": "xen", "EbsOptimized": i.ebs_optimized,
         "EnaSupport": true, "SourceDestCheck": i.source_dest_check,
-        "ClientToken": i.client_token.clone().unwrap_or_default(),
+        "ClientToken": i.client_token.as_deref().unwrap_or_default(),
         "PlatformDetails": "Linux/UNIX", "UsageOperation": "RunInstances",
-        "Tags": tags_out(s.tags_of(&i.id)),
-        "SecurityGroups": groups,
         "CpuOptions": {"CoreCount": 1, "ThreadsPerCore": 2},
         "CapacityReservationSpecification": {"CapacityReservationPreference": "open"},
         "HibernationOptions": {"Configured": false},
@@ -92,6 +97,8 @@ pub fn instance_out(s: &Ec2Store, i: &Instance, scope: &Scope) -> Value {
         "BootMode": "legacy-bios", "CurrentInstanceBootMode": "legacy-bios",
         "MaintenanceOptions": {"AutoRecovery": "default"},
     });
+    v["State"] = i.state.to_value();
+    v["Tags"] = tags_out(s.tags_of(&i.id));
     if let Some(k) = &i.key_name {
         v["KeyName"] = json!(k);
     }
@@ -112,16 +119,18 @@ pub fn instance_out(s: &Ec2Store, i: &Instance, scope: &Scope) -> Value {
         let nic = nic_out(
             i,
             scope,
-            v["SecurityGroups"].clone(),
-            v["PrivateDnsName"].clone(),
+            Value::Array(groups.clone()),
+            Value::String(private_dns_name.clone()),
         );
-        v["NetworkInterfaces"] = json!([nic]);
+        v["NetworkInterfaces"] = Value::Array(vec![nic]);
         let ids: Vec<&str> = i.volume_ids.iter().map(String::as_str).collect();
         v["BlockDeviceMappings"] = super::volumes::instance_mappings(s, &ids);
     } else {
-        v["NetworkInterfaces"] = json!([]);
-        v["BlockDeviceMappings"] = json!([]);
+        v["NetworkInterfaces"] = Value::Array(Vec::new());
+        v["BlockDeviceMappings"] = Value::Array(Vec::new());
     }
+    v["PrivateDnsName"] = Value::String(private_dns_name);
+    v["SecurityGroups"] = Value::Array(groups);
     v
 }
 
@@ -142,24 +151,30 @@ pub fn tags_out(tags: &super::store::Tags) -> Value {
 /// The primary network interface of a live instance, as the instance's
 /// `InstanceNetworkInterface` (DescribeNetworkInterfaces adds to it).
 pub fn nic_out(i: &Instance, scope: &Scope, groups: Value, private_dns_name: Value) -> Value {
+    let private_ip = i.private_ip.to_string();
     let mut nic = json!({
         "NetworkInterfaceId": i.network_interface_id, "SubnetId": i.subnet_id, "VpcId": i.vpc_id,
         "Description": "", "OwnerId": scope.account, "Status": "in-use",
-        "MacAddress": mac(&i.id), "PrivateIpAddress": i.private_ip.to_string(),
-        "PrivateDnsName": private_dns_name.clone(), "SourceDestCheck": i.source_dest_check,
-        "Groups": groups, "Ipv6Addresses": [], "InterfaceType": "interface",
+        "MacAddress": mac(&i.id), "PrivateIpAddress": private_ip,
+        "SourceDestCheck": i.source_dest_check,
+        "Ipv6Addresses": [], "InterfaceType": "interface",
         "Attachment": {"AttachmentId": eni_attachment_id(i),
             "AttachTime": i.launch_time, "DeleteOnTermination": true, "DeviceIndex": 0,
             "Status": "attached", "NetworkCardIndex": 0},
-        "PrivateIpAddresses": [{"Primary": true, "PrivateIpAddress": i.private_ip.to_string(),
-            "PrivateDnsName": private_dns_name}],
     });
+    let mut address = serde_json::Map::new();
+    address.insert("Primary".to_owned(), Value::Bool(true));
+    address.insert("PrivateIpAddress".to_owned(), Value::String(private_ip));
+    address.insert("PrivateDnsName".to_owned(), private_dns_name.clone());
     if let Some(ip) = i.public_ip {
         let assoc = json!({"IpOwnerId": "amazon", "PublicIp": ip.to_string(),
             "PublicDnsName": public_dns(ip, &scope.region)});
-        nic["Association"] = assoc.clone();
-        nic["PrivateIpAddresses"][0]["Association"] = assoc;
+        address.insert("Association".to_owned(), assoc.clone());
+        nic["Association"] = assoc;
     }
+    nic["PrivateIpAddresses"] = Value::Array(vec![Value::Object(address)]);
+    nic["PrivateDnsName"] = private_dns_name;
+    nic["Groups"] = groups;
     nic
 }
 
@@ -196,7 +211,15 @@ pub fn reservation_out(s: &Ec2Store, reservation_id: &str, scope: &Scope) -> Val
         .map(|i| instance_out(s, i, scope))
         .collect();
     instances.reverse();
-    json!({"ReservationId": reservation_id, "OwnerId": scope.account, "Groups": [], "Instances": instances})
+    reservation_value(reservation_id, scope, instances)
+}
+
+/// `{"ReservationId", "OwnerId", "Groups": [], "Instances"}`, moving the instances in (a
+/// `json!` literal would copy them).
+fn reservation_value(reservation_id: &str, scope: &Scope, instances: Vec<Value>) -> Value {
+    let mut v = json!({"ReservationId": reservation_id, "OwnerId": scope.account, "Groups": []});
+    v["Instances"] = Value::Array(instances);
+    v
 }
 
 /// Filter names DescribeInstances supports.
@@ -324,6 +347,22 @@ fn tag_candidates<'a>(s: &'a Ec2Store, filters: &[Filter]) -> Option<Vec<&'a Ins
     )
 }
 
+/// The named instances (each once) in launch order, looked up by id rather than by scanning
+/// the store: asking for one instance costs one instance. Ids that do not exist are skipped
+/// (the caller has already refused them).
+fn id_candidates<'a>(s: &'a Ec2Store, ids: &[String]) -> Vec<&'a Instance> {
+    let mut positions: Vec<usize> = ids
+        .iter()
+        .filter_map(|id| s.instances.get_index_of(id))
+        .collect();
+    positions.sort_unstable();
+    positions.dedup();
+    positions
+        .into_iter()
+        .filter_map(|p| s.instances.get_index(p).map(|(_, i)| i))
+        .collect()
+}
+
 /// Check instance ids: shape first, then existence; AWS names every missing id at once.
 pub fn check_instance_ids(s: &Ec2Store, ids: &[String]) -> Result<(), ApiError> {
     for id in ids {
@@ -378,13 +417,16 @@ pub fn describe_instances(
         if req.dry_run {
             return Err(dry_run_ok());
         }
-        let candidates: Vec<&Instance> = match tag_candidates(s, &req.filters) {
-            Some(c) => c,
-            None => s.instances.values().collect(),
+        let candidates: Vec<&Instance> = if req.instance_ids.is_empty() {
+            match tag_candidates(s, &req.filters) {
+                Some(c) => c,
+                None => s.instances.values().collect(),
+            }
+        } else {
+            id_candidates(s, &req.instance_ids)
         };
         let matching: Vec<&Instance> = candidates
             .into_iter()
-            .filter(|i| req.instance_ids.is_empty() || req.instance_ids.contains(&i.id))
             .filter(|i| instance_matches(s, i, &req.filters, scope))
             .collect();
         let (page, next_token) = paginate(
@@ -397,12 +439,11 @@ pub fn describe_instances(
         let mut reservations: Vec<Value> = Vec::new();
         for run in page.chunk_by(|a, b| a.reservation_id == b.reservation_id) {
             let instances: Vec<Value> = run.iter().map(|i| instance_out(s, i, scope)).collect();
-            reservations.push(
-                json!({"ReservationId": run[0].reservation_id, "OwnerId": scope.account,
-                "Groups": [], "Instances": instances}),
-            );
+            reservations.push(reservation_value(&run[0].reservation_id, scope, instances));
         }
-        Ok(json!({"Reservations": reservations, "NextToken": next_token}))
+        let mut out = json!({"NextToken": next_token});
+        out["Reservations"] = Value::Array(reservations);
+        Ok(out)
     })
 }
 
