@@ -32,7 +32,7 @@ fn exit_reason(killed_from_outside: bool) -> &'static str {
 }
 
 impl DockerBackend {
-    fn owner_filter(&self) -> HashMap<String, Vec<String>> {
+    pub(super) fn owner_filter(&self) -> HashMap<String, Vec<String>> {
         HashMap::from([(
             "label".to_owned(),
             vec![format!("{OWNER_LABEL}={}", self.settings.owner)],
@@ -114,6 +114,7 @@ impl DockerBackend {
                 Err(e) => return Err(failed("remove container", e)),
             }
         }
+        self.remove_owned_networks().await;
         let mut images = docker
             .list_images(Some(ListImagesOptions {
                 all: false,
@@ -247,7 +248,12 @@ impl DockerBackend {
         if let Some(group) = &spec.group {
             labels.insert("updraft.group".to_owned(), group.clone());
         }
-        let published = &self.settings.publish_ports;
+        // The ports the instance's security groups open, and those published everywhere.
+        let mut published = spec.ingress_tcp_ports.clone();
+        published.extend(&self.settings.publish_ports);
+        published.sort_unstable();
+        published.dedup();
+        let network = self.vpc_network(&spec).await;
         let port_bindings = published
             .iter()
             .map(|p| {
@@ -273,8 +279,12 @@ impl DockerBackend {
                 nano_cpus: Some(i64::from(cpus) * 1_000_000_000),
                 memory: Some((spec.memory_mib.max(6) * 1024 * 1024) as i64),
                 port_bindings: Some(port_bindings),
+                network_mode: network.clone(),
                 ..Default::default()
             }),
+            networking_config: network
+                .as_deref()
+                .map(|n| super::network::endpoint(n, &spec.private_ip)),
             ..Default::default()
         };
         let options = CreateContainerOptions {
@@ -334,7 +344,8 @@ impl DockerBackend {
             .map_err(|e| failed("start container", e))?;
         self.restarted(&id);
         self.refresh_addresses(&id).await?;
-        tracing::info!(instance_id = %id, %image, container = %name, "container started");
+        tracing::info!(instance_id = %id, %image, container = %name, ports = ?published,
+            network = network.as_deref().unwrap_or("bridge"), "container started");
         Ok(())
     }
 
