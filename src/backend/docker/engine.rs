@@ -1,7 +1,8 @@
 //! The Docker backend's work with the engine beyond single calls: start-up (reach the engine,
 //! remove what an earlier run left, import the busybox image), shutdown, launching a
-//! container, AMI → image resolution, CreateImage's commit, and the event watcher that notices
-//! containers dying or vanishing behind Updraft's back.
+//! container (on its VPC's network, [`super::network`]), AMI → image resolution,
+//! CreateImage's commit, and the event watcher that notices containers dying or vanishing
+//! behind Updraft's back.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -90,7 +91,8 @@ impl DockerBackend {
         self.lock().instances.clear();
     }
 
-    /// Remove every container and image labelled with this owner (an earlier run's or ours).
+    /// Remove every container, network and image labelled with this owner (an earlier run's
+    /// or ours).
     async fn remove_owned(&self) -> Result<(), BackendError> {
         let docker = self.docker()?;
         let containers = docker
