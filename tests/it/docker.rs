@@ -544,12 +544,20 @@ fn images_cloud_config_and_stress() {
         .as_str()
         .unwrap()
         .to_owned();
+    // Polled on the wire, as `instance` does: a CLI call per poll is a second each.
     wait_for("image available", Duration::from_secs(30), || {
-        let i = s
-            .aws(&["ec2", "describe-images", "--image-ids", &image])
-            .json();
-        (i["Images"][0]["State"] == "available").then_some(i)
+        let xml = s
+            .form(&format!(
+                "Action=DescribeImages&Version=2016-11-15&ImageId.1={image}"
+            ))
+            .text();
+        (xml_in(&xml, "imagesSet", "imageState").as_deref() == Some("available"))
+            .then_some(Value::Null)
     });
+    let i = s
+        .aws(&["ec2", "describe-images", "--image-ids", &image])
+        .json();
+    assert_eq!(i["Images"][0]["State"], "available", "{i}");
     let tagged = docker(&["images", "-q", &format!("updraft/ami:{image}")]);
     assert!(!tagged.is_empty(), "the AMI is an image");
     let copy = run(s, &["--image-id", &image, "--instance-type", "t2.micro"]);
