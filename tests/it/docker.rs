@@ -471,6 +471,9 @@ fn images_cloud_config_and_stress() {
     let s = d.s();
     let ami = default_ami(s);
     let cloud_config = "#cloud-config\nwrite_files:\n  - path: /srv/app.txt\n    content: |\n      written by write_files\nruncmd:\n  - echo \"runcmd ran\"\n  - [sh, -c, \"cp /srv/app.txt /var/www/index.html\"]\n";
+    // A VPC of its own, in blocks the lifecycle test does not use.
+    let block = format!("10.{}.0.0/16", std::process::id() % 100);
+    let first_vpc = own_vpcs(s, &[&block]).remove(0);
     let id = run(
         s,
         &[
@@ -478,6 +481,8 @@ fn images_cloud_config_and_stress() {
             &ami,
             "--instance-type",
             "t2.micro",
+            "--subnet-id",
+            &first_vpc.subnet,
             "--user-data",
             cloud_config,
         ],
@@ -599,6 +604,41 @@ fn images_cloud_config_and_stress() {
                 .unwrap();
             (!out.status.success()).then_some(Value::Null)
         },
+    );
+    // After the reset a new VPC with the same block gets a network of its own: the old
+    // VPC's, empty now, makes room (CI runs reset between tests and launch again).
+    let old_network = format!("updraft-{}-{}", d.owner, first_vpc.vpc);
+    let again = own_vpcs(s, &[&block]).remove(0);
+    let fresh = run(
+        s,
+        &[
+            "--image-id",
+            &ami,
+            "--instance-type",
+            "t2.micro",
+            "--subnet-id",
+            &again.subnet,
+        ],
+    );
+    wait_state(s, &fresh, "running");
+    let ip = s
+        .aws(&["ec2", "describe-instances", "--instance-ids", &fresh])
+        .json()["Reservations"][0]["Instances"][0]["PrivateIpAddress"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        container_addresses(&format!("updraft-{fresh}")),
+        [(format!("updraft-{}-{}", d.owner, again.vpc), ip)]
+    );
+    assert!(
+        !Command::new("docker")
+            .args(["network", "inspect", &old_network])
+            .output()
+            .unwrap()
+            .status
+            .success(),
+        "the old VPC's network is gone"
     );
     drop(d);
     eprintln!("docker image test: {:?}", started.elapsed());
