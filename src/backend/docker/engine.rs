@@ -346,8 +346,22 @@ impl DockerBackend {
             .map_err(|e| failed("start container", e))?;
         self.restarted(&id);
         self.refresh_addresses(&id).await?;
-        tracing::info!(instance_id = %id, %image, container = %name, ports = ?published,
-            network = network.as_deref().unwrap_or("bridge"), "container started");
+        // Where the host reaches it, and each published port (as `docker port` says).
+        let (address, mut host_ports) = self
+            .tracked(&id)
+            .map(|t| {
+                let ports: Vec<String> = t
+                    .ports
+                    .iter()
+                    .map(|(c, h)| format!("{c}->127.0.0.1:{h}"))
+                    .collect();
+                (t.ip.map(|ip| ip.to_string()).unwrap_or_default(), ports)
+            })
+            .unwrap_or_default();
+        host_ports.sort();
+        tracing::info!(instance_id = %id, %image, container = %name,
+            network = network.as_deref().unwrap_or("bridge"), %address,
+            published = %host_ports.join(","), "container started");
         Ok(())
     }
 
