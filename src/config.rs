@@ -99,19 +99,15 @@ pub struct Config {
     #[arg(long, env = "UPDRAFT_DOCKER_OWNER", default_value = "updraft", value_parser = parse_owner)]
     pub docker_owner: String,
 
-    /// Docker backend: instance ports published on 127.0.0.1 (a free host port each, see
-    /// `docker port updraft-<instance-id>`); load balancers reach instances through them.
-    /// Ports not listed are reached at the container's bridge address. Empty: none published.
-    #[arg(
-        long,
-        env = "UPDRAFT_DOCKER_PUBLISH_PORTS",
-        value_delimiter = ',',
-        default_value = "80"
-    )]
+    /// Docker backend: instance ports published on 127.0.0.1 on every instance (a free host
+    /// port each, see `docker port updraft-<instance-id>`), besides the TCP ports its security
+    /// groups let in from address ranges, which are published anyway. Default: none extra.
+    #[arg(long, env = "UPDRAFT_DOCKER_PUBLISH_PORTS", value_delimiter = ',')]
     pub docker_publish_ports: Vec<u16>,
 
-    /// Docker backend: reach instances at their bridge-network addresses, not through the
-    /// ports published on 127.0.0.1 (for Updraft running in a container on the same bridge).
+    /// Docker backend: reach instances at their network addresses, not through the ports
+    /// published on 127.0.0.1, and join the VPCs' networks to do so (for Updraft running in a
+    /// container).
     #[arg(long, env = "UPDRAFT_DOCKER_BRIDGE_ADDRESSES", action = clap::ArgAction::SetTrue)]
     pub docker_bridge_addresses: bool,
 }
@@ -135,7 +131,7 @@ impl Default for Config {
             busybox: "/bin/busybox".into(),
             keep_containers: false,
             docker_owner: "updraft".into(),
-            docker_publish_ports: vec![80],
+            docker_publish_ports: Vec::new(),
             docker_bridge_addresses: false,
         }
     }
@@ -293,7 +289,7 @@ mod tests {
         assert_eq!(s.instances, InstanceBackendKind::Simulated);
         assert_eq!(
             from_args(["updraft"], None).unwrap().docker_publish_ports,
-            [80]
+            [] as [u16; 0]
         );
     }
 }

@@ -59,6 +59,14 @@ pub struct LaunchSpec {
     pub availability_zone: String,
     /// Primary private IPv4 address.
     pub private_ip: String,
+    /// The instance's VPC, `vpc-…`.
+    pub vpc_id: String,
+    /// The VPC's IPv4 CIDR block (`172.31.0.0/16`): the Docker backend's network for it.
+    pub vpc_cidr: String,
+    /// TCP ports the instance's security groups let in from address ranges, sorted
+    /// ([`crate::services::ec2::security_groups::ingress_tcp_ports`]): the Docker backend
+    /// publishes them on 127.0.0.1.
+    pub ingress_tcp_ports: Vec<u16>,
     /// User data, decoded from base64 (scripts are text; invalid UTF-8 is replaced).
     pub user_data: Option<String>,
     /// Virtual now, epoch seconds (backends that simulate time need it).

@@ -389,6 +389,9 @@ mod tests {
             group: None,
             availability_zone: "us-east-1a".into(),
             private_ip: "172.31.0.10".into(),
+            vpc_id: "vpc-1".into(),
+            vpc_cidr: "172.31.0.0/16".into(),
+            ingress_tcp_ports: vec![80],
             user_data: user_data.map(str::to_owned),
             now: 0.0,
         }

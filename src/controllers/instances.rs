@@ -28,6 +28,7 @@ use crate::services::ec2::instance_types;
 use crate::services::ec2::instance_view::reason_time;
 use crate::services::ec2::instances::public_ip;
 use crate::services::ec2::network;
+use crate::services::ec2::security_groups;
 use crate::services::ec2::store::{Ec2Store, InstanceState};
 use crate::state::{AppState, Scope};
 
@@ -120,6 +121,16 @@ fn plan(
                         group: s.tags_of(&i.id).get(GROUP_TAG).cloned(),
                         availability_zone: i.availability_zone.clone(),
                         private_ip: i.private_ip.to_string(),
+                        vpc_id: i.vpc_id.clone(),
+                        vpc_cidr: s
+                            .vpcs
+                            .get(&i.vpc_id)
+                            .map(|v| v.cidr.to_string())
+                            .unwrap_or_default(),
+                        ingress_tcp_ports: security_groups::ingress_tcp_ports(
+                            s,
+                            &i.security_groups,
+                        ),
                         user_data,
                         now,
                     },

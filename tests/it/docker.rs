@@ -93,11 +93,12 @@ impl DockerServer {
         self.server.as_ref().expect("running")
     }
 
-    fn leftovers(&self) -> (String, String) {
+    fn leftovers(&self) -> (String, String, String) {
         let filter = format!("label=updraft.owner={}", self.owner);
         (
             docker(&["ps", "-aq", "--filter", &filter]),
             docker(&["images", "-q", "--filter", &filter]),
+            docker(&["network", "ls", "-q", "--filter", &filter]),
         )
     }
 }
@@ -105,17 +106,21 @@ impl DockerServer {
 impl Drop for DockerServer {
     fn drop(&mut self) {
         drop(self.server.take());
-        let (containers, images) = self.leftovers();
+        let (containers, images, networks) = self.leftovers();
+        // Best effort: whatever cannot be removed shows in the assertion below.
         for c in containers.split_whitespace() {
             let _ = Command::new("docker").args(["rm", "-f", c]).output();
         }
         for i in images.split_whitespace() {
             let _ = Command::new("docker").args(["rmi", "-f", i]).output();
         }
+        for n in networks.split_whitespace() {
+            let _ = Command::new("docker").args(["network", "rm", n]).output();
+        }
         if !std::thread::panicking() {
             assert!(
-                containers.is_empty() && images.is_empty(),
-                "left behind: containers {containers:?}, images {images:?}"
+                containers.is_empty() && images.is_empty() && networks.is_empty(),
+                "left behind: containers {containers:?}, images {images:?}, networks {networks:?}"
             );
         }
     }
@@ -198,6 +203,60 @@ fn console_on_the_wire(s: &TestServer, id: &str) -> String {
     String::from_utf8(bytes).expect("text")
 }
 
+/// A VPC with one subnet (its first /24) and a security group letting TCP 80 in from
+/// anywhere and 22 from the VPC's default group.
+struct OwnVpc {
+    vpc: String,
+    subnet: String,
+    group: String,
+}
+
+/// One [`OwnVpc`] per /16 block, made through boto3 in one go (a CLI call each would take a
+/// good second apiece on a loaded machine).
+fn own_vpcs(s: &TestServer, blocks: &[&str]) -> Vec<OwnVpc> {
+    let out = s.boto3(&format!(
+        r#"
+import boto3, json, os
+ec2 = boto3.client('ec2', endpoint_url=os.environ['ENDPOINT'])
+out = []
+for cidr in {blocks:?}:
+    vpc = ec2.create_vpc(CidrBlock=cidr)['Vpc']['VpcId']
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=cidr.replace('.0.0/16', '.0.0/24'))['Subnet']['SubnetId']
+    group = ec2.create_security_group(GroupName='web', Description='web', VpcId=vpc)['GroupId']
+    default = ec2.describe_security_groups(Filters=[
+        {{'Name': 'vpc-id', 'Values': [vpc]}}, {{'Name': 'group-name', 'Values': ['default']}}])['SecurityGroups'][0]['GroupId']
+    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
+        {{'IpProtocol': 'tcp', 'FromPort': 80, 'ToPort': 80, 'IpRanges': [{{'CidrIp': '0.0.0.0/0'}}]}},
+        {{'IpProtocol': 'tcp', 'FromPort': 22, 'ToPort': 22, 'UserIdGroupPairs': [{{'GroupId': default}}]}}])
+    out.append([vpc, subnet, group])
+print(json.dumps(out))
+"#
+    ));
+    out.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| OwnVpc {
+            vpc: v[0].as_str().unwrap().to_owned(),
+            subnet: v[1].as_str().unwrap().to_owned(),
+            group: v[2].as_str().unwrap().to_owned(),
+        })
+        .collect()
+}
+
+/// (network, IPv4 address) of each network a container is on.
+fn container_addresses(name: &str) -> Vec<(String, String)> {
+    let text = docker(&[
+        "inspect",
+        "-f",
+        "{{range $n, $e := .NetworkSettings.Networks}}{{$n}} {{$e.IPAddress}}\n{{end}}",
+        name,
+    ]);
+    text.lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(n, a)| (n.to_owned(), a.to_owned()))
+        .collect()
+}
+
 fn container_running(id: &str) -> String {
     docker(&[
         "inspect",
@@ -224,6 +283,13 @@ fn instances_are_containers_through_their_life() {
         "#!/bin/sh\necho 'user data says hello'\necho served-by-user-data > /var/www/index.html\n",
     )
     .unwrap();
+    // A VPC of its own (a block no other test server on this engine uses, as the default
+    // VPC's 172.31.0.0/16 may be: the first server to launch there gets that network) and a
+    // group letting port 80 in from anywhere and port 22 only from another group.
+    // The second VPC's block overlaps a host route (Docker's own bridge, 172.17.0.0/16).
+    let block = format!("10.{}.0.0/16", 100 + std::process::id() % 100);
+    let mut vpcs = own_vpcs(s, &[&block, "172.17.0.0/16"]).into_iter();
+    let (net, clash) = (vpcs.next().unwrap(), vpcs.next().unwrap());
     let launch = Instant::now();
     let id = run(
         s,
@@ -232,6 +298,10 @@ fn instances_are_containers_through_their_life() {
             &ami,
             "--instance-type",
             "t3.small",
+            "--subnet-id",
+            &net.subnet,
+            "--security-group-ids",
+            &net.group,
             "--user-data",
             &format!("file://{}", ud.display()),
         ],
@@ -243,7 +313,46 @@ fn instances_are_containers_through_their_life() {
         .json();
     let i = &described["Reservations"][0]["Instances"][0];
     assert_eq!(i["State"]["Name"], "running", "{i}");
-    assert!(i["PrivateIpAddress"].is_string());
+    let private_ip = i["PrivateIpAddress"].as_str().unwrap().to_owned();
+
+    // The container is on its VPC's network, at the private address.
+    let name = format!("updraft-{id}");
+    let network = format!("updraft-{}-{}", d.owner, net.vpc);
+    assert_eq!(
+        container_addresses(&name),
+        [(network.clone(), private_ip.clone())]
+    );
+    assert_eq!(
+        docker(&["network", "inspect", "-f", "{{json .Labels}}", &network]),
+        format!(
+            "{{\"updraft.account\":\"000000000000\",\"updraft.owner\":\"{}\",\"updraft.region\":\"us-east-1\",\"updraft.vpc\":\"{}\"}}",
+            d.owner, net.vpc
+        )
+    );
+    // The host reaches it there.
+    let at_private = crate::common::http(
+        format!("{private_ip}:80").parse().unwrap(),
+        "GET",
+        "/",
+        &[],
+        b"",
+    );
+    assert_eq!(at_private.text(), "served-by-user-data\n");
+
+    // Port 80 (open to 0.0.0.0/0) is published on loopback; 22 (open to a group) is not.
+    let ports = docker(&["port", &name]);
+    assert_eq!(ports.lines().count(), 1, "{ports}");
+    let published = ports
+        .strip_prefix("80/tcp -> 127.0.0.1:")
+        .unwrap_or_else(|| panic!("{ports}"));
+    let page = crate::common::http(
+        format!("127.0.0.1:{published}").parse().unwrap(),
+        "GET",
+        "/",
+        &[],
+        b"",
+    );
+    assert_eq!(page.text(), "served-by-user-data\n");
 
     // The console is the container's log: boot, then what the user data printed.
     let cli = s
@@ -256,7 +365,6 @@ fn instances_are_containers_through_their_life() {
     assert!(wire.contains("updraft: boot 1 finished"), "{wire}");
 
     // Labels and limits from the instance type (t3.small: 2 vCPUs, 2 GiB).
-    let name = format!("updraft-{id}");
     let labels: Value = serde_json::from_str(&docker(&[
         "inspect",
         "-f",
@@ -278,11 +386,11 @@ fn instances_are_containers_through_their_life() {
         (2.min(host_cpus) * 1_000_000_000).to_string()
     );
 
-    // Load balancers reach the instance's port 80 through a port published on loopback.
+    // Load balancers reach the instance's port 80 through the port published on loopback.
     let Some(HttpAddress::Socket(addr)) = s.state.backend.http_address(&id, 80) else {
         panic!("no socket address for port 80")
     };
-    assert!(addr.ip().is_loopback(), "{addr}");
+    assert_eq!(addr.to_string(), format!("127.0.0.1:{published}"));
     let page = crate::common::http(addr, "GET", "/", &[], b"");
     assert_eq!(page.status, 200);
     assert_eq!(page.text(), "served-by-user-data\n");
@@ -308,9 +416,31 @@ fn instances_are_containers_through_their_life() {
     let reason = wait_state(s, &id, "stopped");
     assert_eq!(reason, "Client.UserInitiatedShutdown");
 
-    // Terminate removes the container; one removed behind Updraft's back terminates.
-    let other = run(s, &["--image-id", &ami, "--instance-type", "t2.micro"]);
+    // A VPC whose block overlaps a host route gets no network: its instance goes on the
+    // default bridge at another address, and load balancers still reach it there.
+    let other = run(
+        s,
+        &[
+            "--image-id",
+            &ami,
+            "--instance-type",
+            "t2.micro",
+            "--subnet-id",
+            &clash.subnet,
+        ],
+    );
     wait_state(s, &other, "running");
+    let on = container_addresses(&format!("updraft-{other}"));
+    assert_eq!(on.len(), 1, "{on:?}");
+    assert_eq!(on[0].0, "bridge", "{on:?}");
+    let Some(HttpAddress::Socket(addr)) = s.state.backend.http_address(&other, 80) else {
+        panic!("no socket address for port 80 on the bridge")
+    };
+    assert_eq!(addr.ip().to_string(), on[0].1);
+    let hello = crate::common::http(addr, "GET", "/", &[], b"");
+    assert!(hello.text().starts_with("Hello from"), "{}", hello.text());
+
+    // Terminate removes the container; one removed behind Updraft's back terminates.
     s.aws(&["ec2", "terminate-instances", "--instance-ids", &id])
         .json();
     wait_state(s, &id, "terminated");
@@ -341,6 +471,9 @@ fn images_cloud_config_and_stress() {
     let s = d.s();
     let ami = default_ami(s);
     let cloud_config = "#cloud-config\nwrite_files:\n  - path: /srv/app.txt\n    content: |\n      written by write_files\nruncmd:\n  - echo \"runcmd ran\"\n  - [sh, -c, \"cp /srv/app.txt /var/www/index.html\"]\n";
+    // A VPC of its own, in blocks the lifecycle test does not use.
+    let block = format!("10.{}.0.0/16", std::process::id() % 100);
+    let first_vpc = own_vpcs(s, &[&block]).remove(0);
     let id = run(
         s,
         &[
@@ -348,6 +481,8 @@ fn images_cloud_config_and_stress() {
             &ami,
             "--instance-type",
             "t2.micro",
+            "--subnet-id",
+            &first_vpc.subnet,
             "--user-data",
             cloud_config,
         ],
@@ -414,12 +549,20 @@ fn images_cloud_config_and_stress() {
         .as_str()
         .unwrap()
         .to_owned();
+    // Polled on the wire, as `instance` does: a CLI call per poll is a second each.
     wait_for("image available", Duration::from_secs(30), || {
-        let i = s
-            .aws(&["ec2", "describe-images", "--image-ids", &image])
-            .json();
-        (i["Images"][0]["State"] == "available").then_some(i)
+        let xml = s
+            .form(&format!(
+                "Action=DescribeImages&Version=2016-11-15&ImageId.1={image}"
+            ))
+            .text();
+        (xml_in(&xml, "imagesSet", "imageState").as_deref() == Some("available"))
+            .then_some(Value::Null)
     });
+    let i = s
+        .aws(&["ec2", "describe-images", "--image-ids", &image])
+        .json();
+    assert_eq!(i["Images"][0]["State"], "available", "{i}");
     let tagged = docker(&["images", "-q", &format!("updraft/ami:{image}")]);
     assert!(!tagged.is_empty(), "the AMI is an image");
     let copy = run(s, &["--image-id", &image, "--instance-type", "t2.micro"]);
@@ -461,6 +604,41 @@ fn images_cloud_config_and_stress() {
                 .unwrap();
             (!out.status.success()).then_some(Value::Null)
         },
+    );
+    // After the reset a new VPC with the same block gets a network of its own: the old
+    // VPC's, empty now, makes room (CI runs reset between tests and launch again).
+    let old_network = format!("updraft-{}-{}", d.owner, first_vpc.vpc);
+    let again = own_vpcs(s, &[&block]).remove(0);
+    let fresh = run(
+        s,
+        &[
+            "--image-id",
+            &ami,
+            "--instance-type",
+            "t2.micro",
+            "--subnet-id",
+            &again.subnet,
+        ],
+    );
+    wait_state(s, &fresh, "running");
+    let ip = s
+        .aws(&["ec2", "describe-instances", "--instance-ids", &fresh])
+        .json()["Reservations"][0]["Instances"][0]["PrivateIpAddress"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        container_addresses(&format!("updraft-{fresh}")),
+        [(format!("updraft-{}-{}", d.owner, again.vpc), ip)]
+    );
+    assert!(
+        !Command::new("docker")
+            .args(["network", "inspect", &old_network])
+            .output()
+            .unwrap()
+            .status
+            .success(),
+        "the old VPC's network is gone"
     );
     drop(d);
     eprintln!("docker image test: {:?}", started.elapsed());

@@ -1,7 +1,8 @@
 //! The Docker backend's work with the engine beyond single calls: start-up (reach the engine,
 //! remove what an earlier run left, import the busybox image), shutdown, launching a
-//! container, AMI → image resolution, CreateImage's commit, and the event watcher that notices
-//! containers dying or vanishing behind Updraft's back.
+//! container (on its VPC's network, [`super::network`]), AMI → image resolution,
+//! CreateImage's commit, and the event watcher that notices containers dying or vanishing
+//! behind Updraft's back.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -32,7 +33,7 @@ fn exit_reason(killed_from_outside: bool) -> &'static str {
 }
 
 impl DockerBackend {
-    fn owner_filter(&self) -> HashMap<String, Vec<String>> {
+    pub(super) fn owner_filter(&self) -> HashMap<String, Vec<String>> {
         HashMap::from([(
             "label".to_owned(),
             vec![format!("{OWNER_LABEL}={}", self.settings.owner)],
@@ -90,7 +91,8 @@ impl DockerBackend {
         self.lock().instances.clear();
     }
 
-    /// Remove every container and image labelled with this owner (an earlier run's or ours).
+    /// Remove every container, network and image labelled with this owner (an earlier run's
+    /// or ours).
     async fn remove_owned(&self) -> Result<(), BackendError> {
         let docker = self.docker()?;
         let containers = docker
@@ -114,6 +116,7 @@ impl DockerBackend {
                 Err(e) => return Err(failed("remove container", e)),
             }
         }
+        self.remove_owned_networks().await;
         let mut images = docker
             .list_images(Some(ListImagesOptions {
                 all: false,
@@ -247,7 +250,12 @@ impl DockerBackend {
         if let Some(group) = &spec.group {
             labels.insert("updraft.group".to_owned(), group.clone());
         }
-        let published = &self.settings.publish_ports;
+        // The ports the instance's security groups open, and those published everywhere.
+        let mut published = spec.ingress_tcp_ports.clone();
+        published.extend(&self.settings.publish_ports);
+        published.sort_unstable();
+        published.dedup();
+        let network = self.vpc_network(&spec).await;
         let port_bindings = published
             .iter()
             .map(|p| {
@@ -273,8 +281,12 @@ impl DockerBackend {
                 nano_cpus: Some(i64::from(cpus) * 1_000_000_000),
                 memory: Some((spec.memory_mib.max(6) * 1024 * 1024) as i64),
                 port_bindings: Some(port_bindings),
+                network_mode: network.clone(),
                 ..Default::default()
             }),
+            networking_config: network
+                .as_deref()
+                .map(|n| super::network::endpoint(n, &spec.private_ip)),
             ..Default::default()
         };
         let options = CreateContainerOptions {
@@ -334,7 +346,22 @@ impl DockerBackend {
             .map_err(|e| failed("start container", e))?;
         self.restarted(&id);
         self.refresh_addresses(&id).await?;
-        tracing::info!(instance_id = %id, %image, container = %name, "container started");
+        // Where the host reaches it, and each published port (as `docker port` says).
+        let (address, mut host_ports) = self
+            .tracked(&id)
+            .map(|t| {
+                let ports: Vec<String> = t
+                    .ports
+                    .iter()
+                    .map(|(c, h)| format!("{c}->127.0.0.1:{h}"))
+                    .collect();
+                (t.ip.map(|ip| ip.to_string()).unwrap_or_default(), ports)
+            })
+            .unwrap_or_default();
+        host_ports.sort();
+        tracing::info!(instance_id = %id, %image, container = %name,
+            network = network.as_deref().unwrap_or("bridge"), %address,
+            published = %host_ports.join(","), "container started");
         Ok(())
     }
 

@@ -5,7 +5,9 @@
 //!   labelled `updraft.owner`, `updraft.instance-id`, `updraft.account`, `updraft.region`,
 //!   `updraft.group`, with the instance type's vCPUs (capped at the host's CPUs) and memory as
 //!   limits, places the user data (converted to a shell script by [`userdata::to_script`]) into
-//!   it, and starts it. Ports of `--docker-publish-ports` are published on 127.0.0.1.
+//!   it, and starts it on its VPC's network at its private address ([`network`]). The TCP
+//!   ports its security groups let in from address ranges, and those of
+//!   `--docker-publish-ports`, are published on 127.0.0.1 (a free host port each).
 //! - **Running** is the container running and, for Updraft's busybox image, its init having
 //!   printed `updraft: boot N finished` (user data has run by then, as the console shows).
 //!   Images of other origin run their own command; their user data is run with `docker exec`
@@ -17,6 +19,7 @@
 //!   [`InstanceBackend::take_vanished`], from the engine's event stream.
 
 mod engine;
+pub mod network;
 pub mod rootfs;
 pub mod stats;
 pub mod userdata;
@@ -61,7 +64,8 @@ pub struct DockerSettings {
     pub ami_images: Vec<(String, String)>,
     /// Keep containers and images at shutdown and on terminate.
     pub keep_containers: bool,
-    /// Ports published on 127.0.0.1.
+    /// Ports published on 127.0.0.1 on every instance, besides those its security groups let
+    /// in.
     pub publish_ports: Vec<u16>,
     /// Reach instances at their bridge addresses even where a port is published (Updraft
     /// itself runs in a container, whose 127.0.0.1 is not the engine host's).
@@ -129,6 +133,10 @@ pub struct DockerBackend {
     /// Woken when the event watcher saw something.
     events: Arc<Notify>,
     watcher: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// `account/region/vpc-id` → the VPC's network, or `None` where its instances go on the
+    /// default bridge ([`network`]). Held across engine calls, so that concurrent launches
+    /// in one VPC make one network.
+    networks: tokio::sync::Mutex<HashMap<String, Option<String>>>,
 }
 
 /// The container name of an instance.
@@ -165,6 +173,7 @@ impl DockerBackend {
             inner: Arc::default(),
             events: Arc::new(Notify::new()),
             watcher: Mutex::new(None),
+            networks: tokio::sync::Mutex::default(),
         }
     }
 

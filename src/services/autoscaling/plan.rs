@@ -85,13 +85,25 @@ pub fn health_verdict(
 /// Zones for `n` launches: each into the enabled zone with the fewest counted instances (ties
 /// in the group's zone order), and the zone's subnets taken in turn.
 pub fn choose_zones(g: &Group, n: usize) -> Vec<(String, Option<String>)> {
+    choose_zones_besides(g, n, &[])
+}
+
+/// [`choose_zones`], not counting the instances in `leaving`: the unhealthy ones this very plan
+/// terminates are still `InService` in the group, and counting them would put a replacement
+/// into a zone that keeps its instances while the zone that lost one stays short (then an AZ
+/// rebalance launches a fourth instance and terminates a healthy one to make up for it).
+fn choose_zones_besides(g: &Group, n: usize, leaving: &[String]) -> Vec<(String, Option<String>)> {
     let mut count: HashMap<&str, usize> = g
         .availability_zones
         .iter()
         .map(|z| (z.as_str(), 0))
         .collect();
     let mut per_subnet: HashMap<String, usize> = HashMap::new();
-    for i in g.instances.values().filter(|i| i.lifecycle_state.counts()) {
+    for i in g
+        .instances
+        .values()
+        .filter(|i| i.lifecycle_state.counts() && !leaving.contains(&i.id))
+    {
         if let Some(c) = count.get_mut(i.availability_zone.as_str()) {
             *c += 1;
         }
@@ -177,7 +189,8 @@ pub fn plan_capacity(g: &Group, now: f64) -> CapacityPlan {
     let counted = g.counted_capacity() - replaced;
     let deficit = g.desired_capacity - counted;
     if deficit > 0 && !is_suspended(g, "Launch") && now >= g.next_launch_at {
-        plan.launches = choose_zones(g, deficit as usize);
+        let leaving: Vec<String> = plan.terminations.iter().map(|t| t.0.clone()).collect();
+        plan.launches = choose_zones_besides(g, deficit as usize, &leaving);
         plan.launch_cause = if replaced > 0 && g.pending_cause.is_none() {
             format!(
                 "{} an instance was launched in response to an unhealthy instance needing to be replaced.",
@@ -329,6 +342,20 @@ mod tests {
         g.suspended_processes
             .insert("ReplaceUnhealthy".into(), String::new());
         assert_eq!(plan_capacity(&g, T), CapacityPlan::default());
+    }
+
+    #[test]
+    fn a_replacement_goes_to_the_zone_that_lost_the_instance() {
+        // The unhealthy instance is in the second zone: with it counted, both zones hold one
+        // and the tie would send the replacement to the first.
+        let mut bad = inst("i-2", "b");
+        bad.healthy = false;
+        bad.unhealthy_reason = Some(TerminationReason::Ec2NotRunning);
+        let g = group(2, vec![inst("i-1", "a"), bad]);
+        let p = plan_capacity(&g, T);
+        assert_eq!(p.terminations.len(), 1);
+        assert_eq!(p.terminations[0].0, "i-2");
+        assert_eq!(p.launches, vec![("b".to_owned(), None)]);
     }
 
     #[test]

@@ -392,3 +392,112 @@ pub fn describe_security_group_rules(
         paginate(rules, req.max_results, req.next_token.as_deref(), (5, 1000))?;
     Ok(json!({"SecurityGroupRules": rules, "NextToken": next_token}))
 }
+
+/// Widest port range of one rule that [`ingress_tcp_ports`] still lists (a rule opening more,
+/// `0-65535` or all traffic, lists nothing: a published host port each would be a proxy each).
+pub const LISTED_RANGE_MAX: i64 = 16;
+/// Most ports [`ingress_tcp_ports`] lists for one instance (the lowest).
+pub const LISTED_PORTS_MAX: usize = 64;
+
+/// The TCP ports the groups `group_ids` let in from address ranges (IPv4/IPv6 CIDRs and
+/// prefix lists), sorted: what a backend may open to the host (the Docker backend publishes
+/// them on 127.0.0.1). Rules whose source is a security group are about traffic between
+/// instances and list nothing; ranges wider than [`LISTED_RANGE_MAX`] ports are skipped, and
+/// at most [`LISTED_PORTS_MAX`] ports are listed.
+pub fn ingress_tcp_ports(store: &Ec2Store, group_ids: &[String]) -> Vec<u16> {
+    let mut ports = std::collections::BTreeSet::new();
+    let rules = group_ids
+        .iter()
+        .filter_map(|id| store.security_groups.get(id))
+        .flat_map(|g| &g.rules)
+        .filter(|r| !r.egress && !matches!(r.peer, Peer::Group(_)))
+        .filter(|r| r.protocol.eq_ignore_ascii_case("tcp") || r.protocol == "6");
+    for r in rules {
+        let (Some(from), Some(to)) = (r.from_port, r.to_port) else {
+            continue;
+        };
+        if from < 1 || to > 65535 || to < from || to - from + 1 > LISTED_RANGE_MAX {
+            continue;
+        }
+        ports.extend((from..=to).filter_map(|p| u16::try_from(p).ok()));
+    }
+    ports.into_iter().take(LISTED_PORTS_MAX).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(protocol: &str, from: i64, to: i64, peer: Peer) -> SgRule {
+        SgRule {
+            id: "sgr-1".into(),
+            egress: false,
+            protocol: protocol.into(),
+            from_port: Some(from),
+            to_port: Some(to),
+            peer,
+            description: None,
+        }
+    }
+
+    #[test]
+    fn ingress_ports_are_tcp_from_ranges_in_small_ranges() {
+        let world = || Peer::Cidr4("0.0.0.0/0".into());
+        let mut store = Ec2Store::default();
+        let group = |id: &str, rules: Vec<SgRule>| SecurityGroup {
+            id: id.into(),
+            name: id.into(),
+            description: String::new(),
+            vpc_id: "vpc-1".into(),
+            rules,
+        };
+        let mut out = rule("tcp", 443, 443, world());
+        out.egress = true;
+        store.security_groups.insert(
+            "sg-web".into(),
+            group(
+                "sg-web",
+                vec![
+                    rule("tcp", 80, 80, world()),
+                    rule("6", 8080, 8081, Peer::Cidr6("::/0".into())),
+                    rule("tcp", 22, 22, Peer::Group("sg-admin".into())),
+                    rule("udp", 53, 53, world()),
+                    rule("tcp", 0, 65535, world()),
+                    rule("tcp", 9000, 9100, world()),
+                    out,
+                ],
+            ),
+        );
+        store.security_groups.insert(
+            "sg-app".into(),
+            group(
+                "sg-app",
+                vec![
+                    rule("TCP", 80, 80, Peer::PrefixList("pl-1".into())),
+                    rule("tcp", 3000, 3002, world()),
+                ],
+            ),
+        );
+        let groups = [
+            "sg-web".to_owned(),
+            "sg-app".to_owned(),
+            "sg-gone".to_owned(),
+        ];
+        assert_eq!(
+            ingress_tcp_ports(&store, &groups),
+            [80, 3000, 3001, 3002, 8080, 8081]
+        );
+        store.security_groups.insert(
+            "sg-many".into(),
+            group(
+                "sg-many",
+                (0..10)
+                    .map(|i| rule("tcp", 10_000 + i * 16, 10_015 + i * 16, world()))
+                    .collect(),
+            ),
+        );
+        let many = ingress_tcp_ports(&store, &["sg-many".to_owned()]);
+        assert_eq!(many.len(), LISTED_PORTS_MAX);
+        assert_eq!(many[0], 10_000);
+    }
+}
