@@ -1,9 +1,9 @@
 //! The HTTP/1.1 proxy: find the load balancer the Host names, ask its kind where the request
 //! goes ([`super::resolve`]), then answer or forward.
 //!
-//! Socket backends get the request streamed through a pooled keep-alive client; in-process
-//! (simulated) instances get it through their responder. Hop-by-hop headers are dropped both
-//! ways; `X-Forwarded-For` (appended to), `X-Forwarded-Proto` and `X-Forwarded-Port` are set.
+//! Socket backends get the request streamed over a pooled keep-alive connection
+//! ([`super::pool`]); in-process (simulated) instances get it through their responder.
+//! Hop-by-hop headers are dropped both ways; `X-Forwarded-For` (appended to), `X-Forwarded-Proto` and `X-Forwarded-Port` are set.
 //! Load-balancer-made errors have empty bodies and `Content-Length: 0`, as Classic ELB's.
 
 use std::net::SocketAddr;
