@@ -3,8 +3,9 @@
 //!
 //! Socket backends get the request streamed over a pooled keep-alive connection
 //! ([`super::pool`]); in-process (simulated) instances get it through their responder.
-//! Hop-by-hop headers are dropped both ways; `X-Forwarded-For` (appended to), `X-Forwarded-Proto` and `X-Forwarded-Port` are set.
-//! Load-balancer-made errors have empty bodies and `Content-Length: 0`, as Classic ELB's.
+//! Hop-by-hop headers are dropped both ways; `X-Forwarded-For` (appended to),
+//! `X-Forwarded-Proto` and `X-Forwarded-Port` are set. Load-balancer-made errors have empty
+//! bodies and `Content-Length: 0`, as Classic ELB's.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
