@@ -22,7 +22,8 @@ use updraft::context::RequestContext;
 use updraft::protocol::Protocol;
 use updraft::protocol::models;
 use updraft::protocol::render;
-use updraft::services::{self, ec2::images, ec2::instance_view, ec2::instances};
+use updraft::server;
+use updraft::services::{ec2::images, ec2::instance_view, ec2::instances};
 use updraft::state::{AppState, Scope};
 
 const N: usize = 10_000;
@@ -221,7 +222,7 @@ fn describe(c: &mut Criterion) {
     group.finish();
 }
 
-/// One form-encoded request through decode, dispatch and render, as `server::call` does it.
+/// One form-encoded request through decode and `server::respond`, as `server::call` does it.
 fn request(ctx: &RequestContext, state: &AppState, body: &str) -> Vec<u8> {
     let service = models::by_name("ec2").expect("ec2 is registered");
     let form: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
@@ -230,8 +231,8 @@ fn request(ctx: &RequestContext, state: &AppState, body: &str) -> Vec<u8> {
     let operation = service.operation(&ctx.operation).expect("modelled");
     let input =
         render::decode_input(service, Protocol::Ec2, operation, &form, &[]).expect("decodes");
-    let output = services::dispatch(ctx, state, input).expect("answers");
-    let rendered = render::output(service, Protocol::Ec2, operation, &output, &ctx.request_id);
+    let rendered =
+        server::respond(state, ctx, service, Protocol::Ec2, operation, input).expect("answers");
     assert_eq!(rendered.status, 200);
     rendered.body
 }

@@ -24,6 +24,7 @@ use tracing::Instrument;
 
 use crate::context::{RequestContext, account_for_access_key};
 use crate::error::ApiError;
+use crate::protocol::model::Operation;
 use crate::protocol::models::ServiceDef;
 use crate::protocol::render::{self, Rendered};
 use crate::protocol::{Protocol, sigv4};
@@ -260,7 +261,7 @@ async fn handle(
     .await
 }
 
-/// Decode, dispatch (a panicking handler becomes `InternalFailure`, logged), render.
+/// Decode, then [`respond`].
 fn call(
     state: &AppState,
     ctx: &RequestContext,
@@ -279,23 +280,50 @@ fn call(
     };
     let input = render::decode_input(service, route.protocol, operation, &route.form, body)
         .map_err(|e| service.decode_error(route.protocol, &e))?;
-    let output =
-        std::panic::catch_unwind(AssertUnwindSafe(|| services::dispatch(ctx, state, input)))
-            .unwrap_or_else(|panic| {
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| panic.downcast_ref::<String>().cloned());
-                tracing::error!(panic = what.as_deref().unwrap_or("?"), "handler panicked");
-                Err(ApiError::internal())
-            })?;
+    respond(state, ctx, service, route.protocol, operation, input)
+}
+
+/// Run a decoded request and render its answer: through the operation's streaming handler
+/// when it has one and the protocol has a streaming codec, else through its tree handler. A
+/// panicking handler becomes `InternalFailure`, logged. (Public for the benchmarks, which
+/// must measure what the server runs.)
+pub fn respond(
+    state: &AppState,
+    ctx: &RequestContext,
+    service: &ServiceDef,
+    protocol: Protocol,
+    operation: &Operation,
+    input: serde_json::Value,
+) -> Result<Rendered, ApiError> {
+    let streaming = services::streaming_handler(ctx.service, &ctx.operation)
+        .filter(|_| render::streams(protocol));
+    if let Some(handler) = streaming {
+        return guarded(|| {
+            render::streamed_output(service, protocol, operation, &ctx.request_id, |sink| {
+                handler(ctx, state, input, sink)
+            })
+        });
+    }
+    let output = guarded(|| services::dispatch(ctx, state, input))?;
     Ok(render::output(
         service,
-        route.protocol,
+        protocol,
         operation,
         &output,
         &ctx.request_id,
     ))
+}
+
+/// `f`, with a panic turned into `InternalFailure` (logged).
+fn guarded<T>(f: impl FnOnce() -> Result<T, ApiError>) -> Result<T, ApiError> {
+    std::panic::catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned());
+        tracing::error!(panic = what.as_deref().unwrap_or("?"), "handler panicked");
+        Err(ApiError::internal())
+    })
 }
 
 /// Account from the access key, region from the credential scope; defaults when unsigned.

@@ -3,7 +3,8 @@
 //! Four protocols, all driven by the botocore models in `protocol/models/`:
 //! - [`query`]: awsQuery and ec2Query form bodies (decode) — [`xml`] writes their responses;
 //! - [`json`]: awsJson 1.0 (CloudWatch from botocore, the CLI and JS v3);
-//! - [`cbor`]: Smithy rpc-v2-cbor (CloudWatch from the Rust, Go and Ruby SDKs).
+//! - [`cbor`]: Smithy rpc-v2-cbor (CloudWatch from the Rust, Go and Ruby SDKs);
+//! - [`sink`]: output written member by member instead of as a tree (large EC2 listings).
 //!
 //! Nothing here knows what a service does; handlers never see a wire quirk.
 
@@ -14,6 +15,7 @@ pub mod models;
 pub mod query;
 pub mod render;
 pub mod sigv4;
+pub mod sink;
 pub mod timestamp;
 pub mod validate;
 pub mod xml;

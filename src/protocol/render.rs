@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::model::Operation;
 use super::models::ServiceDef;
 use super::query::FormFlavor;
+use super::sink::OutputSink;
 use super::{DecodeError, Protocol, cbor, json, query, validate, xml};
 use crate::error::ApiError;
 
@@ -77,6 +78,36 @@ pub fn output(
             body: cbor::encode_cbor(model, operation.output.as_ref(), value),
         },
     }
+}
+
+/// Whether `protocol` has a streaming codec ([`streamed_output`]): ec2Query only, the one
+/// protocol whose listings get large.
+pub fn streams(protocol: Protocol) -> bool {
+    protocol == Protocol::Ec2
+}
+
+/// Render a successful output that `write` streams into a sink, for a protocol where
+/// [`streams`] holds (any other gets `InternalFailure`). An error from `write` is the answer
+/// instead; what it wrote is dropped.
+pub fn streamed_output(
+    service: &ServiceDef,
+    protocol: Protocol,
+    operation: &Operation,
+    request_id: &str,
+    write: impl FnOnce(&mut dyn OutputSink) -> Result<(), ApiError>,
+) -> Result<Rendered, ApiError> {
+    if !streams(protocol) {
+        tracing::error!(protocol = protocol.as_str(), "no streaming codec");
+        return Err(ApiError::internal());
+    }
+    let mut sink = xml::Ec2XmlSink::new(service.model(), operation, request_id);
+    write(&mut sink)?;
+    Ok(Rendered {
+        status: 200,
+        content_type: "text/xml;charset=UTF-8",
+        headers: Vec::new(),
+        body: sink.finish(),
+    })
 }
 
 /// Render an error. `query_mode` is the request's `x-amzn-query-mode: true`: JSON and CBOR

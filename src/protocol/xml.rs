@@ -252,6 +252,8 @@ fn is_xml_char(c: char) -> bool {
 
 /// One member of a structure, resolved once per document: element name and target shape.
 struct MemberPlan<'m> {
+    /// The member name (the key of the value tree, the name a sink is given).
+    name: &'m str,
     element: &'m str,
     r: &'m ShapeRef,
     shape: &'m Shape,
@@ -307,6 +309,7 @@ impl<'m, 'v> ValueWriter<'m, 'v> {
             };
             by_name.push((name.as_str(), ordered.len()));
             ordered.push(MemberPlan {
+                name,
                 element: self.location_name(member).unwrap_or(name),
                 r: member,
                 shape: target,
@@ -578,6 +581,10 @@ fn format_rfc822(epoch: f64) -> String {
     );
     dt.format(&fmt).unwrap_or_default()
 }
+
+#[path = "xml_stream.rs"]
+mod stream;
+pub use stream::Ec2XmlSink;
 
 #[cfg(test)]
 #[path = "xml_tests.rs"]

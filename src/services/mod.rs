@@ -15,10 +15,17 @@ use serde_json::Value;
 
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::protocol::sink::OutputSink;
 use crate::state::AppState;
 
 /// One operation's handler.
 pub type Handler = fn(&RequestContext, &AppState, Value) -> Result<Value, ApiError>;
+
+/// A handler that writes its output into a sink instead of returning a tree, for listings
+/// too large for one (see `protocol::sink`). It validates everything before its first write:
+/// an error must leave the sink untouched.
+pub type StreamingHandler =
+    fn(&RequestContext, &AppState, Value, &mut dyn OutputSink) -> Result<(), ApiError>;
 
 /// The operation table of a service (by CLI name).
 pub fn operations(service: &str) -> &'static [(&'static str, Handler)] {
@@ -31,6 +38,19 @@ pub fn operations(service: &str) -> &'static [(&'static str, Handler)] {
         "sns" => sns::OPERATIONS,
         _ => &[],
     }
+}
+
+/// The streaming handler of an operation, where it has one besides its [`Handler`] (which
+/// protocols without a streaming codec still use).
+pub fn streaming_handler(service: &str, operation: &str) -> Option<StreamingHandler> {
+    let table: &[(&str, StreamingHandler)] = match service {
+        "ec2" => ec2::STREAMING_OPERATIONS,
+        _ => &[],
+    };
+    table
+        .iter()
+        .find(|(name, _)| *name == operation)
+        .map(|(_, handler)| *handler)
 }
 
 /// Run an operation: its handler, or `NotImplemented` naming it.
@@ -73,6 +93,12 @@ mod tests {
                     service.operation(op).is_some(),
                     "{}:{op} is not in the model",
                     service.name
+                );
+            }
+            for (op, _) in super::ec2::STREAMING_OPERATIONS {
+                assert!(
+                    super::operations("ec2").iter().any(|(name, _)| name == op),
+                    "ec2:{op} streams but has no tree handler"
                 );
             }
         }

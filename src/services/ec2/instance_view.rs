@@ -37,7 +37,7 @@ pub fn public_dns(ip: std::net::Ipv4Addr, region: &str) -> String {
 }
 
 /// `StateReason` message for a code.
-fn state_reason_message(code: &str) -> &'static str {
+pub(super) fn state_reason_message(code: &str) -> &'static str {
     match code {
         "pending" => "pending",
         "Client.UserInitiatedShutdown" => "Client.UserInitiatedShutdown: User initiated shutdown",
@@ -388,7 +388,7 @@ pub fn check_instance_ids(s: &Ec2Store, ids: &[String]) -> Result<(), ApiError> 
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeInstancesRequest {
+pub(super) struct DescribeInstancesRequest {
     instance_ids: Vec<String>,
     dry_run: bool,
     filters: Vec<Filter>,
@@ -396,45 +396,63 @@ struct DescribeInstancesRequest {
     max_results: Option<i64>,
 }
 
+impl DescribeInstancesRequest {
+    /// Parse and check what needs no state.
+    pub(super) fn parse(input: Value) -> Result<Self, ApiError> {
+        let req: Self = parse_input(input)?;
+        filters::check_names(&req.filters, INSTANCE_FILTERS)?;
+        if req.max_results.is_some() && !req.instance_ids.is_empty() {
+            return Err(ApiError::client(
+                "InvalidParameterCombination",
+                "The parameter instancesSet cannot be used with the parameter maxResults",
+            ));
+        }
+        Ok(req)
+    }
+
+    /// The page of matching instances in launch order and the next page's token, or the
+    /// error (unknown ids, DryRun, a bad token) before anything is written.
+    pub(super) fn select<'s>(
+        &self,
+        s: &'s Ec2Store,
+        scope: &Scope,
+    ) -> Result<(Vec<&'s Instance>, Option<String>), ApiError> {
+        check_instance_ids(s, &self.instance_ids)?;
+        if self.dry_run {
+            return Err(dry_run_ok());
+        }
+        let candidates: Vec<&Instance> = if self.instance_ids.is_empty() {
+            match tag_candidates(s, &self.filters) {
+                Some(c) => c,
+                None => s.instances.values().collect(),
+            }
+        } else {
+            id_candidates(s, &self.instance_ids)
+        };
+        let matching: Vec<&Instance> = candidates
+            .into_iter()
+            .filter(|i| instance_matches(s, i, &self.filters, scope))
+            .collect();
+        paginate(
+            matching,
+            self.max_results,
+            self.next_token.as_deref(),
+            (5, 1000),
+        )
+    }
+}
+
 /// DescribeInstances: reservations of the matching instances (terminated ones stay visible
-/// for an hour, as on AWS).
+/// for an hour, as on AWS). `instance_stream` streams the same answer.
 pub fn describe_instances(
     ctx: &RequestContext,
     state: &AppState,
     input: Value,
 ) -> Result<Value, ApiError> {
-    let req: DescribeInstancesRequest = parse_input(input)?;
-    filters::check_names(&req.filters, INSTANCE_FILTERS)?;
-    if req.max_results.is_some() && !req.instance_ids.is_empty() {
-        return Err(ApiError::client(
-            "InvalidParameterCombination",
-            "The parameter instancesSet cannot be used with the parameter maxResults",
-        ));
-    }
+    let req = DescribeInstancesRequest::parse(input)?;
     let scope = &ctx.scope;
     with_store(ctx, state, |s| {
-        check_instance_ids(s, &req.instance_ids)?;
-        if req.dry_run {
-            return Err(dry_run_ok());
-        }
-        let candidates: Vec<&Instance> = if req.instance_ids.is_empty() {
-            match tag_candidates(s, &req.filters) {
-                Some(c) => c,
-                None => s.instances.values().collect(),
-            }
-        } else {
-            id_candidates(s, &req.instance_ids)
-        };
-        let matching: Vec<&Instance> = candidates
-            .into_iter()
-            .filter(|i| instance_matches(s, i, &req.filters, scope))
-            .collect();
-        let (page, next_token) = paginate(
-            matching,
-            req.max_results,
-            req.next_token.as_deref(),
-            (5, 1000),
-        )?;
+        let (page, next_token) = req.select(s, scope)?;
         // Adjacent instances of one reservation form one `Reservation`.
         let mut reservations: Vec<Value> = Vec::new();
         for run in page.chunk_by(|a, b| a.reservation_id == b.reservation_id) {

@@ -11,6 +11,7 @@ mod image_attributes;
 mod image_copies;
 pub mod images;
 pub mod instance_ops;
+pub mod instance_stream;
 pub mod instance_types;
 pub mod instance_view;
 pub mod instances;
@@ -37,6 +38,12 @@ use super::Handler;
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::state::AppState;
+
+/// Operations that also stream their output (see `services::StreamingHandler`).
+pub const STREAMING_OPERATIONS: &[(&str, crate::services::StreamingHandler)] = &[(
+    "DescribeInstances",
+    instance_stream::describe_instances_streamed,
+)];
 
 /// Implemented operations and their handlers, sorted by name.
 pub const OPERATIONS: &[(&str, Handler)] = &[

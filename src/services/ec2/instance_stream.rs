@@ -1,0 +1,263 @@
+//! DescribeInstances written into an [`OutputSink`] instead of built as a tree: the whole
+//! list of 10,000 instances is then a few allocations per instance, not a few hundred.
+//!
+//! The members are those of [`instance_view::instance_out`] and [`instance_view::nic_out`],
+//! written in the order of the model's shapes (`Instance`, `InstanceNetworkInterface`, …),
+//! which is the order the sink writes them in. The test below holds the two paths to the same
+//! bytes; a member added to one must be added to the other.
+
+use serde_json::Value;
+
+use super::instance_view::{
+    self, DescribeInstancesRequest, eni_attachment_id, mac, private_dns, public_dns,
+};
+use super::store::{Ec2Store, Instance, InstanceState};
+use super::with_store;
+use crate::context::RequestContext;
+use crate::error::ApiError;
+use crate::protocol::sink::OutputSink;
+use crate::state::{AppState, Scope};
+
+/// DescribeInstances, streamed: everything is checked before the first write, then the page
+/// is written while the store lock is held (no copy of the instances is made).
+pub fn describe_instances_streamed(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+    out: &mut dyn OutputSink,
+) -> Result<(), ApiError> {
+    let req = DescribeInstancesRequest::parse(input)?;
+    let scope = &ctx.scope;
+    with_store(ctx, state, |s| {
+        let (page, next_token) = req.select(s, scope)?;
+        if let Some(token) = &next_token {
+            out.string("NextToken", token);
+        }
+        out.open_list("Reservations");
+        // Adjacent instances of one reservation form one `Reservation`.
+        for run in page.chunk_by(|a, b| a.reservation_id == b.reservation_id) {
+            out.open_item();
+            out.string("ReservationId", &run[0].reservation_id);
+            out.string("OwnerId", &scope.account);
+            out.open_list("Groups");
+            out.close();
+            out.open_list("Instances");
+            for i in run {
+                out.open_item();
+                write_instance(out, s, i, scope);
+                out.close();
+            }
+            out.close();
+            out.close();
+        }
+        out.close();
+        Ok(())
+    })
+}
+
+/// The members of one `Instance`.
+fn write_instance(out: &mut dyn OutputSink, s: &Ec2Store, i: &Instance, scope: &Scope) {
+    let region = &scope.region;
+    let gone = i.state == InstanceState::Terminated;
+    let private_dns_name = if gone {
+        String::new()
+    } else {
+        private_dns(i.private_ip, region)
+    };
+    out.string("Architecture", "x86_64");
+    out.open_list("BlockDeviceMappings");
+    if !gone {
+        for v in i.volume_ids.iter().filter_map(|id| s.volumes.get(id)) {
+            let Some(a) = &v.attachment else { continue };
+            out.open_item();
+            out.string("DeviceName", &a.device);
+            out.open_structure("Ebs");
+            out.timestamp("AttachTime", a.attach_time);
+            out.boolean("DeleteOnTermination", a.delete_on_termination);
+            out.string("Status", "attached");
+            out.string("VolumeId", &v.id);
+            out.close();
+            out.close();
+        }
+    }
+    out.close();
+    out.string("ClientToken", i.client_token.as_deref().unwrap_or_default());
+    out.boolean("EbsOptimized", i.ebs_optimized);
+    out.boolean("EnaSupport", true);
+    out.string("Hypervisor", "xen");
+    if let Some(arn) = &i.iam_instance_profile {
+        out.open_structure("IamInstanceProfile");
+        out.string("Arn", arn);
+        out.string("Id", &format!("AIPA{}", &i.id[2..].to_ascii_uppercase()));
+        out.close();
+    }
+    out.open_list("NetworkInterfaces");
+    if !gone {
+        out.open_item();
+        write_nic(out, s, i, scope, &private_dns_name);
+        out.close();
+    }
+    out.close();
+    out.string("RootDeviceName", &i.root_device_name);
+    out.string("RootDeviceType", "ebs");
+    write_group_list(out, "SecurityGroups", s, i);
+    out.boolean("SourceDestCheck", i.source_dest_check);
+    if let Some(code) = i.state_reason {
+        out.open_structure("StateReason");
+        out.string("Code", code);
+        out.string("Message", instance_view::state_reason_message(code));
+        out.close();
+    }
+    out.open_list("Tags");
+    for (key, value) in s.tags_of(&i.id) {
+        out.open_item();
+        out.string("Key", key);
+        out.string("Value", value);
+        out.close();
+    }
+    out.close();
+    out.string("VirtualizationType", "hvm");
+    out.open_structure("CpuOptions");
+    out.integer("CoreCount", 1);
+    out.integer("ThreadsPerCore", 2);
+    out.close();
+    out.open_structure("CapacityReservationSpecification");
+    out.string("CapacityReservationPreference", "open");
+    out.close();
+    out.open_structure("HibernationOptions");
+    out.boolean("Configured", false);
+    out.close();
+    out.open_structure("MetadataOptions");
+    let metadata_state = if i.state == InstanceState::Pending {
+        "pending"
+    } else {
+        "applied"
+    };
+    out.string("State", metadata_state);
+    out.string("HttpTokens", &i.http_tokens);
+    out.integer("HttpPutResponseHopLimit", i.http_hop_limit);
+    out.string("HttpEndpoint", &i.http_endpoint);
+    out.string("HttpProtocolIpv6", "disabled");
+    out.string("InstanceMetadataTags", "disabled");
+    out.close();
+    out.open_structure("EnclaveOptions");
+    out.boolean("Enabled", false);
+    out.close();
+    out.string("BootMode", "legacy-bios");
+    out.string("PlatformDetails", "Linux/UNIX");
+    out.string("UsageOperation", "RunInstances");
+    out.open_structure("MaintenanceOptions");
+    out.string("AutoRecovery", "default");
+    out.close();
+    out.string("CurrentInstanceBootMode", "legacy-bios");
+    out.string("InstanceId", &i.id);
+    out.string("ImageId", &i.image_id);
+    out.open_structure("State");
+    out.integer("Code", i.state.code());
+    out.string("Name", i.state.name());
+    out.close();
+    out.string("PrivateDnsName", &private_dns_name);
+    let public_dns_name = i.public_ip.map(|ip| public_dns(ip, region));
+    out.string(
+        "PublicDnsName",
+        public_dns_name.as_deref().unwrap_or_default(),
+    );
+    out.string("StateTransitionReason", &i.transition_reason);
+    if let Some(key) = &i.key_name {
+        out.string("KeyName", key);
+    }
+    out.integer("AmiLaunchIndex", i.ami_launch_index);
+    out.open_list("ProductCodes");
+    out.close();
+    out.string("InstanceType", &i.instance_type);
+    out.timestamp("LaunchTime", i.launch_time);
+    out.open_structure("Placement");
+    out.string("GroupName", "");
+    out.string("Tenancy", "default");
+    out.string("AvailabilityZone", &i.availability_zone);
+    out.close();
+    out.open_structure("Monitoring");
+    out.string("State", if i.monitoring { "enabled" } else { "disabled" });
+    out.close();
+    if !gone {
+        out.string("SubnetId", &i.subnet_id);
+        out.string("VpcId", &i.vpc_id);
+        out.string("PrivateIpAddress", &i.private_ip.to_string());
+        if let Some(ip) = i.public_ip {
+            out.string("PublicIpAddress", &ip.to_string());
+        }
+    }
+}
+
+/// `SecurityGroups` (of the instance) or `Groups` (of its interface): the same list.
+fn write_group_list(out: &mut dyn OutputSink, member: &str, s: &Ec2Store, i: &Instance) {
+    out.open_list(member);
+    for g in &i.security_groups {
+        out.open_item();
+        out.string("GroupId", g);
+        out.string(
+            "GroupName",
+            s.security_groups.get(g).map_or("", |g| g.name.as_str()),
+        );
+        out.close();
+    }
+    out.close();
+}
+
+/// The members of a live instance's primary `InstanceNetworkInterface`.
+fn write_nic(
+    out: &mut dyn OutputSink,
+    s: &Ec2Store,
+    i: &Instance,
+    scope: &Scope,
+    private_dns_name: &str,
+) {
+    let private_ip = i.private_ip.to_string();
+    let public = i
+        .public_ip
+        .map(|ip| (ip.to_string(), public_dns(ip, &scope.region)));
+    let association = |out: &mut dyn OutputSink| {
+        if let Some((ip, dns)) = &public {
+            out.open_structure("Association");
+            out.string("IpOwnerId", "amazon");
+            out.string("PublicDnsName", dns);
+            out.string("PublicIp", ip);
+            out.close();
+        }
+    };
+    association(out);
+    out.open_structure("Attachment");
+    out.timestamp("AttachTime", i.launch_time);
+    out.string("AttachmentId", &eni_attachment_id(i));
+    out.boolean("DeleteOnTermination", true);
+    out.integer("DeviceIndex", 0);
+    out.string("Status", "attached");
+    out.integer("NetworkCardIndex", 0);
+    out.close();
+    out.string("Description", "");
+    write_group_list(out, "Groups", s, i);
+    out.open_list("Ipv6Addresses");
+    out.close();
+    out.string("MacAddress", &mac(&i.id));
+    out.string("NetworkInterfaceId", &i.network_interface_id);
+    out.string("OwnerId", &scope.account);
+    out.string("PrivateDnsName", private_dns_name);
+    out.string("PrivateIpAddress", &private_ip);
+    out.open_list("PrivateIpAddresses");
+    out.open_item();
+    association(out);
+    out.boolean("Primary", true);
+    out.string("PrivateDnsName", private_dns_name);
+    out.string("PrivateIpAddress", &private_ip);
+    out.close();
+    out.close();
+    out.boolean("SourceDestCheck", i.source_dest_check);
+    out.string("Status", "in-use");
+    out.string("SubnetId", &i.subnet_id);
+    out.string("VpcId", &i.vpc_id);
+    out.string("InterfaceType", "interface");
+}
+
+#[cfg(test)]
+#[path = "instance_stream_tests.rs"]
+mod tests;
