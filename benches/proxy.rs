@@ -34,65 +34,10 @@ use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use updraft::Config;
-use updraft::backend::simulated::SimulatedBackend;
-use updraft::backend::{
-    BackendError, BackendStatus, BoxFuture, HttpAddress, InstanceBackend, LaunchSpec, MetricsSample,
-};
+use updraft::backend::socket::SocketInstances;
 use updraft::context::RequestContext;
 use updraft::protocol::Protocol;
 use updraft::state::{AppState, Scope};
-
-/// Simulated instances whose HTTP is served by one socket.
-#[derive(Debug)]
-struct SocketInstances {
-    sim: SimulatedBackend,
-    addr: SocketAddr,
-}
-
-impl InstanceBackend for SocketInstances {
-    fn name(&self) -> &'static str {
-        "socket-bench"
-    }
-    fn launch(&self, spec: LaunchSpec) -> BoxFuture<'_, Result<(), BackendError>> {
-        self.sim.launch(spec)
-    }
-    fn start(&self, id: &str, now: f64) -> BoxFuture<'_, Result<(), BackendError>> {
-        self.sim.start(id, now)
-    }
-    fn stop(&self, id: &str) -> BoxFuture<'_, Result<(), BackendError>> {
-        self.sim.stop(id)
-    }
-    fn reboot(&self, id: &str, now: f64) -> BoxFuture<'_, Result<(), BackendError>> {
-        self.sim.reboot(id, now)
-    }
-    fn terminate(&self, id: &str) -> BoxFuture<'_, Result<(), BackendError>> {
-        self.sim.terminate(id)
-    }
-    fn status(&self, id: &str, now: f64) -> BoxFuture<'_, Result<BackendStatus, BackendError>> {
-        self.sim.status(id, now)
-    }
-    fn console_output(&self, id: &str) -> BoxFuture<'_, Result<String, BackendError>> {
-        self.sim.console_output(id)
-    }
-    fn create_image(&self, id: &str, image: &str) -> BoxFuture<'_, Result<(), BackendError>> {
-        self.sim.create_image(id, image)
-    }
-    fn metrics_sample(
-        &self,
-        id: &str,
-        now: f64,
-    ) -> BoxFuture<'_, Result<MetricsSample, BackendError>> {
-        self.sim.metrics_sample(id, now)
-    }
-    fn http_address(&self, id: &str, port: u16) -> Option<HttpAddress> {
-        self.sim
-            .http_address(id, port)
-            .map(|_| HttpAddress::Socket(self.addr))
-    }
-    fn set_stress(&self, id: &str, cpu: f64) -> Result<(), BackendError> {
-        self.sim.set_stress(id, cpu)
-    }
-}
 
 /// Run `f` on a fresh runtime of `workers` threads named `name` on its own thread (kept for
 /// the process). The names let [`threads_cpu`] find each party's threads.
@@ -197,10 +142,7 @@ fn start_updraft(backend: SocketAddr) -> (SocketAddr, String) {
             time_scale: 0.0,
             ..Config::default()
         },
-        Arc::new(SocketInstances {
-            sim: SimulatedBackend::new(1.0),
-            addr: backend,
-        }),
+        Arc::new(SocketInstances::new(1.0, backend)),
     );
     let s = state.clone();
     // Two worker threads, as the binary has on this machine (`PROXY_UPDRAFT_WORKERS` to vary).

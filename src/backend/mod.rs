@@ -10,6 +10,7 @@
 
 pub mod docker;
 pub mod simulated;
+pub mod socket;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -12,65 +12,10 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Frame;
 use updraft::Config;
-use updraft::backend::simulated::SimulatedBackend;
-use updraft::backend::{
-    BackendError, BackendStatus, BoxFuture, HttpAddress, InstanceBackend, LaunchSpec, MetricsSample,
-};
+use updraft::backend::socket::SocketInstances;
 use updraft::state::AppState;
 
 use crate::elb::wait_until;
-
-/// Simulated instances whose HTTP is served by one socket.
-#[derive(Debug)]
-pub struct SocketInstances {
-    sim: SimulatedBackend,
-    addr: SocketAddr,
-}
-
-impl InstanceBackend for SocketInstances {
-    fn name(&self) -> &'static str {
-        "socket-test"
-    }
-    fn launch(&self, spec: LaunchSpec) -> BoxFuture<'_, Result<(), BackendError>> {
-        self.sim.launch(spec)
-    }
-    fn start(&self, id: &str, now: f64) -> BoxFuture<'_, Result<(), BackendError>> {
-        self.sim.start(id, now)
-    }
-    fn stop(&self, id: &str) -> BoxFuture<'_, Result<(), BackendError>> {
-        self.sim.stop(id)
-    }
-    fn reboot(&self, id: &str, now: f64) -> BoxFuture<'_, Result<(), BackendError>> {
-        self.sim.reboot(id, now)
-    }
-    fn terminate(&self, id: &str) -> BoxFuture<'_, Result<(), BackendError>> {
-        self.sim.terminate(id)
-    }
-    fn status(&self, id: &str, now: f64) -> BoxFuture<'_, Result<BackendStatus, BackendError>> {
-        self.sim.status(id, now)
-    }
-    fn console_output(&self, id: &str) -> BoxFuture<'_, Result<String, BackendError>> {
-        self.sim.console_output(id)
-    }
-    fn create_image(&self, id: &str, image: &str) -> BoxFuture<'_, Result<(), BackendError>> {
-        self.sim.create_image(id, image)
-    }
-    fn metrics_sample(
-        &self,
-        id: &str,
-        now: f64,
-    ) -> BoxFuture<'_, Result<MetricsSample, BackendError>> {
-        self.sim.metrics_sample(id, now)
-    }
-    fn http_address(&self, id: &str, port: u16) -> Option<HttpAddress> {
-        self.sim
-            .http_address(id, port)
-            .map(|_| HttpAddress::Socket(self.addr))
-    }
-    fn set_stress(&self, id: &str, cpu: f64) -> Result<(), BackendError> {
-        self.sim.set_stress(id, cpu)
-    }
-}
 
 /// The backend: `/chunked` streams three chunks; anything else echoes what it received.
 async fn echo(
@@ -164,10 +109,7 @@ pub fn start_server(backend_addr: SocketAddr, config: Config) -> Server {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
-    let backend = Arc::new(SocketInstances {
-        sim: SimulatedBackend::new(10.0),
-        addr: backend_addr,
-    });
+    let backend = Arc::new(SocketInstances::new(10.0, backend_addr));
     let state = AppState::with_backend(
         Config {
             listen: addr,
