@@ -7,10 +7,15 @@
 //! pool keys by scheme and authority, connect races): the proxy's CPU per request is what its
 //! benchmark measures.
 //!
-//! A request that could not be written on a reused connection (the backend had closed it while
-//! it sat idle) is sent again on a fresh one, as the request was never seen by the backend.
+//! A connection has no task of its own: whoever holds it drives it. While a request is out,
+//! that is the client connection's task (the proxy's future, then the response body as the
+//! server writes it out), so a request costs no hand-over between tasks or threads; an idle
+//! connection in the pool is not driven at all. A backend that closed an idle connection is
+//! noticed on the next use, when driving it reads the end of the stream: the request was never
+//! written then, and is sent again on a fresh connection.
 
 use std::collections::HashMap;
+use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -20,22 +25,23 @@ use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
-use hyper::client::conn::http1::{self, SendRequest};
+use hyper::client::conn::http1::{self, Connection, SendRequest};
 use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
 
 use super::proxy::ProxyBody;
 
 /// Idle connections kept per backend address.
 const MAX_IDLE_PER_BACKEND: usize = 256;
 
-type Sender = SendRequest<ProxyBody>;
-type Idle = Arc<Mutex<HashMap<SocketAddr, Vec<Sender>>>>;
+type Idle = Arc<Mutex<HashMap<SocketAddr, Vec<Pooled>>>>;
 
 /// Why a request got no response.
 #[derive(Debug)]
 pub enum SendError {
-    /// The backend could not be reached (nothing was sent): another backend may take it.
-    Connect(std::io::Error),
+    /// The backend could not be reached (nothing was sent): the request comes back, for
+    /// another backend to take.
+    Connect(std::io::Error, Box<Request<ProxyBody>>),
     /// The exchange failed after the request was (or may have been) sent.
     Exchange(hyper::Error),
 }
@@ -46,6 +52,44 @@ pub struct BackendPool {
     idle: Idle,
 }
 
+/// One backend connection: the handle requests are sent through and the connection itself,
+/// which reads and writes only while it is driven.
+struct Pooled {
+    sender: SendRequest<ProxyBody>,
+    conn: Connection<TokioIo<TcpStream>, ProxyBody>,
+    ended: bool,
+}
+
+impl Pooled {
+    /// Let the connection read and write what it can. After it has ended (the backend closed
+    /// it, or it failed), the sender reports it closed.
+    fn drive(&mut self, cx: &mut Context<'_>) {
+        if self.ended {
+            return;
+        }
+        if let Poll::Ready(result) = Pin::new(&mut self.conn).poll(cx) {
+            self.ended = true;
+            if let Err(err) = result {
+                tracing::debug!(error = %err, "backend connection ended with an error");
+            }
+        }
+    }
+
+    fn usable(&self) -> bool {
+        !self.ended && !self.sender.is_closed()
+    }
+
+    /// Wait until the connection takes a request; false when it has ended instead.
+    async fn ready(&mut self) -> bool {
+        poll_fn(|cx| {
+            self.drive(cx);
+            self.sender.poll_ready(cx)
+        })
+        .await
+        .is_ok()
+    }
+}
+
 impl BackendPool {
     /// Send `req` (origin-form URI, headers as the backend should see them) to `addr`.
     pub async fn send(
@@ -54,12 +98,18 @@ impl BackendPool {
         mut req: Request<ProxyBody>,
     ) -> Result<Response<ProxyBody>, SendError> {
         // Reused connections first; each may turn out closed, then a fresh one.
-        while let Some(mut sender) = self.checkout(addr) {
-            if sender.ready().await.is_err() {
+        while let Some(mut pooled) = self.checkout(addr) {
+            if !pooled.ready().await {
                 continue;
             }
-            match sender.try_send_request(req).await {
-                Ok(resp) => return Ok(self.wrap(addr, sender, resp)),
+            let mut response = std::pin::pin!(pooled.sender.try_send_request(req));
+            let result = poll_fn(|cx| {
+                pooled.drive(cx);
+                response.as_mut().poll(cx)
+            })
+            .await;
+            match result {
+                Ok(resp) => return Ok(self.wrap(addr, pooled, resp)),
                 Err(mut err) => match err.take_message() {
                     // Not written: the connection was gone; try another.
                     Some(back) => req = back,
@@ -67,21 +117,30 @@ impl BackendPool {
                 },
             }
         }
-        let mut sender = connect(addr).await.map_err(SendError::Connect)?;
-        sender.ready().await.map_err(SendError::Exchange)?;
-        let resp = sender
-            .send_request(req)
-            .await
-            .map_err(SendError::Exchange)?;
-        Ok(self.wrap(addr, sender, resp))
+        let mut pooled = match connect(addr).await {
+            Ok(pooled) => pooled,
+            Err(err) => return Err(SendError::Connect(err, Box::new(req))),
+        };
+        if !pooled.ready().await {
+            let err = std::io::Error::other("the backend closed the connection at once");
+            return Err(SendError::Connect(err, Box::new(req)));
+        }
+        let mut response = std::pin::pin!(pooled.sender.send_request(req));
+        let resp = poll_fn(|cx| {
+            pooled.drive(cx);
+            response.as_mut().poll(cx)
+        })
+        .await
+        .map_err(SendError::Exchange)?;
+        Ok(self.wrap(addr, pooled, resp))
     }
 
-    fn checkout(&self, addr: SocketAddr) -> Option<Sender> {
+    fn checkout(&self, addr: SocketAddr) -> Option<Pooled> {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         let list = idle.get_mut(&addr)?;
-        while let Some(sender) = list.pop() {
-            if !sender.is_closed() {
-                return Some(sender);
+        while let Some(pooled) = list.pop() {
+            if pooled.usable() {
+                return Some(pooled);
             }
         }
         None
@@ -90,13 +149,13 @@ impl BackendPool {
     fn wrap(
         &self,
         addr: SocketAddr,
-        sender: Sender,
+        pooled: Pooled,
         resp: Response<Incoming>,
     ) -> Response<ProxyBody> {
         let (parts, body) = resp.into_parts();
         let body = Returning {
             body,
-            sender: Some(sender),
+            pooled: Some(pooled),
             addr,
             idle: self.idle.clone(),
         };
@@ -104,42 +163,50 @@ impl BackendPool {
     }
 }
 
-async fn connect(addr: SocketAddr) -> std::io::Result<Sender> {
-    let stream = tokio::net::TcpStream::connect(addr).await?;
+impl std::fmt::Debug for Pooled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pooled")
+            .field("ended", &self.ended)
+            .finish_non_exhaustive()
+    }
+}
+
+async fn connect(addr: SocketAddr) -> std::io::Result<Pooled> {
+    let stream = TcpStream::connect(addr).await?;
     // Small request/response pairs: don't let Nagle delay them.
     let _ = stream.set_nodelay(true);
     let (sender, conn) = http1::handshake(TokioIo::new(stream))
         .await
         .map_err(std::io::Error::other)?;
-    tokio::spawn(async move {
-        if let Err(err) = conn.await {
-            tracing::debug!(error = %err, "backend connection ended with an error");
-        }
-    });
-    Ok(sender)
+    Ok(Pooled {
+        sender,
+        conn,
+        ended: false,
+    })
 }
 
-/// A backend's response body that gives its connection back once read to the end.
+/// A backend's response body: reading it drives its connection, and once it has been read to
+/// the end the connection goes back to the pool.
 struct Returning {
     body: Incoming,
-    sender: Option<Sender>,
+    pooled: Option<Pooled>,
     addr: SocketAddr,
     idle: Idle,
 }
 
 impl Returning {
     fn give_back(&mut self) {
-        let Some(sender) = self.sender.take() else {
+        let Some(pooled) = self.pooled.take() else {
             return;
         };
-        if sender.is_closed() {
+        if !pooled.usable() {
             return;
         }
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         let list = idle.entry(self.addr).or_default();
-        list.retain(|s| !s.is_closed());
+        list.retain(Pooled::usable);
         if list.len() < MAX_IDLE_PER_BACKEND {
-            list.push(sender);
+            list.push(pooled);
         }
     }
 }
@@ -152,9 +219,13 @@ impl Body for Returning {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        let polled = Pin::new(&mut self.body).poll_frame(cx);
+        let this = &mut *self;
+        if let Some(pooled) = &mut this.pooled {
+            pooled.drive(cx);
+        }
+        let polled = Pin::new(&mut this.body).poll_frame(cx);
         if let Poll::Ready(None) = polled {
-            self.give_back();
+            this.give_back();
         }
         polled
     }
@@ -174,6 +245,112 @@ impl Drop for Returning {
         // still good. One dropped half-read is not: it closes with its sender.
         if self.body.is_end_stream() {
             self.give_back();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use http_body_util::Empty;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// A backend on 127.0.0.1:0 answering `ok` to every request; with `close_after_each`, it
+    /// closes each connection after one answer (as a server whose idle timeout ran out would).
+    /// Counts the connections it accepted.
+    async fn backend(close_after_each: bool) -> (SocketAddr, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 1024];
+                    loop {
+                        let Ok(n) = stream.read(&mut chunk).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            return;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            buf.drain(..end + 4);
+                            let reply = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                            if stream.write_all(reply).await.is_err() || close_after_each {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        (addr, accepted)
+    }
+
+    fn get() -> Request<ProxyBody> {
+        let mut req = Request::new(Empty::new().map_err(|never| match never {}).boxed());
+        *req.uri_mut() = http::Uri::from_static("/");
+        req
+    }
+
+    async fn body_of(resp: Response<ProxyBody>) -> Bytes {
+        resp.into_body().collect().await.unwrap().to_bytes()
+    }
+
+    #[tokio::test]
+    async fn a_connection_read_to_the_end_is_reused() {
+        let (addr, accepted) = backend(false).await;
+        let pool = BackendPool::default();
+        for _ in 0..3 {
+            let resp = pool.send(addr, get()).await.unwrap();
+            assert_eq!(body_of(resp).await, "ok");
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_connection_the_backend_closed_while_idle_is_replaced() {
+        let (addr, accepted) = backend(true).await;
+        let pool = BackendPool::default();
+        for _ in 0..3 {
+            let resp = pool.send(addr, get()).await.unwrap();
+            assert_eq!(body_of(resp).await, "ok");
+            // Let the close reach us, so the pooled connection is stale when next taken.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_response_dropped_unread_closes_its_connection() {
+        let (addr, accepted) = backend(false).await;
+        let pool = BackendPool::default();
+        drop(pool.send(addr, get()).await.unwrap());
+        let resp = pool.send(addr, get()).await.unwrap();
+        assert_eq!(body_of(resp).await, "ok");
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_backend_gives_the_request_back() {
+        // Bound and closed at once: nothing listens there.
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let mut req = get();
+        req.headers_mut()
+            .insert("x-kept", http::HeaderValue::from_static("1"));
+        match BackendPool::default().send(addr, req).await {
+            Err(SendError::Connect(_, back)) => assert_eq!(back.headers()["x-kept"], "1"),
+            other => panic!("expected a connect error, got {other:?}"),
         }
     }
 }
