@@ -95,6 +95,16 @@ impl SimulatedBackend {
         }
     }
 
+    /// Whether `instance_id` is running and serves HTTP on `port` (what `http_address` checks
+    /// before it makes a responder).
+    pub fn answers_http(&self, instance_id: &str, port: u16) -> bool {
+        let inner = self.lock();
+        inner
+            .instances
+            .get(instance_id)
+            .is_some_and(|i| i.status == BackendStatus::Running && serves(&i.workload, port))
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // Plain data; a panic elsewhere does not make it unusable.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
@@ -346,12 +356,8 @@ impl InstanceBackend for SimulatedBackend {
     }
 
     fn http_address(&self, instance_id: &str, port: u16) -> Option<HttpAddress> {
-        {
-            let inner = self.lock();
-            let i = inner.instances.get(instance_id)?;
-            if i.status != BackendStatus::Running || !serves(&i.workload, port) {
-                return None;
-            }
+        if !self.answers_http(instance_id, port) {
+            return None;
         }
         let backend = self.clone();
         let id = instance_id.to_owned();

@@ -66,8 +66,8 @@ impl InstanceBackend for SocketInstances {
     }
     fn http_address(&self, id: &str, port: u16) -> Option<HttpAddress> {
         self.sim
-            .http_address(id, port)
-            .map(|_| HttpAddress::Socket(self.addr))
+            .answers_http(id, port)
+            .then_some(HttpAddress::Socket(self.addr))
     }
     fn set_stress(&self, id: &str, cpu: f64) -> Result<(), BackendError> {
         self.sim.set_stress(id, cpu)

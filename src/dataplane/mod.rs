@@ -142,13 +142,14 @@ pub struct LbEntry {
 /// instead of a scan of every scope's stores under the global lock.
 #[derive(Debug, Default)]
 pub struct DnsIndex {
-    inner: RwLock<HashMap<String, LbEntry>>,
+    inner: RwLock<HashMap<String, Arc<LbEntry>>>,
 }
 
 impl DnsIndex {
     /// Add or replace a load balancer (call again when its listener ports change).
     pub fn insert(&self, dns_name: &str, entry: LbEntry) {
-        self.write().insert(dns_name.to_ascii_lowercase(), entry);
+        self.write()
+            .insert(dns_name.to_ascii_lowercase(), Arc::new(entry));
     }
 
     /// Forget a load balancer.
@@ -156,8 +157,8 @@ impl DnsIndex {
         self.write().remove(&dns_name.to_ascii_lowercase());
     }
 
-    /// The load balancer a `Host` header value names.
-    pub fn lookup(&self, host: &str) -> Option<LbEntry> {
+    /// The load balancer a `Host` header value names (shared: a lookup copies nothing).
+    pub fn lookup(&self, host: &str) -> Option<Arc<LbEntry>> {
         let bare = bare_host(host);
         // Keys are lower case; most Hosts are too, and need no copy.
         if bare.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -171,7 +172,7 @@ impl DnsIndex {
     pub fn all(&self) -> Vec<(String, LbEntry)> {
         self.read()
             .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| (k.clone(), LbEntry::clone(v)))
             .collect()
     }
 
@@ -180,11 +181,11 @@ impl DnsIndex {
         self.write().clear();
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, LbEntry>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<LbEntry>>> {
         self.inner.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, LbEntry>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Arc<LbEntry>>> {
         self.inner.write().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -343,8 +344,10 @@ mod tests {
         };
         index.insert(&dns, entry.clone());
         assert_eq!(
-            index.lookup(&format!("{}:4566", dns.to_uppercase())),
-            Some(entry)
+            index
+                .lookup(&format!("{}:4566", dns.to_uppercase()))
+                .as_deref(),
+            Some(&entry)
         );
         index.remove(&dns);
         assert_eq!(index.lookup(&dns), None);

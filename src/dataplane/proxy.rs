@@ -7,6 +7,7 @@
 //! `X-Forwarded-Proto` and `X-Forwarded-Port` are set. Load-balancer-made errors have empty
 //! bodies and `Content-Length: 0`, as Classic ELB's.
 
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -38,6 +39,10 @@ const HOP_BY_HOP: &[&str] = &[
     "transfer-encoding",
     "upgrade",
 ];
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
 
 /// A buffered body.
 pub fn full(body: impl Into<Bytes>) -> ProxyBody {
@@ -74,13 +79,8 @@ pub async fn handle(
 ) -> Response<ProxyBody> {
     let (parts, body) = req.into_parts();
     let host = host_of(&parts.headers, &parts.uri).unwrap_or_default();
-    let lb = state
-        .dataplane
-        .index
-        .lookup(host)
-        .map(|e| e.lb)
-        .or(fallback);
-    let Some(lb) = lb else {
+    let entry = state.dataplane.index.lookup(host);
+    let Some(lb) = entry.as_ref().map(|e| &e.lb).or(fallback.as_ref()) else {
         let mut resp = Response::new(full(format!(
             "No load balancer answers to Host {host:?}.\n"
         )));
@@ -100,7 +100,7 @@ pub async fn handle(
         client: peer,
         listener_port,
     };
-    let Decision { route, on_complete } = super::resolve(&state, &lb, &info);
+    let Decision { route, on_complete } = super::resolve(&state, lb, &info);
     let (resp, outcome) = match route {
         Route::Forward(fwd) => forward(&state, fwd, parts, body, peer).await,
         Route::NoHealthy => (
@@ -194,19 +194,25 @@ fn backend_headers(headers: &mut HeaderMap, fwd: &Forward, peer: SocketAddr) {
     strip_hop_by_hop(headers);
     // The load balancer answers `Expect: 100-continue` itself.
     headers.remove(header::EXPECT);
-    let client = peer.ip().to_string();
-    let xff = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
-        Some(prev) if !prev.trim().is_empty() => format!("{prev}, {client}"),
-        _ => client,
-    };
-    if let Ok(v) = HeaderValue::from_str(&xff) {
-        headers.insert("x-forwarded-for", v);
+    let mut xff = String::with_capacity(64);
+    if let Some(prev) = headers
+        .get(&X_FORWARDED_FOR)
+        .and_then(|v| v.to_str().ok())
+        .filter(|p| !p.trim().is_empty())
+    {
+        xff.push_str(prev);
+        xff.push_str(", ");
+    }
+    // Writing into a String cannot fail.
+    let _ = write!(xff, "{}", peer.ip());
+    if let Ok(v) = HeaderValue::from_maybe_shared(Bytes::from(xff)) {
+        headers.insert(X_FORWARDED_FOR, v);
     }
     headers.insert(
-        "x-forwarded-proto",
+        X_FORWARDED_PROTO,
         HeaderValue::from_static(fwd.listener_protocol),
     );
-    headers.insert("x-forwarded-port", HeaderValue::from(fwd.listener_port));
+    headers.insert(X_FORWARDED_PORT, HeaderValue::from(fwd.listener_port));
 }
 
 fn add_cookies(resp: &mut Response<ProxyBody>, fwd: &Forward) {
@@ -225,11 +231,7 @@ async fn forward(
     peer: SocketAddr,
 ) -> (Response<ProxyBody>, Outcome) {
     backend_headers(&mut parts.headers, &fwd, peer);
-    let path_and_query = parts
-        .uri
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_owned();
+    let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     // What a backend gets on the request line (an absolute-form target loses its authority).
     let origin_form: http::Uri = parts
         .uri
@@ -245,27 +247,25 @@ async fn forward(
         let started = Instant::now();
         let result = match &backend.address {
             HttpAddress::InProcess(responder) => {
-                in_process(state, responder, &parts.method, &path_and_query, this_body).await
+                in_process(state, responder, &parts.method, path_and_query, this_body).await
             }
             HttpAddress::Socket(addr) => {
                 let mut req = Request::new(this_body.map_or_else(empty, |b| b.boxed()));
                 *req.method_mut() = parts.method.clone();
-                *req.headers_mut() = if last {
-                    std::mem::take(&mut parts.headers)
-                } else {
-                    parts.headers.clone()
-                };
+                *req.headers_mut() = std::mem::take(&mut parts.headers);
                 *req.uri_mut() = origin_form.clone();
-                state
-                    .dataplane
-                    .pool
-                    .send(*addr, req)
-                    .await
-                    .map(|mut resp| {
+                match state.dataplane.pool.send(*addr, req).await {
+                    Ok(mut resp) => {
                         strip_hop_by_hop(resp.headers_mut());
-                        resp
-                    })
-                    .map_err(|e| matches!(e, SendError::Connect(_)))
+                        Ok(resp)
+                    }
+                    // Never sent: the headers go to the next backend.
+                    Err(SendError::Connect(_, req)) => {
+                        parts.headers = req.into_parts().0.headers;
+                        Err(true)
+                    }
+                    Err(SendError::Exchange(_)) => Err(false),
+                }
             }
         };
         match result {

@@ -23,15 +23,15 @@ use crate::state::AppState;
 /// The stickiness cookie.
 pub const COOKIE: &str = "AWSELB";
 
-/// A healthy instance a request may go to.
-#[derive(Debug, Clone)]
-pub struct Candidate {
+/// A healthy instance a request may go to (borrowed from the store while the lock is held).
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate<'a> {
     /// `i-…`.
-    pub id: String,
+    pub id: &'a str,
     /// Its zone.
-    pub zone: String,
+    pub zone: &'a str,
     /// Requests in flight to it.
-    pub inflight: Arc<AtomicU32>,
+    pub inflight: &'a Arc<AtomicU32>,
 }
 
 /// The listener a request is for: the arrival port, else the Host's port, else the first
@@ -51,7 +51,7 @@ pub fn pick_listener<'a>(lb: &'a LoadBalancer, req: &RequestInfo<'_>) -> Option<
 }
 
 /// The instances that may take traffic: InService, running, in an enabled zone.
-pub fn candidates(lb: &LoadBalancer, ec2: &Ec2Store) -> Vec<Candidate> {
+pub fn candidates<'a>(lb: &'a LoadBalancer, ec2: &'a Ec2Store) -> Vec<Candidate<'a>> {
     lb.instances
         .iter()
         .filter(|(_, r)| r.verdict == Verdict::InService)
@@ -59,10 +59,10 @@ pub fn candidates(lb: &LoadBalancer, ec2: &Ec2Store) -> Vec<Candidate> {
             let i = ec2.instances.get(id)?;
             (i.state == InstanceState::Running
                 && lb.availability_zones.contains(&i.availability_zone))
-            .then(|| Candidate {
-                id: id.clone(),
-                zone: i.availability_zone.clone(),
-                inflight: r.inflight.clone(),
+            .then_some(Candidate {
+                id,
+                zone: &i.availability_zone,
+                inflight: &r.inflight,
             })
         })
         .collect()
@@ -70,33 +70,31 @@ pub fn candidates(lb: &LoadBalancer, ec2: &Ec2Store) -> Vec<Candidate> {
 
 /// Order candidates by preference: zone (cross-zone off), then fewest outstanding requests,
 /// ties in round-robin order from `cursor`.
-pub fn prefer(mut cands: Vec<Candidate>, cross_zone: bool, cursor: u64) -> Vec<Candidate> {
+pub fn prefer(mut cands: Vec<Candidate<'_>>, cross_zone: bool, cursor: u64) -> Vec<Candidate<'_>> {
     if cands.is_empty() {
         return cands;
     }
     let mut start = cursor;
     let mut others = Vec::new();
     if !cross_zone {
-        let mut zones: Vec<String> = cands.iter().map(|c| c.zone.clone()).collect();
-        zones.sort();
+        let mut zones: Vec<&str> = cands.iter().map(|c| c.zone).collect();
+        zones.sort_unstable();
         zones.dedup();
         let n = zones.len() as u64;
-        let zone = &zones[(cursor % n) as usize];
+        let zone = zones[(cursor % n) as usize];
         // Each zone's own rotation advances once per visit to that zone.
         start = cursor / n;
         // The zone's instances first; the others stay as fallbacks.
-        let (mine, rest): (Vec<_>, Vec<_>) = cands.into_iter().partition(|c| &c.zone == zone);
+        let (mine, rest): (Vec<_>, Vec<_>) = cands.into_iter().partition(|c| c.zone == zone);
         cands = mine;
         others = rest;
     }
     let len = cands.len();
-    let mut rotated: Vec<(usize, Candidate)> = (0..len)
-        .map(|k| (k, cands[(start as usize + k) % len].clone()))
-        .collect();
-    rotated.sort_by_key(|(k, c)| (c.inflight.load(Ordering::Relaxed), *k));
-    let mut out: Vec<Candidate> = rotated.into_iter().map(|(_, c)| c).collect();
-    out.extend(others);
-    out
+    cands.rotate_left((start % len as u64) as usize);
+    // Stable: equal loads keep the rotated (round-robin) order.
+    cands.sort_by_key(|c| c.inflight.load(Ordering::Relaxed));
+    cands.extend(others);
+    cands
 }
 
 /// The cookie value naming an instance (upper-case hex, opaque to clients).
@@ -143,90 +141,108 @@ fn count(stats: &LiveStats, outcome: &Outcome) {
     }
 }
 
+/// What the store says about a request, copied out before the lock is released.
+struct Picked {
+    lb_port: u16,
+    instance_port: u16,
+    https: bool,
+    /// The listener's stickiness policy, when it has one: the cookie's `MAX-AGE`, if any.
+    sticky: Option<Option<i64>>,
+    /// The request's cookie named one of `ordered` (the first).
+    stuck: bool,
+    /// Candidates in preference order.
+    ordered: Vec<(String, Arc<AtomicU32>)>,
+    stats: Arc<LiveStats>,
+}
+
 /// Where a request for Classic load balancer `lb` goes.
 pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decision {
     let picked = state.stores.with(&lb.scope, |s| {
         let lb = s.elb.load_balancers.get_mut(&lb.name)?;
-        let listener = pick_listener(lb, req)?.clone();
-        let cands = candidates(lb, &s.ec2);
+        let listener = pick_listener(lb, req)?;
         let sticky = listener
             .policy_names
             .iter()
             .filter_map(|p| lb.policies.get(p))
             .find(|p| p.type_name == LB_COOKIE_TYPE || p.type_name == APP_COOKIE_TYPE)
-            .cloned();
+            .map(|p| {
+                p.attribute("CookieExpirationPeriod")
+                    .and_then(|p| p.parse::<i64>().ok())
+                    .filter(|p| *p > 0)
+            });
+        let mut cands = candidates(lb, &s.ec2);
         let stuck = sticky
-            .as_ref()
             .and_then(|_| request_cookie(req.headers, COOKIE))
             .and_then(|v| cookie_instance(&v))
             .and_then(|id| cands.iter().position(|c| c.id == id));
+        let cursor = lb.cursor.wrapping_add(1);
         let ordered = match stuck {
             Some(i) => {
-                let mut c = cands;
-                let first = c.remove(i);
-                c.insert(0, first);
-                c
+                let first = cands.remove(i);
+                cands.insert(0, first);
+                cands
             }
-            None => {
-                lb.cursor = lb.cursor.wrapping_add(1);
-                prefer(cands, lb.attributes.cross_zone, lb.cursor)
-            }
+            None => prefer(cands, lb.attributes.cross_zone, cursor),
         };
-        Some((listener, ordered, sticky, stuck.is_some(), lb.stats.clone()))
+        let picked = Picked {
+            lb_port: listener.lb_port,
+            instance_port: listener.instance_port,
+            https: listener.protocol == "HTTPS" || listener.protocol == "SSL",
+            sticky,
+            stuck: stuck.is_some(),
+            ordered: ordered
+                .iter()
+                .map(|c| (c.id.to_owned(), c.inflight.clone()))
+                .collect(),
+            stats: lb.stats.clone(),
+        };
+        if stuck.is_none() {
+            lb.cursor = cursor;
+        }
+        Some(picked)
     });
-    let Some((listener, ordered, sticky, stuck, stats)) = picked else {
+    let Some(picked) = picked else {
         return Decision::plain(Route::NoHealthy);
     };
-    let backends: Vec<Backend> = ordered
-        .iter()
-        .filter_map(|c| {
-            state
-                .backend
-                .http_address(&c.id, listener.instance_port)
-                .map(|address| Backend {
-                    instance_id: c.id.clone(),
-                    port: listener.instance_port,
-                    address,
-                })
-        })
-        .collect();
+    let stats = picked.stats;
+    let mut inflight = None;
+    let mut backends = Vec::with_capacity(picked.ordered.len());
+    for (id, counter) in picked.ordered {
+        let Some(address) = state.backend.http_address(&id, picked.instance_port) else {
+            continue;
+        };
+        if backends.is_empty() {
+            inflight = Some(counter);
+        }
+        backends.push(Backend {
+            instance_id: id,
+            port: picked.instance_port,
+            address,
+        });
+    }
     let Some(first) = backends.first() else {
         return Decision {
             route: Route::NoHealthy,
             on_complete: Some(Box::new(move |o: &Outcome| count(&stats, o))),
         };
     };
-    let inflight = ordered
-        .iter()
-        .find(|c| c.id == first.instance_id)
-        .map(|c| c.inflight.clone());
     if let Some(n) = &inflight {
         n.fetch_add(1, Ordering::Relaxed);
     }
     let mut set_cookies = Vec::new();
-    if let Some(policy) = sticky.filter(|_| !stuck) {
+    if let Some(max_age) = picked.sticky.filter(|_| !picked.stuck) {
         let value = cookie_value(&first.instance_id);
-        let age = policy
-            .attribute("CookieExpirationPeriod")
-            .and_then(|p| p.parse::<i64>().ok())
-            .filter(|p| *p > 0)
-            .map(|p| format!(";MAX-AGE={p}"))
-            .unwrap_or_default();
+        let age = max_age.map(|p| format!(";MAX-AGE={p}")).unwrap_or_default();
         set_cookies.push(format!("{COOKIE}={value};PATH=/{age}"));
         set_cookies.push(format!(
             "{COOKIE}CORS={value};PATH=/{age};SECURE;SAMESITE=None"
         ));
     }
-    let protocol = if listener.protocol == "HTTPS" || listener.protocol == "SSL" {
-        "https"
-    } else {
-        "http"
-    };
     Decision {
         route: Route::Forward(Forward {
             backends,
-            listener_port: listener.lb_port,
-            listener_protocol: protocol,
+            listener_port: picked.lb_port,
+            listener_protocol: if picked.https { "https" } else { "http" },
             set_cookies,
         }),
         on_complete: Some(Box::new(move |o: &Outcome| {
@@ -242,16 +258,16 @@ pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decisi
 mod tests {
     use super::*;
 
-    fn cand(id: &str, zone: &str, inflight: u32) -> Candidate {
+    fn cand(id: &'static str, zone: &'static str, inflight: u32) -> Candidate<'static> {
         Candidate {
-            id: id.into(),
-            zone: zone.into(),
-            inflight: Arc::new(AtomicU32::new(inflight)),
+            id,
+            zone,
+            inflight: Box::leak(Box::new(Arc::new(AtomicU32::new(inflight)))),
         }
     }
 
-    fn ids(c: &[Candidate]) -> Vec<&str> {
-        c.iter().map(|c| c.id.as_str()).collect()
+    fn ids<'a>(c: &[Candidate<'a>]) -> Vec<&'a str> {
+        c.iter().map(|c| c.id).collect()
     }
 
     #[test]
