@@ -2,46 +2,66 @@
 //! writes from a value tree, written while the handler walks its state.
 //!
 //! Element names, list wrappers, escaping and scalar text all come from the tree path's own
-//! pieces ([`StructPlan`], [`Out`], [`scalar`]), so the two paths cannot drift apart in how a
+//! pieces ([`Plans`], [`Out`], [`scalar`]), so the two paths cannot drift apart in how a
 //! member is spelled; only the order of members is the handler's duty.
-
-use std::rc::Rc;
+//!
+//! A large listing writes the same members for each of thousands of items, so each member
+//! is resolved once per document: the plan caches what opening it needs, and the member is
+//! found by name from where the last one was found.
 
 use serde_json::Value;
 
-use super::{MemberPlan, Out, StructPlan, ValueWriter, ec2_namespace, scalar};
+use super::plan::{Child, ListPlan, PlanId, Plans};
+use super::{MAX_EPOCH, MIN_EPOCH, Out, ec2_namespace, scalar};
 use crate::protocol::model::{Operation, ServiceModel, Shape, ShapeRef, ShapeType};
 use crate::protocol::sink::OutputSink;
+use crate::protocol::timestamp::write_iso8601;
 
 /// What is open.
 enum Frame<'m> {
     /// A structure (the root has no element of its own). `cursor` is where the next member is
     /// looked for first: handlers write in model order, so the search is nearly always one step.
     Structure {
-        plan: Rc<StructPlan<'m>>,
+        plan: PlanId,
         cursor: usize,
         element: Option<&'m str>,
     },
     /// A list; its wrapper is written with the first item (an empty list is `<Name/>`).
     List {
         element: &'m str,
-        item_element: &'m str,
-        item_ref: &'m ShapeRef,
-        item_shape: &'m Shape,
-        flattened: bool,
+        list: ListPlan<'m>,
         started: bool,
     },
     /// Something the model does not have: everything under it is dropped.
     Skipped,
 }
 
+/// Where [`OutputSink::expect_items`] stands: the size of the first item, times the count,
+/// is reserved when that item closes.
+enum Expected {
+    None,
+    /// Announced; the next item opened is measured.
+    Announced {
+        count: usize,
+    },
+    /// The item that opened at `mark` is the `depth`th frame.
+    Measuring {
+        count: usize,
+        depth: usize,
+        mark: usize,
+    },
+}
+
+/// Most a hint may reserve: a wrong count must not make the sink ask for absurd memory.
+const MAX_RESERVE: usize = 1 << 30;
+
 /// Streams an ec2Query response body.
 pub struct Ec2XmlSink<'m> {
-    model: &'m ServiceModel,
-    plans: ValueWriter<'m, 'static>,
+    plans: Plans<'m>,
     out: Out,
     root: String,
     frames: Vec<Frame<'m>>,
+    expected: Expected,
 }
 
 impl<'m> Ec2XmlSink<'m> {
@@ -52,7 +72,7 @@ impl<'m> Ec2XmlSink<'m> {
         let root = format!("{}Response", operation.name);
         out.start(&root, Some(&ec2_namespace(model)));
         out.text_element("requestId", request_id);
-        let mut plans = ValueWriter::new(model);
+        let mut plans = Plans::new(model);
         let frame = match operation
             .output
             .as_ref()
@@ -66,11 +86,11 @@ impl<'m> Ec2XmlSink<'m> {
             _ => Frame::Skipped,
         };
         Self {
-            model,
             plans,
             out,
             root,
             frames: vec![frame],
+            expected: Expected::None,
         }
     }
 
@@ -80,19 +100,22 @@ impl<'m> Ec2XmlSink<'m> {
         self.out.finish()
     }
 
-    /// The member of the current structure named `member`: element, reference and shape.
-    /// `None` inside a list or a skipped part, or when the model lacks the member.
-    fn member(&mut self, member: &str) -> Option<(&'m str, &'m ShapeRef, &'m Shape)> {
+    /// The member of the current structure named `member`: its plan and position. `None`
+    /// inside a list or a skipped part, or when the model lacks the member.
+    fn member(&mut self, member: &str) -> Option<(PlanId, usize)> {
         let Some(Frame::Structure { plan, cursor, .. }) = self.frames.last_mut() else {
             return None;
         };
-        let ordered = &plan.ordered;
-        let found = (*cursor..ordered.len())
-            .chain(0..*cursor)
-            .find(|&at| ordered[at].name == member)?;
+        let ordered = &self.plans.get(*plan).ordered;
+        let found = if ordered.get(*cursor).is_some_and(|m| same(m.name, member)) {
+            *cursor
+        } else {
+            (*cursor..ordered.len())
+                .chain(0..*cursor)
+                .find(|&at| same(ordered[at].name, member))?
+        };
         *cursor = found + 1;
-        let m: &MemberPlan<'m> = &ordered[found];
-        Some((m.element, m.r, m.shape))
+        Some((*plan, found))
     }
 
     /// Where a scalar goes: a structure member, or the next item of a list.
@@ -100,82 +123,103 @@ impl<'m> Ec2XmlSink<'m> {
         match self.frames.last_mut() {
             Some(Frame::List {
                 element,
-                item_element,
-                item_ref,
-                item_shape,
-                flattened,
+                list,
                 started,
             }) => {
-                if !*started && !*flattened {
+                if !*started && !list.flattened {
                     self.out.start(element, None);
                 }
                 *started = true;
-                Some((*item_element, *item_ref, *item_shape))
+                Some((list.item_element, list.item_ref, list.item_shape))
             }
-            _ => self.member(member),
+            _ => {
+                let (plan, at) = self.member(member)?;
+                let m = &self.plans.get(plan).ordered[at];
+                Some((m.element, m.r, m.shape))
+            }
         }
     }
 
-    fn scalar_value(&mut self, member: &str, value: &Value) {
-        if let Some((element, r, shape)) = self.scalar_target(member) {
-            scalar(&mut self.out, element, r, shape, value);
-        }
+    /// Open a structure as `element`, or skip what is under it when there is no plan.
+    fn open_structure_frame(&mut self, element: &'m str, plan: Option<PlanId>) {
+        let frame = match plan {
+            Some(plan) => {
+                self.out.start(element, None);
+                Frame::Structure {
+                    plan,
+                    cursor: 0,
+                    element: Some(element),
+                }
+            }
+            None => Frame::Skipped,
+        };
+        self.frames.push(frame);
     }
+}
+
+/// `a == b`, compared in place: member names are short, one is compared per member written
+/// (a million for a large listing), and a call into `memcmp` costs more than the comparison.
+fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let (a_words, a_rest) = a.as_chunks::<8>();
+    let (b_words, b_rest) = b.as_chunks::<8>();
+    a_words
+        .iter()
+        .zip(b_words)
+        .all(|(x, y)| u64::from_ne_bytes(*x) == u64::from_ne_bytes(*y))
+        && a_rest.iter().zip(b_rest).all(|(x, y)| x == y)
 }
 
 impl OutputSink for Ec2XmlSink<'_> {
     fn open_structure(&mut self, member: &str) {
-        let frame = match self.member(member) {
-            Some((element, _, shape)) if shape.kind == ShapeType::Structure => {
-                self.out.start(element, None);
-                Frame::Structure {
-                    plan: self.plans.plan(shape),
-                    cursor: 0,
-                    element: Some(element),
-                }
+        match self.member(member) {
+            Some((plan, at)) => {
+                let element = self.plans.get(plan).ordered[at].element;
+                let child = match self.plans.child(plan, at) {
+                    Child::Structure(child) => Some(child),
+                    _ => None,
+                };
+                self.open_structure_frame(element, child);
             }
-            _ => Frame::Skipped,
-        };
-        self.frames.push(frame);
+            None => self.frames.push(Frame::Skipped),
+        }
     }
 
     fn open_list(&mut self, member: &str) {
-        let list = self.member(member).and_then(|(element, r, shape)| {
-            let item_ref = shape.member.as_ref()?;
-            let item_shape = self.model.shape(&item_ref.shape)?;
-            let flattened = r.flattened.unwrap_or(false) || shape.flattened;
-            let named = self.plans.location_name(item_ref);
-            // As the tree path: a flattened list repeats the item's name, else `member`.
-            let item_element = match (flattened, named) {
-                (_, Some(name)) => name,
-                (true, None) => element,
-                (false, None) => "member",
-            };
-            (shape.kind == ShapeType::List).then_some(Frame::List {
-                element,
-                item_element,
-                item_ref,
-                item_shape,
-                flattened,
-                started: false,
-            })
+        let frame = self.member(member).and_then(|(plan, at)| {
+            let element = self.plans.get(plan).ordered[at].element;
+            match self.plans.child(plan, at) {
+                Child::List(list) => Some(Frame::List {
+                    element,
+                    list,
+                    started: false,
+                }),
+                _ => None,
+            }
         });
-        self.frames.push(list.unwrap_or(Frame::Skipped));
+        self.frames.push(frame.unwrap_or(Frame::Skipped));
     }
 
     fn open_item(&mut self) {
-        let frame = match self.scalar_target("") {
-            Some((element, _, shape)) if shape.kind == ShapeType::Structure => {
-                self.out.start(element, None);
-                Frame::Structure {
-                    plan: self.plans.plan(shape),
-                    cursor: 0,
-                    element: Some(element),
-                }
-            }
-            _ => Frame::Skipped,
+        let mark = self.out.len();
+        let item_plan = match self.frames.last() {
+            Some(Frame::List { list, .. }) => list.item_plan,
+            _ => None,
         };
-        self.frames.push(frame);
+        match self.scalar_target("") {
+            Some((element, _, _)) => self.open_structure_frame(element, item_plan),
+            None => self.frames.push(Frame::Skipped),
+        }
+        if let Expected::Announced { count } = self.expected {
+            self.expected = Expected::Measuring {
+                count,
+                depth: self.frames.len(),
+                mark,
+            };
+        }
     }
 
     fn close(&mut self) {
@@ -183,6 +227,7 @@ impl OutputSink for Ec2XmlSink<'_> {
         if self.frames.len() < 2 {
             return;
         }
+        let depth = self.frames.len();
         match self.frames.pop() {
             Some(Frame::Structure {
                 element: Some(element),
@@ -190,10 +235,9 @@ impl OutputSink for Ec2XmlSink<'_> {
             }) => self.out.end(element),
             Some(Frame::List {
                 element,
-                flattened: false,
+                list,
                 started,
-                ..
-            }) => {
+            }) if !list.flattened => {
                 if started {
                     self.out.end(element);
                 } else {
@@ -201,6 +245,21 @@ impl OutputSink for Ec2XmlSink<'_> {
                 }
             }
             _ => {}
+        }
+        if let Expected::Measuring {
+            count,
+            depth: at,
+            mark,
+        } = self.expected
+            && at == depth
+        {
+            // Items vary a little (tags, addresses): an eighth more is cheap, as room that
+            // is never written is never touched.
+            let item = self.out.len().saturating_sub(mark);
+            let rest = item.saturating_mul(count.saturating_sub(1));
+            self.out
+                .reserve(rest.saturating_add(rest / 8).min(MAX_RESERVE));
+            self.expected = Expected::None;
         }
     }
 
@@ -212,15 +271,43 @@ impl OutputSink for Ec2XmlSink<'_> {
     }
 
     fn integer(&mut self, member: &str, value: i64) {
-        self.scalar_value(member, &Value::from(value));
+        if let Some((element, r, shape)) = self.scalar_target(member) {
+            if shape.kind.is_integer() {
+                self.out.integer_element(element, value);
+            } else {
+                scalar(&mut self.out, element, r, shape, &Value::from(value));
+            }
+        }
     }
 
     fn boolean(&mut self, member: &str, value: bool) {
-        self.scalar_value(member, &Value::Bool(value));
+        // `scalar` writes a boolean as this text, whatever its shape.
+        if let Some((element, _, _)) = self.scalar_target(member) {
+            self.out
+                .text_element(element, if value { "true" } else { "false" });
+        }
     }
 
     fn timestamp(&mut self, member: &str, epoch: f64) {
         // As the tree holds it: a non-finite number is `null` there, so omitted.
-        self.scalar_value(member, &Value::from(epoch));
+        if !epoch.is_finite() {
+            return;
+        }
+        if let Some((element, r, shape)) = self.scalar_target(member) {
+            let iso = shape.kind == ShapeType::Timestamp
+                && r.timestamp_format.is_none()
+                && shape.timestamp_format.is_none()
+                && (MIN_EPOCH..=MAX_EPOCH).contains(&epoch);
+            if iso {
+                self.out
+                    .raw_element(element, |buf| write_iso8601(buf, epoch));
+            } else {
+                scalar(&mut self.out, element, r, shape, &Value::from(epoch));
+            }
+        }
+    }
+
+    fn expect_items(&mut self, count: usize) {
+        self.expected = Expected::Announced { count };
     }
 }
