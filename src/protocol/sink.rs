@@ -27,8 +27,4 @@ pub trait OutputSink {
     fn boolean(&mut self, member: &str, value: bool);
     /// A timestamp member, as epoch seconds.
     fn timestamp(&mut self, member: &str, epoch: f64);
-    /// A hint: about `count` items like the next one opened will be written in all (under
-    /// this list or lists like it), so a sink may make room for them once it has seen one.
-    /// Ignoring it is always correct.
-    fn expect_items(&mut self, _count: usize) {}
 }

@@ -36,32 +36,12 @@ enum Frame<'m> {
     Skipped,
 }
 
-/// Where [`OutputSink::expect_items`] stands: the size of the first item, times the count,
-/// is reserved when that item closes.
-enum Expected {
-    None,
-    /// Announced; the next item opened is measured.
-    Announced {
-        count: usize,
-    },
-    /// The item that opened at `mark` is the `depth`th frame.
-    Measuring {
-        count: usize,
-        depth: usize,
-        mark: usize,
-    },
-}
-
-/// Most a hint may reserve: a wrong count must not make the sink ask for absurd memory.
-const MAX_RESERVE: usize = 1 << 30;
-
 /// Streams an ec2Query response body.
 pub struct Ec2XmlSink<'m> {
     plans: Plans<'m>,
     out: Out,
     root: String,
     frames: Vec<Frame<'m>>,
-    expected: Expected,
 }
 
 impl<'m> Ec2XmlSink<'m> {
@@ -90,7 +70,6 @@ impl<'m> Ec2XmlSink<'m> {
             out,
             root,
             frames: vec![frame],
-            expected: Expected::None,
         }
     }
 
@@ -204,7 +183,6 @@ impl OutputSink for Ec2XmlSink<'_> {
     }
 
     fn open_item(&mut self) {
-        let mark = self.out.len();
         let item_plan = match self.frames.last() {
             Some(Frame::List { list, .. }) => list.item_plan,
             _ => None,
@@ -213,13 +191,6 @@ impl OutputSink for Ec2XmlSink<'_> {
             Some((element, _, _)) => self.open_structure_frame(element, item_plan),
             None => self.frames.push(Frame::Skipped),
         }
-        if let Expected::Announced { count } = self.expected {
-            self.expected = Expected::Measuring {
-                count,
-                depth: self.frames.len(),
-                mark,
-            };
-        }
     }
 
     fn close(&mut self) {
@@ -227,7 +198,6 @@ impl OutputSink for Ec2XmlSink<'_> {
         if self.frames.len() < 2 {
             return;
         }
-        let depth = self.frames.len();
         match self.frames.pop() {
             Some(Frame::Structure {
                 element: Some(element),
@@ -245,21 +215,6 @@ impl OutputSink for Ec2XmlSink<'_> {
                 }
             }
             _ => {}
-        }
-        if let Expected::Measuring {
-            count,
-            depth: at,
-            mark,
-        } = self.expected
-            && at == depth
-        {
-            // Items vary a little (tags, addresses): an eighth more is cheap, as room that
-            // is never written is never touched.
-            let item = self.out.len().saturating_sub(mark);
-            let rest = item.saturating_mul(count.saturating_sub(1));
-            self.out
-                .reserve(rest.saturating_add(rest / 8).min(MAX_RESERVE));
-            self.expected = Expected::None;
         }
     }
 
@@ -305,9 +260,5 @@ impl OutputSink for Ec2XmlSink<'_> {
                 scalar(&mut self.out, element, r, shape, &Value::from(epoch));
             }
         }
-    }
-
-    fn expect_items(&mut self, count: usize) {
-        self.expected = Expected::Announced { count };
     }
 }
