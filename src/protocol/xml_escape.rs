@@ -24,6 +24,8 @@ pub(super) fn escape_text(text: &str) -> Cow<'_, str> {
 
 /// [`escape_text`] appended to a buffer; printable ASCII without `&<>` (nearly every value)
 /// is copied as is.
+// Inlined into the element writers: it runs once per value of a large listing.
+#[inline]
 pub(super) fn escape_into(buf: &mut Vec<u8>, text: &str) {
     if may_need_escaping(text.as_bytes()) {
         buf.extend_from_slice(escape_text(text).as_bytes());
@@ -36,6 +38,7 @@ pub(super) fn escape_into(buf: &mut Vec<u8>, text: &str) {
 /// too, though [`escape_text`] keeps it). Eight bytes are tested at a time with word
 /// arithmetic: values are short, so a byte-at-a-time loop spent most of its time in its
 /// tail, and this test runs on every value of a large listing.
+#[inline]
 pub(super) fn may_need_escaping(text: &[u8]) -> bool {
     const ONES: u64 = u64::from_ne_bytes([1; 8]);
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
