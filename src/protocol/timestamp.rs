@@ -62,7 +62,7 @@ pub fn write_iso8601(out: &mut Vec<u8>, epoch_seconds: f64) {
 
 /// The 24 bytes of `YYYY-MM-DDThh:mm:ss.mmmZ`, computed with the proleptic Gregorian
 /// calendar (days to civil date as in Howard Hinnant's `civil_from_days`).
-fn iso8601_bytes(epoch_seconds: f64) -> [u8; 24] {
+pub fn iso8601_bytes(epoch_seconds: f64) -> [u8; 24] {
     // Out-of-range values (decoders refuse them) are clamped rather than overflowing.
     let clamped = if epoch_seconds.is_nan() {
         0.0

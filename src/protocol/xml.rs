@@ -13,9 +13,7 @@
 //! normalisation cannot eat it), and characters XML 1.0 forbids are replaced by U+FFFD.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::io::Write as _;
-use std::rc::Rc;
 
 use serde_json::Value;
 
@@ -193,84 +191,37 @@ impl Out {
         self.end(name);
     }
 
+    /// `<name>value</name>` for an integer, without going through `fmt`.
+    fn integer_element(&mut self, name: &str, value: i64) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut rest = value.unsigned_abs();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        self.start(name, None);
+        if value < 0 {
+            self.buf.push(b'-');
+        }
+        self.buf.extend_from_slice(&digits[at..]);
+        self.end(name);
+    }
+
     fn finish(self) -> Vec<u8> {
         self.buf
     }
-}
-
-/// Escape character data (see the module docs).
-fn escape_text(text: &str) -> Cow<'_, str> {
-    let needs = |c: char| matches!(c, '&' | '<' | '>' | '\r') || !is_xml_char(c);
-    if !text.contains(needs) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#xD;"),
-            c if !is_xml_char(c) => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
-}
-
-/// [`escape_text`] appended to a buffer; printable ASCII without `&<>` (nearly every value)
-/// is copied as is.
-fn escape_into(buf: &mut Vec<u8>, text: &str) {
-    let plain = text
-        .bytes()
-        .all(|b| (0x20..0x7f).contains(&b) && !matches!(b, b'&' | b'<' | b'>') || b == b'\n');
-    if plain {
-        buf.extend_from_slice(text.as_bytes());
-    } else {
-        buf.extend_from_slice(escape_text(text).as_bytes());
-    }
-}
-
-/// An attribute value in double quotes, escaped as quick-xml escapes them.
-fn escape_attribute_into(buf: &mut Vec<u8>, text: &str) {
-    for c in escape_text(text).chars() {
-        match c {
-            '"' => buf.extend_from_slice(b"&quot;"),
-            '\'' => buf.extend_from_slice(b"&apos;"),
-            c => {
-                let mut utf8 = [0; 4];
-                buf.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
-            }
-        }
-    }
-}
-
-/// XML 1.0 `Char`: tab, LF, CR, U+0020–U+D7FF, U+E000–U+FFFD, U+10000–U+10FFFF.
-fn is_xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
-}
-
-/// One member of a structure, resolved once per document: element name and target shape.
-struct MemberPlan<'m> {
-    /// The member name (the key of the value tree, the name a sink is given).
-    name: &'m str,
-    element: &'m str,
-    r: &'m ShapeRef,
-    shape: &'m Shape,
-}
-
-/// A structure's members in model order, plus (member name, position) sorted by name so
-/// that an object's entries (sorted by key) are matched in one merge pass.
-struct StructPlan<'m> {
-    ordered: Vec<MemberPlan<'m>>,
-    by_name: Vec<(&'m str, usize)>,
 }
 
 /// Walks a value tree along the model, resolving each structure shape once per document
 /// (shape lookups by name are otherwise the bulk of the work on large lists).
 struct ValueWriter<'m, 'v> {
     model: &'m ServiceModel,
-    plans: HashMap<usize, Rc<StructPlan<'m>>>,
+    plans: Plans<'m>,
     /// Per-structure scratch: the value of each member, by model position (a stack shared
     /// by the nested structures being written).
     slots: Vec<Option<&'v Value>>,
@@ -280,45 +231,13 @@ impl<'m, 'v> ValueWriter<'m, 'v> {
     fn new(model: &'m ServiceModel) -> Self {
         Self {
             model,
-            plans: HashMap::new(),
+            plans: Plans::new(model),
             slots: Vec::new(),
         }
     }
 
     fn location_name(&self, r: &'m ShapeRef) -> Option<&'m str> {
-        r.location_name.as_deref().or_else(|| {
-            self.model
-                .shape(&r.shape)
-                .and_then(|s| s.location_name.as_deref())
-        })
-    }
-
-    fn plan(&mut self, shape: &'m Shape) -> Rc<StructPlan<'m>> {
-        let key = std::ptr::from_ref(shape) as usize;
-        if let Some(plan) = self.plans.get(&key) {
-            return Rc::clone(plan);
-        }
-        let mut ordered = Vec::with_capacity(shape.members.len());
-        let mut by_name = Vec::with_capacity(shape.members.len());
-        for (name, member) in &shape.members {
-            if member.location.is_some() {
-                continue;
-            }
-            let Some(target) = self.model.shape(&member.shape) else {
-                continue;
-            };
-            by_name.push((name.as_str(), ordered.len()));
-            ordered.push(MemberPlan {
-                name,
-                element: self.location_name(member).unwrap_or(name),
-                r: member,
-                shape: target,
-            });
-        }
-        by_name.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let plan = Rc::new(StructPlan { ordered, by_name });
-        self.plans.insert(key, Rc::clone(&plan));
-        plan
+        self.plans.location_name(r)
     }
 
     /// The members of the structure `r` points at, without an enclosing element.
@@ -336,9 +255,11 @@ impl<'m, 'v> ValueWriter<'m, 'v> {
         if depth > MAX_DEPTH || shape.kind != ShapeType::Structure {
             return;
         }
-        let plan = self.plan(shape);
+        let id = self.plans.plan(shape);
+        let plan = self.plans.get(id);
         let base = self.slots.len();
-        self.slots.resize(base + plan.ordered.len(), None);
+        let count = plan.ordered.len();
+        self.slots.resize(base + count, None);
         // Merge the object's sorted keys with the sorted member names; should the object
         // not iterate in key order, look each member up instead.
         let mut names = plan.by_name.iter().peekable();
@@ -360,10 +281,14 @@ impl<'m, 'v> ValueWriter<'m, 'v> {
                 self.slots[base + at] = object.get(*name);
             }
         }
-        for (at, member) in plan.ordered.iter().enumerate() {
+        for at in 0..count {
             match self.slots[base + at] {
                 None | Some(Value::Null) => {}
-                Some(v) => self.value(out, member.element, member.r, member.shape, v, depth + 1),
+                Some(v) => {
+                    let member = &self.plans.get(id).ordered[at];
+                    let (element, r, shape) = (member.element, member.r, member.shape);
+                    self.value(out, element, r, shape, v, depth + 1);
+                }
             }
         }
         self.slots.truncate(base);
@@ -373,7 +298,7 @@ impl<'m, 'v> ValueWriter<'m, 'v> {
     fn value(
         &mut self,
         out: &mut Out,
-        element: &str,
+        element: &'m str,
         r: &'m ShapeRef,
         shape: &'m Shape,
         value: &'v Value,
@@ -399,25 +324,24 @@ impl<'m, 'v> ValueWriter<'m, 'v> {
     fn list(
         &mut self,
         out: &mut Out,
-        element: &str,
+        element: &'m str,
         r: &'m ShapeRef,
         shape: &'m Shape,
         value: &'v Value,
         depth: usize,
     ) {
-        let (Some(member), Value::Array(items)) = (shape.member.as_ref(), value) else {
+        let Value::Array(items) = value else {
             return;
         };
-        let Some(item_shape) = self.model.shape(&member.shape) else {
+        let Some(list) = self.plans.list_plan(element, r, shape) else {
             return;
         };
+        let (item_element, member, item_shape) =
+            (list.item_element, list.item_ref, list.item_shape);
         let items = items.iter().filter(|v| !v.is_null());
-        if r.flattened.unwrap_or(false) || shape.flattened {
-            // botocore reads a flattened list's elements under the list member's name when it
-            // has one (Smithy would use the structure member's; no model of ours is flattened).
-            let element = self.location_name(member).unwrap_or(element);
+        if list.flattened {
             for item in items {
-                self.value(out, element, member, item_shape, item, depth + 1);
+                self.value(out, item_element, member, item_shape, item, depth + 1);
             }
             return;
         }
@@ -425,7 +349,6 @@ impl<'m, 'v> ValueWriter<'m, 'v> {
             out.empty(element);
             return;
         }
-        let item_element = self.location_name(member).unwrap_or("member");
         out.start(element, None);
         for item in items {
             self.value(out, item_element, member, item_shape, item, depth + 1);
@@ -581,6 +504,16 @@ fn format_rfc822(epoch: f64) -> String {
     );
     dt.format(&fmt).unwrap_or_default()
 }
+
+#[path = "xml_escape.rs"]
+mod escape;
+use escape::{escape_attribute_into, escape_into};
+#[cfg(test)]
+use escape::{escape_text, may_need_escaping};
+
+#[path = "xml_plan.rs"]
+mod plan;
+use plan::Plans;
 
 #[path = "xml_stream.rs"]
 mod stream;

@@ -2,33 +2,34 @@
 //! writes from a value tree, written while the handler walks its state.
 //!
 //! Element names, list wrappers, escaping and scalar text all come from the tree path's own
-//! pieces ([`StructPlan`], [`Out`], [`scalar`]), so the two paths cannot drift apart in how a
+//! pieces ([`Plans`], [`Out`], [`scalar`]), so the two paths cannot drift apart in how a
 //! member is spelled; only the order of members is the handler's duty.
-
-use std::rc::Rc;
+//!
+//! A large listing writes the same members for each of thousands of items, so each member
+//! is resolved once per document: the plan caches what opening it needs, and the member is
+//! found by name from where the last one was found.
 
 use serde_json::Value;
 
-use super::{MemberPlan, Out, StructPlan, ValueWriter, ec2_namespace, scalar};
+use super::plan::{Child, ListPlan, PlanId, Plans};
+use super::{MAX_EPOCH, MIN_EPOCH, Out, ec2_namespace, scalar};
 use crate::protocol::model::{Operation, ServiceModel, Shape, ShapeRef, ShapeType};
 use crate::protocol::sink::OutputSink;
+use crate::protocol::timestamp::iso8601_bytes;
 
 /// What is open.
 enum Frame<'m> {
     /// A structure (the root has no element of its own). `cursor` is where the next member is
     /// looked for first: handlers write in model order, so the search is nearly always one step.
     Structure {
-        plan: Rc<StructPlan<'m>>,
+        plan: PlanId,
         cursor: usize,
         element: Option<&'m str>,
     },
     /// A list; its wrapper is written with the first item (an empty list is `<Name/>`).
     List {
         element: &'m str,
-        item_element: &'m str,
-        item_ref: &'m ShapeRef,
-        item_shape: &'m Shape,
-        flattened: bool,
+        list: ListPlan<'m>,
         started: bool,
     },
     /// Something the model does not have: everything under it is dropped.
@@ -37,11 +38,13 @@ enum Frame<'m> {
 
 /// Streams an ec2Query response body.
 pub struct Ec2XmlSink<'m> {
-    model: &'m ServiceModel,
-    plans: ValueWriter<'m, 'static>,
+    plans: Plans<'m>,
     out: Out,
     root: String,
     frames: Vec<Frame<'m>>,
+    /// The last timestamp written (its bits) and its text: the instances of one launch
+    /// share their launch time, and each is written twice (launch, interface attachment).
+    last_timestamp: Option<(u64, [u8; 24])>,
 }
 
 impl<'m> Ec2XmlSink<'m> {
@@ -52,7 +55,7 @@ impl<'m> Ec2XmlSink<'m> {
         let root = format!("{}Response", operation.name);
         out.start(&root, Some(&ec2_namespace(model)));
         out.text_element("requestId", request_id);
-        let mut plans = ValueWriter::new(model);
+        let mut plans = Plans::new(model);
         let frame = match operation
             .output
             .as_ref()
@@ -66,11 +69,11 @@ impl<'m> Ec2XmlSink<'m> {
             _ => Frame::Skipped,
         };
         Self {
-            model,
             plans,
             out,
             root,
             frames: vec![frame],
+            last_timestamp: None,
         }
     }
 
@@ -80,19 +83,22 @@ impl<'m> Ec2XmlSink<'m> {
         self.out.finish()
     }
 
-    /// The member of the current structure named `member`: element, reference and shape.
-    /// `None` inside a list or a skipped part, or when the model lacks the member.
-    fn member(&mut self, member: &str) -> Option<(&'m str, &'m ShapeRef, &'m Shape)> {
+    /// The member of the current structure named `member`: its plan and position. `None`
+    /// inside a list or a skipped part, or when the model lacks the member.
+    fn member(&mut self, member: &str) -> Option<(PlanId, usize)> {
         let Some(Frame::Structure { plan, cursor, .. }) = self.frames.last_mut() else {
             return None;
         };
-        let ordered = &plan.ordered;
-        let found = (*cursor..ordered.len())
-            .chain(0..*cursor)
-            .find(|&at| ordered[at].name == member)?;
+        let ordered = &self.plans.get(*plan).ordered;
+        let found = if ordered.get(*cursor).is_some_and(|m| same(m.name, member)) {
+            *cursor
+        } else {
+            (*cursor..ordered.len())
+                .chain(0..*cursor)
+                .find(|&at| same(ordered[at].name, member))?
+        };
         *cursor = found + 1;
-        let m: &MemberPlan<'m> = &ordered[found];
-        Some((m.element, m.r, m.shape))
+        Some((*plan, found))
     }
 
     /// Where a scalar goes: a structure member, or the next item of a list.
@@ -100,82 +106,102 @@ impl<'m> Ec2XmlSink<'m> {
         match self.frames.last_mut() {
             Some(Frame::List {
                 element,
-                item_element,
-                item_ref,
-                item_shape,
-                flattened,
+                list,
                 started,
             }) => {
-                if !*started && !*flattened {
+                if !*started && !list.flattened {
                     self.out.start(element, None);
                 }
                 *started = true;
-                Some((*item_element, *item_ref, *item_shape))
+                Some((list.item_element, list.item_ref, list.item_shape))
             }
-            _ => self.member(member),
+            _ => {
+                let (plan, at) = self.member(member)?;
+                let m = &self.plans.get(plan).ordered[at];
+                Some((m.element, m.r, m.shape))
+            }
         }
     }
 
-    fn scalar_value(&mut self, member: &str, value: &Value) {
-        if let Some((element, r, shape)) = self.scalar_target(member) {
-            scalar(&mut self.out, element, r, shape, value);
-        }
+    /// Open a structure as `element`, or skip what is under it when there is no plan.
+    fn open_structure_frame(&mut self, element: &'m str, plan: Option<PlanId>) {
+        let frame = match plan {
+            Some(plan) => {
+                self.out.start(element, None);
+                Frame::Structure {
+                    plan,
+                    cursor: 0,
+                    element: Some(element),
+                }
+            }
+            None => Frame::Skipped,
+        };
+        self.frames.push(frame);
     }
+}
+
+/// `a == b`, compared in place: member names are short, one is compared per member written
+/// (a million for a large listing), and a call into `memcmp` costs more than the comparison.
+fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    // Fixed-size pieces compare as single loads; the last piece overlaps the ones before
+    // it where the length is not a multiple of its size, which is harmless.
+    if let (Some(a_last), Some(b_last)) = (a.last_chunk::<8>(), b.last_chunk::<8>()) {
+        return a_last == b_last
+            && a.as_chunks::<8>()
+                .0
+                .iter()
+                .zip(b.as_chunks::<8>().0)
+                .all(|(x, y)| x == y);
+    }
+    if let (Some(a_first), Some(b_first)) = (a.first_chunk::<4>(), b.first_chunk::<4>()) {
+        return a_first == b_first && a.last_chunk::<4>() == b.last_chunk::<4>();
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 impl OutputSink for Ec2XmlSink<'_> {
     fn open_structure(&mut self, member: &str) {
-        let frame = match self.member(member) {
-            Some((element, _, shape)) if shape.kind == ShapeType::Structure => {
-                self.out.start(element, None);
-                Frame::Structure {
-                    plan: self.plans.plan(shape),
-                    cursor: 0,
-                    element: Some(element),
-                }
+        match self.member(member) {
+            Some((plan, at)) => {
+                let element = self.plans.get(plan).ordered[at].element;
+                let child = match self.plans.child(plan, at) {
+                    Child::Structure(child) => Some(child),
+                    _ => None,
+                };
+                self.open_structure_frame(element, child);
             }
-            _ => Frame::Skipped,
-        };
-        self.frames.push(frame);
+            None => self.frames.push(Frame::Skipped),
+        }
     }
 
     fn open_list(&mut self, member: &str) {
-        let list = self.member(member).and_then(|(element, r, shape)| {
-            let item_ref = shape.member.as_ref()?;
-            let item_shape = self.model.shape(&item_ref.shape)?;
-            let flattened = r.flattened.unwrap_or(false) || shape.flattened;
-            let named = self.plans.location_name(item_ref);
-            // As the tree path: a flattened list repeats the item's name, else `member`.
-            let item_element = match (flattened, named) {
-                (_, Some(name)) => name,
-                (true, None) => element,
-                (false, None) => "member",
-            };
-            (shape.kind == ShapeType::List).then_some(Frame::List {
-                element,
-                item_element,
-                item_ref,
-                item_shape,
-                flattened,
-                started: false,
-            })
+        let frame = self.member(member).and_then(|(plan, at)| {
+            let element = self.plans.get(plan).ordered[at].element;
+            match self.plans.child(plan, at) {
+                Child::List(list) => Some(Frame::List {
+                    element,
+                    list,
+                    started: false,
+                }),
+                _ => None,
+            }
         });
-        self.frames.push(list.unwrap_or(Frame::Skipped));
+        self.frames.push(frame.unwrap_or(Frame::Skipped));
     }
 
     fn open_item(&mut self) {
-        let frame = match self.scalar_target("") {
-            Some((element, _, shape)) if shape.kind == ShapeType::Structure => {
-                self.out.start(element, None);
-                Frame::Structure {
-                    plan: self.plans.plan(shape),
-                    cursor: 0,
-                    element: Some(element),
-                }
-            }
-            _ => Frame::Skipped,
+        let item_plan = match self.frames.last() {
+            Some(Frame::List { list, .. }) => list.item_plan,
+            _ => None,
         };
-        self.frames.push(frame);
+        match self.scalar_target("") {
+            Some((element, _, _)) => self.open_structure_frame(element, item_plan),
+            None => self.frames.push(Frame::Skipped),
+        }
     }
 
     fn close(&mut self) {
@@ -190,10 +216,9 @@ impl OutputSink for Ec2XmlSink<'_> {
             }) => self.out.end(element),
             Some(Frame::List {
                 element,
-                flattened: false,
+                list,
                 started,
-                ..
-            }) => {
+            }) if !list.flattened => {
                 if started {
                     self.out.end(element);
                 } else {
@@ -212,15 +237,70 @@ impl OutputSink for Ec2XmlSink<'_> {
     }
 
     fn integer(&mut self, member: &str, value: i64) {
-        self.scalar_value(member, &Value::from(value));
+        if let Some((element, r, shape)) = self.scalar_target(member) {
+            if shape.kind.is_integer() {
+                self.out.integer_element(element, value);
+            } else {
+                scalar(&mut self.out, element, r, shape, &Value::from(value));
+            }
+        }
     }
 
     fn boolean(&mut self, member: &str, value: bool) {
-        self.scalar_value(member, &Value::Bool(value));
+        // `scalar` writes a boolean as this text, whatever its shape.
+        if let Some((element, _, _)) = self.scalar_target(member) {
+            self.out
+                .text_element(element, if value { "true" } else { "false" });
+        }
     }
 
     fn timestamp(&mut self, member: &str, epoch: f64) {
         // As the tree holds it: a non-finite number is `null` there, so omitted.
-        self.scalar_value(member, &Value::from(epoch));
+        if !epoch.is_finite() {
+            return;
+        }
+        if let Some((element, r, shape)) = self.scalar_target(member) {
+            let iso = shape.kind == ShapeType::Timestamp
+                && r.timestamp_format.is_none()
+                && shape.timestamp_format.is_none()
+                && (MIN_EPOCH..=MAX_EPOCH).contains(&epoch);
+            if iso {
+                let bits = epoch.to_bits();
+                let text = match self.last_timestamp {
+                    Some((last, text)) if last == bits => text,
+                    _ => {
+                        let text = iso8601_bytes(epoch);
+                        self.last_timestamp = Some((bits, text));
+                        text
+                    }
+                };
+                self.out
+                    .raw_element(element, |buf| buf.extend_from_slice(&text));
+            } else {
+                scalar(&mut self.out, element, r, shape, &Value::from(epoch));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same;
+
+    /// Every length up to a few words, equal and differing at each position.
+    #[test]
+    fn names_compare_as_strings() {
+        let base = "abcdefghijklmnopqrstuvwxyz";
+        for len in 0..=base.len() {
+            let a = &base[..len];
+            assert!(same(a, a));
+            assert!(!same(a, &base[..len.saturating_sub(1)]) || len == 0);
+            for at in 0..len {
+                let mut b = a.to_owned().into_bytes();
+                b[at] = b'_';
+                let b = String::from_utf8(b).expect("ascii");
+                assert!(!same(a, &b), "{a} vs {b}");
+            }
+        }
     }
 }

@@ -259,6 +259,18 @@ proptest! {
         }
     }
 
+    /// The word-at-a-time escape test agrees with its byte-at-a-time definition, mostly
+    /// printable text with a special byte here and there.
+    #[test]
+    fn escape_test_is_exact(
+        bytes in prop::collection::vec(prop_oneof![15 => 0x20u8..0x7f, 1 => any::<u8>()], 0..40)
+    ) {
+        let bytewise = bytes
+            .iter()
+            .any(|&b| !(0x20..0x7f).contains(&b) || matches!(b, b'&' | b'<' | b'>'));
+        prop_assert_eq!(may_need_escaping(&bytes), bytewise);
+    }
+
     /// Arbitrary JSON against every output shape of four real models: never a panic, and
     /// always well-formed XML.
     #[test]

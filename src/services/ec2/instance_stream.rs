@@ -8,9 +8,10 @@
 
 use serde_json::Value;
 
-use super::instance_view::{
-    self, DescribeInstancesRequest, eni_attachment_id, mac, private_dns, public_dns,
+use super::instance_names::{
+    append_eni_attachment_id, append_ip, append_mac, append_private_dns, append_public_dns,
 };
+use super::instance_view::{self, DescribeInstancesRequest};
 use super::store::{Ec2Store, Instance, InstanceState};
 use super::with_store;
 use crate::context::RequestContext;
@@ -34,6 +35,7 @@ pub fn describe_instances_streamed(
             out.string("NextToken", token);
         }
         out.open_list("Reservations");
+        let mut texts = Texts::default();
         // Adjacent instances of one reservation form one `Reservation`.
         for run in page.chunk_by(|a, b| a.reservation_id == b.reservation_id) {
             out.open_item();
@@ -44,7 +46,7 @@ pub fn describe_instances_streamed(
             out.open_list("Instances");
             for i in run {
                 out.open_item();
-                write_instance(out, s, i, scope);
+                write_instance(out, s, i, scope, &mut texts);
                 out.close();
             }
             out.close();
@@ -55,15 +57,57 @@ pub fn describe_instances_streamed(
     })
 }
 
+/// The text an instance's members are made of, written per instance into buffers that are
+/// kept from one instance to the next (else each name is an allocation and a `fmt` call).
+#[derive(Default)]
+struct Texts {
+    private_ip: String,
+    /// Empty for a terminated instance.
+    private_dns: String,
+    /// Both empty without a public address.
+    public_ip: String,
+    public_dns: String,
+    /// Scratch for one member at a time.
+    scratch: String,
+}
+
+impl Texts {
+    fn fill(&mut self, i: &Instance, region: &str, gone: bool) {
+        for text in [
+            &mut self.private_ip,
+            &mut self.private_dns,
+            &mut self.public_ip,
+            &mut self.public_dns,
+        ] {
+            text.clear();
+        }
+        append_ip(&mut self.private_ip, i.private_ip, '.');
+        if !gone {
+            append_private_dns(&mut self.private_dns, i.private_ip, region);
+        }
+        if let Some(ip) = i.public_ip {
+            append_ip(&mut self.public_ip, ip, '.');
+            append_public_dns(&mut self.public_dns, ip, region);
+        }
+    }
+
+    /// The scratch buffer, emptied.
+    fn scratch(&mut self) -> &mut String {
+        self.scratch.clear();
+        &mut self.scratch
+    }
+}
+
 /// The members of one `Instance`.
-fn write_instance(out: &mut dyn OutputSink, s: &Ec2Store, i: &Instance, scope: &Scope) {
-    let region = &scope.region;
+fn write_instance(
+    out: &mut dyn OutputSink,
+    s: &Ec2Store,
+    i: &Instance,
+    scope: &Scope,
+    texts: &mut Texts,
+) {
     let gone = i.state == InstanceState::Terminated;
-    let private_dns_name = if gone {
-        String::new()
-    } else {
-        private_dns(i.private_ip, region)
-    };
+    texts.fill(i, &scope.region, gone);
     out.string("Architecture", "x86_64");
     out.open_list("BlockDeviceMappings");
     if !gone {
@@ -94,7 +138,7 @@ fn write_instance(out: &mut dyn OutputSink, s: &Ec2Store, i: &Instance, scope: &
     out.open_list("NetworkInterfaces");
     if !gone {
         out.open_item();
-        write_nic(out, s, i, scope, &private_dns_name);
+        write_nic(out, s, i, scope, texts);
         out.close();
     }
     out.close();
@@ -156,12 +200,8 @@ fn write_instance(out: &mut dyn OutputSink, s: &Ec2Store, i: &Instance, scope: &
     out.integer("Code", i.state.code());
     out.string("Name", i.state.name());
     out.close();
-    out.string("PrivateDnsName", &private_dns_name);
-    let public_dns_name = i.public_ip.map(|ip| public_dns(ip, region));
-    out.string(
-        "PublicDnsName",
-        public_dns_name.as_deref().unwrap_or_default(),
-    );
+    out.string("PrivateDnsName", &texts.private_dns);
+    out.string("PublicDnsName", &texts.public_dns);
     out.string("StateTransitionReason", &i.transition_reason);
     if let Some(key) = &i.key_name {
         out.string("KeyName", key);
@@ -182,9 +222,9 @@ fn write_instance(out: &mut dyn OutputSink, s: &Ec2Store, i: &Instance, scope: &
     if !gone {
         out.string("SubnetId", &i.subnet_id);
         out.string("VpcId", &i.vpc_id);
-        out.string("PrivateIpAddress", &i.private_ip.to_string());
-        if let Some(ip) = i.public_ip {
-            out.string("PublicIpAddress", &ip.to_string());
+        out.string("PrivateIpAddress", &texts.private_ip);
+        if i.public_ip.is_some() {
+            out.string("PublicIpAddress", &texts.public_ip);
         }
     }
 }
@@ -210,25 +250,22 @@ fn write_nic(
     s: &Ec2Store,
     i: &Instance,
     scope: &Scope,
-    private_dns_name: &str,
+    texts: &mut Texts,
 ) {
-    let private_ip = i.private_ip.to_string();
-    let public = i
-        .public_ip
-        .map(|ip| (ip.to_string(), public_dns(ip, &scope.region)));
-    let association = |out: &mut dyn OutputSink| {
-        if let Some((ip, dns)) = &public {
+    let association = |out: &mut dyn OutputSink, texts: &Texts| {
+        if i.public_ip.is_some() {
             out.open_structure("Association");
             out.string("IpOwnerId", "amazon");
-            out.string("PublicDnsName", dns);
-            out.string("PublicIp", ip);
+            out.string("PublicDnsName", &texts.public_dns);
+            out.string("PublicIp", &texts.public_ip);
             out.close();
         }
     };
-    association(out);
+    association(out, texts);
     out.open_structure("Attachment");
     out.timestamp("AttachTime", i.launch_time);
-    out.string("AttachmentId", &eni_attachment_id(i));
+    append_eni_attachment_id(texts.scratch(), i);
+    out.string("AttachmentId", &texts.scratch);
     out.boolean("DeleteOnTermination", true);
     out.integer("DeviceIndex", 0);
     out.string("Status", "attached");
@@ -238,17 +275,18 @@ fn write_nic(
     write_group_list(out, "Groups", s, i);
     out.open_list("Ipv6Addresses");
     out.close();
-    out.string("MacAddress", &mac(&i.id));
+    append_mac(texts.scratch(), &i.id);
+    out.string("MacAddress", &texts.scratch);
     out.string("NetworkInterfaceId", &i.network_interface_id);
     out.string("OwnerId", &scope.account);
-    out.string("PrivateDnsName", private_dns_name);
-    out.string("PrivateIpAddress", &private_ip);
+    out.string("PrivateDnsName", &texts.private_dns);
+    out.string("PrivateIpAddress", &texts.private_ip);
     out.open_list("PrivateIpAddresses");
     out.open_item();
-    association(out);
+    association(out, texts);
     out.boolean("Primary", true);
-    out.string("PrivateDnsName", private_dns_name);
-    out.string("PrivateIpAddress", &private_ip);
+    out.string("PrivateDnsName", &texts.private_dns);
+    out.string("PrivateIpAddress", &texts.private_ip);
     out.close();
     out.close();
     out.boolean("SourceDestCheck", i.source_dest_check);

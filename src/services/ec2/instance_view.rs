@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::filters::{self, Filter};
+pub use super::instance_names::{eni_attachment_id, mac, private_dns, public_dns};
 use super::store::{Ec2Store, Instance, InstanceState};
 use super::{check_id_shape, dry_run_ok, paginate, tag_filter_values, with_store};
 use crate::context::RequestContext;
@@ -15,26 +16,6 @@ use crate::state::{AppState, Scope};
 
 /// Seconds a running instance's status checks stay `initializing`.
 pub const STATUS_INITIALIZING_SECONDS: f64 = 60.0;
-
-/// `ip-172-31-1-2.ec2.internal` (us-east-1) or `ip-….{region}.compute.internal`.
-pub fn private_dns(ip: std::net::Ipv4Addr, region: &str) -> String {
-    let dashed = ip.to_string().replace('.', "-");
-    if region == "us-east-1" {
-        format!("ip-{dashed}.ec2.internal")
-    } else {
-        format!("ip-{dashed}.{region}.compute.internal")
-    }
-}
-
-/// `ec2-54-1-2-3.compute-1.amazonaws.com` (us-east-1) or `ec2-….{region}.compute.amazonaws.com`.
-pub fn public_dns(ip: std::net::Ipv4Addr, region: &str) -> String {
-    let dashed = ip.to_string().replace('.', "-");
-    if region == "us-east-1" {
-        format!("ec2-{dashed}.compute-1.amazonaws.com")
-    } else {
-        format!("ec2-{dashed}.{region}.compute.amazonaws.com")
-    }
-}
 
 /// `StateReason` message for a code.
 pub(super) fn state_reason_message(code: &str) -> &'static str {
@@ -176,26 +157,6 @@ pub fn nic_out(i: &Instance, scope: &Scope, groups: Value, private_dns_name: Val
     nic["PrivateDnsName"] = private_dns_name;
     nic["Groups"] = groups;
     nic
-}
-
-/// `eni-attach-…` of an instance's primary interface.
-pub fn eni_attachment_id(i: &Instance) -> String {
-    format!("eni-attach-{}", &i.network_interface_id[4..])
-}
-
-/// The MAC address of an instance's primary interface (stable, from its id).
-pub fn mac(id: &str) -> String {
-    let hex = id.trim_start_matches("i-");
-    let b = hex.as_bytes();
-    let pair = |n: usize| std::str::from_utf8(&b[n * 2..n * 2 + 2]).unwrap_or("00");
-    format!(
-        "0a:{}:{}:{}:{}:{}",
-        pair(0),
-        pair(1),
-        pair(2),
-        pair(3),
-        pair(4)
-    )
 }
 
 /// One reservation (all its instances) as the `Reservation` output. The instances of a

@@ -10,6 +10,7 @@ pub mod filters;
 mod image_attributes;
 mod image_copies;
 pub mod images;
+pub mod instance_names;
 pub mod instance_ops;
 pub mod instance_stream;
 pub mod instance_types;
