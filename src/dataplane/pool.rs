@@ -7,15 +7,10 @@
 //! pool keys by scheme and authority, connect races): the proxy's CPU per request is what its
 //! benchmark measures.
 //!
-//! A connection has no task of its own: whoever holds it drives it. While a request is out,
-//! that is the client connection's task (the proxy's future, then the response body as the
-//! server writes it out), so a request costs no hand-over between tasks or threads; an idle
-//! connection in the pool is not driven at all. A backend that closed an idle connection is
-//! noticed on the next use, when driving it reads the end of the stream: the request was never
-//! written then, and is sent again on a fresh connection.
+//! A request that could not be written on a reused connection (the backend had closed it while
+//! it sat idle) is sent again on a fresh one, as the request was never seen by the backend.
 
 use std::collections::HashMap;
-use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -25,16 +20,16 @@ use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
-use hyper::client::conn::http1::{self, Connection, SendRequest};
+use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
 
 use super::proxy::ProxyBody;
 
 /// Idle connections kept per backend address.
 const MAX_IDLE_PER_BACKEND: usize = 256;
 
-type Idle = Arc<Mutex<HashMap<SocketAddr, Vec<Pooled>>>>;
+type Sender = SendRequest<ProxyBody>;
+type Idle = Arc<Mutex<HashMap<SocketAddr, Vec<Sender>>>>;
 
 /// Why a request got no response.
 #[derive(Debug)]
@@ -52,44 +47,6 @@ pub struct BackendPool {
     idle: Idle,
 }
 
-/// One backend connection: the handle requests are sent through and the connection itself,
-/// which reads and writes only while it is driven.
-struct Pooled {
-    sender: SendRequest<ProxyBody>,
-    conn: Connection<TokioIo<TcpStream>, ProxyBody>,
-    ended: bool,
-}
-
-impl Pooled {
-    /// Let the connection read and write what it can. After it has ended (the backend closed
-    /// it, or it failed), the sender reports it closed.
-    fn drive(&mut self, cx: &mut Context<'_>) {
-        if self.ended {
-            return;
-        }
-        if let Poll::Ready(result) = Pin::new(&mut self.conn).poll(cx) {
-            self.ended = true;
-            if let Err(err) = result {
-                tracing::debug!(error = %err, "backend connection ended with an error");
-            }
-        }
-    }
-
-    fn usable(&self) -> bool {
-        !self.ended && !self.sender.is_closed()
-    }
-
-    /// Wait until the connection takes a request; false when it has ended instead.
-    async fn ready(&mut self) -> bool {
-        poll_fn(|cx| {
-            self.drive(cx);
-            self.sender.poll_ready(cx)
-        })
-        .await
-        .is_ok()
-    }
-}
-
 impl BackendPool {
     /// Send `req` (origin-form URI, headers as the backend should see them) to `addr`.
     pub async fn send(
@@ -98,18 +55,12 @@ impl BackendPool {
         mut req: Request<ProxyBody>,
     ) -> Result<Response<ProxyBody>, SendError> {
         // Reused connections first; each may turn out closed, then a fresh one.
-        while let Some(mut pooled) = self.checkout(addr) {
-            if !pooled.ready().await {
+        while let Some(mut sender) = self.checkout(addr) {
+            if sender.ready().await.is_err() {
                 continue;
             }
-            let mut response = std::pin::pin!(pooled.sender.try_send_request(req));
-            let result = poll_fn(|cx| {
-                pooled.drive(cx);
-                response.as_mut().poll(cx)
-            })
-            .await;
-            match result {
-                Ok(resp) => return Ok(self.wrap(addr, pooled, resp)),
+            match sender.try_send_request(req).await {
+                Ok(resp) => return Ok(self.wrap(addr, sender, resp)),
                 Err(mut err) => match err.take_message() {
                     // Not written: the connection was gone; try another.
                     Some(back) => req = back,
@@ -117,30 +68,24 @@ impl BackendPool {
                 },
             }
         }
-        let mut pooled = match connect(addr).await {
-            Ok(pooled) => pooled,
+        let mut sender = match connect(addr).await {
+            Ok(sender) => sender,
             Err(err) => return Err(SendError::Connect(err, Box::new(req))),
         };
-        if !pooled.ready().await {
-            let err = std::io::Error::other("the backend closed the connection at once");
-            return Err(SendError::Connect(err, Box::new(req)));
-        }
-        let mut response = std::pin::pin!(pooled.sender.send_request(req));
-        let resp = poll_fn(|cx| {
-            pooled.drive(cx);
-            response.as_mut().poll(cx)
-        })
-        .await
-        .map_err(SendError::Exchange)?;
-        Ok(self.wrap(addr, pooled, resp))
+        sender.ready().await.map_err(SendError::Exchange)?;
+        let resp = sender
+            .send_request(req)
+            .await
+            .map_err(SendError::Exchange)?;
+        Ok(self.wrap(addr, sender, resp))
     }
 
-    fn checkout(&self, addr: SocketAddr) -> Option<Pooled> {
+    fn checkout(&self, addr: SocketAddr) -> Option<Sender> {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         let list = idle.get_mut(&addr)?;
-        while let Some(pooled) = list.pop() {
-            if pooled.usable() {
-                return Some(pooled);
+        while let Some(sender) = list.pop() {
+            if !sender.is_closed() {
+                return Some(sender);
             }
         }
         None
@@ -149,13 +94,13 @@ impl BackendPool {
     fn wrap(
         &self,
         addr: SocketAddr,
-        pooled: Pooled,
+        sender: Sender,
         resp: Response<Incoming>,
     ) -> Response<ProxyBody> {
         let (parts, body) = resp.into_parts();
         let body = Returning {
             body,
-            pooled: Some(pooled),
+            sender: Some(sender),
             addr,
             idle: self.idle.clone(),
         };
@@ -163,50 +108,42 @@ impl BackendPool {
     }
 }
 
-impl std::fmt::Debug for Pooled {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pooled")
-            .field("ended", &self.ended)
-            .finish_non_exhaustive()
-    }
-}
-
-async fn connect(addr: SocketAddr) -> std::io::Result<Pooled> {
-    let stream = TcpStream::connect(addr).await?;
+async fn connect(addr: SocketAddr) -> std::io::Result<Sender> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
     // Small request/response pairs: don't let Nagle delay them.
     let _ = stream.set_nodelay(true);
     let (sender, conn) = http1::handshake(TokioIo::new(stream))
         .await
         .map_err(std::io::Error::other)?;
-    Ok(Pooled {
-        sender,
-        conn,
-        ended: false,
-    })
+    tokio::spawn(async move {
+        if let Err(err) = conn.await {
+            tracing::debug!(error = %err, "backend connection ended with an error");
+        }
+    });
+    Ok(sender)
 }
 
-/// A backend's response body: reading it drives its connection, and once it has been read to
-/// the end the connection goes back to the pool.
+/// A backend's response body that gives its connection back once read to the end.
 struct Returning {
     body: Incoming,
-    pooled: Option<Pooled>,
+    sender: Option<Sender>,
     addr: SocketAddr,
     idle: Idle,
 }
 
 impl Returning {
     fn give_back(&mut self) {
-        let Some(pooled) = self.pooled.take() else {
+        let Some(sender) = self.sender.take() else {
             return;
         };
-        if !pooled.usable() {
+        if sender.is_closed() {
             return;
         }
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         let list = idle.entry(self.addr).or_default();
-        list.retain(Pooled::usable);
+        list.retain(|s| !s.is_closed());
         if list.len() < MAX_IDLE_PER_BACKEND {
-            list.push(pooled);
+            list.push(sender);
         }
     }
 }
@@ -219,13 +156,9 @@ impl Body for Returning {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        let this = &mut *self;
-        if let Some(pooled) = &mut this.pooled {
-            pooled.drive(cx);
-        }
-        let polled = Pin::new(&mut this.body).poll_frame(cx);
+        let polled = Pin::new(&mut self.body).poll_frame(cx);
         if let Poll::Ready(None) = polled {
-            this.give_back();
+            self.give_back();
         }
         polled
     }
