@@ -10,7 +10,9 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::standby::{MAX_IDS, check_capacity, check_members, move_with_activities, validation};
+use super::standby::{
+    MAX_IDS, TakeOut, check_capacity, check_members, take_out_of_service, validation,
+};
 use super::store::{GroupInstance, LifecycleState, iso_seconds, record_activity};
 use crate::context::RequestContext;
 use crate::error::ApiError;
@@ -198,31 +200,18 @@ pub fn detach_instances(
             old
         };
         check_capacity(group, new, "detach", n)?;
-        let group = store.group_mut(&input.auto_scaling_group_name)?;
-        group.desired_capacity = new;
-        for id in &input.instance_ids {
-            if let Some(i) = group.instances.get_mut(id) {
-                i.deregistered = true;
-                i.protected_from_scale_in = false;
-            }
-        }
-        let t = iso_seconds(now);
-        Ok::<_, ApiError>(move_with_activities(
-            store,
-            state,
-            &input.auto_scaling_group_name,
-            &input.instance_ids,
-            (LifecycleState::Detaching, "InProgress", 50),
-            |id| {
-                let cause = if input.should_decrement_desired_capacity {
-                    format!("At {t} instance {id} was detached in response to a user request, shrinking the capacity from {old} to {new}.")
-                } else {
-                    format!("At {t} instance {id} was detached in response to a user request.")
-                };
-                (format!("Detaching EC2 instance: {id}"), cause)
-            },
-            now,
-        ))
+        let take_out = TakeOut {
+            group_name: &input.auto_scaling_group_name,
+            ids: &input.instance_ids,
+            old,
+            new,
+            shrink: input.should_decrement_desired_capacity,
+            to: LifecycleState::Detaching,
+            description: "Detaching EC2 instance",
+            verb: "detached",
+            unprotect: true,
+        };
+        take_out_of_service(store, state, &take_out, now)
     })?;
     state.changed.notify_waiters();
     Ok(json!({ "Activities": activities }))

@@ -86,6 +86,68 @@ pub(super) fn check_members(
     Ok(())
 }
 
+/// How DetachInstances and EnterStandby take instances out of service.
+pub(super) struct TakeOut<'a> {
+    pub group_name: &'a str,
+    pub ids: &'a [String],
+    /// Desired capacity before and after.
+    pub old: i64,
+    pub new: i64,
+    /// The caller asked to decrement the desired capacity (the cause then says so).
+    pub shrink: bool,
+    /// Where the instances go.
+    pub to: LifecycleState,
+    /// The activity's description, before `: <id>`.
+    pub description: &'a str,
+    /// What happened to the instance, in the cause (`detached`, `moved to standby`).
+    pub verb: &'a str,
+    /// Detached instances lose their scale-in protection; instances in standby keep it.
+    pub unprotect: bool,
+}
+
+/// Set the new desired capacity, let load balancers deregister the instances, and move them
+/// with one activity each (AWS's cause texts); returns the activities.
+pub(super) fn take_out_of_service(
+    store: &mut AutoScalingStore,
+    state: &AppState,
+    t: &TakeOut<'_>,
+    now: f64,
+) -> Result<Vec<Value>, ApiError> {
+    let group = store.group_mut(t.group_name)?;
+    group.desired_capacity = t.new;
+    for id in t.ids {
+        if let Some(i) = group.instances.get_mut(id) {
+            i.deregistered = true;
+            if t.unprotect {
+                i.protected_from_scale_in = false;
+            }
+        }
+    }
+    let at = iso_seconds(now);
+    let shrinking = if t.shrink {
+        format!(", shrinking the capacity from {} to {}", t.old, t.new)
+    } else {
+        String::new()
+    };
+    Ok(move_with_activities(
+        store,
+        state,
+        t.group_name,
+        t.ids,
+        (t.to, "InProgress", 50),
+        |id| {
+            (
+                format!("{}: {id}", t.description),
+                format!(
+                    "At {at} instance {id} was {} in response to a user request{shrinking}.",
+                    t.verb
+                ),
+            )
+        },
+        now,
+    ))
+}
+
 /// Move `ids` to `state`, recording one activity each (built by `text(id) -> (description,
 /// cause)`), and return the activities.
 pub(super) fn move_with_activities(
@@ -153,7 +215,12 @@ pub fn enter_standby(
     let activities = state.stores.with(&ctx.scope, |s| {
         let store = &mut s.autoscaling;
         let group = store.group(&input.auto_scaling_group_name)?;
-        check_members(group, &input.instance_ids, &[LifecycleState::InService], "InService")?;
+        check_members(
+            group,
+            &input.instance_ids,
+            &[LifecycleState::InService],
+            "InService",
+        )?;
         let n = input.instance_ids.len();
         let old = group.desired_capacity;
         let new = if input.should_decrement_desired_capacity {
@@ -162,30 +229,18 @@ pub fn enter_standby(
             old
         };
         check_capacity(group, new, "place into standby", n)?;
-        let group = store.group_mut(&input.auto_scaling_group_name)?;
-        group.desired_capacity = new;
-        for id in &input.instance_ids {
-            if let Some(i) = group.instances.get_mut(id) {
-                i.deregistered = true;
-            }
-        }
-        let t = iso_seconds(now);
-        Ok::<_, ApiError>(move_with_activities(
-            store,
-            state,
-            &input.auto_scaling_group_name,
-            &input.instance_ids,
-            (LifecycleState::EnteringStandby, "InProgress", 50),
-            |id| {
-                let cause = if input.should_decrement_desired_capacity {
-                    format!("At {t} instance {id} was moved to standby in response to a user request, shrinking the capacity from {old} to {new}.")
-                } else {
-                    format!("At {t} instance {id} was moved to standby in response to a user request.")
-                };
-                (format!("Moving EC2 instance to Standby: {id}"), cause)
-            },
-            now,
-        ))
+        let take_out = TakeOut {
+            group_name: &input.auto_scaling_group_name,
+            ids: &input.instance_ids,
+            old,
+            new,
+            shrink: input.should_decrement_desired_capacity,
+            to: LifecycleState::EnteringStandby,
+            description: "Moving EC2 instance to Standby",
+            verb: "moved to standby",
+            unprotect: false,
+        };
+        take_out_of_service(store, state, &take_out, now)
     })?;
     state.changed.notify_waiters();
     Ok(json!({ "Activities": activities }))
