@@ -186,7 +186,6 @@ impl Drop for Returning {
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    use http_body_util::Empty;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     use super::*;
@@ -228,7 +227,7 @@ mod tests {
     }
 
     fn get() -> Request<ProxyBody> {
-        let mut req = Request::new(Empty::new().map_err(|never| match never {}).boxed());
+        let mut req = Request::new(super::super::proxy::empty());
         *req.uri_mut() = http::Uri::from_static("/");
         req
     }

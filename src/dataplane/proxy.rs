@@ -51,7 +51,8 @@ pub fn full(body: impl Into<Bytes>) -> ProxyBody {
         .boxed()
 }
 
-fn empty() -> ProxyBody {
+/// An empty body.
+pub(super) fn empty() -> ProxyBody {
     Empty::new().map_err(|never| match never {}).boxed()
 }
 

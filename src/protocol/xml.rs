@@ -405,18 +405,11 @@ fn scalar(out: &mut Out, element: &str, r: &ShapeRef, shape: &Shape, value: &Val
     match (shape.kind, value) {
         (_, Value::String(s)) => out.text_element(element, s),
         (ShapeType::Timestamp, Value::Number(n))
-            if r.timestamp_format.is_none() && shape.timestamp_format.is_none() =>
+            if n.as_f64()
+                .is_some_and(|epoch| iso_timestamp(r, shape, epoch)) =>
         {
-            match n.as_f64() {
-                Some(epoch) if (MIN_EPOCH..=MAX_EPOCH).contains(&epoch) => {
-                    out.raw_element(element, |buf| write_iso8601(buf, epoch));
-                }
-                _ => {
-                    if let Some(text) = scalar_text(r, shape, value) {
-                        out.text_element(element, &text);
-                    }
-                }
-            }
+            let epoch = n.as_f64().unwrap_or_default();
+            out.raw_element(element, |buf| write_iso8601(buf, epoch));
         }
         (kind, Value::Number(n)) if kind.is_integer() && (n.is_i64() || n.is_u64()) => {
             out.raw_element(element, |buf| {
@@ -430,6 +423,15 @@ fn scalar(out: &mut Out, element: &str, r: &ShapeRef, shape: &Shape, value: &Val
             }
         }
     }
+}
+
+/// Whether a timestamp member is written as ISO 8601 text (no explicit format, and a year
+/// the format can spell); other timestamps go through [`scalar_text`].
+fn iso_timestamp(r: &ShapeRef, shape: &Shape, epoch: f64) -> bool {
+    shape.kind == ShapeType::Timestamp
+        && r.timestamp_format.is_none()
+        && shape.timestamp_format.is_none()
+        && (MIN_EPOCH..=MAX_EPOCH).contains(&epoch)
 }
 
 /// The text of a scalar, or `None` to skip a value that cannot be one.

@@ -12,7 +12,7 @@
 use serde_json::Value;
 
 use super::plan::{Child, ListPlan, PlanId, Plans};
-use super::{MAX_EPOCH, MIN_EPOCH, Out, ec2_namespace, scalar};
+use super::{Out, ec2_namespace, iso_timestamp, scalar};
 use crate::protocol::model::{Operation, ServiceModel, Shape, ShapeRef, ShapeType};
 use crate::protocol::sink::OutputSink;
 use crate::protocol::timestamp::iso8601_bytes;
@@ -260,11 +260,7 @@ impl OutputSink for Ec2XmlSink<'_> {
             return;
         }
         if let Some((element, r, shape)) = self.scalar_target(member) {
-            let iso = shape.kind == ShapeType::Timestamp
-                && r.timestamp_format.is_none()
-                && shape.timestamp_format.is_none()
-                && (MIN_EPOCH..=MAX_EPOCH).contains(&epoch);
-            if iso {
+            if iso_timestamp(r, shape, epoch) {
                 let bits = epoch.to_bits();
                 let text = match self.last_timestamp {
                     Some((last, text)) if last == bits => text,

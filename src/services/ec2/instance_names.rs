@@ -15,15 +15,7 @@ pub fn private_dns(ip: Ipv4Addr, region: &str) -> String {
 
 /// [`private_dns`], appended to `out`.
 pub fn append_private_dns(out: &mut String, ip: Ipv4Addr, region: &str) {
-    out.push_str("ip-");
-    append_ip(out, ip, '-');
-    if region == "us-east-1" {
-        out.push_str(".ec2.internal");
-    } else {
-        out.push('.');
-        out.push_str(region);
-        out.push_str(".compute.internal");
-    }
+    append_host(out, "ip-", ip, region, ".ec2.internal", ".compute.internal");
 }
 
 /// `ec2-54-1-2-3.compute-1.amazonaws.com` (us-east-1) or `ec2-….{region}.compute.amazonaws.com`.
@@ -35,14 +27,34 @@ pub fn public_dns(ip: Ipv4Addr, region: &str) -> String {
 
 /// [`public_dns`], appended to `out`.
 pub fn append_public_dns(out: &mut String, ip: Ipv4Addr, region: &str) {
-    out.push_str("ec2-");
+    append_host(
+        out,
+        "ec2-",
+        ip,
+        region,
+        ".compute-1.amazonaws.com",
+        ".compute.amazonaws.com",
+    );
+}
+
+/// `{prefix}{dashed ip}` then `us_east_1` in us-east-1, else `.{region}{regional}`: how AWS
+/// names both kinds of instance host.
+fn append_host(
+    out: &mut String,
+    prefix: &str,
+    ip: Ipv4Addr,
+    region: &str,
+    us_east_1: &str,
+    regional: &str,
+) {
+    out.push_str(prefix);
     append_ip(out, ip, '-');
     if region == "us-east-1" {
-        out.push_str(".compute-1.amazonaws.com");
+        out.push_str(us_east_1);
     } else {
         out.push('.');
         out.push_str(region);
-        out.push_str(".compute.amazonaws.com");
+        out.push_str(regional);
     }
 }
 
