@@ -37,6 +37,7 @@
 //! `X-Forwarded-For` / `X-Forwarded-Proto` / `X-Forwarded-Port`. In-process (simulated)
 //! instances get the request through their responder.
 
+pub mod h1;
 pub mod listeners;
 pub mod pool;
 pub mod proxy;

@@ -19,13 +19,16 @@ use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full, Limited};
 use hyper::body::{Body, Incoming};
 
-use super::pool::SendError;
+use super::pool::{Outgoing, SendError};
 use super::{Decision, Forward, LbRef, Outcome, RequestInfo, Route};
 use crate::backend::{HttpAddress, HttpRequest};
 use crate::state::AppState;
 
-/// Response (and forwarded request) body: streamed or buffered.
-pub type ProxyBody = BoxBody<Bytes, hyper::Error>;
+/// Why a body could not be streamed to its end.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Response body: streamed from a backend, or buffered.
+pub type ProxyBody = BoxBody<Bytes, BoxError>;
 
 /// Headers that describe one hop, never forwarded (RFC 9110 §7.6.1).
 const HOP_BY_HOP: &[&str] = &[
@@ -233,12 +236,6 @@ async fn forward(
 ) -> (Response<ProxyBody>, Outcome) {
     backend_headers(&mut parts.headers, &fwd, peer);
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    // What a backend gets on the request line (an absolute-form target loses its authority).
-    let origin_form: http::Uri = parts
-        .uri
-        .path_and_query()
-        .cloned()
-        .map_or_else(|| http::Uri::from_static("/"), http::Uri::from);
     // A request without a body can be retried on the next backend when one cannot be reached.
     let retryable = body.is_end_stream() || body.size_hint().exact() == Some(0);
     let mut body = Some(body);
@@ -251,21 +248,24 @@ async fn forward(
                 in_process(state, responder, &parts.method, path_and_query, this_body).await
             }
             HttpAddress::Socket(addr) => {
-                let mut req = Request::new(this_body.map_or_else(empty, |b| b.boxed()));
-                *req.method_mut() = parts.method.clone();
-                *req.headers_mut() = std::mem::take(&mut parts.headers);
-                *req.uri_mut() = origin_form.clone();
-                match state.dataplane.pool.send(*addr, req).await {
+                // What a backend gets on the request line: origin form (an absolute-form
+                // target loses its authority).
+                let out = Outgoing {
+                    method: &parts.method,
+                    target: path_and_query,
+                    headers: &parts.headers,
+                };
+                match state.dataplane.pool.send(*addr, &out, this_body).await {
                     Ok(mut resp) => {
                         strip_hop_by_hop(resp.headers_mut());
                         Ok(resp)
                     }
-                    // Never sent: the headers go to the next backend.
-                    Err(SendError::Connect(_, req)) => {
-                        parts.headers = req.into_parts().0.headers;
-                        Err(true)
+                    // Never sent: the next backend may take it.
+                    Err(SendError::Connect(_)) => Err(true),
+                    Err(SendError::Exchange(e)) => {
+                        tracing::debug!(error = %e, "backend exchange failed");
+                        Err(false)
                     }
-                    Err(SendError::Exchange(_)) => Err(false),
                 }
             }
         };
