@@ -26,7 +26,9 @@
 //! 3. The resolver answers a [`Route`]: forward to backends already filtered to healthy ones and
 //!    in preference order (the proxy takes the first; the rest are fallbacks tried when the
 //!    first cannot be reached), redirect, fixed response, or no healthy backend (Classic's empty
-//!    503). Cookies to set (stickiness) go in [`Forward::set_cookies`].
+//!    503). Cookies to set (stickiness) go in [`Forward::set_cookies`]; the load balancer's
+//!    idle timeout in [`Forward::idle_timeout`] (a backend that sends no response head within
+//!    it gets the client a 504: Classic's empty `504 GATEWAY_TIMEOUT`, ALB's error page).
 //! 4. [`Decision::on_complete`] is called exactly once per request after the response head is
 //!    known (or the request failed) with the [`Outcome`]: which backend served, the status, who
 //!    produced it, the latency. Count metrics and release in-flight counters (least outstanding
@@ -44,6 +46,7 @@ pub mod proxy;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 use http::{HeaderMap, Method};
 
@@ -234,6 +237,9 @@ pub struct Forward {
     pub listener_protocol: &'static str,
     /// `Set-Cookie` values to add to the response (stickiness cookies).
     pub set_cookies: Vec<String>,
+    /// The load balancer's idle timeout: how long (real time) a backend may take to send its
+    /// response head before the client gets a 504. `None`: no limit.
+    pub idle_timeout: Option<Duration>,
 }
 
 /// What to do with a request.

@@ -20,8 +20,9 @@ use http_body_util::{BodyExt, Empty, Full, Limited};
 use hyper::body::{Body, Incoming};
 
 use super::pool::SendError;
-use super::{Decision, Forward, LbRef, Outcome, RequestInfo, Route};
+use super::{Decision, Forward, LbKind, LbRef, Outcome, RequestInfo, Route};
 use crate::backend::{HttpAddress, HttpRequest};
+use crate::services::elbv2::dataplane::error_html;
 use crate::state::AppState;
 
 /// Response (and forwarded request) body: streamed or buffered.
@@ -69,6 +70,24 @@ fn lb_error(status: u16, reason: Option<&'static [u8]>) -> Response<ProxyBody> {
     resp
 }
 
+/// The load balancer's answer when a backend sent no response head within the idle timeout:
+/// Classic's empty `504 GATEWAY_TIMEOUT`, ALB's `504 Gateway Time-out` page.
+fn gateway_timeout(kind: LbKind) -> Response<ProxyBody> {
+    match kind {
+        LbKind::Classic => lb_error(504, Some(b"GATEWAY_TIMEOUT")),
+        LbKind::Application => {
+            let mut resp = Response::new(full(error_html(504, "Gateway Time-out")));
+            *resp.status_mut() = StatusCode::GATEWAY_TIMEOUT;
+            resp.extensions_mut()
+                .insert(hyper::ext::ReasonPhrase::from_static(b"Gateway Time-out"));
+            let h = resp.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+            h.insert(header::SERVER, HeaderValue::from_static("awselb/2.0"));
+            resp
+        }
+    }
+}
+
 /// Serve one data-plane request. `listener_port` is set when it arrived on a listener port;
 /// `fallback` is then the load balancer to use when the Host names none.
 pub async fn handle(
@@ -103,7 +122,7 @@ pub async fn handle(
     };
     let Decision { route, on_complete } = super::resolve(&state, lb, &info);
     let (resp, outcome) = match route {
-        Route::Forward(fwd) => forward(&state, fwd, parts, body, peer).await,
+        Route::Forward(fwd) => forward(&state, fwd, parts, body, peer, lb.kind).await,
         Route::NoHealthy => (
             lb_error(
                 503,
@@ -230,6 +249,7 @@ async fn forward(
     mut parts: http::request::Parts,
     body: Incoming,
     peer: SocketAddr,
+    kind: LbKind,
 ) -> (Response<ProxyBody>, Outcome) {
     backend_headers(&mut parts.headers, &fwd, peer);
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
@@ -246,28 +266,41 @@ async fn forward(
         let last = index + 1 == fwd.backends.len() || !retryable;
         let this_body = if retryable { None } else { body.take() };
         let started = Instant::now();
-        let result = match &backend.address {
-            HttpAddress::InProcess(responder) => {
-                in_process(state, responder, &parts.method, path_and_query, this_body).await
-            }
-            HttpAddress::Socket(addr) => {
-                let mut req = Request::new(this_body.map_or_else(empty, |b| b.boxed()));
-                *req.method_mut() = parts.method.clone();
-                *req.headers_mut() = std::mem::take(&mut parts.headers);
-                *req.uri_mut() = origin_form.clone();
-                match state.dataplane.pool.send(*addr, req).await {
-                    Ok(mut resp) => {
-                        strip_hop_by_hop(resp.headers_mut());
-                        Ok(resp)
+        let exchange = async {
+            match &backend.address {
+                HttpAddress::InProcess(responder) => {
+                    in_process(state, responder, &parts.method, path_and_query, this_body).await
+                }
+                HttpAddress::Socket(addr) => {
+                    let mut req = Request::new(this_body.map_or_else(empty, |b| b.boxed()));
+                    *req.method_mut() = parts.method.clone();
+                    *req.headers_mut() = std::mem::take(&mut parts.headers);
+                    *req.uri_mut() = origin_form.clone();
+                    match state.dataplane.pool.send(*addr, req).await {
+                        Ok(mut resp) => {
+                            strip_hop_by_hop(resp.headers_mut());
+                            Ok(resp)
+                        }
+                        // Never sent: the headers go to the next backend.
+                        Err(SendError::Connect(_, req)) => {
+                            parts.headers = req.into_parts().0.headers;
+                            Err(true)
+                        }
+                        Err(SendError::Exchange(_)) => Err(false),
                     }
-                    // Never sent: the headers go to the next backend.
-                    Err(SendError::Connect(_, req)) => {
-                        parts.headers = req.into_parts().0.headers;
-                        Err(true)
-                    }
-                    Err(SendError::Exchange(_)) => Err(false),
                 }
             }
+        };
+        let result = match fwd.idle_timeout {
+            Some(limit) => match tokio::time::timeout(limit, exchange).await {
+                Ok(result) => result,
+                // Sent, and no answer within the idle timeout: the request is not retried.
+                Err(_elapsed) => {
+                    tracing::debug!(instance = backend.instance_id, "backend idle timeout");
+                    return (gateway_timeout(kind), lb_outcome(504));
+                }
+            },
+            None => exchange.await,
         };
         match result {
             Ok(mut resp) => {

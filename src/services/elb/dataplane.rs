@@ -13,6 +13,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use super::policies::{APP_COOKIE_TYPE, LB_COOKIE_TYPE};
 use super::store::{Listener, LiveStats, LoadBalancer, Verdict};
@@ -150,6 +151,8 @@ struct Picked {
     sticky: Option<Option<i64>>,
     /// The request's cookie named one of `ordered` (the first).
     stuck: bool,
+    /// `ConnectionSettings.IdleTimeout`.
+    idle_timeout: Duration,
     /// Candidates in preference order.
     ordered: Vec<(String, Arc<AtomicU32>)>,
     stats: Arc<LiveStats>,
@@ -190,6 +193,7 @@ pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decisi
             https: listener.protocol == "HTTPS" || listener.protocol == "SSL",
             sticky,
             stuck: stuck.is_some(),
+            idle_timeout: Duration::from_secs(lb.attributes.idle_timeout.max(1).unsigned_abs()),
             ordered: ordered
                 .iter()
                 .map(|c| (c.id.to_owned(), c.inflight.clone()))
@@ -244,6 +248,7 @@ pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decisi
             listener_port: picked.lb_port,
             listener_protocol: if picked.https { "https" } else { "http" },
             set_cookies,
+            idle_timeout: Some(picked.idle_timeout),
         }),
         on_complete: Some(Box::new(move |o: &Outcome| {
             if let Some(n) = inflight {

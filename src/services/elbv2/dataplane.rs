@@ -8,6 +8,7 @@
 //! a group with no usable target answers ALB's 503 page (`Server: awselb/2.0`).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -27,6 +28,9 @@ use crate::state::{AppState, RegionStores, Scope};
 /// sessions").
 const COOKIE_SECONDS: f64 = 7.0 * 86_400.0;
 
+/// `idle_timeout.timeout_seconds` when the attribute is missing (its default).
+const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Put (or refresh) a load balancer in the data plane's DNS index with its listener ports.
 pub fn index(state: &AppState, scope: &Scope, lb: &LoadBalancer, ports: &[u16]) {
     state.dataplane.index.insert(
@@ -44,16 +48,20 @@ pub fn index(state: &AppState, scope: &Scope, lb: &LoadBalancer, ports: &[u16]) 
 
 /// ALB's own error page: the nginx-style HTML with CRLF line ends (research §9.4).
 pub fn error_page(status: u16, text: &str) -> Route {
-    let title = format!("{status} {text}");
-    let body = format!(
-        "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n</body>\r\n</html>\r\n"
-    );
     Route::Fixed {
         status,
         content_type: Some("text/html".into()),
-        body,
+        body: error_html(status, text),
         headers: vec![("Server".into(), "awselb/2.0".into())],
     }
+}
+
+/// The body of ALB's error page for `status` with reason `text`.
+pub fn error_html(status: u16, text: &str) -> String {
+    let title = format!("{status} {text}");
+    format!(
+        "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n</body>\r\n</html>\r\n"
+    )
 }
 
 fn unavailable() -> Route {
@@ -305,7 +313,11 @@ fn decide(
         listener.port,
         listener.protocol.clone(),
     );
-    let _ = lb;
+    let idle_timeout = lb
+        .attributes
+        .get("idle_timeout.timeout_seconds")
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(DEFAULT_IDLE_TIMEOUT, |s| Duration::from_secs(s.max(1)));
     let rules: Vec<&Rule> = s
         .elbv2
         .rules
@@ -391,6 +403,7 @@ fn decide(
                 listener_port: port,
                 listener_protocol: if protocol == "HTTPS" { "https" } else { "http" },
                 set_cookies,
+                idle_timeout: Some(idle_timeout),
             });
             Some((route, Some(tg_arn)))
         }

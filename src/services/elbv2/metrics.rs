@@ -4,7 +4,8 @@
 //!
 //! Series, as AWS publishes them (ALB guide "CloudWatch metrics for your Application Load
 //! Balancer"): `RequestCount`, `HTTPCode_Target_{2,3,4,5}XX_Count`, `HTTPCode_ELB_{3,4,5}XX_Count`
-//! and `TargetResponseTime` per `LoadBalancer` and per `TargetGroup`+`LoadBalancer`;
+//! (and the ELB's 500, 502, 503 and 504 one by one, `HTTPCode_ELB_504_Count`…) and
+//! `TargetResponseTime` per `LoadBalancer` and per `TargetGroup`+`LoadBalancer`;
 //! `RequestCountPerTarget` per `TargetGroup` and per `TargetGroup`+`LoadBalancer`;
 //! `HealthyHostCount` / `UnHealthyHostCount` per `TargetGroup`+`LoadBalancer`. Request
 //! metrics appear only for minutes with requests, host counts every minute.
@@ -21,6 +22,14 @@ use crate::state::RegionStores;
 pub const NAMESPACE: &str = "AWS/ApplicationELB";
 /// ALB metrics are published per minute.
 pub const PERIOD: f64 = 60.0;
+
+/// The load-balancer-made 5XX codes AWS also counts one by one, with their metric names.
+const ELB_5XX: [(u16, &str); 4] = [
+    (500, "HTTPCode_ELB_500_Count"),
+    (502, "HTTPCode_ELB_502_Count"),
+    (503, "HTTPCode_ELB_503_Count"),
+    (504, "HTTPCode_ELB_504_Count"),
+];
 
 /// One datapoint to store.
 #[derive(Debug, Clone)]
@@ -74,6 +83,9 @@ pub fn record(
         t.response_time_count += 1;
     } else if (3..=5).contains(&class) {
         t.elb_codes[class - 3] += 1;
+        if let Some(i) = ELB_5XX.iter().position(|(code, _)| *code == o.status) {
+            t.elb_5xx_codes[i] += 1;
+        }
     }
 }
 
@@ -110,6 +122,9 @@ fn counts(t: &Traffic) -> Vec<(&'static str, u64)> {
     for (n, c) in names.iter().zip(t.elb_codes) {
         v.push((n, c));
     }
+    for ((_, n), c) in ELB_5XX.iter().zip(t.elb_5xx_codes) {
+        v.push((n, c));
+    }
     v.retain(|(_, c)| *c > 0);
     v
 }
@@ -136,22 +151,7 @@ pub fn traffic_data(
         };
         let (lb, tg, minute) = key;
         let at = minute as f64 * PERIOD;
-        let total = per_lb.entry((lb.clone(), minute)).or_default();
-        total.requests += t.requests;
-        for i in 0..4 {
-            total.target_codes[i] += t.target_codes[i];
-        }
-        for i in 0..3 {
-            total.elb_codes[i] += t.elb_codes[i];
-        }
-        if t.response_time_count > 0 {
-            if total.response_time_count == 0 || t.response_time_min < total.response_time_min {
-                total.response_time_min = t.response_time_min;
-            }
-            total.response_time_max = total.response_time_max.max(t.response_time_max);
-            total.response_time_sum += t.response_time_sum;
-            total.response_time_count += t.response_time_count;
-        }
+        per_lb.entry((lb.clone(), minute)).or_default().add(&t);
         if tg.is_empty() {
             continue;
         }
