@@ -235,9 +235,17 @@ fn backend_headers(headers: &mut HeaderMap, fwd: &Forward, peer: SocketAddr) {
     headers.insert(X_FORWARDED_PORT, HeaderValue::from(fwd.listener_port));
 }
 
-fn add_cookies(resp: &mut Response<ProxyBody>, fwd: &Forward) {
+fn add_cookies(resp: &mut Response<ProxyBody>, fwd: &Forward, served: usize) {
     for cookie in &fwd.set_cookies {
         if let Ok(v) = HeaderValue::from_str(cookie) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    let Some(sticky) = &fwd.sticky else {
+        return;
+    };
+    for cookie in sticky.cookies_for(&fwd.backends, served, resp.headers()) {
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
             resp.headers_mut().append(header::SET_COOKIE, v);
         }
     }
@@ -305,7 +313,7 @@ async fn forward(
         match result {
             Ok(mut resp) => {
                 let latency = started.elapsed().as_secs_f64();
-                add_cookies(&mut resp, &fwd);
+                add_cookies(&mut resp, &fwd, index);
                 let status = resp.status().as_u16();
                 return (
                     resp,

@@ -1,5 +1,6 @@
 //! Load-balancer behaviour against a real socket backend, through the real aws CLI: the idle
-//! timeout (a backend that never answers gets the client a 504).
+//! timeout (a backend that never answers gets the client a 504) and Classic
+//! application-cookie stickiness (AWSELB only when the application sets its cookie).
 
 use std::time::{Duration, Instant};
 
@@ -7,7 +8,9 @@ use updraft::Config;
 
 use crate::dataplane::start_server;
 use crate::elb::{get, wait_until};
-use crate::lb_setup::{alb_in_service, host, metric_sum, publish_minute, start_app};
+use crate::lb_setup::{
+    alb_in_service, classic_in_service, host, metric_sum, publish_minute, start_app,
+};
 
 #[test]
 fn classic_idle_timeout_answers_504_gateway_timeout() {
@@ -123,4 +126,89 @@ fn alb_idle_timeout_answers_504_gateway_time_out() {
         ),
         1.0
     );
+}
+
+/// The instance an `AWSELB` Set-Cookie names, and the cookie as sent.
+fn awselb(r: &crate::elb::Resp) -> Option<(String, String)> {
+    let cookie = r
+        .header("set-cookie")
+        .into_iter()
+        .find(|c| c.starts_with("AWSELB="))?
+        .to_owned();
+    let value = cookie["AWSELB=".len()..].split(';').next()?.to_owned();
+    let id = String::from_utf8(hex::decode(&value).ok()?).ok()?;
+    Some((id, cookie))
+}
+
+#[test]
+fn classic_app_cookie_stickiness_follows_the_application_cookie() {
+    let server = start_server(start_app(), Config::default());
+    let (dns, ids) = classic_in_service(&server, "appsticky", &["us-east-1a", "us-east-1a"]);
+    let host = host(&server, &dns);
+    server.aws(&[
+        "elb",
+        "create-app-cookie-stickiness-policy",
+        "--load-balancer-name",
+        "appsticky",
+        "--policy-name",
+        "follow-session",
+        "--cookie-name",
+        "SESSIONID",
+    ]);
+    server.aws(&[
+        "elb",
+        "set-load-balancer-policies-of-listener",
+        "--load-balancer-name",
+        "appsticky",
+        "--load-balancer-port",
+        "80",
+        "--policy-names",
+        "follow-session",
+    ]);
+
+    // The application sets no cookie: neither does the load balancer.
+    for _ in 0..2 {
+        let r = get(server.addr, &host, "/", &[]);
+        assert_eq!(r.status, 200);
+        assert!(r.header("set-cookie").is_empty(), "{r:?}");
+    }
+
+    // The application sets SESSIONID: AWSELB (and its CORS twin) name the instance that
+    // served, with no MAX-AGE of their own. Round robin: two logins, two instances.
+    let mut named = Vec::new();
+    for _ in 0..2 {
+        let r = get(server.addr, &host, "/login", &[]);
+        assert_eq!(r.status, 200);
+        assert!(
+            r.header("set-cookie").contains(&"SESSIONID=s1; Path=/"),
+            "{r:?}"
+        );
+        let (id, cookie) = awselb(&r).expect("AWSELB set");
+        assert!(cookie.ends_with(";PATH=/"), "{cookie}");
+        assert!(
+            r.header("set-cookie").iter().any(
+                |c| c.starts_with("AWSELBCORS=") && c.ends_with(";PATH=/;SECURE;SAMESITE=None")
+            ),
+            "{r:?}"
+        );
+        named.push(id);
+    }
+    named.sort();
+    let mut all = ids.clone();
+    all.sort();
+    assert_eq!(named, all, "each login names the instance that served it");
+
+    // With the cookie the session stays on its instance: a new application cookie renews
+    // AWSELB for the same instance; other responses add nothing.
+    let value = updraft::services::elb::dataplane::cookie_value(&ids[1]);
+    let cookie = format!("SESSIONID=s1; AWSELB={value}");
+    for _ in 0..3 {
+        let r = get(server.addr, &host, "/login", &[("Cookie", &cookie)]);
+        assert_eq!(
+            awselb(&r).map(|(id, _)| id).as_deref(),
+            Some(ids[1].as_str())
+        );
+        let r = get(server.addr, &host, "/", &[("Cookie", &cookie)]);
+        assert!(r.header("set-cookie").is_empty(), "{r:?}");
+    }
 }

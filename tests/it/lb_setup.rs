@@ -254,3 +254,69 @@ pub fn alb_in_service(
 pub fn host(server: &Server, dns: &str) -> String {
     format!("{dns}:{}", server.addr.port())
 }
+
+/// A Classic load balancer enabled in the zones of `zones`, with one InService instance per
+/// entry (launched in that zone), HTTP:80 → 80. Returns (DNS name, instance ids).
+pub fn classic_in_service(server: &Server, name: &str, zones: &[&str]) -> (String, Vec<String>) {
+    let ami = server.aws(&["ec2", "describe-images", "--owners", "amazon"])["Images"][0]["ImageId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ids: Vec<String> = zones
+        .iter()
+        .map(|zone| {
+            server.aws(&[
+                "ec2",
+                "run-instances",
+                "--image-id",
+                &ami,
+                "--placement",
+                &format!("AvailabilityZone={zone}"),
+            ])["Instances"][0]["InstanceId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let mut enabled: Vec<&str> = zones.to_vec();
+    enabled.sort_unstable();
+    enabled.dedup();
+    let mut args = vec![
+        "elb",
+        "create-load-balancer",
+        "--load-balancer-name",
+        name,
+        "--listeners",
+        "Protocol=HTTP,LoadBalancerPort=80,InstancePort=80",
+        "--availability-zones",
+    ];
+    args.extend(enabled);
+    let dns = server.aws(&args)["DNSName"].as_str().unwrap().to_owned();
+    server.aws(&[
+        "elb",
+        "configure-health-check",
+        "--load-balancer-name",
+        name,
+        "--health-check",
+        "Target=HTTP:80/health,Interval=5,Timeout=2,UnhealthyThreshold=2,HealthyThreshold=2",
+    ]);
+    let mut args = vec![
+        "elb",
+        "register-instances-with-load-balancer",
+        "--load-balancer-name",
+        name,
+        "--instances",
+    ];
+    args.extend(ids.iter().map(String::as_str));
+    server.aws(&args);
+    let scope = crate::elb::scope();
+    let start = Instant::now();
+    while !ids.iter().all(|id| {
+        updraft::services::elb::instance_in_service(&server.state, &scope, name, id) == Some(true)
+    }) {
+        assert!(start.elapsed() < Duration::from_secs(20), "never InService");
+        server.state.clock.advance(5.0);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (dns, ids)
+}

@@ -403,6 +403,7 @@ fn decide(
                 listener_port: port,
                 listener_protocol: if protocol == "HTTPS" { "https" } else { "http" },
                 set_cookies,
+                sticky: None,
                 idle_timeout: Some(idle_timeout),
             });
             Some((route, Some(tg_arn)))
