@@ -1,6 +1,7 @@
 //! Load-balancer behaviour against a real socket backend, through the real aws CLI: the idle
-//! timeout (a backend that never answers gets the client a 504) and Classic
-//! application-cookie stickiness (AWSELB only when the application sets its cookie).
+//! timeout (a backend that never answers gets the client a 504), Classic application-cookie
+//! stickiness (AWSELB only when the application sets its cookie), and metrics per
+//! Availability Zone.
 
 use std::time::{Duration, Instant};
 
@@ -9,7 +10,8 @@ use updraft::Config;
 use crate::dataplane::start_server;
 use crate::elb::{get, wait_until};
 use crate::lb_setup::{
-    alb_in_service, classic_in_service, host, metric_sum, publish_minute, start_app,
+    alb_in_service, classic_in_service, dimension_sets, host, metric_stat, metric_sum,
+    publish_minute, start_app,
 };
 
 #[test]
@@ -211,4 +213,129 @@ fn classic_app_cookie_stickiness_follows_the_application_cookie() {
         let r = get(server.addr, &host, "/", &[("Cookie", &cookie)]);
         assert!(r.header("set-cookie").is_empty(), "{r:?}");
     }
+}
+
+#[test]
+fn classic_metrics_per_availability_zone_and_for_the_region() {
+    let server = start_server(start_app(), Config::default());
+    let (dns, _) = classic_in_service(&server, "zoned", &["us-east-1a", "us-east-1b"]);
+    let host = host(&server, &dns);
+    // Cross-zone load balancing is off: requests alternate between the zones.
+    for _ in 0..4 {
+        assert_eq!(get(server.addr, &host, "/", &[]).status, 200);
+    }
+    publish_minute(&server);
+    let lb = [("LoadBalancerName", "zoned")];
+    let zone_a = [
+        ("LoadBalancerName", "zoned"),
+        ("AvailabilityZone", "us-east-1a"),
+    ];
+    let zone_b = [
+        ("LoadBalancerName", "zoned"),
+        ("AvailabilityZone", "us-east-1b"),
+    ];
+    wait_until("RequestCount published", || {
+        metric_sum(&server, "AWS/ELB", "RequestCount", &lb) >= 4.0
+    });
+    assert_eq!(metric_sum(&server, "AWS/ELB", "RequestCount", &lb), 4.0);
+    assert_eq!(metric_sum(&server, "AWS/ELB", "RequestCount", &zone_a), 2.0);
+    assert_eq!(metric_sum(&server, "AWS/ELB", "RequestCount", &zone_b), 2.0);
+    assert_eq!(
+        metric_sum(&server, "AWS/ELB", "HTTPCode_Backend_2XX", &zone_a),
+        2.0
+    );
+    assert_eq!(metric_sum(&server, "AWS/ELB", "RequestCount", &[]), 4.0);
+    for dims in [&zone_a, &zone_b] {
+        let healthy = metric_stat(&server, "AWS/ELB", "HealthyHostCount", dims, "Maximum");
+        assert_eq!(healthy, 1.0, "{dims:?}");
+    }
+    assert_eq!(
+        metric_stat(&server, "AWS/ELB", "HealthyHostCount", &lb, "Maximum"),
+        2.0
+    );
+    let sets = dimension_sets(&server, "AWS/ELB", "RequestCount");
+    for want in [
+        vec![],
+        vec!["LoadBalancerName=zoned".to_owned()],
+        vec![
+            "AvailabilityZone=us-east-1a".to_owned(),
+            "LoadBalancerName=zoned".to_owned(),
+        ],
+        vec![
+            "AvailabilityZone=us-east-1b".to_owned(),
+            "LoadBalancerName=zoned".to_owned(),
+        ],
+    ] {
+        assert!(sets.contains(&want), "{want:?} not in {sets:?}");
+    }
+}
+
+#[test]
+fn alb_metrics_per_availability_zone() {
+    let server = start_server(start_app(), Config::default());
+    let (dns, lb_arn, tg_arn, ids) = alb_in_service(&server, "zoned-alb", 2);
+    let host = host(&server, &dns);
+    let zones: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            server.aws(&["ec2", "describe-instances", "--instance-ids", id])["Reservations"][0]
+                ["Instances"][0]["Placement"]["AvailabilityZone"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_ne!(zones[0], zones[1]);
+    // Round robin over the two targets, one in each zone.
+    for _ in 0..4 {
+        assert_eq!(get(server.addr, &host, "/", &[]).status, 200);
+    }
+    publish_minute(&server);
+    let lb = lb_arn.split(":loadbalancer/").nth(1).unwrap().to_owned();
+    let tg = format!(
+        "targetgroup/{}",
+        tg_arn.split(":targetgroup/").nth(1).unwrap()
+    );
+    let ns = "AWS/ApplicationELB";
+    wait_until("RequestCount published", || {
+        metric_sum(&server, ns, "RequestCount", &[("LoadBalancer", &lb)]) >= 4.0
+    });
+    for zone in &zones {
+        let lb_zone = [
+            ("LoadBalancer", lb.as_str()),
+            ("AvailabilityZone", zone.as_str()),
+        ];
+        let tg_zone = [
+            ("TargetGroup", tg.as_str()),
+            ("LoadBalancer", lb.as_str()),
+            ("AvailabilityZone", zone.as_str()),
+        ];
+        assert_eq!(
+            metric_sum(&server, ns, "RequestCount", &lb_zone),
+            2.0,
+            "{zone}"
+        );
+        assert_eq!(
+            metric_sum(&server, ns, "RequestCount", &tg_zone),
+            2.0,
+            "{zone}"
+        );
+        assert_eq!(
+            metric_sum(&server, ns, "HTTPCode_Target_2XX_Count", &tg_zone),
+            2.0
+        );
+        let healthy = metric_stat(&server, ns, "HealthyHostCount", &tg_zone, "Maximum");
+        assert_eq!(healthy, 1.0, "{zone}");
+    }
+    assert_eq!(
+        metric_sum(&server, ns, "RequestCount", &[("LoadBalancer", &lb)]),
+        4.0
+    );
+    let sets = dimension_sets(&server, ns, "HealthyHostCount");
+    let want = vec![
+        format!("AvailabilityZone={}", zones[0]),
+        format!("LoadBalancer={lb}"),
+        format!("TargetGroup={tg}"),
+    ];
+    assert!(sets.contains(&want), "{want:?} not in {sets:?}");
 }

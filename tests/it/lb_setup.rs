@@ -114,6 +114,39 @@ pub fn metric_stat(
     }
 }
 
+/// The dimension sets `list-metrics` shows for a metric, each as sorted `Name=Value` pairs.
+pub fn dimension_sets(server: &Server, namespace: &str, name: &str) -> Vec<Vec<String>> {
+    let r = server.aws(&[
+        "cloudwatch",
+        "list-metrics",
+        "--namespace",
+        namespace,
+        "--metric-name",
+        name,
+    ]);
+    r["Metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let mut d: Vec<String> = m["Dimensions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{}={}",
+                        d["Name"].as_str().unwrap(),
+                        d["Value"].as_str().unwrap()
+                    )
+                })
+                .collect();
+            d.sort();
+            d
+        })
+        .collect()
+}
+
 /// Move the frozen clock over two minute boundaries, so the minute just ended is published.
 pub fn publish_minute(server: &Server) {
     server.state.clock.advance(60.0);

@@ -177,8 +177,8 @@ struct Picked {
     stuck: bool,
     /// `ConnectionSettings.IdleTimeout`.
     idle_timeout: Duration,
-    /// Candidates in preference order.
-    ordered: Vec<(String, Arc<AtomicU32>)>,
+    /// Candidates in preference order, with the counters of their zones.
+    ordered: Vec<(String, Arc<AtomicU32>, Arc<LiveStats>)>,
     stats: Arc<LiveStats>,
 }
 
@@ -186,6 +186,12 @@ struct Picked {
 pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decision {
     let picked = state.stores.with(&lb.scope, |s| {
         let lb = s.elb.load_balancers.get_mut(&lb.name)?;
+        // Every enabled zone has its counters before candidates borrow the load balancer.
+        for zone in &lb.availability_zones {
+            if !lb.zone_stats.contains_key(zone) {
+                lb.zone_stats.insert(zone.clone(), Arc::default());
+            }
+        }
         let listener = pick_listener(lb, req)?;
         let sticky = listener
             .policy_names
@@ -226,7 +232,10 @@ pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decisi
             idle_timeout: Duration::from_secs(lb.attributes.idle_timeout.max(1).unsigned_abs()),
             ordered: ordered
                 .iter()
-                .map(|c| (c.id.to_owned(), c.inflight.clone()))
+                .filter_map(|c| {
+                    let zone = lb.zone_stats.get(c.zone)?.clone();
+                    Some((c.id.to_owned(), c.inflight.clone(), zone))
+                })
                 .collect(),
             stats: lb.stats.clone(),
         };
@@ -241,7 +250,8 @@ pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decisi
     let stats = picked.stats;
     let mut inflight = None;
     let mut backends = Vec::with_capacity(picked.ordered.len());
-    for (id, counter) in picked.ordered {
+    let mut zones = Vec::with_capacity(picked.ordered.len());
+    for (id, counter, zone) in picked.ordered {
         let Some(address) = state.backend.http_address(&id, picked.instance_port) else {
             continue;
         };
@@ -253,6 +263,7 @@ pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decisi
             port: picked.instance_port,
             address,
         });
+        zones.push(zone);
     }
     if backends.is_empty() {
         return Decision {
@@ -289,6 +300,11 @@ pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decisi
                 n.fetch_sub(1, Ordering::Relaxed);
             }
             count(&stats, o);
+            // Per zone: the instance that served; an answer of the load balancer's own counts
+            // in the zone of the instance it was for (the zone's load balancer node).
+            if let Some(zone) = zones.get(o.served_by.unwrap_or(0)) {
+                count(zone, o);
+            }
         })),
     }
 }

@@ -250,24 +250,21 @@ pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decisi
     let decided = state
         .stores
         .with(&scope, |s| decide(state, s, &lb_arn, req, &view, now));
-    let Some((route, tg_arn)) = decided else {
+    let Some((route, tg_arn, zones)) = decided else {
         return Decision::plain(unavailable());
     };
     let first = match &route {
         Route::Forward(f) => f.backends.first().map(|b| (b.instance_id.clone(), b.port)),
         _ => None,
     };
-    let backends: Vec<(String, u16)> = match &route {
-        Route::Forward(f) => f
-            .backends
-            .iter()
-            .map(|b| (b.instance_id.clone(), b.port))
-            .collect(),
-        _ => Vec::new(),
-    };
     let st = state.clone();
     let on_complete = Box::new(move |o: &Outcome| {
-        let served = o.served_by.and_then(|i| backends.get(i).cloned());
+        // The zone of the target that served; an answer of the load balancer's own counts in
+        // the zone of the target it was for.
+        let zone = zones
+            .get(o.served_by.unwrap_or(0))
+            .map(String::as_str)
+            .filter(|z| !z.is_empty());
         let now = st.clock.now();
         st.stores.with(&scope, |s| {
             super::metrics::record(
@@ -275,7 +272,7 @@ pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decisi
                 &lb_arn,
                 tg_arn.as_deref(),
                 first.as_ref(),
-                served.as_ref(),
+                zone,
                 o,
                 now,
             );
@@ -295,7 +292,7 @@ fn decide(
     req: &RequestInfo<'_>,
     view: &RequestView,
     now: f64,
-) -> Option<(Route, Option<String>)> {
+) -> Option<(Route, Option<String>, Vec<String>)> {
     let lb = s.elbv2.load_balancers.get(lb_arn)?;
     let listeners = s.elbv2.listeners_of(lb_arn);
     let host_port = crate::dataplane::host_port(req.host);
@@ -335,7 +332,7 @@ fn decide(
                 body: f.message_body.unwrap_or_default(),
                 headers: vec![("Server".into(), "awselb/2.0".into())],
             };
-            Some((route, None))
+            Some((route, None, Vec::new()))
         }
         "redirect" => {
             let r = action.redirect_config?;
@@ -349,12 +346,12 @@ fn decide(
                     query: req.query.unwrap_or(""),
                 },
             );
-            Some((Route::Redirect { status, location }, None))
+            Some((Route::Redirect { status, location }, None, Vec::new()))
         }
         _ => {
             let (tg_arn, mut set_cookies) = forward_group(&s.elbv2, &action, req, now);
             let Some(tg_arn) = tg_arn else {
-                return Some((unavailable(), None));
+                return Some((unavailable(), None, Vec::new()));
             };
             let sticky_on = s.elbv2.target_groups.get(&tg_arn).is_some_and(|tg| {
                 tg.attribute("stickiness.enabled") == "true"
@@ -377,8 +374,19 @@ fn decide(
                     })
                 })
                 .collect();
+            // The zone of each backend, for the per-zone metrics.
+            let zones: Vec<String> = backends
+                .iter()
+                .map(|b| {
+                    tg.targets
+                        .get(&(b.instance_id.clone(), b.port))
+                        .and_then(|t| super::metrics::target_zone(s, tg, t))
+                        .unwrap_or_default()
+                        .to_owned()
+                })
+                .collect();
             if backends.is_empty() {
-                return Some((unavailable(), Some(tg_arn)));
+                return Some((unavailable(), Some(tg_arn), Vec::new()));
             }
             if sticky_on {
                 let b = &backends[0];
@@ -406,7 +414,7 @@ fn decide(
                 sticky: None,
                 idle_timeout: Some(idle_timeout),
             });
-            Some((route, Some(tg_arn)))
+            Some((route, Some(tg_arn), zones))
         }
     }
 }

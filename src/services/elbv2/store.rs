@@ -28,9 +28,9 @@ pub struct Elbv2Store {
     pub rules: IndexMap<String, Rule>,
     /// Tags by resource ARN, in the order they were set.
     pub tags: HashMap<String, IndexMap<String, String>>,
-    /// Requests counted by the data plane, per (load balancer, target group or "", minute of
-    /// the clock); the metric publisher drains complete minutes.
-    pub traffic: HashMap<(String, String, i64), Traffic>,
+    /// Requests counted by the data plane, per (load balancer, target group or "", zone of the
+    /// target or "", minute of the clock); the metric publisher drains complete minutes.
+    pub traffic: HashMap<(String, String, String, i64), Traffic>,
     /// Round-robin cursor per target group.
     pub cursors: HashMap<String, usize>,
 }
