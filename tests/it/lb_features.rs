@@ -1,7 +1,7 @@
 //! Load-balancer behaviour against a real socket backend, through the real aws CLI: the idle
-//! timeout (a backend that never answers gets the client a 504), Classic application-cookie
-//! stickiness (AWSELB only when the application sets its cookie), and metrics per
-//! Availability Zone.
+//! timeout (a backend that never answers gets the client a 504), application-cookie
+//! stickiness of Classic (`AWSELB`) and ALB (`AWSALBAPP-0`), written only when the application
+//! sets its cookie, and metrics per Availability Zone.
 
 use std::time::{Duration, Instant};
 
@@ -338,4 +338,73 @@ fn alb_metrics_per_availability_zone() {
         format!("TargetGroup={tg}"),
     ];
     assert!(sets.contains(&want), "{want:?} not in {sets:?}");
+}
+
+/// The target (`id:port`) an `AWSALBAPP-0` Set-Cookie names.
+fn awsalbapp(r: &crate::elb::Resp) -> Option<String> {
+    use base64::Engine;
+    let cookie = r
+        .header("set-cookie")
+        .into_iter()
+        .find(|c| c.starts_with("AWSALBAPP-0="))?;
+    let value = cookie["AWSALBAPP-0=".len()..].split(';').next()?;
+    let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(value)
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    Some(text.split('|').next()?.to_owned())
+}
+
+#[test]
+fn alb_app_cookie_stickiness_follows_the_application_cookie() {
+    let server = start_server(start_app(), Config::default());
+    let (dns, _, tg, ids) = alb_in_service(&server, "appsticky-alb", 2);
+    let host = host(&server, &dns);
+    server.aws(&[
+        "elbv2",
+        "modify-target-group-attributes",
+        "--target-group-arn",
+        &tg,
+        "--attributes",
+        "Key=stickiness.enabled,Value=true",
+        "Key=stickiness.type,Value=app_cookie",
+        "Key=stickiness.app_cookie.cookie_name,Value=SESSIONID",
+    ]);
+    for _ in 0..2 {
+        let r = get(server.addr, &host, "/", &[]);
+        assert_eq!(r.status, 200);
+        assert!(r.header("set-cookie").is_empty(), "{r:?}");
+    }
+    let mut named: Vec<String> = (0..2)
+        .map(|_| {
+            let r = get(server.addr, &host, "/login", &[]);
+            assert!(
+                r.header("set-cookie").contains(&"SESSIONID=s1; Path=/"),
+                "{r:?}"
+            );
+            awsalbapp(&r).expect("AWSALBAPP-0 set")
+        })
+        .collect();
+    named.sort();
+    let mut want: Vec<String> = ids.iter().map(|id| format!("{id}:80")).collect();
+    want.sort();
+    assert_eq!(named, want, "each login names the target that served it");
+
+    // Brought back, the cookie keeps the session on its target.
+    let r = get(server.addr, &host, "/login", &[]);
+    let target = awsalbapp(&r).unwrap();
+    let value = r
+        .header("set-cookie")
+        .into_iter()
+        .find_map(|c| c.strip_prefix("AWSALBAPP-0="))
+        .and_then(|c| c.split(';').next())
+        .unwrap()
+        .to_owned();
+    let cookie = format!("SESSIONID=s1; AWSALBAPP-0={value}");
+    for _ in 0..3 {
+        let r = get(server.addr, &host, "/login", &[("Cookie", &cookie)]);
+        assert_eq!(awsalbapp(&r).as_deref(), Some(target.as_str()));
+        let r = get(server.addr, &host, "/", &[("Cookie", &cookie)]);
+        assert!(r.header("set-cookie").is_empty(), "{r:?}");
+    }
 }

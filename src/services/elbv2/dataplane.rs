@@ -1,6 +1,7 @@
 //! The ALB resolver of the data plane (`crate::dataplane`): which listener and rule a request
 //! hits, and what the rule's action makes of it — a forward to a healthy target chosen by the
-//! group's algorithm (with `AWSALB` stickiness), a redirect, or a fixed response.
+//! group's algorithm (with duration- or application-based stickiness, [`super::stickiness`]),
+//! a redirect, or a fixed response.
 //!
 //! As on AWS: weighted target groups are picked at random by weight (group stickiness keeps a
 //! client on its group with the `AWSALBTG` cookie); inside a group only `healthy` targets get
@@ -15,6 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::actions::Action;
 use super::routing::{RedirectInput, RequestView, pick_weighted, redirect_location, select_rule};
+use super::stickiness::{self, http_date, request_cookie};
 use super::store::{Elbv2Store, Health, LoadBalancer, Rule, TargetGroup};
 use crate::backend::HttpAddress;
 use crate::dataplane::{
@@ -23,10 +25,6 @@ use crate::dataplane::{
 };
 use crate::services::ec2::store::InstanceState;
 use crate::state::{AppState, RegionStores, Scope};
-
-/// Seconds the `AWSALB` cookie lives: 7 days, reset on every response (ALB guide "Sticky
-/// sessions").
-const COOKIE_SECONDS: f64 = 7.0 * 86_400.0;
 
 /// `idle_timeout.timeout_seconds` when the attribute is missing (its default).
 const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -66,27 +64,6 @@ pub fn error_html(status: u16, text: &str) -> String {
 
 fn unavailable() -> Route {
     error_page(503, "Service Temporarily Unavailable")
-}
-
-/// An HTTP date (`Thu, 20 Oct 2022 17:17:58 GMT`) for cookie expiry.
-fn http_date(epoch: f64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(epoch as i64)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let fmt = time::macros::format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    t.format(&fmt).unwrap_or_default()
-}
-
-fn cookie(headers: &http::HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
 }
 
 fn view_of(req: &RequestInfo<'_>) -> RequestView {
@@ -215,7 +192,7 @@ fn forward_group(
         .filter(|s| s.enabled == Some(true));
     let mut cookies = Vec::new();
     if let Some(st) = stick {
-        let from_cookie = cookie(req.headers, "AWSALBTG")
+        let from_cookie = request_cookie(req.headers, "AWSALBTG")
             .and_then(|v| URL_SAFE_NO_PAD.decode(v).ok())
             .and_then(|b| String::from_utf8(b).ok())
             .filter(|arn| {
@@ -349,19 +326,18 @@ fn decide(
             Some((Route::Redirect { status, location }, None, Vec::new()))
         }
         _ => {
-            let (tg_arn, mut set_cookies) = forward_group(&s.elbv2, &action, req, now);
+            let (tg_arn, set_cookies) = forward_group(&s.elbv2, &action, req, now);
             let Some(tg_arn) = tg_arn else {
                 return Some((unavailable(), None, Vec::new()));
             };
-            let sticky_on = s.elbv2.target_groups.get(&tg_arn).is_some_and(|tg| {
-                tg.attribute("stickiness.enabled") == "true"
-                    && tg.attribute("stickiness.type") == "lb_cookie"
-            });
-            let sticky = sticky_on
-                .then(|| cookie(req.headers, "AWSALB"))
-                .flatten()
-                .and_then(|v| URL_SAFE_NO_PAD.decode(v).ok())
-                .and_then(|b| String::from_utf8(b).ok());
+            let mode = s
+                .elbv2
+                .target_groups
+                .get(&tg_arn)
+                .and_then(stickiness::mode);
+            let sticky = mode
+                .as_ref()
+                .and_then(|m| stickiness::stuck_target(m, req.headers, now));
             let picked = candidates(s, &tg_arn, sticky.as_deref());
             let tg = s.elbv2.target_groups.get(&tg_arn)?;
             let backends: Vec<Backend> = picked
@@ -388,15 +364,6 @@ fn decide(
             if backends.is_empty() {
                 return Some((unavailable(), Some(tg_arn), Vec::new()));
             }
-            if sticky_on {
-                let b = &backends[0];
-                let value = URL_SAFE_NO_PAD.encode(format!("{}:{}", b.instance_id, b.port));
-                let expires = http_date(now + COOKIE_SECONDS);
-                set_cookies.push(format!("AWSALB={value}; Expires={expires}; Path=/"));
-                set_cookies.push(format!(
-                    "AWSALBCORS={value}; Expires={expires}; Path=/; SameSite=None; Secure"
-                ));
-            }
             let key = (backends[0].instance_id.clone(), backends[0].port);
             if let Some(t) = s
                 .elbv2
@@ -411,7 +378,7 @@ fn decide(
                 listener_port: port,
                 listener_protocol: if protocol == "HTTPS" { "https" } else { "http" },
                 set_cookies,
-                sticky: None,
+                sticky: mode.map(|m| stickiness::cookie(m, now)),
                 idle_timeout: Some(idle_timeout),
             });
             Some((route, Some(tg_arn), zones))
