@@ -8,9 +8,12 @@
 //! over several intervals, the probe made now stands for every check that fell due.
 //!
 //! The same pass ends connection draining (no request in flight, or the timeout passed),
-//! forgets terminated instances, and once a minute publishes `AWS/ELB` metrics per
-//! `LoadBalancerName`: HealthyHostCount, UnHealthyHostCount, RequestCount, Latency,
-//! HTTPCode_Backend_2XX..5XX, HTTPCode_ELB_4XX/5XX (counts only when non-zero, as AWS does).
+//! forgets terminated instances, and once a minute publishes `AWS/ELB` metrics:
+//! HealthyHostCount, UnHealthyHostCount, RequestCount, Latency, HTTPCode_Backend_2XX..5XX,
+//! HTTPCode_ELB_4XX/5XX (request counts only when non-zero, as AWS does), per
+//! `LoadBalancerName`, per `LoadBalancerName`+`AvailabilityZone` (host counts by the
+//! instances' zones, requests by the zone of the instance that served) and with no dimension
+//! (every load balancer of the region together), as the CLB guide lists its dimensions.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -23,10 +26,10 @@ use super::{Controller, ControllerError};
 use crate::backend::{HttpAddress, HttpRequest};
 use crate::services::cloudwatch::stats::Agg;
 use crate::services::cloudwatch::store::MetricKey;
-use crate::services::ec2::store::InstanceState;
+use crate::services::ec2::store::{Ec2Store, InstanceState};
 use crate::services::elb::attributes::{Probe, parse_target};
 use crate::services::elb::dataplane::candidates;
-use crate::services::elb::store::{StatsSnapshot, Verdict};
+use crate::services::elb::store::{LoadBalancer, StatsSnapshot, Verdict};
 use crate::state::{AppState, Scope};
 
 /// The namespace.
@@ -35,6 +38,9 @@ pub const NAMESPACE: &str = "AWS/ELB";
 const PERIOD: f64 = 60.0;
 /// Real seconds a socket probe may take at most (the virtual timeout may be longer).
 const MAX_REAL_PROBE: f64 = 2.0;
+
+/// A metric's dimensions.
+type Dims = Vec<(String, String)>;
 
 /// Apply `n` checks with the same result: the new (verdict, passes, fails).
 pub fn apply_checks(
@@ -196,7 +202,9 @@ impl ElbHealth {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut seen = Vec::new();
         state.stores.for_each(|scope, s| {
-            let mut points: Vec<(String, &'static str, &'static str, Agg)> = Vec::new();
+            let mut points: Vec<(Dims, &'static str, &'static str, Agg)> = Vec::new();
+            // The series with no dimension: every load balancer of the region together.
+            let mut region: Vec<(&'static str, &'static str, Agg)> = Vec::new();
             for lb in s.elb.load_balancers.values() {
                 let key = (scope.clone(), lb.name.clone());
                 seen.push(key.clone());
@@ -210,31 +218,97 @@ impl ElbHealth {
                     Some(_) => {}
                 }
                 published.insert(key, at);
-                let healthy = candidates(lb, &s.ec2).len() as f64;
-                let registered = lb
-                    .instances
-                    .keys()
-                    .filter(|id| s.ec2.instances.contains_key(*id))
-                    .count() as f64;
-                let mut add = |name, unit, agg| points.push((lb.name.clone(), name, unit, agg));
-                add("HealthyHostCount", "Count", Agg::value(healthy));
-                add(
-                    "UnHealthyHostCount",
-                    "Count",
-                    Agg::value(registered - healthy),
+                let lb_dim = ("LoadBalancerName".to_owned(), lb.name.clone());
+                let mut lb_points = host_counts(lb, &s.ec2);
+                lb_points.extend(traffic_metrics(&lb.stats.take()));
+                for (name, unit, agg) in &lb_points {
+                    match region.iter_mut().find(|(n, _, _)| n == name) {
+                        Some((_, _, total)) => total.merge(agg),
+                        None => region.push((name, unit, agg.clone())),
+                    }
+                }
+                points.extend(
+                    lb_points
+                        .into_iter()
+                        .map(|(name, unit, agg)| (vec![lb_dim.clone()], name, unit, agg)),
                 );
-                for (name, unit, agg) in traffic_metrics(&lb.stats.take()) {
-                    add(name, unit, agg);
+                for (zone, name, unit, agg) in zone_metrics(lb, &s.ec2) {
+                    let zone_dim = ("AvailabilityZone".to_owned(), zone);
+                    points.push((vec![lb_dim.clone(), zone_dim], name, unit, agg));
                 }
             }
-            for (lb, name, unit, agg) in points {
-                let key =
-                    MetricKey::new(NAMESPACE, name, vec![("LoadBalancerName".to_owned(), lb)]);
+            for (dims, name, unit, agg) in points {
+                let key = MetricKey::new(NAMESPACE, name, dims);
+                s.cloudwatch.metrics.put(&key, unit, at, &agg, false, now);
+            }
+            for (name, unit, agg) in region {
+                let key = MetricKey::new(NAMESPACE, name, Vec::new());
                 s.cloudwatch.metrics.put(&key, unit, at, &agg, false, now);
             }
         });
         published.retain(|k, _| seen.contains(k));
     }
+}
+
+/// HealthyHostCount and UnHealthyHostCount of a load balancer: its InService instances, and
+/// the registered ones that are not.
+fn host_counts(lb: &LoadBalancer, ec2: &Ec2Store) -> Vec<(&'static str, &'static str, Agg)> {
+    let healthy = candidates(lb, ec2).len();
+    let registered = lb
+        .instances
+        .keys()
+        .filter(|id| ec2.instances.contains_key(*id))
+        .count();
+    vec![
+        ("HealthyHostCount", "Count", Agg::value(healthy as f64)),
+        (
+            "UnHealthyHostCount",
+            "Count",
+            Agg::value(registered.saturating_sub(healthy) as f64),
+        ),
+    ]
+}
+
+/// The metrics of each Availability Zone: host counts of every enabled zone (and of any zone
+/// a registered instance is in), and the requests the zone's instances served.
+fn zone_metrics(
+    lb: &LoadBalancer,
+    ec2: &Ec2Store,
+) -> Vec<(String, &'static str, &'static str, Agg)> {
+    let healthy = candidates(lb, ec2);
+    let mut zones: Vec<&str> = lb.availability_zones.iter().map(String::as_str).collect();
+    let registered: Vec<&str> = lb
+        .instances
+        .keys()
+        .filter_map(|id| ec2.instances.get(id))
+        .map(|i| i.availability_zone.as_str())
+        .collect();
+    zones.extend(registered.iter().copied());
+    zones.sort_unstable();
+    zones.dedup();
+    let mut out = Vec::new();
+    for zone in zones {
+        let up = healthy.iter().filter(|c| c.zone == zone).count();
+        let all = registered.iter().filter(|z| **z == zone).count();
+        out.push((
+            zone.to_owned(),
+            "HealthyHostCount",
+            "Count",
+            Agg::value(up as f64),
+        ));
+        out.push((
+            zone.to_owned(),
+            "UnHealthyHostCount",
+            "Count",
+            Agg::value(all.saturating_sub(up) as f64),
+        ));
+    }
+    for (zone, stats) in &lb.zone_stats {
+        for (name, unit, agg) in traffic_metrics(&stats.take()) {
+            out.push((zone.clone(), name, unit, agg));
+        }
+    }
+    out
 }
 
 /// The request metrics of one minute (only the non-zero ones, as AWS reports them).

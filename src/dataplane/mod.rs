@@ -26,7 +26,10 @@
 //! 3. The resolver answers a [`Route`]: forward to backends already filtered to healthy ones and
 //!    in preference order (the proxy takes the first; the rest are fallbacks tried when the
 //!    first cannot be reached), redirect, fixed response, or no healthy backend (Classic's empty
-//!    503). Cookies to set (stickiness) go in [`Forward::set_cookies`].
+//!    503). Cookies to set go in [`Forward::set_cookies`], a stickiness cookie that must name
+//!    the backend that served (or depends on the response) in [`Forward::sticky`]; the load balancer's
+//!    idle timeout in [`Forward::idle_timeout`] (a backend that sends no response head within
+//!    it gets the client a 504: Classic's empty `504 GATEWAY_TIMEOUT`, ALB's error page).
 //! 4. [`Decision::on_complete`] is called exactly once per request after the response head is
 //!    known (or the request failed) with the [`Outcome`]: which backend served, the status, who
 //!    produced it, the latency. Count metrics and release in-flight counters (least outstanding
@@ -45,6 +48,7 @@ pub mod proxy;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 use http::{HeaderMap, Method};
 
@@ -235,6 +239,69 @@ pub struct Forward {
     pub listener_protocol: &'static str,
     /// `Set-Cookie` values to add to the response (stickiness cookies).
     pub set_cookies: Vec<String>,
+    /// A stickiness cookie that names the backend that serves, written once it is known.
+    pub sticky: Option<StickyCookie>,
+    /// The load balancer's idle timeout: how long (real time) a backend may take to send its
+    /// response head before the client gets a 504. `None`: no limit.
+    pub idle_timeout: Option<Duration>,
+}
+
+/// Makes the `Set-Cookie` values that name a backend.
+pub type CookieValues = Arc<dyn Fn(&Backend) -> Vec<String> + Send + Sync>;
+
+/// A stickiness cookie the proxy writes after the response head arrives: it names the backend
+/// that actually served (a fallback, when the first could not be reached), and with
+/// application-controlled stickiness it is written only when the response sets the
+/// application's cookie.
+#[derive(Clone)]
+pub struct StickyCookie {
+    /// Application-controlled stickiness: write the cookie only when the response has a
+    /// `Set-Cookie` for this cookie name. `None`: duration-based, always written.
+    pub app_cookie: Option<String>,
+    /// The backend a valid cookie of the request already names (index into
+    /// [`Forward::backends`]): when it serves, duration-based stickiness writes nothing.
+    pub stuck_to: Option<usize>,
+    /// The `Set-Cookie` values naming a backend.
+    pub values: CookieValues,
+}
+
+impl StickyCookie {
+    /// The `Set-Cookie` values to add when `served` (an index into `backends`) answered with
+    /// `headers`.
+    pub fn cookies_for(
+        &self,
+        backends: &[Backend],
+        served: usize,
+        headers: &HeaderMap,
+    ) -> Vec<String> {
+        let write = match &self.app_cookie {
+            Some(name) => sets_cookie(headers, name),
+            None => self.stuck_to != Some(served),
+        };
+        match backends.get(served) {
+            Some(b) if write => (self.values)(b),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for StickyCookie {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StickyCookie")
+            .field("app_cookie", &self.app_cookie)
+            .field("stuck_to", &self.stuck_to)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether response headers set a cookie named `name` (exactly, as cookie names are
+/// case-sensitive).
+pub fn sets_cookie(headers: &HeaderMap, name: &str) -> bool {
+    headers
+        .get_all(http::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split_once('=').is_some_and(|(n, _)| n.trim() == name))
 }
 
 /// What to do with a request.

@@ -20,7 +20,7 @@ use http_body_util::{BodyExt, Empty, Full, Limited};
 use hyper::body::{Body, Incoming};
 
 use super::pool::{Outgoing, SendError};
-use super::{Decision, Forward, LbRef, Outcome, RequestInfo, Route};
+use super::{Decision, Forward, LbKind, LbRef, Outcome, RequestInfo, Route};
 use crate::backend::{HttpAddress, HttpRequest};
 use crate::state::AppState;
 
@@ -72,6 +72,32 @@ fn lb_error(status: u16, reason: Option<&'static [u8]>) -> Response<ProxyBody> {
     resp
 }
 
+/// The body of ALB's error page for `status` with reason `text`.
+pub fn error_html(status: u16, text: &str) -> String {
+    let title = format!("{status} {text}");
+    format!(
+        "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n</body>\r\n</html>\r\n"
+    )
+}
+
+/// The load balancer's answer when a backend sent no response head within the idle timeout:
+/// Classic's empty `504 GATEWAY_TIMEOUT`, ALB's `504 Gateway Time-out` page.
+fn gateway_timeout(kind: LbKind) -> Response<ProxyBody> {
+    match kind {
+        LbKind::Classic => lb_error(504, Some(b"GATEWAY_TIMEOUT")),
+        LbKind::Application => {
+            let mut resp = Response::new(full(error_html(504, "Gateway Time-out")));
+            *resp.status_mut() = StatusCode::GATEWAY_TIMEOUT;
+            resp.extensions_mut()
+                .insert(hyper::ext::ReasonPhrase::from_static(b"Gateway Time-out"));
+            let h = resp.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+            h.insert(header::SERVER, HeaderValue::from_static("awselb/2.0"));
+            resp
+        }
+    }
+}
+
 /// Serve one data-plane request. `listener_port` is set when it arrived on a listener port;
 /// `fallback` is then the load balancer to use when the Host names none.
 pub async fn handle(
@@ -106,7 +132,7 @@ pub async fn handle(
     };
     let Decision { route, on_complete } = super::resolve(&state, lb, &info);
     let (resp, outcome) = match route {
-        Route::Forward(fwd) => forward(&state, fwd, parts, body, peer).await,
+        Route::Forward(fwd) => forward(&state, fwd, parts, body, peer, lb.kind).await,
         Route::NoHealthy => (
             lb_error(
                 503,
@@ -219,9 +245,17 @@ fn backend_headers(headers: &mut HeaderMap, fwd: &Forward, peer: SocketAddr) {
     headers.insert(X_FORWARDED_PORT, HeaderValue::from(fwd.listener_port));
 }
 
-fn add_cookies(resp: &mut Response<ProxyBody>, fwd: &Forward) {
+fn add_cookies(resp: &mut Response<ProxyBody>, fwd: &Forward, served: usize) {
     for cookie in &fwd.set_cookies {
         if let Ok(v) = HeaderValue::from_str(cookie) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    let Some(sticky) = &fwd.sticky else {
+        return;
+    };
+    for cookie in sticky.cookies_for(&fwd.backends, served, resp.headers()) {
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
             resp.headers_mut().append(header::SET_COOKIE, v);
         }
     }
@@ -233,6 +267,7 @@ async fn forward(
     mut parts: http::request::Parts,
     body: Incoming,
     peer: SocketAddr,
+    kind: LbKind,
 ) -> (Response<ProxyBody>, Outcome) {
     backend_headers(&mut parts.headers, &fwd, peer);
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
@@ -243,36 +278,49 @@ async fn forward(
         let last = index + 1 == fwd.backends.len() || !retryable;
         let this_body = if retryable { None } else { body.take() };
         let started = Instant::now();
-        let result = match &backend.address {
-            HttpAddress::InProcess(responder) => {
-                in_process(state, responder, &parts.method, path_and_query, this_body).await
-            }
-            HttpAddress::Socket(addr) => {
-                // What a backend gets on the request line: origin form (an absolute-form
-                // target loses its authority).
-                let out = Outgoing {
-                    method: &parts.method,
-                    target: path_and_query,
-                    headers: &parts.headers,
-                };
-                match state.dataplane.pool.send(*addr, &out, this_body).await {
-                    Ok(mut resp) => {
-                        strip_hop_by_hop(resp.headers_mut());
-                        Ok(resp)
-                    }
-                    // Never sent: the next backend may take it.
-                    Err(SendError::Connect(_)) => Err(true),
-                    Err(SendError::Exchange(e)) => {
-                        tracing::debug!(error = %e, "backend exchange failed");
-                        Err(false)
+        let exchange = async {
+            match &backend.address {
+                HttpAddress::InProcess(responder) => {
+                    in_process(state, responder, &parts.method, path_and_query, this_body).await
+                }
+                HttpAddress::Socket(addr) => {
+                    // What a backend gets on the request line: origin form (an absolute-form
+                    // target loses its authority).
+                    let out = Outgoing {
+                        method: &parts.method,
+                        target: path_and_query,
+                        headers: &parts.headers,
+                    };
+                    match state.dataplane.pool.send(*addr, &out, this_body).await {
+                        Ok(mut resp) => {
+                            strip_hop_by_hop(resp.headers_mut());
+                            Ok(resp)
+                        }
+                        // Never sent: the next backend may take it.
+                        Err(SendError::Connect(_)) => Err(true),
+                        Err(SendError::Exchange(e)) => {
+                            tracing::debug!(error = %e, "backend exchange failed");
+                            Err(false)
+                        }
                     }
                 }
             }
         };
+        let result = match fwd.idle_timeout {
+            Some(limit) => match tokio::time::timeout(limit, exchange).await {
+                Ok(result) => result,
+                // Sent, and no answer within the idle timeout: the request is not retried.
+                Err(_elapsed) => {
+                    tracing::debug!(instance = backend.instance_id, "backend idle timeout");
+                    return (gateway_timeout(kind), lb_outcome(504));
+                }
+            },
+            None => exchange.await,
+        };
         match result {
             Ok(mut resp) => {
                 let latency = started.elapsed().as_secs_f64();
-                add_cookies(&mut resp, &fwd);
+                add_cookies(&mut resp, &fwd, index);
                 let status = resp.status().as_u16();
                 return (
                     resp,

@@ -26,6 +26,8 @@ mod elb;
 mod elb_api;
 mod elbv2;
 mod elbv2_traffic;
+mod lb_features;
+mod lb_setup;
 mod readme;
 mod sigv4_suite;
 mod sns;

@@ -5,18 +5,23 @@
 //! healthy instance, as DNS spreads clients over the zone nodes), then an instance in it; the
 //! instance is the one with the fewest outstanding requests, ties broken round robin (so
 //! sequential requests alternate). Stickiness: a valid `AWSELB` cookie naming a healthy
-//! instance wins; otherwise the chosen instance is written into a new cookie
-//! (`AWSELB=<HEX>;PATH=/;MAX-AGE=<period>` for duration-based stickiness, a session cookie
-//! for application-cookie stickiness). Approximation: AWS sets the cookie of application
-//! stickiness only when the response sets the application's cookie; here it is set whenever
-//! an instance is newly chosen.
+//! instance wins. Duration-based stickiness (`LBCookieStickinessPolicyType`) otherwise writes
+//! the instance that served into a new cookie, `AWSELB=<HEX>;PATH=/;MAX-AGE=<period>`.
+//! Application-controlled stickiness (`AppCookieStickinessPolicyType`) writes `AWSELB` (no
+//! `MAX-AGE`: the session follows the application cookie's lifetime) only when the response
+//! sets the policy's application cookie (`CookieName`), as ELB inserts a new stickiness cookie
+//! only when the application issues a new cookie (CLB guide "Application-controlled session
+//! stickiness").
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use super::policies::{APP_COOKIE_TYPE, LB_COOKIE_TYPE};
 use super::store::{Listener, LiveStats, LoadBalancer, Verdict};
-use crate::dataplane::{Backend, Decision, Forward, LbRef, Outcome, RequestInfo, Route};
+use crate::dataplane::{
+    Backend, Decision, Forward, LbRef, Outcome, RequestInfo, Route, StickyCookie,
+};
 use crate::services::ec2::store::{Ec2Store, InstanceState};
 use crate::state::AppState;
 
@@ -102,6 +107,17 @@ pub fn cookie_value(instance_id: &str) -> String {
     hex::encode_upper(instance_id.as_bytes())
 }
 
+/// The `AWSELB` cookie (and its `AWSELBCORS` twin) naming an instance, in the form ELB
+/// writes them (no spaces after `;`).
+pub fn cookies(instance_id: &str, max_age: Option<i64>) -> Vec<String> {
+    let value = cookie_value(instance_id);
+    let age = max_age.map(|p| format!(";MAX-AGE={p}")).unwrap_or_default();
+    vec![
+        format!("{COOKIE}={value};PATH=/{age}"),
+        format!("{COOKIE}CORS={value};PATH=/{age};SECURE;SAMESITE=None"),
+    ]
+}
+
 /// The instance a cookie value names.
 pub fn cookie_instance(value: &str) -> Option<String> {
     hex::decode(value)
@@ -141,17 +157,28 @@ fn count(stats: &LiveStats, outcome: &Outcome) {
     }
 }
 
+/// A listener's stickiness policy.
+#[derive(Debug, Clone)]
+enum Sticky {
+    /// `LBCookieStickinessPolicyType`: the cookie's `MAX-AGE`, if any.
+    Duration(Option<i64>),
+    /// `AppCookieStickinessPolicyType`: the application cookie it follows.
+    App(String),
+}
+
 /// What the store says about a request, copied out before the lock is released.
 struct Picked {
     lb_port: u16,
     instance_port: u16,
     https: bool,
-    /// The listener's stickiness policy, when it has one: the cookie's `MAX-AGE`, if any.
-    sticky: Option<Option<i64>>,
+    /// The listener's stickiness policy, when it has one.
+    sticky: Option<Sticky>,
     /// The request's cookie named one of `ordered` (the first).
     stuck: bool,
-    /// Candidates in preference order.
-    ordered: Vec<(String, Arc<AtomicU32>)>,
+    /// `ConnectionSettings.IdleTimeout`.
+    idle_timeout: Duration,
+    /// Candidates in preference order, with the counters of their zones.
+    ordered: Vec<(String, Arc<AtomicU32>, Arc<LiveStats>)>,
     stats: Arc<LiveStats>,
 }
 
@@ -159,19 +186,31 @@ struct Picked {
 pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decision {
     let picked = state.stores.with(&lb.scope, |s| {
         let lb = s.elb.load_balancers.get_mut(&lb.name)?;
+        // Every enabled zone has its counters before candidates borrow the load balancer.
+        for zone in &lb.availability_zones {
+            if !lb.zone_stats.contains_key(zone) {
+                lb.zone_stats.insert(zone.clone(), Arc::default());
+            }
+        }
         let listener = pick_listener(lb, req)?;
         let sticky = listener
             .policy_names
             .iter()
             .filter_map(|p| lb.policies.get(p))
-            .find(|p| p.type_name == LB_COOKIE_TYPE || p.type_name == APP_COOKIE_TYPE)
-            .map(|p| {
-                p.attribute("CookieExpirationPeriod")
-                    .and_then(|p| p.parse::<i64>().ok())
-                    .filter(|p| *p > 0)
+            .find_map(|p| match p.type_name.as_str() {
+                LB_COOKIE_TYPE => Some(Sticky::Duration(
+                    p.attribute("CookieExpirationPeriod")
+                        .and_then(|p| p.parse::<i64>().ok())
+                        .filter(|p| *p > 0),
+                )),
+                APP_COOKIE_TYPE => Some(Sticky::App(
+                    p.attribute("CookieName").unwrap_or_default().to_owned(),
+                )),
+                _ => None,
             });
         let mut cands = candidates(lb, &s.ec2);
         let stuck = sticky
+            .as_ref()
             .and_then(|_| request_cookie(req.headers, COOKIE))
             .and_then(|v| cookie_instance(&v))
             .and_then(|id| cands.iter().position(|c| c.id == id));
@@ -190,9 +229,13 @@ pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decisi
             https: listener.protocol == "HTTPS" || listener.protocol == "SSL",
             sticky,
             stuck: stuck.is_some(),
+            idle_timeout: Duration::from_secs(lb.attributes.idle_timeout.max(1).unsigned_abs()),
             ordered: ordered
                 .iter()
-                .map(|c| (c.id.to_owned(), c.inflight.clone()))
+                .filter_map(|c| {
+                    let zone = lb.zone_stats.get(c.zone)?.clone();
+                    Some((c.id.to_owned(), c.inflight.clone(), zone))
+                })
                 .collect(),
             stats: lb.stats.clone(),
         };
@@ -207,7 +250,8 @@ pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decisi
     let stats = picked.stats;
     let mut inflight = None;
     let mut backends = Vec::with_capacity(picked.ordered.len());
-    for (id, counter) in picked.ordered {
+    let mut zones = Vec::with_capacity(picked.ordered.len());
+    for (id, counter, zone) in picked.ordered {
         let Some(address) = state.backend.http_address(&id, picked.instance_port) else {
             continue;
         };
@@ -219,8 +263,9 @@ pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decisi
             port: picked.instance_port,
             address,
         });
+        zones.push(zone);
     }
-    let Some(first) = backends.first() else {
+    if backends.is_empty() {
         return Decision {
             route: Route::NoHealthy,
             on_complete: Some(Box::new(move |o: &Outcome| count(&stats, o))),
@@ -229,27 +274,37 @@ pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decisi
     if let Some(n) = &inflight {
         n.fetch_add(1, Ordering::Relaxed);
     }
-    let mut set_cookies = Vec::new();
-    if let Some(max_age) = picked.sticky.filter(|_| !picked.stuck) {
-        let value = cookie_value(&first.instance_id);
-        let age = max_age.map(|p| format!(";MAX-AGE={p}")).unwrap_or_default();
-        set_cookies.push(format!("{COOKIE}={value};PATH=/{age}"));
-        set_cookies.push(format!(
-            "{COOKIE}CORS={value};PATH=/{age};SECURE;SAMESITE=None"
-        ));
-    }
+    let sticky = picked.sticky.map(|sticky| {
+        let (app_cookie, max_age) = match sticky {
+            Sticky::Duration(max_age) => (None, max_age),
+            // The session lasts as long as the application's cookie: no MAX-AGE of our own.
+            Sticky::App(name) => (Some(name), None),
+        };
+        StickyCookie {
+            app_cookie,
+            stuck_to: picked.stuck.then_some(0),
+            values: Arc::new(move |b: &Backend| cookies(&b.instance_id, max_age)),
+        }
+    });
     Decision {
         route: Route::Forward(Forward {
             backends,
             listener_port: picked.lb_port,
             listener_protocol: if picked.https { "https" } else { "http" },
-            set_cookies,
+            set_cookies: Vec::new(),
+            sticky,
+            idle_timeout: Some(picked.idle_timeout),
         }),
         on_complete: Some(Box::new(move |o: &Outcome| {
             if let Some(n) = inflight {
                 n.fetch_sub(1, Ordering::Relaxed);
             }
             count(&stats, o);
+            // Per zone: the instance that served; an answer of the load balancer's own counts
+            // in the zone of the instance it was for (the zone's load balancer node).
+            if let Some(zone) = zones.get(o.served_by.unwrap_or(0)) {
+                count(zone, o);
+            }
         })),
     }
 }

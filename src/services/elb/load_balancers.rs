@@ -287,6 +287,7 @@ pub fn create(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Va
             tags: tags.into_iter().collect(),
             cursor: 0,
             stats: Default::default(),
+            zone_stats: Default::default(),
         };
         index(state, scope, &lb);
         s.elb.load_balancers.insert(name.clone(), lb);

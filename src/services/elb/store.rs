@@ -251,6 +251,8 @@ pub struct LoadBalancer {
     pub cursor: u64,
     /// Counters for the metric publisher.
     pub stats: Arc<LiveStats>,
+    /// The same counters per Availability Zone (of the instance that served).
+    pub zone_stats: IndexMap<String, Arc<LiveStats>>,
 }
 
 impl LoadBalancer {

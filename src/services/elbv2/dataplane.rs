@@ -1,6 +1,7 @@
 //! The ALB resolver of the data plane (`crate::dataplane`): which listener and rule a request
 //! hits, and what the rule's action makes of it — a forward to a healthy target chosen by the
-//! group's algorithm (with `AWSALB` stickiness), a redirect, or a fixed response.
+//! group's algorithm (with duration- or application-based stickiness, [`super::stickiness`]),
+//! a redirect, or a fixed response.
 //!
 //! As on AWS: weighted target groups are picked at random by weight (group stickiness keeps a
 //! client on its group with the `AWSALBTG` cookie); inside a group only `healthy` targets get
@@ -8,14 +9,17 @@
 //! a group with no usable target answers ALB's 503 page (`Server: awselb/2.0`).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::actions::Action;
 use super::routing::{RedirectInput, RequestView, pick_weighted, redirect_location, select_rule};
+use super::stickiness::{self, http_date, request_cookie};
 use super::store::{Elbv2Store, Health, LoadBalancer, Rule, TargetGroup};
 use crate::backend::HttpAddress;
+use crate::dataplane::proxy::error_html;
 use crate::dataplane::{
     Backend, Decision, Forward, LbEntry, LbKind, LbRef, Outcome, RequestInfo, Route,
     host_without_port,
@@ -23,9 +27,8 @@ use crate::dataplane::{
 use crate::services::ec2::store::InstanceState;
 use crate::state::{AppState, RegionStores, Scope};
 
-/// Seconds the `AWSALB` cookie lives: 7 days, reset on every response (ALB guide "Sticky
-/// sessions").
-const COOKIE_SECONDS: f64 = 7.0 * 86_400.0;
+/// `idle_timeout.timeout_seconds` when the attribute is missing (its default).
+const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Put (or refresh) a load balancer in the data plane's DNS index with its listener ports.
 pub fn index(state: &AppState, scope: &Scope, lb: &LoadBalancer, ports: &[u16]) {
@@ -44,41 +47,16 @@ pub fn index(state: &AppState, scope: &Scope, lb: &LoadBalancer, ports: &[u16]) 
 
 /// ALB's own error page: the nginx-style HTML with CRLF line ends (research §9.4).
 pub fn error_page(status: u16, text: &str) -> Route {
-    let title = format!("{status} {text}");
-    let body = format!(
-        "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n</body>\r\n</html>\r\n"
-    );
     Route::Fixed {
         status,
         content_type: Some("text/html".into()),
-        body,
+        body: error_html(status, text),
         headers: vec![("Server".into(), "awselb/2.0".into())],
     }
 }
 
 fn unavailable() -> Route {
     error_page(503, "Service Temporarily Unavailable")
-}
-
-/// An HTTP date (`Thu, 20 Oct 2022 17:17:58 GMT`) for cookie expiry.
-fn http_date(epoch: f64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(epoch as i64)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let fmt = time::macros::format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    t.format(&fmt).unwrap_or_default()
-}
-
-fn cookie(headers: &http::HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
 }
 
 fn view_of(req: &RequestInfo<'_>) -> RequestView {
@@ -207,7 +185,7 @@ fn forward_group(
         .filter(|s| s.enabled == Some(true));
     let mut cookies = Vec::new();
     if let Some(st) = stick {
-        let from_cookie = cookie(req.headers, "AWSALBTG")
+        let from_cookie = request_cookie(req.headers, "AWSALBTG")
             .and_then(|v| URL_SAFE_NO_PAD.decode(v).ok())
             .and_then(|b| String::from_utf8(b).ok())
             .filter(|arn| {
@@ -242,24 +220,21 @@ pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decisi
     let decided = state
         .stores
         .with(&scope, |s| decide(state, s, &lb_arn, req, &view, now));
-    let Some((route, tg_arn)) = decided else {
+    let Some((route, tg_arn, zones)) = decided else {
         return Decision::plain(unavailable());
     };
     let first = match &route {
         Route::Forward(f) => f.backends.first().map(|b| (b.instance_id.clone(), b.port)),
         _ => None,
     };
-    let backends: Vec<(String, u16)> = match &route {
-        Route::Forward(f) => f
-            .backends
-            .iter()
-            .map(|b| (b.instance_id.clone(), b.port))
-            .collect(),
-        _ => Vec::new(),
-    };
     let st = state.clone();
     let on_complete = Box::new(move |o: &Outcome| {
-        let served = o.served_by.and_then(|i| backends.get(i).cloned());
+        // The zone of the target that served; an answer of the load balancer's own counts in
+        // the zone of the target it was for.
+        let zone = zones
+            .get(o.served_by.unwrap_or(0))
+            .map(String::as_str)
+            .filter(|z| !z.is_empty());
         let now = st.clock.now();
         st.stores.with(&scope, |s| {
             super::metrics::record(
@@ -267,7 +242,7 @@ pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decisi
                 &lb_arn,
                 tg_arn.as_deref(),
                 first.as_ref(),
-                served.as_ref(),
+                zone,
                 o,
                 now,
             );
@@ -287,7 +262,7 @@ fn decide(
     req: &RequestInfo<'_>,
     view: &RequestView,
     now: f64,
-) -> Option<(Route, Option<String>)> {
+) -> Option<(Route, Option<String>, Vec<String>)> {
     let lb = s.elbv2.load_balancers.get(lb_arn)?;
     let listeners = s.elbv2.listeners_of(lb_arn);
     let host_port = crate::dataplane::host_port(req.host);
@@ -305,7 +280,11 @@ fn decide(
         listener.port,
         listener.protocol.clone(),
     );
-    let _ = lb;
+    let idle_timeout = lb
+        .attributes
+        .get("idle_timeout.timeout_seconds")
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(DEFAULT_IDLE_TIMEOUT, |s| Duration::from_secs(s.max(1)));
     let rules: Vec<&Rule> = s
         .elbv2
         .rules
@@ -323,7 +302,7 @@ fn decide(
                 body: f.message_body.unwrap_or_default(),
                 headers: vec![("Server".into(), "awselb/2.0".into())],
             };
-            Some((route, None))
+            Some((route, None, Vec::new()))
         }
         "redirect" => {
             let r = action.redirect_config?;
@@ -337,22 +316,21 @@ fn decide(
                     query: req.query.unwrap_or(""),
                 },
             );
-            Some((Route::Redirect { status, location }, None))
+            Some((Route::Redirect { status, location }, None, Vec::new()))
         }
         _ => {
-            let (tg_arn, mut set_cookies) = forward_group(&s.elbv2, &action, req, now);
+            let (tg_arn, set_cookies) = forward_group(&s.elbv2, &action, req, now);
             let Some(tg_arn) = tg_arn else {
-                return Some((unavailable(), None));
+                return Some((unavailable(), None, Vec::new()));
             };
-            let sticky_on = s.elbv2.target_groups.get(&tg_arn).is_some_and(|tg| {
-                tg.attribute("stickiness.enabled") == "true"
-                    && tg.attribute("stickiness.type") == "lb_cookie"
-            });
-            let sticky = sticky_on
-                .then(|| cookie(req.headers, "AWSALB"))
-                .flatten()
-                .and_then(|v| URL_SAFE_NO_PAD.decode(v).ok())
-                .and_then(|b| String::from_utf8(b).ok());
+            let mode = s
+                .elbv2
+                .target_groups
+                .get(&tg_arn)
+                .and_then(stickiness::mode);
+            let sticky = mode
+                .as_ref()
+                .and_then(|m| stickiness::stuck_target(m, req.headers, now));
             let picked = candidates(s, &tg_arn, sticky.as_deref());
             let tg = s.elbv2.target_groups.get(&tg_arn)?;
             let backends: Vec<Backend> = picked
@@ -365,17 +343,19 @@ fn decide(
                     })
                 })
                 .collect();
+            // The zone of each backend, for the per-zone metrics.
+            let zones: Vec<String> = backends
+                .iter()
+                .map(|b| {
+                    tg.targets
+                        .get(&(b.instance_id.clone(), b.port))
+                        .and_then(|t| super::metrics::target_zone(s, tg, t))
+                        .unwrap_or_default()
+                        .to_owned()
+                })
+                .collect();
             if backends.is_empty() {
-                return Some((unavailable(), Some(tg_arn)));
-            }
-            if sticky_on {
-                let b = &backends[0];
-                let value = URL_SAFE_NO_PAD.encode(format!("{}:{}", b.instance_id, b.port));
-                let expires = http_date(now + COOKIE_SECONDS);
-                set_cookies.push(format!("AWSALB={value}; Expires={expires}; Path=/"));
-                set_cookies.push(format!(
-                    "AWSALBCORS={value}; Expires={expires}; Path=/; SameSite=None; Secure"
-                ));
+                return Some((unavailable(), Some(tg_arn), Vec::new()));
             }
             let key = (backends[0].instance_id.clone(), backends[0].port);
             if let Some(t) = s
@@ -391,8 +371,10 @@ fn decide(
                 listener_port: port,
                 listener_protocol: if protocol == "HTTPS" { "https" } else { "http" },
                 set_cookies,
+                sticky: mode.map(|m| stickiness::cookie(m, now)),
+                idle_timeout: Some(idle_timeout),
             });
-            Some((route, Some(tg_arn)))
+            Some((route, Some(tg_arn), zones))
         }
     }
 }

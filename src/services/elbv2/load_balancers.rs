@@ -421,7 +421,7 @@ pub fn delete_load_balancer(
         store.tags.remove(&req.load_balancer_arn);
         store
             .traffic
-            .retain(|(lb, _, _), _| *lb != req.load_balancer_arn);
+            .retain(|(lb, _, _, _), _| *lb != req.load_balancer_arn);
         state.dataplane.index.remove(&dns);
         tracing::info!(load_balancer = %req.load_balancer_arn, "load balancer deleted");
         Ok(())

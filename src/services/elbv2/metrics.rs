@@ -1,17 +1,20 @@
-//! `AWS/ApplicationELB` metrics: the data plane counts requests per load balancer, target group
-//! and minute ([`record`]); the health controller drains complete minutes into CloudWatch
+//! `AWS/ApplicationELB` metrics: the data plane counts requests per load balancer, target group,
+//! Availability Zone (of the target that served) and minute ([`record`]); the health controller drains complete minutes into CloudWatch
 //! ([`traffic_data`]) and publishes host counts every minute ([`host_data`]).
 //!
 //! Series, as AWS publishes them (ALB guide "CloudWatch metrics for your Application Load
 //! Balancer"): `RequestCount`, `HTTPCode_Target_{2,3,4,5}XX_Count`, `HTTPCode_ELB_{3,4,5}XX_Count`
-//! and `TargetResponseTime` per `LoadBalancer` and per `TargetGroup`+`LoadBalancer`;
+//! (and the ELB's 500, 502, 503 and 504 one by one, `HTTPCode_ELB_504_Count`…) and
+//! `TargetResponseTime` per `LoadBalancer`, `AvailabilityZone`+`LoadBalancer`,
+//! `TargetGroup`+`LoadBalancer` and `TargetGroup`+`AvailabilityZone`+`LoadBalancer`;
 //! `RequestCountPerTarget` per `TargetGroup` and per `TargetGroup`+`LoadBalancer`;
-//! `HealthyHostCount` / `UnHealthyHostCount` per `TargetGroup`+`LoadBalancer`. Request
+//! `HealthyHostCount` / `UnHealthyHostCount` per `TargetGroup`+`LoadBalancer` and per
+//! `TargetGroup`+`AvailabilityZone`+`LoadBalancer` (each zone the load balancer is in). Request
 //! metrics appear only for minutes with requests, host counts every minute.
 
 use std::collections::HashMap;
 
-use super::store::{Elbv2Store, Traffic};
+use super::store::{Elbv2Store, Target, TargetGroup, Traffic};
 use super::targets::health_of;
 use crate::dataplane::Outcome;
 use crate::services::cloudwatch::stats::Agg;
@@ -21,6 +24,17 @@ use crate::state::RegionStores;
 pub const NAMESPACE: &str = "AWS/ApplicationELB";
 /// ALB metrics are published per minute.
 pub const PERIOD: f64 = 60.0;
+
+/// The load-balancer-made 5XX codes AWS also counts one by one, with their metric names.
+const ELB_5XX: [(u16, &str); 4] = [
+    (500, "HTTPCode_ELB_500_Count"),
+    (502, "HTTPCode_ELB_502_Count"),
+    (503, "HTTPCode_ELB_503_Count"),
+    (504, "HTTPCode_ELB_504_Count"),
+];
+
+/// (load balancer ARN, target group ARN or "", zone or "", minute).
+type TrafficKey = (String, String, String, i64);
 
 /// One datapoint to store.
 #[derive(Debug, Clone)]
@@ -43,7 +57,7 @@ pub fn record(
     lb_arn: &str,
     tg_arn: Option<&str>,
     first: Option<&(String, u16)>,
-    _served: Option<&(String, u16)>,
+    zone: Option<&str>,
     o: &Outcome,
     now: f64,
 ) {
@@ -58,7 +72,12 @@ pub fn record(
     let minute = (now / PERIOD).floor() as i64;
     let t = store
         .traffic
-        .entry((lb_arn.to_owned(), tg_arn.unwrap_or("").to_owned(), minute))
+        .entry((
+            lb_arn.to_owned(),
+            tg_arn.unwrap_or("").to_owned(),
+            zone.unwrap_or("").to_owned(),
+            minute,
+        ))
         .or_default();
     t.requests += 1;
     let class = (o.status / 100) as usize;
@@ -74,6 +93,9 @@ pub fn record(
         t.response_time_count += 1;
     } else if (3..=5).contains(&class) {
         t.elb_codes[class - 3] += 1;
+        if let Some(i) = ELB_5XX.iter().position(|(code, _)| *code == o.status) {
+            t.elb_5xx_codes[i] += 1;
+        }
     }
 }
 
@@ -110,6 +132,9 @@ fn counts(t: &Traffic) -> Vec<(&'static str, u64)> {
     for (n, c) in names.iter().zip(t.elb_codes) {
         v.push((n, c));
     }
+    for ((_, n), c) in ELB_5XX.iter().zip(t.elb_5xx_codes) {
+        v.push((n, c));
+    }
     v.retain(|(_, c)| *c > 0);
     v
 }
@@ -121,47 +146,60 @@ pub fn traffic_data(
     current_minute: i64,
     healthy: &HashMap<String, usize>,
 ) -> Vec<Datum> {
-    let done: Vec<(String, String, i64)> = store
+    let done: Vec<TrafficKey> = store
         .traffic
         .keys()
-        .filter(|(_, _, m)| *m < current_minute)
+        .filter(|k| k.3 < current_minute)
         .cloned()
         .collect();
-    // Per load balancer totals, summed over its target groups, per minute.
-    let mut per_lb: HashMap<(String, i64), Traffic> = HashMap::new();
-    let mut out = Vec::new();
+    // Totals per (load balancer, target group or "", zone or "", minute), "" standing for
+    // "all": each counted key adds to the series that contain it.
+    let mut totals: HashMap<TrafficKey, Traffic> = HashMap::new();
     for key in done {
         let Some(t) = store.traffic.remove(&key) else {
             continue;
         };
-        let (lb, tg, minute) = key;
-        let at = minute as f64 * PERIOD;
-        let total = per_lb.entry((lb.clone(), minute)).or_default();
-        total.requests += t.requests;
-        for i in 0..4 {
-            total.target_codes[i] += t.target_codes[i];
+        let (lb, tg, zone, minute) = key;
+        let mut add = |tg: &str, zone: &str| {
+            totals
+                .entry((lb.clone(), tg.to_owned(), zone.to_owned(), minute))
+                .or_default()
+                .add(&t);
+        };
+        add("", "");
+        if !zone.is_empty() {
+            add("", &zone);
         }
-        for i in 0..3 {
-            total.elb_codes[i] += t.elb_codes[i];
-        }
-        if t.response_time_count > 0 {
-            if total.response_time_count == 0 || t.response_time_min < total.response_time_min {
-                total.response_time_min = t.response_time_min;
+        if !tg.is_empty() {
+            add(&tg, "");
+            if !zone.is_empty() {
+                add(&tg, &zone);
             }
-            total.response_time_max = total.response_time_max.max(t.response_time_max);
-            total.response_time_sum += t.response_time_sum;
-            total.response_time_count += t.response_time_count;
         }
-        if tg.is_empty() {
-            continue;
-        }
-        let (Some(lbd), Some(tgd)) = (lb_dim(store, &lb), tg_dim(store, &tg)) else {
+    }
+    let mut out = Vec::new();
+    for ((lb, tg, zone, minute), t) in totals {
+        let at = minute as f64 * PERIOD;
+        let Some(lbd) = lb_dim(store, &lb) else {
             continue;
         };
-        let dims = vec![tgd.clone(), lbd];
+        let zd = (!zone.is_empty()).then(|| ("AvailabilityZone".to_owned(), zone));
+        if tg.is_empty() {
+            let dims: Vec<_> = zd.into_iter().chain([lbd]).collect();
+            push_traffic(&mut out, &t, &dims, at);
+            continue;
+        }
+        let Some(tgd) = tg_dim(store, &tg) else {
+            continue;
+        };
+        let per_zone = zd.is_some();
+        let dims: Vec<_> = [tgd.clone()].into_iter().chain(zd).chain([lbd]).collect();
         push_traffic(&mut out, &t, &dims, at);
+        if per_zone {
+            continue;
+        }
         let per_target = t.requests as f64 / healthy.get(&tg).copied().unwrap_or(0).max(1) as f64;
-        for d in [dims.clone(), vec![tgd]] {
+        for d in [dims, vec![tgd]] {
             out.push(Datum {
                 name: "RequestCountPerTarget",
                 unit: "Count",
@@ -169,11 +207,6 @@ pub fn traffic_data(
                 at,
                 agg: Agg::value(per_target),
             });
-        }
-    }
-    for ((lb, minute), t) in per_lb {
-        if let Some(lbd) = lb_dim(store, &lb) {
-            push_traffic(&mut out, &t, &[lbd], minute as f64 * PERIOD);
         }
     }
     out
@@ -205,6 +238,19 @@ fn push_traffic(out: &mut Vec<Datum>, t: &Traffic, dims: &[(String, String)], at
     }
 }
 
+/// The Availability Zone of a target: its instance's, or the one registered with an `ip`
+/// target.
+pub fn target_zone<'a>(s: &'a RegionStores, tg: &TargetGroup, t: &'a Target) -> Option<&'a str> {
+    if tg.target_type == "instance" {
+        s.ec2
+            .instances
+            .get(&t.id)
+            .map(|i| i.availability_zone.as_str())
+    } else {
+        t.availability_zone.as_deref()
+    }
+}
+
 /// Healthy and unhealthy target counts of every group in use, per (group, load balancer),
 /// stamped `at`; also returns the healthy count per group.
 pub fn host_data(s: &RegionStores, at: f64, now: f64) -> (Vec<Datum>, HashMap<String, usize>) {
@@ -217,11 +263,24 @@ pub fn host_data(s: &RegionStores, at: f64, now: f64) -> (Vec<Datum>, HashMap<St
             continue;
         }
         let (mut healthy, mut unhealthy) = (0usize, 0usize);
+        // (zone, healthy, unhealthy) of the targets whose zone is known.
+        let mut zones: Vec<(&str, usize, usize)> = Vec::new();
         for t in tg.targets.values() {
-            match health_of(s, tg, t, now).state {
-                "healthy" => healthy += 1,
-                "unhealthy" => unhealthy += 1,
-                _ => {}
+            let state = health_of(s, tg, t, now).state;
+            let (h, u) = (
+                usize::from(state == "healthy"),
+                usize::from(state == "unhealthy"),
+            );
+            healthy += h;
+            unhealthy += u;
+            if let Some(zone) = target_zone(s, tg, t) {
+                match zones.iter_mut().find(|(z, _, _)| *z == zone) {
+                    Some(entry) => {
+                        entry.1 += h;
+                        entry.2 += u;
+                    }
+                    None => zones.push((zone, h, u)),
+                }
             }
         }
         healthy_by_tg.insert(tg.arn.clone(), healthy);
@@ -229,17 +288,31 @@ pub fn host_data(s: &RegionStores, at: f64, now: f64) -> (Vec<Datum>, HashMap<St
             let (Some(lbd), Some(tgd)) = (lb_dim(store, &lb), tg_dim(store, &tg.arn)) else {
                 continue;
             };
-            for (name, n) in [
-                ("HealthyHostCount", healthy),
-                ("UnHealthyHostCount", unhealthy),
-            ] {
-                out.push(Datum {
-                    name,
-                    unit: "Count",
-                    dims: vec![tgd.clone(), lbd.clone()],
-                    at,
-                    agg: Agg::value(n as f64),
-                });
+            let mut series = vec![(vec![tgd.clone(), lbd.clone()], healthy, unhealthy)];
+            // Per zone: every zone the load balancer is enabled in.
+            if let Some(l) = store.load_balancers.get(&lb) {
+                for (zone, _) in &l.zones {
+                    let (h, u) = zones
+                        .iter()
+                        .find(|(z, _, _)| z == zone)
+                        .map_or((0, 0), |e| (e.1, e.2));
+                    let zd = ("AvailabilityZone".to_owned(), zone.clone());
+                    series.push((vec![tgd.clone(), zd, lbd.clone()], h, u));
+                }
+            }
+            for (dims, healthy, unhealthy) in series {
+                for (name, n) in [
+                    ("HealthyHostCount", healthy),
+                    ("UnHealthyHostCount", unhealthy),
+                ] {
+                    out.push(Datum {
+                        name,
+                        unit: "Count",
+                        dims: dims.clone(),
+                        at,
+                        agg: Agg::value(n as f64),
+                    });
+                }
             }
         }
     }
@@ -259,6 +332,10 @@ mod tests {
         }
     }
 
+    fn key(tg: &str, minute: i64) -> TrafficKey {
+        ("lb".into(), tg.into(), "us-east-1a".into(), minute)
+    }
+
     #[test]
     fn requests_are_counted_per_minute_and_class() {
         let mut store = Elbv2Store::default();
@@ -267,7 +344,7 @@ mod tests {
             "lb",
             Some("tg"),
             None,
-            None,
+            Some("us-east-1a"),
             &outcome(200, true),
             61.0,
         );
@@ -276,7 +353,7 @@ mod tests {
             "lb",
             Some("tg"),
             None,
-            None,
+            Some("us-east-1a"),
             &outcome(404, true),
             62.0,
         );
@@ -285,7 +362,7 @@ mod tests {
             "lb",
             None,
             None,
-            None,
+            Some("us-east-1a"),
             &outcome(301, false),
             62.0,
         );
@@ -294,22 +371,16 @@ mod tests {
             "lb",
             Some("tg"),
             None,
-            None,
+            Some("us-east-1a"),
             &outcome(503, false),
             125.0,
         );
-        let t = &store.traffic[&("lb".to_owned(), "tg".to_owned(), 1)];
+        let t = &store.traffic[&key("tg", 1)];
         assert_eq!(t.requests, 2);
         assert_eq!(t.target_codes, [1, 0, 1, 0]);
         assert_eq!(t.response_time_count, 2);
-        assert_eq!(
-            store.traffic[&("lb".to_owned(), String::new(), 1)].elb_codes,
-            [1, 0, 0]
-        );
-        assert_eq!(
-            store.traffic[&("lb".to_owned(), "tg".to_owned(), 2)].elb_codes,
-            [0, 0, 1]
-        );
+        assert_eq!(store.traffic[&key("", 1)].elb_codes, [1, 0, 0]);
+        assert_eq!(store.traffic[&key("tg", 2)].elb_codes, [0, 0, 1]);
         // Unknown resources publish nothing, but their minutes are drained all the same.
         let data = traffic_data(&mut store, 2, &HashMap::new());
         assert!(data.is_empty());

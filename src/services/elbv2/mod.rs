@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod routing;
 pub mod rules;
 pub mod ssl_policies;
+pub mod stickiness;
 pub mod store;
 pub mod tags;
 pub mod target_groups;

@@ -28,9 +28,9 @@ pub struct Elbv2Store {
     pub rules: IndexMap<String, Rule>,
     /// Tags by resource ARN, in the order they were set.
     pub tags: HashMap<String, IndexMap<String, String>>,
-    /// Requests counted by the data plane, per (load balancer, target group or "", minute of
-    /// the clock); the metric publisher drains complete minutes.
-    pub traffic: HashMap<(String, String, i64), Traffic>,
+    /// Requests counted by the data plane, per (load balancer, target group or "", zone of the
+    /// target or "", minute of the clock); the metric publisher drains complete minutes.
+    pub traffic: HashMap<(String, String, String, i64), Traffic>,
     /// Round-robin cursor per target group.
     pub cursors: HashMap<String, usize>,
 }
@@ -230,6 +230,8 @@ pub struct Traffic {
     pub target_codes: [u64; 4],
     /// Responses the load balancer made: 3XX (redirects), 4XX, 5XX.
     pub elb_codes: [u64; 3],
+    /// Of those, the 500, 502, 503 and 504 answers (AWS counts each on its own too).
+    pub elb_5xx_codes: [u64; 4],
     /// Sum, count, min and max of target response times (seconds).
     pub response_time_sum: f64,
     /// Number of timed responses.
@@ -238,6 +240,30 @@ pub struct Traffic {
     pub response_time_min: f64,
     /// Slowest response.
     pub response_time_max: f64,
+}
+
+impl Traffic {
+    /// Add another minute's (or target group's) counts to these.
+    pub fn add(&mut self, t: &Traffic) {
+        self.requests += t.requests;
+        for (a, b) in self.target_codes.iter_mut().zip(t.target_codes) {
+            *a += b;
+        }
+        for (a, b) in self.elb_codes.iter_mut().zip(t.elb_codes) {
+            *a += b;
+        }
+        for (a, b) in self.elb_5xx_codes.iter_mut().zip(t.elb_5xx_codes) {
+            *a += b;
+        }
+        if t.response_time_count > 0 {
+            if self.response_time_count == 0 || t.response_time_min < self.response_time_min {
+                self.response_time_min = t.response_time_min;
+            }
+            self.response_time_max = self.response_time_max.max(t.response_time_max);
+            self.response_time_sum += t.response_time_sum;
+            self.response_time_count += t.response_time_count;
+        }
+    }
 }
 
 impl Elbv2Store {
