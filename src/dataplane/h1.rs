@@ -98,7 +98,7 @@ impl ResponseHead {
             .headers
             .get_all(header::TRANSFER_ENCODING)
             .iter()
-            .last()
+            .next_back()
         {
             let last_coding = te.as_bytes().rsplit(|b| *b == b',').next().unwrap_or(b"");
             return Ok(
