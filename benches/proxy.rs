@@ -17,8 +17,13 @@
 //! with a backend that takes 1 ms to answer (an application that waits on something), where the
 //! proxy is not on the critical path's CPU.
 //!
-//! Settings (environment): `PROXY_SECONDS` per measurement (3), `PROXY_CONNECTIONS` (a comma
-//! list, `8,16,32,64`), `PROXY_NGINX=0` to leave nginx out. Under `cargo bench` (`--bench` among
+//! Each row pools `PROXY_ROUNDS` measurements, taken in turn with the other rows of its
+//! connection count (direct, Updraft, nginx, direct, ...), so that a slow spell of the machine
+//! falls on every party alike instead of on whichever ran during it; the tail latencies are
+//! otherwise too noisy on a shared 2-core machine to compare runs.
+//!
+//! Settings (environment): `PROXY_SECONDS` per measurement (2), `PROXY_ROUNDS` (3),
+//! `PROXY_CONNECTIONS` (a comma list, `8,16,32,64`), `PROXY_NGINX=0` to leave nginx out. Under `cargo bench` (`--bench` among
 //! the arguments) those defaults apply; otherwise (`cargo test --benches`) a quick smoke run.
 //! Loopback only; bounded loops.
 
@@ -216,6 +221,19 @@ struct Run {
     cpu_client: f64,
 }
 
+impl Run {
+    /// Pool another measurement of the same party into this one.
+    fn absorb(&mut self, other: Run) {
+        self.requests += other.requests;
+        self.errors += other.errors;
+        self.latencies_us.extend(other.latencies_us);
+        self.elapsed += other.elapsed;
+        self.cpu_proxy += other.cpu_proxy;
+        self.cpu_backend += other.cpu_backend;
+        self.cpu_client += other.cpu_client;
+    }
+}
+
 /// A way to reach the backend: directly, through Updraft, or through nginx.
 struct Target {
     label: &'static str,
@@ -402,7 +420,6 @@ fn measure(rt: &tokio::runtime::Runtime, target: &Target, conns: usize, d: Durat
             run.latencies_us.extend(l);
         }
         run.elapsed = start.elapsed();
-        run.latencies_us.sort_unstable();
         run
     });
     let after = cpu();
@@ -431,6 +448,7 @@ fn table(
     targets: &[Target],
     conns: &[usize],
     d: Duration,
+    rounds: usize,
 ) {
     println!("\n{title}");
     println!(
@@ -448,9 +466,20 @@ fn table(
         "errors"
     );
     for &c in conns {
+        let mut runs: Vec<Option<Run>> = targets.iter().map(|_| None).collect();
+        for _ in 0..rounds {
+            for (target, pooled) in targets.iter().zip(&mut runs) {
+                let run = measure(rt, target, c, d);
+                match pooled {
+                    Some(p) => p.absorb(run),
+                    None => *pooled = Some(run),
+                }
+            }
+        }
         let mut direct: Option<(f64, u32)> = None;
-        for target in targets {
-            let run = measure(rt, target, c, d);
+        for (target, run) in targets.iter().zip(runs) {
+            let Some(mut run) = run else { continue };
+            run.latencies_us.sort_unstable();
             let rps = run.requests as f64 / run.elapsed.as_secs_f64();
             let p99 = percentile(&run.latencies_us, 0.99);
             let (share, added) = match direct {
@@ -491,7 +520,12 @@ fn main() {
     let seconds: f64 = std::env::var("PROXY_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(if full { 3.0 } else { 0.3 });
+        .unwrap_or(if full { 2.0 } else { 0.3 });
+    let rounds: usize = std::env::var("PROXY_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if full { 3 } else { 1 })
+        .max(1);
     let conns: Vec<usize> = std::env::var("PROXY_CONNECTIONS")
         .ok()
         .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
@@ -553,6 +587,6 @@ fn main() {
         for t in &targets {
             measure(&rt, t, 4, Duration::from_millis(200));
         }
-        table(&rt, title, &targets, &conns, d);
+        table(&rt, title, &targets, &conns, d, rounds);
     }
 }

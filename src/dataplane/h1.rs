@@ -6,6 +6,8 @@
 //! already the ones the backend should see, and hop-by-hop headers of the response are dropped
 //! by the proxy after framing has been decided here.
 
+use std::mem::MaybeUninit;
+
 use bytes::{Bytes, BytesMut};
 use http::header::{self, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, StatusCode, Version};
@@ -13,7 +15,7 @@ use http::{HeaderMap, Method, StatusCode, Version};
 /// The longest response head accepted (status line and headers).
 pub const MAX_HEAD: usize = 64 * 1024;
 /// The most response headers accepted.
-const MAX_HEADERS: usize = 128;
+const MAX_HEADERS: usize = 100;
 /// The longest chunk-size line (size, extensions) accepted.
 const MAX_CHUNK_LINE: usize = 4096;
 
@@ -157,9 +159,12 @@ pub enum ResponseFraming {
 /// Parse a response head from the front of `buf`. `Ok(None)`: incomplete, read more. On
 /// success the head's bytes are taken off `buf`; header values share them.
 pub fn parse_response_head(buf: &mut BytesMut) -> Result<Option<ResponseHead>, WireError> {
-    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut resp = httparse::Response::new(&mut slots);
-    let len = match resp.parse(buf) {
+    // Left uninitialised: a head has a handful of headers, not a hundred.
+    let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+    let mut resp = httparse::Response::new(&mut []);
+    let parsed = httparse::ParserConfig::default()
+        .parse_response_with_uninit_headers(&mut resp, buf, &mut slots);
+    let len = match parsed {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD => return Err(WireError::TooLarge),
         Ok(httparse::Status::Partial) => return Ok(None),
@@ -178,21 +183,26 @@ pub fn parse_response_head(buf: &mut BytesMut) -> Result<Option<ResponseHead>, W
     };
     // Where each value sits in the head, so that the values can share its bytes.
     let base = buf.as_ptr() as usize;
-    let mut spans: Vec<(HeaderName, usize, usize)> = Vec::with_capacity(resp.headers.len());
-    for h in resp.headers.iter() {
-        let name = HeaderName::from_bytes(h.name.as_bytes())
-            .map_err(|_| WireError::Malformed("header name"))?;
-        let start = h.value.as_ptr() as usize - base;
-        spans.push((name, start, start + h.value.len()));
+    // Offsets of each name and value in the head (the parse borrows the buffer, which is
+    // split off below).
+    let mut spans = [[0u32; 4]; MAX_HEADERS];
+    let count = resp.headers.len();
+    for (h, span) in resp.headers.iter().zip(spans.iter_mut()) {
+        let name = h.name.as_ptr() as usize - base;
+        let value = h.value.as_ptr() as usize - base;
+        // Within MAX_HEAD, so they fit.
+        *span = [name, name + h.name.len(), value, value + h.value.len()].map(|o| o as u32);
     }
     let reason = resp
         .reason
         .filter(|r| !r.is_empty() && Some(*r) != status.canonical_reason())
         .map(|r| Bytes::copy_from_slice(r.as_bytes()));
     let head = buf.split_to(len).freeze();
-    let mut headers = HeaderMap::with_capacity(spans.len());
-    for (name, start, end) in spans {
-        let value = HeaderValue::from_maybe_shared(head.slice(start..end))
+    let mut headers = HeaderMap::with_capacity(count);
+    for [n0, n1, v0, v1] in spans[..count].iter().map(|s| s.map(|o| o as usize)) {
+        let name = HeaderName::from_bytes(&head[n0..n1])
+            .map_err(|_| WireError::Malformed("header name"))?;
+        let value = HeaderValue::from_maybe_shared(head.slice(v0..v1))
             .map_err(|_| WireError::Malformed("header value"))?;
         headers.append(name, value);
     }
