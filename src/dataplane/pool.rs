@@ -434,6 +434,18 @@ mod tests {
     /// closes each connection after one answer (as a server whose idle timeout ran out would).
     /// Counts the connections it accepted.
     async fn backend(close_after_each: bool) -> (SocketAddr, Arc<AtomicUsize>) {
+        scripted(
+            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+            close_after_each,
+        )
+        .await
+    }
+
+    /// A backend answering `reply` (raw bytes) to every request head.
+    async fn scripted(
+        reply: &'static [u8],
+        close_after_each: bool,
+    ) -> (SocketAddr, Arc<AtomicUsize>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let accepted = Arc::new(AtomicUsize::new(0));
@@ -454,7 +466,6 @@ mod tests {
                         buf.extend_from_slice(&chunk[..n]);
                         while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
                             buf.drain(..end + 4);
-                            let reply = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
                             if stream.write_all(reply).await.is_err() || close_after_each {
                                 return;
                             }
@@ -538,6 +549,69 @@ mod tests {
         {
             Err(SendError::Connect(_)) => {}
             other => panic!("expected a connect error, got {other:?}"),
+        }
+    }
+
+    /// Send a GET and read the whole response: status and body.
+    async fn exchange_with(pool: &BackendPool, addr: SocketAddr) -> (u16, Bytes) {
+        let resp = pool
+            .send(addr, &get(&HeaderMap::new()), None)
+            .await
+            .unwrap();
+        (resp.status().as_u16(), body_of(resp).await)
+    }
+
+    #[tokio::test]
+    async fn bodies_framed_by_length_chunks_or_close_arrive_whole() {
+        let pool = BackendPool::default();
+        let (addr, accepted) =
+            scripted(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", false).await;
+        for _ in 0..2 {
+            assert_eq!(
+                exchange_with(&pool, addr).await,
+                (200, Bytes::from("abcde"))
+            );
+        }
+        // A chunked body read to its last chunk leaves the connection reusable.
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+        let (addr, accepted) = scripted(
+            b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end",
+            true,
+        )
+        .await;
+        for _ in 0..2 {
+            assert_eq!(
+                exchange_with(&pool, addr).await,
+                (200, Bytes::from("until the end"))
+            );
+        }
+        // A body delimited by the close cannot leave its connection for another request.
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn interim_responses_are_skipped_and_204_has_no_body() {
+        let pool = BackendPool::default();
+        let (addr, accepted) = scripted(
+            b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
+            false,
+        )
+        .await;
+        for _ in 0..2 {
+            assert_eq!(exchange_with(&pool, addr).await, (204, Bytes::new()));
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_malformed_answer_is_an_exchange_error() {
+        let (addr, _) = scripted(b"SPDY/9 what\r\n\r\n", false).await;
+        match BackendPool::default()
+            .send(addr, &get(&HeaderMap::new()), None)
+            .await
+        {
+            Err(SendError::Exchange(_)) => {}
+            other => panic!("expected an exchange error, got {other:?}"),
         }
     }
 }
