@@ -307,7 +307,8 @@ print(json.dumps({'i': i, 'tg': tg}))
     assert_eq!(elbv2::target_healthy(state, &scope, tg, i), None, "initial");
     state.clock.advance(5.0);
     let mut healthy = None;
-    for _ in 0..200 {
+    // Up to 15 s: a loaded CI machine can take seconds to run the probe.
+    for _ in 0..750 {
         healthy = elbv2::target_healthy(state, &scope, tg, i);
         if healthy.is_some() {
             break;
@@ -326,7 +327,8 @@ print(json.dumps({'i': i, 'tg': tg}))
     assert_eq!(err.code, "TargetGroupNotFound");
     state.clock.advance(301.0);
     let mut draining = true;
-    for _ in 0..200 {
+    // Up to 15 s: a loaded CI machine can take seconds to run the probe.
+    for _ in 0..750 {
         draining = elbv2::target_draining(state, &scope, tg, i);
         if !draining {
             break;
