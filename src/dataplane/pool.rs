@@ -19,6 +19,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, Method, Response};
@@ -93,6 +94,9 @@ pub struct Outgoing<'a> {
     pub target: &'a str,
     /// The headers.
     pub headers: &'a HeaderMap,
+    /// How long the backend may take to start its answer once the request has been sent
+    /// (the load balancer's idle timeout; real time). `None`: no limit.
+    pub idle_timeout: Option<Duration>,
 }
 
 /// Why a request got no response.
@@ -101,6 +105,8 @@ pub enum SendError {
     /// The backend could not be reached, and nothing was sent: the request may go to another
     /// backend.
     Connect(io::Error),
+    /// The request was sent and no response head arrived within [`Outgoing::idle_timeout`].
+    IdleTimeout,
     /// The exchange failed after the request was (or may have been) sent.
     Exchange(BoxError),
 }
@@ -110,6 +116,8 @@ pub enum SendError {
 enum Failure {
     /// A reused connection turned out closed before the backend saw anything of the request.
     Stale,
+    /// No response head within the idle timeout.
+    IdleTimeout,
     /// Anything else.
     Failed(BoxError),
 }
@@ -156,6 +164,7 @@ impl BackendPool {
                 Ok(head) => return self.respond(addr, conn, out.method, head),
                 // The backend never saw it: another connection.
                 Err(Failure::Stale) => {}
+                Err(Failure::IdleTimeout) => return Err(SendError::IdleTimeout),
                 Err(Failure::Failed(e)) => return Err(SendError::Exchange(e)),
             }
         }
@@ -166,6 +175,7 @@ impl BackendPool {
         match exchange(&mut conn, out, framing, &mut body, false).await {
             Ok(head) => self.respond(addr, conn, out.method, head),
             Err(Failure::Stale) => Err(SendError::Exchange("connection closed".into())),
+            Err(Failure::IdleTimeout) => Err(SendError::IdleTimeout),
             Err(Failure::Failed(e)) => Err(SendError::Exchange(e)),
         }
     }
@@ -217,8 +227,9 @@ impl BackendPool {
     }
 }
 
-/// Write the request (head, then body) and read the response head, skipping interim (1xx)
-/// responses. `reused`: the connection sat idle before, so an early close means it was stale.
+/// Write the request (head, then body) and read the response head, within the idle timeout
+/// once the request is out (an upload takes as long as the client takes to send it).
+/// `reused`: the connection sat idle before, so an early close means it was stale.
 async fn exchange(
     conn: &mut Conn,
     out: &Outgoing<'_>,
@@ -242,6 +253,21 @@ async fn exchange(
     {
         send_body(conn, body, framing == RequestFraming::Chunked).await?;
     }
+    let head = read_head(conn, framing, reused);
+    match out.idle_timeout {
+        Some(limit) => tokio::time::timeout(limit, head)
+            .await
+            .unwrap_or(Err(Failure::IdleTimeout)),
+        None => head.await,
+    }
+}
+
+/// Read the response head, skipping interim (1xx) responses.
+async fn read_head(
+    conn: &mut Conn,
+    framing: RequestFraming,
+    reused: bool,
+) -> Result<ResponseHead, Failure> {
     loop {
         if let Some(head) = h1::parse_response_head(&mut conn.read)? {
             if head.status.as_u16() == 101 {

@@ -55,6 +55,7 @@ fn get(headers: &HeaderMap) -> Outgoing<'_> {
         method: &Method::GET,
         target: "/",
         headers,
+        idle_timeout: None,
     }
 }
 
@@ -189,4 +190,21 @@ async fn a_malformed_answer_is_an_exchange_error() {
         Err(SendError::Exchange(_)) => {}
         other => panic!("expected an exchange error, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn a_backend_silent_past_the_idle_timeout_is_an_idle_timeout() {
+    // Reads the request and never answers.
+    let (addr, _) = scripted(b"", false).await;
+    let headers = HeaderMap::new();
+    let out = Outgoing {
+        idle_timeout: Some(std::time::Duration::from_millis(100)),
+        ..get(&headers)
+    };
+    let started = std::time::Instant::now();
+    match BackendPool::default().send(addr, &out, None).await {
+        Err(SendError::IdleTimeout) => {}
+        other => panic!("expected an idle timeout, got {other:?}"),
+    }
+    assert!(started.elapsed() >= std::time::Duration::from_millis(100));
 }

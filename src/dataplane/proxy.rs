@@ -278,44 +278,37 @@ async fn forward(
         let last = index + 1 == fwd.backends.len() || !retryable;
         let this_body = if retryable { None } else { body.take() };
         let started = Instant::now();
-        let exchange = async {
-            match &backend.address {
-                HttpAddress::InProcess(responder) => {
-                    in_process(state, responder, &parts.method, path_and_query, this_body).await
-                }
-                HttpAddress::Socket(addr) => {
-                    // What a backend gets on the request line: origin form (an absolute-form
-                    // target loses its authority).
-                    let out = Outgoing {
-                        method: &parts.method,
-                        target: path_and_query,
-                        headers: &parts.headers,
-                    };
-                    match state.dataplane.pool.send(*addr, &out, this_body).await {
-                        Ok(mut resp) => {
-                            strip_hop_by_hop(resp.headers_mut());
-                            Ok(resp)
-                        }
-                        // Never sent: the next backend may take it.
-                        Err(SendError::Connect(_)) => Err(true),
-                        Err(SendError::Exchange(e)) => {
-                            tracing::debug!(error = %e, "backend exchange failed");
-                            Err(false)
-                        }
+        let result = match &backend.address {
+            HttpAddress::InProcess(responder) => {
+                in_process(state, responder, &parts.method, path_and_query, this_body).await
+            }
+            HttpAddress::Socket(addr) => {
+                // What a backend gets on the request line: origin form (an absolute-form
+                // target loses its authority).
+                let out = Outgoing {
+                    method: &parts.method,
+                    target: path_and_query,
+                    headers: &parts.headers,
+                    idle_timeout: fwd.idle_timeout,
+                };
+                match state.dataplane.pool.send(*addr, &out, this_body).await {
+                    Ok(mut resp) => {
+                        strip_hop_by_hop(resp.headers_mut());
+                        Ok(resp)
+                    }
+                    // Never sent: the next backend may take it.
+                    Err(SendError::Connect(_)) => Err(true),
+                    // Sent, and no answer within the idle timeout: the request is not retried.
+                    Err(SendError::IdleTimeout) => {
+                        tracing::debug!(instance = backend.instance_id, "backend idle timeout");
+                        return (gateway_timeout(kind), lb_outcome(504));
+                    }
+                    Err(SendError::Exchange(e)) => {
+                        tracing::debug!(error = %e, "backend exchange failed");
+                        Err(false)
                     }
                 }
             }
-        };
-        let result = match fwd.idle_timeout {
-            Some(limit) => match tokio::time::timeout(limit, exchange).await {
-                Ok(result) => result,
-                // Sent, and no answer within the idle timeout: the request is not retried.
-                Err(_elapsed) => {
-                    tracing::debug!(instance = backend.instance_id, "backend idle timeout");
-                    return (gateway_timeout(kind), lb_outcome(504));
-                }
-            },
-            None => exchange.await,
         };
         match result {
             Ok(mut resp) => {
