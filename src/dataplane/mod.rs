@@ -294,6 +294,18 @@ impl std::fmt::Debug for StickyCookie {
     }
 }
 
+/// A request cookie's value.
+pub fn request_cookie(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
 /// Whether response headers set a cookie named `name` (exactly, as cookie names are
 /// case-sensitive).
 pub fn sets_cookie(headers: &HeaderMap, name: &str) -> bool {

@@ -69,6 +69,19 @@ impl hyper::body::Body for Chunks {
 
 /// A socket backend on 127.0.0.1:0, in a runtime of its own.
 pub fn start_echo() -> SocketAddr {
+    serve_on_loopback(echo)
+}
+
+/// Serve `handler` over HTTP/1.1 on 127.0.0.1:0, in a runtime of its own thread (kept for the
+/// test process).
+pub fn serve_on_loopback<F, Fut, B>(handler: F) -> SocketAddr
+where
+    F: Fn(hyper::Request<hyper::body::Incoming>) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = Result<hyper::Response<B>, Infallible>> + Send + 'static,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
@@ -87,7 +100,7 @@ pub fn start_echo() -> SocketAddr {
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(
                             hyper_util::rt::TokioIo::new(stream),
-                            hyper::service::service_fn(echo),
+                            hyper::service::service_fn(handler),
                         )
                         .await;
                 });

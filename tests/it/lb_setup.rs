@@ -32,32 +32,7 @@ async fn app(
 
 /// The backend on 127.0.0.1:0, in a runtime of its own.
 pub fn start_app() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                tokio::spawn(async move {
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(
-                            hyper_util::rt::TokioIo::new(stream),
-                            hyper::service::service_fn(app),
-                        )
-                        .await;
-                });
-            }
-        });
-    });
-    addr
+    crate::dataplane::serve_on_loopback(app)
 }
 
 /// The sum of a metric's datapoints around now.

@@ -20,7 +20,7 @@ use std::time::Duration;
 use super::policies::{APP_COOKIE_TYPE, LB_COOKIE_TYPE};
 use super::store::{Listener, LiveStats, LoadBalancer, Verdict};
 use crate::dataplane::{
-    Backend, Decision, Forward, LbRef, Outcome, RequestInfo, Route, StickyCookie,
+    Backend, Decision, Forward, LbRef, Outcome, RequestInfo, Route, StickyCookie, request_cookie,
 };
 use crate::services::ec2::store::{Ec2Store, InstanceState};
 use crate::state::AppState;
@@ -123,18 +123,6 @@ pub fn cookie_instance(value: &str) -> Option<String> {
     hex::decode(value)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
-}
-
-/// A request cookie's value.
-pub fn request_cookie(headers: &http::HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
 }
 
 fn count(stats: &LiveStats, outcome: &Outcome) {

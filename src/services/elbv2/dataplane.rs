@@ -16,13 +16,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::actions::Action;
 use super::routing::{RedirectInput, RequestView, pick_weighted, redirect_location, select_rule};
-use super::stickiness::{self, http_date, request_cookie};
+use super::stickiness::{self, http_date};
 use super::store::{Elbv2Store, Health, LoadBalancer, Rule, TargetGroup};
 use crate::backend::HttpAddress;
 use crate::dataplane::proxy::error_html;
 use crate::dataplane::{
     Backend, Decision, Forward, LbEntry, LbKind, LbRef, Outcome, RequestInfo, Route,
-    host_without_port,
+    host_without_port, request_cookie,
 };
 use crate::services::ec2::store::InstanceState;
 use crate::state::{AppState, RegionStores, Scope};

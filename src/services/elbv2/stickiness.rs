@@ -19,7 +19,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::store::TargetGroup;
-use crate::dataplane::{Backend, StickyCookie};
+use crate::dataplane::{Backend, StickyCookie, request_cookie};
 
 /// Seconds the load balancer's cookies live: 7 days, reset on every cookie written.
 const COOKIE_SECONDS: f64 = 7.0 * 86_400.0;
@@ -54,18 +54,6 @@ pub fn mode(tg: &TargetGroup) -> Option<Mode> {
         }
         _ => None,
     }
-}
-
-/// A request cookie's value.
-pub fn request_cookie(headers: &http::HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
 }
 
 /// The target (`<id>:<port>`) a request's stickiness cookie names, when valid at `now`.
