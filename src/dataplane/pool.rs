@@ -107,6 +107,8 @@ pub enum SendError {
     Connect(io::Error),
     /// The request was sent and no response head arrived within [`Outgoing::idle_timeout`].
     IdleTimeout,
+    /// The backend closed or reset the connection before its answer was complete.
+    Closed(io::Error),
     /// The exchange failed after the request was (or may have been) sent.
     Exchange(BoxError),
 }
@@ -118,13 +120,15 @@ enum Failure {
     Stale,
     /// No response head within the idle timeout.
     IdleTimeout,
+    /// The connection broke (closed, reset) mid-exchange.
+    Closed(io::Error),
     /// Anything else.
     Failed(BoxError),
 }
 
 impl From<io::Error> for Failure {
     fn from(e: io::Error) -> Self {
-        Self::Failed(e.into())
+        Self::Closed(e)
     }
 }
 
@@ -165,6 +169,7 @@ impl BackendPool {
                 // The backend never saw it: another connection.
                 Err(Failure::Stale) => {}
                 Err(Failure::IdleTimeout) => return Err(SendError::IdleTimeout),
+                Err(Failure::Closed(e)) => return Err(SendError::Closed(e)),
                 Err(Failure::Failed(e)) => return Err(SendError::Exchange(e)),
             }
         }
@@ -174,8 +179,9 @@ impl BackendPool {
         let mut conn = Conn::new(stream);
         match exchange(&mut conn, out, framing, &mut body, false).await {
             Ok(head) => self.respond(addr, conn, out.method, head),
-            Err(Failure::Stale) => Err(SendError::Exchange("connection closed".into())),
+            Err(Failure::Stale) => Err(SendError::Closed(io::ErrorKind::UnexpectedEof.into())),
             Err(Failure::IdleTimeout) => Err(SendError::IdleTimeout),
+            Err(Failure::Closed(e)) => Err(SendError::Closed(e)),
             Err(Failure::Failed(e)) => Err(SendError::Exchange(e)),
         }
     }

@@ -208,3 +208,16 @@ async fn a_backend_silent_past_the_idle_timeout_is_an_idle_timeout() {
     }
     assert!(started.elapsed() >= std::time::Duration::from_millis(100));
 }
+
+#[tokio::test]
+async fn a_backend_that_hangs_up_without_answering_is_closed() {
+    // Reads the request, answers nothing, closes.
+    let (addr, _) = scripted(b"", true).await;
+    match BackendPool::default()
+        .send(addr, &get(&HeaderMap::new()), None)
+        .await
+    {
+        Err(SendError::Closed(_)) => {}
+        other => panic!("expected a closed connection, got {other:?}"),
+    }
+}

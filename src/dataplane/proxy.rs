@@ -4,8 +4,10 @@
 //! Socket backends get the request streamed over a pooled keep-alive connection
 //! ([`super::pool`]); in-process (simulated) instances get it through their responder.
 //! Hop-by-hop headers are dropped both ways; `X-Forwarded-For` (appended to),
-//! `X-Forwarded-Proto` and `X-Forwarded-Port` are set. Load-balancer-made errors have empty
-//! bodies and `Content-Length: 0`, as Classic ELB's.
+//! `X-Forwarded-Proto` and `X-Forwarded-Port` are set. Load-balancer-made errors are Classic
+//! ELB's (empty body, `Content-Length: 0`, its status texts) or ALB's HTML pages: a backend
+//! that cannot be reached is Classic's 503 and ALB's 502; one that closes the connection
+//! without answering, Classic's 504 and ALB's 502; one silent past the idle timeout, a 504.
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -80,22 +82,30 @@ pub fn error_html(status: u16, text: &str) -> String {
     )
 }
 
-/// The load balancer's answer when a backend sent no response head within the idle timeout:
-/// Classic's empty `504 GATEWAY_TIMEOUT`, ALB's `504 Gateway Time-out` page.
-fn gateway_timeout(kind: LbKind) -> Response<ProxyBody> {
-    match kind {
-        LbKind::Classic => lb_error(504, Some(b"GATEWAY_TIMEOUT")),
-        LbKind::Application => {
-            let mut resp = Response::new(full(error_html(504, "Gateway Time-out")));
-            *resp.status_mut() = StatusCode::GATEWAY_TIMEOUT;
+/// The load balancer's own answer when a backend gave none: Classic's empty one with its
+/// status text (`504 GATEWAY_TIMEOUT` for a backend that timed out or closed the connection),
+/// ALB's error page (`502 Bad Gateway`, `504 Gateway Time-out`).
+fn backend_failed(kind: LbKind, status: u16) -> (Response<ProxyBody>, Outcome) {
+    let resp = match (kind, status) {
+        (LbKind::Classic, 504) => lb_error(504, Some(b"GATEWAY_TIMEOUT")),
+        (LbKind::Classic, _) => lb_error(status, None),
+        (LbKind::Application, _) => {
+            let text: &'static str = match status {
+                504 => "Gateway Time-out",
+                503 => "Service Temporarily Unavailable",
+                _ => "Bad Gateway",
+            };
+            let mut resp = Response::new(full(error_html(status, text)));
+            *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
             resp.extensions_mut()
-                .insert(hyper::ext::ReasonPhrase::from_static(b"Gateway Time-out"));
+                .insert(hyper::ext::ReasonPhrase::from_static(text.as_bytes()));
             let h = resp.headers_mut();
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
             h.insert(header::SERVER, HeaderValue::from_static("awselb/2.0"));
             resp
         }
-    }
+    };
+    (resp, lb_outcome(status))
 }
 
 /// Serve one data-plane request. `listener_port` is set when it arrived on a listener port;
@@ -261,6 +271,17 @@ fn add_cookies(resp: &mut Response<ProxyBody>, fwd: &Forward, served: usize) {
     }
 }
 
+/// Why a backend gave no answer.
+#[derive(Debug, Clone, Copy)]
+enum NoAnswer {
+    /// It could not be reached; nothing was sent.
+    Unreachable,
+    /// It closed (or reset) the connection without answering.
+    Closed,
+    /// Anything else: a malformed answer, a request body that could not be read.
+    Broken,
+}
+
 async fn forward(
     state: &AppState,
     fwd: Forward,
@@ -297,15 +318,19 @@ async fn forward(
                         Ok(resp)
                     }
                     // Never sent: the next backend may take it.
-                    Err(SendError::Connect(_)) => Err(true),
+                    Err(SendError::Connect(_)) => Err(NoAnswer::Unreachable),
                     // Sent, and no answer within the idle timeout: the request is not retried.
                     Err(SendError::IdleTimeout) => {
                         tracing::debug!(instance = backend.instance_id, "backend idle timeout");
-                        return (gateway_timeout(kind), lb_outcome(504));
+                        return backend_failed(kind, 504);
+                    }
+                    Err(SendError::Closed(e)) => {
+                        tracing::debug!(error = %e, "backend closed the connection");
+                        Err(NoAnswer::Closed)
                     }
                     Err(SendError::Exchange(e)) => {
                         tracing::debug!(error = %e, "backend exchange failed");
-                        Err(false)
+                        Err(NoAnswer::Broken)
                     }
                 }
             }
@@ -326,11 +351,18 @@ async fn forward(
                 );
             }
             // Could not connect: the next backend, when the request can be sent again.
-            Err(true) if !last => continue,
-            Err(connect) => {
-                tracing::debug!(instance = backend.instance_id, connect, "backend failed");
-                let status = if connect { 503 } else { 502 };
-                return (lb_error(status, None), lb_outcome(status));
+            Err(NoAnswer::Unreachable) if !last => continue,
+            Err(why) => {
+                tracing::debug!(instance = backend.instance_id, ?why, "backend failed");
+                // Classic: an unreachable instance is a 503, "registered instances closing
+                // the connection" a 504; ALB answers 502 for a refused, reset or closed
+                // connection.
+                let status = match (why, kind) {
+                    (NoAnswer::Unreachable, LbKind::Classic) => 503,
+                    (NoAnswer::Closed, LbKind::Classic) => 504,
+                    _ => 502,
+                };
+                return backend_failed(kind, status);
             }
         }
     }
@@ -351,14 +383,14 @@ async fn in_process(
     method: &http::Method,
     path_and_query: &str,
     body: Option<Incoming>,
-) -> Result<Response<ProxyBody>, bool> {
+) -> Result<Response<ProxyBody>, NoAnswer> {
     if let Some(body) = body
         && Limited::new(body, state.config.max_body_bytes)
             .collect()
             .await
             .is_err()
     {
-        return Err(false);
+        return Err(NoAnswer::Broken);
     }
     let reply = responder(&HttpRequest {
         method: method.as_str().to_owned(),

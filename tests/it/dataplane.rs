@@ -74,10 +74,11 @@ pub fn start_echo() -> SocketAddr {
 
 /// Serve `handler` over HTTP/1.1 on 127.0.0.1:0, in a runtime of its own thread (kept for the
 /// test process).
-pub fn serve_on_loopback<F, Fut, B>(handler: F) -> SocketAddr
+pub fn serve_on_loopback<F, Fut, B, E>(handler: F) -> SocketAddr
 where
     F: Fn(hyper::Request<hyper::body::Incoming>) -> Fut + Copy + Send + 'static,
-    Fut: Future<Output = Result<hyper::Response<B>, Infallible>> + Send + 'static,
+    Fut: Future<Output = Result<hyper::Response<B>, E>> + Send + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
     B: hyper::body::Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,

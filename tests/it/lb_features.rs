@@ -63,6 +63,17 @@ fn classic_idle_timeout_answers_504_gateway_timeout() {
         metric_sum(&server, "AWS/ELB", "HTTPCode_Backend_2XX", &dims),
         1.0
     );
+
+    // An instance that closes the connection without answering is a 504 too, at once.
+    let started = Instant::now();
+    let r = get(server.addr, &host, "/hangup", &[]);
+    assert_eq!(
+        (r.status, r.reason.as_str()),
+        (504, "GATEWAY_TIMEOUT"),
+        "{r:?}"
+    );
+    assert_eq!(r.body, "");
+    assert!(started.elapsed() < Duration::from_millis(900));
 }
 
 #[test]
@@ -128,6 +139,17 @@ fn alb_idle_timeout_answers_504_gateway_time_out() {
         ),
         1.0
     );
+
+    // A target that closes the connection without answering: ALB's 502 page (122 bytes).
+    let r = get(server.addr, &host, "/hangup", &[]);
+    assert_eq!((r.status, r.reason.as_str()), (502, "Bad Gateway"), "{r:?}");
+    assert_eq!(r.body.len(), 122, "{}", r.body);
+    assert!(
+        r.body.contains("<title>502 Bad Gateway</title>"),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.header("server"), ["awselb/2.0"]);
 }
 
 /// The instance an `AWSELB` Set-Cookie names, and the cookie as sent.

@@ -2,7 +2,6 @@
 //! and a path that sets an application cookie, load balancers made InService through the real
 //! aws CLI, and CloudWatch reads.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -11,14 +10,16 @@ use http_body_util::Full;
 
 use crate::dataplane::Server;
 
-/// The backend: `/slow` answers after 30 s; `/login` sets the application's `SESSIONID`
-/// cookie; anything else answers `ok`.
+/// The backend: `/slow` answers after 30 s; `/hangup` closes the connection without an
+/// answer; `/login` sets the application's `SESSIONID` cookie; anything else answers `ok`.
 async fn app(
     req: hyper::Request<hyper::body::Incoming>,
-) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+) -> Result<hyper::Response<Full<Bytes>>, std::io::Error> {
     let mut resp = hyper::Response::new(Full::new(Bytes::from_static(b"ok")));
     match req.uri().path() {
         "/slow" => tokio::time::sleep(Duration::from_secs(30)).await,
+        // hyper drops the connection of a service that fails.
+        "/hangup" => return Err(std::io::Error::other("hang up")),
         "/login" => {
             resp.headers_mut().insert(
                 hyper::header::SET_COOKIE,
