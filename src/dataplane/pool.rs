@@ -274,6 +274,8 @@ async fn read_head(
     framing: RequestFraming,
     reused: bool,
 ) -> Result<ResponseHead, Failure> {
+    // Nothing at all came back yet (not even an interim answer).
+    let mut silent = true;
     loop {
         if let Some(head) = h1::parse_response_head(&mut conn.read)? {
             if head.status.as_u16() == 101 {
@@ -282,18 +284,24 @@ async fn read_head(
                 ));
             }
             if head.status.is_informational() {
+                silent = false;
                 continue;
             }
             return Ok(head);
         }
-        if conn.fill().await? == 0 {
-            return Err(
-                if reused && conn.read.is_empty() && framing == RequestFraming::None {
-                    Failure::Stale
-                } else {
-                    io::Error::from(io::ErrorKind::UnexpectedEof).into()
-                },
-            );
+        let read = conn.fill().await;
+        // A reused connection that ends (closed, or reset) before any answer to a request
+        // without a body was stale: the backend closed it while it sat idle.
+        let stale = reused
+            && silent
+            && conn.read.is_empty()
+            && framing == RequestFraming::None
+            && !matches!(read, Ok(n) if n > 0);
+        match read {
+            _ if stale => return Err(Failure::Stale),
+            Ok(0) => return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into()),
+            Ok(_) => {}
+            Err(e) => return Err(e.into()),
         }
     }
 }
