@@ -374,6 +374,12 @@ advance(30)
 advance(30)
 out['unhealthy'] = wait_health(tg, {'127.0.0.1': 'unhealthy'})['127.0.0.1']
 out['hc_port'] = elb.describe_target_health(TargetGroupArn=tg)['TargetHealthDescriptions'][0]['HealthCheckPort'] == str(tport)
+# The only target is unhealthy, so the ALB fails open to it; once nothing listens there, the
+# refused connection is ALB's 502 page.
+srv.shutdown()
+srv.server_close()
+gone = get(lb['DNSName'], '/gone')
+out['refused'] = [gone[0], len(gone[1]), '<title>502 Bad Gateway</title>' in gone[1], gone[2].get('server')]
 
 # A network load balancer: TCP listener and target group (control plane only).
 nlb = elb.create_load_balancer(Name='nlb', Type='network', Subnets=subnet_ids[:1])['LoadBalancers'][0]
@@ -382,7 +388,6 @@ l = elb.create_listener(LoadBalancerArn=nlb['LoadBalancerArn'], Protocol='TCP', 
 out['nlb'] = [nlb['Type'], nlb['CanonicalHostedZoneId'], 'SecurityGroups' in nlb, l['Protocol']]
 out['nlb_http_tg'] = err(elb, lambda: elb.create_listener(LoadBalancerArn=nlb['LoadBalancerArn'], Protocol='TCP', Port=80, DefaultActions=[{'Type': 'forward', 'TargetGroupArn': tg}]))['code']
 out['nlb_attrs'] = {a['Key']: a['Value'] for a in elb.describe_load_balancer_attributes(LoadBalancerArn=nlb['LoadBalancerArn'])['Attributes']}['load_balancing.cross_zone.enabled']
-srv.shutdown()
 print(json.dumps(out))
 "##
     );
@@ -398,6 +403,7 @@ print(json.dumps(out))
         ])
     );
     assert_eq!(out["hc_port"], true);
+    assert_eq!(out["refused"], json!([502, 122, true, "awselb/2.0"]));
     assert_eq!(
         out["nlb"],
         json!(["network", "Z26RNL4JYFTOTI", false, "TCP"])
