@@ -219,7 +219,11 @@ impl ElbHealth {
                 }
                 published.insert(key, at);
                 let lb_dim = ("LoadBalancerName".to_owned(), lb.name.clone());
-                let mut lb_points = host_counts(lb, &s.ec2);
+                let zone_hosts = zone_host_counts(lb, &s.ec2);
+                let (up, all) = zone_hosts
+                    .iter()
+                    .fold((0, 0), |(u, a), (_, up, all)| (u + up, a + all));
+                let mut lb_points = host_metrics(up, all);
                 lb_points.extend(traffic_metrics(&lb.stats.take()));
                 for (name, unit, agg) in &lb_points {
                     match region.iter_mut().find(|(n, _, _)| n == name) {
@@ -232,7 +236,19 @@ impl ElbHealth {
                         .into_iter()
                         .map(|(name, unit, agg)| (vec![lb_dim.clone()], name, unit, agg)),
                 );
-                for (zone, name, unit, agg) in zone_metrics(lb, &s.ec2) {
+                let zone_points = zone_hosts
+                    .into_iter()
+                    .flat_map(|(zone, up, all)| {
+                        host_metrics(up, all)
+                            .into_iter()
+                            .map(move |(name, unit, agg)| (zone.to_owned(), name, unit, agg))
+                    })
+                    .chain(lb.zone_stats.iter().flat_map(|(zone, stats)| {
+                        traffic_metrics(&stats.take())
+                            .into_iter()
+                            .map(move |(name, unit, agg)| (zone.clone(), name, unit, agg))
+                    }));
+                for (zone, name, unit, agg) in zone_points {
                     let zone_dim = ("AvailabilityZone".to_owned(), zone);
                     points.push((vec![lb_dim.clone(), zone_dim], name, unit, agg));
                 }
@@ -250,31 +266,22 @@ impl ElbHealth {
     }
 }
 
-/// HealthyHostCount and UnHealthyHostCount of a load balancer: its InService instances, and
-/// the registered ones that are not.
-fn host_counts(lb: &LoadBalancer, ec2: &Ec2Store) -> Vec<(&'static str, &'static str, Agg)> {
-    let healthy = candidates(lb, ec2).len();
-    let registered = lb
-        .instances
-        .keys()
-        .filter(|id| ec2.instances.contains_key(*id))
-        .count();
+/// HealthyHostCount and UnHealthyHostCount from `up` healthy of `all` registered instances.
+fn host_metrics(up: usize, all: usize) -> Vec<(&'static str, &'static str, Agg)> {
     vec![
-        ("HealthyHostCount", "Count", Agg::value(healthy as f64)),
+        ("HealthyHostCount", "Count", Agg::value(up as f64)),
         (
             "UnHealthyHostCount",
             "Count",
-            Agg::value(registered.saturating_sub(healthy) as f64),
+            Agg::value(all.saturating_sub(up) as f64),
         ),
     ]
 }
 
-/// The metrics of each Availability Zone: host counts of every enabled zone (and of any zone
-/// a registered instance is in), and the requests the zone's instances served.
-fn zone_metrics(
-    lb: &LoadBalancer,
-    ec2: &Ec2Store,
-) -> Vec<(String, &'static str, &'static str, Agg)> {
+/// Per Availability Zone (every enabled zone, and any zone a registered instance is in): its
+/// InService instances and its registered ones. Every InService instance is in an enabled
+/// zone, so the sums are the load balancer's counts.
+fn zone_host_counts<'a>(lb: &'a LoadBalancer, ec2: &'a Ec2Store) -> Vec<(&'a str, usize, usize)> {
     let healthy = candidates(lb, ec2);
     let mut zones: Vec<&str> = lb.availability_zones.iter().map(String::as_str).collect();
     let registered: Vec<&str> = lb
@@ -286,29 +293,14 @@ fn zone_metrics(
     zones.extend(registered.iter().copied());
     zones.sort_unstable();
     zones.dedup();
-    let mut out = Vec::new();
-    for zone in zones {
-        let up = healthy.iter().filter(|c| c.zone == zone).count();
-        let all = registered.iter().filter(|z| **z == zone).count();
-        out.push((
-            zone.to_owned(),
-            "HealthyHostCount",
-            "Count",
-            Agg::value(up as f64),
-        ));
-        out.push((
-            zone.to_owned(),
-            "UnHealthyHostCount",
-            "Count",
-            Agg::value(all.saturating_sub(up) as f64),
-        ));
-    }
-    for (zone, stats) in &lb.zone_stats {
-        for (name, unit, agg) in traffic_metrics(&stats.take()) {
-            out.push((zone.clone(), name, unit, agg));
-        }
-    }
-    out
+    zones
+        .into_iter()
+        .map(|zone| {
+            let up = healthy.iter().filter(|c| c.zone == zone).count();
+            let all = registered.iter().filter(|z| **z == zone).count();
+            (zone, up, all)
+        })
+        .collect()
 }
 
 /// The request metrics of one minute (only the non-zero ones, as AWS reports them).

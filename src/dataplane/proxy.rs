@@ -75,37 +75,43 @@ fn lb_error(status: u16, reason: Option<&'static [u8]>) -> Response<ProxyBody> {
 }
 
 /// The body of ALB's error page for `status` with reason `text`.
-pub fn error_html(status: u16, text: &str) -> String {
+fn error_html(status: u16, text: &str) -> String {
     let title = format!("{status} {text}");
     format!(
         "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n</body>\r\n</html>\r\n"
     )
 }
 
+/// ALB's own error page: the nginx-style HTML with CRLF line ends and `Server: awselb/2.0`
+/// (research §9.4).
+pub fn alb_error_page(status: u16, text: &str) -> Route {
+    Route::Fixed {
+        status,
+        content_type: Some("text/html".into()),
+        body: error_html(status, text),
+        headers: vec![("Server".into(), "awselb/2.0".into())],
+    }
+}
+
 /// The load balancer's own answer when a backend gave none: Classic's empty one with its
 /// status text (`504 GATEWAY_TIMEOUT` for a backend that timed out or closed the connection),
 /// ALB's error page (`502 Bad Gateway`, `504 Gateway Time-out`).
 fn backend_failed(kind: LbKind, status: u16) -> (Response<ProxyBody>, Outcome) {
-    let resp = match (kind, status) {
-        (LbKind::Classic, 504) => lb_error(504, Some(b"GATEWAY_TIMEOUT")),
-        (LbKind::Classic, _) => lb_error(status, None),
+    match (kind, status) {
+        (LbKind::Classic, 504) => (lb_error(504, Some(b"GATEWAY_TIMEOUT")), lb_outcome(504)),
+        (LbKind::Classic, _) => (lb_error(status, None), lb_outcome(status)),
         (LbKind::Application, _) => {
-            let text: &'static str = match status {
-                504 => "Gateway Time-out",
-                503 => "Service Temporarily Unavailable",
-                _ => "Bad Gateway",
+            let text: &'static str = if status == 504 {
+                "Gateway Time-out"
+            } else {
+                "Bad Gateway"
             };
-            let mut resp = Response::new(full(error_html(status, text)));
-            *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+            let (mut resp, outcome) = answer(alb_error_page(status, text));
             resp.extensions_mut()
                 .insert(hyper::ext::ReasonPhrase::from_static(text.as_bytes()));
-            let h = resp.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
-            h.insert(header::SERVER, HeaderValue::from_static("awselb/2.0"));
-            resp
+            (resp, outcome)
         }
-    };
-    (resp, lb_outcome(status))
+    }
 }
 
 /// Serve one data-plane request. `listener_port` is set when it arrived on a listener port;
@@ -143,7 +149,19 @@ pub async fn handle(
     let Decision { route, on_complete } = super::resolve(&state, lb, &info);
     let (resp, outcome) = match route {
         Route::Forward(fwd) => forward(&state, fwd, parts, body, peer, lb.kind).await,
-        Route::NoHealthy => (
+        other => answer(other),
+    };
+    if let Some(done) = on_complete {
+        done(&outcome);
+    }
+    resp
+}
+
+/// The load balancer's own answer for a route that forwards nothing (a forward, which
+/// [`handle`] never passes here, would get the no-healthy-backend answer).
+fn answer(route: Route) -> (Response<ProxyBody>, Outcome) {
+    match route {
+        Route::Forward(_) | Route::NoHealthy => (
             lb_error(
                 503,
                 Some(b"Service Unavailable: Back-end server is at capacity"),
@@ -179,11 +197,7 @@ pub async fn handle(
             }
             (resp, lb_outcome(status))
         }
-    };
-    if let Some(done) = on_complete {
-        done(&outcome);
     }
-    resp
 }
 
 fn lb_outcome(status: u16) -> Outcome {

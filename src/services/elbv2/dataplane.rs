@@ -19,7 +19,7 @@ use super::routing::{RedirectInput, RequestView, pick_weighted, redirect_locatio
 use super::stickiness::{self, http_date};
 use super::store::{Elbv2Store, Health, LoadBalancer, Rule, TargetGroup};
 use crate::backend::HttpAddress;
-use crate::dataplane::proxy::error_html;
+use crate::dataplane::proxy::alb_error_page;
 use crate::dataplane::{
     Backend, Decision, Forward, LbEntry, LbKind, LbRef, Outcome, RequestInfo, Route,
     host_without_port, request_cookie,
@@ -45,18 +45,8 @@ pub fn index(state: &AppState, scope: &Scope, lb: &LoadBalancer, ports: &[u16]) 
     );
 }
 
-/// ALB's own error page: the nginx-style HTML with CRLF line ends (research §9.4).
-pub fn error_page(status: u16, text: &str) -> Route {
-    Route::Fixed {
-        status,
-        content_type: Some("text/html".into()),
-        body: error_html(status, text),
-        headers: vec![("Server".into(), "awselb/2.0".into())],
-    }
-}
-
 fn unavailable() -> Route {
-    error_page(503, "Service Temporarily Unavailable")
+    alb_error_page(503, "Service Temporarily Unavailable")
 }
 
 fn view_of(req: &RequestInfo<'_>) -> RequestView {
