@@ -67,4 +67,13 @@ pub enum DecodeError {
         /// The offending value as received (truncated by the caller if needed).
         got: String,
     },
+    /// A float member carries NaN or an infinity (sent as such, or a literal such as `1e309`
+    /// that overflows a double). Every protocol can carry these; no AWS service accepts them.
+    #[error("non-finite value {got} for {path}")]
+    NotFinite {
+        /// Member path.
+        path: String,
+        /// `NaN`, `Infinity` or `-Infinity`.
+        got: String,
+    },
 }

@@ -111,8 +111,48 @@ impl ServiceDef {
                     format!("Value ({got}) for parameter {path} is invalid. Expected {expected}."),
                 )
             }
+            // CloudWatch's own wording for NaN/Infinity in MetricData and Threshold
+            // (research: aws-cloudwatch-behaviour.md, PutMetricData value range), with the
+            // awsQuery member path whatever the protocol.
+            DecodeError::NotFinite { path, got } if self.name == "cloudwatch" => ApiError::client(
+                "InvalidParameterValue",
+                format!(
+                    "The value {got} for parameter {} is invalid.",
+                    query_member_path(path)
+                ),
+            ),
+            // UNVERIFIED wording: Auto Scaling (and the other awsQuery services) answer a bad
+            // number with ValidationError, EC2 with InvalidParameterValue.
+            DecodeError::NotFinite { path, got } => {
+                let code = if ec2 {
+                    "InvalidParameterValue"
+                } else {
+                    "ValidationError"
+                };
+                ApiError::client(
+                    code,
+                    format!(
+                        "Value ({got}) for parameter {path} is invalid. Expected a finite number."
+                    ),
+                )
+            }
         }
     }
+}
+
+/// `MetricData.1.Values.2` → `MetricData.member.1.Values.member.2`: list positions as an
+/// awsQuery client names them.
+fn query_member_path(path: &str) -> String {
+    path.split('.')
+        .map(|seg| {
+            if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) {
+                format!("member.{seg}")
+            } else {
+                seg.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 fn lower_first(path: &str) -> String {

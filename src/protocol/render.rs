@@ -39,7 +39,7 @@ pub fn decode_input(
         Protocol::Json => json::decode_json(model, input, body)?,
         Protocol::Cbor => cbor::decode_cbor(model, input, body)?,
     };
-    validate::check_required(model, input, &value)?;
+    validate::check_input(model, input, &value)?;
     Ok(value)
 }
 

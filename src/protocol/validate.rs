@@ -1,15 +1,19 @@
-//! Shape constraints every protocol shares, checked after decoding: required members.
+//! Shape constraints every protocol shares, checked after decoding: required members, and
+//! finite floats.
 //!
 //! Decoders only check types; whether a member had to be present is a property of the shape,
-//! so it is checked once here for all four protocols.
+//! so it is checked once here for all four protocols. Likewise NaN and the infinities: every
+//! protocol can carry them (query text `NaN`/`Infinity`/`1e309`, JSON strings, CBOR floats)
+//! and the decoders keep them faithfully (botocore's protocol vectors round-trip them), but no
+//! AWS service accepts one as input, so they are refused here once rather than in each handler.
 
 use serde_json::Value;
 
 use super::DecodeError;
 use super::model::{ServiceModel, ShapeRef, ShapeType};
 
-/// Check that every required member is present, recursively.
-pub fn check_required(
+/// Check that every required member is present and every float finite, recursively.
+pub fn check_input(
     model: &ServiceModel,
     input: Option<&ShapeRef>,
     value: &Value,
@@ -19,6 +23,9 @@ pub fn check_required(
         None => Ok(()),
     }
 }
+
+/// How the value tree spells non-finite floats (see [`super::model`]).
+const NON_FINITE: [&str; 3] = ["NaN", "Infinity", "-Infinity"];
 
 fn walk(
     model: &ServiceModel,
@@ -53,6 +60,12 @@ fn walk(
                 }
             }
             Ok(())
+        }
+        (kind, Value::String(s)) if kind.is_float() && NON_FINITE.contains(&s.as_str()) => {
+            Err(DecodeError::NotFinite {
+                path: path.clone(),
+                got: s.clone(),
+            })
         }
         (ShapeType::List, Value::Array(items)) => {
             let Some(member) = &shape.member else {
@@ -108,7 +121,7 @@ mod tests {
 
     fn check(service: &str, op: &str, value: Value) -> Result<(), DecodeError> {
         let s = by_name(service).unwrap();
-        check_required(s.model(), s.operation(op).unwrap().input.as_ref(), &value)
+        check_input(s.model(), s.operation(op).unwrap().input.as_ref(), &value)
     }
 
     #[test]
@@ -134,5 +147,40 @@ mod tests {
             })
         );
         assert!(check("cloudwatch", "DescribeAlarms", json!({})).is_ok());
+    }
+
+    #[test]
+    fn refuses_non_finite_floats_wherever_they_sit() {
+        assert_eq!(
+            check(
+                "autoscaling",
+                "ExecutePolicy",
+                json!({"PolicyName": "p", "MetricValue": "Infinity"})
+            ),
+            Err(DecodeError::NotFinite {
+                path: "MetricValue".into(),
+                got: "Infinity".into()
+            })
+        );
+        assert_eq!(
+            check(
+                "cloudwatch",
+                "PutMetricData",
+                json!({"Namespace": "A", "MetricData": [{"MetricName": "m", "Values": [1, "NaN"]}]})
+            ),
+            Err(DecodeError::NotFinite {
+                path: "MetricData.1.Values.2".into(),
+                got: "NaN".into()
+            })
+        );
+        // A string member that happens to read "NaN" is just a string.
+        assert!(
+            check(
+                "cloudwatch",
+                "PutMetricData",
+                json!({"Namespace": "NaN", "MetricData": [{"MetricName": "m", "Value": 1.5}]})
+            )
+            .is_ok()
+        );
     }
 }
