@@ -68,6 +68,12 @@ pub struct Config {
     #[arg(long, env = "UPDRAFT_SNS_HTTPS_CA_FILE")]
     pub sns_https_ca_file: Option<std::path::PathBuf>,
 
+    /// Token the admin endpoints that change the world or read other accounts' data (reset,
+    /// clock changes, stress, the SNS inbox) require, as `Authorization: Bearer <token>` or
+    /// `X-Updraft-Admin-Token`. Unset: every admin endpoint is open (fine on loopback).
+    #[arg(long, env = "UPDRAFT_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
     /// Largest accepted request body, in bytes (after gzip decompression too).
     #[arg(long, env = "UPDRAFT_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -124,6 +130,7 @@ impl Default for Config {
             default_account: "000000000000".into(),
             default_region: "us-east-1".into(),
             max_body_bytes: 4 * 1024 * 1024,
+            admin_token: None,
             sns_auto_confirm: false,
             sns_https_ca_file: None,
             lb_listener_ports: false,
@@ -134,6 +141,29 @@ impl Default for Config {
             docker_publish_ports: Vec::new(),
             docker_bridge_addresses: false,
         }
+    }
+}
+
+impl Config {
+    /// The admin token, if one is set (an empty one counts as unset).
+    pub fn admin_token(&self) -> Option<&str> {
+        self.admin_token.as_deref().filter(|t| !t.is_empty())
+    }
+
+    /// Why this configuration must not start, if it must not: listening beyond loopback with
+    /// signatures verified says "accounts are kept apart here", and the admin API, open to
+    /// anyone who reaches the port, would undo that (everyone's SNS inbox, reset, the clock).
+    pub fn startup_problem(&self) -> Option<String> {
+        (self.verify_signatures && !self.listen.ip().is_loopback() && self.admin_token().is_none())
+            .then(|| {
+                format!(
+                    "--listen {} is reachable beyond this machine and --verify-signatures keeps \
+                     accounts apart, but without --admin-token (UPDRAFT_ADMIN_TOKEN) anyone who \
+                     reaches the port could reset the server, move its clock or read every \
+                     account's SNS inbox; set an admin token, or listen on 127.0.0.1",
+                    self.listen
+                )
+            })
     }
 }
 
@@ -252,6 +282,29 @@ mod tests {
         assert_eq!(c.credentials.secret("123456789012"), Some("s2"));
         assert_eq!(c.credentials.secret("nope"), None);
         assert!(Config::try_parse_from(["updraft", "--credentials", "nocolon"]).is_err());
+    }
+
+    #[test]
+    fn a_shared_server_with_signatures_needs_an_admin_token() {
+        let parse = |args: &[&str]| Config::try_parse_from(args).unwrap();
+        assert_eq!(parse(&["updraft"]).startup_problem(), None);
+        assert_eq!(
+            parse(&["updraft", "--verify-signatures"]).startup_problem(),
+            None
+        );
+        assert_eq!(
+            parse(&["updraft", "--listen", "0.0.0.0:4566"]).startup_problem(),
+            None
+        );
+        let shared = parse(&["updraft", "--listen", "0.0.0.0:4566", "--verify-signatures"]);
+        assert!(shared.startup_problem().unwrap().contains("--admin-token"));
+        let mut with_token = shared.clone();
+        with_token.admin_token = Some("t".into());
+        assert_eq!(with_token.startup_problem(), None);
+        with_token.admin_token = Some(String::new());
+        assert!(with_token.startup_problem().is_some());
+        let v6 = parse(&["updraft", "--listen", "[::1]:4566", "--verify-signatures"]);
+        assert_eq!(v6.startup_problem(), None);
     }
 
     #[test]

@@ -21,6 +21,9 @@ struct StressArgs {
         default_value = "http://127.0.0.1:4566"
     )]
     endpoint: String,
+    /// The server's admin token, when it has one.
+    #[arg(long, env = "UPDRAFT_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
 }
 
 fn stress(args: StressArgs) -> std::process::ExitCode {
@@ -33,9 +36,15 @@ fn stress(args: StressArgs) -> std::process::ExitCode {
         .unwrap_or_default()
         .to_owned();
     let body = format!("{{\"cpu_percent\": {}}}", args.cpu_percent);
+    let token = args
+        .admin_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .map(|t| format!("X-Updraft-Admin-Token: {t}\r\n"))
+        .unwrap_or_default();
     let request = format!(
         "POST /_updraft/instances/{}/stress HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+         Content-Type: application/json\r\n{token}Content-Length: {}\r\n\r\n{body}",
         args.instance_id,
         body.len()
     );
@@ -66,6 +75,10 @@ fn main() -> std::process::ExitCode {
         Ok(c) => c,
         Err(err) => err.exit(),
     };
+    if let Some(why) = config.startup_problem() {
+        eprintln!("updraft: refusing to start: {why}");
+        return std::process::ExitCode::FAILURE;
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),

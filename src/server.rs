@@ -171,7 +171,14 @@ async fn handle(
         }
     };
 
-    if let Some(resp) = admin::handle(&state, &parts.method, &path, parts.uri.query(), &raw) {
+    if let Some(resp) = admin::handle(
+        &state,
+        &parts.method,
+        &path,
+        parts.uri.query(),
+        &parts.headers,
+        &raw,
+    ) {
         return resp;
     }
 

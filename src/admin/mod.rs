@@ -8,9 +8,12 @@
 //!   CPU load on an instance, the stand-in for `yes > /dev/null`
 //! - `/_updraft/sns/…`: the SNS inbox, confirmation and unsubscribe links, signing certificate
 //!   (see `admin::sns`)
+//!
+//! With `--admin-token`, what changes the world or reads other accounts' data needs the token
+//! (see `admin::auth`).
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Response, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use http_body_util::Full;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -19,7 +22,15 @@ use crate::protocol::models;
 use crate::services;
 use crate::state::AppState;
 
+pub mod auth;
 mod sns;
+
+/// Whether `path` is under one of the admin prefixes.
+fn is_admin_path(path: &str) -> bool {
+    path.starts_with("/_updraft")
+        || path.starts_with("/_localstack")
+        || path.starts_with("/moto-api")
+}
 
 /// Answer an admin request, or `None` when the path is not an admin path.
 pub fn handle(
@@ -27,9 +38,16 @@ pub fn handle(
     method: &Method,
     path: &str,
     query: Option<&str>,
+    headers: &HeaderMap,
     body: &[u8],
 ) -> Option<Response<Full<Bytes>>> {
     let path = path.trim_end_matches('/');
+    if is_admin_path(path)
+        && let Err(refusal) = auth::check(state.config.admin_token(), method, path, headers)
+    {
+        tracing::info!(method = %method, path, ?refusal, "admin request refused");
+        return Some(refused(refusal));
+    }
     if path.starts_with("/_updraft/sns/")
         && let Some((status, content_type, body)) = sns::handle(state, method.as_str(), path, query)
     {
@@ -59,16 +77,10 @@ pub fn handle(
         (&Method::POST, p) if p.starts_with("/_updraft/instances/") && p.ends_with("/stress") => {
             stress(state, p, body)
         }
-        (_, p)
-            if p.starts_with("/_updraft")
-                || p.starts_with("/_localstack")
-                || p.starts_with("/moto-api") =>
-        {
-            (
-                StatusCode::NOT_FOUND,
-                json!({"error": format!("no admin endpoint {method} {p}")}),
-            )
-        }
+        (_, p) if is_admin_path(p) => (
+            StatusCode::NOT_FOUND,
+            json!({"error": format!("no admin endpoint {method} {p}")}),
+        ),
         _ => return None,
     };
     let mut resp = Response::new(Full::new(Bytes::from(value.to_string())));
@@ -78,6 +90,35 @@ pub fn handle(
         HeaderValue::from_static("application/json"),
     );
     Some(resp)
+}
+
+/// 401 with a `WWW-Authenticate` challenge for a missing token, 403 for a wrong one.
+fn refused(refusal: auth::Refusal) -> Response<Full<Bytes>> {
+    let (status, message) = match refusal {
+        auth::Refusal::Missing => (
+            StatusCode::UNAUTHORIZED,
+            "this admin endpoint needs the admin token: send `Authorization: Bearer <token>` or `X-Updraft-Admin-Token: <token>`",
+        ),
+        auth::Refusal::Wrong => (
+            StatusCode::FORBIDDEN,
+            "the admin token is not the configured one",
+        ),
+    };
+    let body = json!({"error": message}).to_string();
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    let headers = resp.headers_mut();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if refusal == auth::Refusal::Missing {
+        headers.insert(
+            http::header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"updraft-admin\""),
+        );
+    }
+    resp
 }
 
 fn implemented(service: &str) -> usize {

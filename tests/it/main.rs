@@ -1,6 +1,7 @@
 //! The one integration-test binary: real servers on 127.0.0.1:0, real clients.
 
 mod admin;
+mod admin_token;
 mod auth;
 mod autoscaling;
 mod autoscaling_alarms;
