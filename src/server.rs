@@ -27,7 +27,7 @@ use crate::error::ApiError;
 use crate::protocol::model::Operation;
 use crate::protocol::models::ServiceDef;
 use crate::protocol::render::{self, Rendered};
-use crate::protocol::{Protocol, sigv4};
+use crate::protocol::{Protocol, sigv4, sigv4_request};
 use crate::router::{self, ApiRoute, RequestHead, Route};
 use crate::state::{AppState, Scope};
 use crate::{admin, dataplane, services};
@@ -198,7 +198,7 @@ async fn handle(
         }
     };
 
-    let authorization = header(&parts.headers, "authorization").map(sigv4::parse_authorization);
+    let authorization = sigv4_request::authorization(&parts.headers, parts.uri.query());
     let auth = authorization.as_ref().and_then(|a| a.as_ref().ok());
     let head = RequestHead {
         method: &parts.method,
@@ -238,7 +238,7 @@ async fn handle(
         account = %ctx.scope.account, region = %ctx.scope.region);
     async {
         let verified = if state.config.verify_signatures {
-            verify(&state, &head, &raw, authorization.as_ref())
+            verify(&state, &head, &raw, authorization.as_ref(), route.service)
         } else {
             Ok(())
         };
@@ -349,6 +349,7 @@ fn verify(
     head: &RequestHead<'_>,
     raw: &[u8],
     authorization: Option<&Result<sigv4::Authorization, sigv4::SigV4Error>>,
+    service: &ServiceDef,
 ) -> Result<(), ApiError> {
     let auth = match authorization {
         None => {
@@ -368,13 +369,21 @@ fn verify(
         )
         .with_status(403));
     };
-    sigv4::verify(head.method.as_str(), head.path, head.query, head.headers, raw, auth, secret).map_err(|err| {
-        let message = match &err {
-            sigv4::SigV4Error::Mismatch => "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.".to_owned(),
-            other => other.to_string(),
-        };
-        ApiError::client(err.aws_code(), message).with_status(err.http_status())
-    })
+    // Real time, not the virtual clock: see `sigv4_request`.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    sigv4_request::verify(
+        head.method.as_str(),
+        head.path,
+        head.query,
+        head.headers,
+        raw,
+        auth,
+        secret,
+        service,
+        now,
+    )
 }
 
 /// Undo `Content-Encoding: gzip` (botocore compresses large PutMetricData bodies), bounded.

@@ -15,6 +15,7 @@ pub mod models;
 pub mod query;
 pub mod render;
 pub mod sigv4;
+pub mod sigv4_request;
 pub mod sink;
 pub mod timestamp;
 pub mod validate;

@@ -14,8 +14,9 @@
 //! [`verify`] does all of that and compares in constant time. Nothing in this module panics on
 //! any input. [`Signer`] is the inverse, for tests that need to craft signed requests.
 //!
-//! Not supported: presigned URLs (query-string auth), SigV4a, chunked streaming payload
-//! signatures, clock-skew checks (the caller can use [`request_date`] for that).
+//! Presigned URLs, the 15-minute clock window, the service scope and `UNSIGNED-PAYLOAD` are
+//! checked around this in [`super::sigv4_request`]. Not supported: SigV4a, chunked streaming
+//! payload signatures.
 
 use std::fmt::Write as _;
 

@@ -3,6 +3,7 @@
 mod admin;
 mod admin_token;
 mod auth;
+mod auth_checks;
 mod autoscaling;
 mod autoscaling_alarms;
 mod autoscaling_chapter;
