@@ -15,6 +15,7 @@ mod cloudwatch;
 mod cloudwatch_alarms;
 mod cloudwatch_more;
 mod common;
+mod cross_account;
 mod dataplane;
 mod docker;
 mod docker_scaling;

@@ -397,9 +397,15 @@ fn sns_http_endpoint_gets_confirmation_then_signed_filtered_raw_and_retried_noti
             &[("SUB", sub)],
         );
     let alarm = r#"{"AlarmName":"cpu-high","NewStateValue":"ALARM"}"#;
+    let from = updraft::services::sns::access::Publisher {
+        account: "000000000000",
+        source_arn: "arn:aws:cloudwatch:us-east-1:000000000000:alarm:cpu-high",
+        service: "cloudwatch.amazonaws.com",
+    };
     let id = updraft::services::sns::publish_internal(
         &server.state,
         &scope,
+        &from,
         topic,
         Some("ALARM: \"cpu-high\" in US East (N. Virginia)"),
         alarm,
@@ -416,6 +422,7 @@ fn sns_http_endpoint_gets_confirmation_then_signed_filtered_raw_and_retried_noti
     let missing = updraft::services::sns::publish_internal(
         &server.state,
         &scope,
+        &from,
         "arn:aws:sns:us-east-1:000000000000:nope",
         None,
         "x",

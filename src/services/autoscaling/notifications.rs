@@ -177,10 +177,21 @@ pub fn notices_for(
 /// Publish notices through SNS. Must be called without the store lock held. A topic that no
 /// longer exists loses its message, as on AWS; that is logged, not an error.
 pub fn publish(state: &AppState, scope: &Scope, notices: Vec<Notice>) {
+    // The group's account publishes; a topic in another account must allow it by policy.
+    let source_arn = format!(
+        "arn:aws:autoscaling:{}:{}:autoScalingGroup:*",
+        scope.region, scope.account
+    );
+    let from = crate::services::sns::access::Publisher {
+        account: &scope.account,
+        source_arn: &source_arn,
+        service: "autoscaling.amazonaws.com",
+    };
     for n in notices {
         if let Err(err) = crate::services::sns::publish::publish_internal(
             state,
             scope,
+            &from,
             &n.topic_arn,
             Some(&n.subject),
             &n.message,

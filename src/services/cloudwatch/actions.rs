@@ -156,6 +156,14 @@ fn invoke_policy(
         (Some(region), Some(account)) => Scope::new(account, region),
         _ => scope.clone(),
     };
+    // Scaling policies have no resource policy: only the alarm's own account may run them.
+    // UNVERIFIED wording, in the shape of AWS's authorization errors.
+    if policy_scope.account != scope.account {
+        return Err(format!(
+            "Resource: {} is not authorized to perform: autoscaling:ExecutePolicy on resource: {arn}",
+            alarm.alarm_arn
+        ));
+    }
     let trigger = policies::Trigger::Alarm {
         name: alarm.alarm_name.clone(),
         values,
@@ -216,15 +224,17 @@ fn publish_to_topic(
     let message = state.stores.with(scope, |s| {
         super::notify::alarm_message(&s.cloudwatch, scope, alarm)
     });
-    let mut parts = arn.split(':');
-    let topic_scope = match (parts.nth(3), parts.next()) {
-        (Some(region), Some(account)) => Scope::new(account, region),
-        _ => scope.clone(),
+    // The alarm's account publishes; a topic in another account must allow it by policy.
+    let from = crate::services::sns::access::Publisher {
+        account: &scope.account,
+        source_arn: &alarm.alarm_arn,
+        service: "cloudwatch.amazonaws.com",
     };
     let outcome = match &message {
         Some(m) => crate::services::sns::publish_internal_structured(
             state,
-            &topic_scope,
+            scope,
+            &from,
             arn,
             Some(&m.subject),
             &m.default,

@@ -1,9 +1,14 @@
 //! Publishing on behalf of other services — CloudWatch alarm actions, Auto Scaling
 //! notifications — with Publish's checks and fan-out ([`publish_internal`]), and with a body per
 //! protocol as Publish with `MessageStructure=json` ([`publish_internal_structured`]).
+//!
+//! The publisher may be in another account than the topic: the topic's access policy then
+//! decides (see [`super::access`]); refused, the caller gets SNS's `AuthorizationError` and
+//! records it (CloudWatch writes it into the alarm history as a failed action).
 
 use serde_json::Value;
 
+use super::access::{Publisher, may_publish};
 use super::publish::{Message, check, enqueue};
 use super::topic_not_found;
 use crate::error::ApiError;
@@ -18,6 +23,7 @@ use crate::state::{AppState, Scope};
 pub fn publish_internal(
     state: &AppState,
     scope: &Scope,
+    from: &Publisher<'_>,
     topic_arn: &str,
     subject: Option<&str>,
     message: &str,
@@ -25,6 +31,7 @@ pub fn publish_internal(
     publish_checked(
         state,
         scope,
+        from,
         topic_arn,
         Message {
             message: message.to_owned(),
@@ -42,6 +49,7 @@ pub fn publish_internal(
 pub fn publish_internal_structured(
     state: &AppState,
     scope: &Scope,
+    from: &Publisher<'_>,
     topic_arn: &str,
     subject: Option<&str>,
     default: &str,
@@ -55,6 +63,7 @@ pub fn publish_internal_structured(
     publish_checked(
         state,
         scope,
+        from,
         topic_arn,
         Message {
             message: Value::Object(bodies).to_string(),
@@ -65,22 +74,48 @@ pub fn publish_internal_structured(
     )
 }
 
-/// The shared tail of the internal publishers: the topic must be in `scope`, then Publish's
-/// checks and fan-out.
+/// The shared tail of the internal publishers: the topic must be in the publisher's region
+/// (`scope`), and in its account unless the topic's policy lets `from` publish; then
+/// Publish's checks and fan-out in the topic's scope.
 fn publish_checked(
     state: &AppState,
     scope: &Scope,
+    from: &Publisher<'_>,
     topic_arn: &str,
     message: Message,
 ) -> Result<String, ApiError> {
-    match super::topic_arn_parts(topic_arn) {
-        Some((arn_scope, _)) if arn_scope == *scope => {}
+    let topic_scope = match super::topic_arn_parts(topic_arn) {
+        Some((arn_scope, _)) if arn_scope.region == scope.region => arn_scope,
         _ => return Err(topic_not_found()),
+    };
+    if topic_scope.account != scope.account {
+        let policy = state.stores.with(&topic_scope, |s| {
+            s.sns
+                .topics
+                .get(topic_arn)
+                .map(|t| t.attributes.get("Policy").cloned())
+        });
+        // A topic that does not exist is NotFound, whoever asks.
+        let Some(policy) = policy else {
+            return Err(topic_not_found());
+        };
+        if !may_publish(policy.as_deref(), topic_arn, &topic_scope.account, from) {
+            // UNVERIFIED wording: SNS's AuthorizationError as a direct Publish gets it, with
+            // the alarm or group as the principal.
+            return Err(ApiError::client(
+                "AuthorizationError",
+                format!(
+                    "Resource: {} is not authorized to perform: SNS:Publish on resource: {topic_arn}",
+                    from.source_arn
+                ),
+            )
+            .with_status(403));
+        }
     }
     let checked = check(message)?;
-    let (message_id, _) = state
-        .stores
-        .with(scope, |s| enqueue(state, &mut s.sns, topic_arn, &checked))?;
+    let (message_id, _) = state.stores.with(&topic_scope, |s| {
+        enqueue(state, &mut s.sns, topic_arn, &checked)
+    })?;
     state.changed.notify_waiters();
     Ok(message_id)
 }

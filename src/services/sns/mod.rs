@@ -8,6 +8,7 @@
 //! - [`publish`]: Publish and PublishBatch; [`internal`]: [`publish_internal`] and
 //!   [`publish_internal_structured`] for other services
 //!   (CloudWatch alarm actions, Auto Scaling notifications).
+//! - [`access`]: whether a topic's access policy lets another account publish to it.
 //! - [`filter`]: filter policies, checked when set and matched when publishing.
 //! - [`delivery`]: what a delivery is and AWS's JSON envelope. Publishing only *queues*
 //!   deliveries in the scope's outbox; the `sns_delivery` controller takes them off the request
@@ -17,6 +18,7 @@
 //! - [`signing`]: the RSA key and self-signed certificate that sign HTTP and e-mail-json
 //!   messages (`SignatureVersion` 1 = SHA1withRSA, 2 = SHA256withRSA).
 
+pub mod access;
 pub mod delivery;
 pub mod filter;
 pub mod inbox;
