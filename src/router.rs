@@ -6,8 +6,8 @@
 use http::{HeaderMap, Method};
 
 use crate::error::ApiError;
-use crate::protocol::Protocol;
 use crate::protocol::models::{self, ServiceDef};
+use crate::protocol::{DecodeError, Protocol, render};
 
 /// Where a request goes.
 #[derive(Debug)]
@@ -138,7 +138,43 @@ pub fn route(head: &RequestHead<'_>, body: &[u8]) -> Route {
     route_form(head, body)
 }
 
+/// An oversize form body for an operation with a size limit (PutMetricData), found by
+/// scanning for `Action` and `Version` only, so that such a body is refused before its pairs
+/// are collected (100,000 datums would otherwise become 200,000 strings first).
+fn oversize_form(head: &RequestHead<'_>, body: &[u8]) -> Option<Route> {
+    let (mut action, mut version) = (None, None);
+    let pairs = form_urlencoded::parse(head.query.as_bytes()).chain(form_urlencoded::parse(body));
+    for (k, v) in pairs {
+        match &*k {
+            "Action" if action.is_none() => action = Some(v),
+            "Version" if version.is_none() => version = Some(v),
+            _ => {}
+        }
+        if action.is_some() && version.is_some() {
+            break;
+        }
+    }
+    let service = models::by_version(&version?)?;
+    let limit = render::body_limit(service.name, &action?)?;
+    (body.len() > limit).then(|| Route::Reject {
+        protocol: service.form_protocol,
+        service: Some(service),
+        error: service.decode_error(
+            service.form_protocol,
+            &DecodeError::TooLarge {
+                size: body.len(),
+                limit,
+            },
+        ),
+    })
+}
+
 fn route_form(head: &RequestHead<'_>, body: &[u8]) -> Route {
+    if body.len() > render::SMALLEST_BODY_LIMIT
+        && let Some(rejected) = oversize_form(head, body)
+    {
+        return rejected;
+    }
     let mut form: Vec<(String, String)> = form_urlencoded::parse(head.query.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();

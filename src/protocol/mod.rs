@@ -77,4 +77,13 @@ pub enum DecodeError {
         /// `NaN`, `Infinity` or `-Infinity`.
         got: String,
     },
+    /// The body is over the operation's size limit (checked before decoding, so an oversize
+    /// request never becomes a value tree).
+    #[error("request size {size} exceeds {limit} bytes")]
+    TooLarge {
+        /// Body bytes received (after gunzip).
+        size: usize,
+        /// The operation's limit.
+        limit: usize,
+    },
 }

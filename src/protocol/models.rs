@@ -111,6 +111,13 @@ impl ServiceDef {
                     format!("Value ({got}) for parameter {path} is invalid. Expected {expected}."),
                 )
             }
+            // AWS's answer to an oversize PutMetricData (seen from CloudWatch when the limit
+            // was 40960 bytes: "Request size 47947 exceeded 40960 bytes", 413).
+            DecodeError::TooLarge { size, limit } => ApiError::client(
+                "RequestEntityTooLarge",
+                format!("Request size {size} exceeded {limit} bytes"),
+            )
+            .with_status(413),
             // CloudWatch's own wording for NaN/Infinity in MetricData and Threshold
             // (research: aws-cloudwatch-behaviour.md, PutMetricData value range), with the
             // awsQuery member path whatever the protocol.

@@ -23,6 +23,23 @@ pub struct Rendered {
     pub body: Vec<u8>,
 }
 
+/// Request size limits AWS enforces per operation, in bytes of the (uncompressed) body:
+/// PutMetricData takes at most 1 MB ([API reference](
+/// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html)).
+/// Checked before decoding, so the decoded tree of one request stays bounded.
+const BODY_LIMITS: &[(&str, &str, usize)] = &[("cloudwatch", "PutMetricData", 1_048_576)];
+
+/// The smallest of [`BODY_LIMITS`]: bodies up to this size need no limit check.
+pub const SMALLEST_BODY_LIMIT: usize = 1_048_576;
+
+/// The body size limit of an operation, if it has one.
+pub fn body_limit(service: &str, operation: &str) -> Option<usize> {
+    BODY_LIMITS
+        .iter()
+        .find(|(s, o, _)| *s == service && *o == operation)
+        .map(|(_, _, limit)| *limit)
+}
+
 /// Decode and validate an operation's input.
 pub fn decode_input(
     service: &ServiceDef,
@@ -31,6 +48,14 @@ pub fn decode_input(
     form: &[(String, String)],
     body: &[u8],
 ) -> Result<Value, DecodeError> {
+    if let Some(limit) = body_limit(service.name, &operation.name)
+        && body.len() > limit
+    {
+        return Err(DecodeError::TooLarge {
+            size: body.len(),
+            limit,
+        });
+    }
     let model = service.model();
     let input = operation.input.as_ref();
     let value = match protocol {

@@ -1,5 +1,5 @@
 //! Hostile and careless input found by the hardening probe (issue #20): non-finite numbers in
-//! every protocol. Each answers the AWS error a client expects, never
+//! every protocol, oversize PutMetricData. Each answers the AWS error a client expects, never
 //! a 500, and leaves state untouched.
 
 use crate::common::{HttpResponse, TestServer};
@@ -141,4 +141,87 @@ fn non_finite_numbers_in_json_and_cbor_are_refused() {
     // Nothing was stored.
     let listed = server.aws(&["cloudwatch", "list-metrics", "--namespace", "Hostile"]);
     assert_eq!(listed.json()["Metrics"], serde_json::json!([]));
+}
+
+/// A PutMetricData form body of `datums` datums, each with a dimension value of `pad` bytes.
+fn put_metric_data_form(datums: usize, pad: usize) -> String {
+    let value = "v".repeat(pad);
+    let mut body = String::from("Action=PutMetricData&Version=2010-08-01&Namespace=Big");
+    for i in 1..=datums {
+        body.push_str(&format!(
+            "&MetricData.member.{i}.MetricName=m{i}&MetricData.member.{i}.Value={i}&MetricData.member.{i}.Dimensions.member.1.Name=d&MetricData.member.{i}.Dimensions.member.1.Value={value}"
+        ));
+    }
+    body
+}
+
+#[test]
+fn put_metric_data_over_one_megabyte_is_request_entity_too_large() {
+    let server = TestServer::start();
+    let over = put_metric_data_form(1000, 1000);
+    assert!(over.len() > 1_048_576);
+    let resp = form(&server, &over);
+    assert_eq!(resp.status, 413, "{}", resp.text());
+    assert_eq!(xml_field(&resp, "Code"), "RequestEntityTooLarge");
+    assert_eq!(
+        xml_field(&resp, "Message"),
+        format!("Request size {} exceeded 1048576 bytes", over.len())
+    );
+    // Gzip does not get around it: the limit is on the body as decoded.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, over.as_bytes()).unwrap();
+    let compressed = gz.finish().unwrap();
+    assert!(compressed.len() < 1_048_576);
+    let resp = server.http(
+        "POST",
+        "/",
+        &[FORM, ("Content-Encoding", "gzip")],
+        &compressed,
+    );
+    assert_eq!(resp.status, 413, "{}", resp.text());
+
+    // JSON and CBOR are held to the same limit.
+    let datums: Vec<String> = (0..1000)
+        .map(|i| {
+            format!(
+                r#"{{"MetricName":"j{i}","Value":1,"Dimensions":[{{"Name":"d","Value":"{}"}}]}}"#,
+                "v".repeat(1100)
+            )
+        })
+        .collect();
+    let json_body = format!(
+        r#"{{"Namespace":"Big","MetricData":[{}]}}"#,
+        datums.join(",")
+    );
+    let resp = server.http(
+        "POST",
+        "/",
+        &[
+            ("Content-Type", "application/x-amz-json-1.0"),
+            (
+                "X-Amz-Target",
+                "GraniteServiceVersion20100801.PutMetricData",
+            ),
+            ("x-amzn-query-mode", "true"),
+        ],
+        json_body.as_bytes(),
+    );
+    assert_eq!(resp.status, 413, "{}", resp.text());
+    assert_eq!(
+        resp.header("x-amzn-query-error"),
+        Some("RequestEntityTooLarge;Sender")
+    );
+
+    // At the limits (1000 datums, under 1 MB) it is stored; one datum more is AWS's 400.
+    let under = put_metric_data_form(1000, 870);
+    assert!(under.len() <= 1_048_576, "{}", under.len());
+    assert_eq!(form(&server, &under).status, 200);
+    let too_many = form(&server, &put_metric_data_form(1001, 1));
+    assert_eq!(too_many.status, 400);
+    assert_eq!(
+        xml_field(&too_many, "Message"),
+        "The collection MetricData must not have a size greater than 1000."
+    );
+    let listed = server.aws(&["cloudwatch", "list-metrics", "--namespace", "Big"]);
+    assert_eq!(listed.json()["Metrics"].as_array().unwrap().len(), 1000);
 }
