@@ -19,6 +19,7 @@ use crate::protocol::models;
 use crate::services;
 use crate::state::AppState;
 
+pub mod console;
 mod sns;
 
 /// Answer an admin request, or `None` when the path is not an admin path.
