@@ -111,20 +111,22 @@ async fn pump(weak: Weak<AppState>) {
     let mut trailing: Option<tokio::time::Instant> = None;
     loop {
         let Some(state) = weak.upgrade() else { return };
-        let woken = state.changed.notified();
-        tokio::pin!(woken);
-        woken.as_mut().enable();
         let running = state.clock.scale() > 0.0;
         let wait = match trailing {
             Some(at) => at.saturating_duration_since(tokio::time::Instant::now()),
             None if running => TICK,
             None => TICK * 5,
         };
-        let hub = &state.events;
-        let was_woken = tokio::select! {
-            () = &mut woken => true,
-            () = tokio::time::sleep(wait) => false,
+        let was_woken = {
+            let woken = state.changed.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            tokio::select! {
+                () = &mut woken => true,
+                () = tokio::time::sleep(wait) => false,
+            }
         };
+        let hub = &state.events;
         if hub.tx.receiver_count() == 0 {
             trailing = None;
             drop(state);

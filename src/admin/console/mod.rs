@@ -36,6 +36,7 @@ macro_rules! assets {
 
 assets!(
     "index.html",
+    "boot.js",
     "console.css",
     "api.js",
     "sigv4.js",

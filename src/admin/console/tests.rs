@@ -44,9 +44,13 @@ fn every_literal_key_used_by_a_module_is_defined() {
     let mut missing = Vec::new();
     for (path, _) in ASSETS.iter().filter(|(p, _)| p.ends_with(".js")) {
         let src = text(path);
-        for piece in src.split("t(\"").skip(1) {
-            let key = piece.split('"').next().unwrap_or("");
-            if key.contains('.') && !en.contains(key) {
+        for (at, _) in src.match_indices("t(\"") {
+            // `t(` itself, not the end of another name (`import(`).
+            if src[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.') {
+                continue;
+            }
+            let key = src[at + 3..].split('"').next().unwrap_or("");
+            if !en.contains(key) {
                 missing.push(format!("{path}: {key}"));
             }
         }

@@ -3,7 +3,7 @@
 // through the API when the change stream sends a notice.
 import { session, ApiError, ec2 } from "./api.js";
 import { h, clear, errorBox } from "./dom.js";
-import { t, getLang, setLang } from "./i18n.js";
+import { t, getLang, setLang, missingKeys, allKeys } from "./i18n.js";
 import { route, start, current, go } from "./router.js";
 import { connect, subscribe } from "./events.js";
 import { mountWorkshop, rerenderWorkshop } from "./workshop.js";
@@ -143,8 +143,7 @@ function signIn(main) {
       h("span"), h("button", { class: "primary", type: "submit", id: "signin-submit" }, t("signin.submit"))), out);
 }
 
-async function catalogueCheck(main) {
-  const { missingKeys, allKeys } = await import("./i18n.js");
+function catalogueCheck(main) {
   const missing = missingKeys();
   main.append(h("h1", {}, "i18n"), h("p", { id: "i18n-result" }, missing.length ? `missing: ${missing.join(", ")}` : `ok ${allKeys().length}`));
 }

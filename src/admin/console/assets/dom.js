@@ -1,4 +1,4 @@
-// Building nodes. Text always goes in through textContent (never innerHTML), so names, tags,
+// Building nodes. Text always goes in as text nodes (never parsed as markup), so names, tags,
 // user data and messages from the API show as text whatever they contain.
 import { t } from "./i18n.js";
 
