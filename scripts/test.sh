@@ -14,6 +14,8 @@ APT_PACKAGES=()
 [ -x /bin/busybox ] || APT_PACKAGES+=(busybox-static)
 command -v chromium >/dev/null || APT_PACKAGES+=(chromium)
 command -v chromedriver >/dev/null || APT_PACKAGES+=(chromium-driver)
+# A Korean font, so the Korean screenshots show Hangul rather than empty boxes.
+[ -d /usr/share/fonts/truetype/nanum ] || APT_PACKAGES+=(fonts-nanum)
 if [ "${#APT_PACKAGES[@]}" -gt 0 ] && command -v apt-get >/dev/null; then
   if [ "$(id -u)" = 0 ]; then
     SUDO=()

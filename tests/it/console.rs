@@ -28,6 +28,8 @@ pub fn open(b: &Browser, server: &TestServer, lang: &str, hash: &str) {
         json!([lang]),
     );
     b.goto(&format!("{}/_updraft/console/#{hash}", server.url));
+    // Only the hash may have changed: load the page again so the language is read anew.
+    b.cmd("POST", "/refresh", json!({}));
     b.find("#nav a");
 }
 

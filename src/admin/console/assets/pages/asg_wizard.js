@@ -17,7 +17,7 @@ function policyFields(prefix, d) {
   const f = {
     name: input(`${prefix}PolicyName`, d.policyName),
     adjust: input(`${prefix}Adjustment`, d.adjust, { type: "number" }),
-    alarm: input(`${prefix}AlarmName`, "", { required: true }),
+    alarm: input(`${prefix}AlarmName`),
     stat: select(`${prefix}Statistic`, STATS.map((s) => [s, t(`stat.${s}`)]), "Average"),
     op: select(`${prefix}Comparison`, OPS, d.op),
     threshold: input(`${prefix}Threshold`, d.threshold, { type: "number" }),
@@ -46,6 +46,8 @@ export async function page(root) {
   const usePolicies = h("input", { type: "checkbox", name: "UsePolicies", checked: true });
   const inc = policyFields("increase", { policyName: "Increase Group Size", titleKey: "asg.increase", adjustKey: "asg.add", adjust: "1", op: "GreaterThanOrEqualToThreshold", threshold: "80" });
   const dec = policyFields("decrease", { policyName: "Decrease Group Size", titleKey: "asg.decrease", adjustKey: "asg.remove", adjust: "1", op: "LessThanOrEqualToThreshold", threshold: "5" });
+  // Unticked: the policy fields are disabled (and so not sent or validated).
+  usePolicies.addEventListener("change", () => { inc.node.disabled = dec.node.disabled = !usePolicies.checked; });
   const notify = h("input", { type: "checkbox", name: "AddNotification" });
   const topic = select("TopicChoice", [["new", t("asg.newTopic")], ...arr(topics.Topics).map((x) => [x.TopicArn, x.TopicArn])], "new");
   const topicName = input("TopicName");
