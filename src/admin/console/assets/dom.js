@@ -69,7 +69,10 @@ export function errorBox(err) {
     lines.push(t("common.failedStep", { step: err.failedStep }));
     lines.push(err.done.length ? t("common.doneSteps", { steps: err.done.join(", ") }) : t("common.noneDone"));
   }
-  return h("div", { class: "error", role: "alert" }, lines.join("\n"));
+  const box = h("div", { class: "error", role: "alert" }, lines.join("\n"));
+  // A form's error can land below the fold: bring it into view once it is in the page.
+  requestAnimationFrame(() => { if (box.isConnected) box.scrollIntoView({ block: "nearest" }); });
+  return box;
 }
 
 export const note = (text) => h("div", { class: "note", role: "status" }, text);
