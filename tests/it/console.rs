@@ -107,9 +107,21 @@ fn console_form_error_live_update_and_catalogues() {
         // Every page renders in this language with no missing key (a missing key is a
         // console error) and no script error.
         for page in [
-            "/ec2/instances", "/ec2/launch", "/ec2/amis", "/ec2/keypairs", "/ec2/secgroups", "/elb",
-            "/elb/new", "/asg/lcs", "/asg/lcs/new", "/asg/groups", "/asg/groups/new", "/cw/alarms",
-            "/sns/topics", "/sns/inbox", "/signin",
+            "/ec2/instances",
+            "/ec2/launch",
+            "/ec2/amis",
+            "/ec2/keypairs",
+            "/ec2/secgroups",
+            "/elb",
+            "/elb/new",
+            "/asg/lcs",
+            "/asg/lcs/new",
+            "/asg/groups",
+            "/asg/groups/new",
+            "/cw/alarms",
+            "/sns/topics",
+            "/sns/inbox",
+            "/signin",
         ] {
             b.goto(&format!("{}/_updraft/console/#{page}", s.url));
             b.find("#main h1");
@@ -133,16 +145,35 @@ fn console_form_error_live_update_and_catalogues() {
     b.find("#instances table");
     b.js("window.__noReload = true;", json!([]));
     let ami = s.aws(&[
-        "ec2", "describe-images", "--owners", "amazon", "--region", "ap-northeast-1",
+        "ec2",
+        "describe-images",
+        "--owners",
+        "amazon",
+        "--region",
+        "ap-northeast-1",
     ]);
-    let ami = ami.json()["Images"][0]["ImageId"].as_str().unwrap().to_owned();
+    let ami = ami.json()["Images"][0]["ImageId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let run = s.aws(&[
-        "ec2", "run-instances", "--image-id", &ami, "--count", "1", "--region", "ap-northeast-1",
-        "--tag-specifications", "ResourceType=instance,Tags=[{Key=Name,Value=live-one}]",
+        "ec2",
+        "run-instances",
+        "--image-id",
+        &ami,
+        "--count",
+        "1",
+        "--region",
+        "ap-northeast-1",
+        "--tag-specifications",
+        "ResourceType=instance,Tags=[{Key=Name,Value=live-one}]",
     ]);
     assert!(run.ok, "{}", run.stderr);
     b.wait_text("#instances", "live-one");
-    assert_eq!(b.js("return window.__noReload === true;", json!([])), json!(true));
+    assert_eq!(
+        b.js("return window.__noReload === true;", json!([])),
+        json!(true)
+    );
     b.assert_no_errors();
 }
 
@@ -162,14 +193,88 @@ fn console_name_tag_markup_stays_text() {
     b.wait_text("#instances", evil);
     b.click("#instances tr[data-id]");
     b.find("[data-act=CreateImage]");
-    let imgs = b.js("return document.querySelectorAll('main img').length;", json!([]));
+    let imgs = b.js(
+        "return document.querySelectorAll('main img').length;",
+        json!([]),
+    );
     assert_eq!(imgs, json!(0));
-    assert_eq!(b.js("return window.__xss === undefined;", json!([])), json!(true));
+    assert_eq!(
+        b.js("return window.__xss === undefined;", json!([])),
+        json!(true)
+    );
     // The details page too.
-    let id = b.js("return document.querySelector('#instances tr[data-id]').dataset.id;", json!([]));
-    b.goto(&format!("{}/_updraft/console/#/ec2/instances/{}", s.url, id.as_str().unwrap()));
+    let id = b.js(
+        "return document.querySelector('#instances tr[data-id]').dataset.id;",
+        json!([]),
+    );
+    b.goto(&format!(
+        "{}/_updraft/console/#/ec2/instances/{}",
+        s.url,
+        id.as_str().unwrap()
+    ));
     b.wait_text("main dl", evil);
-    assert_eq!(b.js("return document.querySelectorAll('main img').length;", json!([])), json!(0));
+    assert_eq!(
+        b.js(
+            "return document.querySelectorAll('main img').length;",
+            json!([])
+        ),
+        json!(0)
+    );
     b.screenshot("name-tag-as-text");
     b.assert_no_errors();
+}
+
+#[test]
+fn console_sign_in_keeps_accounts_apart() {
+    let s = TestServer::with_config(Config {
+        time_scale: 0.0,
+        verify_signatures: true,
+        credentials: updraft::config::Credentials(vec![
+            ("111111111111".into(), "secret-one".into()),
+            ("222222222222".into(), "secret-two".into()),
+        ]),
+        ..Default::default()
+    });
+    let (Some(one), Some(two)) = (Browser::start("signin-one"), Browser::start("signin-two"))
+    else {
+        return;
+    };
+    let sign_in = |b: &Browser, key: &str, secret: &str| {
+        b.find("#signin-submit");
+        b.type_into("#ak", key);
+        b.type_into("#sk", secret);
+        b.click("#signin-submit");
+    };
+    // Unsigned calls are refused, so the console asks for a key first.
+    open(&one, &s, "en", "/ec2/keypairs");
+    sign_in(&one, "111111111111", "wrong-secret");
+    one.wait_text(".error", "SignatureDoesNotMatch");
+    one.wait_text(
+        ".error",
+        "The request signature we calculated does not match",
+    );
+    one.screenshot("wrong-secret");
+    sign_in(&one, "111111111111", "secret-one");
+    one.wait_text("#account", "111111111111");
+    one.goto(&format!("{}/_updraft/console/#/ec2/keypairs", s.url));
+    one.type_into("#keypair-form input[name=KeyName]", "key-of-one");
+    one.click("#keypair-create");
+    one.find("#keypairs tr[data-id=key-of-one]");
+
+    open(&two, &s, "ko", "/ec2/keypairs");
+    sign_in(&two, "222222222222", "secret-two");
+    two.wait_text("#account", "222222222222");
+    two.goto(&format!("{}/_updraft/console/#/ec2/keypairs", s.url));
+    two.find("#keypairs table");
+    assert!(!two.text("#keypairs").contains("key-of-one"));
+    two.type_into("#keypair-form input[name=KeyName]", "key-of-two");
+    two.click("#keypair-create");
+    two.find("#keypairs tr[data-id=key-of-two]");
+    // The first browser, live-updated or not, still sees only its own.
+    one.cmd("POST", "/refresh", json!({}));
+    one.find("#keypairs tr[data-id=key-of-one]");
+    assert!(!one.text("#keypairs").contains("key-of-two"));
+    two.screenshot("signed-in-ko");
+    one.assert_no_errors();
+    two.assert_no_errors();
 }

@@ -65,25 +65,35 @@ fn chapter(lang: &str) {
     go(&b, &url, "/ec2/launch");
     b.type_into("#launch-form input[name=Name]", "Example Server");
     b.choose("#launch-form select[name=KeyName]", &["awskeypair"]);
-    b.choose("#launch-form select[name=SecurityGroupId]", &["launch-wizard-1"]);
+    b.choose(
+        "#launch-form select[name=SecurityGroupId]",
+        &["launch-wizard-1"],
+    );
     b.type_into("#launch-form input[name=Count]", "2");
     b.click("#launch-submit");
     b.click("#view-instances");
     advance(&b, 60);
-    b.wait(&"two running instances", |b| (count(b, "#instances", "running") == 2).then_some(()));
+    b.wait(&"two running instances", |b| {
+        (count(b, "#instances", "running") == 2).then_some(())
+    });
     b.screenshot("2-instances");
 
     // Classic ELB with both; its Instances tab turns InService (10 × 30 s).
     go(&b, &url, "/elb/new");
     b.type_into("#elb-form input[name=LoadBalancerName]", "exampleelb");
     b.js("document.querySelectorAll('#elb-form input[name=AvailabilityZone]').forEach((c) => { if (!c.checked) c.click(); });", json!([]));
-    b.js("document.querySelectorAll('#elb-form input[name=Instance]').forEach((c) => c.click());", json!([]));
+    b.js(
+        "document.querySelectorAll('#elb-form input[name=Instance]').forEach((c) => c.click());",
+        json!([]),
+    );
     b.click("#elb-submit");
     b.wait_text("#elb-instances", "OutOfService");
     b.screenshot("3-elb-out-of-service");
     advance(&b, 300);
     until(&b, "#elb-instances", "InService", 6);
-    b.wait(&"both InService", |b| (count(b, "#elb-instances", "InService") == 2).then_some(()));
+    b.wait(&"both InService", |b| {
+        (count(b, "#elb-instances", "InService") == 2).then_some(())
+    });
     b.screenshot("4-elb-in-service");
 
     // Create Image from the first instance; wait for available.
@@ -99,10 +109,16 @@ fn chapter(lang: &str) {
 
     // Launch configuration from it: detailed monitoring, user data, key pair, security group.
     go(&b, &url, "/asg/lcs/new");
-    b.type_into("#lc-form input[name=LaunchConfigurationName]", "ExampleAutoScalingConfig");
+    b.type_into(
+        "#lc-form input[name=LaunchConfigurationName]",
+        "ExampleAutoScalingConfig",
+    );
     b.choose("#lc-form select[name=ImageId]", &["AutoScalingAMI"]);
     b.click("#lc-form input[name=InstanceMonitoring]");
-    b.type_into("#lc-form textarea[name=UserData]", "#!/bin/bash\nnode /home/ec2-user/ExampleServer/app.js &\n");
+    b.type_into(
+        "#lc-form textarea[name=UserData]",
+        "#!/bin/bash\nnode /home/ec2-user/ExampleServer/app.js &\n",
+    );
     b.choose("#lc-form select[name=SecurityGroups]", &["launch-wizard-1"]);
     b.choose("#lc-form select[name=KeyName]", &["awskeypair"]);
     b.click("#lc-submit");
@@ -111,12 +127,21 @@ fn chapter(lang: &str) {
     // The group wizard: 1–3 behind exampleelb, two policies with their alarms, e-mail.
     go(&b, &url, "/asg/groups/new");
     b.type_into("#asg-form input[name=AutoScalingGroupName]", GROUP);
-    b.choose("#asg-form select[name=LaunchConfigurationName]", &["ExampleAutoScalingConfig"]);
+    b.choose(
+        "#asg-form select[name=LaunchConfigurationName]",
+        &["ExampleAutoScalingConfig"],
+    );
     b.type_into("#asg-form input[name=MaxSize]", "3");
     b.js("document.querySelectorAll('#asg-form input[name=AvailabilityZones]').forEach((c) => { if (!c.checked) c.click(); });", json!([]));
     b.click("#asg-form input[name=LoadBalancerNames][value=exampleelb]");
-    b.type_into("#asg-form input[name=increaseAlarmName]", "AutoScaling-Add-Alarm");
-    b.type_into("#asg-form input[name=decreaseAlarmName]", "AutoScaling-Remove-Alarm");
+    b.type_into(
+        "#asg-form input[name=increaseAlarmName]",
+        "AutoScaling-Add-Alarm",
+    );
+    b.type_into(
+        "#asg-form input[name=decreaseAlarmName]",
+        "AutoScaling-Remove-Alarm",
+    );
     b.click("#asg-form input[name=AddNotification]");
     b.type_into("#asg-form input[name=TopicName]", "AutoScalingTopic");
     b.type_into("#asg-form input[name=Email]", "student@example.com");
@@ -133,7 +158,10 @@ fn chapter(lang: &str) {
     go(&b, &url, &format!("/asg/groups/{GROUP}"));
     b.click("[data-tab=instances]");
     until(&b, "#asg-instances", "InService", 6);
-    let first = b.js("return document.querySelector('#asg-instances tr[data-id]').dataset.id;", json!([]));
+    let first = b.js(
+        "return document.querySelector('#asg-instances tr[data-id]').dataset.id;",
+        json!([]),
+    );
     let first = first.as_str().unwrap().to_owned();
     b.screenshot("7-group-one-instance");
 
@@ -153,7 +181,9 @@ fn chapter(lang: &str) {
         }
         advance(&b, 60);
     }
-    b.wait(&"two InService", |b| (count(b, "#asg-instances", "InService") == 2).then_some(()));
+    b.wait(&"two InService", |b| {
+        (count(b, "#asg-instances", "InService") == 2).then_some(())
+    });
     b.click("[data-tab=activity]");
     b.wait_text("#asg-activity", "a monitor alarm AutoScaling-Add-Alarm in state ALARM triggered policy Increase Group Size changing the desired capacity from 1 to 2");
     b.screenshot("9-activity-scale-out");
@@ -164,7 +194,12 @@ fn chapter(lang: &str) {
     b.find(".note");
     go(&b, &url, &format!("/asg/groups/{GROUP}"));
     b.click("[data-tab=activity]");
-    until(&b, "#asg-activity", "changing the desired capacity from 2 to 1", 20);
+    until(
+        &b,
+        "#asg-activity",
+        "changing the desired capacity from 2 to 1",
+        20,
+    );
     b.click("[data-tab=instances]");
     for _ in 0..6 {
         if b.text("#asg-instances").matches("i-").count() == 1 {
@@ -172,7 +207,9 @@ fn chapter(lang: &str) {
         }
         advance(&b, 60);
     }
-    b.wait(&"one instance left", |b| (b.text("#asg-instances").matches("i-").count() == 1).then_some(()));
+    b.wait(&"one instance left", |b| {
+        (b.text("#asg-instances").matches("i-").count() == 1).then_some(())
+    });
     b.screenshot("10-back-to-one");
 
     // The inbox: launch and terminate notifications.

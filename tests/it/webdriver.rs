@@ -88,7 +88,9 @@ impl Browser {
                 !ci,
                 "chromium/chromedriver are not installed: scripts/test.sh installs them in CI"
             );
-            eprintln!("SKIPPED {name}: chromium and chromedriver are not installed (apt-get install chromium chromium-driver)");
+            eprintln!(
+                "SKIPPED {name}: chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"
+            );
             return None;
         };
         let port = {
@@ -188,7 +190,10 @@ impl Browser {
             }
             if started.elapsed() > WAIT {
                 self.screenshot(&format!("timeout-{}", what.replace([' ', '/', '#'], "_")));
-                panic!("timed out waiting for {what}; page text:\n{}", self.text("body"));
+                panic!(
+                    "timed out waiting for {what}; page text:\n{}",
+                    self.text("body")
+                );
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -219,7 +224,11 @@ impl Browser {
     pub fn type_into(&self, css: &str, text: &str) {
         let id = self.find(css);
         self.cmd("POST", &format!("/element/{id}/clear"), json!({}));
-        self.cmd("POST", &format!("/element/{id}/value"), json!({"text": text}));
+        self.cmd(
+            "POST",
+            &format!("/element/{id}/value"),
+            json!({"text": text}),
+        );
     }
 
     /// Choose the option of a `<select>` whose value or text contains `needle` (all of them
@@ -233,7 +242,10 @@ impl Browser {
              s.dispatchEvent(new Event('change', {bubbles: true})); return n;",
             json!([css, needles]),
         );
-        assert!(ok.as_u64().unwrap_or(0) > 0, "no option {needles:?} in {css}");
+        assert!(
+            ok.as_u64().unwrap_or(0) > 0,
+            "no option {needles:?} in {css}"
+        );
     }
 
     /// The visible text of the first element for `css` ("" when absent).
@@ -304,7 +316,11 @@ impl Browser {
 impl Drop for Browser {
     fn drop(&mut self) {
         if !self.session.is_empty() {
-            let _ = self.raw("DELETE", &format!("/session/{}", self.session), &Value::Null); // best effort
+            let _ = self.raw(
+                "DELETE",
+                &format!("/session/{}", self.session),
+                &Value::Null,
+            ); // best effort
         }
         let _ = self.driver.kill(); // our own child, by its handle
         let _ = self.driver.wait();

@@ -167,7 +167,10 @@ pub fn stream(state: &Arc<AppState>, query: Option<&str>) -> Response<ConsoleBod
         account: account.clone(),
         ..everywhere(state, "hello")
     };
-    let first = Bytes::from(format!("retry: 2000\n\n{}", String::from_utf8_lossy(&frame(&hello))));
+    let first = Bytes::from(format!(
+        "retry: 2000\n\n{}",
+        String::from_utf8_lossy(&frame(&hello))
+    ));
     let body = futures_util::stream::unfold(
         (rx, account, Some(first)),
         |(mut rx, account, first)| async move {

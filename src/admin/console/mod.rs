@@ -235,8 +235,8 @@ fn redirect_browser<B>(req: &Request<B>) -> Option<Response<ConsoleBody>> {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
     let query = req.uri().query().unwrap_or("");
-    let has_action = form_urlencoded::parse(query.as_bytes())
-        .any(|(k, _)| k.eq_ignore_ascii_case("Action"));
+    let has_action =
+        form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k.eq_ignore_ascii_case("Action"));
     let api_like = headers.contains_key(header::AUTHORIZATION)
         || headers.contains_key("x-amz-target")
         || query.contains("X-Amz-");

@@ -62,7 +62,13 @@ fn every_literal_key_used_by_a_module_is_defined() {
 fn no_module_writes_markup_from_strings() {
     for (path, _) in ASSETS.iter().filter(|(p, _)| p.ends_with(".js")) {
         let src = text(path);
-        for banned in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("] {
+        for banned in [
+            "innerHTML",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+            "eval(",
+        ] {
             assert!(!src.contains(banned), "{path} uses {banned}");
         }
     }
@@ -80,7 +86,11 @@ fn assets_are_small_and_every_file_is_embedded() {
             let entry = entry.unwrap();
             if entry.file_type().unwrap().is_file() {
                 let name = entry.file_name().into_string().unwrap();
-                on_disk.push(if sub.is_empty() { name } else { format!("{sub}/{name}") });
+                on_disk.push(if sub.is_empty() {
+                    name
+                } else {
+                    format!("{sub}/{name}")
+                });
             }
         }
     }
@@ -104,22 +114,47 @@ fn get(path: &str, headers: &[(&str, &str)]) -> Request<()> {
 #[tokio::test]
 async fn assets_have_etags_gzip_and_304() {
     let state = AppState::new(Config::default());
-    let resp = handle(&state, &get("/_updraft/console/", &[("accept-encoding", "gzip, br")])).unwrap();
+    let resp = handle(
+        &state,
+        &get("/_updraft/console/", &[("accept-encoding", "gzip, br")]),
+    )
+    .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.headers()[header::CONTENT_ENCODING], "gzip");
-    assert!(resp.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        resp.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let etag = resp.headers()[header::ETAG].to_str().unwrap().to_owned();
     let body = resp.into_body().collect().await.unwrap().to_bytes();
     let mut html = String::new();
     std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&body[..]), &mut html).unwrap();
     assert!(html.contains("app.js"));
 
-    let again = handle(&state, &get("/_updraft/console/index.html", &[("if-none-match", &etag)])).unwrap();
+    let again = handle(
+        &state,
+        &get("/_updraft/console/index.html", &[("if-none-match", &etag)]),
+    )
+    .unwrap();
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
-    let plain = handle(&state, &get("/_updraft/console/app.js", &[("accept-encoding", "gzip;q=0")])).unwrap();
+    let plain = handle(
+        &state,
+        &get(
+            "/_updraft/console/app.js",
+            &[("accept-encoding", "gzip;q=0")],
+        ),
+    )
+    .unwrap();
     assert_eq!(plain.status(), StatusCode::OK);
     assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
-    assert!(plain.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/javascript"));
+    assert!(
+        plain.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
     let missing = handle(&state, &get("/_updraft/console/nope.js", &[])).unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
@@ -127,12 +162,37 @@ async fn assets_have_etags_gzip_and_304() {
 #[tokio::test]
 async fn only_a_browser_asking_for_html_is_redirected() {
     let state = AppState::new(Config::default());
-    let browser = handle(&state, &get("/", &[("accept", "text/html,application/xhtml+xml")])).unwrap();
+    let browser = handle(
+        &state,
+        &get("/", &[("accept", "text/html,application/xhtml+xml")]),
+    )
+    .unwrap();
     assert_eq!(browser.status(), StatusCode::FOUND);
     assert_eq!(browser.headers()[header::LOCATION], PREFIX);
     // API calls by GET keep working, whatever they accept.
-    assert!(handle(&state, &get("/?Action=DescribeRegions&Version=2016-11-15", &[("accept", "text/html")])).is_none());
+    assert!(
+        handle(
+            &state,
+            &get(
+                "/?Action=DescribeRegions&Version=2016-11-15",
+                &[("accept", "text/html")]
+            )
+        )
+        .is_none()
+    );
     assert!(handle(&state, &get("/", &[("accept", "*/*")])).is_none());
-    assert!(handle(&state, &get("/", &[("accept", "text/html"), ("authorization", "AWS4-HMAC-SHA256 x")])).is_none());
+    assert!(
+        handle(
+            &state,
+            &get(
+                "/",
+                &[
+                    ("accept", "text/html"),
+                    ("authorization", "AWS4-HMAC-SHA256 x")
+                ]
+            )
+        )
+        .is_none()
+    );
     assert!(handle(&state, &get("/_updraft/health", &[])).is_none());
 }

@@ -1,4 +1,6 @@
 // A small SVG line chart: points [{t: epoch s, v}], an optional threshold line, axis labels.
+import { locale } from "./dom.js";
+
 const NS = "http://www.w3.org/2000/svg";
 
 function el(tag, attrs, text) {
@@ -23,8 +25,8 @@ export function lineChart({ points, threshold, width = 640, height = 220, label 
     svg.append(el("line", { class: "grid", x1: pad.l, x2: width - pad.r, y1: y(v), y2: y(v) }));
     svg.append(el("text", { x: 4, y: y(v) + 4 }, v.toFixed(v < 10 ? 1 : 0)));
   }
-  svg.append(el("text", { x: pad.l, y: height - 6 }, new Date(t0 * 1000).toLocaleTimeString()));
-  svg.append(el("text", { x: width - pad.r - 70, y: height - 6 }, new Date(t1 * 1000).toLocaleTimeString()));
+  svg.append(el("text", { x: pad.l, y: height - 6 }, new Date(t0 * 1000).toLocaleTimeString(locale())));
+  svg.append(el("text", { x: width - pad.r - 70, y: height - 6 }, new Date(t1 * 1000).toLocaleTimeString(locale())));
   if (threshold !== undefined && threshold !== null) {
     svg.append(el("line", { class: "threshold", x1: pad.l, x2: width - pad.r, y1: y(threshold), y2: y(threshold) }));
   }

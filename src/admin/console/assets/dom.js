@@ -1,6 +1,6 @@
 // Building nodes. Text always goes in as text nodes (never parsed as markup), so names, tags,
 // user data and messages from the API show as text whatever they contain.
-import { t } from "./i18n.js";
+import { t, getLang } from "./i18n.js";
 
 /** An element: h("button", {class: "primary", onclick}, "text", childNode…). */
 export function h(tag, attrs = {}, ...children) {
@@ -108,5 +108,8 @@ export function download(name, text) {
 export function when(iso) {
   if (!iso) return "";
   const d = typeof iso === "number" ? new Date(iso * 1000) : new Date(iso);
-  return isNaN(d) ? String(iso) : d.toLocaleString();
+  return isNaN(d) ? String(iso) : d.toLocaleString(locale());
 }
+
+/** The locale for dates and numbers: the console's language, not the browser's. */
+export const locale = () => (getLang() === "ko" ? "ko-KR" : "en-US");

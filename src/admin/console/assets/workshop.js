@@ -1,7 +1,7 @@
 // The workshop bar: the virtual clock, its speed (1×, 10×, 60×, frozen) and "advance" buttons,
 // through the admin API /_updraft/clock. The clock display follows the change stream.
 import { admin } from "./api.js";
-import { h, clear, errorBox } from "./dom.js";
+import { h, clear, errorBox, locale } from "./dom.js";
 import { t } from "./i18n.js";
 import { subscribe } from "./events.js";
 
@@ -15,7 +15,7 @@ function show() {
   clear(bar,
     h("strong", {}, t("workshop.title")),
     h("span", {}, t("workshop.clock")),
-    h("span", { class: "clock", id: "clock-now" }, clock.now ? new Date(clock.now).toLocaleString() : "…"),
+    h("span", { class: "clock", id: "clock-now" }, clock.now ? new Date(clock.now).toLocaleString(locale()) : "…"),
     h("span", { class: "muted" }, t("workshop.speed")),
     speeds.map(([s, label]) => h("button", { "aria-pressed": String(clock.scale === s), "data-speed": s, onclick: () => change({ scale: s }) }, label)),
     h("button", { "data-advance": 60, onclick: () => advance(60) }, t("workshop.advance1")),
@@ -33,7 +33,7 @@ async function change(body) {
   if (body.scale !== undefined || error) show();
   else {
     const c = document.getElementById("clock-now");
-    if (c) c.textContent = new Date(clock.now).toLocaleString();
+    if (c) c.textContent = new Date(clock.now).toLocaleString(locale());
   }
 }
 
@@ -61,7 +61,7 @@ export async function mountWorkshop(el) {
     if (n.now) {
       clock = { now: new Date(n.now * 1000).toISOString(), scale: n.scale };
       const c = document.getElementById("clock-now");
-      if (c) c.textContent = new Date(clock.now).toLocaleString();
+      if (c) c.textContent = new Date(clock.now).toLocaleString(locale());
       if (kind === "hello") show();
     }
   });
