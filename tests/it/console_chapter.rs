@@ -73,7 +73,7 @@ fn chapter(lang: &str) {
     b.click("#launch-submit");
     b.click("#view-instances");
     advance(&b, 60);
-    b.wait(&"two running instances", |b| {
+    b.wait("two running instances", |b| {
         (count(b, "#instances", "running") == 2).then_some(())
     });
     b.screenshot("2-instances");
@@ -91,7 +91,7 @@ fn chapter(lang: &str) {
     b.screenshot("3-elb-out-of-service");
     advance(&b, 300);
     until(&b, "#elb-instances", "InService", 6);
-    b.wait(&"both InService", |b| {
+    b.wait("both InService", |b| {
         (count(b, "#elb-instances", "InService") == 2).then_some(())
     });
     b.screenshot("4-elb-in-service");
@@ -181,7 +181,7 @@ fn chapter(lang: &str) {
         }
         advance(&b, 60);
     }
-    b.wait(&"two InService", |b| {
+    b.wait("two InService", |b| {
         (count(b, "#asg-instances", "InService") == 2).then_some(())
     });
     b.click("[data-tab=activity]");
@@ -207,7 +207,7 @@ fn chapter(lang: &str) {
         }
         advance(&b, 60);
     }
-    b.wait(&"one instance left", |b| {
+    b.wait("one instance left", |b| {
         (b.text("#asg-instances").matches("i-").count() == 1).then_some(())
     });
     b.screenshot("10-back-to-one");
