@@ -278,3 +278,88 @@ fn console_sign_in_keeps_accounts_apart() {
     one.assert_no_errors();
     two.assert_no_errors();
 }
+
+/// Figures, printed (not asserted as timings): time to the first usable page, and the
+/// instance list with 1,000 instances. Run: `cargo test --test it console_figures -- --nocapture`.
+#[test]
+fn console_figures() {
+    let s = frozen();
+    let Some(b) = Browser::start("figures") else {
+        return;
+    };
+    open(&b, &s, "en", "/ec2/instances");
+    b.find("#instances table");
+    let mut first = Vec::new();
+    for _ in 0..5 {
+        b.cmd("POST", "/refresh", json!({}));
+        b.find("#instances table");
+        first.push(
+            b.js("return window.__firstUsableMs;", json!([]))
+                .as_f64()
+                .unwrap(),
+        );
+    }
+    first.sort_by(f64::total_cmp);
+    println!(
+        "console: first usable page (empty instance list), median of 5: {:.0} ms",
+        first[2]
+    );
+
+    let ami = s.aws(&[
+        "ec2",
+        "describe-images",
+        "--owners",
+        "amazon",
+        "--region",
+        "ap-northeast-1",
+    ]);
+    let ami = ami.json()["Images"][0]["ImageId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for _ in 0..10 {
+        let run = s.aws(&[
+            "ec2",
+            "run-instances",
+            "--image-id",
+            &ami,
+            "--count",
+            "100",
+            "--region",
+            "ap-northeast-1",
+            "--tag-specifications",
+            "ResourceType=instance,Tags=[{Key=Name,Value=many}]",
+        ]);
+        assert!(run.ok, "{}", run.stderr);
+    }
+    b.cmd("POST", "/refresh", json!({}));
+    b.wait("1,000 rows", |b| {
+        (b.js(
+            "return document.querySelectorAll('#instances tr[data-id]').length;",
+            json!([]),
+        ) == json!(1000))
+        .then_some(())
+    });
+    let mut renders = Vec::new();
+    for _ in 0..5 {
+        b.cmd("POST", "/refresh", json!({}));
+        b.find("#instances tr[data-id]");
+        let v = b.js(
+            "return [window.__firstUsableMs, window.__lastRenderMs, window.__lastFetchMs, window.__lastApiMs];",
+            json!([]),
+        );
+        let f = |i: usize| v[i].as_f64().unwrap();
+        renders.push((f(0), f(1), f(2), f(3)));
+    }
+    renders.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let m = renders[2];
+    println!(
+        "console: 1,000 instances, median of 5: {:.0} ms in all (request+answer {:.0} ms, XML parse {:.0} ms, table {:.0} ms); page usable after {:.0} ms",
+        m.1,
+        m.2,
+        m.3 - m.2,
+        m.1 - m.3,
+        m.0
+    );
+    b.assert_no_errors();
+}

@@ -43,14 +43,40 @@ export const session = {
   get signedIn() { return !!sessionStorage.getItem("updraft.accessKey"); },
 };
 
-/** Turn an XML element into a plain value: text for leaves, arrays for member/item lists. */
-function plain(el) {
-  const kids = Array.from(el.children);
-  if (kids.length === 0) return el.textContent;
-  if (kids.every((k) => k.localName === "member" || k.localName === "item")) return kids.map(plain);
+const ENTITIES = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
+const decode = (s) => (s.includes("&") ? s.replace(/&(#x[0-9a-fA-F]+|#\d+|\w+);/g, (m, e) =>
+  (e[0] === "#" ? String.fromCodePoint(e[1] === "x" ? parseInt(e.slice(2), 16) : Number(e.slice(1))) : ENTITIES[e] ?? m)) : s);
+
+/** A list when every child is `member`/`item`, else an object by child name. */
+function build(kids) {
+  if (kids.every(([n]) => n === "member" || n === "item")) return kids.map(([, v]) => v);
   const out = {};
-  for (const k of kids) out[k.localName] = plain(k);
+  for (const [n, v] of kids) out[n] = v;
   return out;
+}
+
+/**
+ * Parse an AWS XML answer into plain values: text for leaves, arrays for member/item lists,
+ * objects otherwise. A small tokenizer of our own rather than DOMParser: a DescribeInstances
+ * of 1,000 instances is megabytes, and building a DOM only to walk it once cost most of the
+ * page's time. AWS answers have no CDATA, comments or mixed content to care about.
+ */
+export function parseXml(text) {
+  const re = /<([/?!]?)([^\s/>]+)[^>]*?(\/?)>|([^<]+)/g;
+  const stack = [{ name: "", kids: [], text: "" }];
+  let m;
+  while ((m = re.exec(text))) {
+    const top = stack[stack.length - 1];
+    if (m[4] !== undefined) top.text += m[4];
+    else if (m[1] === "?" || m[1] === "!") continue;
+    else if (m[1] === "/") {
+      const f = stack.pop();
+      stack[stack.length - 1].kids.push([f.name, f.kids.length ? build(f.kids) : decode(f.text)]);
+    } else if (m[3] === "/") top.kids.push([m[2], ""]);
+    else stack.push({ name: m[2], kids: [], text: "" });
+  }
+  const [name, value] = stack[0].kids[0] || ["", ""];
+  return { name, value };
 }
 
 /** A list from a parsed value (an empty list element parses as ""). */
@@ -90,13 +116,14 @@ export async function query(service, action, params = {}) {
   const def = QUERY[service];
   const form = new URLSearchParams({ Action: action, Version: def.version });
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") form.append(k, String(v));
+  const t0 = performance.now();
   const resp = await post(def.signing, { "content-type": "application/x-www-form-urlencoded; charset=utf-8" }, form.toString());
   const text = await resp.text();
+  window.__lastFetchMs = performance.now() - t0;
   if (!resp.ok) throw xmlError(text, resp.status);
-  const doc = new DOMParser().parseFromString(text, "application/xml");
-  const root = doc.documentElement;
-  const result = Array.from(root.children).find((c) => c.localName === `${action}Result`);
-  return plain(result || root);
+  const { value } = parseXml(text);
+  const result = value && typeof value === "object" && !Array.isArray(value) ? value[`${action}Result`] : undefined;
+  return result !== undefined ? result : value;
 }
 
 /** Call a CloudWatch operation in JSON 1.0 (what current SDKs send). */

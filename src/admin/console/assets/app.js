@@ -99,6 +99,9 @@ async function show({ page, params, path }) {
   clear(main);
   try {
     mounted = (await page(main, params)) || {};
+    // Milliseconds from navigation to the first page drawn with its data (the figure the
+    // browser tests print).
+    if (window.__firstUsableMs === undefined) window.__firstUsableMs = performance.now();
   } catch (err) {
     if (err instanceof ApiError && [403, 401].includes(err.status)) {
       go("/signin");

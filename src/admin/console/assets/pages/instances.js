@@ -74,6 +74,7 @@ export async function list(root) {
   const load = async () => {
     const started = performance.now();
     const items = await describeInstances();
+    window.__lastApiMs = performance.now() - started;
     if (selected && !items.some((i) => i.instanceId === selected)) selected = null;
     clear(holder, table(columns(), items, { id: (i) => i.instanceId, selected, onselect: (id) => { selected = id; load(); } }));
     clear(bar, selected ? actions(selected, load, out) : null);
