@@ -90,6 +90,8 @@ async fn connection(
             let for_lb = dataplane::proxy::request_host(&req).is_some_and(dataplane::is_lb_host);
             Ok::<_, Infallible>(if for_lb {
                 dataplane::proxy::handle(state, req, peer, None, None).await
+            } else if let Some(resp) = admin::console::handle(&state, &req) {
+                resp
             } else {
                 handle(state, req, peer)
                     .await
@@ -243,7 +245,12 @@ async fn handle(
             Ok(())
         };
         let (rendered, error) = match verified.and_then(|()| call(&state, &ctx, &route, &body)) {
-            Ok(rendered) => (rendered, None),
+            Ok(rendered) => {
+                if !admin::console::events::is_read(&ctx.operation) {
+                    state.events.changed(&state, ctx.service, &ctx.scope);
+                }
+                (rendered, None)
+            }
             Err(err) => (
                 render::error(
                     Some(route.service),

@@ -23,6 +23,7 @@ use crate::services;
 use crate::state::AppState;
 
 pub mod auth;
+pub mod console;
 mod sns;
 
 /// Whether `path` is under one of the admin prefixes.

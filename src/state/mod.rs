@@ -51,6 +51,8 @@ pub struct AppState {
     pub backend: Arc<dyn crate::backend::InstanceBackend>,
     /// Load balancer data plane: DNS index and the pooled client to backends.
     pub dataplane: crate::dataplane::DataPlane,
+    /// The console's change stream (`/_updraft/events`).
+    pub events: crate::admin::console::events::Hub,
 }
 
 impl AppState {
@@ -74,6 +76,7 @@ impl AppState {
             changed: Notify::new(),
             backend,
             dataplane: crate::dataplane::DataPlane::default(),
+            events: Default::default(),
         })
     }
 

@@ -1,0 +1,116 @@
+// Auto Scaling → Groups: list (DescribeAutoScalingGroups) and one group's tabs: Details (edit
+// size / launch configuration: UpdateAutoScalingGroup), Activity history
+// (DescribeScalingActivities), Scaling policies (DescribePolicies, ExecutePolicy, DeletePolicy),
+// Instances, Notifications (DescribeNotificationConfigurations).
+import { autoscaling, arr } from "../api.js";
+import { h, clear, table, state, errorBox, note, field, input, select, tabs, details, when } from "../dom.js";
+import { t } from "../i18n.js";
+import { go } from "../router.js";
+
+export async function list(root) {
+  const holder = h("div", { id: "asgs" });
+  root.append(h("h1", {}, t("nav.asgs")),
+    h("div", { class: "toolbar" }, h("button", { class: "primary", id: "asg-new", onclick: () => go("/asg/groups/new") }, t("asg.create"))), holder);
+  const load = async () => {
+    const r = await autoscaling("DescribeAutoScalingGroups");
+    clear(holder, table([
+      { label: t("asg.name"), get: (g) => h("a", { href: `#/asg/groups/${encodeURIComponent(g.AutoScalingGroupName)}` }, g.AutoScalingGroupName) },
+      { label: t("asg.launchSource"), get: (g) => g.LaunchConfigurationName || (g.LaunchTemplate && g.LaunchTemplate.LaunchTemplateName) || "" },
+      { label: t("asg.instances"), get: (g) => String(arr(g.Instances).length) },
+      { label: t("asg.desired"), get: (g) => g.DesiredCapacity },
+      { label: t("asg.min"), get: (g) => g.MinSize },
+      { label: t("asg.max"), get: (g) => g.MaxSize },
+      { label: t("ec2.az"), get: (g) => arr(g.AvailabilityZones).join(", ") },
+    ], arr(r.AutoScalingGroups), { id: (g) => g.AutoScalingGroupName }));
+  };
+  await load();
+  return { refresh: load };
+}
+
+let tab = "details";
+export async function detail(root, { name }) {
+  const out = h("div");
+  const body = h("div");
+  root.append(h("h1", {}, t("asg.title", { name })), out, body);
+  const load = async () => {
+    const r = await autoscaling("DescribeAutoScalingGroups", { "AutoScalingGroupNames.member.1": name });
+    const g = arr(r.AutoScalingGroups)[0];
+    if (!g) { clear(body, errorBox(t("asg.noSuchGroup"))); return; }
+    const pane = h("div", { id: `asg-${tab}` });
+    clear(body, tabs(["details", "activity", "policies", "instances", "notifications"].map((k) => ({ key: k, label: t(`asg.tab.${k}`) })),
+      tab, (k) => { tab = k; load(); }), pane);
+    await TABS[tab](pane, g, load, out);
+  };
+  await load();
+  return { refresh: load };
+}
+
+const TABS = {
+  async details(pane, g, load, out) {
+    const lcs = await autoscaling("DescribeLaunchConfigurations");
+    const lc = select("LaunchConfigurationName", arr(lcs.LaunchConfigurations).map((c) => c.LaunchConfigurationName), g.LaunchConfigurationName);
+    const desired = input("DesiredCapacity", g.DesiredCapacity, { type: "number" });
+    const min = input("MinSize", g.MinSize, { type: "number" });
+    const max = input("MaxSize", g.MaxSize, { type: "number" });
+    const msg = h("div");
+    pane.append(details([[t("asg.name"), g.AutoScalingGroupName], [t("asg.launchSource"), g.LaunchConfigurationName],
+      [t("ec2.az"), arr(g.AvailabilityZones).join(", ")], [t("asg.lbs"), arr(g.LoadBalancerNames).join(", ")],
+      [t("asg.hcType"), g.HealthCheckType], [t("asg.grace"), g.HealthCheckGracePeriod], [t("asg.cooldown"), g.DefaultCooldown],
+      [t("asg.created"), when(g.CreatedTime)]]),
+    h("form", { class: "panel form", id: "asg-edit", onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        await autoscaling("UpdateAutoScalingGroup", { AutoScalingGroupName: g.AutoScalingGroupName, LaunchConfigurationName: lc.value,
+          DesiredCapacity: desired.value, MinSize: min.value, MaxSize: max.value });
+        clear(out, note(t("asg.updated")));
+        await load();
+      } catch (err) { clear(msg, errorBox(err)); }
+    } }, field(t("asg.launchSource"), lc), field(t("asg.desired"), desired), field(t("asg.min"), min), field(t("asg.max"), max),
+    h("span"), h("div", {}, h("button", { class: "primary", type: "submit", id: "asg-save" }, t("common.save")), msg)));
+  },
+  async activity(pane, g) {
+    const r = await autoscaling("DescribeScalingActivities", { AutoScalingGroupName: g.AutoScalingGroupName });
+    pane.append(table([
+      { label: t("asg.status"), get: (a) => state(a.StatusCode) },
+      { label: t("asg.description"), get: (a) => a.Description },
+      { label: t("asg.cause"), get: (a) => h("span", { class: "cause" }, a.Cause) },
+      { label: t("asg.start"), get: (a) => when(a.StartTime) },
+      { label: t("asg.end"), get: (a) => when(a.EndTime) },
+    ], arr(r.Activities)));
+  },
+  async policies(pane, g, load, out) {
+    const r = await autoscaling("DescribePolicies", { AutoScalingGroupName: g.AutoScalingGroupName });
+    pane.append(table([
+      { label: t("asg.policyName"), get: (p) => p.PolicyName },
+      { label: t("asg.policyType"), get: (p) => p.PolicyType || "SimpleScaling" },
+      { label: t("asg.adjustment"), get: (p) => `${p.AdjustmentType || ""} ${p.ScalingAdjustment ?? ""}` },
+      { label: t("asg.alarms"), get: (p) => arr(p.Alarms).map((a) => a.AlarmName).join(", ") },
+      { label: t("asg.cooldown"), get: (p) => p.Cooldown || "" },
+      { label: "", get: (p) => h("div", { class: "toolbar" },
+        h("button", { onclick: async () => {
+          try { await autoscaling("ExecutePolicy", { AutoScalingGroupName: g.AutoScalingGroupName, PolicyName: p.PolicyName, HonorCooldown: true }); clear(out, note(t("asg.executed", { name: p.PolicyName }))); }
+          catch (err) { clear(out, errorBox(err)); }
+        } }, t("asg.execute")),
+        h("button", { onclick: async () => {
+          try { await autoscaling("DeletePolicy", { AutoScalingGroupName: g.AutoScalingGroupName, PolicyName: p.PolicyName }); await load(); }
+          catch (err) { clear(out, errorBox(err)); }
+        } }, t("common.delete"))) },
+    ], arr(r.ScalingPolicies)));
+  },
+  async instances(pane, g) {
+    pane.append(table([
+      { label: t("ec2.instanceId"), get: (i) => h("a", { href: `#/ec2/instances/${i.InstanceId}` }, i.InstanceId) },
+      { label: t("asg.lifecycle"), get: (i) => state(i.LifecycleState) },
+      { label: t("asg.health"), get: (i) => i.HealthStatus },
+      { label: t("ec2.az"), get: (i) => i.AvailabilityZone },
+      { label: t("asg.launchSource"), get: (i) => i.LaunchConfigurationName || "" },
+    ], arr(g.Instances), { id: (i) => i.InstanceId }));
+  },
+  async notifications(pane, g) {
+    const r = await autoscaling("DescribeNotificationConfigurations", { "AutoScalingGroupNames.member.1": g.AutoScalingGroupName });
+    pane.append(table([
+      { label: t("sns.topic"), get: (n) => n.TopicARN },
+      { label: t("asg.notificationType"), get: (n) => n.NotificationType },
+    ], arr(r.NotificationConfigurations)));
+  },
+};
