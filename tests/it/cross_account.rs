@@ -246,3 +246,98 @@ fn an_alarm_cannot_run_another_accounts_scaling_policy() {
     let groups = as_b(&server, &["autoscaling", "describe-auto-scaling-groups"]);
     assert_eq!(groups["AutoScalingGroups"][0]["DesiredCapacity"], 0);
 }
+
+#[test]
+fn auto_scaling_notifications_reach_another_accounts_topic_only_when_allowed() {
+    let server = server();
+    let topic = as_b(&server, &["sns", "create-topic", "--name", "asg-topic"])["TopicArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    as_b(
+        &server,
+        &[
+            "sns",
+            "subscribe",
+            "--topic-arn",
+            &topic,
+            "--protocol",
+            "email",
+            "--notification-endpoint",
+            "ops@example.com",
+        ],
+    );
+    as_a(
+        &server,
+        &[
+            "autoscaling",
+            "create-launch-configuration",
+            "--launch-configuration-name",
+            "lc",
+            "--image-id",
+            "ami-12345678",
+            "--instance-type",
+            "t2.micro",
+        ],
+    );
+    as_a(
+        &server,
+        &[
+            "autoscaling",
+            "create-auto-scaling-group",
+            "--auto-scaling-group-name",
+            "g",
+            "--launch-configuration-name",
+            "lc",
+            "--min-size",
+            "0",
+            "--max-size",
+            "1",
+            "--availability-zones",
+            "us-east-1a",
+        ],
+    );
+    let configure = |server: &TestServer| {
+        as_a(
+            server,
+            &[
+                "autoscaling",
+                "put-notification-configuration",
+                "--auto-scaling-group-name",
+                "g",
+                "--topic-arn",
+                &topic,
+                "--notification-types",
+                "autoscaling:EC2_INSTANCE_LAUNCH",
+            ],
+        )
+    };
+    // The test notification is refused under B's default policy...
+    configure(&server);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(mails(&server, "ops@example.com"), 0);
+    // ...and delivered once B lets Auto Scaling publish for A's groups.
+    let policy = json!({"Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "autoscaling.amazonaws.com"}, "Action": "sns:Publish",
+        "Resource": topic, "Condition": {"StringEquals": {"aws:SourceAccount": A}}}]})
+    .to_string();
+    as_b(
+        &server,
+        &[
+            "sns",
+            "set-topic-attributes",
+            "--topic-arn",
+            &topic,
+            "--attribute-name",
+            "Policy",
+            "--attribute-value",
+            &policy,
+        ],
+    );
+    configure(&server);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while mails(&server, "ops@example.com") == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(mails(&server, "ops@example.com"), 1);
+}

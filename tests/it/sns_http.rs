@@ -397,11 +397,7 @@ fn sns_http_endpoint_gets_confirmation_then_signed_filtered_raw_and_retried_noti
             &[("SUB", sub)],
         );
     let alarm = r#"{"AlarmName":"cpu-high","NewStateValue":"ALARM"}"#;
-    let from = updraft::services::sns::access::Publisher {
-        account: "000000000000",
-        source_arn: "arn:aws:cloudwatch:us-east-1:000000000000:alarm:cpu-high",
-        service: "cloudwatch.amazonaws.com",
-    };
+    let from = updraft::services::sns::access::Publisher::alarm("000000000000", "arn:alarm");
     let id = updraft::services::sns::publish_internal(
         &server.state,
         &scope,

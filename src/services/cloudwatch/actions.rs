@@ -225,11 +225,7 @@ fn publish_to_topic(
         super::notify::alarm_message(&s.cloudwatch, scope, alarm)
     });
     // The alarm's account publishes; a topic in another account must allow it by policy.
-    let from = crate::services::sns::access::Publisher {
-        account: &scope.account,
-        source_arn: &alarm.alarm_arn,
-        service: "cloudwatch.amazonaws.com",
-    };
+    let from = crate::services::sns::access::Publisher::alarm(&scope.account, &alarm.alarm_arn);
     let outcome = match &message {
         Some(m) => crate::services::sns::publish_internal_structured(
             state,

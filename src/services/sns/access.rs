@@ -30,6 +30,17 @@ pub struct Publisher<'a> {
     pub service: &'a str,
 }
 
+impl<'a> Publisher<'a> {
+    /// A CloudWatch alarm of `account` publishing.
+    pub fn alarm(account: &'a str, alarm_arn: &'a str) -> Self {
+        Self {
+            account,
+            source_arn: alarm_arn,
+            service: "cloudwatch.amazonaws.com",
+        }
+    }
+}
+
 /// Whether `publisher` may publish to `topic_arn`, owned by `owner`, under `policy` (the
 /// topic's `Policy` attribute; `None` = the default policy).
 pub fn may_publish(
