@@ -114,6 +114,8 @@ fn console_form_error_live_update_and_catalogues() {
             "/ec2/secgroups",
             "/elb",
             "/elb/new",
+            "/elbv2/albs",
+            "/elbv2/tgs",
             "/asg/lcs",
             "/asg/lcs/new",
             "/asg/groups",
@@ -361,5 +363,63 @@ fn console_figures() {
         m.1 - m.3,
         m.0
     );
+    b.assert_no_errors();
+}
+
+#[test]
+fn console_alb_with_a_target_group_turns_healthy() {
+    let s = frozen();
+    let Some(b) = Browser::start("alb") else {
+        return;
+    };
+    let ami = s.aws(&[
+        "ec2",
+        "describe-images",
+        "--owners",
+        "amazon",
+        "--region",
+        "ap-northeast-1",
+    ]);
+    let ami = ami.json()["Images"][0]["ImageId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let run = s.aws(&[
+        "ec2",
+        "run-instances",
+        "--image-id",
+        &ami,
+        "--count",
+        "1",
+        "--region",
+        "ap-northeast-1",
+    ]);
+    assert!(run.ok, "{}", run.stderr);
+    open(&b, &s, "ko", "/elbv2/tgs");
+    b.type_into("#tg-form input[name=Name]", "web-tg");
+    b.click("#tg-submit");
+    b.find("#register-form input[name=Target]");
+    b.click("#register-form input[name=Target]");
+    b.click("#register-submit");
+    b.find("#tg-targets tr[data-id]");
+    b.goto(&format!("{}/_updraft/console/#/elbv2/albs", s.url));
+    b.type_into("#alb-form input[name=Name]", "web-alb");
+    b.choose("#alb-form select[name=TargetGroupArn]", &["web-tg"]);
+    b.click("#alb-submit");
+    b.wait_text("#albs", "web-alb");
+    b.wait_text("#albs", "HTTP:80");
+    b.goto(&format!("{}/_updraft/console/#/elbv2/tgs", s.url));
+    b.click("#tgs tr[data-id=web-tg]");
+    for _ in 0..10 {
+        if b.text("#tg-targets").contains("healthy") && !b.text("#tg-targets").contains("initial") {
+            break;
+        }
+        b.click("#workshop [data-advance=\"60\"]");
+        b.wait("advance", |b| {
+            (b.js("return window.__advancing === false;", json!([])) == json!(true)).then_some(())
+        });
+    }
+    b.wait_text("#tg-targets", "healthy");
+    b.screenshot("target-group-healthy-ko");
     b.assert_no_errors();
 }
