@@ -76,7 +76,7 @@ export async function targetGroups(root) {
         selected = arr(r.TargetGroups)[0].TargetGroupArn;
         await load();
       } catch (err) { clear(out, errorBox(err)); }
-    } }, field(t("tg.name"), name), field(t("elb.protocol"), "HTTP"), field(t("elb.instancePort"), port), field("VPC", vpc),
+    } }, field(t("tg.name"), name), field(t("elb.protocol"), h("span", {}, "HTTP")), field(t("elb.instancePort"), port), field("VPC", vpc),
     field(t("tg.healthPath"), path), h("span"), h("div", {}, h("button", { class: "primary", type: "submit", id: "tg-submit" }, t("tg.create")))),
     out, holder, targets);
   const load = async () => {
