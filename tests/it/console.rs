@@ -97,6 +97,7 @@ fn console_http_redirect_etag_gzip_and_events() {
 
 #[test]
 fn console_form_error_live_update_and_catalogues() {
+    let _turn = crate::webdriver::turn();
     let s = frozen();
     let Some(b) = Browser::start("errors") else {
         return;
@@ -114,6 +115,8 @@ fn console_form_error_live_update_and_catalogues() {
             "/ec2/secgroups",
             "/elb",
             "/elb/new",
+            "/elbv2/albs",
+            "/elbv2/tgs",
             "/asg/lcs",
             "/asg/lcs/new",
             "/asg/groups",
@@ -179,6 +182,7 @@ fn console_form_error_live_update_and_catalogues() {
 
 #[test]
 fn console_name_tag_markup_stays_text() {
+    let _turn = crate::webdriver::turn();
     let s = frozen();
     let Some(b) = Browser::start("xss") else {
         return;
@@ -226,6 +230,7 @@ fn console_name_tag_markup_stays_text() {
 
 #[test]
 fn console_sign_in_keeps_accounts_apart() {
+    let _turn = crate::webdriver::turn();
     let s = TestServer::with_config(Config {
         time_scale: 0.0,
         verify_signatures: true,
@@ -283,6 +288,7 @@ fn console_sign_in_keeps_accounts_apart() {
 /// instance list with 1,000 instances. Run: `cargo test --test it console_figures -- --nocapture`.
 #[test]
 fn console_figures() {
+    let _turn = crate::webdriver::turn();
     let s = frozen();
     let Some(b) = Browser::start("figures") else {
         return;
@@ -361,5 +367,78 @@ fn console_figures() {
         m.1 - m.3,
         m.0
     );
+    b.assert_no_errors();
+}
+
+#[test]
+fn console_alb_with_a_target_group_turns_healthy() {
+    let _turn = crate::webdriver::turn();
+    let s = frozen();
+    let Some(b) = Browser::start("alb") else {
+        return;
+    };
+    let ami = s.aws(&[
+        "ec2",
+        "describe-images",
+        "--owners",
+        "amazon",
+        "--region",
+        "ap-northeast-1",
+    ]);
+    let ami = ami.json()["Images"][0]["ImageId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let run = s.aws(&[
+        "ec2",
+        "run-instances",
+        "--image-id",
+        &ami,
+        "--count",
+        "1",
+        "--region",
+        "ap-northeast-1",
+    ]);
+    assert!(run.ok, "{}", run.stderr);
+    open(&b, &s, "ko", "/elbv2/tgs");
+    // The instance boots (pending → running) on the workshop clock first.
+    b.click("#workshop [data-advance=\"60\"]");
+    b.wait("advance", |b| {
+        (b.js("return window.__advancing === false;", json!([])) == json!(true)).then_some(())
+    });
+    b.type_into("#tg-form input[name=Name]", "web-tg");
+    b.click("#tg-submit");
+    b.find("#register-form input[name=Target]");
+    b.click("#register-form input[name=Target]");
+    b.click("#register-submit");
+    b.find("#tg-targets tr[data-id]");
+    b.goto(&format!("{}/_updraft/console/#/elbv2/albs", s.url));
+    b.type_into("#alb-form input[name=Name]", "web-alb");
+    b.choose("#alb-form select[name=TargetGroupArn]", &["web-tg"]);
+    // Every zone, so the instance's zone is enabled (else its target is `unused`).
+    b.js(
+        "document.querySelectorAll('#alb-form input[name=Subnets]').forEach((c) => { if (!c.checked) c.click(); });",
+        json!([]),
+    );
+    b.click("#alb-submit");
+    b.wait_text("#albs", "web-alb");
+    b.wait_text("#albs", "HTTP:80");
+    b.goto(&format!("{}/_updraft/console/#/elbv2/tgs", s.url));
+    b.click("#tgs tr[data-id=web-tg]");
+    for _ in 0..10 {
+        if b.js(
+            "return !!document.querySelector('#tg-targets .state-healthy');",
+            json!([]),
+        ) == json!(true)
+        {
+            break;
+        }
+        b.click("#workshop [data-advance=\"60\"]");
+        b.wait("advance", |b| {
+            (b.js("return window.__advancing === false;", json!([])) == json!(true)).then_some(())
+        });
+    }
+    b.find("#tg-targets .state-healthy");
+    b.screenshot("target-group-healthy-ko");
     b.assert_no_errors();
 }

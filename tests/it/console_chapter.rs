@@ -41,6 +41,7 @@ fn go(b: &Browser, url: &str, hash: &str) {
 }
 
 fn chapter(lang: &str) {
+    let _turn = crate::webdriver::turn();
     let s = frozen();
     let Some(b) = Browser::start(&format!("chapter-{lang}")) else {
         return;

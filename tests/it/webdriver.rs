@@ -62,6 +62,16 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// How long a wait may take in real time before the test fails.
 pub const WAIT: Duration = Duration::from_secs(30);
 
+/// Browser tests take turns: a Chromium is heavy on a 2-core machine, and the suite's timing
+/// tests (Docker CPU scaling) run beside them in the same binary.
+static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Hold for the whole of a browser test (before starting its browsers).
+pub fn turn() -> std::sync::MutexGuard<'static, ()> {
+    // A failed browser test poisons the lock; the next one may still run.
+    TURN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A headless browser session; the driver process is ended on drop.
 pub struct Browser {
     driver: Child,

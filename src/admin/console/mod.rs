@@ -55,6 +55,7 @@ assets!(
     "pages/keypairs.js",
     "pages/secgroups.js",
     "pages/elb.js",
+    "pages/elbv2.js",
     "pages/lc.js",
     "pages/asg.js",
     "pages/asg_wizard.js",

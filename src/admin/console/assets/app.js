@@ -13,6 +13,7 @@ import * as amis from "./pages/amis.js";
 import * as keypairs from "./pages/keypairs.js";
 import * as secgroups from "./pages/secgroups.js";
 import * as elb from "./pages/elb.js";
+import * as elbv2 from "./pages/elbv2.js";
 import * as lc from "./pages/lc.js";
 import * as asg from "./pages/asg.js";
 import * as asgWizard from "./pages/asg_wizard.js";
@@ -22,7 +23,7 @@ import * as snsPages from "./pages/sns.js";
 const REGIONS = ["ap-northeast-1", "ap-northeast-2", "us-east-1", "us-west-2", "eu-west-1"];
 const NAV = [
   ["EC2", [["nav.instances", "/ec2/instances"], ["nav.launch", "/ec2/launch"], ["nav.amis", "/ec2/amis"], ["nav.keypairs", "/ec2/keypairs"], ["nav.secgroups", "/ec2/secgroups"]]],
-  ["nav.lb", [["nav.elb", "/elb"]]],
+  ["nav.lb", [["nav.elb", "/elb"], ["nav.alb", "/elbv2/albs"], ["nav.tgs", "/elbv2/tgs"]]],
   ["Auto Scaling", [["nav.lcs", "/asg/lcs"], ["nav.asgs", "/asg/groups"]]],
   ["CloudWatch", [["nav.alarms", "/cw/alarms"]]],
   ["SNS", [["nav.topics", "/sns/topics"], ["nav.inbox", "/sns/inbox"]]],
@@ -37,6 +38,8 @@ route("/ec2/secgroups", secgroups.page);
 route("/elb", elb.list);
 route("/elb/new", elb.create);
 route("/elb/:name", elb.detail);
+route("/elbv2/albs", elbv2.albs);
+route("/elbv2/tgs", elbv2.targetGroups);
 route("/asg/lcs", lc.list);
 route("/asg/lcs/new", lc.create);
 route("/asg/groups", asg.list);
@@ -76,7 +79,7 @@ function toggleLarge() {
 function nav(path) {
   clear(document.getElementById("nav"), NAV.map(([group, items]) => [
     h("h3", {}, group.startsWith("nav.") ? t(group) : group),
-    items.map(([key, p]) => h("a", { href: `#${p}`, class: path.startsWith(p) && (p !== "/elb" || path === p || !path.startsWith("/elbv2")) ? "active" : "" }, t(key))),
+    items.map(([key, p]) => h("a", { href: `#${p}`, class: path === p || path.startsWith(`${p}/`) ? "active" : "" }, t(key))),
   ]));
 }
 
