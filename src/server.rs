@@ -32,10 +32,14 @@ use crate::router::{self, ApiRoute, RequestHead, Route};
 use crate::state::{AppState, Scope};
 use crate::{admin, dataplane, services};
 
-/// How long open connections get to finish after shutdown starts.
+mod refuse;
+
+/// How long requests in progress get to finish after shutdown starts.
 const DRAIN: Duration = Duration::from_secs(5);
 
-/// Serve on `listener` until `shutdown` resolves, then let open connections finish.
+/// Serve on `listener` until `shutdown` resolves, then drain: requests in progress get their
+/// answers (keep-alive connections close after theirs), and connections that arrive meanwhile
+/// get a prompt 503 instead of waiting in the backlog to be reset when the process exits.
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
@@ -48,31 +52,55 @@ pub async fn serve(
         tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => {
-                let (stream, peer) = match accepted {
-                    Ok(a) => a,
-                    Err(err) => {
-                        // Running out of file descriptors and the like: wait a little, go on.
-                        tracing::warn!(error = %err, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
+                let Some((stream, peer)) = accepted_or_wait(accepted).await else { continue };
                 connections.spawn(connection(stream, peer, state.clone(), stop_rx.clone()));
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
     }
-    tracing::info!(open_connections = connections.len(), "shutting down");
+    tracing::info!(
+        open_connections = connections.len(),
+        "shutting down: finishing requests in progress, refusing new connections"
+    );
     // Receivers may all be gone already; nothing to tell then.
     let _ = stop_tx.send(true);
-    let drained = tokio::time::timeout(DRAIN, async {
-        while connections.join_next().await.is_some() {}
-    })
-    .await;
-    if drained.is_err() {
-        connections.abort_all();
+    let mut refusals = JoinSet::new();
+    let deadline = tokio::time::sleep(DRAIN);
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            () = &mut deadline => {
+                tracing::warn!(open_connections = connections.len(), "drain limit reached; closing the rest");
+                connections.abort_all();
+                break;
+            }
+            joined = connections.join_next() => if joined.is_none() { break },
+            accepted = listener.accept() => {
+                if let Some((stream, _)) = accepted_or_wait(accepted).await {
+                    refusals.spawn(refuse::refuse(stream, refuse::Why::ShuttingDown));
+                }
+            }
+            Some(_) = refusals.join_next(), if !refusals.is_empty() => {}
+        }
     }
+    // Refusals end on their own within seconds; the listener closes when this returns.
+    while refusals.join_next().await.is_some() {}
     Ok(())
+}
+
+/// The accepted connection, or `None` after a short pause when accepting failed (out of file
+/// descriptors and the like: waiting lets connections close).
+async fn accepted_or_wait(
+    accepted: std::io::Result<(tokio::net::TcpStream, SocketAddr)>,
+) -> Option<(tokio::net::TcpStream, SocketAddr)> {
+    match accepted {
+        Ok(a) => Some(a),
+        Err(err) => {
+            tracing::warn!(error = %err, "accept failed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            None
+        }
+    }
 }
 
 async fn connection(

@@ -16,6 +16,7 @@ mod common;
 mod dataplane;
 mod docker;
 mod docker_scaling;
+mod drain;
 mod ec2;
 mod ec2_errors;
 mod ec2_filters;
