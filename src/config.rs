@@ -72,6 +72,26 @@ pub struct Config {
     #[arg(long, env = "UPDRAFT_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Connections open at once on the main port (lowered to the open-file limit minus 256 when
+    /// that is smaller). When all are taken, the one that has waited longest for a request is
+    /// closed to admit a new one; when all are busy answering, new ones get a prompt 503.
+    #[arg(long, env = "UPDRAFT_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+
+    /// Seconds a client gets from the first byte of a request head to its end; the connection
+    /// is closed after that.
+    #[arg(long, env = "UPDRAFT_HEADER_READ_TIMEOUT", default_value_t = 20.0, value_parser = parse_positive)]
+    pub header_read_timeout: f64,
+
+    /// Seconds a keep-alive connection may wait for its next request before it is closed.
+    #[arg(long, env = "UPDRAFT_IDLE_TIMEOUT", default_value_t = 60.0, value_parser = parse_positive)]
+    pub idle_timeout: f64,
+
+    /// Bytes of unfinished request heads all connections together may hold; the connection
+    /// that goes over is closed. (One head is at most 64 KiB; a larger one gets a 431.)
+    #[arg(long, env = "UPDRAFT_MAX_HEADER_BYTES_IN_FLIGHT", default_value_t = 16 * 1024 * 1024)]
+    pub max_header_bytes_in_flight: usize,
+
     /// Also serve every load balancer listener port on 127.0.0.1 (besides the Host header on
     /// the main port).
     #[arg(long, env = "UPDRAFT_LB_LISTENER_PORTS", action = clap::ArgAction::SetTrue)]
@@ -127,6 +147,10 @@ impl Default for Config {
             sns_auto_confirm: false,
             sns_https_ca_file: None,
             lb_listener_ports: false,
+            max_connections: 4096,
+            header_read_timeout: 20.0,
+            idle_timeout: 60.0,
+            max_header_bytes_in_flight: 16 * 1024 * 1024,
             ami_images: Vec::new(),
             busybox: "/bin/busybox".into(),
             keep_containers: false,
@@ -141,6 +165,13 @@ fn parse_scale(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
         _ => Err(format!("expected a number >= 0, got {s:?}")),
+    }
+}
+
+fn parse_positive(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => Ok(v),
+        _ => Err(format!("expected seconds > 0 (at most a day), got {s:?}")),
     }
 }
 

@@ -32,7 +32,12 @@ use crate::router::{self, ApiRoute, RequestHead, Route};
 use crate::state::{AppState, Scope};
 use crate::{admin, dataplane, services};
 
-mod refuse;
+pub(crate) mod conns;
+pub(crate) mod refuse;
+
+/// The largest request head (request line and headers) accepted; hyper answers a larger one
+/// with 431. AWS's front ends refuse heads past a few tens of KiB too.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 /// How long requests in progress get to finish after shutdown starts.
 const DRAIN: Duration = Duration::from_secs(5);
@@ -46,16 +51,41 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
+    let tracker = conns::Tracker::new(conns::Limits::from_config(&state.config));
+    let sweeper = tokio::spawn({
+        let tracker = tracker.clone();
+        async move {
+            loop {
+                tokio::time::sleep(tracker.sweep_every()).await;
+                let closed = tracker.sweep();
+                if closed > 0 {
+                    tracing::debug!(
+                        closed,
+                        "closed connections past the header-read or idle timeout"
+                    );
+                }
+            }
+        }
+    });
     let mut connections = JoinSet::new();
+    let mut refusals = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => {
                 let Some((stream, peer)) = accepted_or_wait(accepted).await else { continue };
-                connections.spawn(connection(stream, peer, state.clone(), stop_rx.clone()));
+                match tracker.admit() {
+                    conns::Admission::Serve(held) => {
+                        connections.spawn(connection(stream, peer, state.clone(), held, stop_rx.clone()));
+                    }
+                    conns::Admission::Refuse => {
+                        refusals.spawn(refuse::refuse(stream, refuse::Why::Busy));
+                    }
+                }
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            Some(_) = refusals.join_next(), if !refusals.is_empty() => {}
         }
     }
     tracing::info!(
@@ -64,7 +94,8 @@ pub async fn serve(
     );
     // Receivers may all be gone already; nothing to tell then.
     let _ = stop_tx.send(true);
-    let mut refusals = JoinSet::new();
+    // Nothing to answer on these: close them now rather than at the drain limit.
+    tracker.close_waiting();
     let deadline = tokio::time::sleep(DRAIN);
     tokio::pin!(deadline);
     loop {
@@ -85,6 +116,7 @@ pub async fn serve(
     }
     // Refusals end on their own within seconds; the listener closes when this returns.
     while refusals.join_next().await.is_some() {}
+    sweeper.abort();
     Ok(())
 }
 
@@ -107,37 +139,83 @@ async fn connection(
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
     state: Arc<AppState>,
-    mut stop: watch::Receiver<bool>,
+    held: conns::Held,
+    stop: watch::Receiver<bool>,
 ) {
-    // Small request/response pairs: don't let Nagle delay them.
-    let _ = stream.set_nodelay(true); // best effort; the connection works either way
-    let service = service_fn(move |req: Request<Incoming>| {
+    let handler = move |req: Request<Incoming>| {
         let state = state.clone();
         async move {
             // A Host naming a load balancer (`*.elb.localhost`) is data-plane traffic.
             let for_lb = dataplane::proxy::request_host(&req).is_some_and(dataplane::is_lb_host);
-            Ok::<_, Infallible>(if for_lb {
+            if for_lb {
                 dataplane::proxy::handle(state, req, peer, None, None).await
             } else {
                 handle(state, req, peer)
                     .await
                     .map(|b| b.map_err(|never| match never {}).boxed())
-            })
+            }
+        }
+    };
+    serve_connection(stream, held, Some(stop), handler).await;
+}
+
+/// Serve HTTP/1.1 with keep-alive on one accepted connection, within the limits its slot
+/// (`held`) tracks: it is closed when the tracker says so (timeouts, room for a newer
+/// connection), and after its current answer once `stop` turns true. Shared by the main port
+/// and the load balancers' listener ports.
+pub(crate) async fn serve_connection<F, Fut>(
+    stream: tokio::net::TcpStream,
+    held: conns::Held,
+    stop: Option<watch::Receiver<bool>>,
+    handler: F,
+) where
+    F: Fn(Request<Incoming>) -> Fut + Send + 'static,
+    Fut: Future<Output = Response<dataplane::proxy::ProxyBody>> + Send + 'static,
+{
+    // Small request/response pairs: don't let Nagle delay them.
+    let _ = stream.set_nodelay(true); // best effort; the connection works either way
+    let watched = held.slot.clone();
+    let closed = watched.closed();
+    tokio::pin!(closed);
+    let (slot, tracker) = (held.slot.clone(), held.tracker.clone());
+    let io = TokioIo::new(conns::Counted::new(stream, slot.clone(), tracker.clone()));
+    let service = service_fn(move |req: Request<Incoming>| {
+        let in_progress = tracker.begin(&slot);
+        let answer = handler(req);
+        async move {
+            let resp = answer.await;
+            Ok::<_, Infallible>(resp.map(|b| conns::Tracked::new(b, in_progress)))
         }
     });
     let conn = http1::Builder::new()
         .keep_alive(true)
-        .serve_connection(TokioIo::new(stream), service);
+        .max_header_size(MAX_HEAD_BYTES)
+        .serve_connection(io, service);
     tokio::pin!(conn);
+    let stopping = async move {
+        match stop {
+            Some(mut stop) => {
+                // A dropped sender means the server is going away: stop too.
+                let _ = stop.wait_for(|stopped| *stopped).await;
+            }
+            None => std::future::pending().await,
+        }
+    };
     tokio::select! {
         res = conn.as_mut() => if let Err(err) = res { tracing::debug!(error = %err, "connection ended with an error") },
-        _ = stop.changed() => {
+        // Past a limit (see `conns`): dropping the connection closes it.
+        () = closed.as_mut() => {}
+        () = stopping => {
             conn.as_mut().graceful_shutdown();
-            if let Err(err) = conn.await {
-                tracing::debug!(error = %err, "connection ended with an error during shutdown");
+            tokio::select! {
+                res = conn => if let Err(err) = res {
+                    tracing::debug!(error = %err, "connection ended with an error during shutdown");
+                },
+                () = closed => {}
             }
         }
     }
+    drop(held);
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

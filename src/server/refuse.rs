@@ -1,5 +1,5 @@
 //! A prompt, well-formed refusal for a connection Updraft will not serve: one that arrives
-//! while the server drains at shutdown.
+//! while the server drains at shutdown, or when every connection slot is busy.
 //!
 //! The refusal is a `503 ServiceUnavailable` in the client's protocol with `Connection:
 //! close`: the SDKs retry a 503 on their own, where a reset or a bare close would surface as a
@@ -32,12 +32,17 @@ const BODY_LIMIT: usize = 1 << 20;
 pub enum Why {
     /// The server is shutting down.
     ShuttingDown,
+    /// Every connection slot is in use by a request in progress.
+    Busy,
 }
 
 impl Why {
     fn message(self) -> &'static str {
         match self {
             Why::ShuttingDown => "Updraft is shutting down; retry against a running server.",
+            Why::Busy => {
+                "Updraft is serving the most connections it allows (--max-connections); retry shortly."
+            }
         }
     }
 }

@@ -27,6 +27,7 @@ mod elb;
 mod elb_api;
 mod elbv2;
 mod elbv2_traffic;
+mod hostile;
 mod lb_features;
 mod lb_setup;
 mod readme;
