@@ -156,17 +156,31 @@ async fn connection(
             }
         }
     };
-    serve_connection(stream, held, Some(stop), handler).await;
+    serve_connection(stream, held, Some(stop), h2_refusal, handler).await;
+}
+
+/// The main port's answer to HTTP/2 with prior knowledge (no load balancer is known before a
+/// request names one): 505, as ALB answers an HTTP/2 request on an HTTP/1 connection.
+fn h2_refusal() -> Vec<u8> {
+    let body = "Updraft serves HTTP/1.1 on this port (HTTP/2 without TLS is not supported).\n";
+    format!(
+        "HTTP/1.1 505 HTTP Version Not Supported\r\nContent-Type: text/plain\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }
 
 /// Serve HTTP/1.1 with keep-alive on one accepted connection, within the limits its slot
 /// (`held`) tracks: it is closed when the tracker says so (timeouts, room for a newer
-/// connection), and after its current answer once `stop` turns true. Shared by the main port
-/// and the load balancers' listener ports.
+/// connection), and after its current answer once `stop` turns true. A client that opens
+/// with HTTP/2's preface gets `h2_answer()` and a close. Shared by the main port and the load
+/// balancers' listener ports.
 pub(crate) async fn serve_connection<F, Fut>(
     stream: tokio::net::TcpStream,
     held: conns::Held,
     stop: Option<watch::Receiver<bool>>,
+    h2_answer: impl FnOnce() -> Vec<u8>,
     handler: F,
 ) where
     F: Fn(Request<Incoming>) -> Fut + Send + 'static,
@@ -177,13 +191,29 @@ pub(crate) async fn serve_connection<F, Fut>(
     let watched = held.slot.clone();
     let closed = watched.closed();
     tokio::pin!(closed);
+    let h2 = tokio::select! {
+        h2 = conns::h2_prior_knowledge(&stream) => h2,
+        () = closed.as_mut() => return,
+    };
+    if h2 {
+        conns::answer_and_close(stream, &h2_answer()).await;
+        return;
+    }
     let (slot, tracker) = (held.slot.clone(), held.tracker.clone());
     let io = TokioIo::new(conns::Counted::new(stream, slot.clone(), tracker.clone()));
     let service = service_fn(move |req: Request<Incoming>| {
         let in_progress = tracker.begin(&slot);
         let answer = handler(req);
+        let slot = slot.clone();
         async move {
-            let resp = answer.await;
+            let mut resp = answer.await;
+            // A load balancer's idle timeout applies to the client side of its connections.
+            if let Some(idle) = resp
+                .extensions_mut()
+                .remove::<dataplane::proxy::ClientIdleTimeout>()
+            {
+                slot.set_idle_timeout(idle.0);
+            }
             Ok::<_, Infallible>(resp.map(|b| conns::Tracked::new(b, in_progress)))
         }
     });

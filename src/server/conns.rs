@@ -100,6 +100,9 @@ pub struct Slot {
     /// Milliseconds when the first byte of the next head arrived (meaningful when `head_bytes > 0`).
     head_since: AtomicU64,
     head_bytes: AtomicUsize,
+    /// The idle timeout for this connection in milliseconds, when not the tracker's (a load
+    /// balancer's own, once one has answered on it); 0: the tracker's.
+    idle_ms: AtomicU64,
     closing: AtomicBool,
     close: Notify,
 }
@@ -139,6 +142,7 @@ impl Tracker {
             waiting_since: AtomicU64::new(now),
             head_since: AtomicU64::new(now),
             head_bytes: AtomicUsize::new(0),
+            idle_ms: AtomicU64::new(0),
             closing: AtomicBool::new(false),
             close: Notify::new(),
         });
@@ -239,6 +243,8 @@ impl Tracker {
             let expired = if s.head_bytes.load(Ordering::Relaxed) > 0 {
                 now.saturating_sub(s.head_since.load(Ordering::Relaxed)) >= header
             } else {
+                let own = s.idle_ms.load(Ordering::Relaxed);
+                let idle = if own > 0 { own } else { idle };
                 now.saturating_sub(s.waiting_since.load(Ordering::Relaxed)) >= idle
             };
             if expired {
@@ -296,6 +302,12 @@ impl Tracker {
 }
 
 impl Slot {
+    /// Use `idle` as this connection's idle timeout from now on.
+    pub fn set_idle_timeout(&self, idle: Duration) {
+        self.idle_ms
+            .store((idle.as_millis() as u64).max(1), Ordering::Relaxed);
+    }
+
     fn close_now(&self) {
         self.closing.store(true, Ordering::Relaxed);
         self.close.notify_one();
@@ -305,6 +317,55 @@ impl Slot {
     pub async fn closed(&self) {
         self.close.notified().await;
     }
+}
+
+/// HTTP/2 with prior knowledge (`PRI * HTTP/2.0`) opens with this. hyper, serving HTTP/1 only,
+/// closes such a connection without a word; [`h2_prior_knowledge`] spots it first so that the
+/// client gets an answer.
+const H2_PREFACE_START: &[u8] = b"PRI * HTTP/2.0";
+
+/// Whether the client opened with HTTP/2's preface. Waits for the first bytes (the caller
+/// races this against the connection's limits).
+pub async fn h2_prior_knowledge(stream: &TcpStream) -> bool {
+    let mut buf = [0u8; H2_PREFACE_START.len()];
+    for _ in 0..50 {
+        let n = match stream.peek(&mut buf).await {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => n,
+        };
+        if buf[..n] != H2_PREFACE_START[..n] {
+            return false;
+        }
+        if n == buf.len() {
+            return true;
+        }
+        // A prefix of the preface so far: look again once more has arrived.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}
+
+/// Answer a connection that opened with HTTP/2's preface with `answer` (a whole HTTP/1.1
+/// response) and close it, after reading what the client sent so that the close does not
+/// reset the connection under the answer.
+pub async fn answer_and_close(mut stream: TcpStream, answer: &[u8]) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    if stream.write_all(answer).await.is_err() {
+        return;
+    }
+    // Best effort from here: the answer is out.
+    let _ = stream.shutdown().await;
+    let mut sink = [0u8; 4096];
+    let drain = async {
+        let mut total = 0;
+        while let Ok(n) = stream.read(&mut sink).await {
+            total += n;
+            if n == 0 || total > 64 * 1024 {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_millis(500), drain).await;
 }
 
 /// A connection's socket, counting what arrives between requests into its slot.

@@ -29,6 +29,7 @@ mod elbv2;
 mod elbv2_traffic;
 mod hostile;
 mod lb_features;
+mod lb_hostile;
 mod lb_setup;
 mod readme;
 mod sigv4_suite;
