@@ -58,6 +58,12 @@ pub struct Config {
     #[arg(long, env = "UPDRAFT_DEFAULT_REGION", default_value = "us-east-1")]
     pub default_region: String,
 
+    /// Regions to serve besides the ones DescribeRegions lists (and the default region), comma
+    /// separated. A request for any other region is refused as AWS refuses a credential scoped
+    /// to a region that does not exist (`SignatureDoesNotMatch`), and keeps nothing.
+    #[arg(long, env = "UPDRAFT_REGIONS", value_delimiter = ',', value_parser = parse_region)]
+    pub regions: Vec<String>,
+
     /// Confirm SNS e-mail and HTTP subscriptions at once, without a confirmation message
     /// (for workshops: nobody has to click a link).
     #[arg(long, env = "UPDRAFT_SNS_AUTO_CONFIRM", action = clap::ArgAction::SetTrue)]
@@ -143,6 +149,7 @@ impl Default for Config {
             credentials: Credentials(vec![("test".into(), "test".into())]),
             default_account: "000000000000".into(),
             default_region: "us-east-1".into(),
+            regions: Vec::new(),
             max_body_bytes: 4 * 1024 * 1024,
             sns_auto_confirm: false,
             sns_https_ca_file: None,
@@ -168,10 +175,38 @@ fn parse_scale(s: &str) -> Result<f64, String> {
     }
 }
 
+/// A region name as AWS spells them: lowercase letters, digits and dashes.
+fn parse_region(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    let ok = !s.is_empty()
+        && s.len() <= 50
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "a region is lowercase letters, digits and '-' (like eu-west-1), got {s:?}"
+        ))
+    }
+}
+
 fn parse_positive(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => Ok(v),
         _ => Err(format!("expected seconds > 0 (at most a day), got {s:?}")),
+    }
+}
+
+impl Config {
+    /// Whether requests for `region` are served: a region DescribeRegions lists, the default
+    /// region, or one of `--regions`.
+    pub fn knows_region(&self, region: &str) -> bool {
+        crate::services::ec2::regions::REGIONS
+            .iter()
+            .any(|(r, _)| *r == region)
+            || self.default_region == region
+            || self.regions.iter().any(|r| r == region)
     }
 }
 
@@ -268,6 +303,10 @@ mod tests {
         assert!(!c.sns_auto_confirm);
         assert_eq!(c.default_account, "000000000000");
         assert_eq!(c.default_region, "us-east-1");
+        assert!(c.knows_region("ap-northeast-2") && !c.knows_region("zz-fake-1"));
+        let c = Config::try_parse_from(["updraft", "--regions", "zz-fake-1,local-1"]).unwrap();
+        assert!(c.knows_region("zz-fake-1") && c.knows_region("local-1"));
+        assert!(Config::try_parse_from(["updraft", "--regions", "Bad Region"]).is_err());
     }
 
     #[test]

@@ -34,6 +34,7 @@ use crate::{admin, dataplane, services};
 
 pub(crate) mod conns;
 pub(crate) mod refuse;
+mod regions;
 
 /// The largest request head (request line and headers) accepted; hyper answers a larger one
 /// with 431. AWS's front ends refuse heads past a few tens of KiB too.
@@ -371,7 +372,17 @@ async fn handle(
         } else {
             Ok(())
         };
-        let (rendered, error) = match verified.and_then(|()| call(&state, &ctx, &route, &body)) {
+        let called = verified
+            .and_then(|()| regions::known_region(&state.config, &ctx.scope.region))
+            .and_then(|()| {
+                // A read keeps nothing for an account or region that has no data yet.
+                if regions::is_read(&ctx.operation) {
+                    crate::state::scope::reading(|| call(&state, &ctx, &route, &body))
+                } else {
+                    call(&state, &ctx, &route, &body)
+                }
+            });
+        let (rendered, error) = match called {
             Ok(rendered) => (rendered, None),
             Err(err) => (
                 render::error(

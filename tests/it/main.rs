@@ -32,6 +32,7 @@ mod lb_features;
 mod lb_hostile;
 mod lb_setup;
 mod readme;
+mod regions;
 mod sigv4_suite;
 mod sns;
 mod sns_http;
