@@ -58,6 +58,12 @@ pub struct Config {
     #[arg(long, env = "UPDRAFT_DEFAULT_REGION", default_value = "us-east-1")]
     pub default_region: String,
 
+    /// Regions to serve besides the ones DescribeRegions lists (and the default region), comma
+    /// separated. A request for any other region is refused as AWS refuses a credential scoped
+    /// to a region that does not exist (`SignatureDoesNotMatch`), and keeps nothing.
+    #[arg(long, env = "UPDRAFT_REGIONS", value_delimiter = ',', value_parser = parse_region)]
+    pub regions: Vec<String>,
+
     /// Confirm SNS e-mail and HTTP subscriptions at once, without a confirmation message
     /// (for workshops: nobody has to click a link).
     #[arg(long, env = "UPDRAFT_SNS_AUTO_CONFIRM", action = clap::ArgAction::SetTrue)]
@@ -77,6 +83,26 @@ pub struct Config {
     /// Largest accepted request body, in bytes (after gzip decompression too).
     #[arg(long, env = "UPDRAFT_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_body_bytes: usize,
+
+    /// Connections open at once on the main port (lowered to the open-file limit minus 256 when
+    /// that is smaller). When all are taken, the one that has waited longest for a request is
+    /// closed to admit a new one; when all are busy answering, new ones get a prompt 503.
+    #[arg(long, env = "UPDRAFT_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+
+    /// Seconds a client gets from the first byte of a request head to its end; the connection
+    /// is closed after that.
+    #[arg(long, env = "UPDRAFT_HEADER_READ_TIMEOUT", default_value_t = 20.0, value_parser = parse_positive)]
+    pub header_read_timeout: f64,
+
+    /// Seconds a keep-alive connection may wait for its next request before it is closed.
+    #[arg(long, env = "UPDRAFT_IDLE_TIMEOUT", default_value_t = 60.0, value_parser = parse_positive)]
+    pub idle_timeout: f64,
+
+    /// Bytes of unfinished request heads all connections together may hold; the connection
+    /// that goes over is closed. (One head is at most 64 KiB; a larger one gets a 431.)
+    #[arg(long, env = "UPDRAFT_MAX_HEADER_BYTES_IN_FLIGHT", default_value_t = 16 * 1024 * 1024)]
+    pub max_header_bytes_in_flight: usize,
 
     /// Also serve every load balancer listener port on 127.0.0.1 (besides the Host header on
     /// the main port).
@@ -129,11 +155,16 @@ impl Default for Config {
             credentials: Credentials(vec![("test".into(), "test".into())]),
             default_account: "000000000000".into(),
             default_region: "us-east-1".into(),
+            regions: Vec::new(),
             max_body_bytes: 4 * 1024 * 1024,
             admin_token: None,
             sns_auto_confirm: false,
             sns_https_ca_file: None,
             lb_listener_ports: false,
+            max_connections: 4096,
+            header_read_timeout: 20.0,
+            idle_timeout: 60.0,
+            max_header_bytes_in_flight: 16 * 1024 * 1024,
             ami_images: Vec::new(),
             busybox: "/bin/busybox".into(),
             keep_containers: false,
@@ -171,6 +202,41 @@ fn parse_scale(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
         _ => Err(format!("expected a number >= 0, got {s:?}")),
+    }
+}
+
+/// A region name as AWS spells them: lowercase letters, digits and dashes.
+fn parse_region(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    let ok = !s.is_empty()
+        && s.len() <= 50
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "a region is lowercase letters, digits and '-' (like eu-west-1), got {s:?}"
+        ))
+    }
+}
+
+fn parse_positive(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => Ok(v),
+        _ => Err(format!("expected seconds > 0 (at most a day), got {s:?}")),
+    }
+}
+
+impl Config {
+    /// Whether requests for `region` are served: a region DescribeRegions lists, the default
+    /// region, or one of `--regions`.
+    pub fn knows_region(&self, region: &str) -> bool {
+        crate::services::ec2::regions::REGIONS
+            .iter()
+            .any(|(r, _)| *r == region)
+            || self.default_region == region
+            || self.regions.iter().any(|r| r == region)
     }
 }
 
@@ -267,6 +333,10 @@ mod tests {
         assert!(!c.sns_auto_confirm);
         assert_eq!(c.default_account, "000000000000");
         assert_eq!(c.default_region, "us-east-1");
+        assert!(c.knows_region("ap-northeast-2") && !c.knows_region("zz-fake-1"));
+        let c = Config::try_parse_from(["updraft", "--regions", "zz-fake-1,local-1"]).unwrap();
+        assert!(c.knows_region("zz-fake-1") && c.knows_region("local-1"));
+        assert!(Config::try_parse_from(["updraft", "--regions", "Bad Region"]).is_err());
     }
 
     #[test]

@@ -32,63 +32,123 @@ use crate::router::{self, ApiRoute, RequestHead, Route};
 use crate::state::{AppState, Scope};
 use crate::{admin, dataplane, services};
 
-/// How long open connections get to finish after shutdown starts.
+pub(crate) mod conns;
+pub(crate) mod refuse;
+mod regions;
+
+/// The largest request head (request line and headers) accepted; hyper answers a larger one
+/// with 431. AWS's front ends refuse heads past a few tens of KiB too.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// How long requests in progress get to finish after shutdown starts.
 const DRAIN: Duration = Duration::from_secs(5);
 
-/// Serve on `listener` until `shutdown` resolves, then let open connections finish.
+/// Serve on `listener` until `shutdown` resolves, then drain: requests in progress get their
+/// answers (keep-alive connections close after theirs), and connections that arrive meanwhile
+/// get a prompt 503 instead of waiting in the backlog to be reset when the process exits.
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
+    let tracker = conns::Tracker::new(conns::Limits::from_config(&state.config));
+    let sweeper = tokio::spawn({
+        let tracker = tracker.clone();
+        async move {
+            loop {
+                tokio::time::sleep(tracker.sweep_every()).await;
+                let closed = tracker.sweep();
+                if closed > 0 {
+                    tracing::debug!(
+                        closed,
+                        "closed connections past the header-read or idle timeout"
+                    );
+                }
+            }
+        }
+    });
     let mut connections = JoinSet::new();
+    let mut refusals = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => {
-                let (stream, peer) = match accepted {
-                    Ok(a) => a,
-                    Err(err) => {
-                        // Running out of file descriptors and the like: wait a little, go on.
-                        tracing::warn!(error = %err, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
+                let Some((stream, peer)) = accepted_or_wait(accepted).await else { continue };
+                match tracker.admit() {
+                    conns::Admission::Serve(held) => {
+                        connections.spawn(connection(stream, peer, state.clone(), held, stop_rx.clone()));
                     }
-                };
-                connections.spawn(connection(stream, peer, state.clone(), stop_rx.clone()));
+                    conns::Admission::Refuse => {
+                        refusals.spawn(refuse::refuse(stream, refuse::Why::Busy));
+                    }
+                }
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            Some(_) = refusals.join_next(), if !refusals.is_empty() => {}
         }
     }
-    tracing::info!(open_connections = connections.len(), "shutting down");
+    tracing::info!(
+        open_connections = connections.len(),
+        "shutting down: finishing requests in progress, refusing new connections"
+    );
     // Receivers may all be gone already; nothing to tell then.
     let _ = stop_tx.send(true);
-    let drained = tokio::time::timeout(DRAIN, async {
-        while connections.join_next().await.is_some() {}
-    })
-    .await;
-    if drained.is_err() {
-        connections.abort_all();
+    // Nothing to answer on these: close them now rather than at the drain limit.
+    tracker.close_waiting();
+    let deadline = tokio::time::sleep(DRAIN);
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            () = &mut deadline => {
+                tracing::warn!(open_connections = connections.len(), "drain limit reached; closing the rest");
+                connections.abort_all();
+                break;
+            }
+            joined = connections.join_next() => if joined.is_none() { break },
+            accepted = listener.accept() => {
+                if let Some((stream, _)) = accepted_or_wait(accepted).await {
+                    refusals.spawn(refuse::refuse(stream, refuse::Why::ShuttingDown));
+                }
+            }
+            Some(_) = refusals.join_next(), if !refusals.is_empty() => {}
+        }
     }
+    // Refusals end on their own within seconds; the listener closes when this returns.
+    while refusals.join_next().await.is_some() {}
+    sweeper.abort();
     Ok(())
+}
+
+/// The accepted connection, or `None` after a short pause when accepting failed (out of file
+/// descriptors and the like: waiting lets connections close).
+async fn accepted_or_wait(
+    accepted: std::io::Result<(tokio::net::TcpStream, SocketAddr)>,
+) -> Option<(tokio::net::TcpStream, SocketAddr)> {
+    match accepted {
+        Ok(a) => Some(a),
+        Err(err) => {
+            tracing::warn!(error = %err, "accept failed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            None
+        }
+    }
 }
 
 async fn connection(
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
     state: Arc<AppState>,
-    mut stop: watch::Receiver<bool>,
+    held: conns::Held,
+    stop: watch::Receiver<bool>,
 ) {
-    // Small request/response pairs: don't let Nagle delay them.
-    let _ = stream.set_nodelay(true); // best effort; the connection works either way
-    let service = service_fn(move |req: Request<Incoming>| {
+    let handler = move |req: Request<Incoming>| {
         let state = state.clone();
         async move {
             // A Host naming a load balancer (`*.elb.localhost`) is data-plane traffic.
             let for_lb = dataplane::proxy::request_host(&req).is_some_and(dataplane::is_lb_host);
-            Ok::<_, Infallible>(if for_lb {
+            if for_lb {
                 dataplane::proxy::handle(state, req, peer, None, None).await
             } else if let Some(resp) = admin::console::handle(&state, &req) {
                 resp
@@ -96,22 +156,99 @@ async fn connection(
                 handle(state, req, peer)
                     .await
                     .map(|b| b.map_err(|never| match never {}).boxed())
-            })
+            }
+        }
+    };
+    serve_connection(stream, held, Some(stop), h2_refusal, handler).await;
+}
+
+/// The main port's answer to HTTP/2 with prior knowledge (no load balancer is known before a
+/// request names one): 505, as ALB answers an HTTP/2 request on an HTTP/1 connection.
+fn h2_refusal() -> Vec<u8> {
+    let body = "Updraft serves HTTP/1.1 on this port (HTTP/2 without TLS is not supported).\n";
+    format!(
+        "HTTP/1.1 505 HTTP Version Not Supported\r\nContent-Type: text/plain\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Serve HTTP/1.1 with keep-alive on one accepted connection, within the limits its slot
+/// (`held`) tracks: it is closed when the tracker says so (timeouts, room for a newer
+/// connection), and after its current answer once `stop` turns true. A client that opens
+/// with HTTP/2's preface gets `h2_answer()` and a close. Shared by the main port and the load
+/// balancers' listener ports.
+pub(crate) async fn serve_connection<F, Fut>(
+    stream: tokio::net::TcpStream,
+    held: conns::Held,
+    stop: Option<watch::Receiver<bool>>,
+    h2_answer: impl FnOnce() -> Vec<u8>,
+    handler: F,
+) where
+    F: Fn(Request<Incoming>) -> Fut + Send + 'static,
+    Fut: Future<Output = Response<dataplane::proxy::ProxyBody>> + Send + 'static,
+{
+    // Small request/response pairs: don't let Nagle delay them.
+    let _ = stream.set_nodelay(true); // best effort; the connection works either way
+    let watched = held.slot.clone();
+    let closed = watched.closed();
+    tokio::pin!(closed);
+    let h2 = tokio::select! {
+        h2 = conns::h2_prior_knowledge(&stream) => h2,
+        () = closed.as_mut() => return,
+    };
+    if h2 {
+        conns::answer_and_close(stream, &h2_answer()).await;
+        return;
+    }
+    let (slot, tracker) = (held.slot.clone(), held.tracker.clone());
+    let io = TokioIo::new(conns::Counted::new(stream, slot.clone(), tracker.clone()));
+    let service = service_fn(move |req: Request<Incoming>| {
+        let in_progress = tracker.begin(&slot);
+        let answer = handler(req);
+        let slot = slot.clone();
+        async move {
+            let mut resp = answer.await;
+            // A load balancer's idle timeout applies to the client side of its connections.
+            if let Some(idle) = resp
+                .extensions_mut()
+                .remove::<dataplane::proxy::ClientIdleTimeout>()
+            {
+                slot.set_idle_timeout(idle.0);
+            }
+            Ok::<_, Infallible>(resp.map(|b| conns::Tracked::new(b, in_progress)))
         }
     });
     let conn = http1::Builder::new()
         .keep_alive(true)
-        .serve_connection(TokioIo::new(stream), service);
+        .max_header_size(MAX_HEAD_BYTES)
+        .serve_connection(io, service);
     tokio::pin!(conn);
+    let stopping = async move {
+        match stop {
+            Some(mut stop) => {
+                // A dropped sender means the server is going away: stop too.
+                let _ = stop.wait_for(|stopped| *stopped).await;
+            }
+            None => std::future::pending().await,
+        }
+    };
     tokio::select! {
         res = conn.as_mut() => if let Err(err) = res { tracing::debug!(error = %err, "connection ended with an error") },
-        _ = stop.changed() => {
+        // Past a limit (see `conns`): dropping the connection closes it.
+        () = closed.as_mut() => {}
+        () = stopping => {
             conn.as_mut().graceful_shutdown();
-            if let Err(err) = conn.await {
-                tracing::debug!(error = %err, "connection ended with an error during shutdown");
+            tokio::select! {
+                res = conn => if let Err(err) = res {
+                    tracing::debug!(error = %err, "connection ended with an error during shutdown");
+                },
+                () = closed => {}
             }
         }
     }
+    drop(held);
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -244,9 +381,21 @@ async fn handle(
         } else {
             Ok(())
         };
-        let (rendered, error) = match verified.and_then(|()| call(&state, &ctx, &route, &body)) {
+        let read = regions::is_read(&ctx.operation);
+        let called = verified
+            .and_then(|()| regions::known_region(&state.config, &ctx.scope.region))
+            .and_then(|()| {
+                // A read keeps nothing for an account or region that has no data yet.
+                if read {
+                    crate::state::scope::reading(|| call(&state, &ctx, &route, &body))
+                } else {
+                    call(&state, &ctx, &route, &body)
+                }
+            });
+        let (rendered, error) = match called {
             Ok(rendered) => {
-                if !admin::console::events::is_read(&ctx.operation) {
+                // Writes are what the console's change stream announces.
+                if !read {
                     state.events.changed(&state, ctx.service, &ctx.scope);
                 }
                 (rendered, None)

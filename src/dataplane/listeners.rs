@@ -7,18 +7,16 @@
 //! logged and retried on the next pass.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use super::LbRef;
+use super::{LbKind, LbRef};
 use crate::controllers::{Controller, ControllerError};
+use crate::server::conns::{Admission, Limits, Tracker};
+use crate::server::refuse;
 use crate::state::AppState;
 
 /// Virtual seconds between passes when nothing changes (writes wake it at once).
@@ -29,14 +27,21 @@ const PASS_SECONDS: f64 = 30.0;
 pub struct ListenerPorts {
     state: Arc<AppState>,
     bound: Mutex<HashMap<u16, JoinHandle<()>>>,
+    /// The connection limits of every listener port together (as the main port's).
+    tracker: Arc<Tracker>,
+    /// Closes connections past their timeouts; started with the first bound port.
+    sweeper: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl ListenerPorts {
     /// A binder for `state`'s load balancers.
     pub fn new(state: Arc<AppState>) -> Self {
+        let tracker = Tracker::new(Limits::from_config(&state.config));
         Self {
             state,
             bound: Mutex::default(),
+            tracker,
+            sweeper: Mutex::default(),
         }
     }
 }
@@ -51,6 +56,14 @@ impl Drop for ListenerPorts {
             .drain()
         {
             task.abort();
+        }
+        if let Some(sweeper) = self
+            .sweeper
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            sweeper.abort();
         }
     }
 }
@@ -102,11 +115,28 @@ impl Controller for ListenerPorts {
             });
             to_bind.extend(wanted.iter().filter(|p| !bound.contains_key(p)).copied());
         }
+        if !to_bind.is_empty() {
+            let mut sweeper = self.sweeper.lock().unwrap_or_else(PoisonError::into_inner);
+            if sweeper.is_none() {
+                let tracker = self.tracker.clone();
+                *sweeper = Some(tokio::spawn(async move {
+                    loop {
+                        tokio::time::sleep(tracker.sweep_every()).await;
+                        tracker.sweep();
+                    }
+                }));
+            }
+        }
         for port in to_bind {
             match TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await {
                 Ok(listener) => {
                     tracing::info!(port, "load balancer listener port bound");
-                    let task = tokio::spawn(accept_loop(listener, port, self.state.clone()));
+                    let task = tokio::spawn(accept_loop(
+                        listener,
+                        port,
+                        self.state.clone(),
+                        self.tracker.clone(),
+                    ));
                     self.bound
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
@@ -119,7 +149,12 @@ impl Controller for ListenerPorts {
     }
 }
 
-async fn accept_loop(listener: TcpListener, port: u16, state: Arc<AppState>) {
+async fn accept_loop(
+    listener: TcpListener,
+    port: u16,
+    state: Arc<AppState>,
+    tracker: Arc<Tracker>,
+) {
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(a) => a,
@@ -129,25 +164,70 @@ async fn accept_loop(listener: TcpListener, port: u16, state: Arc<AppState>) {
                 continue;
             }
         };
-        let _ = stream.set_nodelay(true); // best effort
-        let state = state.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |req| {
-                let state = state.clone();
-                async move {
-                    let fallback = only_lb_on(&state, port);
-                    Ok::<_, Infallible>(
-                        super::proxy::handle(state, req, peer, Some(port), fallback).await,
-                    )
-                }
-            });
-            if let Err(err) = http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
-                tracing::debug!(error = %err, "listener connection ended with an error");
+        let held = match tracker.admit() {
+            Admission::Serve(held) => held,
+            Admission::Refuse => {
+                tokio::spawn(refuse::refuse(stream, refuse::Why::Busy));
+                continue;
             }
-        });
+        };
+        let state = state.clone();
+        let h2_state = state.clone();
+        let handler = move |req| {
+            let state = state.clone();
+            async move {
+                let fallback = only_lb_on(&state, port);
+                super::proxy::handle(state, req, peer, Some(port), fallback).await
+            }
+        };
+        // HTTP/2 with prior knowledge on an HTTP/1 listener: ALB's 505 (an HTTP/2 request
+        // on an HTTP/1 connection), Classic's 400 (a malformed request).
+        let h2_answer = move || {
+            let kind = only_lb_on(&h2_state, port).map_or(LbKind::Application, |lb| lb.kind);
+            response_bytes(super::proxy::refused(
+                kind,
+                if kind == LbKind::Classic { 400 } else { 505 },
+            ))
+        };
+        tokio::spawn(crate::server::serve_connection(
+            stream, held, None, h2_answer, handler,
+        ));
     }
+}
+
+/// A buffered load-balancer answer as HTTP/1.1 bytes, with `Connection: close` (written
+/// before hyper serves the connection).
+fn response_bytes(resp: hyper::Response<super::proxy::ProxyBody>) -> Vec<u8> {
+    use http_body_util::BodyExt;
+    use std::io::Write;
+    let (parts, body) = resp.into_parts();
+    let reason = parts
+        .extensions
+        .get::<hyper::ext::ReasonPhrase>()
+        .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned())
+        .or_else(|| parts.status.canonical_reason().map(str::to_owned))
+        .unwrap_or_default();
+    // Fixed answers are buffered: the frame is there at once.
+    let body = futures_util::FutureExt::now_or_never(body.collect())
+        .and_then(Result::ok)
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    let _ = write!(out, "HTTP/1.1 {} {reason}\r\n", parts.status.as_u16()); // into a Vec: cannot fail
+    for (name, value) in &parts.headers {
+        if name == http::header::CONTENT_LENGTH || name == http::header::CONNECTION {
+            continue;
+        }
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    let _ = write!(
+        out,
+        "content-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    out.extend_from_slice(&body);
+    out
 }

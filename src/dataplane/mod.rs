@@ -40,6 +40,7 @@
 //! `X-Forwarded-For` / `X-Forwarded-Proto` / `X-Forwarded-Port`. In-process (simulated)
 //! instances get the request through their responder.
 
+pub mod client_body;
 pub mod h1;
 pub mod listeners;
 pub mod pool;
@@ -393,6 +394,26 @@ pub fn resolve(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Deci
         LbKind::Classic => crate::services::elb::dataplane::route(state, lb, req),
         LbKind::Application => crate::services::elbv2::dataplane::route(state, lb, req),
     }
+}
+
+/// A load balancer's idle timeout (Classic `ConnectionSettings.IdleTimeout`, ALB
+/// `idle_timeout.timeout_seconds`; 60 s by default), for the client side of its connections.
+pub fn idle_timeout(state: &AppState, lb: &LbRef) -> Option<Duration> {
+    let seconds = state.stores.with(&lb.scope, |s| match lb.kind {
+        LbKind::Classic => s
+            .elb
+            .load_balancers
+            .get(&lb.name)
+            .map(|l| l.attributes.idle_timeout.max(1).unsigned_abs()),
+        LbKind::Application => s.elbv2.load_balancers.get(&lb.name).map(|l| {
+            l.attributes
+                .get("idle_timeout.timeout_seconds")
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(60)
+                .max(1)
+        }),
+    })?;
+    Some(Duration::from_secs(seconds))
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, Method, Response};
 use http_body_util::BodyExt;
-use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::body::{Body, Frame, SizeHint};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
@@ -111,6 +111,9 @@ pub enum SendError {
     Closed(io::Error),
     /// The exchange failed after the request was (or may have been) sent.
     Exchange(BoxError),
+    /// The client's request body broke off or was malformed mid-stream: the client's fault
+    /// (the backend connection is dropped mid-body).
+    ClientBody(BoxError),
 }
 
 /// How one exchange on a connection failed.
@@ -122,6 +125,8 @@ enum Failure {
     IdleTimeout,
     /// The connection broke (closed, reset) mid-exchange.
     Closed(io::Error),
+    /// The client's body could not be read to its end.
+    ClientBody(BoxError),
     /// Anything else.
     Failed(BoxError),
 }
@@ -147,12 +152,16 @@ pub struct BackendPool {
 impl BackendPool {
     /// Send a request to `addr`, with its body when it has one, and return the response once its
     /// head has arrived (the body streams from the backend as it is read).
-    pub async fn send(
+    pub async fn send<B>(
         &self,
         addr: SocketAddr,
         out: &Outgoing<'_>,
-        mut body: Option<Incoming>,
-    ) -> Result<Response<ProxyBody>, SendError> {
+        mut body: Option<B>,
+    ) -> Result<Response<ProxyBody>, SendError>
+    where
+        B: Body<Data = Bytes> + Unpin,
+        B::Error: Into<BoxError>,
+    {
         let framing = match &body {
             Some(b) if !b.is_end_stream() => {
                 if out.headers.contains_key(http::header::CONTENT_LENGTH) {
@@ -171,6 +180,7 @@ impl BackendPool {
                 Err(Failure::IdleTimeout) => return Err(SendError::IdleTimeout),
                 Err(Failure::Closed(e)) => return Err(SendError::Closed(e)),
                 Err(Failure::Failed(e)) => return Err(SendError::Exchange(e)),
+                Err(Failure::ClientBody(e)) => return Err(SendError::ClientBody(e)),
             }
         }
         let stream = TcpStream::connect(addr).await.map_err(SendError::Connect)?;
@@ -183,6 +193,7 @@ impl BackendPool {
             Err(Failure::IdleTimeout) => Err(SendError::IdleTimeout),
             Err(Failure::Closed(e)) => Err(SendError::Closed(e)),
             Err(Failure::Failed(e)) => Err(SendError::Exchange(e)),
+            Err(Failure::ClientBody(e)) => Err(SendError::ClientBody(e)),
         }
     }
 
@@ -236,13 +247,17 @@ impl BackendPool {
 /// Write the request (head, then body) and read the response head, within the idle timeout
 /// once the request is out (an upload takes as long as the client takes to send it).
 /// `reused`: the connection sat idle before, so an early close means it was stale.
-async fn exchange(
+async fn exchange<B>(
     conn: &mut Conn,
     out: &Outgoing<'_>,
     framing: RequestFraming,
-    body: &mut Option<Incoming>,
+    body: &mut Option<B>,
     reused: bool,
-) -> Result<ResponseHead, Failure> {
+) -> Result<ResponseHead, Failure>
+where
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: Into<BoxError>,
+{
     conn.write.clear();
     h1::write_request_head(
         &mut conn.write,
@@ -307,9 +322,13 @@ async fn read_head(
 }
 
 /// Stream a request body to the backend as the client sends it (trailers are dropped).
-async fn send_body(conn: &mut Conn, body: &mut Incoming, chunked: bool) -> Result<(), Failure> {
+async fn send_body<B>(conn: &mut Conn, body: &mut B, chunked: bool) -> Result<(), Failure>
+where
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: Into<BoxError>,
+{
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| Failure::Failed(e.into()))?;
+        let frame = frame.map_err(|e| Failure::ClientBody(e.into()))?;
         let Ok(data) = frame.into_data() else {
             continue;
         };

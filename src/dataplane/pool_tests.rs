@@ -69,7 +69,7 @@ async fn a_connection_read_to_the_end_is_reused() {
     let pool = BackendPool::default();
     for _ in 0..3 {
         let resp = pool
-            .send(addr, &get(&HeaderMap::new()), None)
+            .send(addr, &get(&HeaderMap::new()), None::<hyper::body::Incoming>)
             .await
             .unwrap();
         assert_eq!(body_of(resp).await, "ok");
@@ -83,7 +83,7 @@ async fn a_connection_the_backend_closed_while_idle_is_replaced() {
     let pool = BackendPool::default();
     for _ in 0..3 {
         let resp = pool
-            .send(addr, &get(&HeaderMap::new()), None)
+            .send(addr, &get(&HeaderMap::new()), None::<hyper::body::Incoming>)
             .await
             .unwrap();
         assert_eq!(body_of(resp).await, "ok");
@@ -98,12 +98,12 @@ async fn a_response_dropped_unread_closes_its_connection() {
     let (addr, accepted) = backend(false).await;
     let pool = BackendPool::default();
     drop(
-        pool.send(addr, &get(&HeaderMap::new()), None)
+        pool.send(addr, &get(&HeaderMap::new()), None::<hyper::body::Incoming>)
             .await
             .unwrap(),
     );
     let resp = pool
-        .send(addr, &get(&HeaderMap::new()), None)
+        .send(addr, &get(&HeaderMap::new()), None::<hyper::body::Incoming>)
         .await
         .unwrap();
     assert_eq!(body_of(resp).await, "ok");
@@ -118,7 +118,7 @@ async fn an_unreachable_backend_is_a_connect_error() {
         .local_addr()
         .unwrap();
     match BackendPool::default()
-        .send(addr, &get(&HeaderMap::new()), None)
+        .send(addr, &get(&HeaderMap::new()), None::<hyper::body::Incoming>)
         .await
     {
         Err(SendError::Connect(_)) => {}
@@ -129,7 +129,7 @@ async fn an_unreachable_backend_is_a_connect_error() {
 /// Send a GET and read the whole response: status and body.
 async fn exchange_with(pool: &BackendPool, addr: SocketAddr) -> (u16, Bytes) {
     let resp = pool
-        .send(addr, &get(&HeaderMap::new()), None)
+        .send(addr, &get(&HeaderMap::new()), None::<hyper::body::Incoming>)
         .await
         .unwrap();
     (resp.status().as_u16(), body_of(resp).await)
@@ -184,7 +184,7 @@ async fn interim_responses_are_skipped_and_204_has_no_body() {
 async fn a_malformed_answer_is_an_exchange_error() {
     let (addr, _) = scripted(b"SPDY/9 what\r\n\r\n", false).await;
     match BackendPool::default()
-        .send(addr, &get(&HeaderMap::new()), None)
+        .send(addr, &get(&HeaderMap::new()), None::<hyper::body::Incoming>)
         .await
     {
         Err(SendError::Exchange(_)) => {}
@@ -202,7 +202,10 @@ async fn a_backend_silent_past_the_idle_timeout_is_an_idle_timeout() {
         ..get(&headers)
     };
     let started = std::time::Instant::now();
-    match BackendPool::default().send(addr, &out, None).await {
+    match BackendPool::default()
+        .send(addr, &out, None::<hyper::body::Incoming>)
+        .await
+    {
         Err(SendError::IdleTimeout) => {}
         other => panic!("expected an idle timeout, got {other:?}"),
     }
@@ -214,7 +217,7 @@ async fn a_backend_that_hangs_up_without_answering_is_closed() {
     // Reads the request, answers nothing, closes.
     let (addr, _) = scripted(b"", true).await;
     match BackendPool::default()
-        .send(addr, &get(&HeaderMap::new()), None)
+        .send(addr, &get(&HeaderMap::new()), None::<hyper::body::Incoming>)
         .await
     {
         Err(SendError::Closed(_)) => {}

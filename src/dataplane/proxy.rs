@@ -146,14 +146,63 @@ pub async fn handle(
         client: peer,
         listener_port,
     };
+    // Neither kind proxies tunnels: Classic answers CONNECT 400 (ts-elb-error-message), ALB
+    // a malformed request 400 and TRACE 405 (load-balancer-troubleshooting). The connection
+    // is closed after: what follows a CONNECT is not HTTP.
+    if parts.method == http::Method::CONNECT {
+        return closing(refused(lb.kind, 400));
+    }
+    if parts.method == http::Method::TRACE && lb.kind == LbKind::Application {
+        return closing(refused(lb.kind, 405));
+    }
     let Decision { route, on_complete } = super::resolve(&state, lb, &info);
-    let (resp, outcome) = match route {
+    let idle = match &route {
+        Route::Forward(fwd) => fwd.idle_timeout,
+        _ => None,
+    }
+    .or_else(|| super::idle_timeout(&state, lb));
+    let (mut resp, outcome) = match route {
         Route::Forward(fwd) => forward(&state, fwd, parts, body, peer, lb.kind).await,
         other => answer(other),
     };
     if let Some(done) = on_complete {
         done(&outcome);
     }
+    // The client side of the connection honours the load balancer's idle timeout too
+    // (`server::conns` reads this and drops it before the answer goes out).
+    if let Some(idle) = idle {
+        resp.extensions_mut().insert(ClientIdleTimeout(idle));
+    }
+    resp
+}
+
+/// The idle timeout of the load balancer that answered, for the client's connection.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIdleTimeout(pub std::time::Duration);
+
+/// The load balancer's own refusal of a request it will not forward: Classic's empty one
+/// with its status text, ALB's error page.
+pub fn refused(kind: LbKind, status: u16) -> Response<ProxyBody> {
+    let (classic, alb): (&'static [u8], &'static str) = match status {
+        405 => (b"METHOD_NOT_ALLOWED", "Method Not Allowed"),
+        505 => (b"HTTP_VERSION_NOT_SUPPORTED", "HTTP Version Not Supported"),
+        _ => (b"BAD_REQUEST", "Bad Request"),
+    };
+    match kind {
+        LbKind::Classic => lb_error(status, Some(classic)),
+        LbKind::Application => {
+            let (mut resp, _) = answer(alb_error_page(status, alb));
+            resp.extensions_mut()
+                .insert(hyper::ext::ReasonPhrase::from_static(alb.as_bytes()));
+            resp
+        }
+    }
+}
+
+/// `resp` with `Connection: close`: the connection cannot carry another request.
+fn closing(mut resp: Response<ProxyBody>) -> Response<ProxyBody> {
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
     resp
 }
 
@@ -304,6 +353,14 @@ async fn forward(
     peer: SocketAddr,
     kind: LbKind,
 ) -> (Response<ProxyBody>, Outcome) {
+    // Nothing reaches a backend before the body (up to the read-ahead) is known to be whole.
+    let body = match super::client_body::read_ahead(body).await {
+        Ok(body) => body,
+        Err(err) => {
+            tracing::debug!(error = %err, "malformed request body");
+            return (closing(refused(kind, 400)), lb_outcome(400));
+        }
+    };
     backend_headers(&mut parts.headers, &fwd, peer);
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     // A request without a body can be retried on the next backend when one cannot be reached.
@@ -345,6 +402,11 @@ async fn forward(
                     Err(SendError::Exchange(e)) => {
                         tracing::debug!(error = %e, "backend exchange failed");
                         Err(NoAnswer::Broken)
+                    }
+                    // Past the read-ahead: the backend connection was abandoned mid-body.
+                    Err(SendError::ClientBody(e)) => {
+                        tracing::debug!(error = %e, "malformed request body");
+                        return (closing(refused(kind, 400)), lb_outcome(400));
                     }
                 }
             }
@@ -396,7 +458,7 @@ async fn in_process(
     responder: &crate::backend::Responder,
     method: &http::Method,
     path_and_query: &str,
-    body: Option<Incoming>,
+    body: Option<super::client_body::ClientBody>,
 ) -> Result<Response<ProxyBody>, NoAnswer> {
     if let Some(body) = body
         && Limited::new(body, state.config.max_body_bytes)

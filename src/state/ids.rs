@@ -2,7 +2,15 @@
 
 use std::fmt::Write;
 
-use rand::Rng;
+use std::cell::RefCell;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+thread_local! {
+    /// The generator of [`IdGen::derived`] while it runs on this thread.
+    static DERIVED: RefCell<Option<StdRng>> = const { RefCell::new(None) };
+}
 
 /// Makes every id in Updraft, so that tests can reason about their shapes in one place.
 #[derive(Debug, Default)]
@@ -17,15 +25,40 @@ impl IdGen {
 
     /// `prefix-` + `digits` hex digits, for the few ids with other lengths.
     pub fn hex_id(&self, prefix: &str, digits: usize) -> String {
-        let mut rng = rand::rng();
         let mut id = String::with_capacity(prefix.len() + 1 + digits);
         id.push_str(prefix);
         id.push('-');
-        for _ in 0..digits {
-            let nibble: u8 = rng.random_range(0..16);
-            let _ = write!(id, "{nibble:x}"); // writing to a String cannot fail
-        }
+        DERIVED.with_borrow_mut(|derived| {
+            let mut random = rand::rng();
+            let rng: &mut dyn rand::RngCore = match derived {
+                Some(d) => d,
+                None => &mut random,
+            };
+            for _ in 0..digits {
+                let nibble: u8 = rng.random_range(0..16);
+                let _ = write!(id, "{nibble:x}"); // writing to a String cannot fail
+            }
+        });
         id
+    }
+
+    /// Run `f` with every id it makes derived from `seed` (the same seed, the same ids). For
+    /// what a region has before its first write (the default VPC): a read of a region that
+    /// holds no data builds it on a throwaway store, and the ids must not change when a write
+    /// later builds it for real.
+    pub fn derived<R>(&self, seed: &str, f: impl FnOnce() -> R) -> R {
+        use sha2::Digest;
+        struct Restore(Option<StdRng>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                DERIVED.set(self.0.take());
+            }
+        }
+        let digest = sha2::Sha256::digest(seed.as_bytes());
+        let mut bytes = [0u8; 32];
+        bytes.copy_from_slice(&digest);
+        let _restore = Restore(DERIVED.replace(Some(StdRng::from_seed(bytes))));
+        f()
     }
 
     /// A request id (a UUID, as AWS's query and JSON services send).
@@ -47,6 +80,21 @@ pub fn arn(service: &str, region: &str, account: &str, resource: &str) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn derived_ids_repeat_for_a_seed() {
+        let ids = IdGen;
+        let a = ids.derived("123456789012/eu-west-1", || {
+            (ids.resource("vpc"), ids.resource("sg"))
+        });
+        let b = ids.derived("123456789012/eu-west-1", || {
+            (ids.resource("vpc"), ids.resource("sg"))
+        });
+        let c = ids.derived("123456789012/eu-west-2", || ids.resource("vpc"));
+        assert_eq!(a, b);
+        assert_ne!(a.0, c);
+        assert_ne!(ids.resource("vpc"), ids.resource("vpc"));
+    }
 
     #[test]
     fn resource_ids_have_aws_shapes() {

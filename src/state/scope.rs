@@ -1,7 +1,28 @@
 //! Every store is scoped by (account, region): one account never sees another's resources.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+
+thread_local! {
+    /// Set while a read-only operation runs on this thread (see [`reading`]).
+    static READING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Run `f` (a read-only operation) so that looking up a scope that holds no data does not
+/// create it: the lookup gets a throwaway empty store instead. Requests that only read, with
+/// made-up account ids, then cost nothing that stays: a scope's data exists only after a
+/// write. (Runs synchronously on the calling thread, as every handler does.)
+pub fn reading<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            READING.set(self.0);
+        }
+    }
+    let _restore = Restore(READING.replace(true));
+    f()
+}
 
 /// An account and a region.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -44,14 +65,28 @@ impl<T: Default> Scoped<T> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Run `f` on the scope's data, creating it empty on first use.
+    /// Run `f` on the scope's data, creating it empty on first use (inside [`reading`], an
+    /// absent scope gets a throwaway empty value instead and stays absent).
     pub fn with<R>(&self, scope: &Scope, f: impl FnOnce(&mut T) -> R) -> R {
         let mut map = self.lock();
-        if !map.contains_key(scope) {
-            map.insert(scope.clone(), T::default());
+        if let Some(data) = map.get_mut(scope) {
+            return f(data);
         }
-        // Just inserted when absent.
-        f(map.get_mut(scope).expect("scope present"))
+        if READING.get() {
+            drop(map);
+            return f(&mut T::default());
+        }
+        f(map.entry(scope.clone()).or_default())
+    }
+
+    /// How many scopes hold data.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no scope holds data.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
     }
 
     /// Run `f` on every scope's data (controllers sweep all accounts and regions).
@@ -92,5 +127,23 @@ mod tests {
         store.clear();
         assert!(store.scopes().is_empty());
         assert_eq!(store.with(&a, |v| v.len()), 0);
+    }
+
+    #[test]
+    fn a_read_of_an_absent_scope_creates_nothing() {
+        let store: Scoped<Vec<&str>> = Scoped::default();
+        let a = Scope::new("111111111111", "us-east-1");
+        // Even a mutation inside a read stays on the throwaway value.
+        let seen = reading(|| {
+            store.with(&a, |v| {
+                v.push("x");
+                v.len()
+            })
+        });
+        assert_eq!(seen, 1);
+        assert!(store.is_empty());
+        store.with(&a, |v| v.push("y"));
+        assert_eq!(reading(|| store.with(&a, |v| v.clone())), vec!["y"]);
+        assert_eq!(store.len(), 1);
     }
 }

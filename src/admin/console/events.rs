@@ -88,13 +88,6 @@ impl Hub {
     }
 }
 
-/// Whether an operation only reads (no notice for those).
-pub fn is_read(operation: &str) -> bool {
-    ["Describe", "List", "Get"]
-        .iter()
-        .any(|p| operation.starts_with(p))
-}
-
 fn everywhere(state: &AppState, kind: &'static str) -> Notice {
     Notice {
         kind,

@@ -21,7 +21,7 @@ pub mod internal;
 mod key_pairs;
 pub mod launch_templates;
 pub mod network;
-mod regions;
+pub(crate) mod regions;
 mod route_tables;
 pub mod security_groups;
 mod sg_rules;

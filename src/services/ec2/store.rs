@@ -66,7 +66,10 @@ impl Ec2Store {
             return;
         }
         self.initialized = true;
-        network::create_default_vpc(self, scope, ids);
+        // Derived ids: a read of a region without data builds these on a throwaway store
+        // (`state::scope::reading`), and they must be the same when a write builds them.
+        let seed = format!("default-vpc/{}/{}", scope.account, scope.region);
+        ids.derived(&seed, || network::create_default_vpc(self, scope, ids));
         for image in images::public_images(&scope.region) {
             self.images.insert(image.id.clone(), image);
         }

@@ -1,0 +1,165 @@
+//! Hostile and careless clients of the load balancers: malformed chunked bodies are the
+//! client's 400 and never reach a backend, CONNECT and HTTP/2 with prior knowledge get an
+//! answer, and client connections honour the load balancer's idle timeout.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use updraft::Config;
+
+use crate::dataplane::{serve_on_loopback, start_server};
+use crate::lb_setup::{alb_in_service, host, start_app};
+
+/// Requests for `/upload` the backend has seen (the head is enough to count).
+static UPLOADS: AtomicUsize = AtomicUsize::new(0);
+
+/// A backend that counts uploads and answers with the length of what it read.
+async fn counting(
+    req: hyper::Request<hyper::body::Incoming>,
+) -> Result<hyper::Response<Full<Bytes>>, std::convert::Infallible> {
+    if req.uri().path() == "/upload" {
+        UPLOADS.fetch_add(1, Ordering::SeqCst);
+    }
+    let len = req
+        .into_body()
+        .collect()
+        .await
+        .map(|c| c.to_bytes().len())
+        .unwrap_or(0);
+    Ok(hyper::Response::new(Full::new(Bytes::from(format!(
+        "len={len}"
+    )))))
+}
+
+/// Send `raw` on a new connection; the status line and the rest of the answer.
+fn exchange(addr: SocketAddr, raw: &[u8]) -> (String, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(raw).unwrap();
+    let mut answer = Vec::new();
+    // A reset after the answer is fine: the answer is what counts.
+    let _ = s.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let (status, rest) = text.split_once("\r\n").unwrap_or((&text, ""));
+    (status.to_owned(), rest.to_owned())
+}
+
+#[test]
+fn malformed_chunked_bodies_are_400_and_never_reach_the_backend() {
+    let server = start_server(serve_on_loopback(counting), Config::default());
+    let dns = server.lb_in_service("chunks", 80);
+    let host = host(&server, &dns);
+    let head =
+        format!("POST /upload HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n");
+    for (what, body) in [
+        ("size zz", "zz\r\nabc\r\n0\r\n\r\n"),
+        ("size -5", "-5\r\nabc\r\n0\r\n\r\n"),
+        ("19 hex digits", "1000000000000000000\r\nabc\r\n0\r\n\r\n"),
+        ("data longer than size", "3\r\nabcdef\r\n0\r\n\r\n"),
+        ("missing CRLF", "3\r\nabc0\r\n\r\n"),
+    ] {
+        let (status, _) = exchange(server.addr, format!("{head}{body}").as_bytes());
+        assert_eq!(status, "HTTP/1.1 400 BAD_REQUEST", "{what}");
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(UPLOADS.load(Ordering::SeqCst), 0, "a backend saw a request");
+
+    // A well-formed chunked upload still goes through.
+    let (status, rest) = exchange(
+        server.addr,
+        format!("{head}3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n").as_bytes(),
+    );
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(rest.ends_with("len=5"), "{rest}");
+    assert_eq!(UPLOADS.load(Ordering::SeqCst), 1);
+
+    // CONNECT: Classic's 400. HTTP/2 with prior knowledge on the main port: 505.
+    let (status, _) = exchange(
+        server.addr,
+        format!("CONNECT {host} HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes(),
+    );
+    assert_eq!(status, "HTTP/1.1 400 BAD_REQUEST");
+    let (status, _) = exchange(
+        server.addr,
+        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00",
+    );
+    assert_eq!(status, "HTTP/1.1 505 HTTP Version Not Supported");
+}
+
+/// Whether the server closes `s` within `within`.
+fn closes_within(s: &mut TcpStream, within: Duration) -> bool {
+    s.set_read_timeout(Some(within)).unwrap();
+    let mut buf = [0u8; 64];
+    match s.read(&mut buf) {
+        Ok(0) => true,
+        Ok(_) => panic!("unexpected bytes"),
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => false,
+        Err(_) => true,
+    }
+}
+
+/// One keep-alive request; reads the whole (Content-Length) answer.
+fn keep_alive_get(s: &mut TcpStream, host: &str) -> String {
+    write!(s, "GET / HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&answer).contains("\r\n\r\n") {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "closed before the answer");
+        answer.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let len: usize = text
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .unwrap_or(0);
+    let have = text.split_once("\r\n\r\n").unwrap().1.len();
+    let mut rest = vec![0u8; len - have];
+    s.read_exact(&mut rest).unwrap();
+    text.lines().next().unwrap().to_owned()
+}
+
+#[test]
+fn alb_idle_timeout_closes_client_connections_and_tunnels_are_refused() {
+    let server = start_server(start_app(), Config::default());
+    let (dns, lb_arn, _, _) = alb_in_service(&server, "idle-client", 1);
+    let host = host(&server, &dns);
+    server.aws(&[
+        "elbv2",
+        "modify-load-balancer-attributes",
+        "--load-balancer-arn",
+        &lb_arn,
+        "--attributes",
+        "Key=idle_timeout.timeout_seconds,Value=1",
+    ]);
+    let mut s = TcpStream::connect(server.addr).unwrap();
+    assert_eq!(keep_alive_get(&mut s, &host), "HTTP/1.1 200 OK");
+    // Well within the main port's 60 s: the load balancer's 1 s closes it.
+    assert!(closes_within(&mut s, Duration::from_secs(4)));
+
+    // ALB: CONNECT is a malformed request (400), TRACE not allowed (405), both its pages.
+    let (status, rest) = exchange(
+        server.addr,
+        format!("CONNECT {host} HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes(),
+    );
+    assert_eq!(status, "HTTP/1.1 400 Bad Request");
+    assert!(rest.contains("<title>400 Bad Request</title>"), "{rest}");
+    let (status, rest) = exchange(
+        server.addr,
+        format!("TRACE / HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes(),
+    );
+    assert_eq!(status, "HTTP/1.1 405 Method Not Allowed");
+    assert!(
+        rest.to_ascii_lowercase().contains("server: awselb/2.0"),
+        "{rest}"
+    );
+}
