@@ -10,6 +10,8 @@ pub mod ec2;
 pub mod elb;
 pub mod elbv2;
 pub mod sns;
+pub mod ssm;
+pub mod sts;
 
 use serde_json::Value;
 
@@ -36,6 +38,8 @@ pub fn operations(service: &str) -> &'static [(&'static str, Handler)] {
         "elbv2" => elbv2::OPERATIONS,
         "cloudwatch" => cloudwatch::OPERATIONS,
         "sns" => sns::OPERATIONS,
+        "sts" => sts::OPERATIONS,
+        "ssm" => ssm::OPERATIONS,
         _ => &[],
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod clock;
 pub mod ids;
+pub mod keys;
 pub mod scope;
 
 use std::sync::Arc;
@@ -32,6 +33,8 @@ pub struct RegionStores {
     pub sns: crate::services::sns::SnsStore,
     /// ELBv2: load balancers, target groups, listeners, rules, targets, traffic counters.
     pub elbv2: crate::services::elbv2::Elbv2Store,
+    /// SSM Parameter Store: the account's own parameters in this region.
+    pub ssm: crate::services::ssm::SsmStore,
 }
 
 /// Everything handlers and controllers share.
@@ -51,6 +54,8 @@ pub struct AppState {
     pub backend: Arc<dyn crate::backend::InstanceBackend>,
     /// Load balancer data plane: DNS index and the pooled client to backends.
     pub dataplane: crate::dataplane::DataPlane,
+    /// Access keys Updraft issued (STS sessions, IAM users' keys).
+    pub keys: keys::KeyRegistry,
 }
 
 impl AppState {
@@ -74,6 +79,7 @@ impl AppState {
             changed: Notify::new(),
             backend,
             dataplane: crate::dataplane::DataPlane::default(),
+            keys: keys::KeyRegistry::default(),
         })
     }
 
@@ -81,6 +87,7 @@ impl AppState {
     pub fn reset(&self) {
         self.stores.clear();
         self.dataplane.index.clear();
+        self.keys.clear();
         self.changed.notify_waiters();
     }
 }

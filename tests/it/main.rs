@@ -32,6 +32,8 @@ mod readme;
 mod sigv4_suite;
 mod sns;
 mod sns_http;
+mod ssm;
+mod sts;
 mod vectors_json;
 mod vectors_xml;
 mod wire;

@@ -165,13 +165,23 @@ pub fn launch(
             .cloned()
             .map(parse_input)
             .transpose()?;
-        let (input, from_template) = match &template {
+        let (mut input, from_template) = match &template {
             Some(spec) => {
                 let (id, version, data) = template_data(s, spec)?;
                 (super::launch_templates::merge_template(data, &input), Some((id, version)))
             }
             None => (input, None),
         };
+        // `resolve:ssm:` ImageIds (given or from the template) name an SSM parameter, read now,
+        // at launch, as AWS does.
+        if let Some(reference) = input
+            .get("ImageId")
+            .and_then(Value::as_str)
+            .and_then(|i| i.strip_prefix(crate::services::ssm::resolve::PREFIX))
+        {
+            let ami = crate::services::ssm::resolve::resolve_image(&stores.ssm, scope, reference)?;
+            input["ImageId"] = Value::String(ami);
+        }
         let req: RunInstancesRequest = parse_input(input)?;
         if let Some(token) = req.client_token.as_deref().filter(|t| !t.is_empty())
             && let Some((reservation, earlier)) = s.client_tokens.get(token)
