@@ -13,7 +13,7 @@ use crate::error::ApiError;
 #[derive(Debug)]
 pub struct ServiceDef {
     /// The CLI/botocore service name (`ec2`, `autoscaling`, `elb`, `elbv2`, `cloudwatch`, `sns`,
-    /// `sts`, `ssm`).
+    /// `sts`, `ssm`, `iam`).
     pub name: &'static str,
     /// `Version` carried by form requests.
     pub api_version: &'static str,
@@ -159,7 +159,7 @@ macro_rules! service {
     };
 }
 
-static SERVICES: [ServiceDef; 8] = [
+static SERVICES: [ServiceDef; 9] = [
     service!(
         "ec2",
         "2016-11-15",
@@ -219,6 +219,14 @@ static SERVICES: [ServiceDef; 8] = [
         "ssm",
         "com.amazonaws.ssm",
         Some("AmazonSSM")
+    ),
+    // IAM is global: clients sign it for us-east-1 whatever their region.
+    service!(
+        "iam",
+        "2010-05-08",
+        Protocol::Query,
+        "iam",
+        "com.amazonaws.iam"
     ),
 ];
 

@@ -9,6 +9,7 @@ pub mod cloudwatch;
 pub mod ec2;
 pub mod elb;
 pub mod elbv2;
+pub mod iam;
 pub mod sns;
 pub mod ssm;
 pub mod sts;
@@ -40,6 +41,7 @@ pub fn operations(service: &str) -> &'static [(&'static str, Handler)] {
         "sns" => sns::OPERATIONS,
         "sts" => sts::OPERATIONS,
         "ssm" => ssm::OPERATIONS,
+        "iam" => iam::OPERATIONS,
         _ => &[],
     }
 }

@@ -35,6 +35,8 @@ pub struct RegionStores {
     pub elbv2: crate::services::elbv2::Elbv2Store,
     /// SSM Parameter Store: the account's own parameters in this region.
     pub ssm: crate::services::ssm::SsmStore,
+    /// IAM roles, instance profiles and users (global scope only).
+    pub iam: crate::services::iam::IamStore,
 }
 
 /// Everything handlers and controllers share.

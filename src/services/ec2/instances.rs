@@ -157,6 +157,8 @@ pub fn launch(
         other => other.to_string(),
     };
     let shared = shared_images(state, scope);
+    // Copied out now: IAM lives in the account's global scope, not under this scope's lock.
+    let profiles = crate::services::iam::profiles_of(state, &scope.account);
     let result = state.stores.with(scope, |stores| {
         let s = &mut stores.ec2;
         s.ensure_defaults(scope, ids);
@@ -172,16 +174,7 @@ pub fn launch(
             }
             None => (input, None),
         };
-        // `resolve:ssm:` ImageIds (given or from the template) name an SSM parameter, read now,
-        // at launch, as AWS does.
-        if let Some(reference) = input
-            .get("ImageId")
-            .and_then(Value::as_str)
-            .and_then(|i| i.strip_prefix(crate::services::ssm::resolve::PREFIX))
-        {
-            let ami = crate::services::ssm::resolve::resolve_image(&stores.ssm, scope, reference)?;
-            input["ImageId"] = Value::String(ami);
-        }
+        super::launch_refs::resolve_image_id(&stores.ssm, scope, &mut input)?;
         let req: RunInstancesRequest = parse_input(input)?;
         if let Some(token) = req.client_token.as_deref().filter(|t| !t.is_empty())
             && let Some((reservation, earlier)) = s.client_tokens.get(token)
@@ -199,6 +192,7 @@ pub fn launch(
             from_template,
             system_tags,
             shared: &shared,
+            profiles: &profiles,
             now,
         };
         let created = create(s, state, scope, launch)?;
@@ -227,6 +221,8 @@ struct Launch<'a> {
     system_tags: Vec<(String, String)>,
     /// Images other accounts share with this one.
     shared: &'a [Image],
+    /// The account's IAM instance profiles.
+    profiles: &'a [crate::services::iam::ProfileRef],
     now: f64,
 }
 
@@ -242,6 +238,7 @@ fn create(
         from_template,
         system_tags,
         shared,
+        profiles,
         now,
     } = launch;
     let ids = &state.ids;
@@ -479,13 +476,12 @@ fn create(
     let mut instance_tags = spec_tags(&req.tag_specifications, "instance")?;
     let volume_tags = spec_tags(&req.tag_specifications, "volume")?;
     instance_tags.extend(system_tags);
-    let iam = req.iam_instance_profile.as_ref().and_then(|p| {
-        p.arn.clone().or_else(|| {
-            p.name
-                .as_ref()
-                .map(|n| format!("arn:aws:iam::{}:instance-profile/{n}", scope.account))
-        })
-    });
+    let iam = match &req.iam_instance_profile {
+        Some(p) => {
+            super::launch_refs::instance_profile_arn(profiles, p.name.as_deref(), p.arn.as_deref())?
+        }
+        None => None,
+    };
     let metadata = req.metadata_options.clone().unwrap_or_default();
     if req.dry_run {
         return Ok(None);

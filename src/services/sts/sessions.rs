@@ -2,8 +2,8 @@
 //!
 //! Each call records an `ASIA…` key with its secret, session token, account and expiry in
 //! `state.keys`. Roles need not exist: Updraft does not enforce IAM, so any well-formed role ARN
-//! can be assumed, and the session acts in the account the ARN names. A role's maximum session
-//! is AWS's default, one hour.
+//! can be assumed, and the session acts in the account the ARN names. A role IAM has brings its
+//! id and MaxSessionDuration; any other role gets AWS's default maximum, one hour.
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -169,15 +169,19 @@ fn issue(state: &AppState, account: &str, principal: Principal, seconds: i64) ->
     }
 }
 
-/// A session of the role `role_arn` names: its credentials and AssumedRoleUser.
+/// A session of the role `role_arn` names: its credentials and AssumedRoleUser. The session
+/// lasts `requested` seconds (default one hour) within the role's MaxSessionDuration.
 fn role_session(
     state: &AppState,
     role_arn: &str,
     session: &str,
-    seconds: i64,
+    requested: Option<i64>,
 ) -> Result<(Credentials, AssumedRoleUser), ApiError> {
     let (account, role_name) = parse_role_arn(role_arn)?;
-    let role_id = role_id(role_arn);
+    // A role IAM knows brings its id and MaxSessionDuration; any other is AWS's defaults.
+    let (max, role_id) = crate::services::iam::roles::role_facts(state, &account, &role_name)
+        .unwrap_or_else(|| (ROLE_MAX_SESSION, role_id(role_arn)));
+    let seconds = role_duration(requested, max)?;
     let principal = Principal::AssumedRole {
         role_name,
         role_id: role_id.clone(),
@@ -193,10 +197,10 @@ fn role_session(
 }
 
 /// The session length a role allows: the shape's bounds, then the role's maximum.
-fn role_duration(requested: Option<i64>) -> Result<i64, ApiError> {
+fn role_duration(requested: Option<i64>, max: i64) -> Result<i64, ApiError> {
     let seconds = requested.unwrap_or(ROLE_DEFAULT_SESSION);
     check_duration(seconds, 900, 43_200)?;
-    if seconds > ROLE_MAX_SESSION {
+    if seconds > max {
         return Err(ApiError::client(
             "ValidationError",
             "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
@@ -232,16 +236,19 @@ pub fn assume_role(
     let req: AssumeRoleRequest = parse_input(input)?;
     check_session_name(&req.role_session_name)?;
     parse_role_arn(&req.role_arn)?;
-    let seconds = role_duration(req.duration_seconds)?;
     let chained = matches!(caller(ctx, state), Principal::AssumedRole { .. });
-    if chained && seconds > 3600 {
+    if chained && req.duration_seconds.is_some_and(|s| s > 3600) {
         return Err(ApiError::client(
             "ValidationError",
             "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
         ));
     }
-    let (credentials, assumed_role_user) =
-        role_session(state, &req.role_arn, &req.role_session_name, seconds)?;
+    let (credentials, assumed_role_user) = role_session(
+        state,
+        &req.role_arn,
+        &req.role_session_name,
+        req.duration_seconds,
+    )?;
     to_output(&AssumeRoleResponse {
         credentials,
         assumed_role_user,
@@ -302,7 +309,6 @@ pub fn assume_role_with_web_identity(
         ));
     }
     parse_role_arn(&req.role_arn)?;
-    let seconds = role_duration(req.duration_seconds)?;
     let claims = jwt_claims(&req.web_identity_token).ok_or_else(|| {
         ApiError::client(
             "InvalidIdentityToken",
@@ -325,8 +331,12 @@ pub fn assume_role_with_web_identity(
             .trim_start_matches("http://")
             .to_owned()
     });
-    let (credentials, assumed_role_user) =
-        role_session(state, &req.role_arn, &req.role_session_name, seconds)?;
+    let (credentials, assumed_role_user) = role_session(
+        state,
+        &req.role_arn,
+        &req.role_session_name,
+        req.duration_seconds,
+    )?;
     to_output(&AssumeRoleWithWebIdentityResponse {
         credentials,
         subject_from_web_identity_token: claim("sub"),
@@ -405,12 +415,12 @@ mod tests {
 
     #[test]
     fn durations_and_session_names_are_checked() {
-        assert!(role_duration(Some(899)).is_err());
+        assert!(role_duration(Some(899), 3600).is_err());
         assert_eq!(
-            role_duration(Some(7200)).unwrap_err().message,
+            role_duration(Some(7200), 3600).unwrap_err().message,
             "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
         );
-        assert_eq!(role_duration(None).unwrap(), 3600);
+        assert_eq!(role_duration(None, 3600).unwrap(), 3600);
         assert!(check_session_name("a").is_err());
         assert!(check_session_name("has space").is_err());
         assert!(check_session_name("ok_name@x.y-z").is_ok());
