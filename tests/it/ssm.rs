@@ -284,6 +284,7 @@ fn ssm_resolve_image_ids_launch_the_parameters_ami_through_a_group() {
          want = ssm.get_parameter(Name=PUBLIC)['Parameter']['Value']\n\
          ec2.create_launch_template(LaunchTemplateName='ssm-lt', LaunchTemplateData={{'ImageId': 'resolve:ssm:' + PUBLIC, 'InstanceType': 't3.micro'}})\n\
          stored = ec2.describe_launch_template_versions(LaunchTemplateName='ssm-lt')['LaunchTemplateVersions'][0]['LaunchTemplateData']['ImageId']\n\
+         aliased = ec2.describe_launch_template_versions(LaunchTemplateName='ssm-lt', ResolveAlias=True)['LaunchTemplateVersions'][0]['LaunchTemplateData']['ImageId']\n\
          asg.create_auto_scaling_group(AutoScalingGroupName='ssm-g', LaunchTemplate={{'LaunchTemplateName': 'ssm-lt'}}, MinSize=1, MaxSize=1, AvailabilityZones=['us-east-1a'])\n\
          until(lambda: states('ssm-g') == ['InService'])\n\
          iid = describe('ssm-g')['Instances'][0]['InstanceId']\n\
@@ -294,7 +295,7 @@ fn ssm_resolve_image_ids_launch_the_parameters_ami_through_a_group() {
          ssm.put_parameter(Name='/golden/text', Value=want, Type='String')\n\
          def run(image):\n\
          \x20   return ec2.run_instances(ImageId=image, InstanceType='t3.micro', MinCount=1, MaxCount=1)['Instances'][0]['ImageId']\n\
-         print(json.dumps({{'want': want, 'stored': stored, 'launched': launched,\n\
+         print(json.dumps({{'want': want, 'stored': stored, 'aliased': aliased, 'launched': launched,\n\
            'latest': run('resolve:ssm:/golden/ami') == other, 'v1': run('resolve:ssm:/golden/ami:1') == want,\n\
            'text': err(ec2, lambda: run('resolve:ssm:/golden/text')),\n\
            'missing': err(ec2, lambda: run('resolve:ssm:/golden/none'))}}))"
@@ -305,6 +306,7 @@ fn ssm_resolve_image_ids_launch_the_parameters_ami_through_a_group() {
         out["stored"],
         "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
     );
+    assert_eq!(out["aliased"], out["want"], "{out}");
     assert_eq!(out["launched"], out["want"], "{out}");
     assert_eq!(out["latest"], true, "{out}");
     assert_eq!(out["v1"], true, "{out}");

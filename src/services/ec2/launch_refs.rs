@@ -1,12 +1,13 @@
 //! What a launch names in other services, checked or resolved at launch: a `resolve:ssm:`
-//! ImageId (SSM, same scope) and an `IamInstanceProfile` (IAM, the account's global scope).
+//! ImageId (SSM, same scope; also shown resolved by DescribeLaunchTemplateVersions'
+//! `ResolveAlias`) and an `IamInstanceProfile` (IAM, the account's global scope).
 
 use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::services::iam::{ProfileRef, find_profile};
 use crate::services::ssm::{SsmStore, resolve};
-use crate::state::Scope;
+use crate::state::{AppState, Scope};
 
 /// Replace a `resolve:ssm:` ImageId (given or from the template) by the AMI id the parameter
 /// holds now: AWS reads it at each launch, not when a template is saved.
@@ -24,6 +25,19 @@ pub(super) fn resolve_image_id(
         input["ImageId"] = Value::String(ami);
     }
     Ok(())
+}
+
+/// DescribeLaunchTemplateVersions with `ResolveAlias`: each version's `resolve:ssm:` ImageId
+/// shown as the AMI id it resolves to now (left as stored when it resolves to nothing).
+pub(super) fn resolve_aliases(state: &AppState, scope: &Scope, versions: &mut [Value]) {
+    state.stores.with(scope, |s| {
+        for v in versions.iter_mut() {
+            if let Some(data) = v.get_mut("LaunchTemplateData") {
+                // An unresolvable reference stays as stored, which is what the caller saved.
+                let _ = resolve_image_id(&s.ssm, scope, data);
+            }
+        }
+    });
 }
 
 /// The ARN of the instance profile a RunInstances `IamInstanceProfile` names; it must exist
