@@ -1,23 +1,26 @@
 //! Load generator and start-up probe (plain `main`, `harness = false`).
 //!
 //! 1. Throughput: an Updraft server in-process on 127.0.0.1:0 (two worker threads, like the
-//!    binary), driven by hyper's HTTP/1 client over N keep-alive connections, each sending
-//!    `Action=DescribeAdjustmentTypes&Version=2011-01-01` form POSTs one after the other.
-//!    Prints requests/s, latency percentiles (µs) and errors (anything but a 200).
-//! 2. Start-up: spawns the release binary (`target/release/updraft`) on a free loopback port,
-//!    times spawn → first 200 from `GET /_updraft/health`, and reads the child's VmRSS once it
-//!    answered and again after ~100 requests.
+//!    binary), driven by hyper's HTTP/1 client over N keep-alive connections, each sending one
+//!    workload's request after the other: Auto Scaling DescribeAdjustmentTypes, EC2
+//!    DescribeRegions, STS GetCallerIdentity (query forms) and SSM GetParameter of a public
+//!    parameter (awsJson 1.1). Prints requests/s, latency percentiles (µs) and errors
+//!    (anything but a 200) per workload.
+//! 2. Start-up ([`startup`]): spawns the release binary (`target/release/updraft`) on a free
+//!    loopback port, times spawn → first 200 from `GET /_updraft/health`, and reads the child's
+//!    VmRSS once it answered and again after ~100 requests.
 //!
-//! Settings (environment): `LOADGEN_CONNECTIONS` (4), `LOADGEN_REQUESTS` (20000),
+//! Settings (environment): `LOADGEN_WORKLOADS` (labels, comma-separated; all by default),
+//! `LOADGEN_CONNECTIONS` (4), `LOADGEN_REQUESTS` (20000 per workload),
 //! `LOADGEN_SECONDS` (duration cap, 10), `LOADGEN_STARTS` (start-up repetitions, 10),
 //! `LOADGEN_BINARY` (path of the binary to spawn). Under `cargo bench` (`--bench` among the
 //! arguments) those defaults apply; otherwise (`cargo test --benches`) a quick smoke run with
 //! small defaults. Every other argument is ignored. Loopback only; every loop is bounded.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+#[path = "loadgen/startup.rs"]
+mod startup;
+
+use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -30,7 +33,36 @@ use hyper_util::rt::TokioIo;
 use updraft::Config;
 use updraft::state::AppState;
 
-const QUERY_BODY: &str = "Action=DescribeAdjustmentTypes&Version=2011-01-01";
+/// One kind of request the throughput run repeats.
+struct Workload {
+    label: &'static str,
+    body: &'static str,
+    /// `X-Amz-Target` of an awsJson 1.1 request; a form POST when absent.
+    target: Option<&'static str>,
+}
+
+const WORKLOADS: [Workload; 4] = [
+    Workload {
+        label: "DescribeAdjustmentTypes",
+        body: "Action=DescribeAdjustmentTypes&Version=2011-01-01",
+        target: None,
+    },
+    Workload {
+        label: "DescribeRegions",
+        body: "Action=DescribeRegions&Version=2016-11-15",
+        target: None,
+    },
+    Workload {
+        label: "GetCallerIdentity",
+        body: "Action=GetCallerIdentity&Version=2011-06-15",
+        target: None,
+    },
+    Workload {
+        label: "GetParameter",
+        body: r#"{"Name":"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"}"#,
+        target: Some("AmazonSSM.GetParameter"),
+    },
+];
 const FORM_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
 /// No single request may take longer than this (it then counts as an error).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -89,12 +121,18 @@ fn main() {
         .build()
         .expect("client runtime");
 
+    let selected = std::env::var("LOADGEN_WORKLOADS").unwrap_or_default();
     let server = InProcessServer::start();
-    rt.block_on(throughput(server.addr, &settings));
+    for w in WORKLOADS
+        .iter()
+        .filter(|w| selected.is_empty() || selected.split(',').any(|l| l.trim() == w.label))
+    {
+        rt.block_on(throughput(server.addr, &settings, w));
+        println!();
+    }
     drop(server);
 
-    println!();
-    startup(&rt, &settings);
+    startup::startup(&rt, &settings);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -172,6 +210,19 @@ async fn connect(addr: SocketAddr) -> Result<Sender, String> {
     Ok(sender)
 }
 
+/// A workload's request: a form POST, or an awsJson 1.1 POST with its target.
+fn request(addr: SocketAddr, w: &Workload) -> Request<Full<Bytes>> {
+    match w.target {
+        None => form_request(addr, w.body),
+        Some(target) => Request::post("/")
+            .header(header::HOST, addr.to_string())
+            .header(header::CONTENT_TYPE, "application/x-amz-json-1.1")
+            .header("x-amz-target", target)
+            .body(Full::new(Bytes::from_static(w.body.as_bytes())))
+            .expect("valid request"),
+    }
+}
+
 fn form_request(addr: SocketAddr, body: &'static str) -> Request<Full<Bytes>> {
     Request::post("/")
         .header(header::HOST, addr.to_string())
@@ -227,6 +278,7 @@ impl WorkerResult {
 
 async fn worker(
     addr: SocketAddr,
+    workload: &'static Workload,
     next: Arc<AtomicUsize>,
     total: usize,
     deadline: Instant,
@@ -254,7 +306,7 @@ async fn worker(
         }
         let Some(s) = sender.as_mut() else { continue };
         let start = Instant::now();
-        let outcome = send(s, form_request(addr, QUERY_BODY)).await;
+        let outcome = send(s, request(addr, workload)).await;
         let micros = u32::try_from(start.elapsed().as_micros()).unwrap_or(u32::MAX);
         match outcome {
             Ok((StatusCode::OK, _)) => result.latencies_us.push(micros),
@@ -279,20 +331,24 @@ fn percentile(sorted: &[u32], p: f64) -> u32 {
     sorted[rank.min(sorted.len() - 1)]
 }
 
-async fn throughput(addr: SocketAddr, s: &Settings) {
+async fn throughput(addr: SocketAddr, s: &Settings, w: &'static Workload) {
     println!(
-        "== throughput: in-process server, {} keep-alive connections, {} requests (cap {} s)",
+        "== throughput {}: in-process server, {} keep-alive connections, {} requests (cap {} s)",
+        w.label,
         s.connections,
         s.requests,
         s.cap.as_secs()
     );
-    println!("   POST / {QUERY_BODY}");
+    match w.target {
+        None => println!("   POST / {}", w.body),
+        Some(target) => println!("   POST / X-Amz-Target: {target} {}", w.body),
+    }
 
-    // The first request parses the Auto Scaling model: time it apart from the steady state.
+    // The first request parses the service's model: time it apart from the steady state.
     let cold = async {
         let mut sender = connect(addr).await?;
         let start = Instant::now();
-        let (status, len) = send(&mut sender, form_request(addr, QUERY_BODY)).await?;
+        let (status, len) = send(&mut sender, request(addr, w)).await?;
         Ok::<_, String>((start.elapsed(), status, len))
     };
     match cold.await {
@@ -310,7 +366,7 @@ async fn throughput(addr: SocketAddr, s: &Settings) {
     let deadline = started + s.cap;
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..s.connections {
-        workers.spawn(worker(addr, next.clone(), s.requests, deadline));
+        workers.spawn(worker(addr, w, next.clone(), s.requests, deadline));
     }
     let mut latencies = Vec::with_capacity(s.requests);
     let mut errors = 0;
@@ -355,236 +411,4 @@ async fn throughput(addr: SocketAddr, s: &Settings) {
         Some(e) => println!("   errors: {errors} (first: {e})"),
         None => println!("   errors: {errors}"),
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Start-up time and idle memory of the release binary
-
-/// The binary to spawn: `LOADGEN_BINARY`, else `updraft` next to this bench's `deps/` dir
-/// (`target/release/`), else `<crate>/target/release/updraft`.
-fn updraft_binary() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("LOADGEN_BINARY") {
-        return Some(PathBuf::from(path));
-    }
-    let beside = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent()?.parent().map(|dir| dir.join("updraft")));
-    let in_crate = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/updraft");
-    beside.into_iter().chain([in_crate]).find(|p| p.is_file())
-}
-
-/// A spawned server, killed on drop.
-struct ChildServer {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl ChildServer {
-    fn spawn(binary: &PathBuf) -> std::io::Result<Self> {
-        let addr = free_port()?;
-        let mut command = Command::new(binary);
-        command.arg("--listen").arg(addr.to_string());
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("UPDRAFT_") {
-                command.env_remove(key); // defaults only: simulated instances, no signatures
-            }
-        }
-        let child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?;
-        Ok(Self { child, addr })
-    }
-
-    fn rss_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-        line.split_whitespace().nth(1)?.parse().ok()
-    }
-}
-
-impl Drop for ChildServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill(); // it may have exited already
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> std::io::Result<SocketAddr> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
-    listener.local_addr()
-}
-
-/// `GET /_updraft/health` on a connected stream; `Ok(true)` on a 200.
-fn health_on(mut stream: TcpStream) -> std::io::Result<bool> {
-    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
-    stream.set_nodelay(true)?;
-    stream.write_all(
-        b"GET /_updraft/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-    )?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response)?;
-    Ok(response.starts_with(b"HTTP/1.1 200"))
-}
-
-/// Time from spawn to the first accepted connection and to the first 200 from health.
-struct Startup {
-    listening: Duration,
-    healthy: Duration,
-}
-
-/// Poll with short connect retries until health answers 200.
-fn wait_healthy(server: &mut ChildServer, spawned: Instant) -> Result<Startup, String> {
-    let mut listening = None;
-    while spawned.elapsed() < STARTUP_TIMEOUT {
-        if let Ok(stream) = TcpStream::connect_timeout(&server.addr, Duration::from_millis(200)) {
-            let listening = *listening.get_or_insert_with(|| spawned.elapsed());
-            if let Ok(true) = health_on(stream) {
-                return Ok(Startup {
-                    listening,
-                    healthy: spawned.elapsed(),
-                });
-            }
-        }
-        if let Ok(Some(status)) = server.child.try_wait() {
-            return Err(format!("the binary exited with {status}"));
-        }
-        std::thread::sleep(Duration::from_micros(200));
-    }
-    Err(format!(
-        "no healthy answer within {} s",
-        STARTUP_TIMEOUT.as_secs()
-    ))
-}
-
-fn median(mut values: Vec<Duration>) -> Duration {
-    values.sort_unstable();
-    values[values.len() / 2]
-}
-
-fn startup(rt: &tokio::runtime::Runtime, s: &Settings) {
-    println!("== start-up: spawn the binary → first 200 from GET /_updraft/health");
-    if s.starts == 0 {
-        println!("   skipped (LOADGEN_STARTS=0)");
-        return;
-    }
-    let Some(binary) = updraft_binary() else {
-        println!(
-            "   skipped: no release binary; build it with `cargo build --release` (or set LOADGEN_BINARY)"
-        );
-        return;
-    };
-    let age = std::fs::metadata(&binary)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.elapsed().ok());
-    match age {
-        Some(age) => println!(
-            "   binary: {} (built {} s ago)",
-            binary.display(),
-            age.as_secs()
-        ),
-        None => println!("   binary: {}", binary.display()),
-    }
-    if !binary.components().any(|c| c.as_os_str() == "release") {
-        println!("   note: not a release build; the figures below are not representative");
-    }
-
-    let mut times = Vec::with_capacity(s.starts);
-    let mut listening = Vec::with_capacity(s.starts);
-    let mut idle_rss = Vec::with_capacity(s.starts);
-    for run in 0..s.starts {
-        let spawned = Instant::now();
-        let mut server = match ChildServer::spawn(&binary) {
-            Ok(server) => server,
-            Err(e) => {
-                println!("   run {}: cannot spawn: {e}", run + 1);
-                return;
-            }
-        };
-        match wait_healthy(&mut server, spawned) {
-            Ok(startup) => {
-                times.push(startup.healthy);
-                listening.push(startup.listening);
-            }
-            Err(e) => {
-                println!("   run {}: {e}", run + 1);
-                return;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(50)); // let it settle before reading RSS
-        if let Some(kib) = server.rss_kib() {
-            idle_rss.push(kib);
-        }
-        if run + 1 == s.starts {
-            println!(
-                "   start to first served request over {} runs: median {} µs, min {} µs",
-                times.len(),
-                median(times.clone()).as_micros(),
-                times.iter().min().map_or(0, Duration::as_micros)
-            );
-            println!(
-                "   (of which spawn to accepting connections: median {} µs, min {} µs)",
-                median(listening.clone()).as_micros(),
-                listening.iter().min().map_or(0, Duration::as_micros)
-            );
-            idle_rss.sort_unstable();
-            match idle_rss.get(idle_rss.len() / 2) {
-                Some(kib) => println!(
-                    "   idle RSS after health: {kib} KiB ({:.1} MiB, median)",
-                    *kib as f64 / 1024.0
-                ),
-                None => println!("   idle RSS after health: unavailable (no /proc/<pid>/status)"),
-            }
-            rt.block_on(exercise(&server));
-        }
-    }
-}
-
-/// On the last spawned server: 100 requests on one connection, RSS; then one request to each
-/// service (loading every model), RSS again.
-async fn exercise(server: &ChildServer) {
-    let addr = server.addr;
-    let mut sender = match connect(addr).await {
-        Ok(s) => s,
-        Err(e) => {
-            println!("   cannot connect for the RSS probe: {e}");
-            return;
-        }
-    };
-    let mut ok = 0;
-    for _ in 0..100 {
-        if let Ok((StatusCode::OK, _)) = send(&mut sender, form_request(addr, QUERY_BODY)).await {
-            ok += 1;
-        }
-    }
-    let rss = |label: &str| match server.rss_kib() {
-        Some(kib) => println!(
-            "   RSS after {label}: {kib} KiB ({:.1} MiB)",
-            kib as f64 / 1024.0
-        ),
-        None => println!("   RSS after {label}: unavailable"),
-    };
-    rss(&format!("100 DescribeAdjustmentTypes ({ok} × 200)"));
-    // One cheap read per service, so every lazily parsed model is loaded.
-    const EVERY_SERVICE: [&str; 6] = [
-        "Action=DescribeAdjustmentTypes&Version=2011-01-01",
-        "Action=DescribeInstances&Version=2016-11-15",
-        "Action=DescribeLoadBalancers&Version=2012-06-01",
-        "Action=DescribeLoadBalancers&Version=2015-12-01",
-        "Action=DescribeAlarms&Version=2010-08-01",
-        "Action=ListTopics&Version=2010-03-31",
-    ];
-    let mut statuses = Vec::new();
-    for body in EVERY_SERVICE {
-        match send(&mut sender, form_request(addr, body)).await {
-            Ok((status, _)) => statuses.push(status.as_u16().to_string()),
-            Err(e) => statuses.push(e),
-        }
-    }
-    rss(&format!(
-        "one request to each of the six services (HTTP {})",
-        statuses.join(",")
-    ));
 }

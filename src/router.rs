@@ -427,6 +427,30 @@ mod tests {
     }
 
     #[test]
+    fn sts_iam_and_ssm_route_by_version_and_target() {
+        let body = "Action=GetCallerIdentity&Version=2011-06-15";
+        assert_eq!(
+            api(route_with(Method::POST, "/", "", &[], body, None)),
+            ("sts", Protocol::Query, "GetCallerIdentity".into())
+        );
+        let body = "Action=ListRoles&Version=2010-05-08";
+        assert_eq!(
+            api(route_with(Method::POST, "/", "", &[], body, None)).0,
+            "iam"
+        );
+        let h = [("x-amz-target", "AmazonSSM.GetParameter")];
+        assert_eq!(
+            api(route_with(Method::POST, "/", "", &h, "{}", None)),
+            ("ssm", Protocol::Json, "GetParameter".into())
+        );
+        let h = [("x-amz-target", "AmazonSSM.SendCommand")];
+        assert_eq!(
+            rejected(route_with(Method::POST, "/", "", &h, "{}", None)),
+            (Protocol::Json, "UnknownOperationException".into())
+        );
+    }
+
+    #[test]
     fn missing_version_falls_back_to_the_signing_scope() {
         assert_eq!(
             api(route_with(

@@ -17,6 +17,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -364,7 +365,7 @@ async fn handle(
     };
 
     let access_key_id = auth.map(|a| a.access_key_id.clone());
-    let scope = scope_for(auth, &state.config);
+    let scope = scope_for(auth, &state.config, &state.keys);
     let ctx = RequestContext {
         request_id: request_id.clone(),
         scope,
@@ -376,7 +377,13 @@ async fn handle(
     let span = tracing::info_span!("request", request_id, service = ctx.service, operation = %ctx.operation,
         account = %ctx.scope.account, region = %ctx.scope.region);
     async {
-        let verified = if state.config.verify_signatures {
+        // Operations modelled as unsigned (AssumeRoleWithWebIdentity) need no signature.
+        let unsigned_op = authorization.is_none()
+            && route
+                .service
+                .operation(&route.operation)
+                .is_some_and(|op| op.authtype.as_deref() == Some("none"));
+        let verified = if state.config.verify_signatures && !unsigned_op {
             verify(&state, &head, &raw, authorization.as_ref(), route.service)
         } else {
             Ok(())
@@ -489,13 +496,17 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, ApiError>) -> Result<T, ApiError> {
     })
 }
 
-/// Account from the access key, region from the credential scope; defaults when unsigned.
-fn scope_for(auth: Option<&sigv4::Authorization>, config: &crate::Config) -> Scope {
+/// Account from the access key (a key Updraft issued acts in its own account), region from
+/// the credential scope; defaults when unsigned.
+fn scope_for(
+    auth: Option<&sigv4::Authorization>,
+    config: &crate::Config,
+    keys: &crate::state::keys::KeyRegistry,
+) -> Scope {
+    let key = auth.map(|a| a.access_key_id.as_str());
     Scope::new(
-        account_for_access_key(
-            auth.map(|a| a.access_key_id.as_str()),
-            &config.default_account,
-        ),
+        key.and_then(|k| keys.account(k))
+            .unwrap_or_else(|| account_for_access_key(key, &config.default_account)),
         auth.map_or_else(|| config.default_region.clone(), |a| a.region.clone()),
     )
 }
@@ -518,12 +529,24 @@ fn verify(
         Some(Err(err)) => return Err(ApiError::client("IncompleteSignature", err.to_string())),
         Some(Ok(auth)) => auth,
     };
-    let Some(secret) = state.config.credentials.secret(&auth.access_key_id) else {
-        return Err(ApiError::client(
+    let invalid_token = || {
+        ApiError::client(
             "InvalidClientTokenId",
             "The security token included in the request is invalid.",
         )
-        .with_status(403));
+        .with_status(403)
+    };
+    let issued;
+    let secret = match state.config.credentials.secret(&auth.access_key_id) {
+        Some(secret) => secret,
+        None => {
+            issued = state
+                .keys
+                .get(&auth.access_key_id)
+                .ok_or_else(invalid_token)?;
+            check_session(&issued, head, state.clock.now())?;
+            issued.secret.as_str()
+        }
     };
     // Real time, not the virtual clock: see `sigv4_request`.
     let now = std::time::SystemTime::now()
@@ -540,6 +563,37 @@ fn verify(
         service,
         now,
     )
+}
+
+/// A key Updraft issued: temporary credentials must present their own session token
+/// (`X-Amz-Security-Token`, signed with the request) and are refused once expired; a long-term
+/// key must not carry one.
+fn check_session(
+    key: &crate::state::keys::IssuedKey,
+    head: &RequestHead<'_>,
+    now: f64,
+) -> Result<(), ApiError> {
+    let presented = header(head.headers, "x-amz-security-token");
+    let matches = match (&key.session_token, presented) {
+        (Some(expected), Some(given)) => bool::from(expected.as_bytes().ct_eq(given.as_bytes())),
+        (None, None) => true,
+        _ => false,
+    };
+    if !matches {
+        return Err(ApiError::client(
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid.",
+        )
+        .with_status(403));
+    }
+    if key.expires.is_some_and(|at| now >= at) {
+        return Err(ApiError::client(
+            "ExpiredToken",
+            "The security token included in the request is expired",
+        )
+        .with_status(403));
+    }
+    Ok(())
 }
 
 /// Undo `Content-Encoding: gzip` (botocore compresses large PutMetricData bodies), bounded.
@@ -598,11 +652,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            scope_for(Some(&auth), &config),
+            scope_for(Some(&auth), &config, &Default::default()),
             Scope::new("123456789012", "ap-northeast-2")
         );
         assert_eq!(
-            scope_for(None, &config),
+            scope_for(None, &config, &Default::default()),
             Scope::new("000000000000", "eu-west-1")
         );
     }

@@ -1,4 +1,6 @@
-//! awsJson 1.0: request bodies into the value tree, value trees into response bodies.
+//! awsJson 1.0 and 1.1 (the bodies are the same; only the `Content-Type` differs, see
+//! `ServiceDef::json_content_type`): request bodies into the value tree, value trees into
+//! response bodies.
 //!
 //! Requests are JSON objects keyed by member name (or `locationName` when a member has one);
 //! timestamps are epoch seconds (botocore sends integers, JS v3 floats with milliseconds),

@@ -45,6 +45,9 @@ pub struct Metadata {
     /// `X-Amz-Target` prefix and rpc-v2-cbor service segment.
     #[serde(default)]
     pub target_prefix: Option<String>,
+    /// awsJson version (`1.0` or `1.1`): only the `Content-Type` differs on the wire.
+    #[serde(default)]
+    pub json_version: Option<String>,
     /// `xmlns` of XML responses.
     #[serde(default)]
     pub xml_namespace: Option<String>,
@@ -74,6 +77,9 @@ pub struct Operation {
     /// Modeled error shapes.
     #[serde(default)]
     pub errors: Vec<ShapeRef>,
+    /// `none` for operations clients send unsigned (STS AssumeRoleWithWebIdentity).
+    #[serde(default)]
+    pub authtype: Option<String>,
 }
 
 /// A reference to a shape, with the serialization traits a member can carry.

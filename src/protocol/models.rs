@@ -12,7 +12,8 @@ use crate::error::ApiError;
 /// One emulated AWS service.
 #[derive(Debug)]
 pub struct ServiceDef {
-    /// The CLI/botocore service name (`ec2`, `autoscaling`, `elb`, `elbv2`, `cloudwatch`, `sns`).
+    /// The CLI/botocore service name (`ec2`, `autoscaling`, `elb`, `elbv2`, `cloudwatch`, `sns`,
+    /// `sts`, `ssm`, `iam`).
     pub name: &'static str,
     /// `Version` carried by form requests.
     pub api_version: &'static str,
@@ -22,6 +23,8 @@ pub struct ServiceDef {
     pub signing_name: &'static str,
     /// Smithy namespace for absolute shape ids in JSON/CBOR `__type`.
     pub smithy_namespace: &'static str,
+    /// `X-Amz-Target` prefix of its JSON protocol (and rpc-v2-cbor service segment), if any.
+    pub target_prefix: Option<&'static str>,
     model: LazyLock<ServiceModel>,
 }
 
@@ -47,6 +50,14 @@ impl ServiceDef {
             .take_while(|l| !l.trim_start().starts_with('['))
             .filter(|l| l.trim().starts_with('"'))
             .count()
+    }
+
+    /// The `Content-Type` of its awsJson answers: 1.0 (CloudWatch) or 1.1 (SSM).
+    pub fn json_content_type(&self) -> &'static str {
+        match self.model().metadata.json_version.as_deref() {
+            Some("1.1") => "application/x-amz-json-1.1",
+            _ => "application/x-amz-json-1.0",
+        }
     }
 
     /// The JSON/CBOR `__type` for an error code: the absolute id of the modelled shape whose
@@ -172,12 +183,16 @@ fn lower_first(path: &str) -> String {
 
 macro_rules! service {
     ($name:literal, $version:literal, $proto:expr, $signing:literal, $ns:literal) => {
+        service!($name, $version, $proto, $signing, $ns, None)
+    };
+    ($name:literal, $version:literal, $proto:expr, $signing:literal, $ns:literal, $target:expr) => {
         ServiceDef {
             name: $name,
             api_version: $version,
             form_protocol: $proto,
             signing_name: $signing,
             smithy_namespace: $ns,
+            target_prefix: $target,
             model: LazyLock::new(|| {
                 // The embedded models are checked by tests; failing here is a build defect.
                 ServiceModel::from_json(include_str!(concat!(
@@ -191,7 +206,7 @@ macro_rules! service {
     };
 }
 
-static SERVICES: [ServiceDef; 6] = [
+static SERVICES: [ServiceDef; 9] = [
     service!(
         "ec2",
         "2016-11-15",
@@ -225,7 +240,8 @@ static SERVICES: [ServiceDef; 6] = [
         "2010-08-01",
         Protocol::Query,
         "monitoring",
-        "com.amazonaws.cloudwatch"
+        "com.amazonaws.cloudwatch",
+        Some(CLOUDWATCH_TARGET_PREFIX)
     ),
     service!(
         "sns",
@@ -233,6 +249,31 @@ static SERVICES: [ServiceDef; 6] = [
         Protocol::Query,
         "sns",
         "com.amazonaws.sns"
+    ),
+    service!(
+        "sts",
+        "2011-06-15",
+        Protocol::Query,
+        "sts",
+        "com.amazonaws.sts"
+    ),
+    // SSM speaks awsJson 1.1 only; `form_protocol` is never used for it (no form `Version`
+    // names it in practice, and a form that does gets answered in awsQuery's shape).
+    service!(
+        "ssm",
+        "2014-11-06",
+        Protocol::Query,
+        "ssm",
+        "com.amazonaws.ssm",
+        Some("AmazonSSM")
+    ),
+    // IAM is global: clients sign it for us-east-1 whatever their region.
+    service!(
+        "iam",
+        "2010-05-08",
+        Protocol::Query,
+        "iam",
+        "com.amazonaws.iam"
     ),
 ];
 
@@ -260,9 +301,7 @@ pub fn by_name(name: &str) -> Option<&'static ServiceDef> {
 /// The service a JSON `X-Amz-Target` prefix or an rpc-v2-cbor service segment names.
 pub fn by_target_prefix(prefix: &str) -> Option<&'static ServiceDef> {
     let bare = prefix.rsplit(['.', '#']).next().unwrap_or(prefix);
-    (bare == CLOUDWATCH_TARGET_PREFIX)
-        .then(|| by_name("cloudwatch"))
-        .flatten()
+    SERVICES.iter().find(|s| s.target_prefix == Some(bare))
 }
 
 #[cfg(test)]

@@ -92,7 +92,7 @@ pub fn output(
         },
         Protocol::Json => Rendered {
             status: 200,
-            content_type: "application/x-amz-json-1.0",
+            content_type: service.json_content_type(),
             headers: Vec::new(),
             body: json::encode_json(model, operation.output.as_ref(), value),
         },
@@ -175,7 +175,8 @@ pub fn error(
         },
         Protocol::Json => Rendered {
             status: err.status,
-            content_type: "application/x-amz-json-1.0",
+            content_type: service
+                .map_or("application/x-amz-json-1.0", ServiceDef::json_content_type),
             headers: if compatible {
                 vec![query_error()]
             } else {

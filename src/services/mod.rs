@@ -9,7 +9,10 @@ pub mod cloudwatch;
 pub mod ec2;
 pub mod elb;
 pub mod elbv2;
+pub mod iam;
 pub mod sns;
+pub mod ssm;
+pub mod sts;
 
 use serde_json::Value;
 
@@ -36,6 +39,9 @@ pub fn operations(service: &str) -> &'static [(&'static str, Handler)] {
         "elbv2" => elbv2::OPERATIONS,
         "cloudwatch" => cloudwatch::OPERATIONS,
         "sns" => sns::OPERATIONS,
+        "sts" => sts::OPERATIONS,
+        "ssm" => ssm::OPERATIONS,
+        "iam" => iam::OPERATIONS,
         _ => &[],
     }
 }

@@ -66,6 +66,28 @@ impl IdGen {
         uuid::Uuid::new_v4().to_string()
     }
 
+    /// An access key id or IAM unique id: `prefix` (`ASIA`, `AKIA`, `AIDA`, `AROA`, `AIPA`)
+    /// followed by upper-case letters and digits up to `len` characters.
+    pub fn access_key(&self, prefix: &str, len: usize) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        let mut rng = rand::rng();
+        let mut id = String::with_capacity(len);
+        id.push_str(prefix);
+        while id.len() < len {
+            id.push(char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]));
+        }
+        id
+    }
+
+    /// `len` random base64-alphabet characters: secret access keys (40) and session tokens.
+    pub fn secret(&self, len: usize) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut rng = rand::rng();
+        (0..len)
+            .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+            .collect()
+    }
+
     /// A UUID, for resources AWS names by UUID (policy ids, activity ids, subscriptions).
     pub fn uuid(&self) -> String {
         uuid::Uuid::new_v4().to_string()
@@ -111,6 +133,13 @@ mod tests {
         }
         assert_ne!(ids.resource("i"), ids.resource("i"));
         assert_eq!(ids.request_id().len(), 36);
+        let key = ids.access_key("ASIA", 20);
+        assert!(key.starts_with("ASIA") && key.len() == 20);
+        assert!(
+            key.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        );
+        assert_eq!(ids.secret(40).len(), 40);
         assert_eq!(
             arn(
                 "autoscaling",

@@ -2,6 +2,7 @@
 
 pub mod clock;
 pub mod ids;
+pub mod keys;
 pub mod scope;
 
 use std::sync::Arc;
@@ -32,6 +33,10 @@ pub struct RegionStores {
     pub sns: crate::services::sns::SnsStore,
     /// ELBv2: load balancers, target groups, listeners, rules, targets, traffic counters.
     pub elbv2: crate::services::elbv2::Elbv2Store,
+    /// SSM Parameter Store: the account's own parameters in this region.
+    pub ssm: crate::services::ssm::SsmStore,
+    /// IAM roles, instance profiles and users (global scope only).
+    pub iam: crate::services::iam::IamStore,
 }
 
 /// Everything handlers and controllers share.
@@ -53,6 +58,8 @@ pub struct AppState {
     pub dataplane: crate::dataplane::DataPlane,
     /// The console's change stream (`/_updraft/events`).
     pub events: crate::admin::console::events::Hub,
+    /// Access keys Updraft issued (STS sessions, IAM users' keys).
+    pub keys: keys::KeyRegistry,
 }
 
 impl AppState {
@@ -77,6 +84,7 @@ impl AppState {
             backend,
             dataplane: crate::dataplane::DataPlane::default(),
             events: Default::default(),
+            keys: keys::KeyRegistry::default(),
         })
     }
 
@@ -84,6 +92,7 @@ impl AppState {
     pub fn reset(&self) {
         self.stores.clear();
         self.dataplane.index.clear();
+        self.keys.clear();
         self.changed.notify_waiters();
     }
 }

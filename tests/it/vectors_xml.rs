@@ -730,6 +730,7 @@ fn run_output_case(suite: &Suite, case: &Value) -> Result<(), String> {
         input: None,
         output,
         errors: Vec::new(),
+        authtype: None,
     };
     let result = &case["result"];
     let expected = match &op.output {

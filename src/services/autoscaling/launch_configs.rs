@@ -28,6 +28,7 @@ struct CreateInput {
     image_id: Option<String>,
     instance_id: Option<String>,
     instance_type: Option<String>,
+    iam_instance_profile: Option<String>,
 }
 
 /// CreateLaunchConfiguration.
@@ -43,6 +44,19 @@ pub fn create_launch_configuration(
     };
     let scope = &ctx.scope;
     let now = state.clock.now();
+    // The profile, by name or ARN, must exist in the account's IAM (checked outside this
+    // scope's lock: IAM lives in the account's global scope).
+    if let Some(profile) = req.iam_instance_profile.as_deref() {
+        let profiles = crate::services::iam::profiles_of(state, &scope.account);
+        let (name, arn) = if profile.starts_with("arn:") {
+            (None, Some(profile))
+        } else {
+            (Some(profile), None)
+        };
+        if crate::services::iam::find_profile(&profiles, name, arn).is_none() {
+            return Err(validation(format!("Invalid IamInstanceProfile: {profile}")));
+        }
+    }
     state.stores.with(scope, |s| {
         if s.autoscaling.launch_configurations.contains_key(&name) {
             return Err(ApiError::client(

@@ -28,12 +28,14 @@ pub const AMAZON_OWNER: &str = "137112412989";
 /// Canonical's image owner account.
 pub const CANONICAL_OWNER: &str = "099720109477";
 
-/// A public image: (name, description, owner, alias, root device, creation date).
+/// A public image: (name, description, owner, alias, root device, creation date,
+/// architecture).
 type CatalogEntry = (
     &'static str,
     &'static str,
     &'static str,
     Option<&'static str>,
+    &'static str,
     &'static str,
     &'static str,
 );
@@ -47,6 +49,7 @@ const CATALOG: &[CatalogEntry] = &[
         Some("amazon"),
         "/dev/xvda",
         "2024-12-12T00:00:00.000Z",
+        "x86_64",
     ),
     (
         "amzn2-ami-kernel-5.10-hvm-2.0.20241217.0-x86_64-gp2",
@@ -55,6 +58,7 @@ const CATALOG: &[CatalogEntry] = &[
         Some("amazon"),
         "/dev/xvda",
         "2024-12-17T00:00:00.000Z",
+        "x86_64",
     ),
     (
         "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20241210",
@@ -63,6 +67,7 @@ const CATALOG: &[CatalogEntry] = &[
         None,
         "/dev/sda1",
         "2024-12-10T00:00:00.000Z",
+        "x86_64",
     ),
     (
         "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20241210",
@@ -71,8 +76,58 @@ const CATALOG: &[CatalogEntry] = &[
         None,
         "/dev/sda1",
         "2024-12-10T00:00:00.000Z",
+        "x86_64",
+    ),
+    // Appended, not inserted: existing clients pick `Images[0]` of Amazon's list. These back
+    // SSM's public parameters (services::ssm::public), one per AWS "latest" alias.
+    (
+        "al2023-ami-2023.6.20241212.0-kernel-6.1-arm64",
+        "Amazon Linux 2023 AMI 2023.6.20241212.0 arm64 HVM kernel-6.1",
+        AMAZON_OWNER,
+        Some("amazon"),
+        "/dev/xvda",
+        "2024-12-12T00:00:00.000Z",
+        "arm64",
+    ),
+    (
+        "amzn2-ami-hvm-2.0.20241217.0-x86_64-gp2",
+        "Amazon Linux 2 AMI 2.0.20241217.0 x86_64 HVM gp2",
+        AMAZON_OWNER,
+        Some("amazon"),
+        "/dev/xvda",
+        "2024-12-17T00:00:00.000Z",
+        "x86_64",
+    ),
+    (
+        "amzn2-ami-hvm-2.0.20241217.0-arm64-gp2",
+        "Amazon Linux 2 AMI 2.0.20241217.0 arm64 HVM gp2",
+        AMAZON_OWNER,
+        Some("amazon"),
+        "/dev/xvda",
+        "2024-12-17T00:00:00.000Z",
+        "arm64",
+    ),
+    (
+        "amzn2-ami-kernel-5.10-hvm-2.0.20241217.0-arm64-gp2",
+        "Amazon Linux 2 Kernel 5.10 AMI 2.0.20241217.0 arm64 HVM gp2",
+        AMAZON_OWNER,
+        Some("amazon"),
+        "/dev/xvda",
+        "2024-12-17T00:00:00.000Z",
+        "arm64",
     ),
 ];
+
+/// The name and creation date of a public image, by its catalog name, for other services
+/// that point at it (SSM's public parameters).
+pub fn catalog_image(name: &str) -> Option<(&'static str, f64)> {
+    CATALOG.iter().find(|entry| entry.0 == name).map(|entry| {
+        (
+            entry.0,
+            crate::protocol::timestamp::parse_iso8601(entry.5).unwrap_or(0.0),
+        )
+    })
+}
 
 /// A stable id for a catalog entry in a region (the same on every start).
 pub fn stable_id(prefix: &str, region: &str, name: &str) -> String {
@@ -84,38 +139,40 @@ pub fn stable_id(prefix: &str, region: &str, name: &str) -> String {
 pub fn public_images(region: &str) -> Vec<Image> {
     CATALOG
         .iter()
-        .map(|(name, description, owner, alias, root, created)| Image {
-            block_devices: vec![super::block_devices::image_root(
-                root,
-                8,
-                // As the real images: Amazon Linux 2023 and the gp3 Ubuntu build use gp3.
-                if name.starts_with("al2023") || name.contains("gp3") {
-                    "gp3"
-                } else {
-                    "gp2"
-                },
-                stable_id("snap", region, name),
-            )],
-            id: stable_id("ami", region, name),
-            name: (*name).to_owned(),
-            description: Some((*description).to_owned()),
-            owner_id: (*owner).to_owned(),
-            owner_alias: alias.map(str::to_owned),
-            state: "available".into(),
-            creation_date: crate::protocol::timestamp::parse_iso8601(created).unwrap_or(0.0),
-            public: true,
-            public_catalog: true,
-            architecture: "x86_64".into(),
-            platform_details: "Linux/UNIX".into(),
-            root_device_name: (*root).to_owned(),
-            volume_size: 8,
-            snapshot_id: Some(stable_id("snap", region, name)),
-            source_instance_id: None,
-            source_image_id: None,
-            launch_permissions: Vec::new(),
-            backend_done: true,
-            reboot_source: false,
-        })
+        .map(
+            |(name, description, owner, alias, root, created, arch)| Image {
+                block_devices: vec![super::block_devices::image_root(
+                    root,
+                    8,
+                    // As the real images: Amazon Linux 2023 and the gp3 Ubuntu build use gp3.
+                    if name.starts_with("al2023") || name.contains("gp3") {
+                        "gp3"
+                    } else {
+                        "gp2"
+                    },
+                    stable_id("snap", region, name),
+                )],
+                id: stable_id("ami", region, name),
+                name: (*name).to_owned(),
+                description: Some((*description).to_owned()),
+                owner_id: (*owner).to_owned(),
+                owner_alias: alias.map(str::to_owned),
+                state: "available".into(),
+                creation_date: crate::protocol::timestamp::parse_iso8601(created).unwrap_or(0.0),
+                public: true,
+                public_catalog: true,
+                architecture: (*arch).to_owned(),
+                platform_details: "Linux/UNIX".into(),
+                root_device_name: (*root).to_owned(),
+                volume_size: 8,
+                snapshot_id: Some(stable_id("snap", region, name)),
+                source_instance_id: None,
+                source_image_id: None,
+                launch_permissions: Vec::new(),
+                backend_done: true,
+                reboot_source: false,
+            },
+        )
         .collect()
 }
 

@@ -157,6 +157,8 @@ pub fn launch(
         other => other.to_string(),
     };
     let shared = shared_images(state, scope);
+    // Copied out now: IAM lives in the account's global scope, not under this scope's lock.
+    let profiles = crate::services::iam::profiles_of(state, &scope.account);
     let result = state.stores.with(scope, |stores| {
         let s = &mut stores.ec2;
         s.ensure_defaults(scope, ids);
@@ -165,13 +167,14 @@ pub fn launch(
             .cloned()
             .map(parse_input)
             .transpose()?;
-        let (input, from_template) = match &template {
+        let (mut input, from_template) = match &template {
             Some(spec) => {
                 let (id, version, data) = template_data(s, spec)?;
                 (super::launch_templates::merge_template(data, &input), Some((id, version)))
             }
             None => (input, None),
         };
+        super::launch_refs::resolve_image_id(&stores.ssm, scope, &mut input)?;
         let req: RunInstancesRequest = parse_input(input)?;
         if let Some(token) = req.client_token.as_deref().filter(|t| !t.is_empty())
             && let Some((reservation, earlier)) = s.client_tokens.get(token)
@@ -189,6 +192,7 @@ pub fn launch(
             from_template,
             system_tags,
             shared: &shared,
+            profiles: &profiles,
             now,
         };
         let created = create(s, state, scope, launch)?;
@@ -217,6 +221,8 @@ struct Launch<'a> {
     system_tags: Vec<(String, String)>,
     /// Images other accounts share with this one.
     shared: &'a [Image],
+    /// The account's IAM instance profiles.
+    profiles: &'a [crate::services::iam::ProfileRef],
     now: f64,
 }
 
@@ -232,6 +238,7 @@ fn create(
         from_template,
         system_tags,
         shared,
+        profiles,
         now,
     } = launch;
     let ids = &state.ids;
@@ -469,13 +476,12 @@ fn create(
     let mut instance_tags = spec_tags(&req.tag_specifications, "instance")?;
     let volume_tags = spec_tags(&req.tag_specifications, "volume")?;
     instance_tags.extend(system_tags);
-    let iam = req.iam_instance_profile.as_ref().and_then(|p| {
-        p.arn.clone().or_else(|| {
-            p.name
-                .as_ref()
-                .map(|n| format!("arn:aws:iam::{}:instance-profile/{n}", scope.account))
-        })
-    });
+    let iam = match &req.iam_instance_profile {
+        Some(p) => {
+            super::launch_refs::instance_profile_arn(profiles, p.name.as_deref(), p.arn.as_deref())?
+        }
+        None => None,
+    };
     let metadata = req.metadata_options.clone().unwrap_or_default();
     if req.dry_run {
         return Ok(None);

@@ -374,6 +374,7 @@ struct DescribeLaunchTemplateVersionsRequest {
     max_results: Option<i64>,
     filters: Vec<Filter>,
     dry_run: bool,
+    resolve_alias: bool,
 }
 
 /// DescribeLaunchTemplateVersions (`$Latest`/`$Default`/numbers, Min/MaxVersion).
@@ -392,7 +393,7 @@ pub fn describe_launch_template_versions(
             "key-name",
         ],
     )?;
-    let list = with_store(ctx, state, |s| {
+    let mut list = with_store(ctx, state, |s| {
         let templates: Vec<&LaunchTemplate> =
             if req.launch_template_id.is_some() || req.launch_template_name.is_some() {
                 vec![find(
@@ -451,6 +452,9 @@ pub fn describe_launch_template_versions(
         }
         Ok(out)
     })?;
+    if req.resolve_alias {
+        super::launch_refs::resolve_aliases(state, &ctx.scope, &mut list);
+    }
     let (list, next_token) = paginate(list, req.max_results, req.next_token.as_deref(), (1, 200))?;
     Ok(json!({"LaunchTemplateVersions": list, "NextToken": next_token}))
 }

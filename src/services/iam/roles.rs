@@ -1,0 +1,236 @@
+//! Roles: CreateRole (the trust policy is stored as given, JSON checked), GetRole, ListRoles,
+//! DeleteRole.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{
+    Tag, already_exists, check_name, check_path, delete_conflict, encode_policy, no_such_entity,
+    page, unique_id, with_iam,
+};
+use crate::context::RequestContext;
+use crate::error::ApiError;
+use crate::services::{parse_input, to_output};
+use crate::state::AppState;
+
+/// A stored role.
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub(crate) name: String,
+    pub(crate) path: String,
+    pub(crate) id: String,
+    pub(crate) arn: String,
+    pub(crate) create_date: f64,
+    pub(crate) trust_policy: String,
+    pub(crate) description: Option<String>,
+    pub(crate) max_session_duration: i64,
+    pub(crate) tags: Vec<Tag>,
+}
+
+/// `Role` as IAM returns it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct RoleOut {
+    path: String,
+    role_name: String,
+    role_id: String,
+    arn: String,
+    create_date: f64,
+    assume_role_policy_document: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    max_session_duration: i64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<Tag>,
+}
+
+impl Role {
+    pub(crate) fn out(&self) -> RoleOut {
+        RoleOut {
+            path: self.path.clone(),
+            role_name: self.name.clone(),
+            role_id: self.id.clone(),
+            arn: self.arn.clone(),
+            create_date: self.create_date,
+            assume_role_policy_document: encode_policy(&self.trust_policy),
+            description: self.description.clone(),
+            max_session_duration: self.max_session_duration,
+            tags: self.tags.clone(),
+        }
+    }
+}
+
+/// `NoSuchEntity` for a role, in AWS's words.
+pub(crate) fn role_not_found(name: &str) -> ApiError {
+    no_such_entity(format!("The role with name {name} cannot be found."))
+}
+
+/// A policy document must be JSON (an object).
+pub(crate) fn check_policy(document: &str) -> Result<(), ApiError> {
+    match serde_json::from_str::<Value>(document) {
+        Ok(Value::Object(_)) => Ok(()),
+        _ => Err(ApiError::client(
+            "MalformedPolicyDocument",
+            "This policy contains invalid Json",
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CreateRoleRequest {
+    path: Option<String>,
+    role_name: String,
+    assume_role_policy_document: String,
+    description: Option<String>,
+    max_session_duration: Option<i64>,
+    #[serde(default)]
+    tags: Vec<Tag>,
+}
+
+/// CreateRole.
+pub fn create_role(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: CreateRoleRequest = parse_input(input)?;
+    check_name(&req.role_name, "roleName", 64)?;
+    let path = req.path.unwrap_or_else(|| "/".into());
+    check_path(&path)?;
+    check_policy(&req.assume_role_policy_document)?;
+    let max_session_duration = req.max_session_duration.unwrap_or(3600);
+    if !(3600..=43_200).contains(&max_session_duration) {
+        return Err(ApiError::client(
+            "ValidationError",
+            format!(
+                "1 validation error detected: Value '{max_session_duration}' at 'maxSessionDuration' failed to satisfy constraint: Member must have value {}",
+                if max_session_duration < 3600 {
+                    "greater than or equal to 3600"
+                } else {
+                    "less than or equal to 43200"
+                }
+            ),
+        ));
+    }
+    let role = Role {
+        arn: format!(
+            "arn:aws:iam::{}:role{path}{}",
+            ctx.scope.account, req.role_name
+        ),
+        name: req.role_name,
+        path,
+        id: unique_id(state, "AROA"),
+        create_date: state.clock.now().floor(),
+        trust_policy: req.assume_role_policy_document,
+        description: req.description,
+        max_session_duration,
+        tags: req.tags,
+    };
+    with_iam(ctx, state, |iam| {
+        let key = role.name.to_ascii_lowercase();
+        if iam.roles.contains_key(&key) {
+            return Err(already_exists(format!(
+                "Role with name {} already exists.",
+                role.name
+            )));
+        }
+        let out = json!({"Role": to_output(&role.out())?});
+        iam.roles.insert(key, role);
+        Ok(out)
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RoleNameRequest {
+    role_name: String,
+}
+
+/// GetRole.
+pub fn get_role(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
+    let req: RoleNameRequest = parse_input(input)?;
+    check_name(&req.role_name, "roleName", 64)?;
+    with_iam(ctx, state, |iam| {
+        let role = iam
+            .roles
+            .get(&req.role_name.to_ascii_lowercase())
+            .ok_or_else(|| role_not_found(&req.role_name))?;
+        let mut out = to_output(&role.out())?;
+        out["RoleLastUsed"] = json!({});
+        Ok(json!({ "Role": out }))
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ListRequest {
+    pub(crate) path_prefix: Option<String>,
+    pub(crate) marker: Option<String>,
+    pub(crate) max_items: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListRolesResponse {
+    roles: Vec<RoleOut>,
+    is_truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    marker: Option<String>,
+}
+
+/// ListRoles: by name, filtered by path prefix, paged with Marker/MaxItems.
+pub fn list_roles(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
+    let req: ListRequest = parse_input(input)?;
+    let prefix = req.path_prefix.unwrap_or_else(|| "/".into());
+    let all: Vec<RoleOut> = with_iam(ctx, state, |iam| {
+        iam.roles
+            .values()
+            .filter(|r| r.path.starts_with(&prefix))
+            .map(Role::out)
+            .collect()
+    });
+    let (roles, is_truncated, marker) = page(all, req.marker.as_deref(), req.max_items)?;
+    to_output(&ListRolesResponse {
+        roles,
+        is_truncated,
+        marker,
+    })
+}
+
+/// DeleteRole: refused while an instance profile holds the role.
+pub fn delete_role(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: RoleNameRequest = parse_input(input)?;
+    check_name(&req.role_name, "roleName", 64)?;
+    let key = req.role_name.to_ascii_lowercase();
+    with_iam(ctx, state, |iam| {
+        if !iam.roles.contains_key(&key) {
+            return Err(role_not_found(&req.role_name));
+        }
+        if iam
+            .profiles
+            .values()
+            .any(|p| p.role.as_deref() == Some(key.as_str()))
+        {
+            return Err(delete_conflict(
+                "Cannot delete entity, must remove roles from instance profile first.",
+            ));
+        }
+        iam.roles.remove(&key);
+        Ok(json!({}))
+    })
+}
+
+/// The MaxSessionDuration and id of a role of `account`, when IAM has it (AssumeRole).
+pub fn role_facts(state: &AppState, account: &str, name: &str) -> Option<(i64, String)> {
+    state.stores.with(&super::global(account), |s| {
+        s.iam
+            .roles
+            .get(&name.to_ascii_lowercase())
+            .map(|r| (r.max_session_duration, r.id.clone()))
+    })
+}
