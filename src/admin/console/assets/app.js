@@ -116,10 +116,20 @@ async function show({ page, params, path }) {
 
 let pending = null;
 let lastTick = 0;
+/** Someone is filling in a form on the page: a re-render now would lose what they entered. */
+function editing() {
+  const a = document.activeElement;
+  return !!(a && ["INPUT", "SELECT", "TEXTAREA"].includes(a.tagName) && a.closest("main form"));
+}
+
 function refreshSoon() {
   if (pending) return;
   pending = setTimeout(async () => {
     pending = null;
+    if (editing()) {
+      refreshSoon();
+      return;
+    }
     if (mounted && mounted.refresh) {
       try { await mounted.refresh(); } catch (err) { console.warn("refresh failed", err); }
     }
