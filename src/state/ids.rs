@@ -1,14 +1,45 @@
 //! AWS-shaped identifiers: resource ids, request ids and ARNs.
 
 use std::fmt::Write;
+use std::sync::Mutex;
 
-use rand::Rng;
+use rand::rngs::StdRng;
+use rand::{Rng, RngCore, SeedableRng};
 
 /// Makes every id in Updraft, so that tests can reason about their shapes in one place.
+///
+/// Ids are random, except in a generator made by [`IdGen::seeded`]: the golden-bytes test
+/// replays the same requests and must get the same ids (and so the same bytes) each time.
 #[derive(Debug, Default)]
-pub struct IdGen;
+pub struct IdGen {
+    seeded: Option<Mutex<StdRng>>,
+}
 
 impl IdGen {
+    /// A generator whose ids follow from `seed` (tests only: ids then repeat across runs).
+    pub fn seeded(seed: u64) -> Self {
+        Self {
+            seeded: Some(Mutex::new(StdRng::seed_from_u64(seed))),
+        }
+    }
+
+    /// `f` with the generator's source of randomness.
+    fn with_rng<T>(&self, f: impl FnOnce(&mut dyn RngCore) -> T) -> T {
+        match &self.seeded {
+            None => f(&mut rand::rng()),
+            // A poisoned lock only means a panic elsewhere while drawing a number; go on.
+            Some(rng) => f(&mut *rng
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)),
+        }
+    }
+
+    /// Ten random digits, for a load balancer's DNS name (AWS's are 9–10 digits).
+    pub fn dns_digits(&self) -> String {
+        self.with_rng(|rng| rng.random_range(1_000_000_000u64..10_000_000_000))
+            .to_string()
+    }
+
     /// A resource id: `prefix-` + 17 lowercase hex digits (`i-0a1b…`, `ami-…`, `sg-…`,
     /// `subnet-…`, `vpc-…`, `r-…`, `lt-…`, `snap-…`, `vol-…`, `eni-…`).
     pub fn resource(&self, prefix: &str) -> String {
@@ -17,25 +48,38 @@ impl IdGen {
 
     /// `prefix-` + `digits` hex digits, for the few ids with other lengths.
     pub fn hex_id(&self, prefix: &str, digits: usize) -> String {
-        let mut rng = rand::rng();
         let mut id = String::with_capacity(prefix.len() + 1 + digits);
         id.push_str(prefix);
         id.push('-');
-        for _ in 0..digits {
-            let nibble: u8 = rng.random_range(0..16);
-            let _ = write!(id, "{nibble:x}"); // writing to a String cannot fail
-        }
+        self.with_rng(|rng| {
+            for _ in 0..digits {
+                let nibble: u8 = rng.random_range(0..16);
+                let _ = write!(id, "{nibble:x}"); // writing to a String cannot fail
+            }
+        });
         id
     }
 
     /// A request id (a UUID, as AWS's query and JSON services send).
     pub fn request_id(&self) -> String {
-        uuid::Uuid::new_v4().to_string()
+        self.uuid()
     }
 
     /// A UUID, for resources AWS names by UUID (policy ids, activity ids, subscriptions).
     pub fn uuid(&self) -> String {
-        uuid::Uuid::new_v4().to_string()
+        match &self.seeded {
+            None => uuid::Uuid::new_v4().to_string(),
+            Some(_) => {
+                let bytes: [u8; 16] = self.with_rng(|rng| {
+                    let mut bytes = [0; 16];
+                    rng.fill_bytes(&mut bytes);
+                    bytes
+                });
+                uuid::Builder::from_random_bytes(bytes)
+                    .into_uuid()
+                    .to_string()
+            }
+        }
     }
 }
 
@@ -50,7 +94,7 @@ mod tests {
 
     #[test]
     fn resource_ids_have_aws_shapes() {
-        let ids = IdGen;
+        let ids = IdGen::default();
         for prefix in ["i", "ami", "sg", "subnet", "vpc"] {
             let id = ids.resource(prefix);
             let (p, hex) = id.split_once('-').unwrap();
@@ -63,6 +107,11 @@ mod tests {
         }
         assert_ne!(ids.resource("i"), ids.resource("i"));
         assert_eq!(ids.request_id().len(), 36);
+        let (a, b) = (IdGen::seeded(7), IdGen::seeded(7));
+        assert_eq!(a.resource("i"), b.resource("i"));
+        assert_eq!(a.uuid(), b.uuid());
+        assert_eq!(a.dns_digits(), b.dns_digits());
+        assert_ne!(a.uuid(), a.uuid());
         assert_eq!(
             arn(
                 "autoscaling",

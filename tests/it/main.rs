@@ -26,6 +26,7 @@ mod elb;
 mod elb_api;
 mod elbv2;
 mod elbv2_traffic;
+mod golden;
 mod lb_features;
 mod lb_setup;
 mod readme;
