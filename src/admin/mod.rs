@@ -81,7 +81,7 @@ pub fn handle(
 }
 
 fn implemented(service: &str) -> usize {
-    services::operations(service).len()
+    services::implemented(service).len()
 }
 
 fn health() -> Value {

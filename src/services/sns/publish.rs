@@ -12,7 +12,6 @@ use super::delivery::{Delivery, Kind, MessageAttributeValue};
 use super::{SnsStore, filter, invalid, parse_topic_arn, topic_not_found};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
 use crate::state::AppState;
 
 pub use super::internal::{publish_internal, publish_internal_structured};
@@ -334,7 +333,7 @@ fn publish_target(ctx: &RequestContext, req: &PublishInput) -> Result<String, Ap
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct PublishInput {
+pub struct PublishInput {
     topic_arn: Option<String>,
     target_arn: Option<String>,
     phone_number: Option<String>,
@@ -344,22 +343,25 @@ struct PublishInput {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct PublishOutput {
+pub struct PublishOutput {
     message_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     sequence_number: Option<String>,
 }
 
 /// Publish.
-pub fn publish(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
-    let req: PublishInput = parse_input(input)?;
+pub fn publish(
+    ctx: &RequestContext,
+    state: &AppState,
+    req: PublishInput,
+) -> Result<PublishOutput, ApiError> {
     let topic_arn = publish_target(ctx, &req)?;
     let checked = check(req.message)?;
     let (message_id, sequence_number) = state.stores.with(&ctx.scope, |s| {
         enqueue(state, &mut s.sns, &topic_arn, &checked)
     })?;
     state.changed.notify_waiters();
-    to_output(&PublishOutput {
+    Ok(PublishOutput {
         message_id,
         sequence_number,
     })
@@ -367,7 +369,7 @@ pub fn publish(ctx: &RequestContext, state: &AppState, input: Value) -> Result<V
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct PublishBatchInput {
+pub struct PublishBatchInput {
     topic_arn: String,
     #[serde(default)]
     publish_batch_request_entries: Vec<BatchEntry>,
@@ -401,7 +403,7 @@ struct BatchErrorEntry {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct PublishBatchOutput {
+pub struct PublishBatchOutput {
     successful: Vec<BatchResultEntry>,
     failed: Vec<BatchErrorEntry>,
 }
@@ -454,9 +456,8 @@ fn check_batch(entries: &[BatchEntry]) -> Result<(), ApiError> {
 pub fn publish_batch(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: PublishBatchInput = parse_input(input)?;
+    req: PublishBatchInput,
+) -> Result<PublishBatchOutput, ApiError> {
     parse_topic_arn(&ctx.scope, &req.topic_arn, "TopicArn", "Publish")?;
     check_batch(&req.publish_batch_request_entries)?;
     let checked: Vec<(String, Result<Checked, ApiError>)> = req
@@ -490,7 +491,7 @@ pub fn publish_batch(
         Ok(out)
     })?;
     state.changed.notify_waiters();
-    to_output(&out)
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -1,12 +1,10 @@
 //! Tags: TagResource, UntagResource, ListTagsForResource. SNS tags only topics.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use super::invalid;
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
 use crate::state::AppState;
 
 /// Tags per topic.
@@ -59,27 +57,27 @@ pub(crate) fn tag_limit() -> ApiError {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct TagResourceInput {
+pub struct TagResourceInput {
     resource_arn: String,
     tags: Vec<Tag>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct UntagResourceInput {
+pub struct UntagResourceInput {
     resource_arn: String,
     tag_keys: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListTagsInput {
+pub struct ListTagsInput {
     resource_arn: String,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListTagsOutput {
+pub struct ListTagsOutput {
     tags: Vec<Tag>,
 }
 
@@ -113,9 +111,8 @@ fn with_tags<R>(
 pub fn tag_resource(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: TagResourceInput = parse_input(input)?;
+    req: TagResourceInput,
+) -> Result<(), ApiError> {
     check_tags(&req.tags)?;
     with_tags(ctx, state, &req.resource_arn, |tags| {
         let mut merged = tags.clone();
@@ -126,30 +123,28 @@ pub fn tag_resource(
         *tags = merged;
         Ok(())
     })?;
-    Ok(json!({}))
+    Ok(())
 }
 
 /// UntagResource: removes the named keys; unknown keys are ignored.
 pub fn untag_resource(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: UntagResourceInput = parse_input(input)?;
+    req: UntagResourceInput,
+) -> Result<(), ApiError> {
     with_tags(ctx, state, &req.resource_arn, |tags| {
         tags.retain(|t| !req.tag_keys.contains(&t.key));
         Ok(())
     })?;
-    Ok(json!({}))
+    Ok(())
 }
 
 /// ListTagsForResource.
 pub fn list_tags_for_resource(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ListTagsInput = parse_input(input)?;
+    req: ListTagsInput,
+) -> Result<ListTagsOutput, ApiError> {
     let tags = with_tags(ctx, state, &req.resource_arn, |tags| Ok(tags.clone()))?;
-    to_output(&ListTagsOutput { tags })
+    Ok(ListTagsOutput { tags })
 }
