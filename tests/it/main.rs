@@ -27,6 +27,7 @@ mod elb_api;
 mod elbv2;
 mod elbv2_traffic;
 mod golden;
+mod layering;
 mod lb_features;
 mod lb_setup;
 mod readme;
