@@ -12,6 +12,7 @@ pub mod cloudwatch;
 pub mod ec2;
 pub mod elb;
 pub mod elbv2;
+pub mod errors;
 pub mod sns;
 
 use serde::Serialize;
@@ -81,6 +82,7 @@ impl<In: DeserializeOwned, Out: Serialize> TypedOperation for Typed<In, Out> {
 pub fn typed_operations(service: &str) -> &'static [(&'static str, &'static dyn TypedOperation)] {
     match service {
         "sns" => sns::TYPED_OPERATIONS,
+        "autoscaling" => autoscaling::TYPED_OPERATIONS,
         _ => &[],
     }
 }

@@ -20,10 +20,6 @@ const ALLOWED_PROTOCOL: &[&str] = &["sink", "output", "model", "models"];
 const KNOWN: &[(&str, &str)] = &[
     ("src/dataplane/mod.rs", "services::elb"),
     ("src/dataplane/mod.rs", "services::elbv2"),
-    (
-        "src/services/autoscaling/activities.rs",
-        "protocol::timestamp",
-    ),
     ("src/services/autoscaling/cron.rs", "protocol::timestamp"),
     (
         "src/services/autoscaling/describe.rs",

@@ -18,6 +18,7 @@
 //!   messages (`SignatureVersion` 1 = SHA1withRSA, 2 = SHA256withRSA).
 
 pub mod delivery;
+pub mod errors;
 pub mod filter;
 pub mod inbox;
 pub mod internal;
@@ -37,7 +38,9 @@ pub use publish::{publish_internal, publish_internal_structured};
 
 use super::{Handler, Typed, TypedOperation};
 use crate::error::ApiError;
+use crate::services::errors::ErrorCode;
 use crate::state::{AppState, Scope};
+use errors::SnsError;
 
 /// Implemented operations: all typed (see `services::Typed`).
 pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
@@ -97,17 +100,17 @@ pub struct SnsStore {
 
 /// `InvalidParameter` with AWS's `Invalid parameter: ` prefix.
 pub(crate) fn invalid(what: impl std::fmt::Display) -> ApiError {
-    ApiError::client("InvalidParameter", format!("Invalid parameter: {what}"))
+    SnsError::InvalidParameter.with(format!("Invalid parameter: {what}"))
 }
 
 /// `NotFound` for a topic.
 pub(crate) fn topic_not_found() -> ApiError {
-    ApiError::client("NotFound", "Topic does not exist").with_status(404)
+    SnsError::NotFound.with("Topic does not exist")
 }
 
 /// `NotFound` for a subscription.
 pub(crate) fn subscription_not_found() -> ApiError {
-    ApiError::client("NotFound", "Subscription does not exist").with_status(404)
+    SnsError::NotFound.with("Subscription does not exist")
 }
 
 /// A topic ARN's scope and name, checked against the caller's scope: another region's topic is
@@ -130,14 +133,12 @@ pub(crate) fn parse_topic_arn(
         return Err(invalid(param));
     }
     if arn_scope.account != scope.account {
-        return Err(ApiError::client(
-            "AuthorizationError",
+        return Err(SnsError::AuthorizationError.with(
             format!(
                 "User: arn:aws:iam::{}:root is not authorized to perform: SNS:{action} on resource: {arn}",
                 scope.account
             ),
-        )
-        .with_status(403));
+        ));
     }
     Ok(name.to_owned())
 }

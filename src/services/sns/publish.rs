@@ -9,9 +9,11 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::delivery::{Delivery, Kind, MessageAttributeValue};
+use super::errors::SnsError;
 use super::{SnsStore, filter, invalid, parse_topic_arn, topic_not_found};
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::services::errors::ErrorCode;
 use crate::state::AppState;
 
 pub use super::internal::{publish_internal, publish_internal_structured};
@@ -65,7 +67,7 @@ impl Checked {
 }
 
 fn attribute_error(message: String) -> ApiError {
-    ApiError::client("ParameterValueInvalid", message)
+    SnsError::ParameterValueInvalid.with(message)
 }
 
 fn check_attributes(attrs: &BTreeMap<String, MessageAttributeValue>) -> Result<usize, ApiError> {
@@ -410,16 +412,13 @@ pub struct PublishBatchOutput {
 
 fn check_batch(entries: &[BatchEntry]) -> Result<(), ApiError> {
     if entries.is_empty() {
-        return Err(ApiError::client(
-            "EmptyBatchRequest",
-            "The batch request doesn't contain any entries.",
-        ));
+        return Err(
+            SnsError::EmptyBatchRequest.with("The batch request doesn't contain any entries.")
+        );
     }
     if entries.len() > MAX_BATCH {
-        return Err(ApiError::client(
-            "TooManyEntriesInBatchRequest",
-            "The batch request contains more entries than permissible.",
-        ));
+        return Err(SnsError::TooManyEntriesInBatchRequest
+            .with("The batch request contains more entries than permissible."));
     }
     let mut seen = HashSet::new();
     for e in entries {
@@ -429,24 +428,19 @@ fn check_batch(entries: &[BatchEntry]) -> Result<(), ApiError> {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !valid {
-            return Err(ApiError::client(
-                "InvalidBatchEntryId",
+            return Err(SnsError::InvalidBatchEntryId.with(
                 "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.",
             ));
         }
         if !seen.insert(e.id.as_str()) {
-            return Err(ApiError::client(
-                "BatchEntryIdsNotDistinct",
-                "Two or more batch entries in the request have the same Id.",
-            ));
+            return Err(SnsError::BatchEntryIdsNotDistinct
+                .with("Two or more batch entries in the request have the same Id."));
         }
     }
     let total: usize = entries.iter().map(|e| e.message.message.len()).sum();
     if total > MAX_MESSAGE_BYTES {
-        return Err(ApiError::client(
-            "BatchRequestTooLong",
-            "The length of all the messages put together is more than the limit.",
-        ));
+        return Err(SnsError::BatchRequestTooLong
+            .with("The length of all the messages put together is more than the limit."));
     }
     Ok(())
 }

@@ -12,10 +12,12 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::delivery::{Delivery, Kind};
+use super::errors::SnsError;
 use super::topics::Topic;
 use super::{SnsStore, invalid, parse_topic_arn, topic_not_found};
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::services::errors::ErrorCode;
 use crate::state::{AppState, Scope};
 
 /// Confirmation tokens are valid for three days.
@@ -494,11 +496,9 @@ pub(crate) fn unsubscribe_by_link(
         locked
     });
     if refused {
-        return Err(ApiError::client(
-            "AuthorizationError",
+        return Err(SnsError::AuthorizationError.with(
             "This subscription was confirmed with AuthenticateOnUnsubscribe: only a signed Unsubscribe call can end it.",
-        )
-        .with_status(403));
+        ));
     }
     state.changed.notify_waiters();
     Ok(())

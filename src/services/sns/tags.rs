@@ -2,9 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::errors::SnsError;
 use super::invalid;
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::services::errors::ErrorCode;
 use crate::state::AppState;
 
 /// Tags per topic.
@@ -49,10 +51,8 @@ fn merge_tags(existing: &mut Vec<Tag>, new: Vec<Tag>) {
 
 /// More than 50 tags on a topic.
 pub(crate) fn tag_limit() -> ApiError {
-    ApiError::client(
-        "TagLimitExceeded",
-        "Could not complete request: tag quota of per resource exceeded",
-    )
+    SnsError::TagLimitExceeded
+        .with("Could not complete request: tag quota of per resource exceeded")
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,7 +82,7 @@ pub struct ListTagsOutput {
 }
 
 fn resource_not_found() -> ApiError {
-    ApiError::client("ResourceNotFound", "Resource does not exist").with_status(404)
+    SnsError::ResourceNotFound.with("Resource does not exist")
 }
 
 /// Run `f` on the tags of the topic `resource_arn` names in the caller's scope.
