@@ -254,7 +254,7 @@ impl<E: Encoding> OutputSink for ObjectSink<'_, E> {
     fn string(&mut self, member: &str, value: &str) {
         self.scalar(
             member,
-            |shape| (shape.kind == ShapeType::String).then(|| Scalar::Str(Cow::Borrowed(value))),
+            |shape| (shape.kind == ShapeType::String).then_some(Scalar::Str(Cow::Borrowed(value))),
             || Value::String(value.to_owned()),
         );
     }
