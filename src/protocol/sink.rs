@@ -11,7 +11,7 @@
 //! `member` is its entry's key.
 //!
 //! Typed outputs reach a sink through [`super::output::write_output`]; every protocol has one
-//! (`xml::XmlSink` for ec2Query and awsQuery, `json::JsonSink`, `cbor::CborSink`).
+//! (`xml::XmlSink` for ec2Query and awsQuery, `object_sink::{JsonSink, CborSink}`).
 
 /// Where a streaming handler writes its output.
 pub trait OutputSink {
