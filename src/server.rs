@@ -453,8 +453,8 @@ fn call(
     respond(state, ctx, service, route.protocol, operation, input)
 }
 
-/// Run a decoded request and render its answer: through the operation's streaming handler
-/// when it has one and the protocol has a streaming codec, else through its tree handler. A
+/// Run a decoded request and render its answer: straight into the protocol's sink when the
+/// operation writes into one (typed and streaming handlers), else through its tree handler. A
 /// panicking handler becomes `InternalFailure`, logged. (Public for the benchmarks, which
 /// must measure what the server runs.)
 pub fn respond(
@@ -465,12 +465,10 @@ pub fn respond(
     operation: &Operation,
     input: serde_json::Value,
 ) -> Result<Rendered, ApiError> {
-    let streaming = services::streaming_handler(ctx.service, &ctx.operation)
-        .filter(|_| render::streams(protocol));
-    if let Some(handler) = streaming {
+    if let Some(op) = services::sink_operation(ctx.service, &ctx.operation) {
         return guarded(|| {
             render::streamed_output(service, protocol, operation, &ctx.request_id, |sink| {
-                handler(ctx, state, input, sink)
+                op.write(ctx, state, input, sink)
             })
         });
     }

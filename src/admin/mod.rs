@@ -123,7 +123,7 @@ fn refused(refusal: auth::Refusal) -> Response<Full<Bytes>> {
 }
 
 fn implemented(service: &str) -> usize {
-    services::operations(service).len()
+    services::implemented(service).len()
 }
 
 fn health() -> Value {

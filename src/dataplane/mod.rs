@@ -66,14 +66,6 @@ pub fn dns_name(name: &str, digits: &str, region: &str, internal: bool) -> Strin
     format!("{prefix}{name}-{digits}.{region}.{DNS_SUFFIX}").to_ascii_lowercase()
 }
 
-/// Ten random digits for a new DNS name (AWS's are 9–10 digits).
-pub fn dns_digits() -> String {
-    use rand::Rng;
-    rand::rng()
-        .random_range(1_000_000_000u64..10_000_000_000)
-        .to_string()
-}
-
 /// The host part of a `Host` header value, lower-cased, without `:port`.
 pub fn host_without_port(host: &str) -> String {
     bare_host(host).to_ascii_lowercase()

@@ -516,30 +516,37 @@ impl<'a> Writer<'a> {
                     self.value(t, v);
                 }
             }
-            _ => {
-                let _ = match scalar(shape, value) {
-                    Some(Scalar::Str(s)) => self.e.str(&s),
-                    Some(Scalar::Int(i)) => self.e.i64(i),
-                    Some(Scalar::UInt(u)) => self.e.u64(u),
-                    Some(Scalar::Float(f)) => self.e.f64(f),
-                    Some(Scalar::Bool(b)) => self.e.bool(b),
-                    Some(Scalar::Timestamp(t)) => {
-                        // Millisecond resolution, like every other timestamp Updraft emits.
-                        let t = (t * 1000.0).round() / 1000.0;
-                        self.e
-                            .tag(minicbor::data::Tag::new(TAG_EPOCH))
-                            .and_then(|e| e.f64(t))
-                    }
-                    Some(Scalar::Blob(text)) => match LENIENT_BASE64.decode(text) {
-                        Ok(bytes) => self.e.bytes(&bytes),
-                        // Not base64 after all: its own bytes are the best guess.
-                        Err(_) => self.e.bytes(text.as_bytes()),
-                    },
-                    None => self.e.null(),
-                };
-            }
+            _ => match scalar(shape, value) {
+                Some(s) => write_scalar(&mut self.e, &s),
+                None => {
+                    let _ = self.e.null();
+                }
+            },
         }
     }
+}
+
+/// Write a checked scalar as CBOR.
+pub(crate) fn write_scalar<W: minicbor::encode::Write>(e: &mut Encoder<W>, value: &Scalar<'_>) {
+    // Writing into a Vec cannot fail (`Infallible`), so the result is dropped.
+    let _ = match value {
+        Scalar::Str(s) => e.str(s),
+        Scalar::Int(i) => e.i64(*i),
+        Scalar::UInt(u) => e.u64(*u),
+        Scalar::Float(f) => e.f64(*f),
+        Scalar::Bool(b) => e.bool(*b),
+        Scalar::Timestamp(t) => {
+            // Millisecond resolution, like every other timestamp Updraft emits.
+            let t = (t * 1000.0).round() / 1000.0;
+            e.tag(minicbor::data::Tag::new(TAG_EPOCH))
+                .and_then(|e| e.f64(t))
+        }
+        Scalar::Blob(text) => match LENIENT_BASE64.decode(text) {
+            Ok(bytes) => e.bytes(&bytes),
+            // Not base64 after all: its own bytes are the best guess.
+            Err(_) => e.bytes(text.as_bytes()),
+        },
+    };
 }
 
 #[cfg(test)]

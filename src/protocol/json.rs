@@ -365,7 +365,7 @@ fn canonical_base64(text: &str) -> Option<String> {
 
 /// A tree scalar ready for the wire, after checking it against its shape.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Scalar<'a> {
+pub enum Scalar<'a> {
     /// A string (or enum).
     Str(Cow<'a, str>),
     /// A whole number that fits an `i64`.
@@ -496,28 +496,42 @@ fn write_value(
             out.push(b'}');
         }
         _ => match scalar(shape, value) {
-            Some(Scalar::Str(s)) => write_str(&s, out),
-            Some(Scalar::Blob(s)) => write_str(s, out),
-            Some(Scalar::Int(i)) => out.extend_from_slice(i.to_string().as_bytes()),
-            Some(Scalar::UInt(u)) => out.extend_from_slice(u.to_string().as_bytes()),
-            Some(Scalar::Bool(b)) => out.extend_from_slice(if b { b"true" } else { b"false" }),
-            Some(Scalar::Float(f)) => write_json_value(&float_to_value(f), out),
-            Some(Scalar::Timestamp(t)) => {
-                let format = member
-                    .and_then(|m| m.timestamp_format.as_deref())
-                    .or(shape.timestamp_format.as_deref());
-                if format == Some("iso8601") {
-                    write_str(&format_iso8601(t), out);
-                } else {
-                    write_json_value(&epoch_number(t), out);
-                }
-            }
+            Some(s) => write_scalar(&s, timestamp_format(member, shape), out),
             None => out.extend_from_slice(b"null"),
         },
     }
 }
 
-fn write_str(s: &str, out: &mut Vec<u8>) {
+/// A timestamp's `timestampFormat`: the member's, else its shape's.
+pub(crate) fn timestamp_format<'m>(
+    member: Option<&'m ShapeRef>,
+    shape: &'m Shape,
+) -> Option<&'m str> {
+    member
+        .and_then(|m| m.timestamp_format.as_deref())
+        .or(shape.timestamp_format.as_deref())
+}
+
+/// Write a checked scalar as JSON (`format`: see [`timestamp_format`]).
+pub(crate) fn write_scalar(value: &Scalar<'_>, format: Option<&str>, out: &mut Vec<u8>) {
+    match value {
+        Scalar::Str(s) => write_str(s, out),
+        Scalar::Blob(s) => write_str(s, out),
+        Scalar::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Scalar::UInt(u) => out.extend_from_slice(u.to_string().as_bytes()),
+        Scalar::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Scalar::Float(f) => write_json_value(&float_to_value(*f), out),
+        Scalar::Timestamp(t) => {
+            if format == Some("iso8601") {
+                write_str(&format_iso8601(*t), out);
+            } else {
+                write_json_value(&epoch_number(*t), out);
+            }
+        }
+    }
+}
+
+pub(crate) fn write_str(s: &str, out: &mut Vec<u8>) {
     // Serialising a str into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, s);
 }

@@ -4,7 +4,8 @@
 //! - [`query`]: awsQuery and ec2Query form bodies (decode) — [`xml`] writes their responses;
 //! - [`json`]: awsJson 1.0 (CloudWatch from botocore, the CLI and JS v3);
 //! - [`cbor`]: Smithy rpc-v2-cbor (CloudWatch from the Rust, Go and Ruby SDKs);
-//! - [`sink`]: output written member by member instead of as a tree (large EC2 listings).
+//! - [`sink`]: output written member by member instead of as a tree, by every protocol;
+//!   [`output`]: the serde serializer that writes a typed output struct into a sink.
 //!
 //! Nothing here knows what a service does; handlers never see a wire quirk.
 
@@ -12,6 +13,8 @@ pub mod cbor;
 pub mod json;
 pub mod model;
 pub mod models;
+pub mod object_sink;
+pub mod output;
 pub mod query;
 pub mod render;
 pub mod sigv4;

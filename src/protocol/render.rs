@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::model::Operation;
 use super::models::ServiceDef;
+use super::object_sink::{CborEncoding, CborSink, JsonEncoding, JsonSink};
 use super::query::FormFlavor;
 use super::sink::OutputSink;
 use super::{DecodeError, Protocol, cbor, json, query, validate, xml};
@@ -105,15 +106,9 @@ pub fn output(
     }
 }
 
-/// Whether `protocol` has a streaming codec ([`streamed_output`]): ec2Query only, the one
-/// protocol whose listings get large.
-pub fn streams(protocol: Protocol) -> bool {
-    protocol == Protocol::Ec2
-}
-
-/// Render a successful output that `write` streams into a sink, for a protocol where
-/// [`streams`] holds (any other gets `InternalFailure`). An error from `write` is the answer
-/// instead; what it wrote is dropped.
+/// Render a successful output that `write` writes into the protocol's sink: typed outputs
+/// (see [`super::output`]) and hand-written large listings. An error from `write` is the
+/// answer instead; what it wrote is dropped.
 pub fn streamed_output(
     service: &ServiceDef,
     protocol: Protocol,
@@ -121,17 +116,35 @@ pub fn streamed_output(
     request_id: &str,
     write: impl FnOnce(&mut dyn OutputSink) -> Result<(), ApiError>,
 ) -> Result<Rendered, ApiError> {
-    if !streams(protocol) {
-        tracing::error!(protocol = protocol.as_str(), "no streaming codec");
-        return Err(ApiError::internal());
-    }
-    let mut sink = xml::Ec2XmlSink::new(service.model(), operation, request_id);
-    write(&mut sink)?;
+    let model = service.model();
+    let (content_type, headers, body) = match protocol {
+        Protocol::Ec2 => {
+            let mut sink = xml::XmlSink::new(model, operation, request_id);
+            write(&mut sink)?;
+            ("text/xml;charset=UTF-8", Vec::new(), sink.finish())
+        }
+        Protocol::Query => {
+            let mut sink = xml::XmlSink::query(model, operation, request_id);
+            write(&mut sink)?;
+            ("text/xml", Vec::new(), sink.finish())
+        }
+        Protocol::Json => {
+            let mut sink = JsonSink::new(model, operation, JsonEncoding::default());
+            write(&mut sink)?;
+            ("application/x-amz-json-1.0", Vec::new(), sink.finish())
+        }
+        Protocol::Cbor => {
+            let mut sink = CborSink::new(model, operation, CborEncoding::default());
+            write(&mut sink)?;
+            let headers = vec![("smithy-protocol", "rpc-v2-cbor".to_owned())];
+            ("application/cbor", headers, sink.finish())
+        }
+    };
     Ok(Rendered {
         status: 200,
-        content_type: "text/xml;charset=UTF-8",
-        headers: Vec::new(),
-        body: sink.finish(),
+        content_type,
+        headers,
+        body,
     })
 }
 

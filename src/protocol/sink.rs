@@ -7,7 +7,11 @@
 //!
 //! Calls must follow the output shape's member order, as the codec writes them as they come
 //! (`xml_stream`'s test pins that against the tree path). Members the model lacks are skipped
-//! with everything under them, as the tree path skips them.
+//! with everything under them, as the tree path skips them. Inside a map, each value's
+//! `member` is its entry's key.
+//!
+//! Typed outputs reach a sink through [`super::output::write_output`]; every protocol has one
+//! (`xml::XmlSink` for ec2Query and awsQuery, `object_sink::{JsonSink, CborSink}`).
 
 /// Where a streaming handler writes its output.
 pub trait OutputSink {
@@ -15,6 +19,9 @@ pub trait OutputSink {
     fn open_structure(&mut self, member: &str);
     /// Open the list member `member` of the current structure.
     fn open_list(&mut self, member: &str);
+    /// Open the map member `member` of the current structure (on a structure shape it opens
+    /// that structure: the keys are then its members).
+    fn open_map(&mut self, member: &str);
     /// Open the next item of the current list, a structure.
     fn open_item(&mut self);
     /// Close what the last `open_*` opened.
@@ -23,6 +30,8 @@ pub trait OutputSink {
     fn string(&mut self, member: &str, value: &str);
     /// An integer member.
     fn integer(&mut self, member: &str, value: i64);
+    /// A floating-point member (finite).
+    fn float(&mut self, member: &str, value: f64);
     /// A boolean member.
     fn boolean(&mut self, member: &str, value: bool);
     /// A timestamp member, as epoch seconds.

@@ -519,7 +519,7 @@ use plan::Plans;
 
 #[path = "xml_stream.rs"]
 mod stream;
-pub use stream::Ec2XmlSink;
+pub use stream::{Ec2XmlSink, XmlSink};
 
 #[cfg(test)]
 #[path = "xml_tests.rs"]

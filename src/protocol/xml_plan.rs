@@ -44,11 +44,24 @@ pub(super) struct ListPlan<'m> {
     pub item_plan: Option<PlanId>,
 }
 
-/// What a member opens: a structure, a list, or nothing a sink can open.
+/// How the entries of a map member are written.
+#[derive(Clone, Copy)]
+pub(super) struct MapPlan<'m> {
+    pub key_element: &'m str,
+    pub value_element: &'m str,
+    pub value_ref: &'m ShapeRef,
+    pub value_shape: &'m Shape,
+    pub flattened: bool,
+    /// The value structure's plan (`None` for values of other shapes).
+    pub value_plan: Option<PlanId>,
+}
+
+/// What a member opens: a structure, a list, a map, or nothing a sink can open.
 #[derive(Clone, Copy)]
 pub(super) enum Child<'m> {
     Structure(PlanId),
     List(ListPlan<'m>),
+    Map(MapPlan<'m>),
     Other,
 }
 
@@ -143,6 +156,22 @@ impl<'m> Plans<'m> {
         })
     }
 
+    /// How the map member `r` (of shape `shape`) writes its entries; `None` when the model
+    /// lacks the key or value shape.
+    pub fn map_plan(&mut self, r: &'m ShapeRef, shape: &'m Shape) -> Option<MapPlan<'m>> {
+        let (key_ref, value_ref) = (shape.key.as_ref()?, shape.value.as_ref()?);
+        let value_shape = self.model.shape(&value_ref.shape)?;
+        let value_plan = (value_shape.kind == ShapeType::Structure).then(|| self.plan(value_shape));
+        Some(MapPlan {
+            key_element: self.location_name(key_ref).unwrap_or("key"),
+            value_element: self.location_name(value_ref).unwrap_or("value"),
+            value_ref,
+            value_shape,
+            flattened: r.flattened.unwrap_or(false) || shape.flattened,
+            value_plan,
+        })
+    }
+
     /// What member `at` of plan `id` opens, resolved on the first call and kept in the member.
     pub fn child(&mut self, id: PlanId, at: usize) -> Child<'m> {
         let member = &self.all[id].ordered[at];
@@ -155,6 +184,7 @@ impl<'m> Plans<'m> {
             ShapeType::List => self
                 .list_plan(element, r, shape)
                 .map_or(Child::Other, Child::List),
+            ShapeType::Map => self.map_plan(r, shape).map_or(Child::Other, Child::Map),
             _ => Child::Other,
         };
         self.all[id].ordered[at].child = Some(child);

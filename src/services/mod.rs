@@ -1,23 +1,30 @@
 //! Services know state, not HTTP: one module per service, one function per operation.
 //!
-//! A handler takes the request context, the shared state and the decoded input (a value tree
-//! keyed by AWS member names, see `protocol::model`) and returns the output tree or an
-//! [`ApiError`]. Typed serde structs named as AWS names them sit between the tree and the logic.
+//! A handler takes the request context, the shared state and its typed input (serde structs
+//! named as AWS names them) and returns its typed output or an [`ApiError`]:
+//! `fn(&RequestContext, &AppState, In) -> Result<Out, ApiError>`, registered in the service's
+//! `TYPED_OPERATIONS` as `&Typed(handler)`. The codecs write the output straight from the
+//! struct (see `protocol::output`). Operations not converted yet take and return value trees
+//! ([`Handler`], in `OPERATIONS`); both tables answer through [`dispatch`] and [`sink_operation`].
 
 pub mod autoscaling;
 pub mod cloudwatch;
 pub mod ec2;
 pub mod elb;
 pub mod elbv2;
+pub mod errors;
 pub mod iam;
 pub mod sns;
 pub mod ssm;
 pub mod sts;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::protocol::output::write_output;
 use crate::protocol::sink::OutputSink;
 use crate::state::AppState;
 
@@ -30,7 +37,103 @@ pub type Handler = fn(&RequestContext, &AppState, Value) -> Result<Value, ApiErr
 pub type StreamingHandler =
     fn(&RequestContext, &AppState, Value, &mut dyn OutputSink) -> Result<(), ApiError>;
 
-/// The operation table of a service (by CLI name).
+/// An operation with a typed handler, as its service's table holds it.
+pub trait TypedOperation: Sync {
+    /// Run it on a decoded input tree; write the output into `sink`. An error leaves the
+    /// sink untouched (the handler returns before anything is written).
+    fn write(
+        &self,
+        ctx: &RequestContext,
+        state: &AppState,
+        input: Value,
+        sink: &mut dyn OutputSink,
+    ) -> Result<(), ApiError>;
+    /// Run it and return the output as a tree, for callers inside Updraft that read it.
+    fn tree(&self, ctx: &RequestContext, state: &AppState, input: Value)
+    -> Result<Value, ApiError>;
+}
+
+/// The one generic adapter: a typed handler as a [`TypedOperation`].
+pub struct Typed<In, Out>(pub fn(&RequestContext, &AppState, In) -> Result<Out, ApiError>);
+
+impl<In: DeserializeOwned, Out: Serialize> TypedOperation for Typed<In, Out> {
+    fn write(
+        &self,
+        ctx: &RequestContext,
+        state: &AppState,
+        input: Value,
+        sink: &mut dyn OutputSink,
+    ) -> Result<(), ApiError> {
+        let output = (self.0)(ctx, state, parse_input(input)?)?;
+        write_output(&output, sink).map_err(|err| {
+            tracing::error!(error = %err, "output does not fit the sink");
+            ApiError::internal()
+        })
+    }
+
+    fn tree(
+        &self,
+        ctx: &RequestContext,
+        state: &AppState,
+        input: Value,
+    ) -> Result<Value, ApiError> {
+        to_output(&(self.0)(ctx, state, parse_input(input)?)?)
+    }
+}
+
+/// The typed operations of a service (by CLI name).
+pub fn typed_operations(service: &str) -> &'static [(&'static str, &'static dyn TypedOperation)] {
+    match service {
+        "sns" => sns::TYPED_OPERATIONS,
+        "autoscaling" => autoscaling::TYPED_OPERATIONS,
+        _ => &[],
+    }
+}
+
+/// The names of every implemented operation of a service, typed or not.
+pub fn implemented(service: &str) -> Vec<&'static str> {
+    let typed = typed_operations(service).iter().map(|(name, _)| *name);
+    let tree = operations(service).iter().map(|(name, _)| *name);
+    typed.chain(tree).collect()
+}
+
+/// An operation that writes into a sink: typed, or a hand-written streaming handler.
+#[derive(Clone, Copy)]
+pub enum SinkOperation {
+    /// A typed handler behind the generic adapter.
+    Typed(&'static dyn TypedOperation),
+    /// A large listing written by hand (see [`StreamingHandler`]).
+    Streaming(StreamingHandler),
+}
+
+impl SinkOperation {
+    /// Run it; its output goes into `sink`.
+    pub fn write(
+        self,
+        ctx: &RequestContext,
+        state: &AppState,
+        input: Value,
+        sink: &mut dyn OutputSink,
+    ) -> Result<(), ApiError> {
+        match self {
+            Self::Typed(op) => op.write(ctx, state, input, sink),
+            Self::Streaming(handler) => handler(ctx, state, input, sink),
+        }
+    }
+}
+
+/// How `operation` writes into a sink, when it does (typed and streaming operations); the
+/// others answer with a tree through [`dispatch`].
+pub fn sink_operation(service: &str, operation: &str) -> Option<SinkOperation> {
+    typed_operations(service)
+        .iter()
+        .find(|(name, _)| *name == operation)
+        .map(|(_, op)| SinkOperation::Typed(*op))
+        .or_else(|| streaming_handler(service, operation).map(SinkOperation::Streaming))
+}
+
+/// The tree-handler table of a service (by CLI name): the operations not converted to typed
+/// handlers yet.
 pub fn operations(service: &str) -> &'static [(&'static str, Handler)] {
     match service {
         "ec2" => ec2::OPERATIONS,
@@ -59,8 +162,14 @@ pub fn streaming_handler(service: &str, operation: &str) -> Option<StreamingHand
         .map(|(_, handler)| *handler)
 }
 
-/// Run an operation: its handler, or `NotImplemented` naming it.
+/// Run an operation for its output tree: its handler, or `NotImplemented` naming it.
 pub fn dispatch(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
+    if let Some((_, op)) = typed_operations(ctx.service)
+        .iter()
+        .find(|(name, _)| *name == ctx.operation)
+    {
+        return op.tree(ctx, state, input);
+    }
     match operations(ctx.service)
         .iter()
         .find(|(name, _)| *name == ctx.operation)
@@ -94,7 +203,17 @@ mod tests {
     #[test]
     fn every_handler_names_an_operation_of_its_model() {
         for service in models::all() {
-            for (op, _) in super::operations(service.name) {
+            let names = super::implemented(service.name);
+            let mut unique = names.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            assert_eq!(
+                unique.len(),
+                names.len(),
+                "{}: an operation is in both tables",
+                service.name
+            );
+            for op in names {
                 assert!(
                     service.operation(op).is_some(),
                     "{}:{op} is not in the model",

@@ -75,10 +75,28 @@ impl AppState {
         backend: Arc<dyn crate::backend::InstanceBackend>,
     ) -> Arc<Self> {
         let clock = Clock::new(config.time_scale);
+        Self::assemble(config, backend, clock, IdGen::default())
+    }
+
+    /// State whose clock stands still at `epoch` (until the admin API advances it) and whose
+    /// ids follow from a fixed seed: the same requests then get the same bytes back, which the
+    /// golden-bytes test relies on. Not for serving: ids would repeat across restarts.
+    pub fn deterministic(config: Config, epoch: f64) -> Arc<Self> {
+        let backend = crate::backend::from_config(&config);
+        let clock = Clock::starting_at(epoch, 0.0);
+        Self::assemble(config, backend, clock, IdGen::seeded(0x5eed))
+    }
+
+    fn assemble(
+        config: Config,
+        backend: Arc<dyn crate::backend::InstanceBackend>,
+        clock: Clock,
+        ids: IdGen,
+    ) -> Arc<Self> {
         Arc::new(Self {
             config,
             clock,
-            ids: IdGen,
+            ids,
             stores: Scoped::default(),
             changed: Notify::new(),
             backend,

@@ -32,6 +32,8 @@ mod elb;
 mod elb_api;
 mod elbv2;
 mod elbv2_traffic;
+mod golden;
+mod layering;
 mod hostile;
 mod hostile_input;
 mod iam;

@@ -21,12 +21,9 @@ use super::store::{
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::protocol::timestamp::epoch_number;
+use crate::services::errors::validation;
 use crate::services::parse_input;
 use crate::state::AppState;
-
-fn validation(message: impl Into<String>) -> ApiError {
-    ApiError::client("ValidationError", message)
-}
 
 /// Whether a refresh still runs (and so blocks another).
 pub fn is_active(r: &InstanceRefresh) -> bool {

@@ -16,6 +16,7 @@ use super::store::{AutoScalingStore, Group, LifecycleAction, LifecycleHook};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::protocol::timestamp::format_iso8601;
+use crate::services::errors::validation;
 use crate::services::parse_input;
 use crate::state::AppState;
 
@@ -30,10 +31,6 @@ pub const DEFAULT_HEARTBEAT: i64 = 3600;
 const MAX_GLOBAL: i64 = 172_800;
 /// At most this many hooks per group.
 const MAX_HOOKS: usize = 50;
-
-fn validation(message: impl Into<String>) -> ApiError {
-    ApiError::client("ValidationError", message)
-}
 
 /// GlobalTimeout for a heartbeat timeout.
 pub fn global_timeout(heartbeat: i64) -> i64 {

@@ -6,10 +6,8 @@ use serde_json::{Value, json};
 
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::services::errors::validation;
 
-fn validation(message: impl Into<String>) -> ApiError {
-    ApiError::client("ValidationError", message)
-}
 use crate::state::AppState;
 
 /// Default quota of Auto Scaling groups per region.

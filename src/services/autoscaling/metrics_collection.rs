@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::store::{Group, LifecycleState};
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::services::errors::validation;
 use crate::services::parse_input;
 use crate::state::AppState;
 
@@ -37,10 +38,6 @@ pub const METRICS: [&str; 20] = [
     "GroupAndWarmPoolDesiredCapacity",
     "GroupAndWarmPoolTotalCapacity",
 ];
-
-fn validation(message: impl Into<String>) -> ApiError {
-    ApiError::client("ValidationError", message)
-}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]

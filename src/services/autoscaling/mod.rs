@@ -33,13 +33,10 @@ pub mod scheduled;
 pub mod standby;
 pub mod warm_pools;
 
-use super::Handler;
-use crate::error::ApiError;
+use super::{Handler, Typed, TypedOperation};
 
-/// A `ValidationError` (AWS's code for bad input; not modelled, HTTP 400, Sender).
-pub fn validation(message: impl Into<String>) -> ApiError {
-    ApiError::client("ValidationError", message)
-}
+/// `ValidationError` (400): the one helper all services share.
+pub use crate::services::errors::validation;
 
 /// A `LifecycleHookSpecification` of CreateAutoScalingGroup as a hook (defaults: heartbeat
 /// 3600 s, `ABANDON`); `None` when it names no transition.
@@ -61,32 +58,40 @@ pub fn lifecycle_spec(spec: &serde_json::Value) -> Option<store::LifecycleHook> 
     })
 }
 
-/// Implemented operations and their handlers.
-pub const OPERATIONS: &[(&str, Handler)] = &[
+/// Operations with typed handlers (see `services::Typed`).
+pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
     (
         "DescribeAdjustmentTypes",
-        catalog::describe_adjustment_types,
+        &Typed(catalog::describe_adjustment_types),
     ),
     (
         "DescribeAutoScalingNotificationTypes",
-        catalog::describe_auto_scaling_notification_types,
+        &Typed(catalog::describe_auto_scaling_notification_types),
     ),
     (
         "DescribeLifecycleHookTypes",
-        catalog::describe_lifecycle_hook_types,
+        &Typed(catalog::describe_lifecycle_hook_types),
     ),
     (
         "DescribeMetricCollectionTypes",
-        catalog::describe_metric_collection_types,
+        &Typed(catalog::describe_metric_collection_types),
+    ),
+    (
+        "DescribeScalingActivities",
+        &Typed(activities::describe_scaling_activities),
     ),
     (
         "DescribeScalingProcessTypes",
-        catalog::describe_scaling_process_types,
+        &Typed(catalog::describe_scaling_process_types),
     ),
     (
         "DescribeTerminationPolicyTypes",
-        catalog::describe_termination_policy_types,
+        &Typed(catalog::describe_termination_policy_types),
     ),
+];
+
+/// Operations still answering with value trees.
+pub const OPERATIONS: &[(&str, Handler)] = &[
     // Operations of asg-core (launch configurations, groups, instances, policies, LBs).
     (
         "AttachLoadBalancerTargetGroups",
@@ -125,10 +130,6 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ),
     ("DescribeLoadBalancers", lb::describe_load_balancers),
     ("DescribePolicies", policies::describe_policies),
-    (
-        "DescribeScalingActivities",
-        activities::describe_scaling_activities,
-    ),
     ("DescribeTags", tags::describe_tags),
     ("DescribeTrafficSources", lb::describe_traffic_sources),
     (

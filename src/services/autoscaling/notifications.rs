@@ -16,6 +16,7 @@ use super::store::{Activity, AutoScalingStore};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::protocol::timestamp::format_iso8601;
+use crate::services::errors::validation;
 use crate::services::parse_input;
 use crate::state::{AppState, Scope};
 
@@ -217,10 +218,6 @@ pub fn on_activity_end(state: &AppState, scope: &Scope, activity_id: &str) {
             .unwrap_or_default()
     });
     publish(state, scope, notices);
-}
-
-fn validation(message: impl Into<String>) -> ApiError {
-    ApiError::client("ValidationError", message)
 }
 
 #[derive(Deserialize)]

@@ -17,15 +17,12 @@ use super::store::{AutoScalingStore, Group, ScheduledAction, set_desired_capacit
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::protocol::timestamp::epoch_number;
+use crate::services::errors::validation;
 use crate::services::parse_input;
 use crate::state::AppState;
 
 /// At most this many scheduled actions per group (research §1.1).
 const MAX_PER_GROUP: usize = 125;
-
-fn validation(message: impl Into<String>) -> ApiError {
-    ApiError::client("ValidationError", message)
-}
 
 /// One action as Put and BatchPut receive it.
 #[derive(Debug, Clone, Default, Deserialize)]

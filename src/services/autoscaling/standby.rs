@@ -14,15 +14,12 @@ use serde_json::{Value, json};
 use super::store::{AutoScalingStore, Group, LifecycleState, iso_seconds, record_activity};
 use crate::context::RequestContext;
 use crate::error::ApiError;
+pub(super) use crate::services::errors::validation;
 use crate::services::parse_input;
 use crate::state::AppState;
 
 /// At most this many instance ids per call (research §1.1).
 pub(super) const MAX_IDS: usize = 20;
-
-pub(super) fn validation(message: impl Into<String>) -> ApiError {
-    ApiError::client("ValidationError", message)
-}
 
 /// The check AWS makes before a call moves capacity: the desired capacity after it must stay
 /// within [min, max]. Captured for EnterStandby:

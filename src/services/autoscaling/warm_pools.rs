@@ -25,12 +25,9 @@ use super::store::{
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::ec2::store::{Ec2Store, InstanceState};
+use crate::services::errors::validation;
 use crate::services::parse_input;
 use crate::state::AppState;
-
-fn validation(message: impl Into<String>) -> ApiError {
-    ApiError::client("ValidationError", message)
-}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]

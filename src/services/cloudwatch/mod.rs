@@ -202,10 +202,8 @@ pub fn missing(param: &str) -> ApiError {
     )
 }
 
-/// `ValidationError` (400), the code of AWS's framework-level constraint checks.
-pub fn validation(message: impl Into<String>) -> ApiError {
-    ApiError::client("ValidationError", message)
-}
+/// `ValidationError` (400): the one helper all services share.
+pub use crate::services::errors::validation;
 
 /// AWS's framework text for an enum member outside its set.
 pub fn enum_error(value: &str, path: &str, allowed: &str) -> ApiError {

@@ -267,7 +267,7 @@ pub fn create(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Va
                 format!("Exceeded quota of account {}", scope.account),
             ));
         }
-        let dns = dataplane::dns_name(&name, &dataplane::dns_digits(), &scope.region, scheme == "internal");
+        let dns = dataplane::dns_name(&name, &state.ids.dns_digits(), &scope.region, scheme == "internal");
         let lb = LoadBalancer {
             name: name.clone(),
             dns_name: dns.clone(),

@@ -119,10 +119,8 @@ pub fn not_found(name: &str) -> ApiError {
     )
 }
 
-/// A `ValidationError`.
-pub fn validation(message: impl Into<String>) -> ApiError {
-    ApiError::client("ValidationError", message)
-}
+/// `ValidationError` (400): the one helper all services share.
+pub use crate::services::errors::validation;
 
 /// `InvalidConfigurationRequest` (HTTP 409).
 pub fn invalid_configuration(message: impl Into<String>) -> ApiError {

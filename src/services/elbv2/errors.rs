@@ -4,10 +4,8 @@
 
 use crate::error::ApiError;
 
-/// `ValidationError` with a message.
-pub fn validation(message: impl Into<String>) -> ApiError {
-    ApiError::client("ValidationError", message)
-}
+/// `ValidationError` (400): the one helper all services share.
+pub use crate::services::errors::validation;
 
 /// `LoadBalancerNotFound`.
 pub fn load_balancer_not_found() -> ApiError {

@@ -267,7 +267,7 @@ pub fn create_load_balancer(
         );
         let dns_name = crate::dataplane::dns_name(
             &req.name,
-            &crate::dataplane::dns_digits(),
+            &state.ids.dns_digits(),
             &scope.region,
             scheme == "internal",
         );

@@ -20,6 +20,7 @@
 
 pub mod access;
 pub mod delivery;
+pub mod errors;
 pub mod filter;
 pub mod inbox;
 pub mod internal;
@@ -37,39 +38,50 @@ use indexmap::IndexMap;
 
 pub use publish::{publish_internal, publish_internal_structured};
 
-use super::Handler;
+use super::{Handler, Typed, TypedOperation};
 use crate::error::ApiError;
+use crate::services::errors::ErrorCode;
 use crate::state::{AppState, Scope};
+use errors::SnsError;
 
-/// Implemented operations and their handlers.
-pub const OPERATIONS: &[(&str, Handler)] = &[
-    ("ConfirmSubscription", subscriptions::confirm_subscription),
-    ("CreateTopic", topics::create_topic),
-    ("DeleteTopic", topics::delete_topic),
+/// Implemented operations: all typed (see `services::Typed`).
+pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
+    (
+        "ConfirmSubscription",
+        &Typed(subscriptions::confirm_subscription),
+    ),
+    ("CreateTopic", &Typed(topics::create_topic)),
+    ("DeleteTopic", &Typed(topics::delete_topic)),
     (
         "GetSubscriptionAttributes",
-        subscription_attributes::get_subscription_attributes,
+        &Typed(subscription_attributes::get_subscription_attributes),
     ),
-    ("GetTopicAttributes", topics::get_topic_attributes),
-    ("ListSubscriptions", subscriptions::list_subscriptions),
+    ("GetTopicAttributes", &Typed(topics::get_topic_attributes)),
+    (
+        "ListSubscriptions",
+        &Typed(subscriptions::list_subscriptions),
+    ),
     (
         "ListSubscriptionsByTopic",
-        subscriptions::list_subscriptions_by_topic,
+        &Typed(subscriptions::list_subscriptions_by_topic),
     ),
-    ("ListTagsForResource", tags::list_tags_for_resource),
-    ("ListTopics", topics::list_topics),
-    ("Publish", publish::publish),
-    ("PublishBatch", publish::publish_batch),
+    ("ListTagsForResource", &Typed(tags::list_tags_for_resource)),
+    ("ListTopics", &Typed(topics::list_topics)),
+    ("Publish", &Typed(publish::publish)),
+    ("PublishBatch", &Typed(publish::publish_batch)),
     (
         "SetSubscriptionAttributes",
-        subscription_attributes::set_subscription_attributes,
+        &Typed(subscription_attributes::set_subscription_attributes),
     ),
-    ("SetTopicAttributes", topics::set_topic_attributes),
-    ("Subscribe", subscriptions::subscribe),
-    ("TagResource", tags::tag_resource),
-    ("Unsubscribe", subscriptions::unsubscribe),
-    ("UntagResource", tags::untag_resource),
+    ("SetTopicAttributes", &Typed(topics::set_topic_attributes)),
+    ("Subscribe", &Typed(subscriptions::subscribe)),
+    ("TagResource", &Typed(tags::tag_resource)),
+    ("Unsubscribe", &Typed(subscriptions::unsubscribe)),
+    ("UntagResource", &Typed(tags::untag_resource)),
 ];
+
+/// Operations still answering with value trees: none.
+pub const OPERATIONS: &[(&str, Handler)] = &[];
 
 /// The SNS data of one (account, region).
 #[derive(Debug, Default)]
@@ -90,17 +102,17 @@ pub struct SnsStore {
 
 /// `InvalidParameter` with AWS's `Invalid parameter: ` prefix.
 pub(crate) fn invalid(what: impl std::fmt::Display) -> ApiError {
-    ApiError::client("InvalidParameter", format!("Invalid parameter: {what}"))
+    SnsError::InvalidParameter.with(format!("Invalid parameter: {what}"))
 }
 
 /// `NotFound` for a topic.
 pub(crate) fn topic_not_found() -> ApiError {
-    ApiError::client("NotFound", "Topic does not exist").with_status(404)
+    SnsError::NotFound.with("Topic does not exist")
 }
 
 /// `NotFound` for a subscription.
 pub(crate) fn subscription_not_found() -> ApiError {
-    ApiError::client("NotFound", "Subscription does not exist").with_status(404)
+    SnsError::NotFound.with("Subscription does not exist")
 }
 
 /// A topic ARN's scope and name, checked against the caller's scope: another region's topic is
@@ -123,14 +135,12 @@ pub(crate) fn parse_topic_arn(
         return Err(invalid(param));
     }
     if arn_scope.account != scope.account {
-        return Err(ApiError::client(
-            "AuthorizationError",
+        return Err(SnsError::AuthorizationError.with(
             format!(
                 "User: arn:aws:iam::{}:root is not authorized to perform: SNS:{action} on resource: {arn}",
                 scope.account
             ),
-        )
-        .with_status(403));
+        ));
     }
     Ok(name.to_owned())
 }

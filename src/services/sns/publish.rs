@@ -9,10 +9,11 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::delivery::{Delivery, Kind, MessageAttributeValue};
+use super::errors::SnsError;
 use super::{SnsStore, filter, invalid, parse_topic_arn, topic_not_found};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
+use crate::services::errors::ErrorCode;
 use crate::state::AppState;
 
 pub use super::internal::{publish_internal, publish_internal_structured};
@@ -66,7 +67,7 @@ impl Checked {
 }
 
 fn attribute_error(message: String) -> ApiError {
-    ApiError::client("ParameterValueInvalid", message)
+    SnsError::ParameterValueInvalid.with(message)
 }
 
 fn check_attributes(attrs: &BTreeMap<String, MessageAttributeValue>) -> Result<usize, ApiError> {
@@ -334,7 +335,7 @@ fn publish_target(ctx: &RequestContext, req: &PublishInput) -> Result<String, Ap
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct PublishInput {
+pub struct PublishInput {
     topic_arn: Option<String>,
     target_arn: Option<String>,
     phone_number: Option<String>,
@@ -344,22 +345,25 @@ struct PublishInput {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct PublishOutput {
+pub struct PublishOutput {
     message_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     sequence_number: Option<String>,
 }
 
 /// Publish.
-pub fn publish(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
-    let req: PublishInput = parse_input(input)?;
+pub fn publish(
+    ctx: &RequestContext,
+    state: &AppState,
+    req: PublishInput,
+) -> Result<PublishOutput, ApiError> {
     let topic_arn = publish_target(ctx, &req)?;
     let checked = check(req.message)?;
     let (message_id, sequence_number) = state.stores.with(&ctx.scope, |s| {
         enqueue(state, &mut s.sns, &topic_arn, &checked)
     })?;
     state.changed.notify_waiters();
-    to_output(&PublishOutput {
+    Ok(PublishOutput {
         message_id,
         sequence_number,
     })
@@ -367,7 +371,7 @@ pub fn publish(ctx: &RequestContext, state: &AppState, input: Value) -> Result<V
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct PublishBatchInput {
+pub struct PublishBatchInput {
     topic_arn: String,
     #[serde(default)]
     publish_batch_request_entries: Vec<BatchEntry>,
@@ -401,23 +405,20 @@ struct BatchErrorEntry {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct PublishBatchOutput {
+pub struct PublishBatchOutput {
     successful: Vec<BatchResultEntry>,
     failed: Vec<BatchErrorEntry>,
 }
 
 fn check_batch(entries: &[BatchEntry]) -> Result<(), ApiError> {
     if entries.is_empty() {
-        return Err(ApiError::client(
-            "EmptyBatchRequest",
-            "The batch request doesn't contain any entries.",
-        ));
+        return Err(
+            SnsError::EmptyBatchRequest.with("The batch request doesn't contain any entries.")
+        );
     }
     if entries.len() > MAX_BATCH {
-        return Err(ApiError::client(
-            "TooManyEntriesInBatchRequest",
-            "The batch request contains more entries than permissible.",
-        ));
+        return Err(SnsError::TooManyEntriesInBatchRequest
+            .with("The batch request contains more entries than permissible."));
     }
     let mut seen = HashSet::new();
     for e in entries {
@@ -427,24 +428,19 @@ fn check_batch(entries: &[BatchEntry]) -> Result<(), ApiError> {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !valid {
-            return Err(ApiError::client(
-                "InvalidBatchEntryId",
+            return Err(SnsError::InvalidBatchEntryId.with(
                 "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.",
             ));
         }
         if !seen.insert(e.id.as_str()) {
-            return Err(ApiError::client(
-                "BatchEntryIdsNotDistinct",
-                "Two or more batch entries in the request have the same Id.",
-            ));
+            return Err(SnsError::BatchEntryIdsNotDistinct
+                .with("Two or more batch entries in the request have the same Id."));
         }
     }
     let total: usize = entries.iter().map(|e| e.message.message.len()).sum();
     if total > MAX_MESSAGE_BYTES {
-        return Err(ApiError::client(
-            "BatchRequestTooLong",
-            "The length of all the messages put together is more than the limit.",
-        ));
+        return Err(SnsError::BatchRequestTooLong
+            .with("The length of all the messages put together is more than the limit."));
     }
     Ok(())
 }
@@ -454,9 +450,8 @@ fn check_batch(entries: &[BatchEntry]) -> Result<(), ApiError> {
 pub fn publish_batch(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: PublishBatchInput = parse_input(input)?;
+    req: PublishBatchInput,
+) -> Result<PublishBatchOutput, ApiError> {
     parse_topic_arn(&ctx.scope, &req.topic_arn, "TopicArn", "Publish")?;
     check_batch(&req.publish_batch_request_entries)?;
     let checked: Vec<(String, Result<Checked, ApiError>)> = req
@@ -490,7 +485,7 @@ pub fn publish_batch(
         Ok(out)
     })?;
     state.changed.notify_waiters();
-    to_output(&out)
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -5,13 +5,12 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::subscriptions::{SubscriptionArnInput, check_subscription_arn};
 use super::{invalid, subscription_not_found};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
 use crate::state::AppState;
 
 /// Check one settable subscription attribute, given the subscription's protocol and the filter
@@ -72,7 +71,7 @@ pub(crate) fn check_attribute(
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct GetSubscriptionAttributesOutput {
+pub struct GetSubscriptionAttributesOutput {
     attributes: BTreeMap<String, String>,
 }
 
@@ -80,9 +79,8 @@ struct GetSubscriptionAttributesOutput {
 pub fn get_subscription_attributes(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: SubscriptionArnInput = parse_input(input)?;
+    req: SubscriptionArnInput,
+) -> Result<GetSubscriptionAttributesOutput, ApiError> {
     check_subscription_arn(
         &ctx.scope,
         &req.subscription_arn,
@@ -127,12 +125,12 @@ pub fn get_subscription_attributes(
         }
         Ok::<_, ApiError>(attrs)
     })?;
-    to_output(&GetSubscriptionAttributesOutput { attributes })
+    Ok(GetSubscriptionAttributesOutput { attributes })
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct SetSubscriptionAttributesInput {
+pub struct SetSubscriptionAttributesInput {
     subscription_arn: String,
     attribute_name: String,
     attribute_value: Option<String>,
@@ -142,9 +140,8 @@ struct SetSubscriptionAttributesInput {
 pub fn set_subscription_attributes(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: SetSubscriptionAttributesInput = parse_input(input)?;
+    req: SetSubscriptionAttributesInput,
+) -> Result<(), ApiError> {
     check_subscription_arn(
         &ctx.scope,
         &req.subscription_arn,
@@ -177,7 +174,7 @@ pub fn set_subscription_attributes(
         }
         Ok(())
     })?;
-    Ok(json!({}))
+    Ok(())
 }
 
 #[cfg(test)]

@@ -10,14 +10,14 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use super::delivery::{Delivery, Kind};
+use super::errors::SnsError;
 use super::topics::Topic;
 use super::{SnsStore, invalid, parse_topic_arn, topic_not_found};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
+use crate::services::errors::ErrorCode;
 use crate::state::{AppState, Scope};
 
 /// Confirmation tokens are valid for three days.
@@ -116,7 +116,7 @@ pub(crate) fn confirmation(state: &AppState, sub: &Subscription, topic: &Topic) 
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct SubscribeInput {
+pub struct SubscribeInput {
     topic_arn: String,
     protocol: String,
     endpoint: Option<String>,
@@ -128,15 +128,18 @@ struct SubscribeInput {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct SubscriptionArnOutput {
+pub struct SubscriptionArnOutput {
     subscription_arn: String,
 }
 
 /// Subscribe. Pending subscriptions answer `pending confirmation` unless
 /// `ReturnSubscriptionArn` is set; subscribing the same endpoint again returns the existing
 /// subscription (and resends the confirmation while it is pending).
-pub fn subscribe(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
-    let req: SubscribeInput = parse_input(input)?;
+pub fn subscribe(
+    ctx: &RequestContext,
+    state: &AppState,
+    req: SubscribeInput,
+) -> Result<SubscriptionArnOutput, ApiError> {
     parse_topic_arn(&ctx.scope, &req.topic_arn, "TopicArn", "Subscribe")?;
     let protocol = req.protocol.to_ascii_lowercase();
     match protocol.as_str() {
@@ -248,7 +251,7 @@ pub fn subscribe(ctx: &RequestContext, state: &AppState, input: Value) -> Result
     } else {
         arn
     };
-    to_output(&SubscriptionArnOutput { subscription_arn })
+    Ok(SubscriptionArnOutput { subscription_arn })
 }
 
 /// Confirm the subscription of `topic_arn` that `token` names. `authenticated` is true for the
@@ -288,7 +291,7 @@ pub(crate) fn confirm_by_token(
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ConfirmSubscriptionInput {
+pub struct ConfirmSubscriptionInput {
     topic_arn: String,
     token: String,
     authenticate_on_unsubscribe: Option<String>,
@@ -298,9 +301,8 @@ struct ConfirmSubscriptionInput {
 pub fn confirm_subscription(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ConfirmSubscriptionInput = parse_input(input)?;
+    req: ConfirmSubscriptionInput,
+) -> Result<SubscriptionArnOutput, ApiError> {
     parse_topic_arn(
         &ctx.scope,
         &req.topic_arn,
@@ -321,7 +323,7 @@ pub fn confirm_subscription(
         true,
         authenticate_on_unsubscribe,
     )?;
-    to_output(&SubscriptionArnOutput { subscription_arn })
+    Ok(SubscriptionArnOutput { subscription_arn })
 }
 
 /// Remove `arn`; HTTP(S) endpoints get an `UnsubscribeConfirmation`. Unknown ARNs are ignored,
@@ -348,7 +350,7 @@ pub(crate) fn remove(state: &AppState, store: &mut SnsStore, arn: &str) {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub(crate) struct SubscriptionArnInput {
+pub struct SubscriptionArnInput {
     pub(crate) subscription_arn: String,
 }
 
@@ -365,15 +367,14 @@ pub(crate) fn check_subscription_arn(
 pub fn unsubscribe(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: SubscriptionArnInput = parse_input(input)?;
+    req: SubscriptionArnInput,
+) -> Result<(), ApiError> {
     check_subscription_arn(&ctx.scope, &req.subscription_arn, "Unsubscribe")?;
     state.stores.with(&ctx.scope, |s| {
         remove(state, &mut s.sns, &req.subscription_arn)
     });
     state.changed.notify_waiters();
-    Ok(json!({}))
+    Ok(())
 }
 
 #[derive(Debug, Serialize)]
@@ -388,7 +389,7 @@ struct SubscriptionEntry {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListSubscriptionsOutput {
+pub struct ListSubscriptionsOutput {
     subscriptions: Vec<SubscriptionEntry>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_token: Option<String>,
@@ -430,7 +431,7 @@ fn list_page(
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct ListSubscriptionsInput {
+pub struct ListSubscriptionsInput {
     next_token: Option<String>,
 }
 
@@ -438,18 +439,17 @@ struct ListSubscriptionsInput {
 pub fn list_subscriptions(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ListSubscriptionsInput = parse_input(input)?;
+    req: ListSubscriptionsInput,
+) -> Result<ListSubscriptionsOutput, ApiError> {
     let page = state.stores.with(&ctx.scope, |s| {
         list_page(&s.sns, req.next_token.as_deref(), |_| true)
     })?;
-    to_output(&page)
+    Ok(page)
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListSubscriptionsByTopicInput {
+pub struct ListSubscriptionsByTopicInput {
     topic_arn: String,
     next_token: Option<String>,
 }
@@ -458,9 +458,8 @@ struct ListSubscriptionsByTopicInput {
 pub fn list_subscriptions_by_topic(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ListSubscriptionsByTopicInput = parse_input(input)?;
+    req: ListSubscriptionsByTopicInput,
+) -> Result<ListSubscriptionsOutput, ApiError> {
     parse_topic_arn(
         &ctx.scope,
         &req.topic_arn,
@@ -475,7 +474,7 @@ pub fn list_subscriptions_by_topic(
             sub.topic_arn == req.topic_arn
         })
     })?;
-    to_output(&page)
+    Ok(page)
 }
 
 /// Follow a message's `UnsubscribeURL`: remove the subscription, unless it was confirmed with
@@ -497,11 +496,9 @@ pub(crate) fn unsubscribe_by_link(
         locked
     });
     if refused {
-        return Err(ApiError::client(
-            "AuthorizationError",
+        return Err(SnsError::AuthorizationError.with(
             "This subscription was confirmed with AuthenticateOnUnsubscribe: only a signed Unsubscribe call can end it.",
-        )
-        .with_status(403));
+        ));
     }
     state.changed.notify_waiters();
     Ok(())

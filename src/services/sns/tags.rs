@@ -1,12 +1,12 @@
 //! Tags: TagResource, UntagResource, ListTagsForResource. SNS tags only topics.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
+use super::errors::SnsError;
 use super::invalid;
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
+use crate::services::errors::ErrorCode;
 use crate::state::AppState;
 
 /// Tags per topic.
@@ -51,40 +51,38 @@ fn merge_tags(existing: &mut Vec<Tag>, new: Vec<Tag>) {
 
 /// More than 50 tags on a topic.
 pub(crate) fn tag_limit() -> ApiError {
-    ApiError::client(
-        "TagLimitExceeded",
-        "Could not complete request: tag quota of per resource exceeded",
-    )
+    SnsError::TagLimitExceeded
+        .with("Could not complete request: tag quota of per resource exceeded")
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct TagResourceInput {
+pub struct TagResourceInput {
     resource_arn: String,
     tags: Vec<Tag>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct UntagResourceInput {
+pub struct UntagResourceInput {
     resource_arn: String,
     tag_keys: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListTagsInput {
+pub struct ListTagsInput {
     resource_arn: String,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListTagsOutput {
+pub struct ListTagsOutput {
     tags: Vec<Tag>,
 }
 
 fn resource_not_found() -> ApiError {
-    ApiError::client("ResourceNotFound", "Resource does not exist").with_status(404)
+    SnsError::ResourceNotFound.with("Resource does not exist")
 }
 
 /// Run `f` on the tags of the topic `resource_arn` names in the caller's scope.
@@ -113,9 +111,8 @@ fn with_tags<R>(
 pub fn tag_resource(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: TagResourceInput = parse_input(input)?;
+    req: TagResourceInput,
+) -> Result<(), ApiError> {
     check_tags(&req.tags)?;
     with_tags(ctx, state, &req.resource_arn, |tags| {
         let mut merged = tags.clone();
@@ -126,30 +123,28 @@ pub fn tag_resource(
         *tags = merged;
         Ok(())
     })?;
-    Ok(json!({}))
+    Ok(())
 }
 
 /// UntagResource: removes the named keys; unknown keys are ignored.
 pub fn untag_resource(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: UntagResourceInput = parse_input(input)?;
+    req: UntagResourceInput,
+) -> Result<(), ApiError> {
     with_tags(ctx, state, &req.resource_arn, |tags| {
         tags.retain(|t| !req.tag_keys.contains(&t.key));
         Ok(())
     })?;
-    Ok(json!({}))
+    Ok(())
 }
 
 /// ListTagsForResource.
 pub fn list_tags_for_resource(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ListTagsInput = parse_input(input)?;
+    req: ListTagsInput,
+) -> Result<ListTagsOutput, ApiError> {
     let tags = with_tags(ctx, state, &req.resource_arn, |tags| Ok(tags.clone()))?;
-    to_output(&ListTagsOutput { tags })
+    Ok(ListTagsOutput { tags })
 }

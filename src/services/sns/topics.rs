@@ -9,7 +9,6 @@ use super::tags::{MAX_TAGS, Tag, check_tags, tag_limit};
 use super::{invalid, parse_topic_arn, topic_not_found};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
 use crate::state::AppState;
 use crate::state::ids::arn;
 
@@ -152,7 +151,7 @@ fn check_name(name: &str, fifo: bool) -> Result<(), ApiError> {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct CreateTopicInput {
+pub struct CreateTopicInput {
     name: String,
     #[serde(default)]
     attributes: BTreeMap<String, String>,
@@ -163,7 +162,7 @@ struct CreateTopicInput {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct CreateTopicOutput {
+pub struct CreateTopicOutput {
     topic_arn: String,
 }
 
@@ -171,9 +170,8 @@ struct CreateTopicOutput {
 pub fn create_topic(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let mut req: CreateTopicInput = parse_input(input)?;
+    mut req: CreateTopicInput,
+) -> Result<CreateTopicOutput, ApiError> {
     let fifo = req.attributes.get("FifoTopic").is_some_and(|v| v == "true");
     check_name(&req.name, fifo || req.name.ends_with(".fifo"))?;
     if req.name.ends_with(".fifo") && !fifo {
@@ -222,12 +220,12 @@ pub fn create_topic(
         tracing::info!(topic_arn, "topic created");
         Ok(())
     })?;
-    to_output(&CreateTopicOutput { topic_arn })
+    Ok(CreateTopicOutput { topic_arn })
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct TopicArnInput {
+pub struct TopicArnInput {
     topic_arn: String,
 }
 
@@ -236,9 +234,8 @@ struct TopicArnInput {
 pub fn delete_topic(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: TopicArnInput = parse_input(input)?;
+    req: TopicArnInput,
+) -> Result<(), ApiError> {
     parse_topic_arn(&ctx.scope, &req.topic_arn, "TopicArn", "DeleteTopic")?;
     state.stores.with(&ctx.scope, |s| {
         if s.sns.topics.remove(&req.topic_arn).is_some() {
@@ -248,12 +245,12 @@ pub fn delete_topic(
             tracing::info!(topic_arn = req.topic_arn, "topic deleted");
         }
     });
-    Ok(json!({}))
+    Ok(())
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct ListTopicsInput {
+pub struct ListTopicsInput {
     next_token: Option<String>,
 }
 
@@ -265,7 +262,7 @@ struct TopicEntry {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListTopicsOutput {
+pub struct ListTopicsOutput {
     topics: Vec<TopicEntry>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_token: Option<String>,
@@ -275,9 +272,8 @@ struct ListTopicsOutput {
 pub fn list_topics(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ListTopicsInput = parse_input(input)?;
+    req: ListTopicsInput,
+) -> Result<ListTopicsOutput, ApiError> {
     let mut arns: Vec<String> = state.stores.with(&ctx.scope, |s| {
         s.sns
             .topics
@@ -295,7 +291,7 @@ pub fn list_topics(
         arns.truncate(PAGE);
         arns.last().cloned().unwrap_or_default()
     });
-    to_output(&ListTopicsOutput {
+    Ok(ListTopicsOutput {
         topics: arns
             .into_iter()
             .map(|topic_arn| TopicEntry { topic_arn })
@@ -306,7 +302,7 @@ pub fn list_topics(
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct GetTopicAttributesOutput {
+pub struct GetTopicAttributesOutput {
     attributes: BTreeMap<String, String>,
 }
 
@@ -315,9 +311,8 @@ struct GetTopicAttributesOutput {
 pub fn get_topic_attributes(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: TopicArnInput = parse_input(input)?;
+    req: TopicArnInput,
+) -> Result<GetTopicAttributesOutput, ApiError> {
     parse_topic_arn(&ctx.scope, &req.topic_arn, "TopicArn", "GetTopicAttributes")?;
     let attributes = state.stores.with(&ctx.scope, |s| {
         let topic = s
@@ -362,12 +357,12 @@ pub fn get_topic_attributes(
         }
         Ok::<_, ApiError>(attrs)
     })?;
-    to_output(&GetTopicAttributesOutput { attributes })
+    Ok(GetTopicAttributesOutput { attributes })
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct SetTopicAttributesInput {
+pub struct SetTopicAttributesInput {
     topic_arn: String,
     attribute_name: String,
     #[serde(default)]
@@ -378,9 +373,8 @@ struct SetTopicAttributesInput {
 pub fn set_topic_attributes(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: SetTopicAttributesInput = parse_input(input)?;
+    req: SetTopicAttributesInput,
+) -> Result<(), ApiError> {
     parse_topic_arn(&ctx.scope, &req.topic_arn, "TopicArn", "SetTopicAttributes")?;
     let value = req.attribute_value.unwrap_or_default();
     state.stores.with(&ctx.scope, |s| {
@@ -402,7 +396,7 @@ pub fn set_topic_attributes(
         }
         Ok(())
     })?;
-    Ok(json!({}))
+    Ok(())
 }
 
 fn is_known_attribute(name: &str) -> bool {

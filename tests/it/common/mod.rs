@@ -27,10 +27,16 @@ impl TestServer {
     }
 
     pub fn with_config(config: Config) -> Self {
+        Self::with_state(config, AppState::new)
+    }
+
+    /// A server whose state `make` builds from `config` (with `listen` filled in), e.g.
+    /// [`AppState::deterministic`] for the golden-bytes test.
+    pub fn with_state(config: Config, make: impl FnOnce(Config) -> Arc<AppState>) -> Self {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         std_listener.set_nonblocking(true).expect("nonblocking");
         let addr = std_listener.local_addr().expect("local addr");
-        let state = AppState::new(Config {
+        let state = make(Config {
             listen: addr,
             ..config
         });

@@ -1,0 +1,210 @@
+//! Folders point one way: services know state, not the wire, and the data plane and the
+//! services do not import each other. Reads the sources; run it with
+//! `cargo test --locked --test it -- layering`.
+//!
+//! - A module under `src/services` may use from `crate::protocol` only the output and model
+//!   types ([`ALLOWED_PROTOCOL`]): `sink` (the output sink), `output` (typed outputs,
+//!   `Timestamp`), `model`/`models` (the service models).
+//! - `src/dataplane` must not use `crate::services`, nor `src/services` use `crate::dataplane`.
+//!
+//! [`KNOWN`] lists what breaks these rules today. It may only shrink: a listed import that is
+//! gone fails the test too, so whoever removes one also removes its line.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// What `src/services` may use from `crate::protocol`.
+const ALLOWED_PROTOCOL: &[&str] = &["sink", "output", "model", "models"];
+
+/// Today's exceptions: (file, what it imports). Only ever remove lines.
+const KNOWN: &[(&str, &str)] = &[
+    ("src/dataplane/mod.rs", "services::elb"),
+    ("src/dataplane/mod.rs", "services::elbv2"),
+    ("src/services/autoscaling/cron.rs", "protocol::timestamp"),
+    (
+        "src/services/autoscaling/describe.rs",
+        "protocol::timestamp",
+    ),
+    (
+        "src/services/autoscaling/instance_refresh.rs",
+        "protocol::timestamp",
+    ),
+    (
+        "src/services/autoscaling/lifecycle_hooks.rs",
+        "protocol::timestamp",
+    ),
+    (
+        "src/services/autoscaling/notifications.rs",
+        "protocol::timestamp",
+    ),
+    (
+        "src/services/autoscaling/scheduled.rs",
+        "protocol::timestamp",
+    ),
+    ("src/services/autoscaling/store.rs", "protocol::timestamp"),
+    ("src/services/cloudwatch/notify.rs", "protocol::timestamp"),
+    ("src/services/cloudwatch/tick.rs", "protocol::Protocol"),
+    ("src/services/ec2/images.rs", "protocol::timestamp"),
+    (
+        "src/services/ec2/instance_stream_tests.rs",
+        "protocol::Protocol",
+    ),
+    (
+        "src/services/ec2/instance_stream_tests.rs",
+        "protocol::render",
+    ),
+    ("src/services/ec2/instance_view.rs", "protocol::timestamp"),
+    ("src/services/ec2/volumes.rs", "protocol::timestamp"),
+    ("src/services/elb/dataplane.rs", "dataplane::Backend"),
+    ("src/services/elb/dataplane.rs", "dataplane::Decision"),
+    ("src/services/elb/dataplane.rs", "dataplane::Forward"),
+    ("src/services/elb/dataplane.rs", "dataplane::LbRef"),
+    ("src/services/elb/dataplane.rs", "dataplane::Outcome"),
+    ("src/services/elb/dataplane.rs", "dataplane::RequestInfo"),
+    ("src/services/elb/dataplane.rs", "dataplane::Route"),
+    ("src/services/elb/dataplane.rs", "dataplane::StickyCookie"),
+    ("src/services/elb/dataplane.rs", "dataplane::host_port"),
+    ("src/services/elb/dataplane.rs", "dataplane::request_cookie"),
+    ("src/services/elb/load_balancers.rs", "dataplane::LbEntry"),
+    ("src/services/elb/load_balancers.rs", "dataplane::LbKind"),
+    ("src/services/elb/load_balancers.rs", "dataplane::LbRef"),
+    ("src/services/elb/load_balancers.rs", "dataplane::self"),
+    ("src/services/elb/mod.rs", "dataplane::*"),
+    ("src/services/elbv2/dataplane.rs", "dataplane::*"),
+    ("src/services/elbv2/dataplane.rs", "dataplane::Backend"),
+    ("src/services/elbv2/dataplane.rs", "dataplane::Decision"),
+    ("src/services/elbv2/dataplane.rs", "dataplane::Forward"),
+    ("src/services/elbv2/dataplane.rs", "dataplane::LbEntry"),
+    ("src/services/elbv2/dataplane.rs", "dataplane::LbKind"),
+    ("src/services/elbv2/dataplane.rs", "dataplane::LbRef"),
+    ("src/services/elbv2/dataplane.rs", "dataplane::Outcome"),
+    ("src/services/elbv2/dataplane.rs", "dataplane::RequestInfo"),
+    ("src/services/elbv2/dataplane.rs", "dataplane::Route"),
+    ("src/services/elbv2/dataplane.rs", "dataplane::host_port"),
+    (
+        "src/services/elbv2/dataplane.rs",
+        "dataplane::host_without_port",
+    ),
+    ("src/services/elbv2/dataplane.rs", "dataplane::proxy"),
+    (
+        "src/services/elbv2/dataplane.rs",
+        "dataplane::request_cookie",
+    ),
+    (
+        "src/services/elbv2/load_balancers.rs",
+        "dataplane::dns_name",
+    ),
+    ("src/services/elbv2/metrics.rs", "dataplane::Outcome"),
+    ("src/services/elbv2/stickiness.rs", "dataplane::Backend"),
+    (
+        "src/services/elbv2/stickiness.rs",
+        "dataplane::StickyCookie",
+    ),
+    (
+        "src/services/elbv2/stickiness.rs",
+        "dataplane::request_cookie",
+    ),
+    ("src/services/sns/delivery.rs", "protocol::timestamp"),
+    ("src/services/sns/inbox.rs", "protocol::timestamp"),
+];
+
+fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("source folder") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The first segments after `prefix` (`crate::protocol::timestamp::x` → `timestamp`; a
+/// braced group gives each of its first segments; `prefix` alone gives `*`).
+fn imports(text: &str, prefix: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(prefix) {
+        rest = &rest[at + prefix.len()..];
+        let Some(after) = rest.strip_prefix("::") else {
+            if !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
+                found.insert("*".to_owned());
+            }
+            continue;
+        };
+        if let Some(group) = after.strip_prefix('{') {
+            let end = group.find('}').unwrap_or(group.len());
+            for item in group[..end].split(',') {
+                let first = item.trim().split("::").next().unwrap_or("").trim();
+                if !first.is_empty() {
+                    found.insert(first.to_owned());
+                }
+            }
+        } else {
+            let name: String = after
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            found.insert(name);
+        }
+    }
+    // `use crate::{protocol, …}` imports the whole module.
+    let bare = prefix.rsplit("::").next().unwrap_or(prefix);
+    for group in text.split("crate::{").skip(1) {
+        let end = group.find('}').unwrap_or(group.len());
+        if group[..end].split(',').any(|item| item.trim() == bare) {
+            found.insert("*".to_owned());
+        }
+    }
+    found
+}
+
+#[test]
+fn services_and_dataplane_point_one_way() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut violations: BTreeSet<(String, String)> = BTreeSet::new();
+    for (folder, prefix, allowed) in [
+        ("src/services", "crate::protocol", ALLOWED_PROTOCOL),
+        ("src/services", "crate::dataplane", &[][..]),
+        ("src/dataplane", "crate::services", &[][..]),
+    ] {
+        let mut files = Vec::new();
+        sources(&root.join(folder), &mut files);
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("readable source");
+            let name = file
+                .strip_prefix(&root)
+                .expect("under the crate")
+                .to_string_lossy()
+                .replace('\\', "/");
+            let module = prefix.trim_start_matches("crate::");
+            for import in imports(&text, prefix) {
+                if !allowed.contains(&import.as_str()) {
+                    violations.insert((name.clone(), format!("{module}::{import}")));
+                }
+            }
+        }
+    }
+    let known: BTreeSet<(String, String)> = KNOWN
+        .iter()
+        .map(|(f, i)| ((*f).to_owned(), (*i).to_owned()))
+        .collect();
+    let new: Vec<_> = violations.difference(&known).collect();
+    let gone: Vec<_> = known.difference(&violations).collect();
+    assert!(
+        new.is_empty(),
+        "imports against the layering (see this test's docs): {new:#?}"
+    );
+    assert!(
+        gone.is_empty(),
+        "these known exceptions are gone: remove them from KNOWN: {gone:#?}"
+    );
+}
+
+#[test]
+fn the_import_reader_finds_each_form() {
+    let text = "use crate::protocol::timestamp::x;\nuse crate::protocol::{sink::OutputSink, model};\nuse crate::{error, protocol};\nlet _ = crate::protocol::json::f();";
+    let found: Vec<String> = imports(text, "crate::protocol").into_iter().collect();
+    assert_eq!(found, ["*", "json", "model", "sink", "timestamp"]);
+    assert!(imports("use crate::protocols::x;", "crate::protocol").is_empty());
+}
