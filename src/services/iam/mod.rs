@@ -84,7 +84,9 @@ pub(crate) fn with_iam<R>(
 ) -> R {
     state
         .stores
-        .with(&global(&ctx.scope.account), |s| f(&mut s.iam))
+        .with(&global(&ctx.scope.account), |s| {
+            f(s.iam.get_or_insert_with(Default::default))
+        })
 }
 
 /// `NoSuchEntity` (404).

@@ -306,8 +306,8 @@ pub struct ProfileRef {
 pub fn profiles_of(state: &AppState, account: &str) -> Vec<ProfileRef> {
     state.stores.with(&global(account), |s| {
         s.iam
-            .profiles
-            .values()
+            .iter()
+            .flat_map(|iam| iam.profiles.values())
             .map(|p| ProfileRef {
                 name: p.name.clone(),
                 arn: p.arn.clone(),

@@ -229,6 +229,7 @@ pub fn delete_role(
 pub fn role_facts(state: &AppState, account: &str, name: &str) -> Option<(i64, String)> {
     state.stores.with(&super::global(account), |s| {
         s.iam
+            .as_ref()?
             .roles
             .get(&name.to_ascii_lowercase())
             .map(|r| (r.max_session_duration, r.id.clone()))
