@@ -82,11 +82,9 @@ pub(crate) fn with_iam<R>(
     state: &AppState,
     f: impl FnOnce(&mut IamStore) -> R,
 ) -> R {
-    state
-        .stores
-        .with(&global(&ctx.scope.account), |s| {
-            f(s.iam.get_or_insert_with(Default::default))
-        })
+    state.stores.with(&global(&ctx.scope.account), |s| {
+        f(s.iam.get_or_insert_with(Default::default))
+    })
 }
 
 /// `NoSuchEntity` (404).
