@@ -14,8 +14,8 @@ use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
 use crate::dataplane::h1::{self, Dechunked, ResponseFraming};
-use crate::protocol::models::{self, ServiceDef};
 use crate::protocol::model::Operation;
+use crate::protocol::models::{self, ServiceDef};
 use crate::protocol::query::{FormFlavor, decode_form};
 use crate::protocol::{Protocol, cbor, json, render, sigv4, sigv4_request, xml};
 use crate::router::{self, Route};
@@ -135,7 +135,15 @@ pub fn sigv4(data: &[u8]) {
     };
     let secret = "fuzz-secret";
     let method = req.method.as_str();
-    let first = sigv4::verify(method, &req.path, query, &req.headers, &req.body, &auth, secret);
+    let first = sigv4::verify(
+        method,
+        &req.path,
+        query,
+        &req.headers,
+        &req.body,
+        &auth,
+        secret,
+    );
     if let Some(service) = models::all()
         .iter()
         .find(|s| s.signing_name == auth.service)
@@ -172,8 +180,19 @@ pub fn sigv4(data: &[u8]) {
     );
     let sts = sigv4::string_to_sign(&amz_date, &auth.scope(), &creq);
     auth.signature = sigv4::signature(secret, &auth.date, &auth.region, &auth.service, &sts);
-    let again = sigv4::verify(method, &req.path, query, &req.headers, &req.body, &auth, secret);
-    assert!(again.is_ok(), "a request signed here must verify: {again:?}");
+    let again = sigv4::verify(
+        method,
+        &req.path,
+        query,
+        &req.headers,
+        &req.body,
+        &auth,
+        secret,
+    );
+    assert!(
+        again.is_ok(),
+        "a request signed here must verify: {again:?}"
+    );
 }
 
 /// Gzip handling: any body with `Content-Encoding: gzip` either inflates within the limit or
@@ -249,7 +268,10 @@ pub fn encode(data: &[u8]) {
     json::encode_json(model, output, &value);
     let encoded = cbor::encode_cbor(model, output, &value);
     // What we encode as CBOR must at least be one well-formed CBOR map.
-    assert!(encoded.first().is_some_and(|b| b >> 5 == 5), "not a CBOR map");
+    assert!(
+        encoded.first().is_some_and(|b| b >> 5 == 5),
+        "not a CBOR map"
+    );
     xml::encode_query_output(model, operation, &value, "fuzz");
     xml::encode_ec2_output(model, operation, &value, "fuzz");
 }
@@ -266,7 +288,11 @@ pub fn h1_response(data: &[u8]) {
         return;
     };
     head.keeps_alive();
-    let method = if step % 2 == 0 { Method::GET } else { Method::HEAD };
+    let method = if step % 2 == 0 {
+        Method::GET
+    } else {
+        Method::HEAD
+    };
     let Ok(ResponseFraming::Chunked(mut dechunker)) = head.framing(&method) else {
         return;
     };
