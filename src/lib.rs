@@ -24,6 +24,9 @@ pub mod context;
 pub mod controllers;
 pub mod dataplane;
 pub mod error;
+/// Entry points for the fuzz targets in `fuzz/`; not an API.
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod protocol;
 pub mod router;
 pub mod server;

@@ -595,7 +595,11 @@ fn check_session(
 }
 
 /// Undo `Content-Encoding: gzip` (botocore compresses large PutMetricData bodies), bounded.
-fn decompress(headers: &HeaderMap, raw: &Bytes, limit: usize) -> Result<Bytes, ApiError> {
+pub(crate) fn decompress(
+    headers: &HeaderMap,
+    raw: &Bytes,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
     let gzip = header(headers, "content-encoding")
         .is_some_and(|e| e.split(',').any(|p| p.trim().eq_ignore_ascii_case("gzip")));
     if !gzip {
