@@ -29,7 +29,7 @@ export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=3
 # (debug assertions and overflow checks come from fuzz/Cargo.toml's release profile.)
 bins=()
 for t in "${targets[@]}"; do bins+=(--bin "$t"); done
-cargo build --release --target "$triple" "${bins[@]}"
+cargo build --locked --release --target "$triple" "${bins[@]}"
 
 mkdir -p artifacts
 for t in "${targets[@]}"; do
