@@ -17,22 +17,22 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use crate::context::{RequestContext, account_for_access_key};
+use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::protocol::model::Operation;
 use crate::protocol::models::ServiceDef;
 use crate::protocol::render::{self, Rendered};
-use crate::protocol::{Protocol, sigv4, sigv4_request};
+use crate::protocol::{Protocol, sigv4_request};
 use crate::router::{self, ApiRoute, RequestHead, Route};
-use crate::state::{AppState, Scope};
+use crate::state::AppState;
 use crate::{admin, dataplane, services};
 
+mod auth;
 pub(crate) mod conns;
 pub(crate) mod refuse;
 mod regions;
@@ -365,7 +365,7 @@ async fn handle(
     };
 
     let access_key_id = auth.map(|a| a.access_key_id.clone());
-    let scope = scope_for(auth, &state.config, &state.keys);
+    let scope = auth::scope_for(auth, &state.config, &state.keys);
     let ctx = RequestContext {
         request_id: request_id.clone(),
         scope,
@@ -384,7 +384,7 @@ async fn handle(
                 .operation(&route.operation)
                 .is_some_and(|op| op.authtype.as_deref() == Some("none"));
         let verified = if state.config.verify_signatures && !unsigned_op {
-            verify(&state, &head, &raw, authorization.as_ref(), route.service)
+            auth::verify(&state, &head, &raw, authorization.as_ref(), route.service)
         } else {
             Ok(())
         };
@@ -494,106 +494,6 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, ApiError>) -> Result<T, ApiError> {
     })
 }
 
-/// Account from the access key (a key Updraft issued acts in its own account), region from
-/// the credential scope; defaults when unsigned.
-fn scope_for(
-    auth: Option<&sigv4::Authorization>,
-    config: &crate::Config,
-    keys: &crate::state::keys::KeyRegistry,
-) -> Scope {
-    let key = auth.map(|a| a.access_key_id.as_str());
-    Scope::new(
-        key.and_then(|k| keys.account(k))
-            .unwrap_or_else(|| account_for_access_key(key, &config.default_account)),
-        auth.map_or_else(|| config.default_region.clone(), |a| a.region.clone()),
-    )
-}
-
-fn verify(
-    state: &AppState,
-    head: &RequestHead<'_>,
-    raw: &[u8],
-    authorization: Option<&Result<sigv4::Authorization, sigv4::SigV4Error>>,
-    service: &ServiceDef,
-) -> Result<(), ApiError> {
-    let auth = match authorization {
-        None => {
-            return Err(ApiError::client(
-                "MissingAuthenticationToken",
-                "Request is missing Authentication Token",
-            )
-            .with_status(403));
-        }
-        Some(Err(err)) => return Err(ApiError::client("IncompleteSignature", err.to_string())),
-        Some(Ok(auth)) => auth,
-    };
-    let invalid_token = || {
-        ApiError::client(
-            "InvalidClientTokenId",
-            "The security token included in the request is invalid.",
-        )
-        .with_status(403)
-    };
-    let issued;
-    let secret = match state.config.credentials.secret(&auth.access_key_id) {
-        Some(secret) => secret,
-        None => {
-            issued = state
-                .keys
-                .get(&auth.access_key_id)
-                .ok_or_else(invalid_token)?;
-            check_session(&issued, head, state.clock.now())?;
-            issued.secret.as_str()
-        }
-    };
-    // Real time, not the virtual clock: see `sigv4_request`.
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    sigv4_request::verify(
-        head.method.as_str(),
-        head.path,
-        head.query,
-        head.headers,
-        raw,
-        auth,
-        secret,
-        service,
-        now,
-    )
-}
-
-/// A key Updraft issued: temporary credentials must present their own session token
-/// (`X-Amz-Security-Token`, signed with the request) and are refused once expired; a long-term
-/// key must not carry one.
-fn check_session(
-    key: &crate::state::keys::IssuedKey,
-    head: &RequestHead<'_>,
-    now: f64,
-) -> Result<(), ApiError> {
-    let presented = header(head.headers, "x-amz-security-token");
-    let matches = match (&key.session_token, presented) {
-        (Some(expected), Some(given)) => bool::from(expected.as_bytes().ct_eq(given.as_bytes())),
-        (None, None) => true,
-        _ => false,
-    };
-    if !matches {
-        return Err(ApiError::client(
-            "InvalidClientTokenId",
-            "The security token included in the request is invalid.",
-        )
-        .with_status(403));
-    }
-    if key.expires.is_some_and(|at| now >= at) {
-        return Err(ApiError::client(
-            "ExpiredToken",
-            "The security token included in the request is expired",
-        )
-        .with_status(403));
-    }
-    Ok(())
-}
-
 /// Undo `Content-Encoding: gzip` (botocore compresses large PutMetricData bodies), bounded.
 pub(crate) fn decompress(
     headers: &HeaderMap,
@@ -637,29 +537,4 @@ fn finish(rendered: Rendered, request_id: &str) -> Response<Full<Bytes>> {
         }
     }
     resp
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scope_comes_from_the_credential_scope() {
-        let config = crate::Config {
-            default_region: "eu-west-1".into(),
-            ..crate::Config::default()
-        };
-        let auth = sigv4::parse_authorization(
-            "AWS4-HMAC-SHA256 Credential=123456789012/20261128/ap-northeast-2/ec2/aws4_request, SignedHeaders=host;x-amz-date, Signature=00",
-        )
-        .unwrap();
-        assert_eq!(
-            scope_for(Some(&auth), &config, &Default::default()),
-            Scope::new("123456789012", "ap-northeast-2")
-        );
-        assert_eq!(
-            scope_for(None, &config, &Default::default()),
-            Scope::new("000000000000", "eu-west-1")
-        );
-    }
 }

@@ -215,3 +215,32 @@ fn web_identity_tokens_are_read_not_verified_and_need_no_signature() {
     assert_eq!(out["arn"], "arn:aws:sts::333333333333:assumed-role/gha/gha");
     assert_eq!(out["garbage"]["code"], "InvalidIdentityToken");
 }
+
+#[test]
+fn presigned_urls_of_temporary_credentials_carry_their_session_token() {
+    let server = TestServer::with_config(Config {
+        verify_signatures: true,
+        credentials: Credentials(vec![("123456789012".into(), "root-secret".into())]),
+        ..Config::default()
+    });
+    // botocore puts the session token of temporary credentials into the presigned query
+    // string (X-Amz-Security-Token), not into a header.
+    let script = format!(
+        "{BOTO3_PRELUDE}\n\
+         import urllib.request, urllib.error\n\
+         def fetch(url):\n\
+         \x20   try:\n\
+         \x20       with urllib.request.urlopen(url) as r: return r.status\n\
+         \x20   except urllib.error.HTTPError as e: return e.code\n\
+         root = client('sts', key='123456789012', secret='root-secret')\n\
+         c = root.assume_role(RoleArn='arn:aws:iam::123456789012:role/web', RoleSessionName='url')['Credentials']\n\
+         ec2 = client('ec2', key=c['AccessKeyId'], secret=c['SecretAccessKey'], aws_session_token=c['SessionToken'])\n\
+         url = ec2.generate_presigned_url('describe_regions', Params={{}}, ExpiresIn=300, HttpMethod='GET')\n\
+         print(json.dumps({{'has_token': 'X-Amz-Security-Token=' in url, 'ok': fetch(url),\n\
+           'other_token': fetch(url.replace('X-Amz-Security-Token=', 'X-Amz-Security-Token=x'))}}))"
+    );
+    let out = server.boto3(&script);
+    assert_eq!(out["has_token"], true, "{out}");
+    assert_eq!(out["ok"], 200, "{out}");
+    assert_eq!(out["other_token"], 403, "{out}");
+}
