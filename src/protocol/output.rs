@@ -103,12 +103,15 @@ impl<'s> OutputSerializer<'s, '_> {
         ))
     }
 
-    /// Open a structure here (nothing to open at the root).
-    fn open_structure(self) -> Result<Compound<'s>, Error> {
+    /// Open a structure or map here with `open_member` (nothing to open at the root).
+    fn open(
+        self,
+        open_member: impl FnOnce(&mut dyn OutputSink, &str),
+    ) -> Result<Compound<'s>, Error> {
         let close = match self.at {
             At::Root => false,
             At::Member(name) => {
-                self.sink.open_structure(name);
+                open_member(&mut *self.sink, name);
                 true
             }
             At::Item => {
@@ -284,25 +287,10 @@ impl<'s> ser::Serializer for OutputSerializer<'s, '_> {
     }
     fn serialize_map(self, _: Option<usize>) -> Result<Compound<'s>, Error> {
         // At the root a map's keys are the output's members (a flattened struct).
-        let close = match self.at {
-            At::Root => false,
-            At::Member(name) => {
-                self.sink.open_map(name);
-                true
-            }
-            At::Item => {
-                self.sink.open_item();
-                true
-            }
-        };
-        Ok(Compound {
-            sink: self.sink,
-            close,
-            key: String::new(),
-        })
+        self.open(|sink, name| sink.open_map(name))
     }
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Compound<'s>, Error> {
-        self.open_structure()
+        self.open(|sink, name| sink.open_structure(name))
     }
     fn serialize_struct_variant(
         self,
