@@ -238,18 +238,7 @@ pub fn add_role_to_instance_profile(
     state: &AppState,
     input: Value,
 ) -> Result<Value, ApiError> {
-    let req: ProfileRoleRequest = parse_input(input)?;
-    check_name(&req.instance_profile_name, "instanceProfileName", 128)?;
-    check_name(&req.role_name, "roleName", 64)?;
-    let role = req.role_name.to_ascii_lowercase();
-    with_iam(ctx, state, |iam| {
-        if !iam.roles.contains_key(&role) {
-            return Err(role_not_found(&req.role_name));
-        }
-        let p = iam
-            .profiles
-            .get_mut(&req.instance_profile_name.to_ascii_lowercase())
-            .ok_or_else(|| profile_not_found(&req.instance_profile_name))?;
+    edit_profile_role(ctx, state, input, |p, role, _| {
         if p.role.is_some() {
             return Err(ApiError::client(
                 "LimitExceeded",
@@ -258,7 +247,7 @@ pub fn add_role_to_instance_profile(
             .with_status(409));
         }
         p.role = Some(role);
-        Ok(json!({}))
+        Ok(())
     })
 }
 
@@ -267,6 +256,26 @@ pub fn remove_role_from_instance_profile(
     ctx: &RequestContext,
     state: &AppState,
     input: Value,
+) -> Result<Value, ApiError> {
+    edit_profile_role(ctx, state, input, |p, role, role_name| {
+        if p.role.as_deref() != Some(role.as_str()) {
+            return Err(no_such_entity(format!(
+                "The role with name {role_name} cannot be found in instance profile {}.",
+                p.name
+            )));
+        }
+        p.role = None;
+        Ok(())
+    })
+}
+
+/// Both role-in-profile edits: check the names, find the role and the profile (AWS's
+/// NoSuchEntity for either), then `edit` the profile with the role's key and its name as given.
+fn edit_profile_role(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+    edit: impl FnOnce(&mut Profile, String, &str) -> Result<(), ApiError>,
 ) -> Result<Value, ApiError> {
     let req: ProfileRoleRequest = parse_input(input)?;
     check_name(&req.instance_profile_name, "instanceProfileName", 128)?;
@@ -280,13 +289,7 @@ pub fn remove_role_from_instance_profile(
             .profiles
             .get_mut(&req.instance_profile_name.to_ascii_lowercase())
             .ok_or_else(|| profile_not_found(&req.instance_profile_name))?;
-        if p.role.as_deref() != Some(role.as_str()) {
-            return Err(no_such_entity(format!(
-                "The role with name {} cannot be found in instance profile {}.",
-                req.role_name, p.name
-            )));
-        }
-        p.role = None;
+        edit(p, role, &req.role_name)?;
         Ok(json!({}))
     })
 }
