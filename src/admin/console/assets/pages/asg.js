@@ -1,11 +1,19 @@
 // Auto Scaling → Groups: list (DescribeAutoScalingGroups) and one group's tabs: Details (edit
 // size / launch configuration: UpdateAutoScalingGroup), Activity history
 // (DescribeScalingActivities), Scaling policies (DescribePolicies, ExecutePolicy, DeletePolicy),
-// Instances, Notifications (DescribeNotificationConfigurations).
-import { autoscaling, arr } from "../api.js";
+// Instances, Notifications (DescribeNotificationConfigurations); the other tabs are in
+// asg_tabs.js.
+import { autoscaling, ec2, arr } from "../api.js";
 import { h, clear, table, state, errorBox, note, field, input, select, tabs, details, when } from "../dom.js";
 import { t } from "../i18n.js";
 import { go } from "../router.js";
+import { MORE_TABS } from "./asg_tabs.js";
+
+/** What a group launches from: its launch configuration, or template name and version. */
+const launchSource = (g) => g.LaunchConfigurationName
+  || (g.LaunchTemplate ? `${g.LaunchTemplate.LaunchTemplateName} (${t("lt.version")} ${g.LaunchTemplate.Version})` : "");
+/** The console's old tab order, then Instance refresh. */
+const TAB_KEYS = ["details", "activity", "policies", "instances", "monitoring", "notifications", "tags", "scheduled", "hooks", "refresh"];
 
 export async function list(root) {
   const holder = h("div", { id: "asgs" });
@@ -15,7 +23,7 @@ export async function list(root) {
     const r = await autoscaling("DescribeAutoScalingGroups");
     clear(holder, table([
       { label: t("asg.name"), get: (g) => h("a", { href: `#/asg/groups/${encodeURIComponent(g.AutoScalingGroupName)}` }, g.AutoScalingGroupName) },
-      { label: t("asg.launchSource"), get: (g) => g.LaunchConfigurationName || (g.LaunchTemplate && g.LaunchTemplate.LaunchTemplateName) || "" },
+      { label: t("asg.launchSource"), get: launchSource },
       { label: t("asg.instances"), get: (g) => String(arr(g.Instances).length) },
       { label: t("asg.desired"), get: (g) => g.DesiredCapacity },
       { label: t("asg.min"), get: (g) => g.MinSize },
@@ -37,7 +45,7 @@ export async function detail(root, { name }) {
     const g = arr(r.AutoScalingGroups)[0];
     if (!g) { clear(body, errorBox(t("asg.noSuchGroup"))); return; }
     const pane = h("div", { id: `asg-${tab}` });
-    clear(body, tabs(["details", "activity", "policies", "instances", "notifications"].map((k) => ({ key: k, label: t(`asg.tab.${k}`) })),
+    clear(body, tabs(TAB_KEYS.map((k) => ({ key: k, label: t(`asg.tab.${k}`) })),
       tab, (k) => { tab = k; load(); }), pane);
     await TABS[tab](pane, g, load, out);
   };
@@ -47,20 +55,30 @@ export async function detail(root, { name }) {
 
 const TABS = {
   async details(pane, g, load, out) {
-    const lcs = await autoscaling("DescribeLaunchConfigurations");
-    const lc = select("LaunchConfigurationName", arr(lcs.LaunchConfigurations).map((c) => c.LaunchConfigurationName), g.LaunchConfigurationName);
+    const [lcs, lts] = await Promise.all([autoscaling("DescribeLaunchConfigurations"), ec2("DescribeLaunchTemplates")]);
+    // One picker for both kinds; a template keeps its version unless another template is picked.
+    const current = g.LaunchTemplate ? `lt:${g.LaunchTemplate.LaunchTemplateId}` : `lc:${g.LaunchConfigurationName}`;
+    const lc = select("LaunchSource", [
+      ...arr(lcs.LaunchConfigurations).map((c) => [`lc:${c.LaunchConfigurationName}`, c.LaunchConfigurationName]),
+      ...arr(lts.launchTemplates).map((x) => [`lt:${x.launchTemplateId}`, `${x.launchTemplateName} (${t("nav.lts")})`]),
+    ], current);
+    const source = () => {
+      if (lc.value === current) return {};
+      const [kind, v] = [lc.value.slice(0, 2), lc.value.slice(3)];
+      return kind === "lc" ? { LaunchConfigurationName: v } : { "LaunchTemplate.LaunchTemplateId": v, "LaunchTemplate.Version": "$Default" };
+    };
     const desired = input("DesiredCapacity", g.DesiredCapacity, { type: "number" });
     const min = input("MinSize", g.MinSize, { type: "number" });
     const max = input("MaxSize", g.MaxSize, { type: "number" });
     const msg = h("div");
-    pane.append(details([[t("asg.name"), g.AutoScalingGroupName], [t("asg.launchSource"), g.LaunchConfigurationName],
+    pane.append(details([[t("asg.name"), g.AutoScalingGroupName], [t("asg.launchSource"), launchSource(g)],
       [t("ec2.az"), arr(g.AvailabilityZones).join(", ")], [t("asg.lbs"), arr(g.LoadBalancerNames).join(", ")],
       [t("asg.hcType"), g.HealthCheckType], [t("asg.grace"), g.HealthCheckGracePeriod], [t("asg.cooldown"), g.DefaultCooldown],
       [t("asg.created"), when(g.CreatedTime)]]),
     h("form", { class: "panel form", id: "asg-edit", onsubmit: async (e) => {
       e.preventDefault();
       try {
-        await autoscaling("UpdateAutoScalingGroup", { AutoScalingGroupName: g.AutoScalingGroupName, LaunchConfigurationName: lc.value,
+        await autoscaling("UpdateAutoScalingGroup", { AutoScalingGroupName: g.AutoScalingGroupName, ...source(),
           DesiredCapacity: desired.value, MinSize: min.value, MaxSize: max.value });
         clear(out, note(t("asg.updated")));
         await load();
@@ -103,7 +121,7 @@ const TABS = {
       { label: t("asg.lifecycle"), get: (i) => state(i.LifecycleState) },
       { label: t("asg.health"), get: (i) => i.HealthStatus },
       { label: t("ec2.az"), get: (i) => i.AvailabilityZone },
-      { label: t("asg.launchSource"), get: (i) => i.LaunchConfigurationName || "" },
+      { label: t("asg.launchSource"), get: launchSource },
     ], arr(g.Instances), { id: (i) => i.InstanceId }));
   },
   async notifications(pane, g) {
@@ -113,4 +131,5 @@ const TABS = {
       { label: t("asg.notificationType"), get: (n) => n.NotificationType },
     ], arr(r.NotificationConfigurations)));
   },
+  ...MORE_TABS,
 };
