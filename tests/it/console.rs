@@ -119,6 +119,8 @@ fn console_form_error_live_update_and_catalogues() {
             "/elbv2/tgs",
             "/asg/lcs",
             "/asg/lcs/new",
+            "/asg/lts",
+            "/asg/lts/new",
             "/asg/groups",
             "/asg/groups/new",
             "/cw/alarms",

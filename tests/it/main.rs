@@ -16,6 +16,7 @@ mod cloudwatch_alarms;
 mod cloudwatch_more;
 mod common;
 mod console;
+mod console_asg;
 mod console_chapter;
 mod cross_account;
 mod dataplane;

@@ -58,6 +58,8 @@ assets!(
     "pages/elbv2.js",
     "pages/lc.js",
     "pages/asg.js",
+    "pages/asg_tabs.js",
+    "pages/lt.js",
     "pages/asg_wizard.js",
     "pages/alarms.js",
     "pages/sns.js",

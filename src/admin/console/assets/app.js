@@ -15,6 +15,7 @@ import * as secgroups from "./pages/secgroups.js";
 import * as elb from "./pages/elb.js";
 import * as elbv2 from "./pages/elbv2.js";
 import * as lc from "./pages/lc.js";
+import * as lt from "./pages/lt.js";
 import * as asg from "./pages/asg.js";
 import * as asgWizard from "./pages/asg_wizard.js";
 import * as alarms from "./pages/alarms.js";
@@ -24,7 +25,7 @@ const REGIONS = ["ap-northeast-1", "ap-northeast-2", "us-east-1", "us-west-2", "
 const NAV = [
   ["EC2", [["nav.instances", "/ec2/instances"], ["nav.launch", "/ec2/launch"], ["nav.amis", "/ec2/amis"], ["nav.keypairs", "/ec2/keypairs"], ["nav.secgroups", "/ec2/secgroups"]]],
   ["nav.lb", [["nav.elb", "/elb"], ["nav.alb", "/elbv2/albs"], ["nav.tgs", "/elbv2/tgs"]]],
-  ["Auto Scaling", [["nav.lcs", "/asg/lcs"], ["nav.asgs", "/asg/groups"]]],
+  ["Auto Scaling", [["nav.lcs", "/asg/lcs"], ["nav.lts", "/asg/lts"], ["nav.asgs", "/asg/groups"]]],
   ["CloudWatch", [["nav.alarms", "/cw/alarms"]]],
   ["SNS", [["nav.topics", "/sns/topics"], ["nav.inbox", "/sns/inbox"]]],
 ];
@@ -42,6 +43,9 @@ route("/elbv2/albs", elbv2.albs);
 route("/elbv2/tgs", elbv2.targetGroups);
 route("/asg/lcs", lc.list);
 route("/asg/lcs/new", lc.create);
+route("/asg/lts", lt.list);
+route("/asg/lts/new", lt.create);
+route("/asg/lts/:id", lt.detail);
 route("/asg/groups", asg.list);
 route("/asg/groups/new", asgWizard.page);
 route("/asg/groups/:name", asg.detail);

@@ -1,5 +1,5 @@
 // Auto Scaling → Create Auto Scaling group, as the chapter's wizard does it: group details
-// (CreateAutoScalingGroup with a launch configuration, size, AZs, Classic load balancers, health
+// (CreateAutoScalingGroup with a launch configuration or a launch template version, size, AZs, Classic load balancers, health
 // check), the "Increase/Decrease Group Size" policies with their alarms created inline
 // (PutScalingPolicy + CloudWatch PutMetricAlarm), and notifications to a new or existing topic
 // (SNS CreateTopic + Subscribe, PutNotificationConfiguration). A failure says which calls ran.
@@ -31,11 +31,40 @@ function policyFields(prefix, d) {
   return f;
 }
 
+/**
+ * The launch source: a launch configuration (the chapter's way) or a launch template with its
+ * version ($Default, $Latest or a number). The picker of the kind not chosen is disabled.
+ */
+function launchSource(lcCount, templates, lc) {
+  const kind = (v, checked) => h("label", {}, h("input", { type: "radio", name: "LaunchSource", value: v, checked }), ` ${t(v === "lc" ? "nav.lcs" : "nav.lts")} `);
+  const kinds = [kind("lc", lcCount > 0 || !templates.length), kind("lt", lcCount === 0 && templates.length > 0)];
+  const lt = select("LaunchTemplateId", templates.map((x) => [x.launchTemplateId, `${x.launchTemplateName} (${x.launchTemplateId})`]));
+  const version = select("LaunchTemplateVersion", []);
+  const versions = () => {
+    const x = templates.find((y) => y.launchTemplateId === lt.value);
+    const numbers = x ? Array.from({ length: Number(x.latestVersionNumber) }, (_, i) => String(i + 1)) : [];
+    clear(version, [["$Default", t("lt.versionDefault")], ["$Latest", t("lt.versionLatest")], ...numbers.map((n) => [n, n])]
+      .map(([v, l]) => h("option", { value: v }, l)));
+  };
+  const useLt = () => kinds[1].querySelector("input").checked;
+  const sync = () => { lc.disabled = useLt(); lt.disabled = version.disabled = !useLt(); };
+  lt.addEventListener("change", versions);
+  kinds.forEach((k) => k.querySelector("input").addEventListener("change", sync));
+  versions();
+  sync();
+  return {
+    params: () => (useLt() ? { "LaunchTemplate.LaunchTemplateId": lt.value, "LaunchTemplate.Version": version.value } : { LaunchConfigurationName: lc.value }),
+    nodes: [field(t("asg.sourceKind"), h("div", { id: "asg-source" }, kinds)), field(t("nav.lcs"), lc), field(t("nav.lts"), lt), field(t("lt.version"), version)],
+  };
+}
+
 export async function page(root) {
-  const [lcs, lbs, azr, topics] = await Promise.all([autoscaling("DescribeLaunchConfigurations"), elb("DescribeLoadBalancers"),
-    ec2("DescribeAvailabilityZones"), sns("ListTopics")]);
+  const [lcs, lbs, azr, topics, lts] = await Promise.all([autoscaling("DescribeLaunchConfigurations"), elb("DescribeLoadBalancers"),
+    ec2("DescribeAvailabilityZones"), sns("ListTopics"), ec2("DescribeLaunchTemplates")]);
   const name = input("AutoScalingGroupName", "", { required: true });
-  const lc = select("LaunchConfigurationName", arr(lcs.LaunchConfigurations).map((c) => c.LaunchConfigurationName));
+  const lcNames = arr(lcs.LaunchConfigurations).map((c) => c.LaunchConfigurationName);
+  const lc = select("LaunchConfigurationName", lcNames);
+  const source = launchSource(lcNames.length, arr(lts.launchTemplates), lc);
   const min = input("MinSize", "1", { type: "number" });
   const max = input("MaxSize", "1", { type: "number" });
   const desired = input("DesiredCapacity", "1", { type: "number" });
@@ -61,7 +90,7 @@ export async function page(root) {
     clear(out);
     const group = name.value;
     const plan = [["CreateAutoScalingGroup", () => autoscaling("CreateAutoScalingGroup", {
-      AutoScalingGroupName: group, LaunchConfigurationName: lc.value, MinSize: min.value, MaxSize: max.value, DesiredCapacity: desired.value,
+      AutoScalingGroupName: group, ...source.params(), MinSize: min.value, MaxSize: max.value, DesiredCapacity: desired.value,
       HealthCheckType: hcType.value, HealthCheckGracePeriod: grace.value,
       ...members("AvailabilityZones.member", checked(azBoxes)), ...members("LoadBalancerNames.member", checked(lbBoxes)) })]];
     if (usePolicies.checked) {
@@ -96,7 +125,7 @@ export async function page(root) {
   root.append(h("h1", {}, t("asg.create")),
     h("form", { id: "asg-form", onsubmit: submit },
       h("fieldset", {}, h("legend", {}, t("asg.step.details")), h("div", { class: "form" },
-        field(t("asg.name"), name), field(t("nav.lcs"), lc), field(t("asg.desired"), desired), field(t("asg.min"), min), field(t("asg.max"), max),
+        field(t("asg.name"), name), source.nodes, field(t("asg.desired"), desired), field(t("asg.min"), min), field(t("asg.max"), max),
         field(t("ec2.az"), h("div", {}, azBoxes)), field(t("asg.lbs"), h("div", {}, lbBoxes.length ? lbBoxes : t("common.empty"))),
         field(t("asg.hcType"), hcType), field(t("asg.grace"), grace))),
       h("fieldset", {}, h("legend", {}, t("asg.step.policies")), h("div", { class: "form" }, field(t("asg.usePolicies"), usePolicies)), inc.node, dec.node),
