@@ -437,7 +437,7 @@ fn console_launch_templates_versions_and_the_wizard() {
     b.click("input[name=UsePolicies]");
     b.screenshot("3-wizard-template-ko");
     b.click("#asg-submit");
-    b.wait_text("#asg-details", "web-template");
+    b.wait_text("#asg-details dl", "web-template");
     let g = cli(&s, &["autoscaling", "describe-auto-scaling-groups"]);
     let lt = &g["AutoScalingGroups"][0]["LaunchTemplate"];
     assert_eq!(lt["LaunchTemplateName"], "web-template", "{g}");
@@ -448,6 +448,42 @@ fn console_launch_templates_versions_and_the_wizard() {
             .is_none(),
         "{g}"
     );
+
+    // Details: switch the group to a launch configuration and back to the template.
+    let ami = amazon_ami(&s);
+    cli(
+        &s,
+        &[
+            "autoscaling",
+            "create-launch-configuration",
+            "--launch-configuration-name",
+            "plain-lc",
+            "--image-id",
+            &ami,
+            "--instance-type",
+            "t2.micro",
+        ],
+    );
+    b.cmd("POST", "/refresh", json!({}));
+    b.choose("#asg-edit select[name=LaunchSource]", &["lc:plain-lc"]);
+    b.click("#asg-save");
+    b.wait_text("#asg-details dl", "plain-lc");
+    let g = cli(&s, &["autoscaling", "describe-auto-scaling-groups"]);
+    assert_eq!(
+        g["AutoScalingGroups"][0]["LaunchConfigurationName"], "plain-lc",
+        "{g}"
+    );
+    assert!(
+        g["AutoScalingGroups"][0].get("LaunchTemplate").is_none(),
+        "{g}"
+    );
+    b.choose("#asg-edit select[name=LaunchSource]", &["web-template"]);
+    b.click("#asg-save");
+    b.wait_text("#asg-details dl", "$Default");
+    let g = cli(&s, &["autoscaling", "describe-auto-scaling-groups"]);
+    let lt = &g["AutoScalingGroups"][0]["LaunchTemplate"];
+    assert_eq!(lt["LaunchTemplateName"], "web-template", "{g}");
+    assert_eq!(lt["Version"], "$Default", "{g}");
 
     // Delete from the list.
     cli(
