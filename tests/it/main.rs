@@ -17,6 +17,8 @@ mod cloudwatch_more;
 mod common;
 mod console;
 mod console_chapter;
+mod console_cloudwatch;
+mod console_settings;
 mod cross_account;
 mod dataplane;
 mod docker;
