@@ -286,6 +286,7 @@ export default {
   "sg.outboundOf": "Outbound rules of {name}",
   "sg.destination": "Destination",
   "sg.allTraffic": "All traffic",
+  "sg.ruleRevoked": "Rule deleted.",
   "kp.importTitle": "Import key pair",
   "kp.importSubmit": "Import key pair",
   "kp.publicKey": "Public key contents",

@@ -286,6 +286,7 @@ export default {
   "sg.outboundOf": "{name}의 아웃바운드 규칙",
   "sg.destination": "대상",
   "sg.allTraffic": "모든 트래픽",
+  "sg.ruleRevoked": "규칙을 삭제했습니다.",
   "kp.importTitle": "키 페어 가져오기",
   "kp.importSubmit": "키 페어 가져오기",
   "kp.publicKey": "퍼블릭 키 내용",

@@ -80,7 +80,7 @@ function ruleEditor(g, load, out) {
     tabs([{ key: "inbound", label: t("sg.inbound") }, { key: "outbound", label: t("sg.outbound") }], direction, pickDir),
     h("h2", {}, t(direction === "inbound" ? "sg.inboundOf" : "sg.outboundOf", { name: g.groupName })),
     table([{ label: t("sg.rule"), get: (p) => ruleText(p, dir.arrow) }, { label: "", get: (p) => h("button", { "data-act": "revoke", onclick: async () => {
-      try { await ec2(dir.revoke, { GroupId: g.groupId, ...permission(p) }); await load(); } catch (err) { clear(out, errorBox(err)); }
+      try { await ec2(dir.revoke, { GroupId: g.groupId, ...permission(p) }); clear(out, note(t("sg.ruleRevoked"))); await load(); } catch (err) { clear(out, errorBox(err)); }
     } }, t("common.delete")) }], arr(g[dir.rules])),
     h("form", { class: "form", id: "rule-form", "data-direction": direction, onsubmit: async (e) => {
       e.preventDefault();
