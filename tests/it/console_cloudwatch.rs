@@ -97,6 +97,35 @@ fn console_metrics_browser_graphs_a_published_metric() {
     });
     b.screenshot("browser-en");
 
+    // Added to a dashboard: a bad name gets CloudWatch's error, a good one makes the dashboard.
+    b.type_into("#add-dash-name", "no spaces allowed");
+    b.click("#add-dash-submit");
+    b.wait_text("#add-dash-result .error", "contains invalid characters");
+    b.type_into("#add-dash-name", "From-Browser");
+    b.click("#add-dash-submit");
+    b.wait_text("#add-dash-result .note", "From-Browser");
+    let d = s.aws(&[
+        "cloudwatch",
+        "get-dashboard",
+        "--dashboard-name",
+        "From-Browser",
+        "--region",
+        REGION,
+    ]);
+    assert!(d.ok, "{}", d.stderr);
+    let body: serde_json::Value =
+        serde_json::from_str(d.json()["DashboardBody"].as_str().unwrap()).unwrap();
+    let props = &body["widgets"][0]["properties"];
+    assert_eq!(
+        props["metrics"],
+        json!([["Workshop/App", "Requests", "Page", "home"]])
+    );
+    assert_eq!(props["stat"], "Sum");
+    assert_eq!(props["period"], 3600);
+    // It opens as a dashboard with the graph.
+    b.click("#add-dash-result .note a");
+    b.find("#dashboard [data-type=metric] svg.chart path.line");
+
     // In Korean, with the instance metrics of a running instance too.
     let ami = s.aws(&[
         "ec2",

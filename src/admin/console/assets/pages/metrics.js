@@ -1,8 +1,9 @@
 // CloudWatch → Metrics: the browser. A namespace, then a metric name, then the dimension
 // combinations that metric has (all from ListMetrics); a row picked is graphed with the chosen
-// statistic, period and time range (GetMetricData, through metric_data.js).
-import { cloudwatch } from "../api.js";
-import { h, clear, table, errorBox, select, field } from "../dom.js";
+// statistic, period and time range (GetMetricData, through metric_data.js), and can be added to
+// a dashboard as a line widget (GetDashboard + PutDashboard, a new dashboard when there is none).
+import { cloudwatch, session, ApiError } from "../api.js";
+import { h, clear, table, errorBox, note, select, field, input } from "../dom.js";
 import { t } from "../i18n.js";
 import { lineChart } from "../chart.js";
 import { statSelect, periodSelect, rangeSelect, dimText, series } from "./metric_data.js";
@@ -25,13 +26,32 @@ async function listAll() {
   return all;
 }
 
+/** Add `m` as a time-series widget below the dashboard's others (creating the dashboard). */
+async function addToDashboard(name, m) {
+  let body = { widgets: [] };
+  try {
+    const d = await cloudwatch("GetDashboard", { DashboardName: name });
+    body = JSON.parse(d.DashboardBody || "{}");
+    if (!Array.isArray(body.widgets)) body.widgets = [];
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 404)) throw err;
+  }
+  const bottom = Math.max(0, ...body.widgets.map((w) => (Number(w.y) || 0) + (Number(w.height) || 6)));
+  body.widgets.push({ type: "metric", x: 0, y: bottom, width: 12, height: 6, properties: {
+    title: m.MetricName, view: "timeSeries", region: session.region, stat: pick.stat, period: pick.period,
+    metrics: [[m.Namespace, m.MetricName, ...(m.Dimensions || []).flatMap((d) => [d.Name, d.Value])]] } });
+  await cloudwatch("PutDashboard", { DashboardName: name, DashboardBody: JSON.stringify(body) });
+}
+
 export async function page(root) {
   // Forms, so a live refresh waits while a choice is being made (app.js `editing`).
   const controls = h("form", { class: "toolbar", onsubmit: (e) => e.preventDefault() });
   const holder = h("div", { id: "metrics" });
   const graph = h("div", { id: "metric-graph" });
   const out = h("div");
-  root.append(h("h1", {}, t("nav.metrics")), out, controls, holder, graph);
+  // Outside the graph, so the answer of "add to dashboard" outlives the refresh it causes.
+  const added = h("div", { id: "add-dash-result" });
+  root.append(h("h1", {}, t("nav.metrics")), out, controls, holder, graph, added);
 
   const draw = async (m) => {
     if (!m) { clear(graph); return; }
@@ -49,12 +69,22 @@ export async function page(root) {
     try {
       [points] = await series([{ ...m, stat: pick.stat, period: pick.period }], pick.range);
     } catch (err) { error = err; }
+    const dash = input("DashboardName", "", { required: true });
+    const add = h("form", { class: "toolbar", id: "add-to-dash", onsubmit: async (e) => {
+      e.preventDefault();
+      const name = dash.value.trim();
+      try {
+        await addToDashboard(name, m);
+        clear(added, note([t("metrics.added", { name }), " ", h("a", { href: `#/cw/dashboards/${encodeURIComponent(name)}` }, t("metrics.viewDash"))]));
+      } catch (err) { clear(added, errorBox(err)); }
+    } }, h("label", { for: "add-dash-name" }, t("metrics.dashName")), Object.assign(dash, { id: "add-dash-name" }),
+      h("button", { type: "submit", id: "add-dash-submit" }, t("metrics.addToDash")));
     clear(graph, h("div", { class: "panel" },
       h("h2", {}, `${m.Namespace} · ${m.MetricName}`),
       h("p", { class: "muted" }, dimText(m.Dimensions)),
       h("form", { class: "form", onsubmit: (e) => e.preventDefault() }, field(t("alarm.statistic"), stat), field(t("alarm.period"), period), field(t("metrics.range"), range)),
       error ? errorBox(error) : lineChart({ points, label: `${m.MetricName} (${t(`stat.${pick.stat}`)})` }),
-      h("p", { class: "muted", id: "metric-points" }, t("metrics.points", { n: points.length }))));
+      h("p", { class: "muted", id: "metric-points" }, t("metrics.points", { n: points.length })), add));
   };
 
   const load = async () => {
