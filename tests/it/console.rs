@@ -124,6 +124,8 @@ fn console_form_error_live_update_and_catalogues() {
             "/asg/groups",
             "/asg/groups/new",
             "/cw/alarms",
+            "/cw/metrics",
+            "/cw/dashboards",
             "/sns/topics",
             "/sns/inbox",
             "/signin",

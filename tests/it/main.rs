@@ -18,6 +18,8 @@ mod common;
 mod console;
 mod console_asg;
 mod console_chapter;
+mod console_cloudwatch;
+mod console_settings;
 mod cross_account;
 mod dataplane;
 mod docker;

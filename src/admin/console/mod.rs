@@ -63,6 +63,10 @@ assets!(
     "pages/asg_wizard.js",
     "pages/alarms.js",
     "pages/sns.js",
+    "pages/metric_data.js",
+    "pages/metrics.js",
+    "pages/dashboards.js",
+    "pages/elb_settings.js",
 );
 
 /// One asset ready to serve: raw and gzip bytes, ETag, content type.

@@ -41,6 +41,12 @@ export const session = {
     sessionStorage.removeItem("updraft.secretKey");
   },
   get signedIn() { return !!sessionStorage.getItem("updraft.accessKey"); },
+  /** The server's `--admin-token` (clock, stress, inbox), kept for this tab only. */
+  get adminToken() { return sessionStorage.getItem("updraft.adminToken") || ""; },
+  set adminToken(v) {
+    if (v) sessionStorage.setItem("updraft.adminToken", v);
+    else sessionStorage.removeItem("updraft.adminToken");
+  },
 };
 
 const ENTITIES = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
@@ -104,18 +110,25 @@ let calls = 0;
 /** Number of API calls made (the tests read it to see a page re-read without reloading). */
 export const callCount = () => calls;
 
-async function post(service, headers, body) {
+async function post(service, headers, body, region = session.region) {
   const creds = session.credentials;
-  const signed = await sign({ ...creds, region: session.region, service, headers, body });
+  const signed = await sign({ ...creds, region, service, headers, body });
   calls++;
   return fetch("/", { method: "POST", headers: { ...headers, ...signed }, body });
 }
 
-/** Call a query/ec2-protocol operation; resolves with the operation's result as a plain object. */
+/**
+ * Call a query/ec2-protocol operation; resolves with the operation's result as a plain object.
+ * Empty values are left out, except `[]`: an explicitly empty list (`PolicyNames=`), as the CLI
+ * sends it.
+ */
 export async function query(service, action, params = {}) {
   const def = QUERY[service];
   const form = new URLSearchParams({ Action: action, Version: def.version });
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") form.append(k, String(v));
+  for (const [k, v] of Object.entries(params)) {
+    if (Array.isArray(v) && !v.length) form.append(k, "");
+    else if (v !== undefined && v !== null && v !== "") form.append(k, String(v));
+  }
   const t0 = performance.now();
   const resp = await post(def.signing, { "content-type": "application/x-www-form-urlencoded; charset=utf-8" }, form.toString());
   const text = await resp.text();
@@ -126,13 +139,16 @@ export async function query(service, action, params = {}) {
   return result !== undefined ? result : value;
 }
 
-/** Call a CloudWatch operation in JSON 1.0 (what current SDKs send). */
-export async function cloudwatch(action, input = {}) {
+/**
+ * Call a CloudWatch operation in JSON 1.0 (what current SDKs send), in the console's region or
+ * in `region` (a dashboard's widget names its own).
+ */
+export async function cloudwatch(action, input = {}, region = undefined) {
   const headers = {
     "content-type": "application/x-amz-json-1.0",
     "x-amz-target": `GraniteServiceVersion20100801.${action}`,
   };
-  const resp = await post("monitoring", headers, JSON.stringify(input));
+  const resp = await post("monitoring", headers, JSON.stringify(input), region || session.region);
   const text = await resp.text();
   let value = {};
   try { value = text ? JSON.parse(text) : {}; } catch { value = { message: text }; }
@@ -149,12 +165,22 @@ export const elb = (a, p) => query("elb", a, p);
 export const elbv2 = (a, p) => query("elbv2", a, p);
 export const sns = (a, p) => query("sns", a, p);
 
-/** The admin API (JSON). */
+/**
+ * The admin API (JSON), with the admin token when one was given. A refusal (401 no token, 403
+ * wrong token) is an ApiError marked `admin`, so the shell does not take it for a signature
+ * problem, and the workshop bar offers the token field.
+ */
 export async function admin(path, body) {
-  const init = body === undefined ? {} : { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+  const headers = body === undefined ? {} : { "content-type": "application/json" };
+  if (session.adminToken) headers["x-updraft-admin-token"] = session.adminToken;
+  const init = body === undefined ? { headers } : { method: "POST", headers, body: JSON.stringify(body) };
   const resp = await fetch(`/_updraft/${path}`, init);
   const value = await resp.json().catch(() => ({}));
-  if (!resp.ok) throw new ApiError(value.code || `HTTP${resp.status}`, value.error || "", resp.status);
+  if (!resp.ok) {
+    const err = new ApiError(value.code || `HTTP${resp.status}`, value.error || "", resp.status);
+    err.admin = true;
+    throw err;
+  }
   return value;
 }
 

@@ -6,7 +6,7 @@ import { h, clear, errorBox } from "./dom.js";
 import { t, getLang, setLang, missingKeys, allKeys } from "./i18n.js";
 import { route, start, current, go } from "./router.js";
 import { connect, subscribe } from "./events.js";
-import { mountWorkshop, rerenderWorkshop } from "./workshop.js";
+import { mountWorkshop, rerenderWorkshop, adminRefused } from "./workshop.js";
 import * as instances from "./pages/instances.js";
 import * as launch from "./pages/launch.js";
 import * as amis from "./pages/amis.js";
@@ -20,13 +20,15 @@ import * as asg from "./pages/asg.js";
 import * as asgWizard from "./pages/asg_wizard.js";
 import * as alarms from "./pages/alarms.js";
 import * as snsPages from "./pages/sns.js";
+import * as metrics from "./pages/metrics.js";
+import * as dashboards from "./pages/dashboards.js";
 
 const REGIONS = ["ap-northeast-1", "ap-northeast-2", "us-east-1", "us-west-2", "eu-west-1"];
 const NAV = [
   ["EC2", [["nav.instances", "/ec2/instances"], ["nav.launch", "/ec2/launch"], ["nav.amis", "/ec2/amis"], ["nav.keypairs", "/ec2/keypairs"], ["nav.secgroups", "/ec2/secgroups"]]],
   ["nav.lb", [["nav.elb", "/elb"], ["nav.alb", "/elbv2/albs"], ["nav.tgs", "/elbv2/tgs"]]],
   ["Auto Scaling", [["nav.lcs", "/asg/lcs"], ["nav.lts", "/asg/lts"], ["nav.asgs", "/asg/groups"]]],
-  ["CloudWatch", [["nav.alarms", "/cw/alarms"]]],
+  ["CloudWatch", [["nav.alarms", "/cw/alarms"], ["nav.metrics", "/cw/metrics"], ["nav.dashboards", "/cw/dashboards"]]],
   ["SNS", [["nav.topics", "/sns/topics"], ["nav.inbox", "/sns/inbox"]]],
 ];
 
@@ -51,6 +53,9 @@ route("/asg/groups/new", asgWizard.page);
 route("/asg/groups/:name", asg.detail);
 route("/cw/alarms", alarms.list);
 route("/cw/alarms/:name", alarms.detail);
+route("/cw/metrics", metrics.page);
+route("/cw/dashboards", dashboards.list);
+route("/cw/dashboards/:name", dashboards.detail);
 route("/sns/topics", snsPages.topics);
 route("/sns/inbox", snsPages.inbox);
 route("/signin", signIn);
@@ -110,10 +115,13 @@ async function show({ page, params, path }) {
     // browser tests print).
     if (window.__firstUsableMs === undefined) window.__firstUsableMs = performance.now();
   } catch (err) {
-    if (err instanceof ApiError && [403, 401].includes(err.status)) {
+    // A refused signature means signing in; a refused admin call means the admin token (the
+    // workshop bar opens its field).
+    if (err instanceof ApiError && !err.admin && [403, 401].includes(err.status)) {
       go("/signin");
       return;
     }
+    adminRefused(err);
     main.append(errorBox(err));
   }
 }
@@ -143,9 +151,12 @@ function refreshSoon() {
 function signIn(main) {
   const ak = h("input", { name: "AccessKeyId", autocomplete: "username" });
   const sk = h("input", { name: "SecretAccessKey", type: "password", autocomplete: "current-password" });
+  const token = h("input", { name: "AdminToken", type: "password", autocomplete: "off", value: session.adminToken });
   const out = h("div");
   const submit = async (e) => {
     e.preventDefault();
+    session.adminToken = token.value.trim();
+    rerenderWorkshop();
     session.signIn(ak.value.trim(), sk.value);
     try {
       await ec2("DescribeRegions");
@@ -160,6 +171,8 @@ function signIn(main) {
     h("form", { class: "form", onsubmit: submit },
       h("label", { for: "ak" }, t("signin.accessKey")), Object.assign(ak, { id: "ak" }),
       h("label", { for: "sk" }, t("signin.secretKey")), Object.assign(sk, { id: "sk" }),
+      h("label", { for: "signin-token" }, t("signin.adminToken")), h("div", {}, Object.assign(token, { id: "signin-token" }), " ",
+        h("span", { class: "muted" }, t("signin.adminTokenHint"))),
       h("span"), h("button", { class: "primary", type: "submit", id: "signin-submit" }, t("signin.submit"))), out);
 }
 
@@ -180,6 +193,7 @@ subscribe((kind, n) => {
     refreshSoon();
   }
 });
+window.addEventListener("updraft-admin-token", () => show(current()));
 connect();
 mountWorkshop(document.getElementById("workshop"));
 start((r) => { header(); show(r); });

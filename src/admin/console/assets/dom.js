@@ -65,6 +65,7 @@ export function field(label, control, hint) {
 /** The API's own error, shown inline: code and message (and which wizard steps succeeded). */
 export function errorBox(err) {
   const lines = [err && err.code ? `${err.code}: ${err.awsMessage}` : String(err && err.message || err)];
+  if (err && err.admin && [401, 403].includes(err.status)) lines.push(t("workshop.tokenHint"));
   if (err && err.failedStep) {
     lines.push(t("common.failedStep", { step: err.failedStep }));
     lines.push(err.done.length ? t("common.doneSteps", { steps: err.done.join(", ") }) : t("common.noneDone"));

@@ -7,6 +7,7 @@ import { t } from "../i18n.js";
 import { go } from "../router.js";
 import { describeInstances } from "./instances.js";
 import { tag } from "../api.js";
+import { listenersPane, attributesPane } from "./elb_settings.js";
 
 const dnsLink = (dns) => h("a", { href: `http://${dns}:${location.port || 80}/`, target: "_blank", rel: "noopener" }, dns);
 
@@ -89,11 +90,16 @@ export async function detail(root, { name }) {
     const b = arr(d.LoadBalancerDescriptions)[0];
     const pane = h("div");
     clear(body, tabs([{ key: "description", label: t("tab.description") }, { key: "instances", label: t("elb.instances") },
-      { key: "health", label: t("elb.healthCheck") }], tab, (k) => { tab = k; load(); }), pane);
+      { key: "health", label: t("elb.healthCheck") }, { key: "listeners", label: t("elb.listeners") },
+      { key: "attributes", label: t("elb.attributes") }], tab, (k) => { tab = k; load(); }), pane);
     if (tab === "description") {
       pane.append(details([[t("elb.name"), b.LoadBalancerName], [t("elb.dns"), dnsLink(b.DNSName)], [t("elb.scheme"), b.Scheme],
         [t("ec2.az"), arr(b.AvailabilityZones).join(", ")], [t("ec2.secgroups"), arr(b.SecurityGroups).join(", ")],
         [t("elb.listeners"), arr(b.ListenerDescriptions).map((l) => `${l.Listener.Protocol}:${l.Listener.LoadBalancerPort} → ${l.Listener.InstanceProtocol}:${l.Listener.InstancePort}`).join(", ")]]));
+    } else if (tab === "listeners") {
+      pane.append(await listenersPane(b, load, out));
+    } else if (tab === "attributes") {
+      pane.append(await attributesPane(name, load, out));
     } else if (tab === "health") {
       const hc = b.HealthCheck;
       pane.append(details([[t("elb.hcTarget"), hc.Target], [t("elb.hcInterval"), hc.Interval], [t("elb.hcTimeout"), hc.Timeout],
@@ -111,5 +117,6 @@ export async function detail(root, { name }) {
     }
   };
   await load();
-  return { refresh: load };
+  // A live refresh leaves a settings form someone is filling in (elb_settings.js) alone.
+  return { refresh: () => (body.querySelector("form[data-dirty]") ? undefined : load()) };
 }
