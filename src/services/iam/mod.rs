@@ -19,41 +19,53 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::Handler;
+use super::{Handler, Typed, TypedOperation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::state::{AppState, Scope};
 
-/// Implemented operations and their handlers.
-pub const OPERATIONS: &[(&str, Handler)] = &[
+/// Implemented operations: all typed (see `services::Typed`).
+pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
     (
         "AddRoleToInstanceProfile",
-        profiles::add_role_to_instance_profile,
+        &Typed(profiles::add_role_to_instance_profile),
     ),
-    ("CreateAccessKey", users::create_access_key),
-    ("CreateInstanceProfile", profiles::create_instance_profile),
-    ("CreateRole", roles::create_role),
-    ("CreateUser", users::create_user),
-    ("DeleteAccessKey", users::delete_access_key),
-    ("DeleteInstanceProfile", profiles::delete_instance_profile),
-    ("DeleteRole", roles::delete_role),
-    ("DeleteUser", users::delete_user),
-    ("GetInstanceProfile", profiles::get_instance_profile),
-    ("GetRole", roles::get_role),
-    ("GetUser", users::get_user),
-    ("ListAccessKeys", users::list_access_keys),
-    ("ListInstanceProfiles", profiles::list_instance_profiles),
+    ("CreateAccessKey", &Typed(users::create_access_key)),
+    (
+        "CreateInstanceProfile",
+        &Typed(profiles::create_instance_profile),
+    ),
+    ("CreateRole", &Typed(roles::create_role)),
+    ("CreateUser", &Typed(users::create_user)),
+    ("DeleteAccessKey", &Typed(users::delete_access_key)),
+    (
+        "DeleteInstanceProfile",
+        &Typed(profiles::delete_instance_profile),
+    ),
+    ("DeleteRole", &Typed(roles::delete_role)),
+    ("DeleteUser", &Typed(users::delete_user)),
+    ("GetInstanceProfile", &Typed(profiles::get_instance_profile)),
+    ("GetRole", &Typed(roles::get_role)),
+    ("GetUser", &Typed(users::get_user)),
+    ("ListAccessKeys", &Typed(users::list_access_keys)),
+    (
+        "ListInstanceProfiles",
+        &Typed(profiles::list_instance_profiles),
+    ),
     (
         "ListInstanceProfilesForRole",
-        profiles::list_instance_profiles_for_role,
+        &Typed(profiles::list_instance_profiles_for_role),
     ),
-    ("ListRoles", roles::list_roles),
-    ("ListUsers", users::list_users),
+    ("ListRoles", &Typed(roles::list_roles)),
+    ("ListUsers", &Typed(users::list_users)),
     (
         "RemoveRoleFromInstanceProfile",
-        profiles::remove_role_from_instance_profile,
+        &Typed(profiles::remove_role_from_instance_profile),
     ),
 ];
+
+/// Operations still answering with value trees: none.
+pub const OPERATIONS: &[(&str, Handler)] = &[];
 
 /// An account's IAM data. Keys are lower-cased names: IAM names are unique regardless of case.
 #[derive(Debug, Default)]
