@@ -36,6 +36,7 @@ mod golden;
 mod hostile;
 mod hostile_input;
 mod iam;
+mod iam_policies;
 mod layering;
 mod lb_features;
 mod lb_hostile;

@@ -1,8 +1,9 @@
 //! The `iam` service, only what EC2 and Auto Scaling touch: roles (with their trust policy),
 //! instance profiles, and users with access keys.
 //!
-//! - [`roles`]: Create/Get/List/DeleteRole. Policies are **stored, not enforced**: every
-//!   signed request of an account may do anything in it.
+//! - [`roles`]: Create/Get/List/DeleteRole; [`policies`]: their inline and attached managed
+//!   policies. Policies are **stored, not enforced**: every signed request of an account may
+//!   do anything in it.
 //! - [`profiles`]: instance profiles and the role each holds; [`find_profile`] is what
 //!   RunInstances and CreateLaunchConfiguration check `IamInstanceProfile` against.
 //! - [`users`]: users and their access keys; a key CreateAccessKey returns is recorded in
@@ -11,6 +12,7 @@
 //! IAM is global: an account's IAM data lives in its scope whose region is empty, whatever
 //! region a client signs for (AWS's CLI signs IAM for us-east-1).
 
+pub mod policies;
 pub mod profiles;
 pub mod roles;
 pub mod users;
@@ -30,6 +32,7 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         "AddRoleToInstanceProfile",
         &Typed(profiles::add_role_to_instance_profile),
     ),
+    ("AttachRolePolicy", &Typed(policies::attach_role_policy)),
     ("CreateAccessKey", &Typed(users::create_access_key)),
     (
         "CreateInstanceProfile",
@@ -43,11 +46,18 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         &Typed(profiles::delete_instance_profile),
     ),
     ("DeleteRole", &Typed(roles::delete_role)),
+    ("DeleteRolePolicy", &Typed(policies::delete_role_policy)),
     ("DeleteUser", &Typed(users::delete_user)),
+    ("DetachRolePolicy", &Typed(policies::detach_role_policy)),
     ("GetInstanceProfile", &Typed(profiles::get_instance_profile)),
     ("GetRole", &Typed(roles::get_role)),
+    ("GetRolePolicy", &Typed(policies::get_role_policy)),
     ("GetUser", &Typed(users::get_user)),
     ("ListAccessKeys", &Typed(users::list_access_keys)),
+    (
+        "ListAttachedRolePolicies",
+        &Typed(policies::list_attached_role_policies),
+    ),
     (
         "ListInstanceProfiles",
         &Typed(profiles::list_instance_profiles),
@@ -56,8 +66,10 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         "ListInstanceProfilesForRole",
         &Typed(profiles::list_instance_profiles_for_role),
     ),
+    ("ListRolePolicies", &Typed(policies::list_role_policies)),
     ("ListRoles", &Typed(roles::list_roles)),
     ("ListUsers", &Typed(users::list_users)),
+    ("PutRolePolicy", &Typed(policies::put_role_policy)),
     (
         "RemoveRoleFromInstanceProfile",
         &Typed(profiles::remove_role_from_instance_profile),

@@ -1,5 +1,7 @@
 //! Roles: CreateRole (the trust policy is stored as given, JSON checked), GetRole, ListRoles,
-//! DeleteRole.
+//! DeleteRole. Their policies are in [`super::policies`].
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -25,6 +27,10 @@ pub struct Role {
     pub(crate) description: Option<String>,
     pub(crate) max_session_duration: i64,
     pub(crate) tags: Vec<Tag>,
+    /// Inline policies by lower-cased name: (name as given, document).
+    pub(crate) inline_policies: BTreeMap<String, (String, String)>,
+    /// Attached managed policies' ARNs, in attach order.
+    pub(crate) attached_policies: Vec<String>,
 }
 
 /// `Role` as IAM returns it.
@@ -140,6 +146,8 @@ pub fn create_role(
         description: req.description,
         max_session_duration,
         tags: req.tags,
+        inline_policies: BTreeMap::new(),
+        attached_policies: Vec::new(),
     };
     with_iam(ctx, state, |iam| {
         let key = role.name.to_ascii_lowercase();
@@ -218,7 +226,8 @@ pub fn list_roles(
     })
 }
 
-/// DeleteRole: refused while an instance profile holds the role.
+/// DeleteRole: refused while policies are attached to it, inline policies remain or an
+/// instance profile holds it (AWS's three DeleteConflict messages, checked in that order).
 pub fn delete_role(
     ctx: &RequestContext,
     state: &AppState,
@@ -227,8 +236,19 @@ pub fn delete_role(
     check_name(&req.role_name, "roleName", 64)?;
     let key = req.role_name.to_ascii_lowercase();
     with_iam(ctx, state, |iam| {
-        if !iam.roles.contains_key(&key) {
-            return Err(role_not_found(&req.role_name));
+        let role = iam
+            .roles
+            .get(&key)
+            .ok_or_else(|| role_not_found(&req.role_name))?;
+        if !role.attached_policies.is_empty() {
+            return Err(delete_conflict(
+                "Cannot delete entity, must detach all policies first.",
+            ));
+        }
+        if !role.inline_policies.is_empty() {
+            return Err(delete_conflict(
+                "Cannot delete entity, must delete policies first.",
+            ));
         }
         if iam
             .profiles
