@@ -41,6 +41,7 @@ mod layering;
 mod lb_features;
 mod lb_hostile;
 mod lb_setup;
+mod public_amis;
 mod readme;
 mod regions;
 mod sigv4_suite;

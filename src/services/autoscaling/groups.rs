@@ -147,7 +147,7 @@ pub fn create_auto_scaling_group(
     )?;
     let now = state.clock.now();
     state.stores.with(scope, |s| {
-        s.ec2.ensure_defaults(scope, &state.ids);
+        s.ec2.ensure_defaults(scope, state);
         if s.autoscaling.groups.contains_key(&name) {
             return Err(ApiError::client(
                 "AlreadyExists",

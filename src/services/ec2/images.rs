@@ -162,6 +162,7 @@ pub fn public_images(region: &str) -> Vec<Image> {
                 public: true,
                 public_catalog: true,
                 architecture: (*arch).to_owned(),
+                platform: None,
                 platform_details: "Linux/UNIX".into(),
                 root_device_name: (*root).to_owned(),
                 volume_size: 8,
@@ -215,6 +216,7 @@ pub(super) fn image_out(s: &Ec2Store, i: &Image) -> Value {
     for (key, val) in [
         ("Description", &i.description),
         ("ImageOwnerAlias", &i.owner_alias),
+        ("Platform", &i.platform),
         ("SourceInstanceId", &i.source_instance_id),
         ("SourceImageId", &i.source_image_id),
     ] {
@@ -357,6 +359,7 @@ pub fn create_image(
                 public: false,
                 public_catalog: false,
                 architecture: "x86_64".into(),
+                platform: None,
                 platform_details: "Linux/UNIX".into(),
                 root_device_name: root_device,
                 volume_size: root_size,

@@ -144,7 +144,6 @@ pub fn launch(
     input: Value,
     system_tags: Vec<(String, String)>,
 ) -> Result<Value, ApiError> {
-    let ids = &state.ids;
     let now = state.clock.now();
     // What the request asks for besides its token, to tell a retry from a different request.
     let fingerprint = match &input {
@@ -161,7 +160,7 @@ pub fn launch(
     let profiles = crate::services::iam::profiles_of(state, &scope.account);
     let result = state.stores.with(scope, |stores| {
         let s = &mut stores.ec2;
-        s.ensure_defaults(scope, ids);
+        s.ensure_defaults(scope, state);
         let template: Option<LaunchTemplateSpecification> = input
             .get("LaunchTemplate")
             .cloned()

@@ -22,6 +22,7 @@ mod key_pairs;
 mod launch_refs;
 pub mod launch_templates;
 pub mod network;
+pub mod public_amis;
 pub(crate) mod regions;
 mod route_tables;
 pub mod security_groups;
@@ -207,7 +208,7 @@ pub fn with_store<R>(
     f: impl FnOnce(&mut Ec2Store) -> R,
 ) -> R {
     state.stores.with(&ctx.scope, |s| {
-        s.ec2.ensure_defaults(&ctx.scope, &state.ids);
+        s.ec2.ensure_defaults(&ctx.scope, state);
         f(&mut s.ec2)
     })
 }
