@@ -1,4 +1,5 @@
-//! IAM role policies (stored, not enforced), through the real CLI and boto3. Error texts are AWS's, each quoted where a public report shows it.
+//! IAM role policies (stored, not enforced) and EC2's instance-profile associations, through
+//! the real CLI and boto3. Error texts are AWS's, each quoted where a public report shows it.
 
 use crate::common::{BOTO3_PRELUDE, TestServer};
 
@@ -212,4 +213,90 @@ fn iam_role_policy_errors_are_aws_s() {
         "Maximum policy size of 10240 bytes exceeded for role web",
     );
     assert_eq!(out["listed"], 10);
+}
+
+#[test]
+fn ec2_instance_profile_associations_follow_the_instance() {
+    let server = TestServer::start();
+    let script = format!(
+        "{BOTO3_PRELUDE}\n\
+         iam = client('iam')\n\
+         ec2 = client('ec2')\n\
+         web = iam.create_instance_profile(InstanceProfileName='web')['InstanceProfile']\n\
+         api = iam.create_instance_profile(InstanceProfileName='api')['InstanceProfile']\n\
+         ami = ec2.describe_images(Owners=['amazon'])['Images'][0]['ImageId']\n\
+         def run(**kw):\n\
+         \x20   return ec2.run_instances(ImageId=ami, InstanceType='t3.micro', MinCount=1, MaxCount=1, **kw)['Instances'][0]['InstanceId']\n\
+         launched = run(IamInstanceProfile={{'Name': 'web'}})\n\
+         bare = run()\n\
+         def desc(**kw):\n\
+         \x20   return ec2.describe_iam_instance_profile_associations(**kw)['IamInstanceProfileAssociations']\n\
+         def shown(i):\n\
+         \x20   return ec2.describe_instances(InstanceIds=[i])['Reservations'][0]['Instances'][0].get('IamInstanceProfile')\n\
+         out = {{'web': web, 'api': api, 'launched': launched, 'bare': bare,\n\
+           'listed': desc(), 'shown': shown(launched)}}\n\
+         a = ec2.associate_iam_instance_profile(InstanceId=bare, IamInstanceProfile={{'Arn': api['Arn']}})['IamInstanceProfileAssociation']\n\
+         out['associated'] = a\n\
+         out['again'] = err(ec2, lambda: ec2.associate_iam_instance_profile(InstanceId=bare, IamInstanceProfile={{'Name': 'web'}}))\n\
+         out['no_profile'] = err(ec2, lambda: ec2.associate_iam_instance_profile(InstanceId=launched, IamInstanceProfile={{'Name': 'ghost'}}))\n\
+         out['by_instance'] = desc(Filters=[{{'Name': 'instance-id', 'Values': [bare]}}])\n\
+         r = ec2.replace_iam_instance_profile_association(AssociationId=a['AssociationId'], IamInstanceProfile={{'Name': 'web'}})['IamInstanceProfileAssociation']\n\
+         out['replaced'] = r\n\
+         out['shown_replaced'] = shown(bare)\n\
+         out['old_id'] = err(ec2, lambda: ec2.disassociate_iam_instance_profile(AssociationId=a['AssociationId']))\n\
+         out['instance_id'] = err(ec2, lambda: ec2.replace_iam_instance_profile_association(AssociationId=bare, IamInstanceProfile={{'Name': 'web'}}))\n\
+         out['gone'] = ec2.disassociate_iam_instance_profile(AssociationId=r['AssociationId'])['IamInstanceProfileAssociation']['State']\n\
+         out['shown_gone'] = shown(bare)\n\
+         print(json.dumps(out, default=str))"
+    );
+    let out = server.boto3(&script);
+    let (web, api) = (&out["web"], &out["api"]);
+    let listed = out["listed"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{out}");
+    assert_eq!(listed[0]["InstanceId"], out["launched"]);
+    assert_eq!(listed[0]["State"], "associated");
+    assert!(
+        listed[0]["AssociationId"]
+            .as_str()
+            .unwrap()
+            .starts_with("iip-assoc-")
+    );
+    assert_eq!(
+        listed[0]["IamInstanceProfile"],
+        serde_json::json!({"Arn": web["Arn"], "Id": web["InstanceProfileId"]})
+    );
+    // DescribeInstances shows the profile's own id, not a made-up one.
+    assert_eq!(out["shown"]["Id"], web["InstanceProfileId"]);
+    assert_eq!(out["associated"]["State"], "associating");
+    assert_eq!(
+        out["associated"]["IamInstanceProfile"]["Id"],
+        api["InstanceProfileId"]
+    );
+    // aws-samples/one-observability-demo#201 quotes this IncorrectState answer.
+    assert_eq!(out["again"]["code"], "IncorrectState");
+    assert_eq!(
+        out["again"]["message"],
+        format!(
+            "There is an existing association for instance {}",
+            out["bare"].as_str().unwrap()
+        )
+    );
+    assert_eq!(out["no_profile"]["code"], "InvalidParameterValue");
+    assert_eq!(out["by_instance"].as_array().unwrap().len(), 1);
+    // Replace answers `associating` with a new association id (the API reference's example).
+    assert_eq!(out["replaced"]["State"], "associating");
+    assert_ne!(
+        out["replaced"]["AssociationId"],
+        out["associated"]["AssociationId"]
+    );
+    assert_eq!(out["shown_replaced"]["Arn"], web["Arn"]);
+    assert_eq!(out["old_id"]["code"], "InvalidAssociationID.NotFound");
+    // aws/aws-cli#2570 quotes the answer to an instance id given as the association id.
+    assert_eq!(out["instance_id"]["code"], "InvalidParameterValue");
+    assert_eq!(
+        out["instance_id"]["message"],
+        "Invalid value for associationId."
+    );
+    assert_eq!(out["gone"], "disassociating");
+    assert_eq!(out["shown_gone"], serde_json::Value::Null);
 }

@@ -22,6 +22,7 @@ mod key_pairs;
 mod launch_refs;
 pub mod launch_templates;
 pub mod network;
+mod profile_associations;
 pub mod public_amis;
 pub(crate) mod regions;
 mod route_tables;
@@ -37,7 +38,7 @@ pub use store::Ec2Store;
 
 use serde::{Deserialize, Serialize};
 
-use super::Handler;
+use super::{Handler, Typed, TypedOperation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -47,6 +48,26 @@ pub const STREAMING_OPERATIONS: &[(&str, crate::services::StreamingHandler)] = &
     "DescribeInstances",
     instance_stream::describe_instances_streamed,
 )];
+
+/// Operations with typed handlers (see `services::Typed`), sorted by name.
+pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
+    (
+        "AssociateIamInstanceProfile",
+        &Typed(profile_associations::associate_iam_instance_profile),
+    ),
+    (
+        "DescribeIamInstanceProfileAssociations",
+        &Typed(profile_associations::describe_iam_instance_profile_associations),
+    ),
+    (
+        "DisassociateIamInstanceProfile",
+        &Typed(profile_associations::disassociate_iam_instance_profile),
+    ),
+    (
+        "ReplaceIamInstanceProfileAssociation",
+        &Typed(profile_associations::replace_iam_instance_profile_association),
+    ),
+];
 
 /// Implemented operations and their handlers, sorted by name.
 pub const OPERATIONS: &[(&str, Handler)] = &[

@@ -344,8 +344,8 @@ pub struct Instance {
     pub ami_launch_index: i64,
     /// RunInstances ClientToken.
     pub client_token: Option<String>,
-    /// IAM instance profile ARN.
-    pub iam_instance_profile: Option<String>,
+    /// Its IAM instance profile association.
+    pub iam_instance_profile: Option<ProfileAssociation>,
     /// Termination protection.
     pub disable_api_termination: bool,
     /// Stop protection.
@@ -382,6 +382,19 @@ pub struct Instance {
     pub console_output: Option<String>,
     /// When it last became `running`.
     pub running_since: Option<f64>,
+}
+
+/// An instance's association with an IAM instance profile (`iip-assoc-…`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileAssociation {
+    /// `iip-assoc-…`.
+    pub id: String,
+    /// The profile's ARN.
+    pub arn: String,
+    /// The profile's id (`AIPA…`).
+    pub profile_id: String,
+    /// When it was made (epoch seconds).
+    pub since: f64,
 }
 
 /// An image.
