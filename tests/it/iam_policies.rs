@@ -146,6 +146,7 @@ fn iam_role_policy_errors_are_aws_s() {
            'bad_arn': err(iam, lambda: iam.attach_role_policy(RoleName='web', PolicyArn='arn:aws:iam::000000000000:role/web')),\n\
            'other_account': err(iam, lambda: iam.attach_role_policy(RoleName='web', PolicyArn='arn:aws:iam::111111111111:policy/policy-name')),\n\
            'not_attached': err(iam, lambda: iam.detach_role_policy(RoleName='web', PolicyArn='arn:aws:iam::aws:policy/ReadOnlyAccess')),\n\
+           'arn_as_name': err(iam, lambda: iam.attach_role_policy(RoleName='arn:aws:iam::000000000000:role/web', PolicyArn='arn:aws:iam::aws:policy/ReadOnlyAccess')),\n\
          }}\n\
          for n in range(10):\n\
          \x20   iam.attach_role_policy(RoleName='web', PolicyArn=f'arn:aws:iam::aws:policy/P{{n}}')\n\
@@ -201,6 +202,12 @@ fn iam_role_policy_errors_are_aws_s() {
         "not_attached",
         "NoSuchEntity",
         "Policy arn:aws:iam::aws:policy/ReadOnlyAccess was not found.",
+    );
+    // shashankprasanna/torchserve-examples#7 quotes this ValidationError word for word.
+    assert_eq!(out["arn_as_name"]["code"], "ValidationError");
+    assert_eq!(
+        out["arn_as_name"]["message"],
+        "The specified value for roleName is invalid. It must contain only alphanumeric characters and/or the following: +=,.@_-"
     );
     check(
         "eleventh",

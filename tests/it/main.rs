@@ -32,6 +32,7 @@ mod elb;
 mod elb_api;
 mod elbv2;
 mod elbv2_traffic;
+mod exact_answers;
 mod golden;
 mod hostile;
 mod hostile_input;

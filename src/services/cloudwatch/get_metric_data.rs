@@ -165,10 +165,12 @@ pub fn check_alarm_queries(queries: &[MetricDataQuery]) -> Result<i64, ApiError>
     let mut periods = queries
         .iter()
         .filter_map(|q| q.metric_stat.as_ref().map(|m| m.period));
+    // An alarm on expressions alone needs a query's Period: AWS answers "Period must not be
+    // null" (terraform-provider-aws#11011, aws-cdk#7155).
     let first = periods
         .next()
         .or_else(|| queries.iter().find_map(|q| q.period))
-        .unwrap_or(60);
+        .ok_or_else(|| super::put_alarm::not_null("Period"))?;
     if periods.any(|p| p != first) {
         return Err(validation(
             "All metrics in an alarm must have the same period.",

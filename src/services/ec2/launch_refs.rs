@@ -42,7 +42,7 @@ pub(super) fn resolve_aliases(state: &AppState, scope: &Scope, versions: &mut [V
 
 /// The instance profile an `IamInstanceProfile` (RunInstances, AssociateIamInstanceProfile)
 /// names; it must exist in the account's IAM, with EC2's own error wording.
-pub(super) fn instance_profile<'a>(
+pub fn instance_profile<'a>(
     profiles: &'a [ProfileRef],
     name: Option<&str>,
     arn: Option<&str>,

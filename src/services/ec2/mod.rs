@@ -19,7 +19,7 @@ pub mod instances;
 mod interfaces;
 pub mod internal;
 mod key_pairs;
-mod launch_refs;
+pub mod launch_refs;
 pub mod launch_templates;
 pub mod network;
 mod profile_associations;

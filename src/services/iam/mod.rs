@@ -146,12 +146,18 @@ pub(crate) fn check_name(name: &str, member: &str, max: usize) -> Result<(), Api
             "Member must have length less than or equal to {max}"
         )));
     }
+    // A name outside the pattern gets IAM's own sentence, not the framework's constraint text
+    // (quoted in shashankprasanna/torchserve-examples#7 and
+    // hashicorp/terraform-provider-aws#3087).
     if !name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
     {
-        return Err(bad(
-            r"Member must satisfy regular expression pattern: [\w+=,.@-]+".into(),
+        return Err(ApiError::client(
+            "ValidationError",
+            format!(
+                "The specified value for {member} is invalid. It must contain only alphanumeric characters and/or the following: +=,.@_-"
+            ),
         ));
     }
     Ok(())
