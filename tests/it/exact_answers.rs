@@ -21,6 +21,7 @@ fn put_metric_alarm_answers_missing_members_as_aws_does() {
            'no_namespace': err(cw, lambda: cw.put_metric_alarm(**drop(single, 'Namespace'))),\n\
            'expression_only': err(cw, lambda: cw.put_metric_alarm(**base, Metrics=expr)),\n\
            'metrics_and_statistic': err(cw, lambda: cw.put_metric_alarm(**base, Metrics=stat, Statistic='Average')),\n\
+           'bad_stat': err(cw, lambda: cw.put_metric_alarm(**base, Metrics=[dict(stat[0], MetricStat=dict(stat[0]['MetricStat'], Stat='Mean'))])),\n\
            'ok': err(cw, lambda: cw.put_metric_alarm(**base, Metrics=stat)),\n\
          }}\n\
          out['alarms'] = [a['AlarmName'] for a in cw.describe_alarms()['MetricAlarms']]\n\
@@ -46,6 +47,9 @@ fn put_metric_alarm_answers_missing_members_as_aws_does() {
         "metrics_and_statistic",
         "Statistic should not be set if list of Metrics is set.",
     );
+    // hashicorp/terraform-provider-aws#19567: a MetricStat's unknown Stat in an alarm is
+    // "ValidationError: Invalid metrics list".
+    check("bad_stat", "Invalid metrics list");
     assert_eq!(out["ok"]["code"], serde_json::Value::Null, "{out}");
     // Refused requests left nothing behind.
     assert_eq!(out["alarms"], serde_json::json!(["a"]));

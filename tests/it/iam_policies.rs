@@ -209,6 +209,9 @@ fn iam_role_policy_errors_are_aws_s() {
         out["arn_as_name"]["message"],
         "The specified value for roleName is invalid. It must contain only alphanumeric characters and/or the following: +=,.@_-"
     );
+    // "LimitExceeded: Cannot exceed quota for PoliciesPerRole:10" (Spectro Cloud's cluster
+    // autoscaler docs) and "Maximum policy size of 10240 bytes exceeded for role …"
+    // (aws-amplify/amplify-cli#1699).
     check(
         "eleventh",
         "LimitExceeded",
