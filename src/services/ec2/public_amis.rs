@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::images::{AMAZON_OWNER, CANONICAL_OWNER, stable_id};
+use super::images::{AMAZON_OWNER, CANONICAL_OWNER, public_image};
 use super::store::Image;
 
 /// Owner aliases and their accounts.
@@ -163,34 +163,16 @@ pub fn images(region: &str, amis: Option<&PublicAmis>) -> Vec<Image> {
             } else {
                 "/dev/xvda"
             };
-            let snapshot = stable_id("snap", region, &ami.id);
             Image {
-                block_devices: vec![super::block_devices::image_root(
-                    root,
-                    8,
-                    "gp2",
-                    snapshot.clone(),
-                )],
-                id: ami.id.clone(),
                 name: ami.name.clone(),
                 description: ami.description.clone(),
                 owner_id: ami.owner_id.clone(),
                 owner_alias: ami.owner_alias.clone(),
-                state: "available".into(),
                 creation_date: ami.creation_date(),
-                public: true,
-                public_catalog: true,
                 architecture: ami.architecture.clone(),
                 platform: ami.windows.then(|| "windows".to_owned()),
                 platform_details: if ami.windows { "Windows" } else { "Linux/UNIX" }.into(),
-                root_device_name: root.into(),
-                volume_size: 8,
-                snapshot_id: Some(snapshot),
-                source_instance_id: None,
-                source_image_id: None,
-                launch_permissions: Vec::new(),
-                backend_done: true,
-                reboot_source: false,
+                ..public_image(region, ami.id.clone(), &ami.id, root, "gp2")
             }
         })
         .collect()

@@ -211,26 +211,38 @@ pub struct RolePolicyArnRequest {
     policy_arn: String,
 }
 
+/// Both attachment edits: find the role, check the ARN, then `edit` the role's attached ARNs.
+fn edit_attached(
+    ctx: &RequestContext,
+    state: &AppState,
+    req: RolePolicyArnRequest,
+    edit: impl FnOnce(&mut Vec<String>, String) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    let account = ctx.scope.account.clone();
+    with_role(ctx, state, &req.role_name, |role| {
+        parse_policy_arn(&req.policy_arn, &account)?;
+        edit(&mut role.attached_policies, req.policy_arn.clone())
+    })
+}
+
 /// AttachRolePolicy: attaching an attached policy again changes nothing.
 pub fn attach_role_policy(
     ctx: &RequestContext,
     state: &AppState,
     req: RolePolicyArnRequest,
 ) -> Result<(), ApiError> {
-    let account = ctx.scope.account.clone();
-    with_role(ctx, state, &req.role_name, |role| {
-        parse_policy_arn(&req.policy_arn, &account)?;
-        if role.attached_policies.contains(&req.policy_arn) {
+    edit_attached(ctx, state, req, |attached, arn| {
+        if attached.contains(&arn) {
             return Ok(());
         }
-        if role.attached_policies.len() >= MAX_ATTACHED {
+        if attached.len() >= MAX_ATTACHED {
             return Err(ApiError::client(
                 "LimitExceeded",
                 format!("Cannot exceed quota for PoliciesPerRole: {MAX_ATTACHED}"),
             )
             .with_status(409));
         }
-        role.attached_policies.push(req.policy_arn);
+        attached.push(arn);
         Ok(())
     })
 }
@@ -241,16 +253,11 @@ pub fn detach_role_policy(
     state: &AppState,
     req: RolePolicyArnRequest,
 ) -> Result<(), ApiError> {
-    let account = ctx.scope.account.clone();
-    with_role(ctx, state, &req.role_name, |role| {
-        parse_policy_arn(&req.policy_arn, &account)?;
-        let before = role.attached_policies.len();
-        role.attached_policies.retain(|a| *a != req.policy_arn);
-        if role.attached_policies.len() == before {
-            return Err(no_such_entity(format!(
-                "Policy {} was not found.",
-                req.policy_arn
-            )));
+    edit_attached(ctx, state, req, |attached, arn| {
+        let before = attached.len();
+        attached.retain(|a| *a != arn);
+        if attached.len() == before {
+            return Err(no_such_entity(format!("Policy {arn} was not found.")));
         }
         Ok(())
     })
