@@ -80,7 +80,7 @@ fn setup() -> (Arc<AppState>, Scope) {
     let scope = Scope::new("000000000000", "us-east-1");
     state
         .stores
-        .with(&scope, |s| s.ec2.ensure_defaults(&scope, &state.ids));
+        .with(&scope, |s| s.ec2.ensure_defaults(&scope, &state));
     let c = ctx(&scope, "autoscaling", "CreateLaunchConfiguration");
     launch_configs::create_launch_configuration(
         &c,

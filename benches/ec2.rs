@@ -92,7 +92,7 @@ fn setup() -> (std::sync::Arc<AppState>, RequestContext) {
     // Create the default VPC and images first, so that only instances count.
     state
         .stores
-        .with(&scope, |s| s.ec2.ensure_defaults(&scope, &state.ids));
+        .with(&scope, |s| s.ec2.ensure_defaults(&scope, &state));
     let before = rss_kib();
     let mut first_ids = Vec::new();
     for batch in 0..N / BATCH {

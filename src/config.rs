@@ -115,6 +115,13 @@ pub struct Config {
     #[arg(long = "ami-image", env = "UPDRAFT_AMI_IMAGES", value_delimiter = ',', value_parser = parse_ami_image)]
     pub ami_images: Vec<(String, String)>,
 
+    /// Extra public AMIs every region offers, from a JSON-lines file, one image a line:
+    /// `{"id": "ami-12c6146b", "name": "…", "owner": "amazon", "architecture": "x86_64",
+    /// "platform": "linux"}` (only `id` is required). For suites written against other
+    /// emulators' fixed AMI ids. A line that does not parse stops the start, naming it.
+    #[arg(long, env = "UPDRAFT_PUBLIC_AMIS", value_name = "FILE", value_parser = crate::services::ec2::public_amis::load)]
+    pub public_amis: Option<crate::services::ec2::public_amis::PublicAmis>,
+
     /// Docker backend: the static busybox binary Updraft builds its default AMI around
     /// (Debian's busybox-static installs it at /bin/busybox).
     #[arg(long, env = "UPDRAFT_BUSYBOX", default_value = "/bin/busybox")]
@@ -166,6 +173,7 @@ impl Default for Config {
             idle_timeout: 60.0,
             max_header_bytes_in_flight: 16 * 1024 * 1024,
             ami_images: Vec::new(),
+            public_amis: None,
             busybox: "/bin/busybox".into(),
             keep_containers: false,
             docker_owner: "updraft".into(),

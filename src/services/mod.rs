@@ -86,6 +86,10 @@ pub fn typed_operations(service: &str) -> &'static [(&'static str, &'static dyn 
     match service {
         "sns" => sns::TYPED_OPERATIONS,
         "autoscaling" => autoscaling::TYPED_OPERATIONS,
+        "ec2" => ec2::TYPED_OPERATIONS,
+        "sts" => sts::TYPED_OPERATIONS,
+        "ssm" => ssm::TYPED_OPERATIONS,
+        "iam" => iam::TYPED_OPERATIONS,
         _ => &[],
     }
 }

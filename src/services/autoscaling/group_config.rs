@@ -9,7 +9,9 @@ use super::store::{GroupTag, TemplateRef, TrafficSource};
 use super::{lb, validation};
 use crate::error::ApiError;
 use crate::services::ec2::instances::LaunchTemplateSpecification;
+use crate::services::ec2::launch_refs::instance_profile;
 use crate::services::ec2::store::Ec2Store;
+use crate::services::iam::ProfileRef;
 use crate::state::{AppState, Scope};
 
 /// The termination policies AWS knows (a Lambda ARN is accepted too).
@@ -66,9 +68,14 @@ pub fn check_bounds(min: i64, max: i64, desired: i64) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Resolve a launch template spec against EC2's templates: AWS wraps EC2's message.
+/// Resolve a launch template spec against EC2's templates: AWS wraps EC2's message, also when
+/// the version's `IamInstanceProfile` is not one of the account's `profiles` ("You must use a
+/// valid fully-formed launch template. Value (…) for parameter iamInstanceProfile.name is
+/// invalid. Invalid IAM Instance Profile name", quoted in
+/// hashicorp/terraform-provider-aws#4769 and aws-samples/amazon-ec2-gitlab-runner#16).
 pub fn resolve_template(
     ec2: &Ec2Store,
+    profiles: &[ProfileRef],
     spec: &LaunchTemplateSpecification,
 ) -> Result<TemplateRef, ApiError> {
     let wrap = |e: ApiError| {
@@ -83,8 +90,17 @@ pub fn resolve_template(
         spec.launch_template_name.as_deref(),
     )
     .map_err(wrap)?;
-    crate::services::ec2::launch_templates::resolve_version(lt, spec.version.as_deref())
-        .map_err(wrap)?;
+    let version =
+        crate::services::ec2::launch_templates::resolve_version(lt, spec.version.as_deref())
+            .map_err(wrap)?;
+    if let Some(profile) = lt
+        .versions
+        .get(&version)
+        .and_then(|v| v.data.get("IamInstanceProfile"))
+    {
+        let field = |k: &str| profile.get(k).and_then(Value::as_str);
+        instance_profile(profiles, field("Name"), field("Arn")).map_err(wrap)?;
+    }
     Ok(TemplateRef {
         id: lt.id.clone(),
         name: lt.name.clone(),

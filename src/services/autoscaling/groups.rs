@@ -18,6 +18,7 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::ec2::instances::LaunchTemplateSpecification;
 use crate::services::ec2::store::Ec2Store;
+use crate::services::iam::{ProfileRef, profiles_of};
 use crate::services::parse_input;
 use crate::state::{AppState, ids};
 
@@ -70,6 +71,7 @@ struct GroupInput {
 fn launch_source(
     a: &AutoScalingStore,
     ec2: &Ec2Store,
+    profiles: &[ProfileRef],
     req: &GroupInput,
 ) -> Result<(Option<String>, Option<TemplateRef>), ApiError> {
     if let Some(lc) = &req.launch_configuration_name {
@@ -79,13 +81,13 @@ fn launch_source(
         return Ok((Some(lc.clone()), None));
     }
     if let Some(spec) = &req.launch_template {
-        return Ok((None, Some(resolve_template(ec2, spec)?)));
+        return Ok((None, Some(resolve_template(ec2, profiles, spec)?)));
     }
     if let Some(policy) = &req.mixed_instances_policy {
         let spec = mixed_template(policy).ok_or_else(|| {
             validation("The specified MixedInstancesPolicy is missing a launch template.")
         })?;
-        resolve_template(ec2, &spec)?;
+        resolve_template(ec2, profiles, &spec)?;
     }
     Ok((None, None))
 }
@@ -146,8 +148,10 @@ pub fn create_auto_scaling_group(
         "InService",
     )?;
     let now = state.clock.now();
+    // Copied out now: IAM lives in the account's global scope, not under this scope's lock.
+    let profiles = profiles_of(state, &scope.account);
     state.stores.with(scope, |s| {
-        s.ec2.ensure_defaults(scope, &state.ids);
+        s.ec2.ensure_defaults(scope, state);
         if s.autoscaling.groups.contains_key(&name) {
             return Err(ApiError::client(
                 "AlreadyExists",
@@ -156,7 +160,7 @@ pub fn create_auto_scaling_group(
                 ),
             ));
         }
-        let (mut lc, mut lt) = launch_source(&s.autoscaling, &s.ec2, &req)?;
+        let (mut lc, mut lt) = launch_source(&s.autoscaling, &s.ec2, &profiles, &req)?;
         let mut vpc_zone_identifier = req.vpc_zone_identifier.clone();
         let zones = req.availability_zones.clone();
         // InstanceId: AWS makes the group from the instance's settings (a configuration of
@@ -296,6 +300,7 @@ pub fn update_auto_scaling_group(
     }
     let scope = &ctx.scope;
     let now = state.clock.now();
+    let profiles = profiles_of(state, &scope.account);
     state.stores.with(scope, |s| {
         let name = &req.auto_scaling_group_name;
         let g = s.autoscaling.group(name)?;
@@ -310,7 +315,7 @@ pub fn update_auto_scaling_group(
             || req.launch_template.is_some()
             || req.mixed_instances_policy.is_some();
         let (lc, lt) = if given_source {
-            launch_source(&s.autoscaling, &s.ec2, &req)?
+            launch_source(&s.autoscaling, &s.ec2, &profiles, &req)?
         } else {
             (g.launch_configuration_name.clone(), g.launch_template.clone())
         };

@@ -146,6 +146,15 @@ pub fn check_queries(queries: &[MetricDataQuery]) -> Result<(), ApiError> {
 
 /// Validate the `Metrics` of a math alarm; returns its period.
 pub fn check_alarm_queries(queries: &[MetricDataQuery]) -> Result<i64, ApiError> {
+    // An alarm answers a statistic it does not know with "Invalid metrics list", not with
+    // GetMetricData's per-query text (hashicorp/terraform-provider-aws#19567).
+    if queries
+        .iter()
+        .filter_map(|q| q.metric_stat.as_ref())
+        .any(|ms| Stat::parse(&ms.stat).is_none())
+    {
+        return Err(validation("Invalid metrics list"));
+    }
     check_queries(queries)?;
     if queries.iter().filter(|q| q.metric_stat.is_some()).count() > 10 {
         return Err(validation(
@@ -165,10 +174,12 @@ pub fn check_alarm_queries(queries: &[MetricDataQuery]) -> Result<i64, ApiError>
     let mut periods = queries
         .iter()
         .filter_map(|q| q.metric_stat.as_ref().map(|m| m.period));
+    // An alarm on expressions alone needs a query's Period: AWS answers "Period must not be
+    // null" (terraform-provider-aws#11011, aws-cdk#7155).
     let first = periods
         .next()
         .or_else(|| queries.iter().find_map(|q| q.period))
-        .unwrap_or(60);
+        .ok_or_else(|| super::put_alarm::not_null("Period"))?;
     if periods.any(|p| p != first) {
         return Err(validation(
             "All metrics in an alarm must have the same period.",

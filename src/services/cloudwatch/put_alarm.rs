@@ -84,6 +84,11 @@ pub fn check_actions(
     Ok(())
 }
 
+/// AWS's `ValidationError` for a member a metric alarm needs and the request leaves out.
+pub(super) fn not_null(member: &str) -> ApiError {
+    validation(format!("{member} must not be null"))
+}
+
 /// Validate a PutMetricAlarm request into the configuration part of an alarm.
 fn validate(req: &PutMetricAlarmInput, scope: &Scope) -> Result<(), ApiError> {
     check_name(&req.alarm_name)?;
@@ -127,26 +132,32 @@ fn validate(req: &PutMetricAlarmInput, scope: &Scope) -> Result<(), ApiError> {
         )));
     }
     let period = if let Some(queries) = &req.metrics {
-        if req.metric_name.is_some()
-            || req.namespace.is_some()
-            || req.statistic.is_some()
-            || req.extended_statistic.is_some()
-            || req.dimensions.is_some()
-            || req.period.is_some()
-            || req.unit.is_some()
-        {
-            // UNVERIFIED wording.
-            return Err(invalid_combination(
-                "The parameters Metrics and MetricName, Namespace, Statistic, ExtendedStatistic, Dimensions, Period or Unit are mutually exclusive.",
-            ));
+        // AWS: "Statistic should not be set if list of Metrics is set." (ValidationError,
+        // quoted in cloudtools/troposphere#1276); the other members in the same words.
+        let set = [
+            ("Statistic", req.statistic.is_some()),
+            ("ExtendedStatistic", req.extended_statistic.is_some()),
+            ("MetricName", req.metric_name.is_some()),
+            ("Namespace", req.namespace.is_some()),
+            ("Dimensions", req.dimensions.is_some()),
+            ("Period", req.period.is_some()),
+            ("Unit", req.unit.is_some()),
+        ];
+        if let Some((member, _)) = set.iter().find(|(_, given)| *given) {
+            return Err(validation(format!(
+                "{member} should not be set if list of Metrics is set."
+            )));
         }
         check_alarm_queries(queries)?
     } else {
+        // AWS answers a missing member of a single-metric alarm with "<Member> must not be
+        // null" (ValidationError): MetricName in terraform-provider-aws#11105 and
+        // cfn-lint#771, Period in terraform-provider-aws#32227; Namespace in the same words.
         if req.metric_name.is_none() {
-            return Err(missing("MetricName"));
+            return Err(not_null("MetricName"));
         }
         if req.namespace.is_none() {
-            return Err(missing("Namespace"));
+            return Err(not_null("Namespace"));
         }
         match (&req.statistic, &req.extended_statistic) {
             (Some(s), None) => {
@@ -175,7 +186,7 @@ fn validate(req: &PutMetricAlarmInput, scope: &Scope) -> Result<(), ApiError> {
             ));
         }
         check_unit(req.unit.as_deref(), "unit")?;
-        req.period.ok_or_else(|| missing("Period"))?
+        req.period.ok_or_else(|| not_null("Period"))?
     };
     if !(matches!(period, 10 | 20 | 30) || (period > 0 && period % 60 == 0)) {
         // UNVERIFIED wording.

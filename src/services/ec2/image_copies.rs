@@ -92,7 +92,7 @@ pub fn copy_image(ctx: &RequestContext, state: &AppState, input: Value) -> Resul
     let source_scope = Scope::new(account.clone(), req.source_region.clone());
     // Read the source first (its own lock pass), then write the copy: never two scopes at once.
     let (source, source_tags) = state.stores.with(&source_scope, |stores| {
-        stores.ec2.ensure_defaults(&source_scope, &state.ids);
+        stores.ec2.ensure_defaults(&source_scope, state);
         let s = &stores.ec2;
         match s
             .images

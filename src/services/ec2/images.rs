@@ -135,42 +135,70 @@ pub fn stable_id(prefix: &str, region: &str, name: &str) -> String {
     format!("{prefix}-{}", &hex::encode(digest)[..17])
 }
 
+/// A public image as every region offers it (built in or from `--public-amis`): available,
+/// an 8 GiB root of `volume_type` from a snapshot whose id is stable for (`region`, `key`),
+/// Linux on x86_64 until the caller says otherwise.
+pub(super) fn public_image(
+    region: &str,
+    id: String,
+    key: &str,
+    root: &str,
+    volume_type: &'static str,
+) -> Image {
+    let snapshot = stable_id("snap", region, key);
+    Image {
+        block_devices: vec![super::block_devices::image_root(
+            root,
+            8,
+            volume_type,
+            snapshot.clone(),
+        )],
+        id,
+        name: key.to_owned(),
+        description: None,
+        owner_id: AMAZON_OWNER.to_owned(),
+        owner_alias: None,
+        state: "available".into(),
+        creation_date: 0.0,
+        public: true,
+        public_catalog: true,
+        architecture: "x86_64".into(),
+        platform: None,
+        platform_details: "Linux/UNIX".into(),
+        root_device_name: root.to_owned(),
+        volume_size: 8,
+        snapshot_id: Some(snapshot),
+        source_instance_id: None,
+        source_image_id: None,
+        launch_permissions: Vec::new(),
+        backend_done: true,
+        reboot_source: false,
+    }
+}
+
 /// The public images every region offers.
 pub fn public_images(region: &str) -> Vec<Image> {
     CATALOG
         .iter()
         .map(
             |(name, description, owner, alias, root, created, arch)| Image {
-                block_devices: vec![super::block_devices::image_root(
+                description: Some((*description).to_owned()),
+                owner_id: (*owner).to_owned(),
+                owner_alias: alias.map(str::to_owned),
+                creation_date: crate::protocol::timestamp::parse_iso8601(created).unwrap_or(0.0),
+                architecture: (*arch).to_owned(),
+                ..public_image(
+                    region,
+                    stable_id("ami", region, name),
+                    name,
                     root,
-                    8,
                     // As the real images: Amazon Linux 2023 and the gp3 Ubuntu build use gp3.
                     if name.starts_with("al2023") || name.contains("gp3") {
                         "gp3"
                     } else {
                         "gp2"
                     },
-                    stable_id("snap", region, name),
-                )],
-                id: stable_id("ami", region, name),
-                name: (*name).to_owned(),
-                description: Some((*description).to_owned()),
-                owner_id: (*owner).to_owned(),
-                owner_alias: alias.map(str::to_owned),
-                state: "available".into(),
-                creation_date: crate::protocol::timestamp::parse_iso8601(created).unwrap_or(0.0),
-                public: true,
-                public_catalog: true,
-                architecture: (*arch).to_owned(),
-                platform_details: "Linux/UNIX".into(),
-                root_device_name: (*root).to_owned(),
-                volume_size: 8,
-                snapshot_id: Some(stable_id("snap", region, name)),
-                source_instance_id: None,
-                source_image_id: None,
-                launch_permissions: Vec::new(),
-                backend_done: true,
-                reboot_source: false,
+                )
             },
         )
         .collect()
@@ -215,6 +243,7 @@ pub(super) fn image_out(s: &Ec2Store, i: &Image) -> Value {
     for (key, val) in [
         ("Description", &i.description),
         ("ImageOwnerAlias", &i.owner_alias),
+        ("Platform", &i.platform),
         ("SourceInstanceId", &i.source_instance_id),
         ("SourceImageId", &i.source_image_id),
     ] {
@@ -357,6 +386,7 @@ pub fn create_image(
                 public: false,
                 public_catalog: false,
                 architecture: "x86_64".into(),
+                platform: None,
                 platform_details: "Linux/UNIX".into(),
                 root_device_name: root_device,
                 volume_size: root_size,

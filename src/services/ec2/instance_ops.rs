@@ -528,8 +528,8 @@ pub fn get_launch_template_data(
         if let Some(u) = &i.user_data {
             data["UserData"] = json!(u);
         }
-        if let Some(arn) = &i.iam_instance_profile {
-            data["IamInstanceProfile"] = json!({"Arn": arn});
+        if let Some(a) = &i.iam_instance_profile {
+            data["IamInstanceProfile"] = json!({"Arn": a.arn});
         }
         if !tags.is_empty() {
             data["TagSpecifications"] = json!([{"ResourceType": "instance", "Tags": tags}]);

@@ -129,10 +129,10 @@ fn write_instance(
     out.boolean("EbsOptimized", i.ebs_optimized);
     out.boolean("EnaSupport", true);
     out.string("Hypervisor", "xen");
-    if let Some(arn) = &i.iam_instance_profile {
+    if let Some(a) = &i.iam_instance_profile {
         out.open_structure("IamInstanceProfile");
-        out.string("Arn", arn);
-        out.string("Id", &format!("AIPA{}", &i.id[2..].to_ascii_uppercase()));
+        out.string("Arn", &a.arn);
+        out.string("Id", &a.profile_id);
         out.close();
     }
     out.open_list("NetworkInterfaces");

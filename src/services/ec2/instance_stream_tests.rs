@@ -89,8 +89,12 @@ fn varied() -> (std::sync::Arc<AppState>, Scope) {
                     i.state = InstanceState::Stopped;
                     i.state_reason = Some("Client.UserInitiatedShutdown");
                     i.transition_reason = "User initiated (2026-11-28 05:30:00 GMT)".into();
-                    i.iam_instance_profile =
-                        Some("arn:aws:iam::123456789012:instance-profile/web".into());
+                    i.iam_instance_profile = Some(super::super::store::ProfileAssociation {
+                        id: "iip-assoc-0123456789abcdef0".into(),
+                        arn: "arn:aws:iam::123456789012:instance-profile/web".into(),
+                        profile_id: "AIPAEXAMPLEPROFILE01".into(),
+                        since: 0.0,
+                    });
                 }
                 2 => {
                     i.state = InstanceState::Terminated;

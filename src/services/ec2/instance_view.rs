@@ -86,9 +86,8 @@ pub fn instance_out(s: &Ec2Store, i: &Instance, scope: &Scope) -> Value {
     if let Some(code) = i.state_reason {
         v["StateReason"] = json!({"Code": code, "Message": state_reason_message(code)});
     }
-    if let Some(arn) = &i.iam_instance_profile {
-        v["IamInstanceProfile"] =
-            json!({"Arn": arn, "Id": format!("AIPA{}", &i.id[2..].to_ascii_uppercase())});
+    if let Some(a) = &i.iam_instance_profile {
+        v["IamInstanceProfile"] = json!({"Arn": a.arn, "Id": a.profile_id});
     }
     if !gone {
         v["SubnetId"] = json!(i.subnet_id);
@@ -263,9 +262,11 @@ pub fn instance_matches(s: &Ec2Store, i: &Instance, filters: &[Filter], scope: &
                     .filter_map(|g| s.security_groups.get(g).map(|g| g.name.as_str()))
                     .collect(),
                 "monitoring-state" => vec![if i.monitoring { "enabled" } else { "disabled" }],
-                "iam-instance-profile.arn" => {
-                    i.iam_instance_profile.as_deref().into_iter().collect()
-                }
+                "iam-instance-profile.arn" => i
+                    .iam_instance_profile
+                    .iter()
+                    .map(|a| a.arn.as_str())
+                    .collect(),
                 "architecture" => vec!["x86_64"],
                 "root-device-type" => vec!["ebs"],
                 "root-device-name" => vec![i.root_device_name.as_str()],

@@ -144,7 +144,6 @@ pub fn launch(
     input: Value,
     system_tags: Vec<(String, String)>,
 ) -> Result<Value, ApiError> {
-    let ids = &state.ids;
     let now = state.clock.now();
     // What the request asks for besides its token, to tell a retry from a different request.
     let fingerprint = match &input {
@@ -161,7 +160,7 @@ pub fn launch(
     let profiles = crate::services::iam::profiles_of(state, &scope.account);
     let result = state.stores.with(scope, |stores| {
         let s = &mut stores.ec2;
-        s.ensure_defaults(scope, ids);
+        s.ensure_defaults(scope, state);
         let template: Option<LaunchTemplateSpecification> = input
             .get("LaunchTemplate")
             .cloned()
@@ -478,7 +477,7 @@ fn create(
     instance_tags.extend(system_tags);
     let iam = match &req.iam_instance_profile {
         Some(p) => {
-            super::launch_refs::instance_profile_arn(profiles, p.name.as_deref(), p.arn.as_deref())?
+            super::launch_refs::instance_profile(profiles, p.name.as_deref(), p.arn.as_deref())?
         }
         None => None,
     };
@@ -521,7 +520,7 @@ fn create(
             monitoring: req.monitoring.as_ref().is_some_and(|m| m.enabled),
             ami_launch_index: index,
             client_token: req.client_token.clone(),
-            iam_instance_profile: iam.clone(),
+            iam_instance_profile: iam.map(|p| super::profile_associations::associate(p, ids, now)),
             disable_api_termination: req.disable_api_termination,
             disable_api_stop: req.disable_api_stop,
             shutdown_behavior: shutdown.clone(),

@@ -40,18 +40,18 @@ pub(super) fn resolve_aliases(state: &AppState, scope: &Scope, versions: &mut [V
     });
 }
 
-/// The ARN of the instance profile a RunInstances `IamInstanceProfile` names; it must exist
-/// in the account's IAM, with EC2's own error wording.
-pub(super) fn instance_profile_arn(
-    profiles: &[ProfileRef],
+/// The instance profile an `IamInstanceProfile` (RunInstances, AssociateIamInstanceProfile)
+/// names; it must exist in the account's IAM, with EC2's own error wording.
+pub fn instance_profile<'a>(
+    profiles: &'a [ProfileRef],
     name: Option<&str>,
     arn: Option<&str>,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<&'a ProfileRef>, ApiError> {
     if name.is_none() && arn.is_none() {
         return Ok(None);
     }
     match find_profile(profiles, name, arn) {
-        Some(p) => Ok(Some(p.arn.clone())),
+        Some(p) => Ok(Some(p)),
         None => {
             let (value, param, what) = match (arn, name) {
                 (Some(arn), _) => (arn, "iamInstanceProfile.arn", "ARN"),
@@ -79,18 +79,18 @@ mod tests {
             id: "AIPAEXAMPLE".into(),
         }];
         assert_eq!(
-            instance_profile_arn(&profiles, Some("web"), None).unwrap(),
-            Some(profiles[0].arn.clone())
+            instance_profile(&profiles, Some("web"), None).unwrap(),
+            Some(&profiles[0])
         );
-        assert_eq!(instance_profile_arn(&profiles, None, None).unwrap(), None);
+        assert_eq!(instance_profile(&profiles, None, None).unwrap(), None);
         assert_eq!(
-            instance_profile_arn(&profiles, Some("ExampleEC2Role"), None)
+            instance_profile(&profiles, Some("ExampleEC2Role"), None)
                 .unwrap_err()
                 .message,
             "Value (ExampleEC2Role) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name"
         );
         assert!(
-            instance_profile_arn(&profiles, None, Some("arn:aws:iam::1:instance-profile/x"))
+            instance_profile(&profiles, None, Some("arn:aws:iam::1:instance-profile/x"))
                 .unwrap_err()
                 .message
                 .ends_with("Invalid IAM Instance Profile ARN")

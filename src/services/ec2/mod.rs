@@ -19,9 +19,11 @@ pub mod instances;
 mod interfaces;
 pub mod internal;
 mod key_pairs;
-mod launch_refs;
+pub mod launch_refs;
 pub mod launch_templates;
 pub mod network;
+mod profile_associations;
+pub mod public_amis;
 pub(crate) mod regions;
 mod route_tables;
 pub mod security_groups;
@@ -36,7 +38,7 @@ pub use store::Ec2Store;
 
 use serde::{Deserialize, Serialize};
 
-use super::Handler;
+use super::{Handler, Typed, TypedOperation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -46,6 +48,26 @@ pub const STREAMING_OPERATIONS: &[(&str, crate::services::StreamingHandler)] = &
     "DescribeInstances",
     instance_stream::describe_instances_streamed,
 )];
+
+/// Operations with typed handlers (see `services::Typed`), sorted by name.
+pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
+    (
+        "AssociateIamInstanceProfile",
+        &Typed(profile_associations::associate_iam_instance_profile),
+    ),
+    (
+        "DescribeIamInstanceProfileAssociations",
+        &Typed(profile_associations::describe_iam_instance_profile_associations),
+    ),
+    (
+        "DisassociateIamInstanceProfile",
+        &Typed(profile_associations::disassociate_iam_instance_profile),
+    ),
+    (
+        "ReplaceIamInstanceProfileAssociation",
+        &Typed(profile_associations::replace_iam_instance_profile_association),
+    ),
+];
 
 /// Implemented operations and their handlers, sorted by name.
 pub const OPERATIONS: &[(&str, Handler)] = &[
@@ -207,7 +229,7 @@ pub fn with_store<R>(
     f: impl FnOnce(&mut Ec2Store) -> R,
 ) -> R {
     state.stores.with(&ctx.scope, |s| {
-        s.ec2.ensure_defaults(&ctx.scope, &state.ids);
+        s.ec2.ensure_defaults(&ctx.scope, state);
         f(&mut s.ec2)
     })
 }

@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::{images, network, security_groups};
-use crate::state::{IdGen, Scope};
+use crate::state::{AppState, Scope};
 
 /// Tags of one resource, in the order they were set.
 pub type Tags = IndexMap<String, String>;
@@ -60,8 +60,9 @@ pub struct Ec2Store {
 
 impl Ec2Store {
     /// Create what every region has before the first call: the default VPC with its default
-    /// subnets and security group, and the public images.
-    pub fn ensure_defaults(&mut self, scope: &Scope, ids: &IdGen) {
+    /// subnets and security group, and the public images (with `--public-amis`' extras).
+    pub fn ensure_defaults(&mut self, scope: &Scope, state: &AppState) {
+        let ids = &state.ids;
         if self.initialized {
             return;
         }
@@ -70,7 +71,11 @@ impl Ec2Store {
         // (`state::scope::reading`), and they must be the same when a write builds them.
         let seed = format!("default-vpc/{}/{}", scope.account, scope.region);
         ids.derived(&seed, || network::create_default_vpc(self, scope, ids));
-        for image in images::public_images(&scope.region) {
+        let extra = super::public_amis::images(&scope.region, state.config.public_amis.as_ref());
+        for image in images::public_images(&scope.region)
+            .into_iter()
+            .chain(extra)
+        {
             self.images.insert(image.id.clone(), image);
         }
     }
@@ -339,8 +344,8 @@ pub struct Instance {
     pub ami_launch_index: i64,
     /// RunInstances ClientToken.
     pub client_token: Option<String>,
-    /// IAM instance profile ARN.
-    pub iam_instance_profile: Option<String>,
+    /// Its IAM instance profile association.
+    pub iam_instance_profile: Option<ProfileAssociation>,
     /// Termination protection.
     pub disable_api_termination: bool,
     /// Stop protection.
@@ -379,6 +384,19 @@ pub struct Instance {
     pub running_since: Option<f64>,
 }
 
+/// An instance's association with an IAM instance profile (`iip-assoc-…`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileAssociation {
+    /// `iip-assoc-…`.
+    pub id: String,
+    /// The profile's ARN.
+    pub arn: String,
+    /// The profile's id (`AIPA…`).
+    pub profile_id: String,
+    /// When it was made (epoch seconds).
+    pub since: f64,
+}
+
 /// An image.
 #[derive(Debug, Clone)]
 pub struct Image {
@@ -402,6 +420,8 @@ pub struct Image {
     pub public_catalog: bool,
     /// `x86_64` / `arm64`.
     pub architecture: String,
+    /// `windows` for Windows images (AWS leaves `Platform` out for Linux).
+    pub platform: Option<String>,
     /// `Linux/UNIX`, ...
     pub platform_details: String,
     /// `/dev/xvda`, `/dev/sda1`.

@@ -214,7 +214,7 @@ pub fn create(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Va
     let tags = super::policies::check_new_tags(&req.tags.clone().unwrap_or_default(), 0)?;
     let scope = &ctx.scope;
     let dns = state.stores.with(scope, |s| -> Result<String, ApiError> {
-        s.ec2.ensure_defaults(scope, &state.ids);
+        s.ec2.ensure_defaults(scope, state);
         let (vpc, subnets, zones) = match (&req.availability_zones, &req.subnets) {
             (Some(z), None) if !z.is_empty() => {
                 let mut zones = z.clone();
@@ -450,7 +450,7 @@ pub fn describe(ctx: &RequestContext, state: &AppState, input: Value) -> Result<
     let all = state
         .stores
         .with(scope, |s| -> Result<Vec<Value>, ApiError> {
-            s.ec2.ensure_defaults(scope, &state.ids);
+            s.ec2.ensure_defaults(scope, state);
             match &req.load_balancer_names {
                 Some(names) if !names.is_empty() => names
                     .iter()

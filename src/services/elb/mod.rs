@@ -136,7 +136,7 @@ pub fn with_lb<R>(
     f: impl FnOnce(&mut store::LoadBalancer, &mut RegionStores) -> Result<R, ApiError>,
 ) -> Result<R, ApiError> {
     let result = state.stores.with(scope, |s| {
-        s.ec2.ensure_defaults(scope, &state.ids);
+        s.ec2.ensure_defaults(scope, state);
         let (index, key, mut lb) = s
             .elb
             .load_balancers

@@ -221,7 +221,7 @@ pub fn create_load_balancer(
     let now = state.clock.now();
     let scope = ctx.scope.clone();
     let out = state.stores.with(&scope, |s| {
-        s.ec2.ensure_defaults(&scope, &state.ids);
+        s.ec2.ensure_defaults(&scope, state);
         let (vpc, zones) = resolve_subnets(s, &subnet_ids, &kind)?;
         let groups = match &req.security_groups {
             Some(g) => {

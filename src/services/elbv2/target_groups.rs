@@ -295,7 +295,7 @@ pub fn create_target_group(
     apply_health(&mut health, &req.health, &protocol)?;
     let scope = ctx.scope.clone();
     let out = state.stores.with(&scope, |s| {
-        s.ec2.ensure_defaults(&scope, &state.ids);
+        s.ec2.ensure_defaults(&scope, state);
         if !s.ec2.vpcs.contains_key(&vpc_id) {
             return Err(validation(format!("The VPC ID '{vpc_id}' is not found")));
         }

@@ -3,7 +3,6 @@
 //! Auto Scaling validate `IamInstanceProfile` with.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use super::roles::{ListRequest, RoleOut, role_not_found};
 use super::{
@@ -12,7 +11,7 @@ use super::{
 };
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
+use crate::protocol::output::Timestamp;
 use crate::state::AppState;
 
 /// A stored instance profile.
@@ -30,12 +29,12 @@ pub struct Profile {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct InstanceProfileOut {
+pub struct InstanceProfileOut {
     path: String,
     instance_profile_name: String,
     instance_profile_id: String,
     arn: String,
-    create_date: f64,
+    create_date: Timestamp,
     roles: Vec<RoleOut>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tags: Vec<Tag>,
@@ -47,7 +46,7 @@ fn profile_out(iam: &IamStore, p: &Profile) -> InstanceProfileOut {
         instance_profile_name: p.name.clone(),
         instance_profile_id: p.id.clone(),
         arn: p.arn.clone(),
-        create_date: p.create_date,
+        create_date: Timestamp(p.create_date),
         roles: p
             .role
             .as_ref()
@@ -59,13 +58,20 @@ fn profile_out(iam: &IamStore, p: &Profile) -> InstanceProfileOut {
     }
 }
 
+/// CreateInstanceProfile's and GetInstanceProfile's output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InstanceProfileResponse {
+    instance_profile: InstanceProfileOut,
+}
+
 fn profile_not_found(name: &str) -> ApiError {
     no_such_entity(format!("Instance Profile {name} cannot be found."))
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct CreateInstanceProfileRequest {
+pub struct CreateInstanceProfileRequest {
     instance_profile_name: String,
     path: Option<String>,
     #[serde(default)]
@@ -76,9 +82,8 @@ struct CreateInstanceProfileRequest {
 pub fn create_instance_profile(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: CreateInstanceProfileRequest = parse_input(input)?;
+    req: CreateInstanceProfileRequest,
+) -> Result<InstanceProfileResponse, ApiError> {
     check_name(&req.instance_profile_name, "instanceProfileName", 128)?;
     let path = req.path.unwrap_or_else(|| "/".into());
     check_path(&path)?;
@@ -102,7 +107,9 @@ pub fn create_instance_profile(
                 profile.name
             )));
         }
-        let out = json!({"InstanceProfile": to_output(&profile_out(iam, &profile))?});
+        let out = InstanceProfileResponse {
+            instance_profile: profile_out(iam, &profile),
+        };
         iam.profiles.insert(key, profile);
         Ok(out)
     })
@@ -110,7 +117,7 @@ pub fn create_instance_profile(
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ProfileNameRequest {
+pub struct ProfileNameRequest {
     instance_profile_name: String,
 }
 
@@ -118,22 +125,23 @@ struct ProfileNameRequest {
 pub fn get_instance_profile(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ProfileNameRequest = parse_input(input)?;
+    req: ProfileNameRequest,
+) -> Result<InstanceProfileResponse, ApiError> {
     check_name(&req.instance_profile_name, "instanceProfileName", 128)?;
     with_iam(ctx, state, |iam| {
         let p = iam
             .profiles
             .get(&req.instance_profile_name.to_ascii_lowercase())
             .ok_or_else(|| profile_not_found(&req.instance_profile_name))?;
-        Ok(json!({"InstanceProfile": to_output(&profile_out(iam, p))?}))
+        Ok(InstanceProfileResponse {
+            instance_profile: profile_out(iam, p),
+        })
     })
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListInstanceProfilesResponse {
+pub struct ListInstanceProfilesResponse {
     instance_profiles: Vec<InstanceProfileOut>,
     is_truncated: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -144,9 +152,8 @@ struct ListInstanceProfilesResponse {
 pub fn list_instance_profiles(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ListRequest = parse_input(input)?;
+    req: ListRequest,
+) -> Result<ListInstanceProfilesResponse, ApiError> {
     let prefix = req.path_prefix.unwrap_or_else(|| "/".into());
     let all: Vec<InstanceProfileOut> = with_iam(ctx, state, |iam| {
         iam.profiles
@@ -157,7 +164,7 @@ pub fn list_instance_profiles(
     });
     let (instance_profiles, is_truncated, marker) =
         page(all, req.marker.as_deref(), req.max_items)?;
-    to_output(&ListInstanceProfilesResponse {
+    Ok(ListInstanceProfilesResponse {
         instance_profiles,
         is_truncated,
         marker,
@@ -166,7 +173,7 @@ pub fn list_instance_profiles(
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ForRoleRequest {
+pub struct ForRoleRequest {
     role_name: String,
     marker: Option<String>,
     max_items: Option<i64>,
@@ -176,9 +183,8 @@ struct ForRoleRequest {
 pub fn list_instance_profiles_for_role(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ForRoleRequest = parse_input(input)?;
+    req: ForRoleRequest,
+) -> Result<ListInstanceProfilesResponse, ApiError> {
     check_name(&req.role_name, "roleName", 64)?;
     let key = req.role_name.to_ascii_lowercase();
     let all: Vec<InstanceProfileOut> = with_iam(ctx, state, |iam| {
@@ -194,7 +200,7 @@ pub fn list_instance_profiles_for_role(
     })?;
     let (instance_profiles, is_truncated, marker) =
         page(all, req.marker.as_deref(), req.max_items)?;
-    to_output(&ListInstanceProfilesResponse {
+    Ok(ListInstanceProfilesResponse {
         instance_profiles,
         is_truncated,
         marker,
@@ -205,9 +211,8 @@ pub fn list_instance_profiles_for_role(
 pub fn delete_instance_profile(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ProfileNameRequest = parse_input(input)?;
+    req: ProfileNameRequest,
+) -> Result<(), ApiError> {
     check_name(&req.instance_profile_name, "instanceProfileName", 128)?;
     let key = req.instance_profile_name.to_ascii_lowercase();
     with_iam(ctx, state, |iam| {
@@ -221,13 +226,13 @@ pub fn delete_instance_profile(
             ));
         }
         iam.profiles.remove(&key);
-        Ok(json!({}))
+        Ok(())
     })
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ProfileRoleRequest {
+pub struct ProfileRoleRequest {
     instance_profile_name: String,
     role_name: String,
 }
@@ -236,9 +241,9 @@ struct ProfileRoleRequest {
 pub fn add_role_to_instance_profile(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    edit_profile_role(ctx, state, input, |p, role, _| {
+    req: ProfileRoleRequest,
+) -> Result<(), ApiError> {
+    edit_profile_role(ctx, state, req, |p, role, _| {
         if p.role.is_some() {
             return Err(ApiError::client(
                 "LimitExceeded",
@@ -255,9 +260,9 @@ pub fn add_role_to_instance_profile(
 pub fn remove_role_from_instance_profile(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    edit_profile_role(ctx, state, input, |p, role, role_name| {
+    req: ProfileRoleRequest,
+) -> Result<(), ApiError> {
+    edit_profile_role(ctx, state, req, |p, role, role_name| {
         if p.role.as_deref() != Some(role.as_str()) {
             return Err(no_such_entity(format!(
                 "The role with name {role_name} cannot be found in instance profile {}.",
@@ -274,10 +279,9 @@ pub fn remove_role_from_instance_profile(
 fn edit_profile_role(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
+    req: ProfileRoleRequest,
     edit: impl FnOnce(&mut Profile, String, &str) -> Result<(), ApiError>,
-) -> Result<Value, ApiError> {
-    let req: ProfileRoleRequest = parse_input(input)?;
+) -> Result<(), ApiError> {
     check_name(&req.instance_profile_name, "instanceProfileName", 128)?;
     check_name(&req.role_name, "roleName", 64)?;
     let role = req.role_name.to_ascii_lowercase();
@@ -289,8 +293,7 @@ fn edit_profile_role(
             .profiles
             .get_mut(&req.instance_profile_name.to_ascii_lowercase())
             .ok_or_else(|| profile_not_found(&req.instance_profile_name))?;
-        edit(p, role, &req.role_name)?;
-        Ok(json!({}))
+        edit(p, role, &req.role_name)
     })
 }
 

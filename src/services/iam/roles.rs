@@ -1,8 +1,10 @@
 //! Roles: CreateRole (the trust policy is stored as given, JSON checked), GetRole, ListRoles,
-//! DeleteRole.
+//! DeleteRole. Their policies are in [`super::policies`].
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{
     Tag, already_exists, check_name, check_path, delete_conflict, encode_policy, no_such_entity,
@@ -10,7 +12,7 @@ use super::{
 };
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
+use crate::protocol::output::Timestamp;
 use crate::state::AppState;
 
 /// A stored role.
@@ -25,23 +27,41 @@ pub struct Role {
     pub(crate) description: Option<String>,
     pub(crate) max_session_duration: i64,
     pub(crate) tags: Vec<Tag>,
+    /// Inline policies by lower-cased name: (name as given, document).
+    pub(crate) inline_policies: BTreeMap<String, (String, String)>,
+    /// Attached managed policies' ARNs, in attach order.
+    pub(crate) attached_policies: Vec<String>,
 }
 
 /// `Role` as IAM returns it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(crate) struct RoleOut {
+pub struct RoleOut {
     path: String,
     role_name: String,
     role_id: String,
     arn: String,
-    create_date: f64,
+    create_date: Timestamp,
     assume_role_policy_document: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
     max_session_duration: i64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tags: Vec<Tag>,
+    /// Only GetRole answers it (empty: Updraft records no role use).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role_last_used: Option<RoleLastUsed>,
+}
+
+/// `RoleLastUsed`: no member, as AWS answers for a role never used.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoleLastUsed {}
+
+/// CreateRole's and GetRole's output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RoleResponse {
+    role: RoleOut,
 }
 
 impl Role {
@@ -51,11 +71,12 @@ impl Role {
             role_name: self.name.clone(),
             role_id: self.id.clone(),
             arn: self.arn.clone(),
-            create_date: self.create_date,
+            create_date: Timestamp(self.create_date),
             assume_role_policy_document: encode_policy(&self.trust_policy),
             description: self.description.clone(),
             max_session_duration: self.max_session_duration,
             tags: self.tags.clone(),
+            role_last_used: None,
         }
     }
 }
@@ -78,7 +99,7 @@ pub(crate) fn check_policy(document: &str) -> Result<(), ApiError> {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct CreateRoleRequest {
+pub struct CreateRoleRequest {
     path: Option<String>,
     role_name: String,
     assume_role_policy_document: String,
@@ -92,9 +113,8 @@ struct CreateRoleRequest {
 pub fn create_role(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: CreateRoleRequest = parse_input(input)?;
+    req: CreateRoleRequest,
+) -> Result<RoleResponse, ApiError> {
     check_name(&req.role_name, "roleName", 64)?;
     let path = req.path.unwrap_or_else(|| "/".into());
     check_path(&path)?;
@@ -126,6 +146,8 @@ pub fn create_role(
         description: req.description,
         max_session_duration,
         tags: req.tags,
+        inline_policies: BTreeMap::new(),
+        attached_policies: Vec::new(),
     };
     with_iam(ctx, state, |iam| {
         let key = role.name.to_ascii_lowercase();
@@ -135,7 +157,7 @@ pub fn create_role(
                 role.name
             )));
         }
-        let out = json!({"Role": to_output(&role.out())?});
+        let out = RoleResponse { role: role.out() };
         iam.roles.insert(key, role);
         Ok(out)
     })
@@ -143,28 +165,31 @@ pub fn create_role(
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct RoleNameRequest {
+pub struct RoleNameRequest {
     role_name: String,
 }
 
 /// GetRole.
-pub fn get_role(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
-    let req: RoleNameRequest = parse_input(input)?;
+pub fn get_role(
+    ctx: &RequestContext,
+    state: &AppState,
+    req: RoleNameRequest,
+) -> Result<RoleResponse, ApiError> {
     check_name(&req.role_name, "roleName", 64)?;
     with_iam(ctx, state, |iam| {
         let role = iam
             .roles
             .get(&req.role_name.to_ascii_lowercase())
             .ok_or_else(|| role_not_found(&req.role_name))?;
-        let mut out = to_output(&role.out())?;
-        out["RoleLastUsed"] = json!({});
-        Ok(json!({ "Role": out }))
+        let mut role = role.out();
+        role.role_last_used = Some(RoleLastUsed {});
+        Ok(RoleResponse { role })
     })
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub(crate) struct ListRequest {
+pub struct ListRequest {
     pub(crate) path_prefix: Option<String>,
     pub(crate) marker: Option<String>,
     pub(crate) max_items: Option<i64>,
@@ -172,7 +197,7 @@ pub(crate) struct ListRequest {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListRolesResponse {
+pub struct ListRolesResponse {
     roles: Vec<RoleOut>,
     is_truncated: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -180,8 +205,11 @@ struct ListRolesResponse {
 }
 
 /// ListRoles: by name, filtered by path prefix, paged with Marker/MaxItems.
-pub fn list_roles(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
-    let req: ListRequest = parse_input(input)?;
+pub fn list_roles(
+    ctx: &RequestContext,
+    state: &AppState,
+    req: ListRequest,
+) -> Result<ListRolesResponse, ApiError> {
     let prefix = req.path_prefix.unwrap_or_else(|| "/".into());
     let all: Vec<RoleOut> = with_iam(ctx, state, |iam| {
         iam.roles
@@ -191,25 +219,36 @@ pub fn list_roles(ctx: &RequestContext, state: &AppState, input: Value) -> Resul
             .collect()
     });
     let (roles, is_truncated, marker) = page(all, req.marker.as_deref(), req.max_items)?;
-    to_output(&ListRolesResponse {
+    Ok(ListRolesResponse {
         roles,
         is_truncated,
         marker,
     })
 }
 
-/// DeleteRole: refused while an instance profile holds the role.
+/// DeleteRole: refused while policies are attached to it, inline policies remain or an
+/// instance profile holds it (AWS's three DeleteConflict messages, checked in that order).
 pub fn delete_role(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: RoleNameRequest = parse_input(input)?;
+    req: RoleNameRequest,
+) -> Result<(), ApiError> {
     check_name(&req.role_name, "roleName", 64)?;
     let key = req.role_name.to_ascii_lowercase();
     with_iam(ctx, state, |iam| {
-        if !iam.roles.contains_key(&key) {
-            return Err(role_not_found(&req.role_name));
+        let role = iam
+            .roles
+            .get(&key)
+            .ok_or_else(|| role_not_found(&req.role_name))?;
+        if !role.attached_policies.is_empty() {
+            return Err(delete_conflict(
+                "Cannot delete entity, must detach all policies first.",
+            ));
+        }
+        if !role.inline_policies.is_empty() {
+            return Err(delete_conflict(
+                "Cannot delete entity, must delete policies first.",
+            ));
         }
         if iam
             .profiles
@@ -221,7 +260,7 @@ pub fn delete_role(
             ));
         }
         iam.roles.remove(&key);
-        Ok(json!({}))
+        Ok(())
     })
 }
 

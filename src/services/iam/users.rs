@@ -3,7 +3,6 @@
 //! `--verify-signatures` accepts it in the user's account and GetCallerIdentity names the user.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use super::roles::ListRequest;
 use super::{
@@ -12,7 +11,7 @@ use super::{
 };
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
+use crate::protocol::output::Timestamp;
 use crate::state::AppState;
 use crate::state::keys::{IssuedKey, Principal};
 
@@ -34,21 +33,41 @@ pub struct User {
 /// `AccessKeyMetadata`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(crate) struct KeyMetadata {
+pub struct KeyMetadata {
     user_name: String,
     access_key_id: String,
     status: String,
-    create_date: f64,
+    create_date: Timestamp,
+}
+
+/// `AccessKey`: the metadata and, this once, the secret.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AccessKeyOut {
+    user_name: String,
+    access_key_id: String,
+    status: String,
+    secret_access_key: String,
+    create_date: Timestamp,
+}
+
+/// CreateAccessKey's output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateAccessKeyResponse {
+    access_key: AccessKeyOut,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct UserOut {
+pub struct UserOut {
     path: String,
-    user_name: String,
+    /// The root user has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_name: Option<String>,
     user_id: String,
     arn: String,
-    create_date: f64,
+    create_date: Timestamp,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tags: Vec<Tag>,
 }
@@ -57,13 +76,20 @@ impl User {
     fn out(&self) -> UserOut {
         UserOut {
             path: self.path.clone(),
-            user_name: self.name.clone(),
+            user_name: Some(self.name.clone()),
             user_id: self.id.clone(),
             arn: self.arn.clone(),
-            create_date: self.create_date,
+            create_date: Timestamp(self.create_date),
             tags: self.tags.clone(),
         }
     }
+}
+
+/// CreateUser's and GetUser's output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UserResponse {
+    user: UserOut,
 }
 
 fn user_not_found(name: &str) -> ApiError {
@@ -80,7 +106,7 @@ fn target_user(ctx: &RequestContext, state: &AppState, given: Option<String>) ->
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct CreateUserRequest {
+pub struct CreateUserRequest {
     path: Option<String>,
     user_name: String,
     #[serde(default)]
@@ -91,9 +117,8 @@ struct CreateUserRequest {
 pub fn create_user(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: CreateUserRequest = parse_input(input)?;
+    req: CreateUserRequest,
+) -> Result<UserResponse, ApiError> {
     check_name(&req.user_name, "userName", 64)?;
     let path = req.path.unwrap_or_else(|| "/".into());
     check_path(&path)?;
@@ -117,7 +142,7 @@ pub fn create_user(
                 user.name
             )));
         }
-        let out = json!({"User": to_output(&user.out())?});
+        let out = UserResponse { user: user.out() };
         iam.users.insert(key, user);
         Ok(out)
     })
@@ -125,32 +150,41 @@ pub fn create_user(
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct UserNameRequest {
+pub struct UserNameRequest {
     user_name: Option<String>,
 }
 
 /// GetUser: the named user, or the caller (the root user of a root caller).
-pub fn get_user(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
-    let req: UserNameRequest = parse_input(input)?;
+pub fn get_user(
+    ctx: &RequestContext,
+    state: &AppState,
+    req: UserNameRequest,
+) -> Result<UserResponse, ApiError> {
     let Some(name) = target_user(ctx, state, req.user_name) else {
         let account = &ctx.scope.account;
-        return Ok(json!({"User": {
-            "Path": "/", "UserId": account, "Arn": format!("arn:aws:iam::{account}:root"),
-            "CreateDate": 0.0,
-        }}));
+        return Ok(UserResponse {
+            user: UserOut {
+                path: "/".into(),
+                user_name: None,
+                user_id: account.clone(),
+                arn: format!("arn:aws:iam::{account}:root"),
+                create_date: Timestamp(0.0),
+                tags: Vec::new(),
+            },
+        });
     };
     with_iam(ctx, state, |iam| {
         let user = iam
             .users
             .get(&name.to_ascii_lowercase())
             .ok_or_else(|| user_not_found(&name))?;
-        Ok(json!({"User": to_output(&user.out())?}))
+        Ok(UserResponse { user: user.out() })
     })
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListUsersResponse {
+pub struct ListUsersResponse {
     users: Vec<UserOut>,
     is_truncated: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -158,8 +192,11 @@ struct ListUsersResponse {
 }
 
 /// ListUsers.
-pub fn list_users(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
-    let req: ListRequest = parse_input(input)?;
+pub fn list_users(
+    ctx: &RequestContext,
+    state: &AppState,
+    req: ListRequest,
+) -> Result<ListUsersResponse, ApiError> {
     let prefix = req.path_prefix.unwrap_or_else(|| "/".into());
     let all: Vec<UserOut> = with_iam(ctx, state, |iam| {
         iam.users
@@ -169,7 +206,7 @@ pub fn list_users(ctx: &RequestContext, state: &AppState, input: Value) -> Resul
             .collect()
     });
     let (users, is_truncated, marker) = page(all, req.marker.as_deref(), req.max_items)?;
-    to_output(&ListUsersResponse {
+    Ok(ListUsersResponse {
         users,
         is_truncated,
         marker,
@@ -178,7 +215,7 @@ pub fn list_users(ctx: &RequestContext, state: &AppState, input: Value) -> Resul
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct DeleteUserRequest {
+pub struct DeleteUserRequest {
     user_name: String,
 }
 
@@ -186,9 +223,8 @@ struct DeleteUserRequest {
 pub fn delete_user(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DeleteUserRequest = parse_input(input)?;
+    req: DeleteUserRequest,
+) -> Result<(), ApiError> {
     check_name(&req.user_name, "userName", 64)?;
     let key = req.user_name.to_ascii_lowercase();
     with_iam(ctx, state, |iam| {
@@ -202,7 +238,7 @@ pub fn delete_user(
             ));
         }
         iam.users.remove(&key);
-        Ok(json!({}))
+        Ok(())
     })
 }
 
@@ -211,9 +247,8 @@ pub fn delete_user(
 pub fn create_access_key(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: UserNameRequest = parse_input(input)?;
+    req: UserNameRequest,
+) -> Result<CreateAccessKeyResponse, ApiError> {
     let Some(name) = target_user(ctx, state, req.user_name) else {
         return Err(ApiError::client(
             "ValidationError",
@@ -239,7 +274,7 @@ pub fn create_access_key(
             user_name: user.name.clone(),
             access_key_id: access_key_id.clone(),
             status: "Active".into(),
-            create_date: now,
+            create_date: Timestamp(now),
         };
         user.keys.push(metadata.clone());
         let principal = Principal::User {
@@ -258,14 +293,20 @@ pub fn create_access_key(
             principal,
         },
     );
-    let mut key = to_output(&metadata)?;
-    key["SecretAccessKey"] = json!(secret);
-    Ok(json!({ "AccessKey": key }))
+    Ok(CreateAccessKeyResponse {
+        access_key: AccessKeyOut {
+            user_name: metadata.user_name,
+            access_key_id: metadata.access_key_id,
+            status: metadata.status,
+            secret_access_key: secret,
+            create_date: metadata.create_date,
+        },
+    })
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListAccessKeysRequest {
+pub struct ListAccessKeysRequest {
     user_name: Option<String>,
     marker: Option<String>,
     max_items: Option<i64>,
@@ -273,7 +314,7 @@ struct ListAccessKeysRequest {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListAccessKeysResponse {
+pub struct ListAccessKeysResponse {
     access_key_metadata: Vec<KeyMetadata>,
     is_truncated: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -284,9 +325,8 @@ struct ListAccessKeysResponse {
 pub fn list_access_keys(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ListAccessKeysRequest = parse_input(input)?;
+    req: ListAccessKeysRequest,
+) -> Result<ListAccessKeysResponse, ApiError> {
     let all = match target_user(ctx, state, req.user_name) {
         None => Vec::new(),
         Some(name) => with_iam(ctx, state, |iam| {
@@ -298,7 +338,7 @@ pub fn list_access_keys(
     };
     let (access_key_metadata, is_truncated, marker) =
         page(all, req.marker.as_deref(), req.max_items)?;
-    to_output(&ListAccessKeysResponse {
+    Ok(ListAccessKeysResponse {
         access_key_metadata,
         is_truncated,
         marker,
@@ -307,7 +347,7 @@ pub fn list_access_keys(
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct DeleteAccessKeyRequest {
+pub struct DeleteAccessKeyRequest {
     user_name: Option<String>,
     access_key_id: String,
 }
@@ -316,9 +356,8 @@ struct DeleteAccessKeyRequest {
 pub fn delete_access_key(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DeleteAccessKeyRequest = parse_input(input)?;
+    req: DeleteAccessKeyRequest,
+) -> Result<(), ApiError> {
     let missing = || {
         no_such_entity(format!(
             "The Access Key with id {} cannot be found.",
@@ -339,5 +378,5 @@ pub fn delete_access_key(
         Ok(())
     })?;
     state.keys.remove(&req.access_key_id);
-    Ok(json!({}))
+    Ok(())
 }

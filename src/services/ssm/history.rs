@@ -8,7 +8,7 @@ use super::listing::{max_results, page};
 use super::{DEFAULT_KEY_ID, check_name, not_found, sealed};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
+use crate::protocol::output::Timestamp;
 use crate::state::AppState;
 
 /// Labels per version.
@@ -16,7 +16,7 @@ const MAX_LABELS: usize = 10;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct GetParameterHistoryRequest {
+pub struct GetParameterHistoryRequest {
     name: String,
     with_decryption: Option<bool>,
     max_results: Option<i64>,
@@ -31,7 +31,7 @@ struct ParameterHistory {
     kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     key_id: Option<String>,
-    last_modified_date: f64,
+    last_modified_date: Timestamp,
     last_modified_user: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
@@ -47,7 +47,7 @@ struct ParameterHistory {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct GetParameterHistoryResult {
+pub struct GetParameterHistoryResult {
     parameters: Vec<ParameterHistory>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_token: Option<String>,
@@ -57,9 +57,8 @@ struct GetParameterHistoryResult {
 pub fn get_parameter_history(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: GetParameterHistoryRequest = parse_input(input)?;
+    req: GetParameterHistoryRequest,
+) -> Result<GetParameterHistoryResult, ApiError> {
     check_name(&req.name)?;
     let limit = max_results(req.max_results, 50, 50)?;
     let decrypt = req.with_decryption.unwrap_or(false);
@@ -73,7 +72,7 @@ pub fn get_parameter_history(
                     name: req.name.clone(),
                     kind: v.kind.clone(),
                     key_id: v.key_id.clone(),
-                    last_modified_date: v.last_modified,
+                    last_modified_date: Timestamp(v.last_modified),
                     last_modified_user: v.last_modified_user.clone(),
                     description: v.description.clone(),
                     value: if v.kind == "SecureString" && !decrypt {
@@ -96,7 +95,7 @@ pub fn get_parameter_history(
         )
     })?;
     let (parameters, next_token) = page(all, req.next_token.as_deref(), limit)?;
-    to_output(&GetParameterHistoryResult {
+    Ok(GetParameterHistoryResult {
         parameters,
         next_token,
     })
@@ -127,7 +126,7 @@ fn version_not_found(name: &str, version: i64) -> ApiError {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct LabelRequest {
+pub struct LabelRequest {
     name: String,
     parameter_version: Option<i64>,
     labels: Vec<String>,
@@ -135,7 +134,7 @@ struct LabelRequest {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct LabelParameterVersionResult {
+pub struct LabelParameterVersionResult {
     invalid_labels: Vec<String>,
     parameter_version: i64,
 }
@@ -145,9 +144,8 @@ struct LabelParameterVersionResult {
 pub fn label_parameter_version(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: LabelRequest = parse_input(input)?;
+    req: LabelRequest,
+) -> Result<LabelParameterVersionResult, ApiError> {
     check_name(&req.name)?;
     let (valid, invalid): (Vec<String>, Vec<String>) =
         req.labels.iter().cloned().partition(|l| valid_label(l));
@@ -177,7 +175,7 @@ pub fn label_parameter_version(
             v.labels.retain(|l| !valid.contains(l));
         }
         param.versions[index].labels = labels;
-        to_output(&LabelParameterVersionResult {
+        Ok(LabelParameterVersionResult {
             invalid_labels: invalid.clone(),
             parameter_version: target,
         })
@@ -186,7 +184,7 @@ pub fn label_parameter_version(
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct UnlabelRequest {
+pub struct UnlabelRequest {
     name: String,
     parameter_version: i64,
     labels: Vec<String>,
@@ -194,7 +192,7 @@ struct UnlabelRequest {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct UnlabelParameterVersionResult {
+pub struct UnlabelParameterVersionResult {
     removed_labels: Vec<String>,
     invalid_labels: Vec<String>,
 }
@@ -203,9 +201,8 @@ struct UnlabelParameterVersionResult {
 pub fn unlabel_parameter_version(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: UnlabelRequest = parse_input(input)?;
+    req: UnlabelRequest,
+) -> Result<UnlabelParameterVersionResult, ApiError> {
     check_name(&req.name)?;
     state.stores.with(&ctx.scope, |s| {
         let param = s.ssm.parameters.get_mut(&req.name).ok_or_else(not_found)?;
@@ -220,7 +217,7 @@ pub fn unlabel_parameter_version(
             .cloned()
             .partition(|l| version.labels.contains(l));
         version.labels.retain(|l| !removed.contains(l));
-        to_output(&UnlabelParameterVersionResult {
+        Ok(UnlabelParameterVersionResult {
             removed_labels: removed,
             invalid_labels: invalid,
         })

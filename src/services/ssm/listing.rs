@@ -9,7 +9,7 @@ use super::parameters::{Parameter, parameter_out, public_out};
 use super::{StoredParameter, constraint, parameter_arn, public, validation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
+use crate::protocol::output::Timestamp;
 use crate::state::AppState;
 
 /// `MaxResults` within 1..=`max`, `default` when absent.
@@ -174,7 +174,7 @@ const PATH_RULES: &str = "The parameter doesn't meet the parameter name requirem
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct GetParametersByPathRequest {
+pub struct GetParametersByPathRequest {
     path: String,
     recursive: Option<bool>,
     #[serde(default)]
@@ -186,7 +186,7 @@ struct GetParametersByPathRequest {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct GetParametersByPathResult {
+pub struct GetParametersByPathResult {
     parameters: Vec<Parameter>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_token: Option<String>,
@@ -197,9 +197,8 @@ struct GetParametersByPathResult {
 pub fn get_parameters_by_path(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: GetParametersByPathRequest = parse_input(input)?;
+    req: GetParametersByPathRequest,
+) -> Result<GetParametersByPathResult, ApiError> {
     let path = if req.path.len() > 1 {
         req.path.trim_end_matches('/')
     } else {
@@ -243,7 +242,7 @@ pub fn get_parameters_by_path(
         })
     };
     let (parameters, next_token) = page(all, req.next_token.as_deref(), limit)?;
-    to_output(&GetParametersByPathResult {
+    Ok(GetParametersByPathResult {
         parameters,
         next_token,
     })
@@ -259,7 +258,7 @@ struct ParametersFilter {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct DescribeParametersRequest {
+pub struct DescribeParametersRequest {
     #[serde(default)]
     filters: Vec<ParametersFilter>,
     #[serde(default)]
@@ -278,7 +277,7 @@ struct ParameterMetadata {
     kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     key_id: Option<String>,
-    last_modified_date: f64,
+    last_modified_date: Timestamp,
     last_modified_user: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
@@ -292,7 +291,7 @@ struct ParameterMetadata {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct DescribeParametersResult {
+pub struct DescribeParametersResult {
     parameters: Vec<ParameterMetadata>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_token: Option<String>,
@@ -302,9 +301,8 @@ struct DescribeParametersResult {
 pub fn describe_parameters(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeParametersRequest = parse_input(input)?;
+    req: DescribeParametersRequest,
+) -> Result<DescribeParametersResult, ApiError> {
     if !req.filters.is_empty() && !req.parameter_filters.is_empty() {
         return Err(validation(
             "You can use either Filters or ParameterFilters in a single request.",
@@ -341,7 +339,7 @@ pub fn describe_parameters(
                     arn: parameter_arn(&ctx.scope, name),
                     kind: v.kind.clone(),
                     key_id: v.key_id.clone(),
-                    last_modified_date: v.last_modified,
+                    last_modified_date: Timestamp(v.last_modified),
                     last_modified_user: v.last_modified_user.clone(),
                     description: v.description.clone(),
                     allowed_pattern: v.allowed_pattern.clone(),
@@ -354,7 +352,7 @@ pub fn describe_parameters(
             .collect()
     });
     let (parameters, next_token) = page(all, req.next_token.as_deref(), limit)?;
-    to_output(&DescribeParametersResult {
+    Ok(DescribeParametersResult {
         parameters,
         next_token,
     })

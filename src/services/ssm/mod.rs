@@ -27,29 +27,44 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::Handler;
+use super::{Handler, Typed, TypedOperation};
 use crate::error::ApiError;
 use crate::state::Scope;
 
-/// Implemented operations and their handlers.
-pub const OPERATIONS: &[(&str, Handler)] = &[
-    ("AddTagsToResource", tags::add_tags_to_resource),
-    ("DeleteParameter", parameters::delete_parameter),
-    ("DeleteParameters", parameters::delete_parameters),
-    ("DescribeParameters", listing::describe_parameters),
-    ("GetParameter", parameters::get_parameter),
-    ("GetParameterHistory", history::get_parameter_history),
-    ("GetParameters", parameters::get_parameters),
-    ("GetParametersByPath", listing::get_parameters_by_path),
-    ("LabelParameterVersion", history::label_parameter_version),
-    ("ListTagsForResource", tags::list_tags_for_resource),
-    ("PutParameter", parameters::put_parameter),
-    ("RemoveTagsFromResource", tags::remove_tags_from_resource),
+/// Implemented operations: all typed (see `services::Typed`).
+pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
+    ("AddTagsToResource", &Typed(tags::add_tags_to_resource)),
+    ("DeleteParameter", &Typed(parameters::delete_parameter)),
+    ("DeleteParameters", &Typed(parameters::delete_parameters)),
+    ("DescribeParameters", &Typed(listing::describe_parameters)),
+    ("GetParameter", &Typed(parameters::get_parameter)),
+    (
+        "GetParameterHistory",
+        &Typed(history::get_parameter_history),
+    ),
+    ("GetParameters", &Typed(parameters::get_parameters)),
+    (
+        "GetParametersByPath",
+        &Typed(listing::get_parameters_by_path),
+    ),
+    (
+        "LabelParameterVersion",
+        &Typed(history::label_parameter_version),
+    ),
+    ("ListTagsForResource", &Typed(tags::list_tags_for_resource)),
+    ("PutParameter", &Typed(parameters::put_parameter)),
+    (
+        "RemoveTagsFromResource",
+        &Typed(tags::remove_tags_from_resource),
+    ),
     (
         "UnlabelParameterVersion",
-        history::unlabel_parameter_version,
+        &Typed(history::unlabel_parameter_version),
     ),
 ];
+
+/// Operations still answering with value trees: none.
+pub const OPERATIONS: &[(&str, Handler)] = &[];
 
 /// AWS's managed key for SecureString parameters.
 pub const DEFAULT_KEY_ID: &str = "alias/aws/ssm";

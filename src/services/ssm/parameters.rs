@@ -2,7 +2,6 @@
 //! Delete, DeleteParameters, GetParameterHistory, Label/UnlabelParameterVersion.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::{
     DEFAULT_KEY_ID, ParameterVersion, StoredParameter, Tag, check_name, check_writable_name,
@@ -10,7 +9,7 @@ use super::{
 };
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
+use crate::protocol::output::Timestamp;
 use crate::state::{AppState, Scope};
 
 /// Versions AWS keeps per parameter.
@@ -30,7 +29,7 @@ pub(crate) struct Parameter {
     pub(crate) version: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) selector: Option<String>,
-    pub(crate) last_modified_date: f64,
+    pub(crate) last_modified_date: Timestamp,
     #[serde(rename = "ARN")]
     pub(crate) arn: String,
     pub(crate) data_type: String,
@@ -59,7 +58,7 @@ pub(crate) fn parameter_out(
         value,
         version: v.version,
         selector,
-        last_modified_date: v.last_modified,
+        last_modified_date: Timestamp(v.last_modified),
         arn: parameter_arn(scope, name),
         data_type: v.data_type.clone(),
     }
@@ -74,7 +73,7 @@ pub(crate) fn public_out(region: &str, p: public::PublicParameter) -> Parameter 
         value: p.value,
         version: 1,
         selector: None,
-        last_modified_date: p.last_modified,
+        last_modified_date: Timestamp(p.last_modified),
         data_type: "text".into(),
     }
 }
@@ -133,7 +132,7 @@ pub(crate) fn lookup(
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct PutParameterRequest {
+pub struct PutParameterRequest {
     name: String,
     description: Option<String>,
     value: String,
@@ -150,7 +149,7 @@ struct PutParameterRequest {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct PutParameterResult {
+pub struct PutParameterResult {
     version: i64,
     tier: String,
 }
@@ -237,9 +236,8 @@ pub(crate) fn check_tags(tags: &[Tag]) -> Result<(), ApiError> {
 pub fn put_parameter(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: PutParameterRequest = parse_input(input)?;
+    req: PutParameterRequest,
+) -> Result<PutParameterResult, ApiError> {
     check_writable_name(&req.name)?;
     if req.value.is_empty() {
         return Err(constraint(
@@ -351,20 +349,20 @@ pub fn put_parameter(
             last_modified_user: user,
             labels: Vec::new(),
         });
-        to_output(&PutParameterResult { version, tier })
+        Ok(PutParameterResult { version, tier })
     })
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct GetParameterRequest {
+pub struct GetParameterRequest {
     name: String,
     with_decryption: Option<bool>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct GetParameterResult {
+pub struct GetParameterResult {
     parameter: Parameter,
 }
 
@@ -372,21 +370,20 @@ struct GetParameterResult {
 pub fn get_parameter(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: GetParameterRequest = parse_input(input)?;
+    req: GetParameterRequest,
+) -> Result<GetParameterResult, ApiError> {
     let parameter = lookup(
         state,
         &ctx.scope,
         &req.name,
         req.with_decryption.unwrap_or(false),
     )?;
-    to_output(&GetParameterResult { parameter })
+    Ok(GetParameterResult { parameter })
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct NamesRequest {
+pub struct NamesRequest {
     names: Vec<String>,
     with_decryption: Option<bool>,
 }
@@ -407,7 +404,7 @@ fn check_names_len(names: &[String]) -> Result<(), ApiError> {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct GetParametersResult {
+pub struct GetParametersResult {
     parameters: Vec<Parameter>,
     invalid_parameters: Vec<String>,
 }
@@ -416,9 +413,8 @@ struct GetParametersResult {
 pub fn get_parameters(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: NamesRequest = parse_input(input)?;
+    req: NamesRequest,
+) -> Result<GetParametersResult, ApiError> {
     check_names_len(&req.names)?;
     let mut out = GetParametersResult {
         parameters: Vec::new(),
@@ -438,12 +434,12 @@ pub fn get_parameters(
             Err(e) => return Err(e),
         }
     }
-    to_output(&out)
+    Ok(out)
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct NameRequest {
+pub struct NameRequest {
     name: String,
 }
 
@@ -451,22 +447,21 @@ struct NameRequest {
 pub fn delete_parameter(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: NameRequest = parse_input(input)?;
+    req: NameRequest,
+) -> Result<(), ApiError> {
     check_name(&req.name)?;
     state.stores.with(&ctx.scope, |s| {
         s.ssm
             .parameters
             .remove(&req.name)
-            .map(|_| serde_json::json!({}))
+            .map(|_| ())
             .ok_or_else(not_found)
     })
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct DeleteParametersResult {
+pub struct DeleteParametersResult {
     deleted_parameters: Vec<String>,
     invalid_parameters: Vec<String>,
 }
@@ -475,9 +470,8 @@ struct DeleteParametersResult {
 pub fn delete_parameters(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: NamesRequest = parse_input(input)?;
+    req: NamesRequest,
+) -> Result<DeleteParametersResult, ApiError> {
     check_names_len(&req.names)?;
     let mut out = DeleteParametersResult {
         deleted_parameters: Vec::new(),
@@ -492,5 +486,5 @@ pub fn delete_parameters(
             }
         }
     });
-    to_output(&out)
+    Ok(out)
 }

@@ -2,18 +2,16 @@
 //! Only `ResourceType=Parameter` exists in Updraft; the resource id is the parameter's name.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use super::parameters::check_tags;
 use super::{StoredParameter, Tag};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct AddTagsToResourceRequest {
+pub struct AddTagsToResourceRequest {
     resource_type: String,
     resource_id: String,
     tags: Vec<Tag>,
@@ -21,20 +19,20 @@ struct AddTagsToResourceRequest {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListTagsForResourceRequest {
+pub struct ListTagsForResourceRequest {
     resource_type: String,
     resource_id: String,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListTagsForResourceResult {
+pub struct ListTagsForResourceResult {
     tag_list: Vec<Tag>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct RemoveTagsFromResourceRequest {
+pub struct RemoveTagsFromResourceRequest {
     resource_type: String,
     resource_id: String,
     tag_keys: Vec<String>,
@@ -68,9 +66,8 @@ fn with_parameter<R>(
 pub fn add_tags_to_resource(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: AddTagsToResourceRequest = parse_input(input)?;
+    req: AddTagsToResourceRequest,
+) -> Result<(), ApiError> {
     check_tags(&req.tags)?;
     with_parameter(ctx, state, &req.resource_type, &req.resource_id, |p| {
         let mut tags = p.tags.clone();
@@ -82,7 +79,7 @@ pub fn add_tags_to_resource(
         }
         check_tags(&tags)?;
         p.tags = tags;
-        Ok(json!({}))
+        Ok(())
     })
 }
 
@@ -90,24 +87,22 @@ pub fn add_tags_to_resource(
 pub fn list_tags_for_resource(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ListTagsForResourceRequest = parse_input(input)?;
+    req: ListTagsForResourceRequest,
+) -> Result<ListTagsForResourceResult, ApiError> {
     let tag_list = with_parameter(ctx, state, &req.resource_type, &req.resource_id, |p| {
         Ok(p.tags.clone())
     })?;
-    to_output(&ListTagsForResourceResult { tag_list })
+    Ok(ListTagsForResourceResult { tag_list })
 }
 
 /// RemoveTagsFromResource: keys the parameter lacks are ignored.
 pub fn remove_tags_from_resource(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: RemoveTagsFromResourceRequest = parse_input(input)?;
+    req: RemoveTagsFromResourceRequest,
+) -> Result<(), ApiError> {
     with_parameter(ctx, state, &req.resource_type, &req.resource_id, |p| {
         p.tags.retain(|t| !req.tag_keys.contains(&t.key));
-        Ok(json!({}))
+        Ok(())
     })
 }

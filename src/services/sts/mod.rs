@@ -13,26 +13,31 @@
 
 pub mod sessions;
 
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 
-use super::{Handler, to_output};
+use super::{Handler, Typed, TypedOperation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::state::keys::Principal;
 
-/// Implemented operations and their handlers.
-pub const OPERATIONS: &[(&str, Handler)] = &[
-    ("AssumeRole", sessions::assume_role),
+/// Implemented operations: all typed (see `services::Typed`).
+pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
+    ("AssumeRole", &Typed(sessions::assume_role)),
     (
         "AssumeRoleWithWebIdentity",
-        sessions::assume_role_with_web_identity,
+        &Typed(sessions::assume_role_with_web_identity),
     ),
-    ("DecodeAuthorizationMessage", decode_authorization_message),
-    ("GetCallerIdentity", get_caller_identity),
-    ("GetSessionToken", sessions::get_session_token),
+    (
+        "DecodeAuthorizationMessage",
+        &Typed(decode_authorization_message),
+    ),
+    ("GetCallerIdentity", &Typed(get_caller_identity)),
+    ("GetSessionToken", &Typed(sessions::get_session_token)),
 ];
+
+/// Operations still answering with value trees: none.
+pub const OPERATIONS: &[(&str, Handler)] = &[];
 
 /// The caller's principal: the issued key's owner, else the account's root user.
 pub(crate) fn caller(ctx: &RequestContext, state: &AppState) -> Principal {
@@ -58,9 +63,13 @@ pub(crate) fn identity(account: &str, principal: &Principal) -> (String, String)
     }
 }
 
+/// GetCallerIdentity takes no input.
+#[derive(Debug, Default, Deserialize)]
+pub struct GetCallerIdentityRequest {}
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct GetCallerIdentityResponse {
+pub struct GetCallerIdentityResponse {
     user_id: String,
     account: String,
     arn: String,
@@ -70,23 +79,27 @@ struct GetCallerIdentityResponse {
 pub fn get_caller_identity(
     ctx: &RequestContext,
     state: &AppState,
-    _input: Value,
-) -> Result<Value, ApiError> {
+    _req: GetCallerIdentityRequest,
+) -> Result<GetCallerIdentityResponse, ApiError> {
     let (arn, user_id) = identity(&ctx.scope.account, &caller(ctx, state));
-    to_output(&GetCallerIdentityResponse {
+    Ok(GetCallerIdentityResponse {
         user_id,
         account: ctx.scope.account.clone(),
         arn,
     })
 }
 
+/// DecodeAuthorizationMessage's input: the message is never read (see below).
+#[derive(Debug, Deserialize)]
+pub struct DecodeAuthorizationMessageRequest {}
+
 /// DecodeAuthorizationMessage: refused. AWS decodes only messages it encoded in a denial, and
 /// Updraft denies nothing on policy grounds, so no message can be one of its own.
 pub fn decode_authorization_message(
     _ctx: &RequestContext,
     _state: &AppState,
-    _input: Value,
-) -> Result<Value, ApiError> {
+    _req: DecodeAuthorizationMessageRequest,
+) -> Result<(), ApiError> {
     Err(ApiError::client(
         "InvalidAuthorizationMessageException",
         "The encoded message was not issued by Updraft: Updraft does not enforce IAM policies, \

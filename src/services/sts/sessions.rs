@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::caller;
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
+use crate::protocol::output::Timestamp;
 use crate::state::AppState;
 use crate::state::keys::{IssuedKey, Principal};
 
@@ -135,7 +135,7 @@ struct Credentials {
     access_key_id: String,
     secret_access_key: String,
     session_token: String,
-    expiration: f64,
+    expiration: Timestamp,
 }
 
 #[derive(Debug, Serialize)]
@@ -165,7 +165,7 @@ fn issue(state: &AppState, account: &str, principal: Principal, seconds: i64) ->
         access_key_id,
         secret_access_key,
         session_token,
-        expiration,
+        expiration: Timestamp(expiration),
     }
 }
 
@@ -211,7 +211,7 @@ fn role_duration(requested: Option<i64>, max: i64) -> Result<i64, ApiError> {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct AssumeRoleRequest {
+pub struct AssumeRoleRequest {
     role_arn: String,
     role_session_name: String,
     duration_seconds: Option<i64>,
@@ -220,7 +220,7 @@ struct AssumeRoleRequest {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct AssumeRoleResponse {
+pub struct AssumeRoleResponse {
     credentials: Credentials,
     assumed_role_user: AssumedRoleUser,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -231,9 +231,8 @@ struct AssumeRoleResponse {
 pub fn assume_role(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: AssumeRoleRequest = parse_input(input)?;
+    req: AssumeRoleRequest,
+) -> Result<AssumeRoleResponse, ApiError> {
     check_session_name(&req.role_session_name)?;
     parse_role_arn(&req.role_arn)?;
     let chained = matches!(caller(ctx, state), Principal::AssumedRole { .. });
@@ -249,7 +248,7 @@ pub fn assume_role(
         &req.role_session_name,
         req.duration_seconds,
     )?;
-    to_output(&AssumeRoleResponse {
+    Ok(AssumeRoleResponse {
         credentials,
         assumed_role_user,
         source_identity: req.source_identity,
@@ -258,7 +257,7 @@ pub fn assume_role(
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct AssumeRoleWithWebIdentityRequest {
+pub struct AssumeRoleWithWebIdentityRequest {
     role_arn: String,
     role_session_name: String,
     web_identity_token: String,
@@ -268,7 +267,7 @@ struct AssumeRoleWithWebIdentityRequest {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct AssumeRoleWithWebIdentityResponse {
+pub struct AssumeRoleWithWebIdentityResponse {
     credentials: Credentials,
     subject_from_web_identity_token: String,
     assumed_role_user: AssumedRoleUser,
@@ -297,9 +296,8 @@ fn jwt_claims(token: &str) -> Option<serde_json::Map<String, Value>> {
 pub fn assume_role_with_web_identity(
     _ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: AssumeRoleWithWebIdentityRequest = parse_input(input)?;
+    req: AssumeRoleWithWebIdentityRequest,
+) -> Result<AssumeRoleWithWebIdentityResponse, ApiError> {
     check_session_name(&req.role_session_name)?;
     if req.web_identity_token.chars().count() < 4 {
         return Err(constraint(
@@ -337,7 +335,7 @@ pub fn assume_role_with_web_identity(
         &req.role_session_name,
         req.duration_seconds,
     )?;
-    to_output(&AssumeRoleWithWebIdentityResponse {
+    Ok(AssumeRoleWithWebIdentityResponse {
         credentials,
         subject_from_web_identity_token: claim("sub"),
         assumed_role_user,
@@ -348,13 +346,13 @@ pub fn assume_role_with_web_identity(
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct GetSessionTokenRequest {
+pub struct GetSessionTokenRequest {
     duration_seconds: Option<i64>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct GetSessionTokenResponse {
+pub struct GetSessionTokenResponse {
     credentials: Credentials,
 }
 
@@ -363,9 +361,8 @@ struct GetSessionTokenResponse {
 pub fn get_session_token(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: GetSessionTokenRequest = parse_input(input)?;
+    req: GetSessionTokenRequest,
+) -> Result<GetSessionTokenResponse, ApiError> {
     let seconds = req.duration_seconds.unwrap_or(SESSION_TOKEN_DEFAULT);
     check_duration(seconds, 900, SESSION_TOKEN_MAX)?;
     let temporary = ctx
@@ -386,7 +383,7 @@ pub fn get_session_token(
         _ => seconds,
     };
     let credentials = issue(state, &ctx.scope.account, principal, seconds);
-    to_output(&GetSessionTokenResponse { credentials })
+    Ok(GetSessionTokenResponse { credentials })
 }
 
 #[cfg(test)]
