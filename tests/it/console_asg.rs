@@ -12,7 +12,7 @@ use crate::webdriver::Browser;
 const REGION: &str = "ap-northeast-1";
 
 /// The CLI in the console's region; its JSON answer (the call must succeed).
-fn cli(s: &TestServer, args: &[&str]) -> Value {
+pub fn cli(s: &TestServer, args: &[&str]) -> Value {
     let mut all = args.to_vec();
     all.extend(["--region", REGION]);
     let r = s.aws(&all);
@@ -24,21 +24,21 @@ fn cli(s: &TestServer, args: &[&str]) -> Value {
     }
 }
 
-fn amazon_ami(s: &TestServer) -> String {
+pub fn amazon_ami(s: &TestServer) -> String {
     cli(s, &["ec2", "describe-images", "--owners", "amazon"])["Images"][0]["ImageId"]
         .as_str()
         .unwrap()
         .to_owned()
 }
 
-fn advance(b: &Browser, secs: u32) {
+pub fn advance(b: &Browser, secs: u32) {
     b.click(&format!("#workshop [data-advance=\"{secs}\"]"));
     b.wait(&format!("advance {secs} s"), |b| {
         (b.js("return window.__advancing === false;", json!([])) == json!(true)).then_some(())
     });
 }
 
-fn gone(b: &Browser, css: &str) {
+pub fn gone(b: &Browser, css: &str) {
     b.wait(&format!("{css} gone"), |b| {
         (b.js(
             "return !document.querySelector(arguments[0]);",

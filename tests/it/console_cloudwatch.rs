@@ -44,7 +44,7 @@ fn publish(s: &TestServer, page: &str, values: &[f64]) {
 }
 
 /// All the text under `css`, SVG labels included (`innerText` may leave them out).
-fn all_text(b: &Browser, css: &str) -> String {
+pub fn all_text(b: &Browser, css: &str) -> String {
     b.js(
         "const e = document.querySelector(arguments[0]); return e ? e.textContent : '';",
         json!([css]),
@@ -54,7 +54,7 @@ fn all_text(b: &Browser, css: &str) -> String {
     .to_owned()
 }
 
-fn count(b: &Browser, css: &str) -> u64 {
+pub fn count(b: &Browser, css: &str) -> u64 {
     b.js(
         "return document.querySelectorAll(arguments[0]).length;",
         json!([css]),

@@ -16,6 +16,8 @@ mod cloudwatch_alarms;
 mod cloudwatch_more;
 mod common;
 mod console;
+mod console_alarms;
+mod console_alb;
 mod console_asg;
 mod console_chapter;
 mod console_cloudwatch;

@@ -1,5 +1,6 @@
 // A small SVG line chart: points [{t: epoch s, v}], an optional threshold line, axis labels.
-// The y axis starts at 0 and is marked at round numbers (niceTicks).
+// The y axis starts at 0 and is marked at round numbers (niceTicks). Optionally shaded bands
+// behind the line ([{from, to}] in epoch s: an alarm's time in ALARM) and a fixed time range.
 import { locale } from "./dom.js";
 
 const NS = "http://www.w3.org/2000/svg";
@@ -33,17 +34,22 @@ export function niceTicks(max, { integer = false } = {}) {
   return Array.from({ length: best.n + 1 }, (_, i) => Number((i * best.step).toFixed(digits)));
 }
 
-export function lineChart({ points, threshold, width = 640, height = 220, label = "", integer = false }) {
+export function lineChart({ points, threshold, width = 640, height = 220, label = "", integer = false, bands = [], from, to }) {
   const pad = { l: 44, r: 12, t: 24, b: 26 };
   const svg = el("svg", { class: "chart", width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": label });
   const pts = [...points].sort((a, b) => a.t - b.t);
   const now = Date.now() / 1000;
-  const t0 = pts.length ? pts[0].t : now - 3600;
-  const t1 = pts.length > 1 ? pts[pts.length - 1].t : t0 + 3600;
+  const t0 = from ?? (pts.length ? pts[0].t : now - 3600);
+  const t1 = to ?? (pts.length > 1 ? pts[pts.length - 1].t : t0 + 3600);
   const ticks = niceTicks(Math.max(threshold ?? 0, ...pts.map((p) => p.v)), { integer });
   const vmax = ticks[ticks.length - 1];
   const x = (t) => pad.l + ((t - t0) / Math.max(1, t1 - t0)) * (width - pad.l - pad.r);
   const y = (v) => height - pad.b - (v / vmax) * (height - pad.t - pad.b);
+  for (const b of bands) {
+    const a = x(Math.max(t0, b.from));
+    const z = x(Math.min(t1, b.to));
+    if (z > a) svg.append(el("rect", { class: "band", x: a.toFixed(1), y: pad.t, width: (z - a).toFixed(1), height: height - pad.t - pad.b }));
+  }
   for (const v of ticks) {
     svg.append(el("line", { class: "grid", x1: pad.l, x2: width - pad.r, y1: y(v), y2: y(v) }));
     svg.append(el("text", { class: "tick", x: pad.l - 6, y: y(v) + 4, "text-anchor": "end" }, v.toLocaleString(locale())));

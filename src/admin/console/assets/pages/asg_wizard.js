@@ -1,9 +1,11 @@
 // Auto Scaling → Create Auto Scaling group, as the chapter's wizard does it: group details
-// (CreateAutoScalingGroup with a launch configuration or a launch template version, size, AZs, Classic load balancers, health
-// check), the "Increase/Decrease Group Size" policies with their alarms created inline
-// (PutScalingPolicy + CloudWatch PutMetricAlarm), and notifications to a new or existing topic
-// (SNS CreateTopic + Subscribe, PutNotificationConfiguration). A failure says which calls ran.
-import { autoscaling, cloudwatch, elb, ec2, sns, arr, list as members, steps } from "../api.js";
+// (CreateAutoScalingGroup with a launch configuration or a launch template version, size, AZs,
+// Classic load balancers and ALB target groups, health check), then either the
+// "Increase/Decrease Group Size" policies with their alarms created inline (PutScalingPolicy +
+// CloudWatch PutMetricAlarm) or one target tracking policy (PutScalingPolicy, whose alarms Auto
+// Scaling makes), and notifications to a new or existing topic (SNS CreateTopic + Subscribe,
+// PutNotificationConfiguration). A failure says which calls ran.
+import { autoscaling, cloudwatch, elb, elbv2, ec2, sns, arr, list as members, steps } from "../api.js";
 import { h, clear, errorBox, field, input, select } from "../dom.js";
 import { t } from "../i18n.js";
 import { go } from "../router.js";
@@ -11,6 +13,25 @@ import { go } from "../router.js";
 const TYPES = ["autoscaling:EC2_INSTANCE_LAUNCH", "autoscaling:EC2_INSTANCE_TERMINATE", "autoscaling:EC2_INSTANCE_LAUNCH_ERROR", "autoscaling:EC2_INSTANCE_TERMINATE_ERROR"];
 const OPS = [["GreaterThanOrEqualToThreshold", ">="], ["GreaterThanThreshold", ">"], ["LessThanOrEqualToThreshold", "<="], ["LessThanThreshold", "<"]];
 const STATS = ["Average", "Minimum", "Maximum", "Sum", "SampleCount"];
+const TRACKED = ["ASGAverageCPUUtilization", "ASGAverageNetworkIn", "ASGAverageNetworkOut"];
+
+/** The target tracking policy's fields: name, predefined metric, target value, warm-up, scale-in. */
+function trackingFields() {
+  const f = {
+    name: input("TrackingPolicyName", "Target Tracking Policy"),
+    metric: select("PredefinedMetricType", TRACKED.map((m) => [m, t(`asg.tt.${m}`)])),
+    target: input("TargetValue", "50", { type: "number", step: "any" }),
+    warmup: input("EstimatedInstanceWarmup", "300", { type: "number" }),
+    noScaleIn: h("input", { type: "checkbox", name: "DisableScaleIn" }),
+  };
+  f.node = h("fieldset", { id: "tracking-policy", disabled: true }, h("legend", {}, t("asg.tt.title")), h("div", { class: "form" },
+    field(t("asg.policyName"), f.name), field(t("asg.tt.metric"), f.metric), field(t("asg.tt.target"), f.target),
+    field(t("asg.tt.warmup"), f.warmup), field(t("asg.tt.disableScaleIn"), f.noScaleIn)));
+  f.params = (group) => ({ AutoScalingGroupName: group, PolicyName: f.name.value, PolicyType: "TargetTrackingScaling",
+    EstimatedInstanceWarmup: f.warmup.value, "TargetTrackingConfiguration.PredefinedMetricSpecification.PredefinedMetricType": f.metric.value,
+    "TargetTrackingConfiguration.TargetValue": f.target.value, "TargetTrackingConfiguration.DisableScaleIn": String(f.noScaleIn.checked) });
+  return f;
+}
 
 function policyFields(prefix, d) {
   // The 2014 wizard's default policy names: resource names, so not translated.
@@ -59,8 +80,8 @@ function launchSource(lcCount, templates, lc) {
 }
 
 export async function page(root) {
-  const [lcs, lbs, azr, topics, lts] = await Promise.all([autoscaling("DescribeLaunchConfigurations"), elb("DescribeLoadBalancers"),
-    ec2("DescribeAvailabilityZones"), sns("ListTopics"), ec2("DescribeLaunchTemplates")]);
+  const [lcs, lbs, azr, topics, lts, tgs] = await Promise.all([autoscaling("DescribeLaunchConfigurations"), elb("DescribeLoadBalancers"),
+    ec2("DescribeAvailabilityZones"), sns("ListTopics"), ec2("DescribeLaunchTemplates"), elbv2("DescribeTargetGroups")]);
   const name = input("AutoScalingGroupName", "", { required: true });
   const lcNames = arr(lcs.LaunchConfigurations).map((c) => c.LaunchConfigurationName);
   const lc = select("LaunchConfigurationName", lcNames);
@@ -70,13 +91,24 @@ export async function page(root) {
   const desired = input("DesiredCapacity", "1", { type: "number" });
   const azBoxes = arr(azr.availabilityZoneInfo).map((z, i) => h("label", {}, h("input", { type: "checkbox", name: "AvailabilityZones", value: z.zoneName, checked: i < 2 }), ` ${z.zoneName} `));
   const lbBoxes = arr(lbs.LoadBalancerDescriptions).map((b) => h("label", {}, h("input", { type: "checkbox", name: "LoadBalancerNames", value: b.LoadBalancerName }), ` ${b.LoadBalancerName} `));
+  const tgBoxes = arr(tgs.TargetGroups).map((g) => h("label", {}, h("input", { type: "checkbox", name: "TargetGroupARNs", value: g.TargetGroupArn }), ` ${g.TargetGroupName} `));
   const hcType = select("HealthCheckType", ["EC2", "ELB"], "EC2");
   const grace = input("HealthCheckGracePeriod", "300", { type: "number" });
   const usePolicies = h("input", { type: "checkbox", name: "UsePolicies", checked: true });
   const inc = policyFields("increase", { policyName: "Increase Group Size", titleKey: "asg.increase", adjustKey: "asg.add", adjust: "1", op: "GreaterThanOrEqualToThreshold", threshold: "80" });
   const dec = policyFields("decrease", { policyName: "Decrease Group Size", titleKey: "asg.decrease", adjustKey: "asg.remove", adjust: "1", op: "LessThanOrEqualToThreshold", threshold: "5" });
-  // Unticked: the policy fields are disabled (and so not sent or validated).
-  usePolicies.addEventListener("change", () => { inc.node.disabled = dec.node.disabled = !usePolicies.checked; });
+  const tracking = trackingFields();
+  const kindBox = (v, on) => h("label", {}, h("input", { type: "radio", name: "PolicyKind", value: v, checked: on }), ` ${t(`asg.kind.${v}`)} `);
+  const kinds = [kindBox("simple", true), kindBox("target", false)];
+  const useTracking = () => kinds[1].querySelector("input").checked;
+  // Unticked: the policy fields are disabled (and so not sent or validated); the kind not
+  // chosen is disabled too.
+  const sync = () => {
+    inc.node.disabled = dec.node.disabled = !usePolicies.checked || useTracking();
+    tracking.node.disabled = !usePolicies.checked || !useTracking();
+  };
+  usePolicies.addEventListener("change", sync);
+  kinds.forEach((k) => k.querySelector("input").addEventListener("change", sync));
   const notify = h("input", { type: "checkbox", name: "AddNotification" });
   const topic = select("TopicChoice", [["new", t("asg.newTopic")], ...arr(topics.Topics).map((x) => [x.TopicArn, x.TopicArn])], "new");
   const topicName = input("TopicName");
@@ -92,8 +124,11 @@ export async function page(root) {
     const plan = [["CreateAutoScalingGroup", () => autoscaling("CreateAutoScalingGroup", {
       AutoScalingGroupName: group, ...source.params(), MinSize: min.value, MaxSize: max.value, DesiredCapacity: desired.value,
       HealthCheckType: hcType.value, HealthCheckGracePeriod: grace.value,
-      ...members("AvailabilityZones.member", checked(azBoxes)), ...members("LoadBalancerNames.member", checked(lbBoxes)) })]];
-    if (usePolicies.checked) {
+      ...members("AvailabilityZones.member", checked(azBoxes)), ...members("LoadBalancerNames.member", checked(lbBoxes)),
+      ...members("TargetGroupARNs.member", checked(tgBoxes)) })]];
+    if (usePolicies.checked && useTracking()) {
+      plan.push([`PutScalingPolicy (${tracking.name.value})`, () => autoscaling("PutScalingPolicy", tracking.params(group))]);
+    } else if (usePolicies.checked) {
       for (const [f, sign] of [[inc, 1], [dec, -1]]) {
         let arn;
         plan.push([`PutScalingPolicy (${f.name.value})`, async () => {
@@ -127,8 +162,10 @@ export async function page(root) {
       h("fieldset", {}, h("legend", {}, t("asg.step.details")), h("div", { class: "form" },
         field(t("asg.name"), name), source.nodes, field(t("asg.desired"), desired), field(t("asg.min"), min), field(t("asg.max"), max),
         field(t("ec2.az"), h("div", {}, azBoxes)), field(t("asg.lbs"), h("div", {}, lbBoxes.length ? lbBoxes : t("common.empty"))),
+        field(t("nav.tgs"), h("div", { id: "asg-tgs" }, tgBoxes.length ? tgBoxes : t("common.empty"))),
         field(t("asg.hcType"), hcType), field(t("asg.grace"), grace))),
-      h("fieldset", {}, h("legend", {}, t("asg.step.policies")), h("div", { class: "form" }, field(t("asg.usePolicies"), usePolicies)), inc.node, dec.node),
+      h("fieldset", {}, h("legend", {}, t("asg.step.policies")), h("div", { class: "form" }, field(t("asg.usePolicies"), usePolicies),
+        field(t("asg.policyType"), h("div", { id: "asg-policy-kind" }, kinds))), inc.node, dec.node, tracking.node),
       h("fieldset", {}, h("legend", {}, t("asg.step.notifications")), h("div", { class: "form" },
         field(t("asg.addNotification"), notify), field(t("sns.topic"), topic), field(t("asg.topicName"), topicName),
         field(t("asg.email"), email), field(t("asg.whenever"), h("div", {}, typeBoxes)))),

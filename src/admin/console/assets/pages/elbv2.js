@@ -2,20 +2,24 @@
 // (DescribeLoadBalancers, DescribeListeners, DescribeTargetGroups, DescribeTargetHealth), create
 // a target group (CreateTargetGroup) and register instances (RegisterTargets), create an ALB with
 // an HTTP listener forwarding to a group (CreateLoadBalancer + CreateListener, reporting which
-// calls succeeded).
+// calls succeeded). Selecting a load balancer shows its listeners and rules (elbv2_rules.js).
 import { ec2, elbv2, arr, list as members, steps } from "../api.js";
 import { h, clear, table, state, errorBox, note, field, input, select } from "../dom.js";
 import { t } from "../i18n.js";
 import { describeInstances } from "./instances.js";
 import { tag } from "../api.js";
+import { listenersPanel } from "./elbv2_rules.js";
 
 const checked = (boxes) => boxes.map((b) => b.querySelector("input")).filter((x) => x.checked).map((x) => x.value);
 const box = (name, value, label, on) => h("label", {}, h("input", { type: "checkbox", name, value, checked: on }), ` ${label} `);
 
+let selectedAlb = null;
 export async function albs(root) {
   const [subnets, sgs, tgs] = await Promise.all([ec2("DescribeSubnets"), ec2("DescribeSecurityGroups"), elbv2("DescribeTargetGroups")]);
   const out = h("div");
   const holder = h("div", { id: "albs" });
+  const detail = h("div");
+  let panel = null;
   const name = input("Name", "", { required: true });
   const subnetBoxes = arr(subnets.subnetSet).map((s, i) => box("Subnets", s.subnetId, `${s.subnetId} (${s.availabilityZone})`, i < 2));
   const sg = select("SecurityGroups", [["", t("common.none")], ...arr(sgs.securityGroupInfo).map((g) => [g.groupId, `${g.groupName} (${g.groupId})`])]);
@@ -41,7 +45,7 @@ export async function albs(root) {
     } }, field(t("alb.name"), name), field(t("alb.subnets"), h("div", {}, subnetBoxes)), field(t("ec2.secgroups"), sg),
     field(t("alb.listenerPort"), port), field(t("alb.forwardTo"), tg),
     h("span"), h("div", {}, h("button", { class: "primary", type: "submit", id: "alb-submit" }, t("alb.create")))),
-    out, holder);
+    out, holder, detail);
   const load = async () => {
     const r = await elbv2("DescribeLoadBalancers");
     const lbs = arr(r.LoadBalancers);
@@ -52,7 +56,12 @@ export async function albs(root) {
       { label: t("alb.state"), get: (b) => state(b.State && b.State.Code) },
       { label: t("elb.scheme"), get: (b) => b.Scheme },
       { label: t("elb.listeners"), get: (b) => arr(listeners[lbs.indexOf(b)].Listeners).map((l) => `${l.Protocol}:${l.Port}`).join(", ") },
-    ], lbs, { id: (b) => b.LoadBalancerName }));
+    ], lbs, { id: (b) => b.LoadBalancerName, selected: selectedAlb, onselect: (id) => { selectedAlb = id; load(); } }));
+    const lb = lbs.find((b) => b.LoadBalancerName === selectedAlb);
+    if (!lb) { panel = null; clear(detail); return; }
+    if (panel && panel.arn === lb.LoadBalancerArn) { await panel.refresh(); return; }
+    panel = { arn: lb.LoadBalancerArn, ...(await listenersPanel(lb)) };
+    clear(detail, panel.node);
   };
   await load();
   return { refresh: load };
