@@ -86,6 +86,7 @@ pub fn typed_operations(service: &str) -> &'static [(&'static str, &'static dyn 
     match service {
         "sns" => sns::TYPED_OPERATIONS,
         "autoscaling" => autoscaling::TYPED_OPERATIONS,
+        "cloudwatch" => cloudwatch::TYPED_OPERATIONS,
         _ => &[],
     }
 }

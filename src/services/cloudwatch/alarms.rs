@@ -211,6 +211,9 @@ pub struct MetricAlarm {
     /// Metrics (metric-math alarms).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics: Option<Vec<MetricDataQuery>>,
+    /// ThresholdMetricId (anomaly band alarms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold_metric_id: Option<String>,
     /// Tags.
     #[serde(skip)]
     pub tags: Vec<Tag>,

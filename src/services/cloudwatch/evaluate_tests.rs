@@ -31,6 +31,7 @@ fn slots(pattern: &str, period: f64) -> Vec<Slot> {
                 _ => None,
             },
             sample_count: (*c != "-").then_some(1.0),
+            band: None,
         })
         .collect()
 }
@@ -107,6 +108,7 @@ fn reason_for(r: &Rule, values: &[Option<f64>]) -> (StateValue, String, String) 
             start: T0 + 60.0 - (k as f64 + 1.0) * r.period as f64,
             value: *v,
             sample_count: v.map(|_| 1.0),
+            band: None,
         })
         .collect();
     let (state, basis) = decide(r, &s).expect("a decision");
