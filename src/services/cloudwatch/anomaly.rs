@@ -22,6 +22,7 @@ use super::stats::Stat;
 use super::{Dimension, dimension_pairs, invalid_value, missing, validation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::protocol::output::Timestamp;
 use crate::state::AppState;
 
 const WEEK: i64 = 7 * 86_400;
@@ -35,9 +36,15 @@ const MIN_POINTS: usize = 3;
 #[serde(rename_all = "PascalCase")]
 pub struct Range {
     /// StartTime.
+    #[serde(serialize_with = "timestamp")]
     pub start_time: f64,
     /// EndTime.
+    #[serde(serialize_with = "timestamp")]
     pub end_time: f64,
+}
+
+fn timestamp<S: serde::Serializer>(t: &f64, s: S) -> Result<S::Ok, S::Error> {
+    Timestamp(*t).serialize(s)
 }
 
 /// `AnomalyDetectorConfiguration`.
