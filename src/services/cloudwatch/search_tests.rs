@@ -14,7 +14,7 @@ fn key(ns: &str, name: &str, dims: &[(&str, &str)]) -> MetricKey {
         ns,
         name,
         dims.iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
             .collect(),
     )
 }
@@ -94,7 +94,7 @@ fn insights_parses_the_documented_grammar() {
         let mut b = BTreeMap::new();
         b.insert(0, Agg::value(vals[0]));
         b.insert(60, Agg::value(vals[1]));
-        groups.insert(g.to_string(), b);
+        groups.insert(g.to_owned(), b);
     }
     let out = q.finish(groups);
     let labels: Vec<&str> = out.iter().map(|(l, _)| l.as_str()).collect();
