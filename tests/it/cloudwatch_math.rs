@@ -44,6 +44,7 @@ S = "SEARCH('{Shop,InstanceId} MetricName=\"CPUUtilization\"', 'Average', 60)"
 out['search'] = gmd(S)
 out['all_instance'] = [x[0] for x in gmd("SEARCH('{Shop,InstanceId}', 'Sum', 300)", 300)]
 out['partial'] = [x[0] for x in gmd("SEARCH('Shop utilization i-1', 'Maximum', 60)")]
+out['p90'] = gmd("SEARCH('{Shop,AutoScalingGroupName} web', 'p90', 60)")
 out['top2'] = [x[0] for x in gmd("SLICE(SORT(%s, AVG, DESC), 0, 2)" % S)]
 out['sort_limit'] = [x[0] for x in gmd("SORT(%s, MAX, ASC, 1)" % S)]
 out['first'] = gmd("FIRST(SORT(%s, AVG, DESC))" % S, label='busiest')
@@ -80,6 +81,7 @@ print(json.dumps(out))
         ])
     );
     assert_eq!(out["partial"], json!(["i-1"]));
+    assert_eq!(out["p90"], json!([["web", five(30.0), stamps]]), "{out}");
     assert_eq!(out["top2"], json!(["i-3", "i-2"]));
     assert_eq!(out["sort_limit"], json!(["i-1"]));
     assert_eq!(out["first"], json!([["busiest", five(50.0), stamps]]));

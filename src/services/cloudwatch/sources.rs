@@ -115,9 +115,6 @@ impl Engine<'_> {
     ) -> Result<Vec<(String, Series)>, String> {
         let s = search::parse(query)?;
         let stat = Stat::parse(stat).ok_or_else(|| format!("'{stat}' is not a valid statistic"))?;
-        if stat.needs_distribution() {
-            return Err("SEARCH with a percentile statistic is not supported by Updraft".into());
-        }
         let period = period.unwrap_or_else(|| self.own_period());
         let found: Vec<&MetricKey> = self
             .store
@@ -132,7 +129,7 @@ impl Engine<'_> {
             .zip(labels)
             .map(|(k, label)| {
                 let series = self
-                    .aggregates(k, self.start, period, false, false)
+                    .aggregates(k, self.start, period, false, stat.needs_distribution())
                     .iter()
                     .filter_map(|(t, a)| a.stat(stat).map(|v| (*t, v)))
                     .collect();
