@@ -198,7 +198,7 @@ def wait(want):
         time.sleep(0.02)
     return [a['StateValue'], a['StateReason']]
 out['normal'] = wait('OK')
-out['threshold_metric_id'] = get().get('ThresholdMetricId')
+out['threshold_metric_id'] = [get().get('ThresholdMetricId'), get().get('Threshold')]
 # An outlier in minute T, judged at T + 65.
 c.put_metric_data(Namespace='Shop', MetricData=[{'MetricName': 'Orders', 'Timestamp': at(T + 10), 'Value': 250.0}])
 advance_to(T + 65)
@@ -221,7 +221,7 @@ print(json.dumps(out))
         "{out}"
     );
     assert_eq!(out["normal"][0], "OK", "{out}");
-    assert_eq!(out["threshold_metric_id"], "ad1", "{out}");
+    assert_eq!(out["threshold_metric_id"], json!(["ad1", null]), "{out}");
     assert_eq!(out["outlier"][0], "ALARM", "{out}");
     let reason = out["outlier"][1].as_str().unwrap_or_default();
     assert!(

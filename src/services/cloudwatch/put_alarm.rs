@@ -224,10 +224,10 @@ fn validate(req: &PutMetricAlarmInput, scope: &Scope) -> Result<(), ApiError> {
     }
     let threshold = match req.threshold {
         Some(t) => t,
-        None if comparison.is_band() => Num(0.0),
+        None if comparison.is_band() => Num(f64::NAN),
         None => return Err(missing("Threshold")),
     };
-    if !threshold.0.is_finite() {
+    if !threshold.0.is_finite() && !comparison.is_band() {
         return Err(invalid_value(format!(
             "The value {} for parameter Threshold is invalid.",
             super::format::java_double(threshold.0)
@@ -387,7 +387,7 @@ pub fn put_metric_alarm(
             unit: req.unit.clone(),
             evaluation_periods: req.evaluation_periods.unwrap_or(1),
             datapoints_to_alarm: req.datapoints_to_alarm,
-            threshold: req.threshold.map_or(0.0, |t| t.0),
+            threshold: req.threshold.map_or(f64::NAN, |t| t.0),
             comparison_operator: req.comparison_operator.clone().unwrap_or_default(),
             treat_missing_data: req.treat_missing_data.clone(),
             evaluate_low_sample_count_percentile: req.evaluate_low_sample_count_percentile.clone(),
