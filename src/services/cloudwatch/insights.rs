@@ -153,9 +153,12 @@ fn lex(src: &str) -> Result<Vec<Tok>, String> {
 
 /// Whether an expression is a Metrics Insights query rather than metric math.
 pub fn is_query(expr: &str) -> bool {
-    expr.trim_start()
-        .get(..7)
-        .is_some_and(|s| s.eq_ignore_ascii_case("SELECT "))
+    let word: String = expr
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_alphabetic)
+        .collect();
+    word.eq_ignore_ascii_case("SELECT")
 }
 
 struct Parser {

@@ -100,6 +100,7 @@ fn insights_parses_the_documented_grammar() {
     let labels: Vec<&str> = out.iter().map(|(l, _)| l.as_str()).collect();
     assert_eq!(labels, ["b", "c"]);
     assert_eq!(out[0].1, [(0, 10.0), (60, 0.0)].into());
+    assert!(insights::is_query("\n select\tAVG(x) FROM ns") && !insights::is_query("SELECTED + 1"));
     for bad in [
         "SELECT MEDIAN(x) FROM ns",
         "SELECT AVG(x) FROM ns WHERE a = 'b' OR c = 'd'",
