@@ -6,6 +6,7 @@
 
 use serde_json::{Value, json};
 
+use crate::cli::forced_model;
 use crate::cloudwatch::{CW_PRELUDE, frozen_server};
 use crate::common::BOTO3_PRELUDE;
 
@@ -276,6 +277,24 @@ fn anomaly_detectors_through_the_cli() {
         1_767_225_600,
         "{listed}"
     );
+    // The same detector over the query (XML) and CBOR protocols.
+    for protocol in ["query", "smithy-rpc-v2-cbor"] {
+        let model = forced_model(protocol);
+        let r = server.aws_with_env(
+            &["cloudwatch", "describe-anomaly-detectors"],
+            &[("AWS_DATA_PATH", model.path())],
+        );
+        assert!(r.ok, "{protocol}: {}", r.stderr);
+        let d2 = &r.json()["AnomalyDetectors"][0];
+        assert_eq!(
+            d2["SingleMetricAnomalyDetector"], d["SingleMetricAnomalyDetector"],
+            "{protocol}"
+        );
+        assert!(
+            !d2["Configuration"]["ExcludedTimeRanges"][0]["EndTime"].is_null(),
+            "{protocol}: {d2}"
+        );
+    }
     let other = cli(&[
         "cloudwatch",
         "describe-anomaly-detectors",
