@@ -90,6 +90,7 @@ pub fn typed_operations(service: &str) -> &'static [(&'static str, &'static dyn 
         "sts" => sts::TYPED_OPERATIONS,
         "ssm" => ssm::TYPED_OPERATIONS,
         "iam" => iam::TYPED_OPERATIONS,
+        "cloudwatch" => cloudwatch::TYPED_OPERATIONS,
         _ => &[],
     }
 }

@@ -299,7 +299,8 @@ out['after_delete'] = sorted(a['AlarmName'] for a in c.describe_alarms()['Metric
         out["err_anomaly"]["message"]
             .as_str()
             .unwrap()
-            .contains("not supported by Updraft")
+            .contains("requires ThresholdMetricId"),
+        "{out}"
     );
     assert_eq!(
         out["err_stat"]["message"],

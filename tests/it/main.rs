@@ -13,6 +13,7 @@ mod autoscaling_lb;
 mod cli;
 mod cloudwatch;
 mod cloudwatch_alarms;
+mod cloudwatch_math;
 mod cloudwatch_more;
 mod common;
 mod console;

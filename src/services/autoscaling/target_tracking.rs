@@ -254,6 +254,7 @@ pub fn put_alarms(
                 treat_missing_data: None,
                 evaluate_low_sample_count_percentile: None,
                 metrics: None,
+                threshold_metric_id: None,
                 tags: Vec::new(),
                 next_evaluation: now,
                 metric_key: Some(MetricKey::new(ns, name, dims.clone())),

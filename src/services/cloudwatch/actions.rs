@@ -141,7 +141,7 @@ fn invoke_policy(
             return (Vec::new(), 0.0);
         };
         let rule = super::tick::rule_of(a);
-        let slots = super::tick::slots_for(&cw.metrics, a, &rule, now);
+        let slots = super::tick::slots_for(&cw.metrics, &cw.anomaly_detectors, a, &rule, now);
         // Newest first in the range; keep the evaluated periods, newest last.
         let mut values: Vec<f64> = slots
             .iter()

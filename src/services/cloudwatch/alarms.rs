@@ -198,7 +198,8 @@ pub struct MetricAlarm {
     /// DatapointsToAlarm.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub datapoints_to_alarm: Option<i64>,
-    /// Threshold.
+    /// Threshold; NaN for anomaly band alarms, which have none (and show none).
+    #[serde(skip_serializing_if = "no_threshold")]
     pub threshold: f64,
     /// ComparisonOperator.
     pub comparison_operator: String,
@@ -211,6 +212,9 @@ pub struct MetricAlarm {
     /// Metrics (metric-math alarms).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics: Option<Vec<MetricDataQuery>>,
+    /// ThresholdMetricId (anomaly band alarms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold_metric_id: Option<String>,
     /// Tags.
     #[serde(skip)]
     pub tags: Vec<Tag>,
@@ -220,6 +224,10 @@ pub struct MetricAlarm {
     /// The store key of the alarm's metric (single-metric alarms), built once.
     #[serde(skip)]
     pub metric_key: Option<MetricKey>,
+}
+
+fn no_threshold(t: &f64) -> bool {
+    t.is_nan()
 }
 
 impl MetricAlarm {

@@ -225,36 +225,3 @@ pub fn describe_alarms_for_metric(
         })
     })
 }
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct DescribeAnomalyDetectorsInput {
-    anomaly_detector_types: Vec<String>,
-    max_results: Option<i64>,
-}
-
-/// DescribeAnomalyDetectors: Updraft trains no anomaly models (PutAnomalyDetector answers
-/// NotImplemented, and anomaly-band alarm operators are refused), so there are never any
-/// detectors to list; the request is still checked as AWS checks it.
-pub fn describe_anomaly_detectors(
-    _ctx: &RequestContext,
-    _state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeAnomalyDetectorsInput = parse_input(input)?;
-    if let Some(bad) = req
-        .anomaly_detector_types
-        .iter()
-        .find(|t| !matches!(t.as_str(), "SINGLE_METRIC" | "METRIC_MATH"))
-    {
-        return Err(super::validation(format!(
-            "1 validation error detected: Value '[{bad}]' at 'anomalyDetectorTypes' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [SINGLE_METRIC, METRIC_MATH]]"
-        )));
-    }
-    if req.max_results.is_some_and(|m| !(1..=100).contains(&m)) {
-        return Err(super::invalid_value(
-            "The parameter MaxResults must be between 1 and 100.",
-        ));
-    }
-    Ok(serde_json::json!({"AnomalyDetectors": []}))
-}

@@ -47,7 +47,8 @@ impl Serialize for StateValue {
     }
 }
 
-/// A (non-anomaly) comparison operator.
+/// A comparison operator: against the static threshold, or (the last three) against an
+/// anomaly band.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Comparison {
     /// `GreaterThanOrEqualToThreshold`.
@@ -58,6 +59,12 @@ pub enum Comparison {
     Lt,
     /// `LessThanOrEqualToThreshold`.
     Le,
+    /// `LessThanLowerOrGreaterThanUpperThreshold`.
+    OutsideBand,
+    /// `LessThanLowerThreshold`.
+    BelowBand,
+    /// `GreaterThanUpperThreshold`.
+    AboveBand,
 }
 
 impl Comparison {
@@ -68,16 +75,32 @@ impl Comparison {
             "GreaterThanThreshold" => Comparison::Gt,
             "LessThanThreshold" => Comparison::Lt,
             "LessThanOrEqualToThreshold" => Comparison::Le,
+            "LessThanLowerOrGreaterThanUpperThreshold" => Comparison::OutsideBand,
+            "LessThanLowerThreshold" => Comparison::BelowBand,
+            "GreaterThanUpperThreshold" => Comparison::AboveBand,
             _ => return None,
         })
     }
 
-    fn breaches(self, v: f64, threshold: f64) -> bool {
-        match self {
-            Comparison::Ge => v >= threshold,
-            Comparison::Gt => v > threshold,
-            Comparison::Lt => v < threshold,
-            Comparison::Le => v <= threshold,
+    /// Whether this operator compares against an anomaly band.
+    pub fn is_band(self) -> bool {
+        matches!(
+            self,
+            Comparison::OutsideBand | Comparison::BelowBand | Comparison::AboveBand
+        )
+    }
+
+    /// Whether a value breaches; a band operator without a band at that period does not.
+    fn breaches(self, v: f64, threshold: f64, band: Option<(f64, f64)>) -> bool {
+        match (self, band) {
+            (Comparison::Ge, _) => v >= threshold,
+            (Comparison::Gt, _) => v > threshold,
+            (Comparison::Lt, _) => v < threshold,
+            (Comparison::Le, _) => v <= threshold,
+            (Comparison::OutsideBand, Some((lo, hi))) => v < lo || v > hi,
+            (Comparison::BelowBand, Some((lo, _))) => v < lo,
+            (Comparison::AboveBand, Some((_, hi))) => v > hi,
+            (_, None) => false,
         }
     }
 
@@ -87,6 +110,9 @@ impl Comparison {
             Comparison::Gt => "greater than",
             Comparison::Lt => "less than",
             Comparison::Le => "less than or equal to",
+            Comparison::OutsideBand => "outside",
+            Comparison::BelowBand => "less than",
+            Comparison::AboveBand => "greater than",
         }
     }
 }
@@ -146,6 +172,8 @@ pub struct Slot {
     pub value: Option<f64>,
     /// The period's SampleCount, when known.
     pub sample_count: Option<f64>,
+    /// The anomaly band (lower, upper) at this period, for band alarms.
+    pub band: Option<(f64, f64)>,
 }
 
 /// The evaluation range length R (research §3.4.1, inferred): N + max(2, ⌈300 / P⌉).
@@ -189,8 +217,8 @@ pub enum Basis {
 pub fn decide(rule: &Rule, slots: &[Slot]) -> Option<(StateValue, Basis)> {
     let n = rule.evaluation_periods.max(1);
     let m = rule.datapoints_to_alarm.unwrap_or(n).clamp(1, n);
-    let class_of = |v: f64| {
-        if rule.comparison.breaches(v, rule.threshold) {
+    let class_of = |v: f64, band: Option<(f64, f64)>| {
+        if rule.comparison.breaches(v, rule.threshold, band) {
             Class::Breaching
         } else {
             Class::NotBreaching
@@ -252,7 +280,7 @@ pub fn decide(rule: &Rule, slots: &[Slot]) -> Option<(StateValue, Basis)> {
             e
         };
     for e in entries.iter_mut().filter(|e| e.real) {
-        e.class = class_of(slots[e.slot].value.unwrap_or_default());
+        e.class = class_of(slots[e.slot].value.unwrap_or_default(), slots[e.slot].band);
     }
     if let Some(min) = rule.min_samples
         && entries
@@ -330,6 +358,25 @@ pub fn reason(rule: &Rule, slots: &[Slot], state: StateValue, basis: &Basis) -> 
     }
     let not = if state == StateValue::Ok { "not " } else { "" };
     let phrase = format!("{not}{}", rule.comparison.phrase());
+    // UNVERIFIED: the band wording ("the upper thresholds [..]") follows AWS's console texts.
+    let bounds = |pick: fn((f64, f64)) -> f64| {
+        support
+            .iter()
+            .filter_map(|s| s.band.map(pick))
+            .map(java_double)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let crossed = match rule.comparison {
+        Comparison::AboveBand => format!("{phrase} the upper thresholds [{}]", bounds(|b| b.1)),
+        Comparison::BelowBand => format!("{phrase} the lower thresholds [{}]", bounds(|b| b.0)),
+        Comparison::OutsideBand => format!(
+            "{not}less than the lower thresholds [{}] or greater than the upper thresholds [{}]",
+            bounds(|b| b.0),
+            bounds(|b| b.1)
+        ),
+        _ => format!("{phrase} the threshold ({thr})"),
+    };
     let list = |k: usize| {
         support
             .iter()
@@ -348,12 +395,12 @@ pub fn reason(rule: &Rule, slots: &[Slot], state: StateValue, basis: &Basis) -> 
     let verb = if k == 1 { "was" } else { "were" };
     match rule.datapoints_to_alarm {
         None if k <= 3 => format!(
-            "Threshold Crossed: {} [{}] {verb} {phrase} the threshold ({thr}).",
+            "Threshold Crossed: {} [{}] {verb} {crossed}.",
             plural(k, "datapoint", "datapoints"),
             list(k)
         ),
         None => format!(
-            "Threshold Crossed: {k} datapoints were {phrase} the threshold ({thr}). The most recent datapoints which crossed the threshold: [{}].",
+            "Threshold Crossed: {k} datapoints were {crossed}. The most recent datapoints which crossed the threshold: [{}].",
             list(5)
         ),
         Some(m) => {
@@ -368,12 +415,12 @@ pub fn reason(rule: &Rule, slots: &[Slot], state: StateValue, basis: &Basis) -> 
             );
             if k < 5 {
                 format!(
-                    "Threshold Crossed: {k} out of the last {n} datapoints [{}] {verb} {phrase} the threshold ({thr}) {tail}",
+                    "Threshold Crossed: {k} out of the last {n} datapoints [{}] {verb} {crossed} {tail}",
                     list(k)
                 )
             } else {
                 format!(
-                    "Threshold Crossed: {k} out of the last {n} datapoints were {phrase} the threshold ({thr}). The most recent datapoints which crossed the threshold: [{}] {tail}",
+                    "Threshold Crossed: {k} out of the last {n} datapoints were {crossed}. The most recent datapoints which crossed the threshold: [{}] {tail}",
                     list(5)
                 )
             }

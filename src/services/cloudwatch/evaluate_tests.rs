@@ -31,6 +31,7 @@ fn slots(pattern: &str, period: f64) -> Vec<Slot> {
                 _ => None,
             },
             sample_count: (*c != "-").then_some(1.0),
+            band: None,
         })
         .collect()
 }
@@ -107,6 +108,7 @@ fn reason_for(r: &Rule, values: &[Option<f64>]) -> (StateValue, String, String) 
             start: T0 + 60.0 - (k as f64 + 1.0) * r.period as f64,
             value: *v,
             sample_count: v.map(|_| 1.0),
+            band: None,
         })
         .collect();
     let (state, basis) = decide(r, &s).expect("a decision");
@@ -219,4 +221,47 @@ fn low_sample_percentiles_can_be_ignored() {
     assert_eq!(outcome(&r, "- - - - X"), "keep");
     r.min_samples = None;
     assert_eq!(outcome(&r, "- - - - X"), "ALARM");
+}
+
+#[test]
+fn band_operators_compare_each_period_with_its_band() {
+    let mut r = rule(2, None, MissingData::Missing);
+    r.period = 60;
+    let at = |k: usize, v: f64, band: Option<(f64, f64)>| Slot {
+        start: T0 - (k as f64 + 1.0) * 60.0,
+        value: Some(v),
+        sample_count: Some(1.0),
+        band,
+    };
+    // Newest first: 75 above [30, 70]; 20 below [10, 40] (a band that moved); then no band.
+    let s = [
+        at(0, 75.0, Some((30.0, 70.0))),
+        at(1, 20.0, Some((10.0, 40.0))),
+        at(2, 99.0, None),
+    ];
+    let outcome = |c: Comparison| {
+        let mut r = r.clone();
+        r.comparison = c;
+        decide(&r, &s).map(|(state, _)| state)
+    };
+    assert_eq!(outcome(Comparison::AboveBand), Some(StateValue::Ok));
+    assert_eq!(outcome(Comparison::BelowBand), Some(StateValue::Ok));
+    let s2 = [
+        at(0, 75.0, Some((30.0, 70.0))),
+        at(1, 5.0, Some((10.0, 40.0))),
+    ];
+    r.comparison = Comparison::OutsideBand;
+    let (state, basis) = decide(&r, &s2).expect("a decision");
+    assert_eq!(state, StateValue::Alarm);
+    assert_eq!(
+        reason(&r, &s2, state, &basis),
+        "Threshold Crossed: 2 datapoints [75.0 (28/11/26 03:59:00), 5.0 (28/11/26 03:58:00)] were less than the lower thresholds [30.0, 10.0] or greater than the upper thresholds [70.0, 40.0]."
+    );
+    r.comparison = Comparison::AboveBand;
+    assert_eq!(decide(&r, &s2).map(|(st, _)| st), Some(StateValue::Ok));
+    // A value without a band point never breaches.
+    assert_eq!(
+        decide(&r, &[at(0, 1e9, None), at(1, 1e9, None)]).map(|(st, _)| st),
+        Some(StateValue::Ok)
+    );
 }

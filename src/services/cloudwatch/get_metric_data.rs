@@ -7,8 +7,11 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::anomaly::Detector;
 use super::get_metric_statistics::{period_readable, period_valid, round_start};
+use super::insights;
 use super::math::{self, Env, Series, Val};
+use super::sources::{check_expression, uses_search};
 use super::stats::Stat;
 use super::store::{MetricKey, MetricStore};
 use super::{Dimension, check_unit, dimension_pairs, enum_error, invalid_token, validation};
@@ -128,7 +131,7 @@ pub fn check_queries(queries: &[MetricDataQuery]) -> Result<(), ApiError> {
                 )?;
             }
             (None, Some(e)) => {
-                math::parse(e)
+                check_expression(e)
                     .map_err(|err| validation(format!("Error in expression {}: {err}", q.id)))?;
             }
             _ => {
@@ -144,8 +147,12 @@ pub fn check_queries(queries: &[MetricDataQuery]) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Validate the `Metrics` of a math alarm; returns its period.
-pub fn check_alarm_queries(queries: &[MetricDataQuery]) -> Result<i64, ApiError> {
+/// Validate the `Metrics` of a math alarm (with the id of its anomaly band, if any); returns
+/// its period.
+pub fn check_alarm_queries(
+    queries: &[MetricDataQuery],
+    band_id: Option<&str>,
+) -> Result<i64, ApiError> {
     // An alarm answers a statistic it does not know with "Invalid metrics list", not with
     // GetMetricData's per-query text (hashicorp/terraform-provider-aws#19567).
     if queries
@@ -156,17 +163,45 @@ pub fn check_alarm_queries(queries: &[MetricDataQuery]) -> Result<i64, ApiError>
         return Err(validation("Invalid metrics list"));
     }
     check_queries(queries)?;
+    // UNVERIFIED wordings for the three rules below.
+    if queries
+        .iter()
+        .any(|q| q.expression.as_deref().is_some_and(uses_search))
+    {
+        return Err(validation(
+            "SEARCH expressions are not supported in alarms.",
+        ));
+    }
+    if let Some(id) = band_id {
+        let band = queries.iter().find(|q| q.id == id);
+        if !band
+            .and_then(|q| q.expression.as_deref())
+            .is_some_and(|e| e.trim_start().starts_with("ANOMALY_DETECTION_BAND("))
+        {
+            return Err(validation(format!(
+                "ThresholdMetricId {id} must be the id of an ANOMALY_DETECTION_BAND expression in Metrics."
+            )));
+        }
+    }
+    if queries.iter().any(|q| {
+        q.expression.as_deref().is_some_and(|e| {
+            insights::is_query(e) && insights::parse(e).is_ok_and(|x| !x.group_by.is_empty())
+        })
+    }) {
+        return Err(validation(
+            "Alarms on Metrics Insights queries with GROUP BY (multi time series alarms) are not supported by Updraft.",
+        ));
+    }
     if queries.iter().filter(|q| q.metric_stat.is_some()).count() > 10 {
         return Err(validation(
             "Alarms on metric math can use at most 10 metrics.",
         ));
     }
-    if queries
+    let returned = queries
         .iter()
-        .filter(|q| q.return_data.unwrap_or(true))
-        .count()
-        != 1
-    {
+        .filter(|q| q.return_data.unwrap_or(true) && Some(q.id.as_str()) != band_id)
+        .count();
+    if returned != 1 {
         return Err(validation(
             "Exactly one element of the metrics list should return data.",
         ));
@@ -203,16 +238,18 @@ pub struct QueryResult {
     pub messages: Vec<(String, String)>,
 }
 
-struct Engine<'a> {
-    store: &'a MetricStore,
-    queries: &'a [MetricDataQuery],
-    start: f64,
-    end: f64,
-    now: f64,
+/// The query engine of one GetMetricData call or alarm evaluation.
+pub(super) struct Engine<'a> {
+    pub(super) store: &'a MetricStore,
+    pub(super) detectors: &'a [Detector],
+    pub(super) queries: &'a [MetricDataQuery],
+    pub(super) start: f64,
+    pub(super) end: f64,
+    pub(super) now: f64,
     done: HashMap<String, Val>,
     counts: HashMap<String, Series>,
     messages: HashMap<String, Vec<(String, String)>>,
-    busy: Vec<String>,
+    pub(super) busy: Vec<String>,
 }
 
 impl Engine<'_> {
@@ -268,6 +305,7 @@ impl Engine<'_> {
         self.busy.push(id.to_owned());
         let v = match (&q.metric_stat, &q.expression) {
             (Some(ms), _) => Ok(Val::Ts(self.fetch(q, ms))),
+            (None, Some(e)) if insights::is_query(e) => self.insights(e),
             (None, Some(e)) => math::parse(e).and_then(|ex| math::eval(&ex, self)),
             (None, None) => Ok(Val::Ts(Series::new())),
         };
@@ -317,6 +355,19 @@ impl Env for Engine<'_> {
             .take(100_800)
             .collect()
     }
+
+    fn search(
+        &mut self,
+        query: &str,
+        stat: &str,
+        period: Option<i64>,
+    ) -> Result<Vec<(String, Series)>, String> {
+        self.search_metrics(query, stat, period)
+    }
+
+    fn band(&mut self, id: &str, k: f64) -> Result<(Series, Series), String> {
+        self.band_of(id, k)
+    }
 }
 
 /// Default labels (research §2.5): MetricName, plus the stat and/or period when the MetricStat
@@ -350,6 +401,7 @@ fn labels(queries: &[MetricDataQuery]) -> Vec<String> {
 /// Run every query over `[start, end)`; returns the results of queries with ReturnData.
 pub fn compute(
     store: &MetricStore,
+    detectors: &[Detector],
     queries: &[MetricDataQuery],
     start: f64,
     end: f64,
@@ -357,6 +409,7 @@ pub fn compute(
 ) -> Result<Vec<QueryResult>, ApiError> {
     let mut engine = Engine {
         store,
+        detectors,
         queries,
         start,
         end,
@@ -497,6 +550,7 @@ pub fn get_metric_data(
     let results = state.stores.with(&ctx.scope, |s| {
         compute(
             &s.cloudwatch.metrics,
+            &s.cloudwatch.anomaly_detectors,
             &req.metric_data_queries,
             req.start_time,
             req.end_time,

@@ -1,7 +1,10 @@
 //! Metric math (research §2.6): a parser and evaluator for the subset target tracking,
 //! dashboards and math alarms use — arithmetic `+ - * / ^`, comparisons, `AND`/`OR`, `IF`,
 //! `SUM/AVG/MIN/MAX/STDDEV`, `METRICS()`, `METRIC_COUNT`, `FILL`, `RATE`, `DIFF`, `DIFF_TIME`,
-//! `RUNNING_SUM`, `ABS`, `CEIL`, `FLOOR`, `LOG`, `LOG10`, `PERIOD`.
+//! `RUNNING_SUM`, `ABS`, `CEIL`, `FLOOR`, `LOG`, `LOG10`, `PERIOD`; the array and grid
+//! functions (`SORT`, `SLICE`, `FIRST`, `LAST`, `REMOVE_EMPTY`, `TIME_SERIES`,
+//! `DATAPOINT_COUNT`, `SEARCH`) are in [`super::math_fns`], `ANOMALY_DETECTION_BAND` in
+//! [`super::anomaly`]. AWS has no `SQRT`: `m1 ^ 0.5` is its square root.
 //!
 //! Semantics follow AWS's documented rules: a missing value meets arithmetic as 0, division
 //! by zero drops the point, functions of one series give a scalar, of an array a series.
@@ -32,6 +35,21 @@ pub trait Env {
     fn period_of(&self, id: &str) -> Option<i64>;
     /// The timestamps of the query grid (for FILL).
     fn grid(&self) -> Vec<i64>;
+    /// SEARCH: the stored metrics matching `query`, as (label, series) at `stat` and `period`
+    /// (`None`: the expression's own period).
+    fn search(
+        &mut self,
+        _query: &str,
+        _stat: &str,
+        _period: Option<i64>,
+    ) -> Result<Vec<(String, Series)>, String> {
+        Err("SEARCH is not available here".into())
+    }
+    /// ANOMALY_DETECTION_BAND: the (lower, upper) series of the band around metric `id`,
+    /// `k` standard deviations wide.
+    fn band(&mut self, _id: &str, _k: f64) -> Result<(Series, Series), String> {
+        Err("ANOMALY_DETECTION_BAND is not available here".into())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -80,10 +98,10 @@ fn lex(src: &str) -> Result<Vec<Tok>, String> {
                 "OR" => Tok::Op("OR"),
                 _ => Tok::Ident(word),
             });
-        } else if c == '"' {
+        } else if c == '"' || c == '\'' {
             let s = i + 1;
             i += 1;
-            while i < b.len() && b[i] != '"' {
+            while i < b.len() && b[i] != c {
                 i += 1;
             }
             if i >= b.len() {
@@ -352,7 +370,9 @@ fn per_point(s: &Series, f: impl Fn(i64, f64, i64, f64) -> Option<f64>) -> Serie
 pub fn eval(e: &Expr, env: &mut dyn Env) -> Result<Val, String> {
     Ok(match e {
         Expr::Num(n) => Val::Scalar(*n),
-        Expr::Str(_) => return Err("A string is only allowed as the argument of METRICS".into()),
+        Expr::Str(_) => {
+            return Err("A string is only allowed as the argument of METRICS or SEARCH".into());
+        }
         Expr::Ref(id) => env.lookup(id)?,
         Expr::Neg(a) => apply("*", eval(a, env)?, Val::Scalar(-1.0)),
         Expr::Bin(op, a, b) => apply(op, eval(a, env)?, eval(b, env)?),
@@ -446,7 +466,26 @@ fn call(name: &str, args: &[Expr], env: &mut dyn Env) -> Result<Val, String> {
             let b = args.get(2).map(|x| eval(x, env)).transpose()?;
             if_(cond, a, b)
         }
-        _ => Err(format!("Unsupported function {name}")),
+        "ANOMALY_DETECTION_BAND" => {
+            arity(1..=2)?;
+            let Expr::Ref(id) = &args[0] else {
+                return Err("ANOMALY_DETECTION_BAND expects the id of a metric".into());
+            };
+            let k = match args.get(1) {
+                None => 2.0,
+                Some(e) => match eval(e, env)? {
+                    Val::Scalar(k) if k > 0.0 => k,
+                    _ => return Err("ANOMALY_DETECTION_BAND expects a positive width".into()),
+                },
+            };
+            let (lower, upper) = env.band(id, k)?;
+            Ok(Val::Arr(vec![
+                ("Lower".into(), lower),
+                ("Upper".into(), upper),
+            ]))
+        }
+        _ => super::math_fns::call(name, args, env)
+            .unwrap_or_else(|| Err(format!("Unsupported function {name}"))),
     }
 }
 

@@ -161,3 +161,119 @@ fn syntax_errors_are_reported() {
         assert!(eval_str(bad, &mut env()).is_err(), "{bad}");
     }
 }
+
+fn arr(v: Val) -> Vec<(String, Series)> {
+    match v {
+        Val::Arr(list) => list,
+        other => panic!("not an array: {other:?}"),
+    }
+}
+
+fn ids(v: Val) -> Vec<String> {
+    arr(v).into_iter().map(|(id, _)| id).collect()
+}
+
+fn three() -> Fixed {
+    Fixed(vec![
+        ("a".into(), ts(&[Some(1.0), Some(1.0)])),
+        ("b".into(), ts(&[Some(9.0), None, Some(9.0)])),
+        ("c".into(), ts(&[Some(5.0), Some(5.0)])),
+        ("d".into(), Series::new()),
+    ])
+}
+
+#[test]
+fn sort_slice_first_last_and_remove_empty() {
+    let mut e = three();
+    assert_eq!(
+        ids(run("SORT(METRICS(), AVG, DESC)", &mut e)),
+        ["b", "c", "a", "d"]
+    );
+    assert_eq!(ids(run("SORT(METRICS(), SUM, ASC, 2)", &mut e)), ["a", "c"]);
+    assert_eq!(
+        ids(run("SORT(METRICS(), COUNT, DESC)", &mut e)),
+        ["a", "b", "c", "d"]
+    );
+    assert_eq!(ids(run("SLICE(METRICS(), 1, 3)", &mut e)), ["b", "c"]);
+    assert_eq!(
+        ids(run("SLICE(SORT(METRICS(), MAX, DESC), 0, 1)", &mut e)),
+        ["b"]
+    );
+    assert_eq!(ids(run("REMOVE_EMPTY(METRICS())", &mut e)), ["a", "b", "c"]);
+    assert_eq!(
+        run("FIRST(SORT(METRICS(), MAX, DESC))", &mut e),
+        Val::Ts(ts(&[Some(9.0), None, Some(9.0)]))
+    );
+    assert_eq!(
+        run("LAST(REMOVE_EMPTY(METRICS()))", &mut e),
+        Val::Ts(ts(&[Some(5.0), Some(5.0)]))
+    );
+    assert_eq!(
+        run("DATAPOINT_COUNT(METRICS())", &mut e),
+        Val::Ts(ts(&[Some(3.0), Some(2.0), Some(1.0)]))
+    );
+    assert_eq!(run("DATAPOINT_COUNT(b)", &mut e), Val::Scalar(2.0));
+    for bad in [
+        "SORT(METRICS(), MEDIAN, DESC)",
+        "SORT(METRICS(), AVG, UP)",
+        "SLICE(METRICS(), 2, 1)",
+        "SLICE(METRICS(), 0.5, 1)",
+        "FIRST(5)",
+        "SQRT(a)",
+    ] {
+        assert!(eval_str(bad, &mut three()).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn scalar_functions_and_time_series() {
+    let mut e = Fixed(vec![(
+        "m".into(),
+        ts(&[Some(-2.5), Some(100.0), Some(0.0), Some(2.5)]),
+    )]);
+    assert_eq!(
+        run("ABS(m)", &mut e),
+        Val::Ts(ts(&[Some(2.5), Some(100.0), Some(0.0), Some(2.5)]))
+    );
+    assert_eq!(
+        run("FLOOR(m)", &mut e),
+        Val::Ts(ts(&[Some(-3.0), Some(100.0), Some(0.0), Some(2.0)]))
+    );
+    assert_eq!(
+        run("CEIL(m)", &mut e),
+        Val::Ts(ts(&[Some(-2.0), Some(100.0), Some(0.0), Some(3.0)]))
+    );
+    // LOG and LOG10 drop the points where they are undefined.
+    assert_eq!(
+        run("LOG10(m)", &mut e),
+        Val::Ts([(60, 2.0), (180, 2.5f64.log10())].into())
+    );
+    assert_eq!(
+        run("LOG(m)", &mut e),
+        Val::Ts([(60, 100f64.ln()), (180, 2.5f64.ln())].into())
+    );
+    assert_eq!(
+        run("m ^ 0.5", &mut e),
+        Val::Ts([(60, 10.0), (120, 0.0), (180, 2.5f64.sqrt())].into())
+    );
+    assert_eq!(run("STDDEV(ABS(m))", &mut e), {
+        let v = [2.5, 100.0, 0.0, 2.5];
+        let mean = v.iter().sum::<f64>() / 4.0;
+        Val::Scalar((v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 4.0).sqrt())
+    });
+    assert_eq!(
+        run("TIME_SERIES(7)", &mut e),
+        Val::Ts(ts(&[Some(7.0), Some(7.0), Some(7.0), Some(7.0), Some(7.0)]))
+    );
+    assert_eq!(
+        run("m + TIME_SERIES(PERIOD(m))", &mut e),
+        Val::Ts(ts(&[
+            Some(57.5),
+            Some(160.0),
+            Some(60.0),
+            Some(62.5),
+            Some(60.0)
+        ]))
+    );
+    assert!(eval_str("TIME_SERIES(m)", &mut e).is_err());
+}

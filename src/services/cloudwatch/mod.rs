@@ -6,13 +6,16 @@
 //! - [`alarms`], [`put_alarm`], [`describe`] and [`composite`] hold the alarm operations;
 //!   [`evaluate`] is the pure decision an evaluation makes, [`tick`] applies it (run every
 //!   minute by `controllers::alarm_evaluator`); [`history`] and [`actions`] record what
-//!   happened; [`math`] is metric math; [`tags`] tags alarms.
+//!   happened; [`math`] is metric math ([`math_fns`] its array functions, [`search`] SEARCH,
+//!   [`insights`] Metrics Insights, [`sources`] where they read); [`anomaly`] holds anomaly
+//!   detectors and the band model; [`tags`] tags alarms.
 //! - [`dashboards`] are account-global JSON documents.
 //!
 //! Every operation of the model not listed in [`OPERATIONS`] answers `NotImplemented`.
 
 pub mod actions;
 pub mod alarms;
+pub mod anomaly;
 pub mod composite;
 pub mod dashboards;
 pub mod describe;
@@ -21,12 +24,16 @@ pub mod format;
 pub mod get_metric_data;
 pub mod get_metric_statistics;
 pub mod history;
+pub mod insights;
 pub mod list_metrics;
 pub mod math;
+pub mod math_fns;
 pub mod notify;
 pub mod notify_email;
 pub mod put_alarm;
 pub mod put_metric_data;
+pub mod search;
+pub mod sources;
 pub mod stats;
 pub mod store;
 pub mod suppression;
@@ -38,7 +45,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::Handler;
+use super::{Handler, Typed, TypedOperation};
 use crate::error::ApiError;
 
 /// Implemented operations and their handlers.
@@ -50,10 +57,6 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     (
         "DescribeAlarmsForMetric",
         describe::describe_alarms_for_metric,
-    ),
-    (
-        "DescribeAnomalyDetectors",
-        describe::describe_anomaly_detectors,
     ),
     ("DisableAlarmActions", alarms::disable_alarm_actions),
     ("EnableAlarmActions", alarms::enable_alarm_actions),
@@ -75,6 +78,19 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ("UntagResource", tags::untag_resource),
 ];
 
+/// Typed operations (see `services::Typed`).
+pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
+    (
+        "DeleteAnomalyDetector",
+        &Typed(anomaly::delete_anomaly_detector),
+    ),
+    (
+        "DescribeAnomalyDetectors",
+        &Typed(anomaly::describe_anomaly_detectors),
+    ),
+    ("PutAnomalyDetector", &Typed(anomaly::put_anomaly_detector)),
+];
+
 /// CloudWatch's data in one account and region.
 #[derive(Debug, Default)]
 pub struct CloudWatchStore {
@@ -86,6 +102,8 @@ pub struct CloudWatchStore {
     pub composites: BTreeMap<String, composite::CompositeAlarm>,
     /// Alarm history, oldest first (kept two weeks, bounded in size).
     pub history: history::History,
+    /// Anomaly detectors, in creation order.
+    pub anomaly_detectors: Vec<anomaly::Detector>,
 }
 
 /// A double as the value tree carries it: a number, or `"NaN"` / `"Infinity"` /

@@ -255,6 +255,7 @@ mod tests {
             treat_missing_data: None,
             evaluate_low_sample_count_percentile: None,
             metrics: None,
+            threshold_metric_id: None,
             tags: Vec::new(),
             next_evaluation: 0.0,
             metric_key: None,

@@ -110,18 +110,32 @@ fn validate(req: &PutMetricAlarmInput, scope: &Scope) -> Result<(), ApiError> {
         .comparison_operator
         .as_deref()
         .ok_or_else(|| missing("ComparisonOperator"))?;
-    if Comparison::parse(op).is_none() {
-        if OPERATORS.split(", ").any(|o| o == op) || req.threshold_metric_id.is_some() {
+    let Some(comparison) = Comparison::parse(op) else {
+        return Err(enum_error(op, "comparisonOperator", OPERATORS));
+    };
+    // UNVERIFIED wordings: the pairing rules of band alarms (PutMetricAlarm reference).
+    match (comparison.is_band(), &req.threshold_metric_id) {
+        (true, None) => {
             return Err(validation(format!(
-                "Anomaly detection alarms ({op}) are not supported by Updraft: use a static threshold."
+                "ComparisonOperator {op} requires ThresholdMetricId to name an ANOMALY_DETECTION_BAND expression in Metrics."
             )));
         }
-        return Err(enum_error(op, "comparisonOperator", OPERATORS));
-    }
-    if req.threshold_metric_id.is_some() {
-        return Err(validation(
-            "Anomaly detection alarms (ThresholdMetricId) are not supported by Updraft: use a static threshold.",
-        ));
+        (false, Some(_)) => {
+            return Err(validation(format!(
+                "ThresholdMetricId can only be used with the anomaly detection comparison operators, not {op}."
+            )));
+        }
+        (true, Some(_)) if req.metrics.is_none() => {
+            return Err(validation(
+                "Anomaly detection alarms must give their metric and band in Metrics.",
+            ));
+        }
+        (true, Some(_)) if req.threshold.is_some() => {
+            return Err(invalid_combination(
+                "The parameters Threshold and ThresholdMetricId are mutually exclusive.",
+            ));
+        }
+        _ => {}
     }
     let n = req
         .evaluation_periods
@@ -148,7 +162,7 @@ fn validate(req: &PutMetricAlarmInput, scope: &Scope) -> Result<(), ApiError> {
                 "{member} should not be set if list of Metrics is set."
             )));
         }
-        check_alarm_queries(queries)?
+        check_alarm_queries(queries, req.threshold_metric_id.as_deref())?
     } else {
         // AWS answers a missing member of a single-metric alarm with "<Member> must not be
         // null" (ValidationError): MetricName in terraform-provider-aws#11105 and
@@ -219,8 +233,12 @@ fn validate(req: &PutMetricAlarmInput, scope: &Scope) -> Result<(), ApiError> {
             ));
         }
     }
-    let threshold = req.threshold.ok_or_else(|| missing("Threshold"))?;
-    if !threshold.0.is_finite() {
+    let threshold = match req.threshold {
+        Some(t) => t,
+        None if comparison.is_band() => Num(f64::NAN),
+        None => return Err(missing("Threshold")),
+    };
+    if !threshold.0.is_finite() && !comparison.is_band() {
         return Err(invalid_value(format!(
             "The value {} for parameter Threshold is invalid.",
             super::format::java_double(threshold.0)
@@ -380,11 +398,12 @@ pub fn put_metric_alarm(
             unit: req.unit.clone(),
             evaluation_periods: req.evaluation_periods.unwrap_or(1),
             datapoints_to_alarm: req.datapoints_to_alarm,
-            threshold: req.threshold.map_or(0.0, |t| t.0),
+            threshold: req.threshold.map_or(f64::NAN, |t| t.0),
             comparison_operator: req.comparison_operator.clone().unwrap_or_default(),
             treat_missing_data: req.treat_missing_data.clone(),
             evaluate_low_sample_count_percentile: req.evaluate_low_sample_count_percentile.clone(),
             metrics: req.metrics.clone(),
+            threshold_metric_id: req.threshold_metric_id.clone(),
             tags: match old {
                 Some(o) => o.tags.clone(),
                 None => req.tags.clone().unwrap_or_default(),

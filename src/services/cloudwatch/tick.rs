@@ -10,11 +10,13 @@
 use super::CloudWatchStore;
 use super::actions::{AlarmNotice, is_autoscaling};
 use super::alarms::MetricAlarm;
+use super::anomaly::Detector;
 use super::dimension_pairs;
 use super::evaluate::{
     Comparison, MissingData, Rule, Slot, Subject, decide, range_len, reason, reason_data,
 };
 use super::get_metric_data::compute;
+use super::math::Series;
 use super::stats::Stat;
 use super::store::{MetricKey, MetricStore};
 
@@ -71,19 +73,37 @@ pub fn rule_of(a: &MetricAlarm) -> Rule {
 
 /// The evaluation range at `now`, newest first: slot k is `[T − k·P, T − (k−1)·P)` with
 /// `T` the start of the current minute (10 s step for short periods).
-pub fn slots_for(store: &MetricStore, a: &MetricAlarm, rule: &Rule, now: f64) -> Vec<Slot> {
+pub fn slots_for(
+    store: &MetricStore,
+    detectors: &[Detector],
+    a: &MetricAlarm,
+    rule: &Rule,
+    now: f64,
+) -> Vec<Slot> {
     let p = rule.period;
     let step = if p < 60 { 10 } else { 60 };
     let t = (now.floor() as i64).div_euclid(step) * step;
     let r = range_len(p, rule.evaluation_periods) as i64;
     let start = t - r * p;
+    let mut bands: Option<(Series, Series)> = None;
     let (values, counts) = if let Some(queries) = &a.metrics {
-        match compute(store, queries, start as f64, t as f64, now) {
-            Ok(mut results) if !results.is_empty() => {
-                let first = results.swap_remove(0);
-                (first.series, first.counts)
+        match compute(store, detectors, queries, start as f64, t as f64, now) {
+            Ok(results) => {
+                let band_id = a.threshold_metric_id.as_deref();
+                let (band, mut rest): (Vec<_>, Vec<_>) = results
+                    .into_iter()
+                    .partition(|r| Some(r.id.as_str()) == band_id);
+                if let [lower, upper] = &band[..] {
+                    bands = Some((lower.series.clone(), upper.series.clone()));
+                }
+                if rest.is_empty() {
+                    Default::default()
+                } else {
+                    let first = rest.swap_remove(0);
+                    (first.series, first.counts)
+                }
             }
-            _ => Default::default(),
+            Err(_) => Default::default(),
         }
     } else {
         let built;
@@ -117,8 +137,8 @@ pub fn slots_for(store: &MetricStore, a: &MetricAlarm, rule: &Rule, now: f64) ->
             )
             .into_iter()
             .next();
-        let mut values = super::math::Series::new();
-        let mut counts = super::math::Series::new();
+        let mut values = Series::new();
+        let mut counts = Series::new();
         for (ts, agg) in buckets.map(|(_, b)| b).unwrap_or_default() {
             counts.insert(ts, agg.count);
             if let Some(v) = agg.stat(stat) {
@@ -134,6 +154,9 @@ pub fn slots_for(store: &MetricStore, a: &MetricAlarm, rule: &Rule, now: f64) ->
                 start: s as f64,
                 value: values.get(&s).copied(),
                 sample_count: counts.get(&s).copied(),
+                band: bands
+                    .as_ref()
+                    .and_then(|(lo, hi)| Some((*lo.get(&s)?, *hi.get(&s)?))),
             }
         })
         .collect()
@@ -155,13 +178,14 @@ pub fn tick(cw: &mut CloudWatchStore, now: f64) -> TickOutcome {
         metrics,
         alarms,
         history,
+        anomaly_detectors,
         ..
     } = cw;
     for a in alarms.values_mut() {
         if a.next_evaluation <= now {
             let rule = rule_of(a);
             a.next_evaluation = next_evaluation(now, cadence(rule.period, a.evaluation_periods));
-            let slots = slots_for(metrics, a, &rule, now);
+            let slots = slots_for(metrics, anomaly_detectors, a, &rule, now);
             let before = a.core.state_value;
             if let Some((state, basis)) = decide(&rule, &slots)
                 && state != before
