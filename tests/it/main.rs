@@ -40,6 +40,7 @@ mod layering;
 mod lb_features;
 mod lb_hostile;
 mod lb_setup;
+mod old_cli;
 mod readme;
 mod regions;
 mod sigv4_suite;
