@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the tests need on the machine, installed once (each step is a no-op when already done):
-# Debian packages, the pinned Python clients, botocore's protocol vectors. `scripts/test.sh`
-# runs it first; `.ci/run` also starts it early, beside the lints, to save CI time.
+# Debian packages, the pinned Python clients (and the old awscli's virtualenv), botocore's
+# protocol vectors. `scripts/test.sh` runs it first; `.ci/run` also starts it early, beside
+# the lints, to save CI time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,4 +31,14 @@ if [ "${#APT_PACKAGES[@]}" -gt 0 ] && command -v apt-get >/dev/null; then
 fi
 
 PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+# The old-client test's awscli 1.36 / botocore 1.35 (query-protocol CloudWatch) in a virtualenv
+# of its own; rebuilt only when its pinned requirements change.
+OLD_CLI=target/awscli-1.36
+if ! cmp -s tests/requirements-awscli-1.36.txt "$OLD_CLI/requirements.txt"; then
+  echo "==> virtualenv $OLD_CLI"
+  rm -rf "$OLD_CLI"
+  python3 -m venv "$OLD_CLI"
+  "$OLD_CLI/bin/pip" install --quiet --disable-pip-version-check -r tests/requirements-awscli-1.36.txt
+  cp tests/requirements-awscli-1.36.txt "$OLD_CLI/requirements.txt"
+fi
 bash protocol/fetch_vectors.sh

@@ -48,6 +48,7 @@ mod layering;
 mod lb_features;
 mod lb_hostile;
 mod lb_setup;
+mod old_cli;
 mod public_amis;
 mod readme;
 mod regions;

@@ -99,7 +99,17 @@ impl TestServer {
     }
 
     pub fn aws_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> CliResult {
-        let mut cmd = Command::new("aws");
+        self.aws_program("aws", args, env)
+    }
+
+    /// Run another `aws` executable, e.g. the old awscli in its own virtualenv.
+    pub fn aws_program(
+        &self,
+        program: impl AsRef<std::ffi::OsStr>,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> CliResult {
+        let mut cmd = Command::new(program);
         cmd.args(["--endpoint-url", &self.url, "--output", "json"])
             .args(args);
         client_env(&mut cmd, env);
