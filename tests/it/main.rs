@@ -19,6 +19,7 @@ mod console;
 mod console_asg;
 mod console_chapter;
 mod console_cloudwatch;
+mod console_loop;
 mod console_settings;
 mod cross_account;
 mod dataplane;

@@ -386,4 +386,12 @@ export default {
   "workshop.tokenHint": "This server runs with --admin-token: enter it under \"Admin token\" in the workshop bar.",
   "signin.adminToken": "Admin token (optional)",
   "signin.adminTokenHint": "Needed for the clock, CPU stress and the inbox when the server runs with --admin-token.",
+  // loop page
+  "nav.loop": "The loop, live",
+  "loop.title": "The scaling loop, live",
+  "loop.group": "Auto Scaling group",
+  "loop.noGroups": "No Auto Scaling group in this region yet.",
+  "loop.noLbs": "The group is behind no load balancer.",
+  "loop.noAlarms": "No alarm invokes the group's policies.",
+  "loop.noData": "no data yet",
 };

@@ -386,4 +386,12 @@ export default {
   "workshop.tokenHint": "이 서버는 --admin-token으로 실행 중입니다. 워크숍 막대의 \"관리자 토큰\"에 입력하세요.",
   "signin.adminToken": "관리자 토큰(선택 사항)",
   "signin.adminTokenHint": "서버가 --admin-token으로 실행될 때 시계, CPU 부하, 이메일 수신함에 필요합니다.",
+  // loop page
+  "nav.loop": "조정 루프 실시간 보기",
+  "loop.title": "조정 루프 실시간 보기",
+  "loop.group": "Auto Scaling 그룹",
+  "loop.noGroups": "이 리전에 Auto Scaling 그룹이 아직 없습니다.",
+  "loop.noLbs": "이 그룹은 로드 밸런서에 연결되어 있지 않습니다.",
+  "loop.noAlarms": "그룹의 조정 정책을 호출하는 경보가 없습니다.",
+  "loop.noData": "데이터 없음",
 };
