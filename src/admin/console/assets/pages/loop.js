@@ -78,7 +78,8 @@ function card(i, g, cpu, lbs, out) {
     try { await stress(i.InstanceId, pct); clear(out); } catch (err) { clear(out, errorBox(err)); }
   } }, label);
   return h("div", { class: `loop-card${fresh(g, i.InstanceId) ? " fresh" : ""}`, "data-id": i.InstanceId },
-    h("div", { class: "loop-card-head" }, h("a", { href: `#/ec2/instances/${i.InstanceId}` }, i.InstanceId), " ", h("span", { class: "muted" }, i.AvailabilityZone)),
+    h("div", { class: "loop-card-head" }, h("a", { href: `#/ec2/instances/${i.InstanceId}` }, i.InstanceId)),
+    h("div", { class: "muted" }, i.AvailabilityZone),
     h("div", { class: "lifecycle" }, state(i.LifecycleState)),
     h("div", {}, h("span", { class: "muted" }, `${t("asg.health")}: `), i.HealthStatus),
     lbs.map((lb) => h("div", { class: "lb-state" }, h("span", { class: "muted" }, `${lb.name}: `), lb.states[i.InstanceId] ? state(lb.states[i.InstanceId]) : "-")),
@@ -103,7 +104,7 @@ export async function page(root) {
   root.append(h("div", { class: "loop-top" }, h("h1", {}, t("loop.title")),
     h("label", { for: "loop-group" }, t("loop.group")), pick,
     h("span", { class: "muted" }, t("workshop.clock")), clock), out, problem, body);
-  pick.addEventListener("change", () => { picked = pick.value; refresh(); });
+  pick.addEventListener("change", () => { picked = pick.value; safeRefresh(); });
   const tick = () => { clock.textContent = new Date(clockNow() * 1000).toLocaleString(locale()); };
   // Every notice carries the virtual time (the workshop bar, subscribed first, has taken it).
   const unsubscribe = subscribe(() => tick());
@@ -112,7 +113,10 @@ export async function page(root) {
     const r = await autoscaling("DescribeAutoScalingGroups");
     const groups = arr(r.AutoScalingGroups);
     if (!groups.some((g) => g.AutoScalingGroupName === picked)) picked = groups.length ? groups[0].AutoScalingGroupName : "";
-    clear(pick, groups.map((g) => h("option", { value: g.AutoScalingGroupName, selected: g.AutoScalingGroupName === picked ? true : undefined }, g.AutoScalingGroupName)));
+    // Rebuilt only when the groups change: an open picker stays open through live updates.
+    const names = groups.map((g) => g.AutoScalingGroupName);
+    if (names.join("\n") !== [...pick.options].map((o) => o.value).join("\n")) clear(pick, names.map((n) => h("option", { value: n }, n)));
+    pick.value = picked;
     tick();
     const g = groups.find((x) => x.AutoScalingGroupName === picked);
     if (!g) { clear(body, h("p", { class: "muted", id: "loop-empty" }, t("loop.noGroups"))); return; }
@@ -127,7 +131,7 @@ export async function page(root) {
     const policies = arr(pol.ScalingPolicies);
     const alarms = await alarmsOf(policies);
     const activities = arr(acts.Activities);
-    clear(body,
+    clear(body, h("div", { class: "loop-main" },
       h("section", { class: "loop-row" },
         h("div", { class: "panel loop-size", id: "loop-size" }, h("h2", {}, name),
           [["desired", t("asg.desired"), g.DesiredCapacity], ["min", t("asg.min"), g.MinSize], ["max", t("asg.max"), g.MaxSize]].map(([k, label, v]) =>
@@ -139,19 +143,19 @@ export async function page(root) {
       h("h2", {}, t("asg.tab.instances")),
       h("div", { class: "loop-cards", id: "loop-instances" },
         instances.length ? instances.map((i) => card(i, name, cpu, lbs, out)) : h("p", { class: "muted" }, t("common.empty"))),
-      h("section", { class: "loop-row" },
-        h("div", { class: "loop-alarms", id: "loop-alarms" }, h("h2", {}, t("nav.alarms")),
-          alarms.length ? h("div", { class: "charts" }, alarms.map(alarmBox)) : h("p", { class: "muted" }, t("loop.noAlarms"))),
+      h("div", { class: "loop-alarms", id: "loop-alarms" }, h("h2", {}, t("nav.alarms")),
+        alarms.length ? h("div", { class: "charts" }, alarms.map(alarmBox)) : h("p", { class: "muted" }, t("loop.noAlarms")))),
+    h("div", { class: "loop-side" },
         h("div", { class: "panel", id: "loop-policies" }, h("h2", {}, t("asg.tab.policies")),
           policies.length ? h("ul", {}, policies.map((p) => h("li", { "data-policy": p.PolicyName }, h("strong", {}, p.PolicyName), " ",
             h("span", { class: "muted" }, p.PolicyType === "TargetTrackingScaling" ? p.PolicyType : `${p.AdjustmentType || ""} ${Number(p.ScalingAdjustment) > 0 ? "+" : ""}${p.ScalingAdjustment ?? ""}`),
             arr(p.Alarms).length ? ` ← ${arr(p.Alarms).map((a) => a.AlarmName).join(", ")}` : "")))
-            : h("p", { class: "muted" }, t("common.empty")))),
+            : h("p", { class: "muted" }, t("common.empty"))),
       h("h2", {}, t("asg.tab.activity")),
       h("ol", { class: "loop-feed", id: "loop-activity" }, activities.map((a) =>
         h("li", { class: fresh(name, a.ActivityId) ? "fresh" : "", "data-activity": a.ActivityId },
           h("div", {}, state(a.StatusCode), " ", h("strong", {}, a.Description), " ", h("span", { class: "muted" }, when(a.StartTime))),
-          h("div", { class: "cause" }, a.Cause)))));
+          h("div", { class: "cause" }, a.Cause))))));
     // What is on screen now is no longer new on the next refresh.
     seen.set(name, new Set([...activities.map((a) => a.ActivityId), ...instances.map((i) => i.InstanceId)]));
   };
@@ -172,9 +176,10 @@ export async function page(root) {
     })();
     return running;
   }
+  const safeRefresh = () => refresh().catch((err) => clear(problem, errorBox(err)));
   await refresh();
   return {
-    refresh: () => refresh().catch((err) => clear(problem, errorBox(err))),
+    refresh: safeRefresh,
     dispose: unsubscribe,
   };
 }
