@@ -92,7 +92,7 @@ function alarmBox({ a, points }) {
   return h("div", { class: `loop-alarm alarm-${a.StateValue}`, "data-alarm": a.AlarmName },
     h("div", { class: "loop-card-head" }, h("a", { href: `#/cw/alarms/${encodeURIComponent(a.AlarmName)}` }, a.AlarmName), " ", state(a.StateValue)),
     h("div", { class: "muted" }, `${a.MetricName} ${op} ${a.Threshold} (${a.EvaluationPeriods} × ${a.Period}s)`),
-    lineChart({ points, threshold: a.Threshold, width: 360, height: 150, label: `${a.MetricName} (${t(`stat.${a.Statistic || "Average"}`)})` }));
+    lineChart({ points, threshold: a.Threshold, width: 320, height: 150, label: `${a.MetricName} (${t(`stat.${a.Statistic || "Average"}`)})` }));
 }
 
 export async function page(root) {
