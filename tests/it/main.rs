@@ -22,6 +22,7 @@ mod console_alb;
 mod console_asg;
 mod console_chapter;
 mod console_cloudwatch;
+mod console_loop;
 mod console_settings;
 mod cross_account;
 mod dataplane;

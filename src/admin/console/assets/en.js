@@ -435,4 +435,12 @@ export default {
   "asg.tt.ASGAverageNetworkOut": "Average network out (bytes)",
   "alarm.mathNoEdit": "This alarm watches a metric math expression: edit it with the CLI (put-metric-alarm --metrics).",
   "alarm.editTitle": "Edit alarm {name}",
+  // loop page
+  "nav.loop": "The loop, live",
+  "loop.title": "The scaling loop, live",
+  "loop.group": "Auto Scaling group",
+  "loop.noGroups": "No Auto Scaling group in this region yet.",
+  "loop.noLbs": "The group is behind no load balancer.",
+  "loop.noAlarms": "No alarm invokes the group's policies.",
+  "loop.noData": "no data yet",
 };

@@ -435,4 +435,12 @@ export default {
   "asg.tt.ASGAverageNetworkOut": "평균 네트워크 출력(바이트)",
   "alarm.mathNoEdit": "이 경보는 지표 수식을 감시합니다. CLI로 편집하세요(put-metric-alarm --metrics).",
   "alarm.editTitle": "경보 {name} 편집",
+  // loop page
+  "nav.loop": "조정 루프 실시간 보기",
+  "loop.title": "조정 루프 실시간 보기",
+  "loop.group": "Auto Scaling 그룹",
+  "loop.noGroups": "이 리전에 Auto Scaling 그룹이 아직 없습니다.",
+  "loop.noLbs": "이 그룹은 로드 밸런서에 연결되어 있지 않습니다.",
+  "loop.noAlarms": "그룹의 조정 정책을 호출하는 경보가 없습니다.",
+  "loop.noData": "데이터 없음",
 };
