@@ -5,11 +5,13 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::errors::AutoScalingError;
 use super::store::{GroupTag, TemplateRef, TrafficSource};
 use super::{lb, validation};
 use crate::error::ApiError;
 use crate::services::ec2::instances::LaunchTemplateSpecification;
 use crate::services::ec2::store::Ec2Store;
+use crate::services::errors::ErrorCode;
 use crate::state::{AppState, Scope};
 
 /// The termination policies AWS knows (a Lambda ARN is accepted too).
@@ -264,10 +266,8 @@ pub fn group_tags(group: &str, tags: &[TagIn]) -> Result<Vec<GroupTag>, ApiError
         }
     }
     if out.len() > 50 {
-        return Err(ApiError::client(
-            "LimitExceeded",
-            "The number of tags for the AutoScalingGroup exceeds the limit of 50",
-        ));
+        return Err(AutoScalingError::LimitExceeded
+            .with("The number of tags for the AutoScalingGroup exceeds the limit of 50"));
     }
     Ok(out)
 }
