@@ -110,3 +110,74 @@ fn outputs_without_members_agree() {
     }
     same_both_ways("sns", "DeleteTopic", Protocol::Query, &());
 }
+
+/// An awsQuery operation whose output shape has no members but a result wrapper (Auto
+/// Scaling's SetInstanceProtection, AttachLoadBalancers, ...) answers `()` as its tree
+/// handler's `{}` did: the empty wrapper element.
+#[test]
+fn empty_wrapped_outputs_agree_with_an_empty_tree() {
+    let service = models::by_name("autoscaling").expect("service");
+    for operation in [
+        "SetInstanceProtection",
+        "AttachLoadBalancers",
+        "PutLifecycleHook",
+    ] {
+        let op = service.operation(operation).expect("operation");
+        let by_tree = render::output(service, Protocol::Query, op, &serde_json::json!({}), "rid");
+        let by_sink = render::streamed_output(service, Protocol::Query, op, "rid", |sink| {
+            write_output(&(), sink).expect("fits");
+            Ok(())
+        })
+        .expect("renders");
+        assert_eq!(
+            String::from_utf8_lossy(&by_sink.body),
+            String::from_utf8_lossy(&by_tree.body),
+            "{operation}"
+        );
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct GroupWithPolicy<'a> {
+    auto_scaling_group_name: &'static str,
+    mixed_instances_policy: crate::services::echo::Echo<'a>,
+    min_size: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Groups<'a> {
+    auto_scaling_groups: Vec<GroupWithPolicy<'a>>,
+}
+
+/// A kept request structure (members held by name, so alphabetically) written through
+/// `Echo` answers the bytes of the tree that holds it.
+#[test]
+fn echoed_structures_agree_with_the_tree() {
+    let policy = serde_json::json!({
+        "InstancesDistribution": {"SpotAllocationStrategy": "lowest-price",
+            "OnDemandBaseCapacity": 1},
+        "LaunchTemplate": {
+            "Overrides": [{"WeightedCapacity": "2", "InstanceType": "t3.micro"}],
+            "LaunchTemplateSpecification": {"Version": "1", "LaunchTemplateName": "lt"}
+        }
+    });
+    let output = Groups {
+        auto_scaling_groups: vec![GroupWithPolicy {
+            auto_scaling_group_name: "web",
+            mixed_instances_policy: crate::services::echo::Echo::new(
+                "autoscaling",
+                "MixedInstancesPolicy",
+                &policy,
+            ),
+            min_size: 1,
+        }],
+    };
+    same_both_ways(
+        "autoscaling",
+        "DescribeAutoScalingGroups",
+        Protocol::Query,
+        &output,
+    );
+}
