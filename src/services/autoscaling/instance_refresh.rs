@@ -3,10 +3,10 @@
 //! advances is [`super::refresh_rolling::step`].
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::errors::AutoScalingError;
-use super::store::{Group, InstanceRefresh, TemplateRef};
+use super::store::{Group, InstanceRefresh, RefreshPreferences, RefreshProgress, TemplateRef};
 use super::views::Kept;
 use crate::context::RequestContext;
 use crate::error::ApiError;
@@ -31,25 +31,23 @@ fn no_active(group: &str) -> ApiError {
 }
 
 /// Fill the preference defaults AWS reports back and check the ranges.
-fn preferences(group: &Group, given: Option<&Value>) -> Result<Value, ApiError> {
-    let mut p = given.cloned().unwrap_or_else(|| json!({}));
-    let int = |p: &Value, k: &str| p.get(k).and_then(Value::as_i64);
-    let min = int(&p, "MinHealthyPercentage").unwrap_or(90);
+fn preferences(
+    group: &Group,
+    given: Option<RefreshPreferences>,
+) -> Result<RefreshPreferences, ApiError> {
+    let mut p = given.unwrap_or_default();
+    let min = p.min_healthy_percentage.unwrap_or(90);
     if !(0..=100).contains(&min) {
         return Err(validation("MinHealthyPercentage must be between 0 and 100"));
     }
-    if let Some(max) = int(&p, "MaxHealthyPercentage")
+    if let Some(max) = p.max_healthy_percentage
         && (!(100..=200).contains(&max) || max - min > 100)
     {
         return Err(validation(
             "MaxHealthyPercentage must be between 100 and 200, and at most 100 above MinHealthyPercentage",
         ));
     }
-    let checkpoints: Vec<i64> = p
-        .get("CheckpointPercentages")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_i64).collect())
-        .unwrap_or_default();
+    let checkpoints = p.checkpoint_percentages.clone().unwrap_or_default();
     if checkpoints.windows(2).any(|w| w[0] >= w[1])
         || checkpoints.iter().any(|c| !(1..=100).contains(c))
     {
@@ -57,28 +55,22 @@ fn preferences(group: &Group, given: Option<&Value>) -> Result<Value, ApiError> 
             "CheckpointPercentages must be unique, ascending and between 1 and 100",
         ));
     }
-    p["MinHealthyPercentage"] = json!(min);
-    if int(&p, "InstanceWarmup").is_none() {
-        let warmup = group
+    p.min_healthy_percentage = Some(min);
+    p.instance_warmup.get_or_insert_with(|| {
+        group
             .default_instance_warmup
             .filter(|w| *w >= 0)
-            .unwrap_or(group.health_check_grace_period);
-        p["InstanceWarmup"] = json!(warmup);
+            .unwrap_or(group.health_check_grace_period)
+    });
+    if !checkpoints.is_empty() {
+        p.checkpoint_delay.get_or_insert(3600);
     }
-    if !checkpoints.is_empty() && int(&p, "CheckpointDelay").is_none() {
-        p["CheckpointDelay"] = json!(3600);
-    }
-    for (k, v) in [
-        ("SkipMatching", json!(false)),
-        ("AutoRollback", json!(false)),
-        ("ScaleInProtectedInstances", json!("Wait")),
-        ("StandbyInstances", json!("Wait")),
-        ("MaxHealthyPercentage", json!(100)),
-    ] {
-        if p.get(k).is_none() {
-            p[k] = v;
-        }
-    }
+    p.skip_matching.get_or_insert(false);
+    p.auto_rollback.get_or_insert(false);
+    p.scale_in_protected_instances
+        .get_or_insert_with(|| "Wait".to_owned());
+    p.standby_instances.get_or_insert_with(|| "Wait".to_owned());
+    p.max_healthy_percentage.get_or_insert(100);
     Ok(p)
 }
 
@@ -108,7 +100,7 @@ pub struct StartInput {
     auto_scaling_group_name: String,
     strategy: Option<String>,
     desired_configuration: Option<Value>,
-    preferences: Option<Value>,
+    preferences: Option<RefreshPreferences>,
 }
 
 /// StartInstanceRefresh.
@@ -132,13 +124,12 @@ pub fn start_instance_refresh(
             return Err(AutoScalingError::InstanceRefreshInProgress.with("An Instance Refresh is already in progress and blocks the execution of this Instance Refresh.",
             ));
         }
-        let prefs = preferences(group, input.preferences.as_ref())?;
-        let previous = json!({
-            "LaunchTemplate": group.launch_template.as_ref().map(|t| json!({
-                "LaunchTemplateId": t.id, "LaunchTemplateName": t.name, "Version": t.version,
-            })),
-            "MixedInstancesPolicy": group.mixed_instances_policy,
-        });
+        let prefs = preferences(group, input.preferences.clone())?;
+        let progress = RefreshProgress {
+            previous_template: group.launch_template.clone(),
+            previous_mixed_instances_policy: group.mixed_instances_policy.clone(),
+            ..RefreshProgress::default()
+        };
         if let Some(desired) = &input.desired_configuration {
             if let Some(t) = template_of(desired) {
                 group.launch_template = Some(t);
@@ -160,7 +151,7 @@ pub fn start_instance_refresh(
             desired_configuration: input.desired_configuration.clone(),
             strategy: strategy.clone(),
             replaced: Vec::new(),
-            extra: json!({ "previous": previous }),
+            progress,
         });
         tracing::info!(group = %group.name, refresh = %id, "instance refresh started");
         Ok(())
@@ -206,7 +197,7 @@ pub struct RefreshOut {
     percentage_complete: i64,
     instances_to_update: i64,
     progress_details: ProgressOut,
-    preferences: Kept,
+    preferences: RefreshPreferences,
     desired_configuration: Option<Kept>,
     strategy: String,
 }
@@ -228,7 +219,7 @@ impl RefreshOut {
                     instances_to_update: r.instances_to_update,
                 },
             },
-            preferences: Kept::new("RefreshPreferences", r.preferences.clone()),
+            preferences: r.preferences.clone(),
             desired_configuration: Kept::opt(
                 "DesiredConfiguration",
                 r.desired_configuration.as_ref(),
@@ -334,26 +325,23 @@ pub fn rollback_instance_refresh(
             .rposition(|r| matches!(r.status.as_str(), "Pending" | "InProgress" | "Baking"))
             .ok_or_else(|| no_active(&name))?;
         let r = &group.instance_refreshes[idx];
-        let previous = r.extra.get("previous").cloned().unwrap_or(Value::Null);
-        let prev_template = previous.get("LaunchTemplate").filter(|v| !v.is_null());
+        let previous = r.progress.clone();
         let reversible = r.desired_configuration.is_some()
-            && prev_template.is_some_and(|t| {
-                !matches!(t.get("Version").and_then(Value::as_str), None | Some("$Latest" | "$Default"))
+            && previous.previous_template.as_ref().is_some_and(|t| {
+                !matches!(t.version.as_deref(), None | Some("$Latest" | "$Default"))
             });
         if !reversible {
             return Err(AutoScalingError::IrreversibleInstanceRefresh.with("The instance refresh cannot be rolled back: it has no desired configuration, or the previous launch template version is $Latest or $Default.",
             ));
         }
-        group.launch_template = prev_template.and_then(|t| template_of(&json!({ "LaunchTemplate": t })));
-        if let Some(m) = previous.get("MixedInstancesPolicy") {
-            group.mixed_instances_policy = Some(m.clone()).filter(|m| !m.is_null());
-        }
+        group.launch_template = previous.previous_template;
+        group.mixed_instances_policy = previous.previous_mixed_instances_policy;
         let r = &mut group.instance_refreshes[idx];
         r.status = "RollbackInProgress".to_owned();
         r.status_reason = None;
         // Now the instances launched by the refresh are the ones to replace.
-        r.extra["rollback_from"] = json!(now);
-        r.extra.as_object_mut().map(|o| o.remove("to_replace"));
+        r.progress.rollback_from = Some(now);
+        r.progress.to_replace = None;
         Ok::<_, ApiError>(r.id.clone())
     })?;
     state.changed.notify_waiters();

@@ -1,5 +1,6 @@
-//! The `autoscaling` service: operation table. Handlers land here with the issue that
-//! implements them; every other operation of the model answers `NotImplemented` naming it.
+//! The `autoscaling` service: operation table. Every handler is typed (see `services::Typed`);
+//! output shapes several operations share are in [`views`], the service's error codes in
+//! [`errors`]. Every other operation of the model answers `NotImplemented` naming it.
 
 pub mod activities;
 mod catalog;
@@ -255,5 +256,5 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
     ),
 ];
 
-/// Operations still answering with value trees.
+/// Operations still answering with value trees: none.
 pub const OPERATIONS: &[(&str, Handler)] = &[];

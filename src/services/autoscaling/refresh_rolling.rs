@@ -8,8 +8,6 @@
 //! `CheckpointDelay`. A suspended `InstanceRefresh` (or `Launch`/`Terminate`) process pauses
 //! the refresh without cancelling it.
 
-use serde_json::{Value, json};
-
 use super::activities::ActivityDetails;
 use super::instance_refresh::is_active;
 use super::store::{
@@ -95,11 +93,7 @@ pub fn step(store: &mut AutoScalingStore, now: f64, new_id: impl Fn() -> String)
 /// to take out of service now.
 fn advance(group: &mut Group, idx: usize, now: f64) -> (bool, Vec<String>) {
     let r = group.instance_refreshes[idx].clone();
-    let warmup = r
-        .preferences
-        .get("InstanceWarmup")
-        .and_then(Value::as_i64)
-        .unwrap_or(0) as f64;
+    let warmup = r.preferences.instance_warmup.unwrap_or(0) as f64;
     let in_flight = group.instances.values().any(|i| {
         matches!(
             i.lifecycle_state,
@@ -115,17 +109,9 @@ fn advance(group: &mut Group, idx: usize, now: f64) -> (bool, Vec<String>) {
     let mut r = r;
     let mut taken = Vec::new();
     let rolling_back = r.status == "RollbackInProgress";
-    if r.status == "Pending" || (rolling_back && r.extra.get("to_replace").is_none()) {
-        let skip = !rolling_back
-            && r.preferences
-                .get("SkipMatching")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-        let since = r
-            .extra
-            .get("rollback_from")
-            .and_then(Value::as_f64)
-            .unwrap_or(0.0);
+    if r.status == "Pending" || (rolling_back && r.progress.to_replace.is_none()) {
+        let skip = !rolling_back && r.preferences.skip_matching.unwrap_or(false);
+        let since = r.progress.rollback_from.unwrap_or(0.0);
         let ids: Vec<String> = group
             .instances
             .values()
@@ -135,20 +121,13 @@ fn advance(group: &mut Group, idx: usize, now: f64) -> (bool, Vec<String>) {
             .map(|i| i.id.clone())
             .collect();
         r.instances_to_update = ids.len() as i64;
-        r.extra["to_replace"] = json!(ids);
-        r.extra["total"] = json!(ids.len());
+        r.progress.total = ids.len() as i64;
+        r.progress.to_replace = Some(ids);
         if r.status == "Pending" {
             r.status = "InProgress".to_owned();
         }
     }
-    let to_replace: Vec<String> = r.extra["to_replace"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
+    let to_replace: Vec<String> = r.progress.to_replace.clone().unwrap_or_default();
     let remaining: Vec<&String> = to_replace
         .iter()
         .filter(|id| {
@@ -158,7 +137,7 @@ fn advance(group: &mut Group, idx: usize, now: f64) -> (bool, Vec<String>) {
                 .is_some_and(|i| !i.lifecycle_state.is_leaving())
         })
         .collect();
-    let total = r.extra["total"].as_i64().unwrap_or(0).max(0);
+    let total = r.progress.total.max(0);
     let not_warm = group
         .instances
         .values()
@@ -192,12 +171,7 @@ fn advance(group: &mut Group, idx: usize, now: f64) -> (bool, Vec<String>) {
         r.instances_to_update = 0;
         r.end_time = Some(now);
         tracing::info!(group = %group.name, refresh = %r.id, status = %r.status, "instance refresh finished");
-    } else if r
-        .extra
-        .get("paused_until")
-        .and_then(Value::as_f64)
-        .is_some_and(|t| t > now)
-    {
+    } else if r.progress.paused_until.is_some_and(|t| t > now) {
         r.status_reason =
             Some("Waiting for the checkpoint delay to elapse before continuing.".to_owned());
     } else if in_flight {
@@ -213,37 +187,24 @@ fn advance(group: &mut Group, idx: usize, now: f64) -> (bool, Vec<String>) {
             });
     } else {
         // Checkpoint reached since the last batch?
-        let checkpoints: Vec<i64> = r
+        let checkpoints = r
             .preferences
-            .get("CheckpointPercentages")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_i64).collect())
+            .checkpoint_percentages
+            .clone()
             .unwrap_or_default();
-        let passed = r
-            .extra
-            .get("checkpoint")
-            .and_then(Value::as_i64)
-            .unwrap_or(0);
+        let passed = r.progress.checkpoint;
         if let Some(c) = checkpoints
             .iter()
             .rev()
             .find(|c| **c > passed && **c <= r.percentage_complete && **c < 100)
         {
-            let delay = r
-                .preferences
-                .get("CheckpointDelay")
-                .and_then(Value::as_i64)
-                .unwrap_or(3600);
-            r.extra["checkpoint"] = json!(c);
-            r.extra["paused_until"] = json!(now + delay as f64);
+            let delay = r.preferences.checkpoint_delay.unwrap_or(3600);
+            r.progress.checkpoint = *c;
+            r.progress.paused_until = Some(now + delay as f64);
             r.status_reason =
                 Some("Waiting for the checkpoint delay to elapse before continuing.".to_owned());
         } else {
-            let min_pct = r
-                .preferences
-                .get("MinHealthyPercentage")
-                .and_then(Value::as_i64)
-                .unwrap_or(90);
+            let min_pct = r.preferences.min_healthy_percentage.unwrap_or(90);
             let healthy = group
                 .instances
                 .values()
@@ -270,7 +231,7 @@ fn advance(group: &mut Group, idx: usize, now: f64) -> (bool, Vec<String>) {
     let changed = r.status != group.instance_refreshes[idx].status
         || r.replaced.len() != group.instance_refreshes[idx].replaced.len()
         || r.percentage_complete != group.instance_refreshes[idx].percentage_complete
-        || r.extra != group.instance_refreshes[idx].extra;
+        || r.progress != group.instance_refreshes[idx].progress;
     group.instance_refreshes[idx] = r;
     (changed, taken)
 }

@@ -17,8 +17,8 @@ use crate::error::ApiError;
 use crate::services::errors::ErrorCode;
 
 pub use super::resources::{
-    InstanceRefresh, LifecycleAction, LifecycleHook, Policy, ScheduledAction, StepAdjustment,
-    WarmPool,
+    InstanceRefresh, LifecycleAction, LifecycleHook, Policy, RefreshPreferences, RefreshProgress,
+    ScheduledAction, StepAdjustment, WarmPool,
 };
 
 pub use super::activities::{
