@@ -62,17 +62,6 @@ impl ErrorCode for AutoScalingError {
 
     fn sender_fault(self) -> bool {
         // The model marks every Auto Scaling fault as the sender's, the 500 included.
-        match self {
-            Self::ValidationError
-            | Self::AlreadyExists
-            | Self::LimitExceeded
-            | Self::ResourceInUse
-            | Self::ScalingActivityInProgress
-            | Self::InvalidNextToken
-            | Self::ActiveInstanceRefreshNotFound
-            | Self::InstanceRefreshInProgress
-            | Self::IrreversibleInstanceRefresh
-            | Self::ResourceContention => true,
-        }
+        true
     }
 }

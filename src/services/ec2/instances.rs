@@ -7,14 +7,15 @@
 use std::net::Ipv4Addr;
 
 use base64::Engine;
-use serde::Deserialize;
 use serde_json::Value;
 
-use super::block_devices::{self, MappingIn};
+use super::block_devices;
 use super::images::{shared_images, visible};
 use super::instance_view::reservation_out;
+pub use super::run_request::LaunchTemplateSpecification;
+use super::run_request::RunInstancesRequest;
 use super::store::{Ec2Store, Image, Instance, InstanceState};
-use super::{TagSpecification, check_id_shape, dry_run_ok, instance_types, network, spec_tags};
+use super::{check_id_shape, dry_run_ok, instance_types, network, spec_tags};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::parse_input;
@@ -28,84 +29,6 @@ pub use super::instance_view::{describe_instance_status, describe_instances};
 const MAX_PER_CALL: i64 = 1000;
 /// Largest user data EC2 accepts (after base64 decoding).
 const MAX_USER_DATA: usize = 16 * 1024;
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct Enabled {
-    enabled: bool,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct PlacementIn {
-    availability_zone: Option<String>,
-    availability_zone_id: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct IamProfileIn {
-    arn: Option<String>,
-    name: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct MetadataIn {
-    http_tokens: Option<String>,
-    http_put_response_hop_limit: Option<i64>,
-    http_endpoint: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct NetworkInterfaceIn {
-    device_index: Option<i64>,
-    subnet_id: Option<String>,
-    groups: Vec<String>,
-    associate_public_ip_address: Option<bool>,
-    private_ip_address: Option<String>,
-}
-
-/// `LaunchTemplate` of RunInstances (and of Auto Scaling groups).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct LaunchTemplateSpecification {
-    /// `lt-…`.
-    pub launch_template_id: Option<String>,
-    /// Name.
-    pub launch_template_name: Option<String>,
-    /// Version number, `$Latest` or `$Default` (the default).
-    pub version: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct RunInstancesRequest {
-    image_id: Option<String>,
-    instance_type: Option<String>,
-    key_name: Option<String>,
-    min_count: i64,
-    max_count: i64,
-    monitoring: Option<Enabled>,
-    placement: Option<PlacementIn>,
-    security_group_ids: Vec<String>,
-    security_groups: Vec<String>,
-    subnet_id: Option<String>,
-    user_data: Option<String>,
-    tag_specifications: Vec<TagSpecification>,
-    dry_run: bool,
-    disable_api_termination: bool,
-    disable_api_stop: bool,
-    instance_initiated_shutdown_behavior: Option<String>,
-    private_ip_address: Option<String>,
-    client_token: Option<String>,
-    network_interfaces: Vec<NetworkInterfaceIn>,
-    iam_instance_profile: Option<IamProfileIn>,
-    ebs_optimized: bool,
-    metadata_options: Option<MetadataIn>,
-    block_device_mappings: Vec<MappingIn>,
-}
 
 /// RunInstances.
 pub fn run_instances(

@@ -24,6 +24,7 @@ pub mod launch_templates;
 pub mod network;
 pub(crate) mod regions;
 mod route_tables;
+mod run_request;
 pub mod security_groups;
 mod sg_rules;
 mod snapshots;
