@@ -7,11 +7,13 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::errors::AutoScalingError;
+use super::group_config::{
+    HookSpecification, check_health_check_type, check_termination_policies, placement,
+};
 pub use super::group_config::{
     TagIn, TrafficSourceIn, check_bounds, group_tags, mixed_template, resolve_template,
     traffic_sources,
 };
-use super::group_config::{check_health_check_type, check_termination_policies, placement};
 use super::launch_configs::{InstanceMonitoring, LaunchConfigData, lc_not_found};
 use super::store::{AutoScalingStore, Group, TemplateRef, set_desired_capacity};
 use super::{policies, validation};
@@ -56,7 +58,7 @@ pub struct GroupInput {
     desired_capacity_type: Option<String>,
     default_instance_warmup: Option<i64>,
     deletion_protection: Option<String>,
-    lifecycle_hook_specification_list: Vec<Value>,
+    lifecycle_hook_specification_list: Vec<HookSpecification>,
     instance_maintenance_policy: Option<Value>,
     availability_zone_distribution: Option<Value>,
     availability_zone_impairment_policy: Option<Value>,
@@ -281,7 +283,7 @@ pub fn create_auto_scaling_group(
             ..Group::default()
         };
         for spec in &req.lifecycle_hook_specification_list {
-            if let Some(hook) = super::lifecycle_spec(spec) {
+            if let Some(hook) = spec.hook() {
                 group.lifecycle_hooks.insert(hook.name.clone(), hook);
             }
         }

@@ -42,26 +42,6 @@ use super::{Handler, Typed, TypedOperation};
 /// `ValidationError` (400): the one helper all services share.
 pub use crate::services::errors::validation;
 
-/// A `LifecycleHookSpecification` of CreateAutoScalingGroup as a hook (defaults: heartbeat
-/// 3600 s, `ABANDON`); `None` when it names no transition.
-pub fn lifecycle_spec(spec: &serde_json::Value) -> Option<store::LifecycleHook> {
-    let text = |k: &str| spec.get(k).and_then(|v| v.as_str()).map(str::to_owned);
-    let heartbeat = spec
-        .get("HeartbeatTimeout")
-        .and_then(serde_json::Value::as_i64)
-        .unwrap_or(3600);
-    Some(store::LifecycleHook {
-        name: text("LifecycleHookName")?,
-        transition: text("LifecycleTransition")?,
-        notification_target_arn: text("NotificationTargetARN"),
-        role_arn: text("RoleARN"),
-        notification_metadata: text("NotificationMetadata"),
-        heartbeat_timeout: heartbeat,
-        global_timeout: lifecycle_hooks::global_timeout(heartbeat),
-        default_result: text("DefaultResult").unwrap_or_else(|| "ABANDON".into()),
-    })
-}
-
 /// Operations with typed handlers (see `services::Typed`).
 pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
     ("AttachInstances", &Typed(attach_detach::attach_instances)),
