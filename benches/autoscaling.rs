@@ -24,9 +24,15 @@ use updraft::services::autoscaling::{groups, launch_configs, policies};
 use updraft::services::cloudwatch::{alarms, put_alarm};
 use updraft::services::ec2::images;
 use updraft::services::ec2::store::InstanceState;
+use updraft::services::{parse_input, to_output};
 use updraft::state::{AppState, Scope};
 
 const GROUPS: usize = 1_000;
+
+/// A handler's typed input from its request tree.
+fn typed<T: serde::de::DeserializeOwned>(input: Value) -> T {
+    parse_input(input).expect("input")
+}
 const PER_GROUP: i64 = 10;
 
 /// Resident set size in KiB (Linux), or 0 where `/proc` is absent.
@@ -85,17 +91,21 @@ fn setup() -> (Arc<AppState>, Scope) {
     launch_configs::create_launch_configuration(
         &c,
         &state,
-        json!({"LaunchConfigurationName": "lc", "ImageId": ami(), "InstanceType": "t3.micro"}),
+        typed(
+            json!({"LaunchConfigurationName": "lc", "ImageId": ami(), "InstanceType": "t3.micro"}),
+        ),
     )
     .expect("launch configuration");
     for n in 0..GROUPS {
         groups::create_auto_scaling_group(
             &c,
             &state,
-            json!({"AutoScalingGroupName": format!("g{n}"), "LaunchConfigurationName": "lc",
+            typed(
+                json!({"AutoScalingGroupName": format!("g{n}"), "LaunchConfigurationName": "lc",
                    "MinSize": 0, "MaxSize": PER_GROUP, "DesiredCapacity": PER_GROUP,
                    "AvailabilityZones": ["us-east-1a", "us-east-1b", "us-east-1c"],
                    "Tags": [{"Key": "team", "Value": "bench", "PropagateAtLaunch": true}]}),
+            ),
         )
         .expect("group");
     }
@@ -168,14 +178,18 @@ fn alarm_to_in_service(_: &mut Criterion) {
     launch_configs::create_launch_configuration(
         &a,
         &state,
-        json!({"LaunchConfigurationName": "lc", "ImageId": ami(), "InstanceType": "t3.micro"}),
+        typed(
+            json!({"LaunchConfigurationName": "lc", "ImageId": ami(), "InstanceType": "t3.micro"}),
+        ),
     )
     .expect("lc");
     groups::create_auto_scaling_group(
         &a,
         &state,
-        json!({"AutoScalingGroupName": "web", "LaunchConfigurationName": "lc", "MinSize": 1,
+        typed(
+            json!({"AutoScalingGroupName": "web", "LaunchConfigurationName": "lc", "MinSize": 1,
                "MaxSize": 3, "AvailabilityZones": ["us-east-1a", "us-east-1b"]}),
+        ),
     )
     .expect("group");
     let in_service = |state: &AppState| {
@@ -198,9 +212,10 @@ fn alarm_to_in_service(_: &mut Criterion) {
     let arn = policies::put_scaling_policy(
         &a,
         &state,
-        json!({"AutoScalingGroupName": "web", "PolicyName": "up",
-               "AdjustmentType": "ChangeInCapacity", "ScalingAdjustment": 1}),
+        typed(json!({"AutoScalingGroupName": "web", "PolicyName": "up",
+               "AdjustmentType": "ChangeInCapacity", "ScalingAdjustment": 1})),
     )
+    .map(|out| to_output(&out).expect("output"))
     .expect("policy")["PolicyARN"]
         .as_str()
         .expect("arn")

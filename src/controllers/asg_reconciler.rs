@@ -9,10 +9,9 @@
 //!    exists → `InService` once EC2 runs; health checks; `Terminating` → deregistered →
 //!    drained → `Terminating:Wait` when a terminate hook exists → EC2 terminate → gone), then
 //!    plan capacity with the pure [`plan::plan_capacity`] and start terminations;
-//! 4. without the lock, register/deregister with load balancers and launch through
-//!    `ec2::instances::launch`;
-//! 5. under the lock, record the launches (instances `Pending`, activities) or the failures
-//!    (failed activities, backoff).
+//! 4. without the lock, register/deregister with load balancers;
+//! 5. under the lock, launch through the typed `ec2::internal::launch` and record each
+//!    outcome (instances `Pending`, activities) or failure (failed activities, backoff).
 //!
 //! Lifecycle hook waits and their timeouts belong to the hook code (`lifecycle_hooks`), which
 //! sets a wait's result; this file only makes the transitions. Suspended processes are
@@ -20,7 +19,7 @@
 
 use std::collections::HashMap;
 
-use crate::services::autoscaling::instances::details_of;
+use crate::services::autoscaling::activities::ActivityDetails;
 use crate::services::autoscaling::launching::{Launch, launch_request, record_launch};
 use crate::services::autoscaling::store::{
     AutoScalingStore, Group, LifecycleState, TerminationReason, finish_activity, hook_for,
@@ -96,13 +95,15 @@ pub fn reconcile_scope(state: &AppState, scope: &Scope) -> f64 {
         lb::deregister(state, scope, lbs, tgs, ids);
     }
     let launched = !launches.is_empty();
-    for l in launches {
-        let outcome =
-            crate::services::ec2::instances::launch(state, scope, l.input.clone(), l.tags.clone());
-        let now = state.clock.now();
-        state
-            .stores
-            .with(scope, |s| record_launch(state, s, &l, outcome, now));
+    if launched {
+        // Images shared by other accounts and IAM's profiles live under other locks.
+        let env = internal::LaunchEnv::gather(state, scope);
+        state.stores.with(scope, |s| {
+            for l in &launches {
+                let outcome = internal::launch(s, state, scope, &env, &l.request);
+                record_launch(state, s, l, outcome, state.clock.now());
+            }
+        });
     }
     if launched || !register.is_empty() || !deregister.is_empty() {
         state.changed.notify_waiters();
@@ -188,7 +189,7 @@ fn step_all(
         if !p.launches.is_empty() {
             g.pending_cause = None;
             for (zone, subnet) in p.launches {
-                if let Some(l) = launch_request(a, &g, zone, subnet, &p.launch_cause, state) {
+                if let Some(l) = launch_request(a, &g, zone, subnet, &p.launch_cause) {
                     launches.push(l);
                 }
             }
@@ -285,7 +286,7 @@ fn start_termination(
     if i.activity_id.is_none() {
         let activity = state.ids.uuid();
         i.activity_id = Some(activity.clone());
-        let details = details_of(i.subnet_id.as_deref(), &i.availability_zone);
+        let details = ActivityDetails::at(i.subnet_id.as_deref(), &i.availability_zone);
         let desc = format!("Terminating EC2 instance: {id}");
         record_activity(
             a,

@@ -17,8 +17,9 @@ use std::sync::Mutex;
 use crate::services::autoscaling::lb;
 use crate::services::autoscaling::notifications::{self, Notice};
 use crate::services::autoscaling::{
-    instance_refresh, lifecycle_hooks, scheduled, standby, warm_pools,
+    lifecycle_hooks, refresh_rolling, scheduled, standby, warm_pools,
 };
+use crate::services::ec2::internal;
 use crate::state::{AppState, Scope};
 
 use super::{Controller, ControllerError};
@@ -75,7 +76,7 @@ impl AsgScheduler {
                 None,
             );
         }
-        let refreshing = instance_refresh::step(store, now, || state.ids.uuid());
+        let refreshing = refresh_rolling::step(store, now, || state.ids.uuid());
         let warming = warm_pools::step(store, &mut s.ec2, now);
         let store = &s.autoscaling;
 
@@ -160,24 +161,24 @@ impl Controller for AsgScheduler {
                 all.push((scope.clone(), notices));
             }
         });
-        // Warm pools below their size launch (outside the lock, as the reconciler does).
+        // Warm pools below their size launch, each launch recorded under the lock that
+        // makes it.
         for scope in state.stores.scopes() {
-            let launches = state.stores.with(&scope, |s| {
-                warm_pools::fill_requests(&s.autoscaling, state, now)
+            let wanted = state.stores.with(&scope, |s| {
+                !warm_pools::fill_requests(&s.autoscaling, now).is_empty()
             });
-            for l in launches {
-                let outcome = crate::services::ec2::instances::launch(
-                    state,
-                    &scope,
-                    l.input.clone(),
-                    l.tags.clone(),
-                );
-                let now = state.clock.now();
-                state.stores.with(&scope, |s| {
-                    warm_pools::record_fill(state, s, &l, outcome, now)
-                });
-                changed = true;
+            if !wanted {
+                continue;
             }
+            let env = internal::LaunchEnv::gather(state, &scope);
+            state.stores.with(&scope, |s| {
+                for l in warm_pools::fill_requests(&s.autoscaling, now) {
+                    let outcome = internal::launch(s, state, &scope, &env, &l.request);
+                    let now = state.clock.now();
+                    warm_pools::record_fill(state, s, &l, outcome, now);
+                    changed = true;
+                }
+            });
         }
         // Standby and detached instances leave their load balancers (outside the lock: the
         // load-balancer services take it too).

@@ -10,13 +10,24 @@ use crate::protocol::render;
 
 /// Render `output` for `service`'s `operation` in `protocol` both ways; assert they agree.
 fn same_both_ways<T: Serialize>(service: &str, operation: &str, protocol: Protocol, output: &T) {
+    let tree = serde_json::to_value(output).expect("tree");
+    same_as_tree(service, operation, protocol, output, &tree);
+}
+
+/// Render `output` through a sink and `tree` through the tree codec; assert they agree.
+fn same_as_tree<T: Serialize>(
+    service: &str,
+    operation: &str,
+    protocol: Protocol,
+    output: &T,
+    tree: &serde_json::Value,
+) {
     let service = models::all()
         .iter()
         .find(|s| s.name == service)
         .expect("service");
     let op = service.operation(operation).expect("operation");
-    let tree = serde_json::to_value(output).expect("tree");
-    let by_tree = render::output(service, protocol, op, &tree, "rid");
+    let by_tree = render::output(service, protocol, op, tree, "rid");
     let by_sink = render::streamed_output(service, protocol, op, "rid", |sink| {
         write_output(output, sink).expect("fits");
         Ok(())
@@ -109,4 +120,64 @@ fn outputs_without_members_agree() {
         same_both_ways("cloudwatch", "PutMetricData", protocol, &());
     }
     same_both_ways("sns", "DeleteTopic", Protocol::Query, &());
+}
+
+/// An awsQuery operation whose output shape has no members but a result wrapper (Auto
+/// Scaling's SetInstanceProtection, AttachLoadBalancers, ...) answers `()` as its tree
+/// handler's `{}` did: the empty wrapper element.
+#[test]
+fn empty_wrapped_outputs_agree_with_an_empty_tree() {
+    for operation in [
+        "SetInstanceProtection",
+        "AttachLoadBalancers",
+        "PutLifecycleHook",
+    ] {
+        let tree = serde_json::json!({});
+        same_as_tree("autoscaling", operation, Protocol::Query, &(), &tree);
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct GroupWithPolicy<'a> {
+    auto_scaling_group_name: &'static str,
+    mixed_instances_policy: crate::services::echo::Echo<'a>,
+    min_size: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Groups<'a> {
+    auto_scaling_groups: Vec<GroupWithPolicy<'a>>,
+}
+
+/// A kept request structure (members held by name, so alphabetically) written through
+/// `Echo` answers the bytes of the tree that holds it.
+#[test]
+fn echoed_structures_agree_with_the_tree() {
+    let policy = serde_json::json!({
+        "InstancesDistribution": {"SpotAllocationStrategy": "lowest-price",
+            "OnDemandBaseCapacity": 1},
+        "LaunchTemplate": {
+            "Overrides": [{"WeightedCapacity": "2", "InstanceType": "t3.micro"}],
+            "LaunchTemplateSpecification": {"Version": "1", "LaunchTemplateName": "lt"}
+        }
+    });
+    let output = Groups {
+        auto_scaling_groups: vec![GroupWithPolicy {
+            auto_scaling_group_name: "web",
+            mixed_instances_policy: crate::services::echo::Echo::new(
+                "autoscaling",
+                "MixedInstancesPolicy",
+                &policy,
+            ),
+            min_size: 1,
+        }],
+    };
+    same_both_ways(
+        "autoscaling",
+        "DescribeAutoScalingGroups",
+        Protocol::Query,
+        &output,
+    );
 }

@@ -10,6 +10,7 @@
 pub mod autoscaling;
 pub mod cloudwatch;
 pub mod ec2;
+pub mod echo;
 pub mod elb;
 pub mod elbv2;
 pub mod errors;

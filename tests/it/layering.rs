@@ -22,23 +22,11 @@ const KNOWN: &[(&str, &str)] = &[
     ("src/dataplane/mod.rs", "services::elbv2"),
     ("src/services/autoscaling/cron.rs", "protocol::timestamp"),
     (
-        "src/services/autoscaling/describe.rs",
-        "protocol::timestamp",
-    ),
-    (
-        "src/services/autoscaling/instance_refresh.rs",
-        "protocol::timestamp",
-    ),
-    (
         "src/services/autoscaling/lifecycle_hooks.rs",
         "protocol::timestamp",
     ),
     (
         "src/services/autoscaling/notifications.rs",
-        "protocol::timestamp",
-    ),
-    (
-        "src/services/autoscaling/scheduled.rs",
         "protocol::timestamp",
     ),
     ("src/services/autoscaling/store.rs", "protocol::timestamp"),

@@ -1,10 +1,9 @@
 //! DescribeScalingActivities (research §1.1 paging rules, §7.1 the record).
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::describe::page;
-use super::store::Activity;
+use super::store::{AutoScalingStore, Group};
 use super::validation;
 use crate::context::RequestContext;
 use crate::error::ApiError;
@@ -13,6 +12,63 @@ use crate::state::AppState;
 
 /// Activities older than this are not listed (six weeks).
 const RETENTION: f64 = 42.0 * 86_400.0;
+
+/// A scaling activity.
+#[derive(Debug, Clone)]
+pub struct Activity {
+    /// ActivityId.
+    pub id: String,
+    /// AutoScalingGroupName.
+    pub group_name: String,
+    /// AutoScalingGroupARN.
+    pub group_arn: String,
+    /// Description.
+    pub description: String,
+    /// Cause.
+    pub cause: String,
+    /// StartTime.
+    pub start_time: f64,
+    /// EndTime.
+    pub end_time: Option<f64>,
+    /// StatusCode.
+    pub status_code: String,
+    /// StatusMessage.
+    pub status_message: Option<String>,
+    /// Progress.
+    pub progress: i64,
+    /// Details (a JSON string).
+    pub details: String,
+    /// The instance it is about, if any.
+    pub instance_id: Option<String>,
+}
+
+/// An activity's `Details`: where its instance is (`{"Availability Zone": …, "Subnet ID": …}`,
+/// no subnet for zone-only groups; `{}` when it is about no instance).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ActivityDetails {
+    /// The instance's zone.
+    #[serde(rename = "Availability Zone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    /// The instance's subnet.
+    #[serde(rename = "Subnet ID", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+}
+
+impl ActivityDetails {
+    /// An instance in `zone`, and in `subnet` when it has one.
+    pub fn at(subnet: Option<&str>, zone: &str) -> Self {
+        Self {
+            availability_zone: Some(zone.to_owned()),
+            subnet_id: subnet.map(str::to_owned),
+        }
+    }
+
+    /// The `Details` string.
+    fn to_json(&self) -> String {
+        // Two optional strings always serialize.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
 
 /// The `Activity` output shape, members in model order.
 #[derive(Debug, Serialize)]
@@ -54,10 +110,33 @@ impl ActivityOut {
     }
 }
 
-/// The `Activity` output shape as a tree, for operations not yet typed.
-pub fn activity_json(a: &Activity, deleted: bool) -> Value {
-    // A plain struct of strings, numbers and options always serializes.
-    serde_json::to_value(ActivityOut::new(a, deleted)).unwrap_or_default()
+/// `ActivitiesType` without paging: what the instance-moving calls (EnterStandby,
+/// DetachInstances, ...) answer.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ActivitiesOut {
+    activities: Vec<ActivityOut>,
+}
+
+impl ActivitiesOut {
+    /// These activities.
+    pub fn new(activities: Vec<ActivityOut>) -> Self {
+        Self { activities }
+    }
+}
+
+/// `ActivityType`: one activity (TerminateInstanceInAutoScalingGroup).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct OneActivityOut {
+    activity: ActivityOut,
+}
+
+impl OneActivityOut {
+    /// This activity.
+    pub fn new(activity: ActivityOut) -> Self {
+        Self { activity }
+    }
 }
 
 /// DescribeScalingActivities' input.
@@ -132,4 +211,75 @@ pub fn describe_scaling_activities(
 pub struct ActivitiesType {
     activities: Vec<ActivityOut>,
     next_token: Option<String>,
+}
+
+/// Append an activity and return its id. `status_code` is AWS's (`InProgress`, `PreInService`,
+/// `Successful`, ...); `details` is rendered to the `Details` JSON string. A finished
+/// status (`Successful`, `Failed`, `Cancelled`) gets `end_time = now`.
+#[allow(clippy::too_many_arguments)] // reason: one call per activity, every field is AWS's
+pub fn record_activity(
+    store: &mut AutoScalingStore,
+    id: String,
+    group: &Group,
+    description: String,
+    cause: String,
+    status_code: &str,
+    progress: i64,
+    details: &ActivityDetails,
+    instance_id: Option<&str>,
+    now: f64,
+) -> String {
+    let finished = matches!(status_code, "Successful" | "Failed" | "Cancelled");
+    tracing::info!(group = %group.name, activity = %id, status = status_code, %description, "scaling activity");
+    store.activities.push(Activity {
+        id: id.clone(),
+        group_name: group.name.clone(),
+        group_arn: group.arn.clone(),
+        description,
+        cause,
+        start_time: now,
+        end_time: finished.then_some(now),
+        status_code: status_code.to_owned(),
+        status_message: None,
+        progress,
+        details: details.to_json(),
+        instance_id: instance_id.map(str::to_owned),
+    });
+    id
+}
+
+/// Move an activity on: a new status code and progress; finished statuses stamp `EndTime`;
+/// a failure message becomes `StatusMessage` and is appended to the Description after two
+/// spaces (`…: i-….  Status Reason: {msg}`), as AWS writes failed activities.
+pub fn update_activity(
+    store: &mut AutoScalingStore,
+    id: &str,
+    status_code: &str,
+    progress: i64,
+    message: Option<&str>,
+    now: f64,
+) {
+    let Some(a) = store.activity_mut(id) else {
+        return;
+    };
+    a.status_code = status_code.to_owned();
+    a.progress = progress;
+    if matches!(status_code, "Successful" | "Failed" | "Cancelled") {
+        a.end_time = Some(now);
+    }
+    if let Some(msg) = message {
+        a.status_message = Some(msg.to_owned());
+        if !a.description.contains("Status Reason:") {
+            a.description = format!(
+                "{}.  Status Reason: {msg}",
+                a.description.trim_end_matches('.')
+            );
+        }
+    }
+    tracing::info!(activity = %id, status = status_code, progress, "scaling activity update");
+}
+
+/// Mark an activity finished (`Successful`, Progress 100) — shorthand for the common case.
+pub fn finish_activity(store: &mut AutoScalingStore, id: &str, now: f64) {
+    update_activity(store, id, "Successful", 100, None, now);
 }

@@ -8,8 +8,9 @@
 //! replacements.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
 
+use super::activities::{ActivitiesOut, ActivityDetails};
+use super::errors::AutoScalingError;
 use super::standby::{
     MAX_IDS, TakeOut, check_capacity, check_members, take_out_of_service, validation,
 };
@@ -17,7 +18,7 @@ use super::store::{GroupInstance, LifecycleState, iso_seconds, record_activity};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::ec2::store::InstanceState;
-use crate::services::parse_input;
+use crate::services::errors::ErrorCode;
 use crate::state::AppState;
 
 /// The tag Auto Scaling puts on its instances.
@@ -25,7 +26,7 @@ pub const GROUP_TAG: &str = "aws:autoscaling:groupName";
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct AttachInput {
+pub struct AttachInput {
     auto_scaling_group_name: String,
     #[serde(default)]
     instance_ids: Vec<String>,
@@ -35,9 +36,8 @@ struct AttachInput {
 pub fn attach_instances(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let input: AttachInput = parse_input(input)?;
+    input: AttachInput,
+) -> Result<(), ApiError> {
     if input.instance_ids.len() > MAX_IDS {
         return Err(validation(format!(
             "The number of instance ids that may be passed in is limited to {MAX_IDS}"
@@ -64,9 +64,7 @@ pub fn attach_instances(
                 )));
             }
             let Some(ec2) = s.ec2.instances.get(id) else {
-                return Err(ApiError::client(
-                    "ValidationError",
-                    format!("Instance Id not found - No managed instance found for instance ID: {id}"),
+                return Err(AutoScalingError::ValidationError.with(format!("Instance Id not found - No managed instance found for instance ID: {id}"),
                 ));
             };
             if ec2.state != InstanceState::Running {
@@ -137,7 +135,7 @@ pub fn attach_instances(
                 format!("At {t} an instance was added in response to user request. Keeping the capacity at the new {new}."),
                 "InProgress",
                 50,
-                &json!({ "Availability Zone": az }),
+                &ActivityDetails::at(None, &az),
                 Some(&id),
                 now,
             );
@@ -152,12 +150,12 @@ pub fn attach_instances(
         Ok(())
     })?;
     state.changed.notify_waiters();
-    Ok(json!({}))
+    Ok(())
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct DetachInput {
+pub struct DetachInput {
     auto_scaling_group_name: String,
     #[serde(default)]
     instance_ids: Vec<String>,
@@ -168,9 +166,8 @@ struct DetachInput {
 pub fn detach_instances(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let input: DetachInput = parse_input(input)?;
+    input: DetachInput,
+) -> Result<ActivitiesOut, ApiError> {
     let now = state.clock.now();
     let activities = state.stores.with(&ctx.scope, |s| {
         let store = &mut s.autoscaling;
@@ -214,5 +211,5 @@ pub fn detach_instances(
         take_out_of_service(store, state, &take_out, now)
     })?;
     state.changed.notify_waiters();
-    Ok(json!({ "Activities": activities }))
+    Ok(ActivitiesOut::new(activities))
 }

@@ -5,13 +5,15 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::store::{GroupTag, TemplateRef, TrafficSource};
-use super::{lb, validation};
+use super::errors::AutoScalingError;
+use super::store::{GroupTag, LifecycleHook, TemplateRef, TrafficSource};
+use super::{lb, lifecycle_hooks, validation};
 use crate::error::ApiError;
 use crate::services::ec2::instances::LaunchTemplateSpecification;
 use crate::services::ec2::launch_refs::instance_profile;
 use crate::services::ec2::store::Ec2Store;
 use crate::services::iam::ProfileRef;
+use crate::services::errors::ErrorCode;
 use crate::state::{AppState, Scope};
 
 /// The termination policies AWS knows (a Lambda ARN is accepted too).
@@ -51,6 +53,44 @@ pub struct TrafficSourceIn {
     /// VPC Lattice; we infer it when absent).
     #[serde(rename = "Type")]
     pub kind: Option<String>,
+}
+
+/// A `LifecycleHookSpecification` of CreateAutoScalingGroup.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct HookSpecification {
+    lifecycle_hook_name: Option<String>,
+    lifecycle_transition: Option<String>,
+    notification_metadata: Option<String>,
+    heartbeat_timeout: Option<i64>,
+    default_result: Option<String>,
+    #[serde(rename = "NotificationTargetARN")]
+    notification_target_arn: Option<String>,
+    #[serde(rename = "RoleARN")]
+    role_arn: Option<String>,
+}
+
+impl HookSpecification {
+    /// The hook it stands for (defaults: heartbeat 3600 s, `ABANDON`); `None` when it names
+    /// no hook or no transition.
+    pub fn hook(&self) -> Option<LifecycleHook> {
+        let heartbeat = self
+            .heartbeat_timeout
+            .unwrap_or(lifecycle_hooks::DEFAULT_HEARTBEAT);
+        Some(LifecycleHook {
+            name: self.lifecycle_hook_name.clone()?,
+            transition: self.lifecycle_transition.clone()?,
+            notification_target_arn: self.notification_target_arn.clone(),
+            role_arn: self.role_arn.clone(),
+            notification_metadata: self.notification_metadata.clone(),
+            heartbeat_timeout: heartbeat,
+            global_timeout: lifecycle_hooks::global_timeout(heartbeat),
+            default_result: self
+                .default_result
+                .clone()
+                .unwrap_or_else(|| "ABANDON".into()),
+        })
+    }
 }
 
 /// `Max bound, …` then `Desired capacity:…` (min > max is checked first, research §1.2).
@@ -280,10 +320,37 @@ pub fn group_tags(group: &str, tags: &[TagIn]) -> Result<Vec<GroupTag>, ApiError
         }
     }
     if out.len() > 50 {
-        return Err(ApiError::client(
-            "LimitExceeded",
-            "The number of tags for the AutoScalingGroup exceeds the limit of 50",
-        ));
+        return Err(AutoScalingError::LimitExceeded
+            .with("The number of tags for the AutoScalingGroup exceeds the limit of 50"));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::services::parse_input;
+
+    #[test]
+    fn hook_specifications_take_awss_defaults_and_need_a_name_and_transition() {
+        let spec: HookSpecification = parse_input(json!({
+            "LifecycleHookName": "drain",
+            "LifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING",
+            "NotificationTargetARN": "arn:aws:sns:us-east-1:123456789012:t"
+        }))
+        .unwrap();
+        let hook = spec.hook().unwrap();
+        assert_eq!(hook.heartbeat_timeout, 3600);
+        assert_eq!(hook.global_timeout, lifecycle_hooks::global_timeout(3600));
+        assert_eq!(hook.default_result, "ABANDON");
+        assert_eq!(
+            hook.notification_target_arn.as_deref(),
+            Some("arn:aws:sns:us-east-1:123456789012:t")
+        );
+        let no_transition: HookSpecification =
+            parse_input(json!({"LifecycleHookName": "drain"})).unwrap();
+        assert!(no_transition.hook().is_none());
+    }
 }

@@ -4,14 +4,17 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use super::errors::AutoScalingError;
+use super::group_config::{
+    HookSpecification, check_health_check_type, check_termination_policies, placement,
+};
 pub use super::group_config::{
     TagIn, TrafficSourceIn, check_bounds, group_tags, mixed_template, resolve_template,
     traffic_sources,
 };
-use super::group_config::{check_health_check_type, check_termination_policies, placement};
-use super::launch_configs::lc_not_found;
+use super::launch_configs::{InstanceMonitoring, LaunchConfigData, lc_not_found};
 use super::store::{AutoScalingStore, Group, TemplateRef, set_desired_capacity};
 use super::{policies, validation};
 use crate::context::RequestContext;
@@ -19,22 +22,13 @@ use crate::error::ApiError;
 use crate::services::ec2::instances::LaunchTemplateSpecification;
 use crate::services::ec2::store::Ec2Store;
 use crate::services::iam::{ProfileRef, profiles_of};
-use crate::services::parse_input;
+use crate::services::errors::ErrorCode;
 use crate::state::{AppState, ids};
-
-/// Members accepted and echoed as given.
-const PASSTHROUGH: &[&str] = &[
-    "InstanceMaintenancePolicy",
-    "AvailabilityZoneDistribution",
-    "AvailabilityZoneImpairmentPolicy",
-    "CapacityReservationSpecification",
-    "InstanceLifecyclePolicy",
-];
 
 /// The group members Create and Update share.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct GroupInput {
+pub struct GroupInput {
     auto_scaling_group_name: String,
     launch_configuration_name: Option<String>,
     launch_template: Option<LaunchTemplateSpecification>,
@@ -65,7 +59,39 @@ struct GroupInput {
     desired_capacity_type: Option<String>,
     default_instance_warmup: Option<i64>,
     deletion_protection: Option<String>,
-    lifecycle_hook_specification_list: Vec<Value>,
+    lifecycle_hook_specification_list: Vec<HookSpecification>,
+    instance_maintenance_policy: Option<Value>,
+    availability_zone_distribution: Option<Value>,
+    availability_zone_impairment_policy: Option<Value>,
+    capacity_reservation_specification: Option<Value>,
+    instance_lifecycle_policy: Option<Value>,
+}
+
+impl GroupInput {
+    /// The members accepted and echoed as given, by name.
+    fn passthrough(&self) -> impl Iterator<Item = (String, Value)> + '_ {
+        [
+            (
+                "InstanceMaintenancePolicy",
+                &self.instance_maintenance_policy,
+            ),
+            (
+                "AvailabilityZoneDistribution",
+                &self.availability_zone_distribution,
+            ),
+            (
+                "AvailabilityZoneImpairmentPolicy",
+                &self.availability_zone_impairment_policy,
+            ),
+            (
+                "CapacityReservationSpecification",
+                &self.capacity_reservation_specification,
+            ),
+            ("InstanceLifecyclePolicy", &self.instance_lifecycle_policy),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.to_owned(), v.clone()?)))
+    }
 }
 
 fn launch_source(
@@ -96,13 +122,9 @@ fn launch_source(
 pub fn create_auto_scaling_group(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let passthrough: BTreeMap<String, Value> = PASSTHROUGH
-        .iter()
-        .filter_map(|k| input.get(*k).map(|v| ((*k).to_owned(), v.clone())))
-        .collect();
-    let req: GroupInput = parse_input(input)?;
+    req: GroupInput,
+) -> Result<(), ApiError> {
+    let passthrough: BTreeMap<String, Value> = req.passthrough().collect();
     let name = req.auto_scaling_group_name.clone();
     let sources_given = [
         req.launch_configuration_name.is_some(),
@@ -153,9 +175,7 @@ pub fn create_auto_scaling_group(
     state.stores.with(scope, |s| {
         s.ec2.ensure_defaults(scope, state);
         if s.autoscaling.groups.contains_key(&name) {
-            return Err(ApiError::client(
-                "AlreadyExists",
-                format!(
+            return Err(AutoScalingError::AlreadyExists.with(format!(
                     "AutoScalingGroup by this name already exists - A group with the name {name} already exists"
                 ),
             ));
@@ -179,12 +199,16 @@ pub fn create_auto_scaling_group(
                     version: Some(version.clone()),
                 });
             } else {
-                let data = json!({
-                    "LaunchConfigurationName": name, "ImageId": i.image_id,
-                    "InstanceType": i.instance_type, "SecurityGroups": i.security_groups,
-                    "KeyName": i.key_name,
-                    "InstanceMonitoring": {"Enabled": i.monitoring},
-                });
+                let data = LaunchConfigData {
+                    image_id: Some(i.image_id.clone()),
+                    instance_type: Some(i.instance_type.clone()),
+                    security_groups: i.security_groups.clone(),
+                    key_name: i.key_name.clone(),
+                    instance_monitoring: Some(InstanceMonitoring {
+                        enabled: Some(i.monitoring),
+                    }),
+                    ..LaunchConfigData::default()
+                };
                 let arn = ids::arn(
                     "autoscaling",
                     &scope.region,
@@ -263,7 +287,7 @@ pub fn create_auto_scaling_group(
             ..Group::default()
         };
         for spec in &req.lifecycle_hook_specification_list {
-            if let Some(hook) = super::lifecycle_spec(spec) {
+            if let Some(hook) = spec.hook() {
                 group.lifecycle_hooks.insert(hook.name.clone(), hook);
             }
         }
@@ -278,20 +302,16 @@ pub fn create_auto_scaling_group(
         Ok(())
     })?;
     state.changed.notify_waiters();
-    Ok(json!({}))
+    Ok(())
 }
 
 /// UpdateAutoScalingGroup: only the members given change (research §1.2).
 pub fn update_auto_scaling_group(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let passthrough: Vec<(String, Value)> = PASSTHROUGH
-        .iter()
-        .filter_map(|k| input.get(*k).map(|v| ((*k).to_owned(), v.clone())))
-        .collect();
-    let req: GroupInput = parse_input(input)?;
+    req: GroupInput,
+) -> Result<(), ApiError> {
+    let passthrough: Vec<(String, Value)> = req.passthrough().collect();
     if let Some(t) = &req.health_check_type {
         check_health_check_type(t)?;
     }
@@ -389,12 +409,12 @@ pub fn update_auto_scaling_group(
         Ok(())
     })?;
     state.changed.notify_waiters();
-    Ok(json!({}))
+    Ok(())
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DeleteInput {
+pub struct DeleteInput {
     auto_scaling_group_name: String,
     force_delete: bool,
 }
@@ -405,9 +425,8 @@ struct DeleteInput {
 pub fn delete_auto_scaling_group(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DeleteInput = parse_input(input)?;
+    req: DeleteInput,
+) -> Result<(), ApiError> {
     let scope = &ctx.scope;
     let name = req.auto_scaling_group_name;
     let policy_arns = state.stores.with(scope, |s| {
@@ -433,15 +452,11 @@ pub fn delete_auto_scaling_group(
             .count();
         if !req.force_delete {
             if members > 0 {
-                return Err(ApiError::client(
-                    "ResourceInUse",
-                    "You cannot delete an AutoScalingGroup while there are instances or pending Spot instance request(s) still in the group.",
+                return Err(AutoScalingError::ResourceInUse.with("You cannot delete an AutoScalingGroup while there are instances or pending Spot instance request(s) still in the group.",
                 ));
             }
             if g.activity_in_progress().is_some() {
-                return Err(ApiError::client(
-                    "ScalingActivityInProgress",
-                    "You cannot delete an AutoScalingGroup while there are scaling activities in progress for that group.",
+                return Err(AutoScalingError::ScalingActivityInProgress.with("You cannot delete an AutoScalingGroup while there are scaling activities in progress for that group.",
                 ));
             }
         }
@@ -479,5 +494,5 @@ pub fn delete_auto_scaling_group(
     })?;
     policies::detach_from_alarms(state, scope, &policy_arns, true);
     state.changed.notify_waiters();
-    Ok(json!({}))
+    Ok(())
 }

@@ -3,29 +3,28 @@
 //! reconciler acts.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
 
-use super::activities::activity_json;
+use super::activities::{ActivityDetails, ActivityOut, OneActivityOut};
+use super::errors::AutoScalingError;
 use super::store::{
     LifecycleState, TerminationReason, iso_seconds, record_activity, set_desired_capacity,
 };
 use super::validation;
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
+use crate::services::errors::ErrorCode;
 use crate::state::AppState;
 
 /// `Scaling activity {id} is in progress and blocks this action` (HonorCooldown calls).
 pub fn blocked(activity: &str) -> ApiError {
-    ApiError::client(
-        "ScalingActivityInProgress",
-        format!("Scaling activity {activity} is in progress and blocks this action"),
-    )
+    AutoScalingError::ScalingActivityInProgress.with(format!(
+        "Scaling activity {activity} is in progress and blocks this action"
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct SetDesiredInput {
+pub struct SetDesiredInput {
     auto_scaling_group_name: String,
     desired_capacity: i64,
     honor_cooldown: bool,
@@ -35,9 +34,8 @@ struct SetDesiredInput {
 pub fn set_desired_capacity_op(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: SetDesiredInput = parse_input(input)?;
+    req: SetDesiredInput,
+) -> Result<(), ApiError> {
     let now = state.clock.now();
     state.stores.with(&ctx.scope, |s| {
         let a = &mut s.autoscaling;
@@ -78,12 +76,12 @@ pub fn set_desired_capacity_op(
         Ok(())
     })?;
     state.changed.notify_waiters();
-    Ok(json!({}))
+    Ok(())
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct TerminateInput {
+pub struct TerminateInput {
     instance_id: String,
     should_decrement_desired_capacity: bool,
 }
@@ -92,9 +90,8 @@ struct TerminateInput {
 pub fn terminate_instance_in_auto_scaling_group(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: TerminateInput = parse_input(input)?;
+    req: TerminateInput,
+) -> Result<OneActivityOut, ApiError> {
     let now = state.clock.now();
     let id = &req.instance_id;
     let activity_id = state.ids.uuid();
@@ -104,9 +101,7 @@ pub fn terminate_instance_in_auto_scaling_group(
         let g = a.group_mut(&name)?;
         let inst = &g.instances[id.as_str()];
         if inst.lifecycle_state.is_leaving() {
-            return Err(ApiError::client(
-                "ScalingActivityInProgress",
-                format!(
+            return Err(AutoScalingError::ScalingActivityInProgress.with(format!(
                     "Activity {} is in progress.",
                     inst.activity_id.clone().unwrap_or_default()
                 ),
@@ -136,7 +131,7 @@ pub fn terminate_instance_in_auto_scaling_group(
         inst.state_since = now;
         inst.activity_id = Some(activity_id.clone());
         inst.termination_reason = Some(TerminationReason::UserRequest(cause.clone()));
-        let details = details_of(inst.subnet_id.as_deref(), &inst.availability_zone);
+        let details = ActivityDetails::at(inst.subnet_id.as_deref(), &inst.availability_zone);
         let group = g.clone();
         record_activity(
             a,
@@ -151,24 +146,15 @@ pub fn terminate_instance_in_auto_scaling_group(
             now,
         );
         let act = a.activity_mut(&activity_id).ok_or_else(ApiError::internal)?;
-        Ok::<_, ApiError>(activity_json(act, false))
+        Ok::<_, ApiError>(ActivityOut::new(act, false))
     })?;
     state.changed.notify_waiters();
-    Ok(json!({ "Activity": out }))
-}
-
-/// An activity's `Details`: `{"Subnet ID": …, "Availability Zone": …}` (subnet first, as AWS
-/// writes it; no subnet for zone-only groups).
-pub fn details_of(subnet: Option<&str>, zone: &str) -> Value {
-    match subnet {
-        Some(s) => json!({"Subnet ID": s, "Availability Zone": zone}),
-        None => json!({"Availability Zone": zone}),
-    }
+    Ok(OneActivityOut::new(out))
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct HealthInput {
+pub struct HealthInput {
     instance_id: String,
     health_status: String,
     should_respect_grace_period: Option<bool>,
@@ -179,9 +165,8 @@ struct HealthInput {
 pub fn set_instance_health(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: HealthInput = parse_input(input)?;
+    req: HealthInput,
+) -> Result<(), ApiError> {
     let healthy = match req.health_status.as_str() {
         "Healthy" => true,
         "Unhealthy" => false,
@@ -225,12 +210,12 @@ pub fn set_instance_health(
         Ok(())
     })?;
     state.changed.notify_waiters();
-    Ok(json!({}))
+    Ok(())
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct ProtectionInput {
+pub struct ProtectionInput {
     instance_ids: Vec<String>,
     auto_scaling_group_name: String,
     protected_from_scale_in: bool,
@@ -240,9 +225,8 @@ struct ProtectionInput {
 pub fn set_instance_protection(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ProtectionInput = parse_input(input)?;
+    req: ProtectionInput,
+) -> Result<(), ApiError> {
     if req.instance_ids.len() > 50 {
         return Err(validation(
             "The number of instance ids that may be passed in is limited to 50",
@@ -279,5 +263,5 @@ pub fn set_instance_protection(
         Ok(())
     })?;
     state.changed.notify_waiters();
-    Ok(json!({}))
+    Ok(())
 }

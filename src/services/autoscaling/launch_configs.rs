@@ -1,17 +1,20 @@
 //! Launch configurations: Create, Describe, Delete (research §1.3 for the error texts).
 //!
-//! A configuration is kept as the request tree it came in as (AWS member names), so describing
+//! A configuration keeps the members it was created with ([`LaunchConfigData`]), so describing
 //! it echoes what was given plus AWS's defaults, and launching maps it onto RunInstances.
 
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::describe::page;
-use super::store::LaunchConfiguration;
+use super::errors::AutoScalingError;
 use super::validation;
+use super::views::Kept;
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
+use crate::protocol::output::Timestamp;
+use crate::services::ec2::internal::MetadataOptions;
+use crate::services::errors::ErrorCode;
 use crate::state::{AppState, ids};
 
 /// `Launch configuration name not found - Launch configuration {name} not found`.
@@ -21,32 +24,95 @@ pub fn lc_not_found(name: &str) -> ApiError {
     ))
 }
 
+/// A launch configuration: what CreateLaunchConfiguration gave (`InstanceId` resolved into
+/// the members it stands for) plus the members AWS adds.
+#[derive(Debug, Clone)]
+pub struct LaunchConfiguration {
+    /// LaunchConfigurationName.
+    pub name: String,
+    /// LaunchConfigurationARN.
+    pub arn: String,
+    /// CreatedTime (epoch seconds).
+    pub created_time: f64,
+    /// The members given, used both to describe and to launch.
+    pub data: LaunchConfigData,
+}
+
+/// `InstanceMonitoring`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct InstanceMonitoring {
+    /// Detailed monitoring (true when left out).
+    pub enabled: Option<bool>,
+}
+
+/// The members of CreateLaunchConfiguration a configuration keeps.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct LaunchConfigData {
+    /// ImageId.
+    pub image_id: Option<String>,
+    /// KeyName.
+    pub key_name: Option<String>,
+    /// SecurityGroups (ids or, outside a VPC, names).
+    pub security_groups: Vec<String>,
+    /// ClassicLinkVPCId.
+    #[serde(rename = "ClassicLinkVPCId")]
+    pub classic_link_vpc_id: Option<String>,
+    /// ClassicLinkVPCSecurityGroups.
+    #[serde(rename = "ClassicLinkVPCSecurityGroups")]
+    pub classic_link_vpc_security_groups: Vec<String>,
+    /// UserData (base64).
+    pub user_data: Option<String>,
+    /// InstanceType.
+    pub instance_type: Option<String>,
+    /// KernelId.
+    pub kernel_id: Option<String>,
+    /// RamdiskId.
+    pub ramdisk_id: Option<String>,
+    /// BlockDeviceMappings, echoed as given.
+    pub block_device_mappings: Vec<Value>,
+    /// InstanceMonitoring.
+    pub instance_monitoring: Option<InstanceMonitoring>,
+    /// SpotPrice.
+    pub spot_price: Option<String>,
+    /// IamInstanceProfile (name or ARN).
+    pub iam_instance_profile: Option<String>,
+    /// EbsOptimized.
+    pub ebs_optimized: Option<bool>,
+    /// AssociatePublicIpAddress.
+    pub associate_public_ip_address: Option<bool>,
+    /// PlacementTenancy.
+    pub placement_tenancy: Option<String>,
+    /// MetadataOptions.
+    pub metadata_options: Option<MetadataOptions>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct CreateInput {
+pub struct CreateInput {
     launch_configuration_name: String,
-    image_id: Option<String>,
     instance_id: Option<String>,
-    instance_type: Option<String>,
-    iam_instance_profile: Option<String>,
+    #[serde(flatten)]
+    data: LaunchConfigData,
 }
 
 /// CreateLaunchConfiguration.
 pub fn create_launch_configuration(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: CreateInput = parse_input(input.clone())?;
-    let name = req.launch_configuration_name.clone();
-    let Value::Object(mut data) = input else {
-        return Err(ApiError::internal());
-    };
+    req: CreateInput,
+) -> Result<(), ApiError> {
+    let CreateInput {
+        launch_configuration_name: name,
+        instance_id,
+        mut data,
+    } = req;
     let scope = &ctx.scope;
     let now = state.clock.now();
     // The profile, by name or ARN, must exist in the account's IAM (checked outside this
     // scope's lock: IAM lives in the account's global scope).
-    if let Some(profile) = req.iam_instance_profile.as_deref() {
+    if let Some(profile) = data.iam_instance_profile.as_deref() {
         let profiles = crate::services::iam::profiles_of(state, &scope.account);
         let (name, arn) = if profile.starts_with("arn:") {
             (None, Some(profile))
@@ -59,40 +125,35 @@ pub fn create_launch_configuration(
     }
     state.stores.with(scope, |s| {
         if s.autoscaling.launch_configurations.contains_key(&name) {
-            return Err(ApiError::client(
-                "AlreadyExists",
-                format!(
+            return Err(AutoScalingError::AlreadyExists.with(format!(
                     "Launch Configuration by this name already exists - A launch configuration already exists with the name {name}"
                 ),
             ));
         }
         // InstanceId: the configuration takes its image, type, key and groups from a running
         // instance, for the fields the request leaves out.
-        if let Some(id) = req.instance_id.as_deref() {
-            data.remove("InstanceId");
+        if let Some(id) = instance_id.as_deref() {
             let i = s
                 .ec2
                 .instances
                 .get(id)
                 .ok_or_else(|| validation(format!("Invalid instance id: {id}")))?;
-            let from = [
-                ("ImageId", json!(i.image_id)),
-                ("InstanceType", json!(i.instance_type)),
-                ("KeyName", json!(i.key_name)),
-                ("SecurityGroups", json!(i.security_groups)),
-            ];
-            for (k, v) in from {
-                if !v.is_null() {
-                    data.entry(k).or_insert(v);
-                }
+            data.image_id.get_or_insert_with(|| i.image_id.clone());
+            data.instance_type
+                .get_or_insert_with(|| i.instance_type.clone());
+            if data.key_name.is_none() {
+                data.key_name.clone_from(&i.key_name);
+            }
+            if data.security_groups.is_empty() {
+                data.security_groups.clone_from(&i.security_groups);
             }
         } else {
-            if req.image_id.is_none() {
+            if data.image_id.is_none() {
                 return Err(validation(
                     "Valid requests must contain either the ImageId or the InstanceId parameter.",
                 ));
             }
-            if req.instance_type.is_none() {
+            if data.instance_type.is_none() {
                 return Err(validation(
                     "Valid requests must contain either the InstanceType or the InstanceId parameter.",
                 ));
@@ -114,53 +175,89 @@ pub fn create_launch_configuration(
                 name,
                 arn,
                 created_time: now,
-                data: Value::Object(data),
+                data,
             },
         );
         Ok(())
     })?;
-    Ok(json!({}))
+    Ok(())
 }
 
 /// Whether detailed monitoring is on for instances launched from this configuration
 /// (`InstanceMonitoring.Enabled`, default true in the API).
 pub fn monitoring(lc: &LaunchConfiguration) -> bool {
     lc.data
-        .pointer("/InstanceMonitoring/Enabled")
-        .and_then(Value::as_bool)
+        .instance_monitoring
+        .and_then(|m| m.enabled)
         .unwrap_or(true)
 }
 
-/// The `LaunchConfiguration` output shape: the stored fields with AWS's defaults.
-pub fn render(lc: &LaunchConfiguration) -> Value {
-    let mut out = Map::new();
-    out.insert("LaunchConfigurationName".into(), json!(lc.name));
-    out.insert("LaunchConfigurationARN".into(), json!(lc.arn));
-    out.insert("CreatedTime".into(), json!(lc.created_time));
-    for (k, default) in [
-        ("KernelId", json!("")),
-        ("RamdiskId", json!("")),
-        ("UserData", json!("")),
-        ("KeyName", json!("")),
-        ("SecurityGroups", json!([])),
-        ("ClassicLinkVPCSecurityGroups", json!([])),
-        ("BlockDeviceMappings", json!([])),
-        ("EbsOptimized", json!(false)),
-        ("InstanceMonitoring", json!({"Enabled": monitoring(lc)})),
-    ] {
-        out.insert(k.into(), lc.data.get(k).cloned().unwrap_or(default));
-    }
-    if let Some(obj) = lc.data.as_object() {
-        for (k, v) in obj {
-            out.entry(k.clone()).or_insert_with(|| v.clone());
+/// The `LaunchConfiguration` output shape: the stored members with AWS's defaults.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LaunchConfigurationOut {
+    launch_configuration_name: String,
+    #[serde(rename = "LaunchConfigurationARN")]
+    launch_configuration_arn: String,
+    image_id: Option<String>,
+    key_name: String,
+    security_groups: Vec<String>,
+    #[serde(rename = "ClassicLinkVPCId")]
+    classic_link_vpc_id: Option<String>,
+    #[serde(rename = "ClassicLinkVPCSecurityGroups")]
+    classic_link_vpc_security_groups: Vec<String>,
+    user_data: String,
+    instance_type: Option<String>,
+    kernel_id: String,
+    ramdisk_id: String,
+    block_device_mappings: Kept,
+    instance_monitoring: InstanceMonitoring,
+    spot_price: Option<String>,
+    iam_instance_profile: Option<String>,
+    created_time: Timestamp,
+    ebs_optimized: bool,
+    associate_public_ip_address: Option<bool>,
+    placement_tenancy: Option<String>,
+    metadata_options: Option<MetadataOptions>,
+}
+
+impl LaunchConfigurationOut {
+    /// A configuration as described.
+    pub fn new(lc: &LaunchConfiguration) -> Self {
+        let d = &lc.data;
+        Self {
+            launch_configuration_name: lc.name.clone(),
+            launch_configuration_arn: lc.arn.clone(),
+            image_id: d.image_id.clone(),
+            key_name: d.key_name.clone().unwrap_or_default(),
+            security_groups: d.security_groups.clone(),
+            classic_link_vpc_id: d.classic_link_vpc_id.clone(),
+            classic_link_vpc_security_groups: d.classic_link_vpc_security_groups.clone(),
+            user_data: d.user_data.clone().unwrap_or_default(),
+            instance_type: d.instance_type.clone(),
+            kernel_id: d.kernel_id.clone().unwrap_or_default(),
+            ramdisk_id: d.ramdisk_id.clone().unwrap_or_default(),
+            block_device_mappings: Kept::new(
+                "BlockDeviceMappings",
+                Value::Array(d.block_device_mappings.clone()),
+            ),
+            instance_monitoring: d.instance_monitoring.unwrap_or(InstanceMonitoring {
+                enabled: Some(true),
+            }),
+            spot_price: d.spot_price.clone(),
+            iam_instance_profile: d.iam_instance_profile.clone(),
+            created_time: Timestamp(lc.created_time),
+            ebs_optimized: d.ebs_optimized.unwrap_or(false),
+            associate_public_ip_address: d.associate_public_ip_address,
+            placement_tenancy: d.placement_tenancy.clone(),
+            metadata_options: d.metadata_options.clone(),
         }
     }
-    Value::Object(out)
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeInput {
+pub struct DescribeInput {
     launch_configuration_names: Vec<String>,
     max_records: Option<i64>,
     next_token: Option<String>,
@@ -170,32 +267,39 @@ struct DescribeInput {
 pub fn describe_launch_configurations(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeInput = parse_input(input)?;
-    let all: Vec<Value> = state.stores.with(&ctx.scope, |s| {
+    req: DescribeInput,
+) -> Result<LaunchConfigurationsOut, ApiError> {
+    let all: Vec<LaunchConfigurationOut> = state.stores.with(&ctx.scope, |s| {
         let lcs = &s.autoscaling.launch_configurations;
         if req.launch_configuration_names.is_empty() {
-            lcs.values().map(render).collect()
+            lcs.values().map(LaunchConfigurationOut::new).collect()
         } else {
             req.launch_configuration_names
                 .iter()
                 .filter_map(|n| lcs.get(n))
-                .map(render)
+                .map(LaunchConfigurationOut::new)
                 .collect()
         }
     });
-    let (items, next) = page(all, req.max_records, req.next_token.as_deref(), 50)?;
-    let mut out = json!({ "LaunchConfigurations": items });
-    if let Some(t) = next {
-        out["NextToken"] = json!(t);
-    }
-    Ok(out)
+    let (launch_configurations, next_token) =
+        page(all, req.max_records, req.next_token.as_deref(), 50)?;
+    Ok(LaunchConfigurationsOut {
+        launch_configurations,
+        next_token,
+    })
+}
+
+/// `LaunchConfigurationsType`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LaunchConfigurationsOut {
+    launch_configurations: Vec<LaunchConfigurationOut>,
+    next_token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DeleteInput {
+pub struct DeleteInput {
     launch_configuration_name: String,
 }
 
@@ -203,9 +307,8 @@ struct DeleteInput {
 pub fn delete_launch_configuration(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DeleteInput = parse_input(input)?;
+    req: DeleteInput,
+) -> Result<(), ApiError> {
     let name = req.launch_configuration_name;
     state.stores.with(&ctx.scope, |s| {
         let a = &mut s.autoscaling;
@@ -217,9 +320,7 @@ pub fn delete_launch_configuration(
             .values()
             .find(|g| g.launch_configuration_name.as_deref() == Some(name.as_str()))
         {
-            return Err(ApiError::client(
-                "ResourceInUse",
-                format!(
+            return Err(AutoScalingError::ResourceInUse.with(format!(
                     "Cannot delete launch configuration {name} because it is attached to AutoScalingGroup {}",
                     g.name
                 ),
@@ -228,5 +329,5 @@ pub fn delete_launch_configuration(
         a.launch_configurations.shift_remove(&name);
         Ok(())
     })?;
-    Ok(json!({}))
+    Ok(())
 }

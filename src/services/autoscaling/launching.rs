@@ -1,21 +1,24 @@
-//! Launching for a group: the RunInstances input a launch configuration, launch template or
-//! mixed instances policy stands for (overrides' instance types taken in turn), and recording
-//! the outcome — a `Pending` member with its activity, or a failed activity and a backoff.
+//! Launching for a group: the typed EC2 launch request a launch configuration, launch
+//! template or mixed instances policy stands for (overrides' instance types taken in turn),
+//! and recording the outcome — a `Pending` member with its activity, or a failed activity and
+//! a backoff.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::instances::details_of;
+use super::activities::ActivityDetails;
 use super::launch_configs;
 use super::store::{
     AutoScalingStore, Group, GroupInstance, LifecycleState, TemplateRef, record_activity,
     update_activity,
 };
+use crate::error::ApiError;
+use crate::services::ec2::internal::{LaunchRequest, ProfileSpec, TemplateSpec};
 use crate::state::AppState;
 
 /// Longest backoff between failed launches (virtual seconds).
 const MAX_BACKOFF: f64 = 300.0;
 
-/// One launch to make outside the lock.
+/// One launch, decided under the lock and made through `ec2::internal::launch`.
 pub struct Launch {
     /// Group name.
     pub group: String,
@@ -23,64 +26,42 @@ pub struct Launch {
     pub zone: String,
     /// Subnet, for VPC groups.
     pub subnet: Option<String>,
-    /// The RunInstances input.
-    pub input: Value,
-    /// System and propagated tags.
-    pub tags: Vec<(String, String)>,
+    /// What EC2 is asked to launch (with the system and propagated tags).
+    pub request: LaunchRequest,
     /// The launch activity's Cause.
     pub cause: String,
 }
 
-/// The RunInstances input for one launch of a group.
+/// The EC2 launch request for one launch of a group.
 pub fn launch_request(
     a: &AutoScalingStore,
     g: &Group,
     zone: String,
     subnet: Option<String>,
     cause: &str,
-    state: &AppState,
 ) -> Option<Launch> {
-    let mut input = json!({"MinCount": 1, "MaxCount": 1});
+    let mut request = LaunchRequest::default();
     if let Some(lc_name) = &g.launch_configuration_name {
         let lc = a.launch_configurations.get(lc_name)?;
         let d = &lc.data;
-        for k in [
-            "ImageId",
-            "InstanceType",
-            "KeyName",
-            "UserData",
-            "EbsOptimized",
-            "MetadataOptions",
-        ] {
-            if let Some(v) = d.get(k).filter(|v| !v.is_null()) {
-                input[k] = v.clone();
-            }
-        }
-        input["Monitoring"] = json!({"Enabled": launch_configs::monitoring(lc)});
-        if let Some(profile) = d.get("IamInstanceProfile").and_then(Value::as_str) {
-            let key = if profile.starts_with("arn:") {
-                "Arn"
+        request.image_id.clone_from(&d.image_id);
+        request.instance_type.clone_from(&d.instance_type);
+        request.key_name.clone_from(&d.key_name);
+        request.user_data.clone_from(&d.user_data);
+        request.ebs_optimized = d.ebs_optimized;
+        request.metadata_options.clone_from(&d.metadata_options);
+        request.monitoring = Some(launch_configs::monitoring(lc));
+        request.iam_instance_profile = d.iam_instance_profile.as_ref().map(|p| {
+            if p.starts_with("arn:") {
+                ProfileSpec::Arn(p.clone())
             } else {
-                "Name"
-            };
-            input["IamInstanceProfile"] = json!({ key: profile });
-        }
-        let groups: Vec<String> = d
-            .get("SecurityGroups")
-            .and_then(Value::as_array)
-            .map(|v| {
-                v.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
-        if groups.iter().all(|g| g.starts_with("sg-")) {
-            if !groups.is_empty() {
-                input["SecurityGroupIds"] = json!(groups);
+                ProfileSpec::Name(p.clone())
             }
+        });
+        if d.security_groups.iter().all(|g| g.starts_with("sg-")) {
+            request.security_group_ids.clone_from(&d.security_groups);
         } else {
-            input["SecurityGroups"] = json!(groups);
+            request.security_groups.clone_from(&d.security_groups);
         }
     } else {
         let (spec, types) = match (&g.launch_template, &g.mixed_instances_policy) {
@@ -106,37 +87,34 @@ pub fn launch_request(
             }
             (None, None) => return None,
         };
-        let mut lt = json!({"Version": spec.version.clone().unwrap_or_else(|| "$Default".into())});
-        if spec.id.is_empty() {
-            lt["LaunchTemplateName"] = json!(spec.name);
-        } else {
-            lt["LaunchTemplateId"] = json!(spec.id);
-        }
-        input["LaunchTemplate"] = lt;
+        let by_id = !spec.id.is_empty();
+        request.launch_template = Some(TemplateSpec {
+            launch_template_id: by_id.then(|| spec.id.clone()),
+            launch_template_name: (!by_id).then(|| spec.name.clone()),
+            version: spec.version.clone().unwrap_or_else(|| "$Default".into()),
+        });
         if !types.is_empty() {
             // Overrides are honoured in turn, so every listed type gets used.
             let n = g.instances.len() % types.len();
-            input["InstanceType"] = json!(types[n]);
+            request.instance_type = Some(types[n].clone());
         }
     }
     match &subnet {
-        Some(s) => input["SubnetId"] = json!(s),
-        None => input["Placement"] = json!({"AvailabilityZone": zone}),
+        Some(s) => request.subnet_id = Some(s.clone()),
+        None => request.availability_zone = Some(zone.clone()),
     }
-    let mut tags = vec![(
+    request.system_tags.push((
         crate::controllers::ec2_metrics::ASG_TAG.to_owned(),
         g.name.clone(),
-    )];
+    ));
     for t in g.tags.iter().filter(|t| t.propagate_at_launch) {
-        tags.push((t.key.clone(), t.value.clone()));
+        request.system_tags.push((t.key.clone(), t.value.clone()));
     }
-    let _ = state;
     Some(Launch {
         group: g.name.clone(),
         zone,
         subnet,
-        input,
-        tags,
+        request,
         cause: cause.to_owned(),
     })
 }
@@ -147,20 +125,16 @@ pub fn record_launch(
     state: &AppState,
     s: &mut crate::state::RegionStores,
     l: &Launch,
-    outcome: Result<Value, crate::error::ApiError>,
+    outcome: Result<Vec<String>, ApiError>,
     now: f64,
 ) {
     let a = &mut s.autoscaling;
     let Some(g) = a.groups.get(&l.group).cloned() else {
         return;
     };
-    let details = details_of(l.subnet.as_deref(), &l.zone);
+    let details = ActivityDetails::at(l.subnet.as_deref(), &l.zone);
     let activity = state.ids.uuid();
-    let id = outcome.as_ref().ok().and_then(|r| {
-        r.pointer("/Instances/0/InstanceId")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    });
+    let id = outcome.as_ref().ok().and_then(|ids| ids.first().cloned());
     let Some(id) = id else {
         let msg = match &outcome {
             Err(e) => format!("{} Launching EC2 instance failed.", e.message),

@@ -7,15 +7,13 @@
 //! moments: registration before `InService`, deregistration before termination, waiting while
 //! draining, and ELB health after the grace period when `HealthCheckType` includes ELB.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::describe::page;
 use super::groups::{TrafficSourceIn, traffic_sources};
 use super::validation;
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
 use crate::state::{AppState, Scope};
 
 /// Whether a Classic Load Balancer of this name exists.
@@ -129,7 +127,7 @@ pub fn register_with_group(
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct AttachInput {
+pub struct AttachInput {
     auto_scaling_group_name: String,
     load_balancer_names: Vec<String>,
     #[serde(rename = "TargetGroupARNs")]
@@ -139,7 +137,7 @@ struct AttachInput {
 
 /// Attach sources: new ones start `Adding` and register the group's InService instances
 /// (the reconciler moves them on to `Added`/`InService`).
-fn attach(ctx: &RequestContext, state: &AppState, req: AttachInput) -> Result<Value, ApiError> {
+fn attach(ctx: &RequestContext, state: &AppState, req: AttachInput) -> Result<(), ApiError> {
     let scope = &ctx.scope;
     let sources = traffic_sources(
         state,
@@ -183,11 +181,11 @@ fn attach(ctx: &RequestContext, state: &AppState, req: AttachInput) -> Result<Va
     })?;
     register_with_group(state, scope, &lbs, &tgs, &ids);
     state.changed.notify_waiters();
-    Ok(json!({}))
+    Ok(())
 }
 
 /// Detach sources: they go `Removing` and the group's instances are deregistered.
-fn detach(ctx: &RequestContext, state: &AppState, req: AttachInput) -> Result<Value, ApiError> {
+fn detach(ctx: &RequestContext, state: &AppState, req: AttachInput) -> Result<(), ApiError> {
     let scope = &ctx.scope;
     let wanted: Vec<String> = req
         .load_balancer_names
@@ -221,70 +219,66 @@ fn detach(ctx: &RequestContext, state: &AppState, req: AttachInput) -> Result<Va
         deregister(state, scope, &lbs, &tgs, &ids);
     }
     state.changed.notify_waiters();
-    Ok(json!({}))
-}
-
-fn parse_attach(input: Value) -> Result<AttachInput, ApiError> {
-    parse_input(input)
+    Ok(())
 }
 
 /// AttachLoadBalancers.
 pub fn attach_load_balancers(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    attach(ctx, state, parse_attach(input)?)
+    req: AttachInput,
+) -> Result<(), ApiError> {
+    attach(ctx, state, req)
 }
 
 /// AttachLoadBalancerTargetGroups.
 pub fn attach_load_balancer_target_groups(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    attach(ctx, state, parse_attach(input)?)
+    req: AttachInput,
+) -> Result<(), ApiError> {
+    attach(ctx, state, req)
 }
 
 /// AttachTrafficSources.
 pub fn attach_traffic_sources(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    attach(ctx, state, parse_attach(input)?)
+    req: AttachInput,
+) -> Result<(), ApiError> {
+    attach(ctx, state, req)
 }
 
 /// DetachLoadBalancers.
 pub fn detach_load_balancers(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    detach(ctx, state, parse_attach(input)?)
+    req: AttachInput,
+) -> Result<(), ApiError> {
+    detach(ctx, state, req)
 }
 
 /// DetachLoadBalancerTargetGroups.
 pub fn detach_load_balancer_target_groups(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    detach(ctx, state, parse_attach(input)?)
+    req: AttachInput,
+) -> Result<(), ApiError> {
+    detach(ctx, state, req)
 }
 
 /// DetachTrafficSources.
 pub fn detach_traffic_sources(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    detach(ctx, state, parse_attach(input)?)
+    req: AttachInput,
+) -> Result<(), ApiError> {
+    detach(ctx, state, req)
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeInput {
+pub struct DescribeInput {
     auto_scaling_group_name: String,
     traffic_source_type: Option<String>,
     max_records: Option<i64>,
@@ -309,55 +303,115 @@ fn attachments(
     })
 }
 
-fn paged(
-    rows: Vec<Value>,
+/// A page of `rows` and the token of the next.
+fn paged<T>(
+    rows: Vec<T>,
     req: &DescribeInput,
-    member: &str,
     default: usize,
-) -> Result<Value, ApiError> {
-    let (items, next) = page(rows, req.max_records, req.next_token.as_deref(), default)?;
-    let mut out = json!({ member: items });
-    if let Some(t) = next {
-        out["NextToken"] = json!(t);
-    }
-    Ok(out)
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    page(rows, req.max_records, req.next_token.as_deref(), default)
+}
+
+/// `LoadBalancerState`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LoadBalancerState {
+    load_balancer_name: String,
+    state: String,
+}
+
+/// `DescribeLoadBalancersResponse`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LoadBalancersOut {
+    load_balancers: Vec<LoadBalancerState>,
+    next_token: Option<String>,
 }
 
 /// DescribeLoadBalancers (the group's classic load balancers and their attachment state).
 pub fn describe_load_balancers(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeInput = parse_input(input)?;
+    req: DescribeInput,
+) -> Result<LoadBalancersOut, ApiError> {
     let rows = attachments(ctx, state, &req, Some("elb"))?
         .into_iter()
-        .map(|(id, _, st)| json!({"LoadBalancerName": id, "State": st}))
+        .map(|(load_balancer_name, _, state)| LoadBalancerState {
+            load_balancer_name,
+            state,
+        })
         .collect();
-    paged(rows, &req, "LoadBalancers", 100)
+    let (load_balancers, next_token) = paged(rows, &req, 100)?;
+    Ok(LoadBalancersOut {
+        load_balancers,
+        next_token,
+    })
+}
+
+/// `LoadBalancerTargetGroupState`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TargetGroupState {
+    #[serde(rename = "LoadBalancerTargetGroupARN")]
+    load_balancer_target_group_arn: String,
+    state: String,
+}
+
+/// `DescribeLoadBalancerTargetGroupsResponse`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TargetGroupsOut {
+    load_balancer_target_groups: Vec<TargetGroupState>,
+    next_token: Option<String>,
 }
 
 /// DescribeLoadBalancerTargetGroups.
 pub fn describe_load_balancer_target_groups(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeInput = parse_input(input)?;
+    req: DescribeInput,
+) -> Result<TargetGroupsOut, ApiError> {
     let rows = attachments(ctx, state, &req, Some("elbv2"))?
         .into_iter()
-        .map(|(id, _, st)| json!({"LoadBalancerTargetGroupARN": id, "State": st}))
+        .map(
+            |(load_balancer_target_group_arn, _, state)| TargetGroupState {
+                load_balancer_target_group_arn,
+                state,
+            },
+        )
         .collect();
-    paged(rows, &req, "LoadBalancerTargetGroups", 100)
+    let (load_balancer_target_groups, next_token) = paged(rows, &req, 100)?;
+    Ok(TargetGroupsOut {
+        load_balancer_target_groups,
+        next_token,
+    })
+}
+
+/// `TrafficSourceState`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TrafficSourceState {
+    traffic_source: String,
+    state: String,
+    identifier: String,
+    #[serde(rename = "Type")]
+    kind: String,
+}
+
+/// `DescribeTrafficSourcesResponse`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TrafficSourcesOut {
+    traffic_sources: Vec<TrafficSourceState>,
+    next_token: Option<String>,
 }
 
 /// DescribeTrafficSources.
 pub fn describe_traffic_sources(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeInput = parse_input(input)?;
+    req: DescribeInput,
+) -> Result<TrafficSourcesOut, ApiError> {
     if let Some(t) = &req.traffic_source_type
         && !matches!(t.as_str(), "elb" | "elbv2" | "vpc-lattice")
     {
@@ -365,9 +419,16 @@ pub fn describe_traffic_sources(
     }
     let rows = attachments(ctx, state, &req, req.traffic_source_type.as_deref())?
         .into_iter()
-        .map(|(id, kind, st)| {
-            json!({"TrafficSource": id, "Identifier": id, "Type": kind, "State": st})
+        .map(|(id, kind, state)| TrafficSourceState {
+            traffic_source: id.clone(),
+            state,
+            identifier: id,
+            kind,
         })
         .collect();
-    paged(rows, &req, "TrafficSources", 50)
+    let (traffic_sources, next_token) = paged(rows, &req, 50)?;
+    Ok(TrafficSourcesOut {
+        traffic_sources,
+        next_token,
+    })
 }

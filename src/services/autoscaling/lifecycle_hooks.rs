@@ -7,17 +7,16 @@
 //! [`LifecycleAction`] (see [`begin_wait`]); completing or timing out only records the result,
 //! and the reconciler moves the instance on (`:Proceed`, or terminate on a launch ABANDON).
 
-use indexmap::IndexMap;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
+use super::errors::AutoScalingError;
 use super::notifications::Notice;
 use super::store::{AutoScalingStore, Group, LifecycleAction, LifecycleHook};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::protocol::timestamp::format_iso8601;
+use crate::services::errors::ErrorCode;
 use crate::services::errors::validation;
-use crate::services::parse_input;
 use crate::state::AppState;
 
 /// The two transitions a hook can hold.
@@ -63,6 +62,24 @@ pub fn abandon_message(action: &LifecycleAction) -> String {
     )
 }
 
+/// The message a hook's target gets when an instance starts waiting (members in AWS's order).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct WaitMessage<'a> {
+    lifecycle_hook_name: &'a str,
+    account_id: &'a str,
+    request_id: &'a str,
+    lifecycle_transition: &'a str,
+    auto_scaling_group_name: &'a str,
+    service: &'static str,
+    time: String,
+    #[serde(rename = "EC2InstanceId")]
+    ec2_instance_id: &'a str,
+    lifecycle_action_token: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notification_metadata: Option<&'a str>,
+}
+
 /// The message sent to a hook's SNS target when an instance starts waiting.
 pub fn wait_notice(
     account: &str,
@@ -78,19 +95,18 @@ pub fn wait_notice(
         // SQS targets are accepted and recorded; Updraft has no SQS to deliver to.
         return None;
     }
-    let mut m: IndexMap<&str, Value> = IndexMap::new();
-    m.insert("LifecycleHookName", json!(hook.name));
-    m.insert("AccountId", json!(account));
-    m.insert("RequestId", json!(request_id));
-    m.insert("LifecycleTransition", json!(action.transition));
-    m.insert("AutoScalingGroupName", json!(group.name));
-    m.insert("Service", json!("AWS Auto Scaling"));
-    m.insert("Time", json!(format_iso8601(now)));
-    m.insert("EC2InstanceId", json!(instance_id));
-    m.insert("LifecycleActionToken", json!(action.token));
-    if let Some(meta) = &hook.notification_metadata {
-        m.insert("NotificationMetadata", json!(meta));
-    }
+    let message = WaitMessage {
+        lifecycle_hook_name: &hook.name,
+        account_id: account,
+        request_id,
+        lifecycle_transition: &action.transition,
+        auto_scaling_group_name: &group.name,
+        service: super::notifications::SERVICE,
+        time: format_iso8601(now),
+        ec2_instance_id: instance_id,
+        lifecycle_action_token: &action.token,
+        notification_metadata: hook.notification_metadata.as_deref(),
+    };
     let what = if action.transition.ends_with("LAUNCHING") {
         "LAUNCHING"
     } else {
@@ -102,7 +118,7 @@ pub fn wait_notice(
         subject: format!(
             "Auto Scaling:  Lifecycle action '{what}' for instance {instance_id} in progress."
         ),
-        message: serde_json::to_string(&m).unwrap_or_default(),
+        message: serde_json::to_string(&message).unwrap_or_default(),
     })
 }
 
@@ -140,7 +156,7 @@ pub fn expire(store: &mut AutoScalingStore, now: f64) -> (bool, Option<f64>) {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct PutInput {
+pub struct PutInput {
     lifecycle_hook_name: String,
     auto_scaling_group_name: String,
     lifecycle_transition: Option<String>,
@@ -158,9 +174,8 @@ struct PutInput {
 pub fn put_lifecycle_hook(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let input: PutInput = parse_input(input)?;
+    input: PutInput,
+) -> Result<(), ApiError> {
     if let Some(t) = &input.lifecycle_transition
         && !TRANSITIONS.contains(&t.as_str())
     {
@@ -189,9 +204,7 @@ pub fn put_lifecycle_hook(
             Some(h) => h,
             None => {
                 if group.lifecycle_hooks.len() >= MAX_HOOKS {
-                    return Err(ApiError::client(
-                        "LimitExceeded",
-                        format!("Maximum number of lifecycle hooks ({MAX_HOOKS}) reached for AutoScalingGroup {}", group.name),
+                    return Err(AutoScalingError::LimitExceeded.with(format!("Maximum number of lifecycle hooks ({MAX_HOOKS}) reached for AutoScalingGroup {}", group.name),
                     ));
                 }
                 let Some(transition) = input.lifecycle_transition.clone() else {
@@ -261,33 +274,52 @@ pub fn put_lifecycle_hook(
         );
     }
     state.changed.notify_waiters();
-    Ok(json!({}))
+    Ok(())
 }
 
-fn describe_one(group: &str, h: &LifecycleHook) -> Value {
-    let mut v = json!({
-        "LifecycleHookName": h.name,
-        "AutoScalingGroupName": group,
-        "LifecycleTransition": h.transition,
-        "HeartbeatTimeout": h.heartbeat_timeout,
-        "GlobalTimeout": h.global_timeout,
-        "DefaultResult": h.default_result,
-    });
-    if let Some(t) = &h.notification_target_arn {
-        v["NotificationTargetARN"] = json!(t);
+/// The `LifecycleHook` output shape.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HookOut {
+    lifecycle_hook_name: String,
+    auto_scaling_group_name: String,
+    lifecycle_transition: String,
+    #[serde(rename = "NotificationTargetARN")]
+    notification_target_arn: Option<String>,
+    #[serde(rename = "RoleARN")]
+    role_arn: Option<String>,
+    notification_metadata: Option<String>,
+    heartbeat_timeout: i64,
+    global_timeout: i64,
+    default_result: String,
+}
+
+impl HookOut {
+    fn new(group: &str, h: &LifecycleHook) -> Self {
+        Self {
+            lifecycle_hook_name: h.name.clone(),
+            auto_scaling_group_name: group.to_owned(),
+            lifecycle_transition: h.transition.clone(),
+            notification_target_arn: h.notification_target_arn.clone(),
+            role_arn: h.role_arn.clone(),
+            notification_metadata: h.notification_metadata.clone(),
+            heartbeat_timeout: h.heartbeat_timeout,
+            global_timeout: h.global_timeout,
+            default_result: h.default_result.clone(),
+        }
     }
-    if let Some(r) = &h.role_arn {
-        v["RoleARN"] = json!(r);
-    }
-    if let Some(m) = &h.notification_metadata {
-        v["NotificationMetadata"] = json!(m);
-    }
-    v
+}
+
+/// `DescribeLifecycleHooksAnswer`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HooksOut {
+    lifecycle_hooks: Vec<HookOut>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct DescribeInput {
+pub struct DescribeInput {
     auto_scaling_group_name: String,
     #[serde(default)]
     lifecycle_hook_names: Vec<String>,
@@ -297,9 +329,8 @@ struct DescribeInput {
 pub fn describe_lifecycle_hooks(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let input: DescribeInput = parse_input(input)?;
+    input: DescribeInput,
+) -> Result<HooksOut, ApiError> {
     let hooks = state.stores.with(&ctx.scope, |s| {
         let group = s.autoscaling.group(&input.auto_scaling_group_name)?;
         Ok::<_, ApiError>(
@@ -310,16 +341,18 @@ pub fn describe_lifecycle_hooks(
                     input.lifecycle_hook_names.is_empty()
                         || input.lifecycle_hook_names.contains(&h.name)
                 })
-                .map(|h| describe_one(&group.name, h))
+                .map(|h| HookOut::new(&group.name, h))
                 .collect::<Vec<_>>(),
         )
     })?;
-    Ok(json!({ "LifecycleHooks": hooks }))
+    Ok(HooksOut {
+        lifecycle_hooks: hooks,
+    })
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct DeleteInput {
+pub struct DeleteInput {
     lifecycle_hook_name: String,
     auto_scaling_group_name: String,
 }
@@ -329,9 +362,8 @@ struct DeleteInput {
 pub fn delete_lifecycle_hook(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let input: DeleteInput = parse_input(input)?;
+    input: DeleteInput,
+) -> Result<(), ApiError> {
     state.stores.with(&ctx.scope, |s| {
         let group = s.autoscaling.group_mut(&input.auto_scaling_group_name)?;
         if group
@@ -362,12 +394,12 @@ pub fn delete_lifecycle_hook(
         Ok(())
     })?;
     state.changed.notify_waiters();
-    Ok(json!({}))
+    Ok(())
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ActionInput {
+pub struct ActionInput {
     lifecycle_hook_name: String,
     auto_scaling_group_name: String,
     lifecycle_action_token: Option<String>,
@@ -417,9 +449,8 @@ fn waiting<'a>(
 pub fn complete_lifecycle_action(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let input: ActionInput = parse_input(input)?;
+    input: ActionInput,
+) -> Result<(), ApiError> {
     let result = input.lifecycle_action_result.clone().unwrap_or_default();
     if result != "CONTINUE" && result != "ABANDON" {
         return Err(validation(format!(
@@ -434,16 +465,15 @@ pub fn complete_lifecycle_action(
         Ok::<_, ApiError>(())
     })?;
     state.changed.notify_waiters();
-    Ok(json!({}))
+    Ok(())
 }
 
 /// RecordLifecycleActionHeartbeat: restart the heartbeat timeout (never past the global one).
 pub fn record_lifecycle_action_heartbeat(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let input: ActionInput = parse_input(input)?;
+    input: ActionInput,
+) -> Result<(), ApiError> {
     let now = state.clock.now();
     state.stores.with(&ctx.scope, |s| {
         let (action, heartbeat, _) = waiting(&mut s.autoscaling, &input)?;
@@ -451,7 +481,7 @@ pub fn record_lifecycle_action_heartbeat(
         Ok::<_, ApiError>(())
     })?;
     state.changed.notify_waiters();
-    Ok(json!({}))
+    Ok(())
 }
 
 #[cfg(test)]
@@ -536,7 +566,7 @@ mod tests {
             n.subject,
             "Auto Scaling:  Lifecycle action 'LAUNCHING' for instance i-1 in progress."
         );
-        let v: Value = serde_json::from_str(&n.message).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&n.message).unwrap();
         assert_eq!(v["LifecycleActionToken"], "tok");
         assert_eq!(v["NotificationMetadata"], "meta");
         assert_eq!(v["LifecycleTransition"], TRANSITIONS[0]);

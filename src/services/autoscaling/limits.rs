@@ -2,10 +2,13 @@
 //! 500 groups, 200 launch configurations) and the current counts; and [`paginate`], the
 //! `MaxRecords`/`NextToken` limits the describe calls of this service share.
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde::de::IgnoredAny;
 
+use super::errors::AutoScalingError;
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::services::errors::ErrorCode;
 use crate::services::errors::validation;
 
 use crate::state::AppState;
@@ -15,34 +18,44 @@ pub const MAX_GROUPS: usize = 500;
 /// Default quota of launch configurations per region.
 pub const MAX_LAUNCH_CONFIGURATIONS: usize = 200;
 
+/// `DescribeAccountLimitsAnswer`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AccountLimits {
+    max_number_of_auto_scaling_groups: usize,
+    max_number_of_launch_configurations: usize,
+    number_of_auto_scaling_groups: usize,
+    number_of_launch_configurations: usize,
+}
+
 /// DescribeAccountLimits.
 pub fn describe_account_limits(
     ctx: &RequestContext,
     state: &AppState,
-    _: Value,
-) -> Result<Value, ApiError> {
+    _: IgnoredAny,
+) -> Result<AccountLimits, ApiError> {
     let (groups, configs) = state.stores.with(&ctx.scope, |s| {
         (
             s.autoscaling.groups.len(),
             s.autoscaling.launch_configurations.len(),
         )
     });
-    Ok(json!({
-        "MaxNumberOfAutoScalingGroups": MAX_GROUPS,
-        "MaxNumberOfLaunchConfigurations": MAX_LAUNCH_CONFIGURATIONS,
-        "NumberOfAutoScalingGroups": groups,
-        "NumberOfLaunchConfigurations": configs,
-    }))
+    Ok(AccountLimits {
+        max_number_of_auto_scaling_groups: MAX_GROUPS,
+        max_number_of_launch_configurations: MAX_LAUNCH_CONFIGURATIONS,
+        number_of_auto_scaling_groups: groups,
+        number_of_launch_configurations: configs,
+    })
 }
 
 /// Cut `rows` into a page: `next_token` is the offset AWS would hide in an opaque token,
 /// `max_records` defaults to `default` and may not exceed 100.
-pub fn paginate(
-    rows: Vec<Value>,
+pub fn paginate<T>(
+    mut rows: Vec<T>,
     next_token: Option<&str>,
     max_records: Option<i64>,
     default: usize,
-) -> Result<(Vec<Value>, Option<String>), ApiError> {
+) -> Result<(Vec<T>, Option<String>), ApiError> {
     let max = match max_records {
         None => default,
         Some(n) if (1..=100).contains(&n) => n as usize,
@@ -63,11 +76,12 @@ pub fn paginate(
             .parse::<usize>()
             .ok()
             .filter(|s| *s <= rows.len())
-            .ok_or_else(|| ApiError::client("InvalidNextToken", "The token is invalid."))?,
+            .ok_or_else(|| AutoScalingError::InvalidNextToken.with("The token is invalid."))?,
     };
     let end = (start + max).min(rows.len());
     let next = (end < rows.len()).then(|| end.to_string());
-    Ok((rows[start..end].to_vec(), next))
+    rows.truncate(end);
+    Ok((rows.split_off(start), next))
 }
 
 #[cfg(test)]
@@ -77,7 +91,7 @@ mod tests {
 
     #[test]
     fn paginate_pages_and_checks_limits() {
-        let rows: Vec<Value> = (0..5).map(|i| json!(i)).collect();
+        let rows: Vec<serde_json::Value> = (0..5).map(|i| json!(i)).collect();
         let (p, n) = paginate(rows.clone(), None, Some(2), 50).unwrap();
         assert_eq!((p.len(), n.as_deref()), (2, Some("2")));
         let (p, n) = paginate(rows.clone(), Some("4"), Some(2), 50).unwrap();

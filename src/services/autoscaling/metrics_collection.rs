@@ -3,13 +3,11 @@
 //! the `AutoScalingGroupName` dimension (unit `None`), as AWS does at `1Minute` granularity.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::store::{Group, LifecycleState};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::errors::validation;
-use crate::services::parse_input;
 use crate::state::AppState;
 
 /// The namespace.
@@ -41,7 +39,7 @@ pub const METRICS: [&str; 20] = [
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct EnableInput {
+pub struct EnableInput {
     auto_scaling_group_name: String,
     #[serde(default)]
     metrics: Vec<String>,
@@ -63,9 +61,8 @@ fn chosen(metrics: &[String]) -> Result<Vec<String>, ApiError> {
 pub fn enable_metrics_collection(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let input: EnableInput = parse_input(input)?;
+    input: EnableInput,
+) -> Result<(), ApiError> {
     if input.granularity != "1Minute" {
         return Err(validation(format!(
             "Invalid granularity: {}. Valid granularity is 1Minute",
@@ -81,12 +78,12 @@ pub fn enable_metrics_collection(
         Ok::<_, ApiError>(())
     })?;
     state.changed.notify_waiters();
-    Ok(json!({}))
+    Ok(())
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct DisableInput {
+pub struct DisableInput {
     auto_scaling_group_name: String,
     #[serde(default)]
     metrics: Vec<String>,
@@ -96,9 +93,8 @@ struct DisableInput {
 pub fn disable_metrics_collection(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let input: DisableInput = parse_input(input)?;
+    input: DisableInput,
+) -> Result<(), ApiError> {
     let metrics = chosen(&input.metrics)?;
     state.stores.with(&ctx.scope, |s| {
         let group = s.autoscaling.group_mut(&input.auto_scaling_group_name)?;
@@ -107,7 +103,7 @@ pub fn disable_metrics_collection(
         }
         Ok::<_, ApiError>(())
     })?;
-    Ok(json!({}))
+    Ok(())
 }
 
 fn weight(i: &super::store::GroupInstance) -> f64 {

@@ -1,9 +1,11 @@
-//! The `autoscaling` service: operation table. Handlers land here with the issue that
-//! implements them; every other operation of the model answers `NotImplemented` naming it.
+//! The `autoscaling` service: operation table. Every handler is typed (see `services::Typed`);
+//! output shapes several operations share are in [`views`], the service's error codes in
+//! [`errors`]. Every other operation of the model answers `NotImplemented` naming it.
 
 pub mod activities;
 mod catalog;
 pub mod describe;
+pub mod errors;
 pub mod execute;
 pub mod group_config;
 pub mod groups;
@@ -19,6 +21,7 @@ pub mod store;
 pub mod tags;
 pub mod target_tracking;
 pub mod termination;
+pub mod views;
 
 pub use store::AutoScalingStore;
 pub mod attach_detach;
@@ -29,6 +32,7 @@ pub mod limits;
 pub mod metrics_collection;
 pub mod notifications;
 pub mod processes;
+pub mod refresh_rolling;
 pub mod scheduled;
 pub mod standby;
 pub mod warm_pools;
@@ -38,44 +42,113 @@ use super::{Handler, Typed, TypedOperation};
 /// `ValidationError` (400): the one helper all services share.
 pub use crate::services::errors::validation;
 
-/// A `LifecycleHookSpecification` of CreateAutoScalingGroup as a hook (defaults: heartbeat
-/// 3600 s, `ABANDON`); `None` when it names no transition.
-pub fn lifecycle_spec(spec: &serde_json::Value) -> Option<store::LifecycleHook> {
-    let text = |k: &str| spec.get(k).and_then(|v| v.as_str()).map(str::to_owned);
-    let heartbeat = spec
-        .get("HeartbeatTimeout")
-        .and_then(serde_json::Value::as_i64)
-        .unwrap_or(3600);
-    Some(store::LifecycleHook {
-        name: text("LifecycleHookName")?,
-        transition: text("LifecycleTransition")?,
-        notification_target_arn: text("NotificationTargetARN"),
-        role_arn: text("RoleARN"),
-        notification_metadata: text("NotificationMetadata"),
-        heartbeat_timeout: heartbeat,
-        global_timeout: lifecycle_hooks::global_timeout(heartbeat),
-        default_result: text("DefaultResult").unwrap_or_else(|| "ABANDON".into()),
-    })
-}
-
 /// Operations with typed handlers (see `services::Typed`).
 pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
+    ("AttachInstances", &Typed(attach_detach::attach_instances)),
+    (
+        "AttachLoadBalancerTargetGroups",
+        &Typed(lb::attach_load_balancer_target_groups),
+    ),
+    ("AttachLoadBalancers", &Typed(lb::attach_load_balancers)),
+    ("AttachTrafficSources", &Typed(lb::attach_traffic_sources)),
+    (
+        "BatchDeleteScheduledAction",
+        &Typed(scheduled::batch_delete_scheduled_action),
+    ),
+    (
+        "BatchPutScheduledUpdateGroupAction",
+        &Typed(scheduled::batch_put_scheduled_update_group_action),
+    ),
+    (
+        "CancelInstanceRefresh",
+        &Typed(instance_refresh::cancel_instance_refresh),
+    ),
+    (
+        "CompleteLifecycleAction",
+        &Typed(lifecycle_hooks::complete_lifecycle_action),
+    ),
+    (
+        "CreateAutoScalingGroup",
+        &Typed(groups::create_auto_scaling_group),
+    ),
+    (
+        "CreateLaunchConfiguration",
+        &Typed(launch_configs::create_launch_configuration),
+    ),
+    ("CreateOrUpdateTags", &Typed(tags::create_or_update_tags)),
+    (
+        "DeleteAutoScalingGroup",
+        &Typed(groups::delete_auto_scaling_group),
+    ),
+    (
+        "DeleteLaunchConfiguration",
+        &Typed(launch_configs::delete_launch_configuration),
+    ),
+    (
+        "DeleteLifecycleHook",
+        &Typed(lifecycle_hooks::delete_lifecycle_hook),
+    ),
+    (
+        "DeleteNotificationConfiguration",
+        &Typed(notifications::delete_notification_configuration),
+    ),
+    ("DeletePolicy", &Typed(policies::delete_policy)),
+    (
+        "DeleteScheduledAction",
+        &Typed(scheduled::delete_scheduled_action),
+    ),
+    ("DeleteTags", &Typed(tags::delete_tags)),
+    ("DeleteWarmPool", &Typed(warm_pools::delete_warm_pool)),
+    (
+        "DescribeAccountLimits",
+        &Typed(limits::describe_account_limits),
+    ),
     (
         "DescribeAdjustmentTypes",
         &Typed(catalog::describe_adjustment_types),
+    ),
+    (
+        "DescribeAutoScalingGroups",
+        &Typed(describe::describe_auto_scaling_groups),
+    ),
+    (
+        "DescribeAutoScalingInstances",
+        &Typed(describe::describe_auto_scaling_instances),
     ),
     (
         "DescribeAutoScalingNotificationTypes",
         &Typed(catalog::describe_auto_scaling_notification_types),
     ),
     (
+        "DescribeInstanceRefreshes",
+        &Typed(instance_refresh::describe_instance_refreshes),
+    ),
+    (
+        "DescribeLaunchConfigurations",
+        &Typed(launch_configs::describe_launch_configurations),
+    ),
+    (
         "DescribeLifecycleHookTypes",
         &Typed(catalog::describe_lifecycle_hook_types),
     ),
     (
+        "DescribeLifecycleHooks",
+        &Typed(lifecycle_hooks::describe_lifecycle_hooks),
+    ),
+    (
+        "DescribeLoadBalancerTargetGroups",
+        &Typed(lb::describe_load_balancer_target_groups),
+    ),
+    ("DescribeLoadBalancers", &Typed(lb::describe_load_balancers)),
+    (
         "DescribeMetricCollectionTypes",
         &Typed(catalog::describe_metric_collection_types),
     ),
+    (
+        "DescribeNotificationConfigurations",
+        &Typed(notifications::describe_notification_configurations),
+    ),
+    ("DescribePolicies", &Typed(policies::describe_policies)),
     (
         "DescribeScalingActivities",
         &Typed(activities::describe_scaling_activities),
@@ -85,148 +158,83 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         &Typed(catalog::describe_scaling_process_types),
     ),
     (
+        "DescribeScheduledActions",
+        &Typed(scheduled::describe_scheduled_actions),
+    ),
+    ("DescribeTags", &Typed(tags::describe_tags)),
+    (
         "DescribeTerminationPolicyTypes",
         &Typed(catalog::describe_termination_policy_types),
     ),
-];
-
-/// Operations still answering with value trees.
-pub const OPERATIONS: &[(&str, Handler)] = &[
-    // Operations of asg-core (launch configurations, groups, instances, policies, LBs).
     (
-        "AttachLoadBalancerTargetGroups",
-        lb::attach_load_balancer_target_groups,
+        "DescribeTrafficSources",
+        &Typed(lb::describe_traffic_sources),
     ),
-    ("AttachLoadBalancers", lb::attach_load_balancers),
-    ("AttachTrafficSources", lb::attach_traffic_sources),
-    ("CreateAutoScalingGroup", groups::create_auto_scaling_group),
-    (
-        "CreateLaunchConfiguration",
-        launch_configs::create_launch_configuration,
-    ),
-    ("CreateOrUpdateTags", tags::create_or_update_tags),
-    ("DeleteAutoScalingGroup", groups::delete_auto_scaling_group),
-    (
-        "DeleteLaunchConfiguration",
-        launch_configs::delete_launch_configuration,
-    ),
-    ("DeletePolicy", policies::delete_policy),
-    ("DeleteTags", tags::delete_tags),
-    (
-        "DescribeAutoScalingGroups",
-        describe::describe_auto_scaling_groups,
-    ),
-    (
-        "DescribeAutoScalingInstances",
-        describe::describe_auto_scaling_instances,
-    ),
-    (
-        "DescribeLaunchConfigurations",
-        launch_configs::describe_launch_configurations,
-    ),
-    (
-        "DescribeLoadBalancerTargetGroups",
-        lb::describe_load_balancer_target_groups,
-    ),
-    ("DescribeLoadBalancers", lb::describe_load_balancers),
-    ("DescribePolicies", policies::describe_policies),
-    ("DescribeTags", tags::describe_tags),
-    ("DescribeTrafficSources", lb::describe_traffic_sources),
+    ("DescribeWarmPool", &Typed(warm_pools::describe_warm_pool)),
+    ("DetachInstances", &Typed(attach_detach::detach_instances)),
     (
         "DetachLoadBalancerTargetGroups",
-        lb::detach_load_balancer_target_groups,
+        &Typed(lb::detach_load_balancer_target_groups),
     ),
-    ("DetachLoadBalancers", lb::detach_load_balancers),
-    ("DetachTrafficSources", lb::detach_traffic_sources),
-    ("ExecutePolicy", policies::execute_policy),
-    ("PutScalingPolicy", policies::put_scaling_policy),
-    ("SetDesiredCapacity", instances::set_desired_capacity_op),
-    ("SetInstanceHealth", instances::set_instance_health),
-    ("SetInstanceProtection", instances::set_instance_protection),
-    (
-        "TerminateInstanceInAutoScalingGroup",
-        instances::terminate_instance_in_auto_scaling_group,
-    ),
-    ("UpdateAutoScalingGroup", groups::update_auto_scaling_group),
-    // Operations of asg-ext (scheduled actions, hooks, notifications, standby, refresh, ...).
-    ("AttachInstances", attach_detach::attach_instances),
-    (
-        "BatchDeleteScheduledAction",
-        scheduled::batch_delete_scheduled_action,
-    ),
-    (
-        "BatchPutScheduledUpdateGroupAction",
-        scheduled::batch_put_scheduled_update_group_action,
-    ),
-    (
-        "CancelInstanceRefresh",
-        instance_refresh::cancel_instance_refresh,
-    ),
-    (
-        "CompleteLifecycleAction",
-        lifecycle_hooks::complete_lifecycle_action,
-    ),
-    (
-        "DeleteLifecycleHook",
-        lifecycle_hooks::delete_lifecycle_hook,
-    ),
-    (
-        "DeleteNotificationConfiguration",
-        notifications::delete_notification_configuration,
-    ),
-    ("DeleteScheduledAction", scheduled::delete_scheduled_action),
-    ("DeleteWarmPool", warm_pools::delete_warm_pool),
-    ("DescribeAccountLimits", limits::describe_account_limits),
-    (
-        "DescribeInstanceRefreshes",
-        instance_refresh::describe_instance_refreshes,
-    ),
-    (
-        "DescribeLifecycleHooks",
-        lifecycle_hooks::describe_lifecycle_hooks,
-    ),
-    (
-        "DescribeNotificationConfigurations",
-        notifications::describe_notification_configurations,
-    ),
-    (
-        "DescribeScheduledActions",
-        scheduled::describe_scheduled_actions,
-    ),
-    ("DescribeWarmPool", warm_pools::describe_warm_pool),
-    ("DetachInstances", attach_detach::detach_instances),
+    ("DetachLoadBalancers", &Typed(lb::detach_load_balancers)),
+    ("DetachTrafficSources", &Typed(lb::detach_traffic_sources)),
     (
         "DisableMetricsCollection",
-        metrics_collection::disable_metrics_collection,
+        &Typed(metrics_collection::disable_metrics_collection),
     ),
     (
         "EnableMetricsCollection",
-        metrics_collection::enable_metrics_collection,
+        &Typed(metrics_collection::enable_metrics_collection),
     ),
-    ("EnterStandby", standby::enter_standby),
-    ("ExitStandby", standby::exit_standby),
-    ("PutLifecycleHook", lifecycle_hooks::put_lifecycle_hook),
+    ("EnterStandby", &Typed(standby::enter_standby)),
+    ("ExecutePolicy", &Typed(policies::execute_policy)),
+    ("ExitStandby", &Typed(standby::exit_standby)),
+    (
+        "PutLifecycleHook",
+        &Typed(lifecycle_hooks::put_lifecycle_hook),
+    ),
     (
         "PutNotificationConfiguration",
-        notifications::put_notification_configuration,
+        &Typed(notifications::put_notification_configuration),
     ),
+    ("PutScalingPolicy", &Typed(policies::put_scaling_policy)),
     (
         "PutScheduledUpdateGroupAction",
-        scheduled::put_scheduled_update_group_action,
+        &Typed(scheduled::put_scheduled_update_group_action),
     ),
-    ("PutWarmPool", warm_pools::put_warm_pool),
+    ("PutWarmPool", &Typed(warm_pools::put_warm_pool)),
     (
         "RecordLifecycleActionHeartbeat",
-        lifecycle_hooks::record_lifecycle_action_heartbeat,
+        &Typed(lifecycle_hooks::record_lifecycle_action_heartbeat),
     ),
-    ("ResumeProcesses", processes::resume_processes),
+    ("ResumeProcesses", &Typed(processes::resume_processes)),
     (
         "RollbackInstanceRefresh",
-        instance_refresh::rollback_instance_refresh,
+        &Typed(instance_refresh::rollback_instance_refresh),
+    ),
+    (
+        "SetDesiredCapacity",
+        &Typed(instances::set_desired_capacity_op),
+    ),
+    ("SetInstanceHealth", &Typed(instances::set_instance_health)),
+    (
+        "SetInstanceProtection",
+        &Typed(instances::set_instance_protection),
     ),
     (
         "StartInstanceRefresh",
-        instance_refresh::start_instance_refresh,
+        &Typed(instance_refresh::start_instance_refresh),
     ),
-    ("SuspendProcesses", processes::suspend_processes),
+    ("SuspendProcesses", &Typed(processes::suspend_processes)),
+    (
+        "TerminateInstanceInAutoScalingGroup",
+        &Typed(instances::terminate_instance_in_auto_scaling_group),
+    ),
+    (
+        "UpdateAutoScalingGroup",
+        &Typed(groups::update_auto_scaling_group),
+    ),
 ];
+
+/// Operations still answering with value trees: none.
+pub const OPERATIONS: &[(&str, Handler)] = &[];

@@ -8,16 +8,16 @@
 //! terminations are announced as `InProgress` / 50 with an empty `StatusMessage`, because AWS
 //! sends them before the activity is marked complete.
 
-use indexmap::IndexMap;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
+use super::errors::AutoScalingError;
 use super::store::{Activity, AutoScalingStore};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::protocol::timestamp::format_iso8601;
+use crate::services::errors::ErrorCode;
 use crate::services::errors::validation;
-use crate::services::parse_input;
 use crate::state::{AppState, Scope};
 
 /// The notification types a configuration may name.
@@ -80,6 +80,48 @@ pub fn subject(event: &str, group: &str) -> String {
     format!("Auto Scaling: {what} for group \"{group}\"")
 }
 
+/// The JSON message of an ended launch/terminate activity (members in AWS's order).
+#[derive(Serialize)]
+struct ActivityMessage<'a> {
+    #[serde(rename = "Progress")]
+    progress: i64,
+    #[serde(rename = "AccountId")]
+    account_id: &'a str,
+    #[serde(rename = "Description")]
+    description: &'a str,
+    #[serde(rename = "RequestId")]
+    request_id: &'a str,
+    #[serde(rename = "EndTime")]
+    end_time: &'a str,
+    #[serde(rename = "AutoScalingGroupARN")]
+    auto_scaling_group_arn: &'a str,
+    #[serde(rename = "ActivityId")]
+    activity_id: &'a str,
+    #[serde(rename = "StartTime")]
+    start_time: String,
+    #[serde(rename = "Service")]
+    service: &'static str,
+    #[serde(rename = "Time")]
+    time: &'a str,
+    #[serde(rename = "EC2InstanceId")]
+    ec2_instance_id: &'a str,
+    #[serde(rename = "StatusCode")]
+    status_code: &'a str,
+    #[serde(rename = "StatusMessage")]
+    status_message: String,
+    #[serde(rename = "Details")]
+    details: Value,
+    #[serde(rename = "AutoScalingGroupName")]
+    auto_scaling_group_name: &'a str,
+    #[serde(rename = "Cause")]
+    cause: &'a str,
+    #[serde(rename = "Event")]
+    event: &'a str,
+}
+
+/// The `Service` member of every message.
+pub(super) const SERVICE: &str = "AWS Auto Scaling";
+
 /// The JSON message for an ended launch/terminate activity, sent at `now` from `account`.
 pub fn activity_message(account: &str, activity: &Activity, event: &str, now: f64) -> String {
     let failed = event.ends_with("_ERROR");
@@ -95,30 +137,42 @@ pub fn activity_message(account: &str, activity: &Activity, event: &str, now: f6
     let details: Value = serde_json::from_str(&activity.details)
         .ok()
         .filter(Value::is_object)
-        .unwrap_or_else(|| json!({}));
+        .unwrap_or_else(|| Value::Object(serde_json::Map::new()));
     let time = format_iso8601(now);
-    let mut m: IndexMap<&str, Value> = IndexMap::new();
-    m.insert("Progress", json!(progress));
-    m.insert("AccountId", json!(account));
-    m.insert("Description", json!(activity.description));
-    m.insert("RequestId", json!(activity.id));
-    m.insert("EndTime", json!(time));
-    m.insert("AutoScalingGroupARN", json!(activity.group_arn));
-    m.insert("ActivityId", json!(activity.id));
-    m.insert("StartTime", json!(format_iso8601(activity.start_time)));
-    m.insert("Service", json!("AWS Auto Scaling"));
-    m.insert("Time", json!(time));
-    m.insert(
-        "EC2InstanceId",
-        json!(activity.instance_id.clone().unwrap_or_default()),
-    );
-    m.insert("StatusCode", json!(status_code));
-    m.insert("StatusMessage", json!(status_message));
-    m.insert("Details", details);
-    m.insert("AutoScalingGroupName", json!(activity.group_name));
-    m.insert("Cause", json!(activity.cause));
-    m.insert("Event", json!(event));
-    serde_json::to_string(&m).unwrap_or_default()
+    let message = ActivityMessage {
+        progress,
+        account_id: account,
+        description: &activity.description,
+        request_id: &activity.id,
+        end_time: &time,
+        auto_scaling_group_arn: &activity.group_arn,
+        activity_id: &activity.id,
+        start_time: format_iso8601(activity.start_time),
+        service: SERVICE,
+        time: &time,
+        ec2_instance_id: activity.instance_id.as_deref().unwrap_or_default(),
+        status_code,
+        status_message,
+        details,
+        auto_scaling_group_name: &activity.group_name,
+        cause: &activity.cause,
+        event,
+    };
+    serde_json::to_string(&message).unwrap_or_default()
+}
+
+/// The `autoscaling:TEST_NOTIFICATION` message (members in AWS's order).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct TestMessage<'a> {
+    account_id: &'a str,
+    request_id: &'a str,
+    #[serde(rename = "AutoScalingGroupARN")]
+    auto_scaling_group_arn: &'a str,
+    auto_scaling_group_name: &'a str,
+    service: &'static str,
+    event: &'static str,
+    time: String,
 }
 
 /// The `autoscaling:TEST_NOTIFICATION` message.
@@ -129,15 +183,16 @@ pub fn test_message(
     group_arn: &str,
     now: f64,
 ) -> String {
-    let mut m: IndexMap<&str, Value> = IndexMap::new();
-    m.insert("AccountId", json!(account));
-    m.insert("RequestId", json!(request_id));
-    m.insert("AutoScalingGroupARN", json!(group_arn));
-    m.insert("AutoScalingGroupName", json!(group_name));
-    m.insert("Service", json!("AWS Auto Scaling"));
-    m.insert("Event", json!("autoscaling:TEST_NOTIFICATION"));
-    m.insert("Time", json!(format_iso8601(now)));
-    serde_json::to_string(&m).unwrap_or_default()
+    let message = TestMessage {
+        account_id: account,
+        request_id,
+        auto_scaling_group_arn: group_arn,
+        auto_scaling_group_name: group_name,
+        service: SERVICE,
+        event: "autoscaling:TEST_NOTIFICATION",
+        time: format_iso8601(now),
+    };
+    serde_json::to_string(&message).unwrap_or_default()
 }
 
 /// The messages an ended activity sends to its group's configured topics. Pure and cheap:
@@ -221,7 +276,7 @@ pub fn on_activity_end(state: &AppState, scope: &Scope, activity_id: &str) {
 }
 
 #[derive(Deserialize)]
-struct PutInput {
+pub struct PutInput {
     #[serde(rename = "AutoScalingGroupName")]
     group: String,
     #[serde(rename = "TopicARN")]
@@ -235,9 +290,8 @@ struct PutInput {
 pub fn put_notification_configuration(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let input: PutInput = parse_input(input)?;
+    input: PutInput,
+) -> Result<(), ApiError> {
     if let Some(bad) = input.types.iter().find(|t| !TYPES.contains(&t.as_str())) {
         // Text not captured from AWS.
         return Err(validation(format!("Invalid notification type: {bad}")));
@@ -254,9 +308,7 @@ pub fn put_notification_configuration(
             .map(|(t, _)| t)
             .collect();
         if !topics.contains(&input.topic_arn) && topics.len() >= MAX_TOPICS_PER_GROUP {
-            return Err(ApiError::client(
-                "LimitExceeded",
-                format!(
+            return Err(AutoScalingError::LimitExceeded.with(format!(
                     "Maximum number of SNS topics ({MAX_TOPICS_PER_GROUP}) reached for AutoScalingGroup {}",
                     group.name
                 ),
@@ -291,11 +343,11 @@ pub fn put_notification_configuration(
             message,
         }],
     );
-    Ok(json!({}))
+    Ok(())
 }
 
 #[derive(Deserialize)]
-struct DeleteInput {
+pub struct DeleteInput {
     #[serde(rename = "AutoScalingGroupName")]
     group: String,
     #[serde(rename = "TopicARN")]
@@ -306,9 +358,8 @@ struct DeleteInput {
 pub fn delete_notification_configuration(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let input: DeleteInput = parse_input(input)?;
+    input: DeleteInput,
+) -> Result<(), ApiError> {
     state.stores.with(&ctx.scope, |s| {
         let group = s.autoscaling.group_mut(&input.group)?;
         group
@@ -316,12 +367,12 @@ pub fn delete_notification_configuration(
             .retain(|(t, _)| *t != input.topic_arn);
         Ok::<_, ApiError>(())
     })?;
-    Ok(json!({}))
+    Ok(())
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeInput {
+pub struct DescribeInput {
     auto_scaling_group_names: Vec<String>,
     next_token: Option<String>,
     max_records: Option<i64>,
@@ -332,10 +383,9 @@ struct DescribeInput {
 pub fn describe_notification_configurations(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let input: DescribeInput = parse_input(input)?;
-    let rows: Vec<Value> = state.stores.with(&ctx.scope, |s| {
+    input: DescribeInput,
+) -> Result<NotificationConfigurationsOut, ApiError> {
+    let rows: Vec<NotificationConfigurationOut> = state.stores.with(&ctx.scope, |s| {
         let groups: Vec<&super::store::Group> = if input.auto_scaling_group_names.is_empty() {
             s.autoscaling.groups.values().collect()
         } else {
@@ -349,22 +399,39 @@ pub fn describe_notification_configurations(
             .into_iter()
             .flat_map(|g| {
                 g.notification_configurations.iter().map(|(topic, t)| {
-                    json!({
-                        "AutoScalingGroupName": g.name,
-                        "TopicARN": topic,
-                        "NotificationType": t,
-                    })
+                    NotificationConfigurationOut {
+                        auto_scaling_group_name: g.name.clone(),
+                        topic_arn: topic.clone(),
+                        notification_type: t.clone(),
+                    }
                 })
             })
             .collect()
     });
-    let (page, next) =
+    let (notification_configurations, next_token) =
         super::limits::paginate(rows, input.next_token.as_deref(), input.max_records, 50)?;
-    let mut out = json!({ "NotificationConfigurations": page });
-    if let Some(next) = next {
-        out["NextToken"] = json!(next);
-    }
-    Ok(out)
+    Ok(NotificationConfigurationsOut {
+        notification_configurations,
+        next_token,
+    })
+}
+
+/// `NotificationConfiguration`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NotificationConfigurationOut {
+    auto_scaling_group_name: String,
+    #[serde(rename = "TopicARN")]
+    topic_arn: String,
+    notification_type: String,
+}
+
+/// `DescribeNotificationConfigurationsAnswer`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NotificationConfigurationsOut {
+    notification_configurations: Vec<NotificationConfigurationOut>,
+    next_token: Option<String>,
 }
 
 #[cfg(test)]

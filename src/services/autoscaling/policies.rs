@@ -2,17 +2,19 @@
 //! [`execute`], the one place a policy changes a group — called by ExecutePolicy and by
 //! CloudWatch alarm actions (`cloudwatch::actions`). Rules: research §4.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::describe::page;
+use super::errors::AutoScalingError;
 pub use super::execute::{Trigger, execute};
 use super::scaling::check_steps;
 use super::store::{Policy, StepAdjustment};
+use super::views::Kept;
 use super::{target_tracking, validation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
+use crate::services::errors::ErrorCode;
 use crate::state::{AppState, Scope, ids};
 
 #[derive(Debug, Default, Deserialize)]
@@ -25,7 +27,7 @@ struct StepIn {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct PutInput {
+pub struct PutInput {
     auto_scaling_group_name: String,
     policy_name: String,
     policy_type: Option<String>,
@@ -145,9 +147,8 @@ fn check_put(req: &PutInput, kind: &str) -> Result<(), ApiError> {
 pub fn put_scaling_policy(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: PutInput = parse_input(input)?;
+    req: PutInput,
+) -> Result<PolicyArnOut, ApiError> {
     let kind = req
         .policy_type
         .clone()
@@ -182,8 +183,7 @@ pub fn put_scaling_policy(
             .find(|p| p.name == req.policy_name)
             .map(|p| (p.arn.clone(), p.alarms.clone(), p.policy_type.clone()));
         if existing.is_none() && a.policies_of(&group_name).count() >= 50 {
-            return Err(ApiError::client(
-                "LimitExceeded",
+            return Err(AutoScalingError::LimitExceeded.with(
                 "Maximum number of scaling policies (50) reached for this Auto Scaling group.",
             ));
         }
@@ -224,7 +224,10 @@ pub fn put_scaling_policy(
         a.policies.insert(arn.clone(), policy);
         Ok::<_, ApiError>((arn, old_alarms))
     })?;
-    let mut out = json!({ "PolicyARN": arn });
+    let mut out = PolicyArnOut {
+        policy_arn: arn.clone(),
+        alarms: None,
+    };
     match &tt {
         Some(t) => {
             let alarms =
@@ -234,12 +237,7 @@ pub fn put_scaling_policy(
                     p.alarms = alarms.clone();
                 }
             });
-            out["Alarms"] = json!(
-                alarms
-                    .iter()
-                    .map(|(n, a)| json!({"AlarmName": n, "AlarmARN": a}))
-                    .collect::<Vec<_>>()
-            );
+            out.alarms = Some(AlarmOut::list(&alarms));
         }
         None => {
             let names: Vec<String> = old_alarms.into_iter().map(|(n, _)| n).collect();
@@ -272,59 +270,123 @@ fn alarms_of(state: &AppState, scope: &Scope, p: &Policy) -> Vec<(String, String
     })
 }
 
+/// `PolicyARNType`: PutScalingPolicy's answer (`Alarms` for target tracking only).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PolicyArnOut {
+    #[serde(rename = "PolicyARN")]
+    policy_arn: String,
+    alarms: Option<Vec<AlarmOut>>,
+}
+
+/// `Alarm`: an alarm that invokes a policy.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AlarmOut {
+    alarm_name: String,
+    #[serde(rename = "AlarmARN")]
+    alarm_arn: String,
+}
+
+impl AlarmOut {
+    /// (name, ARN) pairs as alarms.
+    fn list(alarms: &[(String, String)]) -> Vec<Self> {
+        alarms
+            .iter()
+            .map(|(alarm_name, alarm_arn)| Self {
+                alarm_name: alarm_name.clone(),
+                alarm_arn: alarm_arn.clone(),
+            })
+            .collect()
+    }
+}
+
+/// `StepAdjustment`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct StepAdjustmentOut {
+    metric_interval_lower_bound: Option<f64>,
+    metric_interval_upper_bound: Option<f64>,
+    scaling_adjustment: i64,
+}
+
 /// The `ScalingPolicy` output shape.
-fn policy_json(p: &Policy, alarms: &[(String, String)]) -> Value {
-    let mut v = json!({
-        "AutoScalingGroupName": p.group_name,
-        "PolicyName": p.name,
-        "PolicyARN": p.arn,
-        "PolicyType": p.policy_type,
-        "StepAdjustments": p.step_adjustments.iter().map(|s| {
-            let mut o = json!({"ScalingAdjustment": s.adjustment});
-            if let Some(l) = s.lower { o["MetricIntervalLowerBound"] = json!(l); }
-            if let Some(u) = s.upper { o["MetricIntervalUpperBound"] = json!(u); }
-            o
-        }).collect::<Vec<_>>(),
-        "Alarms": alarms.iter().map(|(n, a)| json!({"AlarmName": n, "AlarmARN": a})).collect::<Vec<_>>(),
-        "Enabled": p.enabled,
-    });
-    let opt = [
-        ("AdjustmentType", p.adjustment_type.clone().map(Value::from)),
-        (
-            "MinAdjustmentMagnitude",
-            p.min_adjustment_magnitude.map(Value::from),
-        ),
-        (
-            "MinAdjustmentStep",
-            p.min_adjustment_magnitude.map(Value::from),
-        ),
-        ("ScalingAdjustment", p.scaling_adjustment.map(Value::from)),
-        ("Cooldown", p.cooldown.map(Value::from)),
-        (
-            "MetricAggregationType",
-            p.metric_aggregation_type.clone().map(Value::from),
-        ),
-        (
-            "EstimatedInstanceWarmup",
-            p.estimated_instance_warmup.map(Value::from),
-        ),
-        ("TargetTrackingConfiguration", p.target_tracking.clone()),
-        ("PredictiveScalingConfiguration", p.predictive.clone()),
-    ];
-    for (k, val) in opt {
-        if let Some(val) = val {
-            v[k] = val;
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PolicyOut {
+    auto_scaling_group_name: String,
+    policy_name: String,
+    #[serde(rename = "PolicyARN")]
+    policy_arn: String,
+    policy_type: String,
+    adjustment_type: Option<String>,
+    min_adjustment_step: Option<i64>,
+    min_adjustment_magnitude: Option<i64>,
+    scaling_adjustment: Option<i64>,
+    cooldown: Option<i64>,
+    step_adjustments: Vec<StepAdjustmentOut>,
+    metric_aggregation_type: Option<String>,
+    estimated_instance_warmup: Option<i64>,
+    alarms: Vec<AlarmOut>,
+    target_tracking_configuration: Option<Kept>,
+    enabled: bool,
+    predictive_scaling_configuration: Option<Kept>,
+}
+
+impl PolicyOut {
+    /// The policy with the alarms that invoke it; a step policy's aggregation defaults to
+    /// `Average`.
+    fn new(p: &Policy, alarms: &[(String, String)]) -> Self {
+        let aggregation = match (&p.metric_aggregation_type, p.policy_type.as_str()) {
+            (None, "StepScaling") => Some("Average".to_owned()),
+            (given, _) => given.clone(),
+        };
+        Self {
+            auto_scaling_group_name: p.group_name.clone(),
+            policy_name: p.name.clone(),
+            policy_arn: p.arn.clone(),
+            policy_type: p.policy_type.clone(),
+            adjustment_type: p.adjustment_type.clone(),
+            min_adjustment_step: p.min_adjustment_magnitude,
+            min_adjustment_magnitude: p.min_adjustment_magnitude,
+            scaling_adjustment: p.scaling_adjustment,
+            cooldown: p.cooldown,
+            step_adjustments: p
+                .step_adjustments
+                .iter()
+                .map(|s| StepAdjustmentOut {
+                    metric_interval_lower_bound: s.lower,
+                    metric_interval_upper_bound: s.upper,
+                    scaling_adjustment: s.adjustment,
+                })
+                .collect(),
+            metric_aggregation_type: aggregation,
+            estimated_instance_warmup: p.estimated_instance_warmup,
+            alarms: AlarmOut::list(alarms),
+            target_tracking_configuration: Kept::opt(
+                "TargetTrackingConfiguration",
+                p.target_tracking.as_ref(),
+            ),
+            enabled: p.enabled,
+            predictive_scaling_configuration: Kept::opt(
+                "PredictiveScalingConfiguration",
+                p.predictive.as_ref(),
+            ),
         }
     }
-    if p.policy_type == "StepScaling" && p.metric_aggregation_type.is_none() {
-        v["MetricAggregationType"] = json!("Average");
-    }
-    v
+}
+
+/// `PoliciesType`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PoliciesOut {
+    scaling_policies: Vec<PolicyOut>,
+    next_token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeInput {
+pub struct DescribeInput {
     auto_scaling_group_name: Option<String>,
     policy_names: Vec<String>,
     policy_types: Vec<String>,
@@ -336,9 +398,8 @@ struct DescribeInput {
 pub fn describe_policies(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeInput = parse_input(input)?;
+    req: DescribeInput,
+) -> Result<PoliciesOut, ApiError> {
     let scope = &ctx.scope;
     let chosen: Vec<Policy> = state.stores.with(scope, |s| {
         let a = &s.autoscaling;
@@ -364,16 +425,16 @@ pub fn describe_policies(
                 .collect(),
         )
     })?;
-    let rows: Vec<Value> = chosen
+    let rows: Vec<PolicyOut> = chosen
         .iter()
-        .map(|p| policy_json(p, &alarms_of(state, scope, p)))
+        .map(|p| PolicyOut::new(p, &alarms_of(state, scope, p)))
         .collect();
-    let (items, next) = page(rows, req.max_records, req.next_token.as_deref(), 50)?;
-    let mut out = json!({ "ScalingPolicies": items });
-    if let Some(t) = next {
-        out["NextToken"] = json!(t);
-    }
-    Ok(out)
+    let (scaling_policies, next_token) =
+        page(rows, req.max_records, req.next_token.as_deref(), 50)?;
+    Ok(PoliciesOut {
+        scaling_policies,
+        next_token,
+    })
 }
 
 /// Find a policy by name (in a group) or ARN.
@@ -394,7 +455,7 @@ fn find_policy<'a>(
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DeleteInput {
+pub struct DeleteInput {
     auto_scaling_group_name: Option<String>,
     policy_name: String,
 }
@@ -404,9 +465,8 @@ struct DeleteInput {
 pub fn delete_policy(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DeleteInput = parse_input(input)?;
+    req: DeleteInput,
+) -> Result<(), ApiError> {
     let scope = &ctx.scope;
     let p = state.stores.with(scope, |s| {
         let a = &mut s.autoscaling;
@@ -420,7 +480,7 @@ pub fn delete_policy(
     let names: Vec<String> = p.alarms.iter().map(|(n, _)| n.clone()).collect();
     target_tracking::delete_alarms(state, scope, &names);
     detach_from_alarms(state, scope, std::slice::from_ref(&p.arn), false);
-    Ok(json!({}))
+    Ok(())
 }
 
 /// Remove policy ARNs from every alarm's actions; with `delete_empty`, alarms left without any
@@ -457,7 +517,7 @@ pub fn detach_from_alarms(state: &AppState, scope: &Scope, arns: &[String], dele
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct ExecuteInput {
+pub struct ExecuteInput {
     auto_scaling_group_name: Option<String>,
     policy_name: String,
     honor_cooldown: bool,
@@ -469,9 +529,8 @@ struct ExecuteInput {
 pub fn execute_policy(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ExecuteInput = parse_input(input)?;
+    req: ExecuteInput,
+) -> Result<(), ApiError> {
     let scope = &ctx.scope;
     let arn = state.stores.with(scope, |s| {
         let a = &s.autoscaling;
@@ -501,5 +560,5 @@ pub fn execute_policy(
         metric: req.metric_value.zip(req.breach_threshold),
     };
     execute(state, scope, &arn, &trigger)?;
-    Ok(json!({}))
+    Ok(())
 }

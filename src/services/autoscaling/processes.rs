@@ -6,12 +6,12 @@
 //! `InstanceRefresh`.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
 
+use super::errors::AutoScalingError;
 use super::store::iso_seconds;
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
+use crate::services::errors::ErrorCode;
 use crate::state::AppState;
 
 /// Every process a group runs (DescribeScalingProcessTypes).
@@ -29,7 +29,7 @@ pub const PROCESSES: [&str; 9] = [
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct Input {
+pub struct Input {
     auto_scaling_group_name: String,
     #[serde(default)]
     scaling_processes: Option<Vec<String>>,
@@ -50,10 +50,8 @@ fn named(input: &Input) -> Result<Vec<String>, ApiError> {
         .collect();
     if let Some(bad) = unknown.first() {
         // Text not captured from AWS.
-        return Err(ApiError::client(
-            "ValidationError",
-            format!("Process {bad} is not a valid scaling process"),
-        ));
+        return Err(AutoScalingError::ValidationError
+            .with(format!("Process {bad} is not a valid scaling process")));
     }
     Ok(list
         .into_iter()
@@ -65,9 +63,8 @@ fn named(input: &Input) -> Result<Vec<String>, ApiError> {
 pub fn suspend_processes(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let input: Input = parse_input(input)?;
+    input: Input,
+) -> Result<(), ApiError> {
     let processes = named(&input)?;
     let reason = format!("User suspended at {}", iso_seconds(state.clock.now()));
     state.stores.with(&ctx.scope, |s| {
@@ -82,7 +79,7 @@ pub fn suspend_processes(
         Ok::<_, ApiError>(())
     })?;
     state.changed.notify_waiters();
-    Ok(json!({}))
+    Ok(())
 }
 
 /// ResumeProcesses: the reconciler picks up what the suspension held back on its next pass
@@ -90,9 +87,8 @@ pub fn suspend_processes(
 pub fn resume_processes(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let input: Input = parse_input(input)?;
+    input: Input,
+) -> Result<(), ApiError> {
     let processes = named(&input)?;
     state.stores.with(&ctx.scope, |s| {
         let group = s.autoscaling.group_mut(&input.auto_scaling_group_name)?;
@@ -104,7 +100,7 @@ pub fn resume_processes(
         Ok::<_, ApiError>(())
     })?;
     state.changed.notify_waiters();
-    Ok(json!({}))
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,7 +1,10 @@
 //! The sub-resources of groups: lifecycle hooks and actions, warm pools, instance refreshes,
 //! scheduled actions and scaling policies (plain data; [`super::store`] re-exports them).
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use super::store::TemplateRef;
 
 /// A lifecycle action in progress on one instance (a hook holding it in a `:Wait` state).
 #[derive(Debug, Clone)]
@@ -79,17 +82,63 @@ pub struct InstanceRefresh {
     pub percentage_complete: i64,
     /// InstancesToUpdate.
     pub instances_to_update: i64,
-    /// Preferences as given (with defaults filled by the refresh code).
-    pub preferences: Value,
+    /// Preferences as given, with AWS's defaults filled in.
+    pub preferences: RefreshPreferences,
     /// DesiredConfiguration as given.
     pub desired_configuration: Option<Value>,
     /// Strategy (`Rolling`, `ReplaceRootVolume`).
     pub strategy: String,
     /// Instances already replaced (ids of the old ones).
     pub replaced: Vec<String>,
-    /// Whatever else the refresh code needs to remember (ProgressDetails, RollbackDetails,
-    /// the previous configuration for Rollback).
-    pub extra: Value,
+    /// Where the rolling replacement is, and what Rollback restores.
+    pub progress: RefreshProgress,
+}
+
+/// `RefreshPreferences` (StartInstanceRefresh's input, echoed by DescribeInstanceRefreshes).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct RefreshPreferences {
+    /// MinHealthyPercentage (0–100, default 90).
+    pub min_healthy_percentage: Option<i64>,
+    /// InstanceWarmup (seconds; default the group's warm-up or grace period).
+    pub instance_warmup: Option<i64>,
+    /// CheckpointPercentages (ascending, 1–100).
+    pub checkpoint_percentages: Option<Vec<i64>>,
+    /// CheckpointDelay (seconds; default 3600 when there are checkpoints).
+    pub checkpoint_delay: Option<i64>,
+    /// SkipMatching.
+    pub skip_matching: Option<bool>,
+    /// AutoRollback.
+    pub auto_rollback: Option<bool>,
+    /// ScaleInProtectedInstances (`Refresh`, `Ignore`, `Wait`).
+    pub scale_in_protected_instances: Option<String>,
+    /// StandbyInstances (`Terminate`, `Ignore`, `Wait`).
+    pub standby_instances: Option<String>,
+    /// AlarmSpecification (`{"Alarms": [...]}`), kept as given.
+    pub alarm_specification: Option<Value>,
+    /// MaxHealthyPercentage (100–200).
+    pub max_healthy_percentage: Option<i64>,
+    /// BakeTime (seconds).
+    pub bake_time: Option<i64>,
+}
+
+/// What an instance refresh remembers between the scheduler's passes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RefreshProgress {
+    /// The group's launch template before the refresh (what Rollback restores).
+    pub previous_template: Option<TemplateRef>,
+    /// The group's mixed instances policy before the refresh.
+    pub previous_mixed_instances_policy: Option<Value>,
+    /// The instances to replace, chosen when the refresh (or its rollback) starts rolling.
+    pub to_replace: Option<Vec<String>>,
+    /// How many were chosen.
+    pub total: i64,
+    /// The last checkpoint passed (percent; 0 before the first).
+    pub checkpoint: i64,
+    /// No new batch before this time (a checkpoint's delay).
+    pub paused_until: Option<f64>,
+    /// When the rollback started: instances launched since the refresh began are replaced.
+    pub rollback_from: Option<f64>,
 }
 
 /// A scheduled action (PutScheduledUpdateGroupAction).

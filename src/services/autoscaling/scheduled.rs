@@ -9,16 +9,16 @@
 //! `At {t} a scheduled action update of AutoScalingGroup constraints to min: …, max: …,
 //! desired: … changing the desired capacity from {x} to {y}.`
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::cron::{Cron, Zone};
+use super::errors::AutoScalingError;
 use super::store::{AutoScalingStore, Group, ScheduledAction, set_desired_capacity};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::protocol::timestamp::epoch_number;
+use crate::protocol::output::Timestamp;
+use crate::services::errors::ErrorCode;
 use crate::services::errors::validation;
-use crate::services::parse_input;
 use crate::state::AppState;
 
 /// At most this many scheduled actions per group (research §1.1).
@@ -130,9 +130,7 @@ fn build(
             .count()
             >= MAX_PER_GROUP
     {
-        return Err(ApiError::client(
-            "LimitExceeded",
-            format!(
+        return Err(AutoScalingError::LimitExceeded.with(format!(
                 "Maximum number of scheduled actions ({MAX_PER_GROUP}) reached for AutoScalingGroup {group_name}"
             ),
         ));
@@ -143,10 +141,8 @@ fn build(
             .values()
             .any(|a| a.group_name == group_name && a.name != *name && a.start_time == Some(start))
     {
-        return Err(ApiError::client(
-            "AlreadyExists",
-            "Scheduled action with this scheduled start time already exists",
-        ));
+        return Err(AutoScalingError::AlreadyExists
+            .with("Scheduled action with this scheduled start time already exists"));
     }
     let arn = existing.map_or_else(
         || {
@@ -175,7 +171,7 @@ fn build(
 }
 
 #[derive(Deserialize)]
-struct PutInput {
+pub struct PutInput {
     #[serde(rename = "AutoScalingGroupName")]
     group: String,
     #[serde(flatten)]
@@ -186,9 +182,8 @@ struct PutInput {
 pub fn put_scheduled_update_group_action(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let input: PutInput = parse_input(input)?;
+    input: PutInput,
+) -> Result<(), ApiError> {
     let now = state.clock.now();
     state.stores.with(&ctx.scope, |s| {
         let store = &mut s.autoscaling;
@@ -208,12 +203,12 @@ pub fn put_scheduled_update_group_action(
         Ok::<_, ApiError>(())
     })?;
     state.changed.notify_waiters();
-    Ok(json!({}))
+    Ok(())
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct BatchPutInput {
+pub struct BatchPutInput {
     auto_scaling_group_name: String,
     #[serde(default)]
     scheduled_update_group_actions: Vec<ActionRequest>,
@@ -223,9 +218,8 @@ struct BatchPutInput {
 pub fn batch_put_scheduled_update_group_action(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let input: BatchPutInput = parse_input(input)?;
+    input: BatchPutInput,
+) -> Result<BatchPutOut, ApiError> {
     let now = state.clock.now();
     let failed = state.stores.with(&ctx.scope, |s| {
         let store = &mut s.autoscaling;
@@ -247,17 +241,48 @@ pub fn batch_put_scheduled_update_group_action(
                         action,
                     );
                 }
-                Err(err) => failed.push(json!({
-                    "ScheduledActionName": req.scheduled_action_name,
-                    "ErrorCode": err.code,
-                    "ErrorMessage": err.message,
-                })),
+                Err(err) => failed.push(FailedAction::new(&req.scheduled_action_name, err)),
             }
         }
         Ok::<_, ApiError>(failed)
     })?;
     state.changed.notify_waiters();
-    Ok(json!({ "FailedScheduledUpdateGroupActions": failed }))
+    Ok(BatchPutOut {
+        failed_scheduled_update_group_actions: failed,
+    })
+}
+
+/// `FailedScheduledUpdateGroupActionRequest`: an action a batch call could not put or delete.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FailedAction {
+    scheduled_action_name: String,
+    error_code: String,
+    error_message: String,
+}
+
+impl FailedAction {
+    fn new(name: &str, err: ApiError) -> Self {
+        Self {
+            scheduled_action_name: name.to_owned(),
+            error_code: err.code.into_owned(),
+            error_message: err.message,
+        }
+    }
+}
+
+/// `BatchPutScheduledUpdateGroupActionAnswer`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BatchPutOut {
+    failed_scheduled_update_group_actions: Vec<FailedAction>,
+}
+
+/// `BatchDeleteScheduledActionAnswer`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BatchDeleteOut {
+    failed_scheduled_actions: Vec<FailedAction>,
 }
 
 fn action_not_found(name: &str) -> ApiError {
@@ -269,7 +294,7 @@ fn action_not_found(name: &str) -> ApiError {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct DeleteInput {
+pub struct DeleteInput {
     auto_scaling_group_name: String,
     scheduled_action_name: String,
 }
@@ -278,9 +303,8 @@ struct DeleteInput {
 pub fn delete_scheduled_action(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let input: DeleteInput = parse_input(input)?;
+    input: DeleteInput,
+) -> Result<(), ApiError> {
     state.stores.with(&ctx.scope, |s| {
         let store = &mut s.autoscaling;
         store.group(&input.auto_scaling_group_name)?;
@@ -293,12 +317,12 @@ pub fn delete_scheduled_action(
             .map(|_| ())
             .ok_or_else(|| action_not_found(&input.scheduled_action_name))
     })?;
-    Ok(json!({}))
+    Ok(())
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct BatchDeleteInput {
+pub struct BatchDeleteInput {
     auto_scaling_group_name: String,
     #[serde(default)]
     scheduled_action_names: Vec<String>,
@@ -308,9 +332,8 @@ struct BatchDeleteInput {
 pub fn batch_delete_scheduled_action(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let input: BatchDeleteInput = parse_input(input)?;
+    input: BatchDeleteInput,
+) -> Result<BatchDeleteOut, ApiError> {
     if input.scheduled_action_names.len() > 50 {
         return Err(validation(
             "The number of scheduled actions that may be passed in is limited to 50",
@@ -323,22 +346,19 @@ pub fn batch_delete_scheduled_action(
         for name in &input.scheduled_action_names {
             let key = (input.auto_scaling_group_name.clone(), name.clone());
             if store.scheduled_actions.shift_remove(&key).is_none() {
-                let err = action_not_found(name);
-                failed.push(json!({
-                    "ScheduledActionName": name,
-                    "ErrorCode": err.code,
-                    "ErrorMessage": err.message,
-                }));
+                failed.push(FailedAction::new(name, action_not_found(name)));
             }
         }
         Ok::<_, ApiError>(failed)
     })?;
-    Ok(json!({ "FailedScheduledActions": failed }))
+    Ok(BatchDeleteOut {
+        failed_scheduled_actions: failed,
+    })
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeInput {
+pub struct DescribeInput {
     auto_scaling_group_name: Option<String>,
     scheduled_action_names: Vec<String>,
     start_time: Option<f64>,
@@ -347,50 +367,61 @@ struct DescribeInput {
     max_records: Option<i64>,
 }
 
-/// The Describe view of an action: a recurring action shows its next run as `StartTime`.
-fn describe_one(a: &ScheduledAction) -> Value {
-    let start = if a.recurrence.is_some() {
-        a.next_run.or(a.start_time)
-    } else {
-        a.start_time
-    };
-    let mut v = json!({
-        "AutoScalingGroupName": a.group_name,
-        "ScheduledActionName": a.name,
-        "ScheduledActionARN": a.arn,
-    });
-    if let Some(t) = start {
-        v["Time"] = epoch_number(t);
-        v["StartTime"] = epoch_number(t);
-    }
-    if let Some(t) = a.end_time {
-        v["EndTime"] = epoch_number(t);
-    }
-    if let Some(r) = &a.recurrence {
-        v["Recurrence"] = json!(r);
-    }
-    for (k, val) in [
-        ("MinSize", a.min_size),
-        ("MaxSize", a.max_size),
-        ("DesiredCapacity", a.desired_capacity),
-    ] {
-        if let Some(n) = val {
-            v[k] = json!(n);
+/// `ScheduledUpdateGroupAction`: a recurring action shows its next run as `StartTime`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ActionOut {
+    auto_scaling_group_name: String,
+    scheduled_action_name: String,
+    #[serde(rename = "ScheduledActionARN")]
+    scheduled_action_arn: String,
+    time: Option<Timestamp>,
+    start_time: Option<Timestamp>,
+    end_time: Option<Timestamp>,
+    recurrence: Option<String>,
+    min_size: Option<i64>,
+    max_size: Option<i64>,
+    desired_capacity: Option<i64>,
+    time_zone: Option<String>,
+}
+
+impl ActionOut {
+    fn new(a: &ScheduledAction) -> Self {
+        let start = if a.recurrence.is_some() {
+            a.next_run.or(a.start_time)
+        } else {
+            a.start_time
+        };
+        Self {
+            auto_scaling_group_name: a.group_name.clone(),
+            scheduled_action_name: a.name.clone(),
+            scheduled_action_arn: a.arn.clone(),
+            time: start.map(Timestamp),
+            start_time: start.map(Timestamp),
+            end_time: a.end_time.map(Timestamp),
+            recurrence: a.recurrence.clone(),
+            min_size: a.min_size,
+            max_size: a.max_size,
+            desired_capacity: a.desired_capacity,
+            time_zone: a.time_zone.clone(),
         }
     }
-    if let Some(z) = &a.time_zone {
-        v["TimeZone"] = json!(z);
-    }
-    v
+}
+
+/// `ScheduledActionsType`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ActionsOut {
+    scheduled_update_group_actions: Vec<ActionOut>,
+    next_token: Option<String>,
 }
 
 /// DescribeScheduledActions: filtered by group, names and a start-time window, paginated.
 pub fn describe_scheduled_actions(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let input: DescribeInput = parse_input(input)?;
+    input: DescribeInput,
+) -> Result<ActionsOut, ApiError> {
     if input.scheduled_action_names.len() > 50 {
         return Err(validation(
             "The number of scheduled actions that may be passed in is limited to 50",
@@ -420,17 +451,16 @@ pub fn describe_scheduled_actions(
                     input.start_time.is_none_or(|s| t.is_some_and(|t| t >= s))
                         && input.end_time.is_none_or(|e| t.is_some_and(|t| t <= e))
                 })
-                .map(describe_one)
+                .map(ActionOut::new)
                 .collect::<Vec<_>>(),
         )
     })?;
-    let (page, next) =
+    let (scheduled_update_group_actions, next_token) =
         super::limits::paginate(rows, input.next_token.as_deref(), input.max_records, 50)?;
-    let mut out = json!({ "ScheduledUpdateGroupActions": page });
-    if let Some(next) = next {
-        out["NextToken"] = json!(next);
-    }
-    Ok(out)
+    Ok(ActionsOut {
+        scheduled_update_group_actions,
+        next_token,
+    })
 }
 
 /// Apply an action's sizes to its group with UpdateAutoScalingGroup's rules (an unchanged
@@ -511,78 +541,5 @@ pub fn run_due(store: &mut AutoScalingStore, now: f64) -> (bool, Option<f64>) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn action(start: Option<f64>, recurrence: Option<&str>) -> ScheduledAction {
-        ScheduledAction {
-            group_name: "g".into(),
-            name: "a".into(),
-            arn: "arn".into(),
-            start_time: start,
-            end_time: None,
-            recurrence: recurrence.map(str::to_owned),
-            time_zone: None,
-            min_size: None,
-            max_size: None,
-            desired_capacity: Some(2),
-            next_run: None,
-        }
-    }
-
-    #[test]
-    fn next_run_honours_start_recurrence_and_end() {
-        // 2026-11-28T00:00:00Z
-        let t0 = 1_795_824_000.0;
-        assert_eq!(
-            next_run(&action(Some(t0 + 90.0), None), t0, true),
-            Some(t0 + 90.0)
-        );
-        assert_eq!(
-            next_run(&action(Some(t0 + 90.0), None), t0 + 90.0, false),
-            None
-        );
-        let hourly = action(None, Some("0 * * * *"));
-        assert_eq!(next_run(&hourly, t0, true), Some(t0 + 3600.0));
-        // StartTime first, then the recurrence.
-        let both = action(Some(t0 + 600.0), Some("0 * * * *"));
-        assert_eq!(next_run(&both, t0, true), Some(t0 + 600.0));
-        assert_eq!(next_run(&both, t0 + 600.0, false), Some(t0 + 3600.0));
-        let mut ending = hourly.clone();
-        ending.end_time = Some(t0 + 5000.0);
-        assert_eq!(next_run(&ending, t0 + 3600.0, false), None);
-    }
-
-    #[test]
-    fn apply_follows_update_semantics_and_writes_the_cause() {
-        let mut g = Group {
-            name: "g".into(),
-            min_size: 1,
-            max_size: 3,
-            desired_capacity: 1,
-            ..Group::default()
-        };
-        let mut a = action(None, None);
-        a.min_size = Some(1);
-        a.max_size = Some(3);
-        assert_eq!(apply(&mut g, &a, 1_795_838_460.0), Ok(true));
-        assert_eq!(g.desired_capacity, 2);
-        assert_eq!(
-            g.pending_cause.as_deref(),
-            Some(
-                "At 2026-11-28T04:01:00Z a scheduled action update of AutoScalingGroup constraints to min: 1, max: 3, desired: 2 changing the desired capacity from 1 to 2."
-            )
-        );
-        // Only MinSize: desired rises with it.
-        let mut raise = action(None, None);
-        raise.desired_capacity = None;
-        raise.min_size = Some(3);
-        assert_eq!(apply(&mut g, &raise, 0.0), Ok(true));
-        assert_eq!((g.min_size, g.desired_capacity), (3, 3));
-        // Inconsistent: group untouched.
-        let mut bad = action(None, None);
-        bad.desired_capacity = Some(9);
-        assert!(apply(&mut g, &bad, 0.0).is_err());
-        assert_eq!(g.desired_capacity, 3);
-    }
-}
+#[path = "scheduled_tests.rs"]
+mod tests;

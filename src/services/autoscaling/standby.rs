@@ -9,13 +9,12 @@
 //! Lifecycle hooks do not fire for either.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
 
+use super::activities::{ActivitiesOut, ActivityDetails, ActivityOut};
 use super::store::{AutoScalingStore, Group, LifecycleState, iso_seconds, record_activity};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 pub(super) use crate::services::errors::validation;
-use crate::services::parse_input;
 use crate::state::AppState;
 
 /// At most this many instance ids per call (research §1.1).
@@ -45,15 +44,14 @@ pub(super) fn check_capacity(
     Ok(())
 }
 
-/// The `{"Subnet ID":…,"Availability Zone":…}` details of an instance's activity.
-pub(super) fn details_of(group: &Group, id: &str) -> Value {
-    group.instances.get(id).map_or_else(
-        || json!({}),
-        |i| match &i.subnet_id {
-            Some(s) => json!({ "Subnet ID": s, "Availability Zone": i.availability_zone }),
-            None => json!({ "Availability Zone": i.availability_zone }),
-        },
-    )
+/// The details of an activity about the member `id` of `group`.
+pub(super) fn details_of(group: &Group, id: &str) -> ActivityDetails {
+    group
+        .instances
+        .get(id)
+        .map_or_else(ActivityDetails::default, |i| {
+            ActivityDetails::at(i.subnet_id.as_deref(), &i.availability_zone)
+        })
 }
 
 /// Check the ids of a call: at most 20, each a member of `group`, each in one of `allowed`
@@ -109,7 +107,7 @@ pub(super) fn take_out_of_service(
     state: &AppState,
     t: &TakeOut<'_>,
     now: f64,
-) -> Result<Vec<Value>, ApiError> {
+) -> Result<Vec<ActivityOut>, ApiError> {
     let group = store.group_mut(t.group_name)?;
     group.desired_capacity = t.new;
     for id in t.ids {
@@ -155,7 +153,7 @@ pub(super) fn move_with_activities(
     (to, status, progress): (LifecycleState, &str, i64),
     text: impl Fn(&str) -> (String, String),
     now: f64,
-) -> Vec<Value> {
+) -> Vec<ActivityOut> {
     let mut out = Vec::new();
     for id in ids {
         let Some(group) = store.groups.get(group_name).cloned() else {
@@ -186,7 +184,7 @@ pub(super) fn move_with_activities(
             inst.activity_id = Some(activity.clone());
         }
         if let Some(a) = store.activities.last() {
-            out.push(super::activities::activity_json(a, false));
+            out.push(ActivityOut::new(a, false));
         }
     }
     out
@@ -194,7 +192,7 @@ pub(super) fn move_with_activities(
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct EnterInput {
+pub struct EnterInput {
     auto_scaling_group_name: String,
     #[serde(default)]
     instance_ids: Vec<String>,
@@ -205,9 +203,8 @@ struct EnterInput {
 pub fn enter_standby(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let input: EnterInput = parse_input(input)?;
+    input: EnterInput,
+) -> Result<ActivitiesOut, ApiError> {
     let now = state.clock.now();
     let activities = state.stores.with(&ctx.scope, |s| {
         let store = &mut s.autoscaling;
@@ -240,12 +237,12 @@ pub fn enter_standby(
         take_out_of_service(store, state, &take_out, now)
     })?;
     state.changed.notify_waiters();
-    Ok(json!({ "Activities": activities }))
+    Ok(ActivitiesOut::new(activities))
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ExitInput {
+pub struct ExitInput {
     auto_scaling_group_name: String,
     #[serde(default)]
     instance_ids: Vec<String>,
@@ -255,9 +252,8 @@ struct ExitInput {
 pub fn exit_standby(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let input: ExitInput = parse_input(input)?;
+    input: ExitInput,
+) -> Result<ActivitiesOut, ApiError> {
     let now = state.clock.now();
     let activities = state.stores.with(&ctx.scope, |s| {
         let store = &mut s.autoscaling;
@@ -303,7 +299,7 @@ pub fn exit_standby(
         ))
     })?;
     state.changed.notify_waiters();
-    Ok(json!({ "Activities": activities }))
+    Ok(ActivitiesOut::new(activities))
 }
 
 /// What [`settle`] did: instances that left the group (their EC2 `aws:autoscaling:groupName`

@@ -12,12 +12,19 @@ use std::collections::BTreeMap;
 use indexmap::IndexMap;
 use serde_json::Value;
 
+use super::errors::AutoScalingError;
 use crate::error::ApiError;
+use crate::services::errors::ErrorCode;
 
 pub use super::resources::{
-    InstanceRefresh, LifecycleAction, LifecycleHook, Policy, ScheduledAction, StepAdjustment,
-    WarmPool,
+    InstanceRefresh, LifecycleAction, LifecycleHook, Policy, RefreshPreferences, RefreshProgress,
+    ScheduledAction, StepAdjustment, WarmPool,
 };
+
+pub use super::activities::{
+    Activity, ActivityDetails, finish_activity, record_activity, update_activity,
+};
+pub use super::launch_configs::LaunchConfiguration;
 
 /// Everything Auto Scaling keeps for one (account, region).
 #[derive(Debug, Default)]
@@ -32,20 +39,6 @@ pub struct AutoScalingStore {
     pub scheduled_actions: IndexMap<(String, String), ScheduledAction>,
     /// Every activity, oldest first (including those of deleted groups).
     pub activities: Vec<Activity>,
-}
-
-/// A launch configuration: the CreateLaunchConfiguration input as given (minus `InstanceId`,
-/// which is resolved into the fields it stands for) plus the fields AWS adds.
-#[derive(Debug, Clone)]
-pub struct LaunchConfiguration {
-    /// LaunchConfigurationName.
-    pub name: String,
-    /// LaunchConfigurationARN.
-    pub arn: String,
-    /// CreatedTime (epoch seconds).
-    pub created_time: f64,
-    /// The request tree (AWS member names), used both to describe and to launch.
-    pub data: Value,
 }
 
 /// `LaunchTemplateSpecification` as a group stores it.
@@ -352,35 +345,6 @@ pub struct Group {
     pub next_launch_at: f64,
 }
 
-/// A scaling activity.
-#[derive(Debug, Clone)]
-pub struct Activity {
-    /// ActivityId.
-    pub id: String,
-    /// AutoScalingGroupName.
-    pub group_name: String,
-    /// AutoScalingGroupARN.
-    pub group_arn: String,
-    /// Description.
-    pub description: String,
-    /// Cause.
-    pub cause: String,
-    /// StartTime.
-    pub start_time: f64,
-    /// EndTime.
-    pub end_time: Option<f64>,
-    /// StatusCode.
-    pub status_code: String,
-    /// StatusMessage.
-    pub status_message: Option<String>,
-    /// Progress.
-    pub progress: i64,
-    /// Details (a JSON string).
-    pub details: String,
-    /// The instance it is about, if any.
-    pub instance_id: Option<String>,
-}
-
 /// `yyyy-MM-ddTHH:mm:ssZ` (whole seconds, UTC), the timestamp inside Cause sentences and
 /// SuspensionReason texts.
 pub fn iso_seconds(epoch: f64) -> String {
@@ -390,18 +354,16 @@ pub fn iso_seconds(epoch: f64) -> String {
 
 /// `AutoScalingGroup name not found - AutoScalingGroup {name} not found`.
 pub fn group_not_found(name: &str) -> ApiError {
-    ApiError::client(
-        "ValidationError",
-        format!("AutoScalingGroup name not found - AutoScalingGroup {name} not found"),
-    )
+    AutoScalingError::ValidationError.with(format!(
+        "AutoScalingGroup name not found - AutoScalingGroup {name} not found"
+    ))
 }
 
 /// `Instance Id not found - No managed instance found for instance ID: {id}`.
 pub fn instance_not_found(id: &str) -> ApiError {
-    ApiError::client(
-        "ValidationError",
-        format!("Instance Id not found - No managed instance found for instance ID: {id}"),
-    )
+    AutoScalingError::ValidationError.with(format!(
+        "Instance Id not found - No managed instance found for instance ID: {id}"
+    ))
 }
 
 impl AutoScalingStore {
@@ -516,77 +478,6 @@ pub fn set_desired_capacity(group: &mut Group, new: i64, trigger: &str, now: f64
     ));
     tracing::info!(group = %group.name, from = old, to = new, "desired capacity change");
     true
-}
-
-/// Append an activity and return its id. `status_code` is AWS's (`InProgress`, `PreInService`,
-/// `Successful`, ...); `details` a JSON object rendered to the `Details` string. A finished
-/// status (`Successful`, `Failed`, `Cancelled`) gets `end_time = now`.
-#[allow(clippy::too_many_arguments)] // reason: one call per activity, every field is AWS's
-pub fn record_activity(
-    store: &mut AutoScalingStore,
-    id: String,
-    group: &Group,
-    description: String,
-    cause: String,
-    status_code: &str,
-    progress: i64,
-    details: &Value,
-    instance_id: Option<&str>,
-    now: f64,
-) -> String {
-    let finished = matches!(status_code, "Successful" | "Failed" | "Cancelled");
-    tracing::info!(group = %group.name, activity = %id, status = status_code, %description, "scaling activity");
-    store.activities.push(Activity {
-        id: id.clone(),
-        group_name: group.name.clone(),
-        group_arn: group.arn.clone(),
-        description,
-        cause,
-        start_time: now,
-        end_time: finished.then_some(now),
-        status_code: status_code.to_owned(),
-        status_message: None,
-        progress,
-        details: details.to_string(),
-        instance_id: instance_id.map(str::to_owned),
-    });
-    id
-}
-
-/// Move an activity on: a new status code and progress; finished statuses stamp `EndTime`;
-/// a failure message becomes `StatusMessage` and is appended to the Description after two
-/// spaces (`…: i-….  Status Reason: {msg}`), as AWS writes failed activities.
-pub fn update_activity(
-    store: &mut AutoScalingStore,
-    id: &str,
-    status_code: &str,
-    progress: i64,
-    message: Option<&str>,
-    now: f64,
-) {
-    let Some(a) = store.activity_mut(id) else {
-        return;
-    };
-    a.status_code = status_code.to_owned();
-    a.progress = progress;
-    if matches!(status_code, "Successful" | "Failed" | "Cancelled") {
-        a.end_time = Some(now);
-    }
-    if let Some(msg) = message {
-        a.status_message = Some(msg.to_owned());
-        if !a.description.contains("Status Reason:") {
-            a.description = format!(
-                "{}.  Status Reason: {msg}",
-                a.description.trim_end_matches('.')
-            );
-        }
-    }
-    tracing::info!(activity = %id, status = status_code, progress, "scaling activity update");
-}
-
-/// Mark an activity finished (`Successful`, Progress 100) — shorthand for the common case.
-pub fn finish_activity(store: &mut AutoScalingStore, id: &str, now: f64) {
-    update_activity(store, id, "Successful", 100, None, now);
 }
 
 #[cfg(test)]

@@ -1,21 +1,22 @@
 //! Group tags: CreateOrUpdateTags, DeleteTags, DescribeTags. Tags with `PropagateAtLaunch`
 //! are copied onto instances the group launches afterwards (by the reconciler).
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::describe::page;
+use super::errors::AutoScalingError;
 use super::groups::TagIn;
 use super::store::{GroupTag, group_not_found};
 use super::validation;
+use super::views::TagOut;
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
+use crate::services::errors::ErrorCode;
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct TagsInput {
+pub struct TagsInput {
     tags: Vec<TagIn>,
 }
 
@@ -37,9 +38,8 @@ fn resource(t: &TagIn) -> Result<&str, ApiError> {
 pub fn create_or_update_tags(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: TagsInput = parse_input(input)?;
+    req: TagsInput,
+) -> Result<(), ApiError> {
     state.stores.with(&ctx.scope, |s| {
         let a = &mut s.autoscaling;
         for t in &req.tags {
@@ -60,24 +60,16 @@ pub fn create_or_update_tags(
                 None => g.tags.push(tag),
             }
             if g.tags.len() > 50 {
-                return Err(ApiError::client(
-                    "LimitExceeded",
-                    "The number of tags for the AutoScalingGroup exceeds the limit of 50",
-                ));
+                return Err(AutoScalingError::LimitExceeded
+                    .with("The number of tags for the AutoScalingGroup exceeds the limit of 50"));
             }
         }
         Ok(())
-    })?;
-    Ok(json!({}))
+    })
 }
 
 /// DeleteTags (a tag that does not exist is no error; an unknown group is).
-pub fn delete_tags(
-    ctx: &RequestContext,
-    state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: TagsInput = parse_input(input)?;
+pub fn delete_tags(ctx: &RequestContext, state: &AppState, req: TagsInput) -> Result<(), ApiError> {
     state.stores.with(&ctx.scope, |s| {
         let a = &mut s.autoscaling;
         for t in &req.tags {
@@ -96,8 +88,7 @@ pub fn delete_tags(
             });
         }
         Ok(())
-    })?;
-    Ok(json!({}))
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -109,7 +100,7 @@ struct FilterIn {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeInput {
+pub struct DescribeInput {
     filters: Vec<FilterIn>,
     max_records: Option<i64>,
     next_token: Option<String>,
@@ -120,9 +111,8 @@ struct DescribeInput {
 pub fn describe_tags(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeInput = parse_input(input)?;
+    req: DescribeInput,
+) -> Result<TagsOut, ApiError> {
     for f in &req.filters {
         if !matches!(
             f.name.as_str(),
@@ -134,7 +124,7 @@ pub fn describe_tags(
             )));
         }
     }
-    let rows: Vec<Value> = state.stores.with(&ctx.scope, |s| {
+    let rows: Vec<TagOut> = state.stores.with(&ctx.scope, |s| {
         let mut rows = Vec::new();
         for g in s.autoscaling.groups.values() {
             for t in &g.tags {
@@ -148,20 +138,25 @@ pub fn describe_tags(
                     f.values.iter().any(|v| v.eq_ignore_ascii_case(&field))
                 });
                 if ok {
-                    rows.push(json!({
-                        "ResourceId": g.name, "ResourceType": "auto-scaling-group",
-                        "Key": t.key, "Value": t.value,
-                        "PropagateAtLaunch": t.propagate_at_launch,
-                    }));
+                    rows.push(TagOut::new(
+                        &g.name,
+                        &t.key,
+                        &t.value,
+                        t.propagate_at_launch,
+                    ));
                 }
             }
         }
         rows
     });
-    let (items, next) = page(rows, req.max_records, req.next_token.as_deref(), 50)?;
-    let mut out = json!({ "Tags": items });
-    if let Some(t) = next {
-        out["NextToken"] = json!(t);
-    }
-    Ok(out)
+    let (tags, next_token) = page(rows, req.max_records, req.next_token.as_deref(), 50)?;
+    Ok(TagsOut { tags, next_token })
+}
+
+/// `TagsType`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagsOut {
+    tags: Vec<TagOut>,
+    next_token: Option<String>,
 }

@@ -7,31 +7,32 @@
 //! the pool marks it `PendingDelete`; its instances go `Warmed:Terminating` →
 //! `Warmed:Terminated` and then the pool is gone.
 //!
-//! The scheduler fills the pool: [`fill_requests`] builds the launches (outside the lock they
-//! go through `ec2::instances::launch`), [`record_fill`] takes each new instance in as
+//! The scheduler fills the pool: [`fill_requests`] builds the launches (they go through
+//! `ec2::internal::launch` inside the scope's lock), [`record_fill`] takes each new instance in as
 //! `Warmed:Pending`, and [`step`] settles it — a `Stopped` pool stops the EC2 instance first —
 //! and shrinks the pool by terminating warmed instances. Drawing instances from the pool on
 //! scale-out is not done: the reconciler launches new ones.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
+use super::activities::ActivityDetails;
 use super::launching::{Launch, launch_request};
 use super::metrics_collection::warm_pool_desired;
 use super::store::{
     AutoScalingStore, Group, GroupInstance, LifecycleState, WarmPool, finish_activity,
     is_suspended, iso_seconds, record_activity, update_activity,
 };
+use super::views::{InstanceOut, WarmPoolOut};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::ec2::store::{Ec2Store, InstanceState};
 use crate::services::errors::validation;
-use crate::services::parse_input;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct PutInput {
+pub struct PutInput {
     auto_scaling_group_name: String,
     max_group_prepared_capacity: Option<i64>,
     min_size: Option<i64>,
@@ -43,9 +44,8 @@ struct PutInput {
 pub fn put_warm_pool(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let input: PutInput = parse_input(input)?;
+    input: PutInput,
+) -> Result<(), ApiError> {
     let pool_state = input.pool_state.unwrap_or_else(|| "Stopped".to_owned());
     if !["Stopped", "Running", "Hibernated"].contains(&pool_state.as_str()) {
         return Err(validation(format!(
@@ -86,41 +86,12 @@ pub fn put_warm_pool(
         Ok::<_, ApiError>(())
     })?;
     state.changed.notify_waiters();
-    Ok(json!({}))
-}
-
-/// The Describe view of a group instance (the `Instance` shape).
-pub fn instance_json(i: &super::store::GroupInstance) -> Value {
-    let mut v = json!({
-        "InstanceId": i.id,
-        "InstanceType": i.instance_type,
-        "AvailabilityZone": i.availability_zone,
-        "LifecycleState": i.lifecycle_state.as_str(),
-        "HealthStatus": if i.healthy { "Healthy" } else { "Unhealthy" },
-        "ProtectedFromScaleIn": i.protected_from_scale_in,
-    });
-    if let Some(lc) = &i.launch_configuration_name {
-        v["LaunchConfigurationName"] = json!(lc);
-    }
-    if let Some(t) = &i.launch_template {
-        v["LaunchTemplate"] = json!({
-            "LaunchTemplateId": t.id,
-            "LaunchTemplateName": t.name,
-            "Version": t.version.clone().unwrap_or_else(|| "$Default".to_owned()),
-        });
-    }
-    if !i.image_id.is_empty() {
-        v["ImageId"] = json!(i.image_id);
-    }
-    if let Some(w) = &i.weighted_capacity {
-        v["WeightedCapacity"] = json!(w);
-    }
-    v
+    Ok(())
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct DescribeInput {
+pub struct DescribeInput {
     auto_scaling_group_name: String,
     next_token: Option<String>,
     max_records: Option<i64>,
@@ -131,47 +102,40 @@ struct DescribeInput {
 pub fn describe_warm_pool(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let input: DescribeInput = parse_input(input)?;
+    input: DescribeInput,
+) -> Result<DescribeWarmPoolOut, ApiError> {
     let (config, rows) = state.stores.with(&ctx.scope, |s| {
         let group = s.autoscaling.group(&input.auto_scaling_group_name)?;
-        let config = group.warm_pool.as_ref().map(|p| {
-            let mut c = json!({ "MinSize": p.min_size, "PoolState": p.pool_state });
-            if let Some(m) = p.max_group_prepared_capacity {
-                c["MaxGroupPreparedCapacity"] = json!(m);
-            }
-            if let Some(st) = &p.status {
-                c["Status"] = json!(st);
-            }
-            if let Some(r) = &p.instance_reuse_policy {
-                c["InstanceReusePolicy"] = r.clone();
-            }
-            c
-        });
-        let rows: Vec<Value> = group
+        let config = group.warm_pool.as_ref().map(WarmPoolOut::new);
+        let rows: Vec<InstanceOut> = group
             .instances
             .values()
             .filter(|i| i.lifecycle_state.is_warmed())
-            .map(instance_json)
+            .map(InstanceOut::warmed)
             .collect();
         Ok::<_, ApiError>((config, rows))
     })?;
-    let (page, next) =
+    let (instances, next_token) =
         super::limits::paginate(rows, input.next_token.as_deref(), input.max_records, 50)?;
-    let mut out = json!({ "Instances": page });
-    if let Some(c) = config {
-        out["WarmPoolConfiguration"] = c;
-    }
-    if let Some(n) = next {
-        out["NextToken"] = json!(n);
-    }
-    Ok(out)
+    Ok(DescribeWarmPoolOut {
+        warm_pool_configuration: config,
+        instances,
+        next_token,
+    })
+}
+
+/// `DescribeWarmPoolAnswer`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeWarmPoolOut {
+    warm_pool_configuration: Option<WarmPoolOut>,
+    instances: Vec<InstanceOut>,
+    next_token: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct DeleteInput {
+pub struct DeleteInput {
     auto_scaling_group_name: String,
     #[serde(default)]
     force_delete: bool,
@@ -181,9 +145,8 @@ struct DeleteInput {
 pub fn delete_warm_pool(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let input: DeleteInput = parse_input(input)?;
+    input: DeleteInput,
+) -> Result<(), ApiError> {
     state.stores.with(&ctx.scope, |s| {
         let group = s.autoscaling.group_mut(&input.auto_scaling_group_name)?;
         let Some(pool) = group.warm_pool.as_mut() else {
@@ -198,7 +161,7 @@ pub fn delete_warm_pool(
         Ok(())
     })?;
     state.changed.notify_waiters();
-    Ok(json!({}))
+    Ok(())
 }
 
 /// How many instances the pool should launch (positive) or let go (negative) now.
@@ -217,8 +180,8 @@ pub fn pool_delta(group: &Group) -> i64 {
     warm_pool_desired(group) - current
 }
 
-/// The launches the pools need now, built under the lock (launched outside it).
-pub fn fill_requests(store: &AutoScalingStore, state: &AppState, now: f64) -> Vec<Launch> {
+/// The launches the pools need now (made under the same lock, see `ec2::internal::launch`).
+pub fn fill_requests(store: &AutoScalingStore, now: f64) -> Vec<Launch> {
     let mut out = Vec::new();
     for g in store.groups.values() {
         let delta = pool_delta(g);
@@ -231,7 +194,7 @@ pub fn fill_requests(store: &AutoScalingStore, state: &AppState, now: f64) -> Ve
             iso_seconds(now)
         );
         for (zone, subnet) in super::plan::choose_zones(g, delta as usize) {
-            out.extend(launch_request(store, g, zone, subnet, &cause, state));
+            out.extend(launch_request(store, g, zone, subnet, &cause));
         }
     }
     out
@@ -243,20 +206,16 @@ pub fn record_fill(
     state: &AppState,
     s: &mut crate::state::RegionStores,
     l: &Launch,
-    outcome: Result<Value, ApiError>,
+    outcome: Result<Vec<String>, ApiError>,
     now: f64,
 ) {
     let a = &mut s.autoscaling;
     let Some(g) = a.groups.get(&l.group).cloned() else {
         return;
     };
-    let details = super::instances::details_of(l.subnet.as_deref(), &l.zone);
+    let details = ActivityDetails::at(l.subnet.as_deref(), &l.zone);
     let activity = state.ids.uuid();
-    let id = outcome.as_ref().ok().and_then(|r| {
-        r.pointer("/Instances/0/InstanceId")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    });
+    let id = outcome.as_ref().ok().and_then(|ids| ids.first().cloned());
     let description = match &id {
         Some(id) => format!("Launching a new EC2 instance into warm pool: {id}"),
         None => "Launching a new EC2 instance into warm pool".to_owned(),

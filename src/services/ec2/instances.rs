@@ -7,18 +7,19 @@
 use std::net::Ipv4Addr;
 
 use base64::Engine;
-use serde::Deserialize;
 use serde_json::Value;
 
-use super::block_devices::{self, MappingIn};
+use super::block_devices;
 use super::images::{shared_images, visible};
 use super::instance_view::reservation_out;
+pub use super::run_request::LaunchTemplateSpecification;
+use super::run_request::RunInstancesRequest;
 use super::store::{Ec2Store, Image, Instance, InstanceState};
-use super::{TagSpecification, check_id_shape, dry_run_ok, instance_types, network, spec_tags};
+use super::{check_id_shape, dry_run_ok, instance_types, network, spec_tags};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::parse_input;
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, RegionStores, Scope};
 
 pub use super::instance_view::{describe_instance_status, describe_instances};
 
@@ -28,92 +29,13 @@ const MAX_PER_CALL: i64 = 1000;
 /// Largest user data EC2 accepts (after base64 decoding).
 const MAX_USER_DATA: usize = 16 * 1024;
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct Enabled {
-    enabled: bool,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct PlacementIn {
-    availability_zone: Option<String>,
-    availability_zone_id: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct IamProfileIn {
-    arn: Option<String>,
-    name: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct MetadataIn {
-    http_tokens: Option<String>,
-    http_put_response_hop_limit: Option<i64>,
-    http_endpoint: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct NetworkInterfaceIn {
-    device_index: Option<i64>,
-    subnet_id: Option<String>,
-    groups: Vec<String>,
-    associate_public_ip_address: Option<bool>,
-    private_ip_address: Option<String>,
-}
-
-/// `LaunchTemplate` of RunInstances (and of Auto Scaling groups).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct LaunchTemplateSpecification {
-    /// `lt-…`.
-    pub launch_template_id: Option<String>,
-    /// Name.
-    pub launch_template_name: Option<String>,
-    /// Version number, `$Latest` or `$Default` (the default).
-    pub version: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct RunInstancesRequest {
-    image_id: Option<String>,
-    instance_type: Option<String>,
-    key_name: Option<String>,
-    min_count: i64,
-    max_count: i64,
-    monitoring: Option<Enabled>,
-    placement: Option<PlacementIn>,
-    security_group_ids: Vec<String>,
-    security_groups: Vec<String>,
-    subnet_id: Option<String>,
-    user_data: Option<String>,
-    tag_specifications: Vec<TagSpecification>,
-    dry_run: bool,
-    disable_api_termination: bool,
-    disable_api_stop: bool,
-    instance_initiated_shutdown_behavior: Option<String>,
-    private_ip_address: Option<String>,
-    client_token: Option<String>,
-    network_interfaces: Vec<NetworkInterfaceIn>,
-    iam_instance_profile: Option<IamProfileIn>,
-    ebs_optimized: bool,
-    metadata_options: Option<MetadataIn>,
-    block_device_mappings: Vec<MappingIn>,
-}
-
 /// RunInstances.
 pub fn run_instances(
     ctx: &RequestContext,
     state: &AppState,
     input: Value,
 ) -> Result<Value, ApiError> {
-    let out = launch(state, &ctx.scope, input, Vec::new())?;
-    Ok(out)
+    launch(state, &ctx.scope, input, Vec::new())
 }
 
 /// Resolve a launch template version's data (`RequestLaunchTemplateData`) for a spec.
@@ -135,9 +57,57 @@ fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::client("InvalidParameterValue", message)
 }
 
+/// What a launch needs from outside its scope's lock, gathered before taking it: the images
+/// other accounts share with this one, and the account's IAM instance profiles (IAM lives in
+/// the account's global scope).
+pub struct LaunchEnv {
+    shared: Vec<Image>,
+    profiles: Vec<crate::services::iam::ProfileRef>,
+}
+
+impl LaunchEnv {
+    /// Gather it (takes other scopes' locks: call it before taking `scope`'s).
+    pub fn gather(state: &AppState, scope: &Scope) -> Self {
+        Self {
+            shared: shared_images(state, scope),
+            profiles: crate::services::iam::profiles_of(state, &scope.account),
+        }
+    }
+}
+
+/// A RunInstances input tree as the typed request, its launch template merged in and a
+/// `resolve:ssm:` image resolved; with the template's (id, version) when it names one.
+type Prepared = (RunInstancesRequest, Option<(String, String)>);
+
+fn prepare(
+    stores: &mut RegionStores,
+    scope: &Scope,
+    state: &AppState,
+    input: Value,
+) -> Result<Prepared, ApiError> {
+    let s = &mut stores.ec2;
+    s.ensure_defaults(scope, state);
+    let template: Option<LaunchTemplateSpecification> = input
+        .get("LaunchTemplate")
+        .cloned()
+        .map(parse_input)
+        .transpose()?;
+    let (mut input, from_template) = match &template {
+        Some(spec) => {
+            let (id, version, data) = template_data(s, spec)?;
+            (
+                super::launch_templates::merge_template(data, &input),
+                Some((id, version)),
+            )
+        }
+        None => (input, None),
+    };
+    super::launch_refs::resolve_image_id(&stores.ssm, scope, &mut input)?;
+    Ok((parse_input(input)?, from_template))
+}
+
 /// Launch instances in `scope` from a RunInstances input tree. `system_tags` are added to every
-/// instance without the `aws:` check (Auto Scaling's `aws:autoscaling:groupName`).
-/// Returns the `Reservation` output.
+/// instance without the `aws:` check. Returns the `Reservation` output.
 pub fn launch(
     state: &AppState,
     scope: &Scope,
@@ -155,26 +125,10 @@ pub fn launch(
         }
         other => other.to_string(),
     };
-    let shared = shared_images(state, scope);
-    // Copied out now: IAM lives in the account's global scope, not under this scope's lock.
-    let profiles = crate::services::iam::profiles_of(state, &scope.account);
+    let env = LaunchEnv::gather(state, scope);
     let result = state.stores.with(scope, |stores| {
+        let (req, from_template) = prepare(stores, scope, state, input)?;
         let s = &mut stores.ec2;
-        s.ensure_defaults(scope, state);
-        let template: Option<LaunchTemplateSpecification> = input
-            .get("LaunchTemplate")
-            .cloned()
-            .map(parse_input)
-            .transpose()?;
-        let (mut input, from_template) = match &template {
-            Some(spec) => {
-                let (id, version, data) = template_data(s, spec)?;
-                (super::launch_templates::merge_template(data, &input), Some((id, version)))
-            }
-            None => (input, None),
-        };
-        super::launch_refs::resolve_image_id(&stores.ssm, scope, &mut input)?;
-        let req: RunInstancesRequest = parse_input(input)?;
         if let Some(token) = req.client_token.as_deref().filter(|t| !t.is_empty())
             && let Some((reservation, earlier)) = s.client_tokens.get(token)
         {
@@ -190,8 +144,7 @@ pub fn launch(
             req: &req,
             from_template,
             system_tags,
-            shared: &shared,
-            profiles: &profiles,
+            env: &env,
             now,
         };
         let created = create(s, state, scope, launch)?;
@@ -213,15 +166,40 @@ pub fn launch(
     }
 }
 
+/// Launch from a RunInstances input tree inside the caller's lock, for another service:
+/// `system_tags` go on every instance without the `aws:` check (Auto Scaling's
+/// `aws:autoscaling:groupName`). Returns the new instances' ids, in launch order.
+pub(super) fn launch_locked(
+    stores: &mut RegionStores,
+    state: &AppState,
+    scope: &Scope,
+    env: &LaunchEnv,
+    input: Value,
+    system_tags: Vec<(String, String)>,
+) -> Result<Vec<String>, ApiError> {
+    let (req, from_template) = prepare(stores, scope, state, input)?;
+    let s = &mut stores.ec2;
+    let launch = Launch {
+        req: &req,
+        from_template,
+        system_tags,
+        env,
+        now: state.clock.now(),
+    };
+    let reservation = create(s, state, scope, launch)?.ok_or_else(dry_run_ok)?;
+    Ok(s.instances
+        .values()
+        .filter(|i| i.reservation_id == reservation)
+        .map(|i| i.id.clone())
+        .collect())
+}
+
 /// One RunInstances call's inputs besides the store.
 struct Launch<'a> {
     req: &'a RunInstancesRequest,
     from_template: Option<(String, String)>,
     system_tags: Vec<(String, String)>,
-    /// Images other accounts share with this one.
-    shared: &'a [Image],
-    /// The account's IAM instance profiles.
-    profiles: &'a [crate::services::iam::ProfileRef],
+    env: &'a LaunchEnv,
     now: f64,
 }
 
@@ -236,10 +214,10 @@ fn create(
         req,
         from_template,
         system_tags,
-        shared,
-        profiles,
+        env,
         now,
     } = launch;
+    let (shared, profiles) = (&env.shared, &env.profiles);
     let ids = &state.ids;
     if req.min_count < 1 {
         return Err(invalid(format!(

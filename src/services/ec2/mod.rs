@@ -26,6 +26,7 @@ mod profile_associations;
 pub mod public_amis;
 pub(crate) mod regions;
 mod route_tables;
+mod run_request;
 pub mod security_groups;
 mod sg_rules;
 mod snapshots;

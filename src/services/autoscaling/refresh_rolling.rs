@@ -1,0 +1,237 @@
+//! The rolling replacement of an instance refresh, advanced by the scheduler ([`step`]).
+//!
+//! While healthy `InService` capacity stays at or above `MinHealthyPercentage` of the
+//! desired capacity, take a batch of old instances out of service (the reconciler terminates
+//! them and launches replacements from the group's — possibly new — configuration); wait
+//! until nothing is pending and every replacement has warmed up (`InstanceWarmup`); repeat.
+//! `PercentageComplete` counts replacements only once warmed up. Checkpoints pause for
+//! `CheckpointDelay`. A suspended `InstanceRefresh` (or `Launch`/`Terminate`) process pauses
+//! the refresh without cancelling it.
+
+use super::activities::ActivityDetails;
+use super::instance_refresh::is_active;
+use super::store::{
+    AutoScalingStore, Group, LifecycleState, TerminationReason, iso_seconds, record_activity,
+};
+
+/// Whether an instance already runs the group's configuration (SkipMatching).
+fn matches_config(group: &Group, i: &super::store::GroupInstance) -> bool {
+    match (&group.launch_template, &i.launch_template) {
+        (Some(g), Some(t)) => {
+            (g.id == t.id || g.name == t.name)
+                && g.version
+                    .as_deref()
+                    .is_none_or(|v| v.starts_with('$') || Some(v) == t.version.as_deref())
+        }
+        (None, None) => group.launch_configuration_name == i.launch_configuration_name,
+        _ => false,
+    }
+}
+
+/// Advance every group's active refresh by one decision at `now`. Chosen instances go
+/// `Terminating` with a `Terminating EC2 instance` activity carrying AWS's refresh cause; the
+/// reconciler deregisters, runs hooks, terminates them and launches replacements. Returns
+/// whether anything changed.
+pub fn step(store: &mut AutoScalingStore, now: f64, new_id: impl Fn() -> String) -> bool {
+    let mut changed = false;
+    let names: Vec<String> = store.groups.keys().cloned().collect();
+    for name in names {
+        let Some(group) = store.groups.get_mut(&name) else {
+            continue;
+        };
+        let Some(idx) = group.instance_refreshes.iter().rposition(is_active) else {
+            continue;
+        };
+        if ["InstanceRefresh", "Launch", "Terminate"]
+            .iter()
+            .any(|p| super::store::is_suspended(group, p))
+        {
+            continue;
+        }
+        let (c, victims) = advance(group, idx, now);
+        changed |= c;
+        if victims.is_empty() {
+            continue;
+        }
+        let snapshot = group.clone();
+        let t = iso_seconds(now);
+        for id in victims {
+            let Some(i) = snapshot.instances.get(&id) else {
+                continue;
+            };
+            let cause = format!(
+                "At {t} an instance was taken out of service in response to an instance refresh.  At {t} instance {id} was selected for termination."
+            );
+            let activity = record_activity(
+                store,
+                new_id(),
+                &snapshot,
+                format!("Terminating EC2 instance: {id}"),
+                cause.clone(),
+                "InProgress",
+                0,
+                &ActivityDetails::at(i.subnet_id.as_deref(), &i.availability_zone),
+                Some(&id),
+                now,
+            );
+            if let Some(i) = store
+                .groups
+                .get_mut(&name)
+                .and_then(|g| g.instances.get_mut(&id))
+            {
+                i.termination_reason = Some(TerminationReason::Other(cause));
+                i.lifecycle_state = LifecycleState::Terminating;
+                i.state_since = now;
+                i.activity_id = Some(activity);
+            }
+        }
+    }
+    changed
+}
+
+/// One decision for the refresh at `idx` of `group`: whether it changed, and the instances
+/// to take out of service now.
+fn advance(group: &mut Group, idx: usize, now: f64) -> (bool, Vec<String>) {
+    let r = group.instance_refreshes[idx].clone();
+    let warmup = r.preferences.instance_warmup.unwrap_or(0) as f64;
+    let in_flight = group.instances.values().any(|i| {
+        matches!(
+            i.lifecycle_state,
+            LifecycleState::Pending
+                | LifecycleState::PendingWait
+                | LifecycleState::PendingProceed
+                | LifecycleState::Terminating
+                | LifecycleState::TerminatingWait
+                | LifecycleState::TerminatingProceed
+        ) || (i.lifecycle_state == LifecycleState::InService
+            && i.in_service_since.is_some_and(|t| t + warmup > now))
+    });
+    let mut r = r;
+    let mut taken = Vec::new();
+    let rolling_back = r.status == "RollbackInProgress";
+    if r.status == "Pending" || (rolling_back && r.progress.to_replace.is_none()) {
+        let skip = !rolling_back && r.preferences.skip_matching.unwrap_or(false);
+        let since = r.progress.rollback_from.unwrap_or(0.0);
+        let ids: Vec<String> = group
+            .instances
+            .values()
+            .filter(|i| i.lifecycle_state.counts())
+            .filter(|i| !skip || !matches_config(group, i))
+            .filter(|i| !rolling_back || i.launched_at >= r.start_time.min(since))
+            .map(|i| i.id.clone())
+            .collect();
+        r.instances_to_update = ids.len() as i64;
+        r.progress.total = ids.len() as i64;
+        r.progress.to_replace = Some(ids);
+        if r.status == "Pending" {
+            r.status = "InProgress".to_owned();
+        }
+    }
+    let to_replace: Vec<String> = r.progress.to_replace.clone().unwrap_or_default();
+    let remaining: Vec<&String> = to_replace
+        .iter()
+        .filter(|id| {
+            group
+                .instances
+                .get(*id)
+                .is_some_and(|i| !i.lifecycle_state.is_leaving())
+        })
+        .collect();
+    let total = r.progress.total.max(0);
+    let not_warm = group
+        .instances
+        .values()
+        .filter(|i| {
+            i.launched_at >= r.start_time
+                && !to_replace.contains(&i.id)
+                && (!matches!(i.lifecycle_state, LifecycleState::InService)
+                    || i.in_service_since.is_none_or(|t| t + warmup > now))
+                && i.lifecycle_state.counts()
+        })
+        .count() as i64;
+    let gone = total - remaining.len() as i64;
+    let done = (gone - not_warm).clamp(0, total);
+    r.instances_to_update = total - done;
+    r.percentage_complete = if total == 0 { 100 } else { done * 100 / total };
+
+    if r.status == "Cancelling" {
+        if !in_flight {
+            r.status = "Cancelled".to_owned();
+            r.end_time = Some(now);
+        }
+    } else if remaining.is_empty() && !in_flight {
+        r.status = if rolling_back {
+            "RollbackSuccessful"
+        } else {
+            "Successful"
+        }
+        .to_owned();
+        r.status_reason = None;
+        r.percentage_complete = 100;
+        r.instances_to_update = 0;
+        r.end_time = Some(now);
+        tracing::info!(group = %group.name, refresh = %r.id, status = %r.status, "instance refresh finished");
+    } else if r.progress.paused_until.is_some_and(|t| t > now) {
+        r.status_reason =
+            Some("Waiting for the checkpoint delay to elapse before continuing.".to_owned());
+    } else if in_flight {
+        r.status_reason = group
+            .instances
+            .values()
+            .find(|i| i.lifecycle_state == LifecycleState::InService && i.in_service_since.is_some_and(|t| t + warmup > now))
+            .map(|i| {
+                format!(
+                    "Waiting for instances to warm up before continuing. For example: {} is warming up.",
+                    i.id.trim_start_matches("i-")
+                )
+            });
+    } else {
+        // Checkpoint reached since the last batch?
+        let checkpoints = r
+            .preferences
+            .checkpoint_percentages
+            .clone()
+            .unwrap_or_default();
+        let passed = r.progress.checkpoint;
+        if let Some(c) = checkpoints
+            .iter()
+            .rev()
+            .find(|c| **c > passed && **c <= r.percentage_complete && **c < 100)
+        {
+            let delay = r.preferences.checkpoint_delay.unwrap_or(3600);
+            r.progress.checkpoint = *c;
+            r.progress.paused_until = Some(now + delay as f64);
+            r.status_reason =
+                Some("Waiting for the checkpoint delay to elapse before continuing.".to_owned());
+        } else {
+            let min_pct = r.preferences.min_healthy_percentage.unwrap_or(90);
+            let healthy = group
+                .instances
+                .values()
+                .filter(|i| i.lifecycle_state == LifecycleState::InService && i.healthy)
+                .count() as i64;
+            let min_healthy = (group.desired_capacity * min_pct + 99) / 100;
+            let batch = (healthy - min_healthy).max(1) as usize;
+            let victims: Vec<String> = remaining
+                .iter()
+                .filter(|id| {
+                    group
+                        .instances
+                        .get(**id)
+                        .is_some_and(|i| i.lifecycle_state == LifecycleState::InService)
+                })
+                .take(batch)
+                .map(|id| (*id).clone())
+                .collect();
+            taken = victims.clone();
+            r.replaced.extend(victims);
+            r.status_reason = None;
+        }
+    }
+    let changed = r.status != group.instance_refreshes[idx].status
+        || r.replaced.len() != group.instance_refreshes[idx].replaced.len()
+        || r.percentage_complete != group.instance_refreshes[idx].percentage_complete
+        || r.progress != group.instance_refreshes[idx].progress;
+    group.instance_refreshes[idx] = r;
+    (changed, taken)
+}
