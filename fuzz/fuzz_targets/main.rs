@@ -4,14 +4,16 @@
 
 use std::sync::OnceLock;
 
-fn target() -> fn(&[u8]) {
-    static TARGET: OnceLock<fn(&[u8])> = OnceLock::new();
+use updraft::fuzzing::{TARGETS, Target};
+
+fn target() -> Target {
+    static TARGET: OnceLock<Target> = OnceLock::new();
     *TARGET.get_or_init(|| {
         let name = std::env::var("FUZZ_TARGET").unwrap_or_default();
-        match updraft::fuzzing::TARGETS.iter().find(|(n, _)| *n == name) {
+        match TARGETS.iter().find(|(n, _)| *n == name) {
             Some((_, run)) => *run,
             None => {
-                let known: Vec<&str> = updraft::fuzzing::TARGETS.iter().map(|(n, _)| *n).collect();
+                let known: Vec<&str> = TARGETS.iter().map(|(n, _)| *n).collect();
                 eprintln!(
                     "FUZZ_TARGET={name:?} names no target; one of {}",
                     known.join(", ")
