@@ -95,6 +95,12 @@ pub struct Config {
     #[arg(long, env = "UPDRAFT_HEADER_READ_TIMEOUT", default_value_t = 20.0, value_parser = parse_positive)]
     pub header_read_timeout: f64,
 
+    /// Seconds a client gets from the end of a request head to the end of its body; a body
+    /// still unfinished then is answered 400 `RequestTimeout` (as S3 answers) and the connection
+    /// closed.
+    #[arg(long, env = "UPDRAFT_BODY_READ_TIMEOUT", default_value_t = 60.0, value_parser = parse_positive)]
+    pub body_read_timeout: f64,
+
     /// Seconds a keep-alive connection may wait for its next request before it is closed.
     #[arg(long, env = "UPDRAFT_IDLE_TIMEOUT", default_value_t = 60.0, value_parser = parse_positive)]
     pub idle_timeout: f64,
@@ -170,6 +176,7 @@ impl Default for Config {
             lb_listener_ports: false,
             max_connections: 4096,
             header_read_timeout: 20.0,
+            body_read_timeout: 60.0,
             idle_timeout: 60.0,
             max_header_bytes_in_flight: 16 * 1024 * 1024,
             ami_images: Vec::new(),

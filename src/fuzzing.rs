@@ -317,3 +317,19 @@ pub fn h1_response(data: &[u8]) {
         }
     }
 }
+
+/// A fuzz target: raw bytes in, a panic on failure.
+pub type Target = fn(&[u8]);
+
+/// Every target by name: the fuzz binary runs the one `FUZZ_TARGET` names (one binary for
+/// all of them builds and links once, which is what makes the CI smoke affordable).
+pub const TARGETS: &[(&str, Target)] = &[
+    ("request", request),
+    ("sigv4", sigv4),
+    ("gzip", gzip),
+    ("decode_query", decode_query),
+    ("decode_json", decode_json),
+    ("decode_cbor", decode_cbor),
+    ("encode", encode),
+    ("h1_response", h1_response),
+];

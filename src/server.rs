@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -277,28 +277,13 @@ async fn handle(
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_owned();
 
-    let raw = match Limited::new(body, state.config.max_body_bytes)
-        .collect()
-        .await
-    {
-        Ok(collected) => collected.to_bytes(),
+    let body_timeout = Duration::from_secs_f64(state.config.body_read_timeout);
+    let raw = match conns::read_body(body, state.config.max_body_bytes, body_timeout).await {
+        Ok(raw) => raw,
         Err(err) => {
-            let too_large = err
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some();
-            let error = if too_large {
-                ApiError::client(
-                    "RequestEntityTooLarge",
-                    format!(
-                        "Request body exceeds the limit of {} bytes.",
-                        state.config.max_body_bytes
-                    ),
-                )
-            } else {
-                ApiError::client("MalformedInput", "The request body could not be read.")
-            };
+            let error = body_error(err, state.config.max_body_bytes);
             tracing::info!(request_id, peer = %peer, status = error.status, error = %error.code, "request rejected");
-            return finish(
+            let mut resp = finish(
                 render::error(
                     None,
                     protocol_hint(&parts.headers),
@@ -308,6 +293,11 @@ async fn handle(
                 ),
                 &request_id,
             );
+            // The rest of the body may still be on its way: this connection ends here
+            // (hyper would close it anyway, with the body unread).
+            resp.headers_mut()
+                .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+            return resp;
         }
     };
 
@@ -429,6 +419,31 @@ async fn handle(
     }
     .instrument(span)
     .await
+}
+
+/// The answer to a body that could not be read.
+///
+/// A body not finished within `--body-read-timeout` gets what S3, the AWS API that most often
+/// waits on a request body, answers a client whose body stops short: 400 `RequestTimeout`
+/// with its message, and the connection closed. Not a bare close: the SDKs treat the code
+/// `RequestTimeout` as transient (botocore's standard retry mode, the JavaScript SDK's
+/// `retryable`) and send the request again, where a close surfaces as a connection error
+/// after the client's own read timeout. (The services here document no answer of their own.)
+fn body_error(err: conns::BodyError, limit: usize) -> ApiError {
+    match err {
+        conns::BodyError::TooLarge => ApiError::client(
+            "RequestEntityTooLarge",
+            format!("Request body exceeds the limit of {limit} bytes."),
+        ),
+        conns::BodyError::Unreadable => {
+            ApiError::client("MalformedInput", "The request body could not be read.")
+        }
+        conns::BodyError::TimedOut => ApiError::client(
+            "RequestTimeout",
+            "Your socket connection to the server was not read from or written to within the \
+             timeout period. Idle connections will be closed.",
+        ),
+    }
 }
 
 /// Decode, then [`respond`].

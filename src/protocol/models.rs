@@ -129,9 +129,11 @@ impl ServiceDef {
                 format!("Request size {size} exceeded {limit} bytes"),
             )
             .with_status(413),
-            // CloudWatch's own wording for NaN/Infinity in MetricData and Threshold
-            // (research: aws-cloudwatch-behaviour.md, PutMetricData value range), with the
-            // awsQuery member path whatever the protocol.
+            // CloudWatch's own wording for NaN/Infinity in MetricData and Threshold, with the
+            // awsQuery member path whatever the protocol. Seen from AWS: "The value NaN for
+            // parameter MetricData.member.1.Value is invalid." (boto3 against AWS, quoted in
+            // getmoto/moto#3880 and sj26/sidekiq-cloudwatchmetrics#16; research:
+            // aws-cloudwatch-behaviour.md, PutMetricData value range).
             DecodeError::NotFinite { path, got } if self.name == "cloudwatch" => ApiError::client(
                 "InvalidParameterValue",
                 format!(
@@ -139,8 +141,12 @@ impl ServiceDef {
                     query_member_path(path)
                 ),
             ),
-            // UNVERIFIED wording: Auto Scaling (and the other awsQuery services) answer a bad
-            // number with ValidationError, EC2 with InvalidParameterValue.
+            // UNVERIFIED: no AWS answer to a non-finite number was found for Auto Scaling or
+            // EC2 (searched SDK and tool issue trackers, re:Post and the API references).
+            // The codes are those these services give other invalid values (Auto Scaling,
+            // like the other awsQuery services, ValidationError; EC2 InvalidParameterValue);
+            // the message is ours, in the shape of EC2's "Value (…) for parameter … is
+            // invalid." texts.
             DecodeError::NotFinite { path, got } => {
                 let code = if ec2 {
                     "InvalidParameterValue"

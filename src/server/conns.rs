@@ -10,6 +10,9 @@
 //! connection that has waited longest is closed to make room for the new one (an idle
 //! keep-alive or a slow client: either way nobody is being answered on it); when every slot is
 //! busy answering, the new connection gets a prompt 503 instead.
+//!
+//! A request's body is read under its own deadline ([`read_body`]): the connection is busy
+//! then, out of the sweeper's reach.
 
 use std::collections::HashMap;
 use std::io;
@@ -316,6 +319,38 @@ impl Slot {
     /// Resolves when the tracker wants this connection closed.
     pub async fn closed(&self) {
         self.close.notified().await;
+    }
+}
+
+/// Why a request body could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyError {
+    /// Longer than the limit.
+    TooLarge,
+    /// The connection failed or the framing was broken.
+    Unreadable,
+    /// Not complete within the body-read timeout.
+    TimedOut,
+}
+
+/// Read a request body of at most `limit` bytes, all of it within `timeout` from now (from
+/// the end of its head: hyper calls the service as soon as the head is parsed).
+///
+/// While a body is read its connection counts as busy, so the sweeper's header-read and idle
+/// timeouts do not apply: without this deadline a client that sends a head and then trickles
+/// its body, or stops, would hold a connection slot and up to `limit` bytes for ever.
+pub async fn read_body(
+    body: hyper::body::Incoming,
+    limit: usize,
+    timeout: Duration,
+) -> Result<bytes::Bytes, BodyError> {
+    use http_body_util::BodyExt;
+    let collect = http_body_util::Limited::new(body, limit).collect();
+    match tokio::time::timeout(timeout, collect).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(err)) if err.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge),
+        Ok(Err(_)) => Err(BodyError::Unreadable),
+        Err(_) => Err(BodyError::TimedOut),
     }
 }
 

@@ -140,14 +140,17 @@ fn an_alarm_reaches_another_accounts_topic_only_when_its_policy_allows() {
         0,
         "delivered across accounts"
     );
+    // AWS's wording for an alarm action refused by the topic's access policy, as AWS's
+    // knowledge-center article "Why didn't I receive an SNS notification for my CloudWatch
+    // alarm trigger?" (repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger)
+    // quotes it from the alarm history.
     let history = action_history(&server, "cross");
-    let failed = format!("Failed to execute action {topic}. Received error: ");
-    assert!(
-        history
-            .iter()
-            .any(|h| h.starts_with(&failed) && h.contains("SNS:Publish")),
-        "{history:?}"
+    let alarm_arn = format!("arn:aws:cloudwatch:us-east-1:{A}:alarm:cross");
+    let failed = format!(
+        "Failed to execute action {topic}. Received error: \"Resource: {alarm_arn} is not \
+         authorized to perform: SNS:Publish on resource: {topic}\""
     );
+    assert!(history.contains(&failed), "{history:?}");
 
     // B lets A publish: now it is delivered.
     let policy = json!({"Version": "2012-10-17", "Statement": [{

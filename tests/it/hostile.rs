@@ -107,3 +107,91 @@ fn an_oversized_head_gets_431_and_a_full_house_keeps_serving() {
     }
     drop(idle);
 }
+
+/// A request head announcing `Content-Length: 1000` and the first `sent` bytes of the body.
+fn stalled_body(addr: SocketAddr, sent: usize) -> TcpStream {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let head = "POST / HTTP/1.1\r\nHost: localhost\r\n\
+                Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n";
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(&b"Action=DescribeRegions&Version=2016-11-15&X="[..sent.min(44)])
+        .unwrap();
+    s
+}
+
+/// Everything the server sends on `s` until it closes it, waiting at most `within`;
+/// `None` when it is still open then.
+fn answer_then_close(s: &mut TcpStream, within: Duration) -> Option<(Vec<u8>, Duration)> {
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = within.checked_sub(started.elapsed())?;
+        s.set_read_timeout(Some(left.max(Duration::from_millis(1))))
+            .unwrap();
+        match s.read(&mut buf) {
+            Ok(0) => return Some((answer, started.elapsed())),
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return None;
+            }
+            Err(_) => return Some((answer, started.elapsed())),
+        }
+    }
+}
+
+#[test]
+fn a_stalled_or_trickled_body_is_cut_off_at_the_body_read_timeout() {
+    let server = TestServer::with_config(Config {
+        body_read_timeout: 1.5,
+        ..Config::default()
+    });
+    // One client sends half a body and stops; another trickles a byte every 100 ms, which
+    // would take 100 s to finish (and keeps resetting any inactivity timer).
+    let mut stalled = stalled_body(server.addr, 20);
+    let mut trickled = stalled_body(server.addr, 1);
+    let trickler = {
+        let mut s = trickled.try_clone().unwrap();
+        std::thread::spawn(move || {
+            for _ in 0..60 {
+                std::thread::sleep(Duration::from_millis(100));
+                if s.write_all(b"x").is_err() {
+                    return;
+                }
+            }
+        })
+    };
+    // Meanwhile a normal client is answered promptly.
+    for _ in 0..20 {
+        assert!(one_request(&server) < Duration::from_millis(100));
+    }
+    for (name, s) in [("stalled", &mut stalled), ("trickled", &mut trickled)] {
+        let (answer, after) = answer_then_close(s, Duration::from_secs(4))
+            .unwrap_or_else(|| panic!("{name} body: connection still open after 4 s"));
+        let text = String::from_utf8_lossy(&answer);
+        // S3's answer to a body that stops short: 400 RequestTimeout, connection closed.
+        assert!(text.starts_with("HTTP/1.1 400"), "{name}: {text}");
+        assert!(
+            text.contains("<Code>RequestTimeout</Code>"),
+            "{name}: {text}"
+        );
+        assert!(
+            text.to_ascii_lowercase().contains("connection: close"),
+            "{name}: {text}"
+        );
+        assert!(
+            after < Duration::from_secs(3),
+            "{name} cut off after {after:?}"
+        );
+    }
+    trickler.join().unwrap();
+    // A whole body sent a little late (within the limit) is answered as usual.
+    let mut late = stalled_body(server.addr, 44);
+    std::thread::sleep(Duration::from_millis(500));
+    late.write_all(&[b'y'; 1000 - 44]).unwrap();
+    late.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = [0u8; 12];
+    late.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"HTTP/1.1 200");
+    assert!(one_request(&server) < Duration::from_millis(100));
+}

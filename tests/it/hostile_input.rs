@@ -27,7 +27,8 @@ fn form(server: &TestServer, body: &str) -> HttpResponse {
 #[test]
 fn non_finite_numbers_in_form_input_are_validation_errors() {
     let server = TestServer::start();
-    // Auto Scaling: the probe's seeds, plus the spellings a float parser also accepts.
+    // Auto Scaling: the probe's seeds, plus the spellings a float parser also accepts. (No
+    // AWS text for this case was found; the message checked here is Updraft's own.)
     let asg = [
         "Action=ExecutePolicy&Version=2011-01-01&PolicyName=p&MetricValue=Infinity",
         "Action=ExecutePolicy&Version=2011-01-01&PolicyName=p&BreachThreshold=NaN",
@@ -73,6 +74,18 @@ fn non_finite_numbers_in_form_input_are_validation_errors() {
     assert_eq!(
         xml_field(&resp, "Message"),
         "The value NaN for parameter MetricData.member.1.Counts.member.1 is invalid."
+    );
+    // Byte for byte what AWS answered boto3 for a NaN value (quoted in getmoto/moto#3880 and
+    // sj26/sidekiq-cloudwatchmetrics#16).
+    let resp = form(
+        &server,
+        "Action=PutMetricData&Version=2010-08-01&Namespace=Hostile&MetricData.member.1.MetricName=m&MetricData.member.1.Value=NaN",
+    );
+    assert_eq!(resp.status, 400, "{}", resp.text());
+    assert_eq!(xml_field(&resp, "Code"), "InvalidParameterValue");
+    assert_eq!(
+        xml_field(&resp, "Message"),
+        "The value NaN for parameter MetricData.member.1.Value is invalid."
     );
 }
 

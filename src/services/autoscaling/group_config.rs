@@ -12,8 +12,8 @@ use crate::error::ApiError;
 use crate::services::ec2::instances::LaunchTemplateSpecification;
 use crate::services::ec2::launch_refs::instance_profile;
 use crate::services::ec2::store::Ec2Store;
-use crate::services::iam::ProfileRef;
 use crate::services::errors::ErrorCode;
+use crate::services::iam::ProfileRef;
 use crate::state::{AppState, Scope};
 
 /// The termination policies AWS knows (a Lambda ARN is accepted too).

@@ -21,8 +21,8 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::ec2::instances::LaunchTemplateSpecification;
 use crate::services::ec2::store::Ec2Store;
-use crate::services::iam::{ProfileRef, profiles_of};
 use crate::services::errors::ErrorCode;
+use crate::services::iam::{ProfileRef, profiles_of};
 use crate::state::{AppState, ids};
 
 /// The group members Create and Update share.

@@ -100,8 +100,9 @@ fn publish_checked(
             return Err(topic_not_found());
         };
         if !may_publish(policy.as_deref(), topic_arn, &topic_scope.account, from) {
-            // UNVERIFIED wording: SNS's AuthorizationError as a direct Publish gets it, with
-            // the alarm or group as the principal.
+            // The error text is AWS's as the alarm history shows it for an alarm action the
+            // topic policy refuses (AWS knowledge center, "cloudwatch-receive-sns-for-alarm-
+            // trigger"); the code and status are those a direct Publish gets.
             return Err(ApiError::client(
                 "AuthorizationError",
                 format!(
