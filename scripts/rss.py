@@ -10,6 +10,8 @@ it, then runs the chosen mode:
     scripts/rss.py burst   [BINARY]           # 8 concurrent 1 MB PutMetricData (AWS's largest):
                                               # peak, right after, and 10 s later
     scripts/rss.py burst BINARY --datums 100000 --pad 0   # 8 x 3.6 MB, the probe's
+    scripts/rss.py sse     [BINARY]           # 30 console event streams held open 30 s: the
+                                              # server's CPU time meanwhile (issue #15's figure)
     LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 scripts/rss.py burst ...   # another allocator
 
 BINARY defaults to target/release/updraft.
@@ -170,7 +172,38 @@ def burst(server, args):
         )
 
 
-MODES = {"idle": None, "hostile": hostile, "burst": burst}
+def cpu_seconds(pid):
+    """User + system CPU time of the process so far (fields 14 and 15 of /proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def sse(server, args):
+    streams = []
+    for _ in range(args.clients):
+        c = socket.create_connection(("127.0.0.1", server.port))
+        c.sendall(b"GET /_updraft/events?access_key=test HTTP/1.1\r\nHost: x\r\n"
+                  b"Accept: text/event-stream\r\n\r\n")
+        streams.append(c)
+    for c in streams:
+        c.settimeout(5)
+        head = c.recv(4096)
+        if not head.startswith(b"HTTP/1.1 200") or b"text/event-stream" not in head:
+            sys.exit(f"an event stream was not opened: {head[:200]!r}")
+    time.sleep(1)
+    before = cpu_seconds(server.proc.pid)
+    time.sleep(args.seconds)
+    used = cpu_seconds(server.proc.pid) - before
+    print(
+        f"{args.clients} idle event streams for {args.seconds:.0f} s: server CPU {used * 1000:.0f} ms "
+        f"({100 * used / args.seconds:.2f} % of one core), RSS {mib(server.rss())}"
+    )
+    for c in streams:
+        c.close()
+
+
+MODES = {"idle": None, "hostile": hostile, "burst": burst, "sse": sse}
 
 
 def main():
@@ -185,10 +218,16 @@ def main():
     g.add_argument("--wait", type=float, default=10.0)
     g.add_argument("--rounds", type=int, default=1,
                    help="bursts in a row (memory must not keep growing)")
+    g = p.add_argument_group("sse")
+    g.add_argument("--clients", type=int, default=30)
+    g.add_argument("--seconds", type=float, default=30.0)
+    g.add_argument("--time-scale", default="1",
+                   help="the virtual clock's speed (0: frozen, nothing changes)")
     args = p.parse_args()
 
     # The probe's 3.6 MB requests are over the default body limit.
-    server = Server(args.binary, ["--max-body-bytes", str(8 * 1024 * 1024)])
+    server = Server(args.binary, ["--max-body-bytes", str(8 * 1024 * 1024),
+                                  "--time-scale", args.time_scale])
     try:
         time.sleep(1)
         print(f"idle after the first EC2 call: {mib(server.rss())}")

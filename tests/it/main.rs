@@ -23,6 +23,7 @@ mod console_asg;
 mod console_chapter;
 mod console_cloudwatch;
 mod console_loop;
+mod console_policy;
 mod console_settings;
 mod cross_account;
 mod dataplane;

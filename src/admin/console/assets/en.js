@@ -443,4 +443,9 @@ export default {
   "loop.noLbs": "The group is behind no load balancer.",
   "loop.noAlarms": "No alarm invokes the group's policies.",
   "loop.noData": "no data yet",
+  // scaling policy edit
+  "common.edit": "Edit",
+  "asg.editPolicy": "Edit scaling policy {name}",
+  "asg.adjustmentType": "Adjustment type",
+  "asg.policySaved": "Scaling policy {name} saved.",
 };

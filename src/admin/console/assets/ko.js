@@ -443,4 +443,9 @@ export default {
   "loop.noLbs": "이 그룹은 로드 밸런서에 연결되어 있지 않습니다.",
   "loop.noAlarms": "그룹의 조정 정책을 호출하는 경보가 없습니다.",
   "loop.noData": "데이터 없음",
+  // scaling policy edit
+  "common.edit": "편집",
+  "asg.editPolicy": "조정 정책 {name} 편집",
+  "asg.adjustmentType": "조정 유형",
+  "asg.policySaved": "조정 정책 {name}을(를) 저장했습니다.",
 };

@@ -1,6 +1,7 @@
 // Auto Scaling → Groups: list (DescribeAutoScalingGroups) and one group's tabs: Details (edit
 // size / launch configuration: UpdateAutoScalingGroup), Activity history
-// (DescribeScalingActivities), Scaling policies (DescribePolicies, ExecutePolicy, DeletePolicy),
+// (DescribeScalingActivities), Scaling policies (DescribePolicies, ExecutePolicy, DeletePolicy;
+// a simple-scaling policy is edited with PutScalingPolicy, which keeps its ARN and alarms),
 // Instances, Notifications (DescribeNotificationConfigurations); the other tabs are in
 // asg_tabs.js.
 import { autoscaling, ec2, arr } from "../api.js";
@@ -98,6 +99,7 @@ const TABS = {
   },
   async policies(pane, g, load, out) {
     const r = await autoscaling("DescribePolicies", { AutoScalingGroupName: g.AutoScalingGroupName });
+    const editor = h("div", { id: "policy-editor" });
     pane.append(table([
       { label: t("asg.policyName"), get: (p) => p.PolicyName },
       { label: t("asg.policyType"), get: (p) => p.PolicyType || "SimpleScaling" },
@@ -109,11 +111,14 @@ const TABS = {
           try { await autoscaling("ExecutePolicy", { AutoScalingGroupName: g.AutoScalingGroupName, PolicyName: p.PolicyName, HonorCooldown: true }); clear(out, note(t("asg.executed", { name: p.PolicyName }))); }
           catch (err) { clear(out, errorBox(err)); }
         } }, t("asg.execute")),
+        (p.PolicyType || "SimpleScaling") === "SimpleScaling"
+          ? h("button", { class: "edit-policy", onclick: () => clear(editor, policyForm(g, p, load, out)) }, t("common.edit"))
+          : "",
         h("button", { onclick: async () => {
           try { await autoscaling("DeletePolicy", { AutoScalingGroupName: g.AutoScalingGroupName, PolicyName: p.PolicyName }); await load(); }
           catch (err) { clear(out, errorBox(err)); }
         } }, t("common.delete"))) },
-    ], arr(r.ScalingPolicies)));
+    ], arr(r.ScalingPolicies)), editor);
   },
   async instances(pane, g) {
     pane.append(table([
@@ -133,3 +138,23 @@ const TABS = {
   },
   ...MORE_TABS,
 };
+
+/** Edit a simple-scaling policy in place: PutScalingPolicy under the same name. */
+function policyForm(g, p, load, out) {
+  const kind = select("AdjustmentType", ["ChangeInCapacity", "ExactCapacity", "PercentChangeInCapacity"], p.AdjustmentType || "ChangeInCapacity");
+  const by = input("ScalingAdjustment", p.ScalingAdjustment ?? 1, { type: "number" });
+  const cooldown = input("Cooldown", p.Cooldown ?? "", { type: "number" });
+  const msg = h("div");
+  return h("div", { id: "policy-edit" }, h("h2", {}, t("asg.editPolicy", { name: p.PolicyName })), h("form", { class: "panel form", onsubmit: async (e) => {
+    e.preventDefault();
+    const params = { AutoScalingGroupName: g.AutoScalingGroupName, PolicyName: p.PolicyName, PolicyType: "SimpleScaling",
+      AdjustmentType: kind.value, ScalingAdjustment: by.value };
+    if (cooldown.value !== "") params.Cooldown = cooldown.value;
+    try {
+      await autoscaling("PutScalingPolicy", params);
+      clear(out, note(t("asg.policySaved", { name: p.PolicyName })));
+      await load();
+    } catch (err) { clear(msg, errorBox(err)); }
+  } }, field(t("asg.adjustmentType"), kind), field(t("asg.adjustment"), by), field(t("asg.cooldown"), cooldown),
+  h("span"), h("div", {}, h("button", { class: "primary", type: "submit", id: "policy-save" }, t("common.save")), msg)));
+}
