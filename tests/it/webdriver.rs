@@ -230,15 +230,29 @@ impl Browser {
         }
     }
 
-    /// Clear a text field and type into it.
+    /// Clear a text field and type into it. A field re-rendered under us by a live update
+    /// (a stale element) is found again; once it has the focus the console stops re-rendering.
     pub fn type_into(&self, css: &str, text: &str) {
-        let id = self.find(css);
-        self.cmd("POST", &format!("/element/{id}/clear"), json!({}));
-        self.cmd(
-            "POST",
-            &format!("/element/{id}/value"),
-            json!({"text": text}),
-        );
+        let started = Instant::now();
+        loop {
+            let id = self.find(css);
+            let typed = self
+                .try_cmd("POST", &format!("/element/{id}/clear"), json!({}))
+                .and_then(|_| {
+                    self.try_cmd(
+                        "POST",
+                        &format!("/element/{id}/value"),
+                        json!({"text": text}),
+                    )
+                });
+            match typed {
+                Ok(_) => return,
+                Err(e) if e.contains("stale element") && started.elapsed() < WAIT => {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => panic!("type into {css}: {e}"),
+            }
+        }
     }
 
     /// Choose the option of a `<select>` whose value or text contains `needle` (all of them
