@@ -10,24 +10,42 @@ cd "$(dirname "$0")/.."
 
 scripts/prepare.sh
 python3 protocol/trim_models.py --check
-tests=(cargo test --locked --workspace --exclude updraft-fuzz --lib --bins --tests)
-"${tests[@]}" --no-run
+# Build every test binary first, then run them directly (not through `cargo test`): cargo
+# would hold the target directory's lock for the whole run, and the fuzz smoke build below
+# needs it. Each binary runs from its package's folder, as `cargo test` runs it.
+cargo test --locked --workspace --exclude updraft-fuzz --lib --bins --tests --no-run \
+    --message-format=json-render-diagnostics > target/test-binaries.json
+mapfile -t binaries < <(python3 - target/test-binaries.json <<'PY'
+import json, os, sys
+for line in open(sys.argv[1]):
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"]:
+        print(os.path.dirname(m["manifest_path"]) + "\t" + m["executable"])
+PY
+)
+[ "${#binaries[@]}" -gt 0 ] || { echo "no test binaries found" >&2; exit 1; }
 
 # The fuzz binary reuses every dependency the tests just built (see scripts/fuzz.sh
-# --smoke). Its runs go beside the tests, at the lowest priority: the tests mostly wait on
-# clients and servers, and a niced fuzzer takes only what they leave, so the smoke costs
-# little wall time and cannot slow a timing-sensitive test.
+# --smoke). Its build and runs go beside the tests, at the lowest priority: the tests mostly
+# wait on clients and servers, and a niced fuzzer takes only what they leave, so the smoke
+# costs little wall time and cannot slow a timing-sensitive test.
 fuzz_seconds=${UPDRAFT_FUZZ_SECONDS:-30}
 fuzz=
 if [ "$fuzz_seconds" != 0 ]; then
-    scripts/fuzz.sh --smoke --build-only
-    nice -n 19 scripts/fuzz.sh --smoke --no-build "$fuzz_seconds" > target/fuzz-smoke.log 2>&1 &
+    nice -n 19 bash -c "scripts/fuzz.sh --smoke --build-only && scripts/fuzz.sh --smoke --no-build $fuzz_seconds" \
+        > target/fuzz-smoke.log 2>&1 &
     fuzz=$!
 fi
-"${tests[@]}"
+failed=0
+for entry in "${binaries[@]}"; do
+    dir=${entry%%$'\t'*} exe=${entry#*$'\t'}
+    echo "==> $(basename "$exe")"
+    (cd "$dir" && "$exe") || failed=1
+done
 if [ -n "$fuzz" ]; then
     status=0
     wait "$fuzz" || status=$?
     cat target/fuzz-smoke.log
     [ "$status" = 0 ] || { echo "fuzz smoke failed" >&2; exit 1; }
 fi
+[ "$failed" = 0 ] || { echo "tests failed" >&2; exit 1; }
