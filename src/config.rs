@@ -155,6 +155,10 @@ pub struct Config {
     /// container).
     #[arg(long, env = "UPDRAFT_DOCKER_BRIDGE_ADDRESSES", action = clap::ArgAction::SetTrue)]
     pub docker_bridge_addresses: bool,
+
+    /// Classroom mode (see `classroom`).
+    #[command(flatten)]
+    pub classroom: crate::classroom::ClassroomArgs,
 }
 
 impl Default for Config {
@@ -186,6 +190,7 @@ impl Default for Config {
             docker_owner: "updraft".into(),
             docker_publish_ports: Vec::new(),
             docker_bridge_addresses: false,
+            classroom: Default::default(),
         }
     }
 }
@@ -210,6 +215,21 @@ impl Config {
                     self.listen
                 )
             })
+    }
+
+    /// A warning for a start that is allowed but open: listening beyond loopback without an
+    /// admin token and without signatures. Not refused: accounts are not kept apart there
+    /// anyway (any key acts in any account), and containers and CI runners listen on 0.0.0.0
+    /// by design; but whoever reaches the port may reset the server or move its clock.
+    pub fn startup_warning(&self) -> Option<String> {
+        (!self.listen.ip().is_loopback() && self.admin_token().is_none()).then(|| {
+            format!(
+                "--listen {} is reachable beyond this machine and no --admin-token is set: \
+                 anyone who reaches the port may reset the server, move its clock or read the \
+                 SNS inbox (set --admin-token, or listen on 127.0.0.1)",
+                self.listen
+            )
+        })
     }
 }
 
@@ -316,7 +336,8 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
-    let matches = Config::command().try_get_matches_from(args)?;
+    let args = args.into_iter().map(Into::into).collect();
+    let matches = Config::command().try_get_matches_from(crate::classroom::rewrite_subcommand(args))?;
     let mut config = Config::from_arg_matches(&matches)?;
     if matches.value_source("instances") == Some(ValueSource::DefaultValue)
         && ec2_vm_manager.is_some_and(|v| v.trim().eq_ignore_ascii_case("docker"))

@@ -19,6 +19,7 @@
 
 pub mod admin;
 pub mod backend;
+pub mod classroom;
 pub mod config;
 pub mod context;
 pub mod controllers;
