@@ -10,6 +10,7 @@ mod autoscaling_chapter;
 mod autoscaling_core;
 mod autoscaling_ext;
 mod autoscaling_lb;
+mod classroom;
 mod cli;
 mod cloudwatch;
 mod cloudwatch_alarms;
