@@ -11,6 +11,7 @@ mod autoscaling_core;
 mod autoscaling_ext;
 mod autoscaling_lb;
 mod classroom;
+mod classroom_board;
 mod cli;
 mod cloudwatch;
 mod cloudwatch_alarms;

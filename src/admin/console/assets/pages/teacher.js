@@ -85,7 +85,7 @@ function peekPanel(p) {
       { label: t("asg.desired"), get: (x) => String(x.desired) },
       { label: t("asg.min"), get: (x) => String(x.min) },
       { label: t("asg.max"), get: (x) => String(x.max) },
-      { label: t("teacher.col.instances_running"), get: (x) => String(x.instances) },
+      { label: t("nav.instances"), get: (x) => String(x.instances) },
     ], p.groups),
     h("h3", {}, t("nav.alarms")), named(p.alarms, "teacher.state"),
     h("h3", {}, t("nav.lb")), named(p.load_balancers, "teacher.kind"));
