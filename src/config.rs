@@ -18,7 +18,7 @@ pub enum InstanceBackendKind {
 ///
 /// Logging is configured with RUST_LOG (default `info`), e.g. `RUST_LOG=updraft=debug`.
 /// `updraft stress <instance-id> <cpu-percent>` makes a simulated instance busy on a running
-/// server.
+/// server; `updraft classroom --students N` starts one server for a room (see --classroom).
 #[derive(Debug, Clone, Parser)]
 #[command(name = "updraft", version, about, long_about)]
 pub struct Config {
@@ -337,7 +337,8 @@ where
 {
     use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
     let args = args.into_iter().map(Into::into).collect();
-    let matches = Config::command().try_get_matches_from(crate::classroom::rewrite_subcommand(args))?;
+    let matches =
+        Config::command().try_get_matches_from(crate::classroom::rewrite_subcommand(args))?;
     let mut config = Config::from_arg_matches(&matches)?;
     if matches.value_source("instances") == Some(ValueSource::DefaultValue)
         && ec2_vm_manager.is_some_and(|v| v.trim().eq_ignore_ascii_case("docker"))

@@ -188,7 +188,17 @@ fn signed_account(
         .is_some_and(|at| (at - now).abs() <= sigv4_request::MAX_SKEW_SECONDS);
     let query = req.query.unwrap_or("");
     let method = req.method.as_str();
-    if !fresh || sigv4::verify(method, req.path, query, req.headers, req.body, &auth, secret).is_err()
+    if !fresh
+        || sigv4::verify(
+            method,
+            req.path,
+            query,
+            req.headers,
+            req.body,
+            &auth,
+            secret,
+        )
+        .is_err()
     {
         return Err(Refusal::BadSignature);
     }

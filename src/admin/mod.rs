@@ -292,7 +292,10 @@ fn classroom_board(state: &AppState) -> (StatusCode, Value) {
         return classroom_off();
     };
     let board = crate::classroom::board::board(state, roster);
-    (StatusCode::OK, serde_json::to_value(board).unwrap_or_default())
+    (
+        StatusCode::OK,
+        serde_json::to_value(board).unwrap_or_default(),
+    )
 }
 
 /// `GET /_updraft/classroom/peek?account=…`: one classroom member's resources.
@@ -309,5 +312,8 @@ fn classroom_peek(state: &AppState, query: Option<&str>) -> (StatusCode, Value) 
         return (StatusCode::NOT_FOUND, json!({"error": message}));
     }
     let peek = crate::classroom::board::peek(state, &account);
-    (StatusCode::OK, serde_json::to_value(peek).unwrap_or_default())
+    (
+        StatusCode::OK,
+        serde_json::to_value(peek).unwrap_or_default(),
+    )
 }

@@ -157,13 +157,19 @@ pub struct Peek {
 
 fn peek_region(peek: &mut Peek, scope: &Scope, s: &RegionStores) {
     let region = || scope.region.clone();
-    peek.instances
-        .extend(s.ec2.instances.values().map(|i| PeekInstance {
+    peek.instances.extend(s.ec2.instances.values().map(|i| {
+        PeekInstance {
             region: region(),
             id: i.id.clone(),
             state: i.state.name(),
-            name: s.ec2.tags_of(&i.id).get("Name").cloned().unwrap_or_default(),
-        }));
+            name: s
+                .ec2
+                .tags_of(&i.id)
+                .get("Name")
+                .cloned()
+                .unwrap_or_default(),
+        }
+    }));
     peek.groups
         .extend(s.autoscaling.groups.values().map(|g| PeekGroup {
             region: region(),
@@ -173,11 +179,12 @@ fn peek_region(peek: &mut Peek, scope: &Scope, s: &RegionStores) {
             desired: g.desired_capacity,
             instances: g.instances.len(),
         }));
-    peek.alarms.extend(s.cloudwatch.alarms.values().map(|a| PeekNamed {
-        region: region(),
-        name: a.core.alarm_name.clone(),
-        state: a.core.state_value.as_str().to_owned(),
-    }));
+    peek.alarms
+        .extend(s.cloudwatch.alarms.values().map(|a| PeekNamed {
+            region: region(),
+            name: a.core.alarm_name.clone(),
+            state: a.core.state_value.as_str().to_owned(),
+        }));
     let classic = s.elb.load_balancers.keys().map(|name| PeekNamed {
         region: region(),
         name: name.clone(),

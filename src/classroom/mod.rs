@@ -32,7 +32,11 @@ pub struct ClassroomArgs {
 
     /// Classroom mode: the folder the credentials sheet (credentials.csv, cards.html) is
     /// written to.
-    #[arg(long = "classroom-out", env = "UPDRAFT_CLASSROOM_OUT", default_value = "classroom")]
+    #[arg(
+        long = "classroom-out",
+        env = "UPDRAFT_CLASSROOM_OUT",
+        default_value = "classroom"
+    )]
     pub out: PathBuf,
 
     /// Classroom mode: the address students type, printed on the cards (default: the listen
@@ -42,7 +46,11 @@ pub struct ClassroomArgs {
 
     /// Teacher board: a student with no API write for this many (real) minutes, lab not
     /// finished, is highlighted as stuck.
-    #[arg(long = "stuck-minutes", env = "UPDRAFT_STUCK_MINUTES", default_value_t = 10)]
+    #[arg(
+        long = "stuck-minutes",
+        env = "UPDRAFT_STUCK_MINUTES",
+        default_value_t = 10
+    )]
     pub stuck_minutes: u32,
 
     /// The accounts and keys (made by [`setup`], not a flag).
@@ -140,7 +148,8 @@ impl Roster {
             TEACHER_ACCOUNT.into(),
         )];
         members.extend(
-            (1..=students).map(|n| member(Role::Student, format!("student{n:02}"), student_account(n))),
+            (1..=students)
+                .map(|n| member(Role::Student, format!("student{n:02}"), student_account(n))),
         );
         Self { members }
     }
@@ -203,7 +212,11 @@ pub fn public_url(config: &Config, addr: std::net::SocketAddr) -> String {
 }
 
 /// Write the sheets for a server listening on `addr` and say where everything is (for stdout).
-pub fn announce(config: &Config, roster: &Roster, addr: std::net::SocketAddr) -> std::io::Result<String> {
+pub fn announce(
+    config: &Config,
+    roster: &Roster,
+    addr: std::net::SocketAddr,
+) -> std::io::Result<String> {
     let url = public_url(config, addr);
     let room = sheets::Room {
         url: &url,
@@ -244,7 +257,9 @@ pub fn rewrite_subcommand(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStri
         let renamed = match arg.to_str() {
             Some("--students") => "--classroom".into(),
             Some("--out") => "--classroom-out".into(),
-            Some(s) if s.starts_with("--students=") => s.replacen("--students", "--classroom", 1).into(),
+            Some(s) if s.starts_with("--students=") => {
+                s.replacen("--students", "--classroom", 1).into()
+            }
             Some(s) if s.starts_with("--out=") => s.replacen("--out", "--classroom-out", 1).into(),
             _ => arg,
         };
@@ -268,7 +283,11 @@ mod tests {
         keys.sort();
         keys.dedup();
         assert_eq!(keys.len(), 4);
-        assert!(r.members.iter().all(|m| m.secret.len() == 40 && m.access_key_id.len() == 20));
+        assert!(
+            r.members
+                .iter()
+                .all(|m| m.secret.len() == 40 && m.access_key_id.len() == 20)
+        );
         assert!(!format!("{r:?}").contains(&r.teacher().secret));
         let k = &r.members[2].access_key_id;
         assert_eq!(r.by_key(k).unwrap().name, "student02");
@@ -279,7 +298,13 @@ mod tests {
     fn the_subcommand_reads_as_server_flags() {
         let args = |v: &[&str]| v.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
         let c = crate::config::from_args(
-            rewrite_subcommand(args(&["updraft", "classroom", "--students", "5", "--out=/tmp/x"])),
+            rewrite_subcommand(args(&[
+                "updraft",
+                "classroom",
+                "--students",
+                "5",
+                "--out=/tmp/x",
+            ])),
             None,
         )
         .unwrap();
@@ -292,8 +317,6 @@ mod tests {
         assert_eq!(c.classroom.roster.unwrap().members.len(), 6);
         let plain = args(&["updraft", "--listen", "127.0.0.1:1"]);
         assert_eq!(rewrite_subcommand(plain.clone()), plain);
-        assert!(
-            crate::config::from_args(args(&["updraft", "--classroom", "0"]), None).is_err()
-        );
+        assert!(crate::config::from_args(args(&["updraft", "--classroom", "0"]), None).is_err());
     }
 }

@@ -39,6 +39,8 @@ pub fn write(dir: &Path, roster: &Roster, room: &Room<'_>) -> std::io::Result<Wr
 }
 
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    // The mode applies only to a new file: an older sheet goes first (absent is fine).
+    let _ = std::fs::remove_file(path);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -47,7 +49,11 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 fn console_url(room: &Room<'_>, member: &Member) -> String {
-    let page = if member.role == Role::Teacher { "teacher/" } else { "" };
+    let page = if member.role == Role::Teacher {
+        "teacher/"
+    } else {
+        ""
+    };
     format!("{}/_updraft/console/{page}", room.url.trim_end_matches('/'))
 }
 
@@ -166,7 +172,11 @@ mod tests {
         let html = to_html(&roster, &room);
         assert_eq!(html.matches("<section class=\"card").count(), 3);
         assert!(html.contains(&student.secret) && html.contains("tok&lt;en&gt;"));
-        assert_eq!(html.matches("tok&lt;en&gt;").count(), 1, "the token is on the teacher's card only");
+        assert_eq!(
+            html.matches("tok&lt;en&gt;").count(),
+            1,
+            "the token is on the teacher's card only"
+        );
         assert!(html.contains("/_updraft/console/teacher/"));
     }
 }

@@ -16,7 +16,14 @@ use crate::common::TestServer;
 /// Run the `aws` CLI at `url` as `member`.
 pub fn aws_as(url: &str, member: &Member, args: &[&str]) -> (bool, Value, String) {
     let out = Command::new("aws")
-        .args(["--endpoint-url", url, "--output", "json", "--region", "ap-northeast-2"])
+        .args([
+            "--endpoint-url",
+            url,
+            "--output",
+            "json",
+            "--region",
+            "ap-northeast-2",
+        ])
         .args(args)
         .env("AWS_ACCESS_KEY_ID", &member.access_key_id)
         .env("AWS_SECRET_ACCESS_KEY", &member.secret)
@@ -100,16 +107,30 @@ pub fn classroom(students: u16) -> (TestServer, std::sync::Arc<updraft::classroo
 
 /// Run one instance as `member`; its id.
 pub fn run_instance(s: &TestServer, member: &Member) -> String {
-    let (ok, images, err) = aws_as(&s.url, member, &["ec2", "describe-images", "--owners", "amazon"]);
+    let (ok, images, err) = aws_as(
+        &s.url,
+        member,
+        &["ec2", "describe-images", "--owners", "amazon"],
+    );
     assert!(ok, "{err}");
     let ami = images["Images"][0]["ImageId"].as_str().unwrap().to_owned();
     let (ok, run, err) = aws_as(
         &s.url,
         member,
-        &["ec2", "run-instances", "--image-id", &ami, "--instance-type", "t2.micro"],
+        &[
+            "ec2",
+            "run-instances",
+            "--image-id",
+            &ami,
+            "--instance-type",
+            "t2.micro",
+        ],
     );
     assert!(ok, "{err}");
-    run["Instances"][0]["InstanceId"].as_str().unwrap().to_owned()
+    run["Instances"][0]["InstanceId"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 #[test]
@@ -117,7 +138,15 @@ fn classroom_start_writes_sheets_whose_keys_name_their_accounts() {
     let out = std::env::temp_dir().join(format!("updraft-classroom-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out); // left from an earlier run, or absent
     let mut child = Command::new(env!("CARGO_BIN_EXE_updraft"))
-        .args(["classroom", "--students", "3", "--listen", "127.0.0.1:0", "--time-scale", "0"])
+        .args([
+            "classroom",
+            "--students",
+            "3",
+            "--listen",
+            "127.0.0.1:0",
+            "--time-scale",
+            "0",
+        ])
         .arg("--out")
         .arg(&out)
         .env("RUST_LOG", "warn")
@@ -146,10 +175,17 @@ fn classroom_start_writes_sheets_whose_keys_name_their_accounts() {
     };
     let url = format!("http://{addr}");
     assert!(printed.contains("loopback only"), "{printed}");
-    assert!(printed.contains(&format!("{url}/_updraft/console/teacher/")), "{printed}");
+    assert!(
+        printed.contains(&format!("{url}/_updraft/console/teacher/")),
+        "{printed}"
+    );
     let csv = std::fs::read_to_string(out.join("credentials.csv")).unwrap();
     let html = std::fs::read_to_string(out.join("cards.html")).unwrap();
-    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
     assert_eq!(rows.len(), 4, "{csv}");
     let mut accounts = Vec::new();
     for row in &rows {
@@ -197,7 +233,11 @@ fn classroom_students_are_apart_and_only_the_teacher_changes_the_world() {
     let (teacher, one, two) = (&roster.members[0], &roster.members[1], &roster.members[2]);
     let mine = run_instance(&s, one);
     // Another student's instance does not exist for this one.
-    let (ok, _, err) = aws_as(&s.url, two, &["ec2", "describe-instances", "--instance-ids", &mine]);
+    let (ok, _, err) = aws_as(
+        &s.url,
+        two,
+        &["ec2", "describe-instances", "--instance-ids", &mine],
+    );
     assert!(!ok && err.contains("InvalidInstanceID.NotFound"), "{err}");
     let (ok, listed, err) = aws_as(&s.url, two, &["ec2", "describe-instances"]);
     assert!(ok, "{err}");
@@ -209,10 +249,22 @@ fn classroom_students_are_apart_and_only_the_teacher_changes_the_world() {
     assert_eq!(admin_as(&s, Some(two), "POST", &stress, cpu.clone()).0, 404);
     for (method, path, body) in [
         ("POST", "/_updraft/reset", None),
-        ("POST", "/_updraft/clock", Some(json!({"advance_seconds": 60}))),
+        (
+            "POST",
+            "/_updraft/clock",
+            Some(json!({"advance_seconds": 60})),
+        ),
         ("GET", "/_updraft/classroom/board", None),
-        ("GET", &format!("/_updraft/classroom/peek?account={}", one.account), None),
-        ("GET", &format!("/_updraft/lab/progress?account={}", one.account), None),
+        (
+            "GET",
+            &format!("/_updraft/classroom/peek?account={}", one.account),
+            None,
+        ),
+        (
+            "GET",
+            &format!("/_updraft/lab/progress?account={}", one.account),
+            None,
+        ),
         ("GET", "/_updraft/sns/inbox", None),
     ] {
         let (status, answer) = admin_as(&s, Some(two), method, path, body);
@@ -226,16 +278,35 @@ fn classroom_students_are_apart_and_only_the_teacher_changes_the_world() {
         ..teacher.clone()
     };
     let (status, answer) = admin_as(&s, Some(&forged), "POST", "/_updraft/reset", None);
-    assert_eq!((status, answer["code"].as_str()), (403, Some("SignatureDoesNotMatch")));
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (403, Some("SignatureDoesNotMatch"))
+    );
     // The owner may stress their own instance.
     let (status, answer) = admin_as(&s, Some(one), "POST", &stress, cpu.clone());
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["cpu_percent"], 90.0);
 
     // The teacher, signed: the clock, anyone's stress, the board, a peek.
-    let (status, clock) = admin_as(&s, Some(teacher), "POST", "/_updraft/clock", Some(json!({"scale": 10})));
-    assert_eq!((status, clock["scale"].as_f64()), (200, Some(10.0)), "{clock}");
-    let (status, _) = admin_as(&s, Some(teacher), "POST", &stress, Some(json!({"cpu_percent": 0})));
+    let (status, clock) = admin_as(
+        &s,
+        Some(teacher),
+        "POST",
+        "/_updraft/clock",
+        Some(json!({"scale": 10})),
+    );
+    assert_eq!(
+        (status, clock["scale"].as_f64()),
+        (200, Some(10.0)),
+        "{clock}"
+    );
+    let (status, _) = admin_as(
+        &s,
+        Some(teacher),
+        "POST",
+        &stress,
+        Some(json!({"cpu_percent": 0})),
+    );
     assert_eq!(status, 200);
     let (status, board) = admin_as(&s, Some(teacher), "GET", "/_updraft/classroom/board", None);
     assert_eq!(status, 200, "{board}");
@@ -244,15 +315,32 @@ fn classroom_students_are_apart_and_only_the_teacher_changes_the_world() {
     assert_eq!(rows[0]["account"], one.account.as_str());
     assert_eq!(rows[0]["active"], true);
     assert_eq!(rows[1]["active"], false);
-    let (status, peek) = admin_as(&s, Some(teacher), "GET", &format!("/_updraft/classroom/peek?account={}", one.account), None);
+    let (status, peek) = admin_as(
+        &s,
+        Some(teacher),
+        "GET",
+        &format!("/_updraft/classroom/peek?account={}", one.account),
+        None,
+    );
     assert_eq!(status, 200, "{peek}");
     assert_eq!(peek["instances"][0]["id"], mine.as_str());
     assert_eq!(peek["instances"][0]["region"], "ap-northeast-2");
-    let (status, _) = admin_as(&s, Some(teacher), "GET", "/_updraft/classroom/peek?account=123456789012", None);
+    let (status, _) = admin_as(
+        &s,
+        Some(teacher),
+        "GET",
+        "/_updraft/classroom/peek?account=123456789012",
+        None,
+    );
     assert_eq!(status, 404);
     // The admin token on the teacher's card works too (for `updraft stress` and scripts).
     let token = s.state.config.admin_token().unwrap().to_owned();
-    let reset = s.http("POST", "/_updraft/reset", &[("X-Updraft-Admin-Token", &token)], b"");
+    let reset = s.http(
+        "POST",
+        "/_updraft/reset",
+        &[("X-Updraft-Admin-Token", &token)],
+        b"",
+    );
     assert_eq!(reset.status, 200, "{}", reset.text());
     let (ok, listed, err) = aws_as(&s.url, one, &["ec2", "describe-instances"]);
     assert!(ok, "{err}");
