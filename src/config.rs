@@ -415,6 +415,17 @@ mod tests {
     }
 
     #[test]
+    fn a_shared_server_without_a_token_starts_with_a_warning() {
+        let parse = |args: &[&str]| Config::try_parse_from(args).unwrap();
+        assert_eq!(parse(&["updraft"]).startup_warning(), None);
+        let open = parse(&["updraft", "--listen", "0.0.0.0:4566"]);
+        assert!(open.startup_warning().unwrap().contains("--admin-token"));
+        assert_eq!(open.startup_problem(), None);
+        let with_token = parse(&["updraft", "--listen", "0.0.0.0:4566", "--admin-token", "t"]);
+        assert_eq!(with_token.startup_warning(), None);
+    }
+
+    #[test]
     fn docker_settings_parse() {
         let c = from_args(
             [

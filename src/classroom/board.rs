@@ -65,22 +65,26 @@ fn count(row: &mut Row, stores: &RegionStores) {
     row.load_balancers += stores.elb.load_balancers.len() + stores.elbv2.load_balancers.len();
 }
 
+/// A student's row before counting: stuck once idle for `stuck_after` seconds (0: never).
+fn empty_row(m: &Member, (idle_seconds, active): (u64, bool), stuck_after: u64) -> Row {
+    Row {
+        name: m.name.clone(),
+        account: m.account.clone(),
+        idle_seconds,
+        active,
+        stuck: stuck_after > 0 && idle_seconds >= stuck_after,
+        ..Row::default()
+    }
+}
+
 /// The board for `roster`.
 pub fn board(state: &AppState, roster: &Roster) -> Board {
     let stuck_after = u64::from(state.config.classroom.stuck_minutes) * 60;
     let mut rows: HashMap<&str, Row> = roster
         .students()
         .map(|m: &Member| {
-            let (idle_seconds, active) = state.activity.idle_seconds(&m.account);
-            let row = Row {
-                name: m.name.clone(),
-                account: m.account.clone(),
-                idle_seconds,
-                active,
-                stuck: idle_seconds >= stuck_after,
-                ..Row::default()
-            };
-            (m.account.as_str(), row)
+            let idle = state.activity.idle_seconds(&m.account);
+            (m.account.as_str(), empty_row(m, idle, stuck_after))
         })
         .collect();
     state.stores.for_each(|scope, stores| {
@@ -213,4 +217,22 @@ pub fn peek(state: &AppState, account: &str) -> Peek {
         }
     });
     peek
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_student_is_stuck_once_idle_past_the_limit() {
+        let roster = Roster::generate(1);
+        let m = roster.students().next().unwrap();
+        assert!(!empty_row(m, (599, true), 600).stuck);
+        assert!(empty_row(m, (600, true), 600).stuck);
+        assert!(
+            empty_row(m, (900, false), 600).stuck,
+            "never started counts too"
+        );
+        assert!(!empty_row(m, (9_000, true), 0).stuck, "0 turns it off");
+    }
 }

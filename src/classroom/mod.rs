@@ -45,7 +45,7 @@ pub struct ClassroomArgs {
     pub public_url: Option<String>,
 
     /// Teacher board: a student with no API write for this many (real) minutes, lab not
-    /// finished, is highlighted as stuck.
+    /// finished, is highlighted as stuck (0: never).
     #[arg(
         long = "stuck-minutes",
         env = "UPDRAFT_STUCK_MINUTES",

@@ -21,6 +21,8 @@ fn invalid_token() -> ApiError {
 
 /// The account an access key acts in: a classroom member's account, the account of a key
 /// Updraft issued, else the usual rule (a 12-digit key is that account, others the default).
+/// In a classroom the usual rule is off: `access_key=100000000002` on the change stream must
+/// not follow another student's account.
 pub fn account_for_key(
     key: Option<&str>,
     config: &crate::Config,
@@ -29,7 +31,10 @@ pub fn account_for_key(
     let roster = config.classroom.roster.as_deref();
     key.and_then(|k| roster.and_then(|r| r.by_key(k)).map(|m| m.account.clone()))
         .or_else(|| key.and_then(|k| keys.account(k)))
-        .unwrap_or_else(|| account_for_access_key(key, &config.default_account))
+        .unwrap_or_else(|| match roster {
+            Some(_) => config.default_account.clone(),
+            None => account_for_access_key(key, &config.default_account),
+        })
 }
 
 /// Account from the access key (see [`account_for_key`]), region from the credential scope;
@@ -145,6 +150,33 @@ fn check_session(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn in_a_classroom_only_issued_keys_name_accounts() {
+        let mut config = crate::Config::default();
+        let keys = Default::default();
+        assert_eq!(
+            account_for_key(Some("100000000002"), &config, &keys),
+            "100000000002"
+        );
+        config.classroom.students = Some(2);
+        crate::classroom::setup(&mut config);
+        let roster = config.classroom.roster.clone().unwrap();
+        let two = &roster.members[2];
+        assert_eq!(
+            account_for_key(Some(&two.access_key_id), &config, &keys),
+            two.account
+        );
+        assert_eq!(
+            account_for_key(Some(&two.account), &config, &keys),
+            "000000000000"
+        );
+        assert_eq!(
+            configured_secret(&config, &two.access_key_id),
+            Some(two.secret.as_str())
+        );
+        assert_eq!(configured_secret(&config, "test"), None);
+    }
 
     #[test]
     fn scope_comes_from_the_credential_scope() {
