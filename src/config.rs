@@ -18,7 +18,7 @@ pub enum InstanceBackendKind {
 ///
 /// Logging is configured with RUST_LOG (default `info`), e.g. `RUST_LOG=updraft=debug`.
 /// `updraft stress <instance-id> <cpu-percent>` makes a simulated instance busy on a running
-/// server.
+/// server; `updraft classroom --students N` starts one server for a room (see --classroom).
 #[derive(Debug, Clone, Parser)]
 #[command(name = "updraft", version, about, long_about)]
 pub struct Config {
@@ -155,6 +155,10 @@ pub struct Config {
     /// container).
     #[arg(long, env = "UPDRAFT_DOCKER_BRIDGE_ADDRESSES", action = clap::ArgAction::SetTrue)]
     pub docker_bridge_addresses: bool,
+
+    /// Classroom mode (see `classroom`).
+    #[command(flatten)]
+    pub classroom: crate::classroom::ClassroomArgs,
 }
 
 impl Default for Config {
@@ -186,6 +190,7 @@ impl Default for Config {
             docker_owner: "updraft".into(),
             docker_publish_ports: Vec::new(),
             docker_bridge_addresses: false,
+            classroom: Default::default(),
         }
     }
 }
@@ -210,6 +215,21 @@ impl Config {
                     self.listen
                 )
             })
+    }
+
+    /// A warning for a start that is allowed but open: listening beyond loopback without an
+    /// admin token and without signatures. Not refused: accounts are not kept apart there
+    /// anyway (any key acts in any account), and containers and CI runners listen on 0.0.0.0
+    /// by design; but whoever reaches the port may reset the server or move its clock.
+    pub fn startup_warning(&self) -> Option<String> {
+        (!self.listen.ip().is_loopback() && self.admin_token().is_none()).then(|| {
+            format!(
+                "--listen {} is reachable beyond this machine and no --admin-token is set: \
+                 anyone who reaches the port may reset the server, move its clock or read the \
+                 SNS inbox (set --admin-token, or listen on 127.0.0.1)",
+                self.listen
+            )
+        })
     }
 }
 
@@ -316,7 +336,9 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
-    let matches = Config::command().try_get_matches_from(args)?;
+    let args = args.into_iter().map(Into::into).collect();
+    let matches =
+        Config::command().try_get_matches_from(crate::classroom::rewrite_subcommand(args))?;
     let mut config = Config::from_arg_matches(&matches)?;
     if matches.value_source("instances") == Some(ValueSource::DefaultValue)
         && ec2_vm_manager.is_some_and(|v| v.trim().eq_ignore_ascii_case("docker"))
@@ -390,6 +412,17 @@ mod tests {
         assert!(with_token.startup_problem().is_some());
         let v6 = parse(&["updraft", "--listen", "[::1]:4566", "--verify-signatures"]);
         assert_eq!(v6.startup_problem(), None);
+    }
+
+    #[test]
+    fn a_shared_server_without_a_token_starts_with_a_warning() {
+        let parse = |args: &[&str]| Config::try_parse_from(args).unwrap();
+        assert_eq!(parse(&["updraft"]).startup_warning(), None);
+        let open = parse(&["updraft", "--listen", "0.0.0.0:4566"]);
+        assert!(open.startup_warning().unwrap().contains("--admin-token"));
+        assert_eq!(open.startup_problem(), None);
+        let with_token = parse(&["updraft", "--listen", "0.0.0.0:4566", "--admin-token", "t"]);
+        assert_eq!(with_token.startup_warning(), None);
     }
 
     #[test]

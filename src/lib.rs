@@ -16,9 +16,12 @@
 //! - [`services`] know state, not HTTP: one function per operation.
 //! - [`controllers`] make things happen over time, on the one [`state::Clock`].
 //! - [`admin`] is the JSON API under `/_updraft/` (health, reset, clock).
+//! - [`classroom`] is one server for a room: accounts and keys per student, the teacher's
+//!   rights on the admin API, the teacher board's data.
 
 pub mod admin;
 pub mod backend;
+pub mod classroom;
 pub mod config;
 pub mod context;
 pub mod controllers;

@@ -1,6 +1,7 @@
 //! `updraft`: parse the configuration, start logging, bind, serve until SIGINT or SIGTERM.
 //! `updraft stress <instance-id> <cpu-percent>` sets an instance's stress level on a running
-//! server (the admin API's `POST /_updraft/instances/{id}/stress`).
+//! server (the admin API's `POST /_updraft/instances/{id}/stress`). `updraft classroom
+//! --students N …` starts a classroom server (see `updraft::classroom`).
 
 use clap::Parser;
 use tokio::net::TcpListener;
@@ -71,13 +72,20 @@ fn main() -> std::process::ExitCode {
         return stress(StressArgs::parse_from(std::env::args().skip(1)));
     }
     let ec2_vm_manager = std::env::var("EC2_VM_MANAGER").ok();
-    let config = match updraft::config::from_args(std::env::args_os(), ec2_vm_manager.as_deref()) {
-        Ok(c) => c,
-        Err(err) => err.exit(),
-    };
+    let mut config =
+        match updraft::config::from_args(std::env::args_os(), ec2_vm_manager.as_deref()) {
+            Ok(c) => c,
+            Err(err) => err.exit(),
+        };
+    updraft::classroom::setup(&mut config);
     if let Some(why) = config.startup_problem() {
         eprintln!("updraft: refusing to start: {why}");
         return std::process::ExitCode::FAILURE;
+    }
+    if config.classroom.roster.is_none()
+        && let Some(warning) = config.startup_warning()
+    {
+        eprintln!("updraft: warning: {warning}");
     }
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -116,6 +124,16 @@ fn main() -> std::process::ExitCode {
         let addr = listener.local_addr().map_or_else(|_| config.listen.to_string(), |a| a.to_string());
         tracing::info!(listen = %addr, time_scale = config.time_scale, instances = ?config.instances,
             verify_signatures = config.verify_signatures, "updraft ready");
+        if let (Some(roster), Ok(local)) = (config.classroom.roster.clone(), listener.local_addr()) {
+            match updraft::classroom::announce(&config, &roster, local) {
+                Ok(text) => println!("{text}"),
+                Err(err) => {
+                    eprintln!("updraft: cannot write the classroom sheets to {}: {err}",
+                        config.classroom.out.display());
+                    return std::process::ExitCode::FAILURE;
+                }
+            }
+        }
         match updraft::run(listener, config, shutdown_signal()).await {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(err) => {

@@ -32,7 +32,7 @@ use crate::router::{self, ApiRoute, RequestHead, Route};
 use crate::state::AppState;
 use crate::{admin, dataplane, services};
 
-mod auth;
+pub mod auth;
 pub(crate) mod conns;
 pub(crate) mod refuse;
 mod regions;
@@ -394,6 +394,9 @@ async fn handle(
                 // Writes are what the console's change stream announces.
                 if !read {
                     state.events.changed(&state, ctx.service, &ctx.scope);
+                    if state.config.classroom.roster.is_some() {
+                        state.activity.record(&ctx.scope.account);
+                    }
                 }
                 (rendered, None)
             }

@@ -9,8 +9,11 @@
 //! - `/_updraft/sns/…`: the SNS inbox, confirmation and unsubscribe links, signing certificate
 //!   (see `admin::sns`)
 //!
-//! With `--admin-token`, what changes the world or reads other accounts' data needs the token
-//! (see `admin::auth`).
+//! - `GET /_updraft/classroom/board` and `GET /_updraft/classroom/peek?account=…`: the teacher
+//!   board's data in classroom mode (see `classroom::board`)
+//!
+//! With `--admin-token`, what changes the world or reads other accounts' data needs the token;
+//! in classroom mode, the teacher (see `admin::auth`).
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
@@ -42,13 +45,25 @@ pub fn handle(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Option<Response<Full<Bytes>>> {
+    let signed_path = path;
     let path = path.trim_end_matches('/');
-    if is_admin_path(path)
-        && let Err(refusal) = auth::check(state.config.admin_token(), method, path, headers)
-    {
-        tracing::info!(method = %method, path, ?refusal, "admin request refused");
-        return Some(refused(refusal));
+    if !is_admin_path(path) {
+        return None;
     }
+    let request = auth::AdminRequest {
+        method,
+        path: signed_path,
+        query,
+        headers,
+        body,
+    };
+    let access = match auth::authorize(state, &request) {
+        Ok(access) => access,
+        Err(refusal) => {
+            tracing::info!(method = %method, path, ?refusal, "admin request refused");
+            return Some(refused(refusal));
+        }
+    };
     if path.starts_with("/_updraft/sns/")
         && let Some((status, content_type, body)) = sns::handle(state, method.as_str(), path, query)
     {
@@ -76,8 +91,10 @@ pub fn handle(
             Err(message) => (StatusCode::BAD_REQUEST, json!({"error": message})),
         },
         (&Method::POST, p) if p.starts_with("/_updraft/instances/") && p.ends_with("/stress") => {
-            stress(state, p, body)
+            stress(state, &access, p, body)
         }
+        (&Method::GET, "/_updraft/classroom/board") => classroom_board(state),
+        (&Method::GET, "/_updraft/classroom/peek") => classroom_peek(state, query),
         (_, p) if is_admin_path(p) => (
             StatusCode::NOT_FOUND,
             json!({"error": format!("no admin endpoint {method} {p}")}),
@@ -93,19 +110,32 @@ pub fn handle(
     Some(resp)
 }
 
-/// 401 with a `WWW-Authenticate` challenge for a missing token, 403 for a wrong one.
+/// 401 with a `WWW-Authenticate` challenge for a missing token, 403 for a wrong one, a
+/// student asking for the teacher's endpoints, or a signature that does not hold.
 fn refused(refusal: auth::Refusal) -> Response<Full<Bytes>> {
-    let (status, message) = match refusal {
+    let (status, code, message) = match refusal {
         auth::Refusal::Missing => (
             StatusCode::UNAUTHORIZED,
-            "this admin endpoint needs the admin token: send `Authorization: Bearer <token>` or `X-Updraft-Admin-Token: <token>`",
+            "AdminTokenMissing",
+            "this admin endpoint needs the admin token: send `Authorization: Bearer <token>` or `X-Updraft-Admin-Token: <token>` (in classroom mode: or sign the request with the teacher's key)",
         ),
         auth::Refusal::Wrong => (
             StatusCode::FORBIDDEN,
+            "AdminTokenWrong",
             "the admin token is not the configured one",
         ),
+        auth::Refusal::TeacherOnly => (
+            StatusCode::FORBIDDEN,
+            "TeacherOnly",
+            "in classroom mode this admin endpoint needs the teacher's credentials",
+        ),
+        auth::Refusal::BadSignature => (
+            StatusCode::FORBIDDEN,
+            "SignatureDoesNotMatch",
+            "the admin request's signature does not hold for a known key (or its time is more than 15 minutes off)",
+        ),
     };
-    let body = json!({"error": message}).to_string();
+    let body = json!({"error": message, "code": code}).to_string();
     let mut resp = Response::new(Full::new(Bytes::from(body)));
     *resp.status_mut() = status;
     let headers = resp.headers_mut();
@@ -174,11 +204,27 @@ struct Stress {
     cpu_percent: f64,
 }
 
-/// Set an instance's stress level on the instance backend.
-fn stress(state: &AppState, path: &str, body: &[u8]) -> (StatusCode, Value) {
+/// Whether `account` has an instance `id`, in any region.
+fn owns_instance(state: &AppState, account: &str, id: &str) -> bool {
+    let mut found = false;
+    state.stores.for_each(|scope, stores| {
+        found |= scope.account == account && stores.ec2.instances.contains_key(id);
+    });
+    found
+}
+
+/// Set an instance's stress level on the instance backend (a classroom student: only on
+/// their own instances; another's answers as a missing one, telling nothing about it).
+fn stress(state: &AppState, access: &auth::Access, path: &str, body: &[u8]) -> (StatusCode, Value) {
     let id = path
         .trim_start_matches("/_updraft/instances/")
         .trim_end_matches("/stress");
+    if let auth::Access::OwnAccount(account) = access
+        && !owns_instance(state, account, id)
+    {
+        let message = format!("no instance {id} in account {account}");
+        return (StatusCode::NOT_FOUND, json!({"error": message}));
+    }
     let change: Stress = match serde_json::from_slice(body) {
         Ok(c) => c,
         Err(e) => {
@@ -233,4 +279,41 @@ fn set_clock(state: &AppState, body: &[u8]) -> Result<(), String> {
     }
     state.changed.notify_waiters();
     Ok(())
+}
+
+fn classroom_off() -> (StatusCode, Value) {
+    let message = "classroom mode is off (start with `updraft classroom --students N`)";
+    (StatusCode::NOT_FOUND, json!({"error": message}))
+}
+
+/// `GET /_updraft/classroom/board`: one row per student.
+fn classroom_board(state: &AppState) -> (StatusCode, Value) {
+    let Some(roster) = state.config.classroom.roster.as_deref() else {
+        return classroom_off();
+    };
+    let board = crate::classroom::board::board(state, roster);
+    (
+        StatusCode::OK,
+        serde_json::to_value(board).unwrap_or_default(),
+    )
+}
+
+/// `GET /_updraft/classroom/peek?account=…`: one classroom member's resources.
+fn classroom_peek(state: &AppState, query: Option<&str>) -> (StatusCode, Value) {
+    let Some(roster) = state.config.classroom.roster.as_deref() else {
+        return classroom_off();
+    };
+    let account = form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "account")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    if !roster.members.iter().any(|m| m.account == account) {
+        let message = format!("no classroom account {account:?}");
+        return (StatusCode::NOT_FOUND, json!({"error": message}));
+    }
+    let peek = crate::classroom::board::peek(state, &account);
+    (
+        StatusCode::OK,
+        serde_json::to_value(peek).unwrap_or_default(),
+    )
 }

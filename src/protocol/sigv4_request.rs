@@ -239,7 +239,7 @@ fn check_time(signed_at: i64, now: i64, ec2: bool) -> Result<(), ApiError> {
 }
 
 /// `20261201T000000Z` → epoch seconds.
-fn parse_basic(s: &str) -> Option<i64> {
+pub fn parse_basic(s: &str) -> Option<i64> {
     let format = format_description!("[year][month][day]T[hour][minute][second]Z");
     time::PrimitiveDateTime::parse(s, format)
         .ok()

@@ -19,8 +19,26 @@ fn invalid_token() -> ApiError {
     .with_status(403)
 }
 
-/// Account from the access key (a key Updraft issued acts in its own account), region from
-/// the credential scope; defaults when unsigned.
+/// The account an access key acts in: a classroom member's account, the account of a key
+/// Updraft issued, else the usual rule (a 12-digit key is that account, others the default).
+/// In a classroom the usual rule is off: `access_key=100000000002` on the change stream must
+/// not follow another student's account.
+pub fn account_for_key(
+    key: Option<&str>,
+    config: &crate::Config,
+    keys: &crate::state::keys::KeyRegistry,
+) -> String {
+    let roster = config.classroom.roster.as_deref();
+    key.and_then(|k| roster.and_then(|r| r.by_key(k)).map(|m| m.account.clone()))
+        .or_else(|| key.and_then(|k| keys.account(k)))
+        .unwrap_or_else(|| match roster {
+            Some(_) => config.default_account.clone(),
+            None => account_for_access_key(key, &config.default_account),
+        })
+}
+
+/// Account from the access key (see [`account_for_key`]), region from the credential scope;
+/// defaults when unsigned.
 pub(super) fn scope_for(
     auth: Option<&sigv4::Authorization>,
     config: &crate::Config,
@@ -28,10 +46,21 @@ pub(super) fn scope_for(
 ) -> Scope {
     let key = auth.map(|a| a.access_key_id.as_str());
     Scope::new(
-        key.and_then(|k| keys.account(k))
-            .unwrap_or_else(|| account_for_access_key(key, &config.default_account)),
+        account_for_key(key, config, keys),
         auth.map_or_else(|| config.default_region.clone(), |a| a.region.clone()),
     )
+}
+
+/// The secret of a key the configuration knows: `--credentials`, or a classroom member's.
+pub fn configured_secret<'a>(config: &'a crate::Config, access_key_id: &str) -> Option<&'a str> {
+    config.credentials.secret(access_key_id).or_else(|| {
+        config
+            .classroom
+            .roster
+            .as_deref()
+            .and_then(|r| r.by_key(access_key_id))
+            .map(|m| m.secret.as_str())
+    })
 }
 
 pub(super) fn verify(
@@ -53,7 +82,7 @@ pub(super) fn verify(
         Some(Ok(auth)) => auth,
     };
     let issued;
-    let secret = match state.config.credentials.secret(&auth.access_key_id) {
+    let secret = match configured_secret(&state.config, &auth.access_key_id) {
         Some(secret) => secret,
         None => {
             issued = state
@@ -121,6 +150,33 @@ fn check_session(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn in_a_classroom_only_issued_keys_name_accounts() {
+        let mut config = crate::Config::default();
+        let keys = Default::default();
+        assert_eq!(
+            account_for_key(Some("100000000002"), &config, &keys),
+            "100000000002"
+        );
+        config.classroom.students = Some(2);
+        crate::classroom::setup(&mut config);
+        let roster = config.classroom.roster.clone().unwrap();
+        let two = &roster.members[2];
+        assert_eq!(
+            account_for_key(Some(&two.access_key_id), &config, &keys),
+            two.account
+        );
+        assert_eq!(
+            account_for_key(Some(&two.account), &config, &keys),
+            "000000000000"
+        );
+        assert_eq!(
+            configured_secret(&config, &two.access_key_id),
+            Some(two.secret.as_str())
+        );
+        assert_eq!(configured_secret(&config, "test"), None);
+    }
 
     #[test]
     fn scope_comes_from_the_credential_scope() {

@@ -61,6 +61,8 @@ pub struct AppState {
     pub events: crate::admin::console::events::Hub,
     /// Access keys Updraft issued (STS sessions, IAM users' keys).
     pub keys: keys::KeyRegistry,
+    /// When each account last wrote (the classroom board).
+    pub activity: crate::classroom::activity::Activity,
 }
 
 impl AppState {
@@ -104,6 +106,7 @@ impl AppState {
             dataplane: crate::dataplane::DataPlane::default(),
             events: Default::default(),
             keys: keys::KeyRegistry::default(),
+            activity: Default::default(),
         })
     }
 

@@ -10,6 +10,8 @@ mod autoscaling_chapter;
 mod autoscaling_core;
 mod autoscaling_ext;
 mod autoscaling_lb;
+mod classroom;
+mod classroom_board;
 mod cli;
 mod cloudwatch;
 mod cloudwatch_alarms;

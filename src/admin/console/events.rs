@@ -21,7 +21,6 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use super::ConsoleBody;
-use crate::context::account_for_access_key;
 use crate::state::{AppState, Scope};
 
 /// How often an idle stream says it is alive (proxies and browsers drop silent ones).
@@ -149,7 +148,7 @@ pub fn stream(state: &Arc<AppState>, query: Option<&str>) -> Response<ConsoleBod
     let key = form_urlencoded::parse(query.unwrap_or("").as_bytes())
         .find(|(k, _)| k == "access_key")
         .map(|(_, v)| v.into_owned());
-    let account = account_for_access_key(key.as_deref(), &state.config.default_account);
+    let account = crate::server::auth::account_for_key(key.as_deref(), &state.config, &state.keys);
     let hub = &state.events;
     if !hub.pump_started.swap(true, Ordering::SeqCst) {
         tokio::spawn(pump(Arc::downgrade(state)));

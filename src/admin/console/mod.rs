@@ -1,6 +1,6 @@
 //! The web console: embedded static assets under `/_updraft/console/`, the redirect of a
-//! browser's plain `GET /` there (and of `/_updraft/console/loop/` to the loop page's hash
-//! route), and the change stream `GET /_updraft/events`.
+//! browser's plain `GET /` there (and of `/_updraft/console/loop/` and `…/teacher/` to their
+//! pages' hash routes), and the change stream `GET /_updraft/events`.
 //!
 //! The console is one more AWS client: its pages call the AWS APIs on this same port (signed
 //! with SigV4 in the browser), so nothing here reads or writes AWS resources. Assets are
@@ -29,6 +29,9 @@ pub const PREFIX: &str = "/_updraft/console/";
 /// The loop page's own address (for the projector), sent on to the console's hash route: one
 /// shell, one router, and a bookmark that reads as what it shows.
 pub const LOOP: &str = "/_updraft/console/#/loop";
+
+/// The teacher board's route (classroom mode), for `/_updraft/console/teacher/`.
+pub const TEACHER: &str = "/_updraft/console/#/teacher";
 
 macro_rules! assets {
     ($($path:literal),* $(,)?) => {
@@ -75,6 +78,7 @@ assets!(
     "pages/dashboards.js",
     "pages/elb_settings.js",
     "pages/loop.js",
+    "pages/teacher.js",
 );
 
 /// One asset ready to serve: raw and gzip bytes, ETag, content type.
@@ -175,6 +179,9 @@ pub fn handle<B>(state: &Arc<AppState>, req: &Request<B>) -> Option<Response<Con
     let rel = path.strip_prefix(PREFIX)?;
     if rel == "loop" || rel == "loop/" {
         return Some(see_other(LOOP));
+    }
+    if rel == "teacher" || rel == "teacher/" {
+        return Some(see_other(TEACHER));
     }
     let rel = if rel.is_empty() { "index.html" } else { rel };
     let Some((_, asset)) = prepared().iter().find(|(p, _)| *p == rel) else {

@@ -165,16 +165,31 @@ export const elb = (a, p) => query("elb", a, p);
 export const elbv2 = (a, p) => query("elbv2", a, p);
 export const sns = (a, p) => query("sns", a, p);
 
+/** A query string in SigV4's canonical form: pairs sorted, names and values encoded. */
+function canonicalQuery(q) {
+  const enc = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return [...new URLSearchParams(q)].map(([k, v]) => `${enc(k)}=${enc(v)}`).sort().join("&");
+}
+
 /**
- * The admin API (JSON), with the admin token when one was given. A refusal (401 no token, 403
- * wrong token) is an ApiError marked `admin`, so the shell does not take it for a signature
- * problem, and the workshop bar offers the token field.
+ * The admin API (JSON), with the admin token when one was given, and signed with the signed-in
+ * key (a classroom server knows the teacher, or a student stressing their own instance, by
+ * it). A refusal (401 no token, 403 wrong token or teacher only) is an ApiError marked `admin`,
+ * so the shell does not take it for a signature problem, and the workshop bar offers the token
+ * field.
  */
 export async function admin(path, body) {
   const headers = body === undefined ? {} : { "content-type": "application/json" };
   if (session.adminToken) headers["x-updraft-admin-token"] = session.adminToken;
-  const init = body === undefined ? { headers } : { method: "POST", headers, body: JSON.stringify(body) };
-  const resp = await fetch(`/_updraft/${path}`, init);
+  const text = body === undefined ? "" : JSON.stringify(body);
+  const [route, q = ""] = `/_updraft/${path}`.split("?");
+  const query = canonicalQuery(q);
+  if (session.signedIn) {
+    Object.assign(headers, await sign({ ...session.credentials, region: session.region, service: "updraft",
+      headers, body: text, method: body === undefined ? "GET" : "POST", path: route, query }));
+  }
+  const init = body === undefined ? { headers } : { method: "POST", headers, body: text };
+  const resp = await fetch(query ? `${route}?${query}` : route, init);
   const value = await resp.json().catch(() => ({}));
   if (!resp.ok) {
     const err = new ApiError(value.code || `HTTP${resp.status}`, value.error || "", resp.status);

@@ -23,6 +23,7 @@ import * as snsPages from "./pages/sns.js";
 import * as metrics from "./pages/metrics.js";
 import * as dashboards from "./pages/dashboards.js";
 import * as loop from "./pages/loop.js";
+import * as teacher from "./pages/teacher.js";
 
 const REGIONS = ["ap-northeast-1", "ap-northeast-2", "us-east-1", "us-west-2", "eu-west-1"];
 const NAV = [
@@ -31,6 +32,7 @@ const NAV = [
   ["Auto Scaling", [["nav.lcs", "/asg/lcs"], ["nav.lts", "/asg/lts"], ["nav.asgs", "/asg/groups"], ["nav.loop", "/loop"]]],
   ["CloudWatch", [["nav.alarms", "/cw/alarms"], ["nav.metrics", "/cw/metrics"], ["nav.dashboards", "/cw/dashboards"]]],
   ["SNS", [["nav.topics", "/sns/topics"], ["nav.inbox", "/sns/inbox"]]],
+  ["nav.classroom", [["nav.teacher", "/teacher"]]],
 ];
 
 route("/ec2/instances", instances.list);
@@ -60,6 +62,7 @@ route("/cw/dashboards/:name", dashboards.detail);
 route("/sns/topics", snsPages.topics);
 route("/sns/inbox", snsPages.inbox);
 route("/loop", loop.page);
+route("/teacher", teacher.page);
 route("/signin", signIn);
 route("/i18n", catalogueCheck);
 

@@ -65,7 +65,8 @@ export function field(label, control, hint) {
 /** The API's own error, shown inline: code and message (and which wizard steps succeeded). */
 export function errorBox(err) {
   const lines = [err && err.code ? `${err.code}: ${err.awsMessage}` : String(err && err.message || err)];
-  if (err && err.admin && [401, 403].includes(err.status)) lines.push(t("workshop.tokenHint"));
+  // A classroom's "teacher only" is about who signed in, not about a token.
+  if (err && err.admin && [401, 403].includes(err.status) && err.code !== "TeacherOnly") lines.push(t("workshop.tokenHint"));
   if (err && err.failedStep) {
     lines.push(t("common.failedStep", { step: err.failedStep }));
     lines.push(err.done.length ? t("common.doneSteps", { steps: err.done.join(", ") }) : t("common.noneDone"));

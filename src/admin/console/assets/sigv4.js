@@ -79,14 +79,17 @@ async function hmac(key, text) {
   return subtle.sign("HMAC", k, msg);
 }
 
-/** Headers (x-amz-date, authorization) that sign a POST of `body` to `/` on this origin. */
-export async function sign({ accessKey, secretKey, region, service, headers, body, now = new Date() }) {
+/**
+ * Headers (x-amz-date, authorization) that sign a request on this origin: by default a POST of
+ * `body` to `/`; the admin API passes its method, path and canonical query (sorted, encoded).
+ */
+export async function sign({ accessKey, secretKey, region, service, headers, body, now = new Date(), method = "POST", path = "/", query = "" }) {
   const amzDate = now.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
   const day = amzDate.slice(0, 8);
   const all = { ...headers, host: location.host, "x-amz-date": amzDate };
   const names = Object.keys(all).map((n) => n.toLowerCase()).sort();
   const lower = Object.fromEntries(Object.entries(all).map(([k, v]) => [k.toLowerCase(), String(v).trim()]));
-  const canonical = ["POST", "/", "", ...names.map((n) => `${n}:${lower[n]}`), "", names.join(";"),
+  const canonical = [method, path, query, ...names.map((n) => `${n}:${lower[n]}`), "", names.join(";"),
     hex(await sha256(enc.encode(body)))].join("\n");
   const scope = `${day}/${region}/${service}/aws4_request`;
   const toSign = ["AWS4-HMAC-SHA256", amzDate, scope, hex(await sha256(enc.encode(canonical)))].join("\n");

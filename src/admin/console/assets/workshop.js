@@ -30,7 +30,7 @@ function tokenForm() {
 
 /** An admin call was refused (401 no token, 403 wrong one): say so and open the field. */
 export function adminRefused(err) {
-  if (!(err && err.admin && [401, 403].includes(err.status))) return false;
+  if (!(err && err.admin && [401, 403].includes(err.status)) || err.code === "TeacherOnly") return false;
   tokenOpen = true;
   show();
   return true;
@@ -59,7 +59,7 @@ async function change(body) {
     error = null;
   } catch (err) {
     error = err;
-    if (err.admin && [401, 403].includes(err.status)) tokenOpen = true;
+    if (err.admin && [401, 403].includes(err.status) && err.code !== "TeacherOnly") tokenOpen = true;
   }
   if (body.scale !== undefined || error) show();
   else {
