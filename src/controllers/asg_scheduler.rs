@@ -99,6 +99,7 @@ impl AsgScheduler {
                         h,
                         &i.id,
                         a,
+                        notifications::hook_route(store, i, &a.transition),
                         &state.ids.uuid(),
                         now,
                     ));

@@ -35,6 +35,7 @@ pub mod processes;
 pub mod refresh_rolling;
 pub mod scheduled;
 pub mod standby;
+pub mod warm_moves;
 pub mod warm_pools;
 
 use super::{Handler, Typed, TypedOperation};

@@ -67,6 +67,51 @@ pub fn event_of(activity: &Activity) -> Option<&'static str> {
     }
 }
 
+/// Where an activity's instance comes from and goes to: the `Origin` and `Destination` that
+/// AWS's launch/terminate and lifecycle messages carry (`EC2`, `AutoScalingGroup` or
+/// `WarmPool`; UG warm-pools-eventbridge-events, research §7.3). Read from the activity's
+/// Description, which names each move.
+pub fn route(description: &str) -> (&'static str, &'static str) {
+    const EC2: &str = "EC2";
+    const GROUP: &str = "AutoScalingGroup";
+    const POOL: &str = "WarmPool";
+    if description.starts_with("Launching a new EC2 instance from warm pool") {
+        (POOL, GROUP)
+    } else if description.starts_with("Launching a new EC2 instance into warm pool") {
+        (EC2, POOL)
+    } else if description.starts_with("Moving EC2 instance to warm pool") {
+        (GROUP, POOL)
+    } else if description.starts_with("Terminating EC2 instance from warm pool") {
+        (POOL, EC2)
+    } else if description.starts_with("Terminating") {
+        (GROUP, EC2)
+    } else {
+        (EC2, GROUP)
+    }
+}
+
+/// The (Origin, Destination) of an instance waiting on a lifecycle hook: its activity's route,
+/// or, without one, the plain launch or terminate route of the hook's transition.
+pub fn hook_route(
+    store: &AutoScalingStore,
+    instance: &super::store::GroupInstance,
+    transition: &str,
+) -> (&'static str, &'static str) {
+    let description = instance.activity_id.as_deref().and_then(|id| {
+        store
+            .activities
+            .iter()
+            .rev()
+            .find(|a| a.id == id)
+            .map(|a| a.description.as_str())
+    });
+    match description {
+        Some(d) => route(d),
+        None if transition.ends_with("TERMINATING") => ("AutoScalingGroup", "EC2"),
+        None => ("EC2", "AutoScalingGroup"),
+    }
+}
+
 /// AWS's SNS Subject for an event of group `group`.
 pub fn subject(event: &str, group: &str) -> String {
     let what = match event {
@@ -83,6 +128,10 @@ pub fn subject(event: &str, group: &str) -> String {
 /// The JSON message of an ended launch/terminate activity (members in AWS's order).
 #[derive(Serialize)]
 struct ActivityMessage<'a> {
+    #[serde(rename = "Origin")]
+    origin: &'static str,
+    #[serde(rename = "Destination")]
+    destination: &'static str,
     #[serde(rename = "Progress")]
     progress: i64,
     #[serde(rename = "AccountId")]
@@ -139,7 +188,10 @@ pub fn activity_message(account: &str, activity: &Activity, event: &str, now: f6
         .filter(Value::is_object)
         .unwrap_or_else(|| Value::Object(serde_json::Map::new()));
     let time = format_iso8601(now);
+    let (origin, destination) = route(&activity.description);
     let message = ActivityMessage {
+        origin,
+        destination,
         progress,
         account_id: account,
         description: &activity.description,
@@ -465,7 +517,7 @@ mod tests {
         assert_eq!(event, "autoscaling:EC2_INSTANCE_LAUNCH");
         let text = activity_message("123456789012", &a, event, 1_608_320_700.886);
         assert!(text.starts_with(
-            r#"{"Progress":50,"AccountId":"123456789012","Description":"Launching a new EC2 instance: i-03cfd6816e40bf9a9","RequestId":"f7a5d9dd-8760-bea7-4791-40188ec73279","EndTime":"2020-12-18T19:45:00.886Z","AutoScalingGroupARN":"#
+            r#"{"Origin":"EC2","Destination":"AutoScalingGroup","Progress":50,"AccountId":"123456789012","Description":"Launching a new EC2 instance: i-03cfd6816e40bf9a9","RequestId":"f7a5d9dd-8760-bea7-4791-40188ec73279","EndTime":"2020-12-18T19:45:00.886Z","AutoScalingGroupARN":"#
         ));
         assert!(text.ends_with(r#""Event":"autoscaling:EC2_INSTANCE_LAUNCH"}"#));
         let v: Value = serde_json::from_str(&text).unwrap();
@@ -497,6 +549,11 @@ mod tests {
         );
         let term = activity("Terminating EC2 instance: i-1", "Successful");
         assert_eq!(event_of(&term), Some("autoscaling:EC2_INSTANCE_TERMINATE"));
+        let v: Value = serde_json::from_str(&activity_message("1", &term, "x", 1.0e9)).unwrap();
+        assert_eq!(
+            (&v["Origin"], &v["Destination"]),
+            (&"AutoScalingGroup".into(), &"EC2".into())
+        );
         assert_eq!(
             subject("autoscaling:EC2_INSTANCE_TERMINATE", "g"),
             "Auto Scaling: termination for group \"g\""
@@ -507,6 +564,26 @@ mod tests {
                 "Successful"
             )),
             None
+        );
+    }
+
+    #[test]
+    fn warm_pool_moves_name_the_pool_as_origin_or_destination() {
+        assert_eq!(
+            route("Launching a new EC2 instance from warm pool: i-1"),
+            ("WarmPool", "AutoScalingGroup")
+        );
+        assert_eq!(
+            route("Launching a new EC2 instance into warm pool: i-1"),
+            ("EC2", "WarmPool")
+        );
+        assert_eq!(
+            route("Moving EC2 instance to warm pool: i-1"),
+            ("AutoScalingGroup", "WarmPool")
+        );
+        assert_eq!(
+            route("Launching a new EC2 instance: i-1"),
+            ("EC2", "AutoScalingGroup")
         );
     }
 
