@@ -10,6 +10,7 @@ mod autoscaling_chapter;
 mod autoscaling_core;
 mod autoscaling_ext;
 mod autoscaling_lb;
+mod autoscaling_tt_multi;
 mod autoscaling_warm_pools;
 mod cli;
 mod cloudwatch;

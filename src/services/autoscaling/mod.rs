@@ -21,6 +21,7 @@ pub mod store;
 pub mod tags;
 pub mod target_tracking;
 pub mod termination;
+pub mod tt_agree;
 pub mod views;
 
 pub use store::AutoScalingStore;
