@@ -248,6 +248,7 @@ fn quiet(g: &Group, ec2: &Ec2Store) -> bool {
         if i.lifecycle_state != LifecycleState::InService
             || !i.healthy
             || !internal::is_running(ec2, &i.id)
+            || internal::impaired_since(ec2, &i.id).is_some()
         {
             return false;
         }
@@ -411,6 +412,7 @@ fn step_instance(
             let verdict = plan::health_verdict(
                 g,
                 ec2_state,
+                internal::impaired_since(ec2, id),
                 elb.get(id).copied().flatten(),
                 i.in_service_since,
                 now,

@@ -9,6 +9,7 @@ mod autoscaling_alarms;
 mod autoscaling_chapter;
 mod autoscaling_core;
 mod autoscaling_ext;
+mod autoscaling_health;
 mod autoscaling_lb;
 mod autoscaling_tt_multi;
 mod autoscaling_warm_pools;
