@@ -25,7 +25,7 @@ use crate::services::autoscaling::store::{
     AutoScalingStore, Group, LifecycleState, TerminationReason, finish_activity, hook_for,
     is_suspended, record_activity, update_activity,
 };
-use crate::services::autoscaling::{lb, lifecycle_hooks, plan, warm_moves};
+use crate::services::autoscaling::{lb, lifecycle_hooks, plan, refresh_extras, warm_moves};
 use crate::services::ec2::internal;
 use crate::services::ec2::store::{Ec2Store, InstanceState};
 use crate::state::{AppState, Scope};
@@ -234,6 +234,7 @@ fn step_all(
 fn quiet(g: &Group, ec2: &Ec2Store) -> bool {
     if g.status.is_some()
         || g.pending_cause.is_some()
+        || refresh_extras::surge(g) > 0
         || g.cooldown_pending.is_some()
         || g.instances.len() as i64 != g.desired_capacity
         || g.traffic_sources

@@ -33,6 +33,7 @@ pub mod limits;
 pub mod metrics_collection;
 pub mod notifications;
 pub mod processes;
+pub mod refresh_extras;
 pub mod refresh_rolling;
 pub mod scheduled;
 pub mod standby;

@@ -197,11 +197,18 @@ pub fn plan_capacity(g: &Group, now: f64) -> CapacityPlan {
         return plan;
     }
     let counted = g.counted_capacity() - replaced;
-    let deficit = g.desired_capacity - counted;
+    // An instance refresh that launches before it terminates raises the target for a batch.
+    let surge = super::refresh_extras::surge(g);
+    let deficit = g.desired_capacity + surge - counted;
     if deficit > 0 && !is_suspended(g, "Launch") && now >= g.next_launch_at {
         let leaving: Vec<String> = plan.terminations.iter().map(|t| t.0.clone()).collect();
         plan.launches = choose_zones_besides(g, deficit as usize, &leaving);
-        plan.launch_cause = if replaced > 0 && g.pending_cause.is_none() {
+        plan.launch_cause = if surge > 0 && counted >= g.desired_capacity {
+            format!(
+                "{} an instance was launched in response to an instance refresh.",
+                at(now)
+            )
+        } else if replaced > 0 && g.pending_cause.is_none() {
             format!(
                 "{} an instance was launched in response to an unhealthy instance needing to be replaced.",
                 at(now)

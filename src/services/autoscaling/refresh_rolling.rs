@@ -10,8 +10,10 @@
 
 use super::activities::ActivityDetails;
 use super::instance_refresh::is_active;
+use super::refresh_extras;
 use super::store::{
-    AutoScalingStore, Group, LifecycleState, TerminationReason, iso_seconds, record_activity,
+    AutoScalingStore, Group, InstanceRefresh, LifecycleState, TerminationReason, iso_seconds,
+    record_activity,
 };
 
 /// Whether an instance already runs the group's configuration (SkipMatching).
@@ -32,7 +34,12 @@ fn matches_config(group: &Group, i: &super::store::GroupInstance) -> bool {
 /// `Terminating` with a `Terminating EC2 instance` activity carrying AWS's refresh cause; the
 /// reconciler deregisters, runs hooks, terminates them and launches replacements. Returns
 /// whether anything changed.
-pub fn step(store: &mut AutoScalingStore, now: f64, new_id: impl Fn() -> String) -> bool {
+pub fn step(
+    store: &mut AutoScalingStore,
+    now: f64,
+    new_id: impl Fn() -> String,
+    in_alarm: impl Fn(&str) -> bool,
+) -> bool {
     let mut changed = false;
     let names: Vec<String> = store.groups.keys().cloned().collect();
     for name in names {
@@ -46,6 +53,10 @@ pub fn step(store: &mut AutoScalingStore, now: f64, new_id: impl Fn() -> String)
             .iter()
             .any(|p| super::store::is_suspended(group, p))
         {
+            continue;
+        }
+        if refresh_extras::on_alarms(group, idx, &in_alarm, now) {
+            changed = true;
             continue;
         }
         let (c, victims) = advance(group, idx, now);
@@ -159,6 +170,15 @@ fn advance(group: &mut Group, idx: usize, now: f64) -> (bool, Vec<String>) {
             r.status = "Cancelled".to_owned();
             r.end_time = Some(now);
         }
+    } else if remaining.is_empty()
+        && !in_flight
+        && !rolling_back
+        && refresh_extras::still_baking(&mut r, now) == Some(true)
+    {
+        r.status = "Baking".to_owned();
+        r.status_reason = None;
+        r.percentage_complete = 100;
+        r.instances_to_update = 0;
     } else if remaining.is_empty() && !in_flight {
         r.status = if rolling_back {
             "RollbackSuccessful"
@@ -204,6 +224,13 @@ fn advance(group: &mut Group, idx: usize, now: f64) -> (bool, Vec<String>) {
             r.status_reason =
                 Some("Waiting for the checkpoint delay to elapse before continuing.".to_owned());
         } else {
+            let max_pct = r.preferences.max_healthy_percentage.unwrap_or(100);
+            if max_pct > 100 {
+                taken = launch_before_terminate(group, &mut r, &remaining, max_pct);
+                let changed = r != group.instance_refreshes[idx];
+                group.instance_refreshes[idx] = r;
+                return (changed, taken);
+            }
             let min_pct = r.preferences.min_healthy_percentage.unwrap_or(90);
             let healthy = group
                 .instances
@@ -234,4 +261,49 @@ fn advance(group: &mut Group, idx: usize, now: f64) -> (bool, Vec<String>) {
         || r.progress != group.instance_refreshes[idx].progress;
     group.instance_refreshes[idx] = r;
     (changed, taken)
+}
+
+/// One batch with `MaxHealthyPercentage` above 100: first raise the group by a surge of new
+/// instances (the reconciler launches them), and once they are in service and warmed up (the
+/// refresh waits while anything is in flight) take the old ones out. Returns the instances to
+/// terminate now.
+fn launch_before_terminate(
+    group: &Group,
+    r: &mut InstanceRefresh,
+    remaining: &[&String],
+    max_pct: i64,
+) -> Vec<String> {
+    if r.progress.surge > 0 {
+        let counted = group.counted_capacity();
+        if counted < group.desired_capacity + r.progress.surge {
+            return Vec::new();
+        }
+        r.progress.surge = 0;
+        return std::mem::take(&mut r.progress.surge_victims)
+            .into_iter()
+            .filter(|id| {
+                group
+                    .instances
+                    .get(id)
+                    .is_some_and(|i| i.lifecycle_state == LifecycleState::InService)
+            })
+            .collect();
+    }
+    let room = refresh_extras::surge_room(group.desired_capacity, max_pct) as usize;
+    let victims: Vec<String> = remaining
+        .iter()
+        .filter(|id| {
+            group
+                .instances
+                .get(**id)
+                .is_some_and(|i| i.lifecycle_state == LifecycleState::InService)
+        })
+        .take(room)
+        .map(|id| (*id).clone())
+        .collect();
+    r.progress.surge = victims.len() as i64;
+    r.progress.surge_victims.clone_from(&victims);
+    r.replaced.extend(victims);
+    r.status_reason = None;
+    Vec::new()
 }
