@@ -127,3 +127,71 @@ fn refresh_launches_before_terminating_bakes_and_rolls_back_on_an_alarm() {
     );
     assert_eq!(out["third"], "Failed", "{out}");
 }
+
+const PREFERENCES: &str = r#"
+out = {}
+ec2.create_launch_template(LaunchTemplateName='app', LaunchTemplateData={'ImageId': AMI, 'InstanceType': 't3.micro'})
+for t in ('t3.small', 't3.medium'):
+    ec2.create_launch_template_version(LaunchTemplateName='app', LaunchTemplateData={'ImageId': AMI, 'InstanceType': t})
+asg.create_auto_scaling_group(AutoScalingGroupName='p', LaunchTemplate={'LaunchTemplateName': 'app', 'Version': '1'},
+    MinSize=0, MaxSize=4, DesiredCapacity=3, AvailabilityZones=['us-east-1a'])
+until(lambda: states('p') == ['InService'] * 3)
+a, b, c = sorted(i['InstanceId'] for i in describe('p')['Instances'])
+asg.set_instance_protection(AutoScalingGroupName='p', InstanceIds=[a], ProtectedFromScaleIn=True)
+asg.enter_standby(AutoScalingGroupName='p', InstanceIds=[b], ShouldDecrementDesiredCapacity=False)
+until(lambda: states('p') == ['InService'] * 3 + ['Standby'])
+def latest():
+    return asg.describe_instance_refreshes(AutoScalingGroupName='p')['InstanceRefreshes'][0]
+def members():
+    return {i['InstanceId']: (i['InstanceType'], i['LifecycleState']) for i in describe('p')['Instances']}
+asg.start_instance_refresh(AutoScalingGroupName='p', DesiredConfiguration={'LaunchTemplate': {'LaunchTemplateName': 'app', 'Version': '2'}},
+    Preferences={'MinHealthyPercentage': 50, 'InstanceWarmup': 0, 'ScaleInProtectedInstances': 'Ignore', 'StandbyInstances': 'Terminate'})
+out['first'] = until(lambda: latest()['Status'] in ('Successful', 'Failed') and latest()['Status'], step=5, limit=900)
+m = members()
+out['protected_kept'] = m.get(a)
+out['standby_gone'] = b not in m
+out['standby_ec2'] = ec2.describe_instances(InstanceIds=[b])['Reservations'][0]['Instances'][0]['State']['Name']
+out['others'] = sorted(t for i, (t, s) in m.items() if i != a)
+# Defaults (Wait): the protected instance holds the refresh, which fails after an hour.
+asg.start_instance_refresh(AutoScalingGroupName='p', DesiredConfiguration={'LaunchTemplate': {'LaunchTemplateName': 'app', 'Version': '3'}},
+    Preferences={'MinHealthyPercentage': 50, 'InstanceWarmup': 0})
+out['waiting'] = until(lambda: (latest().get('StatusReason') or '').startswith('Waiting for instances in Standby') and latest()['Status'], step=5, limit=900)
+start = clock()
+out['second'] = until(lambda: latest()['Status'] in ('Successful', 'Failed') and latest()['Status'], step=60, limit=4000)
+out['failed_after'] = clock() - start
+out['reason'] = latest().get('StatusReason')
+out['protected_still'] = members().get(a)
+print(json.dumps(out, default=str))
+"#;
+
+#[test]
+fn refresh_preferences_for_protected_and_standby_instances() {
+    let server = frozen_server();
+    let out: Value = server.boto3(&format!(
+        "{BOTO3_PRELUDE}{CW_PRELUDE}{ASG_PRELUDE}\n{PREFERENCES}"
+    ));
+    assert_eq!(out["first"], "Successful", "{out}");
+    assert_eq!(
+        out["protected_kept"],
+        json!(["t3.micro", "InService"]),
+        "Ignore keeps it: {out}"
+    );
+    assert_eq!(out["standby_gone"], true, "Terminate ends it: {out}");
+    assert!(
+        matches!(
+            out["standby_ec2"].as_str(),
+            Some("shutting-down" | "terminated")
+        ),
+        "{out}"
+    );
+    assert_eq!(out["others"], json!(["t3.small", "t3.small"]), "{out}");
+    assert_eq!(out["waiting"], "InProgress", "{out}");
+    assert_eq!(out["second"], "Failed", "{out}");
+    let waited = out["failed_after"].as_f64().unwrap();
+    assert!((3500.0..=3700.0).contains(&waited), "about an hour: {out}");
+    assert!(
+        out["reason"].as_str().unwrap().contains("within one hour"),
+        "{out}"
+    );
+    assert_eq!(out["protected_still"], json!(["t3.micro", "InService"]));
+}

@@ -4,7 +4,7 @@
 //! scheduler's refresh step and the reconciler's plan call them.
 
 use super::instance_refresh::is_active;
-use super::store::{Group, InstanceRefresh};
+use super::store::{Group, GroupInstance, InstanceRefresh, LifecycleState, RefreshPreferences};
 
 /// Instances the active refresh wants above the desired capacity now (its surge batch).
 pub fn surge(g: &Group) -> i64 {
@@ -88,6 +88,47 @@ pub fn on_alarms(g: &mut Group, idx: usize, in_alarm: &impl Fn(&str) -> bool, no
         tracing::info!(group = %g.name, refresh = %r.id, %alarm, "instance refresh failed on alarm");
     }
     true
+}
+
+/// How long a refresh waits for protected or standby instances (preference `Wait`) before it
+/// fails: "one hour" (API RefreshPreferences).
+pub const WAIT_SECONDS: f64 = 3600.0;
+
+/// Whether an instance is one to replace when the refresh starts rolling: in service or on
+/// its way in, or in `Standby` unless `StandbyInstances` is `Ignore`; never a scale-in
+/// protected one when `ScaleInProtectedInstances` is `Ignore`.
+pub fn to_replace(p: &RefreshPreferences, i: &GroupInstance) -> bool {
+    let standby = p.standby_instances.as_deref().unwrap_or("Wait");
+    let protected = p.scale_in_protected_instances.as_deref().unwrap_or("Wait");
+    let in_group = i.lifecycle_state.counts()
+        || (i.lifecycle_state == LifecycleState::Standby && standby != "Ignore");
+    in_group && !(i.protected_from_scale_in && protected == "Ignore")
+}
+
+/// Whether an in-service instance may be taken out now: not protected, or protected and
+/// `ScaleInProtectedInstances` is `Refresh`.
+pub fn may_replace_now(p: &RefreshPreferences, i: &GroupInstance) -> bool {
+    i.lifecycle_state == LifecycleState::InService
+        && (!i.protected_from_scale_in
+            || p.scale_in_protected_instances.as_deref() == Some("Refresh"))
+}
+
+/// Standby instances the refresh terminates outright (`StandbyInstances` `Terminate`; they
+/// do not count toward capacity, so nothing replaces them).
+pub fn standby_to_terminate(p: &RefreshPreferences, i: &GroupInstance) -> bool {
+    i.lifecycle_state == LifecycleState::Standby
+        && p.standby_instances.as_deref() == Some("Terminate")
+}
+
+/// Only waiting instances are left: the status reason while the wait lasts, or `Err` with
+/// the failure reason once it has lasted [`WAIT_SECONDS`]. Texts not captured from AWS.
+pub fn blocked(r: &mut InstanceRefresh, now: f64) -> Result<String, String> {
+    let since = *r.progress.blocked_since.get_or_insert(now);
+    if now >= since + WAIT_SECONDS {
+        Err("Instance refresh failed: instances in Standby or protected from scale in were not made available for replacement within one hour.".to_owned())
+    } else {
+        Ok("Waiting for instances in Standby or protected from scale in to be made available for replacement.".to_owned())
+    }
 }
 
 /// Whether a finished replacement must still bake: `Some(true)` while `BakeTime` runs (the

@@ -126,7 +126,7 @@ fn advance(group: &mut Group, idx: usize, now: f64) -> (bool, Vec<String>) {
         let ids: Vec<String> = group
             .instances
             .values()
-            .filter(|i| i.lifecycle_state.counts())
+            .filter(|i| refresh_extras::to_replace(&r.preferences, i))
             .filter(|i| !skip || !matches_config(group, i))
             .filter(|i| !rolling_back || i.launched_at >= r.start_time.min(since))
             .map(|i| i.id.clone())
@@ -224,35 +224,7 @@ fn advance(group: &mut Group, idx: usize, now: f64) -> (bool, Vec<String>) {
             r.status_reason =
                 Some("Waiting for the checkpoint delay to elapse before continuing.".to_owned());
         } else {
-            let max_pct = r.preferences.max_healthy_percentage.unwrap_or(100);
-            if max_pct > 100 {
-                taken = launch_before_terminate(group, &mut r, &remaining, max_pct);
-                let changed = r != group.instance_refreshes[idx];
-                group.instance_refreshes[idx] = r;
-                return (changed, taken);
-            }
-            let min_pct = r.preferences.min_healthy_percentage.unwrap_or(90);
-            let healthy = group
-                .instances
-                .values()
-                .filter(|i| i.lifecycle_state == LifecycleState::InService && i.healthy)
-                .count() as i64;
-            let min_healthy = (group.desired_capacity * min_pct + 99) / 100;
-            let batch = (healthy - min_healthy).max(1) as usize;
-            let victims: Vec<String> = remaining
-                .iter()
-                .filter(|id| {
-                    group
-                        .instances
-                        .get(**id)
-                        .is_some_and(|i| i.lifecycle_state == LifecycleState::InService)
-                })
-                .take(batch)
-                .map(|id| (*id).clone())
-                .collect();
-            taken = victims.clone();
-            r.replaced.extend(victims);
-            r.status_reason = None;
+            taken = next_batch(group, &mut r, &remaining, now);
         }
     }
     let changed = r.status != group.instance_refreshes[idx].status
@@ -261,6 +233,70 @@ fn advance(group: &mut Group, idx: usize, now: f64) -> (bool, Vec<String>) {
         || r.progress != group.instance_refreshes[idx].progress;
     group.instance_refreshes[idx] = r;
     (changed, taken)
+}
+
+/// The instances to take out now, as far as the preferences allow: standby ones to terminate
+/// (`StandbyInstances` `Terminate`), and a batch of the in-service ones that may go, sized by
+/// `MinHealthyPercentage` (or launched before they go, `MaxHealthyPercentage` above 100).
+/// With only waiting instances left, the refresh waits, and fails after an hour.
+fn next_batch(
+    group: &Group,
+    r: &mut InstanceRefresh,
+    remaining: &[&String],
+    now: f64,
+) -> Vec<String> {
+    let member = |id: &&String| group.instances.get(id.as_str());
+    let standby_out: Vec<String> = remaining
+        .iter()
+        .filter(|id| {
+            member(id).is_some_and(|i| refresh_extras::standby_to_terminate(&r.preferences, i))
+        })
+        .map(|id| (*id).clone())
+        .collect();
+    let eligible: Vec<&String> = remaining
+        .iter()
+        .filter(|id| member(id).is_some_and(|i| refresh_extras::may_replace_now(&r.preferences, i)))
+        .copied()
+        .collect();
+    r.replaced.extend(standby_out.iter().cloned());
+    if eligible.is_empty() && r.progress.surge == 0 {
+        if standby_out.is_empty() {
+            match refresh_extras::blocked(r, now) {
+                Ok(reason) => r.status_reason = Some(reason),
+                Err(reason) => {
+                    tracing::info!(group = %group.name, refresh = %r.id, "instance refresh failed waiting");
+                    r.status = "Failed".to_owned();
+                    r.status_reason = Some(reason);
+                    r.end_time = Some(now);
+                }
+            }
+        }
+        return standby_out;
+    }
+    r.progress.blocked_since = None;
+    r.status_reason = None;
+    let max_pct = r.preferences.max_healthy_percentage.unwrap_or(100);
+    let mut taken = if max_pct > 100 {
+        launch_before_terminate(group, r, &eligible, max_pct)
+    } else {
+        let min_pct = r.preferences.min_healthy_percentage.unwrap_or(90);
+        let healthy = group
+            .instances
+            .values()
+            .filter(|i| i.lifecycle_state == LifecycleState::InService && i.healthy)
+            .count() as i64;
+        let min_healthy = (group.desired_capacity * min_pct + 99) / 100;
+        let batch = (healthy - min_healthy).max(1) as usize;
+        let victims: Vec<String> = eligible
+            .iter()
+            .take(batch)
+            .map(|id| (*id).clone())
+            .collect();
+        r.replaced.extend(victims.iter().cloned());
+        victims
+    };
+    taken.extend(standby_out);
+    taken
 }
 
 /// One batch with `MaxHealthyPercentage` above 100: first raise the group by a surge of new

@@ -146,6 +146,8 @@ pub struct RefreshProgress {
     pub surge_victims: Vec<String>,
     /// When baking started (BakeTime after the last replacement).
     pub baking_since: Option<f64>,
+    /// Since when only protected or standby instances (preference `Wait`) are left to replace.
+    pub blocked_since: Option<f64>,
 }
 
 /// A scheduled action (PutScheduledUpdateGroupAction).
