@@ -32,6 +32,7 @@ pub mod lifecycle_hooks;
 pub mod limits;
 pub mod metrics_collection;
 pub mod notifications;
+mod notify_routes;
 pub mod processes;
 pub mod refresh_extras;
 pub mod refresh_rolling;
