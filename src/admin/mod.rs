@@ -6,6 +6,8 @@
 //! - `GET /_updraft/clock`, `POST /_updraft/clock` with `{"advance_seconds": N}` and/or `{"scale": N}`
 //! - `POST /_updraft/instances/{instance_id}/stress` with `{"cpu_percent": N}` (0 clears): extra
 //!   CPU load on an instance, the stand-in for `yes > /dev/null`
+//! - `POST /_updraft/instances/{instance_id}/impair` with `{"impaired": true|false}`: the
+//!   instance's EC2 status check fails (see `admin::impair`)
 //! - `/_updraft/sns/…`: the SNS inbox, confirmation and unsubscribe links, signing certificate
 //!   (see `admin::sns`)
 //!
@@ -27,6 +29,7 @@ use crate::state::AppState;
 
 pub mod auth;
 pub mod console;
+mod impair;
 mod sns;
 
 /// Whether `path` is under one of the admin prefixes.
@@ -95,6 +98,9 @@ pub fn handle(
         }
         (&Method::GET, "/_updraft/classroom/board") => classroom_board(state),
         (&Method::GET, "/_updraft/classroom/peek") => classroom_peek(state, query),
+        (&Method::POST, p) if p.starts_with("/_updraft/instances/") && p.ends_with("/impair") => {
+            impair::impair(state, p, body)
+        }
         (_, p) if is_admin_path(p) => (
             StatusCode::NOT_FOUND,
             json!({"error": format!("no admin endpoint {method} {p}")}),

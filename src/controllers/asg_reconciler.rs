@@ -25,7 +25,7 @@ use crate::services::autoscaling::store::{
     AutoScalingStore, Group, LifecycleState, TerminationReason, finish_activity, hook_for,
     is_suspended, record_activity, update_activity,
 };
-use crate::services::autoscaling::{lb, lifecycle_hooks, plan};
+use crate::services::autoscaling::{lb, lifecycle_hooks, plan, refresh_extras, warm_moves};
 use crate::services::ec2::internal;
 use crate::services::ec2::store::{Ec2Store, InstanceState};
 use crate::state::{AppState, Scope};
@@ -182,13 +182,27 @@ fn step_all(
         settle_traffic_sources(&mut g);
         // Capacity.
         let p = plan::plan_capacity(&g, now);
+        let mut pooled = Vec::new();
         for (id, reason, cause) in p.terminations {
-            start_termination(state, a, &mut g, &id, reason, cause, now);
             busy = true;
+            if reason == TerminationReason::ScaleIn && warm_moves::reuses_on_scale_in(&g) {
+                let cause = cause.clone();
+                if warm_moves::return_to_pool(a, &mut g, &id, cause, now, state.ids.uuid()) {
+                    pooled.push(id);
+                    continue;
+                }
+            }
+            start_termination(state, a, &mut g, &id, reason, cause, now);
+        }
+        if (!lbs.is_empty() || !tgs.is_empty()) && !pooled.is_empty() {
+            deregister.push((lbs.clone(), tgs.clone(), pooled));
         }
         if !p.launches.is_empty() {
             g.pending_cause = None;
-            for (zone, subnet) in p.launches {
+            let fresh = warm_moves::draw(a, &mut g, ec2, p.launches, &p.launch_cause, now, || {
+                state.ids.uuid()
+            });
+            for (zone, subnet) in fresh {
                 if let Some(l) = launch_request(a, &g, zone, subnet, &p.launch_cause) {
                     launches.push(l);
                 }
@@ -220,6 +234,7 @@ fn step_all(
 fn quiet(g: &Group, ec2: &Ec2Store) -> bool {
     if g.status.is_some()
         || g.pending_cause.is_some()
+        || refresh_extras::surge(g) > 0
         || g.cooldown_pending.is_some()
         || g.instances.len() as i64 != g.desired_capacity
         || g.traffic_sources
@@ -234,6 +249,7 @@ fn quiet(g: &Group, ec2: &Ec2Store) -> bool {
         if i.lifecycle_state != LifecycleState::InService
             || !i.healthy
             || !internal::is_running(ec2, &i.id)
+            || internal::impaired_since(ec2, &i.id).is_some()
         {
             return false;
         }
@@ -397,6 +413,7 @@ fn step_instance(
             let verdict = plan::health_verdict(
                 g,
                 ec2_state,
+                internal::impaired_since(ec2, id),
                 elb.get(id).copied().flatten(),
                 i.in_service_since,
                 now,

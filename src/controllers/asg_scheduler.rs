@@ -76,7 +76,13 @@ impl AsgScheduler {
                 None,
             );
         }
-        let refreshing = refresh_rolling::step(store, now, || state.ids.uuid());
+        let alarms = &s.cloudwatch.alarms;
+        let in_alarm = |name: &str| {
+            alarms.get(name).is_some_and(|a| {
+                a.core.state_value == crate::services::cloudwatch::evaluate::StateValue::Alarm
+            })
+        };
+        let refreshing = refresh_rolling::step(store, now, || state.ids.uuid(), in_alarm);
         let warming = warm_pools::step(store, &mut s.ec2, now);
         let store = &s.autoscaling;
 
@@ -99,6 +105,7 @@ impl AsgScheduler {
                         h,
                         &i.id,
                         a,
+                        notifications::hook_route(store, i, &a.transition),
                         &state.ids.uuid(),
                         now,
                     ));

@@ -9,7 +9,8 @@
 //!   start of the period it covers and is published once that period has ended;
 //! - metrics: `CPUUtilization` (Percent), `NetworkIn` / `NetworkOut` (Bytes, over the period),
 //!   `NetworkPacketsIn` / `NetworkPacketsOut` (Count, over the period), `StatusCheckFailed`,
-//!   `StatusCheckFailed_Instance`, `StatusCheckFailed_System` (Count; 0, the instance being up);
+//!   `StatusCheckFailed_Instance`, `StatusCheckFailed_System` (Count; 0, or 1 for the first two
+//!   while the instance is impaired, see `admin::impair`);
 //! - dimensions: `InstanceId`; `AutoScalingGroupName` (from the `aws:autoscaling:groupName`
 //!   tag); and, for detailed monitoring only, `ImageId` and `InstanceType`. Every instance's
 //!   value goes into the aggregate series too, so SampleCount, Average, Sum, Minimum and Maximum
@@ -94,10 +95,13 @@ pub fn dimension_sets(i: &InstanceInfo) -> Vec<Vec<(String, String)>> {
     sets
 }
 
-/// The (metric, unit, value) triples of one sample.
+/// The (metric, unit, value) triples of one sample; `impaired` instances fail their instance
+/// status check (`StatusCheckFailed` and `StatusCheckFailed_Instance` 1).
 pub fn metric_values(
     sample: &crate::backend::MetricsSample,
+    impaired: bool,
 ) -> Vec<(&'static str, &'static str, f64)> {
+    let failed = if impaired { 1.0 } else { 0.0 };
     vec![
         ("CPUUtilization", "Percent", sample.cpu_utilization),
         ("NetworkIn", "Bytes", sample.network_in_bytes as f64),
@@ -112,10 +116,14 @@ pub fn metric_values(
             "Count",
             sample.network_packets_out as f64,
         ),
-        ("StatusCheckFailed", "Count", 0.0),
-        ("StatusCheckFailed_Instance", "Count", 0.0),
+        ("StatusCheckFailed", "Count", failed),
+        ("StatusCheckFailed_Instance", "Count", failed),
         ("StatusCheckFailed_System", "Count", 0.0),
     ]
+}
+
+fn internal_impaired(ec2: &crate::services::ec2::store::Ec2Store, id: &str) -> bool {
+    crate::services::ec2::internal::impaired_since(ec2, id).is_some()
 }
 
 /// Publishes `AWS/EC2` metrics.
@@ -203,7 +211,8 @@ impl Controller for Ec2Metrics {
         for (scope, items) in by_scope {
             state.stores.with(&scope, |s| {
                 for (info, at, sample) in &items {
-                    let values = metric_values(sample);
+                    let impaired = internal_impaired(&s.ec2, &info.id);
+                    let values = metric_values(sample, impaired);
                     for dims in dimension_sets(info) {
                         for (name, unit, value) in &values {
                             let key = MetricKey::new(NAMESPACE, name, dims.clone());
@@ -266,14 +275,15 @@ mod tests {
 
     #[test]
     fn samples_become_aws_ec2_metrics() {
-        let v = metric_values(&MetricsSample {
+        let sample = MetricsSample {
             cpu_utilization: 42.0,
             requests: 3,
             network_in_bytes: 100,
             network_out_bytes: 200,
             network_packets_in: 15,
             network_packets_out: 12,
-        });
+        };
+        let v = metric_values(&sample, false);
         assert_eq!(v[0], ("CPUUtilization", "Percent", 42.0));
         assert_eq!(v[1], ("NetworkIn", "Bytes", 100.0));
         assert_eq!(v[2], ("NetworkOut", "Bytes", 200.0));
@@ -281,6 +291,10 @@ mod tests {
         assert_eq!(v[4], ("NetworkPacketsOut", "Count", 12.0));
         assert!(v[5..].iter().all(|(_, u, x)| *u == "Count" && *x == 0.0));
         assert_eq!(v.len(), 8);
+        let v = metric_values(&sample, true);
+        assert_eq!(v[5], ("StatusCheckFailed", "Count", 1.0));
+        assert_eq!(v[6], ("StatusCheckFailed_Instance", "Count", 1.0));
+        assert_eq!(v[7], ("StatusCheckFailed_System", "Count", 0.0));
     }
 
     #[test]

@@ -208,6 +208,8 @@ fn settle(s: &mut Ec2Store, now: f64) -> bool {
                 i.state_since = now;
                 i.public_ip = None;
                 i.running_since = None;
+                // A stop and start moves the instance to new hardware: the check passes again.
+                i.impaired_since = None;
                 changed = true;
                 tracing::info!(instance_id = %i.id, "instance stopped");
             }

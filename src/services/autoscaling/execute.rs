@@ -4,7 +4,7 @@
 
 use super::scaling::{adjusted, aggregate, matching_step, target_capacity};
 use super::store::{Group, LifecycleState, set_desired_capacity};
-use super::{target_tracking, validation};
+use super::{target_tracking, tt_agree, validation};
 use crate::error::ApiError;
 use crate::state::{AppState, Scope};
 
@@ -67,6 +67,11 @@ pub fn execute(
             .rev()
             .find(|x| x.group_name == p.group_name)
             .map(|x| x.id.clone());
+        let others: Vec<_> = a
+            .policies_of(&p.group_name)
+            .filter(|q| q.arn != p.arn)
+            .cloned()
+            .collect();
         let g = a.group_mut(&p.group_name)?;
         if let Trigger::Alarm { .. } = trigger
             && (!p.enabled || super::store::is_suspended(g, "AlarmNotification"))
@@ -149,9 +154,13 @@ pub fn execute(
                     Some(true) => estimate.max(desired),
                     Some(false) if t.disable_scale_in || warm > 0 => return Ok(None),
                     Some(false) => {
-                        // Scale in only when every target-tracking policy of the group agrees
-                        // (research §4.5); the others are checked by their own alarms.
-                        estimate.min(desired)
+                        // Scale in only when every target-tracking policy of the group agrees,
+                        // and no lower than any of them would keep (research §4.5).
+                        let Some(floor) = tt_agree::scale_in_floor(&others, &s.cloudwatch, base, now)
+                        else {
+                            return Ok(None);
+                        };
+                        estimate.max(floor).min(desired)
                     }
                     None => return Ok(None),
                 }

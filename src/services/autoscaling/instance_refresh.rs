@@ -324,24 +324,12 @@ pub fn rollback_instance_refresh(
             .iter()
             .rposition(|r| matches!(r.status.as_str(), "Pending" | "InProgress" | "Baking"))
             .ok_or_else(|| no_active(&name))?;
-        let r = &group.instance_refreshes[idx];
-        let previous = r.progress.clone();
-        let reversible = r.desired_configuration.is_some()
-            && previous.previous_template.as_ref().is_some_and(|t| {
-                !matches!(t.version.as_deref(), None | Some("$Latest" | "$Default"))
-            });
-        if !reversible {
+        if !super::refresh_extras::reversible(&group.instance_refreshes[idx]) {
             return Err(AutoScalingError::IrreversibleInstanceRefresh.with("The instance refresh cannot be rolled back: it has no desired configuration, or the previous launch template version is $Latest or $Default.",
             ));
         }
-        group.launch_template = previous.previous_template;
-        group.mixed_instances_policy = previous.previous_mixed_instances_policy;
-        let r = &mut group.instance_refreshes[idx];
-        r.status = "RollbackInProgress".to_owned();
-        r.status_reason = None;
-        // Now the instances launched by the refresh are the ones to replace.
-        r.progress.rollback_from = Some(now);
-        r.progress.to_replace = None;
+        super::refresh_extras::begin_rollback(group, idx, None, now);
+        let r = &group.instance_refreshes[idx];
         Ok::<_, ApiError>(r.id.clone())
     })?;
     state.changed.notify_waiters();

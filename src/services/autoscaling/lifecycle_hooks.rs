@@ -78,15 +78,20 @@ struct WaitMessage<'a> {
     lifecycle_action_token: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     notification_metadata: Option<&'a str>,
+    origin: &'a str,
+    destination: &'a str,
 }
 
-/// The message sent to a hook's SNS target when an instance starts waiting.
+/// The message sent to a hook's SNS target when an instance starts waiting. `route` is the
+/// instance's (Origin, Destination), see `notifications::route`.
+#[allow(clippy::too_many_arguments)] // reason: every argument is a member of the message
 pub fn wait_notice(
     account: &str,
     group: &Group,
     hook: &LifecycleHook,
     instance_id: &str,
     action: &LifecycleAction,
+    route: (&str, &str),
     request_id: &str,
     now: f64,
 ) -> Option<Notice> {
@@ -106,6 +111,8 @@ pub fn wait_notice(
         ec2_instance_id: instance_id,
         lifecycle_action_token: &action.token,
         notification_metadata: hook.notification_metadata.as_deref(),
+        origin: route.0,
+        destination: route.1,
     };
     let what = if action.transition.ends_with("LAUNCHING") {
         "LAUNCHING"
@@ -561,7 +568,17 @@ mod tests {
         };
         let h = hook("ABANDON");
         let a = begin_wait(&h, "tok".into(), 0.0);
-        let n = wait_notice("000000000000", &g, &h, "i-1", &a, "r", 0.0).unwrap();
+        let n = wait_notice(
+            "000000000000",
+            &g,
+            &h,
+            "i-1",
+            &a,
+            ("EC2", "AutoScalingGroup"),
+            "r",
+            0.0,
+        )
+        .unwrap();
         assert_eq!(
             n.subject,
             "Auto Scaling:  Lifecycle action 'LAUNCHING' for instance i-1 in progress."
@@ -570,5 +587,9 @@ mod tests {
         assert_eq!(v["LifecycleActionToken"], "tok");
         assert_eq!(v["NotificationMetadata"], "meta");
         assert_eq!(v["LifecycleTransition"], TRANSITIONS[0]);
+        assert!(
+            n.message
+                .ends_with(r#""Origin":"EC2","Destination":"AutoScalingGroup"}"#)
+        );
     }
 }

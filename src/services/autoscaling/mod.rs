@@ -21,6 +21,7 @@ pub mod store;
 pub mod tags;
 pub mod target_tracking;
 pub mod termination;
+pub mod tt_agree;
 pub mod views;
 
 pub use store::AutoScalingStore;
@@ -31,10 +32,13 @@ pub mod lifecycle_hooks;
 pub mod limits;
 pub mod metrics_collection;
 pub mod notifications;
+mod notify_routes;
 pub mod processes;
+pub mod refresh_extras;
 pub mod refresh_rolling;
 pub mod scheduled;
 pub mod standby;
+pub mod warm_moves;
 pub mod warm_pools;
 
 use super::{Handler, Typed, TypedOperation};

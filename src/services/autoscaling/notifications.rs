@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::errors::AutoScalingError;
+pub use super::notify_routes::{hook_route, route};
 use super::store::{Activity, AutoScalingStore};
 use crate::context::RequestContext;
 use crate::error::ApiError;
@@ -83,6 +84,10 @@ pub fn subject(event: &str, group: &str) -> String {
 /// The JSON message of an ended launch/terminate activity (members in AWS's order).
 #[derive(Serialize)]
 struct ActivityMessage<'a> {
+    #[serde(rename = "Origin")]
+    origin: &'static str,
+    #[serde(rename = "Destination")]
+    destination: &'static str,
     #[serde(rename = "Progress")]
     progress: i64,
     #[serde(rename = "AccountId")]
@@ -139,7 +144,10 @@ pub fn activity_message(account: &str, activity: &Activity, event: &str, now: f6
         .filter(Value::is_object)
         .unwrap_or_else(|| Value::Object(serde_json::Map::new()));
     let time = format_iso8601(now);
+    let (origin, destination) = route(&activity.description);
     let message = ActivityMessage {
+        origin,
+        destination,
         progress,
         account_id: account,
         description: &activity.description,
@@ -465,7 +473,7 @@ mod tests {
         assert_eq!(event, "autoscaling:EC2_INSTANCE_LAUNCH");
         let text = activity_message("123456789012", &a, event, 1_608_320_700.886);
         assert!(text.starts_with(
-            r#"{"Progress":50,"AccountId":"123456789012","Description":"Launching a new EC2 instance: i-03cfd6816e40bf9a9","RequestId":"f7a5d9dd-8760-bea7-4791-40188ec73279","EndTime":"2020-12-18T19:45:00.886Z","AutoScalingGroupARN":"#
+            r#"{"Origin":"EC2","Destination":"AutoScalingGroup","Progress":50,"AccountId":"123456789012","Description":"Launching a new EC2 instance: i-03cfd6816e40bf9a9","RequestId":"f7a5d9dd-8760-bea7-4791-40188ec73279","EndTime":"2020-12-18T19:45:00.886Z","AutoScalingGroupARN":"#
         ));
         assert!(text.ends_with(r#""Event":"autoscaling:EC2_INSTANCE_LAUNCH"}"#));
         let v: Value = serde_json::from_str(&text).unwrap();
@@ -497,6 +505,11 @@ mod tests {
         );
         let term = activity("Terminating EC2 instance: i-1", "Successful");
         assert_eq!(event_of(&term), Some("autoscaling:EC2_INSTANCE_TERMINATE"));
+        let v: Value = serde_json::from_str(&activity_message("1", &term, "x", 1.0e9)).unwrap();
+        assert_eq!(
+            (&v["Origin"], &v["Destination"]),
+            (&"AutoScalingGroup".into(), &"EC2".into())
+        );
         assert_eq!(
             subject("autoscaling:EC2_INSTANCE_TERMINATE", "g"),
             "Auto Scaling: termination for group \"g\""

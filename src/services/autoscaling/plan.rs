@@ -52,12 +52,19 @@ pub fn health_cause(reason: &TerminationReason, now: f64) -> String {
     )
 }
 
+/// How long an instance status check must have been failing before Auto Scaling acts on it:
+/// EC2 runs its checks once a minute, and AWS replaces an instance once a check has failed
+/// (research §5.1: "after a few minutes" of impairment; one check period here).
+pub const IMPAIRED_BEFORE_UNHEALTHY: f64 = 60.0;
+
 /// The health verdict for an in-service instance: `Some(reason)` when it must be marked
-/// unhealthy now. EC2 not running counts immediately, even inside the grace period; the load
-/// balancers' verdict only after it, and only with HealthCheckType ELB.
+/// unhealthy now. EC2 not running counts immediately, even inside the grace period; a failed
+/// EC2 status check (`impaired_since`) after the grace period and a minute of failing; the
+/// load balancers' verdict only after the grace period, and only with HealthCheckType ELB.
 pub fn health_verdict(
     g: &Group,
     ec2: Option<InstanceState>,
+    impaired_since: Option<f64>,
     elb_healthy: Option<bool>,
     in_service_since: Option<f64>,
     now: f64,
@@ -73,6 +80,9 @@ pub fn health_verdict(
     }
     let grace_over =
         in_service_since.is_some_and(|t| now >= t + g.health_check_grace_period as f64);
+    if grace_over && impaired_since.is_some_and(|t| now >= t + IMPAIRED_BEFORE_UNHEALTHY) {
+        return Some(TerminationReason::Ec2StatusChecks);
+    }
     if g.health_check_type.split(',').any(|t| t.trim() == "ELB")
         && grace_over
         && elb_healthy == Some(false)
@@ -187,11 +197,18 @@ pub fn plan_capacity(g: &Group, now: f64) -> CapacityPlan {
         return plan;
     }
     let counted = g.counted_capacity() - replaced;
-    let deficit = g.desired_capacity - counted;
+    // An instance refresh that launches before it terminates raises the target for a batch.
+    let surge = super::refresh_extras::surge(g);
+    let deficit = g.desired_capacity + surge - counted;
     if deficit > 0 && !is_suspended(g, "Launch") && now >= g.next_launch_at {
         let leaving: Vec<String> = plan.terminations.iter().map(|t| t.0.clone()).collect();
         plan.launches = choose_zones_besides(g, deficit as usize, &leaving);
-        plan.launch_cause = if replaced > 0 && g.pending_cause.is_none() {
+        plan.launch_cause = if surge > 0 && counted >= g.desired_capacity {
+            format!(
+                "{} an instance was launched in response to an instance refresh.",
+                at(now)
+            )
+        } else if replaced > 0 && g.pending_cause.is_none() {
             format!(
                 "{} an instance was launched in response to an unhealthy instance needing to be replaced.",
                 at(now)
@@ -389,13 +406,21 @@ mod tests {
         g.health_check_grace_period = 300;
         g.health_check_type = "ELB".into();
         assert_eq!(
-            health_verdict(&g, Some(InstanceState::Stopped), None, Some(T), T + 1.0),
+            health_verdict(
+                &g,
+                Some(InstanceState::Stopped),
+                None,
+                None,
+                Some(T),
+                T + 1.0
+            ),
             Some(TerminationReason::Ec2NotRunning)
         );
         assert_eq!(
             health_verdict(
                 &g,
                 Some(InstanceState::Running),
+                None,
                 Some(false),
                 Some(T),
                 T + 1.0
@@ -406,11 +431,39 @@ mod tests {
             health_verdict(
                 &g,
                 Some(InstanceState::Running),
+                None,
                 Some(false),
                 Some(T),
                 T + 300.0
             ),
             Some(TerminationReason::ElbHealth)
+        );
+    }
+
+    #[test]
+    fn an_impaired_instance_is_unhealthy_after_grace_and_a_failing_minute() {
+        let mut g = group(1, vec![]);
+        g.health_check_grace_period = 300;
+        let running = Some(InstanceState::Running);
+        let verdict =
+            |since: f64, now: f64| health_verdict(&g, running, Some(since), None, Some(T), now);
+        // Inside the grace period: not yet.
+        assert_eq!(verdict(T, T + 200.0), None);
+        // After it, once the check has failed for a minute.
+        assert_eq!(verdict(T + 280.0, T + 320.0), None);
+        assert_eq!(
+            verdict(T + 280.0, T + 340.0),
+            Some(TerminationReason::Ec2StatusChecks)
+        );
+        g.suspended_processes
+            .insert("HealthCheck".into(), String::new());
+        assert_eq!(
+            health_verdict(&g, running, Some(T), None, Some(T), T + 900.0),
+            None
+        );
+        assert_eq!(
+            health_cause(&TerminationReason::Ec2StatusChecks, T),
+            "At 2026-11-28T04:01:00Z an instance was taken out of service in response to an EC2 instance status checks failure."
         );
     }
 }

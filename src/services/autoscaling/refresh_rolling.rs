@@ -10,8 +10,10 @@
 
 use super::activities::ActivityDetails;
 use super::instance_refresh::is_active;
+use super::refresh_extras;
 use super::store::{
-    AutoScalingStore, Group, LifecycleState, TerminationReason, iso_seconds, record_activity,
+    AutoScalingStore, Group, InstanceRefresh, LifecycleState, TerminationReason, iso_seconds,
+    record_activity,
 };
 
 /// Whether an instance already runs the group's configuration (SkipMatching).
@@ -32,7 +34,12 @@ fn matches_config(group: &Group, i: &super::store::GroupInstance) -> bool {
 /// `Terminating` with a `Terminating EC2 instance` activity carrying AWS's refresh cause; the
 /// reconciler deregisters, runs hooks, terminates them and launches replacements. Returns
 /// whether anything changed.
-pub fn step(store: &mut AutoScalingStore, now: f64, new_id: impl Fn() -> String) -> bool {
+pub fn step(
+    store: &mut AutoScalingStore,
+    now: f64,
+    new_id: impl Fn() -> String,
+    in_alarm: impl Fn(&str) -> bool,
+) -> bool {
     let mut changed = false;
     let names: Vec<String> = store.groups.keys().cloned().collect();
     for name in names {
@@ -46,6 +53,10 @@ pub fn step(store: &mut AutoScalingStore, now: f64, new_id: impl Fn() -> String)
             .iter()
             .any(|p| super::store::is_suspended(group, p))
         {
+            continue;
+        }
+        if refresh_extras::on_alarms(group, idx, &in_alarm, now) {
+            changed = true;
             continue;
         }
         let (c, victims) = advance(group, idx, now);
@@ -115,7 +126,7 @@ fn advance(group: &mut Group, idx: usize, now: f64) -> (bool, Vec<String>) {
         let ids: Vec<String> = group
             .instances
             .values()
-            .filter(|i| i.lifecycle_state.counts())
+            .filter(|i| refresh_extras::to_replace(&r.preferences, i))
             .filter(|i| !skip || !matches_config(group, i))
             .filter(|i| !rolling_back || i.launched_at >= r.start_time.min(since))
             .map(|i| i.id.clone())
@@ -159,6 +170,15 @@ fn advance(group: &mut Group, idx: usize, now: f64) -> (bool, Vec<String>) {
             r.status = "Cancelled".to_owned();
             r.end_time = Some(now);
         }
+    } else if remaining.is_empty()
+        && !in_flight
+        && !rolling_back
+        && refresh_extras::still_baking(&mut r, now) == Some(true)
+    {
+        r.status = "Baking".to_owned();
+        r.status_reason = None;
+        r.percentage_complete = 100;
+        r.instances_to_update = 0;
     } else if remaining.is_empty() && !in_flight {
         r.status = if rolling_back {
             "RollbackSuccessful"
@@ -204,28 +224,7 @@ fn advance(group: &mut Group, idx: usize, now: f64) -> (bool, Vec<String>) {
             r.status_reason =
                 Some("Waiting for the checkpoint delay to elapse before continuing.".to_owned());
         } else {
-            let min_pct = r.preferences.min_healthy_percentage.unwrap_or(90);
-            let healthy = group
-                .instances
-                .values()
-                .filter(|i| i.lifecycle_state == LifecycleState::InService && i.healthy)
-                .count() as i64;
-            let min_healthy = (group.desired_capacity * min_pct + 99) / 100;
-            let batch = (healthy - min_healthy).max(1) as usize;
-            let victims: Vec<String> = remaining
-                .iter()
-                .filter(|id| {
-                    group
-                        .instances
-                        .get(**id)
-                        .is_some_and(|i| i.lifecycle_state == LifecycleState::InService)
-                })
-                .take(batch)
-                .map(|id| (*id).clone())
-                .collect();
-            taken = victims.clone();
-            r.replaced.extend(victims);
-            r.status_reason = None;
+            taken = next_batch(group, &mut r, &remaining, now);
         }
     }
     let changed = r.status != group.instance_refreshes[idx].status
@@ -234,4 +233,113 @@ fn advance(group: &mut Group, idx: usize, now: f64) -> (bool, Vec<String>) {
         || r.progress != group.instance_refreshes[idx].progress;
     group.instance_refreshes[idx] = r;
     (changed, taken)
+}
+
+/// The instances to take out now, as far as the preferences allow: standby ones to terminate
+/// (`StandbyInstances` `Terminate`), and a batch of the in-service ones that may go, sized by
+/// `MinHealthyPercentage` (or launched before they go, `MaxHealthyPercentage` above 100).
+/// With only waiting instances left, the refresh waits, and fails after an hour.
+fn next_batch(
+    group: &Group,
+    r: &mut InstanceRefresh,
+    remaining: &[&String],
+    now: f64,
+) -> Vec<String> {
+    let member = |id: &&String| group.instances.get(id.as_str());
+    let standby_out: Vec<String> = remaining
+        .iter()
+        .filter(|id| {
+            member(id).is_some_and(|i| refresh_extras::standby_to_terminate(&r.preferences, i))
+        })
+        .map(|id| (*id).clone())
+        .collect();
+    let eligible: Vec<&String> = remaining
+        .iter()
+        .filter(|id| member(id).is_some_and(|i| refresh_extras::may_replace_now(&r.preferences, i)))
+        .copied()
+        .collect();
+    r.replaced.extend(standby_out.iter().cloned());
+    if eligible.is_empty() && r.progress.surge == 0 {
+        if standby_out.is_empty() {
+            match refresh_extras::blocked(r, now) {
+                Ok(reason) => r.status_reason = Some(reason),
+                Err(reason) => {
+                    tracing::info!(group = %group.name, refresh = %r.id, "instance refresh failed waiting");
+                    r.status = "Failed".to_owned();
+                    r.status_reason = Some(reason);
+                    r.end_time = Some(now);
+                }
+            }
+        }
+        return standby_out;
+    }
+    r.progress.blocked_since = None;
+    r.status_reason = None;
+    let max_pct = r.preferences.max_healthy_percentage.unwrap_or(100);
+    let mut taken = if max_pct > 100 {
+        launch_before_terminate(group, r, &eligible, max_pct)
+    } else {
+        let min_pct = r.preferences.min_healthy_percentage.unwrap_or(90);
+        let healthy = group
+            .instances
+            .values()
+            .filter(|i| i.lifecycle_state == LifecycleState::InService && i.healthy)
+            .count() as i64;
+        let min_healthy = (group.desired_capacity * min_pct + 99) / 100;
+        let batch = (healthy - min_healthy).max(1) as usize;
+        let victims: Vec<String> = eligible
+            .iter()
+            .take(batch)
+            .map(|id| (*id).clone())
+            .collect();
+        r.replaced.extend(victims.iter().cloned());
+        victims
+    };
+    taken.extend(standby_out);
+    taken
+}
+
+/// One batch with `MaxHealthyPercentage` above 100: first raise the group by a surge of new
+/// instances (the reconciler launches them), and once they are in service and warmed up (the
+/// refresh waits while anything is in flight) take the old ones out. Returns the instances to
+/// terminate now.
+fn launch_before_terminate(
+    group: &Group,
+    r: &mut InstanceRefresh,
+    remaining: &[&String],
+    max_pct: i64,
+) -> Vec<String> {
+    if r.progress.surge > 0 {
+        let counted = group.counted_capacity();
+        if counted < group.desired_capacity + r.progress.surge {
+            return Vec::new();
+        }
+        r.progress.surge = 0;
+        return std::mem::take(&mut r.progress.surge_victims)
+            .into_iter()
+            .filter(|id| {
+                group
+                    .instances
+                    .get(id)
+                    .is_some_and(|i| i.lifecycle_state == LifecycleState::InService)
+            })
+            .collect();
+    }
+    let room = refresh_extras::surge_room(group.desired_capacity, max_pct) as usize;
+    let victims: Vec<String> = remaining
+        .iter()
+        .filter(|id| {
+            group
+                .instances
+                .get(**id)
+                .is_some_and(|i| i.lifecycle_state == LifecycleState::InService)
+        })
+        .take(room)
+        .map(|id| (*id).clone())
+        .collect();
+    r.progress.surge = victims.len() as i64;
+    r.progress.surge_victims.clone_from(&victims);
+    r.replaced.extend(victims);
+    r.status_reason = None;
+    Vec::new()
 }

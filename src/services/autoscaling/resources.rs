@@ -65,7 +65,7 @@ pub struct WarmPool {
 
 /// An instance refresh (StartInstanceRefresh). The lists and objects AWS echoes are kept as
 /// given; the counters drive the refresh.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct InstanceRefresh {
     /// InstanceRefreshId.
     pub id: String,
@@ -139,6 +139,15 @@ pub struct RefreshProgress {
     pub paused_until: Option<f64>,
     /// When the rollback started: instances launched since the refresh began are replaced.
     pub rollback_from: Option<f64>,
+    /// Instances launched above the desired capacity for the current batch (MaxHealthyPercentage
+    /// above 100: launch before terminate); the reconciler plans for desired + surge.
+    pub surge: i64,
+    /// The old instances the surge replaces, terminated once the surge is in service.
+    pub surge_victims: Vec<String>,
+    /// When baking started (BakeTime after the last replacement).
+    pub baking_since: Option<f64>,
+    /// Since when only protected or standby instances (preference `Wait`) are left to replace.
+    pub blocked_since: Option<f64>,
 }
 
 /// A scheduled action (PutScheduledUpdateGroupAction).

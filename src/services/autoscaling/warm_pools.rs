@@ -10,8 +10,8 @@
 //! The scheduler fills the pool: [`fill_requests`] builds the launches (they go through
 //! `ec2::internal::launch` inside the scope's lock), [`record_fill`] takes each new instance in as
 //! `Warmed:Pending`, and [`step`] settles it — a `Stopped` pool stops the EC2 instance first —
-//! and shrinks the pool by terminating warmed instances. Drawing instances from the pool on
-//! scale-out is not done: the reconciler launches new ones.
+//! and shrinks the pool by terminating warmed instances. Scale-out draws from the pool and
+//! `ReuseOnScaleIn` returns instances to it (`warm_moves`, called by the reconciler).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -177,7 +177,14 @@ pub fn pool_delta(group: &Group) -> i64 {
     if pool.status.as_deref() == Some("PendingDelete") {
         return -current;
     }
-    warm_pool_desired(group) - current
+    let delta = warm_pool_desired(group) - current;
+    if delta >= 0 {
+        return delta;
+    }
+    // A scale-out shrinks the pool's size and draws from it: the instances the group is short
+    // of are the group's to draw, not surplus to terminate.
+    let short = (group.desired_capacity - group.counted_capacity()).max(0);
+    (delta + short).min(0)
 }
 
 /// The launches the pools need now (made under the same lock, see `ec2::internal::launch`).

@@ -473,12 +473,21 @@ pub fn describe_instance_status(
             if !req.include_all_instances && i.state != InstanceState::Running {
                 continue;
             }
-            let (status, reach) = match (i.state, i.running_since) {
+            let (system, system_reach) = match (i.state, i.running_since) {
                 (InstanceState::Running, Some(t)) if now - t >= STATUS_INITIALIZING_SECONDS => {
                     ("ok", "passed")
                 }
                 (InstanceState::Running, _) => ("initializing", "initializing"),
                 _ => ("not-applicable", ""),
+            };
+            // An impaired instance fails its instance check; the system check still passes.
+            let impaired = i
+                .impaired_since
+                .filter(|_| i.state == InstanceState::Running);
+            let (status, reach) = if impaired.is_some() {
+                ("impaired", "failed")
+            } else {
+                (system, system_reach)
             };
             let code = i.state.code().to_string();
             if !filters::matches_all(&req.filters, |f| match f {
@@ -486,23 +495,28 @@ pub fn describe_instance_status(
                 "instance-state-name" => vec![i.state.name()],
                 "instance-state-code" => vec![code.as_str()],
                 "instance-id" => vec![i.id.as_str()],
-                "instance-status.status" | "system-status.status" => vec![status],
-                "instance-status.reachability" | "system-status.reachability" => vec![reach],
+                "instance-status.status" => vec![status],
+                "system-status.status" => vec![system],
+                "instance-status.reachability" => vec![reach],
+                "system-status.reachability" => vec![system_reach],
                 _ => vec![],
             }) {
                 continue;
             }
-            let summary = |_: ()| {
+            let summary = |status: &str, reach: &str, since: Option<f64>| {
                 if reach.is_empty() {
                     json!({"Status": status})
+                } else if let Some(t) = since {
+                    json!({"Status": status, "Details": [{"Name": "reachability", "Status": reach, "ImpairedSince": format_iso8601(t)}]})
                 } else {
                     json!({"Status": status, "Details": [{"Name": "reachability", "Status": reach}]})
                 }
             };
             list.push(json!({
                 "InstanceId": i.id, "AvailabilityZone": i.availability_zone,
-                "InstanceState": i.state.to_value(), "InstanceStatus": summary(()),
-                "SystemStatus": summary(()), "AttachedEbsStatus": summary(()), "Events": [],
+                "InstanceState": i.state.to_value(), "InstanceStatus": summary(status, reach, impaired),
+                "SystemStatus": summary(system, system_reach, None),
+                "AttachedEbsStatus": summary(system, system_reach, None), "Events": [],
             }));
         }
         let (list, next_token) =

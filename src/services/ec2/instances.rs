@@ -523,6 +523,7 @@ fn create(
             reboot_pending: false,
             console_output: None,
             running_since: None,
+            impaired_since: None,
         };
         let mut instance = instance;
         super::volumes::create_for_launch(

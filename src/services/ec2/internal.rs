@@ -177,6 +177,29 @@ pub fn is_running(ec2: &Ec2Store, id: &str) -> bool {
     instance_state(ec2, id) == Some(InstanceState::Running)
 }
 
+/// Since when an instance's status check has failed, if it has (see `Instance::impaired_since`).
+pub fn impaired_since(ec2: &Ec2Store, id: &str) -> Option<f64> {
+    ec2.instances.get(id).and_then(|i| i.impaired_since)
+}
+
+/// Mark a running instance's status check failed (`impaired`) or passed again; returns false
+/// when the instance is unknown or not running (only a running instance is checked).
+pub fn set_impaired(ec2: &mut Ec2Store, id: &str, impaired: bool, now: f64) -> bool {
+    let Some(i) = ec2.instances.get_mut(id) else {
+        return false;
+    };
+    if i.state != InstanceState::Running {
+        return false;
+    }
+    if !impaired {
+        i.impaired_since = None;
+    } else if i.impaired_since.is_none() {
+        i.impaired_since = Some(now);
+    }
+    tracing::info!(instance_id = %id, impaired, "instance status check changed");
+    true
+}
+
 /// Start terminating an instance as a service does (TerminateInstances without the API's
 /// checks: termination protection does not stop Auto Scaling, as on AWS). Returns false when
 /// the instance is unknown or already shutting down or terminated.

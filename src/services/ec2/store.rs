@@ -382,6 +382,9 @@ pub struct Instance {
     pub console_output: Option<String>,
     /// When it last became `running`.
     pub running_since: Option<f64>,
+    /// Since when its instance status check fails (`impaired`): set through the admin API
+    /// (`POST /_updraft/instances/{id}/impair`), cleared there or when the instance stops.
+    pub impaired_since: Option<f64>,
 }
 
 /// An instance's association with an IAM instance profile (`iip-assoc-…`).
