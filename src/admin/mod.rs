@@ -24,6 +24,7 @@ use crate::state::AppState;
 
 pub mod auth;
 pub mod console;
+pub mod lab;
 mod sns;
 
 /// Whether `path` is under one of the admin prefixes.

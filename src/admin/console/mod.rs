@@ -30,6 +30,9 @@ pub const PREFIX: &str = "/_updraft/console/";
 /// shell, one router, and a bookmark that reads as what it shows.
 pub const LOOP: &str = "/_updraft/console/#/loop";
 
+/// The guided lab's address, sent on to its hash route the same way.
+pub const LAB: &str = "/_updraft/console/#/lab";
+
 macro_rules! assets {
     ($($path:literal),* $(,)?) => {
         /// Every embedded file: path under [`PREFIX`] and bytes.
@@ -75,6 +78,7 @@ assets!(
     "pages/dashboards.js",
     "pages/elb_settings.js",
     "pages/loop.js",
+    "lab.js",
 );
 
 /// One asset ready to serve: raw and gzip bytes, ETag, content type.
@@ -169,12 +173,25 @@ pub fn handle<B>(state: &Arc<AppState>, req: &Request<B>) -> Option<Response<Con
     if path == "/_updraft/events" {
         return Some(events::stream(state, req.uri().query()));
     }
+    if let Some((status, value)) = crate::admin::lab::handle(state, path, req.uri().query()) {
+        let mut resp = full(status, value.to_string());
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return Some(resp);
+    }
     if path == "/_updraft/console" {
         return Some(see_other(PREFIX));
     }
     let rel = path.strip_prefix(PREFIX)?;
     if rel == "loop" || rel == "loop/" {
         return Some(see_other(LOOP));
+    }
+    if rel == "lab" || rel == "lab/" {
+        return Some(see_other(LAB));
     }
     let rel = if rel.is_empty() { "index.html" } else { rel };
     let Some((_, asset)) = prepared().iter().find(|(p, _)| *p == rel) else {
