@@ -21,6 +21,7 @@ mod console_alarms;
 mod console_alb;
 mod console_asg;
 mod console_chapter;
+mod console_lab;
 mod console_cloudwatch;
 mod console_loop;
 mod console_policy;

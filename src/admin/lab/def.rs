@@ -163,6 +163,9 @@ fn call(node: &Node, what: &str, read_only: bool, scope: &Scope) -> Result<Call,
     if let Some(p) = params {
         scope.uses(&wire::references(&p.to_json()), p.line)?;
     }
+    if service == "updraft" {
+        return stress_call(operation, params, read_only, line);
+    }
     if service == "inbox" {
         if operation != "List" || !read_only {
             return Err(Problem::at(line, "the inbox offers one read: `inbox List`"));
@@ -189,6 +192,25 @@ fn call(node: &Node, what: &str, read_only: bool, scope: &Scope) -> Result<Call,
         operation,
         params: params.map_or_else(|| Value::Object(Default::default()), Node::to_json),
     })
+}
+
+/// `updraft StressInstance` (do-it only): the admin stress knob, the stand-in for running
+/// `yes > /dev/null` on the instance.
+fn stress_call(operation: String, params: Option<&Node>, read_only: bool, line: usize) -> Result<Call, Problem> {
+    if operation != "StressInstance" || read_only {
+        return Err(Problem::at(line, "updraft offers one call, in `do` only: `updraft StressInstance`"));
+    }
+    let params = params.ok_or_else(|| Problem::at(line, "StressInstance needs InstanceId and CpuPercent"))?;
+    let entries = params.entries("params")?;
+    for (k, v) in entries {
+        if k != "InstanceId" && k != "CpuPercent" {
+            return Err(Problem::at(v.line, format!("StressInstance has no parameter `{k}` (InstanceId, CpuPercent)")));
+        }
+    }
+    if entries.len() != 2 {
+        return Err(Problem::at(params.line, "StressInstance needs InstanceId and CpuPercent"));
+    }
+    Ok(Call { service: "updraft", operation, params: params.to_json() })
 }
 
 fn expression(node: &Node, what: &str) -> Result<Expr, Problem> {

@@ -165,6 +165,14 @@ pub fn resolve_call(state: &AppState, lab: &Lab, step: usize, n: usize, scope: &
     let (_, vars) = evaluate(state, lab, scope);
     let params = wire::fill(&call.params, &vars)
         .map_err(|name| format!("this call needs `{name}`, which {} finds: do that first", saver(lab, &name)))?;
+    let shown = format!("{} {} {}", call.service, call.operation, params);
+    if call.service == "updraft" {
+        let id = params["InstanceId"].as_str().unwrap_or_default();
+        return Ok(json!({
+            "service": call.service, "operation": call.operation, "shown": shown, "count": s.calls.len(),
+            "admin": format!("instances/{id}/stress"), "body": {"cpu_percent": params["CpuPercent"]},
+        }));
+    }
     let def = models::by_name(call.service).ok_or("unknown service")?;
     let op = def.operation(&call.operation).ok_or("unknown operation")?;
     let flavor = if def.name == "ec2" {
@@ -177,7 +185,7 @@ pub fn resolve_call(state: &AppState, lab: &Lab, step: usize, n: usize, scope: &
         "service": call.service,
         "operation": call.operation,
         "form": form,
-        "shown": format!("{} {} {}", call.service, call.operation, params),
+        "shown": shown,
         "count": s.calls.len(),
     }))
 }
