@@ -22,6 +22,7 @@ mod console_alb;
 mod console_asg;
 mod console_chapter;
 mod console_lab;
+mod console_lab_clicks;
 mod console_cloudwatch;
 mod console_loop;
 mod console_policy;
