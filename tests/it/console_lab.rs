@@ -22,14 +22,22 @@ fn get(s: &TestServer, path: &str) -> Value {
 /// Advance the virtual clock in 5-second steps, so every controller sees the time pass.
 fn advance(s: &TestServer, secs: u32) {
     for _ in 0..secs.div_ceil(5) {
-        let r = s.http("POST", "/_updraft/clock", &[("Content-Type", "application/json")], br#"{"advance_seconds": 5}"#);
+        let r = s.http(
+            "POST",
+            "/_updraft/clock",
+            &[("Content-Type", "application/json")],
+            br#"{"advance_seconds": 5}"#,
+        );
         assert_eq!(r.status, 200, "{}", r.text());
         std::thread::sleep(std::time::Duration::from_millis(15));
     }
 }
 
 fn status(s: &TestServer, lab: &str, account: &str) -> Value {
-    get(s, &format!("/_updraft/lab/{lab}/status?access_key={account}&region={REGION}"))
+    get(
+        s,
+        &format!("/_updraft/lab/{lab}/status?access_key={account}&region={REGION}"),
+    )
 }
 
 fn step_done(s: &TestServer, lab: &str, account: &str, step: &str) -> bool {
@@ -48,20 +56,31 @@ fn until_done(s: &TestServer, lab: &str, account: &str, step: &str) {
         }
         advance(s, 15);
     }
-    panic!("step {step} never turned green for {account}: {:#}", status(s, lab, account));
+    panic!(
+        "step {step} never turned green for {account}: {:#}",
+        status(s, lab, account)
+    );
 }
 
 /// Run every step's CLI commands, as shown by the lab's definition, in one bash session per
 /// step whose shell variables carry over (as in a student's terminal), for `account`.
 fn run_cli(s: &TestServer, lab: &str, account: &str) {
     let def = get(s, &format!("/_updraft/lab/{lab}"));
-    let dir = std::env::temp_dir().join(format!("updraft-lab-{lab}-{account}-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "updraft-lab-{lab}-{account}-{}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let vars = dir.join("vars.sh");
     std::fs::write(&vars, "").unwrap();
     for step in def["steps"].as_array().unwrap() {
         let id = step["id"].as_str().unwrap();
-        let cli: Vec<&str> = step["cli"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+        let cli: Vec<&str> = step["cli"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
         assert!(!cli.is_empty(), "step {id} shows no CLI command");
         assert!(cli.iter().any(|c| c.contains("aws ")), "{id}: {cli:?}");
         // Deliveries and launches run on the clock: give them a moment first.
@@ -100,7 +119,10 @@ fn run_cli(s: &TestServer, lab: &str, account: &str) {
 
 /// What a student built, without ids: enough to see two students ended in the same state.
 fn built(s: &TestServer, account: &str) -> Value {
-    let env = [("AWS_ACCESS_KEY_ID", account), ("AWS_DEFAULT_REGION", REGION)];
+    let env = [
+        ("AWS_ACCESS_KEY_ID", account),
+        ("AWS_DEFAULT_REGION", REGION),
+    ];
     let q = |args: &[&str]| s.aws_with_env(args, &env).json();
     json!({
         "keys": q(&["ec2", "describe-key-pairs", "--query", "KeyPairs[].KeyName"]),
@@ -119,27 +141,64 @@ fn built(s: &TestServer, account: &str) -> Value {
 fn lab_endpoints_list_define_and_redirect() {
     let s = frozen();
     let labs = get(&s, "/_updraft/lab");
-    let ids: Vec<&str> = labs.as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = labs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["chapter19", "alb-target-tracking"]);
     let def = get(&s, "/_updraft/lab/chapter19");
     let step = &def["steps"][0];
-    assert!(step["title"]["ko"].as_str().unwrap().contains("키 페어"), "{step}");
+    assert!(
+        step["title"]["ko"].as_str().unwrap().contains("키 페어"),
+        "{step}"
+    );
     assert_eq!(step["page"], "#/ec2/keypairs");
-    assert!(step["check"][0]["text"].as_str().unwrap().starts_with("ec2 DescribeKeyPairs"));
+    assert!(
+        step["check"][0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("ec2 DescribeKeyPairs")
+    );
     assert_eq!(s.http("GET", "/_updraft/lab/nope", &[], b"").status, 404);
-    assert_eq!(s.http("GET", "/_updraft/lab/chapter19/steps/nope/calls/0", &[], b"").status, 404);
-    let r = s.http("GET", "/_updraft/lab/chapter19/steps/web-servers/calls/0?access_key=123456789012", &[], b"");
+    assert_eq!(
+        s.http(
+            "GET",
+            "/_updraft/lab/chapter19/steps/nope/calls/0",
+            &[],
+            b""
+        )
+        .status,
+        404
+    );
+    let r = s.http(
+        "GET",
+        "/_updraft/lab/chapter19/steps/web-servers/calls/0?access_key=123456789012",
+        &[],
+        b"",
+    );
     assert_eq!(r.status, 409, "{}", r.text());
-    assert!(r.json()["error"].as_str().unwrap().contains("key-pair"), "{}", r.text());
+    assert!(
+        r.json()["error"].as_str().unwrap().contains("key-pair"),
+        "{}",
+        r.text()
+    );
     let r = s.http("GET", "/_updraft/console/lab/", &[], b"");
     assert_eq!(r.status, 302);
     assert_eq!(r.header("location"), Some("/_updraft/console/#/lab"));
     // The teacher's line before the account did anything, and its exact shape.
     let p = get(&s, "/_updraft/lab/progress?account=123456789012");
-    assert_eq!(p, json!({"account": "123456789012", "lab": "chapter19", "steps_total": def["steps"].as_array().unwrap().len(),
+    assert_eq!(
+        p,
+        json!({"account": "123456789012", "lab": "chapter19", "steps_total": def["steps"].as_array().unwrap().len(),
         "steps_done": 0, "current_step": {"id": "key-pair", "title_en": "Create a key pair", "title_ko": "키 페어 생성"},
-        "last_change": null}));
-    assert_eq!(s.http("GET", "/_updraft/lab/progress", &[], b"").status, 400);
+        "last_change": null})
+    );
+    assert_eq!(
+        s.http("GET", "/_updraft/lab/progress", &[], b"").status,
+        400
+    );
 }
 
 #[test]
@@ -168,13 +227,19 @@ fn do_it_in_browser(b: &Browser, s: &TestServer, lab: &str, account: &str, lang:
     for (n, step) in def["steps"].as_array().unwrap().iter().enumerate() {
         let id = step["id"].as_str().unwrap();
         let css = format!("#lab-panel [data-step='{id}']");
-        b.js("const d = document.querySelector(arguments[0]); d.open = true; d.scrollIntoView();", json!([css]));
+        b.js(
+            "const d = document.querySelector(arguments[0]); d.open = true; d.scrollIntoView();",
+            json!([css]),
+        );
         if !step["calls"].as_array().unwrap().is_empty() {
             advance(s, 10);
             b.click(&format!("{css} [data-act=do-it]"));
             b.wait(&format!("calls of {id}"), |b| {
                 if b.find_now(&format!("{css} .lab-log .error")).is_some() {
-                    panic!("step {id}: a call failed:\n{}", b.text(&format!("{css} .lab-log")));
+                    panic!(
+                        "step {id}: a call failed:\n{}",
+                        b.text(&format!("{css} .lab-log"))
+                    );
                 }
                 b.find_now(&format!("{css} .lab-log [data-done]"))
             });
@@ -205,7 +270,10 @@ fn lab_do_it_for_me_ends_where_the_cli_student_ends() {
     b.screenshot("all-done");
     let cli = built(&s, "111111111111");
     let clicks = built(&s, "222222222222");
-    assert_eq!(cli, clicks, "the CLI student and the do-it-for-me student differ");
+    assert_eq!(
+        cli, clicks,
+        "the CLI student and the do-it-for-me student differ"
+    );
     assert_eq!(cli["keys"], json!(["awskeypair"]));
     for account in ["111111111111", "222222222222"] {
         let p = get(&s, &format!("/_updraft/lab/progress?account={account}"));

@@ -13,7 +13,12 @@ const GROUP: &str = "ExampleAutoScalingGroup";
 
 fn advance(s: &TestServer, secs: u32) {
     for _ in 0..secs.div_ceil(5) {
-        let r = s.http("POST", "/_updraft/clock", &[("Content-Type", "application/json")], br#"{"advance_seconds": 5}"#);
+        let r = s.http(
+            "POST",
+            "/_updraft/clock",
+            &[("Content-Type", "application/json")],
+            br#"{"advance_seconds": 5}"#,
+        );
         assert_eq!(r.status, 200, "{}", r.text());
         std::thread::sleep(std::time::Duration::from_millis(15));
     }
@@ -25,7 +30,11 @@ fn green(b: &Browser) -> Vec<String> {
         "return [...document.querySelectorAll('#lab-panel .lab-step.done')].map((d) => d.dataset.step);",
         json!([]),
     );
-    v.as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_owned()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// Wait (letting virtual time pass, up to `minutes`) until exactly `want` are green. The
@@ -38,7 +47,10 @@ fn until_green(b: &Browser, s: &TestServer, want: &[&str], minutes: u32) {
                 return;
             }
             let extra: Vec<&String> = now.iter().filter(|x| !want.contains(&x.as_str())).collect();
-            assert!(extra.is_empty(), "green too early: {extra:?} (want {want:?})");
+            assert!(
+                extra.is_empty(),
+                "green too early: {extra:?} (want {want:?})"
+            );
             std::thread::sleep(std::time::Duration::from_millis(250));
         }
         if round < minutes * 4 {
@@ -89,7 +101,10 @@ fn console_lab_followed_by_clicks_turns_green_in_order() {
     go(&b, &s, "/ec2/launch");
     b.type_into("#launch-form input[name=Name]", "Example Server");
     b.choose("#launch-form select[name=KeyName]", &["awskeypair"]);
-    b.choose("#launch-form select[name=SecurityGroupId]", &["launch-wizard-1"]);
+    b.choose(
+        "#launch-form select[name=SecurityGroupId]",
+        &["launch-wizard-1"],
+    );
     b.type_into("#launch-form input[name=Count]", "2");
     b.click("#launch-submit");
     step(&b, &["web-servers"], 3);
@@ -97,7 +112,10 @@ fn console_lab_followed_by_clicks_turns_green_in_order() {
     go(&b, &s, "/elb/new");
     b.type_into("#elb-form input[name=LoadBalancerName]", "exampleelb");
     b.js("document.querySelectorAll('#elb-form input[name=AvailabilityZone]').forEach((c) => { if (!c.checked) c.click(); });", json!([]));
-    b.js("document.querySelectorAll('#elb-form input[name=Instance]').forEach((c) => c.click());", json!([]));
+    b.js(
+        "document.querySelectorAll('#elb-form input[name=Instance]').forEach((c) => c.click());",
+        json!([]),
+    );
     b.click("#elb-submit");
     b.wait_text("#elb-instances", "OutOfService");
     step(&b, &["load-balancer"], 0);
@@ -112,10 +130,16 @@ fn console_lab_followed_by_clicks_turns_green_in_order() {
     step(&b, &["ami"], 10);
 
     go(&b, &s, "/asg/lcs/new");
-    b.type_into("#lc-form input[name=LaunchConfigurationName]", "ExampleAutoScalingConfig");
+    b.type_into(
+        "#lc-form input[name=LaunchConfigurationName]",
+        "ExampleAutoScalingConfig",
+    );
     b.choose("#lc-form select[name=ImageId]", &["AutoScalingAMI"]);
     b.click("#lc-form input[name=InstanceMonitoring]");
-    b.type_into("#lc-form textarea[name=UserData]", "#!/bin/bash\nnode /home/ec2-user/ExampleServer/app.js &\n");
+    b.type_into(
+        "#lc-form textarea[name=UserData]",
+        "#!/bin/bash\nnode /home/ec2-user/ExampleServer/app.js &\n",
+    );
     b.choose("#lc-form select[name=SecurityGroups]", &["launch-wizard-1"]);
     b.choose("#lc-form select[name=KeyName]", &["awskeypair"]);
     b.click("#lc-submit");
@@ -125,18 +149,37 @@ fn console_lab_followed_by_clicks_turns_green_in_order() {
     // in one go; the group's instance turns InService later.
     go(&b, &s, "/asg/groups/new");
     b.type_into("#asg-form input[name=AutoScalingGroupName]", GROUP);
-    b.choose("#asg-form select[name=LaunchConfigurationName]", &["ExampleAutoScalingConfig"]);
+    b.choose(
+        "#asg-form select[name=LaunchConfigurationName]",
+        &["ExampleAutoScalingConfig"],
+    );
     b.type_into("#asg-form input[name=MaxSize]", "3");
     b.js("document.querySelectorAll('#asg-form input[name=AvailabilityZones]').forEach((c) => { if (!c.checked) c.click(); });", json!([]));
     b.click("#asg-form input[name=LoadBalancerNames][value=exampleelb]");
-    b.type_into("#asg-form input[name=increaseAlarmName]", "AutoScaling-Add-Alarm");
-    b.type_into("#asg-form input[name=decreaseAlarmName]", "AutoScaling-Remove-Alarm");
+    b.type_into(
+        "#asg-form input[name=increaseAlarmName]",
+        "AutoScaling-Add-Alarm",
+    );
+    b.type_into(
+        "#asg-form input[name=decreaseAlarmName]",
+        "AutoScaling-Remove-Alarm",
+    );
     b.click("#asg-form input[name=AddNotification]");
     b.type_into("#asg-form input[name=TopicName]", "AutoScalingTopic");
     b.type_into("#asg-form input[name=Email]", "student@example.com");
     b.click("#asg-submit");
     b.find("#asg-details");
-    step(&b, &["group", "group-instance", "scale-out-policy", "scale-in-policy", "notifications"], 10);
+    step(
+        &b,
+        &[
+            "group",
+            "group-instance",
+            "scale-out-policy",
+            "scale-in-policy",
+            "notifications",
+        ],
+        10,
+    );
     b.screenshot("3-group");
 
     go(&b, &s, "/sns/inbox");

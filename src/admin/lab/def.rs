@@ -100,7 +100,10 @@ fn only(node: &Node, what: &str, allowed: &[&str]) -> Result<(), Problem> {
             let line = v.line;
             return Err(Problem::at(
                 line,
-                format!("unknown field `{k}` in {what} (allowed: {})", allowed.join(", ")),
+                format!(
+                    "unknown field `{k}` in {what} (allowed: {})",
+                    allowed.join(", ")
+                ),
             ));
         }
     }
@@ -156,7 +159,10 @@ fn call(node: &Node, what: &str, read_only: bool, scope: &Scope) -> Result<Call,
     let line = spec.line;
     let spec = spec.text("call")?;
     let Some((service, operation)) = spec.split_once(' ') else {
-        return Err(Problem::at(line, "call is `service Operation`, e.g. `elb DescribeLoadBalancers`"));
+        return Err(Problem::at(
+            line,
+            "call is `service Operation`, e.g. `elb DescribeLoadBalancers`",
+        ));
     };
     let operation = operation.trim().to_owned();
     let params = get(node, "params");
@@ -170,19 +176,34 @@ fn call(node: &Node, what: &str, read_only: bool, scope: &Scope) -> Result<Call,
         if operation != "List" || !read_only {
             return Err(Problem::at(line, "the inbox offers one read: `inbox List`"));
         }
-        return Ok(Call { service: "inbox", operation, params: Value::Object(Default::default()) });
+        return Ok(Call {
+            service: "inbox",
+            operation,
+            params: Value::Object(Default::default()),
+        });
     }
     let def: &'static ServiceDef = models::by_name(service)
         .filter(|d| ["ec2", "autoscaling", "elb", "elbv2", "cloudwatch", "sns"].contains(&d.name))
-        .ok_or_else(|| Problem::at(line, format!("no service `{service}` (ec2, autoscaling, elb, elbv2, cloudwatch, sns)")))?;
-    let op = def.operation(&operation).filter(|_| {
-        crate::services::implemented(def.name).contains(&operation.as_str())
-    });
+        .ok_or_else(|| {
+            Problem::at(
+                line,
+                format!("no service `{service}` (ec2, autoscaling, elb, elbv2, cloudwatch, sns)"),
+            )
+        })?;
+    let op = def
+        .operation(&operation)
+        .filter(|_| crate::services::implemented(def.name).contains(&operation.as_str()));
     let Some(op) = op else {
-        return Err(Problem::at(line, format!("{service} has no implemented operation `{operation}`")));
+        return Err(Problem::at(
+            line,
+            format!("{service} has no implemented operation `{operation}`"),
+        ));
     };
     if read_only && !crate::server::regions::is_read(&operation) {
-        return Err(Problem::at(line, format!("a check only reads, and `{operation}` writes")));
+        return Err(Problem::at(
+            line,
+            format!("a check only reads, and `{operation}` writes"),
+        ));
     }
     if let Some(p) = params {
         wire::check_params(def.model(), op.input.as_ref(), p)?;
@@ -196,32 +217,55 @@ fn call(node: &Node, what: &str, read_only: bool, scope: &Scope) -> Result<Call,
 
 /// `updraft StressInstance` (do-it only): the admin stress knob, the stand-in for running
 /// `yes > /dev/null` on the instance.
-fn stress_call(operation: String, params: Option<&Node>, read_only: bool, line: usize) -> Result<Call, Problem> {
+fn stress_call(
+    operation: String,
+    params: Option<&Node>,
+    read_only: bool,
+    line: usize,
+) -> Result<Call, Problem> {
     if operation != "StressInstance" || read_only {
-        return Err(Problem::at(line, "updraft offers one call, in `do` only: `updraft StressInstance`"));
+        return Err(Problem::at(
+            line,
+            "updraft offers one call, in `do` only: `updraft StressInstance`",
+        ));
     }
-    let params = params.ok_or_else(|| Problem::at(line, "StressInstance needs InstanceId and CpuPercent"))?;
+    let params = params
+        .ok_or_else(|| Problem::at(line, "StressInstance needs InstanceId and CpuPercent"))?;
     let entries = params.entries("params")?;
     for (k, v) in entries {
         if k != "InstanceId" && k != "CpuPercent" {
-            return Err(Problem::at(v.line, format!("StressInstance has no parameter `{k}` (InstanceId, CpuPercent)")));
+            return Err(Problem::at(
+                v.line,
+                format!("StressInstance has no parameter `{k}` (InstanceId, CpuPercent)"),
+            ));
         }
     }
     if entries.len() != 2 {
-        return Err(Problem::at(params.line, "StressInstance needs InstanceId and CpuPercent"));
+        return Err(Problem::at(
+            params.line,
+            "StressInstance needs InstanceId and CpuPercent",
+        ));
     }
-    Ok(Call { service: "updraft", operation, params: params.to_json() })
+    Ok(Call {
+        service: "updraft",
+        operation,
+        params: params.to_json(),
+    })
 }
 
 fn expression(node: &Node, what: &str) -> Result<Expr, Problem> {
     let src = node.text(what)?;
-    expr::parse(src).map_err(|e| Problem::at(node.line, format!("{what} `{src}` does not parse: {e}")))
+    expr::parse(src)
+        .map_err(|e| Problem::at(node.line, format!("{what} `{src}` does not parse: {e}")))
 }
 
 fn path(node: &Node, what: &str) -> Result<Path, Problem> {
     match expression(node, what)? {
         Expr::Path(p) => Ok(p),
-        _ => Err(Problem::at(node.line, format!("{what} must be a path like `Instances.InstanceId`"))),
+        _ => Err(Problem::at(
+            node.line,
+            format!("{what} must be a path like `Instances.InstanceId`"),
+        )),
     }
 }
 
@@ -231,7 +275,9 @@ fn probe(node: &Node, what: &str, scope: &mut Scope) -> Result<Probe, Problem> {
     only(node, what, PROBE)?;
     let call = call(node, what, true, scope)?;
     let items = get(node, "items").map(|n| path(n, "items")).transpose()?;
-    let filter = get(node, "where").map(|n| expression(n, "where")).transpose()?;
+    let filter = get(node, "where")
+        .map(|n| expression(n, "where"))
+        .transpose()?;
     let need_expr = match get(node, "need") {
         Some(n) => expression(n, "need")?,
         None => expr::parse("count >= 1").map_err(|e| Problem::at(node.line, e))?,
@@ -255,14 +301,29 @@ fn probe(node: &Node, what: &str, scope: &mut Scope) -> Result<Probe, Problem> {
             text.push_str(&format!(" · {label} {}", n.text(k)?));
         }
     }
-    Ok(Probe { call, items, filter, need: need_expr, found, save, text })
+    Ok(Probe {
+        call,
+        items,
+        filter,
+        need: need_expr,
+        found,
+        save,
+        text,
+    })
 }
 
 fn step(node: &Node, scope: &mut Scope, ids: &[String]) -> Result<Step, Problem> {
-    only(node, "a step", &["id", "title", "why", "page", "cli", "do", "check", "after"])?;
+    only(
+        node,
+        "a step",
+        &["id", "title", "why", "page", "cli", "do", "check", "after"],
+    )?;
     let id = need(node, "id", "a step")?.text("id")?.to_owned();
     if ids.contains(&id) {
-        return Err(Problem::at(node.line, format!("step id `{id}` is used twice")));
+        return Err(Problem::at(
+            node.line,
+            format!("step id `{id}` is used twice"),
+        ));
     }
     let after = match get(node, "after") {
         Some(a) if !ids.iter().any(|i| i == a.text("after").unwrap_or_default()) => {
@@ -273,10 +334,17 @@ fn step(node: &Node, scope: &mut Scope, ids: &[String]) -> Result<Step, Problem>
     };
     let page = need(node, "page", "a step")?.text("page")?.to_owned();
     if !page.starts_with("#/") {
-        return Err(Problem::at(node.line, "page is a console route like `#/elb`"));
+        return Err(Problem::at(
+            node.line,
+            "page is a console route like `#/elb`",
+        ));
     }
     let cli = match get(node, "cli") {
-        Some(c) => c.items("cli")?.iter().map(|n| n.text("a CLI command").map(str::to_owned)).collect::<Result<Vec<_>, _>>()?,
+        Some(c) => c
+            .items("cli")?
+            .iter()
+            .map(|n| n.text("a CLI command").map(str::to_owned))
+            .collect::<Result<Vec<_>, _>>()?,
         None => Vec::new(),
     };
     let mut check = Vec::new();
@@ -305,7 +373,11 @@ fn step(node: &Node, scope: &mut Scope, ids: &[String]) -> Result<Step, Problem>
 /// Read a lab from its YAML text.
 pub fn parse(src: &str) -> Result<Lab, Problem> {
     let root = super::yaml::parse(src)?;
-    only(&root, "the lab", &["id", "title", "intro", "lookups", "steps"])?;
+    only(
+        &root,
+        "the lab",
+        &["id", "title", "intro", "lookups", "steps"],
+    )?;
     let mut scope = Scope::default();
     let mut lookups = Vec::new();
     if let Some(l) = get(&root, "lookups") {

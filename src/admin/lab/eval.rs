@@ -43,7 +43,11 @@ fn read(state: &AppState, scope: &Scope, call: &Call, vars: &Vars) -> Option<Val
 fn inbox(state: &AppState, scope: &Scope) -> Value {
     let messages: Vec<Value> = reading(|| {
         state.stores.with(scope, |s| {
-            s.sns.inbox.iter().filter_map(|m| serde_json::to_value(m).ok()).collect()
+            s.sns
+                .inbox
+                .iter()
+                .filter_map(|m| serde_json::to_value(m).ok())
+                .collect()
         })
     });
     let messages: Vec<Value> = messages
@@ -78,11 +82,18 @@ fn probe(state: &AppState, scope: &Scope, p: &Probe, vars: &mut Vars) -> StepRes
     }
     let holds = p.need.holds(&json!({ "count": items.len() }), vars);
     let values = |path: &expr::Path| -> Vec<String> {
-        items.iter().flat_map(|i| expr::walk(i, path, vars)).map(|v| expr::text(&v)).collect()
+        items
+            .iter()
+            .flat_map(|i| expr::walk(i, path, vars))
+            .map(|v| expr::text(&v))
+            .collect()
     };
     let found = p.found.as_ref().map(values).unwrap_or_default();
-    let saved: Vec<(String, Vec<String>)> =
-        p.save.iter().map(|(name, path)| (name.clone(), values(path))).collect();
+    let saved: Vec<(String, Vec<String>)> = p
+        .save
+        .iter()
+        .map(|(name, path)| (name.clone(), values(path)))
+        .collect();
     vars.extend(saved);
     StepResult { holds, found }
 }
@@ -97,7 +108,10 @@ pub fn evaluate(state: &AppState, lab: &Lab, scope: &Scope) -> (Vec<StepResult>,
         .steps
         .iter()
         .map(|s| {
-            let mut r = StepResult { holds: true, found: Vec::new() };
+            let mut r = StepResult {
+                holds: true,
+                found: Vec::new(),
+            };
             for p in &s.check {
                 let one = probe(state, scope, p, &mut vars);
                 r.holds &= one.holds;
@@ -154,17 +168,33 @@ fn saver(lab: &Lab, name: &str) -> String {
     lab.steps
         .iter()
         .find(|s| s.check.iter().any(saves))
-        .map_or_else(|| "a lookup".to_owned(), |s| format!("step {} ({})", s.id, s.title.en))
+        .map_or_else(
+            || "a lookup".to_owned(),
+            |s| format!("step {} ({})", s.id, s.title.en),
+        )
 }
 
 /// Call `n` of `step`'s "do it for me", with its references filled in from the state now, as
 /// the form the console sends: `{service, operation, form: [[k, v]…], shown, count}`.
-pub fn resolve_call(state: &AppState, lab: &Lab, step: usize, n: usize, scope: &Scope) -> Result<Value, String> {
+pub fn resolve_call(
+    state: &AppState,
+    lab: &Lab,
+    step: usize,
+    n: usize,
+    scope: &Scope,
+) -> Result<Value, String> {
     let s = &lab.steps[step];
-    let call = s.calls.get(n).ok_or_else(|| format!("step {} has {} calls", s.id, s.calls.len()))?;
+    let call = s
+        .calls
+        .get(n)
+        .ok_or_else(|| format!("step {} has {} calls", s.id, s.calls.len()))?;
     let (_, vars) = evaluate(state, lab, scope);
-    let params = wire::fill(&call.params, &vars)
-        .map_err(|name| format!("this call needs `{name}`, which {} finds: do that first", saver(lab, &name)))?;
+    let params = wire::fill(&call.params, &vars).map_err(|name| {
+        format!(
+            "this call needs `{name}`, which {} finds: do that first",
+            saver(lab, &name)
+        )
+    })?;
     let shown = format!("{} {} {}", call.service, call.operation, params);
     if call.service == "updraft" {
         let id = params["InstanceId"].as_str().unwrap_or_default();

@@ -32,8 +32,14 @@ use def::Lab;
 
 /// The embedded lab files: path (for messages) and text.
 pub const FILES: &[(&str, &str)] = &[
-    ("labs/chapter19.yaml", include_str!("../../../labs/chapter19.yaml")),
-    ("labs/alb-target-tracking.yaml", include_str!("../../../labs/alb-target-tracking.yaml")),
+    (
+        "labs/chapter19.yaml",
+        include_str!("../../../labs/chapter19.yaml"),
+    ),
+    (
+        "labs/alb-target-tracking.yaml",
+        include_str!("../../../labs/alb-target-tracking.yaml"),
+    ),
 ];
 
 /// Where a lab is done when the account never said (the console's default region).
@@ -71,7 +77,10 @@ fn caller(state: &AppState, query: Option<&str>) -> Scope {
 }
 
 fn not_found(what: &str) -> (StatusCode, Value) {
-    (StatusCode::NOT_FOUND, json!({"error": format!("no {what}")}))
+    (
+        StatusCode::NOT_FOUND,
+        json!({"error": format!("no {what}")}),
+    )
 }
 
 /// Answer a `GET /_updraft/lab…` request; `None` for other paths.
@@ -82,10 +91,21 @@ pub fn handle(state: &AppState, path: &str, query: Option<&str>) -> Option<(Stat
         return None;
     }
     Some(match parts.as_slice() {
-        [] => (StatusCode::OK, json!(labs().iter().map(|l| json!({"id": l.id, "title": l.title})).collect::<Vec<_>>())),
+        [] => (
+            StatusCode::OK,
+            json!(
+                labs()
+                    .iter()
+                    .map(|l| json!({"id": l.id, "title": l.title}))
+                    .collect::<Vec<_>>()
+            ),
+        ),
         ["progress"] => match param(query, "account") {
             Some(account) => (StatusCode::OK, progress(state, &account)),
-            None => (StatusCode::BAD_REQUEST, json!({"error": "progress needs ?account=ACCOUNT"})),
+            None => (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "progress needs ?account=ACCOUNT"}),
+            ),
         },
         [id, more @ ..] => {
             let Some(lab) = labs().iter().find(|l| l.id == *id) else {
@@ -93,7 +113,10 @@ pub fn handle(state: &AppState, path: &str, query: Option<&str>) -> Option<(Stat
             };
             match more {
                 [] => (StatusCode::OK, json!(lab)),
-                ["status"] => (StatusCode::OK, eval::status(state, lab, &caller(state, query))),
+                ["status"] => (
+                    StatusCode::OK,
+                    eval::status(state, lab, &caller(state, query)),
+                ),
                 ["steps", step, "calls", n] => {
                     let Some(i) = lab.steps.iter().position(|s| s.id == *step) else {
                         return Some(not_found(&format!("step {step}")));

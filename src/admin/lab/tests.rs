@@ -54,8 +54,14 @@ fn problems_are_reported_with_file_and_line() {
     );
     let e = problem("LoadBalancerPort == 80\n", "LoadBalancerPort === 80\n");
     assert!(e.starts_with("labs/t.yaml:15: where `ListenerDescriptions.Listener.LoadBalancerPort === 80` does not parse"), "{e}");
-    let e = problem("where: ListenerDescriptions", "where: (ListenerDescriptions");
-    assert!(e.starts_with("labs/t.yaml:15: ") && e.contains("expected `)`"), "{e}");
+    let e = problem(
+        "where: ListenerDescriptions",
+        "where: (ListenerDescriptions",
+    );
+    assert!(
+        e.starts_with("labs/t.yaml:15: ") && e.contains("expected `)`"),
+        "{e}"
+    );
     assert_eq!(
         problem("elb DescribeLoadBalancers", "elb DescribeLoadBalancer"),
         "labs/t.yaml:13: elb has no implemented operation `DescribeLoadBalancer`"
@@ -65,16 +71,25 @@ fn problems_are_reported_with_file_and_line() {
         "labs/t.yaml:13: a check only reads, and `DeleteLoadBalancer` writes"
     );
     let e = problem("{LoadBalancerName: x,", "{LoadBalancerNam: x,");
-    assert!(e.starts_with("labs/t.yaml:11: params has no member `LoadBalancerNam`"), "{e}");
+    assert!(
+        e.starts_with("labs/t.yaml:11: params has no member `LoadBalancerNam`"),
+        "{e}"
+    );
     assert_eq!(
         problem("LoadBalancerPort: 80,", "LoadBalancerPort: eighty,"),
         "labs/t.yaml:11: LoadBalancerPort must be a number, not `eighty`"
     );
     assert_eq!(
-        problem("{LoadBalancerName: x,", "{LoadBalancerName: \"${nothing}\","),
+        problem(
+            "{LoadBalancerName: x,",
+            "{LoadBalancerName: \"${nothing}\","
+        ),
         "labs/t.yaml:11: `nothing` is used before a lookup or an earlier check saves it"
     );
-    assert_eq!(problem("title: {en: T, ko: T}", "title: {en: T}"), "labs/t.yaml:2: title needs `ko`");
+    assert_eq!(
+        problem("title: {en: T, ko: T}", "title: {en: T}"),
+        "labs/t.yaml:2: title needs `ko`"
+    );
     assert!(problem("steps:", "steps: [").starts_with("labs/t.yaml:"));
 }
 
@@ -86,7 +101,9 @@ fn the_check_language() {
     let holds = |src: &str| expr::parse(src).unwrap().holds(&group, &vars);
     assert!(holds("LoadBalancerNames == $elb"));
     assert!(!holds("LoadBalancerNames == $missing"));
-    assert!(holds("count(Instances[LifecycleState == 'InService']) == 1"));
+    assert!(holds(
+        "count(Instances[LifecycleState == 'InService']) == 1"
+    ));
     assert!(holds("MaxSize >= 2 and not MaxSize > 3"));
     assert!(holds("Name == 'x' or Instances.LifecycleState has 'Pend'"));
     assert!(!holds("count(Instances) < 2"));
@@ -111,28 +128,54 @@ fn references_fill_in_and_splice() {
 fn calls_are_written_as_the_clients_write_them() {
     let elb = crate::protocol::models::by_name("elb").unwrap();
     let op = elb.operation("RegisterInstancesWithLoadBalancer").unwrap();
-    let form = wire::encode(elb.model(), op.input.as_ref(),
-        &json!({"LoadBalancerName": "x", "Instances": [{"InstanceId": "i-1"}, {"InstanceId": "i-2"}]}), FormFlavor::Query);
-    assert_eq!(form, vec![
-        ("LoadBalancerName".to_owned(), "x".to_owned()),
-        ("Instances.member.1.InstanceId".to_owned(), "i-1".to_owned()),
-        ("Instances.member.2.InstanceId".to_owned(), "i-2".to_owned()),
-    ]);
+    let form = wire::encode(
+        elb.model(),
+        op.input.as_ref(),
+        &json!({"LoadBalancerName": "x", "Instances": [{"InstanceId": "i-1"}, {"InstanceId": "i-2"}]}),
+        FormFlavor::Query,
+    );
+    assert_eq!(
+        form,
+        vec![
+            ("LoadBalancerName".to_owned(), "x".to_owned()),
+            ("Instances.member.1.InstanceId".to_owned(), "i-1".to_owned()),
+            ("Instances.member.2.InstanceId".to_owned(), "i-2".to_owned()),
+        ]
+    );
     let ec2 = crate::protocol::models::by_name("ec2").unwrap();
     let op = ec2.operation("RunInstances").unwrap();
-    let form = wire::encode(ec2.model(), op.input.as_ref(),
-        &json!({"ImageId": "ami-1", "MinCount": 1, "SecurityGroupIds": ["sg-1"]}), FormFlavor::Ec2);
-    assert!(form.contains(&("SecurityGroupId.1".to_owned(), "sg-1".to_owned())), "{form:?}");
-    assert!(form.contains(&("MinCount".to_owned(), "1".to_owned())), "{form:?}");
+    let form = wire::encode(
+        ec2.model(),
+        op.input.as_ref(),
+        &json!({"ImageId": "ami-1", "MinCount": 1, "SecurityGroupIds": ["sg-1"]}),
+        FormFlavor::Ec2,
+    );
+    assert!(
+        form.contains(&("SecurityGroupId.1".to_owned(), "sg-1".to_owned())),
+        "{form:?}"
+    );
+    assert!(
+        form.contains(&("MinCount".to_owned(), "1".to_owned())),
+        "{form:?}"
+    );
     // What the encoder writes, the server's decoder reads back.
     let pairs: Vec<(String, String)> = form;
-    let back = crate::protocol::query::decode_form(ec2.model(), op.input.as_ref(), &pairs, FormFlavor::Ec2).unwrap();
+    let back = crate::protocol::query::decode_form(
+        ec2.model(),
+        op.input.as_ref(),
+        &pairs,
+        FormFlavor::Ec2,
+    )
+    .unwrap();
     assert_eq!(back["SecurityGroupIds"], json!(["sg-1"]));
 }
 
 #[test]
 fn a_step_turns_green_with_what_it_found_and_is_recorded_once() {
-    let state = AppState::new(Config { time_scale: 0.0, ..Config::default() });
+    let state = AppState::new(Config {
+        time_scale: 0.0,
+        ..Config::default()
+    });
     let lab = &labs()[0];
     let scope = Scope::new("123456789012", "ap-northeast-1");
     let before = eval::status(&state, lab, &scope);
@@ -162,5 +205,11 @@ fn a_step_turns_green_with_what_it_found_and_is_recorded_once() {
     let call = eval::resolve_call(&state, lab, 1, 1, &scope).unwrap_err();
     assert!(call.contains("`new_sg`"), "{call}");
     let call = eval::resolve_call(&state, lab, 1, 0, &scope).unwrap();
-    assert_eq!(call["form"], json!([["GroupDescription", "web server"], ["GroupName", "launch-wizard-1"]]));
+    assert_eq!(
+        call["form"],
+        json!([
+            ["GroupDescription", "web server"],
+            ["GroupName", "launch-wizard-1"]
+        ])
+    );
 }

@@ -15,7 +15,9 @@ pub fn references(value: &Value) -> Vec<String> {
     visit_strings(value, &mut |s| {
         let mut rest = s;
         while let Some(start) = rest.find("${") {
-            let Some(end) = rest[start..].find('}') else { break };
+            let Some(end) = rest[start..].find('}') else {
+                break;
+            };
             let (name, _) = reference(&rest[start + 2..start + end]);
             out.push(name.to_owned());
             rest = &rest[start + end + 1..];
@@ -82,7 +84,10 @@ fn splice(item: &Value) -> Option<String> {
     let mut found = None;
     visit_strings(item, &mut |s| {
         if found.is_none() {
-            found = s.strip_prefix("${").and_then(|r| r.strip_suffix("*}")).map(str::to_owned);
+            found = s
+                .strip_prefix("${")
+                .and_then(|r| r.strip_suffix("*}"))
+                .map(str::to_owned);
         }
     });
     found
@@ -93,16 +98,25 @@ fn unstar(item: &Value, name: &str) -> Value {
     match item {
         Value::String(s) if *s == format!("${{{name}*}}") => Value::String(format!("${{{name}}}")),
         Value::Array(items) => Value::Array(items.iter().map(|v| unstar(v, name)).collect()),
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), unstar(v, name))).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), unstar(v, name)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
 
-fn fill_text(s: &str, get: &impl Fn(&str) -> Result<Vec<String>, String>) -> Result<String, String> {
+fn fill_text(
+    s: &str,
+    get: &impl Fn(&str) -> Result<Vec<String>, String>,
+) -> Result<String, String> {
     let mut out = String::new();
     let mut rest = s;
     while let Some(start) = rest.find("${") {
-        let Some(end) = rest[start..].find('}') else { break };
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
         out.push_str(&rest[..start]);
         let inner = &rest[start + 2..start + end];
         let (name, index) = reference(inner);
@@ -110,7 +124,11 @@ fn fill_text(s: &str, get: &impl Fn(&str) -> Result<Vec<String>, String>) -> Res
         if inner.ends_with(',') {
             out.push_str(&values.join(","));
         } else {
-            out.push_str(values.get(index).ok_or_else(|| format!("{name}[{index}]"))?);
+            out.push_str(
+                values
+                    .get(index)
+                    .ok_or_else(|| format!("{name}[{index}]"))?,
+            );
         }
         rest = &rest[start + end + 1..];
     }
@@ -125,7 +143,11 @@ fn shape<'m>(model: &'m ServiceModel, r: &ShapeRef, line: usize) -> Result<&'m S
 }
 
 /// Check a call's parameters against its input shape.
-pub fn check_params(model: &ServiceModel, input: Option<&ShapeRef>, node: &Node) -> Result<(), Problem> {
+pub fn check_params(
+    model: &ServiceModel,
+    input: Option<&ShapeRef>,
+    node: &Node,
+) -> Result<(), Problem> {
     match input {
         Some(r) => check(model, shape(model, r, node.line)?, node, "params"),
         None => match &node.kind {
@@ -147,21 +169,34 @@ fn check(model: &ServiceModel, s: &Shape, node: &Node, at: &str) -> Result<(), P
                 ShapeType::Boolean => text == "true" || text == "false",
                 _ => true,
             };
-        if ok { Ok(()) } else { Err(Problem::at(node.line, format!("{at} must be {what}, not `{text}`"))) }
+        if ok {
+            Ok(())
+        } else {
+            Err(Problem::at(
+                node.line,
+                format!("{at} must be {what}, not `{text}`"),
+            ))
+        }
     };
     match s.kind {
         ShapeType::Structure => {
             for (k, v) in node.entries(at)? {
                 let Some(m) = s.members.get(k) else {
                     let names: Vec<&str> = s.members.keys().map(String::as_str).collect();
-                    return Err(Problem::at(v.line, format!("{at} has no member `{k}` (members: {})", names.join(", "))));
+                    return Err(Problem::at(
+                        v.line,
+                        format!("{at} has no member `{k}` (members: {})", names.join(", ")),
+                    ));
                 };
                 check(model, shape(model, m, v.line)?, v, k)?;
             }
             Ok(())
         }
         ShapeType::List => {
-            let member = s.member.as_ref().ok_or_else(|| Problem::at(node.line, "list without member"))?;
+            let member = s
+                .member
+                .as_ref()
+                .ok_or_else(|| Problem::at(node.line, "list without member"))?;
             let ms = shape(model, member, node.line)?;
             for item in node.items(at)? {
                 let splice = matches!(&item.kind, Kind::Scalar { text, .. } if text.starts_with("${") && text.ends_with("*}"));
@@ -172,7 +207,10 @@ fn check(model: &ServiceModel, s: &Shape, node: &Node, at: &str) -> Result<(), P
             Ok(())
         }
         ShapeType::Map => {
-            let value = s.value.as_ref().ok_or_else(|| Problem::at(node.line, "map without value"))?;
+            let value = s
+                .value
+                .as_ref()
+                .ok_or_else(|| Problem::at(node.line, "map without value"))?;
             let vs = shape(model, value, node.line)?;
             for (k, v) in node.entries(at)? {
                 check(model, vs, v, k)?;
@@ -187,10 +225,20 @@ fn check(model: &ServiceModel, s: &Shape, node: &Node, at: &str) -> Result<(), P
 
 /// The form pairs a query (or ec2) client sends for `value` (filled in), without `Action` and
 /// `Version`.
-pub fn encode(model: &ServiceModel, input: Option<&ShapeRef>, value: &Value, flavor: FormFlavor) -> Vec<(String, String)> {
+pub fn encode(
+    model: &ServiceModel,
+    input: Option<&ShapeRef>,
+    value: &Value,
+    flavor: FormFlavor,
+) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if let Some(s) = input.and_then(|r| model.shape(&r.shape)) {
-        Encoder { model, flavor, out: &mut out }.value(s, None, value, "");
+        Encoder {
+            model,
+            flavor,
+            out: &mut out,
+        }
+        .value(s, None, value, "");
     }
     out
 }
@@ -202,20 +250,29 @@ struct Encoder<'a> {
 }
 
 fn join(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") }
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}.{name}")
+    }
 }
 
 impl Encoder<'_> {
     fn member_name(&self, name: &str, r: &ShapeRef) -> String {
         match self.flavor {
             FormFlavor::Query => r.location_name.clone().unwrap_or_else(|| name.to_owned()),
-            FormFlavor::Ec2 => r.query_name.clone().unwrap_or_else(|| match &r.location_name {
-                Some(l) => {
-                    let mut c = l.chars();
-                    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
-                }
-                None => name.to_owned(),
-            }),
+            FormFlavor::Ec2 => r
+                .query_name
+                .clone()
+                .unwrap_or_else(|| match &r.location_name {
+                    Some(l) => {
+                        let mut c = l.chars();
+                        c.next()
+                            .map(|f| f.to_uppercase().chain(c).collect())
+                            .unwrap_or_default()
+                    }
+                    None => name.to_owned(),
+                }),
         }
     }
 
@@ -231,13 +288,17 @@ impl Encoder<'_> {
             }
             (ShapeType::List, Value::Array(items)) => {
                 let Some(m) = s.member.as_ref() else { return };
-                let Some(ms) = self.model.shape(&m.shape) else { return };
+                let Some(ms) = self.model.shape(&m.shape) else {
+                    return;
+                };
                 if items.is_empty() {
                     self.out.push((key.to_owned(), String::new()));
                 }
                 let flat = s.flattened || r.and_then(|r| r.flattened).unwrap_or(false);
                 let base = match self.flavor {
-                    FormFlavor::Query if !flat => join(key, m.location_name.as_deref().unwrap_or("member")),
+                    FormFlavor::Query if !flat => {
+                        join(key, m.location_name.as_deref().unwrap_or("member"))
+                    }
                     _ => key.to_owned(),
                 };
                 for (i, x) in items.iter().enumerate() {
@@ -246,7 +307,9 @@ impl Encoder<'_> {
             }
             (ShapeType::Map, Value::Object(map)) => {
                 let Some(vr) = s.value.as_ref() else { return };
-                let Some(vs) = self.model.shape(&vr.shape) else { return };
+                let Some(vs) = self.model.shape(&vr.shape) else {
+                    return;
+                };
                 for (i, (k, x)) in map.iter().enumerate() {
                     let base = format!("{key}.entry.{}", i + 1);
                     self.out.push((format!("{base}.key"), k.clone()));

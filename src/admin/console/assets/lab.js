@@ -16,6 +16,8 @@ let timer = null;
 let steps = new Map();
 const openSteps = new Set();
 let busy = false;
+/** The step opened because it was the current one (closed again when the student moves on). */
+let autoOpen = "";
 
 const who = () => `access_key=${encodeURIComponent(session.credentials.accessKey)}&region=${encodeURIComponent(session.region)}`;
 
@@ -114,9 +116,11 @@ function update(status) {
   for (const [id, v] of steps) v.node.classList.toggle("current", id === current);
   const bar = panel.querySelector(".lab-progress");
   if (bar) bar.textContent = t("lab.progress", { done: status.steps.filter((s) => s.done).length, total: status.steps.length });
-  if (current && !openSteps.size) {
-    openSteps.add(current);
-    steps.get(current).node.open = true;
+  if (current !== autoOpen) {
+    const before = steps.get(autoOpen);
+    if (before && before.node.classList.contains("done")) before.node.open = false;
+    autoOpen = current || "";
+    if (current) steps.get(current).node.open = true;
   }
 }
 
@@ -142,6 +146,7 @@ async function show() {
       lab = await getJson(`/${encodeURIComponent(id)}`);
       lang = getLang();
       steps = new Map();
+      autoOpen = "";
       lab.steps.forEach((s, i) => steps.set(s.id, stepNode(s, i)));
     }
   } catch (err) {
