@@ -84,16 +84,24 @@ fn tokens(src: &str) -> Result<Vec<(usize, Tok)>, String> {
             }
             chars[s..*i].iter().collect::<String>()
         };
+        if c.is_whitespace() {
+            i += 1;
+            continue;
+        }
+        let single = match c {
+            '(' => Some(Tok::Open),
+            ')' => Some(Tok::Close),
+            '[' => Some(Tok::LBracket),
+            ']' => Some(Tok::RBracket),
+            '.' => Some(Tok::Dot),
+            _ => None,
+        };
+        if let Some(tok) = single {
+            out.push((start, tok));
+            i += 1;
+            continue;
+        }
         let tok = match c {
-            ' ' | '\t' | '\n' => {
-                i += 1;
-                continue;
-            }
-            '(' => (i += 1, Tok::Open).1,
-            ')' => (i += 1, Tok::Close).1,
-            '[' => (i += 1, Tok::LBracket).1,
-            ']' => (i += 1, Tok::RBracket).1,
-            '.' => (i += 1, Tok::Dot).1,
             '\'' | '"' => {
                 let end = chars[i + 1..]
                     .iter()
@@ -363,22 +371,20 @@ pub fn text(v: &Value) -> String {
     }
 }
 
+/// Numbers compare as numbers (a number against numeric text too); everything else as text.
 fn compare(a: &Value, op: Op, b: &Value) -> bool {
-    if op == Op::Has {
-        return text(a).contains(&text(b));
-    }
     let ord = match (number(a), number(b)) {
         (Some(x), Some(y)) if !(a.is_string() && b.is_string()) => x.partial_cmp(&y),
         _ => Some(text(a).cmp(&text(b))),
     };
-    let Some(ord) = ord else { return false };
-    match op {
-        Op::Eq => ord.is_eq(),
-        Op::Ne => ord.is_ne(),
-        Op::Ge => ord.is_ge(),
-        Op::Le => ord.is_le(),
-        Op::Gt => ord.is_gt(),
-        Op::Lt => ord.is_lt(),
-        Op::Has => unreachable!("handled above"),
+    match (op, ord) {
+        (Op::Has, _) => text(a).contains(&text(b)),
+        (_, None) => false,
+        (Op::Eq, Some(o)) => o.is_eq(),
+        (Op::Ne, Some(o)) => o.is_ne(),
+        (Op::Ge, Some(o)) => o.is_ge(),
+        (Op::Le, Some(o)) => o.is_le(),
+        (Op::Gt, Some(o)) => o.is_gt(),
+        (Op::Lt, Some(o)) => o.is_lt(),
     }
 }
