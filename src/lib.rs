@@ -15,7 +15,8 @@
 //!   the trimmed botocore models in `protocol/models/`; nothing else sees wire quirks.
 //! - [`services`] know state, not HTTP: one function per operation.
 //! - [`controllers`] make things happen over time, on the one [`state::Clock`].
-//! - [`admin`] is the JSON API under `/_updraft/` (health, reset, clock).
+//! - [`admin`] is the JSON API under `/_updraft/` (health, reset, clock), the console's assets
+//!   and the guided labs (`admin::lab`: YAML lab files whose checks run in-process).
 //! - [`classroom`] is one server for a room: accounts and keys per student, the teacher's
 //!   rights on the admin API, the teacher board's data.
 

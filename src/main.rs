@@ -87,6 +87,11 @@ fn main() -> std::process::ExitCode {
     {
         eprintln!("updraft: warning: {warning}");
     }
+    // A lab file with a problem is a broken build, named with its file and line.
+    if let Err(why) = updraft::admin::lab::check_embedded() {
+        eprintln!("updraft: refusing to start: {why}");
+        return std::process::ExitCode::FAILURE;
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),

@@ -35,7 +35,7 @@ use crate::{admin, dataplane, services};
 pub mod auth;
 pub(crate) mod conns;
 pub(crate) mod refuse;
-mod regions;
+pub(crate) mod regions;
 
 /// The largest request head (request line and headers) accepted; hyper answers a larger one
 /// with 431. AWS's front ends refuse heads past a few tens of KiB too.

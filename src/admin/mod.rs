@@ -30,6 +30,7 @@ use crate::state::AppState;
 pub mod auth;
 pub mod console;
 mod impair;
+pub mod lab;
 mod sns;
 
 /// Whether `path` is under one of the admin prefixes.
@@ -95,6 +96,12 @@ pub fn handle(
         },
         (&Method::POST, p) if p.starts_with("/_updraft/instances/") && p.ends_with("/stress") => {
             stress(state, &access, p, body)
+        }
+        (&Method::GET, p) if p == "/_updraft/lab" || p.starts_with("/_updraft/lab/") => {
+            match lab::handle_for(state, &access, path, query) {
+                Some(answer) => answer,
+                None => return None,
+            }
         }
         (&Method::GET, "/_updraft/classroom/board") => classroom_board(state),
         (&Method::GET, "/_updraft/classroom/peek") => classroom_peek(state, query),

@@ -38,6 +38,8 @@ pub struct RegionStores {
     /// IAM roles, instance profiles and users (global scope only: made on its first write
     /// there, so every other region's store carries one pointer, not IAM's maps).
     pub iam: Option<Box<crate::services::iam::IamStore>>,
+    /// Guided-lab progress: when each step first turned green (global scope only).
+    pub lab: crate::admin::lab::progress::LabProgress,
 }
 
 /// Everything handlers and controllers share.

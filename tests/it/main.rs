@@ -28,6 +28,8 @@ mod console_alb;
 mod console_asg;
 mod console_chapter;
 mod console_cloudwatch;
+mod console_lab;
+mod console_lab_clicks;
 mod console_loop;
 mod console_policy;
 mod console_settings;

@@ -180,7 +180,7 @@ impl Browser {
         )
     }
 
-    fn find_now(&self, css: &str) -> Option<String> {
+    pub fn find_now(&self, css: &str) -> Option<String> {
         let v = self
             .try_cmd(
                 "POST",

@@ -32,6 +32,8 @@ pub const LOOP: &str = "/_updraft/console/#/loop";
 
 /// The teacher board's route (classroom mode), for `/_updraft/console/teacher/`.
 pub const TEACHER: &str = "/_updraft/console/#/teacher";
+/// The guided lab's address, sent on to its hash route the same way.
+pub const LAB: &str = "/_updraft/console/#/lab";
 
 macro_rules! assets {
     ($($path:literal),* $(,)?) => {
@@ -79,6 +81,7 @@ assets!(
     "pages/elb_settings.js",
     "pages/loop.js",
     "pages/teacher.js",
+    "lab.js",
 );
 
 /// One asset ready to serve: raw and gzip bytes, ETag, content type.
@@ -182,6 +185,9 @@ pub fn handle<B>(state: &Arc<AppState>, req: &Request<B>) -> Option<Response<Con
     }
     if rel == "teacher" || rel == "teacher/" {
         return Some(see_other(TEACHER));
+    }
+    if rel == "lab" || rel == "lab/" {
+        return Some(see_other(LAB));
     }
     let rel = if rel.is_empty() { "index.html" } else { rel };
     let Some((_, asset)) = prepared().iter().find(|(p, _)| *p == rel) else {

@@ -10,6 +10,8 @@ const QUERY = {
   elb: { version: "2012-06-01", signing: "elasticloadbalancing" },
   elbv2: { version: "2015-12-01", signing: "elasticloadbalancing" },
   sns: { version: "2010-03-31", signing: "sns" },
+  // CloudWatch's query dialect, for the lab's "do it for me" (pages use JSON 1.0 below).
+  cloudwatch: { version: "2010-08-01", signing: "monitoring" },
 };
 
 /** Access key used when nobody signed in (the server is not verifying signatures). */

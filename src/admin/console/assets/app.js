@@ -24,12 +24,13 @@ import * as metrics from "./pages/metrics.js";
 import * as dashboards from "./pages/dashboards.js";
 import * as loop from "./pages/loop.js";
 import * as teacher from "./pages/teacher.js";
+import { mountLab, rerenderLab, page as labPage } from "./lab.js";
 
 const REGIONS = ["ap-northeast-1", "ap-northeast-2", "us-east-1", "us-west-2", "eu-west-1"];
 const NAV = [
   ["EC2", [["nav.instances", "/ec2/instances"], ["nav.launch", "/ec2/launch"], ["nav.amis", "/ec2/amis"], ["nav.keypairs", "/ec2/keypairs"], ["nav.secgroups", "/ec2/secgroups"]]],
   ["nav.lb", [["nav.elb", "/elb"], ["nav.alb", "/elbv2/albs"], ["nav.tgs", "/elbv2/tgs"]]],
-  ["Auto Scaling", [["nav.lcs", "/asg/lcs"], ["nav.lts", "/asg/lts"], ["nav.asgs", "/asg/groups"], ["nav.loop", "/loop"]]],
+  ["Auto Scaling", [["nav.lcs", "/asg/lcs"], ["nav.lts", "/asg/lts"], ["nav.asgs", "/asg/groups"], ["nav.loop", "/loop"], ["nav.lab", "/lab"]]],
   ["CloudWatch", [["nav.alarms", "/cw/alarms"], ["nav.metrics", "/cw/metrics"], ["nav.dashboards", "/cw/dashboards"]]],
   ["SNS", [["nav.topics", "/sns/topics"], ["nav.inbox", "/sns/inbox"]]],
   ["nav.classroom", [["nav.teacher", "/teacher"]]],
@@ -63,6 +64,7 @@ route("/sns/topics", snsPages.topics);
 route("/sns/inbox", snsPages.inbox);
 route("/loop", loop.page);
 route("/teacher", teacher.page);
+route("/lab", labPage);
 route("/signin", signIn);
 route("/i18n", catalogueCheck);
 
@@ -101,6 +103,7 @@ async function render() {
   header();
   nav(current().path);
   rerenderWorkshop();
+  rerenderLab();
   await show(current());
 }
 
@@ -201,4 +204,5 @@ subscribe((kind, n) => {
 window.addEventListener("updraft-admin-token", () => show(current()));
 connect();
 mountWorkshop(document.getElementById("workshop"));
+mountLab(document.getElementById("lab-panel"));
 start((r) => { header(); show(r); });
