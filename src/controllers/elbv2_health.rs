@@ -9,8 +9,6 @@
 //! Once a minute the request counts the data plane recorded and the healthy/unhealthy host
 //! counts go to CloudWatch.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -51,12 +49,10 @@ enum ProbeTarget {
     Unreachable,
 }
 
-/// Health checks and metrics of ELBv2 target groups.
+/// Health checks and metrics of ELBv2 target groups. What it published is recorded in the
+/// store (`Elbv2Store::hosts_published_minute`), so a pass decides from state alone.
 #[derive(Debug, Default)]
-pub struct Elbv2Health {
-    /// Scope → the last minute whose host counts were published.
-    published: Mutex<HashMap<Scope, i64>>,
-}
+pub struct Elbv2Health;
 
 /// Remove finished drains, reset unchecked targets, and collect due probes of one scope.
 /// Returns the virtual seconds until the next thing is due there.
@@ -248,23 +244,19 @@ fn has_elbv2(store: &Elbv2Store) -> bool {
 }
 
 impl Elbv2Health {
-    fn publish(&self, state: &AppState, now: f64) {
+    fn publish(state: &AppState, now: f64) {
         let minute = (now / PERIOD).floor() as i64;
-        let mut published = self
-            .published
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        state.stores.for_each(|scope, s| {
+        state.stores.for_each(|_, s| {
             if !has_elbv2(&s.elbv2) {
                 return;
             }
-            let last = *published.entry(scope.clone()).or_insert(minute);
+            let last = *s.elbv2.hosts_published_minute.get_or_insert(minute);
             let (hosts, healthy) = metrics::host_data(s, (minute - 1) as f64 * PERIOD, now);
             let traffic = metrics::traffic_data(&mut s.elbv2, minute, &healthy);
             let mut data = traffic;
             if minute > last {
                 data.extend(hosts);
-                published.insert(scope.clone(), minute);
+                s.elbv2.hosts_published_minute = Some(minute);
             }
             store(s, data, now);
         });
@@ -309,7 +301,7 @@ impl Controller for Elbv2Health {
                 }
             });
         }
-        self.publish(state, now);
+        Self::publish(state, now);
         let to_minute = PERIOD - now.rem_euclid(PERIOD);
         Ok(next.min(to_minute).max(0.0))
     }

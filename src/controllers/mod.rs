@@ -140,6 +140,10 @@ pub fn spawn<C: Controller>(
 }
 
 #[cfg(test)]
+#[path = "progress_tests.rs"]
+mod progress_tests;
+
+#[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 

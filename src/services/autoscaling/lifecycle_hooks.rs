@@ -47,6 +47,7 @@ pub fn begin_wait(hook: &LifecycleHook, token: String, now: f64) -> LifecycleAct
         global_deadline: now + hook.global_timeout as f64,
         result: None,
         ended_by: None,
+        wait_notified: false,
     }
 }
 

@@ -39,6 +39,9 @@ pub struct AutoScalingStore {
     pub scheduled_actions: IndexMap<(String, String), ScheduledAction>,
     /// Every activity, oldest first (including those of deleted groups).
     pub activities: Vec<Activity>,
+    /// Activities before this index have ended and were announced (the scheduler's cursor;
+    /// activities are never removed, so an index stays valid).
+    pub announced_through: usize,
 }
 
 /// `LaunchTemplateSpecification` as a group stores it.
@@ -343,6 +346,9 @@ pub struct Group {
     pub launch_failures: u32,
     /// No launch before this time (backoff after failures).
     pub next_launch_at: f64,
+    /// Start of the last minute whose `AWS/AutoScaling` metrics were published (or the minute
+    /// before collection began); `None` while collection is off (the metric publisher's).
+    pub metrics_published_through: Option<f64>,
 }
 
 /// `yyyy-MM-ddTHH:mm:ssZ` (whole seconds, UTC), the timestamp inside Cause sentences and

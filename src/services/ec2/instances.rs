@@ -523,6 +523,7 @@ fn create(
             reboot_pending: false,
             console_output: None,
             running_since: None,
+            metrics_published_through: None,
         };
         let mut instance = instance;
         super::volumes::create_for_launch(

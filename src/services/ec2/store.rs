@@ -382,6 +382,9 @@ pub struct Instance {
     pub console_output: Option<String>,
     /// When it last became `running`.
     pub running_since: Option<f64>,
+    /// Start of the last period whose `AWS/EC2` datapoint was published (or the period before
+    /// the one it was first seen running in); `None` while not running (the metric publisher's).
+    pub metrics_published_through: Option<f64>,
 }
 
 /// An instance's association with an IAM instance profile (`iip-assoc-…`).

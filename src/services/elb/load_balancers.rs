@@ -288,6 +288,7 @@ pub fn create(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Va
             cursor: 0,
             stats: Default::default(),
             zone_stats: Default::default(),
+            metrics_published_through: None,
         };
         index(state, scope, &lb);
         s.elb.load_balancers.insert(name.clone(), lb);
