@@ -7,10 +7,10 @@ use crate::services::autoscaling::metrics_collection::{NAMESPACE, values};
 use crate::services::autoscaling::store::Group;
 use crate::services::cloudwatch::stats::Agg;
 use crate::services::cloudwatch::store::MetricKey;
-use crate::state::AppState;
+use crate::state::{AppState, Topic, Topics};
 
 use super::ec2_metrics::{last_complete_period, until_next};
-use super::{Controller, ControllerError};
+use super::{Controller, ControllerError, Next};
 
 /// Group metrics have one granularity: a minute.
 const PERIOD: f64 = 60.0;
@@ -25,7 +25,11 @@ impl Controller for AsgMetrics {
         "asg-metrics"
     }
 
-    async fn reconcile(&self, state: &AppState) -> Result<f64, ControllerError> {
+    fn watches(&self) -> Topics {
+        Topic::AutoScaling | Topic::Clock
+    }
+
+    async fn reconcile(&self, state: &AppState) -> Result<Next, ControllerError> {
         let now = state.clock.now();
         let at = last_complete_period(now, PERIOD);
         state.stores.for_each(|_, s| {
@@ -41,7 +45,7 @@ impl Controller for AsgMetrics {
                     .put(key, "None", at, &Agg::value(*value), false, now);
             }
         });
-        Ok(until_next(now, PERIOD).max(0.001))
+        Ok(Next::after_secs(until_next(now, PERIOD).max(0.001)))
     }
 }
 

@@ -28,9 +28,9 @@ use crate::services::autoscaling::store::{
 use crate::services::autoscaling::{lb, lifecycle_hooks, plan};
 use crate::services::ec2::internal;
 use crate::services::ec2::store::{Ec2Store, InstanceState};
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, Scope, Topic, Topics};
 
-use super::{Controller, ControllerError};
+use super::{Controller, ControllerError, Next};
 
 /// Poll interval while anything is in flight (virtual seconds).
 const BUSY: f64 = 2.0;
@@ -53,12 +53,16 @@ impl Controller for AsgReconciler {
         "asg_reconciler"
     }
 
-    async fn reconcile(&self, state: &AppState) -> Result<f64, ControllerError> {
+    fn watches(&self) -> Topics {
+        Topic::AutoScaling | Topic::Ec2 | Topic::Elb | Topic::Elbv2 | Topic::Clock
+    }
+
+    async fn reconcile(&self, state: &AppState) -> Result<Next, ControllerError> {
         let mut next = IDLE;
         for scope in state.stores.scopes() {
             next = next.min(reconcile_scope(state, &scope));
         }
-        Ok(next)
+        Ok(Next::after_secs(next))
     }
 }
 
@@ -106,7 +110,7 @@ pub fn reconcile_scope(state: &AppState, scope: &Scope) -> f64 {
         });
     }
     if launched || !register.is_empty() || !deregister.is_empty() {
-        state.changed.notify_waiters();
+        state.touched(Topic::AutoScaling | Topic::Ec2 | Topic::Elb | Topic::Elbv2);
     }
     if busy || launched { BUSY } else { IDLE }
 }

@@ -18,9 +18,9 @@ use crate::services::autoscaling::{
     lifecycle_hooks, refresh_rolling, scheduled, standby, warm_pools,
 };
 use crate::services::ec2::internal;
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, Scope, Topic, Topics};
 
-use super::{Controller, ControllerError};
+use super::{Controller, ControllerError, Next};
 
 /// The longest sleep: ended activities are noticed within this (virtual seconds).
 const POLL_SECONDS: f64 = 5.0;
@@ -146,7 +146,11 @@ impl Controller for AsgScheduler {
         "asg-scheduler"
     }
 
-    async fn reconcile(&self, state: &AppState) -> Result<f64, ControllerError> {
+    fn watches(&self) -> Topics {
+        Topic::AutoScaling | Topic::Ec2 | Topic::Clock
+    }
+
+    async fn reconcile(&self, state: &AppState) -> Result<Next, ControllerError> {
         let now = state.clock.now();
         let mut all = Vec::new();
         let mut next = now + POLL_SECONDS;
@@ -199,8 +203,8 @@ impl Controller for AsgScheduler {
         }
         if changed {
             // The reconciler acts on what this pass changed (desired capacity, hook results).
-            state.changed.notify_waiters();
+            state.touched(Topic::AutoScaling | Topic::Ec2);
         }
-        Ok((next - now).max(0.001))
+        Ok(Next::after_secs((next - now).max(0.001)))
     }
 }

@@ -25,9 +25,9 @@ use crate::backend::MetricsSample;
 use crate::services::cloudwatch::stats::Agg;
 use crate::services::cloudwatch::store::MetricKey;
 use crate::services::ec2::store::InstanceState;
-use crate::state::{AppState, RegionStores, Scope};
+use crate::state::{AppState, RegionStores, Scope, Topic, Topics};
 
-use super::{Controller, ControllerError};
+use super::{Controller, ControllerError, Next};
 
 /// The namespace.
 pub const NAMESPACE: &str = "AWS/EC2";
@@ -208,7 +208,11 @@ impl Controller for Ec2Metrics {
         "ec2-metrics"
     }
 
-    async fn reconcile(&self, state: &AppState) -> Result<f64, ControllerError> {
+    fn watches(&self) -> Topics {
+        Topic::Ec2 | Topic::Clock
+    }
+
+    async fn reconcile(&self, state: &AppState) -> Result<Next, ControllerError> {
         let now = state.clock.now();
         let mut next = IDLE_SECONDS;
         let mut work = Vec::new();
@@ -241,7 +245,7 @@ impl Controller for Ec2Metrics {
                 s.cloudwatch.metrics.prune(now);
             });
         }
-        Ok(next)
+        Ok(Next::after_secs(next))
     }
 }
 

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{Controller, ControllerError};
+use super::{Controller, ControllerError, Next};
 use crate::backend::{HttpAddress, HttpRequest};
 use crate::services::cloudwatch::stats::Agg;
 use crate::services::cloudwatch::store::MetricKey;
@@ -28,7 +28,7 @@ use crate::services::ec2::store::{Ec2Store, InstanceState};
 use crate::services::elb::attributes::{Probe, parse_target};
 use crate::services::elb::dataplane::candidates;
 use crate::services::elb::store::{LoadBalancer, StatsSnapshot, Verdict};
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, Scope, Topic, Topics};
 
 /// The namespace.
 pub const NAMESPACE: &str = "AWS/ELB";
@@ -106,7 +106,11 @@ impl Controller for ElbHealth {
         "elb-health"
     }
 
-    async fn reconcile(&self, state: &AppState) -> Result<f64, ControllerError> {
+    fn watches(&self) -> Topics {
+        Topic::Elb | Topic::Ec2 | Topic::Clock
+    }
+
+    async fn reconcile(&self, state: &AppState) -> Result<Next, ControllerError> {
         let now = state.clock.now();
         let mut next = PERIOD - (now + EPSILON).rem_euclid(PERIOD);
         let mut due = Vec::new();
@@ -185,7 +189,7 @@ impl Controller for ElbHealth {
             });
         }
         Self::publish(state, now);
-        Ok(next.max(0.0))
+        Ok(Next::after_secs(next.max(0.0)))
     }
 }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{Controller, ControllerError};
+use super::{Controller, ControllerError, Next};
 use crate::backend::{HttpAddress, HttpRequest};
 use crate::services::cloudwatch::store::MetricKey;
 use crate::services::ec2::store::InstanceState;
@@ -21,7 +21,7 @@ use crate::services::elbv2::health::{self, Probe, code_matches, invalid_state};
 use crate::services::elbv2::metrics::{self, Datum, PERIOD};
 use crate::services::elbv2::store::{Elbv2Store, Health, HealthCheck};
 use crate::services::elbv2::targets::zone_enabled;
-use crate::state::{AppState, RegionStores, Scope};
+use crate::state::{AppState, RegionStores, Scope, Topic, Topics};
 
 /// Sleep when nothing is due sooner.
 const IDLE_SECONDS: f64 = 60.0;
@@ -268,7 +268,11 @@ impl Controller for Elbv2Health {
         "elbv2-health"
     }
 
-    async fn reconcile(&self, state: &AppState) -> Result<f64, ControllerError> {
+    fn watches(&self) -> Topics {
+        Topic::Elbv2 | Topic::Ec2 | Topic::Clock
+    }
+
+    async fn reconcile(&self, state: &AppState) -> Result<Next, ControllerError> {
         let now = state.clock.now();
         let mut jobs = Vec::new();
         let mut next = IDLE_SECONDS;
@@ -303,7 +307,7 @@ impl Controller for Elbv2Health {
         }
         Self::publish(state, now);
         let to_minute = PERIOD - now.rem_euclid(PERIOD);
-        Ok(next.min(to_minute).max(0.0))
+        Ok(Next::after_secs(next.min(to_minute).max(0.0)))
     }
 }
 

@@ -30,9 +30,9 @@ use crate::services::ec2::instances::public_ip;
 use crate::services::ec2::network;
 use crate::services::ec2::security_groups;
 use crate::services::ec2::store::{Ec2Store, InstanceState};
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, Scope, Topic, Topics};
 
-use super::{Controller, ControllerError};
+use super::{Controller, ControllerError, Next};
 
 /// Virtual seconds from `stopping` to `stopped`.
 pub const STOP_SECONDS: f64 = 5.0;
@@ -255,7 +255,11 @@ impl Controller for InstanceLifecycle {
         "instance-lifecycle"
     }
 
-    async fn reconcile(&self, state: &AppState) -> Result<f64, ControllerError> {
+    fn watches(&self) -> Topics {
+        Topic::Ec2 | Topic::Clock
+    }
+
+    async fn reconcile(&self, state: &AppState) -> Result<Next, ControllerError> {
         let now = state.clock.now();
         let mut work = Vec::new();
         let mut next = IDLE_SECONDS;
@@ -376,7 +380,7 @@ impl Controller for InstanceLifecycle {
             .stores
             .for_each(|_, stores| changed |= settle(&mut stores.ec2, now));
         if changed {
-            state.changed.notify_waiters();
+            state.touched(Topic::Ec2);
         }
         if let Some(first) = failures.first() {
             return Err(ControllerError(format!(
@@ -384,7 +388,7 @@ impl Controller for InstanceLifecycle {
                 failures.len()
             )));
         }
-        Ok(next)
+        Ok(Next::after_secs(next))
     }
 }
 
@@ -510,7 +514,10 @@ mod tests {
         .unwrap();
         let id = r["Instances"][0]["InstanceId"].as_str().unwrap().to_owned();
         let c = InstanceLifecycle;
-        assert_eq!(c.reconcile(&state).await.unwrap(), POLL_SECONDS);
+        assert_eq!(
+            c.reconcile(&state).await.unwrap(),
+            Next::after_secs(POLL_SECONDS)
+        );
         assert_eq!(instance(&state, &scope, &id).0, "pending");
         state.clock.advance(9.0);
         c.reconcile(&state).await.unwrap();
@@ -531,7 +538,10 @@ mod tests {
             "StopInstances",
             json!({"InstanceIds": [id]}),
         );
-        assert_eq!(c.reconcile(&state).await.unwrap(), STOP_SECONDS);
+        assert_eq!(
+            c.reconcile(&state).await.unwrap(),
+            Next::after_secs(STOP_SECONDS)
+        );
         assert_eq!(instance(&state, &scope, &id).0, "stopping");
         state.clock.advance(STOP_SECONDS);
         c.reconcile(&state).await.unwrap();
@@ -577,7 +587,10 @@ mod tests {
             before + 1,
             "the private address went back to its subnet"
         );
-        assert_eq!(c.reconcile(&state).await.unwrap(), IDLE_SECONDS);
+        assert_eq!(
+            c.reconcile(&state).await.unwrap(),
+            Next::after_secs(IDLE_SECONDS)
+        );
         state.clock.advance(TERMINATED_VISIBLE_SECONDS);
         c.reconcile(&state).await.unwrap();
         assert!(

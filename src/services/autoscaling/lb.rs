@@ -14,7 +14,7 @@ use super::groups::{TrafficSourceIn, traffic_sources};
 use super::validation;
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, Scope, Topic};
 
 /// Whether a Classic Load Balancer of this name exists.
 pub fn classic_exists(state: &AppState, scope: &Scope, name: &str) -> bool {
@@ -180,7 +180,7 @@ fn attach(ctx: &RequestContext, state: &AppState, req: AttachInput) -> Result<()
         Ok::<_, ApiError>((lbs, tgs, ids))
     })?;
     register_with_group(state, scope, &lbs, &tgs, &ids);
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling | Topic::Elb | Topic::Elbv2);
     Ok(())
 }
 
@@ -218,7 +218,7 @@ fn detach(ctx: &RequestContext, state: &AppState, req: AttachInput) -> Result<()
     if (!lbs.is_empty() || !tgs.is_empty()) && !ids.is_empty() {
         deregister(state, scope, &lbs, &tgs, &ids);
     }
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling | Topic::Elb | Topic::Elbv2);
     Ok(())
 }
 

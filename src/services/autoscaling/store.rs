@@ -471,7 +471,7 @@ pub fn hook_for<'a>(group: &'a Group, transition: &str) -> Option<&'a LifecycleH
 /// to min: 1, max: 3, desired: 2`, ...). The reconciler's launch/terminate activities start their
 /// Cause with `At {now} {trigger} changing the desired capacity from {old} to {new}.`
 /// Returns whether the capacity changed (no change writes no cause, as on AWS). The caller has
-/// validated `new` against min/max and wakes the controllers (`state.changed`).
+/// validated `new` against min/max and wakes the controllers (`state.touched`).
 pub fn set_desired_capacity(group: &mut Group, new: i64, trigger: &str, now: f64) -> bool {
     let old = group.desired_capacity;
     if old == new {

@@ -11,7 +11,7 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::ec2::store::InstanceState;
 use crate::services::parse_input;
-use crate::state::{AppState, RegionStores, Scope};
+use crate::state::{AppState, RegionStores, Scope, Topic};
 
 /// Targets per target group.
 const MAX_TARGETS: usize = 1000;
@@ -193,7 +193,7 @@ pub fn register_targets(
     state.stores.with(&ctx.scope, |s| {
         register(s, &req.target_group_arn, &req.targets, now)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Elbv2);
     Ok(json!({}))
 }
 
@@ -208,7 +208,7 @@ pub fn deregister_targets(
     state.stores.with(&ctx.scope, |s| {
         deregister(s, &req.target_group_arn, &req.targets, now)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Elbv2);
     Ok(json!({}))
 }
 
@@ -363,7 +363,7 @@ pub fn register_internal(
     state.stores.with(scope, |s| {
         register(s, tg_arn, &descriptions(instance_ids), now)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Elbv2);
     Ok(())
 }
 
@@ -389,7 +389,7 @@ pub fn deregister_internal(
             .collect();
         deregister(s, tg_arn, &descriptions(&present), now)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Elbv2);
     Ok(())
 }
 
