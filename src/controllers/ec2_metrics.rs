@@ -22,6 +22,7 @@
 use std::collections::HashMap;
 
 use crate::backend::MetricsSample;
+use crate::services::autoscaling::attach_detach::GROUP_TAG;
 use crate::services::cloudwatch::stats::Agg;
 use crate::services::cloudwatch::store::MetricKey;
 use crate::services::ec2::store::InstanceState;
@@ -35,8 +36,6 @@ pub const NAMESPACE: &str = "AWS/EC2";
 pub const BASIC_PERIOD: f64 = 300.0;
 /// Period of detailed monitoring (seconds).
 pub const DETAILED_PERIOD: f64 = 60.0;
-/// The tag Auto Scaling puts on its instances.
-pub const ASG_TAG: &str = "aws:autoscaling:groupName";
 /// Sleep when no instance runs (a newly running instance is seen within this).
 const IDLE_SECONDS: f64 = 60.0;
 
@@ -162,7 +161,7 @@ fn plan(scope: &Scope, s: &mut RegionStores, now: f64, work: &mut Vec<Work>) -> 
             image_id: i.image_id.clone(),
             instance_type: i.instance_type.clone(),
             detailed: i.monitoring,
-            asg: ec2.tags_of(&i.id).get(ASG_TAG).cloned(),
+            asg: ec2.tags_of(&i.id).get(GROUP_TAG).cloned(),
         };
         work.push(Work {
             scope: scope.clone(),

@@ -23,6 +23,7 @@
 //! call may have changed it meanwhile).
 
 use crate::backend::{BackendStatus, LaunchSpec, Vanished};
+use crate::services::autoscaling::attach_detach::GROUP_TAG;
 use crate::services::ec2::images::IMAGE_SECONDS;
 use crate::services::ec2::instance_types;
 use crate::services::ec2::instance_view::reason_time;
@@ -40,8 +41,6 @@ pub const STOP_SECONDS: f64 = 5.0;
 pub const TERMINATE_SECONDS: f64 = 5.0;
 /// Virtual seconds a terminated instance stays visible.
 pub const TERMINATED_VISIBLE_SECONDS: f64 = 3600.0;
-/// The tag Auto Scaling puts on its instances (a container label).
-const GROUP_TAG: &str = "aws:autoscaling:groupName";
 /// Longest sleep between passes when nothing is in flight.
 const IDLE_SECONDS: f64 = 60.0;
 /// Poll interval while something waits on the backend.

@@ -10,7 +10,7 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::ec2::store::{Ec2Store, InstanceState};
 use crate::services::parse_input;
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, RegionStores, Scope};
 
 /// `InstanceState` of DescribeInstanceHealth: (State, ReasonCode, Description).
 pub type HealthState = (&'static str, &'static str, &'static str);
@@ -198,30 +198,24 @@ fn deregister_ids(
 
 /// The health checker's verdict on a registered instance: `Some(true)` InService,
 /// `Some(false)` OutOfService (failed checks, stopped, wrong zone), `None` when there is no
-/// verdict yet or the instance (or load balancer) is not registered.
-pub fn instance_in_service(
-    state: &AppState,
-    scope: &Scope,
-    name: &str,
-    instance_id: &str,
-) -> Option<bool> {
-    state.stores.with(scope, |s| {
-        let lb = s.elb.load_balancers.get(name)?;
-        if !lb.instances.contains_key(instance_id) {
-            return None;
-        }
-        let i = s.ec2.instances.get(instance_id);
-        let st = health_state(
-            lb,
-            instance_id,
-            i.map(|i| i.state),
-            i.map(|i| i.availability_zone.as_str()),
-        )?;
-        match st {
-            REGISTERING => None,
-            (state, _, _) => Some(state == "InService"),
-        }
-    })
+/// verdict yet or the instance (or load balancer) is not registered. Read from the region's
+/// stores, inside the caller's lock.
+pub fn instance_in_service(s: &RegionStores, name: &str, instance_id: &str) -> Option<bool> {
+    let lb = s.elb.load_balancers.get(name)?;
+    if !lb.instances.contains_key(instance_id) {
+        return None;
+    }
+    let i = s.ec2.instances.get(instance_id);
+    let st = health_state(
+        lb,
+        instance_id,
+        i.map(|i| i.state),
+        i.map(|i| i.availability_zone.as_str()),
+    )?;
+    match st {
+        REGISTERING => None,
+        (state, _, _) => Some(state == "InService"),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

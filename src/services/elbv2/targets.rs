@@ -395,35 +395,26 @@ pub fn deregister_internal(
 
 /// The health verdict of an instance in a group: `Some(true)` healthy, `Some(false)`
 /// unhealthy, `None` when there is no verdict (initial, unused, draining, not registered).
-pub fn target_healthy(
-    state: &AppState,
-    scope: &Scope,
-    tg_arn: &str,
-    instance_id: &str,
-) -> Option<bool> {
-    let now = state.clock.now();
-    state.stores.with(scope, |s| {
-        let tg = s.elbv2.target_groups.get(tg_arn)?;
-        let t = tg
-            .targets
-            .values()
-            .find(|t| t.id == instance_id && t.draining_until.is_none())?;
-        match health_of(s, tg, t, now).state {
-            "healthy" => Some(true),
-            "unhealthy" => Some(false),
-            _ => None,
-        }
-    })
+/// Read from the region's stores, inside the caller's lock.
+pub fn target_healthy(s: &RegionStores, tg_arn: &str, instance_id: &str, now: f64) -> Option<bool> {
+    let tg = s.elbv2.target_groups.get(tg_arn)?;
+    let t = tg
+        .targets
+        .values()
+        .find(|t| t.id == instance_id && t.draining_until.is_none())?;
+    match health_of(s, tg, t, now).state {
+        "healthy" => Some(true),
+        "unhealthy" => Some(false),
+        _ => None,
+    }
 }
 
-/// Whether an instance is draining from a group (deregistered, delay not yet over).
-pub fn target_draining(state: &AppState, scope: &Scope, tg_arn: &str, instance_id: &str) -> bool {
-    let now = state.clock.now();
-    state.stores.with(scope, |s| {
-        s.elbv2.target_groups.get(tg_arn).is_some_and(|tg| {
-            tg.targets
-                .values()
-                .any(|t| t.id == instance_id && t.draining_until.is_some_and(|u| u > now))
-        })
+/// Whether an instance is draining from a group (deregistered, delay not yet over), read
+/// inside the caller's lock.
+pub fn target_draining(s: &RegionStores, tg_arn: &str, instance_id: &str, now: f64) -> bool {
+    s.elbv2.target_groups.get(tg_arn).is_some_and(|tg| {
+        tg.targets
+            .values()
+            .any(|t| t.id == instance_id && t.draining_until.is_some_and(|u| u > now))
     })
 }
