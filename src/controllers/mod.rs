@@ -97,31 +97,11 @@ pub fn start_all(state: &Arc<AppState>, shutdown: &watch::Receiver<bool>) -> Vec
             state.clone(),
             shutdown.clone(),
         ),
-        spawn(
-            ec2_metrics::Ec2Metrics::default(),
-            state.clone(),
-            shutdown.clone(),
-        ),
-        spawn(
-            asg_scheduler::AsgScheduler::default(),
-            state.clone(),
-            shutdown.clone(),
-        ),
-        spawn(
-            asg_metrics::AsgMetrics::default(),
-            state.clone(),
-            shutdown.clone(),
-        ),
-        spawn(
-            elbv2_health::Elbv2Health::default(),
-            state.clone(),
-            shutdown.clone(),
-        ),
-        spawn(
-            elb_health::ElbHealth::default(),
-            state.clone(),
-            shutdown.clone(),
-        ),
+        spawn(ec2_metrics::Ec2Metrics, state.clone(), shutdown.clone()),
+        spawn(asg_scheduler::AsgScheduler, state.clone(), shutdown.clone()),
+        spawn(asg_metrics::AsgMetrics, state.clone(), shutdown.clone()),
+        spawn(elbv2_health::Elbv2Health, state.clone(), shutdown.clone()),
+        spawn(elb_health::ElbHealth, state.clone(), shutdown.clone()),
     ];
     if state.config.lb_listener_ports {
         tasks.push(spawn(

@@ -75,7 +75,7 @@ pub fn deregister(
 /// caller's lock, like the verdict below).
 pub fn draining(s: &RegionStores, tgs: &[String], instance_id: &str, now: f64) -> bool {
     tgs.iter()
-        .any(|tg| crate::services::elbv2::target_draining(s, tg, instance_id, now))
+        .any(|tg| crate::services::elbv2::target_draining_in(s, tg, instance_id, now))
 }
 
 /// The load balancers' verdict on an instance: `Some(false)` when any says unhealthy,
@@ -89,10 +89,10 @@ pub fn elb_healthy(
 ) -> Option<bool> {
     let verdicts = lbs
         .iter()
-        .map(|lb| crate::services::elb::instance_in_service(s, lb, instance_id))
+        .map(|lb| crate::services::elb::instance_in_service_in(s, lb, instance_id))
         .chain(
             tgs.iter()
-                .map(|tg| crate::services::elbv2::target_healthy(s, tg, instance_id, now)),
+                .map(|tg| crate::services::elbv2::target_healthy_in(s, tg, instance_id, now)),
         );
     let mut all_healthy = true;
     for verdict in verdicts {

@@ -198,9 +198,20 @@ fn deregister_ids(
 
 /// The health checker's verdict on a registered instance: `Some(true)` InService,
 /// `Some(false)` OutOfService (failed checks, stopped, wrong zone), `None` when there is no
-/// verdict yet or the instance (or load balancer) is not registered. Read from the region's
-/// stores, inside the caller's lock.
-pub fn instance_in_service(s: &RegionStores, name: &str, instance_id: &str) -> Option<bool> {
+/// verdict yet or the instance (or load balancer) is not registered.
+pub fn instance_in_service(
+    state: &AppState,
+    scope: &Scope,
+    name: &str,
+    instance_id: &str,
+) -> Option<bool> {
+    state
+        .stores
+        .with(scope, |s| instance_in_service_in(s, name, instance_id))
+}
+
+/// [`instance_in_service`] inside the caller's lock on the region's stores.
+pub fn instance_in_service_in(s: &RegionStores, name: &str, instance_id: &str) -> Option<bool> {
     let lb = s.elb.load_balancers.get(name)?;
     if !lb.instances.contains_key(instance_id) {
         return None;

@@ -22,7 +22,9 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::state::{AppState, RegionStores, Scope, Topic};
 
-pub use instances::{deregister_internal, instance_in_service, register_internal};
+pub use instances::{
+    deregister_internal, instance_in_service, instance_in_service_in, register_internal,
+};
 
 /// Implemented operations and their handlers.
 pub const OPERATIONS: &[(&str, Handler)] = &[

@@ -395,8 +395,25 @@ pub fn deregister_internal(
 
 /// The health verdict of an instance in a group: `Some(true)` healthy, `Some(false)`
 /// unhealthy, `None` when there is no verdict (initial, unused, draining, not registered).
-/// Read from the region's stores, inside the caller's lock.
-pub fn target_healthy(s: &RegionStores, tg_arn: &str, instance_id: &str, now: f64) -> Option<bool> {
+pub fn target_healthy(
+    state: &AppState,
+    scope: &Scope,
+    tg_arn: &str,
+    instance_id: &str,
+) -> Option<bool> {
+    let now = state.clock.now();
+    state
+        .stores
+        .with(scope, |s| target_healthy_in(s, tg_arn, instance_id, now))
+}
+
+/// [`target_healthy`] inside the caller's lock on the region's stores.
+pub fn target_healthy_in(
+    s: &RegionStores,
+    tg_arn: &str,
+    instance_id: &str,
+    now: f64,
+) -> Option<bool> {
     let tg = s.elbv2.target_groups.get(tg_arn)?;
     let t = tg
         .targets
@@ -409,9 +426,16 @@ pub fn target_healthy(s: &RegionStores, tg_arn: &str, instance_id: &str, now: f6
     }
 }
 
-/// Whether an instance is draining from a group (deregistered, delay not yet over), read
-/// inside the caller's lock.
-pub fn target_draining(s: &RegionStores, tg_arn: &str, instance_id: &str, now: f64) -> bool {
+/// Whether an instance is draining from a group (deregistered, delay not yet over).
+pub fn target_draining(state: &AppState, scope: &Scope, tg_arn: &str, instance_id: &str) -> bool {
+    let now = state.clock.now();
+    state
+        .stores
+        .with(scope, |s| target_draining_in(s, tg_arn, instance_id, now))
+}
+
+/// [`target_draining`] inside the caller's lock on the region's stores.
+pub fn target_draining_in(s: &RegionStores, tg_arn: &str, instance_id: &str, now: f64) -> bool {
     s.elbv2.target_groups.get(tg_arn).is_some_and(|tg| {
         tg.targets
             .values()
