@@ -39,6 +39,7 @@ pub mod state;
 
 use std::sync::Arc;
 
+use crate::state::Topic;
 pub use config::Config;
 use tokio::net::TcpListener;
 
@@ -70,7 +71,7 @@ pub async fn run_with_state(
         tokio::spawn(async move {
             loop {
                 state.backend.changed().await;
-                state.changed.notify_waiters();
+                state.touched(Topic::Ec2);
             }
         })
     };

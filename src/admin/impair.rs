@@ -39,7 +39,7 @@ pub fn impair(state: &AppState, path: &str, body: &[u8]) -> (StatusCode, Value) 
     });
     match found {
         Some(true) => {
-            state.changed.notify_waiters();
+            state.touched(crate::state::Topic::Ec2);
             (
                 StatusCode::OK,
                 json!({"instance_id": id, "impaired": change.impaired}),

@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 
 use crate::protocol::models;
 use crate::services;
-use crate::state::AppState;
+use crate::state::{AppState, Topic};
 
 pub mod auth;
 pub mod console;
@@ -290,7 +290,7 @@ fn set_clock(state: &AppState, body: &[u8]) -> Result<(), String> {
         state.clock.advance(a);
         tracing::info!(advance_seconds = a, now = %state.clock.now_rfc3339(), "clock advanced");
     }
-    state.changed.notify_waiters();
+    state.touched(Topic::Clock);
     Ok(())
 }
 

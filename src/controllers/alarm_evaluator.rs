@@ -3,10 +3,10 @@
 //! `services::cloudwatch::evaluate::decide`; `tick` applies it under the store lock, and the
 //! actions of the changes run afterwards, outside the lock.
 
-use super::{Controller, ControllerError};
+use super::{Controller, ControllerError, Next};
 use crate::services::cloudwatch::actions::dispatch_alarm_actions;
 use crate::services::cloudwatch::tick::tick;
-use crate::state::AppState;
+use crate::state::{AppState, Topic, Topics};
 
 /// The longest the evaluator sleeps (it also prunes old metric data each pass).
 const MAX_SLEEP: f64 = 60.0;
@@ -20,7 +20,11 @@ impl Controller for AlarmEvaluator {
         "alarm-evaluator"
     }
 
-    async fn reconcile(&self, state: &AppState) -> Result<f64, ControllerError> {
+    fn watches(&self) -> Topics {
+        Topic::CloudWatch | Topic::Clock
+    }
+
+    async fn reconcile(&self, state: &AppState) -> Result<Next, ControllerError> {
         let now = state.clock.now();
         let mut dispatch = Vec::new();
         let mut next_due = now + MAX_SLEEP;
@@ -34,6 +38,6 @@ impl Controller for AlarmEvaluator {
         for (scope, (notice, actions)) in &dispatch {
             dispatch_alarm_actions(state, scope, notice, actions);
         }
-        Ok((next_due - now).max(0.0))
+        Ok(Next::after_secs((next_due - now).max(0.0)))
     }
 }

@@ -3,63 +3,40 @@
 //! the CloudWatch store of its account and region, dimension `AutoScalingGroupName`, stamped
 //! with the start of the minute just ended (the same convention as the `AWS/EC2` publisher).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use crate::services::autoscaling::metrics_collection::{NAMESPACE, values};
+use crate::services::autoscaling::store::Group;
 use crate::services::cloudwatch::stats::Agg;
 use crate::services::cloudwatch::store::MetricKey;
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, Topic, Topics};
 
 use super::ec2_metrics::{last_complete_period, until_next};
-use super::{Controller, ControllerError};
+use super::{Controller, ControllerError, Next};
 
 /// Group metrics have one granularity: a minute.
 const PERIOD: f64 = 60.0;
 
-/// Publishes `AWS/AutoScaling` metrics.
+/// Publishes `AWS/AutoScaling` metrics. What it published is recorded on each group
+/// (`Group::metrics_published_through`), so a pass decides from state alone.
 #[derive(Debug, Default)]
-pub struct AsgMetrics {
-    /// (scope, group) → the last minute published.
-    published: Mutex<HashMap<(Scope, String), f64>>,
-}
+pub struct AsgMetrics;
 
 impl Controller for AsgMetrics {
     fn name(&self) -> &'static str {
         "asg-metrics"
     }
 
-    async fn reconcile(&self, state: &AppState) -> Result<f64, ControllerError> {
+    fn watches(&self) -> Topics {
+        Topic::AutoScaling | Topic::Clock
+    }
+
+    async fn reconcile(&self, state: &AppState) -> Result<Next, ControllerError> {
         let now = state.clock.now();
         let at = last_complete_period(now, PERIOD);
-        let mut published = self
-            .published
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut seen = Vec::new();
-        state.stores.for_each(|scope, s| {
+        state.stores.for_each(|_, s| {
             let mut points = Vec::new();
-            for g in s.autoscaling.groups.values() {
-                if g.enabled_metrics.is_empty() {
-                    continue;
-                }
-                let key = (scope.clone(), g.name.clone());
-                seen.push(key.clone());
-                match published.get(&key) {
-                    // Start with the minute collection was enabled in, once it has ended.
-                    None => {
-                        published.insert(key, at);
-                        continue;
-                    }
-                    Some(last) if *last >= at => continue,
-                    Some(_) => {}
-                }
-                published.insert(key, at);
-                let dims = vec![("AutoScalingGroupName".to_owned(), g.name.clone())];
-                for (name, value) in values(g) {
-                    if g.enabled_metrics.contains_key(name) {
-                        points.push((MetricKey::new(NAMESPACE, name, dims.clone()), value));
-                    }
+            for g in s.autoscaling.groups.values_mut() {
+                if let Some(values) = due_values(g, at) {
+                    points.extend(values);
                 }
             }
             for (key, value) in &points {
@@ -68,7 +45,30 @@ impl Controller for AsgMetrics {
                     .put(key, "None", at, &Agg::value(*value), false, now);
             }
         });
-        published.retain(|k, _| seen.contains(k));
-        Ok(until_next(now, PERIOD).max(0.001))
+        Ok(Next::after_secs(until_next(now, PERIOD).max(0.001)))
     }
+}
+
+/// The datapoints of `g` for the minute starting `at`, when that minute is due; records it
+/// as published. Collection off forgets the progress; the first pass after it is enabled
+/// only notes the minute (the first datapoint is the minute collection was enabled in, once
+/// it has ended).
+fn due_values(g: &mut Group, at: f64) -> Option<Vec<(MetricKey, f64)>> {
+    if g.enabled_metrics.is_empty() {
+        g.metrics_published_through = None;
+        return None;
+    }
+    let last = g.metrics_published_through;
+    if last.is_some_and(|last| last >= at) {
+        return None;
+    }
+    g.metrics_published_through = Some(at);
+    last?;
+    let dims = vec![("AutoScalingGroupName".to_owned(), g.name.clone())];
+    let points = values(g)
+        .into_iter()
+        .filter(|(name, _)| g.enabled_metrics.contains_key(*name))
+        .map(|(name, value)| (MetricKey::new(NAMESPACE, name, dims.clone()), value))
+        .collect();
+    Some(points)
 }

@@ -2,10 +2,11 @@
 //! instances through AWS's lifecycle (research §2–§5).
 //!
 //! Each pass, per account and region:
-//! 1. under the lock, snapshot what needs a load balancer's opinion (ELB health of in-service
+//! 1. under the lock, find what needs a load balancer's opinion (ELB health of in-service
 //!    instances, draining of deregistered ones);
-//! 2. without the lock, ask `autoscaling::lb` (the load-balancer services lock stores too);
-//! 3. under the lock, step every instance (`Pending` → `Pending:Wait` when a launch hook
+//! 2. under the same lock, read those opinions from the region's ELB and ELBv2 stores
+//!    (`autoscaling::lb`);
+//! 3. under the same lock, step every instance (`Pending` → `Pending:Wait` when a launch hook
 //!    exists → `InService` once EC2 runs; health checks; `Terminating` → deregistered →
 //!    drained → `Terminating:Wait` when a terminate hook exists → EC2 terminate → gone), then
 //!    plan capacity with the pure [`plan::plan_capacity`] and start terminations;
@@ -28,9 +29,9 @@ use crate::services::autoscaling::store::{
 use crate::services::autoscaling::{lb, lifecycle_hooks, plan, refresh_extras, warm_moves};
 use crate::services::ec2::internal;
 use crate::services::ec2::store::{Ec2Store, InstanceState};
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, Scope, Topic, Topics};
 
-use super::{Controller, ControllerError};
+use super::{Controller, ControllerError, Next};
 
 /// Poll interval while anything is in flight (virtual seconds).
 const BUSY: f64 = 2.0;
@@ -53,40 +54,41 @@ impl Controller for AsgReconciler {
         "asg_reconciler"
     }
 
-    async fn reconcile(&self, state: &AppState) -> Result<f64, ControllerError> {
+    fn watches(&self) -> Topics {
+        Topic::AutoScaling | Topic::Ec2 | Topic::Elb | Topic::Elbv2 | Topic::Clock
+    }
+
+    async fn reconcile(&self, state: &AppState) -> Result<Next, ControllerError> {
         let mut next = IDLE;
         for scope in state.stores.scopes() {
             next = next.min(reconcile_scope(state, &scope));
         }
-        Ok(next)
+        Ok(Next::after_secs(next))
     }
 }
 
 /// One pass over one scope; returns when it wants the next.
 pub fn reconcile_scope(state: &AppState, scope: &Scope) -> f64 {
-    // 1–2: load-balancer opinions, asked without the lock.
-    let asks = state.stores.with(scope, |s| lb_questions(&s.autoscaling));
-    if asks.is_empty()
-        && state
-            .stores
-            .with(scope, |s| s.autoscaling.groups.is_empty())
-    {
-        return IDLE;
-    }
-    let mut elb = HashMap::new();
-    let mut draining = HashMap::new();
-    for (id, lbs, tgs, is_draining_check) in asks {
-        if is_draining_check {
-            draining.insert(id.clone(), lb::draining(state, scope, &tgs, &id));
-        } else {
-            elb.insert(id.clone(), lb::elb_healthy(state, scope, &lbs, &tgs, &id));
-        }
-    }
-    // 3: step instances and plan, under the lock.
+    // 1–3: decide under one lock: the load balancers' opinions come from the same region's
+    // stores, then every instance steps and capacity is planned.
     let now = state.clock.now();
-    let (launches, register, deregister, busy) = state.stores.with(scope, |s| {
-        step_all(state, &mut s.autoscaling, &mut s.ec2, &elb, &draining, now)
+    let decided = state.stores.with(scope, |s| {
+        if s.autoscaling.groups.is_empty() {
+            return None;
+        }
+        let (elb, draining) = lb_opinions(s, now);
+        Some(step_all(
+            state,
+            &mut s.autoscaling,
+            &mut s.ec2,
+            &elb,
+            &draining,
+            now,
+        ))
     });
+    let Some((launches, register, deregister, busy)) = decided else {
+        return IDLE;
+    };
     // 4: effects outside the lock.
     for (lbs, tgs, ids) in &register {
         lb::register_with_group(state, scope, lbs, tgs, ids);
@@ -106,9 +108,29 @@ pub fn reconcile_scope(state: &AppState, scope: &Scope) -> f64 {
         });
     }
     if launched || !register.is_empty() || !deregister.is_empty() {
-        state.changed.notify_waiters();
+        state.touched(Topic::AutoScaling | Topic::Ec2 | Topic::Elb | Topic::Elbv2);
     }
     if busy || launched { BUSY } else { IDLE }
+}
+
+/// The load balancers' verdicts on in-service instances of ELB-checked groups, and whether
+/// deregistered terminating instances still drain.
+fn lb_opinions(
+    s: &crate::state::RegionStores,
+    now: f64,
+) -> (HashMap<String, Option<bool>>, HashMap<String, bool>) {
+    let mut elb = HashMap::new();
+    let mut draining = HashMap::new();
+    for (id, lbs, tgs, is_draining_check) in lb_questions(&s.autoscaling) {
+        if is_draining_check {
+            let d = lb::draining(s, &tgs, &id, now);
+            draining.insert(id, d);
+        } else {
+            let verdict = lb::elb_healthy(s, &lbs, &tgs, &id, now);
+            elb.insert(id, verdict);
+        }
+    }
+    (elb, draining)
 }
 
 /// Instances whose load balancers must be asked: (id, lbs, tgs, draining-check?).

@@ -11,18 +11,16 @@
 //!
 //! Decisions are the pure functions of those modules; this file only gathers and applies.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
-
 use crate::services::autoscaling::lb;
 use crate::services::autoscaling::notifications::{self, Notice};
+use crate::services::autoscaling::store::AutoScalingStore;
 use crate::services::autoscaling::{
     lifecycle_hooks, refresh_rolling, scheduled, standby, warm_pools,
 };
 use crate::services::ec2::internal;
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, Scope, Topic, Topics};
 
-use super::{Controller, ControllerError};
+use super::{Controller, ControllerError, Next};
 
 /// The longest sleep: ended activities are noticed within this (virtual seconds).
 const POLL_SECONDS: f64 = 5.0;
@@ -30,22 +28,12 @@ const POLL_SECONDS: f64 = 5.0;
 /// Load-balancer work: (classic load balancers, target groups, instance ids).
 type Deregister = (Vec<String>, Vec<String>, Vec<String>);
 
-/// What the scheduler remembers between passes, per scope.
-#[derive(Debug, Default)]
-struct Memory {
-    /// Activities before this index are finished and announced.
-    cursor: usize,
-    /// Finished activities at or after the cursor that were already announced.
-    announced: HashSet<String>,
-    /// Lifecycle action tokens whose wait notice was sent.
-    waits_notified: HashSet<String>,
-}
-
 /// Fires scheduled actions, times out lifecycle hooks, settles moves, sends notifications.
+/// It keeps nothing between passes: what it announced is marked on the activities and
+/// lifecycle actions themselves (`Activity::announced`, `LifecycleAction::wait_notified`,
+/// `AutoScalingStore::announced_through`), so a pass decides from state alone.
 #[derive(Debug, Default)]
-pub struct AsgScheduler {
-    memory: Mutex<HashMap<Scope, Memory>>,
-}
+pub struct AsgScheduler;
 
 fn finished(status: &str) -> bool {
     matches!(status, "Successful" | "Failed" | "Cancelled")
@@ -54,17 +42,11 @@ fn finished(status: &str) -> bool {
 impl AsgScheduler {
     /// One pass over one scope's store; returns the notices to publish and the next due time.
     fn pass(
-        &self,
         state: &AppState,
         scope: &Scope,
         s: &mut crate::state::RegionStores,
         now: f64,
     ) -> (Vec<Notice>, Option<f64>, bool, Vec<Deregister>) {
-        let mut memory = self
-            .memory
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mem = memory.entry(scope.clone()).or_default();
         let store = &mut s.autoscaling;
         let (ran, next_action) = scheduled::run_due(store, now);
         let (expired, next_deadline) = lifecycle_hooks::expire(store, now);
@@ -84,53 +66,8 @@ impl AsgScheduler {
         };
         let refreshing = refresh_rolling::step(store, now, || state.ids.uuid(), in_alarm);
         let warming = warm_pools::step(store, &mut s.ec2, now);
-        let store = &s.autoscaling;
-
-        let mut notices = Vec::new();
-        // Lifecycle waits that started since the last pass.
-        let mut live_tokens = HashSet::new();
-        for g in store.groups.values() {
-            for i in g.instances.values() {
-                let Some(a) = &i.lifecycle_action else {
-                    continue;
-                };
-                live_tokens.insert(a.token.clone());
-                if a.result.is_none()
-                    && mem.waits_notified.insert(a.token.clone())
-                    && let Some(h) = g.lifecycle_hooks.get(&a.hook_name)
-                {
-                    notices.extend(lifecycle_hooks::wait_notice(
-                        &scope.account,
-                        g,
-                        h,
-                        &i.id,
-                        a,
-                        notifications::hook_route(store, i, &a.transition),
-                        &state.ids.uuid(),
-                        now,
-                    ));
-                }
-            }
-        }
-        mem.waits_notified.retain(|t| live_tokens.contains(t));
-
-        // Launch/terminate activities that have ended since the last pass.
-        if mem.cursor > store.activities.len() {
-            *mem = Memory::default();
-        }
-        for a in &store.activities[mem.cursor..] {
-            if finished(&a.status_code) && !mem.announced.contains(&a.id) {
-                notices.extend(notifications::notices_for(store, &scope.account, a, now));
-                mem.announced.insert(a.id.clone());
-            }
-        }
-        while let Some(a) = store.activities.get(mem.cursor) {
-            if !finished(&a.status_code) {
-                break;
-            }
-            mem.announced.remove(&a.id);
-            mem.cursor += 1;
-        }
+        let mut notices = wait_notices(state, scope, &mut s.autoscaling, now);
+        notices.extend(activity_notices(scope, &mut s.autoscaling, now));
 
         let next = [next_action, next_deadline]
             .into_iter()
@@ -141,12 +78,101 @@ impl AsgScheduler {
     }
 }
 
+/// Notices to hooks' targets for lifecycle waits not yet announced; marks them announced.
+fn wait_notices(
+    state: &AppState,
+    scope: &Scope,
+    store: &mut AutoScalingStore,
+    now: f64,
+) -> Vec<Notice> {
+    let mut notices = Vec::new();
+    // Where each waiting instance came from or goes to (Origin/Destination), read before the
+    // groups are borrowed to mark what was announced.
+    let routes: HashMap<String, (&'static str, &'static str)> = store
+        .groups
+        .values()
+        .flat_map(|g| g.instances.values())
+        .filter_map(|i| {
+            let a = i.lifecycle_action.as_ref()?;
+            (a.result.is_none() && !a.wait_notified)
+                .then(|| (i.id.clone(), notifications::hook_route(store, i, &a.transition)))
+        })
+        .collect();
+    for g in store.groups.values_mut() {
+        let unannounced: Vec<String> = g
+            .instances
+            .values()
+            .filter(|i| {
+                i.lifecycle_action
+                    .as_ref()
+                    .is_some_and(|a| a.result.is_none() && !a.wait_notified)
+            })
+            .map(|i| i.id.clone())
+            .collect();
+        for id in unannounced {
+            let waiting = g
+                .instances
+                .get(&id)
+                .and_then(|i| i.lifecycle_action.as_ref());
+            if let Some(a) = waiting
+                && let Some(h) = g.lifecycle_hooks.get(&a.hook_name)
+            {
+                notices.extend(lifecycle_hooks::wait_notice(
+                    &scope.account,
+                    g,
+                    h,
+                    &id,
+                    a,
+                    routes
+                        .get(&id)
+                        .copied()
+                        .unwrap_or(("EC2", "AutoScalingGroup")),
+                    &state.ids.uuid(),
+                    now,
+                ));
+            }
+            if let Some(a) = g
+                .instances
+                .get_mut(&id)
+                .and_then(|i| i.lifecycle_action.as_mut())
+            {
+                a.wait_notified = true;
+            }
+        }
+    }
+    notices
+}
+
+/// Notices of launch/terminate activities that ended and were not yet announced; marks them
+/// announced and moves `announced_through` past the finished ones at the front.
+fn activity_notices(scope: &Scope, store: &mut AutoScalingStore, now: f64) -> Vec<Notice> {
+    let mut notices = Vec::new();
+    let from = store.announced_through.min(store.activities.len());
+    for index in from..store.activities.len() {
+        let a = &store.activities[index];
+        if finished(&a.status_code) && !a.announced {
+            notices.extend(notifications::notices_for(store, &scope.account, a, now));
+            store.activities[index].announced = true;
+        }
+    }
+    let mut through = from;
+    while store.activities.get(through).is_some_and(|a| a.announced) {
+        through += 1;
+    }
+    store.announced_through = through;
+    notices
+}
+
 impl Controller for AsgScheduler {
     fn name(&self) -> &'static str {
         "asg-scheduler"
     }
 
-    async fn reconcile(&self, state: &AppState) -> Result<f64, ControllerError> {
+    fn watches(&self) -> Topics {
+        Topic::AutoScaling | Topic::Ec2 | Topic::Clock
+    }
+
+    async fn reconcile(&self, state: &AppState) -> Result<Next, ControllerError> {
         let now = state.clock.now();
         let mut all = Vec::new();
         let mut next = now + POLL_SECONDS;
@@ -156,7 +182,7 @@ impl Controller for AsgScheduler {
             if s.autoscaling.groups.is_empty() && s.autoscaling.activities.is_empty() {
                 return;
             }
-            let (notices, due, c, deregister) = self.pass(state, scope, s, now);
+            let (notices, due, c, deregister) = Self::pass(state, scope, s, now);
             changed |= c;
             if !deregister.is_empty() {
                 leaving.push((scope.clone(), deregister));
@@ -199,8 +225,8 @@ impl Controller for AsgScheduler {
         }
         if changed {
             // The reconciler acts on what this pass changed (desired capacity, hook results).
-            state.changed.notify_waiters();
+            state.touched(Topic::AutoScaling | Topic::Ec2);
         }
-        Ok((next - now).max(0.001))
+        Ok(Next::after_secs((next - now).max(0.001)))
     }
 }

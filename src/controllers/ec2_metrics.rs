@@ -21,14 +21,15 @@
 //! period) carries the backend's sample since the previous one.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
+use crate::backend::MetricsSample;
+use crate::services::autoscaling::attach_detach::GROUP_TAG;
 use crate::services::cloudwatch::stats::Agg;
 use crate::services::cloudwatch::store::MetricKey;
 use crate::services::ec2::store::InstanceState;
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, RegionStores, Scope, Topic, Topics};
 
-use super::{Controller, ControllerError};
+use super::{Controller, ControllerError, Next};
 
 /// The namespace.
 pub const NAMESPACE: &str = "AWS/EC2";
@@ -36,8 +37,6 @@ pub const NAMESPACE: &str = "AWS/EC2";
 pub const BASIC_PERIOD: f64 = 300.0;
 /// Period of detailed monitoring (seconds).
 pub const DETAILED_PERIOD: f64 = 60.0;
-/// The tag Auto Scaling puts on its instances.
-pub const ASG_TAG: &str = "aws:autoscaling:groupName";
 /// Sleep when no instance runs (a newly running instance is seen within this).
 const IDLE_SECONDS: f64 = 60.0;
 
@@ -126,19 +125,89 @@ fn internal_impaired(ec2: &crate::services::ec2::store::Ec2Store, id: &str) -> b
     crate::services::ec2::internal::impaired_since(ec2, id).is_some()
 }
 
-/// Publishes `AWS/EC2` metrics.
+/// Publishes `AWS/EC2` metrics. What it published is recorded on each instance
+/// (`Instance::metrics_published_through`), so a pass decides from state alone.
 #[derive(Debug, Default)]
-pub struct Ec2Metrics {
-    /// (scope, instance id) → start of the last period published (or the period before the
-    /// one in which the instance was first seen running).
-    published: Mutex<HashMap<(Scope, String), f64>>,
+pub struct Ec2Metrics;
+
+/// One instance's datapoint to sample and publish.
+struct Work {
+    scope: Scope,
+    info: InstanceInfo,
+    at: f64,
 }
 
-impl Ec2Metrics {
-    fn published(&self) -> std::sync::MutexGuard<'_, HashMap<(Scope, String), f64>> {
-        self.published
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+/// Note the instances first seen running, forget those that stopped, and collect the due
+/// datapoints. Returns the virtual seconds until the next period ends.
+fn plan(scope: &Scope, s: &mut RegionStores, now: f64, work: &mut Vec<Work>) -> f64 {
+    let mut next = IDLE_SECONDS;
+    let ec2 = &mut s.ec2;
+    let mut due_now = Vec::new();
+    for i in ec2.instances.values_mut() {
+        if i.state != InstanceState::Running {
+            i.metrics_published_through = None;
+            continue;
+        }
+        let period = period_of(i.monitoring);
+        next = next.min(until_next(now, period));
+        match i.metrics_published_through {
+            // First seen running: its first datapoint is the period it was seen in.
+            None => i.metrics_published_through = Some(last_complete_period(now, period)),
+            Some(last) => {
+                if let Some(at) = due(last, now, period) {
+                    due_now.push((i.id.clone(), at));
+                }
+            }
+        }
+    }
+    for (id, at) in due_now {
+        let Some(i) = ec2.instances.get(&id) else {
+            continue;
+        };
+        let info = InstanceInfo {
+            id: i.id.clone(),
+            image_id: i.image_id.clone(),
+            instance_type: i.instance_type.clone(),
+            detailed: i.monitoring,
+            asg: ec2.tags_of(&i.id).get(GROUP_TAG).cloned(),
+        };
+        work.push(Work {
+            scope: scope.clone(),
+            info,
+            at,
+        });
+    }
+    next
+}
+
+/// Store one sampled datapoint (or, with no sample, only skip the period), unless a pass
+/// already did: the instance's record says what was published.
+fn publish(
+    s: &mut RegionStores,
+    info: &InstanceInfo,
+    at: f64,
+    sample: Option<&MetricsSample>,
+    now: f64,
+) {
+    let impaired = internal_impaired(&s.ec2, &info.id);
+    let Some(i) = s.ec2.instances.get_mut(&info.id) else {
+        return;
+    };
+    if i.metrics_published_through.is_some_and(|last| last >= at) {
+        return;
+    }
+    i.metrics_published_through = Some(at);
+    let Some(sample) = sample else {
+        return;
+    };
+    let values = metric_values(sample, impaired);
+    for dims in dimension_sets(info) {
+        for (name, unit, value) in &values {
+            let key = MetricKey::new(NAMESPACE, name, dims.clone());
+            s.cloudwatch
+                .metrics
+                .put(&key, unit, at, &Agg::value(*value), false, now);
+        }
     }
 }
 
@@ -147,97 +216,50 @@ impl Controller for Ec2Metrics {
         "ec2-metrics"
     }
 
-    async fn reconcile(&self, state: &AppState) -> Result<f64, ControllerError> {
+    fn watches(&self) -> Topics {
+        Topic::Ec2 | Topic::Clock
+    }
+
+    async fn reconcile(&self, state: &AppState) -> Result<Next, ControllerError> {
         let now = state.clock.now();
-        let mut running = Vec::new();
+        let mut next = IDLE_SECONDS;
+        let mut work = Vec::new();
         state.stores.for_each(|scope, s| {
-            for i in s.ec2.instances.values() {
-                if i.state == InstanceState::Running {
-                    running.push((
-                        scope.clone(),
-                        InstanceInfo {
-                            id: i.id.clone(),
-                            image_id: i.image_id.clone(),
-                            instance_type: i.instance_type.clone(),
-                            detailed: i.monitoring,
-                            asg: s.ec2.tags_of(&i.id).get(ASG_TAG).cloned(),
-                        },
-                    ));
-                }
+            if !s.ec2.instances.is_empty() {
+                next = next.min(plan(scope, s, now, &mut work));
             }
         });
 
-        let mut next = IDLE_SECONDS;
-        let mut work = Vec::new();
-        {
-            let mut published = self.published();
-            published
-                .retain(|(scope, id), _| running.iter().any(|(s, i)| s == scope && &i.id == id));
-            for (scope, info) in running {
-                let period = period_of(info.detailed);
-                next = next.min(until_next(now, period));
-                let key = (scope, info.id.clone());
-                match published.get(&key) {
-                    None => {
-                        published.insert(key, last_complete_period(now, period));
-                    }
-                    Some(&last) => {
-                        if let Some(at) = due(last, now, period) {
-                            work.push((key.0, info, at));
-                        }
-                    }
-                }
-            }
-        }
-
-        let mut samples = Vec::new();
-        for (scope, info, at) in work {
-            match state.backend.metrics_sample(&info.id, now).await {
-                Ok(sample) => samples.push((scope, info, at, sample)),
+        let mut by_scope: HashMap<Scope, Vec<_>> = HashMap::new();
+        for w in work {
+            let sample = match state.backend.metrics_sample(&w.info.id, now).await {
+                Ok(sample) => Some(sample),
                 // Gone meanwhile (terminated, backend restarted): skip this period.
                 Err(err) => {
-                    tracing::debug!(instance = %info.id, error = %err, "no metrics sample");
-                    self.published().insert((scope, info.id), at);
+                    tracing::debug!(instance = %w.info.id, error = %err, "no metrics sample");
+                    None
                 }
-            }
-        }
-
-        let mut by_scope: HashMap<Scope, Vec<_>> = HashMap::new();
-        for (scope, info, at, sample) in samples {
-            self.published()
-                .insert((scope.clone(), info.id.clone()), at);
-            by_scope.entry(scope).or_default().push((info, at, sample));
+            };
+            by_scope
+                .entry(w.scope)
+                .or_default()
+                .push((w.info, w.at, sample));
         }
         for (scope, items) in by_scope {
             state.stores.with(&scope, |s| {
                 for (info, at, sample) in &items {
-                    let impaired = internal_impaired(&s.ec2, &info.id);
-                    let values = metric_values(sample, impaired);
-                    for dims in dimension_sets(info) {
-                        for (name, unit, value) in &values {
-                            let key = MetricKey::new(NAMESPACE, name, dims.clone());
-                            s.cloudwatch.metrics.put(
-                                &key,
-                                unit,
-                                *at,
-                                &Agg::value(*value),
-                                false,
-                                now,
-                            );
-                        }
-                    }
+                    publish(s, info, *at, sample.as_ref(), now);
                 }
                 s.cloudwatch.metrics.prune(now);
             });
         }
-        Ok(next)
+        Ok(Next::after_secs(next))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::MetricsSample;
 
     fn info(detailed: bool, asg: Option<&str>) -> InstanceInfo {
         InstanceInfo {

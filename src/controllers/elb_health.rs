@@ -15,14 +15,12 @@
 //! instances' zones, requests by the zone of the instance that served) and with no dimension
 //! (every load balancer of the region together), as the CLB guide lists its dimensions.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{Controller, ControllerError};
+use super::{Controller, ControllerError, Next};
 use crate::backend::{HttpAddress, HttpRequest};
 use crate::services::cloudwatch::stats::Agg;
 use crate::services::cloudwatch::store::MetricKey;
@@ -30,7 +28,7 @@ use crate::services::ec2::store::{Ec2Store, InstanceState};
 use crate::services::elb::attributes::{Probe, parse_target};
 use crate::services::elb::dataplane::candidates;
 use crate::services::elb::store::{LoadBalancer, StatsSnapshot, Verdict};
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, Scope, Topic, Topics};
 
 /// The namespace.
 pub const NAMESPACE: &str = "AWS/ELB";
@@ -88,11 +86,10 @@ pub fn checks_due(next: f64, now: f64, interval: f64) -> i64 {
 /// Slack for comparing virtual times (seconds).
 const EPSILON: f64 = 1e-3;
 
-/// The controller.
+/// The controller. What it published is recorded on each load balancer
+/// (`LoadBalancer::metrics_published_through`), so a pass decides from state alone.
 #[derive(Debug, Default)]
-pub struct ElbHealth {
-    published: Mutex<HashMap<(Scope, String), f64>>,
-}
+pub struct ElbHealth;
 
 struct Due {
     scope: Scope,
@@ -109,7 +106,11 @@ impl Controller for ElbHealth {
         "elb-health"
     }
 
-    async fn reconcile(&self, state: &AppState) -> Result<f64, ControllerError> {
+    fn watches(&self) -> Topics {
+        Topic::Elb | Topic::Ec2 | Topic::Clock
+    }
+
+    async fn reconcile(&self, state: &AppState) -> Result<Next, ControllerError> {
         let now = state.clock.now();
         let mut next = PERIOD - (now + EPSILON).rem_euclid(PERIOD);
         let mut due = Vec::new();
@@ -187,37 +188,29 @@ impl Controller for ElbHealth {
                 reg.next_check += d.n as f64 * hc.interval as f64;
             });
         }
-        self.publish(state, now);
-        Ok(next.max(0.0))
+        Self::publish(state, now);
+        Ok(Next::after_secs(next.max(0.0)))
     }
 }
 
 impl ElbHealth {
     /// Publish the last complete minute of every load balancer once.
-    fn publish(&self, state: &AppState, now: f64) {
+    fn publish(state: &AppState, now: f64) {
         let at = ((now + EPSILON) / PERIOD).floor() * PERIOD - PERIOD;
-        let mut published = self
-            .published
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut seen = Vec::new();
-        state.stores.for_each(|scope, s| {
+        state.stores.for_each(|_, s| {
             let mut points: Vec<(Dims, &'static str, &'static str, Agg)> = Vec::new();
             // The series with no dimension: every load balancer of the region together.
             let mut region: Vec<(&'static str, &'static str, Agg)> = Vec::new();
-            for lb in s.elb.load_balancers.values() {
-                let key = (scope.clone(), lb.name.clone());
-                seen.push(key.clone());
-                match published.get(&key) {
-                    Some(&last) if last >= at => continue,
-                    // First sight: start with the next complete minute.
-                    None => {
-                        published.insert(key, at);
-                        continue;
-                    }
-                    Some(_) => {}
+            for lb in s.elb.load_balancers.values_mut() {
+                let last = lb.metrics_published_through;
+                if last.is_some_and(|last| last >= at) {
+                    continue;
                 }
-                published.insert(key, at);
+                lb.metrics_published_through = Some(at);
+                // First sight: start with the next complete minute.
+                if last.is_none() {
+                    continue;
+                }
                 let lb_dim = ("LoadBalancerName".to_owned(), lb.name.clone());
                 let zone_hosts = zone_host_counts(lb, &s.ec2);
                 let (up, all) = zone_hosts
@@ -262,7 +255,6 @@ impl ElbHealth {
                 s.cloudwatch.metrics.put(&key, unit, at, &agg, false, now);
             }
         });
-        published.retain(|k, _| seen.contains(k));
     }
 }
 

@@ -9,13 +9,11 @@
 //! Once a minute the request counts the data plane recorded and the healthy/unhealthy host
 //! counts go to CloudWatch.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{Controller, ControllerError};
+use super::{Controller, ControllerError, Next};
 use crate::backend::{HttpAddress, HttpRequest};
 use crate::services::cloudwatch::store::MetricKey;
 use crate::services::ec2::store::InstanceState;
@@ -23,7 +21,7 @@ use crate::services::elbv2::health::{self, Probe, code_matches, invalid_state};
 use crate::services::elbv2::metrics::{self, Datum, PERIOD};
 use crate::services::elbv2::store::{Elbv2Store, Health, HealthCheck};
 use crate::services::elbv2::targets::zone_enabled;
-use crate::state::{AppState, RegionStores, Scope};
+use crate::state::{AppState, RegionStores, Scope, Topic, Topics};
 
 /// Sleep when nothing is due sooner.
 const IDLE_SECONDS: f64 = 60.0;
@@ -51,12 +49,10 @@ enum ProbeTarget {
     Unreachable,
 }
 
-/// Health checks and metrics of ELBv2 target groups.
+/// Health checks and metrics of ELBv2 target groups. What it published is recorded in the
+/// store (`Elbv2Store::hosts_published_minute`), so a pass decides from state alone.
 #[derive(Debug, Default)]
-pub struct Elbv2Health {
-    /// Scope → the last minute whose host counts were published.
-    published: Mutex<HashMap<Scope, i64>>,
-}
+pub struct Elbv2Health;
 
 /// Remove finished drains, reset unchecked targets, and collect due probes of one scope.
 /// Returns the virtual seconds until the next thing is due there.
@@ -248,23 +244,19 @@ fn has_elbv2(store: &Elbv2Store) -> bool {
 }
 
 impl Elbv2Health {
-    fn publish(&self, state: &AppState, now: f64) {
+    fn publish(state: &AppState, now: f64) {
         let minute = (now / PERIOD).floor() as i64;
-        let mut published = self
-            .published
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        state.stores.for_each(|scope, s| {
+        state.stores.for_each(|_, s| {
             if !has_elbv2(&s.elbv2) {
                 return;
             }
-            let last = *published.entry(scope.clone()).or_insert(minute);
+            let last = *s.elbv2.hosts_published_minute.get_or_insert(minute);
             let (hosts, healthy) = metrics::host_data(s, (minute - 1) as f64 * PERIOD, now);
             let traffic = metrics::traffic_data(&mut s.elbv2, minute, &healthy);
             let mut data = traffic;
             if minute > last {
                 data.extend(hosts);
-                published.insert(scope.clone(), minute);
+                s.elbv2.hosts_published_minute = Some(minute);
             }
             store(s, data, now);
         });
@@ -276,7 +268,11 @@ impl Controller for Elbv2Health {
         "elbv2-health"
     }
 
-    async fn reconcile(&self, state: &AppState) -> Result<f64, ControllerError> {
+    fn watches(&self) -> Topics {
+        Topic::Elbv2 | Topic::Ec2 | Topic::Clock
+    }
+
+    async fn reconcile(&self, state: &AppState) -> Result<Next, ControllerError> {
         let now = state.clock.now();
         let mut jobs = Vec::new();
         let mut next = IDLE_SECONDS;
@@ -309,9 +305,9 @@ impl Controller for Elbv2Health {
                 }
             });
         }
-        self.publish(state, now);
+        Self::publish(state, now);
         let to_minute = PERIOD - now.rem_euclid(PERIOD);
-        Ok(next.min(to_minute).max(0.0))
+        Ok(Next::after_secs(next.min(to_minute).max(0.0)))
     }
 }
 

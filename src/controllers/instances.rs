@@ -23,6 +23,7 @@
 //! call may have changed it meanwhile).
 
 use crate::backend::{BackendStatus, LaunchSpec, Vanished};
+use crate::services::autoscaling::attach_detach::GROUP_TAG;
 use crate::services::ec2::images::IMAGE_SECONDS;
 use crate::services::ec2::instance_types;
 use crate::services::ec2::instance_view::reason_time;
@@ -30,9 +31,9 @@ use crate::services::ec2::instances::public_ip;
 use crate::services::ec2::network;
 use crate::services::ec2::security_groups;
 use crate::services::ec2::store::{Ec2Store, InstanceState};
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, Scope, Topic, Topics};
 
-use super::{Controller, ControllerError};
+use super::{Controller, ControllerError, Next};
 
 /// Virtual seconds from `stopping` to `stopped`.
 pub const STOP_SECONDS: f64 = 5.0;
@@ -40,8 +41,6 @@ pub const STOP_SECONDS: f64 = 5.0;
 pub const TERMINATE_SECONDS: f64 = 5.0;
 /// Virtual seconds a terminated instance stays visible.
 pub const TERMINATED_VISIBLE_SECONDS: f64 = 3600.0;
-/// The tag Auto Scaling puts on its instances (a container label).
-const GROUP_TAG: &str = "aws:autoscaling:groupName";
 /// Longest sleep between passes when nothing is in flight.
 const IDLE_SECONDS: f64 = 60.0;
 /// Poll interval while something waits on the backend.
@@ -257,7 +256,11 @@ impl Controller for InstanceLifecycle {
         "instance-lifecycle"
     }
 
-    async fn reconcile(&self, state: &AppState) -> Result<f64, ControllerError> {
+    fn watches(&self) -> Topics {
+        Topic::Ec2 | Topic::Clock
+    }
+
+    async fn reconcile(&self, state: &AppState) -> Result<Next, ControllerError> {
         let now = state.clock.now();
         let mut work = Vec::new();
         let mut next = IDLE_SECONDS;
@@ -378,7 +381,7 @@ impl Controller for InstanceLifecycle {
             .stores
             .for_each(|_, stores| changed |= settle(&mut stores.ec2, now));
         if changed {
-            state.changed.notify_waiters();
+            state.touched(Topic::Ec2);
         }
         if let Some(first) = failures.first() {
             return Err(ControllerError(format!(
@@ -386,7 +389,7 @@ impl Controller for InstanceLifecycle {
                 failures.len()
             )));
         }
-        Ok(next)
+        Ok(Next::after_secs(next))
     }
 }
 
@@ -462,172 +465,5 @@ fn apply(state: &AppState, outcome: Outcome, now: f64) {
 mod vanish_tests;
 
 #[cfg(test)]
-mod tests {
-    use serde_json::{Value, json};
-
-    use super::*;
-    use crate::config::Config;
-    use crate::context::RequestContext;
-    use crate::protocol::Protocol;
-    use crate::services::ec2::{images, instances};
-
-    fn call(state: &AppState, scope: &Scope, op: &str, input: Value) -> Value {
-        let ctx = RequestContext {
-            request_id: "r".into(),
-            scope: scope.clone(),
-            service: "ec2",
-            operation: op.into(),
-            protocol: Protocol::Ec2,
-            access_key_id: None,
-        };
-        crate::services::dispatch(&ctx, state, input).expect(op)
-    }
-
-    fn instance(state: &AppState, scope: &Scope, id: &str) -> (String, Option<std::net::Ipv4Addr>) {
-        state.stores.with(scope, |s| {
-            let i = &s.ec2.instances[id];
-            (i.state.name().to_owned(), i.public_ip)
-        })
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn instances_move_through_their_states_on_the_clock() {
-        let state = AppState::new(Config {
-            time_scale: 0.0,
-            ..Config::default()
-        });
-        let scope = Scope::new("000000000000", "eu-west-1");
-        let ami = images::stable_id(
-            "ami",
-            "eu-west-1",
-            "al2023-ami-2023.6.20241212.0-kernel-6.1-x86_64",
-        );
-        let r = instances::launch(
-            &state,
-            &scope,
-            json!({"ImageId": ami, "MinCount": 1, "MaxCount": 1,
-            "UserData": "IyEvYmluL3NoCmVjaG8gYm9vdGVkCg=="}),
-            vec![],
-        )
-        .unwrap();
-        let id = r["Instances"][0]["InstanceId"].as_str().unwrap().to_owned();
-        let c = InstanceLifecycle;
-        assert_eq!(c.reconcile(&state).await.unwrap(), POLL_SECONDS);
-        assert_eq!(instance(&state, &scope, &id).0, "pending");
-        state.clock.advance(9.0);
-        c.reconcile(&state).await.unwrap();
-        assert_eq!(instance(&state, &scope, &id).0, "pending", "still booting");
-        state.clock.advance(1.0);
-        c.reconcile(&state).await.unwrap();
-        let (name, ip) = instance(&state, &scope, &id);
-        assert_eq!(name, "running");
-        assert!(ip.is_some(), "a default subnet gives a public address");
-        let console = state
-            .stores
-            .with(&scope, |s| s.ec2.instances[&id].console_output.clone());
-        assert!(console.unwrap().contains("\nbooted\n"));
-
-        call(
-            &state,
-            &scope,
-            "StopInstances",
-            json!({"InstanceIds": [id]}),
-        );
-        assert_eq!(c.reconcile(&state).await.unwrap(), STOP_SECONDS);
-        assert_eq!(instance(&state, &scope, &id).0, "stopping");
-        state.clock.advance(STOP_SECONDS);
-        c.reconcile(&state).await.unwrap();
-        assert_eq!(instance(&state, &scope, &id), ("stopped".to_owned(), None));
-
-        call(
-            &state,
-            &scope,
-            "StartInstances",
-            json!({"InstanceIds": [id]}),
-        );
-        c.reconcile(&state).await.unwrap();
-        state.clock.advance(10.0);
-        c.reconcile(&state).await.unwrap();
-        assert_eq!(instance(&state, &scope, &id).0, "running");
-
-        let before = state.stores.with(&scope, |s| {
-            s.ec2
-                .subnets
-                .values()
-                .map(network::available_ips)
-                .sum::<i64>()
-        });
-        call(
-            &state,
-            &scope,
-            "TerminateInstances",
-            json!({"InstanceIds": [id]}),
-        );
-        c.reconcile(&state).await.unwrap();
-        state.clock.advance(TERMINATE_SECONDS);
-        c.reconcile(&state).await.unwrap();
-        assert_eq!(instance(&state, &scope, &id).0, "terminated");
-        let after = state.stores.with(&scope, |s| {
-            s.ec2
-                .subnets
-                .values()
-                .map(network::available_ips)
-                .sum::<i64>()
-        });
-        assert_eq!(
-            after,
-            before + 1,
-            "the private address went back to its subnet"
-        );
-        assert_eq!(c.reconcile(&state).await.unwrap(), IDLE_SECONDS);
-        state.clock.advance(TERMINATED_VISIBLE_SECONDS);
-        c.reconcile(&state).await.unwrap();
-        assert!(
-            state
-                .stores
-                .with(&scope, |s| !s.ec2.instances.contains_key(&id))
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn an_image_of_a_vanished_instance_fails() {
-        let state = AppState::new(Config {
-            time_scale: 0.0,
-            ..Config::default()
-        });
-        let scope = Scope::new("000000000000", "us-east-1");
-        let ami = images::stable_id(
-            "ami",
-            "us-east-1",
-            "al2023-ami-2023.6.20241212.0-kernel-6.1-x86_64",
-        );
-        let r = instances::launch(
-            &state,
-            &scope,
-            json!({"ImageId": ami, "MinCount": 1, "MaxCount": 1}),
-            vec![],
-        )
-        .unwrap();
-        let id = r["Instances"][0]["InstanceId"].as_str().unwrap().to_owned();
-        let c = InstanceLifecycle;
-        c.reconcile(&state).await.unwrap();
-        state.clock.advance(10.0);
-        c.reconcile(&state).await.unwrap();
-        let image = call(
-            &state,
-            &scope,
-            "CreateImage",
-            json!({"InstanceId": id, "Name": "img", "NoReboot": true}),
-        );
-        let image = image["ImageId"].as_str().unwrap().to_owned();
-        // The backend loses the instance before the controller captures it.
-        state.backend.terminate(&id).await.unwrap();
-        c.reconcile(&state).await.unwrap();
-        state.clock.advance(IMAGE_SECONDS);
-        c.reconcile(&state).await.unwrap();
-        let st = state
-            .stores
-            .with(&scope, |s| s.ec2.images[&image].state.clone());
-        assert_eq!(st, "failed");
-    }
-}
+#[path = "instances_tests.rs"]
+mod tests;

@@ -1,9 +1,14 @@
 //! Controllers make things happen over time: idempotent reconcile passes on the clock.
 //!
 //! A controller reads state, decides with pure functions, applies the decision, and says when
-//! it wants to run next (in virtual seconds). The runner also wakes it after every API write
-//! (`AppState::changed`) and backs off, in real time, when a pass fails. The alarm evaluator,
-//! the Auto Scaling reconciler, the health checker and the metric publisher all run here.
+//! it wants to run next ([`Next`]). It keeps no progress of its own: what it already did is
+//! marked on the records it did it to, so any pass (after a restart, after a reset) decides
+//! from state alone. The runner also wakes it when a write touches one of the topics it
+//! [`Controller::watches`] (`AppState::touched`, see `state::wake`), and backs off, in real
+//! time, when a pass fails. kube-runtime's controller is the model: a reconciler watches the
+//! kinds it reads, returns an action ("requeue after", "await change"), and the runner
+//! schedules it. The alarm evaluator, the Auto Scaling reconciler, the health checkers and the
+//! metric publishers all run here.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -13,6 +18,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::state::AppState;
+use crate::state::wake::{Subscription, Topics};
 
 pub mod alarm_evaluator;
 pub mod asg_metrics;
@@ -30,16 +36,42 @@ pub mod sns_http;
 #[error("{0}")]
 pub struct ControllerError(pub String);
 
+/// When a controller wants its next pass (a write it watches may always wake it sooner).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Next {
+    /// After this much virtual time (the clock's, so a frozen clock waits for an advance).
+    After(Duration),
+    /// Only when a write it watches wakes it.
+    OnChange,
+    /// At once: more work is ready.
+    Now,
+}
+
+impl Next {
+    /// After `seconds` of virtual time; zero, negative or NaN is at once.
+    pub fn after_secs(seconds: f64) -> Next {
+        if seconds > 0.0 {
+            Next::After(Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX))
+        } else {
+            Next::Now
+        }
+    }
+}
+
 /// A reconcile loop.
 pub trait Controller: Send + Sync + 'static {
-    /// Name for logs.
+    /// Name for logs and wake-up counts.
     fn name(&self) -> &'static str;
 
-    /// One idempotent pass. Returns the virtual seconds until the next pass is wanted.
+    /// The topics whose writes wake it: the parts of the state its pass reads. Time-driven
+    /// loops watch `Topic::Clock` too, so an admin clock change runs them at once.
+    fn watches(&self) -> Topics;
+
+    /// One idempotent pass. Says when the next pass is wanted.
     fn reconcile(
         &self,
         state: &AppState,
-    ) -> impl Future<Output = Result<f64, ControllerError>> + Send;
+    ) -> impl Future<Output = Result<Next, ControllerError>> + Send;
 }
 
 /// Start every controller Updraft runs. Each service issue adds its loops here.
@@ -65,31 +97,11 @@ pub fn start_all(state: &Arc<AppState>, shutdown: &watch::Receiver<bool>) -> Vec
             state.clone(),
             shutdown.clone(),
         ),
-        spawn(
-            ec2_metrics::Ec2Metrics::default(),
-            state.clone(),
-            shutdown.clone(),
-        ),
-        spawn(
-            asg_scheduler::AsgScheduler::default(),
-            state.clone(),
-            shutdown.clone(),
-        ),
-        spawn(
-            asg_metrics::AsgMetrics::default(),
-            state.clone(),
-            shutdown.clone(),
-        ),
-        spawn(
-            elbv2_health::Elbv2Health::default(),
-            state.clone(),
-            shutdown.clone(),
-        ),
-        spawn(
-            elb_health::ElbHealth::default(),
-            state.clone(),
-            shutdown.clone(),
-        ),
+        spawn(ec2_metrics::Ec2Metrics, state.clone(), shutdown.clone()),
+        spawn(asg_scheduler::AsgScheduler, state.clone(), shutdown.clone()),
+        spawn(asg_metrics::AsgMetrics, state.clone(), shutdown.clone()),
+        spawn(elbv2_health::Elbv2Health, state.clone(), shutdown.clone()),
+        spawn(elb_health::ElbHealth, state.clone(), shutdown.clone()),
     ];
     if state.config.lb_listener_ports {
         tasks.push(spawn(
@@ -110,21 +122,18 @@ pub fn spawn<C: Controller>(
     state: Arc<AppState>,
     mut shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
+    // Subscribed before the task starts, so a write right after `spawn` is not missed.
+    let wake = state
+        .wake
+        .subscribe(controller.name(), controller.watches());
     tokio::spawn(async move {
         let mut backoff = MIN_BACKOFF;
         while !*shutdown.borrow() {
-            // Armed before the pass, so a write during the pass still wakes the next one.
-            let woken = state.changed.notified();
-            tokio::pin!(woken);
-            woken.as_mut().enable();
+            wake.count_pass();
             match controller.reconcile(&state).await {
                 Ok(next) => {
                     backoff = MIN_BACKOFF;
-                    tokio::select! {
-                        () = state.clock.sleep(next.max(0.0)) => {}
-                        () = &mut woken => {}
-                        _ = shutdown.changed() => {}
-                    }
+                    wait(&state, &wake, next, &mut shutdown).await;
                 }
                 Err(err) => {
                     tracing::warn!(controller = controller.name(), error = %err, retry_in_ms = backoff.as_millis() as u64, "reconcile failed");
@@ -139,12 +148,43 @@ pub fn spawn<C: Controller>(
     })
 }
 
+/// Wait for what `next` asks, a wake-up, or shutdown. A write made during the pass left a
+/// permit in `wake`, so it ends the wait at once.
+async fn wait(
+    state: &AppState,
+    wake: &Subscription,
+    next: Next,
+    shutdown: &mut watch::Receiver<bool>,
+) {
+    match next {
+        Next::Now => tokio::task::yield_now().await,
+        Next::After(after) => tokio::select! {
+            () = state.clock.sleep(after.as_secs_f64()) => {}
+            () = wake.woken() => {}
+            _ = shutdown.changed() => {}
+        },
+        Next::OnChange => tokio::select! {
+            () = wake.woken() => {}
+            _ = shutdown.changed() => {}
+        },
+    }
+}
+
+#[cfg(test)]
+#[path = "progress_tests.rs"]
+mod progress_tests;
+
+#[cfg(test)]
+#[path = "wake_tests.rs"]
+mod wake_tests;
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     use super::*;
     use crate::config::Config;
+    use crate::state::Topic;
 
     struct Counter {
         runs: Arc<AtomicU32>,
@@ -155,12 +195,15 @@ mod tests {
         fn name(&self) -> &'static str {
             "counter"
         }
-        async fn reconcile(&self, _state: &AppState) -> Result<f64, ControllerError> {
+        fn watches(&self) -> Topics {
+            Topic::AutoScaling.into()
+        }
+        async fn reconcile(&self, _state: &AppState) -> Result<Next, ControllerError> {
             let n = self.runs.fetch_add(1, Ordering::SeqCst) + 1;
             if n <= self.fail_first {
                 Err(ControllerError("boom".into()))
             } else {
-                Ok(60.0)
+                Ok(Next::after_secs(60.0))
             }
         }
     }
@@ -194,8 +237,12 @@ mod tests {
         state.clock.advance(60.0);
         tokio::time::sleep(Duration::from_millis(10)).await;
         assert_eq!(runs.load(Ordering::SeqCst), 2);
-        // An API write wakes it early.
-        state.changed.notify_waiters();
+        // An API write to what it watches wakes it early...
+        state.touched(Topic::AutoScaling);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert_eq!(runs.load(Ordering::SeqCst), 3);
+        // ...a write to anything else does not.
+        state.touched(Topic::Sns | Topic::Ec2);
         tokio::time::sleep(Duration::from_millis(10)).await;
         assert_eq!(runs.load(Ordering::SeqCst), 3);
         stop.send(true).unwrap();

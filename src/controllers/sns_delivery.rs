@@ -7,10 +7,10 @@
 use std::sync::Arc;
 
 use super::sns_http as http;
-use super::{Controller, ControllerError};
+use super::{Controller, ControllerError, Next};
 use crate::services::sns::delivery::Delivery;
 use crate::services::sns::inbox;
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, Scope, Topic, Topics};
 
 /// The delivery loop. It holds the state so that HTTP tasks can outlive one pass.
 pub struct SnsDelivery {
@@ -25,15 +25,16 @@ impl SnsDelivery {
     }
 }
 
-/// Nothing to do until an API write wakes the loop.
-const IDLE_SECONDS: f64 = 3600.0;
-
 impl Controller for SnsDelivery {
     fn name(&self) -> &'static str {
         "sns_delivery"
     }
 
-    async fn reconcile(&self, state: &AppState) -> Result<f64, ControllerError> {
+    fn watches(&self) -> Topics {
+        Topic::Sns.into()
+    }
+
+    async fn reconcile(&self, state: &AppState) -> Result<Next, ControllerError> {
         let mut taken: Vec<(Scope, Delivery)> = Vec::new();
         state.stores.for_each(|scope, s| {
             taken.extend(s.sns.outbox.drain(..).map(|d| (scope.clone(), d)));
@@ -52,6 +53,7 @@ impl Controller for SnsDelivery {
                 ),
             }
         }
-        Ok(IDLE_SECONDS)
+        // Nothing to do until a write queues a delivery (every queueing touches `Topic::Sns`).
+        Ok(Next::OnChange)
     }
 }

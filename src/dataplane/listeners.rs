@@ -14,10 +14,10 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use super::{LbKind, LbRef};
-use crate::controllers::{Controller, ControllerError};
+use crate::controllers::{Controller, ControllerError, Next};
 use crate::server::conns::{Admission, Limits, Tracker};
 use crate::server::refuse;
-use crate::state::AppState;
+use crate::state::{AppState, Topic, Topics};
 
 /// Virtual seconds between passes when nothing changes (writes wake it at once).
 const PASS_SECONDS: f64 = 30.0;
@@ -101,7 +101,11 @@ impl Controller for ListenerPorts {
         "lb-listener-ports"
     }
 
-    async fn reconcile(&self, state: &AppState) -> Result<f64, ControllerError> {
+    fn watches(&self) -> Topics {
+        Topic::Elb | Topic::Elbv2
+    }
+
+    async fn reconcile(&self, state: &AppState) -> Result<Next, ControllerError> {
         let wanted = wanted_ports(state);
         let mut to_bind = Vec::new();
         {
@@ -145,7 +149,7 @@ impl Controller for ListenerPorts {
                 Err(err) => tracing::warn!(port, error = %err, "cannot bind load balancer port"),
             }
         }
-        Ok(PASS_SECONDS)
+        Ok(Next::after_secs(PASS_SECONDS))
     }
 }
 

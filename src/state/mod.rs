@@ -4,14 +4,14 @@ pub mod clock;
 pub mod ids;
 pub mod keys;
 pub mod scope;
+pub mod wake;
 
 use std::sync::Arc;
-
-use tokio::sync::Notify;
 
 pub use clock::Clock;
 pub use ids::IdGen;
 pub use scope::{Scope, Scoped};
+pub use wake::{Topic, Topics};
 
 use crate::config::Config;
 
@@ -53,8 +53,8 @@ pub struct AppState {
     pub ids: IdGen,
     /// Per-(account, region) service data.
     pub stores: Scoped<RegionStores>,
-    /// Woken after every API write so controllers reconcile at once.
-    pub changed: Notify,
+    /// Wakes the controllers that watch what a write touched (see [`AppState::touched`]).
+    pub wake: wake::Wake,
     /// Runs EC2 instances (`--instances`): driven by the instance lifecycle controller.
     pub backend: Arc<dyn crate::backend::InstanceBackend>,
     /// Load balancer data plane: DNS index and the pooled client to backends.
@@ -103,7 +103,7 @@ impl AppState {
             clock,
             ids,
             stores: Scoped::default(),
-            changed: Notify::new(),
+            wake: wake::Wake::default(),
             backend,
             dataplane: crate::dataplane::DataPlane::default(),
             events: Default::default(),
@@ -117,6 +117,12 @@ impl AppState {
         self.stores.clear();
         self.dataplane.index.clear();
         self.keys.clear();
-        self.changed.notify_waiters();
+        self.touched(Topics::ALL);
+    }
+
+    /// Say that a write changed `topics` (`Topic::AutoScaling`, `Topic::Ec2 | Topic::Elb`):
+    /// the controllers that watch them run again. Every API write calls it once it is done.
+    pub fn touched(&self, topics: impl Into<Topics>) {
+        self.wake.touched(topics);
     }
 }

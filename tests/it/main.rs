@@ -69,5 +69,6 @@ mod ssm;
 mod sts;
 mod vectors_json;
 mod vectors_xml;
+mod wakeups;
 mod webdriver;
 mod wire;

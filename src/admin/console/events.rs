@@ -5,8 +5,8 @@
 //! carries the virtual time while the clock runs. A page that gets a notice re-reads through
 //! the AWS API, so the stream can't show what the API wouldn't.
 //!
-//! Cost: one pump task per server (started by the first subscriber) turns `state.changed`
-//! wake-ups and clock ticks into broadcasts; each client is a future parked on the broadcast
+//! Cost: one pump task per server (started by the first subscriber) turns wake-ups of every
+//! topic (`state.wake`) and clock ticks into broadcasts; each client is a future parked on the broadcast
 //! receiver plus a keep-alive timer. Nothing runs for idle clients on a frozen clock.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,7 +21,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use super::ConsoleBody;
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, Scope, Topics};
 
 /// How often an idle stream says it is alive (proxies and browsers drop silent ones).
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -98,8 +98,14 @@ fn everywhere(state: &AppState, kind: &'static str) -> Notice {
     }
 }
 
-/// Turn `state.changed` wake-ups and clock ticks into notices, while anyone listens.
+/// Turn wake-ups (any topic) and clock ticks into notices, while anyone listens.
 async fn pump(weak: Weak<AppState>) {
+    let Some(wake) = weak
+        .upgrade()
+        .map(|state| state.wake.subscribe("console-events", Topics::ALL))
+    else {
+        return;
+    };
     let mut trailing: Option<tokio::time::Instant> = None;
     loop {
         let Some(state) = weak.upgrade() else { return };
@@ -109,14 +115,9 @@ async fn pump(weak: Weak<AppState>) {
             None if running => TICK,
             None => TICK * 5,
         };
-        let was_woken = {
-            let woken = state.changed.notified();
-            tokio::pin!(woken);
-            woken.as_mut().enable();
-            tokio::select! {
-                () = &mut woken => true,
-                () = tokio::time::sleep(wait) => false,
-            }
+        let was_woken = tokio::select! {
+            () = wake.woken() => true,
+            () = tokio::time::sleep(wait) => false,
         };
         let hub = &state.events;
         if hub.tx.receiver_count() == 0 {

@@ -40,6 +40,8 @@ pub struct Activity {
     pub details: String,
     /// The instance it is about, if any.
     pub instance_id: Option<String>,
+    /// Its end was announced to the group's notification topics (set by the scheduler).
+    pub announced: bool,
 }
 
 /// An activity's `Details`: where its instance is (`{"Availability Zone": …, "Subnet ID": …}`,
@@ -244,6 +246,7 @@ pub fn record_activity(
         progress,
         details: details.to_json(),
         instance_id: instance_id.map(str::to_owned),
+        announced: false,
     });
     id
 }

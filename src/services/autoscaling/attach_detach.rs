@@ -19,7 +19,7 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::ec2::store::InstanceState;
 use crate::services::errors::ErrorCode;
-use crate::state::AppState;
+use crate::state::{AppState, Topic};
 
 /// The tag Auto Scaling puts on its instances.
 pub const GROUP_TAG: &str = "aws:autoscaling:groupName";
@@ -149,7 +149,7 @@ pub fn attach_instances(
         }
         Ok(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling | Topic::Ec2);
     Ok(())
 }
 
@@ -210,6 +210,6 @@ pub fn detach_instances(
         };
         take_out_of_service(store, state, &take_out, now)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling | Topic::Ec2);
     Ok(ActivitiesOut::new(activities))
 }

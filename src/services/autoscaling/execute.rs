@@ -6,7 +6,7 @@ use super::scaling::{adjusted, aggregate, matching_step, target_capacity};
 use super::store::{Group, LifecycleState, set_desired_capacity};
 use super::{target_tracking, tt_agree, validation};
 use crate::error::ApiError;
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, Scope, Topic};
 
 /// What invoked a policy.
 #[derive(Debug, Clone)]
@@ -184,7 +184,7 @@ pub fn execute(
         Ok::<_, ApiError>(Some(new))
     })?;
     if changed.is_some() {
-        state.changed.notify_waiters();
+        state.touched(Topic::AutoScaling);
     }
     Ok(changed)
 }

@@ -23,7 +23,7 @@ use crate::services::ec2::instances::LaunchTemplateSpecification;
 use crate::services::ec2::store::Ec2Store;
 use crate::services::errors::ErrorCode;
 use crate::services::iam::{ProfileRef, profiles_of};
-use crate::state::{AppState, ids};
+use crate::state::{AppState, Topic, ids};
 
 /// The group members Create and Update share.
 #[derive(Debug, Default, Deserialize)]
@@ -301,7 +301,7 @@ pub fn create_auto_scaling_group(
         s.autoscaling.groups.insert(name.clone(), group);
         Ok(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling);
     Ok(())
 }
 
@@ -408,7 +408,7 @@ pub fn update_auto_scaling_group(
         set_desired_capacity(g, desired, &trigger, now);
         Ok(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling);
     Ok(())
 }
 
@@ -493,6 +493,6 @@ pub fn delete_auto_scaling_group(
         Ok(arns)
     })?;
     policies::detach_from_alarms(state, scope, &policy_arns, true);
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling | Topic::CloudWatch);
     Ok(())
 }

@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::protocol::output::Timestamp;
 use crate::services::errors::ErrorCode;
 use crate::services::errors::validation;
-use crate::state::AppState;
+use crate::state::{AppState, Topic};
 
 /// Whether a refresh still runs (and so blocks another).
 pub fn is_active(r: &InstanceRefresh) -> bool {
@@ -156,7 +156,7 @@ pub fn start_instance_refresh(
         tracing::info!(group = %group.name, refresh = %id, "instance refresh started");
         Ok(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling);
     Ok(RefreshIdOut {
         instance_refresh_id: id,
     })
@@ -301,7 +301,7 @@ pub fn cancel_instance_refresh(
         r.status = "Cancelling".to_owned();
         Ok::<_, ApiError>(r.id.clone())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling);
     Ok(RefreshIdOut {
         instance_refresh_id: id,
     })
@@ -332,7 +332,7 @@ pub fn rollback_instance_refresh(
         let r = &group.instance_refreshes[idx];
         Ok::<_, ApiError>(r.id.clone())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling);
     Ok(RefreshIdOut {
         instance_refresh_id: id,
     })

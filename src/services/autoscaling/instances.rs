@@ -13,7 +13,7 @@ use super::validation;
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::errors::ErrorCode;
-use crate::state::AppState;
+use crate::state::{AppState, Topic};
 
 /// `Scaling activity {id} is in progress and blocks this action` (HonorCooldown calls).
 pub fn blocked(activity: &str) -> ApiError {
@@ -75,7 +75,7 @@ pub fn set_desired_capacity_op(
         );
         Ok(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling);
     Ok(())
 }
 
@@ -148,7 +148,7 @@ pub fn terminate_instance_in_auto_scaling_group(
         let act = a.activity_mut(&activity_id).ok_or_else(ApiError::internal)?;
         Ok::<_, ApiError>(ActivityOut::new(act, false))
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling);
     Ok(OneActivityOut::new(out))
 }
 
@@ -209,7 +209,7 @@ pub fn set_instance_health(
         tracing::info!(instance = %id, group = %name, "instance marked unhealthy by a user");
         Ok(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling);
     Ok(())
 }
 
@@ -262,6 +262,6 @@ pub fn set_instance_protection(
         }
         Ok(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling);
     Ok(())
 }

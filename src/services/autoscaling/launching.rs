@@ -103,10 +103,9 @@ pub fn launch_request(
         Some(s) => request.subnet_id = Some(s.clone()),
         None => request.availability_zone = Some(zone.clone()),
     }
-    request.system_tags.push((
-        crate::controllers::ec2_metrics::ASG_TAG.to_owned(),
-        g.name.clone(),
-    ));
+    request
+        .system_tags
+        .push((super::attach_detach::GROUP_TAG.to_owned(), g.name.clone()));
     for t in g.tags.iter().filter(|t| t.propagate_at_launch) {
         request.system_tags.push((t.key.clone(), t.value.clone()));
     }

@@ -14,7 +14,7 @@ use super::groups::{TrafficSourceIn, traffic_sources};
 use super::validation;
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, RegionStores, Scope, Topic};
 
 /// Whether a Classic Load Balancer of this name exists.
 pub fn classic_exists(state: &AppState, scope: &Scope, name: &str) -> bool {
@@ -71,27 +71,28 @@ pub fn deregister(
     }
 }
 
-/// Whether the instance is still draining from any of these target groups.
-pub fn draining(state: &AppState, scope: &Scope, tgs: &[String], instance_id: &str) -> bool {
+/// Whether the instance is still draining from any of these target groups (read inside the
+/// caller's lock, like the verdict below).
+pub fn draining(s: &RegionStores, tgs: &[String], instance_id: &str, now: f64) -> bool {
     tgs.iter()
-        .any(|tg| crate::services::elbv2::target_draining(state, scope, tg, instance_id))
+        .any(|tg| crate::services::elbv2::target_draining_in(s, tg, instance_id, now))
 }
 
 /// The load balancers' verdict on an instance: `Some(false)` when any says unhealthy,
 /// `Some(true)` when all say healthy, `None` while any has no verdict yet.
 pub fn elb_healthy(
-    state: &AppState,
-    scope: &Scope,
+    s: &RegionStores,
     lbs: &[String],
     tgs: &[String],
     instance_id: &str,
+    now: f64,
 ) -> Option<bool> {
     let verdicts = lbs
         .iter()
-        .map(|lb| crate::services::elb::instance_in_service(state, scope, lb, instance_id))
+        .map(|lb| crate::services::elb::instance_in_service_in(s, lb, instance_id))
         .chain(
             tgs.iter()
-                .map(|tg| crate::services::elbv2::target_healthy(state, scope, tg, instance_id)),
+                .map(|tg| crate::services::elbv2::target_healthy_in(s, tg, instance_id, now)),
         );
     let mut all_healthy = true;
     for verdict in verdicts {
@@ -180,7 +181,7 @@ fn attach(ctx: &RequestContext, state: &AppState, req: AttachInput) -> Result<()
         Ok::<_, ApiError>((lbs, tgs, ids))
     })?;
     register_with_group(state, scope, &lbs, &tgs, &ids);
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling | Topic::Elb | Topic::Elbv2);
     Ok(())
 }
 
@@ -218,7 +219,7 @@ fn detach(ctx: &RequestContext, state: &AppState, req: AttachInput) -> Result<()
     if (!lbs.is_empty() || !tgs.is_empty()) && !ids.is_empty() {
         deregister(state, scope, &lbs, &tgs, &ids);
     }
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling | Topic::Elb | Topic::Elbv2);
     Ok(())
 }
 

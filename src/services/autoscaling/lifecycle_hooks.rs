@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::protocol::timestamp::format_iso8601;
 use crate::services::errors::ErrorCode;
 use crate::services::errors::validation;
-use crate::state::AppState;
+use crate::state::{AppState, Topic};
 
 /// The two transitions a hook can hold.
 pub const TRANSITIONS: [&str; 2] = [
@@ -47,6 +47,7 @@ pub fn begin_wait(hook: &LifecycleHook, token: String, now: f64) -> LifecycleAct
         global_deadline: now + hook.global_timeout as f64,
         result: None,
         ended_by: None,
+        wait_notified: false,
     }
 }
 
@@ -280,7 +281,7 @@ pub fn put_lifecycle_hook(
             }],
         );
     }
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling);
     Ok(())
 }
 
@@ -400,7 +401,7 @@ pub fn delete_lifecycle_hook(
         }
         Ok(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling);
     Ok(())
 }
 
@@ -471,7 +472,7 @@ pub fn complete_lifecycle_action(
         tracing::info!(instance = %id, hook = %action.hook_name, %result, "lifecycle action completed");
         Ok::<_, ApiError>(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling);
     Ok(())
 }
 
@@ -487,7 +488,7 @@ pub fn record_lifecycle_action_heartbeat(
         action.heartbeat_deadline = (now + heartbeat as f64).min(action.global_deadline);
         Ok::<_, ApiError>(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling);
     Ok(())
 }
 

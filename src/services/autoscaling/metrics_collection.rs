@@ -8,7 +8,7 @@ use super::store::{Group, LifecycleState};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::errors::validation;
-use crate::state::AppState;
+use crate::state::{AppState, Topic};
 
 /// The namespace.
 pub const NAMESPACE: &str = "AWS/AutoScaling";
@@ -77,7 +77,7 @@ pub fn enable_metrics_collection(
         }
         Ok::<_, ApiError>(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling);
     Ok(())
 }
 

@@ -460,6 +460,7 @@ mod tests {
             progress: 100,
             details: r#"{"Subnet ID":"subnet-0ea442a34acb3f730","Availability Zone":"us-east-2b"}"#.into(),
             instance_id: Some("i-03cfd6816e40bf9a9".into()),
+            announced: false,
         }
     }
 

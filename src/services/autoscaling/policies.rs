@@ -15,7 +15,7 @@ use super::{target_tracking, validation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::errors::ErrorCode;
-use crate::state::{AppState, Scope, ids};
+use crate::state::{AppState, Scope, Topic, ids};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -244,7 +244,7 @@ pub fn put_scaling_policy(
             target_tracking::delete_alarms(state, scope, &names);
         }
     }
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling | Topic::CloudWatch);
     Ok(out)
 }
 

@@ -12,7 +12,7 @@ use super::store::iso_seconds;
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::errors::ErrorCode;
-use crate::state::AppState;
+use crate::state::{AppState, Topic};
 
 /// Every process a group runs (DescribeScalingProcessTypes).
 pub const PROCESSES: [&str; 9] = [
@@ -78,7 +78,7 @@ pub fn suspend_processes(
         }
         Ok::<_, ApiError>(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling);
     Ok(())
 }
 
@@ -99,7 +99,7 @@ pub fn resume_processes(
         }
         Ok::<_, ApiError>(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling);
     Ok(())
 }
 

@@ -25,6 +25,8 @@ pub struct LifecycleAction {
     pub result: Option<String>,
     /// Why it ended (`Heartbeat Timeout`, or how it was completed), for activity messages.
     pub ended_by: Option<String>,
+    /// The hook's notification target was told the wait began (set by the scheduler).
+    pub wait_notified: bool,
 }
 
 /// A lifecycle hook (PutLifecycleHook).

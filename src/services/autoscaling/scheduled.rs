@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::protocol::output::Timestamp;
 use crate::services::errors::ErrorCode;
 use crate::services::errors::validation;
-use crate::state::AppState;
+use crate::state::{AppState, Topic};
 
 /// At most this many scheduled actions per group (research §1.1).
 const MAX_PER_GROUP: usize = 125;
@@ -202,7 +202,7 @@ pub fn put_scheduled_update_group_action(
             .insert((input.group.clone(), action.name.clone()), action);
         Ok::<_, ApiError>(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling);
     Ok(())
 }
 
@@ -246,7 +246,7 @@ pub fn batch_put_scheduled_update_group_action(
         }
         Ok::<_, ApiError>(failed)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling);
     Ok(BatchPutOut {
         failed_scheduled_update_group_actions: failed,
     })

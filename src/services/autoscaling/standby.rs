@@ -15,7 +15,7 @@ use super::store::{AutoScalingStore, Group, LifecycleState, iso_seconds, record_
 use crate::context::RequestContext;
 use crate::error::ApiError;
 pub(super) use crate::services::errors::validation;
-use crate::state::AppState;
+use crate::state::{AppState, Topic};
 
 /// At most this many instance ids per call (research §1.1).
 pub(super) const MAX_IDS: usize = 20;
@@ -236,7 +236,7 @@ pub fn enter_standby(
         };
         take_out_of_service(store, state, &take_out, now)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling);
     Ok(ActivitiesOut::new(activities))
 }
 
@@ -298,7 +298,7 @@ pub fn exit_standby(
             now,
         ))
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling);
     Ok(ActivitiesOut::new(activities))
 }
 

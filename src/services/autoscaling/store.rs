@@ -39,6 +39,9 @@ pub struct AutoScalingStore {
     pub scheduled_actions: IndexMap<(String, String), ScheduledAction>,
     /// Every activity, oldest first (including those of deleted groups).
     pub activities: Vec<Activity>,
+    /// Activities before this index have ended and were announced (the scheduler's cursor;
+    /// activities are never removed, so an index stays valid).
+    pub announced_through: usize,
 }
 
 /// `LaunchTemplateSpecification` as a group stores it.
@@ -343,6 +346,9 @@ pub struct Group {
     pub launch_failures: u32,
     /// No launch before this time (backoff after failures).
     pub next_launch_at: f64,
+    /// Start of the last minute whose `AWS/AutoScaling` metrics were published (or the minute
+    /// before collection began); `None` while collection is off (the metric publisher's).
+    pub metrics_published_through: Option<f64>,
 }
 
 /// `yyyy-MM-ddTHH:mm:ssZ` (whole seconds, UTC), the timestamp inside Cause sentences and
@@ -465,7 +471,7 @@ pub fn hook_for<'a>(group: &'a Group, transition: &str) -> Option<&'a LifecycleH
 /// to min: 1, max: 3, desired: 2`, ...). The reconciler's launch/terminate activities start their
 /// Cause with `At {now} {trigger} changing the desired capacity from {old} to {new}.`
 /// Returns whether the capacity changed (no change writes no cause, as on AWS). The caller has
-/// validated `new` against min/max and wakes the controllers (`state.changed`).
+/// validated `new` against min/max and wakes the controllers (`state.touched`).
 pub fn set_desired_capacity(group: &mut Group, new: i64, trigger: &str, now: f64) -> bool {
     let old = group.desired_capacity;
     if old == new {

@@ -13,7 +13,7 @@ use crate::services::cloudwatch::alarms::{AlarmCore, AlarmSettings, MetricAlarm}
 use crate::services::cloudwatch::put_alarm::config_item;
 use crate::services::cloudwatch::store::MetricKey;
 use crate::services::cloudwatch::{Dimension, dimension_pairs};
-use crate::state::{AppState, Scope, ids};
+use crate::state::{AppState, Scope, Topic, ids};
 
 /// AlarmLow's threshold as a fraction of the target (observed on AWS, research §4.5).
 const LOW_RATIO: f64 = 0.7;
@@ -265,7 +265,7 @@ pub fn put_alarms(
             out.push((alarm_name, arn));
         }
     });
-    state.changed.notify_waiters();
+    state.touched(Topic::CloudWatch);
     out
 }
 

@@ -28,7 +28,7 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::ec2::store::{Ec2Store, InstanceState};
 use crate::services::errors::validation;
-use crate::state::AppState;
+use crate::state::{AppState, Topic};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -85,7 +85,7 @@ pub fn put_warm_pool(
         });
         Ok::<_, ApiError>(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling);
     Ok(())
 }
 
@@ -160,7 +160,7 @@ pub fn delete_warm_pool(
         tracing::info!(group = %group.name, force = input.force_delete, "warm pool delete requested");
         Ok(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::AutoScaling);
     Ok(())
 }
 

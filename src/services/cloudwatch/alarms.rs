@@ -17,7 +17,7 @@ use super::{Dimension, enum_error, validation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::parse_input;
-use crate::state::AppState;
+use crate::state::{AppState, Topic};
 
 /// Fields metric and composite alarms share, serialized as AWS names them.
 #[derive(Debug, Clone, Serialize)]
@@ -309,7 +309,7 @@ pub fn set_alarm_state(
     if let Some((notice, actions)) = dispatch {
         dispatch_alarm_actions(state, &ctx.scope, &notice, &actions);
     }
-    state.changed.notify_waiters();
+    state.touched(Topic::CloudWatch);
     Ok(Value::Object(serde_json::Map::new()))
 }
 
@@ -363,7 +363,7 @@ pub fn delete_alarms(
         }
         Ok(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::CloudWatch);
     Ok(Value::Object(serde_json::Map::new()))
 }
 
@@ -390,7 +390,7 @@ fn set_actions_enabled(
             }
         }
     });
-    state.changed.notify_waiters();
+    state.touched(Topic::CloudWatch);
     Ok(Value::Object(serde_json::Map::new()))
 }
 

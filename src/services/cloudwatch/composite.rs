@@ -16,7 +16,7 @@ use super::{alarm_arn, validation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::parse_input;
-use crate::state::AppState;
+use crate::state::{AppState, Topic};
 
 /// A parsed AlarmRule.
 #[derive(Debug, Clone, PartialEq)]
@@ -404,7 +404,7 @@ pub fn put_composite_alarm(
         cw.composites.insert(req.alarm_name.clone(), alarm);
         Ok(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::CloudWatch);
     Ok(Value::Object(serde_json::Map::new()))
 }
 

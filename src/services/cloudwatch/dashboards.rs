@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::{parse_input, to_output};
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, Scope, Topic};
 
 /// One stored dashboard.
 #[derive(Debug, Clone)]
@@ -117,7 +117,7 @@ pub fn put_dashboard(
             },
         );
     });
-    state.changed.notify_waiters();
+    state.touched(Topic::CloudWatch);
     to_output(&PutDashboardOutput {
         dashboard_validation_messages: Vec::new(),
     })
@@ -245,6 +245,6 @@ pub fn delete_dashboards(
         }
         Ok(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::CloudWatch);
     Ok(Value::Object(serde_json::Map::new()))
 }

@@ -20,7 +20,7 @@ use super::{
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::parse_input;
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, Scope, Topic};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -423,6 +423,6 @@ pub fn put_metric_alarm(
         cw.alarms.insert(req.alarm_name.clone(), alarm);
         Ok(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::CloudWatch);
     Ok(Value::Object(serde_json::Map::new()))
 }

@@ -9,7 +9,7 @@ use super::{dry_run_ok, with_store};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::parse_input;
-use crate::state::AppState;
+use crate::state::{AppState, Topic};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -195,6 +195,6 @@ pub fn modify_image_attribute(
         }
         Ok(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Ec2);
     Ok(json!({}))
 }

@@ -9,7 +9,7 @@ use super::{TagSpecification, check_id_shape, dry_run_ok, spec_tags, with_store}
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::parse_input;
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, Scope, Topic};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -53,7 +53,7 @@ pub fn deregister_image(
         Ok(deleted)
     })?;
     tracing::info!(image_id = %req.image_id, "image deregistered");
-    state.changed.notify_waiters();
+    state.touched(Topic::Ec2);
     let mut out = json!({"Return": true});
     if req.delete_associated_snapshots {
         out["DeleteSnapshotResults"] = json!(deleted);
@@ -176,6 +176,6 @@ pub fn copy_image(ctx: &RequestContext, state: &AppState, input: Value) -> Resul
         s.set_tags(&image_id, image_tags);
         Ok(image_id)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Ec2);
     Ok(json!({"ImageId": id}))
 }

@@ -19,7 +19,7 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::protocol::timestamp::format_iso8601;
 use crate::services::{parse_input, to_output};
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, Scope, Topic};
 
 /// Virtual seconds from CreateImage/CopyImage to `available`.
 pub const IMAGE_SECONDS: f64 = 20.0;
@@ -409,7 +409,7 @@ pub fn create_image(
         Ok(image_id)
     })?;
     tracing::info!(image_id = %id, instance_id = %req.instance_id, "image pending");
-    state.changed.notify_waiters();
+    state.touched(Topic::Ec2);
     Ok(json!({"ImageId": id}))
 }
 

@@ -11,7 +11,7 @@ use super::{AttrValue, dry_run_ok, instance_types, with_store};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::parse_input;
-use crate::state::AppState;
+use crate::state::{AppState, Topic};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -66,7 +66,7 @@ fn change_states(
         }
         Ok(out)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Ec2);
     Ok(out)
 }
 
@@ -223,7 +223,7 @@ fn set_monitoring(
         }
         Ok(list)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Ec2);
     Ok(json!({"InstanceMonitorings": list}))
 }
 
@@ -453,7 +453,7 @@ pub fn modify_instance_attribute(
         }
         Ok(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Ec2);
     Ok(json!({}))
 }
 

@@ -19,7 +19,7 @@ use super::{check_id_shape, dry_run_ok, instance_types, network, spec_tags};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::parse_input;
-use crate::state::{AppState, RegionStores, Scope};
+use crate::state::{AppState, RegionStores, Scope, Topic};
 
 pub use super::instance_view::{describe_instance_status, describe_instances};
 
@@ -159,7 +159,7 @@ pub fn launch(
     })?;
     match result {
         Some(out) => {
-            state.changed.notify_waiters();
+            state.touched(Topic::Ec2);
             Ok(out)
         }
         None => Err(dry_run_ok()),
@@ -524,6 +524,7 @@ fn create(
             console_output: None,
             running_since: None,
             impaired_since: None,
+            metrics_published_through: None,
         };
         let mut instance = instance;
         super::volumes::create_for_launch(

@@ -19,7 +19,7 @@ use super::{TagSpecification, dry_run_ok, spec_tags, tag_filter_values, tag_list
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::{parse_input, to_output};
-use crate::state::AppState;
+use crate::state::{AppState, Topic};
 
 fn colon_hex(bytes: &[u8]) -> String {
     bytes
@@ -199,7 +199,7 @@ fn insert(
         s.set_tags(&id, tags);
         Ok((id.clone(), to_output(&tag_list(s.tags_of(&id)))?))
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Ec2);
     Ok(out)
 }
 
@@ -456,7 +456,7 @@ pub fn delete_key_pair(
         }
         Ok(removed.map(|k| k.id))
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Ec2);
     Ok(json!({"Return": true, "KeyPairId": id}))
 }
 

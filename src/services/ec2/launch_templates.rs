@@ -18,7 +18,7 @@ use super::{
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::{parse_input, to_output};
-use crate::state::AppState;
+use crate::state::{AppState, Topic};
 
 fn name_not_found() -> ApiError {
     ApiError::client(
@@ -195,7 +195,7 @@ pub fn create_launch_template(
         s.set_tags(&id, tags);
         Ok(template_out(s, &s.launch_templates[&id]))
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Ec2);
     Ok(json!({"LaunchTemplate": out}))
 }
 
@@ -255,7 +255,7 @@ pub fn create_launch_template_version(
         lt.versions.insert(number, version);
         Ok(out)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Ec2);
     Ok(json!({"LaunchTemplateVersion": out}))
 }
 
@@ -294,7 +294,7 @@ pub fn modify_launch_template(
         }
         Ok(template_out(s, &s.launch_templates[&id]))
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Ec2);
     Ok(json!({"LaunchTemplate": out}))
 }
 
@@ -489,7 +489,7 @@ pub fn delete_launch_template(
         s.clear_tags(&id);
         Ok(out)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Ec2);
     Ok(json!({"LaunchTemplate": out}))
 }
 
@@ -544,7 +544,7 @@ pub fn delete_launch_template_versions(
         }
         Ok((ok, failed))
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Ec2);
     Ok(
         json!({"SuccessfullyDeletedLaunchTemplateVersions": ok, "UnsuccessfullyDeletedLaunchTemplateVersions": failed}),
     )

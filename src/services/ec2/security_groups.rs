@@ -16,7 +16,7 @@ use super::{
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::{parse_input, to_output};
-use crate::state::{AppState, IdGen, ids::arn};
+use crate::state::{AppState, IdGen, Topic, ids::arn};
 
 /// Who a rule lets in (or out to).
 #[derive(Debug, Clone, PartialEq)]
@@ -139,7 +139,7 @@ pub fn create_security_group(
         s.set_tags(&id, tags);
         Ok((id.clone(), tag_list(s.tags_of(&id))))
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Ec2);
     let arn = arn(
         "ec2",
         &ctx.scope.region,
@@ -318,7 +318,7 @@ pub fn delete_security_group(
         s.clear_tags(&id);
         Ok(id)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Ec2);
     Ok(json!({"Return": true, "GroupId": id}))
 }
 

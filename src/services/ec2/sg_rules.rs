@@ -11,7 +11,7 @@ use super::{TagSpecification, dry_run_ok, spec_tags, with_store};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::parse_input;
-use crate::state::{AppState, ids::arn};
+use crate::state::{AppState, Topic, ids::arn};
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -373,7 +373,7 @@ fn authorize(
         }
         Ok(out)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Ec2);
     Ok(json!({"Return": true, "SecurityGroupRules": rules}))
 }
 
@@ -435,7 +435,7 @@ fn revoke(
         }
         Ok(out)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Ec2);
     Ok(json!({"Return": true, "RevokedSecurityGroupRules": revoked}))
 }
 

@@ -8,7 +8,7 @@ use super::{dry_run_ok, paginate, tag_filter_values, tag_list, with_store};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::{parse_input, to_output};
-use crate::state::AppState;
+use crate::state::{AppState, Topic};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -154,6 +154,6 @@ pub fn delete_snapshot(
         s.clear_tags(&req.snapshot_id);
         Ok(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Ec2);
     Ok(json!({}))
 }

@@ -385,6 +385,9 @@ pub struct Instance {
     /// Since when its instance status check fails (`impaired`): set through the admin API
     /// (`POST /_updraft/instances/{id}/impair`), cleared there or when the instance stops.
     pub impaired_since: Option<f64>,
+    /// Start of the last period whose `AWS/EC2` datapoint was published (or the period before
+    /// the one it was first seen running in); `None` while not running (the metric publisher's).
+    pub metrics_published_through: Option<f64>,
 }
 
 /// An instance's association with an IAM instance profile (`iip-assoc-…`).

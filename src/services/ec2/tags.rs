@@ -8,7 +8,7 @@ use super::{Tag, check_tag, dry_run_ok, paginate, with_store};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::parse_input;
-use crate::state::AppState;
+use crate::state::{AppState, Topic};
 
 /// The resource type EC2 reports for an id, by its prefix.
 pub fn resource_type(id: &str) -> &'static str {
@@ -83,7 +83,7 @@ pub fn create_tags(
         }
         Ok(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Ec2);
     Ok(json!({}))
 }
 
@@ -111,7 +111,7 @@ pub fn delete_tags(
         }
         Ok(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Ec2);
     Ok(json!({}))
 }
 

@@ -12,7 +12,7 @@ use super::{
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::{parse_input, to_output};
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, Scope, Topic};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -246,7 +246,7 @@ pub fn create_vpc(ctx: &RequestContext, state: &AppState, input: Value) -> Resul
         s.set_tags(&id, tags);
         id
     });
-    state.changed.notify_waiters();
+    state.touched(Topic::Ec2);
     let out = describe_vpcs(ctx, state, json!({"VpcIds": [id]}))?;
     Ok(json!({ "Vpc": out["Vpcs"][0] }))
 }
@@ -289,7 +289,7 @@ pub fn delete_vpc(ctx: &RequestContext, state: &AppState, input: Value) -> Resul
         s.security_groups.retain(|_, g| g.vpc_id != req.vpc_id);
         Ok(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Ec2);
     Ok(json!({}))
 }
 
@@ -380,7 +380,7 @@ pub fn create_subnet(
         s.set_tags(&id, tags);
         Ok(id)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Ec2);
     let out = describe_subnets(ctx, state, json!({"SubnetIds": [id]}))?;
     Ok(json!({ "Subnet": out["Subnets"][0] }))
 }
@@ -424,6 +424,6 @@ pub fn delete_subnet(
         s.clear_tags(&req.subnet_id);
         Ok(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Ec2);
     Ok(json!({}))
 }

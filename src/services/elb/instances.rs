@@ -10,7 +10,7 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::ec2::store::{Ec2Store, InstanceState};
 use crate::services::parse_input;
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, RegionStores, Scope};
 
 /// `InstanceState` of DescribeInstanceHealth: (State, ReasonCode, Description).
 pub type HealthState = (&'static str, &'static str, &'static str);
@@ -205,23 +205,28 @@ pub fn instance_in_service(
     name: &str,
     instance_id: &str,
 ) -> Option<bool> {
-    state.stores.with(scope, |s| {
-        let lb = s.elb.load_balancers.get(name)?;
-        if !lb.instances.contains_key(instance_id) {
-            return None;
-        }
-        let i = s.ec2.instances.get(instance_id);
-        let st = health_state(
-            lb,
-            instance_id,
-            i.map(|i| i.state),
-            i.map(|i| i.availability_zone.as_str()),
-        )?;
-        match st {
-            REGISTERING => None,
-            (state, _, _) => Some(state == "InService"),
-        }
-    })
+    state
+        .stores
+        .with(scope, |s| instance_in_service_in(s, name, instance_id))
+}
+
+/// [`instance_in_service`] inside the caller's lock on the region's stores.
+pub fn instance_in_service_in(s: &RegionStores, name: &str, instance_id: &str) -> Option<bool> {
+    let lb = s.elb.load_balancers.get(name)?;
+    if !lb.instances.contains_key(instance_id) {
+        return None;
+    }
+    let i = s.ec2.instances.get(instance_id);
+    let st = health_state(
+        lb,
+        instance_id,
+        i.map(|i| i.state),
+        i.map(|i| i.availability_zone.as_str()),
+    )?;
+    match st {
+        REGISTERING => None,
+        (state, _, _) => Some(state == "InService"),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -12,7 +12,7 @@ use crate::dataplane::{self, LbEntry, LbKind, LbRef};
 use crate::error::ApiError;
 use crate::services::ec2::store::Ec2Store;
 use crate::services::parse_input;
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, Scope, Topic};
 
 /// Load balancers per region (DescribeAccountLimits says so too).
 const MAX_LOAD_BALANCERS: usize = 20;
@@ -288,12 +288,13 @@ pub fn create(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Va
             cursor: 0,
             stats: Default::default(),
             zone_stats: Default::default(),
+            metrics_published_through: None,
         };
         index(state, scope, &lb);
         s.elb.load_balancers.insert(name.clone(), lb);
         Ok(dns)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Elb);
     Ok(json!({ "DNSName": dns }))
 }
 
@@ -333,7 +334,7 @@ pub fn delete(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Va
     });
     if let Some(lb) = removed {
         state.dataplane.index.remove(&lb.dns_name);
-        state.changed.notify_waiters();
+        state.touched(Topic::Elb);
     }
     Ok(json!({}))
 }

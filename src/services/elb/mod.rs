@@ -20,9 +20,11 @@ use serde_json::Value;
 use super::Handler;
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::state::{AppState, RegionStores, Scope};
+use crate::state::{AppState, RegionStores, Scope, Topic};
 
-pub use instances::{deregister_internal, instance_in_service, register_internal};
+pub use instances::{
+    deregister_internal, instance_in_service, instance_in_service_in, register_internal,
+};
 
 /// Implemented operations and their handlers.
 pub const OPERATIONS: &[(&str, Handler)] = &[
@@ -149,7 +151,7 @@ pub fn with_lb<R>(
         out
     });
     if result.is_ok() {
-        state.changed.notify_waiters();
+        state.touched(Topic::Elb);
     }
     result
 }

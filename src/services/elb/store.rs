@@ -253,6 +253,9 @@ pub struct LoadBalancer {
     pub stats: Arc<LiveStats>,
     /// The same counters per Availability Zone (of the instance that served).
     pub zone_stats: IndexMap<String, Arc<LiveStats>>,
+    /// Start of the last minute whose `AWS/ELB` metrics were published (or the minute it was
+    /// first seen in); set by the metric publisher.
+    pub metrics_published_through: Option<f64>,
 }
 
 impl LoadBalancer {

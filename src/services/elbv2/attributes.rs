@@ -15,7 +15,7 @@ use super::errors::{ArnKind, invalid_configuration, missing};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::{parse_input, to_output};
-use crate::state::AppState;
+use crate::state::{AppState, Topic};
 
 /// One attribute.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -308,7 +308,7 @@ fn run(
         }
     })?;
     if modify {
-        state.changed.notify_waiters();
+        state.touched(Topic::Elbv2);
     }
     to_output(&AttributesOutput { attributes: attrs })
 }

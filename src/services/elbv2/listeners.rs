@@ -19,7 +19,7 @@ use super::tags::{Tag, check_tags, set_tags};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::parse_input;
-use crate::state::AppState;
+use crate::state::{AppState, Topic};
 
 /// A certificate as the API shows it.
 #[derive(Debug, Clone, Deserialize)]
@@ -252,7 +252,7 @@ pub fn create_listener(
         tracing::info!(listener = %listener_arn, port, "listener created");
         Ok(view(store, &store.listeners[&listener_arn]))
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Elbv2);
     Ok(json!({ "Listeners": [out] }))
 }
 
@@ -416,7 +416,7 @@ pub fn modify_listener(
         reindex(state, &scope, store, &lb.arn);
         Ok::<_, ApiError>(view(store, &store.listeners[&req.listener_arn]))
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Elbv2);
     Ok(json!({ "Listeners": [out] }))
 }
 
@@ -455,7 +455,7 @@ pub fn delete_listener(
         tracing::info!(listener = %l.arn, "listener deleted");
         Ok::<_, ApiError>(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Elbv2);
     Ok(json!({}))
 }
 

@@ -17,7 +17,7 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::{parse_input, to_output};
 use crate::state::ids::arn;
-use crate::state::{AppState, RegionStores, Scope};
+use crate::state::{AppState, RegionStores, Scope, Topic};
 
 /// `CanonicalHostedZoneId` of ALBs and NLBs in the regions we know; others get us-east-1's.
 fn hosted_zone(region: &str, network: bool) -> &'static str {
@@ -291,7 +291,7 @@ pub fn create_load_balancer(
         tracing::info!(load_balancer = %lb_arn, "load balancer created");
         Ok(v)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Elbv2);
     Ok(json!({ "LoadBalancers": [out] }))
 }
 
@@ -426,7 +426,7 @@ pub fn delete_load_balancer(
         tracing::info!(load_balancer = %req.load_balancer_arn, "load balancer deleted");
         Ok(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Elbv2);
     Ok(json!({}))
 }
 
@@ -544,7 +544,7 @@ pub fn set_subnets(
             "IpAddressType": lb.ip_address_type,
         }))
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Elbv2);
     Ok(out)
 }
 

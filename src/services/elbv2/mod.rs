@@ -32,7 +32,8 @@ use serde_json::Value;
 
 pub use store::Elbv2Store;
 pub use targets::{
-    deregister_internal, register_internal, target_draining, target_group_exists, target_healthy,
+    deregister_internal, register_internal, target_draining, target_draining_in,
+    target_group_exists, target_healthy, target_healthy_in,
 };
 
 use super::Handler;

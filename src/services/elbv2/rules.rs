@@ -18,7 +18,7 @@ use super::tags::{Tag, check_tags, set_tags};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::parse_input;
-use crate::state::AppState;
+use crate::state::{AppState, Topic};
 
 /// Rules per load balancer (default rules not counted).
 const MAX_RULES: usize = 100;
@@ -139,7 +139,7 @@ pub fn create_rule(
         tracing::info!(rule = %rule_arn, priority, "rule created");
         Ok(v)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Elbv2);
     Ok(json!({ "Rules": [out] }))
 }
 
@@ -268,7 +268,7 @@ pub fn modify_rule(
         }
         Ok::<_, ApiError>(view(r))
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Elbv2);
     Ok(json!({ "Rules": [out] }))
 }
 
@@ -298,7 +298,7 @@ pub fn delete_rule(
         store.tags.remove(&req.rule_arn);
         Ok(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Elbv2);
     Ok(json!({}))
 }
 
@@ -370,6 +370,6 @@ pub fn set_rule_priorities(
         }
         Ok(views)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Elbv2);
     Ok(json!({ "Rules": out }))
 }

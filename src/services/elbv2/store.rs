@@ -33,6 +33,9 @@ pub struct Elbv2Store {
     pub traffic: HashMap<(String, String, String, i64), Traffic>,
     /// Round-robin cursor per target group.
     pub cursors: HashMap<String, usize>,
+    /// The last minute whose host counts went to CloudWatch (first set to the minute the
+    /// publisher first saw this region's load balancers in; the metric publisher's).
+    pub hosts_published_minute: Option<i64>,
 }
 
 /// A load balancer.

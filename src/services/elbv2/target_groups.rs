@@ -17,8 +17,8 @@ use super::tags::{Tag, check_tags, set_tags};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::parse_input;
-use crate::state::AppState;
 use crate::state::ids::arn;
+use crate::state::{AppState, Topic};
 
 const PROTOCOLS: &[&str] = &["HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP"];
 
@@ -473,7 +473,7 @@ pub fn modify_target_group(
             &s.elbv2.target_groups[&req.target_group_arn],
         ))
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Elbv2);
     Ok(json!({ "TargetGroups": [out] }))
 }
 
@@ -513,6 +513,6 @@ pub fn delete_target_group(
         }
         Ok(())
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Elbv2);
     Ok(json!({}))
 }

@@ -11,7 +11,7 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::ec2::store::InstanceState;
 use crate::services::parse_input;
-use crate::state::{AppState, RegionStores, Scope};
+use crate::state::{AppState, RegionStores, Scope, Topic};
 
 /// Targets per target group.
 const MAX_TARGETS: usize = 1000;
@@ -193,7 +193,7 @@ pub fn register_targets(
     state.stores.with(&ctx.scope, |s| {
         register(s, &req.target_group_arn, &req.targets, now)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Elbv2);
     Ok(json!({}))
 }
 
@@ -208,7 +208,7 @@ pub fn deregister_targets(
     state.stores.with(&ctx.scope, |s| {
         deregister(s, &req.target_group_arn, &req.targets, now)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Elbv2);
     Ok(json!({}))
 }
 
@@ -363,7 +363,7 @@ pub fn register_internal(
     state.stores.with(scope, |s| {
         register(s, tg_arn, &descriptions(instance_ids), now)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Elbv2);
     Ok(())
 }
 
@@ -389,7 +389,7 @@ pub fn deregister_internal(
             .collect();
         deregister(s, tg_arn, &descriptions(&present), now)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Elbv2);
     Ok(())
 }
 
@@ -402,28 +402,43 @@ pub fn target_healthy(
     instance_id: &str,
 ) -> Option<bool> {
     let now = state.clock.now();
-    state.stores.with(scope, |s| {
-        let tg = s.elbv2.target_groups.get(tg_arn)?;
-        let t = tg
-            .targets
-            .values()
-            .find(|t| t.id == instance_id && t.draining_until.is_none())?;
-        match health_of(s, tg, t, now).state {
-            "healthy" => Some(true),
-            "unhealthy" => Some(false),
-            _ => None,
-        }
-    })
+    state
+        .stores
+        .with(scope, |s| target_healthy_in(s, tg_arn, instance_id, now))
+}
+
+/// [`target_healthy`] inside the caller's lock on the region's stores.
+pub fn target_healthy_in(
+    s: &RegionStores,
+    tg_arn: &str,
+    instance_id: &str,
+    now: f64,
+) -> Option<bool> {
+    let tg = s.elbv2.target_groups.get(tg_arn)?;
+    let t = tg
+        .targets
+        .values()
+        .find(|t| t.id == instance_id && t.draining_until.is_none())?;
+    match health_of(s, tg, t, now).state {
+        "healthy" => Some(true),
+        "unhealthy" => Some(false),
+        _ => None,
+    }
 }
 
 /// Whether an instance is draining from a group (deregistered, delay not yet over).
 pub fn target_draining(state: &AppState, scope: &Scope, tg_arn: &str, instance_id: &str) -> bool {
     let now = state.clock.now();
-    state.stores.with(scope, |s| {
-        s.elbv2.target_groups.get(tg_arn).is_some_and(|tg| {
-            tg.targets
-                .values()
-                .any(|t| t.id == instance_id && t.draining_until.is_some_and(|u| u > now))
-        })
+    state
+        .stores
+        .with(scope, |s| target_draining_in(s, tg_arn, instance_id, now))
+}
+
+/// [`target_draining`] inside the caller's lock on the region's stores.
+pub fn target_draining_in(s: &RegionStores, tg_arn: &str, instance_id: &str, now: f64) -> bool {
+    s.elbv2.target_groups.get(tg_arn).is_some_and(|tg| {
+        tg.targets
+            .values()
+            .any(|t| t.id == instance_id && t.draining_until.is_some_and(|u| u > now))
     })
 }

@@ -12,7 +12,7 @@ use super::access::{Publisher, may_publish};
 use super::publish::{Message, check, enqueue};
 use super::topic_not_found;
 use crate::error::ApiError;
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, Scope, Topic};
 
 /// Publish `message` to `topic_arn` in `scope` on behalf of another service — CloudWatch alarm
 /// actions, Auto Scaling notifications — with the checks and fan-out of Publish. Returns the
@@ -117,6 +117,6 @@ fn publish_checked(
     let (message_id, _) = state.stores.with(&topic_scope, |s| {
         enqueue(state, &mut s.sns, topic_arn, &checked)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Sns);
     Ok(message_id)
 }

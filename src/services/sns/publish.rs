@@ -14,7 +14,7 @@ use super::{SnsStore, filter, invalid, parse_topic_arn, topic_not_found};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::errors::ErrorCode;
-use crate::state::AppState;
+use crate::state::{AppState, Topic};
 
 pub use super::internal::{publish_internal, publish_internal_structured};
 
@@ -362,7 +362,7 @@ pub fn publish(
     let (message_id, sequence_number) = state.stores.with(&ctx.scope, |s| {
         enqueue(state, &mut s.sns, &topic_arn, &checked)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Sns);
     Ok(PublishOutput {
         message_id,
         sequence_number,
@@ -484,7 +484,7 @@ pub fn publish_batch(
         }
         Ok(out)
     })?;
-    state.changed.notify_waiters();
+    state.touched(Topic::Sns);
     Ok(out)
 }
 

@@ -245,7 +245,7 @@ pub fn subscribe(
         );
         Ok((new_arn.clone(), !auto_confirm))
     })?;
-    state.changed.notify_waiters();
+    state.touched(crate::state::Topic::Sns);
     let subscription_arn = if pending && !req.return_subscription_arn {
         "pending confirmation".to_owned()
     } else {
@@ -373,7 +373,7 @@ pub fn unsubscribe(
     state.stores.with(&ctx.scope, |s| {
         remove(state, &mut s.sns, &req.subscription_arn)
     });
-    state.changed.notify_waiters();
+    state.touched(crate::state::Topic::Sns);
     Ok(())
 }
 
@@ -500,7 +500,7 @@ pub(crate) fn unsubscribe_by_link(
             "This subscription was confirmed with AuthenticateOnUnsubscribe: only a signed Unsubscribe call can end it.",
         ));
     }
-    state.changed.notify_waiters();
+    state.touched(crate::state::Topic::Sns);
     Ok(())
 }
 
