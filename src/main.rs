@@ -71,10 +71,11 @@ fn main() -> std::process::ExitCode {
         return stress(StressArgs::parse_from(std::env::args().skip(1)));
     }
     let ec2_vm_manager = std::env::var("EC2_VM_MANAGER").ok();
-    let config = match updraft::config::from_args(std::env::args_os(), ec2_vm_manager.as_deref()) {
-        Ok(c) => c,
-        Err(err) => err.exit(),
-    };
+    let mut config =
+        match updraft::config::from_args(std::env::args_os(), ec2_vm_manager.as_deref()) {
+            Ok(c) => c,
+            Err(err) => err.exit(),
+        };
     if let Some(why) = config.startup_problem() {
         eprintln!("updraft: refusing to start: {why}");
         return std::process::ExitCode::FAILURE;
@@ -87,6 +88,10 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    let persistence = std::env::var("PERSISTENCE").ok();
+    if let Some(dir) = config.apply_localstack_persistence(persistence.as_deref()) {
+        tracing::info!(state_dir = %dir.display(), "PERSISTENCE=1: keeping state in the default directory");
+    }
     if let Err(why) =
         updraft::controllers::sns_http::tls_config(config.sns_https_ca_file.as_deref())
     {

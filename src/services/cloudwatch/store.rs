@@ -31,7 +31,9 @@ pub const HOUR_RETENTION: f64 = 455.0 * 86_400.0;
 
 /// A metric's identity: namespace, name and the *set* of dimensions (kept sorted by name, the
 /// order ListMetrics returns them in).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct MetricKey {
     /// Namespace.
     pub namespace: String,
@@ -53,7 +55,7 @@ impl MetricKey {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 struct Tiers {
     sec: BTreeMap<i64, Agg>,
     min: BTreeMap<i64, Agg>,
@@ -78,7 +80,7 @@ impl Tiers {
 }
 
 /// One metric's data.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Series {
     units: Vec<(String, Tiers)>,
     /// The newest datum timestamp received (ListMetrics lists metrics with data in 2 weeks).
@@ -86,7 +88,7 @@ pub struct Series {
 }
 
 /// Every metric of one account and region.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct MetricStore {
     series: BTreeMap<MetricKey, Series>,
     last_prune: f64,
