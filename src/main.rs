@@ -1,6 +1,8 @@
 //! `updraft`: parse the configuration, start logging, bind, serve until SIGINT or SIGTERM.
 //! `updraft stress <instance-id> <cpu-percent>` sets an instance's stress level on a running
 //! server (the admin API's `POST /_updraft/instances/{id}/stress`).
+//! `updraft state save FILE` / `updraft state load FILE` download or load a running server's
+//! state (`/_updraft/state`).
 
 use clap::Parser;
 use tokio::net::TcpListener;
@@ -69,6 +71,9 @@ fn stress(args: StressArgs) -> std::process::ExitCode {
 fn main() -> std::process::ExitCode {
     if std::env::args().nth(1).as_deref() == Some("stress") {
         return stress(StressArgs::parse_from(std::env::args().skip(1)));
+    }
+    if std::env::args().nth(1).as_deref() == Some("state") {
+        return updraft::admin::cli::run(std::env::args().skip(1));
     }
     let ec2_vm_manager = std::env::var("EC2_VM_MANAGER").ok();
     let mut config =

@@ -6,6 +6,8 @@
 //! - `GET /_updraft/clock`, `POST /_updraft/clock` with `{"advance_seconds": N}` and/or `{"scale": N}`
 //! - `POST /_updraft/instances/{instance_id}/stress` with `{"cpu_percent": N}` (0 clears): extra
 //!   CPU load on an instance, the stand-in for `yes > /dev/null`
+//! - `GET /_updraft/state` (`?account=`), `POST /_updraft/state` (`?mode=merge`): snapshots
+//!   (see `admin::state`)
 //! - `/_updraft/sns/…`: the SNS inbox, confirmation and unsubscribe links, signing certificate
 //!   (see `admin::sns`)
 //!
@@ -23,8 +25,10 @@ use crate::services;
 use crate::state::AppState;
 
 pub mod auth;
+pub mod cli;
 pub mod console;
 mod sns;
+pub mod state;
 
 /// Whether `path` is under one of the admin prefixes.
 fn is_admin_path(path: &str) -> bool {
@@ -58,6 +62,11 @@ pub fn handle(
             http::header::CONTENT_TYPE,
             HeaderValue::from_static(content_type),
         );
+        return Some(resp);
+    }
+    if path == state::PATH
+        && let Some(resp) = state::handle(state, method, query, body)
+    {
         return Some(resp);
     }
     let (status, value) = match (method, path) {

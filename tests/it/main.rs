@@ -51,6 +51,8 @@ mod lb_features;
 mod lb_hostile;
 mod lb_setup;
 mod old_cli;
+mod persist;
+mod persist_files;
 mod public_amis;
 mod readme;
 mod regions;
