@@ -45,6 +45,9 @@ pub struct Body {
     pub keys: Vec<(String, IssuedKey)>,
     /// What the instance backend keeps about its machines (`None`: nothing to keep).
     pub backend: Option<crate::backend::Saved>,
+    /// The SNS signing key and certificate (PEM), in whole-state snapshots once made.
+    #[serde(default)]
+    pub sns_signing: Option<(String, String)>,
 }
 
 /// How a loaded snapshot meets the state already there.
@@ -97,6 +100,10 @@ pub fn capture(state: &AppState, account: Option<&str>) -> Body {
         scopes,
         keys,
         backend,
+        sns_signing: account
+            .is_none()
+            .then(crate::services::sns::signing::saved)
+            .flatten(),
     }
 }
 
@@ -135,6 +142,13 @@ pub fn restore(state: &AppState, body: Body, mode: Mode) {
     }
     if let Some(saved) = body.backend {
         state.backend.restore(saved);
+    }
+    if let Some((key, cert)) = &body.sns_signing
+        && !crate::services::sns::signing::install(key, cert)
+    {
+        tracing::info!(
+            "this process already signs SNS messages with its own key; the snapshot's is not used"
+        );
     }
     let ahead = body.clock.now - state.clock.now();
     if ahead > 0.0 {
