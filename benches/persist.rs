@@ -128,7 +128,7 @@ fn main() {
     let t = Instant::now();
     let copied = state.stores.cloned(&scope).expect("scope");
     println!(
-        "capture: one scope copied under the lock in {:.1} ms",
+        "for comparison, the whole scope copied in one hold of the lock: {:.1} ms (snapshots copy metric data in slices)",
         ms(t.elapsed())
     );
     drop(copied);

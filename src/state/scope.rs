@@ -147,6 +147,12 @@ impl<T: Default + Clone> Scoped<T> {
     pub fn cloned(&self, scope: &Scope) -> Option<T> {
         self.lock().get(scope).cloned()
     }
+
+    /// `f` on one scope's data if it exists, for copying out of it: neither creates the scope
+    /// nor counts as a change (`f` must leave the data as it found it).
+    pub fn cloned_with<R>(&self, scope: &Scope, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+        self.lock().get_mut(scope).map(f)
+    }
 }
 
 #[cfg(test)]

@@ -233,6 +233,34 @@ impl MetricStore {
         self.series.iter()
     }
 
+    /// Copies of up to `n` series after `after` (from the first when `None`), in key order:
+    /// a snapshot copies a large store a slice at a time, so no request waits for all of it.
+    pub fn clone_slice(&self, after: Option<&MetricKey>, n: usize) -> Vec<(MetricKey, Series)> {
+        use std::ops::Bound;
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        self.series
+            .range((from, Bound::Unbounded))
+            .take(n)
+            .map(|(k, s)| (k.clone(), s.clone()))
+            .collect()
+    }
+
+    /// A store holding these series (the slices [`Self::clone_slice`] copied).
+    pub fn from_slices(
+        series: impl IntoIterator<Item = (MetricKey, Series)>,
+        last_prune: f64,
+    ) -> Self {
+        Self {
+            series: series.into_iter().collect(),
+            last_prune,
+        }
+    }
+
+    /// When the store was last pruned.
+    pub fn last_prune(&self) -> f64 {
+        self.last_prune
+    }
+
     /// Number of metric identities stored.
     pub fn len(&self) -> usize {
         self.series.len()

@@ -77,7 +77,7 @@ pub fn capture(state: &AppState, account: Option<&str>) -> Body {
         .into_iter()
         .filter(|s| wanted(&s.account))
         .filter_map(|scope| {
-            let data = state.stores.cloned(&scope)?;
+            let data = copy_scope(state, &scope)?;
             Some((scope, data))
         })
         .collect();
@@ -105,6 +105,38 @@ pub fn capture(state: &AppState, account: Option<&str>) -> Body {
             .then(crate::services::sns::signing::saved)
             .flatten(),
     }
+}
+
+/// Series of metrics copied per hold of the stores' lock.
+const SERIES_PER_SLICE: usize = 64;
+
+/// Copy one scope's stores: everything but the metric data in one hold of the lock, then the
+/// metric data (by far the largest part) a slice of series at a time, so that a request waits
+/// for one slice, not for the whole store. Metrics written between slices may or may not be
+/// in the snapshot, as if they had arrived just before or after it.
+fn copy_scope(state: &AppState, scope: &Scope) -> Option<RegionStores> {
+    let mut data = state.stores.cloned_with(scope, |s| {
+        let metrics = std::mem::take(&mut s.cloudwatch.metrics);
+        let copy = s.clone();
+        s.cloudwatch.metrics = metrics;
+        copy
+    })?;
+    let mut series = Vec::new();
+    let mut last_prune = 0.0;
+    loop {
+        let after = series.last().map(|(k, _)| k);
+        let slice = state.stores.cloned_with(scope, |s| {
+            last_prune = s.cloudwatch.metrics.last_prune();
+            s.cloudwatch.metrics.clone_slice(after, SERIES_PER_SLICE)
+        });
+        match slice {
+            Some(slice) if !slice.is_empty() => series.extend(slice),
+            _ => break,
+        }
+    }
+    data.cloudwatch.metrics =
+        crate::services::cloudwatch::store::MetricStore::from_slices(series, last_prune);
+    Some(data)
 }
 
 /// The instance and image ids of these scopes (what a one-account snapshot keeps of the

@@ -38,6 +38,7 @@ fn a_snapshot_round_trips_bit_for_bit() {
     let body = format::decode(&bytes).unwrap();
     let other = AppState::deterministic(Config::default(), 0.0);
     restore(&other, body, Mode::Replace);
+    assert!(debug_of(&state).contains("h149"));
     assert_eq!(debug_of(&state), debug_of(&other));
     let again = format::encode(&capture(&other, None));
     let (h1, b1) = format::header(&bytes).unwrap();
