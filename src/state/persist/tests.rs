@@ -10,13 +10,17 @@ fn world() -> std::sync::Arc<AppState> {
     let state = AppState::deterministic(Config::default(), 1_700_000_000.0);
     let scope = Scope::new("123456789012", "eu-west-1");
     state.stores.with(&scope, |s| {
-        let key = MetricKey::new("App", "Latency", vec![("Host".into(), "a".into())]);
-        for i in 0..500 {
-            let t = 1_700_000_000.0 - 60.0 * f64::from(i);
-            let v = f64::from(i) * 0.1 + 1e-9;
-            s.cloudwatch
-                .metrics
-                .put(&key, "Seconds", t, &Agg::value(v), false, 1_700_000_000.0);
+        // More series than one slice of the copy holds.
+        for host in 0..150 {
+            let key = MetricKey::new("App", "Latency", vec![("Host".into(), format!("h{host}"))]);
+            for i in 0..40 {
+                let t = 1_700_000_000.0 - 60.0 * f64::from(i);
+                let v = f64::from(i) * 0.1 + 1e-9 * f64::from(host);
+                let agg = Agg::value(v);
+                s.cloudwatch
+                    .metrics
+                    .put(&key, "Seconds", t, &agg, false, 1_700_000_000.0);
+            }
         }
         s.ec2
             .set_tags("i-0123", [("Name".to_owned(), "web".to_owned())]);
