@@ -100,6 +100,12 @@ fn a_sigkill_a_second_after_a_write_loses_nothing() {
     assert_eq!(key_names(&n), ["before-kill"]);
     let topics = n.aws(&["sns", "list-topics"]);
     assert!(topics.to_string().contains(":kept"), "{topics}");
+    // An admin reset empties what is kept too.
+    assert_eq!(n.http("POST", "/_updraft/reset", b"").status, 200);
+    std::thread::sleep(Duration::from_millis(1600));
+    n.kill();
+    let n = Node::start(&["--state-dir", d]);
+    assert!(key_names(&n).is_empty(), "the reset was written");
     n.stop();
 }
 

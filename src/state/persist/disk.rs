@@ -169,6 +169,9 @@ pub fn spawn_writer(
     let state = state.clone();
     Some(tokio::spawn(async move {
         let mut last = seen(&state);
+        // What was written last: controllers touch the stores without always changing them,
+        // and an unchanged snapshot is not written again.
+        let mut last_digest: Option<[u8; 32]> = None;
         loop {
             tokio::select! {
                 () = tokio::time::sleep(WRITE_EVERY) => {}
@@ -179,23 +182,46 @@ pub fn spawn_writer(
                 continue;
             }
             last = now;
-            let body = capture(&state, None);
-            let dir = dir.clone();
-            let written = tokio::task::spawn_blocking(move || {
-                let started = Instant::now();
-                let bytes = format::encode(&body);
-                write_atomic(&dir, &bytes).map(|()| (bytes.len(), started.elapsed()))
-            })
-            .await;
+            let (state, dir) = (state.clone(), dir.clone());
+            let written =
+                tokio::task::spawn_blocking(move || write_if_changed(&state, &dir, last_digest))
+                    .await;
             match written {
-                Ok(Ok((bytes, took))) => {
-                    tracing::debug!(bytes, ms = took.as_secs_f64() * 1000.0, "state written");
-                }
+                Ok(Ok(digest)) => last_digest = Some(digest),
                 Ok(Err(err)) => tracing::error!(error = %err, "could not write the state file"),
                 Err(err) => tracing::error!(error = %err, "the state writer failed"),
             }
         }
     }))
+}
+
+/// Capture and encode; write unless the bytes are those written last. Returns their digest.
+fn write_if_changed(
+    state: &AppState,
+    dir: &Path,
+    last: Option<[u8; 32]>,
+) -> std::io::Result<[u8; 32]> {
+    use sha2::Digest;
+    let started = Instant::now();
+    let mut body = capture(state, None);
+    // The clock moves on its own; only a jump or a new scale counts as a change: what stays
+    // put while it runs is virtual now minus the wall clock times the scale.
+    let clock = body.clock;
+    let offset = clock.now - clock.wall * clock.scale;
+    body.clock = super::ClockState {
+        now: (offset * 100.0).round() / 100.0,
+        scale: clock.scale,
+        wall: 0.0,
+    };
+    let digest: [u8; 32] = sha2::Sha256::digest(format::encode(&body)).into();
+    if last != Some(digest) {
+        body.clock = clock;
+        let bytes = format::encode(&body);
+        write_atomic(dir, &bytes)?;
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        tracing::debug!(bytes = bytes.len(), ms, "state written");
+    }
+    Ok(digest)
 }
 
 /// The write at a graceful stop (after the controllers stopped).
