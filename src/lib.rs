@@ -73,7 +73,7 @@ pub async fn run_with_state(
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let controllers = controllers::start_all(&state, &stopped);
-    let writer = state::persist::disk::spawn_writer(&state, stopped.clone());
+    let writer = state::persist::disk::spawn_writer(&state);
     let served = server::serve(listener, state.clone(), shutdown).await;
     // Receivers live in the controllers; none left means none to stop.
     let _ = stop.send(true);
@@ -83,9 +83,9 @@ pub async fn run_with_state(
         }
     }
     if let Some(writer) = writer
-        && let Err(err) = writer.await
+        && let Err(err) = tokio::task::spawn_blocking(move || writer.stop()).await
     {
-        tracing::error!(error = %err, "state writer failed");
+        tracing::error!(error = %err, "could not stop the state writer");
     }
     state::persist::disk::write_at_stop(&state);
     waker.abort();

@@ -52,6 +52,7 @@ mod lb_hostile;
 mod lb_setup;
 mod old_cli;
 mod persist;
+mod persist_crash;
 mod persist_files;
 mod public_amis;
 mod readme;

@@ -1,10 +1,10 @@
 //! The state directory (`--state-dir`): load at start, write while serving, write at stop.
 //!
 //! One file, [`FILE_NAME`], holds the latest snapshot. A writer task looks every
-//! [`WRITE_EVERY`] whether anything may have changed (the stores' and the key registry's
-//! change counters, or a frozen clock moved) and, if so, captures (one scope copied at a time
-//! under the lock), encodes and writes on a blocking thread: an acknowledged change is on
-//! disk within about a second. Writes are atomic: a temporary file in the same directory is
+//! [`LOOK_EVERY`] whether anything may have changed (the stores' and the key registry's
+//! change counters, or a frozen clock moved) and, if so and the last write started at least
+//! [`WRITE_GAP`] ago, captures (one scope copied at a time under the lock), encodes and writes
+//! on a blocking thread: an acknowledged change is on disk within a second. Writes are atomic: a temporary file in the same directory is
 //! written and fsynced, renamed over the old file, and the directory fsynced, so a crash at
 //! any moment leaves either the old snapshot or the new one. A graceful stop always writes.
 //!
@@ -25,7 +25,10 @@ use crate::state::AppState;
 /// The snapshot's file name inside the state directory.
 pub const FILE_NAME: &str = "updraft-state.bin";
 /// How often the writer looks for changes.
-pub const WRITE_EVERY: Duration = Duration::from_secs(1);
+pub const LOOK_EVERY: Duration = Duration::from_millis(100);
+/// The least time between the starts of two writes: a change waits at most this plus one
+/// look plus one write before it is on disk (well inside the second promised).
+pub const WRITE_GAP: Duration = Duration::from_millis(500);
 
 /// The snapshot file of a state directory.
 pub fn file_in(dir: &Path) -> PathBuf {
@@ -70,6 +73,7 @@ pub fn open(state: &AppState) -> Result<(), OpenError> {
         return Ok(());
     };
     std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
+    remove_stale_temporaries(&dir);
     let path = file_in(&dir);
     if state.config.reset_state && path.exists() {
         let aside = path.with_extension(format!("bin.reset-{}", wall_now() as u64));
@@ -91,6 +95,21 @@ pub fn open(state: &AppState) -> Result<(), OpenError> {
     })?;
     resume(state, body, bytes.len(), started);
     Ok(())
+}
+
+/// Remove the temporary files of writes a crash interrupted (never the snapshot itself).
+fn remove_stale_temporaries(dir: &Path) {
+    let prefix = format!(".{FILE_NAME}.tmp-");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix)
+            && let Err(err) = std::fs::remove_file(entry.path())
+        {
+            tracing::warn!(file = %entry.path().display(), error = %err, "could not remove a stale temporary file");
+        }
+    }
 }
 
 /// Load `body` at start, setting the clock as `--resume-clock` says.
@@ -159,40 +178,55 @@ pub fn write_now(state: &AppState) -> std::io::Result<usize> {
     Ok(bytes.len())
 }
 
-/// Start the writer: a snapshot whenever something changed, at most every [`WRITE_EVERY`],
-/// until `stopped` turns true. The final write at stop is [`write_at_stop`]'s.
-pub fn spawn_writer(
-    state: &Arc<AppState>,
-    mut stopped: tokio::sync::watch::Receiver<bool>,
-) -> Option<tokio::task::JoinHandle<()>> {
+/// The running writer (see [`spawn_writer`]).
+#[derive(Debug)]
+pub struct Writer {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Writer {
+    /// Stop looking for changes (the final write is [`write_at_stop`]'s).
+    pub fn stop(self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if self.thread.join().is_err() {
+            tracing::error!("the state writer panicked");
+        }
+    }
+}
+
+/// Start the writer: a snapshot whenever something changed, at most every [`WRITE_GAP`].
+/// It runs on its own thread, not on the request workers: requests that keep the workers
+/// busy (a burst of 2048-bit key generations) must not hold back the promised second.
+pub fn spawn_writer(state: &Arc<AppState>) -> Option<Writer> {
     let dir = state.config.state_dir.clone()?;
     let state = state.clone();
-    Some(tokio::spawn(async move {
-        let mut last = seen(&state);
-        // What was written last: controllers touch the stores without always changing them,
-        // and an unchanged snapshot is not written again.
-        let mut last_digest: Option<[u8; 32]> = None;
-        loop {
-            tokio::select! {
-                () = tokio::time::sleep(WRITE_EVERY) => {}
-                _ = stopped.changed() => return,
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopped = stop.clone();
+    let thread = std::thread::Builder::new()
+        .name("updraft-state-writer".into())
+        .spawn(move || {
+            let mut last = seen(&state);
+            // What was written last: controllers touch the stores without always changing
+            // them, and an unchanged snapshot is not written again.
+            let mut last_digest: Option<[u8; 32]> = None;
+            let mut last_write = Instant::now();
+            while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(LOOK_EVERY);
+                let now = seen(&state);
+                if now == last || last_write.elapsed() < WRITE_GAP {
+                    continue;
+                }
+                last = now;
+                last_write = Instant::now();
+                match write_if_changed(&state, &dir, last_digest) {
+                    Ok(digest) => last_digest = Some(digest),
+                    Err(err) => tracing::error!(error = %err, "could not write the state file"),
+                }
             }
-            let now = seen(&state);
-            if now == last {
-                continue;
-            }
-            last = now;
-            let (state, dir) = (state.clone(), dir.clone());
-            let written =
-                tokio::task::spawn_blocking(move || write_if_changed(&state, &dir, last_digest))
-                    .await;
-            match written {
-                Ok(Ok(digest)) => last_digest = Some(digest),
-                Ok(Err(err)) => tracing::error!(error = %err, "could not write the state file"),
-                Err(err) => tracing::error!(error = %err, "the state writer failed"),
-            }
-        }
-    }))
+        })
+        .ok()?;
+    Some(Writer { stop, thread })
 }
 
 /// Capture and encode; write unless the bytes are those written last. Returns their digest.
