@@ -54,6 +54,7 @@ mod old_cli;
 mod persist;
 mod persist_crash;
 mod persist_files;
+mod persist_world;
 mod public_amis;
 mod readme;
 mod regions;
