@@ -13,6 +13,16 @@ pub enum InstanceBackendKind {
     Docker,
 }
 
+/// Where the virtual clock resumes after a restart with `--state-dir`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResumeClock {
+    /// As if the server had kept running: the saved time plus the real time it was down
+    /// (times the saved scale).
+    Continue,
+    /// From the saved time, as if no time had passed.
+    Frozen,
+}
+
 /// Updraft: a local AWS emulator for EC2, Auto Scaling, ELB, CloudWatch and SNS, where the
 /// scaling loop is real. Point clients at it with `--endpoint-url http://localhost:4566`.
 ///
@@ -150,6 +160,25 @@ pub struct Config {
     #[arg(long, env = "UPDRAFT_DOCKER_PUBLISH_PORTS", value_delimiter = ',')]
     pub docker_publish_ports: Vec<u16>,
 
+    /// Keep every account's resources, the clock and issued keys in DIR: loaded at start,
+    /// written within about a second of each change and at shutdown. Unset: nothing is
+    /// written. LocalStack's `PERSISTENCE=1` picks a default directory.
+    #[arg(long, env = "UPDRAFT_STATE_DIR", value_name = "DIR")]
+    pub state_dir: Option<std::path::PathBuf>,
+
+    /// With --state-dir: where the virtual clock resumes, `continue` (the real time the server
+    /// was down passes) or `frozen` (from the saved time).
+    #[arg(long, env = "UPDRAFT_RESUME_CLOCK", value_enum, default_value_t = ResumeClock::Continue)]
+    pub resume_clock: ResumeClock,
+
+    /// With --state-dir: start empty, moving the saved state file aside (never deleted).
+    #[arg(long, env = "UPDRAFT_RESET_STATE", action = clap::ArgAction::SetTrue)]
+    pub reset_state: bool,
+
+    /// Whether --time-scale was given (else a restored clock keeps its saved scale).
+    #[arg(skip)]
+    pub time_scale_given: bool,
+
     /// Docker backend: reach instances at their network addresses, not through the ports
     /// published on 127.0.0.1, and join the VPCs' networks to do so (for Updraft running in a
     /// container).
@@ -191,6 +220,10 @@ impl Default for Config {
             docker_publish_ports: Vec::new(),
             docker_bridge_addresses: false,
             classroom: Default::default(),
+            state_dir: None,
+            resume_clock: ResumeClock::Continue,
+            reset_state: false,
+            time_scale_given: false,
         }
     }
 }
@@ -264,6 +297,27 @@ fn parse_positive(s: &str) -> Result<f64, String> {
 }
 
 impl Config {
+    /// LocalStack's `PERSISTENCE=1` without `--state-dir`: keep state in the default
+    /// directory (`$XDG_DATA_HOME/updraft/state`, else `~/.local/share/updraft/state`, else
+    /// `.updraft-state`). Returns the directory chosen, to be said in the log.
+    pub fn apply_localstack_persistence(
+        &mut self,
+        persistence: Option<&str>,
+    ) -> Option<std::path::PathBuf> {
+        let on = persistence.is_some_and(|v| matches!(v.trim(), "1" | "true" | "TRUE" | "True"));
+        if !on || self.state_dir.is_some() {
+            return None;
+        }
+        let data = std::env::var_os("XDG_DATA_HOME")
+            .map(std::path::PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".local/share"))
+            });
+        let dir = data.map_or_else(|| ".updraft-state".into(), |d| d.join("updraft/state"));
+        self.state_dir = Some(dir.clone());
+        Some(dir)
+    }
+
     /// Whether requests for `region` are served: a region DescribeRegions lists, the default
     /// region, or one of `--regions`.
     pub fn knows_region(&self, region: &str) -> bool {
@@ -345,6 +399,9 @@ where
     {
         config.instances = InstanceBackendKind::Docker;
     }
+    config.time_scale_given = matches
+        .value_source("time_scale")
+        .is_some_and(|s| s != ValueSource::DefaultValue);
     Ok(config)
 }
 

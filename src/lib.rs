@@ -50,6 +50,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let state = state::AppState::new(config);
+    state::persist::disk::open(&state).map_err(std::io::Error::other)?;
     run_with_state(listener, state, shutdown).await
 }
 
@@ -77,7 +78,8 @@ pub async fn run_with_state(
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let controllers = controllers::start_all(&state, &stopped);
-    let served = server::serve(listener, state, shutdown).await;
+    let writer = state::persist::disk::spawn_writer(&state);
+    let served = server::serve(listener, state.clone(), shutdown).await;
     // Receivers live in the controllers; none left means none to stop.
     let _ = stop.send(true);
     for task in controllers {
@@ -85,6 +87,12 @@ pub async fn run_with_state(
             tracing::error!(error = %err, "controller task failed");
         }
     }
+    if let Some(writer) = writer
+        && let Err(err) = tokio::task::spawn_blocking(move || writer.stop()).await
+    {
+        tracing::error!(error = %err, "could not stop the state writer");
+    }
+    state::persist::disk::write_at_stop(&state);
     waker.abort();
     backend.shutdown().await;
     served

@@ -2,6 +2,8 @@
 //! `updraft stress <instance-id> <cpu-percent>` sets an instance's stress level on a running
 //! server (the admin API's `POST /_updraft/instances/{id}/stress`). `updraft classroom
 //! --students N …` starts a classroom server (see `updraft::classroom`).
+//! `updraft state save FILE` / `updraft state load FILE` download or load a running server's
+//! state (`/_updraft/state`).
 
 use clap::Parser;
 use tokio::net::TcpListener;
@@ -71,6 +73,9 @@ fn main() -> std::process::ExitCode {
     if std::env::args().nth(1).as_deref() == Some("stress") {
         return stress(StressArgs::parse_from(std::env::args().skip(1)));
     }
+    if std::env::args().nth(1).as_deref() == Some("state") {
+        return updraft::admin::cli::run(std::env::args().skip(1));
+    }
     let ec2_vm_manager = std::env::var("EC2_VM_MANAGER").ok();
     let mut config =
         match updraft::config::from_args(std::env::args_os(), ec2_vm_manager.as_deref()) {
@@ -100,6 +105,10 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    let persistence = std::env::var("PERSISTENCE").ok();
+    if let Some(dir) = config.apply_localstack_persistence(persistence.as_deref()) {
+        tracing::info!(state_dir = %dir.display(), "PERSISTENCE=1: keeping state in the default directory");
+    }
     if let Err(why) =
         updraft::controllers::sns_http::tls_config(config.sns_https_ca_file.as_deref())
     {

@@ -267,6 +267,27 @@ fn protocol_hint(headers: &HeaderMap) -> Protocol {
     }
 }
 
+/// The largest body to read: `--max-body-bytes`, except for a snapshot load by a caller the
+/// admin rules admit (snapshots are routinely larger than API calls).
+fn body_limit(state: &AppState, parts: &http::request::Parts) -> usize {
+    let limit = state.config.max_body_bytes;
+    let path = parts.uri.path().trim_end_matches('/');
+    let snapshot = parts.method == http::Method::POST
+        && path == admin::state::PATH
+        && admin::auth::check(
+            state.config.admin_token(),
+            &parts.method,
+            path,
+            &parts.headers,
+        )
+        .is_ok();
+    if snapshot {
+        limit.max(admin::state::MAX_SNAPSHOT_BYTES)
+    } else {
+        limit
+    }
+}
+
 async fn handle(
     state: Arc<AppState>,
     req: Request<Incoming>,
@@ -278,10 +299,11 @@ async fn handle(
     let path = parts.uri.path().to_owned();
 
     let body_timeout = Duration::from_secs_f64(state.config.body_read_timeout);
-    let raw = match conns::read_body(body, state.config.max_body_bytes, body_timeout).await {
+    let limit = body_limit(&state, &parts);
+    let raw = match conns::read_body(body, limit, body_timeout).await {
         Ok(raw) => raw,
         Err(err) => {
-            let error = body_error(err, state.config.max_body_bytes);
+            let error = body_error(err, limit);
             tracing::info!(request_id, peer = %peer, status = error.status, error = %error.code, "request rejected");
             let mut resp = finish(
                 render::error(

@@ -8,6 +8,8 @@
 //!   CPU load on an instance, the stand-in for `yes > /dev/null`
 //! - `POST /_updraft/instances/{instance_id}/impair` with `{"impaired": true|false}`: the
 //!   instance's EC2 status check fails (see `admin::impair`)
+//! - `GET /_updraft/state` (`?account=`), `POST /_updraft/state` (`?mode=merge`): snapshots
+//!   (see `admin::state`)
 //! - `/_updraft/sns/…`: the SNS inbox, confirmation and unsubscribe links, signing certificate
 //!   (see `admin::sns`)
 //!
@@ -28,10 +30,12 @@ use crate::services;
 use crate::state::{AppState, Topic};
 
 pub mod auth;
+pub mod cli;
 pub mod console;
 mod impair;
 pub mod lab;
 mod sns;
+pub mod state;
 
 /// Whether `path` is under one of the admin prefixes.
 fn is_admin_path(path: &str) -> bool {
@@ -77,6 +81,11 @@ pub fn handle(
             http::header::CONTENT_TYPE,
             HeaderValue::from_static(content_type),
         );
+        return Some(resp);
+    }
+    if path == state::PATH
+        && let Some(resp) = state::handle(state, method, query, body)
+    {
         return Some(resp);
     }
     let (status, value) = match (method, path) {

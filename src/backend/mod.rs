@@ -74,8 +74,15 @@ pub struct LaunchSpec {
     pub now: f64,
 }
 
+/// What a backend keeps about its machines across a restart (in snapshots).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub enum Saved {
+    /// The simulated backend's machines and images.
+    Simulated(simulated::Saved),
+}
+
 /// What the backend says about an instance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum BackendStatus {
     /// Launched or started, not yet up.
     Booting,
@@ -197,6 +204,17 @@ pub trait InstanceBackend: Send + Sync + std::fmt::Debug {
     fn delete_image(&self, image_id: &str) -> BoxFuture<'_, Result<(), BackendError>> {
         let _ = image_id;
         Box::pin(std::future::ready(Ok(())))
+    }
+    /// What to keep in a snapshot: every machine and image, or only those whose ids are in
+    /// `only` (a one-account snapshot). `None`: nothing to keep.
+    fn save(&self, only: Option<&std::collections::HashSet<String>>) -> Option<Saved> {
+        let _ = only;
+        None
+    }
+    /// Take back machines and images [`Self::save`] kept (after a restart or a snapshot
+    /// load); what the backend already has under the same ids is replaced.
+    fn restore(&self, saved: Saved) {
+        let _ = saved;
     }
     /// Create and boot an instance.
     fn launch(&self, spec: LaunchSpec) -> BoxFuture<'_, Result<(), BackendError>>;

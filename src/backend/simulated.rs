@@ -41,13 +41,13 @@ const REQUEST_PACKETS_IN: u64 = 5;
 const REQUEST_PACKETS_OUT: u64 = 4;
 
 /// What an instance runs: carried from instance to image and back.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Workload {
     body: Option<String>,
     ports: Vec<u16>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct SimInstance {
     availability_zone: String,
     vcpus: u32,
@@ -67,6 +67,13 @@ struct SimInstance {
 struct Inner {
     instances: HashMap<String, SimInstance>,
     images: HashMap<String, Workload>,
+}
+
+/// The simulated machines and images, as a snapshot keeps them.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Saved {
+    instances: Vec<(String, SimInstance)>,
+    images: Vec<(String, Workload)>,
 }
 
 /// In-process instances.
@@ -224,6 +231,29 @@ pub fn cpu_model(
 impl InstanceBackend for SimulatedBackend {
     fn name(&self) -> &'static str {
         "simulated"
+    }
+
+    fn save(&self, only: Option<&std::collections::HashSet<String>>) -> Option<super::Saved> {
+        let inner = self.lock();
+        let keep = |id: &String| only.is_none_or(|ids| ids.contains(id));
+        let saved = Saved {
+            instances: (inner.instances.iter())
+                .filter(|(id, _)| keep(id))
+                .map(|(id, i)| (id.clone(), i.clone()))
+                .collect(),
+            images: (inner.images.iter())
+                .filter(|(id, _)| keep(id))
+                .map(|(id, w)| (id.clone(), w.clone()))
+                .collect(),
+        };
+        Some(super::Saved::Simulated(saved))
+    }
+
+    fn restore(&self, saved: super::Saved) {
+        let super::Saved::Simulated(saved) = saved;
+        let mut inner = self.lock();
+        inner.instances.extend(saved.instances);
+        inner.images.extend(saved.images);
     }
 
     fn launch(&self, spec: LaunchSpec) -> BoxFuture<'_, Result<(), BackendError>> {

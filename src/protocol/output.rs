@@ -36,6 +36,14 @@ impl Serialize for Timestamp {
     }
 }
 
+/// Read back as the epoch seconds (stored records that hold a `Timestamp` are kept in
+/// snapshots).
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        f64::deserialize(deserializer).map(Self)
+    }
+}
+
 impl From<f64> for Timestamp {
     fn from(epoch: f64) -> Self {
         Self(epoch)

@@ -75,6 +75,19 @@ impl Clock {
         self.base().scale
     }
 
+    /// Set virtual now and the scale outright, backwards too: only for a restart that resumes
+    /// a saved clock (`--resume-clock frozen` goes back to the saved time).
+    pub fn restart_at(&self, epoch_seconds: f64, scale: f64) {
+        if epoch_seconds.is_finite() && scale.is_finite() && scale >= 0.0 {
+            *self.base() = Base {
+                virtual_epoch: epoch_seconds,
+                real: Instant::now(),
+                scale,
+            };
+            self.notify();
+        }
+    }
+
     /// Move virtual time forward by `seconds` (negative values are ignored: time never runs back).
     pub fn advance(&self, seconds: f64) {
         if seconds.is_finite() && seconds > 0.0 {

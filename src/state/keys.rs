@@ -7,10 +7,11 @@
 //! Keys given with `--credentials` stay in the configuration; this holds only issued ones.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 /// Who a key belongs to, as GetCallerIdentity reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Principal {
     /// The account's root user.
     Root,
@@ -34,7 +35,7 @@ pub enum Principal {
 }
 
 /// One issued access key.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct IssuedKey {
     /// The secret access key.
     pub secret: String,
@@ -52,9 +53,16 @@ pub struct IssuedKey {
 #[derive(Debug, Default)]
 pub struct KeyRegistry {
     keys: Mutex<HashMap<String, IssuedKey>>,
+    /// Bumped by every change (the state writer snapshots when it moved).
+    generation: AtomicU64,
 }
 
 impl KeyRegistry {
+    /// How many changes there were.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, IssuedKey>> {
         // Plain data: a panic elsewhere leaves it consistent enough to keep serving.
         self.keys.lock().unwrap_or_else(PoisonError::into_inner)
@@ -62,6 +70,7 @@ impl KeyRegistry {
 
     /// Remember a key.
     pub fn insert(&self, access_key_id: String, key: IssuedKey) {
+        self.generation.fetch_add(1, Ordering::Relaxed);
         self.lock().insert(access_key_id, key);
     }
 
@@ -77,11 +86,21 @@ impl KeyRegistry {
 
     /// Forget a key (DeleteAccessKey); whether it existed.
     pub fn remove(&self, access_key_id: &str) -> bool {
+        self.generation.fetch_add(1, Ordering::Relaxed);
         self.lock().remove(access_key_id).is_some()
+    }
+
+    /// Every key with its id (for a snapshot).
+    pub fn all(&self) -> Vec<(String, IssuedKey)> {
+        self.lock()
+            .iter()
+            .map(|(id, k)| (id.clone(), k.clone()))
+            .collect()
     }
 
     /// Forget every key (admin reset).
     pub fn clear(&self) {
+        self.generation.fetch_add(1, Ordering::Relaxed);
         self.lock().clear();
     }
 }

@@ -3,6 +3,7 @@
 pub mod clock;
 pub mod ids;
 pub mod keys;
+pub mod persist;
 pub mod scope;
 pub mod wake;
 
@@ -17,7 +18,8 @@ use crate::config::Config;
 
 /// The data of one (account, region). Each service adds its store here as it lands.
 /// Account-global resources (CloudWatch dashboards) live in the scope whose region is empty.
-#[derive(Debug, Default)]
+/// Everything here is kept in snapshots ([`persist`]).
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RegionStores {
     /// CloudWatch dashboards (global scope only).
     pub cloudwatch_dashboards: crate::services::cloudwatch::dashboards::Dashboards,

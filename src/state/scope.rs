@@ -2,6 +2,7 @@
 
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 thread_local! {
@@ -25,7 +26,9 @@ pub fn reading<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// An account and a region.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Scope {
     /// 12-digit account id.
     pub account: String,
@@ -48,17 +51,30 @@ impl Scope {
 #[derive(Debug)]
 pub struct Scoped<T> {
     inner: Mutex<HashMap<Scope, T>>,
+    /// Bumped by every access that may have changed data (not by [`reading`] ones): the
+    /// state writer snapshots only when it moved.
+    generation: AtomicU64,
 }
 
 impl<T> Default for Scoped<T> {
     fn default() -> Self {
         Self {
             inner: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(0),
         }
     }
 }
 
 impl<T: Default> Scoped<T> {
+    /// How many times the data may have changed (see the field).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed)
+    }
+
+    fn touched(&self) {
+        self.generation.fetch_add(1, Ordering::Relaxed);
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<Scope, T>> {
         // Poisoning means a panic while holding plain data; the data is still consistent
         // enough to serve, and refusing every later request would be worse.
@@ -69,6 +85,9 @@ impl<T: Default> Scoped<T> {
     /// absent scope gets a throwaway empty value instead and stays absent).
     pub fn with<R>(&self, scope: &Scope, f: impl FnOnce(&mut T) -> R) -> R {
         let mut map = self.lock();
+        if !READING.get() {
+            self.touched();
+        }
         if let Some(data) = map.get_mut(scope) {
             return f(data);
         }
@@ -91,6 +110,7 @@ impl<T: Default> Scoped<T> {
 
     /// Run `f` on every scope's data (controllers sweep all accounts and regions).
     pub fn for_each(&self, mut f: impl FnMut(&Scope, &mut T)) {
+        self.touched();
         for (scope, data) in self.lock().iter_mut() {
             f(scope, data);
         }
@@ -105,7 +125,33 @@ impl<T: Default> Scoped<T> {
 
     /// Forget everything.
     pub fn clear(&self) {
+        self.touched();
         self.lock().clear();
+    }
+
+    /// Keep only the scopes `keep` says yes to.
+    pub fn retain(&self, mut keep: impl FnMut(&Scope) -> bool) {
+        self.touched();
+        self.lock().retain(|scope, _| keep(scope));
+    }
+
+    /// Put these scopes' data in, replacing what they held.
+    pub fn insert_all(&self, data: impl IntoIterator<Item = (Scope, T)>) {
+        self.touched();
+        self.lock().extend(data);
+    }
+}
+
+impl<T: Default + Clone> Scoped<T> {
+    /// A copy of one scope's data (for a snapshot), taken under the lock.
+    pub fn cloned(&self, scope: &Scope) -> Option<T> {
+        self.lock().get(scope).cloned()
+    }
+
+    /// `f` on one scope's data if it exists, for copying out of it: neither creates the scope
+    /// nor counts as a change (`f` must leave the data as it found it).
+    pub fn cloned_with<R>(&self, scope: &Scope, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+        self.lock().get_mut(scope).map(f)
     }
 }
 

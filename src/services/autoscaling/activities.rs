@@ -14,7 +14,7 @@ use crate::state::AppState;
 const RETENTION: f64 = 42.0 * 86_400.0;
 
 /// A scaling activity.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Activity {
     /// ActivityId.
     pub id: String,
@@ -46,7 +46,7 @@ pub struct Activity {
 
 /// An activity's `Details`: where its instance is (`{"Availability Zone": …, "Subnet ID": …}`,
 /// no subnet for zone-only groups; `{}` when it is about no instance).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ActivityDetails {
     /// The instance's zone.
     #[serde(rename = "Availability Zone", skip_serializing_if = "Option::is_none")]

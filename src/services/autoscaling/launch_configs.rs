@@ -26,7 +26,7 @@ pub fn lc_not_found(name: &str) -> ApiError {
 
 /// A launch configuration: what CreateLaunchConfiguration gave (`InstanceId` resolved into
 /// the members it stands for) plus the members AWS adds.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LaunchConfiguration {
     /// LaunchConfigurationName.
     pub name: String,
@@ -47,7 +47,7 @@ pub struct InstanceMonitoring {
 }
 
 /// The members of CreateLaunchConfiguration a configuration keeps.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct LaunchConfigData {
     /// ImageId.

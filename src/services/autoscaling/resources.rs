@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::store::TemplateRef;
 
 /// A lifecycle action in progress on one instance (a hook holding it in a `:Wait` state).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LifecycleAction {
     /// LifecycleActionToken (a UUID).
     pub token: String,
@@ -30,7 +30,7 @@ pub struct LifecycleAction {
 }
 
 /// A lifecycle hook (PutLifecycleHook).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LifecycleHook {
     /// LifecycleHookName.
     pub name: String,
@@ -51,7 +51,7 @@ pub struct LifecycleHook {
 }
 
 /// The warm pool of a group (PutWarmPool).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct WarmPool {
     /// MaxGroupPreparedCapacity (-1 = use the group's max).
     pub max_group_prepared_capacity: Option<i64>,
@@ -67,7 +67,7 @@ pub struct WarmPool {
 
 /// An instance refresh (StartInstanceRefresh). The lists and objects AWS echoes are kept as
 /// given; the counters drive the refresh.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InstanceRefresh {
     /// InstanceRefreshId.
     pub id: String,
@@ -125,7 +125,7 @@ pub struct RefreshPreferences {
 }
 
 /// What an instance refresh remembers between the scheduler's passes.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RefreshProgress {
     /// The group's launch template before the refresh (what Rollback restores).
     pub previous_template: Option<TemplateRef>,
@@ -153,7 +153,7 @@ pub struct RefreshProgress {
 }
 
 /// A scheduled action (PutScheduledUpdateGroupAction).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ScheduledAction {
     /// AutoScalingGroupName.
     pub group_name: String,
@@ -180,7 +180,7 @@ pub struct ScheduledAction {
 }
 
 /// A scaling policy (PutScalingPolicy).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Policy {
     /// PolicyARN.
     pub arn: String,
@@ -215,7 +215,7 @@ pub struct Policy {
 }
 
 /// One step of a step scaling policy.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StepAdjustment {
     /// MetricIntervalLowerBound (None = −∞).
     pub lower: Option<f64>,

@@ -27,7 +27,7 @@ pub use super::activities::{
 pub use super::launch_configs::LaunchConfiguration;
 
 /// Everything Auto Scaling keeps for one (account, region).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct AutoScalingStore {
     /// Launch configurations by name.
     pub launch_configurations: IndexMap<String, LaunchConfiguration>,
@@ -45,7 +45,7 @@ pub struct AutoScalingStore {
 }
 
 /// `LaunchTemplateSpecification` as a group stores it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TemplateRef {
     /// `lt-…`.
     pub id: String,
@@ -57,7 +57,7 @@ pub struct TemplateRef {
 
 /// An attached traffic source (`TrafficSources`, also the home of classic load balancers and
 /// target groups, which AWS reports through both APIs).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TrafficSource {
     /// Identifier: a CLB name, a target group ARN, a VPC Lattice ARN.
     pub identifier: String,
@@ -68,7 +68,7 @@ pub struct TrafficSource {
 }
 
 /// Instance lifecycle states (research §2.3), as AWS spells them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum LifecycleState {
     /// Launch requested.
     Pending,
@@ -178,7 +178,7 @@ impl LifecycleState {
 }
 
 /// Why an instance is about to be terminated; picks the Cause sentence (research §7.2).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TerminationReason {
     /// Scale-in to meet desired capacity.
     ScaleIn,
@@ -197,7 +197,7 @@ pub enum TerminationReason {
 }
 
 /// One instance of a group.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct GroupInstance {
     /// `i-…`.
     pub id: String,
@@ -249,7 +249,7 @@ pub struct GroupInstance {
 }
 
 /// A group tag.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GroupTag {
     /// Key.
     pub key: String,
@@ -260,7 +260,7 @@ pub struct GroupTag {
 }
 
 /// An Auto Scaling group.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Group {
     /// AutoScalingGroupName.
     pub name: String,

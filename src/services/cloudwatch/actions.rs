@@ -23,14 +23,15 @@ fn not_delivered(_arn: &str) -> &'static str {
 }
 
 /// What changed, for the actions of one alarm.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct AlarmNotice {
     /// AlarmName.
     pub alarm_name: String,
     /// AlarmArn.
     pub alarm_arn: String,
     /// `MetricAlarm` or `CompositeAlarm`.
-    pub alarm_type: &'static str,
+    #[serde(deserialize_with = "crate::state::persist::fields::static_str")]
+    pub alarm_type: crate::state::persist::fields::StaticStr,
     /// The state before.
     pub old_state: StateValue,
     /// The state now.

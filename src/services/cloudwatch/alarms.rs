@@ -20,7 +20,7 @@ use crate::services::parse_input;
 use crate::state::{AppState, Topic};
 
 /// Fields metric and composite alarms share, serialized as AWS names them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AlarmCore {
     /// AlarmName.
@@ -167,7 +167,7 @@ impl AlarmCore {
 }
 
 /// A metric alarm as stored; serializes as the `MetricAlarm` shape.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct MetricAlarm {
     /// The shared fields.
@@ -199,7 +199,7 @@ pub struct MetricAlarm {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub datapoints_to_alarm: Option<i64>,
     /// Threshold; NaN for anomaly band alarms, which have none (and show none).
-    #[serde(skip_serializing_if = "no_threshold")]
+    #[serde(skip_serializing_if = "no_threshold", default = "no_threshold_value")]
     pub threshold: f64,
     /// ComparisonOperator.
     pub comparison_operator: String,
@@ -216,14 +216,27 @@ pub struct MetricAlarm {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold_metric_id: Option<String>,
     /// Tags.
-    #[serde(skip)]
+    #[serde(
+        skip_serializing_if = "crate::state::persist::fields::on_wire",
+        default
+    )]
     pub tags: Vec<Tag>,
     /// When the evaluator runs this alarm next (virtual epoch seconds).
-    #[serde(skip)]
+    #[serde(
+        skip_serializing_if = "crate::state::persist::fields::on_wire",
+        default
+    )]
     pub next_evaluation: f64,
     /// The store key of the alarm's metric (single-metric alarms), built once.
-    #[serde(skip)]
+    #[serde(
+        skip_serializing_if = "crate::state::persist::fields::on_wire",
+        default
+    )]
     pub metric_key: Option<MetricKey>,
+}
+
+fn no_threshold_value() -> f64 {
+    f64::NAN
 }
 
 fn no_threshold(t: &f64) -> bool {

@@ -44,6 +44,10 @@ pub struct Range {
 }
 
 fn timestamp<S: serde::Serializer>(t: &f64, s: S) -> Result<S::Ok, S::Error> {
+    // A snapshot keeps the number, which is what `Deserialize` reads back.
+    if crate::state::persist::fields::is_persisting() {
+        return s.serialize_f64(*t);
+    }
     Timestamp(*t).serialize(s)
 }
 
@@ -90,7 +94,7 @@ pub struct MetricMath {
 }
 
 /// A stored detector, as `AnomalyDetector` on the wire.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Detector {
     /// Namespace (deprecated top-level copy).
@@ -108,7 +112,8 @@ pub struct Detector {
     /// Configuration.
     pub configuration: Configuration,
     /// StateValue.
-    pub state_value: &'static str,
+    #[serde(deserialize_with = "crate::state::persist::fields::static_str")]
+    pub state_value: crate::state::persist::fields::StaticStr,
     /// MetricCharacteristics.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metric_characteristics: Option<Value>,

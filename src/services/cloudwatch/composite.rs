@@ -19,7 +19,7 @@ use crate::services::parse_input;
 use crate::state::{AppState, Topic};
 
 /// A parsed AlarmRule.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Rule {
     /// TRUE / FALSE.
     Const(bool),
@@ -202,7 +202,7 @@ impl Rule {
 }
 
 /// A composite alarm as stored; serializes as the `CompositeAlarm` shape.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CompositeAlarm {
     /// The shared fields.
@@ -220,32 +220,57 @@ pub struct CompositeAlarm {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actions_suppressor_extension_period: Option<i64>,
     /// The parsed rule.
-    #[serde(skip)]
+    #[serde(
+        skip_serializing_if = "crate::state::persist::fields::on_wire",
+        default
+    )]
     pub rule: Option<Rule>,
     /// Tags.
-    #[serde(skip)]
+    #[serde(
+        skip_serializing_if = "crate::state::persist::fields::on_wire",
+        default
+    )]
     pub tags: Vec<Tag>,
     /// Children's states at the last evaluation (`None`: evaluate now). A composite is
     /// re-evaluated only when these change, so a SetAlarmState holds until a child changes.
-    #[serde(skip)]
+    #[serde(
+        skip_serializing_if = "crate::state::persist::fields::on_wire",
+        default
+    )]
     pub last_inputs: Option<Vec<Option<StateValue>>>,
     /// ActionsSuppressedBy: `WaitPeriod`, `ExtensionPeriod` or `Alarm` while suppressing.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub actions_suppressed_by: Option<&'static str>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "crate::state::persist::fields::opt_static_str"
+    )]
+    pub actions_suppressed_by: Option<crate::state::persist::fields::StaticStr>,
     /// ActionsSuppressedReason.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actions_suppressed_reason: Option<String>,
     /// The suppressor was in ALARM at the last evaluation.
-    #[serde(skip)]
+    #[serde(
+        skip_serializing_if = "crate::state::persist::fields::on_wire",
+        default
+    )]
     pub suppressor_was_alarm: bool,
     /// End of the current WaitPeriod.
-    #[serde(skip)]
+    #[serde(
+        skip_serializing_if = "crate::state::persist::fields::on_wire",
+        default
+    )]
     pub wait_until: Option<f64>,
     /// End of the current ExtensionPeriod.
-    #[serde(skip)]
+    #[serde(
+        skip_serializing_if = "crate::state::persist::fields::on_wire",
+        default
+    )]
     pub extension_until: Option<f64>,
     /// Actions held by a WaitPeriod or ExtensionPeriod.
-    #[serde(skip)]
+    #[serde(
+        skip_serializing_if = "crate::state::persist::fields::on_wire",
+        default
+    )]
     pub pending: Option<super::suppression::Fired>,
 }
 

@@ -12,7 +12,7 @@ use crate::services::{parse_input, to_output};
 use crate::state::{AppState, Scope, Topic};
 
 /// One stored dashboard.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Dashboard {
     body: String,
     last_modified: f64,

@@ -47,6 +47,15 @@ impl Serialize for StateValue {
     }
 }
 
+/// Read back from the wire name (snapshots keep alarms).
+impl<'de> serde::Deserialize<'de> for StateValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Self::parse(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown alarm state {name:?}")))
+    }
+}
+
 /// A comparison operator: against the static threshold, or (the last three) against an
 /// anomaly band.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,17 +19,19 @@ const MAX_ITEMS: usize = 50_000;
 const DEFAULT_PAGE: usize = 50;
 
 /// One history item, as DescribeAlarmHistory returns it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct HistoryItem {
     /// AlarmName.
     pub alarm_name: String,
     /// `MetricAlarm` or `CompositeAlarm`.
-    pub alarm_type: &'static str,
+    #[serde(deserialize_with = "crate::state::persist::fields::static_str")]
+    pub alarm_type: crate::state::persist::fields::StaticStr,
     /// When.
     pub timestamp: f64,
     /// `ConfigurationUpdate`, `StateUpdate` or `Action`.
-    pub history_item_type: &'static str,
+    #[serde(deserialize_with = "crate::state::persist::fields::static_str")]
+    pub history_item_type: crate::state::persist::fields::StaticStr,
     /// Summary.
     pub history_summary: String,
     /// HistoryData (a JSON string).
@@ -37,7 +39,7 @@ pub struct HistoryItem {
 }
 
 /// The history of one account and region, oldest first.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct History {
     items: VecDeque<HistoryItem>,
 }

@@ -92,7 +92,7 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
 ];
 
 /// CloudWatch's data in one account and region.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CloudWatchStore {
     /// Metric data.
     pub metrics: store::MetricStore,

@@ -81,7 +81,7 @@ impl Stat {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 enum Dist {
     /// (value, count), sorted by value, distinct values.
     Exact(Vec<(f64, f64)>),
@@ -90,7 +90,7 @@ enum Dist {
     Unavailable,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct Sketch {
     zeros: f64,
     /// (bucket index, count), sorted by index; compact, since every stored bucket of a
@@ -134,7 +134,7 @@ impl Sketch {
 }
 
 /// The aggregate of the samples in one bucket (or one query period).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Agg {
     /// SampleCount.
     pub count: f64,

@@ -31,7 +31,9 @@ pub const HOUR_RETENTION: f64 = 455.0 * 86_400.0;
 
 /// A metric's identity: namespace, name and the *set* of dimensions (kept sorted by name, the
 /// order ListMetrics returns them in).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct MetricKey {
     /// Namespace.
     pub namespace: String,
@@ -53,7 +55,7 @@ impl MetricKey {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 struct Tiers {
     sec: BTreeMap<i64, Agg>,
     min: BTreeMap<i64, Agg>,
@@ -78,7 +80,7 @@ impl Tiers {
 }
 
 /// One metric's data.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Series {
     units: Vec<(String, Tiers)>,
     /// The newest datum timestamp received (ListMetrics lists metrics with data in 2 weeks).
@@ -86,7 +88,7 @@ pub struct Series {
 }
 
 /// Every metric of one account and region.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct MetricStore {
     series: BTreeMap<MetricKey, Series>,
     last_prune: f64,
@@ -229,6 +231,34 @@ impl MetricStore {
     /// Every metric with its data, in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&MetricKey, &Series)> {
         self.series.iter()
+    }
+
+    /// Copies of up to `n` series after `after` (from the first when `None`), in key order:
+    /// a snapshot copies a large store a slice at a time, so no request waits for all of it.
+    pub fn clone_slice(&self, after: Option<&MetricKey>, n: usize) -> Vec<(MetricKey, Series)> {
+        use std::ops::Bound;
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        self.series
+            .range((from, Bound::Unbounded))
+            .take(n)
+            .map(|(k, s)| (k.clone(), s.clone()))
+            .collect()
+    }
+
+    /// A store holding these series (the slices [`Self::clone_slice`] copied).
+    pub fn from_slices(
+        series: impl IntoIterator<Item = (MetricKey, Series)>,
+        last_prune: f64,
+    ) -> Self {
+        Self {
+            series: series.into_iter().collect(),
+            last_prune,
+        }
+    }
+
+    /// When the store was last pruned.
+    pub fn last_prune(&self) -> f64 {
+        self.last_prune
     }
 
     /// Number of metric identities stored.

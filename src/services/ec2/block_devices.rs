@@ -14,12 +14,13 @@ use serde_json::{Value, json};
 use crate::error::ApiError;
 
 /// What a volume is made of, as an image records it and a volume shows it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VolumeSpec {
     /// GiB.
     pub size: i64,
     /// `gp2`, `gp3`, `io1`, `io2`, `st1`, `sc1`, `standard`.
-    pub volume_type: &'static str,
+    #[serde(deserialize_with = "crate::state::persist::fields::static_str")]
+    pub volume_type: crate::state::persist::fields::StaticStr,
     /// Provisioned (gp3, io1, io2) or baseline (gp2) IOPS.
     pub iops: Option<i64>,
     /// MiB/s (gp3).
@@ -31,7 +32,7 @@ pub struct VolumeSpec {
 }
 
 /// One device of an image (or of an instance being launched).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Mapping {
     /// `/dev/xvda`, `/dev/sdb`, ...
     pub device_name: String,

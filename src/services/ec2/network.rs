@@ -16,7 +16,7 @@ use crate::services::parse_input;
 use crate::state::{AppState, IdGen, Scope};
 
 /// An IPv4 CIDR block.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Cidr {
     /// Network address.
     pub base: u32,

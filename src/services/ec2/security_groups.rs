@@ -19,7 +19,7 @@ use crate::services::{parse_input, to_output};
 use crate::state::{AppState, IdGen, Topic, ids::arn};
 
 /// Who a rule lets in (or out to).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Peer {
     /// IPv4 CIDR.
     Cidr4(String),

@@ -27,7 +27,7 @@ fn unindex(index: &mut HashMap<(String, String), HashSet<String>>, id: &str, k: 
 }
 
 /// The EC2 data of one (account, region).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Ec2Store {
     initialized: bool,
     /// VPCs by id.
@@ -49,6 +49,8 @@ pub struct Ec2Store {
     /// Tags by resource id (through the methods below, which keep `tag_index` in step).
     tags: HashMap<String, Tags>,
     /// (key, value) → ids carrying that tag: exact `tag:` filters cost their matches only.
+    /// Not persisted: rebuilt from `tags` on load ([`Ec2Store::rebuild_tag_index`]).
+    #[serde(skip)]
     tag_index: HashMap<(String, String), HashSet<String>>,
     /// RunInstances `ClientToken` → (reservation id, the request's other parameters as
     /// canonical JSON): a retry gets the reservation, a different request with the same
@@ -130,6 +132,19 @@ impl Ec2Store {
         }
     }
 
+    /// Rebuild the tag index from the tags (after a snapshot is loaded: the index is not kept).
+    pub fn rebuild_tag_index(&mut self) {
+        self.tag_index.clear();
+        for (id, tags) in &self.tags {
+            for (k, v) in tags {
+                self.tag_index
+                    .entry((k.clone(), v.clone()))
+                    .or_default()
+                    .insert(id.clone());
+            }
+        }
+    }
+
     /// Every tagged resource with its tags.
     pub fn all_tags(&self) -> impl Iterator<Item = (&String, &Tags)> {
         self.tags.iter()
@@ -174,7 +189,7 @@ impl Ec2Store {
 }
 
 /// A VPC.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Vpc {
     /// `vpc-…`.
     pub id: String,
@@ -195,7 +210,7 @@ pub struct Vpc {
 }
 
 /// A subnet, with the private addresses handed out in it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Subnet {
     /// `subnet-…`.
     pub id: String,
@@ -218,7 +233,7 @@ pub struct Subnet {
 }
 
 /// One security group rule (a permission expanded to one peer).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SgRule {
     /// `sgr-…`.
     pub id: String,
@@ -237,7 +252,7 @@ pub struct SgRule {
 }
 
 /// A security group.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SecurityGroup {
     /// `sg-…`.
     pub id: String,
@@ -252,7 +267,7 @@ pub struct SecurityGroup {
 }
 
 /// Instance states with AWS's codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum InstanceState {
     /// 0
     Pending,
@@ -300,7 +315,7 @@ impl InstanceState {
 }
 
 /// An instance.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Instance {
     /// `i-…`.
     pub id: String,
@@ -333,7 +348,8 @@ pub struct Instance {
     /// `StateTransitionReason`.
     pub transition_reason: String,
     /// `StateReason` code (the message is derived).
-    pub state_reason: Option<&'static str>,
+    #[serde(deserialize_with = "crate::state::persist::fields::opt_static_str")]
+    pub state_reason: Option<crate::state::persist::fields::StaticStr>,
     /// LaunchTime (the latest start).
     pub launch_time: f64,
     /// Base64 user data as given.
@@ -391,7 +407,7 @@ pub struct Instance {
 }
 
 /// An instance's association with an IAM instance profile (`iip-assoc-…`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProfileAssociation {
     /// `iip-assoc-…`.
     pub id: String,
@@ -404,7 +420,7 @@ pub struct ProfileAssociation {
 }
 
 /// An image.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Image {
     /// `ami-…`.
     pub id: String,
@@ -451,7 +467,7 @@ pub struct Image {
 }
 
 /// An EBS snapshot.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Snapshot {
     /// `snap-…`.
     pub id: String,
@@ -470,7 +486,7 @@ pub struct Snapshot {
 }
 
 /// A key pair (the private key is never kept).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct KeyPair {
     /// `key-…`.
     pub id: String,
@@ -487,7 +503,7 @@ pub struct KeyPair {
 }
 
 /// A launch template with its versions.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LaunchTemplate {
     /// `lt-…`.
     pub id: String,
@@ -506,7 +522,7 @@ pub struct LaunchTemplate {
 }
 
 /// One launch template version.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LaunchTemplateVersion {
     /// Version number.
     pub number: i64,

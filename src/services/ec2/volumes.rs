@@ -20,7 +20,7 @@ use crate::services::parse_input;
 use crate::state::AppState;
 
 /// Where a volume is attached.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct VolumeAttachment {
     /// The instance.
     pub instance_id: String,
@@ -33,7 +33,7 @@ pub struct VolumeAttachment {
 }
 
 /// An EBS volume.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Volume {
     /// `vol-…`.
     pub id: String,

@@ -11,14 +11,14 @@ use indexmap::IndexMap;
 pub const CANONICAL_HOSTED_ZONE_ID: &str = "Z35SXDOTRQ7X7K";
 
 /// All Classic load balancers of a scope, by name.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ElbStore {
     /// By `LoadBalancerName`, in creation order.
     pub load_balancers: IndexMap<String, LoadBalancer>,
 }
 
 /// One listener.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Listener {
     /// `HTTP`, `HTTPS`, `TCP`, `SSL` (upper case).
     pub protocol: String,
@@ -35,7 +35,7 @@ pub struct Listener {
 }
 
 /// `HealthCheck`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HealthCheck {
     /// `HTTP:80/index.html`, `TCP:80`, ...
     pub target: String,
@@ -63,7 +63,7 @@ impl HealthCheck {
 }
 
 /// `LoadBalancerAttributes`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Attributes {
     /// CrossZoneLoadBalancing.Enabled.
     pub cross_zone: bool,
@@ -93,7 +93,7 @@ impl Default for Attributes {
 }
 
 /// A policy.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Policy {
     /// `LBCookieStickinessPolicyType`, `AppCookieStickinessPolicyType`, ...
     pub type_name: String,
@@ -112,7 +112,7 @@ impl Policy {
 }
 
 /// What the health checker last decided about a registered instance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Verdict {
     /// No verdict yet: not enough checks either way.
     Registering,
@@ -123,7 +123,7 @@ pub enum Verdict {
 }
 
 /// A registered instance.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Registered {
     /// When it was registered (virtual seconds).
     pub since: f64,
@@ -135,7 +135,9 @@ pub struct Registered {
     pub fails: i64,
     /// When the next check is due (virtual seconds).
     pub next_check: f64,
-    /// Requests in flight to it (least outstanding requests; connection draining).
+    /// Requests in flight to it (least outstanding requests; connection draining). Not
+    /// persisted: no request survives a restart.
+    #[serde(skip)]
     pub inflight: Arc<AtomicU32>,
 }
 
@@ -213,7 +215,7 @@ pub struct StatsSnapshot {
 }
 
 /// A Classic load balancer.
-#[derive(Debug)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LoadBalancer {
     /// `LoadBalancerName` as given.
     pub name: String,
@@ -249,9 +251,12 @@ pub struct LoadBalancer {
     pub tags: IndexMap<String, String>,
     /// Round-robin cursors: over zones, and over instances.
     pub cursor: u64,
-    /// Counters for the metric publisher.
+    /// Counters for the metric publisher. Not persisted (the current minute's requests are
+    /// lost with the process, as the requests themselves are).
+    #[serde(skip)]
     pub stats: Arc<LiveStats>,
-    /// The same counters per Availability Zone (of the instance that served).
+    /// The same counters per Availability Zone (of the instance that served). Not persisted.
+    #[serde(skip)]
     pub zone_stats: IndexMap<String, Arc<LiveStats>>,
     /// Start of the last minute whose `AWS/ELB` metrics were published (or the minute it was
     /// first seen in); set by the metric publisher.

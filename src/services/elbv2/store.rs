@@ -16,7 +16,7 @@ use super::actions::{Action, Condition};
 pub const PROVISIONING_SECONDS: f64 = 30.0;
 
 /// The ELBv2 data of one (account, region).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Elbv2Store {
     /// Load balancers by ARN, in creation order.
     pub load_balancers: IndexMap<String, LoadBalancer>,
@@ -39,7 +39,7 @@ pub struct Elbv2Store {
 }
 
 /// A load balancer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LoadBalancer {
     /// `arn:aws:elasticloadbalancing:…:loadbalancer/app/{name}/{id}`.
     pub arn: String,
@@ -89,7 +89,7 @@ pub fn arn_tail(arn: &str, marker: &str) -> String {
 }
 
 /// Health check settings of a target group.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HealthCheck {
     /// Checks on.
     pub enabled: bool,
@@ -112,7 +112,7 @@ pub struct HealthCheck {
 }
 
 /// A target group.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TargetGroup {
     /// `arn:…:targetgroup/{name}/{id}`.
     pub arn: String,
@@ -151,18 +151,22 @@ impl TargetGroup {
 }
 
 /// Where a target is in its health checks (what the controller last decided).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Health {
     /// Registered, no verdict yet.
     Initial,
     /// Passing.
     Healthy,
     /// Failing: reason code and description.
-    Unhealthy(&'static str, String),
+    Unhealthy(
+        #[serde(deserialize_with = "crate::state::persist::fields::static_str")]
+        crate::state::persist::fields::StaticStr,
+        String,
+    ),
 }
 
 /// One registered target.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Target {
     /// Instance id or IP address.
     pub id: String,
@@ -187,7 +191,7 @@ pub struct Target {
 }
 
 /// A listener.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Listener {
     /// `arn:…:listener/app/{lb name}/{lb id}/{id}`.
     pub arn: String,
@@ -210,7 +214,7 @@ pub struct Listener {
 }
 
 /// A listener rule; the default rule has no priority.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Rule {
     /// `arn:…:listener-rule/app/{lb name}/{lb id}/{listener id}/{id}`.
     pub arn: String,
@@ -225,7 +229,7 @@ pub struct Rule {
 }
 
 /// Request counts the data plane reports, drained by the metric publisher.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Traffic {
     /// Requests.
     pub requests: u64,

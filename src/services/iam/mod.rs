@@ -80,7 +80,7 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
 pub const OPERATIONS: &[(&str, Handler)] = &[];
 
 /// An account's IAM data. Keys are lower-cased names: IAM names are unique regardless of case.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct IamStore {
     pub(crate) roles: BTreeMap<String, roles::Role>,
     pub(crate) profiles: BTreeMap<String, profiles::Profile>,

@@ -15,7 +15,7 @@ use crate::protocol::output::Timestamp;
 use crate::state::AppState;
 
 /// A stored instance profile.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Profile {
     pub(crate) name: String,
     pub(crate) path: String,

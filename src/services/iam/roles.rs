@@ -16,7 +16,7 @@ use crate::protocol::output::Timestamp;
 use crate::state::AppState;
 
 /// A stored role.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Role {
     pub(crate) name: String,
     pub(crate) path: String,

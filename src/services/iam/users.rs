@@ -19,7 +19,7 @@ use crate::state::keys::{IssuedKey, Principal};
 const MAX_KEYS: usize = 2;
 
 /// A stored user.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct User {
     pub(crate) name: String,
     pub(crate) path: String,
@@ -31,7 +31,7 @@ pub struct User {
 }
 
 /// `AccessKeyMetadata`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct KeyMetadata {
     user_name: String,

@@ -32,7 +32,7 @@ pub struct MessageAttributeValue {
 }
 
 /// The `Type` of a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Kind {
     /// Asks the endpoint to confirm a subscription.
     SubscriptionConfirmation,
@@ -54,7 +54,7 @@ impl Kind {
 }
 
 /// One message on its way to one subscription.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Delivery {
     /// `SubscriptionConfirmation`, `Notification` or `UnsubscribeConfirmation`.
     pub kind: Kind,

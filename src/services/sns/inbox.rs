@@ -16,9 +16,10 @@ use crate::state::{AppState, Scope};
 const MAX_INBOX: usize = 10_000;
 
 /// One delivered e-mail.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct InboxMessage {
-    r#type: &'static str,
+    #[serde(deserialize_with = "crate::state::persist::fields::static_str")]
+    r#type: crate::state::persist::fields::StaticStr,
     message_id: String,
     topic_arn: String,
     subscription_arn: String,

@@ -84,7 +84,7 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
 pub const OPERATIONS: &[(&str, Handler)] = &[];
 
 /// The SNS data of one (account, region).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SnsStore {
     /// Topics by ARN.
     pub(crate) topics: BTreeMap<String, topics::Topic>,

@@ -12,7 +12,7 @@ use crate::error::ApiError;
 const MAX_TOTAL_RETRY_SECONDS: f64 = 3600.0;
 
 /// An HTTP retry policy (`healthyRetryPolicy`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RetryPolicy {
     /// `minDelayTarget`, seconds.
     pub min_delay: f64,

@@ -26,7 +26,7 @@ const MAX_BATCH: usize = 10;
 const DEDUP_WINDOW_SECONDS: f64 = 300.0;
 
 /// A FIFO message seen within the deduplication window.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Dedup {
     expires: f64,
     message_id: String,

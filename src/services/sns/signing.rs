@@ -84,6 +84,30 @@ pub fn sign(version: &str, to_sign: &str) -> Option<String> {
     }
 }
 
+/// The signing key (PKCS#8 PEM) and its certificate (PEM), if this process made or loaded
+/// them (snapshots keep them, so a restarted server signs as before).
+pub fn saved() -> Option<(String, String)> {
+    use rsa::pkcs8::EncodePrivateKey;
+    let signer = SIGNER.get()?.as_ref()?;
+    let key = signer.key.to_pkcs8_pem(rsa::pkcs8::LineEnding::LF).ok()?;
+    Some((key.to_string(), signer.pem.clone()))
+}
+
+/// Sign with a saved key and certificate from now on; false when this process already has
+/// a key (messages already went out signed with it) or the key does not parse.
+pub fn install(key_pem: &str, cert_pem: &str) -> bool {
+    use rsa::pkcs8::DecodePrivateKey;
+    let Ok(key) = RsaPrivateKey::from_pkcs8_pem(key_pem) else {
+        return false;
+    };
+    SIGNER
+        .set(Some(Signer {
+            key,
+            pem: cert_pem.to_owned(),
+        }))
+        .is_ok()
+}
+
 fn make_signer() -> Result<Signer, String> {
     let mut rng = rsa::rand_core::OsRng;
     let key = RsaPrivateKey::new(&mut rng, 2048).map_err(|e| e.to_string())?;

@@ -25,7 +25,7 @@ const TOKEN_TTL_SECONDS: f64 = 3.0 * 86_400.0;
 const PAGE: usize = 100;
 
 /// One subscription.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Subscription {
     pub(crate) arn: String,
     pub(crate) topic_arn: String,

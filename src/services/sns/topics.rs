@@ -13,7 +13,7 @@ use crate::state::AppState;
 use crate::state::ids::arn;
 
 /// One topic.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Topic {
     pub(crate) arn: String,
     /// Attributes set by the caller (DisplayName, DeliveryPolicy, FifoTopic, ...).

@@ -70,13 +70,13 @@ pub const OPERATIONS: &[(&str, Handler)] = &[];
 pub const DEFAULT_KEY_ID: &str = "alias/aws/ssm";
 
 /// The parameters of one (account, region), by name.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SsmStore {
     pub(crate) parameters: BTreeMap<String, StoredParameter>,
 }
 
 /// A parameter: its versions, oldest first, and its tags.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct StoredParameter {
     pub(crate) versions: Vec<ParameterVersion>,
     pub(crate) tags: Vec<Tag>,
@@ -91,7 +91,7 @@ impl StoredParameter {
 }
 
 /// One version of a parameter.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ParameterVersion {
     pub(crate) version: i64,
     pub(crate) value: String,

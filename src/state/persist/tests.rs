@@ -1,0 +1,111 @@
+//! Snapshot round trips and refusals, on state built directly.
+
+use super::format::{self, FormatError};
+use super::*;
+use crate::config::Config;
+use crate::services::cloudwatch::stats::Agg;
+use crate::services::cloudwatch::store::MetricKey;
+
+fn world() -> std::sync::Arc<AppState> {
+    let state = AppState::deterministic(Config::default(), 1_700_000_000.0);
+    let scope = Scope::new("123456789012", "eu-west-1");
+    state.stores.with(&scope, |s| {
+        // More series than one slice of the copy holds.
+        for host in 0..150 {
+            let key = MetricKey::new("App", "Latency", vec![("Host".into(), format!("h{host}"))]);
+            for i in 0..40 {
+                let t = 1_700_000_000.0 - 60.0 * f64::from(i);
+                let v = f64::from(i) * 0.1 + 1e-9 * f64::from(host);
+                let agg = Agg::value(v);
+                s.cloudwatch
+                    .metrics
+                    .put(&key, "Seconds", t, &agg, false, 1_700_000_000.0);
+            }
+        }
+        s.ec2
+            .set_tags("i-0123", [("Name".to_owned(), "web".to_owned())]);
+    });
+    state
+}
+
+fn debug_of(state: &AppState) -> String {
+    let scope = Scope::new("123456789012", "eu-west-1");
+    state
+        .stores
+        .with(&scope, |s| format!("{:?}", s.cloudwatch.metrics))
+}
+
+#[test]
+fn a_snapshot_round_trips_bit_for_bit() {
+    let state = world();
+    let bytes = format::encode(&capture(&state, None));
+    let body = format::decode(&bytes).unwrap();
+    let other = AppState::deterministic(Config::default(), 0.0);
+    restore(&other, body, Mode::Replace);
+    assert!(debug_of(&state).contains("h149"));
+    assert_eq!(debug_of(&state), debug_of(&other));
+    let again = format::encode(&capture(&other, None));
+    let (h1, b1) = format::header(&bytes).unwrap();
+    let (h2, b2) = format::header(&again).unwrap();
+    assert_eq!((h1.format, b1.len()), (h2.format, b2.len()));
+    let scope = Scope::new("123456789012", "eu-west-1");
+    let tagged = other
+        .stores
+        .with(&scope, |s| s.ec2.ids_tagged("Name", "web").is_some());
+    assert!(tagged, "the tag index is rebuilt");
+    assert_eq!(
+        other.clock.now(),
+        state.clock.now(),
+        "the clock moved forward to the snapshot's"
+    );
+}
+
+#[test]
+fn one_account_only_holds_that_account() {
+    let state = world();
+    state
+        .stores
+        .with(&Scope::new("999999999999", "us-east-1"), |s| {
+            s.ec2.set_tags("i-9", [("k".to_owned(), "v".to_owned())]);
+        });
+    let body = capture(&state, Some("999999999999"));
+    assert_eq!(body.scopes.len(), 1);
+    assert_eq!(body.scopes[0].0.account, "999999999999");
+    let other = world();
+    restore(&other, body, Mode::Merge);
+    assert_eq!(
+        other.stores.scopes().len(),
+        2,
+        "merge keeps the other account"
+    );
+}
+
+#[test]
+fn damaged_truncated_foreign_and_newer_files_are_refused() {
+    let bytes = format::encode(&capture(&world(), None));
+    let mut flipped = bytes.clone();
+    let last = flipped.len() - 10;
+    flipped[last] ^= 0x40;
+    assert!(
+        matches!(format::decode(&flipped), Err(FormatError::Corrupt(m)) if m.contains("checksum"))
+    );
+    let truncated = &bytes[..bytes.len() - 100];
+    assert!(
+        matches!(format::decode(truncated), Err(FormatError::Corrupt(m)) if m.contains("truncated"))
+    );
+    assert!(matches!(
+        format::decode(b"{\"not\":1}"),
+        Err(FormatError::NotSnapshot)
+    ));
+    let text = String::from_utf8_lossy(&bytes[..200]).into_owned();
+    let newer = text.replacen("\"format\":1", "\"format\":99", 1);
+    let mut future = newer.into_bytes();
+    future.truncate(200);
+    future.extend_from_slice(&bytes[200..]);
+    let err = format::decode(&future).unwrap_err();
+    assert!(
+        matches!(err, FormatError::Newer { format: 99, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("newer Updraft"), "{err}");
+}
