@@ -1,29 +1,38 @@
 //! Load generator and start-up probe (plain `main`, `harness = false`).
 //!
-//! 1. Throughput: an Updraft server in-process on 127.0.0.1:0 (two worker threads, like the
-//!    binary), driven by hyper's HTTP/1 client over N keep-alive connections, each sending one
-//!    workload's request after the other: Auto Scaling DescribeAdjustmentTypes, EC2
-//!    DescribeRegions, STS GetCallerIdentity (query forms) and SSM GetParameter of a public
-//!    parameter (awsJson 1.1). Prints requests/s, latency percentiles (µs) and errors
-//!    (anything but a 200) per workload.
-//! 2. Start-up ([`startup`]): spawns the release binary (`target/release/updraft`) on a free
+//! 1. Throughput ([`throughput`]): an Updraft server in-process on 127.0.0.1:0 (two worker
+//!    threads, like the binary), or one already running (`LOADGEN_ENDPOINT`), driven by hyper's
+//!    HTTP/1 client over N keep-alive connections, each sending one workload's request after the
+//!    other. Workloads: Auto Scaling DescribeAdjustmentTypes, EC2 DescribeRegions, STS
+//!    GetCallerIdentity (query forms), SSM GetParameter of a parameter the run puts first and of
+//!    AWS's public AMI parameter (awsJson 1.1). Prints requests/s, latency percentiles (µs) and
+//!    errors (anything but a 200) per workload, then all of them side by side.
+//! 2. Comparison ([`compare`], `LOADGEN_COMPARE=A,B`): spawns each binary and runs the
+//!    workloads against them in alternating rounds, reading each server's CPU time
+//!    (utime + stime) around every round: requests/s, p50/p99 and CPU per request per binary.
+//! 3. Start-up ([`startup`]): spawns the release binary (`target/release/updraft`) on a free
 //!    loopback port, times spawn → first 200 from `GET /_updraft/health`, and reads the child's
 //!    VmRSS once it answered and again after ~100 requests.
 //!
-//! Settings (environment): `LOADGEN_WORKLOADS` (labels, comma-separated; all by default),
-//! `LOADGEN_CONNECTIONS` (4), `LOADGEN_REQUESTS` (20000 per workload),
-//! `LOADGEN_SECONDS` (duration cap, 10), `LOADGEN_STARTS` (start-up repetitions, 10),
-//! `LOADGEN_BINARY` (path of the binary to spawn). Under `cargo bench` (`--bench` among the
+//! Settings: the workloads as `--ops A,B,C` (after `--` under `cargo bench`) or
+//! `LOADGEN_WORKLOADS` (labels, comma-separated; all by default); environment
+//! `LOADGEN_CONNECTIONS` (4), `LOADGEN_REQUESTS` (20000 per workload), `LOADGEN_SECONDS`
+//! (duration cap, 10), `LOADGEN_STARTS` (start-up repetitions, 10), `LOADGEN_BINARY` (path of
+//! the binary to spawn), `LOADGEN_ENDPOINT` (`127.0.0.1:PORT` of a running server;
+//! `LOADGEN_SERVER_PID` adds its CPU per request), `LOADGEN_COMPARE` (binaries to compare),
+//! `LOADGEN_ROUNDS` (comparison rounds, 5). Under `cargo bench` (`--bench` among the
 //! arguments) those defaults apply; otherwise (`cargo test --benches`) a quick smoke run with
 //! small defaults. Every other argument is ignored. Loopback only; every loop is bounded.
 
+#[path = "loadgen/compare.rs"]
+mod compare;
 #[path = "loadgen/startup.rs"]
 mod startup;
+#[path = "loadgen/throughput.rs"]
+mod throughput;
 
 use std::net::{SocketAddr, TcpListener};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, StatusCode, header};
@@ -34,33 +43,48 @@ use updraft::Config;
 use updraft::state::AppState;
 
 /// One kind of request the throughput run repeats.
-struct Workload {
+pub struct Workload {
     label: &'static str,
     body: &'static str,
     /// `X-Amz-Target` of an awsJson 1.1 request; a form POST when absent.
     target: Option<&'static str>,
+    /// A request (target, body) sent once before the workload: what it reads must exist.
+    setup: Option<(&'static str, &'static str)>,
 }
 
-const WORKLOADS: [Workload; 4] = [
+const WORKLOADS: [Workload; 5] = [
     Workload {
         label: "DescribeAdjustmentTypes",
         body: "Action=DescribeAdjustmentTypes&Version=2011-01-01",
         target: None,
+        setup: None,
     },
     Workload {
         label: "DescribeRegions",
         body: "Action=DescribeRegions&Version=2016-11-15",
         target: None,
+        setup: None,
     },
     Workload {
         label: "GetCallerIdentity",
         body: "Action=GetCallerIdentity&Version=2011-06-15",
         target: None,
+        setup: None,
     },
     Workload {
         label: "GetParameter",
+        body: r#"{"Name":"/loadgen/ami"}"#,
+        target: Some("AmazonSSM.GetParameter"),
+        setup: Some((
+            "AmazonSSM.PutParameter",
+            r#"{"Name":"/loadgen/ami","Value":"ami-0123456789abcdef0","Type":"String","Overwrite":true}"#,
+        )),
+    },
+    Workload {
+        label: "GetPublicParameter",
         body: r#"{"Name":"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"}"#,
         target: Some("AmazonSSM.GetParameter"),
+        setup: None,
     },
 ];
 const FORM_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
@@ -73,25 +97,27 @@ const MAX_RECONNECTS: u32 = 10;
 
 type Sender = SendRequest<Full<Bytes>>;
 
-struct Settings {
+pub struct Settings {
     connections: usize,
     requests: usize,
     cap: Duration,
     starts: usize,
+    rounds: usize,
 }
 
 impl Settings {
     fn from_env(full: bool) -> Self {
-        let (connections, requests, seconds, starts) = if full {
-            (4, 20_000, 10, 10)
+        let (connections, requests, seconds, starts, rounds) = if full {
+            (4, 20_000, 10, 10, 5)
         } else {
-            (2, 500, 5, 1)
+            (2, 500, 5, 1, 1)
         };
         Self {
             connections: env_number("LOADGEN_CONNECTIONS", connections).max(1),
             requests: env_number("LOADGEN_REQUESTS", requests).max(1),
             cap: Duration::from_secs(env_number("LOADGEN_SECONDS", seconds).max(1) as u64),
             starts: env_number("LOADGEN_STARTS", starts),
+            rounds: env_number("LOADGEN_ROUNDS", rounds).max(1),
         }
     }
 }
@@ -106,9 +132,41 @@ fn env_number(name: &str, default: usize) -> usize {
     }
 }
 
+/// The workloads to run: `--ops A,B` (or `--ops=A,B`), else `LOADGEN_WORKLOADS`, else all;
+/// in the order named. An unknown label is reported and skipped.
+fn selected_workloads() -> Vec<&'static Workload> {
+    let args: Vec<String> = std::env::args().collect();
+    let from_args = args.iter().enumerate().find_map(|(i, a)| {
+        a.strip_prefix("--ops=")
+            .map(str::to_owned)
+            .or_else(|| (a == "--ops").then(|| args.get(i + 1).cloned().unwrap_or_default()))
+    });
+    let list = from_args
+        .or_else(|| std::env::var("LOADGEN_WORKLOADS").ok())
+        .unwrap_or_default();
+    if list.trim().is_empty() {
+        return WORKLOADS.iter().collect();
+    }
+    list.split(',')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .filter_map(|label| {
+            let found = WORKLOADS.iter().find(|w| w.label == label);
+            if found.is_none() {
+                let known: Vec<&str> = WORKLOADS.iter().map(|w| w.label).collect();
+                eprintln!(
+                    "loadgen: no workload {label:?}; known: {}",
+                    known.join(", ")
+                );
+            }
+            found
+        })
+        .collect()
+}
+
 fn main() {
     // libtest/criterion flags (`--bench`, filters, `--nocapture`, ...) arrive here too: only
-    // `--bench` matters, everything else is ignored.
+    // `--bench` and `--ops` matter, everything else is ignored.
     let full = std::env::args().any(|a| a == "--bench");
     let settings = Settings::from_env(full);
     if !full {
@@ -120,17 +178,30 @@ fn main() {
         .enable_all()
         .build()
         .expect("client runtime");
+    let workloads = selected_workloads();
 
-    let selected = std::env::var("LOADGEN_WORKLOADS").unwrap_or_default();
-    let server = InProcessServer::start();
-    for w in WORKLOADS
-        .iter()
-        .filter(|w| selected.is_empty() || selected.split(',').any(|l| l.trim() == w.label))
-    {
-        rt.block_on(throughput(server.addr, &settings, w));
-        println!();
+    if let Ok(binaries) = std::env::var("LOADGEN_COMPARE") {
+        let binaries: Vec<&str> = binaries.split(',').map(str::trim).collect();
+        compare::compare(&rt, &settings, &workloads, &binaries);
+        return;
     }
-    drop(server);
+    match std::env::var("LOADGEN_ENDPOINT") {
+        Ok(endpoint) => {
+            let addr: SocketAddr = endpoint
+                .trim()
+                .parse()
+                .expect("LOADGEN_ENDPOINT is HOST:PORT, e.g. 127.0.0.1:4566");
+            let pid = std::env::var("LOADGEN_SERVER_PID")
+                .ok()
+                .and_then(|p| p.trim().parse().ok());
+            throughput::run_all(&rt, addr, &settings, &workloads, pid);
+        }
+        Err(_) => {
+            let server = InProcessServer::start();
+            throughput::run_all(&rt, server.addr, &settings, &workloads, None);
+            drop(server);
+        }
+    }
 
     startup::startup(&rt, &settings);
 }
@@ -214,13 +285,17 @@ async fn connect(addr: SocketAddr) -> Result<Sender, String> {
 fn request(addr: SocketAddr, w: &Workload) -> Request<Full<Bytes>> {
     match w.target {
         None => form_request(addr, w.body),
-        Some(target) => Request::post("/")
-            .header(header::HOST, addr.to_string())
-            .header(header::CONTENT_TYPE, "application/x-amz-json-1.1")
-            .header("x-amz-target", target)
-            .body(Full::new(Bytes::from_static(w.body.as_bytes())))
-            .expect("valid request"),
+        Some(target) => json_request(addr, target, w.body),
     }
+}
+
+fn json_request(addr: SocketAddr, target: &str, body: &'static str) -> Request<Full<Bytes>> {
+    Request::post("/")
+        .header(header::HOST, addr.to_string())
+        .header(header::CONTENT_TYPE, "application/x-amz-json-1.1")
+        .header("x-amz-target", target)
+        .body(Full::new(Bytes::from_static(body.as_bytes())))
+        .expect("valid request")
 }
 
 fn form_request(addr: SocketAddr, body: &'static str) -> Request<Full<Bytes>> {
@@ -259,156 +334,26 @@ async fn send(
         .map_err(|_| "request timed out".to_owned())?
 }
 
-// ---------------------------------------------------------------------------------------------
-// Throughput
-
-#[derive(Default)]
-struct WorkerResult {
-    latencies_us: Vec<u32>,
-    errors: u64,
-    first_error: Option<String>,
-}
-
-impl WorkerResult {
-    fn error(&mut self, what: String) {
-        self.errors += 1;
-        self.first_error.get_or_insert(what);
-    }
-}
-
-async fn worker(
-    addr: SocketAddr,
-    workload: &'static Workload,
-    next: Arc<AtomicUsize>,
-    total: usize,
-    deadline: Instant,
-) -> WorkerResult {
-    let mut result = WorkerResult {
-        latencies_us: Vec::with_capacity(total),
-        ..WorkerResult::default()
+/// A workload's setup request, when it has one: `Err` unless it answered 200.
+async fn setup(addr: SocketAddr, w: &Workload) -> Result<(), String> {
+    let Some((target, body)) = w.setup else {
+        return Ok(());
     };
-    let mut sender: Option<Sender> = None;
-    let mut reconnects = 0;
-    while Instant::now() < deadline && next.fetch_add(1, Ordering::Relaxed) < total {
-        if sender.as_ref().is_none_or(SendRequest::is_closed) {
-            if reconnects > MAX_RECONNECTS {
-                result.error("gave up reconnecting".to_owned());
-                break;
-            }
-            reconnects += 1;
-            match connect(addr).await {
-                Ok(s) => sender = Some(s),
-                Err(e) => {
-                    result.error(e);
-                    continue;
-                }
-            }
-        }
-        let Some(s) = sender.as_mut() else { continue };
-        let start = Instant::now();
-        let outcome = send(s, request(addr, workload)).await;
-        let micros = u32::try_from(start.elapsed().as_micros()).unwrap_or(u32::MAX);
-        match outcome {
-            Ok((StatusCode::OK, _)) => result.latencies_us.push(micros),
-            Ok((status, _)) => {
-                result.latencies_us.push(micros);
-                result.error(format!("HTTP {status}"));
-            }
-            Err(e) => {
-                result.error(e);
-                sender = None;
-            }
-        }
+    let mut sender = connect(addr).await?;
+    match send(&mut sender, json_request(addr, target, body)).await? {
+        (StatusCode::OK, _) => Ok(()),
+        (status, _) => Err(format!("{target} answered HTTP {status}")),
     }
-    result
 }
 
-fn percentile(sorted: &[u32], p: f64) -> u32 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let rank = (p / 100.0 * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
-
-async fn throughput(addr: SocketAddr, s: &Settings, w: &'static Workload) {
-    println!(
-        "== throughput {}: in-process server, {} keep-alive connections, {} requests (cap {} s)",
-        w.label,
-        s.connections,
-        s.requests,
-        s.cap.as_secs()
-    );
-    match w.target {
-        None => println!("   POST / {}", w.body),
-        Some(target) => println!("   POST / X-Amz-Target: {target} {}", w.body),
-    }
-
-    // The first request parses the service's model: time it apart from the steady state.
-    let cold = async {
-        let mut sender = connect(addr).await?;
-        let start = Instant::now();
-        let (status, len) = send(&mut sender, request(addr, w)).await?;
-        Ok::<_, String>((start.elapsed(), status, len))
-    };
-    match cold.await {
-        Ok((elapsed, status, len)) => {
-            println!(
-                "   first request (cold model): {} µs, HTTP {status}, {len} bytes",
-                elapsed.as_micros()
-            )
-        }
-        Err(e) => println!("   first request failed: {e}"),
-    }
-
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let deadline = started + s.cap;
-    let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..s.connections {
-        workers.spawn(worker(addr, w, next.clone(), s.requests, deadline));
-    }
-    let mut latencies = Vec::with_capacity(s.requests);
-    let mut errors = 0;
-    let mut first_error = None;
-    while let Some(joined) = workers.join_next().await {
-        match joined {
-            Ok(r) => {
-                latencies.extend(r.latencies_us);
-                errors += r.errors;
-                first_error = first_error.or(r.first_error);
-            }
-            Err(e) => {
-                errors += 1;
-                first_error = first_error.or(Some(format!("worker failed: {e}")));
-            }
-        }
-    }
-    let wall = started.elapsed();
-    latencies.sort_unstable();
-    let completed = latencies.len();
-    let capped = if completed < s.requests && wall >= s.cap {
-        " (duration cap reached)"
-    } else {
-        ""
-    };
-    println!(
-        "   completed {completed} responses in {:.3} s{capped}",
-        wall.as_secs_f64()
-    );
-    println!(
-        "   requests/s: {:.0}",
-        completed as f64 / wall.as_secs_f64()
-    );
-    println!(
-        "   latency µs: p50 {}  p90 {}  p99 {}  max {}",
-        percentile(&latencies, 50.0),
-        percentile(&latencies, 90.0),
-        percentile(&latencies, 99.0),
-        latencies.last().copied().unwrap_or(0)
-    );
-    match first_error {
-        Some(e) => println!("   errors: {errors} (first: {e})"),
-        None => println!("   errors: {errors}"),
-    }
+/// utime + stime of a process, in seconds (`/proc/PID/stat`, clock ticks of 1/100 s, the
+/// Linux default `USER_HZ`).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces: the fields that follow start after its `)`.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // Fields 14 and 15 of stat(5); `fields[0]` is field 3 (the state).
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) as f64 / 100.0)
 }

@@ -12,6 +12,8 @@ it, then runs the chosen mode:
     scripts/rss.py burst BINARY --datums 100000 --pad 0   # 8 x 3.6 MB, the probe's
     scripts/rss.py sse     [BINARY]           # 30 console event streams held open 30 s: the
                                               # server's CPU time meanwhile (issue #15's figure)
+    scripts/rss.py sections [BINARY]          # which of the binary's sections are resident
+                                              # (file pages, and pages relocation made private)
     LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 scripts/rss.py burst ...   # another allocator
 
 BINARY defaults to target/release/updraft.
@@ -37,6 +39,17 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return -1
+
+
+def rss_parts(pid):
+    """VmRSS and its parts (RssAnon, RssFile, RssShmem), KiB."""
+    parts = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key = line.split(":")[0]
+            if key in ("VmRSS", "RssAnon", "RssFile", "RssShmem"):
+                parts[key] = int(line.split()[1])
+    return parts
 
 
 def mib(kib):
@@ -203,7 +216,63 @@ def sse(server, args):
         c.close()
 
 
-MODES = {"idle": None, "hostile": hostile, "burst": burst, "sse": sse}
+def elf_sections(binary):
+    """(name, file offset, size) of each allocated section, from `readelf -SW`."""
+    out = subprocess.run(["readelf", "-SW", binary], capture_output=True, text=True,
+                         check=True).stdout
+    sections = []
+    for line in out.splitlines():
+        line = line.strip()
+        if not line.startswith("[") or line.startswith("[Nr]"):
+            continue
+        fields = line.split("]", 1)[1].split()
+        if len(fields) < 6 or fields[1] == "NOBITS":
+            continue
+        name, off, size = fields[0], int(fields[3], 16), int(fields[4], 16)
+        if size:
+            sections.append((name, off, size))
+    return sections
+
+
+def resident_pages(pid, path):
+    """File offsets of the binary's resident pages: {offset: 'file' or 'anon'} (anon: made
+    private by a write, e.g. relocation), from /proc/PID/maps and /proc/PID/pagemap."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    pages = {}
+    with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/pagemap", "rb") as pagemap:
+        for line in maps:
+            fields = line.split()
+            if len(fields) < 6 or os.path.realpath(fields[5]) != path:
+                continue
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            offset = int(fields[2], 16)
+            pagemap.seek(start // page * 8)
+            data = pagemap.read((end - start) // page * 8)
+            for i in range(len(data) // 8):
+                entry = int.from_bytes(data[i * 8:i * 8 + 8], "little")
+                if entry >> 63 & 1:  # present
+                    pages[offset + i * page] = "file" if entry >> 61 & 1 else "anon"
+    return pages
+
+
+def sections(server, args):
+    path = os.path.realpath(args.binary)
+    parts = rss_parts(server.proc.pid)
+    print("  ".join(f"{k} {mib(v)}" for k, v in parts.items()))
+    pages = resident_pages(server.proc.pid, path)
+    page = os.sysconf("SC_PAGE_SIZE")
+    print(f"{path}: {os.path.getsize(path) / 1048576:.1f} MiB on disk, "
+          f"{len(pages) * page / 1048576:.1f} MiB resident")
+    print(f"{'section':<24} {'size KiB':>10} {'resident KiB':>13} {'of which private':>17}")
+    for name, off, size in elf_sections(path):
+        first, last = off // page * page, (off + size - 1) // page * page
+        hit = [pages[o] for o in range(first, last + page, page) if o in pages]
+        if size >= 16 * 1024 or hit:
+            print(f"{name:<24} {size / 1024:>10.0f} {len(hit) * page / 1024:>13.0f} "
+                  f"{hit.count('anon') * page / 1024:>17.0f}")
+
+
+MODES = {"idle": None, "hostile": hostile, "burst": burst, "sse": sse, "sections": sections}
 
 
 def main():
@@ -230,7 +299,9 @@ def main():
                                   "--time-scale", args.time_scale])
     try:
         time.sleep(1)
-        print(f"idle after the first EC2 call: {mib(server.rss())}")
+        parts = rss_parts(server.proc.pid)
+        print(f"idle after the first EC2 call: {mib(server.rss())} (" +
+              ", ".join(f"{k} {mib(v)}" for k, v in parts.items() if k != "VmRSS") + ")")
         if MODES[args.mode]:
             MODES[args.mode](server, args)
     finally:

@@ -107,7 +107,8 @@ pub struct Config {
 
     /// Seconds a client gets from the end of a request head to the end of its body; a body
     /// still unfinished then is answered 400 `RequestTimeout` (as S3 answers) and the connection
-    /// closed.
+    /// closed. On a load balancer: the longest a client may send no byte of a body (or the
+    /// load balancer's idle timeout, if shorter), answered 408 as AWS's load balancers do.
     #[arg(long, env = "UPDRAFT_BODY_READ_TIMEOUT", default_value_t = 60.0, value_parser = parse_positive)]
     pub body_read_timeout: f64,
 

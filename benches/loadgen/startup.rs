@@ -24,13 +24,13 @@ fn updraft_binary() -> Option<PathBuf> {
 }
 
 /// A spawned server, killed on drop.
-struct ChildServer {
+pub(super) struct ChildServer {
     child: Child,
-    addr: SocketAddr,
+    pub(super) addr: SocketAddr,
 }
 
 impl ChildServer {
-    fn spawn(binary: &PathBuf) -> std::io::Result<Self> {
+    pub(super) fn spawn(binary: &PathBuf) -> std::io::Result<Self> {
         let addr = free_port()?;
         let mut command = Command::new(binary);
         command.arg("--listen").arg(addr.to_string());
@@ -45,6 +45,10 @@ impl ChildServer {
             .stderr(Stdio::null())
             .spawn()?;
         Ok(Self { child, addr })
+    }
+
+    pub(super) fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     fn rss_kib(&self) -> Option<u64> {
@@ -79,13 +83,13 @@ fn health_on(mut stream: TcpStream) -> std::io::Result<bool> {
 }
 
 /// Time from spawn to the first accepted connection and to the first 200 from health.
-struct Startup {
+pub(super) struct Startup {
     listening: Duration,
     healthy: Duration,
 }
 
 /// Poll with short connect retries until health answers 200.
-fn wait_healthy(server: &mut ChildServer, spawned: Instant) -> Result<Startup, String> {
+pub(super) fn wait_healthy(server: &mut ChildServer, spawned: Instant) -> Result<Startup, String> {
     let mut listening = None;
     while spawned.elapsed() < STARTUP_TIMEOUT {
         if let Ok(stream) = TcpStream::connect_timeout(&server.addr, Duration::from_millis(200)) {
@@ -229,7 +233,7 @@ async fn exercise(server: &ChildServer) {
         "Action=ListRoles&Version=2010-05-08",
     ];
     let mut statuses = Vec::new();
-    let ssm = WORKLOADS.iter().find(|w| w.target.is_some());
+    let ssm = WORKLOADS.iter().find(|w| w.label == "GetPublicParameter");
     let requests = EVERY_SERVICE
         .iter()
         .map(|body| form_request(addr, body))

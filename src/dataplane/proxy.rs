@@ -12,7 +12,7 @@
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{self, HeaderName, HeaderValue};
@@ -21,6 +21,7 @@ use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full, Limited};
 use hyper::body::{Body, Incoming};
 
+use super::client_body::BodyError;
 use super::pool::{Outgoing, SendError};
 use super::{Decision, Forward, LbKind, LbRef, Outcome, RequestInfo, Route};
 use crate::backend::{HttpAddress, HttpRequest};
@@ -161,8 +162,18 @@ pub async fn handle(
         _ => None,
     }
     .or_else(|| super::idle_timeout(&state, lb));
+    // A client silent mid-body gets the smaller of `--body-read-timeout` and the idle timeout.
+    let body_idle =
+        Duration::from_secs_f64(state.config.body_read_timeout).min(idle.unwrap_or(Duration::MAX));
     let (mut resp, outcome) = match route {
-        Route::Forward(fwd) => forward(&state, fwd, parts, body, peer, lb.kind).await,
+        Route::Forward(fwd) => {
+            let client = Client {
+                peer,
+                kind: lb.kind,
+                body_idle,
+            };
+            forward(&state, fwd, parts, body, client).await
+        }
         other => answer(other),
     };
     if let Some(done) = on_complete {
@@ -185,6 +196,9 @@ pub struct ClientIdleTimeout(pub std::time::Duration);
 pub fn refused(kind: LbKind, status: u16) -> Response<ProxyBody> {
     let (classic, alb): (&'static [u8], &'static str) = match status {
         405 => (b"METHOD_NOT_ALLOWED", "Method Not Allowed"),
+        // ALB's page for the client's idle timeout; Classic's text in the style of its others
+        // (the guide's heading is "HTTP 408: Request timeout", its wire text unobserved).
+        408 => (b"REQUEST_TIMEOUT", "Request Time-out"),
         505 => (b"HTTP_VERSION_NOT_SUPPORTED", "HTTP Version Not Supported"),
         _ => (b"BAD_REQUEST", "Bad Request"),
     };
@@ -343,6 +357,27 @@ enum NoAnswer {
     Closed,
     /// Anything else: a malformed answer, a request body that could not be read.
     Broken,
+    /// The client stopped sending its body (the load balancer's 408).
+    ClientSilent,
+}
+
+/// The client side of a forwarded request.
+struct Client {
+    peer: SocketAddr,
+    kind: LbKind,
+    /// How long the client may send no byte of its body.
+    body_idle: Duration,
+}
+
+/// The load balancer's answer to a request body it could not read: 408 for a client that
+/// went silent, 400 for a malformed one; the connection closes either way.
+fn body_refused(
+    kind: LbKind,
+    err: &(dyn std::error::Error + 'static),
+) -> (Response<ProxyBody>, Outcome) {
+    tracing::debug!(error = %err, "request body not read");
+    let status = if BodyError::is_timeout(err) { 408 } else { 400 };
+    (closing(refused(kind, status)), lb_outcome(status))
 }
 
 async fn forward(
@@ -350,16 +385,17 @@ async fn forward(
     fwd: Forward,
     mut parts: http::request::Parts,
     body: Incoming,
-    peer: SocketAddr,
-    kind: LbKind,
+    client: Client,
 ) -> (Response<ProxyBody>, Outcome) {
+    let Client {
+        peer,
+        kind,
+        body_idle,
+    } = client;
     // Nothing reaches a backend before the body (up to the read-ahead) is known to be whole.
-    let body = match super::client_body::read_ahead(body).await {
+    let body = match super::client_body::read_ahead(body, body_idle).await {
         Ok(body) => body,
-        Err(err) => {
-            tracing::debug!(error = %err, "malformed request body");
-            return (closing(refused(kind, 400)), lb_outcome(400));
-        }
+        Err(err) => return body_refused(kind, &err),
     };
     backend_headers(&mut parts.headers, &fwd, peer);
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
@@ -404,10 +440,7 @@ async fn forward(
                         Err(NoAnswer::Broken)
                     }
                     // Past the read-ahead: the backend connection was abandoned mid-body.
-                    Err(SendError::ClientBody(e)) => {
-                        tracing::debug!(error = %e, "malformed request body");
-                        return (closing(refused(kind, 400)), lb_outcome(400));
-                    }
+                    Err(SendError::ClientBody(e)) => return body_refused(kind, &*e),
                 }
             }
         };
@@ -428,6 +461,7 @@ async fn forward(
             }
             // Could not connect: the next backend, when the request can be sent again.
             Err(NoAnswer::Unreachable) if !last => continue,
+            Err(NoAnswer::ClientSilent) => return body_refused(kind, &BodyError::TimedOut),
             Err(why) => {
                 tracing::debug!(instance = backend.instance_id, ?why, "backend failed");
                 // Classic: an unreachable instance is a 503, "registered instances closing
@@ -461,12 +495,15 @@ async fn in_process(
     body: Option<super::client_body::ClientBody>,
 ) -> Result<Response<ProxyBody>, NoAnswer> {
     if let Some(body) = body
-        && Limited::new(body, state.config.max_body_bytes)
+        && let Err(err) = Limited::new(body, state.config.max_body_bytes)
             .collect()
             .await
-            .is_err()
     {
-        return Err(NoAnswer::Broken);
+        return Err(if BodyError::is_timeout(&*err) {
+            NoAnswer::ClientSilent
+        } else {
+            NoAnswer::Broken
+        });
     }
     let reply = responder(&HttpRequest {
         method: method.as_str().to_owned(),

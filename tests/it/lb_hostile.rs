@@ -1,11 +1,12 @@
 //! Hostile and careless clients of the load balancers: malformed chunked bodies are the
 //! client's 400 and never reach a backend, CONNECT and HTTP/2 with prior knowledge get an
-//! answer, and client connections honour the load balancer's idle timeout.
+//! answer, client connections honour the load balancer's idle timeout, and a client that
+//! stops sending its body is answered 408 within `--body-read-timeout`.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -16,14 +17,18 @@ use crate::lb_setup::{alb_in_service, host, start_app};
 
 /// Requests for `/upload` the backend has seen (the head is enough to count).
 static UPLOADS: AtomicUsize = AtomicUsize::new(0);
+/// The same for `/stalled` (the body-timeout test's own, as tests run in parallel).
+static STALLED: AtomicUsize = AtomicUsize::new(0);
 
 /// A backend that counts uploads and answers with the length of what it read.
 async fn counting(
     req: hyper::Request<hyper::body::Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, std::convert::Infallible> {
-    if req.uri().path() == "/upload" {
-        UPLOADS.fetch_add(1, Ordering::SeqCst);
-    }
+    match req.uri().path() {
+        "/upload" => UPLOADS.fetch_add(1, Ordering::SeqCst),
+        "/stalled" => STALLED.fetch_add(1, Ordering::SeqCst),
+        _ => 0,
+    };
     let len = req
         .into_body()
         .collect()
@@ -162,4 +167,73 @@ fn alb_idle_timeout_closes_client_connections_and_tunnels_are_refused() {
         rest.to_ascii_lowercase().contains("server: awselb/2.0"),
         "{rest}"
     );
+}
+
+/// Send a head and `sent` bytes of a `Content-Length: declared` body, then nothing: the
+/// status line, and how long the answer took after the last byte.
+fn stall_mid_body(
+    addr: SocketAddr,
+    host: &str,
+    declared: usize,
+    sent: usize,
+) -> (String, Duration) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST /stalled HTTP/1.1\r\nHost: {host}\r\nContent-Length: {declared}\r\n\r\n"
+    )
+    .unwrap();
+    s.write_all(&vec![b'x'; sent]).unwrap();
+    let stopped = Instant::now();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut answer = Vec::new();
+    // A reset after the answer is fine: the answer is what counts.
+    let _ = s.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text.lines().next().unwrap_or_default().to_owned();
+    (status, stopped.elapsed())
+}
+
+#[test]
+fn a_client_that_stops_mid_body_is_answered_408_within_the_body_read_timeout() {
+    let server = start_server(
+        serve_on_loopback(counting),
+        Config {
+            body_read_timeout: 1.0,
+            ..Config::default()
+        },
+    );
+    let dns = server.lb_in_service("stalls", 80);
+    let host = host(&server, &dns);
+
+    // Within the read-ahead: the load balancer's 408, and nothing reaches the backend.
+    let (status, took) = stall_mid_body(server.addr, &host, 100, 10);
+    assert_eq!(status, "HTTP/1.1 408 REQUEST_TIMEOUT");
+    assert!(took >= Duration::from_millis(900), "{took:?}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert_eq!(STALLED.load(Ordering::SeqCst), 0, "a backend saw a request");
+
+    // Past the read-ahead (1 MiB), with the first MiB already streamed to the backend: the
+    // same answer, and the backend connection is dropped mid-body.
+    let (status, took) = stall_mid_body(server.addr, &host, 3 << 20, 3 << 19);
+    assert_eq!(status, "HTTP/1.1 408 REQUEST_TIMEOUT");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert_eq!(STALLED.load(Ordering::SeqCst), 1);
+
+    // A slow upload that keeps sending goes through: each byte restarts the limit.
+    let mut s = TcpStream::connect(server.addr).unwrap();
+    write!(
+        s,
+        "POST /upload-slowly HTTP/1.1\r\nHost: {host}\r\nContent-Length: 5\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    for byte in b"abcde" {
+        std::thread::sleep(Duration::from_millis(500));
+        s.write_all(&[*byte]).unwrap();
+    }
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer); // the answer is what counts
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+    assert!(answer.ends_with("len=5"), "{answer}");
 }

@@ -65,8 +65,13 @@ fn public_amis_launch_and_describe_like_the_catalogue() {
          out['ls'] = ec2.describe_images(ImageIds=['ami-df5de72bdb3b'])['Images'][0]\n\
          out['win'] = ec2.describe_images(Filters=[{{'Name': 'name', 'Values': ['windows-server']}}])['Images']\n\
          out['owned'] = [i['ImageId'] for i in ec2.describe_images(Owners=['123456789012'])['Images']]\n\
+         w = ec2.run_instances(ImageId='ami-0a1b2c3d', InstanceType='t3.micro', MinCount=1, MaxCount=1)['Instances'][0]\n\
+         out['win_run'] = w\n\
+         l = ec2.run_instances(ImageId='ami-df5de72bdb3b', InstanceType='t3.micro', MinCount=1, MaxCount=1)['Instances'][0]\n\
+         described = ec2.describe_instances(InstanceIds=[w['InstanceId'], l['InstanceId']])['Reservations']\n\
+         out['described'] = {{x['ImageId']: x for r in described for x in r['Instances']}}\n\
          out['amazon'] = [i['ImageId'] for i in ec2.describe_images(Owners=['amazon'])['Images']]\n\
-         print(json.dumps(out))"
+         print(json.dumps(out, default=str))"
     );
     let out = server.boto3(&script);
     assert_eq!(out["us-east-1"], "ami-df5de72bdb3b", "{out}");
@@ -81,6 +86,19 @@ fn public_amis_launch_and_describe_like_the_catalogue() {
     assert_eq!(win["PlatformDetails"], "Windows");
     assert_eq!(win["Description"], "a Windows image");
     assert_eq!(out["owned"], serde_json::json!(["ami-df5de72bdb3b"]));
+    // Instances carry their image's platform and architecture, in RunInstances' answer and in
+    // DescribeInstances; `UsageOperation` is the Windows billing code
+    // (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/billing-info-fields.html).
+    for windows in [&out["win_run"], &out["described"]["ami-0a1b2c3d"]] {
+        assert_eq!(windows["Platform"], "windows", "{windows}");
+        assert_eq!(windows["PlatformDetails"], "Windows", "{windows}");
+        assert_eq!(windows["UsageOperation"], "RunInstances:0002", "{windows}");
+    }
+    let linux = &out["described"]["ami-df5de72bdb3b"];
+    assert!(linux.get("Platform").is_none(), "{linux}");
+    assert_eq!(linux["PlatformDetails"], "Linux/UNIX", "{linux}");
+    assert_eq!(linux["UsageOperation"], "RunInstances", "{linux}");
+    assert_eq!(linux["Architecture"], "arm64", "{linux}");
     let amazon = out["amazon"].as_array().unwrap();
     assert!(amazon.contains(&"ami-12c6146b".into()), "{out}");
     // The catalogue's own images stay first: clients pick `Images[0]`.

@@ -298,7 +298,8 @@ fn ssm_resolve_image_ids_launch_the_parameters_ami_through_a_group() {
          print(json.dumps({{'want': want, 'stored': stored, 'aliased': aliased, 'launched': launched,\n\
            'latest': run('resolve:ssm:/golden/ami') == other, 'v1': run('resolve:ssm:/golden/ami:1') == want,\n\
            'text': err(ec2, lambda: run('resolve:ssm:/golden/text')),\n\
-           'missing': err(ec2, lambda: run('resolve:ssm:/golden/none'))}}))"
+           'missing': err(ec2, lambda: run('resolve:ssm:/golden/none')),\n\
+           'lc': err(asg, lambda: asg.create_launch_configuration(LaunchConfigurationName='ssm-lc', ImageId='resolve:ssm:' + PUBLIC, InstanceType='t3.micro'))}}))"
     );
     let out = server.boto3(&script);
     assert!(out["want"].as_str().unwrap().starts_with("ami-"), "{out}");
@@ -312,4 +313,18 @@ fn ssm_resolve_image_ids_launch_the_parameters_ami_through_a_group() {
     assert_eq!(out["v1"], true, "{out}");
     assert_eq!(out["text"]["code"], "SsmInvalidParameter");
     assert_eq!(out["missing"]["code"], "InvalidParameterValue");
+    // AWS's texts as public reports quote them: aws/aws-cdk#26712 (a parameter of another
+    // data type), aws/aws-cdk#28090 (a launch configuration takes AMI ids only).
+    assert_eq!(
+        out["text"]["message"],
+        "Unsupported data type. The following parameter data types are supported: aws:ec2:image"
+    );
+    assert_eq!(out["lc"]["code"], "ValidationError");
+    assert_eq!(
+        out["lc"]["message"],
+        format!(
+            "AMI resolve:ssm:{p} is invalid: Invalid id: \"resolve:ssm:{p}\" (expecting \"ami-...\")",
+            p = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+        )
+    );
 }

@@ -110,6 +110,13 @@ pub fn create_launch_configuration(
     } = req;
     let scope = &ctx.scope;
     let now = state.clock.now();
+    // A launch configuration takes an AMI id only (`resolve:ssm:` is a launch-template
+    // feature): anything else is refused with EC2's malformed-id text inside Auto Scaling's
+    // (the answer to `resolve:ssm:portalAMI` is quoted in aws/aws-cdk#28090).
+    if let Some(image) = data.image_id.as_deref() {
+        crate::services::ec2::check_id_shape(image, "ami", "ValidationError")
+            .map_err(|e| validation(format!("AMI {image} is invalid: {}", e.message)))?;
+    }
     // The profile, by name or ARN, must exist in the account's IAM (checked outside this
     // scope's lock: IAM lives in the account's global scope).
     if let Some(profile) = data.iam_instance_profile.as_deref() {

@@ -108,7 +108,7 @@ fn write_instance(
 ) {
     let gone = i.state == InstanceState::Terminated;
     texts.fill(i, &scope.region, gone);
-    out.string("Architecture", "x86_64");
+    out.string("Architecture", &i.architecture);
     out.open_list("BlockDeviceMappings");
     if !gone {
         for v in i.volume_ids.iter().filter_map(|id| s.volumes.get(id)) {
@@ -188,8 +188,8 @@ fn write_instance(
     out.boolean("Enabled", false);
     out.close();
     out.string("BootMode", "legacy-bios");
-    out.string("PlatformDetails", "Linux/UNIX");
-    out.string("UsageOperation", "RunInstances");
+    out.string("PlatformDetails", &i.platform_details);
+    out.string("UsageOperation", i.usage_operation());
     out.open_structure("MaintenanceOptions");
     out.string("AutoRecovery", "default");
     out.close();
@@ -216,6 +216,9 @@ fn write_instance(
     out.string("Tenancy", "default");
     out.string("AvailabilityZone", &i.availability_zone);
     out.close();
+    if let Some(platform) = &i.platform {
+        out.string("Platform", platform);
+    }
     out.open_structure("Monitoring");
     out.string("State", if i.monitoring { "enabled" } else { "disabled" });
     out.close();

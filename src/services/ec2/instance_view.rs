@@ -63,11 +63,11 @@ pub fn instance_out(s: &Ec2Store, i: &Instance, scope: &Scope) -> Value {
         "LaunchTime": i.launch_time,
         "Placement": {"AvailabilityZone": i.availability_zone, "GroupName": "", "Tenancy": "default"},
         "Monitoring": {"State": if i.monitoring { "enabled" } else { "disabled" }},
-        "Architecture": "x86_64", "RootDeviceType": "ebs", "RootDeviceName": i.root_device_name,
+        "Architecture": i.architecture, "RootDeviceType": "ebs", "RootDeviceName": i.root_device_name,
         "VirtualizationType": "hvm", "Hypervisor": "xen", "EbsOptimized": i.ebs_optimized,
         "EnaSupport": true, "SourceDestCheck": i.source_dest_check,
         "ClientToken": i.client_token.as_deref().unwrap_or_default(),
-        "PlatformDetails": "Linux/UNIX", "UsageOperation": "RunInstances",
+        "PlatformDetails": i.platform_details, "UsageOperation": i.usage_operation(),
         "CpuOptions": {"CoreCount": 1, "ThreadsPerCore": 2},
         "CapacityReservationSpecification": {"CapacityReservationPreference": "open"},
         "HibernationOptions": {"Configured": false},
@@ -80,6 +80,9 @@ pub fn instance_out(s: &Ec2Store, i: &Instance, scope: &Scope) -> Value {
     });
     v["State"] = i.state.to_value();
     v["Tags"] = tags_out(s.tags_of(&i.id));
+    if let Some(p) = &i.platform {
+        v["Platform"] = json!(p);
+    }
     if let Some(k) = &i.key_name {
         v["KeyName"] = json!(k);
     }

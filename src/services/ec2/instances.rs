@@ -268,6 +268,11 @@ fn create(
         ));
     }
     let root_device_name = image.root_device_name.clone();
+    let (architecture, platform, platform_details) = (
+        image.architecture.clone(),
+        image.platform.clone(),
+        image.platform_details.clone(),
+    );
     let devices = block_devices::plan(
         &image.block_devices,
         &root_device_name,
@@ -513,6 +518,9 @@ fn create(
                 .clone()
                 .unwrap_or_else(|| "enabled".into()),
             root_device_name: root_device_name.clone(),
+            architecture: architecture.clone(),
+            platform: platform.clone(),
+            platform_details: platform_details.clone(),
             root_volume_id: String::new(),
             volume_ids: Vec::with_capacity(devices.len()),
             network_interface_id: ids.resource("eni"),

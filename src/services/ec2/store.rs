@@ -378,6 +378,12 @@ pub struct Instance {
     pub http_endpoint: String,
     /// Root device (`/dev/xvda`), from the image.
     pub root_device_name: String,
+    /// `x86_64` / `arm64`, from the image.
+    pub architecture: String,
+    /// `windows` for an instance of a Windows image (AWS leaves `Platform` out for Linux).
+    pub platform: Option<String>,
+    /// `Linux/UNIX`, `Windows`, from the image.
+    pub platform_details: String,
     /// Root EBS volume.
     pub root_volume_id: String,
     /// Every EBS volume attached at launch, root first (details in `Ec2Store::volumes`).
@@ -404,6 +410,18 @@ pub struct Instance {
     /// Start of the last period whose `AWS/EC2` datapoint was published (or the period before
     /// the one it was first seen running in); `None` while not running (the metric publisher's).
     pub metrics_published_through: Option<f64>,
+}
+
+impl Instance {
+    /// `UsageOperation`: the billing code of the image's platform
+    /// (<https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/billing-info-fields.html>).
+    pub fn usage_operation(&self) -> &'static str {
+        if self.platform.as_deref() == Some("windows") {
+            "RunInstances:0002"
+        } else {
+            "RunInstances"
+        }
+    }
 }
 
 /// An instance's association with an IAM instance profile (`iip-assoc-…`).
