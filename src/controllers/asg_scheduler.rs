@@ -11,6 +11,8 @@
 //!
 //! Decisions are the pure functions of those modules; this file only gathers and applies.
 
+use std::collections::HashMap;
+
 use crate::services::autoscaling::lb;
 use crate::services::autoscaling::notifications::{self, Notice};
 use crate::services::autoscaling::store::AutoScalingStore;

@@ -186,7 +186,7 @@ pub fn restore(state: &AppState, body: Body, mode: Mode) {
     if ahead > 0.0 {
         state.clock.advance(ahead);
     }
-    state.changed.notify_waiters();
+    state.touched(crate::state::Topics::ALL);
 }
 
 /// Put a scope's load balancers into the data plane's DNS index.
