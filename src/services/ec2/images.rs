@@ -17,7 +17,7 @@ use super::{
 };
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::protocol::timestamp::format_iso8601;
+use crate::protocol::output::Timestamp;
 use crate::services::{parse_input, to_output};
 use crate::state::{AppState, Scope};
 
@@ -124,7 +124,7 @@ pub fn catalog_image(name: &str) -> Option<(&'static str, f64)> {
     CATALOG.iter().find(|entry| entry.0 == name).map(|entry| {
         (
             entry.0,
-            crate::protocol::timestamp::parse_iso8601(entry.5).unwrap_or(0.0),
+            Timestamp::parse_iso8601(entry.5).map_or(0.0, |t| t.0),
         )
     })
 }
@@ -185,7 +185,7 @@ pub fn public_images(region: &str) -> Vec<Image> {
                 description: Some((*description).to_owned()),
                 owner_id: (*owner).to_owned(),
                 owner_alias: alias.map(str::to_owned),
-                creation_date: crate::protocol::timestamp::parse_iso8601(created).unwrap_or(0.0),
+                creation_date: Timestamp::parse_iso8601(created).map_or(0.0, |t| t.0),
                 architecture: (*arch).to_owned(),
                 ..public_image(
                     region,
@@ -232,7 +232,7 @@ pub(super) fn visible(i: &Image, account: &str) -> bool {
 pub(super) fn image_out(s: &Ec2Store, i: &Image) -> Value {
     let mut v = json!({
         "ImageId": i.id, "Name": i.name, "State": i.state, "OwnerId": i.owner_id,
-        "CreationDate": format_iso8601(i.creation_date), "Public": i.public,
+        "CreationDate": Timestamp(i.creation_date).iso8601(), "Public": i.public,
         "Architecture": i.architecture, "ImageType": "machine", "PlatformDetails": i.platform_details,
         "UsageOperation": "RunInstances", "RootDeviceType": "ebs", "RootDeviceName": i.root_device_name,
         "VirtualizationType": "hvm", "Hypervisor": "xen", "EnaSupport": true, "SriovNetSupport": "simple",

@@ -2,20 +2,22 @@
 //! console. State changes are recorded here; the lifecycle controller finishes them.
 
 use base64::Engine;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::instance_view::{check_instance_ids, reason_time};
 use super::store::{Instance, InstanceState};
+use super::views::StateOut;
 use super::{AttrValue, dry_run_ok, instance_types, with_store};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::parse_input;
 use crate::state::AppState;
 
+/// The input of the state changes and of Monitor/UnmonitorInstances.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct InstanceIdsRequest {
+pub struct InstanceIdsRequest {
     instance_ids: Vec<String>,
     dry_run: bool,
 }
@@ -32,11 +34,10 @@ fn incorrect_state(id: &str, what: &str) -> ApiError {
 fn change_states(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
+    req: InstanceIdsRequest,
     check: fn(&Instance) -> Result<(), ApiError>,
     change: fn(&mut Instance, f64),
-) -> Result<Vec<Value>, ApiError> {
-    let req: InstanceIdsRequest = parse_input(input)?;
+) -> Result<Vec<StateChangeOut>, ApiError> {
     if req.instance_ids.is_empty() {
         return Err(ApiError::client(
             "MissingParameter",
@@ -62,12 +63,68 @@ fn change_states(
             if i.state != previous {
                 tracing::info!(instance_id = %i.id, from = previous.name(), to = i.state.name(), "instance state change");
             }
-            out.push(json!({"InstanceId": id, "PreviousState": previous.to_value(), "CurrentState": i.state.to_value()}));
+            out.push(StateChangeOut {
+                instance_id: id.clone(),
+                current_state: StateOut(i.state),
+                previous_state: StateOut(previous),
+            });
         }
         Ok(out)
     })?;
     state.changed.notify_waiters();
     Ok(out)
+}
+
+/// `InstanceStateChange`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StateChangeOut {
+    instance_id: String,
+    current_state: StateOut,
+    previous_state: StateOut,
+}
+
+/// `TerminateInstancesResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TerminateInstancesOut {
+    terminating_instances: Vec<StateChangeOut>,
+}
+
+/// `StopInstancesResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StopInstancesOut {
+    stopping_instances: Vec<StateChangeOut>,
+}
+
+/// `StartInstancesResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StartInstancesOut {
+    starting_instances: Vec<StateChangeOut>,
+}
+
+/// `MonitorInstancesResult` (and `UnmonitorInstancesResult`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MonitorInstancesOut {
+    instance_monitorings: Vec<InstanceMonitoringOut>,
+}
+
+/// `InstanceMonitoring`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct InstanceMonitoringOut {
+    instance_id: String,
+    monitoring: MonitoringOut,
+}
+
+/// `Monitoring`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct MonitoringOut {
+    state: &'static str,
 }
 
 fn set_state(i: &mut Instance, to: InstanceState, now: f64) {
@@ -80,12 +137,12 @@ fn set_state(i: &mut Instance, to: InstanceState, now: f64) {
 pub fn terminate_instances(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
+    req: InstanceIdsRequest,
+) -> Result<TerminateInstancesOut, ApiError> {
     let out = change_states(
         ctx,
         state,
-        input,
+        req,
         |i| {
             if i.disable_api_termination {
                 return Err(ApiError::client(
@@ -110,19 +167,19 @@ pub fn terminate_instances(
             i.state_reason = Some("Client.UserInitiatedShutdown");
         },
     )?;
-    Ok(json!({"TerminatingInstances": out}))
+    Ok(TerminateInstancesOut { terminating_instances: out })
 }
 
 /// StopInstances.
 pub fn stop_instances(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
+    req: InstanceIdsRequest,
+) -> Result<StopInstancesOut, ApiError> {
     let out = change_states(
         ctx,
         state,
-        input,
+        req,
         |i| {
             if i.disable_api_stop {
                 return Err(ApiError::client(
@@ -146,19 +203,19 @@ pub fn stop_instances(
             }
         },
     )?;
-    Ok(json!({"StoppingInstances": out}))
+    Ok(StopInstancesOut { stopping_instances: out })
 }
 
 /// StartInstances.
 pub fn start_instances(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
+    req: InstanceIdsRequest,
+) -> Result<StartInstancesOut, ApiError> {
     let out = change_states(
         ctx,
         state,
-        input,
+        req,
         |i| match i.state {
             InstanceState::Stopped | InstanceState::Running | InstanceState::Pending => Ok(()),
             _ => Err(incorrect_state(&i.id, "started")),
@@ -172,35 +229,34 @@ pub fn start_instances(
             }
         },
     )?;
-    Ok(json!({"StartingInstances": out}))
+    Ok(StartInstancesOut { starting_instances: out })
 }
 
 /// RebootInstances: the instance stays `running`; the backend reboots it.
 pub fn reboot_instances(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
+    req: InstanceIdsRequest,
+) -> Result<(), ApiError> {
     change_states(
         ctx,
         state,
-        input,
+        req,
         |i| match i.state {
             InstanceState::Running | InstanceState::Pending => Ok(()),
             _ => Err(incorrect_state(&i.id, "rebooted")),
         },
         |i, _| i.reboot_pending = true,
     )?;
-    Ok(json!({}))
+    Ok(())
 }
 
 fn set_monitoring(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
+    req: InstanceIdsRequest,
     on: bool,
-) -> Result<Value, ApiError> {
-    let req: InstanceIdsRequest = parse_input(input)?;
+) -> Result<MonitorInstancesOut, ApiError> {
     let list = with_store(ctx, state, |s| {
         check_instance_ids(s, &req.instance_ids)?;
         if let Some(i) = req
@@ -218,31 +274,38 @@ fn set_monitoring(
         for id in &req.instance_ids {
             if let Some(i) = s.instances.get_mut(id) {
                 i.monitoring = on;
-                list.push(json!({"InstanceId": i.id, "Monitoring": {"State": if on { "pending" } else { "disabling" }}}));
+                list.push(InstanceMonitoringOut {
+                    instance_id: i.id.clone(),
+                    monitoring: MonitoringOut {
+                        state: if on { "pending" } else { "disabling" },
+                    },
+                });
             }
         }
         Ok(list)
     })?;
     state.changed.notify_waiters();
-    Ok(json!({"InstanceMonitorings": list}))
+    Ok(MonitorInstancesOut {
+        instance_monitorings: list,
+    })
 }
 
 /// MonitorInstances (detailed, 1-minute monitoring).
 pub fn monitor_instances(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    set_monitoring(ctx, state, input, true)
+    req: InstanceIdsRequest,
+) -> Result<MonitorInstancesOut, ApiError> {
+    set_monitoring(ctx, state, req, true)
 }
 
 /// UnmonitorInstances.
 pub fn unmonitor_instances(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    set_monitoring(ctx, state, input, false)
+    req: InstanceIdsRequest,
+) -> Result<MonitorInstancesOut, ApiError> {
+    set_monitoring(ctx, state, req, false)
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -4,6 +4,7 @@
 //! moves them to `running`. [`launch`] is also the entry point for other services (Auto
 //! Scaling) that launch instances on a caller's behalf with their own `aws:` tags.
 
+use std::cell::RefCell;
 use std::net::Ipv4Addr;
 
 use base64::Engine;
@@ -11,14 +12,14 @@ use serde_json::Value;
 
 use super::block_devices;
 use super::images::{shared_images, visible};
-use super::instance_view::reservation_out;
+use super::instance_out::{ReservationOut, Texts, View, reservation_instances};
 pub use super::run_request::LaunchTemplateSpecification;
 use super::run_request::RunInstancesRequest;
 use super::store::{Ec2Store, Image, Instance, InstanceState};
 use super::{check_id_shape, dry_run_ok, instance_types, network, spec_tags};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
+use crate::services::{Reply, Sent, parse_input};
 use crate::state::{AppState, RegionStores, Scope};
 
 pub use super::instance_view::{describe_instance_status, describe_instances};
@@ -29,13 +30,14 @@ const MAX_PER_CALL: i64 = 1000;
 /// Largest user data EC2 accepts (after base64 decoding).
 const MAX_USER_DATA: usize = 16 * 1024;
 
-/// RunInstances.
+/// RunInstances. The input stays a tree until its launch template is merged in.
 pub fn run_instances(
     ctx: &RequestContext,
     state: &AppState,
     input: Value,
-) -> Result<Value, ApiError> {
-    launch(state, &ctx.scope, input, Vec::new())
+    reply: Reply<'_>,
+) -> Result<Sent, ApiError> {
+    launch_replying(state, &ctx.scope, input, Vec::new(), reply)
 }
 
 /// Resolve a launch template version's data (`RequestLaunchTemplateData`) for a spec.
@@ -107,13 +109,26 @@ fn prepare(
 }
 
 /// Launch instances in `scope` from a RunInstances input tree. `system_tags` are added to every
-/// instance without the `aws:` check. Returns the `Reservation` output.
+/// instance without the `aws:` check. Returns the `Reservation` output as a tree.
 pub fn launch(
     state: &AppState,
     scope: &Scope,
     input: Value,
     system_tags: Vec<(String, String)>,
 ) -> Result<Value, ApiError> {
+    let mut slot = None;
+    launch_replying(state, scope, input, system_tags, Reply::Tree(&mut slot))?;
+    slot.ok_or_else(ApiError::internal)
+}
+
+/// [`launch`], sending the `Reservation` through `reply` while the store is locked.
+fn launch_replying(
+    state: &AppState,
+    scope: &Scope,
+    input: Value,
+    system_tags: Vec<(String, String)>,
+    reply: Reply<'_>,
+) -> Result<Sent, ApiError> {
     let now = state.clock.now();
     // What the request asks for besides its token, to tell a retry from a different request.
     let fingerprint = match &input {
@@ -138,7 +153,7 @@ pub fn launch(
                     "Arguments on this idempotent request are inconsistent with arguments used in previous request(s).",
                 ));
             }
-            return Ok(Some(reservation_out(s, reservation, scope)));
+            return send_reservation(s, reservation, scope, reply).map(Some);
         }
         let launch = Launch {
             req: &req,
@@ -155,15 +170,32 @@ pub fn launch(
             s.client_tokens
                 .insert(token.to_owned(), (reservation.clone(), fingerprint));
         }
-        Ok::<_, ApiError>(created.map(|r| reservation_out(s, &r, scope)))
+        created
+            .map(|r| send_reservation(s, &r, scope, reply))
+            .transpose()
     })?;
     match result {
-        Some(out) => {
+        Some(sent) => {
             state.changed.notify_waiters();
-            Ok(out)
+            Ok(sent)
         }
         None => Err(dry_run_ok()),
     }
+}
+
+/// Send the reservation `reservation_id` (all its instances) as the `Reservation` output.
+fn send_reservation(
+    s: &Ec2Store,
+    reservation_id: &str,
+    scope: &Scope,
+    reply: Reply<'_>,
+) -> Result<Sent, ApiError> {
+    let run = reservation_instances(s, reservation_id);
+    let texts = RefCell::new(Texts::default());
+    reply.send(&ReservationOut {
+        view: View::new(s, scope, &texts),
+        run: &run,
+    })
 }
 
 /// Launch from a RunInstances input tree inside the caller's lock, for another service:

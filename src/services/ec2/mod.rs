@@ -12,7 +12,7 @@ mod image_copies;
 pub mod images;
 pub mod instance_names;
 pub mod instance_ops;
-pub mod instance_stream;
+pub mod instance_out;
 pub mod instance_types;
 pub mod instance_view;
 pub mod instances;
@@ -33,22 +33,17 @@ mod snapshots;
 pub mod store;
 pub mod tags;
 mod volumes;
+pub mod views;
 mod vpcs;
 
 pub use store::Ec2Store;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Handler, Typed, TypedOperation};
+use super::{Handler, Replying, Typed, TypedOperation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::state::AppState;
-
-/// Operations that also stream their output (see `services::StreamingHandler`).
-pub const STREAMING_OPERATIONS: &[(&str, crate::services::StreamingHandler)] = &[(
-    "DescribeInstances",
-    instance_stream::describe_instances_streamed,
-)];
 
 /// Operations with typed handlers (see `services::Typed`), sorted by name.
 pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
@@ -61,12 +56,37 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         &Typed(profile_associations::describe_iam_instance_profile_associations),
     ),
     (
+        "DescribeInstanceStatus",
+        &Typed(instance_view::describe_instance_status),
+    ),
+    (
+        "DescribeInstances",
+        &Replying(instance_view::describe_instances),
+    ),
+    (
+        "DescribeNetworkInterfaces",
+        &Typed(interfaces::describe_network_interfaces),
+    ),
+    (
         "DisassociateIamInstanceProfile",
         &Typed(profile_associations::disassociate_iam_instance_profile),
     ),
+    ("MonitorInstances", &Typed(instance_ops::monitor_instances)),
+    ("RebootInstances", &Typed(instance_ops::reboot_instances)),
     (
         "ReplaceIamInstanceProfileAssociation",
         &Typed(profile_associations::replace_iam_instance_profile_association),
+    ),
+    ("RunInstances", &Replying(instances::run_instances)),
+    ("StartInstances", &Typed(instance_ops::start_instances)),
+    ("StopInstances", &Typed(instance_ops::stop_instances)),
+    (
+        "TerminateInstances",
+        &Typed(instance_ops::terminate_instances),
+    ),
+    (
+        "UnmonitorInstances",
+        &Typed(instance_ops::unmonitor_instances),
     ),
 ];
 
@@ -134,10 +154,6 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
         instance_ops::describe_instance_attribute,
     ),
     (
-        "DescribeInstanceStatus",
-        instance_view::describe_instance_status,
-    ),
-    (
         "DescribeInstanceTypeOfferings",
         instance_types::describe_instance_type_offerings,
     ),
@@ -145,7 +161,6 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
         "DescribeInstanceTypes",
         instance_types::describe_instance_types,
     ),
-    ("DescribeInstances", instance_view::describe_instances),
     (
         "DescribeInternetGateways",
         route_tables::describe_internet_gateways,
@@ -158,10 +173,6 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     (
         "DescribeLaunchTemplates",
         launch_templates::describe_launch_templates,
-    ),
-    (
-        "DescribeNetworkInterfaces",
-        interfaces::describe_network_interfaces,
     ),
     ("DescribeRegions", regions::describe_regions),
     ("DescribeRouteTables", route_tables::describe_route_tables),
@@ -196,8 +207,6 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
         "ModifyLaunchTemplate",
         launch_templates::modify_launch_template,
     ),
-    ("MonitorInstances", instance_ops::monitor_instances),
-    ("RebootInstances", instance_ops::reboot_instances),
     (
         "RevokeSecurityGroupEgress",
         sg_rules::revoke_security_group_egress,
@@ -206,11 +215,6 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
         "RevokeSecurityGroupIngress",
         sg_rules::revoke_security_group_ingress,
     ),
-    ("RunInstances", instances::run_instances),
-    ("StartInstances", instance_ops::start_instances),
-    ("StopInstances", instance_ops::stop_instances),
-    ("TerminateInstances", instance_ops::terminate_instances),
-    ("UnmonitorInstances", instance_ops::unmonitor_instances),
 ];
 
 /// What EC2 answers to a `DryRun` request that would have succeeded.

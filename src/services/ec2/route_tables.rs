@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::filters::{self, Filter};
-use super::instance_view::tags_out;
+use super::views::TagsOut;
 use super::store::Vpc;
 use super::{dry_run_ok, paginate, tag_filter_values, with_store};
 use crate::context::RequestContext;
@@ -129,7 +129,7 @@ pub fn describe_route_tables(
                     "Associations": [{"Main": true, "RouteTableAssociationId": v.main_association_id,
                         "RouteTableId": v.main_route_table_id,
                         "AssociationState": {"State": "associated"}}],
-                    "Tags": tags_out(s.tags_of(&v.main_route_table_id)),
+                    "Tags": TagsOut(s.tags_of(&v.main_route_table_id)),
                 })
             })
             .collect();
@@ -212,7 +212,7 @@ pub fn describe_internet_gateways(
             .map(|(g, v)| {
                 json!({"InternetGatewayId": g, "OwnerId": account,
                     "Attachments": [{"State": "available", "VpcId": v.id}],
-                    "Tags": tags_out(s.tags_of(g))})
+                    "Tags": TagsOut(s.tags_of(g))})
             })
             .collect();
         Ok(list)

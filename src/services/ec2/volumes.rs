@@ -11,11 +11,12 @@ use serde_json::{Value, json};
 
 use super::block_devices::VolumeSpec;
 use super::filters::{self, Filter};
-use super::instance_view::tags_out;
+use super::views::TagsOut;
 use super::store::{Ec2Store, InstanceState};
 use super::{check_id_shape, dry_run_ok, paginate, tag_filter_values, with_store};
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::protocol::output::Timestamp;
 use crate::services::parse_input;
 use crate::state::AppState;
 
@@ -77,7 +78,7 @@ fn volume_out(s: &Ec2Store, v: &Volume, state: &str, attached: bool) -> Value {
         "AvailabilityZone": v.availability_zone, "CreateTime": v.create_time, "State": state,
         "Encrypted": v.spec.encrypted, "MultiAttachEnabled": false, "Attachments": attachments,
         "SnapshotId": v.spec.snapshot_id.clone().unwrap_or_default(),
-        "Tags": tags_out(s.tags_of(&v.id)),
+        "Tags": TagsOut(s.tags_of(&v.id)),
     });
     if let Some(iops) = v.spec.iops {
         out["Iops"] = json!(iops);
@@ -223,8 +224,8 @@ pub fn describe_volumes(
             let a = v.attachment.as_ref().filter(|_| attached);
             let (size, attach_time, create_time) = (
                 v.spec.size.to_string(),
-                a.map(|a| crate::protocol::timestamp::format_iso8601(a.attach_time)),
-                crate::protocol::timestamp::format_iso8601(v.create_time),
+                a.map(|a| Timestamp(a.attach_time).iso8601()),
+                Timestamp(v.create_time).iso8601(),
             );
             let dot = a.map(|a| a.delete_on_termination.to_string());
             let encrypted = v.spec.encrypted.to_string();
