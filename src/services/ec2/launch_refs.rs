@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::launch_template_views::VersionOut;
 use crate::error::ApiError;
 use crate::services::iam::{ProfileRef, find_profile};
 use crate::services::ssm::{SsmStore, resolve};
@@ -29,13 +30,11 @@ pub(super) fn resolve_image_id(
 
 /// DescribeLaunchTemplateVersions with `ResolveAlias`: each version's `resolve:ssm:` ImageId
 /// shown as the AMI id it resolves to now (left as stored when it resolves to nothing).
-pub(super) fn resolve_aliases(state: &AppState, scope: &Scope, versions: &mut [Value]) {
+pub(super) fn resolve_aliases(state: &AppState, scope: &Scope, versions: &mut [VersionOut]) {
     state.stores.with(scope, |s| {
         for v in versions.iter_mut() {
-            if let Some(data) = v.get_mut("LaunchTemplateData") {
-                // An unresolvable reference stays as stored, which is what the caller saved.
-                let _ = resolve_image_id(&s.ssm, scope, data);
-            }
+            // An unresolvable reference stays as stored, which is what the caller saved.
+            let _ = resolve_image_id(&s.ssm, scope, &mut v.launch_template_data.0);
         }
     });
 }

@@ -7,17 +7,20 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::filters::{self, Filter};
+use super::launch_template_views::{
+    CreateVersionOut, DeleteVersionsOut, DeletedVersionOut, DescribeTemplatesOut,
+    DescribeVersionsOut, LaunchTemplateOut, TemplateOut, VersionError, VersionOut,
+};
 use super::store::{Ec2Store, LaunchTemplate, LaunchTemplateVersion};
 use super::{
-    TagSpecification, check_id_shape, dry_run_ok, paginate, spec_tags, tag_filter_values, tag_list,
+    TagSpecification, check_id_shape, dry_run_ok, paginate, spec_tags, tag_filter_values,
     with_store,
 };
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
 use crate::state::AppState;
 
 fn name_not_found() -> ApiError {
@@ -100,27 +103,6 @@ fn check_name(name: &str) -> Result<(), ApiError> {
     }
 }
 
-fn template_out(s: &Ec2Store, lt: &LaunchTemplate) -> Value {
-    json!({
-        "LaunchTemplateId": lt.id, "LaunchTemplateName": lt.name, "CreateTime": lt.create_time,
-        "CreatedBy": lt.created_by, "DefaultVersionNumber": lt.default_version,
-        "LatestVersionNumber": lt.latest_version,
-        "Tags": to_output(&tag_list(s.tags_of(&lt.id))).unwrap_or(Value::Null),
-    })
-}
-
-fn version_out(lt: &LaunchTemplate, v: &LaunchTemplateVersion) -> Value {
-    let mut out = json!({
-        "LaunchTemplateId": lt.id, "LaunchTemplateName": lt.name, "VersionNumber": v.number,
-        "CreateTime": v.create_time, "CreatedBy": lt.created_by,
-        "DefaultVersion": v.number == lt.default_version, "LaunchTemplateData": v.data,
-    });
-    if let Some(d) = &v.description {
-        out["VersionDescription"] = json!(d);
-    }
-    out
-}
-
 fn check_data(data: &Value) -> Result<(), ApiError> {
     if let Some(image) = data.get("ImageId").and_then(Value::as_str)
         && !image.starts_with("resolve:ssm:")
@@ -138,9 +120,10 @@ fn check_data(data: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The input of CreateLaunchTemplate.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct CreateLaunchTemplateRequest {
+pub struct CreateLaunchTemplateRequest {
     launch_template_name: String,
     version_description: Option<String>,
     launch_template_data: Value,
@@ -152,9 +135,8 @@ struct CreateLaunchTemplateRequest {
 pub fn create_launch_template(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: CreateLaunchTemplateRequest = parse_input(input)?;
+    req: CreateLaunchTemplateRequest,
+) -> Result<LaunchTemplateOut, ApiError> {
     check_name(&req.launch_template_name)?;
     check_data(&req.launch_template_data)?;
     let tags = spec_tags(&req.tag_specifications, "launch-template")?;
@@ -193,15 +175,18 @@ pub fn create_launch_template(
         };
         s.launch_templates.insert(id.clone(), lt);
         s.set_tags(&id, tags);
-        Ok(template_out(s, &s.launch_templates[&id]))
+        Ok(TemplateOut::new(s, &s.launch_templates[&id]))
     })?;
     state.changed.notify_waiters();
-    Ok(json!({"LaunchTemplate": out}))
+    Ok(LaunchTemplateOut {
+        launch_template: out,
+    })
 }
 
+/// The input of CreateLaunchTemplateVersion.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct CreateLaunchTemplateVersionRequest {
+pub struct CreateLaunchTemplateVersionRequest {
     launch_template_id: Option<String>,
     launch_template_name: Option<String>,
     source_version: Option<String>,
@@ -214,9 +199,8 @@ struct CreateLaunchTemplateVersionRequest {
 pub fn create_launch_template_version(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: CreateLaunchTemplateVersionRequest = parse_input(input)?;
+    req: CreateLaunchTemplateVersionRequest,
+) -> Result<CreateVersionOut, ApiError> {
     check_data(&req.launch_template_data)?;
     let now = state.clock.now();
     let out = with_store(ctx, state, |s| {
@@ -227,7 +211,7 @@ pub fn create_launch_template_version(
         )?;
         let mut data = match &req.source_version {
             Some(v) => lt.versions[&resolve_version(lt, Some(v))?].data.clone(),
-            None => json!({}),
+            None => Value::Object(serde_json::Map::new()),
         };
         if let (Some(base), Some(over)) =
             (data.as_object_mut(), req.launch_template_data.as_object())
@@ -251,17 +235,20 @@ pub fn create_launch_template_version(
             create_time: now,
             data,
         };
-        let out = version_out(lt, &version);
+        let out = VersionOut::new(lt, &version);
         lt.versions.insert(number, version);
         Ok(out)
     })?;
     state.changed.notify_waiters();
-    Ok(json!({"LaunchTemplateVersion": out}))
+    Ok(CreateVersionOut {
+        launch_template_version: out,
+    })
 }
 
+/// The input of ModifyLaunchTemplate.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct ModifyLaunchTemplateRequest {
+pub struct ModifyLaunchTemplateRequest {
     launch_template_id: Option<String>,
     launch_template_name: Option<String>,
     default_version: Option<String>,
@@ -272,9 +259,8 @@ struct ModifyLaunchTemplateRequest {
 pub fn modify_launch_template(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ModifyLaunchTemplateRequest = parse_input(input)?;
+    req: ModifyLaunchTemplateRequest,
+) -> Result<LaunchTemplateOut, ApiError> {
     let out = with_store(ctx, state, |s| {
         let lt = find(
             s,
@@ -292,15 +278,18 @@ pub fn modify_launch_template(
         if let (Some(v), Some(lt)) = (version, s.launch_templates.get_mut(&id)) {
             lt.default_version = v;
         }
-        Ok(template_out(s, &s.launch_templates[&id]))
+        Ok(TemplateOut::new(s, &s.launch_templates[&id]))
     })?;
     state.changed.notify_waiters();
-    Ok(json!({"LaunchTemplate": out}))
+    Ok(LaunchTemplateOut {
+        launch_template: out,
+    })
 }
 
+/// The input of DescribeLaunchTemplates.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeLaunchTemplatesRequest {
+pub struct DescribeLaunchTemplatesRequest {
     launch_template_ids: Vec<String>,
     launch_template_names: Vec<String>,
     filters: Vec<Filter>,
@@ -313,9 +302,8 @@ struct DescribeLaunchTemplatesRequest {
 pub fn describe_launch_templates(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeLaunchTemplatesRequest = parse_input(input)?;
+    req: DescribeLaunchTemplatesRequest,
+) -> Result<DescribeTemplatesOut, ApiError> {
     filters::check_names(
         &req.filters,
         &[
@@ -355,16 +343,21 @@ pub fn describe_launch_templates(
                     }
                 })
             })
-            .map(|t| template_out(s, t))
+            .map(|t| TemplateOut::new(s, t))
             .collect::<Vec<_>>())
     })?;
-    let (list, next_token) = paginate(list, req.max_results, req.next_token.as_deref(), (1, 200))?;
-    Ok(json!({"LaunchTemplates": list, "NextToken": next_token}))
+    let (launch_templates, next_token) =
+        paginate(list, req.max_results, req.next_token.as_deref(), (1, 200))?;
+    Ok(DescribeTemplatesOut {
+        launch_templates,
+        next_token,
+    })
 }
 
+/// The input of DescribeLaunchTemplateVersions.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeLaunchTemplateVersionsRequest {
+pub struct DescribeLaunchTemplateVersionsRequest {
     launch_template_id: Option<String>,
     launch_template_name: Option<String>,
     versions: Vec<String>,
@@ -381,9 +374,8 @@ struct DescribeLaunchTemplateVersionsRequest {
 pub fn describe_launch_template_versions(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeLaunchTemplateVersionsRequest = parse_input(input)?;
+    req: DescribeLaunchTemplateVersionsRequest,
+) -> Result<DescribeVersionsOut, ApiError> {
     filters::check_names(
         &req.filters,
         &[
@@ -443,7 +435,7 @@ pub fn describe_launch_template_versions(
                     "key-name" => vec![key.as_str()],
                     _ => vec![],
                 }) {
-                    out.push(version_out(lt, v));
+                    out.push(VersionOut::new(lt, v));
                 }
             }
         }
@@ -455,13 +447,18 @@ pub fn describe_launch_template_versions(
     if req.resolve_alias {
         super::launch_refs::resolve_aliases(state, &ctx.scope, &mut list);
     }
-    let (list, next_token) = paginate(list, req.max_results, req.next_token.as_deref(), (1, 200))?;
-    Ok(json!({"LaunchTemplateVersions": list, "NextToken": next_token}))
+    let (launch_template_versions, next_token) =
+        paginate(list, req.max_results, req.next_token.as_deref(), (1, 200))?;
+    Ok(DescribeVersionsOut {
+        launch_template_versions,
+        next_token,
+    })
 }
 
+/// The input of DeleteLaunchTemplate.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DeleteLaunchTemplateRequest {
+pub struct DeleteLaunchTemplateRequest {
     launch_template_id: Option<String>,
     launch_template_name: Option<String>,
     dry_run: bool,
@@ -471,16 +468,15 @@ struct DeleteLaunchTemplateRequest {
 pub fn delete_launch_template(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DeleteLaunchTemplateRequest = parse_input(input)?;
+    req: DeleteLaunchTemplateRequest,
+) -> Result<LaunchTemplateOut, ApiError> {
     let out = with_store(ctx, state, |s| {
         let lt = find(
             s,
             req.launch_template_id.as_deref(),
             req.launch_template_name.as_deref(),
         )?;
-        let out = template_out(s, lt);
+        let out = TemplateOut::new(s, lt);
         if req.dry_run {
             return Err(dry_run_ok());
         }
@@ -490,12 +486,15 @@ pub fn delete_launch_template(
         Ok(out)
     })?;
     state.changed.notify_waiters();
-    Ok(json!({"LaunchTemplate": out}))
+    Ok(LaunchTemplateOut {
+        launch_template: out,
+    })
 }
 
+/// The input of DeleteLaunchTemplateVersions.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DeleteLaunchTemplateVersionsRequest {
+pub struct DeleteLaunchTemplateVersionsRequest {
     launch_template_id: Option<String>,
     launch_template_name: Option<String>,
     versions: Vec<String>,
@@ -506,9 +505,8 @@ struct DeleteLaunchTemplateVersionsRequest {
 pub fn delete_launch_template_versions(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DeleteLaunchTemplateVersionsRequest = parse_input(input)?;
+    req: DeleteLaunchTemplateVersionsRequest,
+) -> Result<DeleteVersionsOut, ApiError> {
     let (ok, failed) = with_store(ctx, state, |s| {
         let lt = find(
             s,
@@ -536,18 +534,25 @@ pub fn delete_launch_template_versions(
                     format!("The specified launch template version does not exist: {v}"),
                 )),
             };
-            match error {
-                None => ok.push(json!({"LaunchTemplateId": id, "LaunchTemplateName": name, "VersionNumber": number})),
-                Some((code, message)) => failed.push(json!({"LaunchTemplateId": id, "LaunchTemplateName": name,
-                    "VersionNumber": number, "ResponseError": {"Code": code, "Message": message}})),
+            let item = DeletedVersionOut {
+                launch_template_id: id.clone(),
+                launch_template_name: name.clone(),
+                version_number: number,
+                response_error: error.map(|(code, message)| VersionError { code, message }),
+            };
+            if item.response_error.is_none() {
+                ok.push(item);
+            } else {
+                failed.push(item);
             }
         }
         Ok((ok, failed))
     })?;
     state.changed.notify_waiters();
-    Ok(
-        json!({"SuccessfullyDeletedLaunchTemplateVersions": ok, "UnsuccessfullyDeletedLaunchTemplateVersions": failed}),
-    )
+    Ok(DeleteVersionsOut {
+        successfully_deleted_launch_template_versions: ok,
+        unsuccessfully_deleted_launch_template_versions: failed,
+    })
 }
 
 /// Overlay a RunInstances input on launch template data: the request wins, tag

@@ -20,6 +20,7 @@ mod interfaces;
 pub mod internal;
 mod key_pairs;
 pub mod launch_refs;
+mod launch_template_views;
 pub mod launch_templates;
 pub mod network;
 mod profile_associations;
@@ -88,6 +89,13 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         "UnmonitorInstances",
         &Typed(instance_ops::unmonitor_instances),
     ),
+    ("CreateLaunchTemplate", &Typed(launch_templates::create_launch_template)),
+    ("CreateLaunchTemplateVersion", &Typed(launch_templates::create_launch_template_version)),
+    ("DeleteLaunchTemplate", &Typed(launch_templates::delete_launch_template)),
+    ("DeleteLaunchTemplateVersions", &Typed(launch_templates::delete_launch_template_versions)),
+    ("DescribeLaunchTemplateVersions", &Typed(launch_templates::describe_launch_template_versions)),
+    ("DescribeLaunchTemplates", &Typed(launch_templates::describe_launch_templates)),
+    ("ModifyLaunchTemplate", &Typed(launch_templates::modify_launch_template)),
 ];
 
 /// Implemented operations and their handlers, sorted by name.
@@ -104,14 +112,6 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ("CreateImage", images::create_image),
     ("CreateKeyPair", key_pairs::create_key_pair),
     (
-        "CreateLaunchTemplate",
-        launch_templates::create_launch_template,
-    ),
-    (
-        "CreateLaunchTemplateVersion",
-        launch_templates::create_launch_template_version,
-    ),
-    (
         "CreateSecurityGroup",
         security_groups::create_security_group,
     ),
@@ -119,14 +119,6 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ("CreateTags", tags::create_tags),
     ("CreateVpc", vpcs::create_vpc),
     ("DeleteKeyPair", key_pairs::delete_key_pair),
-    (
-        "DeleteLaunchTemplate",
-        launch_templates::delete_launch_template,
-    ),
-    (
-        "DeleteLaunchTemplateVersions",
-        launch_templates::delete_launch_template_versions,
-    ),
     (
         "DeleteSecurityGroup",
         security_groups::delete_security_group,
@@ -166,14 +158,6 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
         route_tables::describe_internet_gateways,
     ),
     ("DescribeKeyPairs", key_pairs::describe_key_pairs),
-    (
-        "DescribeLaunchTemplateVersions",
-        launch_templates::describe_launch_template_versions,
-    ),
-    (
-        "DescribeLaunchTemplates",
-        launch_templates::describe_launch_templates,
-    ),
     ("DescribeRegions", regions::describe_regions),
     ("DescribeRouteTables", route_tables::describe_route_tables),
     (
@@ -202,10 +186,6 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     (
         "ModifyInstanceAttribute",
         instance_ops::modify_instance_attribute,
-    ),
-    (
-        "ModifyLaunchTemplate",
-        launch_templates::modify_launch_template,
     ),
     (
         "RevokeSecurityGroupEgress",
