@@ -171,9 +171,7 @@ fn describe(c: &mut Criterion) {
         b.iter(|| black_box(services::dispatch(&ctx, &state, json!({}))))
     });
     group.bench_function("tag_filter_10", |b| {
-        b.iter(|| {
-            black_box(services::dispatch(&ctx, &state, filter.clone()))
-        })
+        b.iter(|| black_box(services::dispatch(&ctx, &state, filter.clone())))
     });
     group.finish();
 

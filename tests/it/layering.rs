@@ -36,10 +36,7 @@ const KNOWN: &[(&str, &str)] = &[
         "src/services/ec2/instance_out_tests.rs",
         "protocol::Protocol",
     ),
-    (
-        "src/services/ec2/instance_out_tests.rs",
-        "protocol::render",
-    ),
+    ("src/services/ec2/instance_out_tests.rs", "protocol::render"),
     ("src/services/elb/dataplane.rs", "dataplane::Backend"),
     ("src/services/elb/dataplane.rs", "dataplane::Decision"),
     ("src/services/elb/dataplane.rs", "dataplane::Forward"),

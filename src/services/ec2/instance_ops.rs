@@ -5,6 +5,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::errors::{Ec2Error, invalid, missing};
 use super::instance_view::{check_instance_ids, reason_time};
 use super::store::{Instance, InstanceState};
 use super::views::StateOut;
@@ -23,10 +24,9 @@ pub struct InstanceIdsRequest {
 }
 
 fn incorrect_state(id: &str, what: &str) -> ApiError {
-    ApiError::client(
-        "IncorrectInstanceState",
-        format!("The instance '{id}' is not in a state from which it can be {what}."),
-    )
+    Ec2Error::IncorrectInstanceState.with(format!(
+        "The instance '{id}' is not in a state from which it can be {what}."
+    ))
 }
 
 /// Apply `change` to every instance after `check` passed for all of them; returns the
@@ -39,10 +39,7 @@ fn change_states(
     change: fn(&mut Instance, f64),
 ) -> Result<Vec<StateChangeOut>, ApiError> {
     if req.instance_ids.is_empty() {
-        return Err(ApiError::client(
-            "MissingParameter",
-            "The request must contain the parameter InstanceId",
-        ));
+        return Err(missing("InstanceId"));
     }
     let now = state.clock.now();
     let out = with_store(ctx, state, |s| {
@@ -145,9 +142,7 @@ pub fn terminate_instances(
         req,
         |i| {
             if i.disable_api_termination {
-                return Err(ApiError::client(
-                    "OperationNotPermitted",
-                    format!(
+                return Err(Ec2Error::OperationNotPermitted.with(format!(
                         "The instance '{}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.",
                         i.id
                     ),
@@ -167,7 +162,9 @@ pub fn terminate_instances(
             i.state_reason = Some("Client.UserInitiatedShutdown");
         },
     )?;
-    Ok(TerminateInstancesOut { terminating_instances: out })
+    Ok(TerminateInstancesOut {
+        terminating_instances: out,
+    })
 }
 
 /// StopInstances.
@@ -182,9 +179,7 @@ pub fn stop_instances(
         req,
         |i| {
             if i.disable_api_stop {
-                return Err(ApiError::client(
-                    "OperationNotPermitted",
-                    format!(
+                return Err(Ec2Error::OperationNotPermitted.with(format!(
                         "The instance '{}' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.",
                         i.id
                     ),
@@ -203,7 +198,9 @@ pub fn stop_instances(
             }
         },
     )?;
-    Ok(StopInstancesOut { stopping_instances: out })
+    Ok(StopInstancesOut {
+        stopping_instances: out,
+    })
 }
 
 /// StartInstances.
@@ -229,7 +226,9 @@ pub fn start_instances(
             }
         },
     )?;
-    Ok(StartInstancesOut { starting_instances: out })
+    Ok(StartInstancesOut {
+        starting_instances: out,
+    })
 }
 
 /// RebootInstances: the instance stays `running`; the backend reboots it.
@@ -355,12 +354,9 @@ pub fn describe_instance_attribute(
             "enaSupport" => json!({"EnaSupport": {"Value": true}}),
             "enclaveOptions" => json!({"EnclaveOptions": {"Enabled": false}}),
             other => {
-                return Err(ApiError::client(
-                    "InvalidParameterValue",
-                    format!(
-                        "Value ({other}) for parameter attribute is invalid. Unknown attribute."
-                    ),
-                ));
+                return Err(invalid(format!(
+                    "Value ({other}) for parameter attribute is invalid. Unknown attribute."
+                )));
             }
         };
         if req.dry_run {
@@ -412,12 +408,9 @@ pub fn modify_instance_attribute(
                 req.instance_initiated_shutdown_behavior = Some(AttrValue { value: Some(value) })
             }
             other => {
-                return Err(ApiError::client(
-                    "InvalidParameterValue",
-                    format!(
-                        "Value ({other}) for parameter attribute is invalid. Unknown attribute."
-                    ),
-                ));
+                return Err(invalid(format!(
+                    "Value ({other}) for parameter attribute is invalid. Unknown attribute."
+                )));
             }
         }
     }
@@ -426,12 +419,7 @@ pub fn modify_instance_attribute(
         Some(u) => {
             base64::engine::general_purpose::STANDARD
                 .decode(&u)
-                .map_err(|_| {
-                    ApiError::client(
-                        "InvalidParameterValue",
-                        "Invalid BASE64 encoding of user data.",
-                    )
-                })?;
+                .map_err(|_| invalid("Invalid BASE64 encoding of user data."))?;
             Some(u)
         }
         None => None,
@@ -442,18 +430,15 @@ pub fn modify_instance_attribute(
         let needs_stopped =
             req.instance_type.is_some() || user_data.is_some() || req.ebs_optimized.is_some();
         if needs_stopped && i.state != InstanceState::Stopped {
-            return Err(ApiError::client(
-                "IncorrectInstanceState",
-                format!("The instance '{}' is not in the 'stopped' state.", i.id),
-            ));
+            return Err(Ec2Error::IncorrectInstanceState.with(format!(
+                "The instance '{}' is not in the 'stopped' state.",
+                i.id
+            )));
         }
         if let Some(t) = req.instance_type.as_ref().and_then(|t| t.value.as_deref())
             && instance_types::find(t).is_none()
         {
-            return Err(ApiError::client(
-                "InvalidParameterValue",
-                format!("Invalid value '{t}' for InstanceType."),
-            ));
+            return Err(invalid(format!("Invalid value '{t}' for InstanceType.")));
         }
         if let Some(b) = req
             .instance_initiated_shutdown_behavior
@@ -462,23 +447,19 @@ pub fn modify_instance_attribute(
             && b != "stop"
             && b != "terminate"
         {
-            return Err(ApiError::client(
-                "InvalidParameterValue",
-                format!("Value ({b}) for parameter instanceInitiatedShutdownBehavior is invalid."),
-            ));
+            return Err(invalid(format!(
+                "Value ({b}) for parameter instanceInitiatedShutdownBehavior is invalid."
+            )));
         }
         for g in &req.groups {
             if s.security_groups
                 .get(g)
                 .is_none_or(|sg| sg.vpc_id != i.vpc_id)
             {
-                return Err(ApiError::client(
-                    "InvalidGroup.NotFound",
-                    format!(
-                        "The security group '{g}' does not exist in VPC '{}'",
-                        i.vpc_id
-                    ),
-                ));
+                return Err(Ec2Error::InvalidGroupNotFound.with(format!(
+                    "The security group '{g}' does not exist in VPC '{}'",
+                    i.vpc_id
+                )));
             }
         }
         if req.dry_run {

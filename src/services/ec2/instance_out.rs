@@ -309,7 +309,11 @@ impl Serialize for InstanceOut<'_> {
         st.serialize_field("Monitoring", &One("State", monitoring))?;
         field_opt(&mut st, "SubnetId", (!gone).then_some(&i.subnet_id))?;
         field_opt(&mut st, "VpcId", (!gone).then_some(&i.vpc_id))?;
-        field_opt(&mut st, "PrivateIpAddress", (!gone).then_some(&t.private_ip))?;
+        field_opt(
+            &mut st,
+            "PrivateIpAddress",
+            (!gone).then_some(&t.private_ip),
+        )?;
         let public_ip = (!gone && i.public_ip.is_some()).then_some(&t.public_ip);
         field_opt(&mut st, "PublicIpAddress", public_ip)?;
         st.end()

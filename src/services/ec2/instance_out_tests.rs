@@ -10,13 +10,13 @@ use serde_json::Value;
 
 use super::super::{images, instances};
 use super::*;
+use crate::Config;
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::state::AppState;
-use crate::Config;
 use crate::protocol::Protocol;
 use crate::protocol::{models, render};
 use crate::services;
+use crate::state::AppState;
 use crate::state::Scope;
 
 fn ctx(scope: &Scope, operation: &str) -> RequestContext {

@@ -5,14 +5,15 @@ use std::cell::RefCell;
 
 use serde::{Deserialize, Serialize};
 
+use super::errors::Ec2Error;
 use super::filters::{self, Filter};
 pub use super::instance_names::{eni_attachment_id, mac, private_dns, public_dns};
+use super::instance_out::{ReservationsOut, Texts, View};
 use super::store::{Ec2Store, Instance, InstanceState};
+use super::views::{EmptyList, StateOut};
 use super::{check_id_shape, dry_run_ok, paginate, tag_filter_values, with_store};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use super::instance_out::{ReservationsOut, Texts, View};
-use super::views::{EmptyList, StateOut};
 use crate::protocol::output::Timestamp;
 use crate::services::{Reply, Sent};
 use crate::state::{AppState, Scope};
@@ -166,7 +167,7 @@ fn id_candidates<'a>(s: &'a Ec2Store, ids: &[String]) -> Vec<&'a Instance> {
 /// Check instance ids: shape first, then existence; AWS names every missing id at once.
 pub fn check_instance_ids(s: &Ec2Store, ids: &[String]) -> Result<(), ApiError> {
     for id in ids {
-        check_id_shape(id, "i", "InvalidInstanceID.Malformed")?;
+        check_id_shape(id, "i", Ec2Error::InvalidInstanceIDMalformed)?;
     }
     let missing: Vec<&str> = ids
         .iter()
@@ -175,14 +176,12 @@ pub fn check_instance_ids(s: &Ec2Store, ids: &[String]) -> Result<(), ApiError> 
         .collect();
     match missing.as_slice() {
         [] => Ok(()),
-        [one] => Err(ApiError::client(
-            "InvalidInstanceID.NotFound",
-            format!("The instance ID '{one}' does not exist"),
-        )),
-        many => Err(ApiError::client(
-            "InvalidInstanceID.NotFound",
-            format!("The instance IDs '{}' do not exist", many.join(", ")),
-        )),
+        [one] => Err(Ec2Error::InvalidInstanceIDNotFound
+            .with(format!("The instance ID '{one}' does not exist"))),
+        many => Err(Ec2Error::InvalidInstanceIDNotFound.with(format!(
+            "The instance IDs '{}' do not exist",
+            many.join(", ")
+        ))),
     }
 }
 
@@ -202,10 +201,8 @@ impl DescribeInstancesRequest {
     fn check(&self) -> Result<(), ApiError> {
         filters::check_names(&self.filters, INSTANCE_FILTERS)?;
         if self.max_results.is_some() && !self.instance_ids.is_empty() {
-            return Err(ApiError::client(
-                "InvalidParameterCombination",
-                "The parameter instancesSet cannot be used with the parameter maxResults",
-            ));
+            return Err(Ec2Error::InvalidParameterCombination
+                .with("The parameter instancesSet cannot be used with the parameter maxResults"));
         }
         Ok(())
     }

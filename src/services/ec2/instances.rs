@@ -22,6 +22,7 @@ use crate::error::ApiError;
 use crate::services::{Reply, Sent, parse_input};
 use crate::state::{AppState, RegionStores, Scope};
 
+use super::errors::{Ec2Error, invalid, missing};
 pub use super::instance_view::{describe_instance_status, describe_instances};
 
 /// Most instances one RunInstances call launches (AWS's default On-Demand limit is in vCPUs;
@@ -53,10 +54,6 @@ pub fn template_data(
     let version = super::launch_templates::resolve_version(lt, spec.version.as_deref())?;
     let data = lt.versions[&version].data.clone();
     Ok((lt.id.clone(), version.to_string(), data))
-}
-
-fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::client("InvalidParameterValue", message)
 }
 
 /// What a launch needs from outside its scope's lock, gathered before taking it: the images
@@ -148,9 +145,7 @@ fn launch_replying(
             && let Some((reservation, earlier)) = s.client_tokens.get(token)
         {
             if *earlier != fingerprint {
-                return Err(ApiError::client(
-                    "IdempotentParameterMismatch",
-                    "Arguments on this idempotent request are inconsistent with arguments used in previous request(s).",
+                return Err(Ec2Error::IdempotentParameterMismatch.with("Arguments on this idempotent request are inconsistent with arguments used in previous request(s).",
                 ));
             }
             return send_reservation(s, reservation, scope, reply).map(Some);
@@ -264,40 +259,28 @@ fn create(
         )));
     }
     if req.min_count > MAX_PER_CALL {
-        return Err(ApiError::client(
-            "InstanceLimitExceeded",
-            format!(
+        return Err(Ec2Error::InstanceLimitExceeded.with(format!(
                 "You have requested more instances ({}) than your current instance limit of {MAX_PER_CALL} allows for the specified instance type.",
                 req.min_count
             ),
         ));
     }
-    let image_id = req.image_id.clone().ok_or_else(|| {
-        ApiError::client(
-            "MissingParameter",
-            "The request must contain the parameter ImageId",
-        )
-    })?;
-    check_id_shape(&image_id, "ami", "InvalidAMIID.Malformed")?;
+    let image_id = req.image_id.clone().ok_or_else(|| missing("ImageId"))?;
+    check_id_shape(&image_id, "ami", Ec2Error::InvalidAMIIDMalformed)?;
     let image = s
         .images
         .get(&image_id)
         .filter(|i| visible(i, &scope.account))
         .or_else(|| shared.iter().find(|i| i.id == image_id));
     let Some(image) = image else {
-        return Err(ApiError::client(
-            "InvalidAMIID.NotFound",
-            format!("The image id '[{image_id}]' does not exist"),
-        ));
+        return Err(Ec2Error::InvalidAMIIDNotFound
+            .with(format!("The image id '[{image_id}]' does not exist")));
     };
     if image.state != "available" {
-        return Err(ApiError::client(
-            "InvalidAMIID.Unavailable",
-            format!(
-                "Image {image_id} is not available: its state is {}",
-                image.state
-            ),
-        ));
+        return Err(Ec2Error::InvalidAMIIDUnavailable.with(format!(
+            "Image {image_id} is not available: its state is {}",
+            image.state
+        )));
     }
     let root_device_name = image.root_device_name.clone();
     let devices = block_devices::plan(
@@ -326,10 +309,9 @@ fn create(
     if let Some(key) = &req.key_name
         && !s.key_pairs.contains_key(key)
     {
-        return Err(ApiError::client(
-            "InvalidKeyPair.NotFound",
-            format!("The key pair '{key}' does not exist"),
-        ));
+        return Err(
+            Ec2Error::InvalidKeyPairNotFound.with(format!("The key pair '{key}' does not exist"))
+        );
     }
     let shutdown = req
         .instance_initiated_shutdown_behavior
@@ -375,16 +357,12 @@ fn create(
     let subnet_id = match (subnet_id, zone) {
         (Some(id), zone) => {
             let subnet = s.subnets.get(&id).ok_or_else(|| {
-                ApiError::client(
-                    "InvalidSubnetID.NotFound",
-                    format!("The subnet ID '{id}' does not exist"),
-                )
+                Ec2Error::InvalidSubnetIDNotFound
+                    .with(format!("The subnet ID '{id}' does not exist"))
             })?;
             if zone.is_some_and(|z| z != subnet.availability_zone) {
-                return Err(ApiError::client(
-                    "InvalidParameterCombination",
-                    "The specified Availability Zone and subnet are in different zones.",
-                ));
+                return Err(Ec2Error::InvalidParameterCombination
+                    .with("The specified Availability Zone and subnet are in different zones."));
             }
             id
         }
@@ -400,7 +378,7 @@ fn create(
             .filter(|n| n.default_for_az)
             .max_by_key(|n| network::available_ips(n))
             .map(|n| n.id.clone())
-            .ok_or_else(|| ApiError::client("VPCIdNotSpecified", "No default VPC for this user"))?,
+            .ok_or_else(|| Ec2Error::VPCIdNotSpecified.with("No default VPC for this user"))?,
     };
     let subnet = &s.subnets[&subnet_id];
     let vpc_id = subnet.vpc_id.clone();
@@ -418,19 +396,17 @@ fn create(
         match s.security_groups.get(id) {
             Some(g) if g.vpc_id == vpc_id => groups.push(id.clone()),
             _ => {
-                return Err(ApiError::client(
-                    "InvalidGroup.NotFound",
-                    format!("The security group '{id}' does not exist in VPC '{vpc_id}'"),
-                ));
+                return Err(Ec2Error::InvalidGroupNotFound.with(format!(
+                    "The security group '{id}' does not exist in VPC '{vpc_id}'"
+                )));
             }
         }
     }
     for name in &req.security_groups {
         let g = s.group_by_name(&vpc_id, name).ok_or_else(|| {
-            ApiError::client(
-                "InvalidGroup.NotFound",
-                format!("The security group '{name}' does not exist in VPC '{vpc_id}'"),
-            )
+            Ec2Error::InvalidGroupNotFound.with(format!(
+                "The security group '{name}' does not exist in VPC '{vpc_id}'"
+            ))
         })?;
         groups.push(g.id.clone());
     }
@@ -446,8 +422,7 @@ fn create(
     let requested_ip = match requested_ip {
         Some(text) => {
             if req.max_count > 1 {
-                return Err(ApiError::client(
-                    "InvalidParameterCombination",
+                return Err(Ec2Error::InvalidParameterCombination.with(
                     "Cannot specify a private IP address when launching more than one instance",
                 ));
             }
@@ -457,16 +432,14 @@ fn create(
             let subnet = &s.subnets[&subnet_id];
             let offset = u32::from(ip).wrapping_sub(subnet.cidr.base);
             if u64::from(offset) >= subnet.cidr.size() - 1 || offset < 4 {
-                return Err(ApiError::client(
-                    "InvalidParameterValue",
-                    format!("Address {ip} does not fall within the subnet's address range"),
-                ));
+                return Err(invalid(format!(
+                    "Address {ip} does not fall within the subnet's address range"
+                )));
             }
             if subnet.allocated.contains(&offset) {
-                return Err(ApiError::client(
-                    "InvalidIPAddress.InUse",
-                    format!("Address {ip} is in use."),
-                ));
+                return Err(
+                    Ec2Error::InvalidIPAddressInUse.with(format!("Address {ip} is in use."))
+                );
             }
             Some(offset)
         }
@@ -474,8 +447,7 @@ fn create(
     };
     let available = network::available_ips(&s.subnets[&subnet_id]);
     if available < req.min_count {
-        return Err(ApiError::client(
-            "InsufficientFreeAddressesInSubnet",
+        return Err(Ec2Error::InsufficientFreeAddressesInSubnet.with(
             "There are not enough free addresses in subnet '".to_owned()
                 + &subnet_id
                 + "' to satisfy the requested number of instances.",

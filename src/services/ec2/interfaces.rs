@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::errors::Ec2Error;
 use super::filters::{self, Filter};
 use super::instance_view::{eni_attachment_id, mac, private_dns};
 use super::store::{Ec2Store, Instance, InstanceState};
@@ -66,7 +67,7 @@ pub fn describe_network_interfaces(
 ) -> Result<DescribeNetworkInterfacesOut, ApiError> {
     filters::check_names(&req.filters, FILTERS)?;
     for id in &req.network_interface_ids {
-        check_id_shape(id, "eni", "InvalidNetworkInterfaceID.Malformed")?;
+        check_id_shape(id, "eni", Ec2Error::InvalidNetworkInterfaceIDMalformed)?;
     }
     let scope = &ctx.scope;
     let list = with_store(ctx, state, |s| {
@@ -80,10 +81,9 @@ pub fn describe_network_interfaces(
             .iter()
             .find(|id| !live().any(|i| &i.network_interface_id == *id))
         {
-            return Err(ApiError::client(
-                "InvalidNetworkInterfaceID.NotFound",
-                format!("The networkInterface ID '{missing}' does not exist"),
-            ));
+            return Err(Ec2Error::InvalidNetworkInterfaceIDNotFound.with(format!(
+                "The networkInterface ID '{missing}' does not exist"
+            )));
         }
         if req.dry_run {
             return Err(dry_run_ok());

@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::errors::invalid;
 use super::launch_template_views::VersionOut;
 use crate::error::ApiError;
 use crate::services::iam::{ProfileRef, find_profile};
@@ -56,12 +57,9 @@ pub fn instance_profile<'a>(
                 (Some(arn), _) => (arn, "iamInstanceProfile.arn", "ARN"),
                 (None, name) => (name.unwrap_or_default(), "iamInstanceProfile.name", "name"),
             };
-            Err(ApiError::client(
-                "InvalidParameterValue",
-                format!(
-                    "Value ({value}) for parameter {param} is invalid. Invalid IAM Instance Profile {what}"
-                ),
-            ))
+            Err(invalid(format!(
+                "Value ({value}) for parameter {param} is invalid. Invalid IAM Instance Profile {what}"
+            )))
         }
     }
 }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::errors::{Ec2Error, invalid, missing};
 use super::filters::{self, Filter};
 use super::launch_template_views::{
     CreateVersionOut, DeleteVersionsOut, DeletedVersionOut, DescribeTemplatesOut,
@@ -24,10 +25,8 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 fn name_not_found() -> ApiError {
-    ApiError::client(
-        "InvalidLaunchTemplateName.NotFoundException",
-        "At least one of the launch templates specified in the request does not exist.",
-    )
+    Ec2Error::InvalidLaunchTemplateNameNotFoundException
+        .with("At least one of the launch templates specified in the request does not exist.")
 }
 
 /// A template by id or name.
@@ -38,14 +37,11 @@ pub fn find<'a>(
 ) -> Result<&'a LaunchTemplate, ApiError> {
     match (id, name) {
         (Some(id), _) => {
-            check_id_shape(id, "lt", "InvalidLaunchTemplateId.Malformed")?;
+            check_id_shape(id, "lt", Ec2Error::InvalidLaunchTemplateIdMalformed)?;
             s.launch_templates.get(id).ok_or_else(|| {
-                ApiError::client(
-                    "InvalidLaunchTemplateId.NotFound",
-                    format!(
-                        "The specified launch template, with template ID {id}, does not exist."
-                    ),
-                )
+                Ec2Error::InvalidLaunchTemplateIdNotFound.with(format!(
+                    "The specified launch template, with template ID {id}, does not exist."
+                ))
             })
         }
         (None, Some(name)) => s
@@ -53,10 +49,7 @@ pub fn find<'a>(
             .values()
             .find(|t| t.name == name)
             .ok_or_else(name_not_found),
-        (None, None) => Err(ApiError::client(
-            "MissingParameter",
-            "The request must contain the parameter LaunchTemplateName or LaunchTemplateId",
-        )),
+        (None, None) => Err(missing("LaunchTemplateName or LaunchTemplateId")),
     }
 }
 
@@ -66,25 +59,21 @@ pub fn resolve_version(lt: &LaunchTemplate, version: Option<&str>) -> Result<i64
         "$Latest" => lt.latest_version,
         "$Default" => lt.default_version,
         other => other.parse().map_err(|_| {
-            ApiError::client(
-                "InvalidLaunchTemplateId.VersionNotFound",
-                format!(
-                    "Could not find launch template version '{other}' for launch template {}.",
-                    lt.id
-                ),
-            )
+            Ec2Error::InvalidLaunchTemplateIdVersionNotFound.with(format!(
+                "Could not find launch template version '{other}' for launch template {}.",
+                lt.id
+            ))
         })?,
     };
     if lt.versions.contains_key(&n) {
         Ok(n)
     } else {
-        Err(ApiError::client(
-            "InvalidLaunchTemplateId.VersionNotFound",
-            format!(
+        Err(
+            Ec2Error::InvalidLaunchTemplateIdVersionNotFound.with(format!(
                 "Could not find launch template version {n} for launch template {}.",
                 lt.id
-            ),
-        ))
+            )),
+        )
     }
 }
 
@@ -96,9 +85,7 @@ fn check_name(name: &str) -> Result<(), ApiError> {
     if ok {
         Ok(())
     } else {
-        Err(ApiError::client(
-            "InvalidLaunchTemplateName.MalformedException",
-            "A launch template name must be between 3 and 128 characters, and may contain letters, numbers, and the following characters: - ( ) . / _.'",
+        Err(Ec2Error::InvalidLaunchTemplateNameMalformedException.with("A launch template name must be between 3 and 128 characters, and may contain letters, numbers, and the following characters: - ( ) . / _.'",
         ))
     }
 }
@@ -107,15 +94,12 @@ fn check_data(data: &Value) -> Result<(), ApiError> {
     if let Some(image) = data.get("ImageId").and_then(Value::as_str)
         && !image.starts_with("resolve:ssm:")
     {
-        check_id_shape(image, "ami", "InvalidAMIID.Malformed")?;
+        check_id_shape(image, "ami", Ec2Error::InvalidAMIIDMalformed)?;
     }
     if let Some(t) = data.get("InstanceType").and_then(Value::as_str)
         && super::instance_types::find(t).is_none()
     {
-        return Err(ApiError::client(
-            "InvalidParameterValue",
-            format!("Invalid value '{t}' for InstanceType."),
-        ));
+        return Err(invalid(format!("Invalid value '{t}' for InstanceType.")));
     }
     Ok(())
 }
@@ -146,13 +130,12 @@ pub fn create_launch_template(
             .values()
             .any(|t| t.name == req.launch_template_name)
         {
-            return Err(ApiError::client(
-                "InvalidLaunchTemplateName.AlreadyExistsException",
-                format!(
+            return Err(
+                Ec2Error::InvalidLaunchTemplateNameAlreadyExistsException.with(format!(
                     "Launch template name already in use: {}",
                     req.launch_template_name
-                ),
-            ));
+                )),
+            );
         }
         if req.dry_run {
             return Err(dry_run_ok());
@@ -396,10 +379,7 @@ pub fn describe_launch_template_versions(
             } else if req.versions.is_empty() {
                 s.launch_templates.values().collect()
             } else {
-                return Err(ApiError::client(
-                    "MissingParameter",
-                    "The request must contain the parameter LaunchTemplateName or LaunchTemplateId",
-                ));
+                return Err(missing("LaunchTemplateName or LaunchTemplateId"));
             };
         let parse = |v: &Option<String>| v.as_deref().and_then(|v| v.parse::<i64>().ok());
         let (min, max) = (parse(&req.min_version), parse(&req.max_version));

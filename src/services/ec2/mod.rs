@@ -6,6 +6,7 @@
 //! image capture) to the instance lifecycle controller, as AWS shows them.
 
 pub mod block_devices;
+pub mod errors;
 pub mod filters;
 mod image_attributes;
 mod image_copies;
@@ -33,10 +34,12 @@ mod sg_rules;
 mod snapshots;
 pub mod store;
 pub mod tags;
-mod volumes;
 pub mod views;
+mod volumes;
 mod vpcs;
 
+pub use errors::Ec2Error;
+use errors::invalid;
 pub use store::Ec2Store;
 
 use serde::{Deserialize, Serialize};
@@ -89,13 +92,34 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         "UnmonitorInstances",
         &Typed(instance_ops::unmonitor_instances),
     ),
-    ("CreateLaunchTemplate", &Typed(launch_templates::create_launch_template)),
-    ("CreateLaunchTemplateVersion", &Typed(launch_templates::create_launch_template_version)),
-    ("DeleteLaunchTemplate", &Typed(launch_templates::delete_launch_template)),
-    ("DeleteLaunchTemplateVersions", &Typed(launch_templates::delete_launch_template_versions)),
-    ("DescribeLaunchTemplateVersions", &Typed(launch_templates::describe_launch_template_versions)),
-    ("DescribeLaunchTemplates", &Typed(launch_templates::describe_launch_templates)),
-    ("ModifyLaunchTemplate", &Typed(launch_templates::modify_launch_template)),
+    (
+        "CreateLaunchTemplate",
+        &Typed(launch_templates::create_launch_template),
+    ),
+    (
+        "CreateLaunchTemplateVersion",
+        &Typed(launch_templates::create_launch_template_version),
+    ),
+    (
+        "DeleteLaunchTemplate",
+        &Typed(launch_templates::delete_launch_template),
+    ),
+    (
+        "DeleteLaunchTemplateVersions",
+        &Typed(launch_templates::delete_launch_template_versions),
+    ),
+    (
+        "DescribeLaunchTemplateVersions",
+        &Typed(launch_templates::describe_launch_template_versions),
+    ),
+    (
+        "DescribeLaunchTemplates",
+        &Typed(launch_templates::describe_launch_templates),
+    ),
+    (
+        "ModifyLaunchTemplate",
+        &Typed(launch_templates::modify_launch_template),
+    ),
 ];
 
 /// Implemented operations and their handlers, sorted by name.
@@ -199,11 +223,9 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
 
 /// What EC2 answers to a `DryRun` request that would have succeeded.
 pub fn dry_run_ok() -> ApiError {
-    ApiError::client(
-        "DryRunOperation",
-        "Request would have succeeded, but DryRun flag is set.",
-    )
-    .with_status(412)
+    Ec2Error::DryRunOperation
+        .with("Request would have succeeded, but DryRun flag is set.")
+        .with_status(412)
 }
 
 /// Run `f` on the request scope's EC2 store (created with its defaults on first use), under
@@ -261,17 +283,13 @@ pub fn spec_tags(
 /// only for callers other than AWS services, which add such tags themselves).
 pub fn check_tag(tag: &Tag) -> Result<(), ApiError> {
     if tag.key.is_empty() || tag.key.chars().count() > 127 {
-        return Err(ApiError::client(
-            "InvalidParameterValue",
-            format!(
-                "Tag key must be between 1 and 127 characters long: '{}'",
-                tag.key
-            ),
-        ));
+        return Err(invalid(format!(
+            "Tag key must be between 1 and 127 characters long: '{}'",
+            tag.key
+        )));
     }
     if tag.key.to_ascii_lowercase().starts_with("aws:") {
-        return Err(ApiError::client(
-            "InvalidParameterValue",
+        return Err(invalid(
             "Tag keys starting with 'aws:' are reserved for internal use",
         ));
     }
@@ -280,13 +298,10 @@ pub fn check_tag(tag: &Tag) -> Result<(), ApiError> {
         .as_deref()
         .is_some_and(|v| v.chars().count() > 255)
     {
-        return Err(ApiError::client(
-            "InvalidParameterValue",
-            format!(
-                "Tag value for key '{}' is longer than 255 characters",
-                tag.key
-            ),
-        ));
+        return Err(invalid(format!(
+            "Tag value for key '{}' is longer than 255 characters",
+            tag.key
+        )));
     }
     Ok(())
 }
@@ -326,12 +341,7 @@ pub fn paginate<T>(
             .parse::<usize>()
             .ok()
             .filter(|s| *s <= items.len())
-            .ok_or_else(|| {
-                ApiError::client(
-                    "InvalidParameterValue",
-                    format!("Invalid NextToken: {token}"),
-                )
-            })?,
+            .ok_or_else(|| invalid(format!("Invalid NextToken: {token}")))?,
         None => 0,
     };
     let Some(max) = max_results else {
@@ -339,12 +349,9 @@ pub fn paginate<T>(
     };
     let (low, high) = bounds;
     if !(low..=high).contains(&max) {
-        return Err(ApiError::client(
-            "InvalidParameterValue",
-            format!(
-                "Value ( {max} ) for parameter maxResults is invalid. Expecting a value between {low} and {high}."
-            ),
-        ));
+        return Err(invalid(format!(
+            "Value ( {max} ) for parameter maxResults is invalid. Expecting a value between {low} and {high}."
+        )));
     }
     let end = (start + max as usize).min(items.len());
     let next = (end < items.len()).then(|| end.to_string());
@@ -353,11 +360,7 @@ pub fn paginate<T>(
 }
 
 /// Check that `id` looks like `prefix-` + hex; else the operation's `.Malformed` error.
-pub fn check_id_shape(
-    id: &str,
-    prefix: &str,
-    malformed_code: &'static str,
-) -> Result<(), ApiError> {
+pub fn check_id_shape(id: &str, prefix: &str, malformed: Ec2Error) -> Result<(), ApiError> {
     let ok = id
         .strip_prefix(prefix)
         .and_then(|rest| rest.strip_prefix('-'))
@@ -367,10 +370,7 @@ pub fn check_id_shape(
     if ok {
         Ok(())
     } else {
-        Err(ApiError::client(
-            malformed_code,
-            format!("Invalid id: \"{id}\" (expecting \"{prefix}-...\")"),
-        ))
+        Err(malformed.with(format!("Invalid id: \"{id}\" (expecting \"{prefix}-...\")")))
     }
 }
 
@@ -409,9 +409,13 @@ mod tests {
 
     #[test]
     fn ids_are_checked_for_shape() {
-        assert!(check_id_shape("i-0123456789abcdef0", "i", "X").is_ok());
-        assert!(check_id_shape("i-12345678", "i", "X").is_ok());
-        assert_eq!(check_id_shape("foo", "i", "X").unwrap_err().code, "X");
-        assert!(check_id_shape("i-xyz12345", "i", "X").is_err());
+        let malformed = Ec2Error::InvalidInstanceIDMalformed;
+        assert!(check_id_shape("i-0123456789abcdef0", "i", malformed).is_ok());
+        assert!(check_id_shape("i-12345678", "i", malformed).is_ok());
+        assert_eq!(
+            check_id_shape("foo", "i", malformed).unwrap_err().code,
+            "InvalidInstanceID.Malformed"
+        );
+        assert!(check_id_shape("i-xyz12345", "i", malformed).is_err());
     }
 }

@@ -56,13 +56,15 @@ pub struct GroupsOut<'a> {
 
 impl Serialize for GroupsOut<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.ids.iter().map(|id| GroupOut {
-            group_id: id,
-            group_name: self
-                .store
-                .security_groups
-                .get(id)
-                .map_or("", |g| g.name.as_str()),
+        serializer.collect_seq(self.ids.iter().map(|id| {
+            GroupOut {
+                group_id: id,
+                group_name: self
+                    .store
+                    .security_groups
+                    .get(id)
+                    .map_or("", |g| g.name.as_str()),
+            }
         }))
     }
 }

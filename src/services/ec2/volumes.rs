@@ -10,9 +10,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::block_devices::VolumeSpec;
+use super::errors::Ec2Error;
 use super::filters::{self, Filter};
-use super::views::TagsOut;
 use super::store::{Ec2Store, InstanceState};
+use super::views::TagsOut;
 use super::{check_id_shape, dry_run_ok, paginate, tag_filter_values, with_store};
 use crate::context::RequestContext;
 use crate::error::ApiError;
@@ -196,7 +197,7 @@ pub fn describe_volumes(
     let req: DescribeVolumesRequest = parse_input(input)?;
     filters::check_names(&req.filters, VOLUME_FILTERS)?;
     for id in &req.volume_ids {
-        check_id_shape(id, "vol", "InvalidVolumeID.Malformed")?;
+        check_id_shape(id, "vol", Ec2Error::InvalidVolumeIDMalformed)?;
     }
     let list = with_store(ctx, state, |s| {
         sweep(s);
@@ -205,10 +206,8 @@ pub fn describe_volumes(
             .iter()
             .find(|id| !s.volumes.contains_key(*id))
         {
-            return Err(ApiError::client(
-                "InvalidVolume.NotFound",
-                format!("The volume '{missing}' does not exist."),
-            ));
+            return Err(Ec2Error::InvalidVolumeNotFound
+                .with(format!("The volume '{missing}' does not exist.")));
         }
         if req.dry_run {
             return Err(dry_run_ok());

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::errors::{Ec2Error, invalid};
 use super::filters::{self, Filter};
 use super::network::{Cidr, RESERVED_LOW, add_vpc, available_ips, zones};
 use super::store::{Ec2Store, Subnet};
@@ -62,10 +63,8 @@ pub fn describe_vpcs(
     let account = &ctx.scope.account;
     let vpcs = with_store(ctx, state, |s| {
         if let Some(missing) = req.vpc_ids.iter().find(|id| !s.vpcs.contains_key(*id)) {
-            return Err(ApiError::client(
-                "InvalidVpcID.NotFound",
-                format!("The vpc ID '{missing}' does not exist"),
-            ));
+            return Err(Ec2Error::InvalidVpcIDNotFound
+                .with(format!("The vpc ID '{missing}' does not exist")));
         }
         if req.dry_run {
             return Err(dry_run_ok());
@@ -170,10 +169,8 @@ pub fn describe_subnets(
             .iter()
             .find(|id| !s.subnets.contains_key(*id))
         {
-            return Err(ApiError::client(
-                "InvalidSubnetID.NotFound",
-                format!("The subnet ID '{missing}' does not exist"),
-            ));
+            return Err(Ec2Error::InvalidSubnetIDNotFound
+                .with(format!("The subnet ID '{missing}' does not exist")));
         }
         if req.dry_run {
             return Err(dry_run_ok());
@@ -235,7 +232,9 @@ pub fn create_vpc(ctx: &RequestContext, state: &AppState, input: Value) -> Resul
     let cidr = Cidr::parse(&text)
         .filter(|c| (16..=28).contains(&c.prefix))
         .ok_or_else(|| {
-            ApiError::client("InvalidParameterValue", format!("Value ({text}) for parameter cidrBlock is invalid. This is not a valid CIDR block."))
+            invalid(format!(
+                "Value ({text}) for parameter cidrBlock is invalid. This is not a valid CIDR block."
+            ))
         })?;
     let tags = spec_tags(&req.tag_specifications, "vpc")?;
     if req.dry_run {
@@ -263,23 +262,18 @@ pub fn delete_vpc(ctx: &RequestContext, state: &AppState, input: Value) -> Resul
     let req: DeleteVpcRequest = parse_input(input)?;
     with_store(ctx, state, |s| {
         if !s.vpcs.contains_key(&req.vpc_id) {
-            return Err(ApiError::client(
-                "InvalidVpcID.NotFound",
-                format!("The vpc ID '{}' does not exist", req.vpc_id),
-            ));
+            return Err(Ec2Error::InvalidVpcIDNotFound
+                .with(format!("The vpc ID '{}' does not exist", req.vpc_id)));
         }
         let in_use = s.subnets.values().any(|n| n.vpc_id == req.vpc_id)
             || s.security_groups
                 .values()
                 .any(|g| g.vpc_id == req.vpc_id && g.name != "default");
         if in_use {
-            return Err(ApiError::client(
-                "DependencyViolation",
-                format!(
-                    "The vpc '{}' has dependencies and cannot be deleted.",
-                    req.vpc_id
-                ),
-            ));
+            return Err(Ec2Error::DependencyViolation.with(format!(
+                "The vpc '{}' has dependencies and cannot be deleted.",
+                req.vpc_id
+            )));
         }
         if req.dry_run {
             return Err(dry_run_ok());
@@ -313,12 +307,9 @@ pub fn create_subnet(
     let req: CreateSubnetRequest = parse_input(input)?;
     let text = req.cidr_block.clone().unwrap_or_default();
     let cidr = Cidr::parse(&text).ok_or_else(|| {
-        ApiError::client(
-            "InvalidParameterValue",
-            format!(
-                "Value ({text}) for parameter cidrBlock is invalid. This is not a valid CIDR block."
-            ),
-        )
+        invalid(format!(
+            "Value ({text}) for parameter cidrBlock is invalid. This is not a valid CIDR block."
+        ))
     })?;
     let all = zones(&ctx.scope.region);
     let zone = match (&req.availability_zone, &req.availability_zone_id) {
@@ -329,9 +320,7 @@ pub fn create_subnet(
     }
     .cloned()
     .ok_or_else(|| {
-        ApiError::client(
-            "InvalidParameterValue",
-            format!("Value ({}) for parameter availabilityZone is invalid. Subnets can currently only be created in the following availability zones: {}.",
+        invalid(format!("Value ({}) for parameter availabilityZone is invalid. Subnets can currently only be created in the following availability zones: {}.",
                 req.availability_zone.clone().or(req.availability_zone_id.clone()).unwrap_or_default(),
                 all.iter().map(|(z, _)| z.as_str()).collect::<Vec<_>>().join(", ")),
         )
@@ -339,25 +328,18 @@ pub fn create_subnet(
     let tags = spec_tags(&req.tag_specifications, "subnet")?;
     let id = with_store(ctx, state, |s| {
         let vpc = s.vpcs.get(&req.vpc_id).ok_or_else(|| {
-            ApiError::client(
-                "InvalidVpcID.NotFound",
-                format!("The vpc ID '{}' does not exist", req.vpc_id),
-            )
+            Ec2Error::InvalidVpcIDNotFound
+                .with(format!("The vpc ID '{}' does not exist", req.vpc_id))
         })?;
         if !vpc.cidr.contains(cidr) || !(16..=28).contains(&cidr.prefix) {
-            return Err(ApiError::client(
-                "InvalidSubnet.Range",
-                format!("The CIDR '{text}' is invalid."),
-            ));
+            return Err(Ec2Error::InvalidSubnetRange.with(format!("The CIDR '{text}' is invalid.")));
         }
         if s.subnets
             .values()
             .any(|n| n.vpc_id == req.vpc_id && n.cidr.overlaps(cidr))
         {
-            return Err(ApiError::client(
-                "InvalidSubnet.Conflict",
-                format!("The CIDR '{text}' conflicts with another subnet"),
-            ));
+            return Err(Ec2Error::InvalidSubnetConflict
+                .with(format!("The CIDR '{text}' conflicts with another subnet")));
         }
         if req.dry_run {
             return Err(dry_run_ok());
@@ -401,21 +383,16 @@ pub fn delete_subnet(
     let req: DeleteSubnetRequest = parse_input(input)?;
     with_store(ctx, state, |s| {
         if !s.subnets.contains_key(&req.subnet_id) {
-            return Err(ApiError::client(
-                "InvalidSubnetID.NotFound",
-                format!("The subnet ID '{}' does not exist", req.subnet_id),
-            ));
+            return Err(Ec2Error::InvalidSubnetIDNotFound
+                .with(format!("The subnet ID '{}' does not exist", req.subnet_id)));
         }
         if s.instances.values().any(|i| {
             i.subnet_id == req.subnet_id && i.state != super::store::InstanceState::Terminated
         }) {
-            return Err(ApiError::client(
-                "DependencyViolation",
-                format!(
-                    "The subnet '{}' has dependencies and cannot be deleted.",
-                    req.subnet_id
-                ),
-            ));
+            return Err(Ec2Error::DependencyViolation.with(format!(
+                "The subnet '{}' has dependencies and cannot be deleted.",
+                req.subnet_id
+            )));
         }
         if req.dry_run {
             return Err(dry_run_ok());
