@@ -11,6 +11,7 @@ pub mod filters;
 mod image_attributes;
 mod image_copies;
 pub mod images;
+mod instance_attributes;
 pub mod instance_names;
 pub mod instance_ops;
 pub mod instance_out;
@@ -120,6 +121,19 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         "ModifyLaunchTemplate",
         &Typed(launch_templates::modify_launch_template),
     ),
+    (
+        "DescribeInstanceAttribute",
+        &Replying(instance_attributes::describe_instance_attribute),
+    ),
+    ("GetConsoleOutput", &Typed(instance_ops::get_console_output)),
+    (
+        "GetLaunchTemplateData",
+        &Typed(instance_ops::get_launch_template_data),
+    ),
+    (
+        "ModifyInstanceAttribute",
+        &Typed(instance_attributes::modify_instance_attribute),
+    ),
 ];
 
 /// Implemented operations and their handlers, sorted by name.
@@ -166,10 +180,6 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ),
     ("DescribeImages", images::describe_images),
     (
-        "DescribeInstanceAttribute",
-        instance_ops::describe_instance_attribute,
-    ),
-    (
         "DescribeInstanceTypeOfferings",
         instance_types::describe_instance_type_offerings,
     ),
@@ -197,19 +207,10 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ("DescribeTags", tags::describe_tags),
     ("DescribeVolumes", volumes::describe_volumes),
     ("DescribeVpcs", vpcs::describe_vpcs),
-    ("GetConsoleOutput", instance_ops::get_console_output),
-    (
-        "GetLaunchTemplateData",
-        instance_ops::get_launch_template_data,
-    ),
     ("ImportKeyPair", key_pairs::import_key_pair),
     (
         "ModifyImageAttribute",
         image_attributes::modify_image_attribute,
-    ),
-    (
-        "ModifyInstanceAttribute",
-        instance_ops::modify_instance_attribute,
     ),
     (
         "RevokeSecurityGroupEgress",

@@ -90,24 +90,6 @@ fn volume_out(s: &Ec2Store, v: &Volume, state: &str, attached: bool) -> Value {
     out
 }
 
-/// The `BlockDeviceMappings` of an instance's output: its attached volumes.
-pub fn instance_mappings(s: &Ec2Store, volume_ids: &[&str]) -> Value {
-    Value::Array(
-        volume_ids
-            .iter()
-            .filter_map(|id| s.volumes.get(*id))
-            .filter_map(|v| {
-                let a = v.attachment.as_ref()?;
-                Some(
-                    json!({"DeviceName": a.device, "Ebs": {"AttachTime": a.attach_time,
-                    "DeleteOnTermination": a.delete_on_termination, "Status": "attached",
-                    "VolumeId": v.id}}),
-                )
-            })
-            .collect(),
-    )
-}
-
 /// Create and attach an instance's volumes at launch (root first, as planned from the image
 /// and the request), tagged with the request's `volume` tags.
 pub fn create_for_launch(
