@@ -134,6 +134,12 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         "ModifyInstanceAttribute",
         &Typed(instance_attributes::modify_instance_attribute),
     ),
+    ("CreateSubnet", &Typed(vpcs::create_subnet)),
+    ("CreateVpc", &Typed(vpcs::create_vpc)),
+    ("DeleteSubnet", &Typed(vpcs::delete_subnet)),
+    ("DeleteVpc", &Typed(vpcs::delete_vpc)),
+    ("DescribeSubnets", &Typed(vpcs::describe_subnets)),
+    ("DescribeVpcs", &Typed(vpcs::describe_vpcs)),
 ];
 
 /// Implemented operations and their handlers, sorted by name.
@@ -153,18 +159,14 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
         "CreateSecurityGroup",
         security_groups::create_security_group,
     ),
-    ("CreateSubnet", vpcs::create_subnet),
     ("CreateTags", tags::create_tags),
-    ("CreateVpc", vpcs::create_vpc),
     ("DeleteKeyPair", key_pairs::delete_key_pair),
     (
         "DeleteSecurityGroup",
         security_groups::delete_security_group,
     ),
     ("DeleteSnapshot", snapshots::delete_snapshot),
-    ("DeleteSubnet", vpcs::delete_subnet),
     ("DeleteTags", tags::delete_tags),
-    ("DeleteVpc", vpcs::delete_vpc),
     ("DeregisterImage", image_copies::deregister_image),
     (
         "DescribeAccountAttributes",
@@ -203,10 +205,8 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
         security_groups::describe_security_groups,
     ),
     ("DescribeSnapshots", snapshots::describe_snapshots),
-    ("DescribeSubnets", vpcs::describe_subnets),
     ("DescribeTags", tags::describe_tags),
     ("DescribeVolumes", volumes::describe_volumes),
-    ("DescribeVpcs", vpcs::describe_vpcs),
     ("ImportKeyPair", key_pairs::import_key_pair),
     (
         "ModifyImageAttribute",
