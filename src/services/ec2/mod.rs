@@ -57,8 +57,32 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         &Typed(profile_associations::associate_iam_instance_profile),
     ),
     (
+        "CreateLaunchTemplate",
+        &Typed(launch_templates::create_launch_template),
+    ),
+    (
+        "CreateLaunchTemplateVersion",
+        &Typed(launch_templates::create_launch_template_version),
+    ),
+    ("CreateSubnet", &Typed(vpcs::create_subnet)),
+    ("CreateVpc", &Typed(vpcs::create_vpc)),
+    (
+        "DeleteLaunchTemplate",
+        &Typed(launch_templates::delete_launch_template),
+    ),
+    (
+        "DeleteLaunchTemplateVersions",
+        &Typed(launch_templates::delete_launch_template_versions),
+    ),
+    ("DeleteSubnet", &Typed(vpcs::delete_subnet)),
+    ("DeleteVpc", &Typed(vpcs::delete_vpc)),
+    (
         "DescribeIamInstanceProfileAssociations",
         &Typed(profile_associations::describe_iam_instance_profile_associations),
+    ),
+    (
+        "DescribeInstanceAttribute",
+        &Replying(instance_attributes::describe_instance_attribute),
     ),
     (
         "DescribeInstanceStatus",
@@ -69,12 +93,35 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         &Replying(instance_view::describe_instances),
     ),
     (
+        "DescribeLaunchTemplateVersions",
+        &Typed(launch_templates::describe_launch_template_versions),
+    ),
+    (
+        "DescribeLaunchTemplates",
+        &Typed(launch_templates::describe_launch_templates),
+    ),
+    (
         "DescribeNetworkInterfaces",
         &Typed(interfaces::describe_network_interfaces),
     ),
+    ("DescribeSubnets", &Typed(vpcs::describe_subnets)),
+    ("DescribeVpcs", &Typed(vpcs::describe_vpcs)),
     (
         "DisassociateIamInstanceProfile",
         &Typed(profile_associations::disassociate_iam_instance_profile),
+    ),
+    ("GetConsoleOutput", &Typed(instance_ops::get_console_output)),
+    (
+        "GetLaunchTemplateData",
+        &Typed(instance_ops::get_launch_template_data),
+    ),
+    (
+        "ModifyInstanceAttribute",
+        &Typed(instance_attributes::modify_instance_attribute),
+    ),
+    (
+        "ModifyLaunchTemplate",
+        &Typed(launch_templates::modify_launch_template),
     ),
     ("MonitorInstances", &Typed(instance_ops::monitor_instances)),
     ("RebootInstances", &Typed(instance_ops::reboot_instances)),
@@ -93,53 +140,6 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         "UnmonitorInstances",
         &Typed(instance_ops::unmonitor_instances),
     ),
-    (
-        "CreateLaunchTemplate",
-        &Typed(launch_templates::create_launch_template),
-    ),
-    (
-        "CreateLaunchTemplateVersion",
-        &Typed(launch_templates::create_launch_template_version),
-    ),
-    (
-        "DeleteLaunchTemplate",
-        &Typed(launch_templates::delete_launch_template),
-    ),
-    (
-        "DeleteLaunchTemplateVersions",
-        &Typed(launch_templates::delete_launch_template_versions),
-    ),
-    (
-        "DescribeLaunchTemplateVersions",
-        &Typed(launch_templates::describe_launch_template_versions),
-    ),
-    (
-        "DescribeLaunchTemplates",
-        &Typed(launch_templates::describe_launch_templates),
-    ),
-    (
-        "ModifyLaunchTemplate",
-        &Typed(launch_templates::modify_launch_template),
-    ),
-    (
-        "DescribeInstanceAttribute",
-        &Replying(instance_attributes::describe_instance_attribute),
-    ),
-    ("GetConsoleOutput", &Typed(instance_ops::get_console_output)),
-    (
-        "GetLaunchTemplateData",
-        &Typed(instance_ops::get_launch_template_data),
-    ),
-    (
-        "ModifyInstanceAttribute",
-        &Typed(instance_attributes::modify_instance_attribute),
-    ),
-    ("CreateSubnet", &Typed(vpcs::create_subnet)),
-    ("CreateVpc", &Typed(vpcs::create_vpc)),
-    ("DeleteSubnet", &Typed(vpcs::delete_subnet)),
-    ("DeleteVpc", &Typed(vpcs::delete_vpc)),
-    ("DescribeSubnets", &Typed(vpcs::describe_subnets)),
-    ("DescribeVpcs", &Typed(vpcs::describe_vpcs)),
 ];
 
 /// Implemented operations and their handlers, sorted by name.
