@@ -1,6 +1,7 @@
 //! EC2 `DescribeInstances` over 10,000 instances:
 //! - `describe_instances/all` and `describe_instances/tag_filter_10` (`tag:team=bench`, matching
-//!   10): the handler alone, called directly;
+//!   10): the handler alone, its typed output made a value tree (as callers inside Updraft get
+//!   it through `services::dispatch`);
 //! - `request/all` (target < 50 ms), `request/tag_filter_10` (target < 2 ms) and
 //!   `request/one_id` (`InstanceId.1`, one of the 10,000; a small query, target well under
 //!   100 µs): the whole request as the server runs it without the socket — form body parsed,
@@ -23,7 +24,7 @@ use updraft::protocol::Protocol;
 use updraft::protocol::models;
 use updraft::protocol::render;
 use updraft::server;
-use updraft::services::{ec2::images, ec2::instance_view, ec2::instances};
+use updraft::services::{self, ec2::images, ec2::instances};
 use updraft::state::{AppState, Scope};
 
 const N: usize = 10_000;
@@ -140,7 +141,7 @@ fn setup() -> (std::sync::Arc<AppState>, RequestContext) {
 fn describe(c: &mut Criterion) {
     let (state, ctx) = setup();
     let started = std::time::Instant::now();
-    let all = instance_view::describe_instances(&ctx, &state, json!({})).expect("describe");
+    let all = services::dispatch(&ctx, &state, json!({})).expect("describe");
     let built = started.elapsed();
     println!(
         "one whole-list call: {built:?}; output as JSON text: {} KiB",
@@ -154,7 +155,7 @@ fn describe(c: &mut Criterion) {
         .sum();
     assert_eq!(listed, N);
     let filter = json!({"Filters": [{"Name": "tag:team", "Values": ["bench"]}]});
-    let tagged = instance_view::describe_instances(&ctx, &state, filter.clone()).expect("describe");
+    let tagged = services::dispatch(&ctx, &state, filter.clone()).expect("describe");
     assert_eq!(
         tagged["Reservations"][0]["Instances"]
             .as_array()
@@ -167,16 +168,10 @@ fn describe(c: &mut Criterion) {
         .sample_size(10)
         .measurement_time(Duration::from_secs(10));
     group.bench_function("all", |b| {
-        b.iter(|| black_box(instance_view::describe_instances(&ctx, &state, json!({}))))
+        b.iter(|| black_box(services::dispatch(&ctx, &state, json!({}))))
     });
     group.bench_function("tag_filter_10", |b| {
-        b.iter(|| {
-            black_box(instance_view::describe_instances(
-                &ctx,
-                &state,
-                filter.clone(),
-            ))
-        })
+        b.iter(|| black_box(services::dispatch(&ctx, &state, filter.clone())))
     });
     group.finish();
 
@@ -195,11 +190,7 @@ fn describe(c: &mut Criterion) {
     let (wall, cpu) = timed(5, || drop(black_box(request(&ctx, &state, all_body))));
     println!("request/all over 5 calls: {wall:.1} ms wall, {cpu:.1} ms CPU per call");
     let (wall, cpu) = timed(5, || {
-        drop(black_box(instance_view::describe_instances(
-            &ctx,
-            &state,
-            json!({}),
-        )));
+        drop(black_box(services::dispatch(&ctx, &state, json!({}))));
     });
     println!("handler alone over 5 calls: {wall:.1} ms wall, {cpu:.1} ms CPU per call");
     let (wall, cpu) = timed(200, || drop(black_box(request(&ctx, &state, tag_body))));

@@ -119,7 +119,10 @@ pub fn authorize(
     let Some(roster) = state.config.classroom.roster.as_deref() else {
         // The lab's pages read the caller's own account (named by its key, as the change
         // stream is): open like the console. Progress by account is the teacher's view.
-        if *req.method == Method::GET && path.starts_with("/_updraft/lab") && path != "/_updraft/lab/progress" {
+        if *req.method == Method::GET
+            && path.starts_with("/_updraft/lab")
+            && path != "/_updraft/lab/progress"
+        {
             return Ok(Access::Full);
         }
         return check(state.config.admin_token(), req.method, path, req.headers)

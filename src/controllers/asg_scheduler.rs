@@ -96,8 +96,12 @@ fn wait_notices(
         .flat_map(|g| g.instances.values())
         .filter_map(|i| {
             let a = i.lifecycle_action.as_ref()?;
-            (a.result.is_none() && !a.wait_notified)
-                .then(|| (i.id.clone(), notifications::hook_route(store, i, &a.transition)))
+            (a.result.is_none() && !a.wait_notified).then(|| {
+                (
+                    i.id.clone(),
+                    notifications::hook_route(store, i, &a.transition),
+                )
+            })
         })
         .collect();
     for g in store.groups.values_mut() {

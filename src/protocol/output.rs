@@ -44,6 +44,19 @@ impl<'de> serde::Deserialize<'de> for Timestamp {
     }
 }
 
+impl Timestamp {
+    /// As ISO 8601 text with milliseconds (`2026-11-28T05:30:00.000Z`), for the members a
+    /// model types as strings (an image's `CreationDate`) and for messages.
+    pub fn iso8601(self) -> String {
+        super::timestamp::format_iso8601(self.0)
+    }
+
+    /// ISO 8601 text (as [`Self::iso8601`] writes it, or without fraction) as a point in time.
+    pub fn parse_iso8601(text: &str) -> Option<Self> {
+        super::timestamp::parse_iso8601(text).map(Self)
+    }
+}
+
 impl From<f64> for Timestamp {
     fn from(epoch: f64) -> Self {
         Self(epoch)

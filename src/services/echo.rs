@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::protocol::model::{ServiceModel, ShapeType};
 use crate::protocol::models;
+use crate::protocol::output::Timestamp;
 
 /// `value` as the shape `shape` of the service named `service` (its CLI name).
 #[derive(Debug, Clone, Copy)]
@@ -66,6 +67,10 @@ impl Serialize for Echo<'_> {
                     seq.serialize_element(&self.at(item_shape, v))?;
                 }
                 seq.end()
+            }
+            // A kept time is epoch seconds; the sink formats it as the protocol does.
+            (Value::Number(n), Some(shape)) if shape.kind == ShapeType::Timestamp => {
+                Timestamp(n.as_f64().unwrap_or_default()).serialize(serializer)
             }
             (value, _) => value.serialize(serializer),
         }

@@ -32,12 +32,6 @@ use crate::state::AppState;
 /// One operation's handler.
 pub type Handler = fn(&RequestContext, &AppState, Value) -> Result<Value, ApiError>;
 
-/// A handler that writes its output into a sink instead of returning a tree, for listings
-/// too large for one (see `protocol::sink`). It validates everything before its first write:
-/// an error must leave the sink untouched.
-pub type StreamingHandler =
-    fn(&RequestContext, &AppState, Value, &mut dyn OutputSink) -> Result<(), ApiError>;
-
 /// An operation with a typed handler, as its service's table holds it.
 pub trait TypedOperation: Sync {
     /// Run it on a decoded input tree; write the output into `sink`. An error leaves the
@@ -82,6 +76,63 @@ impl<In: DeserializeOwned, Out: Serialize> TypedOperation for Typed<In, Out> {
     }
 }
 
+/// Where a handler that answers from inside its store lock sends its typed output: into the
+/// protocol's sink, or into a tree for callers inside Updraft. Outputs that borrow the store
+/// (DescribeInstances over 10,000 instances) are written while the lock is held, with no copy.
+pub enum Reply<'s> {
+    /// Write into the response's sink.
+    Sink(&'s mut dyn OutputSink),
+    /// Build the output tree here.
+    Tree(&'s mut Option<Value>),
+}
+
+/// Proof that a handler sent its output (only [`Reply::send`] makes one).
+#[derive(Debug)]
+pub struct Sent(());
+
+impl Reply<'_> {
+    /// Send `output`; call it once, after every check (an error must leave the sink untouched).
+    pub fn send<T: Serialize>(self, output: &T) -> Result<Sent, ApiError> {
+        match self {
+            Reply::Sink(sink) => write_output(output, sink).map_err(|err| {
+                tracing::error!(error = %err, "output does not fit the sink");
+                ApiError::internal()
+            })?,
+            Reply::Tree(slot) => *slot = Some(to_output(output)?),
+        }
+        Ok(Sent(()))
+    }
+}
+
+/// A typed handler whose output borrows its store: it sends the output through a [`Reply`]
+/// before it lets go of the lock. The adapter is [`Typed`]'s otherwise.
+pub struct Replying<In>(
+    pub fn(&RequestContext, &AppState, In, Reply<'_>) -> Result<Sent, ApiError>,
+);
+
+impl<In: DeserializeOwned> TypedOperation for Replying<In> {
+    fn write(
+        &self,
+        ctx: &RequestContext,
+        state: &AppState,
+        input: Value,
+        sink: &mut dyn OutputSink,
+    ) -> Result<(), ApiError> {
+        (self.0)(ctx, state, parse_input(input)?, Reply::Sink(sink)).map(drop)
+    }
+
+    fn tree(
+        &self,
+        ctx: &RequestContext,
+        state: &AppState,
+        input: Value,
+    ) -> Result<Value, ApiError> {
+        let mut slot = None;
+        (self.0)(ctx, state, parse_input(input)?, Reply::Tree(&mut slot))?;
+        slot.ok_or_else(ApiError::internal)
+    }
+}
+
 /// The typed operations of a service (by CLI name).
 pub fn typed_operations(service: &str) -> &'static [(&'static str, &'static dyn TypedOperation)] {
     match service {
@@ -103,39 +154,13 @@ pub fn implemented(service: &str) -> Vec<&'static str> {
     typed.chain(tree).collect()
 }
 
-/// An operation that writes into a sink: typed, or a hand-written streaming handler.
-#[derive(Clone, Copy)]
-pub enum SinkOperation {
-    /// A typed handler behind the generic adapter.
-    Typed(&'static dyn TypedOperation),
-    /// A large listing written by hand (see [`StreamingHandler`]).
-    Streaming(StreamingHandler),
-}
-
-impl SinkOperation {
-    /// Run it; its output goes into `sink`.
-    pub fn write(
-        self,
-        ctx: &RequestContext,
-        state: &AppState,
-        input: Value,
-        sink: &mut dyn OutputSink,
-    ) -> Result<(), ApiError> {
-        match self {
-            Self::Typed(op) => op.write(ctx, state, input, sink),
-            Self::Streaming(handler) => handler(ctx, state, input, sink),
-        }
-    }
-}
-
-/// How `operation` writes into a sink, when it does (typed and streaming operations); the
-/// others answer with a tree through [`dispatch`].
-pub fn sink_operation(service: &str, operation: &str) -> Option<SinkOperation> {
+/// How `operation` writes into a sink, when it does (typed operations); the others answer
+/// with a tree through [`dispatch`].
+pub fn sink_operation(service: &str, operation: &str) -> Option<&'static dyn TypedOperation> {
     typed_operations(service)
         .iter()
         .find(|(name, _)| *name == operation)
-        .map(|(_, op)| SinkOperation::Typed(*op))
-        .or_else(|| streaming_handler(service, operation).map(SinkOperation::Streaming))
+        .map(|(_, op)| *op)
 }
 
 /// The tree-handler table of a service (by CLI name): the operations not converted to typed
@@ -153,19 +178,6 @@ pub fn operations(service: &str) -> &'static [(&'static str, Handler)] {
         "iam" => iam::OPERATIONS,
         _ => &[],
     }
-}
-
-/// The streaming handler of an operation, where it has one besides its [`Handler`] (which
-/// protocols without a streaming codec still use).
-pub fn streaming_handler(service: &str, operation: &str) -> Option<StreamingHandler> {
-    let table: &[(&str, StreamingHandler)] = match service {
-        "ec2" => ec2::STREAMING_OPERATIONS,
-        _ => &[],
-    };
-    table
-        .iter()
-        .find(|(name, _)| *name == operation)
-        .map(|(_, handler)| *handler)
 }
 
 /// Run an operation for its output tree: its handler, or `NotImplemented` naming it.
@@ -224,12 +236,6 @@ mod tests {
                     service.operation(op).is_some(),
                     "{}:{op} is not in the model",
                     service.name
-                );
-            }
-            for (op, _) in super::ec2::STREAMING_OPERATIONS {
-                assert!(
-                    super::operations("ec2").iter().any(|(name, _)| name == op),
-                    "ec2:{op} streams but has no tree handler"
                 );
             }
         }

@@ -114,8 +114,12 @@ pub fn create_launch_configuration(
     // feature): anything else is refused with EC2's malformed-id text inside Auto Scaling's
     // (the answer to `resolve:ssm:portalAMI` is quoted in aws/aws-cdk#28090).
     if let Some(image) = data.image_id.as_deref() {
-        crate::services::ec2::check_id_shape(image, "ami", "ValidationError")
-            .map_err(|e| validation(format!("AMI {image} is invalid: {}", e.message)))?;
+        crate::services::ec2::check_id_shape(
+            image,
+            "ami",
+            crate::services::ec2::errors::Ec2Error::InvalidAMIIDMalformed,
+        )
+        .map_err(|e| validation(format!("AMI {image} is invalid: {}", e.message)))?;
     }
     // The profile, by name or ARN, must exist in the account's IAM (checked outside this
     // scope's lock: IAM lives in the account's global scope).

@@ -11,6 +11,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::errors::{Ec2Error, invalid, missing};
 use crate::error::ApiError;
 
 /// What a volume is made of, as an image records it and a volume shows it.
@@ -96,7 +97,7 @@ const TYPES: &[(&str, i64, i64)] = &[
 ];
 
 fn bad_mapping(message: impl Into<String>) -> ApiError {
-    ApiError::client("InvalidBlockDeviceMapping", message)
+    Ec2Error::InvalidBlockDeviceMapping.with(message)
 }
 
 /// A known volume type as a static name.
@@ -107,9 +108,7 @@ pub fn volume_type(name: &str) -> Result<&'static str, ApiError> {
         .map(|(t, _, _)| *t)
         .ok_or_else(|| {
             // UNVERIFIED wording.
-            ApiError::client(
-                "InvalidParameterValue",
-                format!(
+            invalid(format!(
                     "Value ({name}) for parameter volumeType is invalid. Expected: 'standard', 'io1', 'io2', 'gp2', 'sc1', 'st1', 'gp3'."
                 ),
             )
@@ -129,27 +128,22 @@ fn settle(
         .copied()
         .unwrap_or(("", 1, 16_384));
     if !(min..=max).contains(&spec.size) {
-        return Err(ApiError::client(
-            "InvalidParameterValue",
-            format!(
-                "Volume of {}GiB is outside the range {min}-{max}GiB allowed for volume type {t}.",
-                spec.size
-            ),
-        ));
+        return Err(invalid(format!(
+            "Volume of {}GiB is outside the range {min}-{max}GiB allowed for volume type {t}.",
+            spec.size
+        )));
     }
     if asked_throughput.is_some() && t != "gp3" {
-        return Err(ApiError::client(
-            "InvalidParameterCombination",
-            format!("The parameter throughput is not supported for {t} volumes."),
-        ));
+        return Err(Ec2Error::InvalidParameterCombination.with(format!(
+            "The parameter throughput is not supported for {t} volumes."
+        )));
     }
     match t {
         "gp3" => {
             let iops = asked_iops.or(spec.iops).unwrap_or(3000);
             let throughput = asked_throughput.or(spec.throughput).unwrap_or(125);
             if !(3000..=16_000).contains(&iops) || !(125..=1000).contains(&throughput) {
-                return Err(ApiError::client(
-                    "InvalidParameterValue",
+                return Err(invalid(
                     "gp3 volumes take 3000-16000 IOPS and 125-1000 MiB/s of throughput.",
                 ));
             }
@@ -158,26 +152,23 @@ fn settle(
         }
         "io1" | "io2" => {
             let Some(iops) = asked_iops.or(spec.iops) else {
-                return Err(ApiError::client(
-                    "InvalidParameterCombination",
-                    format!("The parameter iops must be specified for {t} volumes."),
-                ));
+                return Err(Ec2Error::InvalidParameterCombination.with(format!(
+                    "The parameter iops must be specified for {t} volumes."
+                )));
             };
             if !(100..=256_000).contains(&iops) {
-                return Err(ApiError::client(
-                    "InvalidParameterValue",
-                    format!("Value ({iops}) for parameter iops is invalid."),
-                ));
+                return Err(invalid(format!(
+                    "Value ({iops}) for parameter iops is invalid."
+                )));
             }
             spec.iops = Some(iops);
             spec.throughput = None;
         }
         _ => {
             if asked_iops.is_some() {
-                return Err(ApiError::client(
-                    "InvalidParameterCombination",
-                    format!("The parameter iops is not supported for {t} volumes."),
-                ));
+                return Err(Ec2Error::InvalidParameterCombination.with(format!(
+                    "The parameter iops is not supported for {t} volumes."
+                )));
             }
             // gp2 shows its baseline: 3 IOPS per GiB, 100 to 16,000.
             spec.iops = (t == "gp2").then(|| (spec.size * 3).clamp(100, 16_000));
@@ -199,10 +190,7 @@ pub fn plan(
     let mut seen: Vec<&str> = Vec::new();
     for m in requested {
         let Some(name) = m.device_name.as_deref().filter(|n| !n.is_empty()) else {
-            return Err(ApiError::client(
-                "MissingParameter",
-                "The request must contain the parameter BlockDeviceMapping.DeviceName",
-            ));
+            return Err(missing("BlockDeviceMapping.DeviceName"));
         };
         if seen.contains(&name) {
             return Err(bad_mapping(format!(
@@ -230,10 +218,8 @@ pub fn plan(
         let snapshot_id = match (&ebs.snapshot_id, &base) {
             (Some(id), _) => {
                 if snapshot_size(id).is_none() {
-                    return Err(ApiError::client(
-                        "InvalidSnapshot.NotFound",
-                        format!("The snapshot '{id}' does not exist."),
-                    ));
+                    return Err(Ec2Error::InvalidSnapshotNotFound
+                        .with(format!("The snapshot '{id}' does not exist.")));
                 }
                 Some(id.clone())
             }

@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 
+use super::errors::invalid;
 use crate::error::ApiError;
 
 /// One filter: a name and the values any of which may match.
@@ -20,10 +21,7 @@ pub fn check_names(filters: &[Filter], supported: &[&str]) -> Result<(), ApiErro
         .iter()
         .find(|f| !supported.contains(&f.name.as_str()) && !f.name.starts_with("tag:"))
     {
-        Some(f) => Err(ApiError::client(
-            "InvalidParameterValue",
-            format!("The filter '{}' is invalid", f.name),
-        )),
+        Some(f) => Err(invalid(format!("The filter '{}' is invalid", f.name))),
         None => Ok(()),
     }
 }

@@ -4,6 +4,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::errors::{Ec2Error, invalid, missing};
 use super::images::{image_out, own_image};
 use super::{dry_run_ok, with_store};
 use crate::context::RequestContext;
@@ -56,12 +57,9 @@ pub fn describe_image_attribute(
                 json!({"DeregistrationProtection": {"Value": "disabled"}})
             }
             other => {
-                return Err(ApiError::client(
-                    "InvalidParameterValue",
-                    format!(
-                        "Value ({other}) for parameter attribute is invalid. Unknown attribute."
-                    ),
-                ));
+                return Err(invalid(format!(
+                    "Value ({other}) for parameter attribute is invalid. Unknown attribute."
+                )));
             }
         };
         if req.dry_run {
@@ -130,10 +128,7 @@ pub fn modify_image_attribute(
             Some("add") => perms.add.extend(flat),
             Some("remove") => perms.remove.extend(flat),
             _ => {
-                return Err(ApiError::client(
-                    "MissingParameter",
-                    "The request must contain the parameter operationType",
-                ));
+                return Err(missing("operationType"));
             }
         }
     }
@@ -146,8 +141,7 @@ pub fn modify_image_attribute(
     );
     for p in perms.add.iter().chain(&perms.remove) {
         if p.group.as_deref().is_some_and(|g| g != "all") {
-            return Err(ApiError::client(
-                "InvalidParameterValue",
+            return Err(invalid(
                 "The only supported launch permission group is 'all'.",
             ));
         }
@@ -155,13 +149,10 @@ pub fn modify_image_attribute(
             .as_deref()
             .is_some_and(|u| u.len() != 12 || !u.bytes().all(|b| b.is_ascii_digit()))
         {
-            return Err(ApiError::client(
-                "InvalidAMIAttributeItemValue",
-                format!(
-                    "Invalid attribute item value \"{}\" for userId item type.",
-                    p.user_id.clone().unwrap_or_default()
-                ),
-            ));
+            return Err(Ec2Error::InvalidAMIAttributeItemValue.with(format!(
+                "Invalid attribute item value \"{}\" for userId item type.",
+                p.user_id.clone().unwrap_or_default()
+            )));
         }
     }
     with_store(ctx, state, |s| {

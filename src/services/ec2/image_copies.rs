@@ -3,6 +3,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::errors::Ec2Error;
 use super::images::{check_name, check_unique_name, own_image, visible};
 use super::store::{Image, Snapshot};
 use super::{TagSpecification, check_id_shape, dry_run_ok, spec_tags, with_store};
@@ -77,15 +78,15 @@ struct CopyImageRequest {
 pub fn copy_image(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
     let req: CopyImageRequest = parse_input(input)?;
     check_name(&req.name)?;
-    check_id_shape(&req.source_image_id, "ami", "InvalidAMIID.Malformed")?;
+    check_id_shape(&req.source_image_id, "ami", Ec2Error::InvalidAMIIDMalformed)?;
     if !super::regions::REGIONS
         .iter()
         .any(|(r, _)| *r == req.source_region)
     {
-        return Err(ApiError::client(
-            "InvalidRegion",
-            format!("The source region '{}' does not exist", req.source_region),
-        ));
+        return Err(Ec2Error::InvalidRegion.with(format!(
+            "The source region '{}' does not exist",
+            req.source_region
+        )));
     }
     let image_tags = spec_tags(&req.tag_specifications, "image")?;
     let account = ctx.scope.account.clone();
@@ -100,17 +101,14 @@ pub fn copy_image(ctx: &RequestContext, state: &AppState, input: Value) -> Resul
             .filter(|i| visible(i, &account))
         {
             Some(i) => Ok((i.clone(), s.tags_of(&i.id).clone())),
-            None => Err(ApiError::client(
-                "InvalidAMIID.NotFound",
-                format!("The image id '[{}]' does not exist", req.source_image_id),
-            )),
+            None => Err(Ec2Error::InvalidAMIIDNotFound.with(format!(
+                "The image id '[{}]' does not exist",
+                req.source_image_id
+            ))),
         }
     })?;
     if source.state != "available" {
-        return Err(ApiError::client(
-            "IncorrectState",
-            format!("Image {} is not available", source.id),
-        ));
+        return Err(Ec2Error::IncorrectState.with(format!("Image {} is not available", source.id)));
     }
     let now = state.clock.now();
     let id = with_store(ctx, state, |s| {

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::errors::Ec2Error;
 use super::filters::{self, Filter};
 use super::store::{Ec2Store, Image, InstanceState, Snapshot};
 use super::{
@@ -17,7 +18,7 @@ use super::{
 };
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::protocol::timestamp::format_iso8601;
+use crate::protocol::output::Timestamp;
 use crate::services::{parse_input, to_output};
 use crate::state::{AppState, Scope, Topic};
 
@@ -124,7 +125,7 @@ pub fn catalog_image(name: &str) -> Option<(&'static str, f64)> {
     CATALOG.iter().find(|entry| entry.0 == name).map(|entry| {
         (
             entry.0,
-            crate::protocol::timestamp::parse_iso8601(entry.5).unwrap_or(0.0),
+            Timestamp::parse_iso8601(entry.5).map_or(0.0, |t| t.0),
         )
     })
 }
@@ -185,7 +186,7 @@ pub fn public_images(region: &str) -> Vec<Image> {
                 description: Some((*description).to_owned()),
                 owner_id: (*owner).to_owned(),
                 owner_alias: alias.map(str::to_owned),
-                creation_date: crate::protocol::timestamp::parse_iso8601(created).unwrap_or(0.0),
+                creation_date: Timestamp::parse_iso8601(created).map_or(0.0, |t| t.0),
                 architecture: (*arch).to_owned(),
                 ..public_image(
                     region,
@@ -232,7 +233,7 @@ pub(super) fn visible(i: &Image, account: &str) -> bool {
 pub(super) fn image_out(s: &Ec2Store, i: &Image) -> Value {
     let mut v = json!({
         "ImageId": i.id, "Name": i.name, "State": i.state, "OwnerId": i.owner_id,
-        "CreationDate": format_iso8601(i.creation_date), "Public": i.public,
+        "CreationDate": Timestamp(i.creation_date).iso8601(), "Public": i.public,
         "Architecture": i.architecture, "ImageType": "machine", "PlatformDetails": i.platform_details,
         "UsageOperation": "RunInstances", "RootDeviceType": "ebs", "RootDeviceName": i.root_device_name,
         "VirtualizationType": "hvm", "Hypervisor": "xen", "EnaSupport": true, "SriovNetSupport": "simple",
@@ -259,9 +260,7 @@ pub(super) fn check_name(name: &str) -> Result<(), ApiError> {
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "()[] ./-'@_".contains(c));
     if !(3..=128).contains(&name.len()) || !ok_chars {
-        return Err(ApiError::client(
-            "InvalidAMIName.Malformed",
-            format!(
+        return Err(Ec2Error::InvalidAMINameMalformed.with(format!(
                 "AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '.', '-', '/' and '_': {name}"
             ),
         ));
@@ -275,10 +274,8 @@ pub(super) fn check_unique_name(s: &Ec2Store, name: &str, account: &str) -> Resu
         .values()
         .find(|i| i.owner_id == account && i.name == name)
     {
-        Some(i) => Err(ApiError::client(
-            "InvalidAMIName.Duplicate",
-            format!("AMI name {name} is already in use by AMI {}", i.id),
-        )),
+        Some(i) => Err(Ec2Error::InvalidAMINameDuplicate
+            .with(format!("AMI name {name} is already in use by AMI {}", i.id))),
         None => Ok(()),
     }
 }
@@ -313,13 +310,10 @@ pub fn create_image(
             inst.state,
             InstanceState::Running | InstanceState::Stopped | InstanceState::Stopping
         ) {
-            return Err(ApiError::client(
-                "IncorrectInstanceState",
-                format!(
-                    "The instance '{}' is not in a state from which it can be imaged.",
-                    inst.id
-                ),
-            ));
+            return Err(Ec2Error::IncorrectInstanceState.with(format!(
+                "The instance '{}' is not in a state from which it can be imaged.",
+                inst.id
+            )));
         }
         check_unique_name(s, &req.name, &account)?;
         if req.dry_run {
@@ -460,7 +454,7 @@ pub fn describe_images(
         ],
     )?;
     for id in &req.image_ids {
-        check_id_shape(id, "ami", "InvalidAMIID.Malformed")?;
+        check_id_shape(id, "ami", Ec2Error::InvalidAMIIDMalformed)?;
     }
     let account = ctx.scope.account.clone();
     let shared = shared_images(state, &ctx.scope);
@@ -469,10 +463,8 @@ pub fn describe_images(
             !s.images.get(*id).is_some_and(|i| visible(i, &account))
                 && !shared.iter().any(|i| &i.id == *id)
         }) {
-            return Err(ApiError::client(
-                "InvalidAMIID.NotFound",
-                format!("The image id '[{missing}]' does not exist"),
-            ));
+            return Err(Ec2Error::InvalidAMIIDNotFound
+                .with(format!("The image id '[{missing}]' does not exist")));
         }
         if req.dry_run {
             return Err(dry_run_ok());
@@ -585,16 +577,15 @@ pub(super) fn own_image<'a>(
     id: &str,
     account: &str,
 ) -> Result<&'a Image, ApiError> {
-    check_id_shape(id, "ami", "InvalidAMIID.Malformed")?;
+    check_id_shape(id, "ami", Ec2Error::InvalidAMIIDMalformed)?;
     match s.images.get(id) {
         Some(i) if i.owner_id == account => Ok(i),
-        Some(i) if visible(i, account) => Err(ApiError::client(
-            "AuthFailure",
-            format!("Not authorized for image:{id}"),
-        )),
-        _ => Err(ApiError::client(
-            "InvalidAMIID.NotFound",
-            format!("The image id '[{id}]' does not exist"),
-        )),
+        Some(i) if visible(i, account) => {
+            Err(Ec2Error::AuthFailure.with(format!("Not authorized for image:{id}")))
+        }
+        _ => {
+            Err(Ec2Error::InvalidAMIIDNotFound
+                .with(format!("The image id '[{id}]' does not exist")))
+        }
     }
 }

@@ -4,6 +4,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::errors::{Ec2Error, invalid};
 use super::filters::{self, Filter};
 use super::{dry_run_ok, network, paginate};
 use crate::context::RequestContext;
@@ -142,10 +143,9 @@ pub fn describe_instance_types(
         ],
     )?;
     if let Some(bad) = req.instance_types.iter().find(|n| find(n).is_none()) {
-        return Err(ApiError::client(
-            "InvalidInstanceType",
-            format!("The following supplied instance types do not exist: [{bad}]"),
-        ));
+        return Err(Ec2Error::InvalidInstanceType.with(format!(
+            "The following supplied instance types do not exist: [{bad}]"
+        )));
     }
     if req.dry_run {
         return Err(dry_run_ok());
@@ -208,10 +208,9 @@ pub fn describe_instance_type_offerings(
             .map(|(_, i)| i)
             .collect(),
         other => {
-            return Err(ApiError::client(
-                "InvalidParameterValue",
-                format!("Value ({other}) for parameter locationType is invalid."),
-            ));
+            return Err(invalid(format!(
+                "Value ({other}) for parameter locationType is invalid."
+            )));
         }
     };
     let mut list = Vec::new();

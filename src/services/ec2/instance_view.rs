@@ -1,189 +1,25 @@
-//! Instances as AWS shows them: the `Instance` output, filters, DescribeInstances and
-//! DescribeInstanceStatus.
+//! Instances as AWS shows them: filters, DescribeInstances (whose `Instance` output is in
+//! `instance_out`) and DescribeInstanceStatus.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use std::cell::RefCell;
 
+use serde::{Deserialize, Serialize};
+
+use super::errors::Ec2Error;
 use super::filters::{self, Filter};
 pub use super::instance_names::{eni_attachment_id, mac, private_dns, public_dns};
+use super::instance_out::{ReservationsOut, Texts, View};
 use super::store::{Ec2Store, Instance, InstanceState};
+use super::views::{EmptyList, StateOut};
 use super::{check_id_shape, dry_run_ok, paginate, tag_filter_values, with_store};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::protocol::timestamp::format_iso8601;
-use crate::services::parse_input;
+use crate::protocol::output::Timestamp;
+use crate::services::{Reply, Sent};
 use crate::state::{AppState, Scope};
 
 /// Seconds a running instance's status checks stay `initializing`.
 pub const STATUS_INITIALIZING_SECONDS: f64 = 60.0;
-
-/// `StateReason` message for a code.
-pub(super) fn state_reason_message(code: &str) -> &'static str {
-    match code {
-        "pending" => "pending",
-        "Client.UserInitiatedShutdown" => "Client.UserInitiatedShutdown: User initiated shutdown",
-        "Client.InstanceInitiatedShutdown" => {
-            "Client.InstanceInitiatedShutdown: Instance initiated shutdown"
-        }
-        "Server.InternalError" => "Server.InternalError: Internal error on launch",
-        _ => "",
-    }
-}
-
-/// One instance as the `Instance` output shape.
-///
-/// Sub-trees that are already `Value`s are inserted after the `json!` literal: inside it, any
-/// expression goes through `serde_json::to_value`, which copies a `Value` node by node (that
-/// copying was most of DescribeInstances' cost).
-pub fn instance_out(s: &Ec2Store, i: &Instance, scope: &Scope) -> Value {
-    let region = &scope.region;
-    let groups: Vec<Value> = i
-        .security_groups
-        .iter()
-        .map(|g| {
-            let name = s.security_groups.get(g).map_or("", |g| g.name.as_str());
-            json!({"GroupId": g, "GroupName": name})
-        })
-        .collect();
-    let gone = i.state == InstanceState::Terminated;
-    let private_dns_name = if gone {
-        String::new()
-    } else {
-        private_dns(i.private_ip, region)
-    };
-    let public_dns_name = i
-        .public_ip
-        .map(|ip| public_dns(ip, region))
-        .unwrap_or_default();
-    let mut v = json!({
-        "InstanceId": i.id, "ImageId": i.image_id, "InstanceType": i.instance_type,
-        "StateTransitionReason": i.transition_reason,
-        "PublicDnsName": public_dns_name,
-        "AmiLaunchIndex": i.ami_launch_index, "ProductCodes": [],
-        "LaunchTime": i.launch_time,
-        "Placement": {"AvailabilityZone": i.availability_zone, "GroupName": "", "Tenancy": "default"},
-        "Monitoring": {"State": if i.monitoring { "enabled" } else { "disabled" }},
-        "Architecture": i.architecture, "RootDeviceType": "ebs", "RootDeviceName": i.root_device_name,
-        "VirtualizationType": "hvm", "Hypervisor": "xen", "EbsOptimized": i.ebs_optimized,
-        "EnaSupport": true, "SourceDestCheck": i.source_dest_check,
-        "ClientToken": i.client_token.as_deref().unwrap_or_default(),
-        "PlatformDetails": i.platform_details, "UsageOperation": i.usage_operation(),
-        "CpuOptions": {"CoreCount": 1, "ThreadsPerCore": 2},
-        "CapacityReservationSpecification": {"CapacityReservationPreference": "open"},
-        "HibernationOptions": {"Configured": false},
-        "MetadataOptions": {"State": if i.state == InstanceState::Pending { "pending" } else { "applied" },
-            "HttpTokens": i.http_tokens, "HttpPutResponseHopLimit": i.http_hop_limit,
-            "HttpEndpoint": i.http_endpoint, "HttpProtocolIpv6": "disabled", "InstanceMetadataTags": "disabled"},
-        "EnclaveOptions": {"Enabled": false},
-        "BootMode": "legacy-bios", "CurrentInstanceBootMode": "legacy-bios",
-        "MaintenanceOptions": {"AutoRecovery": "default"},
-    });
-    v["State"] = i.state.to_value();
-    v["Tags"] = tags_out(s.tags_of(&i.id));
-    if let Some(p) = &i.platform {
-        v["Platform"] = json!(p);
-    }
-    if let Some(k) = &i.key_name {
-        v["KeyName"] = json!(k);
-    }
-    if let Some(code) = i.state_reason {
-        v["StateReason"] = json!({"Code": code, "Message": state_reason_message(code)});
-    }
-    if let Some(a) = &i.iam_instance_profile {
-        v["IamInstanceProfile"] = json!({"Arn": a.arn, "Id": a.profile_id});
-    }
-    if !gone {
-        v["SubnetId"] = json!(i.subnet_id);
-        v["VpcId"] = json!(i.vpc_id);
-        v["PrivateIpAddress"] = json!(i.private_ip.to_string());
-        if let Some(ip) = i.public_ip {
-            v["PublicIpAddress"] = json!(ip.to_string());
-        }
-        let nic = nic_out(
-            i,
-            scope,
-            Value::Array(groups.clone()),
-            Value::String(private_dns_name.clone()),
-        );
-        v["NetworkInterfaces"] = Value::Array(vec![nic]);
-        let ids: Vec<&str> = i.volume_ids.iter().map(String::as_str).collect();
-        v["BlockDeviceMappings"] = super::volumes::instance_mappings(s, &ids);
-    } else {
-        v["NetworkInterfaces"] = Value::Array(Vec::new());
-        v["BlockDeviceMappings"] = Value::Array(Vec::new());
-    }
-    v["PrivateDnsName"] = Value::String(private_dns_name);
-    v["SecurityGroups"] = Value::Array(groups);
-    v
-}
-
-/// `[{"Key": .., "Value": ..}]`, built directly (this runs for every listed instance).
-pub fn tags_out(tags: &super::store::Tags) -> Value {
-    Value::Array(
-        tags.iter()
-            .map(|(k, v)| {
-                let mut tag = serde_json::Map::new();
-                tag.insert("Key".to_owned(), Value::String(k.clone()));
-                tag.insert("Value".to_owned(), Value::String(v.clone()));
-                Value::Object(tag)
-            })
-            .collect(),
-    )
-}
-
-/// The primary network interface of a live instance, as the instance's
-/// `InstanceNetworkInterface` (DescribeNetworkInterfaces adds to it).
-pub fn nic_out(i: &Instance, scope: &Scope, groups: Value, private_dns_name: Value) -> Value {
-    let private_ip = i.private_ip.to_string();
-    let mut nic = json!({
-        "NetworkInterfaceId": i.network_interface_id, "SubnetId": i.subnet_id, "VpcId": i.vpc_id,
-        "Description": "", "OwnerId": scope.account, "Status": "in-use",
-        "MacAddress": mac(&i.id), "PrivateIpAddress": private_ip,
-        "SourceDestCheck": i.source_dest_check,
-        "Ipv6Addresses": [], "InterfaceType": "interface",
-        "Attachment": {"AttachmentId": eni_attachment_id(i),
-            "AttachTime": i.launch_time, "DeleteOnTermination": true, "DeviceIndex": 0,
-            "Status": "attached", "NetworkCardIndex": 0},
-    });
-    let mut address = serde_json::Map::new();
-    address.insert("Primary".to_owned(), Value::Bool(true));
-    address.insert("PrivateIpAddress".to_owned(), Value::String(private_ip));
-    address.insert("PrivateDnsName".to_owned(), private_dns_name.clone());
-    if let Some(ip) = i.public_ip {
-        let assoc = json!({"IpOwnerId": "amazon", "PublicIp": ip.to_string(),
-            "PublicDnsName": public_dns(ip, &scope.region)});
-        address.insert("Association".to_owned(), assoc.clone());
-        nic["Association"] = assoc;
-    }
-    nic["PrivateIpAddresses"] = Value::Array(vec![Value::Object(address)]);
-    nic["PrivateDnsName"] = private_dns_name;
-    nic["Groups"] = groups;
-    nic
-}
-
-/// One reservation (all its instances) as the `Reservation` output. The instances of a
-/// reservation are adjacent in launch order; searching from the end makes the answer to
-/// RunInstances cost its own instances, not the whole store.
-pub fn reservation_out(s: &Ec2Store, reservation_id: &str, scope: &Scope) -> Value {
-    let mut instances: Vec<Value> = s
-        .instances
-        .values()
-        .rev()
-        .skip_while(|i| i.reservation_id != reservation_id)
-        .take_while(|i| i.reservation_id == reservation_id)
-        .map(|i| instance_out(s, i, scope))
-        .collect();
-    instances.reverse();
-    reservation_value(reservation_id, scope, instances)
-}
-
-/// `{"ReservationId", "OwnerId", "Groups": [], "Instances"}`, moving the instances in (a
-/// `json!` literal would copy them).
-fn reservation_value(reservation_id: &str, scope: &Scope, instances: Vec<Value>) -> Value {
-    let mut v = json!({"ReservationId": reservation_id, "OwnerId": scope.account, "Groups": []});
-    v["Instances"] = Value::Array(instances);
-    v
-}
 
 /// Filter names DescribeInstances supports.
 const INSTANCE_FILTERS: &[&str] = &[
@@ -331,7 +167,7 @@ fn id_candidates<'a>(s: &'a Ec2Store, ids: &[String]) -> Vec<&'a Instance> {
 /// Check instance ids: shape first, then existence; AWS names every missing id at once.
 pub fn check_instance_ids(s: &Ec2Store, ids: &[String]) -> Result<(), ApiError> {
     for id in ids {
-        check_id_shape(id, "i", "InvalidInstanceID.Malformed")?;
+        check_id_shape(id, "i", Ec2Error::InvalidInstanceIDMalformed)?;
     }
     let missing: Vec<&str> = ids
         .iter()
@@ -340,20 +176,19 @@ pub fn check_instance_ids(s: &Ec2Store, ids: &[String]) -> Result<(), ApiError> 
         .collect();
     match missing.as_slice() {
         [] => Ok(()),
-        [one] => Err(ApiError::client(
-            "InvalidInstanceID.NotFound",
-            format!("The instance ID '{one}' does not exist"),
-        )),
-        many => Err(ApiError::client(
-            "InvalidInstanceID.NotFound",
-            format!("The instance IDs '{}' do not exist", many.join(", ")),
-        )),
+        [one] => Err(Ec2Error::InvalidInstanceIDNotFound
+            .with(format!("The instance ID '{one}' does not exist"))),
+        many => Err(Ec2Error::InvalidInstanceIDNotFound.with(format!(
+            "The instance IDs '{}' do not exist",
+            many.join(", ")
+        ))),
     }
 }
 
+/// DescribeInstances' input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-pub(super) struct DescribeInstancesRequest {
+pub struct DescribeInstancesRequest {
     instance_ids: Vec<String>,
     dry_run: bool,
     filters: Vec<Filter>,
@@ -362,22 +197,19 @@ pub(super) struct DescribeInstancesRequest {
 }
 
 impl DescribeInstancesRequest {
-    /// Parse and check what needs no state.
-    pub(super) fn parse(input: Value) -> Result<Self, ApiError> {
-        let req: Self = parse_input(input)?;
-        filters::check_names(&req.filters, INSTANCE_FILTERS)?;
-        if req.max_results.is_some() && !req.instance_ids.is_empty() {
-            return Err(ApiError::client(
-                "InvalidParameterCombination",
-                "The parameter instancesSet cannot be used with the parameter maxResults",
-            ));
+    /// Check what needs no state.
+    fn check(&self) -> Result<(), ApiError> {
+        filters::check_names(&self.filters, INSTANCE_FILTERS)?;
+        if self.max_results.is_some() && !self.instance_ids.is_empty() {
+            return Err(Ec2Error::InvalidParameterCombination
+                .with("The parameter instancesSet cannot be used with the parameter maxResults"));
         }
-        Ok(req)
+        Ok(())
     }
 
     /// The page of matching instances in launch order and the next page's token, or the
     /// error (unknown ids, DryRun, a bad token) before anything is written.
-    pub(super) fn select<'s>(
+    fn select<'s>(
         &self,
         s: &'s Ec2Store,
         scope: &Scope,
@@ -407,32 +239,42 @@ impl DescribeInstancesRequest {
     }
 }
 
+/// `DescribeInstancesResult`: one page of reservations, borrowing the store.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescribeInstancesOut<'a> {
+    next_token: Option<String>,
+    reservations: ReservationsOut<'a>,
+}
+
 /// DescribeInstances: reservations of the matching instances (terminated ones stay visible
-/// for an hour, as on AWS). `instance_stream` streams the same answer.
+/// for an hour, as on AWS). Everything is checked before the output is sent, then the page is
+/// written while the store lock is held (no copy of the instances is made).
 pub fn describe_instances(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req = DescribeInstancesRequest::parse(input)?;
+    req: DescribeInstancesRequest,
+    reply: Reply<'_>,
+) -> Result<Sent, ApiError> {
+    req.check()?;
     let scope = &ctx.scope;
     with_store(ctx, state, |s| {
         let (page, next_token) = req.select(s, scope)?;
-        // Adjacent instances of one reservation form one `Reservation`.
-        let mut reservations: Vec<Value> = Vec::new();
-        for run in page.chunk_by(|a, b| a.reservation_id == b.reservation_id) {
-            let instances: Vec<Value> = run.iter().map(|i| instance_out(s, i, scope)).collect();
-            reservations.push(reservation_value(&run[0].reservation_id, scope, instances));
-        }
-        let mut out = json!({"NextToken": next_token});
-        out["Reservations"] = Value::Array(reservations);
-        Ok(out)
+        let texts = RefCell::new(Texts::default());
+        reply.send(&DescribeInstancesOut {
+            next_token,
+            reservations: ReservationsOut {
+                view: View::new(s, scope, &texts),
+                page: &page,
+            },
+        })
     })
 }
 
+/// DescribeInstanceStatus' input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeInstanceStatusRequest {
+pub struct DescribeInstanceStatusRequest {
     instance_ids: Vec<String>,
     max_results: Option<i64>,
     next_token: Option<String>,
@@ -446,9 +288,8 @@ struct DescribeInstanceStatusRequest {
 pub fn describe_instance_status(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeInstanceStatusRequest = parse_input(input)?;
+    req: DescribeInstanceStatusRequest,
+) -> Result<DescribeInstanceStatusOut, ApiError> {
     filters::check_names(
         &req.filters,
         &[
@@ -506,31 +347,77 @@ pub fn describe_instance_status(
             }) {
                 continue;
             }
-            let summary = |status: &str, reach: &str, since: Option<f64>| {
-                if reach.is_empty() {
-                    json!({"Status": status})
-                } else if let Some(t) = since {
-                    json!({"Status": status, "Details": [{"Name": "reachability", "Status": reach, "ImpairedSince": format_iso8601(t)}]})
-                } else {
-                    json!({"Status": status, "Details": [{"Name": "reachability", "Status": reach}]})
-                }
+            let summary = |status, reach: &'static str, since: Option<f64>| StatusSummary {
+                details: (!reach.is_empty()).then_some([StatusDetail {
+                    impaired_since: since.map(Timestamp),
+                    name: "reachability",
+                    status: reach,
+                }]),
+                status,
             };
-            list.push(json!({
-                "InstanceId": i.id, "AvailabilityZone": i.availability_zone,
-                "InstanceState": i.state.to_value(), "InstanceStatus": summary(status, reach, impaired),
-                "SystemStatus": summary(system, system_reach, None),
-                "AttachedEbsStatus": summary(system, system_reach, None), "Events": [],
-            }));
+            let system_summary = summary(system, system_reach, None);
+            list.push(InstanceStatusOut {
+                availability_zone: i.availability_zone.clone(),
+                events: EmptyList,
+                instance_id: i.id.clone(),
+                instance_state: StateOut(i.state),
+                instance_status: summary(status, reach, impaired),
+                system_status: system_summary,
+                attached_ebs_status: system_summary,
+            });
         }
-        let (list, next_token) =
+        let (instance_statuses, next_token) =
             paginate(list, req.max_results, req.next_token.as_deref(), (5, 1000))?;
-        Ok(json!({"InstanceStatuses": list, "NextToken": next_token}))
+        Ok(DescribeInstanceStatusOut {
+            instance_statuses,
+            next_token,
+        })
     })
+}
+
+/// `DescribeInstanceStatusResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeInstanceStatusOut {
+    instance_statuses: Vec<InstanceStatusOut>,
+    next_token: Option<String>,
+}
+
+/// `InstanceStatus`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct InstanceStatusOut {
+    availability_zone: String,
+    events: EmptyList,
+    instance_id: String,
+    instance_state: StateOut,
+    instance_status: StatusSummary,
+    system_status: StatusSummary,
+    attached_ebs_status: StatusSummary,
+}
+
+/// `InstanceStatusSummary` (and `EbsStatusSummary`, the same members).
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct StatusSummary {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<[StatusDetail; 1]>,
+    status: &'static str,
+}
+
+/// `InstanceStatusDetails`.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct StatusDetail {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    impaired_since: Option<Timestamp>,
+    name: &'static str,
+    status: &'static str,
 }
 
 /// `LaunchTime` and similar as AWS's text (for messages).
 pub fn reason_time(epoch: f64) -> String {
-    let iso = format_iso8601(epoch);
+    let iso = Timestamp(epoch).iso8601();
     // 2026-11-28T05:30:00.000Z -> 2026-11-28 05:30:00 GMT
     format!("{} {} GMT", &iso[..10], &iso[11..19])
 }

@@ -4,6 +4,7 @@
 //! moves them to `running`. [`launch`] is also the entry point for other services (Auto
 //! Scaling) that launch instances on a caller's behalf with their own `aws:` tags.
 
+use std::cell::RefCell;
 use std::net::Ipv4Addr;
 
 use base64::Engine;
@@ -11,16 +12,17 @@ use serde_json::Value;
 
 use super::block_devices;
 use super::images::{shared_images, visible};
-use super::instance_view::reservation_out;
+use super::instance_out::{ReservationOut, Texts, View, reservation_instances};
 pub use super::run_request::LaunchTemplateSpecification;
 use super::run_request::RunInstancesRequest;
 use super::store::{Ec2Store, Image, Instance, InstanceState};
 use super::{check_id_shape, dry_run_ok, instance_types, network, spec_tags};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
-use crate::state::{AppState, RegionStores, Scope, Topic};
+use crate::services::{Reply, Sent, parse_input};
+use crate::state::{AppState, RegionStores, Scope};
 
+use super::errors::{Ec2Error, invalid, missing};
 pub use super::instance_view::{describe_instance_status, describe_instances};
 
 /// Most instances one RunInstances call launches (AWS's default On-Demand limit is in vCPUs;
@@ -29,13 +31,14 @@ const MAX_PER_CALL: i64 = 1000;
 /// Largest user data EC2 accepts (after base64 decoding).
 const MAX_USER_DATA: usize = 16 * 1024;
 
-/// RunInstances.
+/// RunInstances. The input stays a tree until its launch template is merged in.
 pub fn run_instances(
     ctx: &RequestContext,
     state: &AppState,
     input: Value,
-) -> Result<Value, ApiError> {
-    launch(state, &ctx.scope, input, Vec::new())
+    reply: Reply<'_>,
+) -> Result<Sent, ApiError> {
+    launch_replying(state, &ctx.scope, input, Vec::new(), reply)
 }
 
 /// Resolve a launch template version's data (`RequestLaunchTemplateData`) for a spec.
@@ -51,10 +54,6 @@ pub fn template_data(
     let version = super::launch_templates::resolve_version(lt, spec.version.as_deref())?;
     let data = lt.versions[&version].data.clone();
     Ok((lt.id.clone(), version.to_string(), data))
-}
-
-fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::client("InvalidParameterValue", message)
 }
 
 /// What a launch needs from outside its scope's lock, gathered before taking it: the images
@@ -107,13 +106,26 @@ fn prepare(
 }
 
 /// Launch instances in `scope` from a RunInstances input tree. `system_tags` are added to every
-/// instance without the `aws:` check. Returns the `Reservation` output.
+/// instance without the `aws:` check. Returns the `Reservation` output as a tree.
 pub fn launch(
     state: &AppState,
     scope: &Scope,
     input: Value,
     system_tags: Vec<(String, String)>,
 ) -> Result<Value, ApiError> {
+    let mut slot = None;
+    launch_replying(state, scope, input, system_tags, Reply::Tree(&mut slot))?;
+    slot.ok_or_else(ApiError::internal)
+}
+
+/// [`launch`], sending the `Reservation` through `reply` while the store is locked.
+fn launch_replying(
+    state: &AppState,
+    scope: &Scope,
+    input: Value,
+    system_tags: Vec<(String, String)>,
+    reply: Reply<'_>,
+) -> Result<Sent, ApiError> {
     let now = state.clock.now();
     // What the request asks for besides its token, to tell a retry from a different request.
     let fingerprint = match &input {
@@ -133,12 +145,10 @@ pub fn launch(
             && let Some((reservation, earlier)) = s.client_tokens.get(token)
         {
             if *earlier != fingerprint {
-                return Err(ApiError::client(
-                    "IdempotentParameterMismatch",
-                    "Arguments on this idempotent request are inconsistent with arguments used in previous request(s).",
+                return Err(Ec2Error::IdempotentParameterMismatch.with("Arguments on this idempotent request are inconsistent with arguments used in previous request(s).",
                 ));
             }
-            return Ok(Some(reservation_out(s, reservation, scope)));
+            return send_reservation(s, reservation, scope, reply).map(Some);
         }
         let launch = Launch {
             req: &req,
@@ -155,15 +165,32 @@ pub fn launch(
             s.client_tokens
                 .insert(token.to_owned(), (reservation.clone(), fingerprint));
         }
-        Ok::<_, ApiError>(created.map(|r| reservation_out(s, &r, scope)))
+        created
+            .map(|r| send_reservation(s, &r, scope, reply))
+            .transpose()
     })?;
     match result {
-        Some(out) => {
-            state.touched(Topic::Ec2);
-            Ok(out)
+        Some(sent) => {
+            state.touched(crate::state::Topic::Ec2);
+            Ok(sent)
         }
         None => Err(dry_run_ok()),
     }
+}
+
+/// Send the reservation `reservation_id` (all its instances) as the `Reservation` output.
+fn send_reservation(
+    s: &Ec2Store,
+    reservation_id: &str,
+    scope: &Scope,
+    reply: Reply<'_>,
+) -> Result<Sent, ApiError> {
+    let run = reservation_instances(s, reservation_id);
+    let texts = RefCell::new(Texts::default());
+    reply.send(&ReservationOut {
+        view: View::new(s, scope, &texts),
+        run: &run,
+    })
 }
 
 /// Launch from a RunInstances input tree inside the caller's lock, for another service:
@@ -232,40 +259,28 @@ fn create(
         )));
     }
     if req.min_count > MAX_PER_CALL {
-        return Err(ApiError::client(
-            "InstanceLimitExceeded",
-            format!(
+        return Err(Ec2Error::InstanceLimitExceeded.with(format!(
                 "You have requested more instances ({}) than your current instance limit of {MAX_PER_CALL} allows for the specified instance type.",
                 req.min_count
             ),
         ));
     }
-    let image_id = req.image_id.clone().ok_or_else(|| {
-        ApiError::client(
-            "MissingParameter",
-            "The request must contain the parameter ImageId",
-        )
-    })?;
-    check_id_shape(&image_id, "ami", "InvalidAMIID.Malformed")?;
+    let image_id = req.image_id.clone().ok_or_else(|| missing("ImageId"))?;
+    check_id_shape(&image_id, "ami", Ec2Error::InvalidAMIIDMalformed)?;
     let image = s
         .images
         .get(&image_id)
         .filter(|i| visible(i, &scope.account))
         .or_else(|| shared.iter().find(|i| i.id == image_id));
     let Some(image) = image else {
-        return Err(ApiError::client(
-            "InvalidAMIID.NotFound",
-            format!("The image id '[{image_id}]' does not exist"),
-        ));
+        return Err(Ec2Error::InvalidAMIIDNotFound
+            .with(format!("The image id '[{image_id}]' does not exist")));
     };
     if image.state != "available" {
-        return Err(ApiError::client(
-            "InvalidAMIID.Unavailable",
-            format!(
-                "Image {image_id} is not available: its state is {}",
-                image.state
-            ),
-        ));
+        return Err(Ec2Error::InvalidAMIIDUnavailable.with(format!(
+            "Image {image_id} is not available: its state is {}",
+            image.state
+        )));
     }
     let root_device_name = image.root_device_name.clone();
     let (architecture, platform, platform_details) = (
@@ -299,10 +314,9 @@ fn create(
     if let Some(key) = &req.key_name
         && !s.key_pairs.contains_key(key)
     {
-        return Err(ApiError::client(
-            "InvalidKeyPair.NotFound",
-            format!("The key pair '{key}' does not exist"),
-        ));
+        return Err(
+            Ec2Error::InvalidKeyPairNotFound.with(format!("The key pair '{key}' does not exist"))
+        );
     }
     let shutdown = req
         .instance_initiated_shutdown_behavior
@@ -348,16 +362,12 @@ fn create(
     let subnet_id = match (subnet_id, zone) {
         (Some(id), zone) => {
             let subnet = s.subnets.get(&id).ok_or_else(|| {
-                ApiError::client(
-                    "InvalidSubnetID.NotFound",
-                    format!("The subnet ID '{id}' does not exist"),
-                )
+                Ec2Error::InvalidSubnetIDNotFound
+                    .with(format!("The subnet ID '{id}' does not exist"))
             })?;
             if zone.is_some_and(|z| z != subnet.availability_zone) {
-                return Err(ApiError::client(
-                    "InvalidParameterCombination",
-                    "The specified Availability Zone and subnet are in different zones.",
-                ));
+                return Err(Ec2Error::InvalidParameterCombination
+                    .with("The specified Availability Zone and subnet are in different zones."));
             }
             id
         }
@@ -373,7 +383,7 @@ fn create(
             .filter(|n| n.default_for_az)
             .max_by_key(|n| network::available_ips(n))
             .map(|n| n.id.clone())
-            .ok_or_else(|| ApiError::client("VPCIdNotSpecified", "No default VPC for this user"))?,
+            .ok_or_else(|| Ec2Error::VPCIdNotSpecified.with("No default VPC for this user"))?,
     };
     let subnet = &s.subnets[&subnet_id];
     let vpc_id = subnet.vpc_id.clone();
@@ -391,19 +401,17 @@ fn create(
         match s.security_groups.get(id) {
             Some(g) if g.vpc_id == vpc_id => groups.push(id.clone()),
             _ => {
-                return Err(ApiError::client(
-                    "InvalidGroup.NotFound",
-                    format!("The security group '{id}' does not exist in VPC '{vpc_id}'"),
-                ));
+                return Err(Ec2Error::InvalidGroupNotFound.with(format!(
+                    "The security group '{id}' does not exist in VPC '{vpc_id}'"
+                )));
             }
         }
     }
     for name in &req.security_groups {
         let g = s.group_by_name(&vpc_id, name).ok_or_else(|| {
-            ApiError::client(
-                "InvalidGroup.NotFound",
-                format!("The security group '{name}' does not exist in VPC '{vpc_id}'"),
-            )
+            Ec2Error::InvalidGroupNotFound.with(format!(
+                "The security group '{name}' does not exist in VPC '{vpc_id}'"
+            ))
         })?;
         groups.push(g.id.clone());
     }
@@ -419,8 +427,7 @@ fn create(
     let requested_ip = match requested_ip {
         Some(text) => {
             if req.max_count > 1 {
-                return Err(ApiError::client(
-                    "InvalidParameterCombination",
+                return Err(Ec2Error::InvalidParameterCombination.with(
                     "Cannot specify a private IP address when launching more than one instance",
                 ));
             }
@@ -430,16 +437,14 @@ fn create(
             let subnet = &s.subnets[&subnet_id];
             let offset = u32::from(ip).wrapping_sub(subnet.cidr.base);
             if u64::from(offset) >= subnet.cidr.size() - 1 || offset < 4 {
-                return Err(ApiError::client(
-                    "InvalidParameterValue",
-                    format!("Address {ip} does not fall within the subnet's address range"),
-                ));
+                return Err(invalid(format!(
+                    "Address {ip} does not fall within the subnet's address range"
+                )));
             }
             if subnet.allocated.contains(&offset) {
-                return Err(ApiError::client(
-                    "InvalidIPAddress.InUse",
-                    format!("Address {ip} is in use."),
-                ));
+                return Err(
+                    Ec2Error::InvalidIPAddressInUse.with(format!("Address {ip} is in use."))
+                );
             }
             Some(offset)
         }
@@ -447,8 +452,7 @@ fn create(
     };
     let available = network::available_ips(&s.subnets[&subnet_id]);
     if available < req.min_count {
-        return Err(ApiError::client(
-            "InsufficientFreeAddressesInSubnet",
+        return Err(Ec2Error::InsufficientFreeAddressesInSubnet.with(
             "There are not enough free addresses in subnet '".to_owned()
                 + &subnet_id
                 + "' to satisfy the requested number of instances.",

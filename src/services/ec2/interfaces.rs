@@ -3,21 +3,23 @@
 //! instance, plus what the `NetworkInterface` shape adds (zone, attachment's instance,
 //! `TagSet`).
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
+use super::errors::Ec2Error;
 use super::filters::{self, Filter};
-use super::instance_view::{eni_attachment_id, mac, nic_out, private_dns, tags_out};
-use super::store::InstanceState;
-use super::{check_id_shape, dry_run_ok, paginate, tag_filter_values, with_store};
+use super::instance_view::{eni_attachment_id, mac, private_dns};
+use super::store::{Ec2Store, Instance, InstanceState};
+use super::views::EmptyList;
+use super::{Tag, check_id_shape, dry_run_ok, paginate, tag_filter_values, tag_list, with_store};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
-use crate::state::AppState;
+use crate::protocol::output::Timestamp;
+use crate::state::{AppState, Scope};
 
+/// DescribeNetworkInterfaces' input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeNetworkInterfacesRequest {
+pub struct DescribeNetworkInterfacesRequest {
     network_interface_ids: Vec<String>,
     filters: Vec<Filter>,
     max_results: Option<i64>,
@@ -61,12 +63,11 @@ const FILTERS: &[&str] = &[
 pub fn describe_network_interfaces(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeNetworkInterfacesRequest = parse_input(input)?;
+    req: DescribeNetworkInterfacesRequest,
+) -> Result<DescribeNetworkInterfacesOut, ApiError> {
     filters::check_names(&req.filters, FILTERS)?;
     for id in &req.network_interface_ids {
-        check_id_shape(id, "eni", "InvalidNetworkInterfaceID.Malformed")?;
+        check_id_shape(id, "eni", Ec2Error::InvalidNetworkInterfaceIDMalformed)?;
     }
     let scope = &ctx.scope;
     let list = with_store(ctx, state, |s| {
@@ -80,10 +81,9 @@ pub fn describe_network_interfaces(
             .iter()
             .find(|id| !live().any(|i| &i.network_interface_id == *id))
         {
-            return Err(ApiError::client(
-                "InvalidNetworkInterfaceID.NotFound",
-                format!("The networkInterface ID '{missing}' does not exist"),
-            ));
+            return Err(Ec2Error::InvalidNetworkInterfaceIDNotFound.with(format!(
+                "The networkInterface ID '{missing}' does not exist"
+            )));
         }
         if req.dry_run {
             return Err(dry_run_ok());
@@ -144,24 +144,145 @@ pub fn describe_network_interfaces(
             if !keep {
                 continue;
             }
-            let groups: Vec<Value> = i
-                .security_groups
-                .iter()
-                .map(|g| {
-                    let name = s.security_groups.get(g).map_or("", |g| g.name.as_str());
-                    json!({"GroupId": g, "GroupName": name})
-                })
-                .collect();
-            let mut nic = nic_out(i, scope, Value::Array(groups), json!(dns));
-            nic["AvailabilityZone"] = json!(i.availability_zone);
-            nic["RequesterManaged"] = json!(false);
-            nic["TagSet"] = tags_out(tags);
-            nic["Attachment"]["InstanceId"] = json!(i.id);
-            nic["Attachment"]["InstanceOwnerId"] = json!(scope.account);
+            let mut nic = interface_out(s, i, scope, dns);
+            nic.tag_set = tag_list(tags);
             list.push(nic);
         }
         Ok(list)
     })?;
-    let (list, next_token) = paginate(list, req.max_results, req.next_token.as_deref(), (5, 1000))?;
-    Ok(json!({"NetworkInterfaces": list, "NextToken": next_token}))
+    let (network_interfaces, next_token) =
+        paginate(list, req.max_results, req.next_token.as_deref(), (5, 1000))?;
+    Ok(DescribeNetworkInterfacesOut {
+        network_interfaces,
+        next_token,
+    })
+}
+
+/// A live instance's primary interface as the `NetworkInterface` output (tags left empty).
+fn interface_out(s: &Ec2Store, i: &Instance, scope: &Scope, dns: String) -> NetworkInterfaceOut {
+    let private_ip = i.private_ip.to_string();
+    let association = i.public_ip.map(|ip| AssociationOut {
+        ip_owner_id: "amazon",
+        public_dns_name: super::instance_view::public_dns(ip, &scope.region),
+        public_ip: ip.to_string(),
+    });
+    NetworkInterfaceOut {
+        association: association.clone(),
+        attachment: AttachmentOut {
+            attach_time: Timestamp(i.launch_time),
+            attachment_id: eni_attachment_id(i),
+            delete_on_termination: true,
+            device_index: 0,
+            network_card_index: 0,
+            instance_id: i.id.clone(),
+            instance_owner_id: scope.account.clone(),
+            status: "attached",
+        },
+        availability_zone: i.availability_zone.clone(),
+        description: "",
+        groups: i
+            .security_groups
+            .iter()
+            .map(|g| GroupOut {
+                group_id: g.clone(),
+                group_name: s
+                    .security_groups
+                    .get(g)
+                    .map_or_else(String::new, |g| g.name.clone()),
+            })
+            .collect(),
+        interface_type: "interface",
+        ipv6_addresses: EmptyList,
+        mac_address: mac(&i.id),
+        network_interface_id: i.network_interface_id.clone(),
+        owner_id: scope.account.clone(),
+        private_dns_name: dns.clone(),
+        private_ip_address: private_ip.clone(),
+        private_ip_addresses: vec![PrivateAddressOut {
+            association,
+            primary: true,
+            private_dns_name: dns,
+            private_ip_address: private_ip,
+        }],
+        requester_managed: false,
+        source_dest_check: i.source_dest_check,
+        status: "in-use",
+        subnet_id: i.subnet_id.clone(),
+        tag_set: Vec::new(),
+        vpc_id: i.vpc_id.clone(),
+    }
+}
+
+/// `DescribeNetworkInterfacesResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeNetworkInterfacesOut {
+    network_interfaces: Vec<NetworkInterfaceOut>,
+    next_token: Option<String>,
+}
+
+/// `NetworkInterface`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct NetworkInterfaceOut {
+    association: Option<AssociationOut>,
+    attachment: AttachmentOut,
+    availability_zone: String,
+    description: &'static str,
+    groups: Vec<GroupOut>,
+    interface_type: &'static str,
+    ipv6_addresses: EmptyList,
+    mac_address: String,
+    network_interface_id: String,
+    owner_id: String,
+    private_dns_name: String,
+    private_ip_address: String,
+    private_ip_addresses: Vec<PrivateAddressOut>,
+    requester_managed: bool,
+    source_dest_check: bool,
+    status: &'static str,
+    subnet_id: String,
+    tag_set: Vec<Tag>,
+    vpc_id: String,
+}
+
+/// `NetworkInterfaceAssociation`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AssociationOut {
+    ip_owner_id: &'static str,
+    public_dns_name: String,
+    public_ip: String,
+}
+
+/// `NetworkInterfaceAttachment`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AttachmentOut {
+    attach_time: Timestamp,
+    attachment_id: String,
+    delete_on_termination: bool,
+    device_index: i64,
+    network_card_index: i64,
+    instance_id: String,
+    instance_owner_id: String,
+    status: &'static str,
+}
+
+/// `GroupIdentifier`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct GroupOut {
+    group_id: String,
+    group_name: String,
+}
+
+/// `NetworkInterfacePrivateIpAddress`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PrivateAddressOut {
+    association: Option<AssociationOut>,
+    primary: bool,
+    private_dns_name: String,
+    private_ip_address: String,
 }

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
+use super::errors::{Ec2Error, invalid, missing};
 use super::filters::{self, Filter};
 use super::store::KeyPair;
 use super::{TagSpecification, dry_run_ok, spec_tags, tag_filter_values, tag_list, with_store};
@@ -130,12 +131,9 @@ fn generate_ed25519(name: &str) -> Generated {
 
 fn check_name(name: &str) -> Result<(), ApiError> {
     if name.is_empty() || name.len() > 255 || !name.is_ascii() {
-        return Err(ApiError::client(
-            "InvalidParameterValue",
-            format!(
-                "Value ({name}) for parameter keyName is invalid. Length exceeds maximum of 255 ASCII characters."
-            ),
-        ));
+        return Err(invalid(format!(
+            "Value ({name}) for parameter keyName is invalid. Length exceeds maximum of 255 ASCII characters."
+        )));
     }
     Ok(())
 }
@@ -176,10 +174,8 @@ fn insert(
     } = key;
     let out = with_store(ctx, state, |s| {
         if s.key_pairs.contains_key(name) {
-            return Err(ApiError::client(
-                "InvalidKeyPair.Duplicate",
-                format!("The keypair '{name}' already exists."),
-            ));
+            return Err(Ec2Error::InvalidKeyPairDuplicate
+                .with(format!("The keypair '{name}' already exists.")));
         }
         if dry_run {
             return Err(dry_run_ok());
@@ -213,19 +209,14 @@ pub fn create_key_pair(
     check_name(&req.key_name)?;
     let key_type = req.key_type.clone().unwrap_or_else(|| "rsa".into());
     if req.key_format.as_deref().is_some_and(|f| f != "pem") {
-        return Err(ApiError::client(
-            "InvalidParameterValue",
-            "Updraft creates keys in the 'pem' format only.",
-        ));
+        return Err(invalid("Updraft creates keys in the 'pem' format only."));
     }
     let tags = spec_tags(&req.tag_specifications, "key-pair")?;
     // Fail fast on a duplicate before the (slow) key generation; `insert` checks again.
     let exists = with_store(ctx, state, |s| s.key_pairs.contains_key(&req.key_name));
     if exists {
-        return Err(ApiError::client(
-            "InvalidKeyPair.Duplicate",
-            format!("The keypair '{}' already exists.", req.key_name),
-        ));
+        return Err(Ec2Error::InvalidKeyPairDuplicate
+            .with(format!("The keypair '{}' already exists.", req.key_name)));
     }
     if req.dry_run {
         return Err(dry_run_ok());
@@ -234,10 +225,9 @@ pub fn create_key_pair(
         "rsa" => generate_rsa(&req.key_name)?,
         "ed25519" => generate_ed25519(&req.key_name),
         other => {
-            return Err(ApiError::client(
-                "InvalidParameterValue",
-                format!("Value ({other}) for parameter keyType is invalid."),
-            ));
+            return Err(invalid(format!(
+                "Value ({other}) for parameter keyType is invalid."
+            )));
         }
     };
     let key = NewKey {
@@ -302,12 +292,8 @@ pub fn import_key_pair(
 ) -> Result<Value, ApiError> {
     let req: ImportKeyPairRequest = parse_input(input)?;
     check_name(&req.key_name)?;
-    let invalid = || {
-        ApiError::client(
-            "InvalidKey.Format",
-            "Key is not in valid OpenSSH public key format",
-        )
-    };
+    let invalid =
+        || Ec2Error::InvalidKeyFormat.with("Key is not in valid OpenSSH public key format");
     let text = B64
         .decode(req.public_key_material.trim())
         .map_err(|_| invalid())?;
@@ -358,20 +344,16 @@ pub fn describe_key_pairs(
     )?;
     with_store(ctx, state, |s| {
         if let Some(missing) = req.key_names.iter().find(|n| !s.key_pairs.contains_key(*n)) {
-            return Err(ApiError::client(
-                "InvalidKeyPair.NotFound",
-                format!("The key pair '{missing}' does not exist"),
-            ));
+            return Err(Ec2Error::InvalidKeyPairNotFound
+                .with(format!("The key pair '{missing}' does not exist")));
         }
         if let Some(missing) = req
             .key_pair_ids
             .iter()
             .find(|id| !s.key_pairs.values().any(|k| &k.id == *id))
         {
-            return Err(ApiError::client(
-                "InvalidKeyPair.NotFound",
-                format!("The key pair ID '{missing}' does not exist"),
-            ));
+            return Err(Ec2Error::InvalidKeyPairNotFound
+                .with(format!("The key pair ID '{missing}' does not exist")));
         }
         if req.dry_run {
             return Err(dry_run_ok());
@@ -434,17 +416,12 @@ pub fn delete_key_pair(
                     .find(|k| &k.id == id)
                     .map(|k| k.name.clone())
                     .ok_or_else(|| {
-                        ApiError::client(
-                            "InvalidKeyPair.NotFound",
-                            format!("The key pair ID '{id}' does not exist"),
-                        )
+                        Ec2Error::InvalidKeyPairNotFound
+                            .with(format!("The key pair ID '{id}' does not exist"))
                     })?,
             ),
             (None, None) => {
-                return Err(ApiError::client(
-                    "MissingParameter",
-                    "The request must contain the parameter KeyName or KeyPairId",
-                ));
+                return Err(missing("KeyName or KeyPairId"));
             }
         };
         if req.dry_run {

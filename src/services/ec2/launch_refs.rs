@@ -4,6 +4,8 @@
 
 use serde_json::Value;
 
+use super::errors::invalid;
+use super::launch_template_views::VersionOut;
 use crate::error::ApiError;
 use crate::services::iam::{ProfileRef, find_profile};
 use crate::services::ssm::{SsmStore, resolve};
@@ -29,13 +31,11 @@ pub(super) fn resolve_image_id(
 
 /// DescribeLaunchTemplateVersions with `ResolveAlias`: each version's `resolve:ssm:` ImageId
 /// shown as the AMI id it resolves to now (left as stored when it resolves to nothing).
-pub(super) fn resolve_aliases(state: &AppState, scope: &Scope, versions: &mut [Value]) {
+pub(super) fn resolve_aliases(state: &AppState, scope: &Scope, versions: &mut [VersionOut]) {
     state.stores.with(scope, |s| {
         for v in versions.iter_mut() {
-            if let Some(data) = v.get_mut("LaunchTemplateData") {
-                // An unresolvable reference stays as stored, which is what the caller saved.
-                let _ = resolve_image_id(&s.ssm, scope, data);
-            }
+            // An unresolvable reference stays as stored, which is what the caller saved.
+            let _ = resolve_image_id(&s.ssm, scope, &mut v.launch_template_data.0);
         }
     });
 }
@@ -57,12 +57,9 @@ pub fn instance_profile<'a>(
                 (Some(arn), _) => (arn, "iamInstanceProfile.arn", "ARN"),
                 (None, name) => (name.unwrap_or_default(), "iamInstanceProfile.name", "name"),
             };
-            Err(ApiError::client(
-                "InvalidParameterValue",
-                format!(
-                    "Value ({value}) for parameter {param} is invalid. Invalid IAM Instance Profile {what}"
-                ),
-            ))
+            Err(invalid(format!(
+                "Value ({value}) for parameter {param} is invalid. Invalid IAM Instance Profile {what}"
+            )))
         }
     }
 }

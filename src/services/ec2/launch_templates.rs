@@ -7,24 +7,26 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use super::errors::{Ec2Error, invalid, missing};
 use super::filters::{self, Filter};
+use super::launch_template_views::{
+    CreateVersionOut, DeleteVersionsOut, DeletedVersionOut, DescribeTemplatesOut,
+    DescribeVersionsOut, LaunchTemplateOut, TemplateOut, VersionError, VersionOut,
+};
 use super::store::{Ec2Store, LaunchTemplate, LaunchTemplateVersion};
 use super::{
-    TagSpecification, check_id_shape, dry_run_ok, paginate, spec_tags, tag_filter_values, tag_list,
+    TagSpecification, check_id_shape, dry_run_ok, paginate, spec_tags, tag_filter_values,
     with_store,
 };
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
-use crate::state::{AppState, Topic};
+use crate::state::AppState;
 
 fn name_not_found() -> ApiError {
-    ApiError::client(
-        "InvalidLaunchTemplateName.NotFoundException",
-        "At least one of the launch templates specified in the request does not exist.",
-    )
+    Ec2Error::InvalidLaunchTemplateNameNotFoundException
+        .with("At least one of the launch templates specified in the request does not exist.")
 }
 
 /// A template by id or name.
@@ -35,14 +37,11 @@ pub fn find<'a>(
 ) -> Result<&'a LaunchTemplate, ApiError> {
     match (id, name) {
         (Some(id), _) => {
-            check_id_shape(id, "lt", "InvalidLaunchTemplateId.Malformed")?;
+            check_id_shape(id, "lt", Ec2Error::InvalidLaunchTemplateIdMalformed)?;
             s.launch_templates.get(id).ok_or_else(|| {
-                ApiError::client(
-                    "InvalidLaunchTemplateId.NotFound",
-                    format!(
-                        "The specified launch template, with template ID {id}, does not exist."
-                    ),
-                )
+                Ec2Error::InvalidLaunchTemplateIdNotFound.with(format!(
+                    "The specified launch template, with template ID {id}, does not exist."
+                ))
             })
         }
         (None, Some(name)) => s
@@ -50,10 +49,7 @@ pub fn find<'a>(
             .values()
             .find(|t| t.name == name)
             .ok_or_else(name_not_found),
-        (None, None) => Err(ApiError::client(
-            "MissingParameter",
-            "The request must contain the parameter LaunchTemplateName or LaunchTemplateId",
-        )),
+        (None, None) => Err(missing("LaunchTemplateName or LaunchTemplateId")),
     }
 }
 
@@ -63,25 +59,21 @@ pub fn resolve_version(lt: &LaunchTemplate, version: Option<&str>) -> Result<i64
         "$Latest" => lt.latest_version,
         "$Default" => lt.default_version,
         other => other.parse().map_err(|_| {
-            ApiError::client(
-                "InvalidLaunchTemplateId.VersionNotFound",
-                format!(
-                    "Could not find launch template version '{other}' for launch template {}.",
-                    lt.id
-                ),
-            )
+            Ec2Error::InvalidLaunchTemplateIdVersionNotFound.with(format!(
+                "Could not find launch template version '{other}' for launch template {}.",
+                lt.id
+            ))
         })?,
     };
     if lt.versions.contains_key(&n) {
         Ok(n)
     } else {
-        Err(ApiError::client(
-            "InvalidLaunchTemplateId.VersionNotFound",
-            format!(
+        Err(
+            Ec2Error::InvalidLaunchTemplateIdVersionNotFound.with(format!(
                 "Could not find launch template version {n} for launch template {}.",
                 lt.id
-            ),
-        ))
+            )),
+        )
     }
 }
 
@@ -93,54 +85,29 @@ fn check_name(name: &str) -> Result<(), ApiError> {
     if ok {
         Ok(())
     } else {
-        Err(ApiError::client(
-            "InvalidLaunchTemplateName.MalformedException",
-            "A launch template name must be between 3 and 128 characters, and may contain letters, numbers, and the following characters: - ( ) . / _.'",
+        Err(Ec2Error::InvalidLaunchTemplateNameMalformedException.with("A launch template name must be between 3 and 128 characters, and may contain letters, numbers, and the following characters: - ( ) . / _.'",
         ))
     }
-}
-
-fn template_out(s: &Ec2Store, lt: &LaunchTemplate) -> Value {
-    json!({
-        "LaunchTemplateId": lt.id, "LaunchTemplateName": lt.name, "CreateTime": lt.create_time,
-        "CreatedBy": lt.created_by, "DefaultVersionNumber": lt.default_version,
-        "LatestVersionNumber": lt.latest_version,
-        "Tags": to_output(&tag_list(s.tags_of(&lt.id))).unwrap_or(Value::Null),
-    })
-}
-
-fn version_out(lt: &LaunchTemplate, v: &LaunchTemplateVersion) -> Value {
-    let mut out = json!({
-        "LaunchTemplateId": lt.id, "LaunchTemplateName": lt.name, "VersionNumber": v.number,
-        "CreateTime": v.create_time, "CreatedBy": lt.created_by,
-        "DefaultVersion": v.number == lt.default_version, "LaunchTemplateData": v.data,
-    });
-    if let Some(d) = &v.description {
-        out["VersionDescription"] = json!(d);
-    }
-    out
 }
 
 fn check_data(data: &Value) -> Result<(), ApiError> {
     if let Some(image) = data.get("ImageId").and_then(Value::as_str)
         && !image.starts_with("resolve:ssm:")
     {
-        check_id_shape(image, "ami", "InvalidAMIID.Malformed")?;
+        check_id_shape(image, "ami", Ec2Error::InvalidAMIIDMalformed)?;
     }
     if let Some(t) = data.get("InstanceType").and_then(Value::as_str)
         && super::instance_types::find(t).is_none()
     {
-        return Err(ApiError::client(
-            "InvalidParameterValue",
-            format!("Invalid value '{t}' for InstanceType."),
-        ));
+        return Err(invalid(format!("Invalid value '{t}' for InstanceType.")));
     }
     Ok(())
 }
 
+/// The input of CreateLaunchTemplate.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct CreateLaunchTemplateRequest {
+pub struct CreateLaunchTemplateRequest {
     launch_template_name: String,
     version_description: Option<String>,
     launch_template_data: Value,
@@ -152,9 +119,8 @@ struct CreateLaunchTemplateRequest {
 pub fn create_launch_template(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: CreateLaunchTemplateRequest = parse_input(input)?;
+    req: CreateLaunchTemplateRequest,
+) -> Result<LaunchTemplateOut, ApiError> {
     check_name(&req.launch_template_name)?;
     check_data(&req.launch_template_data)?;
     let tags = spec_tags(&req.tag_specifications, "launch-template")?;
@@ -164,13 +130,12 @@ pub fn create_launch_template(
             .values()
             .any(|t| t.name == req.launch_template_name)
         {
-            return Err(ApiError::client(
-                "InvalidLaunchTemplateName.AlreadyExistsException",
-                format!(
+            return Err(
+                Ec2Error::InvalidLaunchTemplateNameAlreadyExistsException.with(format!(
                     "Launch template name already in use: {}",
                     req.launch_template_name
-                ),
-            ));
+                )),
+            );
         }
         if req.dry_run {
             return Err(dry_run_ok());
@@ -193,15 +158,18 @@ pub fn create_launch_template(
         };
         s.launch_templates.insert(id.clone(), lt);
         s.set_tags(&id, tags);
-        Ok(template_out(s, &s.launch_templates[&id]))
+        Ok(TemplateOut::new(s, &s.launch_templates[&id]))
     })?;
-    state.touched(Topic::Ec2);
-    Ok(json!({"LaunchTemplate": out}))
+    state.touched(crate::state::Topic::Ec2);
+    Ok(LaunchTemplateOut {
+        launch_template: out,
+    })
 }
 
+/// The input of CreateLaunchTemplateVersion.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct CreateLaunchTemplateVersionRequest {
+pub struct CreateLaunchTemplateVersionRequest {
     launch_template_id: Option<String>,
     launch_template_name: Option<String>,
     source_version: Option<String>,
@@ -214,9 +182,8 @@ struct CreateLaunchTemplateVersionRequest {
 pub fn create_launch_template_version(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: CreateLaunchTemplateVersionRequest = parse_input(input)?;
+    req: CreateLaunchTemplateVersionRequest,
+) -> Result<CreateVersionOut, ApiError> {
     check_data(&req.launch_template_data)?;
     let now = state.clock.now();
     let out = with_store(ctx, state, |s| {
@@ -227,7 +194,7 @@ pub fn create_launch_template_version(
         )?;
         let mut data = match &req.source_version {
             Some(v) => lt.versions[&resolve_version(lt, Some(v))?].data.clone(),
-            None => json!({}),
+            None => Value::Object(serde_json::Map::new()),
         };
         if let (Some(base), Some(over)) =
             (data.as_object_mut(), req.launch_template_data.as_object())
@@ -251,17 +218,20 @@ pub fn create_launch_template_version(
             create_time: now,
             data,
         };
-        let out = version_out(lt, &version);
+        let out = VersionOut::new(lt, &version);
         lt.versions.insert(number, version);
         Ok(out)
     })?;
-    state.touched(Topic::Ec2);
-    Ok(json!({"LaunchTemplateVersion": out}))
+    state.touched(crate::state::Topic::Ec2);
+    Ok(CreateVersionOut {
+        launch_template_version: out,
+    })
 }
 
+/// The input of ModifyLaunchTemplate.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct ModifyLaunchTemplateRequest {
+pub struct ModifyLaunchTemplateRequest {
     launch_template_id: Option<String>,
     launch_template_name: Option<String>,
     default_version: Option<String>,
@@ -272,9 +242,8 @@ struct ModifyLaunchTemplateRequest {
 pub fn modify_launch_template(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ModifyLaunchTemplateRequest = parse_input(input)?;
+    req: ModifyLaunchTemplateRequest,
+) -> Result<LaunchTemplateOut, ApiError> {
     let out = with_store(ctx, state, |s| {
         let lt = find(
             s,
@@ -292,15 +261,18 @@ pub fn modify_launch_template(
         if let (Some(v), Some(lt)) = (version, s.launch_templates.get_mut(&id)) {
             lt.default_version = v;
         }
-        Ok(template_out(s, &s.launch_templates[&id]))
+        Ok(TemplateOut::new(s, &s.launch_templates[&id]))
     })?;
-    state.touched(Topic::Ec2);
-    Ok(json!({"LaunchTemplate": out}))
+    state.touched(crate::state::Topic::Ec2);
+    Ok(LaunchTemplateOut {
+        launch_template: out,
+    })
 }
 
+/// The input of DescribeLaunchTemplates.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeLaunchTemplatesRequest {
+pub struct DescribeLaunchTemplatesRequest {
     launch_template_ids: Vec<String>,
     launch_template_names: Vec<String>,
     filters: Vec<Filter>,
@@ -313,9 +285,8 @@ struct DescribeLaunchTemplatesRequest {
 pub fn describe_launch_templates(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeLaunchTemplatesRequest = parse_input(input)?;
+    req: DescribeLaunchTemplatesRequest,
+) -> Result<DescribeTemplatesOut, ApiError> {
     filters::check_names(
         &req.filters,
         &[
@@ -355,16 +326,21 @@ pub fn describe_launch_templates(
                     }
                 })
             })
-            .map(|t| template_out(s, t))
+            .map(|t| TemplateOut::new(s, t))
             .collect::<Vec<_>>())
     })?;
-    let (list, next_token) = paginate(list, req.max_results, req.next_token.as_deref(), (1, 200))?;
-    Ok(json!({"LaunchTemplates": list, "NextToken": next_token}))
+    let (launch_templates, next_token) =
+        paginate(list, req.max_results, req.next_token.as_deref(), (1, 200))?;
+    Ok(DescribeTemplatesOut {
+        launch_templates,
+        next_token,
+    })
 }
 
+/// The input of DescribeLaunchTemplateVersions.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeLaunchTemplateVersionsRequest {
+pub struct DescribeLaunchTemplateVersionsRequest {
     launch_template_id: Option<String>,
     launch_template_name: Option<String>,
     versions: Vec<String>,
@@ -381,9 +357,8 @@ struct DescribeLaunchTemplateVersionsRequest {
 pub fn describe_launch_template_versions(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeLaunchTemplateVersionsRequest = parse_input(input)?;
+    req: DescribeLaunchTemplateVersionsRequest,
+) -> Result<DescribeVersionsOut, ApiError> {
     filters::check_names(
         &req.filters,
         &[
@@ -404,10 +379,7 @@ pub fn describe_launch_template_versions(
             } else if req.versions.is_empty() {
                 s.launch_templates.values().collect()
             } else {
-                return Err(ApiError::client(
-                    "MissingParameter",
-                    "The request must contain the parameter LaunchTemplateName or LaunchTemplateId",
-                ));
+                return Err(missing("LaunchTemplateName or LaunchTemplateId"));
             };
         let parse = |v: &Option<String>| v.as_deref().and_then(|v| v.parse::<i64>().ok());
         let (min, max) = (parse(&req.min_version), parse(&req.max_version));
@@ -443,7 +415,7 @@ pub fn describe_launch_template_versions(
                     "key-name" => vec![key.as_str()],
                     _ => vec![],
                 }) {
-                    out.push(version_out(lt, v));
+                    out.push(VersionOut::new(lt, v));
                 }
             }
         }
@@ -455,13 +427,18 @@ pub fn describe_launch_template_versions(
     if req.resolve_alias {
         super::launch_refs::resolve_aliases(state, &ctx.scope, &mut list);
     }
-    let (list, next_token) = paginate(list, req.max_results, req.next_token.as_deref(), (1, 200))?;
-    Ok(json!({"LaunchTemplateVersions": list, "NextToken": next_token}))
+    let (launch_template_versions, next_token) =
+        paginate(list, req.max_results, req.next_token.as_deref(), (1, 200))?;
+    Ok(DescribeVersionsOut {
+        launch_template_versions,
+        next_token,
+    })
 }
 
+/// The input of DeleteLaunchTemplate.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DeleteLaunchTemplateRequest {
+pub struct DeleteLaunchTemplateRequest {
     launch_template_id: Option<String>,
     launch_template_name: Option<String>,
     dry_run: bool,
@@ -471,16 +448,15 @@ struct DeleteLaunchTemplateRequest {
 pub fn delete_launch_template(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DeleteLaunchTemplateRequest = parse_input(input)?;
+    req: DeleteLaunchTemplateRequest,
+) -> Result<LaunchTemplateOut, ApiError> {
     let out = with_store(ctx, state, |s| {
         let lt = find(
             s,
             req.launch_template_id.as_deref(),
             req.launch_template_name.as_deref(),
         )?;
-        let out = template_out(s, lt);
+        let out = TemplateOut::new(s, lt);
         if req.dry_run {
             return Err(dry_run_ok());
         }
@@ -489,13 +465,16 @@ pub fn delete_launch_template(
         s.clear_tags(&id);
         Ok(out)
     })?;
-    state.touched(Topic::Ec2);
-    Ok(json!({"LaunchTemplate": out}))
+    state.touched(crate::state::Topic::Ec2);
+    Ok(LaunchTemplateOut {
+        launch_template: out,
+    })
 }
 
+/// The input of DeleteLaunchTemplateVersions.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DeleteLaunchTemplateVersionsRequest {
+pub struct DeleteLaunchTemplateVersionsRequest {
     launch_template_id: Option<String>,
     launch_template_name: Option<String>,
     versions: Vec<String>,
@@ -506,9 +485,8 @@ struct DeleteLaunchTemplateVersionsRequest {
 pub fn delete_launch_template_versions(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DeleteLaunchTemplateVersionsRequest = parse_input(input)?;
+    req: DeleteLaunchTemplateVersionsRequest,
+) -> Result<DeleteVersionsOut, ApiError> {
     let (ok, failed) = with_store(ctx, state, |s| {
         let lt = find(
             s,
@@ -536,18 +514,25 @@ pub fn delete_launch_template_versions(
                     format!("The specified launch template version does not exist: {v}"),
                 )),
             };
-            match error {
-                None => ok.push(json!({"LaunchTemplateId": id, "LaunchTemplateName": name, "VersionNumber": number})),
-                Some((code, message)) => failed.push(json!({"LaunchTemplateId": id, "LaunchTemplateName": name,
-                    "VersionNumber": number, "ResponseError": {"Code": code, "Message": message}})),
+            let item = DeletedVersionOut {
+                launch_template_id: id.clone(),
+                launch_template_name: name.clone(),
+                version_number: number,
+                response_error: error.map(|(code, message)| VersionError { code, message }),
+            };
+            if item.response_error.is_none() {
+                ok.push(item);
+            } else {
+                failed.push(item);
             }
         }
         Ok((ok, failed))
     })?;
-    state.touched(Topic::Ec2);
-    Ok(
-        json!({"SuccessfullyDeletedLaunchTemplateVersions": ok, "UnsuccessfullyDeletedLaunchTemplateVersions": failed}),
-    )
+    state.touched(crate::state::Topic::Ec2);
+    Ok(DeleteVersionsOut {
+        successfully_deleted_launch_template_versions: ok,
+        unsuccessfully_deleted_launch_template_versions: failed,
+    })
 }
 
 /// Overlay a RunInstances input on launch template data: the request wins, tag

@@ -6,13 +6,15 @@
 //! image capture) to the instance lifecycle controller, as AWS shows them.
 
 pub mod block_devices;
+pub mod errors;
 pub mod filters;
 mod image_attributes;
 mod image_copies;
 pub mod images;
+mod instance_attributes;
 pub mod instance_names;
 pub mod instance_ops;
-pub mod instance_stream;
+pub mod instance_out;
 pub mod instance_types;
 pub mod instance_view;
 pub mod instances;
@@ -20,6 +22,7 @@ mod interfaces;
 pub mod internal;
 mod key_pairs;
 pub mod launch_refs;
+mod launch_template_views;
 pub mod launch_templates;
 pub mod network;
 mod profile_associations;
@@ -32,23 +35,20 @@ mod sg_rules;
 mod snapshots;
 pub mod store;
 pub mod tags;
+pub mod views;
 mod volumes;
 mod vpcs;
 
+pub use errors::Ec2Error;
+use errors::invalid;
 pub use store::Ec2Store;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Handler, Typed, TypedOperation};
+use super::{Handler, Replying, Typed, TypedOperation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::state::AppState;
-
-/// Operations that also stream their output (see `services::StreamingHandler`).
-pub const STREAMING_OPERATIONS: &[(&str, crate::services::StreamingHandler)] = &[(
-    "DescribeInstances",
-    instance_stream::describe_instances_streamed,
-)];
 
 /// Operations with typed handlers (see `services::Typed`), sorted by name.
 pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
@@ -57,16 +57,88 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         &Typed(profile_associations::associate_iam_instance_profile),
     ),
     (
+        "CreateLaunchTemplate",
+        &Typed(launch_templates::create_launch_template),
+    ),
+    (
+        "CreateLaunchTemplateVersion",
+        &Typed(launch_templates::create_launch_template_version),
+    ),
+    ("CreateSubnet", &Typed(vpcs::create_subnet)),
+    ("CreateVpc", &Typed(vpcs::create_vpc)),
+    (
+        "DeleteLaunchTemplate",
+        &Typed(launch_templates::delete_launch_template),
+    ),
+    (
+        "DeleteLaunchTemplateVersions",
+        &Typed(launch_templates::delete_launch_template_versions),
+    ),
+    ("DeleteSubnet", &Typed(vpcs::delete_subnet)),
+    ("DeleteVpc", &Typed(vpcs::delete_vpc)),
+    (
         "DescribeIamInstanceProfileAssociations",
         &Typed(profile_associations::describe_iam_instance_profile_associations),
     ),
     (
+        "DescribeInstanceAttribute",
+        &Replying(instance_attributes::describe_instance_attribute),
+    ),
+    (
+        "DescribeInstanceStatus",
+        &Typed(instance_view::describe_instance_status),
+    ),
+    (
+        "DescribeInstances",
+        &Replying(instance_view::describe_instances),
+    ),
+    (
+        "DescribeLaunchTemplateVersions",
+        &Typed(launch_templates::describe_launch_template_versions),
+    ),
+    (
+        "DescribeLaunchTemplates",
+        &Typed(launch_templates::describe_launch_templates),
+    ),
+    (
+        "DescribeNetworkInterfaces",
+        &Typed(interfaces::describe_network_interfaces),
+    ),
+    ("DescribeSubnets", &Typed(vpcs::describe_subnets)),
+    ("DescribeVpcs", &Typed(vpcs::describe_vpcs)),
+    (
         "DisassociateIamInstanceProfile",
         &Typed(profile_associations::disassociate_iam_instance_profile),
     ),
+    ("GetConsoleOutput", &Typed(instance_ops::get_console_output)),
+    (
+        "GetLaunchTemplateData",
+        &Typed(instance_ops::get_launch_template_data),
+    ),
+    (
+        "ModifyInstanceAttribute",
+        &Typed(instance_attributes::modify_instance_attribute),
+    ),
+    (
+        "ModifyLaunchTemplate",
+        &Typed(launch_templates::modify_launch_template),
+    ),
+    ("MonitorInstances", &Typed(instance_ops::monitor_instances)),
+    ("RebootInstances", &Typed(instance_ops::reboot_instances)),
     (
         "ReplaceIamInstanceProfileAssociation",
         &Typed(profile_associations::replace_iam_instance_profile_association),
+    ),
+    ("RunInstances", &Replying(instances::run_instances)),
+    ("StartInstances", &Typed(instance_ops::start_instances)),
+    ("StopInstances", &Typed(instance_ops::stop_instances)),
+    (
+        "TerminateInstances",
+        &Typed(instance_ops::terminate_instances),
+    ),
+    (
+        "UnmonitorInstances",
+        &Typed(instance_ops::unmonitor_instances),
     ),
 ];
 
@@ -84,37 +156,17 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ("CreateImage", images::create_image),
     ("CreateKeyPair", key_pairs::create_key_pair),
     (
-        "CreateLaunchTemplate",
-        launch_templates::create_launch_template,
-    ),
-    (
-        "CreateLaunchTemplateVersion",
-        launch_templates::create_launch_template_version,
-    ),
-    (
         "CreateSecurityGroup",
         security_groups::create_security_group,
     ),
-    ("CreateSubnet", vpcs::create_subnet),
     ("CreateTags", tags::create_tags),
-    ("CreateVpc", vpcs::create_vpc),
     ("DeleteKeyPair", key_pairs::delete_key_pair),
-    (
-        "DeleteLaunchTemplate",
-        launch_templates::delete_launch_template,
-    ),
-    (
-        "DeleteLaunchTemplateVersions",
-        launch_templates::delete_launch_template_versions,
-    ),
     (
         "DeleteSecurityGroup",
         security_groups::delete_security_group,
     ),
     ("DeleteSnapshot", snapshots::delete_snapshot),
-    ("DeleteSubnet", vpcs::delete_subnet),
     ("DeleteTags", tags::delete_tags),
-    ("DeleteVpc", vpcs::delete_vpc),
     ("DeregisterImage", image_copies::deregister_image),
     (
         "DescribeAccountAttributes",
@@ -130,14 +182,6 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ),
     ("DescribeImages", images::describe_images),
     (
-        "DescribeInstanceAttribute",
-        instance_ops::describe_instance_attribute,
-    ),
-    (
-        "DescribeInstanceStatus",
-        instance_view::describe_instance_status,
-    ),
-    (
         "DescribeInstanceTypeOfferings",
         instance_types::describe_instance_type_offerings,
     ),
@@ -145,24 +189,11 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
         "DescribeInstanceTypes",
         instance_types::describe_instance_types,
     ),
-    ("DescribeInstances", instance_view::describe_instances),
     (
         "DescribeInternetGateways",
         route_tables::describe_internet_gateways,
     ),
     ("DescribeKeyPairs", key_pairs::describe_key_pairs),
-    (
-        "DescribeLaunchTemplateVersions",
-        launch_templates::describe_launch_template_versions,
-    ),
-    (
-        "DescribeLaunchTemplates",
-        launch_templates::describe_launch_templates,
-    ),
-    (
-        "DescribeNetworkInterfaces",
-        interfaces::describe_network_interfaces,
-    ),
     ("DescribeRegions", regions::describe_regions),
     ("DescribeRouteTables", route_tables::describe_route_tables),
     (
@@ -174,30 +205,13 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
         security_groups::describe_security_groups,
     ),
     ("DescribeSnapshots", snapshots::describe_snapshots),
-    ("DescribeSubnets", vpcs::describe_subnets),
     ("DescribeTags", tags::describe_tags),
     ("DescribeVolumes", volumes::describe_volumes),
-    ("DescribeVpcs", vpcs::describe_vpcs),
-    ("GetConsoleOutput", instance_ops::get_console_output),
-    (
-        "GetLaunchTemplateData",
-        instance_ops::get_launch_template_data,
-    ),
     ("ImportKeyPair", key_pairs::import_key_pair),
     (
         "ModifyImageAttribute",
         image_attributes::modify_image_attribute,
     ),
-    (
-        "ModifyInstanceAttribute",
-        instance_ops::modify_instance_attribute,
-    ),
-    (
-        "ModifyLaunchTemplate",
-        launch_templates::modify_launch_template,
-    ),
-    ("MonitorInstances", instance_ops::monitor_instances),
-    ("RebootInstances", instance_ops::reboot_instances),
     (
         "RevokeSecurityGroupEgress",
         sg_rules::revoke_security_group_egress,
@@ -206,20 +220,13 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
         "RevokeSecurityGroupIngress",
         sg_rules::revoke_security_group_ingress,
     ),
-    ("RunInstances", instances::run_instances),
-    ("StartInstances", instance_ops::start_instances),
-    ("StopInstances", instance_ops::stop_instances),
-    ("TerminateInstances", instance_ops::terminate_instances),
-    ("UnmonitorInstances", instance_ops::unmonitor_instances),
 ];
 
 /// What EC2 answers to a `DryRun` request that would have succeeded.
 pub fn dry_run_ok() -> ApiError {
-    ApiError::client(
-        "DryRunOperation",
-        "Request would have succeeded, but DryRun flag is set.",
-    )
-    .with_status(412)
+    Ec2Error::DryRunOperation
+        .with("Request would have succeeded, but DryRun flag is set.")
+        .with_status(412)
 }
 
 /// Run `f` on the request scope's EC2 store (created with its defaults on first use), under
@@ -277,17 +284,13 @@ pub fn spec_tags(
 /// only for callers other than AWS services, which add such tags themselves).
 pub fn check_tag(tag: &Tag) -> Result<(), ApiError> {
     if tag.key.is_empty() || tag.key.chars().count() > 127 {
-        return Err(ApiError::client(
-            "InvalidParameterValue",
-            format!(
-                "Tag key must be between 1 and 127 characters long: '{}'",
-                tag.key
-            ),
-        ));
+        return Err(invalid(format!(
+            "Tag key must be between 1 and 127 characters long: '{}'",
+            tag.key
+        )));
     }
     if tag.key.to_ascii_lowercase().starts_with("aws:") {
-        return Err(ApiError::client(
-            "InvalidParameterValue",
+        return Err(invalid(
             "Tag keys starting with 'aws:' are reserved for internal use",
         ));
     }
@@ -296,13 +299,10 @@ pub fn check_tag(tag: &Tag) -> Result<(), ApiError> {
         .as_deref()
         .is_some_and(|v| v.chars().count() > 255)
     {
-        return Err(ApiError::client(
-            "InvalidParameterValue",
-            format!(
-                "Tag value for key '{}' is longer than 255 characters",
-                tag.key
-            ),
-        ));
+        return Err(invalid(format!(
+            "Tag value for key '{}' is longer than 255 characters",
+            tag.key
+        )));
     }
     Ok(())
 }
@@ -342,12 +342,7 @@ pub fn paginate<T>(
             .parse::<usize>()
             .ok()
             .filter(|s| *s <= items.len())
-            .ok_or_else(|| {
-                ApiError::client(
-                    "InvalidParameterValue",
-                    format!("Invalid NextToken: {token}"),
-                )
-            })?,
+            .ok_or_else(|| invalid(format!("Invalid NextToken: {token}")))?,
         None => 0,
     };
     let Some(max) = max_results else {
@@ -355,12 +350,9 @@ pub fn paginate<T>(
     };
     let (low, high) = bounds;
     if !(low..=high).contains(&max) {
-        return Err(ApiError::client(
-            "InvalidParameterValue",
-            format!(
-                "Value ( {max} ) for parameter maxResults is invalid. Expecting a value between {low} and {high}."
-            ),
-        ));
+        return Err(invalid(format!(
+            "Value ( {max} ) for parameter maxResults is invalid. Expecting a value between {low} and {high}."
+        )));
     }
     let end = (start + max as usize).min(items.len());
     let next = (end < items.len()).then(|| end.to_string());
@@ -369,11 +361,7 @@ pub fn paginate<T>(
 }
 
 /// Check that `id` looks like `prefix-` + hex; else the operation's `.Malformed` error.
-pub fn check_id_shape(
-    id: &str,
-    prefix: &str,
-    malformed_code: &'static str,
-) -> Result<(), ApiError> {
+pub fn check_id_shape(id: &str, prefix: &str, malformed: Ec2Error) -> Result<(), ApiError> {
     let ok = id
         .strip_prefix(prefix)
         .and_then(|rest| rest.strip_prefix('-'))
@@ -383,10 +371,7 @@ pub fn check_id_shape(
     if ok {
         Ok(())
     } else {
-        Err(ApiError::client(
-            malformed_code,
-            format!("Invalid id: \"{id}\" (expecting \"{prefix}-...\")"),
-        ))
+        Err(malformed.with(format!("Invalid id: \"{id}\" (expecting \"{prefix}-...\")")))
     }
 }
 
@@ -425,9 +410,13 @@ mod tests {
 
     #[test]
     fn ids_are_checked_for_shape() {
-        assert!(check_id_shape("i-0123456789abcdef0", "i", "X").is_ok());
-        assert!(check_id_shape("i-12345678", "i", "X").is_ok());
-        assert_eq!(check_id_shape("foo", "i", "X").unwrap_err().code, "X");
-        assert!(check_id_shape("i-xyz12345", "i", "X").is_err());
+        let malformed = Ec2Error::InvalidInstanceIDMalformed;
+        assert!(check_id_shape("i-0123456789abcdef0", "i", malformed).is_ok());
+        assert!(check_id_shape("i-12345678", "i", malformed).is_ok());
+        assert_eq!(
+            check_id_shape("foo", "i", malformed).unwrap_err().code,
+            "InvalidInstanceID.Malformed"
+        );
+        assert!(check_id_shape("i-xyz12345", "i", malformed).is_err());
     }
 }

@@ -7,6 +7,7 @@ use std::net::Ipv4Addr;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::errors::invalid;
 use super::filters::{self, Filter};
 use super::store::{Ec2Store, SecurityGroup, SgRule, Subnet, Vpc};
 use super::{dry_run_ok, with_store};
@@ -249,10 +250,7 @@ pub fn describe_availability_zones(
     let all = zones(region);
     for name in &req.zone_names {
         if !all.iter().any(|(z, _)| z == name) {
-            return Err(ApiError::client(
-                "InvalidParameterValue",
-                format!("The zone '{name}' does not exist."),
-            ));
+            return Err(invalid(format!("The zone '{name}' does not exist.")));
         }
     }
     if req.dry_run {

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::errors::{Ec2Error, invalid, missing};
 use super::filters::{self, Filter};
 use super::store::{Ec2Store, InstanceState, ProfileAssociation};
 use super::{check_id_shape, paginate, with_store};
@@ -63,9 +64,8 @@ fn association_out(
 
 /// The instance holding association `id` (checked for shape first).
 fn instance_of(s: &mut Ec2Store, id: &str) -> Result<String, ApiError> {
-    check_id_shape(id, "iip-assoc", "InvalidParameterValue").map_err(|_| {
-        ApiError::client("InvalidParameterValue", "Invalid value for associationId.")
-    })?;
+    check_id_shape(id, "iip-assoc", Ec2Error::InvalidParameterValue)
+        .map_err(|_| invalid("Invalid value for associationId."))?;
     s.instances
         .values()
         .find(|i| {
@@ -74,10 +74,8 @@ fn instance_of(s: &mut Ec2Store, id: &str) -> Result<String, ApiError> {
         })
         .map(|i| i.id.clone())
         .ok_or_else(|| {
-            ApiError::client(
-                "InvalidAssociationID.NotFound",
-                format!("The association ID '{id}' does not exist"),
-            )
+            Ec2Error::InvalidAssociationIDNotFound
+                .with(format!("The association ID '{id}' does not exist"))
         })
 }
 
@@ -98,12 +96,7 @@ fn resolve(
     let profiles = crate::services::iam::profiles_of(state, &ctx.scope.account);
     super::launch_refs::instance_profile(&profiles, spec.name.as_deref(), spec.arn.as_deref())?
         .cloned()
-        .ok_or_else(|| {
-            ApiError::client(
-                "MissingParameter",
-                "The request must contain the parameter IamInstanceProfile",
-            )
-        })
+        .ok_or_else(|| missing("IamInstanceProfile"))
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,22 +126,16 @@ pub fn associate_iam_instance_profile(
         super::instance_view::check_instance_ids(s, std::slice::from_ref(&req.instance_id))?;
         let instance = &mut s.instances[&req.instance_id];
         if instance.state == InstanceState::Terminated {
-            return Err(ApiError::client(
-                "IncorrectInstanceState",
-                format!(
-                    "The instance '{}' is not in a valid state for this operation.",
-                    instance.id
-                ),
-            ));
+            return Err(Ec2Error::IncorrectInstanceState.with(format!(
+                "The instance '{}' is not in a valid state for this operation.",
+                instance.id
+            )));
         }
         if instance.iam_instance_profile.is_some() {
-            return Err(ApiError::client(
-                "IncorrectState",
-                format!(
-                    "There is an existing association for instance {}",
-                    instance.id
-                ),
-            ));
+            return Err(Ec2Error::IncorrectState.with(format!(
+                "There is an existing association for instance {}",
+                instance.id
+            )));
         }
         let association = associate(&profile, &state.ids, now);
         let out = association_out(&instance.id, &association, "associating");

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::errors::invalid;
 use super::filters::{self, Filter};
 use crate::context::RequestContext;
 use crate::error::ApiError;
@@ -74,10 +75,7 @@ pub fn describe_regions(_: &RequestContext, _: &AppState, input: Value) -> Resul
         .iter()
         .find(|n| !REGIONS.iter().any(|(r, _)| r == n))
     {
-        return Err(ApiError::client(
-            "InvalidParameterValue",
-            format!("Invalid region: {unknown}"),
-        ));
+        return Err(invalid(format!("Invalid region: {unknown}")));
     }
     if req.dry_run {
         return Err(super::dry_run_ok());

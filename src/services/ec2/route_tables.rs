@@ -6,9 +6,10 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::errors::Ec2Error;
 use super::filters::{self, Filter};
-use super::instance_view::tags_out;
 use super::store::Vpc;
+use super::views::TagsOut;
 use super::{dry_run_ok, paginate, tag_filter_values, with_store};
 use crate::context::RequestContext;
 use crate::error::ApiError;
@@ -74,10 +75,8 @@ pub fn describe_route_tables(
             .iter()
             .find(|id| !s.vpcs.values().any(|v| &v.main_route_table_id == *id))
         {
-            return Err(ApiError::client(
-                "InvalidRouteTableID.NotFound",
-                format!("The routeTable ID '{missing}' does not exist"),
-            ));
+            return Err(Ec2Error::InvalidRouteTableIDNotFound
+                .with(format!("The routeTable ID '{missing}' does not exist")));
         }
         if req.dry_run {
             return Err(dry_run_ok());
@@ -129,7 +128,7 @@ pub fn describe_route_tables(
                     "Associations": [{"Main": true, "RouteTableAssociationId": v.main_association_id,
                         "RouteTableId": v.main_route_table_id,
                         "AssociationState": {"State": "associated"}}],
-                    "Tags": tags_out(s.tags_of(&v.main_route_table_id)),
+                    "Tags": TagsOut(s.tags_of(&v.main_route_table_id)),
                 })
             })
             .collect();
@@ -180,10 +179,8 @@ pub fn describe_internet_gateways(
             .iter()
             .find(|id| !gateways.iter().any(|(g, _)| g == id))
         {
-            return Err(ApiError::client(
-                "InvalidInternetGatewayID.NotFound",
-                format!("The internetGateway ID '{missing}' does not exist"),
-            ));
+            return Err(Ec2Error::InvalidInternetGatewayIDNotFound
+                .with(format!("The internetGateway ID '{missing}' does not exist")));
         }
         if req.dry_run {
             return Err(dry_run_ok());
@@ -212,7 +209,7 @@ pub fn describe_internet_gateways(
             .map(|(g, v)| {
                 json!({"InternetGatewayId": g, "OwnerId": account,
                     "Attachments": [{"State": "available", "VpcId": v.id}],
-                    "Tags": tags_out(s.tags_of(g))})
+                    "Tags": TagsOut(s.tags_of(g))})
             })
             .collect();
         Ok(list)

@@ -7,6 +7,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::errors::{Ec2Error, invalid, missing};
 use super::filters::{self, Filter};
 use super::sg_rules::{permissions, rule_out};
 use super::store::{Ec2Store, InstanceState, SecurityGroup, SgRule};
@@ -51,24 +52,17 @@ pub(super) fn find_group<'a>(
 ) -> Result<&'a SecurityGroup, ApiError> {
     match (id, name) {
         (Some(id), _) => s.security_groups.get(id).ok_or_else(|| {
-            ApiError::client(
-                "InvalidGroup.NotFound",
-                format!("The security group '{id}' does not exist"),
-            )
+            Ec2Error::InvalidGroupNotFound.with(format!("The security group '{id}' does not exist"))
         }),
         (None, Some(name)) => {
             let vpc = s.default_vpc().map(|v| v.id.clone()).unwrap_or_default();
             s.group_by_name(&vpc, name).ok_or_else(|| {
-                ApiError::client(
-                    "InvalidGroup.NotFound",
-                    format!("The security group '{name}' does not exist in default VPC '{vpc}'"),
-                )
+                Ec2Error::InvalidGroupNotFound.with(format!(
+                    "The security group '{name}' does not exist in default VPC '{vpc}'"
+                ))
             })
         }
-        (None, None) => Err(ApiError::client(
-            "MissingParameter",
-            "The request must contain the parameter groupName or groupId",
-        )),
+        (None, None) => Err(missing("groupName or groupId")),
     }
 }
 
@@ -91,36 +85,30 @@ pub fn create_security_group(
     let req: CreateSecurityGroupRequest = parse_input(input)?;
     let name = req.group_name.unwrap_or_default();
     if name.is_empty() || name.len() > 255 {
-        return Err(ApiError::client(
-            "InvalidParameterValue",
+        return Err(invalid(
             "Invalid value for parameter groupName: must be 1 to 255 characters",
         ));
     }
     if name.to_ascii_lowercase().starts_with("sg-") {
-        return Err(ApiError::client(
-            "InvalidParameterValue",
-            "Group names may not be in the format sg-*.",
-        ));
+        return Err(invalid("Group names may not be in the format sg-*."));
     }
     let tags = spec_tags(&req.tag_specifications, "security-group")?;
     let (id, tag_out) = with_store(ctx, state, |s| {
-        let vpc_id = match &req.vpc_id {
-            Some(v) if !s.vpcs.contains_key(v) => {
-                return Err(ApiError::client(
-                    "InvalidVpcID.NotFound",
-                    format!("The vpc ID '{v}' does not exist"),
-                ));
-            }
-            Some(v) => v.clone(),
-            None => s.default_vpc().map(|v| v.id.clone()).ok_or_else(|| {
-                ApiError::client("VPCIdNotSpecified", "No default VPC for this user")
-            })?,
-        };
+        let vpc_id =
+            match &req.vpc_id {
+                Some(v) if !s.vpcs.contains_key(v) => {
+                    return Err(Ec2Error::InvalidVpcIDNotFound
+                        .with(format!("The vpc ID '{v}' does not exist")));
+                }
+                Some(v) => v.clone(),
+                None => s.default_vpc().map(|v| v.id.clone()).ok_or_else(|| {
+                    Ec2Error::VPCIdNotSpecified.with("No default VPC for this user")
+                })?,
+            };
         if s.group_by_name(&vpc_id, &name).is_some() {
-            return Err(ApiError::client(
-                "InvalidGroup.Duplicate",
-                format!("The security group '{name}' already exists for VPC '{vpc_id}'"),
-            ));
+            return Err(Ec2Error::InvalidGroupDuplicate.with(format!(
+                "The security group '{name}' already exists for VPC '{vpc_id}'"
+            )));
         }
         if req.dry_run {
             return Err(dry_run_ok());
@@ -290,12 +278,9 @@ pub fn delete_security_group(
         let g = find_group(s, req.group_id.as_deref(), req.group_name.as_deref())?;
         let id = g.id.clone();
         if g.name == "default" {
-            return Err(ApiError::client(
-                "CannotDelete",
-                format!(
-                    "the specified group: \"{id}\" name: \"default\" cannot be deleted by a user"
-                ),
-            ));
+            return Err(Ec2Error::CannotDelete.with(format!(
+                "the specified group: \"{id}\" name: \"default\" cannot be deleted by a user"
+            )));
         }
         let used_by_instance = s
             .instances
@@ -306,10 +291,9 @@ pub fn delete_security_group(
             .values()
             .any(|o| o.id != id && o.rules.iter().any(|r| r.peer == Peer::Group(id.clone())));
         if used_by_instance || referenced {
-            return Err(ApiError::client(
-                "DependencyViolation",
-                format!("resource {id} has a dependent object"),
-            ));
+            return Err(
+                Ec2Error::DependencyViolation.with(format!("resource {id} has a dependent object"))
+            );
         }
         if req.dry_run {
             return Err(dry_run_ok());
@@ -354,10 +338,9 @@ pub fn describe_security_group_rules(
             .iter()
             .find(|id| !all.iter().any(|(r, _)| &r.id == *id))
         {
-            return Err(ApiError::client(
-                "InvalidSecurityGroupRuleId.NotFound",
-                format!("The security group rule ID '{missing}' does not exist"),
-            ));
+            return Err(Ec2Error::InvalidSecurityGroupRuleIdNotFound.with(format!(
+                "The security group rule ID '{missing}' does not exist"
+            )));
         }
         if req.dry_run {
             return Err(dry_run_ok());

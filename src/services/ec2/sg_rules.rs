@@ -5,6 +5,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::errors::{Ec2Error, invalid};
 use super::security_groups::{Peer, find_group};
 use super::store::{Ec2Store, SgRule};
 use super::{TagSpecification, dry_run_ok, spec_tags, with_store};
@@ -76,10 +77,9 @@ fn normalize_protocol(p: &str) -> Result<String, ApiError> {
         "-1" | "all" => "-1".into(),
         n if n.parse::<u8>().is_ok() => n.to_owned(),
         _ => {
-            return Err(ApiError::client(
-                "InvalidParameterValue",
-                format!("Invalid value '{p}' for IP protocol. Unknown protocol."),
-            ));
+            return Err(invalid(format!(
+                "Invalid value '{p}' for IP protocol. Unknown protocol."
+            )));
         }
     })
 }
@@ -91,10 +91,7 @@ fn check_cidr4(c: &str) -> Result<(), ApiError> {
     if ok {
         Ok(())
     } else {
-        Err(ApiError::client(
-            "InvalidParameterValue",
-            format!("CIDR block {c} is malformed"),
-        ))
+        Err(invalid(format!("CIDR block {c} is malformed")))
     }
 }
 
@@ -105,10 +102,7 @@ fn check_cidr6(c: &str) -> Result<(), ApiError> {
     if ok {
         Ok(())
     } else {
-        Err(ApiError::client(
-            "InvalidParameterValue",
-            format!("CIDR block {c} is malformed"),
-        ))
+        Err(invalid(format!("CIDR block {c} is malformed")))
     }
 }
 
@@ -127,12 +121,9 @@ fn expand(
             "tcp" | "udp" => {
                 let (f, t) = (p.from_port.unwrap_or(-1), p.to_port.unwrap_or(-1));
                 if !(0..=65535).contains(&f) || !(0..=65535).contains(&t) || f > t {
-                    return Err(ApiError::client(
-                        "InvalidParameterValue",
-                        format!(
-                            "Invalid value 'Must specify both from and to ports with TCP/UDP.' for portRange. From port {f} to port {t} is not a valid range."
-                        ),
-                    ));
+                    return Err(invalid(format!(
+                        "Invalid value 'Must specify both from and to ports with TCP/UDP.' for portRange. From port {f} to port {t} is not a valid range."
+                    )));
                 }
                 (Some(f), Some(t))
             }
@@ -172,34 +163,28 @@ fn expand(
                         .get(id)
                         .map(|g| g.id.clone())
                         .ok_or_else(|| {
-                            ApiError::client(
-                                "InvalidGroup.NotFound",
-                                format!("The security group '{id}' does not exist"),
-                            )
+                            Ec2Error::InvalidGroupNotFound
+                                .with(format!("The security group '{id}' does not exist"))
                         })?
                 }
                 (None, Some(name)) => s
                     .group_by_name(vpc_id, name)
                     .map(|g| g.id.clone())
                     .ok_or_else(|| {
-                        ApiError::client(
-                            "InvalidGroup.NotFound",
-                            format!("The security group '{name}' does not exist in VPC '{vpc_id}'"),
-                        )
+                        Ec2Error::InvalidGroupNotFound.with(format!(
+                            "The security group '{name}' does not exist in VPC '{vpc_id}'"
+                        ))
                     })?,
                 (None, None) => {
-                    return Err(ApiError::client(
-                        "MissingParameter",
-                        "Either GroupId or GroupName must be given in a UserIdGroupPair",
-                    ));
+                    return Err(Ec2Error::MissingParameter
+                        .with("Either GroupId or GroupName must be given in a UserIdGroupPair"));
                 }
             };
             push(Peer::Group(id), &g.description);
         }
     }
     if out.is_empty() {
-        return Err(ApiError::client(
-            "MissingParameter",
+        return Err(Ec2Error::MissingParameter.with(
             "No IP permissions were given: specify IpPermissions or CidrIp/IpProtocol/ports.",
         ));
     }
@@ -354,10 +339,10 @@ fn authorize(
         let existing = &s.security_groups[&gid].rules;
         for (i, r) in new.iter().enumerate() {
             if existing.iter().chain(&new[..i]).any(|e| same_rule(e, r)) {
-                return Err(ApiError::client(
-                    "InvalidPermission.Duplicate",
-                    format!("the specified rule \"{}\" already exists", describe_rule(r)),
-                ));
+                return Err(Ec2Error::InvalidPermissionDuplicate.with(format!(
+                    "the specified rule \"{}\" already exists",
+                    describe_rule(r)
+                )));
             }
         }
         if req.dry_run {
@@ -392,10 +377,8 @@ fn revoke(
             match g.rules.iter().find(|r| &r.id == rid && r.egress == egress) {
                 Some(r) => remove.push(r.id.clone()),
                 None => {
-                    return Err(ApiError::client(
-                        "InvalidSecurityGroupRuleId.NotFound",
-                        format!("The security group rule ID '{rid}' does not exist"),
-                    ));
+                    return Err(Ec2Error::InvalidSecurityGroupRuleIdNotFound
+                        .with(format!("The security group rule ID '{rid}' does not exist")));
                 }
             }
         }
@@ -405,18 +388,14 @@ fn revoke(
                 match g.rules.iter().find(|r| same_rule(r, &wanted)) {
                     Some(r) => remove.push(r.id.clone()),
                     None => {
-                        return Err(ApiError::client(
-                            "InvalidPermission.NotFound",
-                            "The specified rule does not exist in this security group.",
-                        ));
+                        return Err(Ec2Error::InvalidPermissionNotFound
+                            .with("The specified rule does not exist in this security group."));
                     }
                 }
             }
         } else if remove.is_empty() {
-            return Err(ApiError::client(
-                "MissingParameter",
-                "No IP permissions or security group rule ids were given.",
-            ));
+            return Err(Ec2Error::MissingParameter
+                .with("No IP permissions or security group rule ids were given."));
         }
         if req.dry_run {
             return Err(dry_run_ok());

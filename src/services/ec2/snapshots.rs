@@ -3,6 +3,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::errors::Ec2Error;
 use super::filters::{self, Filter};
 use super::{dry_run_ok, paginate, tag_filter_values, tag_list, with_store};
 use crate::context::RequestContext;
@@ -48,10 +49,8 @@ pub fn describe_snapshots(
             .iter()
             .find(|id| !s.snapshots.contains_key(*id))
         {
-            return Err(ApiError::client(
-                "InvalidSnapshot.NotFound",
-                format!("The snapshot '{missing}' does not exist."),
-            ));
+            return Err(Ec2Error::InvalidSnapshotNotFound
+                .with(format!("The snapshot '{missing}' does not exist.")));
         }
         if req.dry_run {
             return Err(dry_run_ok());
@@ -128,10 +127,10 @@ pub fn delete_snapshot(
     let req: DeleteSnapshotRequest = parse_input(input)?;
     with_store(ctx, state, |s| {
         if !s.snapshots.contains_key(&req.snapshot_id) {
-            return Err(ApiError::client(
-                "InvalidSnapshot.NotFound",
-                format!("The snapshot '{}' does not exist.", req.snapshot_id),
-            ));
+            return Err(Ec2Error::InvalidSnapshotNotFound.with(format!(
+                "The snapshot '{}' does not exist.",
+                req.snapshot_id
+            )));
         }
         if let Some(image) = s.images.values().find(|i| {
             i.snapshot_id.as_deref() == Some(req.snapshot_id.as_str())
@@ -139,13 +138,10 @@ pub fn delete_snapshot(
                     .iter()
                     .any(|m| m.spec.snapshot_id.as_deref() == Some(req.snapshot_id.as_str()))
         }) {
-            return Err(ApiError::client(
-                "InvalidSnapshot.InUse",
-                format!(
-                    "The snapshot {} is currently in use by {}",
-                    req.snapshot_id, image.id
-                ),
-            ));
+            return Err(Ec2Error::InvalidSnapshotInUse.with(format!(
+                "The snapshot {} is currently in use by {}",
+                req.snapshot_id, image.id
+            )));
         }
         if req.dry_run {
             return Err(dry_run_ok());

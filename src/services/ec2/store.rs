@@ -307,11 +307,6 @@ impl InstanceState {
             Self::Stopped => 80,
         }
     }
-
-    /// `{"Code": .., "Name": ..}`.
-    pub fn to_value(self) -> Value {
-        serde_json::json!({"Code": self.code(), "Name": self.name()})
-    }
 }
 
 /// An instance.

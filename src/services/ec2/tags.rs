@@ -3,6 +3,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::errors::Ec2Error;
 use super::filters::{self, Filter};
 use super::{Tag, check_tag, dry_run_ok, paginate, with_store};
 use crate::context::RequestContext;
@@ -32,21 +33,24 @@ pub fn resource_type(id: &str) -> &'static str {
 /// The `.NotFound` error EC2 gives for a missing resource of this id's type.
 pub fn not_found(id: &str) -> ApiError {
     let (code, what) = match resource_type(id) {
-        "instance" => ("InvalidInstanceID.NotFound", "instance ID"),
-        "image" => ("InvalidAMIID.NotFound", "image id"),
-        "security-group" => ("InvalidGroup.NotFound", "security group"),
-        "subnet" => ("InvalidSubnetID.NotFound", "subnet ID"),
-        "vpc" => ("InvalidVpcID.NotFound", "vpc ID"),
-        "snapshot" => ("InvalidSnapshot.NotFound", "snapshot"),
-        "launch-template" => ("InvalidLaunchTemplateId.NotFound", "launch template ID"),
+        "instance" => (Ec2Error::InvalidInstanceIDNotFound, "instance ID"),
+        "image" => (Ec2Error::InvalidAMIIDNotFound, "image id"),
+        "security-group" => (Ec2Error::InvalidGroupNotFound, "security group"),
+        "subnet" => (Ec2Error::InvalidSubnetIDNotFound, "subnet ID"),
+        "vpc" => (Ec2Error::InvalidVpcIDNotFound, "vpc ID"),
+        "snapshot" => (Ec2Error::InvalidSnapshotNotFound, "snapshot"),
+        "launch-template" => (
+            Ec2Error::InvalidLaunchTemplateIdNotFound,
+            "launch template ID",
+        ),
         "security-group-rule" => (
-            "InvalidSecurityGroupRuleId.NotFound",
+            Ec2Error::InvalidSecurityGroupRuleIdNotFound,
             "security group rule ID",
         ),
-        "" => return ApiError::client("InvalidID", format!("The ID '{id}' is not valid")),
-        _ => ("InvalidID", "ID"),
+        "" => return Ec2Error::InvalidID.with(format!("The ID '{id}' is not valid")),
+        _ => (Ec2Error::InvalidID, "ID"),
     };
-    ApiError::client(code, format!("The {what} '{id}' does not exist"))
+    code.with(format!("The {what} '{id}' does not exist"))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -10,12 +10,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::block_devices::VolumeSpec;
+use super::errors::Ec2Error;
 use super::filters::{self, Filter};
-use super::instance_view::tags_out;
 use super::store::{Ec2Store, InstanceState};
+use super::views::TagsOut;
 use super::{check_id_shape, dry_run_ok, paginate, tag_filter_values, with_store};
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::protocol::output::Timestamp;
 use crate::services::parse_input;
 use crate::state::AppState;
 
@@ -77,7 +79,7 @@ fn volume_out(s: &Ec2Store, v: &Volume, state: &str, attached: bool) -> Value {
         "AvailabilityZone": v.availability_zone, "CreateTime": v.create_time, "State": state,
         "Encrypted": v.spec.encrypted, "MultiAttachEnabled": false, "Attachments": attachments,
         "SnapshotId": v.spec.snapshot_id.clone().unwrap_or_default(),
-        "Tags": tags_out(s.tags_of(&v.id)),
+        "Tags": TagsOut(s.tags_of(&v.id)),
     });
     if let Some(iops) = v.spec.iops {
         out["Iops"] = json!(iops);
@@ -86,24 +88,6 @@ fn volume_out(s: &Ec2Store, v: &Volume, state: &str, attached: bool) -> Value {
         out["Throughput"] = json!(t);
     }
     out
-}
-
-/// The `BlockDeviceMappings` of an instance's output: its attached volumes.
-pub fn instance_mappings(s: &Ec2Store, volume_ids: &[&str]) -> Value {
-    Value::Array(
-        volume_ids
-            .iter()
-            .filter_map(|id| s.volumes.get(*id))
-            .filter_map(|v| {
-                let a = v.attachment.as_ref()?;
-                Some(
-                    json!({"DeviceName": a.device, "Ebs": {"AttachTime": a.attach_time,
-                    "DeleteOnTermination": a.delete_on_termination, "Status": "attached",
-                    "VolumeId": v.id}}),
-                )
-            })
-            .collect(),
-    )
 }
 
 /// Create and attach an instance's volumes at launch (root first, as planned from the image
@@ -195,7 +179,7 @@ pub fn describe_volumes(
     let req: DescribeVolumesRequest = parse_input(input)?;
     filters::check_names(&req.filters, VOLUME_FILTERS)?;
     for id in &req.volume_ids {
-        check_id_shape(id, "vol", "InvalidVolumeID.Malformed")?;
+        check_id_shape(id, "vol", Ec2Error::InvalidVolumeIDMalformed)?;
     }
     let list = with_store(ctx, state, |s| {
         sweep(s);
@@ -204,10 +188,8 @@ pub fn describe_volumes(
             .iter()
             .find(|id| !s.volumes.contains_key(*id))
         {
-            return Err(ApiError::client(
-                "InvalidVolume.NotFound",
-                format!("The volume '{missing}' does not exist."),
-            ));
+            return Err(Ec2Error::InvalidVolumeNotFound
+                .with(format!("The volume '{missing}' does not exist.")));
         }
         if req.dry_run {
             return Err(dry_run_ok());
@@ -223,8 +205,8 @@ pub fn describe_volumes(
             let a = v.attachment.as_ref().filter(|_| attached);
             let (size, attach_time, create_time) = (
                 v.spec.size.to_string(),
-                a.map(|a| crate::protocol::timestamp::format_iso8601(a.attach_time)),
-                crate::protocol::timestamp::format_iso8601(v.create_time),
+                a.map(|a| Timestamp(a.attach_time).iso8601()),
+                Timestamp(v.create_time).iso8601(),
             );
             let dot = a.map(|a| a.delete_on_termination.to_string());
             let encrypted = v.spec.encrypted.to_string();

@@ -1,22 +1,23 @@
 //! VPCs and subnets: Describe/Create/Delete.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
+use super::errors::{Ec2Error, invalid};
 use super::filters::{self, Filter};
 use super::network::{Cidr, RESERVED_LOW, add_vpc, available_ips, zones};
-use super::store::{Ec2Store, Subnet};
+use super::store::{Ec2Store, Subnet, Vpc};
+use super::views::EmptyList;
 use super::{
     Tag, TagSpecification, dry_run_ok, paginate, spec_tags, tag_filter_values, tag_list, with_store,
 };
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
-use crate::state::{AppState, Scope, Topic};
+use crate::state::{AppState, Scope};
 
+/// DescribeVpcs's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeVpcsRequest {
+pub struct DescribeVpcsRequest {
     filters: Vec<Filter>,
     vpc_ids: Vec<String>,
     next_token: Option<String>,
@@ -24,27 +25,78 @@ struct DescribeVpcsRequest {
     dry_run: bool,
 }
 
+/// `Vpc`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct VpcOut {
-    vpc_id: String,
     owner_id: String,
-    state: &'static str,
-    cidr_block: String,
-    cidr_block_association_set: Vec<Value>,
-    dhcp_options_id: String,
     instance_tenancy: &'static str,
+    cidr_block_association_set: [CidrAssociationOut; 1],
     is_default: bool,
     tags: Vec<Tag>,
+    vpc_id: String,
+    state: &'static str,
+    cidr_block: String,
+    dhcp_options_id: String,
+}
+
+/// `VpcCidrBlockAssociation`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct CidrAssociationOut {
+    association_id: String,
+    cidr_block: String,
+    cidr_block_state: CidrStateOut,
+}
+
+/// `VpcCidrBlockState`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct CidrStateOut {
+    state: &'static str,
+}
+
+/// `DescribeVpcsResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeVpcsOut {
+    next_token: Option<String>,
+    vpcs: Vec<VpcOut>,
+}
+
+/// `CreateVpcResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateVpcOut {
+    vpc: VpcOut,
+}
+
+fn vpc_out(s: &Ec2Store, v: &Vpc, account: &str) -> VpcOut {
+    VpcOut {
+        owner_id: account.to_owned(),
+        instance_tenancy: "default",
+        cidr_block_association_set: [CidrAssociationOut {
+            association_id: v.cidr_association_id.clone(),
+            cidr_block: v.cidr.to_string(),
+            cidr_block_state: CidrStateOut {
+                state: "associated",
+            },
+        }],
+        is_default: v.is_default,
+        tags: tag_list(s.tags_of(&v.id)),
+        vpc_id: v.id.clone(),
+        state: "available",
+        cidr_block: v.cidr.to_string(),
+        dhcp_options_id: v.dhcp_options_id.clone(),
+    }
 }
 
 /// DescribeVpcs.
 pub fn describe_vpcs(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeVpcsRequest = parse_input(input)?;
+    req: DescribeVpcsRequest,
+) -> Result<DescribeVpcsOut, ApiError> {
     filters::check_names(
         &req.filters,
         &[
@@ -62,10 +114,8 @@ pub fn describe_vpcs(
     let account = &ctx.scope.account;
     let vpcs = with_store(ctx, state, |s| {
         if let Some(missing) = req.vpc_ids.iter().find(|id| !s.vpcs.contains_key(*id)) {
-            return Err(ApiError::client(
-                "InvalidVpcID.NotFound",
-                format!("The vpc ID '{missing}' does not exist"),
-            ));
+            return Err(Ec2Error::InvalidVpcIDNotFound
+                .with(format!("The vpc ID '{missing}' does not exist")));
         }
         if req.dry_run {
             return Err(dry_run_ok());
@@ -92,29 +142,17 @@ pub fn describe_vpcs(
                     }
                 })
             })
-            .map(|v| VpcOut {
-                vpc_id: v.id.clone(),
-                owner_id: account.clone(),
-                state: "available",
-                cidr_block: v.cidr.to_string(),
-                cidr_block_association_set: vec![json!({
-                    "AssociationId": v.cidr_association_id, "CidrBlock": v.cidr.to_string(),
-                    "CidrBlockState": {"State": "associated"},
-                })],
-                dhcp_options_id: v.dhcp_options_id.clone(),
-                instance_tenancy: "default",
-                is_default: v.is_default,
-                tags: tag_list(s.tags_of(&v.id)),
-            })
+            .map(|v| vpc_out(s, v, account))
             .collect::<Vec<_>>())
     })?;
     let (vpcs, next_token) = paginate(vpcs, req.max_results, req.next_token.as_deref(), (5, 1000))?;
-    Ok(json!({ "Vpcs": to_output(&vpcs)?, "NextToken": next_token }))
+    Ok(DescribeVpcsOut { next_token, vpcs })
 }
 
+/// DescribeSubnets's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeSubnetsRequest {
+pub struct DescribeSubnetsRequest {
     filters: Vec<Filter>,
     subnet_ids: Vec<String>,
     next_token: Option<String>,
@@ -122,25 +160,67 @@ struct DescribeSubnetsRequest {
     dry_run: bool,
 }
 
-fn subnet_out(s: &Ec2Store, n: &Subnet, scope: &Scope) -> Value {
-    json!({
-        "SubnetId": n.id, "SubnetArn": crate::state::ids::arn("ec2", &scope.region, &scope.account, &format!("subnet/{}", n.id)),
-        "VpcId": n.vpc_id, "State": "available", "CidrBlock": n.cidr.to_string(),
-        "AvailabilityZone": n.availability_zone, "AvailabilityZoneId": n.availability_zone_id,
-        "AvailableIpAddressCount": available_ips(n), "DefaultForAz": n.default_for_az,
-        "MapPublicIpOnLaunch": n.map_public_ip_on_launch, "OwnerId": scope.account,
-        "AssignIpv6AddressOnCreation": false, "Ipv6CidrBlockAssociationSet": [],
-        "Tags": to_output(&tag_list(s.tags_of(&n.id))).unwrap_or(Value::Null),
-    })
+/// `Subnet`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SubnetOut {
+    availability_zone_id: String,
+    owner_id: String,
+    assign_ipv6_address_on_creation: bool,
+    ipv6_cidr_block_association_set: EmptyList,
+    tags: Vec<Tag>,
+    subnet_arn: String,
+    subnet_id: String,
+    state: &'static str,
+    vpc_id: String,
+    cidr_block: String,
+    available_ip_address_count: i64,
+    availability_zone: String,
+    default_for_az: bool,
+    map_public_ip_on_launch: bool,
+}
+
+/// `DescribeSubnetsResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeSubnetsOut {
+    next_token: Option<String>,
+    subnets: Vec<SubnetOut>,
+}
+
+/// `CreateSubnetResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateSubnetOut {
+    subnet: SubnetOut,
+}
+
+fn subnet_out(s: &Ec2Store, n: &Subnet, scope: &Scope) -> SubnetOut {
+    let resource = format!("subnet/{}", n.id);
+    SubnetOut {
+        availability_zone_id: n.availability_zone_id.clone(),
+        owner_id: scope.account.clone(),
+        assign_ipv6_address_on_creation: false,
+        ipv6_cidr_block_association_set: EmptyList,
+        tags: tag_list(s.tags_of(&n.id)),
+        subnet_arn: crate::state::ids::arn("ec2", &scope.region, &scope.account, &resource),
+        subnet_id: n.id.clone(),
+        state: "available",
+        vpc_id: n.vpc_id.clone(),
+        cidr_block: n.cidr.to_string(),
+        available_ip_address_count: available_ips(n),
+        availability_zone: n.availability_zone.clone(),
+        default_for_az: n.default_for_az,
+        map_public_ip_on_launch: n.map_public_ip_on_launch,
+    }
 }
 
 /// DescribeSubnets.
 pub fn describe_subnets(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeSubnetsRequest = parse_input(input)?;
+    req: DescribeSubnetsRequest,
+) -> Result<DescribeSubnetsOut, ApiError> {
     filters::check_names(
         &req.filters,
         &[
@@ -170,10 +250,8 @@ pub fn describe_subnets(
             .iter()
             .find(|id| !s.subnets.contains_key(*id))
         {
-            return Err(ApiError::client(
-                "InvalidSubnetID.NotFound",
-                format!("The subnet ID '{missing}' does not exist"),
-            ));
+            return Err(Ec2Error::InvalidSubnetIDNotFound
+                .with(format!("The subnet ID '{missing}' does not exist")));
         }
         if req.dry_run {
             return Err(dry_run_ok());
@@ -217,69 +295,76 @@ pub fn describe_subnets(
         req.next_token.as_deref(),
         (5, 1000),
     )?;
-    Ok(json!({ "Subnets": subnets, "NextToken": next_token }))
+    Ok(DescribeSubnetsOut {
+        next_token,
+        subnets,
+    })
 }
 
+/// CreateVpc's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct CreateVpcRequest {
+pub struct CreateVpcRequest {
     cidr_block: Option<String>,
     tag_specifications: Vec<TagSpecification>,
     dry_run: bool,
 }
 
 /// CreateVpc (with its default security group).
-pub fn create_vpc(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
-    let req: CreateVpcRequest = parse_input(input)?;
+pub fn create_vpc(
+    ctx: &RequestContext,
+    state: &AppState,
+    req: CreateVpcRequest,
+) -> Result<CreateVpcOut, ApiError> {
     let text = req.cidr_block.unwrap_or_default();
     let cidr = Cidr::parse(&text)
         .filter(|c| (16..=28).contains(&c.prefix))
         .ok_or_else(|| {
-            ApiError::client("InvalidParameterValue", format!("Value ({text}) for parameter cidrBlock is invalid. This is not a valid CIDR block."))
+            invalid(format!(
+                "Value ({text}) for parameter cidrBlock is invalid. This is not a valid CIDR block."
+            ))
         })?;
     let tags = spec_tags(&req.tag_specifications, "vpc")?;
     if req.dry_run {
         return Err(dry_run_ok());
     }
-    let id = with_store(ctx, state, |s| {
+    let vpc = with_store(ctx, state, |s| {
         let id = add_vpc(s, &state.ids, cidr, false);
         s.set_tags(&id, tags);
-        id
+        vpc_out(s, &s.vpcs[&id], &ctx.scope.account)
     });
-    state.touched(Topic::Ec2);
-    let out = describe_vpcs(ctx, state, json!({"VpcIds": [id]}))?;
-    Ok(json!({ "Vpc": out["Vpcs"][0] }))
+    state.touched(crate::state::Topic::Ec2);
+    Ok(CreateVpcOut { vpc })
 }
 
+/// DeleteVpc's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DeleteVpcRequest {
+pub struct DeleteVpcRequest {
     vpc_id: String,
     dry_run: bool,
 }
 
 /// DeleteVpc: only when nothing but its default security group is left in it.
-pub fn delete_vpc(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
-    let req: DeleteVpcRequest = parse_input(input)?;
+pub fn delete_vpc(
+    ctx: &RequestContext,
+    state: &AppState,
+    req: DeleteVpcRequest,
+) -> Result<(), ApiError> {
     with_store(ctx, state, |s| {
         if !s.vpcs.contains_key(&req.vpc_id) {
-            return Err(ApiError::client(
-                "InvalidVpcID.NotFound",
-                format!("The vpc ID '{}' does not exist", req.vpc_id),
-            ));
+            return Err(Ec2Error::InvalidVpcIDNotFound
+                .with(format!("The vpc ID '{}' does not exist", req.vpc_id)));
         }
         let in_use = s.subnets.values().any(|n| n.vpc_id == req.vpc_id)
             || s.security_groups
                 .values()
                 .any(|g| g.vpc_id == req.vpc_id && g.name != "default");
         if in_use {
-            return Err(ApiError::client(
-                "DependencyViolation",
-                format!(
-                    "The vpc '{}' has dependencies and cannot be deleted.",
-                    req.vpc_id
-                ),
-            ));
+            return Err(Ec2Error::DependencyViolation.with(format!(
+                "The vpc '{}' has dependencies and cannot be deleted.",
+                req.vpc_id
+            )));
         }
         if req.dry_run {
             return Err(dry_run_ok());
@@ -289,13 +374,14 @@ pub fn delete_vpc(ctx: &RequestContext, state: &AppState, input: Value) -> Resul
         s.security_groups.retain(|_, g| g.vpc_id != req.vpc_id);
         Ok(())
     })?;
-    state.touched(Topic::Ec2);
-    Ok(json!({}))
+    state.touched(crate::state::Topic::Ec2);
+    Ok(())
 }
 
+/// CreateSubnet's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct CreateSubnetRequest {
+pub struct CreateSubnetRequest {
     vpc_id: String,
     cidr_block: Option<String>,
     availability_zone: Option<String>,
@@ -308,17 +394,13 @@ struct CreateSubnetRequest {
 pub fn create_subnet(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: CreateSubnetRequest = parse_input(input)?;
+    req: CreateSubnetRequest,
+) -> Result<CreateSubnetOut, ApiError> {
     let text = req.cidr_block.clone().unwrap_or_default();
     let cidr = Cidr::parse(&text).ok_or_else(|| {
-        ApiError::client(
-            "InvalidParameterValue",
-            format!(
-                "Value ({text}) for parameter cidrBlock is invalid. This is not a valid CIDR block."
-            ),
-        )
+        invalid(format!(
+            "Value ({text}) for parameter cidrBlock is invalid. This is not a valid CIDR block."
+        ))
     })?;
     let all = zones(&ctx.scope.region);
     let zone = match (&req.availability_zone, &req.availability_zone_id) {
@@ -329,9 +411,7 @@ pub fn create_subnet(
     }
     .cloned()
     .ok_or_else(|| {
-        ApiError::client(
-            "InvalidParameterValue",
-            format!("Value ({}) for parameter availabilityZone is invalid. Subnets can currently only be created in the following availability zones: {}.",
+        invalid(format!("Value ({}) for parameter availabilityZone is invalid. Subnets can currently only be created in the following availability zones: {}.",
                 req.availability_zone.clone().or(req.availability_zone_id.clone()).unwrap_or_default(),
                 all.iter().map(|(z, _)| z.as_str()).collect::<Vec<_>>().join(", ")),
         )
@@ -339,25 +419,18 @@ pub fn create_subnet(
     let tags = spec_tags(&req.tag_specifications, "subnet")?;
     let id = with_store(ctx, state, |s| {
         let vpc = s.vpcs.get(&req.vpc_id).ok_or_else(|| {
-            ApiError::client(
-                "InvalidVpcID.NotFound",
-                format!("The vpc ID '{}' does not exist", req.vpc_id),
-            )
+            Ec2Error::InvalidVpcIDNotFound
+                .with(format!("The vpc ID '{}' does not exist", req.vpc_id))
         })?;
         if !vpc.cidr.contains(cidr) || !(16..=28).contains(&cidr.prefix) {
-            return Err(ApiError::client(
-                "InvalidSubnet.Range",
-                format!("The CIDR '{text}' is invalid."),
-            ));
+            return Err(Ec2Error::InvalidSubnetRange.with(format!("The CIDR '{text}' is invalid.")));
         }
         if s.subnets
             .values()
             .any(|n| n.vpc_id == req.vpc_id && n.cidr.overlaps(cidr))
         {
-            return Err(ApiError::client(
-                "InvalidSubnet.Conflict",
-                format!("The CIDR '{text}' conflicts with another subnet"),
-            ));
+            return Err(Ec2Error::InvalidSubnetConflict
+                .with(format!("The CIDR '{text}' conflicts with another subnet")));
         }
         if req.dry_run {
             return Err(dry_run_ok());
@@ -380,14 +453,15 @@ pub fn create_subnet(
         s.set_tags(&id, tags);
         Ok(id)
     })?;
-    state.touched(Topic::Ec2);
-    let out = describe_subnets(ctx, state, json!({"SubnetIds": [id]}))?;
-    Ok(json!({ "Subnet": out["Subnets"][0] }))
+    state.touched(crate::state::Topic::Ec2);
+    let subnet = with_store(ctx, state, |s| subnet_out(s, &s.subnets[&id], &ctx.scope));
+    Ok(CreateSubnetOut { subnet })
 }
 
+/// DeleteSubnet's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DeleteSubnetRequest {
+pub struct DeleteSubnetRequest {
     subnet_id: String,
     dry_run: bool,
 }
@@ -396,26 +470,20 @@ struct DeleteSubnetRequest {
 pub fn delete_subnet(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DeleteSubnetRequest = parse_input(input)?;
+    req: DeleteSubnetRequest,
+) -> Result<(), ApiError> {
     with_store(ctx, state, |s| {
         if !s.subnets.contains_key(&req.subnet_id) {
-            return Err(ApiError::client(
-                "InvalidSubnetID.NotFound",
-                format!("The subnet ID '{}' does not exist", req.subnet_id),
-            ));
+            return Err(Ec2Error::InvalidSubnetIDNotFound
+                .with(format!("The subnet ID '{}' does not exist", req.subnet_id)));
         }
         if s.instances.values().any(|i| {
             i.subnet_id == req.subnet_id && i.state != super::store::InstanceState::Terminated
         }) {
-            return Err(ApiError::client(
-                "DependencyViolation",
-                format!(
-                    "The subnet '{}' has dependencies and cannot be deleted.",
-                    req.subnet_id
-                ),
-            ));
+            return Err(Ec2Error::DependencyViolation.with(format!(
+                "The subnet '{}' has dependencies and cannot be deleted.",
+                req.subnet_id
+            )));
         }
         if req.dry_run {
             return Err(dry_run_ok());
@@ -424,6 +492,6 @@ pub fn delete_subnet(
         s.clear_tags(&req.subnet_id);
         Ok(())
     })?;
-    state.touched(Topic::Ec2);
-    Ok(json!({}))
+    state.touched(crate::state::Topic::Ec2);
+    Ok(())
 }
