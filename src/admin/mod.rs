@@ -107,10 +107,7 @@ pub fn handle(
             stress(state, &access, p, body)
         }
         (&Method::GET, p) if p == "/_updraft/lab" || p.starts_with("/_updraft/lab/") => {
-            match lab::handle_for(state, &access, path, query) {
-                Some(answer) => answer,
-                None => return None,
-            }
+            lab::handle_for(state, &access, path, query)?
         }
         (&Method::GET, "/_updraft/classroom/board") => classroom_board(state),
         (&Method::GET, "/_updraft/classroom/peek") => classroom_peek(state, query),
