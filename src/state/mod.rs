@@ -22,7 +22,7 @@ use crate::config::Config;
 #[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RegionStores {
     /// CloudWatch dashboards (global scope only).
-    pub cloudwatch_dashboards: crate::services::cloudwatch::dashboards::Dashboards,
+    pub cloudwatch_dashboards: GlobalOnly<crate::services::cloudwatch::dashboards::Dashboards>,
     /// CloudWatch metrics, alarms and alarm history.
     pub cloudwatch: crate::services::cloudwatch::CloudWatchStore,
     /// Auto Scaling: launch configurations, groups, policies, scheduled actions, activities.
@@ -41,7 +41,26 @@ pub struct RegionStores {
     /// there, so every other region's store carries one pointer, not IAM's maps).
     pub iam: Option<Box<crate::services::iam::IamStore>>,
     /// Guided-lab progress: when each step first turned green (global scope only).
-    pub lab: crate::admin::lab::progress::LabProgress,
+    pub lab: GlobalOnly<crate::admin::lab::progress::LabProgress>,
+}
+
+/// Data an account keeps only in its global scope (region ""): made on its first write there,
+/// so every other (account, region) store carries one null pointer, not the data's maps (an
+/// empty store stays within 2 KiB, `server::regions`' test).
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct GlobalOnly<T>(Option<Box<T>>);
+
+impl<T: Default> GlobalOnly<T> {
+    /// The data, if anything was ever written.
+    pub fn get(&self) -> Option<&T> {
+        self.0.as_deref()
+    }
+
+    /// The data to write, made empty on first use.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.0.get_or_insert_with(Box::default)
+    }
 }
 
 /// Everything handlers and controllers share.

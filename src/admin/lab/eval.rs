@@ -130,8 +130,9 @@ pub fn record(state: &AppState, lab: &Lab, scope: &Scope) -> (Vec<StepResult>, L
     let now = state.clock.now();
     let global = Scope::new(scope.account.clone(), "");
     let rec = state.stores.with(&global, |s| {
-        s.lab.current = Some(lab.id.clone());
-        let rec = s.lab.labs.entry(lab.id.clone()).or_default();
+        let progress = s.lab.get_mut();
+        progress.current = Some(lab.id.clone());
+        let rec = progress.labs.entry(lab.id.clone()).or_default();
         rec.region.clone_from(&scope.region);
         for (step, r) in lab.steps.iter().zip(&results) {
             let ready = step.after.as_ref().is_none_or(|a| rec.done.contains_key(a));

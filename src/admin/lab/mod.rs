@@ -156,7 +156,11 @@ pub fn handle(state: &AppState, path: &str, query: Option<&str>) -> Option<(Stat
 /// region, so the board moves even when the student's panel is closed).
 pub fn progress(state: &AppState, account: &str) -> Value {
     let global = Scope::new(account, "");
-    let known = reading(|| state.stores.with(&global, |s| s.lab.clone()));
+    let known = reading(|| {
+        state
+            .stores
+            .with(&global, |s| s.lab.get().cloned().unwrap_or_default())
+    });
     let lab = known
         .current
         .as_ref()

@@ -103,11 +103,15 @@ pub fn put_dashboard(
         ctx.scope.account, req.dashboard_name
     );
     state.stores.with(&global(ctx), |s| {
-        let tags = match s.cloudwatch_dashboards.get(&req.dashboard_name) {
+        let tags = match s
+            .cloudwatch_dashboards
+            .get()
+            .and_then(|d| d.get(&req.dashboard_name))
+        {
             Some(old) if req.tags.is_empty() => old.tags.clone(),
             _ => req.tags,
         };
-        s.cloudwatch_dashboards.insert(
+        s.cloudwatch_dashboards.get_mut().insert(
             req.dashboard_name,
             Dashboard {
                 body: req.dashboard_body,
@@ -145,7 +149,10 @@ pub fn get_dashboard(
 ) -> Result<Value, ApiError> {
     let req: GetDashboardInput = parse_input(input)?;
     let found = state.stores.with(&global(ctx), |s| {
-        s.cloudwatch_dashboards.get(&req.dashboard_name).cloned()
+        s.cloudwatch_dashboards
+            .get()
+            .and_then(|d| d.get(&req.dashboard_name))
+            .cloned()
     });
     let d = found.ok_or_else(|| not_found(&req.dashboard_name))?;
     to_output(&GetDashboardOutput {
@@ -190,7 +197,9 @@ pub fn list_dashboards(
     let prefix = req.dashboard_name_prefix.unwrap_or_default();
     let mut entries: Vec<DashboardEntry> = state.stores.with(&global(ctx), |s| {
         s.cloudwatch_dashboards
-            .iter()
+            .get()
+            .into_iter()
+            .flatten()
             .filter(|(name, _)| name.starts_with(&prefix))
             .filter(|(name, _)| {
                 req.next_token
@@ -233,15 +242,15 @@ pub fn delete_dashboards(
 ) -> Result<Value, ApiError> {
     let req: DeleteDashboardsInput = parse_input(input)?;
     state.stores.with(&global(ctx), |s| {
-        if let Some(missing) = req
-            .dashboard_names
-            .iter()
-            .find(|n| !s.cloudwatch_dashboards.contains_key(*n))
-        {
+        if let Some(missing) = req.dashboard_names.iter().find(|n| {
+            !s.cloudwatch_dashboards
+                .get()
+                .is_some_and(|d| d.contains_key(*n))
+        }) {
             return Err(not_found(missing));
         }
         for name in &req.dashboard_names {
-            s.cloudwatch_dashboards.remove(name);
+            s.cloudwatch_dashboards.get_mut().remove(name);
         }
         Ok(())
     })?;
