@@ -29,7 +29,8 @@ sancov=(-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=3
 # compilations get the flags, not cargo's queries (`-vV`, `--crate-name ___ --print ...`).
 if [ -n "${UPDRAFT_FUZZ_WRAPPER:-}" ]; then
     case " $* " in
-        *" --crate-name ___ "*) exec "$@" ;;
+        # cargo's queries, and build scripts (they run on the host, without libFuzzer).
+        *" --crate-name ___ "* | *" --crate-name build_script_"*) exec "$@" ;;
         *" --crate-name "*) exec "$@" "${sancov[@]}" ;;
         *) exec "$@" ;;
     esac

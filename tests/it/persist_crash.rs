@@ -13,7 +13,7 @@ const ROUNDS: u64 = 8;
 
 /// 8 threads creating key pairs and topics; one line `<epoch> <kind> <name>` per answer.
 const LOAD: &str = r#"
-import threading, time
+import sys, threading, time
 def work(t):
     ec2, sns = client("ec2"), client("sns")
     n = 0
@@ -26,7 +26,9 @@ def work(t):
                 ec2.create_key_pair(KeyName="k-" + name); kind = "key"
         except Exception:
             return
-        print("%f %s %s" % (time.time(), kind, name), flush=True)
+        # One write per line: print() writes text and newline apart, and eight threads
+        # interleaved them into names that were never created.
+        sys.stdout.write("%f %s %s\n" % (time.time(), kind, name)); sys.stdout.flush()
         n += 1
 for t in range(8):
     threading.Thread(target=work, args=(t,), daemon=True).start()
@@ -56,7 +58,7 @@ fn sigkill_under_load_loses_at_most_the_last_second() {
             r#"print(json.dumps([k["KeyPairId"] for k in client("ec2").describe_key_pairs()["KeyPairs"]]))"#,
         );
         let topics = n.boto3(
-            r#"print(json.dumps([t["TopicArn"] for t in client("sns").list_topics()["Topics"]]))"#,
+            r#"print(json.dumps([t["TopicArn"] for p in client("sns").get_paginator("list_topics").paginate() for t in p["Topics"]]))"#,
         );
         let keys: HashSet<String> = serde_json::from_value(keys).unwrap();
         let ids: Vec<String> = serde_json::from_value(ids).unwrap();

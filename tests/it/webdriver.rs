@@ -247,7 +247,12 @@ impl Browser {
                 });
             match typed {
                 Ok(_) => return,
-                Err(e) if e.contains("stale element") && started.elapsed() < WAIT => {
+                // Re-rendered under us: stale, or caught between a live update's clearing of
+                // the pane and its new form (not interactable for that moment).
+                Err(e)
+                    if (e.contains("stale element") || e.contains("not interactable"))
+                        && started.elapsed() < WAIT =>
+                {
                     std::thread::sleep(Duration::from_millis(100));
                 }
                 Err(e) => panic!("type into {css}: {e}"),
@@ -259,6 +264,16 @@ impl Browser {
     /// for a multiple select given several), as a user's pick does: then `change` fires.
     pub fn choose(&self, css: &str, needles: &[&str]) {
         self.find(css);
+        // Options may arrive after the select (a page filling it from the API): wait for one.
+        self.wait(&format!("an option {needles:?} in {css}"), |b| {
+            b.js(
+                "const s = document.querySelector(arguments[0]);
+                 return !!s && [...s.options].some((o) => arguments[1].some((x) => o.value === x || o.text.includes(x)));",
+                json!([css, needles]),
+            )
+            .as_bool()
+            .filter(|found| *found)
+        });
         let ok = self.js(
             "const s = document.querySelector(arguments[0]); let n = 0;
              for (const o of s.options) { const hit = arguments[1].some((x) => o.value === x || o.text.includes(x));

@@ -128,6 +128,10 @@ async fn pump(weak: Weak<AppState>) {
         }
         if was_woken {
             tokio::time::sleep(DEBOUNCE).await;
+            // Writes during the debounce are in the notice sent now (and the trailing one):
+            // the wake-up they left pending must not send a second notice at once, which made
+            // pages re-render under a user typing into a form.
+            let _ = futures_util::FutureExt::now_or_never(wake.woken());
             hub.send(everywhere(&state, "change"));
             trailing = Some(tokio::time::Instant::now() + TRAILING);
         } else if trailing.take().is_some() {
