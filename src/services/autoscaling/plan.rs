@@ -264,11 +264,12 @@ pub fn plan_capacity(g: &Group, now: f64) -> CapacityPlan {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::services::autoscaling::store::GroupInstance;
 
-    fn inst(id: &str, az: &str) -> GroupInstance {
+    /// An in-service member for tests (other modules' tests start from it too).
+    pub(crate) fn inst(id: &str, az: &str) -> GroupInstance {
         GroupInstance {
             id: id.into(),
             instance_type: "t3.micro".into(),

@@ -175,29 +175,8 @@ mod tests {
 
     fn member(id: &str, zone: &str, state: LifecycleState) -> GroupInstance {
         GroupInstance {
-            id: id.into(),
-            instance_type: "t3.micro".into(),
-            availability_zone: zone.into(),
-            subnet_id: None,
             lifecycle_state: state,
-            state_since: 0.0,
-            healthy: true,
-            unhealthy_reason: None,
-            launch_configuration_name: None,
-            launch_template: None,
-            image_id: "ami-1".into(),
-            protected_from_scale_in: false,
-            weighted_capacity: None,
-            launched_at: 0.0,
-            in_service_since: Some(0.0),
-            activity_id: None,
-            lifecycle_action: None,
-            launch_hooks_done: true,
-            terminate_hooks_done: false,
-            deregistered: false,
-            termination_reason: None,
-            attached: false,
-            existing_ec2: false,
+            ..crate::services::autoscaling::plan::tests::inst(id, zone)
         }
     }
 
