@@ -36,11 +36,19 @@ if [ "$fuzz_seconds" != 0 ]; then
         > target/fuzz-smoke.log 2>&1 &
     fuzz=$!
 fi
+# Each binary's output is also kept under target/test-logs, so that a failure's messages can
+# be printed again at the very end, where a log cut in the middle still shows them.
+mkdir -p target/test-logs
 failed=0
+failed_logs=()
 for entry in "${binaries[@]}"; do
     dir=${entry%%$'\t'*} exe=${entry#*$'\t'}
+    log=target/test-logs/$(basename "$exe").log
     echo "==> $(basename "$exe")"
-    (cd "$dir" && "$exe") || failed=1
+    if ! (cd "$dir" && "$exe") 2>&1 | tee "$log"; then
+        failed=1
+        failed_logs+=("$log")
+    fi
 done
 if [ -n "$fuzz" ]; then
     status=0
@@ -48,4 +56,11 @@ if [ -n "$fuzz" ]; then
     cat target/fuzz-smoke.log
     [ "$status" = 0 ] || { echo "fuzz smoke failed" >&2; exit 1; }
 fi
-[ "$failed" = 0 ] || { echo "tests failed" >&2; exit 1; }
+if [ "$failed" != 0 ]; then
+    for log in "${failed_logs[@]}"; do
+        echo "==> failures in $log"
+        sed -n '/^failures:$/,$p' "$log"
+    done
+    echo "tests failed" >&2
+    exit 1
+fi
