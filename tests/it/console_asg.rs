@@ -179,12 +179,15 @@ fn console_asg_tabs_monitoring_tags_schedules_hooks_refresh() {
             json!([]),
         ) == json!(true)
     };
-    for _ in 0..20 {
-        if drawn(&b) {
-            break;
-        }
+    // A click starts a new read, which supersedes one still in flight: give each its time.
+    'reads: for _ in 0..10 {
         b.click("[data-tab=monitoring]");
-        std::thread::sleep(std::time::Duration::from_millis(500));
+        for _ in 0..30 {
+            if drawn(&b) {
+                break 'reads;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
     }
     assert!(drawn(&b), "no CPU or group metric points drawn");
     // 100 % CPU: the axis reads 0/25/50/75/100, not 28/55/83.

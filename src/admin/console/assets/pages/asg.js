@@ -41,17 +41,35 @@ export async function detail(root, { name }) {
   const out = h("div");
   const body = h("div");
   root.append(h("h1", {}, t("asg.title", { name })), out, body);
-  const load = async () => {
+  // Loads overlap (a tab click while a change notice's reload is in flight): only the newest
+  // draws. The tab is drawn off the page and swapped in whole, so a form never stands empty
+  // between two renders; a reload for a change notice leaves alone a form the user is typing
+  // in and draws again when the field loses the focus.
+  let latest = 0;
+  const load = async (quiet) => {
+    const mine = ++latest;
     const r = await autoscaling("DescribeAutoScalingGroups", { "AutoScalingGroupNames.member.1": name });
+    if (mine !== latest) return;
     const g = arr(r.AutoScalingGroups)[0];
     if (!g) { clear(body, errorBox(t("asg.noSuchGroup"))); return; }
     const pane = h("div", { id: `asg-${tab}` });
-    clear(body, tabs(TAB_KEYS.map((k) => ({ key: k, label: t(`asg.tab.${k}`) })),
-      tab, (k) => { tab = k; load(); }), pane);
+    const bar = tabs(TAB_KEYS.map((k) => ({ key: k, label: t(`asg.tab.${k}`) })), tab, (k) => { tab = k; load(); });
     await TABS[tab](pane, g, load, out);
+    if (mine !== latest) return;
+    if (quiet === true && typingIn(body)) {
+      body.addEventListener("focusout", () => setTimeout(() => load(true), 0), { once: true });
+      return;
+    }
+    clear(body, bar, pane);
   };
   await load();
-  return { refresh: load };
+  return { refresh: () => load(true) };
+}
+
+/** The focus is in a form field inside `root`: redrawing now would lose what is typed. */
+function typingIn(root) {
+  const a = document.activeElement;
+  return !!(a && root.contains(a) && ["INPUT", "SELECT", "TEXTAREA"].includes(a.tagName) && a.closest("form"));
 }
 
 const TABS = {
