@@ -471,7 +471,3 @@ pub(super) fn own_image<'a>(
         }
     }
 }
-
-#[cfg(test)]
-#[path = "image_out_tests.rs"]
-mod tests;

@@ -5,14 +5,14 @@
 
 use serde_json::{Value, json};
 
-use super::super::store::InstanceState;
-use super::super::{images, instances};
-use crate::Config;
-use crate::context::RequestContext;
-use crate::error::ApiError;
-use crate::protocol::{Protocol, models, render};
-use crate::services;
-use crate::state::{AppState, Scope};
+use updraft::Config;
+use updraft::context::RequestContext;
+use updraft::error::ApiError;
+use updraft::protocol::{Protocol, models, render};
+use updraft::services;
+use updraft::services::ec2::store::InstanceState;
+use updraft::services::ec2::{images, instances};
+use updraft::state::{AppState, Scope};
 
 fn ctx(scope: &Scope, operation: &str) -> RequestContext {
     RequestContext {
