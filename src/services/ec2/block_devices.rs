@@ -8,8 +8,7 @@
 //! least the snapshot's size. `VirtualName` (instance store) mappings are ignored: none of
 //! the instance types offered has instance store volumes.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::errors::{Ec2Error, invalid, missing};
 use crate::error::ApiError;
@@ -45,21 +44,44 @@ pub struct Mapping {
 
 impl Mapping {
     /// The image's `BlockDeviceMapping` output.
-    pub fn image_out(&self) -> Value {
-        let mut ebs = json!({"DeleteOnTermination": self.delete_on_termination,
-            "VolumeSize": self.spec.size, "VolumeType": self.spec.volume_type,
-            "Encrypted": self.spec.encrypted});
-        if let Some(snap) = &self.spec.snapshot_id {
-            ebs["SnapshotId"] = json!(snap);
+    pub fn image_out(&self) -> MappingOut<'_> {
+        MappingOut {
+            ebs: EbsOut {
+                delete_on_termination: self.delete_on_termination,
+                iops: self.spec.iops,
+                snapshot_id: self.spec.snapshot_id.as_deref(),
+                volume_size: self.spec.size,
+                volume_type: self.spec.volume_type,
+                throughput: self.spec.throughput,
+                encrypted: self.spec.encrypted,
+            },
+            device_name: &self.device_name,
         }
-        if let Some(iops) = self.spec.iops {
-            ebs["Iops"] = json!(iops);
-        }
-        if let Some(t) = self.spec.throughput {
-            ebs["Throughput"] = json!(t);
-        }
-        json!({"DeviceName": self.device_name, "Ebs": ebs})
     }
+}
+
+/// An image's `BlockDeviceMapping` (members in model order: `Ebs` comes first).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MappingOut<'a> {
+    ebs: EbsOut<'a>,
+    device_name: &'a str,
+}
+
+/// `EbsBlockDevice` of an image's mapping.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct EbsOut<'a> {
+    delete_on_termination: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iops: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snapshot_id: Option<&'a str>,
+    volume_size: i64,
+    volume_type: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    throughput: Option<i64>,
+    encrypted: bool,
 }
 
 /// `Ebs` of a requested mapping.
@@ -318,6 +340,8 @@ pub fn image_root(
 
 #[cfg(test)]
 mod tests {
+    use serde_json::{Value, json};
+
     use super::*;
 
     fn mapping(v: Value) -> MappingIn {

@@ -1,72 +1,113 @@
 //! Image attributes: DescribeImageAttribute and ModifyImageAttribute (description and
 //! launch permissions).
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
+use super::block_devices::{Mapping, MappingOut};
 use super::errors::{Ec2Error, invalid, missing};
-use super::images::{image_out, own_image};
-use super::{dry_run_ok, with_store};
+use super::images::own_image;
+use super::views::EmptyList;
+use super::{AttrValue, dry_run_ok, with_store};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
+use crate::services::{Reply, Sent};
 use crate::state::{AppState, Topic};
 
+/// DescribeImageAttribute's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeImageAttributeRequest {
+pub struct DescribeImageAttributeRequest {
     attribute: String,
     image_id: String,
     dry_run: bool,
+}
+
+/// `ImageAttribute`: the image's id and the one attribute asked for (members in model order).
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImageAttributeOut<'a> {
+    description: Option<AttrValue<&'a str>>,
+    kernel_id: Option<AttrValue<&'a str>>,
+    ramdisk_id: Option<AttrValue<&'a str>>,
+    sriov_net_support: Option<AttrValue<&'a str>>,
+    boot_mode: Option<AttrValue<&'a str>>,
+    deregistration_protection: Option<AttrValue<&'a str>>,
+    image_id: &'a str,
+    launch_permissions: Option<Vec<LaunchPermissionOut<'a>>>,
+    product_codes: Option<EmptyList>,
+    block_device_mappings: Option<Vec<MappingOut<'a>>>,
+}
+
+/// One `LaunchPermission`: an account, or the group `all`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct LaunchPermissionOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<&'a str>,
+}
+
+/// An `AttributeValue` holding `value` (`None`: an empty one, as AWS shows an unset kernel).
+fn attr(value: Option<&str>) -> Option<AttrValue<&str>> {
+    Some(AttrValue { value })
 }
 
 /// DescribeImageAttribute (description, launchPermission, blockDeviceMapping, ...).
 pub fn describe_image_attribute(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeImageAttributeRequest = parse_input(input)?;
+    req: DescribeImageAttributeRequest,
+    reply: Reply<'_>,
+) -> Result<Sent, ApiError> {
     let account = ctx.scope.account.clone();
     with_store(ctx, state, |s| {
         let i = own_image(s, &req.image_id, &account)?;
-        let mut out = match req.attribute.as_str() {
-            "description" => {
-                json!({"Description": match &i.description { Some(d) => json!({"Value": d}), None => json!({}) }})
-            }
+        let mut out = ImageAttributeOut {
+            image_id: &i.id,
+            ..ImageAttributeOut::default()
+        };
+        match req.attribute.as_str() {
+            "description" => out.description = attr(i.description.as_deref()),
             "launchPermission" => {
-                let mut perms: Vec<Value> = i
+                let mut perms: Vec<LaunchPermissionOut<'_>> = i
                     .launch_permissions
                     .iter()
-                    .map(|a| json!({"UserId": a}))
+                    .map(|a| LaunchPermissionOut {
+                        user_id: Some(a),
+                        group: None,
+                    })
                     .collect();
                 if i.public {
-                    perms.push(json!({"Group": "all"}));
+                    perms.push(LaunchPermissionOut {
+                        user_id: None,
+                        group: Some("all"),
+                    });
                 }
-                json!({"LaunchPermissions": perms})
+                out.launch_permissions = Some(perms);
             }
             "blockDeviceMapping" => {
-                json!({"BlockDeviceMappings": image_out(s, i)["BlockDeviceMappings"].clone()})
+                out.block_device_mappings =
+                    Some(i.block_devices.iter().map(Mapping::image_out).collect());
             }
-            "kernel" => json!({"KernelId": {}}),
-            "ramdisk" => json!({"RamdiskId": {}}),
-            "productCodes" => json!({"ProductCodes": []}),
-            "sriovNetSupport" => json!({"SriovNetSupport": {"Value": "simple"}}),
-            "bootMode" => json!({"BootMode": {"Value": "legacy-bios"}}),
+            "kernel" => out.kernel_id = attr(None),
+            "ramdisk" => out.ramdisk_id = attr(None),
+            "productCodes" => out.product_codes = Some(EmptyList),
+            "sriovNetSupport" => out.sriov_net_support = attr(Some("simple")),
+            "bootMode" => out.boot_mode = attr(Some("legacy-bios")),
             "deregistrationProtection" => {
-                json!({"DeregistrationProtection": {"Value": "disabled"}})
+                out.deregistration_protection = attr(Some("disabled"));
             }
             other => {
                 return Err(invalid(format!(
                     "Value ({other}) for parameter attribute is invalid. Unknown attribute."
                 )));
             }
-        };
+        }
         if req.dry_run {
             return Err(dry_run_ok());
         }
-        out["ImageId"] = json!(i.id);
-        Ok(out)
+        reply.send(&out)
     })
 }
 
@@ -84,11 +125,12 @@ struct LaunchPermissionModifications {
     remove: Vec<LaunchPermission>,
 }
 
+/// ModifyImageAttribute's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct ModifyImageAttributeRequest {
+pub struct ModifyImageAttributeRequest {
     attribute: Option<String>,
-    description: Option<super::AttrValue<String>>,
+    description: Option<AttrValue<String>>,
     image_id: String,
     launch_permission: Option<LaunchPermissionModifications>,
     operation_type: Option<String>,
@@ -102,9 +144,8 @@ struct ModifyImageAttributeRequest {
 pub fn modify_image_attribute(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ModifyImageAttributeRequest = parse_input(input)?;
+    req: ModifyImageAttributeRequest,
+) -> Result<(), ApiError> {
     let account = ctx.scope.account.clone();
     let mut perms = req.launch_permission.unwrap_or_default();
     // The flat form: Attribute=launchPermission, OperationType=add|remove, UserIds/UserGroups.
@@ -187,5 +228,5 @@ pub fn modify_image_attribute(
         Ok(())
     })?;
     state.touched(Topic::Ec2);
-    Ok(json!({}))
+    Ok(())
 }

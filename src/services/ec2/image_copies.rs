@@ -1,32 +1,48 @@
 //! DeregisterImage and CopyImage: the end of an image and its copies across regions.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::errors::Ec2Error;
-use super::images::{check_name, check_unique_name, own_image, visible};
+use super::images::{ImageIdOut, check_name, check_unique_name, own_image, visible};
 use super::store::{Image, Snapshot};
 use super::{TagSpecification, check_id_shape, dry_run_ok, spec_tags, with_store};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
 use crate::state::{AppState, Scope, Topic};
 
+/// DeregisterImage's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DeregisterImageRequest {
+pub struct DeregisterImageRequest {
     image_id: String,
     delete_associated_snapshots: bool,
     dry_run: bool,
+}
+
+/// `DeregisterImageResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeregisterImageOut {
+    r#return: bool,
+    /// Only when the request asked for the snapshots to go.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delete_snapshot_results: Option<Vec<DeleteSnapshotResult>>,
+}
+
+/// `DeleteSnapshotReturnCode`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteSnapshotResult {
+    snapshot_id: String,
+    return_code: &'static str,
 }
 
 /// DeregisterImage (its snapshots stay unless `DeleteAssociatedSnapshots`).
 pub fn deregister_image(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DeregisterImageRequest = parse_input(input)?;
+    req: DeregisterImageRequest,
+) -> Result<DeregisterImageOut, ApiError> {
     let account = ctx.scope.account.clone();
     let deleted = with_store(ctx, state, |s| {
         let image = own_image(s, &req.image_id, &account)?;
@@ -47,7 +63,10 @@ pub fn deregister_image(
             for snap in snapshots {
                 if s.snapshots.shift_remove(&snap).is_some() {
                     s.clear_tags(&snap);
-                    deleted.push(json!({"SnapshotId": snap, "ReturnCode": "success"}));
+                    deleted.push(DeleteSnapshotResult {
+                        snapshot_id: snap,
+                        return_code: "success",
+                    });
                 }
             }
         }
@@ -55,16 +74,16 @@ pub fn deregister_image(
     })?;
     tracing::info!(image_id = %req.image_id, "image deregistered");
     state.touched(Topic::Ec2);
-    let mut out = json!({"Return": true});
-    if req.delete_associated_snapshots {
-        out["DeleteSnapshotResults"] = json!(deleted);
-    }
-    Ok(out)
+    Ok(DeregisterImageOut {
+        r#return: true,
+        delete_snapshot_results: req.delete_associated_snapshots.then_some(deleted),
+    })
 }
 
+/// CopyImage's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct CopyImageRequest {
+pub struct CopyImageRequest {
     name: String,
     description: Option<String>,
     source_image_id: String,
@@ -75,8 +94,11 @@ struct CopyImageRequest {
 }
 
 /// CopyImage: from any region of the same account into the request's region.
-pub fn copy_image(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
-    let req: CopyImageRequest = parse_input(input)?;
+pub fn copy_image(
+    ctx: &RequestContext,
+    state: &AppState,
+    req: CopyImageRequest,
+) -> Result<ImageIdOut, ApiError> {
     check_name(&req.name)?;
     check_id_shape(&req.source_image_id, "ami", Ec2Error::InvalidAMIIDMalformed)?;
     if !super::regions::REGIONS
@@ -175,5 +197,5 @@ pub fn copy_image(ctx: &RequestContext, state: &AppState, input: Value) -> Resul
         Ok(image_id)
     })?;
     state.touched(Topic::Ec2);
-    Ok(json!({"ImageId": id}))
+    Ok(ImageIdOut { image_id: id })
 }

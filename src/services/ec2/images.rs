@@ -1,210 +1,35 @@
-//! Images: the region's public images, CreateImage, DescribeImages, DeregisterImage and
-//! CopyImage. Snapshots and image attributes have their own modules.
+//! Images: CreateImage and DescribeImages. The region's public images (`image_catalog`),
+//! DeregisterImage and CopyImage (`image_copies`), snapshots and image attributes have their
+//! own modules.
 //!
 //! CreateImage records a `pending` image and a `pending` snapshot (and, without `NoReboot`,
 //! asks for the instance to reboot); the lifecycle controller captures the instance on the
 //! backend and makes both `available`/`completed` after [`IMAGE_SECONDS`].
 
-use serde::Deserialize;
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+use serde::{Deserialize, Serialize};
 
+use super::block_devices::{Mapping, MappingOut};
 use super::errors::Ec2Error;
 use super::filters::{self, Filter};
 use super::store::{Ec2Store, Image, InstanceState, Snapshot};
+use super::views::TagsOut;
 use super::{
-    TagSpecification, check_id_shape, dry_run_ok, paginate, spec_tags, tag_filter_values, tag_list,
+    TagSpecification, check_id_shape, dry_run_ok, paginate, spec_tags, tag_filter_values,
     with_store,
 };
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::protocol::output::Timestamp;
-use crate::services::{parse_input, to_output};
+use crate::services::{Reply, Sent};
 use crate::state::{AppState, Scope, Topic};
+
+pub(super) use super::image_catalog::public_image;
+pub use super::image_catalog::{
+    AMAZON_OWNER, CANONICAL_OWNER, catalog_image, public_images, stable_id,
+};
 
 /// Virtual seconds from CreateImage/CopyImage to `available`.
 pub const IMAGE_SECONDS: f64 = 20.0;
-/// Amazon's image owner account.
-pub const AMAZON_OWNER: &str = "137112412989";
-/// Canonical's image owner account.
-pub const CANONICAL_OWNER: &str = "099720109477";
-
-/// A public image: (name, description, owner, alias, root device, creation date,
-/// architecture).
-type CatalogEntry = (
-    &'static str,
-    &'static str,
-    &'static str,
-    Option<&'static str>,
-    &'static str,
-    &'static str,
-    &'static str,
-);
-
-/// The public images of every region.
-const CATALOG: &[CatalogEntry] = &[
-    (
-        "al2023-ami-2023.6.20241212.0-kernel-6.1-x86_64",
-        "Amazon Linux 2023 AMI 2023.6.20241212.0 x86_64 HVM kernel-6.1",
-        AMAZON_OWNER,
-        Some("amazon"),
-        "/dev/xvda",
-        "2024-12-12T00:00:00.000Z",
-        "x86_64",
-    ),
-    (
-        "amzn2-ami-kernel-5.10-hvm-2.0.20241217.0-x86_64-gp2",
-        "Amazon Linux 2 Kernel 5.10 AMI 2.0.20241217.0 x86_64 HVM gp2",
-        AMAZON_OWNER,
-        Some("amazon"),
-        "/dev/xvda",
-        "2024-12-17T00:00:00.000Z",
-        "x86_64",
-    ),
-    (
-        "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20241210",
-        "Canonical, Ubuntu, 22.04 LTS, amd64 jammy image build on 2024-12-10",
-        CANONICAL_OWNER,
-        None,
-        "/dev/sda1",
-        "2024-12-10T00:00:00.000Z",
-        "x86_64",
-    ),
-    (
-        "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20241210",
-        "Canonical, Ubuntu, 24.04 LTS, amd64 noble image build on 2024-12-10",
-        CANONICAL_OWNER,
-        None,
-        "/dev/sda1",
-        "2024-12-10T00:00:00.000Z",
-        "x86_64",
-    ),
-    // Appended, not inserted: existing clients pick `Images[0]` of Amazon's list. These back
-    // SSM's public parameters (services::ssm::public), one per AWS "latest" alias.
-    (
-        "al2023-ami-2023.6.20241212.0-kernel-6.1-arm64",
-        "Amazon Linux 2023 AMI 2023.6.20241212.0 arm64 HVM kernel-6.1",
-        AMAZON_OWNER,
-        Some("amazon"),
-        "/dev/xvda",
-        "2024-12-12T00:00:00.000Z",
-        "arm64",
-    ),
-    (
-        "amzn2-ami-hvm-2.0.20241217.0-x86_64-gp2",
-        "Amazon Linux 2 AMI 2.0.20241217.0 x86_64 HVM gp2",
-        AMAZON_OWNER,
-        Some("amazon"),
-        "/dev/xvda",
-        "2024-12-17T00:00:00.000Z",
-        "x86_64",
-    ),
-    (
-        "amzn2-ami-hvm-2.0.20241217.0-arm64-gp2",
-        "Amazon Linux 2 AMI 2.0.20241217.0 arm64 HVM gp2",
-        AMAZON_OWNER,
-        Some("amazon"),
-        "/dev/xvda",
-        "2024-12-17T00:00:00.000Z",
-        "arm64",
-    ),
-    (
-        "amzn2-ami-kernel-5.10-hvm-2.0.20241217.0-arm64-gp2",
-        "Amazon Linux 2 Kernel 5.10 AMI 2.0.20241217.0 arm64 HVM gp2",
-        AMAZON_OWNER,
-        Some("amazon"),
-        "/dev/xvda",
-        "2024-12-17T00:00:00.000Z",
-        "arm64",
-    ),
-];
-
-/// The name and creation date of a public image, by its catalog name, for other services
-/// that point at it (SSM's public parameters).
-pub fn catalog_image(name: &str) -> Option<(&'static str, f64)> {
-    CATALOG.iter().find(|entry| entry.0 == name).map(|entry| {
-        (
-            entry.0,
-            Timestamp::parse_iso8601(entry.5).map_or(0.0, |t| t.0),
-        )
-    })
-}
-
-/// A stable id for a catalog entry in a region (the same on every start).
-pub fn stable_id(prefix: &str, region: &str, name: &str) -> String {
-    let digest = Sha256::digest(format!("{region}/{name}").as_bytes());
-    format!("{prefix}-{}", &hex::encode(digest)[..17])
-}
-
-/// A public image as every region offers it (built in or from `--public-amis`): available,
-/// an 8 GiB root of `volume_type` from a snapshot whose id is stable for (`region`, `key`),
-/// Linux on x86_64 until the caller says otherwise.
-pub(super) fn public_image(
-    region: &str,
-    id: String,
-    key: &str,
-    root: &str,
-    volume_type: &'static str,
-) -> Image {
-    let snapshot = stable_id("snap", region, key);
-    Image {
-        block_devices: vec![super::block_devices::image_root(
-            root,
-            8,
-            volume_type,
-            snapshot.clone(),
-        )],
-        id,
-        name: key.to_owned(),
-        description: None,
-        owner_id: AMAZON_OWNER.to_owned(),
-        owner_alias: None,
-        state: "available".into(),
-        creation_date: 0.0,
-        public: true,
-        public_catalog: true,
-        architecture: "x86_64".into(),
-        platform: None,
-        platform_details: "Linux/UNIX".into(),
-        root_device_name: root.to_owned(),
-        volume_size: 8,
-        snapshot_id: Some(snapshot),
-        source_instance_id: None,
-        source_image_id: None,
-        launch_permissions: Vec::new(),
-        backend_done: true,
-        reboot_source: false,
-    }
-}
-
-/// The public images every region offers.
-pub fn public_images(region: &str) -> Vec<Image> {
-    CATALOG
-        .iter()
-        .map(
-            |(name, description, owner, alias, root, created, arch)| Image {
-                description: Some((*description).to_owned()),
-                owner_id: (*owner).to_owned(),
-                owner_alias: alias.map(str::to_owned),
-                creation_date: Timestamp::parse_iso8601(created).map_or(0.0, |t| t.0),
-                architecture: (*arch).to_owned(),
-                ..public_image(
-                    region,
-                    stable_id("ami", region, name),
-                    name,
-                    root,
-                    // As the real images: Amazon Linux 2023 and the gp3 Ubuntu build use gp3.
-                    if name.starts_with("al2023") || name.contains("gp3") {
-                        "gp3"
-                    } else {
-                        "gp2"
-                    },
-                )
-            },
-        )
-        .collect()
-}
-
 /// Images other accounts of `scope`'s region share with its account (launch permission or
 /// public). They live in their owners' stores; a copy is taken under the lock, so call this
 /// before taking the request's own scope.
@@ -230,29 +55,72 @@ pub(super) fn visible(i: &Image, account: &str) -> bool {
     i.public || i.owner_id == account || i.launch_permissions.iter().any(|a| a == account)
 }
 
-pub(super) fn image_out(s: &Ec2Store, i: &Image) -> Value {
-    let mut v = json!({
-        "ImageId": i.id, "Name": i.name, "State": i.state, "OwnerId": i.owner_id,
-        "CreationDate": Timestamp(i.creation_date).iso8601(), "Public": i.public,
-        "Architecture": i.architecture, "ImageType": "machine", "PlatformDetails": i.platform_details,
-        "UsageOperation": "RunInstances", "RootDeviceType": "ebs", "RootDeviceName": i.root_device_name,
-        "VirtualizationType": "hvm", "Hypervisor": "xen", "EnaSupport": true, "SriovNetSupport": "simple",
-        "ImageLocation": format!("{}/{}", i.owner_alias.as_deref().unwrap_or(&i.owner_id), i.name),
-        "BlockDeviceMappings": i.block_devices.iter().map(super::block_devices::Mapping::image_out).collect::<Vec<_>>(),
-        "Tags": to_output(&tag_list(s.tags_of(&i.id))).unwrap_or(Value::Null),
-    });
-    for (key, val) in [
-        ("Description", &i.description),
-        ("ImageOwnerAlias", &i.owner_alias),
-        ("Platform", &i.platform),
-        ("SourceInstanceId", &i.source_instance_id),
-        ("SourceImageId", &i.source_image_id),
-    ] {
-        if let Some(val) = val {
-            v[key] = json!(val);
-        }
+/// `Image` (members in model order).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ImageOut<'a> {
+    platform_details: &'a str,
+    usage_operation: &'static str,
+    block_device_mappings: Vec<MappingOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    ena_support: bool,
+    hypervisor: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image_owner_alias: Option<&'a str>,
+    name: &'a str,
+    root_device_name: &'a str,
+    root_device_type: &'static str,
+    sriov_net_support: &'static str,
+    tags: TagsOut<'a>,
+    virtualization_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_instance_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_image_id: Option<&'a str>,
+    image_id: &'a str,
+    image_location: String,
+    state: &'a str,
+    owner_id: &'a str,
+    creation_date: String,
+    public: bool,
+    architecture: &'a str,
+    image_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    platform: Option<&'a str>,
+}
+
+fn image_out<'a>(s: &'a Ec2Store, i: &'a Image) -> ImageOut<'a> {
+    ImageOut {
+        platform_details: &i.platform_details,
+        usage_operation: "RunInstances",
+        block_device_mappings: i.block_devices.iter().map(Mapping::image_out).collect(),
+        description: i.description.as_deref(),
+        ena_support: true,
+        hypervisor: "xen",
+        image_owner_alias: i.owner_alias.as_deref(),
+        name: &i.name,
+        root_device_name: &i.root_device_name,
+        root_device_type: "ebs",
+        sriov_net_support: "simple",
+        tags: TagsOut(s.tags_of(&i.id)),
+        virtualization_type: "hvm",
+        source_instance_id: i.source_instance_id.as_deref(),
+        source_image_id: i.source_image_id.as_deref(),
+        image_id: &i.id,
+        image_location: format!(
+            "{}/{}",
+            i.owner_alias.as_deref().unwrap_or(&i.owner_id),
+            i.name
+        ),
+        state: &i.state,
+        owner_id: &i.owner_id,
+        creation_date: Timestamp(i.creation_date).iso8601(),
+        public: i.public,
+        architecture: &i.architecture,
+        image_type: "machine",
+        platform: i.platform.as_deref(),
     }
-    v
 }
 
 pub(super) fn check_name(name: &str) -> Result<(), ApiError> {
@@ -280,9 +148,10 @@ pub(super) fn check_unique_name(s: &Ec2Store, name: &str, account: &str) -> Resu
     }
 }
 
+/// CreateImage's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct CreateImageRequest {
+pub struct CreateImageRequest {
     instance_id: String,
     name: String,
     description: Option<String>,
@@ -291,13 +160,20 @@ struct CreateImageRequest {
     dry_run: bool,
 }
 
+/// `CreateImageResult` and `CopyImageResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImageIdOut {
+    /// The new image.
+    pub image_id: String,
+}
+
 /// CreateImage.
 pub fn create_image(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: CreateImageRequest = parse_input(input)?;
+    req: CreateImageRequest,
+) -> Result<ImageIdOut, ApiError> {
     check_name(&req.name)?;
     let image_tags = spec_tags(&req.tag_specifications, "image")?;
     let snapshot_tags = spec_tags(&req.tag_specifications, "snapshot")?;
@@ -404,12 +280,13 @@ pub fn create_image(
     })?;
     tracing::info!(image_id = %id, instance_id = %req.instance_id, "image pending");
     state.touched(Topic::Ec2);
-    Ok(json!({"ImageId": id}))
+    Ok(ImageIdOut { image_id: id })
 }
 
+/// DescribeImages' input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeImagesRequest {
+pub struct DescribeImagesRequest {
     executable_users: Vec<String>,
     image_ids: Vec<String>,
     owners: Vec<String>,
@@ -419,13 +296,21 @@ struct DescribeImagesRequest {
     filters: Vec<Filter>,
 }
 
+/// `DescribeImagesResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescribeImagesOut<'a> {
+    next_token: Option<String>,
+    images: Vec<ImageOut<'a>>,
+}
+
 /// DescribeImages.
 pub fn describe_images(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeImagesRequest = parse_input(input)?;
+    req: DescribeImagesRequest,
+    reply: Reply<'_>,
+) -> Result<Sent, ApiError> {
     filters::check_names(
         &req.filters,
         &[
@@ -458,7 +343,7 @@ pub fn describe_images(
     }
     let account = ctx.scope.account.clone();
     let shared = shared_images(state, &ctx.scope);
-    let images = with_store(ctx, state, |s| {
+    with_store(ctx, state, |s| {
         if let Some(missing) = req.image_ids.iter().find(|id| {
             !s.images.get(*id).is_some_and(|i| visible(i, &account))
                 && !shared.iter().any(|i| &i.id == *id)
@@ -486,7 +371,7 @@ pub fn describe_images(
                     other => i.launch_permissions.iter().any(|a| a == other),
                 })
         };
-        let list: Vec<Value> = s
+        let list: Vec<&Image> = s
             .images
             .values()
             .chain(&shared)
@@ -558,17 +443,14 @@ pub fn describe_images(
                     }
                 })
             })
-            .map(|i| image_out(s, i))
             .collect();
-        Ok(list)
-    })?;
-    let (images, next_token) = paginate(
-        images,
-        req.max_results,
-        req.next_token.as_deref(),
-        (5, 1000),
-    )?;
-    Ok(json!({"Images": images, "NextToken": next_token}))
+        let (page, next_token) =
+            paginate(list, req.max_results, req.next_token.as_deref(), (5, 1000))?;
+        reply.send(&DescribeImagesOut {
+            next_token,
+            images: page.into_iter().map(|i| image_out(s, i)).collect(),
+        })
+    })
 }
 
 /// An image this account owns, or the error AWS gives.

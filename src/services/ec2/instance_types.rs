@@ -1,15 +1,13 @@
 //! Instance types: a realistic table (t1, t2, t3, m5, c5), DescribeInstanceTypes and
 //! DescribeInstanceTypeOfferings.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::errors::{Ec2Error, invalid};
 use super::filters::{self, Filter};
 use super::{dry_run_ok, network, paginate};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
 use crate::state::AppState;
 
 /// One instance type: name, vCPUs, memory (MiB), current generation, burstable, network.
@@ -88,34 +86,165 @@ pub fn find(name: &str) -> Option<&'static InstanceType> {
     TYPES.iter().find(|t| t.name == name)
 }
 
-fn type_out(t: &InstanceType) -> Value {
-    json!({
-        "InstanceType": t.name,
-        "CurrentGeneration": t.current,
-        "FreeTierEligible": matches!(t.name, "t2.micro" | "t3.micro" | "t1.micro"),
-        "SupportedUsageClasses": ["on-demand", "spot"],
-        "SupportedRootDeviceTypes": ["ebs"],
-        "SupportedVirtualizationTypes": if t.name == "t1.micro" || t.name == "m1.small" { json!(["hvm", "paravirtual"]) } else { json!(["hvm"]) },
-        "BareMetal": false,
-        "Hypervisor": if t.name.starts_with("t2") || t.name == "t1.micro" || t.name == "m1.small" { "xen" } else { "nitro" },
-        "ProcessorInfo": {"SupportedArchitectures": if t.name == "t1.micro" || t.name == "m1.small" { json!(["i386", "x86_64"]) } else { json!(["x86_64"]) }, "SustainedClockSpeedInGhz": 2.5},
-        "VCpuInfo": {"DefaultVCpus": t.vcpus, "DefaultCores": t.vcpus.div_ceil(2).max(1), "DefaultThreadsPerCore": if t.vcpus > 1 { 2 } else { 1 }},
-        "MemoryInfo": {"SizeInMiB": t.memory_mib},
-        "InstanceStorageSupported": false,
-        "EbsInfo": {"EbsOptimizedSupport": if t.name.starts_with('t') { "unsupported" } else { "default" }, "EncryptionSupport": "supported", "NvmeSupport": if t.name.starts_with("t2") || t.name == "t1.micro" { "unsupported" } else { "required" }},
-        "NetworkInfo": {"NetworkPerformance": t.network, "MaximumNetworkInterfaces": 2 + t.vcpus.min(8) / 2, "Ipv4AddressesPerInterface": 2 + t.vcpus * 2, "Ipv6Supported": t.name != "t1.micro", "EnaSupport": if t.name.starts_with("t2") || t.name == "t1.micro" { "unsupported" } else { "required" }},
-        "PlacementGroupInfo": {"SupportedStrategies": ["partition", "spread"]},
-        "HibernationSupported": !t.name.starts_with("t1"),
-        "BurstablePerformanceSupported": t.burstable,
-        "DedicatedHostsSupported": !t.burstable,
-        "AutoRecoverySupported": true,
-        "SupportedBootModes": ["legacy-bios"],
-    })
+/// `InstanceTypeInfo` (members in model order).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct TypeOut {
+    instance_type: &'static str,
+    current_generation: bool,
+    free_tier_eligible: bool,
+    supported_usage_classes: [&'static str; 2],
+    supported_root_device_types: [&'static str; 1],
+    supported_virtualization_types: &'static [&'static str],
+    bare_metal: bool,
+    hypervisor: &'static str,
+    processor_info: ProcessorOut,
+    v_cpu_info: VCpuOut,
+    memory_info: MemoryOut,
+    instance_storage_supported: bool,
+    ebs_info: EbsInfoOut,
+    network_info: NetworkOut,
+    placement_group_info: PlacementOut,
+    hibernation_supported: bool,
+    burstable_performance_supported: bool,
+    dedicated_hosts_supported: bool,
+    auto_recovery_supported: bool,
+    supported_boot_modes: [&'static str; 1],
 }
 
+/// `ProcessorInfo`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ProcessorOut {
+    supported_architectures: &'static [&'static str],
+    sustained_clock_speed_in_ghz: f64,
+}
+
+/// `VCpuInfo`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct VCpuOut {
+    default_v_cpus: u32,
+    default_cores: u32,
+    default_threads_per_core: u32,
+}
+
+/// `MemoryInfo`.
+#[derive(Debug, Serialize)]
+struct MemoryOut {
+    #[serde(rename = "SizeInMiB")]
+    size_in_mib: u64,
+}
+
+/// `EbsInfo`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct EbsInfoOut {
+    ebs_optimized_support: &'static str,
+    encryption_support: &'static str,
+    nvme_support: &'static str,
+}
+
+/// `NetworkInfo`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct NetworkOut {
+    network_performance: &'static str,
+    maximum_network_interfaces: u32,
+    ipv4_addresses_per_interface: u32,
+    ipv6_supported: bool,
+    ena_support: &'static str,
+}
+
+/// `PlacementGroupInfo`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PlacementOut {
+    supported_strategies: [&'static str; 2],
+}
+
+fn type_out(t: &InstanceType) -> TypeOut {
+    // The previous-generation types run paravirtual images on Xen, and 32-bit ones too.
+    let old = t.name == "t1.micro" || t.name == "m1.small";
+    let xen_nic = t.name.starts_with("t2") || t.name == "t1.micro";
+    TypeOut {
+        instance_type: t.name,
+        current_generation: t.current,
+        free_tier_eligible: free_tier(t),
+        supported_usage_classes: ["on-demand", "spot"],
+        supported_root_device_types: ["ebs"],
+        supported_virtualization_types: if old {
+            &["hvm", "paravirtual"]
+        } else {
+            &["hvm"]
+        },
+        bare_metal: false,
+        hypervisor: if t.name.starts_with("t2") || old {
+            "xen"
+        } else {
+            "nitro"
+        },
+        processor_info: ProcessorOut {
+            supported_architectures: if old {
+                &["i386", "x86_64"]
+            } else {
+                &["x86_64"]
+            },
+            sustained_clock_speed_in_ghz: 2.5,
+        },
+        v_cpu_info: VCpuOut {
+            default_v_cpus: t.vcpus,
+            default_cores: t.vcpus.div_ceil(2).max(1),
+            default_threads_per_core: if t.vcpus > 1 { 2 } else { 1 },
+        },
+        memory_info: MemoryOut {
+            size_in_mib: t.memory_mib,
+        },
+        instance_storage_supported: false,
+        ebs_info: EbsInfoOut {
+            ebs_optimized_support: if t.name.starts_with('t') {
+                "unsupported"
+            } else {
+                "default"
+            },
+            encryption_support: "supported",
+            nvme_support: if xen_nic { "unsupported" } else { "required" },
+        },
+        network_info: NetworkOut {
+            network_performance: t.network,
+            maximum_network_interfaces: 2 + t.vcpus.min(8) / 2,
+            ipv4_addresses_per_interface: 2 + t.vcpus * 2,
+            ipv6_supported: t.name != "t1.micro",
+            ena_support: if xen_nic { "unsupported" } else { "required" },
+        },
+        placement_group_info: PlacementOut {
+            supported_strategies: ["partition", "spread"],
+        },
+        hibernation_supported: !t.name.starts_with("t1"),
+        burstable_performance_supported: t.burstable,
+        dedicated_hosts_supported: !t.burstable,
+        auto_recovery_supported: true,
+        supported_boot_modes: ["legacy-bios"],
+    }
+}
+
+/// Whether the free tier covers the type.
+fn free_tier(t: &InstanceType) -> bool {
+    matches!(t.name, "t2.micro" | "t3.micro" | "t1.micro")
+}
+
+/// `DescribeInstanceTypesResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeInstanceTypesOut {
+    instance_types: Vec<TypeOut>,
+    next_token: Option<String>,
+}
+
+/// DescribeInstanceTypes' input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeInstanceTypesRequest {
+pub struct DescribeInstanceTypesRequest {
     dry_run: bool,
     instance_types: Vec<String>,
     filters: Vec<Filter>,
@@ -127,9 +256,8 @@ struct DescribeInstanceTypesRequest {
 pub fn describe_instance_types(
     _: &RequestContext,
     _: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeInstanceTypesRequest = parse_input(input)?;
+    req: DescribeInstanceTypesRequest,
+) -> Result<DescribeInstanceTypesOut, ApiError> {
     filters::check_names(
         &req.filters,
         &[
@@ -150,13 +278,13 @@ pub fn describe_instance_types(
     if req.dry_run {
         return Err(dry_run_ok());
     }
-    let list: Vec<Value> = TYPES
+    let list: Vec<&InstanceType> = TYPES
         .iter()
         .filter(|t| req.instance_types.is_empty() || req.instance_types.iter().any(|n| n == t.name))
         .filter(|t| {
             let (vcpus, mem) = (t.vcpus.to_string(), t.memory_mib.to_string());
             let (cur, burst) = (t.current.to_string(), t.burstable.to_string());
-            let free = matches!(t.name, "t2.micro" | "t3.micro" | "t1.micro").to_string();
+            let free = free_tier(t).to_string();
             filters::matches_all(&req.filters, |f| match f {
                 "instance-type" => vec![t.name],
                 "current-generation" => vec![cur.as_str()],
@@ -168,15 +296,18 @@ pub fn describe_instance_types(
                 _ => vec![],
             })
         })
-        .map(type_out)
         .collect();
-    let (list, next_token) = paginate(list, req.max_results, req.next_token.as_deref(), (5, 100))?;
-    Ok(json!({"InstanceTypes": list, "NextToken": next_token}))
+    let (page, next_token) = paginate(list, req.max_results, req.next_token.as_deref(), (5, 100))?;
+    Ok(DescribeInstanceTypesOut {
+        instance_types: page.into_iter().map(type_out).collect(),
+        next_token,
+    })
 }
 
+/// DescribeInstanceTypeOfferings' input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeInstanceTypeOfferingsRequest {
+pub struct DescribeInstanceTypeOfferingsRequest {
     dry_run: bool,
     location_type: Option<String>,
     filters: Vec<Filter>,
@@ -184,13 +315,29 @@ struct DescribeInstanceTypeOfferingsRequest {
     next_token: Option<String>,
 }
 
+/// `InstanceTypeOffering`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct OfferingOut {
+    instance_type: &'static str,
+    location_type: String,
+    location: String,
+}
+
+/// `DescribeInstanceTypeOfferingsResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeInstanceTypeOfferingsOut {
+    instance_type_offerings: Vec<OfferingOut>,
+    next_token: Option<String>,
+}
+
 /// DescribeInstanceTypeOfferings: every type in the region and in each of its zones.
 pub fn describe_instance_type_offerings(
     ctx: &RequestContext,
     _: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeInstanceTypeOfferingsRequest = parse_input(input)?;
+    req: DescribeInstanceTypeOfferingsRequest,
+) -> Result<DescribeInstanceTypeOfferingsOut, ApiError> {
     filters::check_names(&req.filters, &["instance-type", "location"])?;
     if req.dry_run {
         return Err(dry_run_ok());
@@ -221,12 +368,18 @@ pub fn describe_instance_type_offerings(
                 "location" => vec![loc.as_str()],
                 _ => vec![],
             }) {
-                list.push(
-                    json!({"InstanceType": t.name, "LocationType": location_type, "Location": loc}),
-                );
+                list.push(OfferingOut {
+                    instance_type: t.name,
+                    location_type: location_type.clone(),
+                    location: loc.clone(),
+                });
             }
         }
     }
-    let (list, next_token) = paginate(list, req.max_results, req.next_token.as_deref(), (5, 1000))?;
-    Ok(json!({"InstanceTypeOfferings": list, "NextToken": next_token}))
+    let (instance_type_offerings, next_token) =
+        paginate(list, req.max_results, req.next_token.as_deref(), (5, 1000))?;
+    Ok(DescribeInstanceTypeOfferingsOut {
+        instance_type_offerings,
+        next_token,
+    })
 }

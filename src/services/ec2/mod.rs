@@ -9,6 +9,7 @@ pub mod block_devices;
 pub mod errors;
 pub mod filters;
 mod image_attributes;
+mod image_catalog;
 mod image_copies;
 pub mod images;
 mod instance_attributes;
@@ -56,6 +57,8 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         "AssociateIamInstanceProfile",
         &Typed(profile_associations::associate_iam_instance_profile),
     ),
+    ("CopyImage", &Typed(image_copies::copy_image)),
+    ("CreateImage", &Typed(images::create_image)),
     (
         "CreateLaunchTemplate",
         &Typed(launch_templates::create_launch_template),
@@ -74,12 +77,19 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         "DeleteLaunchTemplateVersions",
         &Typed(launch_templates::delete_launch_template_versions),
     ),
+    ("DeleteSnapshot", &Typed(snapshots::delete_snapshot)),
     ("DeleteSubnet", &Typed(vpcs::delete_subnet)),
     ("DeleteVpc", &Typed(vpcs::delete_vpc)),
+    ("DeregisterImage", &Typed(image_copies::deregister_image)),
     (
         "DescribeIamInstanceProfileAssociations",
         &Typed(profile_associations::describe_iam_instance_profile_associations),
     ),
+    (
+        "DescribeImageAttribute",
+        &Replying(image_attributes::describe_image_attribute),
+    ),
+    ("DescribeImages", &Replying(images::describe_images)),
     (
         "DescribeInstanceAttribute",
         &Replying(instance_attributes::describe_instance_attribute),
@@ -87,6 +97,14 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
     (
         "DescribeInstanceStatus",
         &Typed(instance_view::describe_instance_status),
+    ),
+    (
+        "DescribeInstanceTypeOfferings",
+        &Typed(instance_types::describe_instance_type_offerings),
+    ),
+    (
+        "DescribeInstanceTypes",
+        &Typed(instance_types::describe_instance_types),
     ),
     (
         "DescribeInstances",
@@ -104,7 +122,13 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         "DescribeNetworkInterfaces",
         &Typed(interfaces::describe_network_interfaces),
     ),
+    ("DescribeRegions", &Typed(regions::describe_regions)),
+    (
+        "DescribeSnapshots",
+        &Replying(snapshots::describe_snapshots),
+    ),
     ("DescribeSubnets", &Typed(vpcs::describe_subnets)),
+    ("DescribeVolumes", &Replying(volumes::describe_volumes)),
     ("DescribeVpcs", &Typed(vpcs::describe_vpcs)),
     (
         "DisassociateIamInstanceProfile",
@@ -114,6 +138,10 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
     (
         "GetLaunchTemplateData",
         &Typed(instance_ops::get_launch_template_data),
+    ),
+    (
+        "ModifyImageAttribute",
+        &Typed(image_attributes::modify_image_attribute),
     ),
     (
         "ModifyInstanceAttribute",
@@ -152,8 +180,6 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
         "AuthorizeSecurityGroupIngress",
         sg_rules::authorize_security_group_ingress,
     ),
-    ("CopyImage", image_copies::copy_image),
-    ("CreateImage", images::create_image),
     ("CreateKeyPair", key_pairs::create_key_pair),
     (
         "CreateSecurityGroup",
@@ -165,9 +191,7 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
         "DeleteSecurityGroup",
         security_groups::delete_security_group,
     ),
-    ("DeleteSnapshot", snapshots::delete_snapshot),
     ("DeleteTags", tags::delete_tags),
-    ("DeregisterImage", image_copies::deregister_image),
     (
         "DescribeAccountAttributes",
         network::describe_account_attributes,
@@ -177,24 +201,10 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
         network::describe_availability_zones,
     ),
     (
-        "DescribeImageAttribute",
-        image_attributes::describe_image_attribute,
-    ),
-    ("DescribeImages", images::describe_images),
-    (
-        "DescribeInstanceTypeOfferings",
-        instance_types::describe_instance_type_offerings,
-    ),
-    (
-        "DescribeInstanceTypes",
-        instance_types::describe_instance_types,
-    ),
-    (
         "DescribeInternetGateways",
         route_tables::describe_internet_gateways,
     ),
     ("DescribeKeyPairs", key_pairs::describe_key_pairs),
-    ("DescribeRegions", regions::describe_regions),
     ("DescribeRouteTables", route_tables::describe_route_tables),
     (
         "DescribeSecurityGroupRules",
@@ -204,14 +214,8 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
         "DescribeSecurityGroups",
         security_groups::describe_security_groups,
     ),
-    ("DescribeSnapshots", snapshots::describe_snapshots),
     ("DescribeTags", tags::describe_tags),
-    ("DescribeVolumes", volumes::describe_volumes),
     ("ImportKeyPair", key_pairs::import_key_pair),
-    (
-        "ModifyImageAttribute",
-        image_attributes::modify_image_attribute,
-    ),
     (
         "RevokeSecurityGroupEgress",
         sg_rules::revoke_security_group_egress,

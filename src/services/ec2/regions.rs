@@ -1,13 +1,11 @@
 //! Regions: the fixed set of commercial regions EC2 describes.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::errors::invalid;
 use super::filters::{self, Filter};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
 use crate::state::AppState;
 
 /// (name, needs opt-in). Opt-in regions are listed only with `AllRegions`, as on a new account.
@@ -43,32 +41,38 @@ pub const REGIONS: &[(&str, bool)] = &[
     ("us-west-2", false),
 ];
 
+/// DescribeRegions' input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeRegionsRequest {
+pub struct DescribeRegionsRequest {
     region_names: Vec<String>,
     all_regions: bool,
     dry_run: bool,
     filters: Vec<Filter>,
 }
 
+/// `Region` (members in model order).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct Region {
+    opt_in_status: &'static str,
     region_name: &'static str,
     endpoint: String,
-    opt_in_status: &'static str,
 }
 
+/// `DescribeRegionsResult`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct DescribeRegionsResult {
+pub struct DescribeRegionsResult {
     regions: Vec<Region>,
 }
 
 /// DescribeRegions.
-pub fn describe_regions(_: &RequestContext, _: &AppState, input: Value) -> Result<Value, ApiError> {
-    let req: DescribeRegionsRequest = parse_input(input)?;
+pub fn describe_regions(
+    _: &RequestContext,
+    _: &AppState,
+    req: DescribeRegionsRequest,
+) -> Result<DescribeRegionsResult, ApiError> {
     filters::check_names(&req.filters, &["endpoint", "region-name", "opt-in-status"])?;
     if let Some(unknown) = req
         .region_names
@@ -90,13 +94,13 @@ pub fn describe_regions(_: &RequestContext, _: &AppState, input: Value) -> Resul
             }
         })
         .map(|(name, opt_in)| Region {
-            region_name: name,
-            endpoint: format!("ec2.{name}.amazonaws.com"),
             opt_in_status: if *opt_in {
                 "not-opted-in"
             } else {
                 "opt-in-not-required"
             },
+            region_name: name,
+            endpoint: format!("ec2.{name}.amazonaws.com"),
         })
         .filter(|r| {
             filters::matches_all(&req.filters, |f| match f {
@@ -107,5 +111,5 @@ pub fn describe_regions(_: &RequestContext, _: &AppState, input: Value) -> Resul
             })
         })
         .collect();
-    to_output(&DescribeRegionsResult { regions })
+    Ok(DescribeRegionsResult { regions })
 }

@@ -1,19 +1,22 @@
 //! Snapshots: DescribeSnapshots and DeleteSnapshot (CreateImage and CopyImage make them).
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::errors::Ec2Error;
 use super::filters::{self, Filter};
-use super::{dry_run_ok, paginate, tag_filter_values, tag_list, with_store};
+use super::store::Snapshot;
+use super::views::TagsOut;
+use super::{dry_run_ok, paginate, tag_filter_values, with_store};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
+use crate::protocol::output::Timestamp;
+use crate::services::{Reply, Sent};
 use crate::state::{AppState, Topic};
 
+/// DescribeSnapshots' input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeSnapshotsRequest {
+pub struct DescribeSnapshotsRequest {
     max_results: Option<i64>,
     next_token: Option<String>,
     owner_ids: Vec<String>,
@@ -22,13 +25,38 @@ struct DescribeSnapshotsRequest {
     filters: Vec<Filter>,
 }
 
+/// `Snapshot` (members in model order).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SnapshotOut<'a> {
+    tags: TagsOut<'a>,
+    storage_tier: &'static str,
+    snapshot_id: &'a str,
+    volume_id: &'a str,
+    state: &'a str,
+    start_time: Timestamp,
+    progress: &'static str,
+    owner_id: &'a str,
+    description: &'a str,
+    volume_size: i64,
+    encrypted: bool,
+}
+
+/// `DescribeSnapshotsResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescribeSnapshotsOut<'a> {
+    next_token: Option<String>,
+    snapshots: Vec<SnapshotOut<'a>>,
+}
+
 /// DescribeSnapshots (this account's snapshots).
 pub fn describe_snapshots(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeSnapshotsRequest = parse_input(input)?;
+    req: DescribeSnapshotsRequest,
+    reply: Reply<'_>,
+) -> Result<Sent, ApiError> {
     filters::check_names(
         &req.filters,
         &[
@@ -43,7 +71,7 @@ pub fn describe_snapshots(
         ],
     )?;
     let account = ctx.scope.account.clone();
-    let list = with_store(ctx, state, |s| {
+    with_store(ctx, state, |s| {
         if let Some(missing) = req
             .snapshot_ids
             .iter()
@@ -55,7 +83,8 @@ pub fn describe_snapshots(
         if req.dry_run {
             return Err(dry_run_ok());
         }
-        Ok(s.snapshots
+        let list: Vec<(&Snapshot, &str)> = s
+            .snapshots
             .values()
             .filter(|n| req.snapshot_ids.is_empty() || req.snapshot_ids.contains(&n.id))
             .filter(|n| {
@@ -96,24 +125,36 @@ pub fn describe_snapshots(
                     }
                 })
             })
-            .map(|(n, state)| {
-                json!({
-                    "SnapshotId": n.id, "VolumeId": n.volume_id, "VolumeSize": n.volume_size,
-                    "State": state, "StartTime": n.start_time, "Description": n.description,
-                    "OwnerId": n.owner_id, "Encrypted": false, "StorageTier": "standard",
-                    "Progress": if state == "completed" { "100%" } else { "0%" },
-                    "Tags": to_output(&tag_list(s.tags_of(&n.id))).unwrap_or(Value::Null),
-                })
+            .collect();
+        let (page, next_token) =
+            paginate(list, req.max_results, req.next_token.as_deref(), (5, 1000))?;
+        let snapshots = page
+            .into_iter()
+            .map(|(n, state)| SnapshotOut {
+                tags: TagsOut(s.tags_of(&n.id)),
+                storage_tier: "standard",
+                snapshot_id: &n.id,
+                volume_id: &n.volume_id,
+                state,
+                start_time: Timestamp(n.start_time),
+                progress: if state == "completed" { "100%" } else { "0%" },
+                owner_id: &n.owner_id,
+                description: &n.description,
+                volume_size: n.volume_size,
+                encrypted: false,
             })
-            .collect::<Vec<_>>())
-    })?;
-    let (list, next_token) = paginate(list, req.max_results, req.next_token.as_deref(), (5, 1000))?;
-    Ok(json!({"Snapshots": list, "NextToken": next_token}))
+            .collect();
+        reply.send(&DescribeSnapshotsOut {
+            next_token,
+            snapshots,
+        })
+    })
 }
 
+/// DeleteSnapshot's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DeleteSnapshotRequest {
+pub struct DeleteSnapshotRequest {
     snapshot_id: String,
     dry_run: bool,
 }
@@ -122,9 +163,8 @@ struct DeleteSnapshotRequest {
 pub fn delete_snapshot(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DeleteSnapshotRequest = parse_input(input)?;
+    req: DeleteSnapshotRequest,
+) -> Result<(), ApiError> {
     with_store(ctx, state, |s| {
         if !s.snapshots.contains_key(&req.snapshot_id) {
             return Err(Ec2Error::InvalidSnapshotNotFound.with(format!(
@@ -151,5 +191,5 @@ pub fn delete_snapshot(
         Ok(())
     })?;
     state.touched(Topic::Ec2);
-    Ok(json!({}))
+    Ok(())
 }

@@ -6,8 +6,7 @@
 //! the others become `available` with no attachment (as on AWS). Gone volumes are swept from
 //! the store lazily.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::block_devices::VolumeSpec;
 use super::errors::Ec2Error;
@@ -18,7 +17,7 @@ use super::{check_id_shape, dry_run_ok, paginate, tag_filter_values, with_store}
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::protocol::output::Timestamp;
-use crate::services::parse_input;
+use crate::services::{Reply, Sent};
 use crate::state::AppState;
 
 /// Where a volume is attached.
@@ -63,31 +62,79 @@ pub fn status(s: &Ec2Store, v: &Volume) -> Option<(&'static str, bool)> {
     }
 }
 
-/// The volume's `Attachments` item (as DescribeVolumes shows it).
-fn attachment_out(v: &Volume, a: &VolumeAttachment) -> Value {
-    json!({"AttachTime": a.attach_time, "Device": a.device, "InstanceId": a.instance_id,
-        "State": "attached", "VolumeId": v.id, "DeleteOnTermination": a.delete_on_termination})
+/// A volume's `Attachments` item (as DescribeVolumes shows it; members in model order).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AttachmentOut<'a> {
+    delete_on_termination: bool,
+    volume_id: &'a str,
+    instance_id: &'a str,
+    device: &'a str,
+    state: &'static str,
+    attach_time: Timestamp,
 }
 
-fn volume_out(s: &Ec2Store, v: &Volume, state: &str, attached: bool) -> Value {
-    let attachments: Vec<Value> = match (&v.attachment, attached) {
-        (Some(a), true) => vec![attachment_out(v, a)],
+/// `Volume` (members in model order).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct VolumeOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iops: Option<i64>,
+    tags: TagsOut<'a>,
+    volume_type: &'a str,
+    multi_attach_enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    throughput: Option<i64>,
+    volume_id: &'a str,
+    size: i64,
+    snapshot_id: &'a str,
+    availability_zone: &'a str,
+    state: &'static str,
+    create_time: Timestamp,
+    attachments: Vec<AttachmentOut<'a>>,
+    encrypted: bool,
+}
+
+/// `DescribeVolumesResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescribeVolumesOut<'a> {
+    next_token: Option<String>,
+    volumes: Vec<VolumeOut<'a>>,
+}
+
+fn volume_out<'a>(
+    s: &'a Ec2Store,
+    v: &'a Volume,
+    state: &'static str,
+    attached: bool,
+) -> VolumeOut<'a> {
+    let attachments = match (&v.attachment, attached) {
+        (Some(a), true) => vec![AttachmentOut {
+            delete_on_termination: a.delete_on_termination,
+            volume_id: &v.id,
+            instance_id: &a.instance_id,
+            device: &a.device,
+            state: "attached",
+            attach_time: Timestamp(a.attach_time),
+        }],
         _ => Vec::new(),
     };
-    let mut out = json!({
-        "VolumeId": v.id, "Size": v.spec.size, "VolumeType": v.spec.volume_type,
-        "AvailabilityZone": v.availability_zone, "CreateTime": v.create_time, "State": state,
-        "Encrypted": v.spec.encrypted, "MultiAttachEnabled": false, "Attachments": attachments,
-        "SnapshotId": v.spec.snapshot_id.clone().unwrap_or_default(),
-        "Tags": TagsOut(s.tags_of(&v.id)),
-    });
-    if let Some(iops) = v.spec.iops {
-        out["Iops"] = json!(iops);
+    VolumeOut {
+        iops: v.spec.iops,
+        tags: TagsOut(s.tags_of(&v.id)),
+        volume_type: v.spec.volume_type,
+        multi_attach_enabled: false,
+        throughput: v.spec.throughput,
+        volume_id: &v.id,
+        size: v.spec.size,
+        snapshot_id: v.spec.snapshot_id.as_deref().unwrap_or_default(),
+        availability_zone: &v.availability_zone,
+        state,
+        create_time: Timestamp(v.create_time),
+        attachments,
+        encrypted: v.spec.encrypted,
     }
-    if let Some(t) = v.spec.throughput {
-        out["Throughput"] = json!(t);
-    }
-    out
 }
 
 /// Create and attach an instance's volumes at launch (root first, as planned from the image
@@ -139,9 +186,10 @@ fn sweep(s: &mut Ec2Store) {
     }
 }
 
+/// DescribeVolumes' input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeVolumesRequest {
+pub struct DescribeVolumesRequest {
     volume_ids: Vec<String>,
     filters: Vec<Filter>,
     max_results: Option<i64>,
@@ -174,15 +222,18 @@ const VOLUME_FILTERS: &[&str] = &[
 pub fn describe_volumes(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeVolumesRequest = parse_input(input)?;
+    req: DescribeVolumesRequest,
+    reply: Reply<'_>,
+) -> Result<Sent, ApiError> {
     filters::check_names(&req.filters, VOLUME_FILTERS)?;
     for id in &req.volume_ids {
         check_id_shape(id, "vol", Ec2Error::InvalidVolumeIDMalformed)?;
     }
-    let list = with_store(ctx, state, |s| {
+    // AWS returns at most 500 volumes a page but accepts larger MaxResults (the CLI sends 1000).
+    let max = req.max_results.map(|m| if m > 500 { 500 } else { m });
+    with_store(ctx, state, |s| {
         sweep(s);
+        let s = &*s;
         if let Some(missing) = req
             .volume_ids
             .iter()
@@ -236,13 +287,16 @@ pub fn describe_volumes(
                 }
             });
             if keep {
-                list.push(volume_out(s, v, state_name, attached));
+                list.push((v, state_name, attached));
             }
         }
-        Ok(list)
-    })?;
-    // AWS returns at most 500 volumes a page but accepts larger MaxResults (the CLI sends 1000).
-    let max = req.max_results.map(|m| if m > 500 { 500 } else { m });
-    let (list, next_token) = paginate(list, max, req.next_token.as_deref(), (5, 500))?;
-    Ok(json!({"Volumes": list, "NextToken": next_token}))
+        let (page, next_token) = paginate(list, max, req.next_token.as_deref(), (5, 500))?;
+        reply.send(&DescribeVolumesOut {
+            next_token,
+            volumes: page
+                .into_iter()
+                .map(|(v, state_name, attached)| volume_out(s, v, state_name, attached))
+                .collect(),
+        })
+    })
 }
