@@ -7,12 +7,14 @@ mod catalog;
 pub mod describe;
 pub mod errors;
 pub mod execute;
+pub mod forecast;
 pub mod group_config;
 pub mod groups;
 pub mod instances;
 pub mod launch_configs;
 pub mod launching;
 pub mod lb;
+pub mod mixed;
 pub mod plan;
 pub mod policies;
 pub mod resources;
@@ -193,6 +195,10 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
     ("EnterStandby", &Typed(standby::enter_standby)),
     ("ExecutePolicy", &Typed(policies::execute_policy)),
     ("ExitStandby", &Typed(standby::exit_standby)),
+    (
+        "GetPredictiveScalingForecast",
+        &Typed(forecast::get_predictive_scaling_forecast),
+    ),
     (
         "PutLifecycleHook",
         &Typed(lifecycle_hooks::put_lifecycle_hook),
