@@ -203,3 +203,85 @@ fn mixed_predictive_forecast_follows_the_daily_load_profile() {
         assert_eq!(out[e]["code"], "ValidationError", "{e}: {out}");
     }
 }
+
+const LAUNCH: &str = r#"
+out = {}
+lt = ec2.create_launch_template(LaunchTemplateName='li-lt',
+    LaunchTemplateData={'ImageId': AMI, 'InstanceType': 't3.micro'})['LaunchTemplate']['LaunchTemplateId']
+asg.create_auto_scaling_group(AutoScalingGroupName='li', MinSize=0, MaxSize=4, DesiredCapacity=0,
+    LaunchTemplate={'LaunchTemplateId': lt}, AvailabilityZones=['us-east-1a'])
+r = asg.launch_instances(AutoScalingGroupName='li', RequestedCapacity=2, ClientToken='tok-1')
+out['collections'] = [[c['InstanceType'], c['MarketType'], c['AvailabilityZone'], len(c['InstanceIds'])] for c in r['Instances']]
+out['errors'] = r['Errors']
+ids = sorted(i for c in r['Instances'] for i in c['InstanceIds'])
+g = describe('li')
+out['desired'] = g['DesiredCapacity']
+out['members'] = sorted(i['InstanceId'] for i in g['Instances']) == ids
+out['states_now'] = sorted(i['LifecycleState'] for i in g['Instances'])
+again = asg.launch_instances(AutoScalingGroupName='li', RequestedCapacity=2, ClientToken='tok-1')
+out['same_token'] = sorted(i for c in again['Instances'] for i in c['InstanceIds']) == ids
+out['mismatch'] = err(asg, lambda: asg.launch_instances(AutoScalingGroupName='li', RequestedCapacity=1, ClientToken='tok-1'))['code']
+out['above_max'] = err(asg, lambda: asg.launch_instances(AutoScalingGroupName='li', RequestedCapacity=3, ClientToken='tok-2'))['code']
+out['wrong_zone'] = err(asg, lambda: asg.launch_instances(AutoScalingGroupName='li', RequestedCapacity=1, ClientToken='tok-3', AvailabilityZones=['us-east-1b']))['code']
+out['no_group'] = err(asg, lambda: asg.launch_instances(AutoScalingGroupName='nope', RequestedCapacity=1, ClientToken='tok-4'))['code']
+out['in_service'] = bool(until(lambda: states('li') == ['InService', 'InService'], limit=200))
+out['desired_after'] = describe('li')['DesiredCapacity']
+out['activities'] = sorted(a['StatusCode'] for a in activities('li'))
+group('lc', mn=0, mx=2, desired=0)
+out['launch_config'] = err(asg, lambda: asg.launch_instances(AutoScalingGroupName='lc', RequestedCapacity=1, ClientToken='tok-5'))['code']
+def mixed_group(name, dist):
+    asg.create_auto_scaling_group(AutoScalingGroupName=name, MinSize=0, MaxSize=6, DesiredCapacity=0,
+        AvailabilityZones=['us-east-1a'], MixedInstancesPolicy={'LaunchTemplate': {
+            'LaunchTemplateSpecification': {'LaunchTemplateId': lt},
+            'Overrides': [{'InstanceType': 't3.small', 'WeightedCapacity': '2'}, {'InstanceType': 't3.micro', 'WeightedCapacity': '1'}]},
+            'InstancesDistribution': dist})
+mixed_group('half', {'OnDemandPercentageAboveBaseCapacity': 50})
+out['half'] = err(asg, lambda: asg.launch_instances(AutoScalingGroupName='half', RequestedCapacity=1, ClientToken='tok-6'))['code']
+mixed_group('spot', {'OnDemandPercentageAboveBaseCapacity': 0, 'SpotAllocationStrategy': 'capacity-optimized'})
+r = asg.launch_instances(AutoScalingGroupName='spot', RequestedCapacity=3, ClientToken='tok-7')
+out['spot_collections'] = sorted([c['InstanceType'], c['MarketType'], len(c['InstanceIds'])] for c in r['Instances'])
+out['spot_desired'] = describe('spot')['DesiredCapacity']
+print(json.dumps(out, default=str))
+"#;
+
+#[test]
+fn mixed_launch_instances_provisions_synchronously_into_the_group() {
+    let server = frozen_server();
+    let out: Value = server.boto3(&format!(
+        "{BOTO3_PRELUDE}{CW_PRELUDE}{ASG_PRELUDE}\n{LAUNCH}"
+    ));
+    assert_eq!(
+        out["collections"],
+        json!([["t3.micro", "OnDemand", "us-east-1a", 2]]),
+        "{out}"
+    );
+    assert_eq!(out["errors"], json!([]), "{out}");
+    assert_eq!(out["desired"], 2, "{out}");
+    assert_eq!(out["members"], true, "{out}");
+    assert_eq!(out["states_now"], json!(["Pending", "Pending"]), "{out}");
+    assert_eq!(out["same_token"], true, "{out}");
+    assert_eq!(out["mismatch"], "IdempotentParameterMismatch", "{out}");
+    for e in [
+        "above_max",
+        "wrong_zone",
+        "no_group",
+        "launch_config",
+        "half",
+    ] {
+        assert_eq!(out[e], "ValidationError", "{e}: {out}");
+    }
+    assert_eq!(out["in_service"], true, "{out}");
+    assert_eq!(out["desired_after"], 2, "{out}");
+    assert_eq!(
+        out["activities"],
+        json!(["Successful", "Successful"]),
+        "{out}"
+    );
+    // Fully Spot, capacity-optimized (order given): weight 2 first, then weight 1 to fit.
+    assert_eq!(
+        out["spot_collections"],
+        json!([["t3.micro", "Spot", 1], ["t3.small", "Spot", 1]]),
+        "{out}"
+    );
+    assert_eq!(out["spot_desired"], 3, "{out}");
+}

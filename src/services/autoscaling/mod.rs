@@ -12,6 +12,7 @@ pub mod group_config;
 pub mod groups;
 pub mod instances;
 pub mod launch_configs;
+pub mod launch_instances;
 pub mod launching;
 pub mod lb;
 pub mod mixed;
@@ -198,6 +199,10 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
     (
         "GetPredictiveScalingForecast",
         &Typed(forecast::get_predictive_scaling_forecast),
+    ),
+    (
+        "LaunchInstances",
+        &Typed(launch_instances::launch_instances),
     ),
     (
         "PutLifecycleHook",

@@ -352,6 +352,9 @@ pub struct Group {
     /// Start of the last minute whose `AWS/AutoScaling` metrics were published (or the minute
     /// before collection began); `None` while collection is off (the metric publisher's).
     pub metrics_published_through: Option<f64>,
+    /// LaunchInstances calls by `ClientToken` (answered again for the same token).
+    #[serde(default)]
+    pub launch_tokens: BTreeMap<String, super::launch_instances::Remembered>,
 }
 
 /// `yyyy-MM-ddTHH:mm:ssZ` (whole seconds, UTC), the timestamp inside Cause sentences and
