@@ -253,10 +253,8 @@ fn compute(
     (loads, capacity)
 }
 
-fn find<'a>(policies: impl Iterator<Item = &'a Policy>, name: &str) -> Option<&'a Policy> {
-    policies
-        .into_iter()
-        .find(|p| p.name == name || p.arn == name)
+fn find<'a>(mut policies: impl Iterator<Item = &'a Policy>, name: &str) -> Option<&'a Policy> {
+    policies.find(|p| p.name == name || p.arn == name)
 }
 
 /// GetPredictiveScalingForecast.

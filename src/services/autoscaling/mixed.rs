@@ -362,7 +362,7 @@ pub fn check_policy(p: &Value) -> Result<(), ApiError> {
         ));
     }
     if let Some(v) = d.get("OnDemandBaseCapacity")
-        && !int_of(v).is_some_and(|n| n >= 0)
+        && int_of(v).is_none_or(|n| n < 0)
     {
         return Err(validation("OnDemandBaseCapacity must be 0 or more."));
     }
