@@ -224,15 +224,16 @@ fn step_all(
             let fresh = warm_moves::draw(a, &mut g, ec2, p.launches, &p.launch_cause, now, || {
                 state.ids.uuid()
             });
-            for (zone, subnet) in fresh {
-                if let Some(l) = launch_request(a, &g, zone, subnet, &p.launch_cause) {
+            // A mixed group has no warm pool, so its picks line up with the fresh launches.
+            for (k, (zone, subnet)) in fresh.into_iter().enumerate() {
+                let pick = p.picks.get(k);
+                if let Some(l) = launch_request(a, &g, zone, subnet, &p.launch_cause, pick) {
                     launches.push(l);
                 }
             }
         }
         // The simple-policy cooldown starts once the scaling it caused has finished.
-        let settled =
-            g.activity_in_progress().is_none() && g.counted_capacity() == g.desired_capacity;
+        let settled = g.activity_in_progress().is_none() && g.capacity_met();
         if settled && let Some(c) = g.cooldown_pending.take() {
             g.cooldown_until = now + c as f64;
         }
@@ -258,7 +259,7 @@ fn quiet(g: &Group, ec2: &Ec2Store) -> bool {
         || g.pending_cause.is_some()
         || refresh_extras::surge(g) > 0
         || g.cooldown_pending.is_some()
-        || g.instances.len() as i64 != g.desired_capacity
+        || !g.capacity_met()
         || g.traffic_sources
             .iter()
             .any(|t| t.state == "Adding" || t.state == "Removing")

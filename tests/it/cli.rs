@@ -114,7 +114,8 @@ fn autoscaling_read_and_errors() {
                 "2026-01-02T00:00:00Z"
             ])
             .error_code(),
-        "NotImplemented"
+        // Implemented now: the unknown group is refused as AWS refuses it.
+        "ValidationError"
     );
 
     let out = server.boto3(&format!(

@@ -96,6 +96,7 @@ pub fn attach_instances(
                 image_id: ec2.image_id.clone(),
                 protected_from_scale_in: group.new_instances_protected_from_scale_in,
                 weighted_capacity: None,
+                spot: false,
                 launched_at: ec2.launch_time,
                 in_service_since: None,
                 activity_id: None,

@@ -27,6 +27,8 @@ pub enum AutoScalingError {
     IrreversibleInstanceRefresh,
     /// Another request is changing the same resource.
     ResourceContention,
+    /// A `ClientToken` reused with different parameters (LaunchInstances).
+    IdempotentParameterMismatch,
 }
 
 impl ErrorCode for AutoScalingError {
@@ -42,6 +44,7 @@ impl ErrorCode for AutoScalingError {
             Self::InstanceRefreshInProgress => "InstanceRefreshInProgress",
             Self::IrreversibleInstanceRefresh => "IrreversibleInstanceRefresh",
             Self::ResourceContention => "ResourceContention",
+            Self::IdempotentParameterMismatch => "IdempotentParameterMismatch",
         }
     }
 
@@ -56,7 +59,8 @@ impl ErrorCode for AutoScalingError {
             | Self::InvalidNextToken
             | Self::ActiveInstanceRefreshNotFound
             | Self::InstanceRefreshInProgress
-            | Self::IrreversibleInstanceRefresh => 400,
+            | Self::IrreversibleInstanceRefresh
+            | Self::IdempotentParameterMismatch => 400,
         }
     }
 

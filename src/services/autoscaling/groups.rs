@@ -114,6 +114,7 @@ fn launch_source(
             validation("The specified MixedInstancesPolicy is missing a launch template.")
         })?;
         resolve_template(ec2, profiles, &spec)?;
+        super::mixed::check_policy(policy)?;
     }
     Ok((None, None))
 }
@@ -254,7 +255,10 @@ pub fn create_auto_scaling_group(
             created_time: now,
             launch_configuration_name: lc,
             launch_template: lt,
-            mixed_instances_policy: req.mixed_instances_policy.clone(),
+            mixed_instances_policy: req
+                .mixed_instances_policy
+                .as_ref()
+                .map(super::mixed::with_defaults),
             min_size: min,
             max_size: max,
             desired_capacity: 0,
@@ -353,7 +357,10 @@ pub fn update_auto_scaling_group(
         if given_source {
             g.launch_configuration_name = lc;
             g.launch_template = lt;
-            g.mixed_instances_policy = req.mixed_instances_policy.clone();
+            g.mixed_instances_policy = req
+                .mixed_instances_policy
+                .as_ref()
+                .map(super::mixed::with_defaults);
         }
         if let Some((azs, subnets)) = placed {
             g.availability_zones = azs;

@@ -1,12 +1,11 @@
 //! Launching for a group: the typed EC2 launch request a launch configuration, launch
-//! template or mixed instances policy stands for (overrides' instance types taken in turn),
-//! and recording the outcome — a `Pending` member with its activity, or a failed activity and
+//! template or mixed instances policy stands for (the override and market the plan picked,
+//! see `mixed`), and recording the outcome — a `Pending` member with its activity, or a failed activity and
 //! a backoff.
-
-use serde_json::Value;
 
 use super::activities::ActivityDetails;
 use super::launch_configs;
+use super::mixed::Pick;
 use super::store::{
     AutoScalingStore, Group, GroupInstance, LifecycleState, TemplateRef, record_activity,
     update_activity,
@@ -30,16 +29,31 @@ pub struct Launch {
     pub request: LaunchRequest,
     /// The launch activity's Cause.
     pub cause: String,
+    /// The override's WeightedCapacity the member will count for.
+    pub weight: Option<String>,
+    /// A Spot Instance.
+    pub spot: bool,
 }
 
-/// The EC2 launch request for one launch of a group.
+/// The EC2 launch request for one launch of a group; `pick` is the plan's choice for a mixed
+/// instances policy (`None`: the policy's first choice for one unit).
 pub fn launch_request(
     a: &AutoScalingStore,
     g: &Group,
     zone: String,
     subnet: Option<String>,
     cause: &str,
+    pick: Option<&Pick>,
 ) -> Option<Launch> {
+    let first;
+    let pick = match pick {
+        Some(p) => Some(p),
+        None if g.mixed_instances_policy.is_some() => {
+            first = super::mixed::plan_launches(g, 0, 1);
+            first.first()
+        }
+        None => None,
+    };
     let mut request = LaunchRequest::default();
     if let Some(lc_name) = &g.launch_configuration_name {
         let lc = a.launch_configurations.get(lc_name)?;
@@ -64,26 +78,15 @@ pub fn launch_request(
             request.security_groups.clone_from(&d.security_groups);
         }
     } else {
-        let (spec, types) = match (&g.launch_template, &g.mixed_instances_policy) {
-            (Some(t), _) => (t.clone(), Vec::new()),
+        let spec = match (&g.launch_template, &g.mixed_instances_policy) {
+            (Some(t), _) => t.clone(),
             (None, Some(p)) => {
                 let spec = super::groups::mixed_template(p)?;
-                let types: Vec<String> = p
-                    .pointer("/LaunchTemplate/Overrides")
-                    .and_then(Value::as_array)
-                    .map(|o| {
-                        o.iter()
-                            .filter_map(|x| x.get("InstanceType").and_then(Value::as_str))
-                            .map(str::to_owned)
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let t = TemplateRef {
+                TemplateRef {
                     id: spec.launch_template_id.clone().unwrap_or_default(),
                     name: spec.launch_template_name.clone().unwrap_or_default(),
                     version: spec.version.clone(),
-                };
-                (t, types)
+                }
             }
             (None, None) => return None,
         };
@@ -93,11 +96,10 @@ pub fn launch_request(
             launch_template_name: (!by_id).then(|| spec.name.clone()),
             version: spec.version.clone().unwrap_or_else(|| "$Default".into()),
         });
-        if !types.is_empty() {
-            // Overrides are honoured in turn, so every listed type gets used.
-            let n = g.instances.len() % types.len();
-            request.instance_type = Some(types[n].clone());
+        if let Some(t) = pick.and_then(|p| p.instance_type.clone()) {
+            request.instance_type = Some(t);
         }
+        request.spot = pick.is_some_and(|p| p.spot);
     }
     match &subnet {
         Some(s) => request.subnet_id = Some(s.clone()),
@@ -115,6 +117,8 @@ pub fn launch_request(
         subnet,
         request,
         cause: cause.to_owned(),
+        weight: pick.and_then(|p| p.weight.clone()),
+        spot: pick.is_some_and(|p| p.spot),
     })
 }
 
@@ -189,7 +193,8 @@ pub fn record_launch(
         launch_template: template,
         image_id: inst.map(|i| i.image_id.clone()).unwrap_or_default(),
         protected_from_scale_in: g.new_instances_protected_from_scale_in,
-        weighted_capacity: None,
+        weighted_capacity: l.weight.clone(),
+        spot: l.spot,
         launched_at: now,
         in_service_since: None,
         activity_id: Some(activity.clone()),

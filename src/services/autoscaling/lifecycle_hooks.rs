@@ -532,6 +532,7 @@ mod tests {
             image_id: "ami-1".into(),
             protected_from_scale_in: false,
             weighted_capacity: None,
+            spot: false,
             launched_at: 0.0,
             in_service_since: None,
             activity_id: None,

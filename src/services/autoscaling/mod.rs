@@ -7,12 +7,15 @@ mod catalog;
 pub mod describe;
 pub mod errors;
 pub mod execute;
+pub mod forecast;
 pub mod group_config;
 pub mod groups;
 pub mod instances;
 pub mod launch_configs;
+pub mod launch_instances;
 pub mod launching;
 pub mod lb;
+pub mod mixed;
 pub mod plan;
 pub mod policies;
 pub mod resources;
@@ -193,6 +196,14 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
     ("EnterStandby", &Typed(standby::enter_standby)),
     ("ExecutePolicy", &Typed(policies::execute_policy)),
     ("ExitStandby", &Typed(standby::exit_standby)),
+    (
+        "GetPredictiveScalingForecast",
+        &Typed(forecast::get_predictive_scaling_forecast),
+    ),
+    (
+        "LaunchInstances",
+        &Typed(launch_instances::launch_instances),
+    ),
     (
         "PutLifecycleHook",
         &Typed(lifecycle_hooks::put_lifecycle_hook),

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use super::mixed::{self, Pick};
 use super::store::{Group, LifecycleState, TerminationReason, is_suspended};
 use super::termination::choose_victims;
 use crate::services::ec2::store::InstanceState;
@@ -13,6 +14,9 @@ use crate::services::ec2::store::InstanceState;
 pub struct CapacityPlan {
     /// New instances: (zone, subnet) for each, and the Cause each launch activity carries.
     pub launches: Vec<(String, Option<String>)>,
+    /// What each launch uses (type, weight, market), in `launches` order; one plain pick per
+    /// launch for a group without a mixed instances policy.
+    pub picks: Vec<Pick>,
     /// The Cause of every launch of this pass.
     pub launch_cause: String,
     /// Instances to take out, with the Cause of each terminate activity.
@@ -202,7 +206,10 @@ pub fn plan_capacity(g: &Group, now: f64) -> CapacityPlan {
     let deficit = g.desired_capacity + surge - counted;
     if deficit > 0 && !is_suspended(g, "Launch") && now >= g.next_launch_at {
         let leaving: Vec<String> = plan.terminations.iter().map(|t| t.0.clone()).collect();
-        plan.launches = choose_zones_besides(g, deficit as usize, &leaving);
+        // Weighted members: as many launches as it takes to fill the deficit's units.
+        let picks = mixed::plan_launches(g, counted, g.desired_capacity + surge);
+        plan.launches = choose_zones_besides(g, picks.len(), &leaving);
+        plan.picks = picks;
         plan.launch_cause = if surge > 0 && counted >= g.desired_capacity {
             format!(
                 "{} an instance was launched in response to an instance refresh.",
@@ -224,7 +231,13 @@ pub fn plan_capacity(g: &Group, now: f64) -> CapacityPlan {
             ])
         };
     } else if deficit < 0 && !is_suspended(g, "Terminate") {
-        let victims = choose_victims(g, (-deficit) as usize, now);
+        let victims = if g.mixed_instances_policy.is_some() {
+            // By weight: only members whose units fit the excess, so never below desired.
+            let order = choose_victims(g, g.instances.len(), now);
+            mixed::victims_by_weight(g, order, -deficit)
+        } else {
+            choose_victims(g, (-deficit) as usize, now)
+        };
         let sentence = format!(
             "{} an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from {counted} to {}.",
             at(now),
@@ -252,6 +265,7 @@ pub fn plan_capacity(g: &Group, now: f64) -> CapacityPlan {
         let headroom = (g.max_size / 10).max(1);
         if counted < g.max_size + headroom {
             plan.launches = choose_zones(g, 1);
+            plan.picks = mixed::plan_launches(g, counted, counted + 1);
             let counts: Vec<String> = counts.iter().map(ToString::to_string).collect();
             plan.launch_cause = format!(
                 "{} availability zones had {} instances respectively. An instance was launched to aid in balancing the group's zones.",
@@ -284,6 +298,7 @@ pub(crate) mod tests {
             image_id: "ami-1".into(),
             protected_from_scale_in: false,
             weighted_capacity: None,
+            spot: false,
             launched_at: 0.0,
             in_service_since: Some(0.0),
             activity_id: None,

@@ -128,11 +128,12 @@ fn check_put(req: &PutInput, kind: &str) -> Result<(), ApiError> {
             }
         }
         "PredictiveScaling" => {
-            if req.predictive_scaling_configuration.is_none() {
+            let Some(config) = &req.predictive_scaling_configuration else {
                 return Err(validation(
                     "PredictiveScalingConfiguration is required for policy type PredictiveScaling.",
                 ));
-            }
+            };
+            super::forecast::check_config(config)?;
         }
         other => {
             return Err(validation(format!(

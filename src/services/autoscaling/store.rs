@@ -225,6 +225,9 @@ pub struct GroupInstance {
     pub protected_from_scale_in: bool,
     /// WeightedCapacity (mixed instances overrides), as given.
     pub weighted_capacity: Option<String>,
+    /// A Spot Instance (a mixed instances policy's Spot share); else On-Demand.
+    #[serde(default)]
+    pub spot: bool,
     /// When it was launched (or attached).
     pub launched_at: f64,
     /// When it entered InService (the grace period and warm-up start here).
@@ -349,6 +352,9 @@ pub struct Group {
     /// Start of the last minute whose `AWS/AutoScaling` metrics were published (or the minute
     /// before collection began); `None` while collection is off (the metric publisher's).
     pub metrics_published_through: Option<f64>,
+    /// LaunchInstances calls by `ClientToken` (answered again for the same token).
+    #[serde(default)]
+    pub launch_tokens: BTreeMap<String, super::launch_instances::Remembered>,
 }
 
 /// `yyyy-MM-ddTHH:mm:ssZ` (whole seconds, UTC), the timestamp inside Cause sentences and
@@ -414,12 +420,32 @@ impl AutoScalingStore {
 }
 
 impl Group {
-    /// Instances counting toward current capacity (`Pending*`, `InService`).
+    /// Capacity units of the instances counting toward current capacity (`Pending*`,
+    /// `InService`): one each, or their `WeightedCapacity` (see `mixed`).
     pub fn counted_capacity(&self) -> i64 {
         self.instances
             .values()
             .filter(|i| i.lifecycle_state.counts())
-            .count() as i64
+            .map(super::mixed::member_units)
+            .sum()
+    }
+
+    /// Whether the counted capacity meets desired with nothing a scale-in could take: equal,
+    /// or (mixed instances policy) above by less than the lightest member a scale-in may take
+    /// (the overage weights leave).
+    pub fn capacity_met(&self) -> bool {
+        let excess = self.counted_capacity() - self.desired_capacity;
+        if self.mixed_instances_policy.is_none() {
+            return excess == 0;
+        }
+        let lightest = self
+            .instances
+            .values()
+            .filter(|i| i.lifecycle_state.counts() && !i.protected_from_scale_in)
+            .map(super::mixed::member_units)
+            .min()
+            .unwrap_or(i64::MAX);
+        excess == 0 || (excess > 0 && excess < lightest)
     }
 
     /// Classic load balancer names attached (not being removed).

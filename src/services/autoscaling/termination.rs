@@ -175,6 +175,7 @@ mod tests {
             image_id: "ami-1".into(),
             protected_from_scale_in: false,
             weighted_capacity: None,
+            spot: false,
             launched_at: launched,
             in_service_since: Some(launched),
             activity_id: None,

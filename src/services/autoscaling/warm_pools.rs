@@ -201,7 +201,7 @@ pub fn fill_requests(store: &AutoScalingStore, now: f64) -> Vec<Launch> {
             iso_seconds(now)
         );
         for (zone, subnet) in super::plan::choose_zones(g, delta as usize) {
-            out.extend(launch_request(store, g, zone, subnet, &cause));
+            out.extend(launch_request(store, g, zone, subnet, &cause, None));
         }
     }
     out
@@ -267,6 +267,7 @@ pub fn record_fill(
         image_id: inst.image_id.clone(),
         protected_from_scale_in: false,
         weighted_capacity: None,
+        spot: false,
         launched_at: now,
         in_service_since: None,
         activity_id: Some(activity),

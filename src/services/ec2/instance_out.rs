@@ -251,6 +251,8 @@ impl Serialize for InstanceOut<'_> {
             id: &a.profile_id,
         });
         field_opt(&mut st, "IamInstanceProfile", profile)?;
+        let lifecycle = i.spot_request_id.as_ref().map(|_| "spot");
+        field_opt(&mut st, "InstanceLifecycle", lifecycle)?;
         let nic = (!gone).then_some(NicOut {
             s,
             i,
@@ -266,6 +268,11 @@ impl Serialize for InstanceOut<'_> {
         };
         st.serialize_field("SecurityGroups", &groups)?;
         st.serialize_field("SourceDestCheck", &i.source_dest_check)?;
+        field_opt(
+            &mut st,
+            "SpotInstanceRequestId",
+            i.spot_request_id.as_deref(),
+        )?;
         let reason = i.state_reason.map(|code| CodeMessage {
             code,
             message: state_reason_message(code),
@@ -458,6 +465,11 @@ impl Serialize for NicOut<'_> {
         };
         st.serialize_field("PrivateIpAddresses", &[address])?;
         st.serialize_field("SourceDestCheck", &i.source_dest_check)?;
+        field_opt(
+            &mut st,
+            "SpotInstanceRequestId",
+            i.spot_request_id.as_deref(),
+        )?;
         st.serialize_field("Status", "in-use")?;
         st.serialize_field("SubnetId", &i.subnet_id)?;
         st.serialize_field("VpcId", &i.vpc_id)?;

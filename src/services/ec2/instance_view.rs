@@ -87,6 +87,7 @@ pub fn instance_matches(s: &Ec2Store, i: &Instance, filters: &[Filter], scope: &
                 "availability-zone" => vec![i.availability_zone.as_str()],
                 "image-id" => vec![i.image_id.as_str()],
                 "instance-type" => vec![i.instance_type.as_str()],
+                "instance-lifecycle" => i.spot_request_id.iter().map(|_| "spot").collect(),
                 "subnet-id" | "network-interface.subnet-id" => vec![i.subnet_id.as_str()],
                 "vpc-id" => vec![i.vpc_id.as_str()],
                 "key-name" => i.key_name.as_deref().into_iter().collect(),

@@ -469,6 +469,7 @@ fn create(
         None => None,
     };
     let metadata = req.metadata_options.clone().unwrap_or_default();
+    let spot = req.spot_market()?;
     if req.dry_run {
         return Ok(None);
     }
@@ -537,6 +538,7 @@ fn create(
             running_since: None,
             impaired_since: None,
             metrics_published_through: None,
+            spot_request_id: spot.then(|| ids.resource("sir")),
         };
         let mut instance = instance;
         super::volumes::create_for_launch(

@@ -95,6 +95,8 @@ pub struct LaunchRequest {
     pub availability_zone: Option<String>,
     /// Tags put on the instance without the `aws:` check (`aws:autoscaling:groupName`).
     pub system_tags: Vec<(String, String)>,
+    /// A Spot Instance (`InstanceMarketOptions.MarketType` `spot`).
+    pub spot: bool,
 }
 
 /// The RunInstances input a [`LaunchRequest`] stands for: one instance.
@@ -129,6 +131,14 @@ struct RunOne<'a> {
     subnet_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     placement: Option<Placement<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instance_market_options: Option<MarketOptions>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct MarketOptions {
+    market_type: &'static str,
 }
 
 /// Launch one instance for another service inside the caller's lock on `scope`'s stores
@@ -161,6 +171,9 @@ pub fn launch(
             .as_deref()
             .filter(|_| req.subnet_id.is_none())
             .map(|availability_zone| Placement { availability_zone }),
+        instance_market_options: req.spot.then_some(MarketOptions {
+            market_type: "spot",
+        }),
     };
     // RunInstances merges a template's data into its input tree, so the request becomes one.
     let input = crate::services::to_output(&run)?;

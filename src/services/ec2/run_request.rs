@@ -2,6 +2,9 @@
 
 use serde::Deserialize;
 
+use super::errors::Ec2Error;
+use crate::error::ApiError;
+
 use super::TagSpecification;
 use super::block_devices::MappingIn;
 use super::internal::MetadataOptions;
@@ -48,6 +51,13 @@ pub struct LaunchTemplateSpecification {
     pub version: Option<String>,
 }
 
+/// `InstanceMarketOptions`: only the market is read (Spot options are accepted as given).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub(super) struct MarketOptionsIn {
+    pub(super) market_type: Option<String>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub(super) struct RunInstancesRequest {
@@ -74,4 +84,24 @@ pub(super) struct RunInstancesRequest {
     pub(super) ebs_optimized: bool,
     pub(super) metadata_options: Option<MetadataOptions>,
     pub(super) block_device_mappings: Vec<MappingIn>,
+    pub(super) instance_market_options: Option<MarketOptionsIn>,
+}
+
+impl RunInstancesRequest {
+    /// Whether `InstanceMarketOptions` asks for a Spot Instance. `capacity-block` and other
+    /// markets are not modelled and are refused.
+    pub(super) fn spot_market(&self) -> Result<bool, ApiError> {
+        match self
+            .instance_market_options
+            .as_ref()
+            .and_then(|m| m.market_type.as_deref())
+        {
+            None => Ok(false),
+            Some("spot") => Ok(true),
+            // UNVERIFIED wording.
+            Some(other) => Err(Ec2Error::InvalidParameterValue.with(format!(
+                "Value ({other}) for parameter MarketType is invalid. Supported value: spot"
+            ))),
+        }
+    }
 }

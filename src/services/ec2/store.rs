@@ -405,6 +405,9 @@ pub struct Instance {
     /// Start of the last period whose `AWS/EC2` datapoint was published (or the period before
     /// the one it was first seen running in); `None` while not running (the metric publisher's).
     pub metrics_published_through: Option<f64>,
+    /// `sir-…` of a Spot Instance (`InstanceLifecycle` `spot`); `None` for On-Demand.
+    #[serde(default)]
+    pub spot_request_id: Option<String>,
 }
 
 impl Instance {
