@@ -117,8 +117,10 @@ const SERIES_PER_SLICE: usize = 64;
 fn copy_scope(state: &AppState, scope: &Scope) -> Option<RegionStores> {
     let mut data = state.stores.cloned_with(scope, |s| {
         let metrics = std::mem::take(&mut s.cloudwatch.metrics);
+        let tag_index = s.ec2.take_tag_index();
         let copy = s.clone();
         s.cloudwatch.metrics = metrics;
+        s.ec2.put_tag_index(tag_index);
         copy
     })?;
     let mut series = Vec::new();
