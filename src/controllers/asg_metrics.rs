@@ -7,7 +7,7 @@ use crate::services::autoscaling::metrics_collection::{NAMESPACE, values};
 use crate::services::autoscaling::store::Group;
 use crate::services::cloudwatch::stats::Agg;
 use crate::services::cloudwatch::store::MetricKey;
-use crate::state::{AppState, Topic, Topics};
+use crate::state::{AppState, Shared, Topic, Topics};
 
 use super::ec2_metrics::{last_complete_period, until_next};
 use super::{Controller, ControllerError, Next};
@@ -53,9 +53,12 @@ impl Controller for AsgMetrics {
 /// as published. Collection off forgets the progress; the first pass after it is enabled
 /// only notes the minute (the first datapoint is the minute collection was enabled in, once
 /// it has ended).
-fn due_values(g: &mut Group, at: f64) -> Option<Vec<(MetricKey, f64)>> {
+/// (`g` is written only when something changes: a write copies a group a snapshot holds.)
+fn due_values(g: &mut Shared<Group>, at: f64) -> Option<Vec<(MetricKey, f64)>> {
     if g.enabled_metrics.is_empty() {
-        g.metrics_published_through = None;
+        if g.metrics_published_through.is_some() {
+            g.metrics_published_through = None;
+        }
         return None;
     }
     let last = g.metrics_published_through;

@@ -145,7 +145,10 @@ fn plan(scope: &Scope, s: &mut RegionStores, now: f64, work: &mut Vec<Work>) -> 
     let mut due_now = Vec::new();
     for i in ec2.instances.values_mut() {
         if i.state != InstanceState::Running {
-            i.metrics_published_through = None;
+            // Written only when set: a write copies an instance a snapshot holds.
+            if i.metrics_published_through.is_some() {
+                i.metrics_published_through = None;
+            }
             continue;
         }
         let period = period_of(i.monitoring);

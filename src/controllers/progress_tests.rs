@@ -64,7 +64,8 @@ fn group_notifying_a_topic(state: &AppState) {
                 name: "web".into(),
                 notification_configurations: vec![(arn, "autoscaling:EC2_INSTANCE_LAUNCH".into())],
                 ..Group::default()
-            },
+            }
+            .into(),
         );
     });
 }
@@ -140,7 +141,8 @@ fn group_collecting_metrics(state: &AppState) {
                 desired_capacity: 2,
                 enabled_metrics: [("GroupDesiredCapacity".into(), "1Minute".into())].into(),
                 ..Group::default()
-            },
+            }
+            .into(),
         );
     });
 }

@@ -5,6 +5,7 @@ pub mod ids;
 pub mod keys;
 pub mod persist;
 pub mod scope;
+pub mod shared;
 pub mod wake;
 
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 pub use clock::Clock;
 pub use ids::IdGen;
 pub use scope::{Scope, Scoped};
+pub use shared::Shared;
 pub use wake::{Topic, Topics};
 
 use crate::config::Config;

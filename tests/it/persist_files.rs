@@ -57,7 +57,8 @@ fn corrupt_and_newer_files_are_refused_and_left_untouched() {
     // From a newer Updraft.
     let text = String::from_utf8_lossy(&good).into_owned();
     let header_end = text.find("}\n").unwrap() + 2;
-    let newer_header = text[..header_end].replacen("\"format\":1", "\"format\":7", 1);
+    let ours = format!("\"format\":{}", updraft::state::persist::format::FORMAT);
+    let newer_header = text[..header_end].replacen(&ours, "\"format\":7", 1);
     let mut newer = newer_header.into_bytes();
     newer.extend_from_slice(&good[header_end..]);
     std::fs::write(&path, &newer).unwrap();

@@ -8,7 +8,7 @@ use super::validation;
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::protocol::output::Timestamp;
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 
 /// Activities older than this are not listed (six weeks).
 const RETENTION: f64 = 42.0 * 86_400.0;
@@ -188,7 +188,7 @@ pub fn describe_scaling_activities(
                     .groups
                     .get(&x.group_name)
                     .is_none_or(|g| g.arn != x.group_arn);
-                (x, deleted)
+                (&**x, deleted)
             })
             .filter(|(_, deleted)| !deleted || req.include_deleted_groups)
             .collect();
@@ -233,7 +233,7 @@ pub fn record_activity(
 ) -> String {
     let finished = matches!(status_code, "Successful" | "Failed" | "Cancelled");
     tracing::info!(group = %group.name, activity = %id, status = status_code, %description, "scaling activity");
-    store.activities.push(Activity {
+    store.activities.push(Shared::new(Activity {
         id: id.clone(),
         group_name: group.name.clone(),
         group_arn: group.arn.clone(),
@@ -247,7 +247,7 @@ pub fn record_activity(
         details: details.to_json(),
         instance_id: instance_id.map(str::to_owned),
         announced: false,
-    });
+    }));
     id
 }
 

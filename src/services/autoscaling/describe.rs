@@ -103,11 +103,11 @@ pub fn describe_auto_scaling_groups(
     let groups: Vec<GroupOut> = state.stores.with(&ctx.scope, |s| {
         let mut out = Vec::new();
         let chosen: Vec<&Group> = if req.auto_scaling_group_names.is_empty() {
-            s.autoscaling.groups.values().collect()
+            s.autoscaling.groups.values().map(|g| &**g).collect()
         } else {
             req.auto_scaling_group_names
                 .iter()
-                .filter_map(|n| s.autoscaling.groups.get(n))
+                .filter_map(|n| s.autoscaling.groups.get(n).map(|g| &**g))
                 .collect()
         };
         for g in chosen {

@@ -302,7 +302,7 @@ pub fn create_auto_scaling_group(
             now,
         );
         tracing::info!(group = %name, min, max, desired, "auto scaling group created");
-        s.autoscaling.groups.insert(name.clone(), group);
+        s.autoscaling.groups.insert(name.clone(), group.into());
         Ok(())
     })?;
     state.touched(Topic::AutoScaling);

@@ -137,6 +137,14 @@ pub fn expire(store: &mut AutoScalingStore, now: f64) -> (bool, Option<f64>) {
     let mut changed = false;
     let mut next: Option<f64> = None;
     for group in store.groups.values_mut() {
+        if group
+            .instances
+            .values()
+            .all(|i| i.lifecycle_action.is_none())
+        {
+            continue; // nothing to expire: the group is not written (nor copied, see Shared)
+        }
+        let group = &mut **group;
         let hooks = &group.lifecycle_hooks;
         for inst in group.instances.values_mut() {
             let Some(action) = inst.lifecycle_action.as_mut() else {
@@ -546,7 +554,7 @@ mod tests {
         };
         inst.lifecycle_action = Some(begin_wait(&g.lifecycle_hooks["h"], "tok".into(), 100.0));
         g.instances.insert("i-1".into(), inst);
-        store.groups.insert("g".into(), g);
+        store.groups.insert("g".into(), g.into());
         assert_eq!(expire(&mut store, 159.0), (false, Some(160.0)));
         assert_eq!(expire(&mut store, 160.0), (true, None));
         let a = store.groups["g"].instances["i-1"]

@@ -395,12 +395,12 @@ pub fn describe_notification_configurations(
 ) -> Result<NotificationConfigurationsOut, ApiError> {
     let rows: Vec<NotificationConfigurationOut> = state.stores.with(&ctx.scope, |s| {
         let groups: Vec<&super::store::Group> = if input.auto_scaling_group_names.is_empty() {
-            s.autoscaling.groups.values().collect()
+            s.autoscaling.groups.values().map(|g| &**g).collect()
         } else {
             input
                 .auto_scaling_group_names
                 .iter()
-                .filter_map(|n| s.autoscaling.groups.get(n))
+                .filter_map(|n| s.autoscaling.groups.get(n).map(|g| &**g))
                 .collect()
         };
         groups

@@ -319,6 +319,16 @@ pub fn settle(store: &mut AutoScalingStore, now: f64) -> Settled {
     let mut finished = Vec::new();
     let mut out = Settled::default();
     for group in store.groups.values_mut() {
+        let moving = |s: LifecycleState| {
+            matches!(
+                s,
+                LifecycleState::EnteringStandby | LifecycleState::Detaching
+            )
+        };
+        if !group.instances.values().any(|i| moving(i.lifecycle_state)) {
+            continue; // nothing to settle: the group is not written (nor copied, see Shared)
+        }
+        let group = &mut **group;
         let mut moved = Vec::new();
         for inst in group.instances.values_mut() {
             match inst.lifecycle_state {

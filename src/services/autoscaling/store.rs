@@ -15,6 +15,7 @@ use serde_json::Value;
 use super::errors::AutoScalingError;
 use crate::error::ApiError;
 use crate::services::errors::ErrorCode;
+use crate::state::Shared;
 
 pub use super::resources::{
     InstanceRefresh, LifecycleAction, LifecycleHook, Policy, RefreshPreferences, RefreshProgress,
@@ -32,13 +33,13 @@ pub struct AutoScalingStore {
     /// Launch configurations by name.
     pub launch_configurations: IndexMap<String, LaunchConfiguration>,
     /// Groups by name.
-    pub groups: IndexMap<String, Group>,
+    pub groups: IndexMap<String, Shared<Group>>,
     /// Scaling policies by ARN.
     pub policies: IndexMap<String, Policy>,
     /// Scheduled actions by (group name, action name).
     pub scheduled_actions: IndexMap<(String, String), ScheduledAction>,
     /// Every activity, oldest first (including those of deleted groups).
-    pub activities: Vec<Activity>,
+    pub activities: Vec<Shared<Activity>>,
     /// Activities before this index have ended and were announced (the scheduler's cursor;
     /// activities are never removed, so an index stays valid).
     pub announced_through: usize,
@@ -381,13 +382,17 @@ pub fn instance_not_found(id: &str) -> ApiError {
 impl AutoScalingStore {
     /// A group by name, or AWS's not-found error.
     pub fn group(&self, name: &str) -> Result<&Group, ApiError> {
-        self.groups.get(name).ok_or_else(|| group_not_found(name))
+        self.groups
+            .get(name)
+            .map(|g| &**g)
+            .ok_or_else(|| group_not_found(name))
     }
 
     /// A group by name for changing, or AWS's not-found error.
     pub fn group_mut(&mut self, name: &str) -> Result<&mut Group, ApiError> {
         self.groups
             .get_mut(name)
+            .map(|g| &mut **g)
             .ok_or_else(|| group_not_found(name))
     }
 
@@ -395,7 +400,7 @@ impl AutoScalingStore {
     pub fn find_instance(&self, id: &str) -> Option<(&Group, &GroupInstance)> {
         self.groups
             .values()
-            .find_map(|g| g.instances.get(id).map(|i| (g, i)))
+            .find_map(|g| g.instances.get(id).map(|i| (&**g, i)))
     }
 
     /// The name of the group holding an instance, or AWS's not-found error.
@@ -408,7 +413,11 @@ impl AutoScalingStore {
     /// An activity by id.
     pub fn activity_mut(&mut self, id: &str) -> Option<&mut Activity> {
         // Recent activities are at the end; in-progress ones are almost always recent.
-        self.activities.iter_mut().rev().find(|a| a.id == id)
+        self.activities
+            .iter_mut()
+            .rev()
+            .find(|a| a.id == id)
+            .map(|a| &mut **a)
     }
 
     /// Policies of a group.

@@ -308,6 +308,7 @@ pub fn step(store: &mut AutoScalingStore, ec2: &mut Ec2Store, now: f64) -> bool 
         let Some(pool) = group.warm_pool.clone() else {
             continue;
         };
+        let group = &mut **group;
         let settled = match pool.pool_state.as_str() {
             "Running" => LifecycleState::WarmedRunning,
             "Hibernated" => LifecycleState::WarmedHibernated,

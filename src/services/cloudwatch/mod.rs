@@ -30,6 +30,7 @@ pub mod math;
 pub mod math_fns;
 pub mod notify;
 pub mod notify_email;
+pub mod packed;
 pub mod put_alarm;
 pub mod put_metric_data;
 pub mod search;

@@ -81,8 +81,8 @@ impl Stat {
     }
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-enum Dist {
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(super) enum Dist {
     /// (value, count), sorted by value, distinct values.
     Exact(Vec<(f64, f64)>),
     Sketch(Sketch),
@@ -90,12 +90,12 @@ enum Dist {
     Unavailable,
 }
 
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-struct Sketch {
-    zeros: f64,
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(super) struct Sketch {
+    pub(super) zeros: f64,
     /// (bucket index, count), sorted by index; compact, since every stored bucket of a
     /// metric carries one.
-    buckets: Vec<(i16, f32)>,
+    pub(super) buckets: Vec<(i16, f32)>,
 }
 
 impl Sketch {
@@ -144,7 +144,7 @@ pub struct Agg {
     pub min: f64,
     /// Maximum.
     pub max: f64,
-    dist: Dist,
+    pub(super) dist: Dist,
 }
 
 impl Agg {

@@ -55,12 +55,59 @@ impl MetricKey {
     }
 }
 
-#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
+/// A unit's buckets. In snapshots: `{"packed": <bytes>}` ([`super::packed`], format 2);
+/// format 1 wrote each tier as a map of time → bucket, which is still read.
+#[derive(Debug, Default, Clone)]
 struct Tiers {
     sec: BTreeMap<i64, Agg>,
     min: BTreeMap<i64, Agg>,
     five: BTreeMap<i64, Agg>,
     hour: BTreeMap<i64, Agg>,
+}
+
+impl serde::Serialize for Tiers {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let packed = super::packed::pack([&self.sec, &self.min, &self.five, &self.hour]);
+        let mut map = s.serialize_map(Some(1))?;
+        map.serialize_entry("packed", &super::packed::Bytes(packed))?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Tiers {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Tiers;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a metric's tiers")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Tiers, A::Error> {
+                use serde::de::Error;
+                let mut t = Tiers::default();
+                while let Some(key) = m.next_key::<String>()? {
+                    match key.as_str() {
+                        "packed" => {
+                            let bytes: super::packed::Bytes = m.next_value()?;
+                            [t.sec, t.min, t.five, t.hour] =
+                                super::packed::unpack(&bytes.0).map_err(A::Error::custom)?;
+                        }
+                        // Format 1.
+                        "sec" => t.sec = m.next_value()?,
+                        "min" => t.min = m.next_value()?,
+                        "five" => t.five = m.next_value()?,
+                        "hour" => t.hour = m.next_value()?,
+                        _ => {
+                            m.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(t)
+            }
+        }
+        d.deserialize_map(Visit)
+    }
 }
 
 impl Tiers {

@@ -62,6 +62,7 @@ pub fn reservation_instances<'s>(s: &'s Ec2Store, reservation_id: &str) -> Vec<&
         .rev()
         .skip_while(|i| i.reservation_id != reservation_id)
         .take_while(|i| i.reservation_id == reservation_id)
+        .map(|i| &**i)
         .collect();
     run.reverse();
     run

@@ -144,7 +144,7 @@ fn tag_candidates<'a>(s: &'a Ec2Store, filters: &[Filter]) -> Option<Vec<&'a Ins
     Some(
         positions
             .into_iter()
-            .filter_map(|p| s.instances.get_index(p).map(|(_, i)| i))
+            .filter_map(|p| s.instances.get_index(p).map(|(_, i)| &**i))
             .collect(),
     )
 }
@@ -161,7 +161,7 @@ fn id_candidates<'a>(s: &'a Ec2Store, ids: &[String]) -> Vec<&'a Instance> {
     positions.dedup();
     positions
         .into_iter()
-        .filter_map(|p| s.instances.get_index(p).map(|(_, i)| i))
+        .filter_map(|p| s.instances.get_index(p).map(|(_, i)| &**i))
         .collect()
 }
 
@@ -222,7 +222,7 @@ impl DescribeInstancesRequest {
         let candidates: Vec<&Instance> = if self.instance_ids.is_empty() {
             match tag_candidates(s, &self.filters) {
                 Some(c) => c,
-                None => s.instances.values().collect(),
+                None => s.instances.values().map(|i| &**i).collect(),
             }
         } else {
             id_candidates(s, &self.instance_ids)

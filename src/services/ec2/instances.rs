@@ -555,7 +555,7 @@ fn create(
             tags.push(("aws:ec2launchtemplate:version".into(), version.clone()));
         }
         s.set_tags(&id, tags);
-        s.instances.insert(id, instance);
+        s.instances.insert(id, instance.into());
     }
     tracing::info!(
         reservation_id,

@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::{images, network, security_groups};
-use crate::state::{AppState, Scope};
+use crate::state::{AppState, Scope, Shared};
 
 /// Tags of one resource, in the order they were set.
 pub type Tags = IndexMap<String, String>;
@@ -37,7 +37,7 @@ pub struct Ec2Store {
     /// Security groups by id.
     pub security_groups: IndexMap<String, SecurityGroup>,
     /// Instances by id, in launch order (instances of one reservation are adjacent).
-    pub instances: IndexMap<String, Instance>,
+    pub instances: IndexMap<String, Shared<Instance>>,
     /// Images by id: the region's public images first, then this account's.
     pub images: IndexMap<String, Image>,
     /// Snapshots by id.
@@ -47,7 +47,7 @@ pub struct Ec2Store {
     /// Launch templates by id.
     pub launch_templates: IndexMap<String, LaunchTemplate>,
     /// Tags by resource id (through the methods below, which keep `tag_index` in step).
-    tags: HashMap<String, Tags>,
+    tags: HashMap<String, Shared<Tags>>,
     /// (key, value) → ids carrying that tag: exact `tag:` filters cost their matches only.
     /// Not persisted: rebuilt from `tags` on load ([`Ec2Store::rebuild_tag_index`]).
     #[serde(skip)]
@@ -57,7 +57,7 @@ pub struct Ec2Store {
     /// token `IdempotentParameterMismatch`.
     pub client_tokens: HashMap<String, (String, String)>,
     /// EBS volumes by id (instances' root and extra volumes).
-    pub volumes: IndexMap<String, super::volumes::Volume>,
+    pub volumes: IndexMap<String, Shared<super::volumes::Volume>>,
 }
 
 impl Ec2Store {
@@ -85,7 +85,7 @@ impl Ec2Store {
     /// The tags of a resource (empty when it has none).
     pub fn tags_of(&self, id: &str) -> &Tags {
         static EMPTY: std::sync::LazyLock<Tags> = std::sync::LazyLock::new(Tags::new);
-        self.tags.get(id).unwrap_or(&EMPTY)
+        self.tags.get(id).map_or(&EMPTY, |t| t)
     }
 
     /// Add or overwrite tags on a resource.
@@ -126,7 +126,7 @@ impl Ec2Store {
     /// Forget every tag of a resource (it was deleted, or DeleteTags named no tags).
     pub fn clear_tags(&mut self, id: &str) {
         if let Some(tags) = self.tags.remove(id) {
-            for (k, v) in tags {
+            for (k, v) in tags.into_inner() {
                 unindex(&mut self.tag_index, id, k, v);
             }
         }
@@ -136,7 +136,7 @@ impl Ec2Store {
     pub fn rebuild_tag_index(&mut self) {
         self.tag_index.clear();
         for (id, tags) in &self.tags {
-            for (k, v) in tags {
+            for (k, v) in tags.iter() {
                 self.tag_index
                     .entry((k.clone(), v.clone()))
                     .or_default()
@@ -147,7 +147,18 @@ impl Ec2Store {
 
     /// Every tagged resource with its tags.
     pub fn all_tags(&self) -> impl Iterator<Item = (&String, &Tags)> {
-        self.tags.iter()
+        self.tags.iter().map(|(id, tags)| (id, &**tags))
+    }
+
+    /// Take the tag index out (a snapshot copies the store without it: it is rebuilt on
+    /// load); [`Self::put_tag_index`] puts it back.
+    pub fn take_tag_index(&mut self) -> HashMap<(String, String), HashSet<String>> {
+        std::mem::take(&mut self.tag_index)
+    }
+
+    /// Put back what [`Self::take_tag_index`] took.
+    pub fn put_tag_index(&mut self, index: HashMap<(String, String), HashSet<String>>) {
+        self.tag_index = index;
     }
 
     /// The ids carrying tag `key` = `value`.

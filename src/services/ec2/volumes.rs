@@ -167,7 +167,8 @@ pub fn create_for_launch(
                     delete_on_termination: d.delete_on_termination,
                     attach_time: instance.launch_time,
                 }),
-            },
+            }
+            .into(),
         );
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! UPDRAFT-STATE\n                       magic line
-//! {"format":1,"updraft":"0.1.0",...}\n  header: one JSON line (readable with `head -2`)
+//! {"format":2,"updraft":"0.1.0",...}\n  header: one JSON line (readable with `head -2`)
 //! <body>                                body_bytes bytes: the `Body` in CBOR
 //! ```
 //!
@@ -18,8 +18,10 @@ use serde::{Deserialize, Serialize};
 use super::Body;
 use super::fields::persisting;
 
-/// The format this Updraft writes and the newest it reads.
-pub const FORMAT: u32 = 1;
+/// The format this Updraft writes and the newest it reads. Format 2 packs metric buckets
+/// into columns ([`crate::services::cloudwatch::packed`]); format 1 files (tiers as maps of
+/// buckets) are still read: the metric decoder takes either shape, nothing else differs.
+pub const FORMAT: u32 = 2;
 /// The first line of every snapshot.
 pub const MAGIC: &[u8] = b"UPDRAFT-STATE\n";
 /// The longest header line read.

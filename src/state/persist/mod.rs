@@ -2,8 +2,9 @@
 //!
 //! A snapshot is the [`Body`]: every (account, region)'s [`RegionStores`], the issued access
 //! keys, the virtual clock and what the instance backend keeps about its machines. It is taken
-//! by cloning one scope's stores at a time under the stores' lock (a plain memory copy; the
-//! lock is held for that copy only) and encoded outside any lock ([`capture`], then
+//! by cloning one scope's stores at a time under the stores' lock (the large collections hold
+//! [`crate::state::Shared`] records, so that copy clones pointers; metric data is copied a
+//! slice of series at a time) and encoded outside any lock ([`capture`], then
 //! [`format::encode`]). The same bytes are the state directory's file ([`disk`]) and what
 //! `GET /_updraft/state` downloads.
 //!
@@ -117,8 +118,10 @@ const SERIES_PER_SLICE: usize = 64;
 fn copy_scope(state: &AppState, scope: &Scope) -> Option<RegionStores> {
     let mut data = state.stores.cloned_with(scope, |s| {
         let metrics = std::mem::take(&mut s.cloudwatch.metrics);
+        let tag_index = s.ec2.take_tag_index();
         let copy = s.clone();
         s.cloudwatch.metrics = metrics;
+        s.ec2.put_tag_index(tag_index);
         copy
     })?;
     let mut series = Vec::new();

@@ -98,7 +98,8 @@ fn damaged_truncated_foreign_and_newer_files_are_refused() {
         Err(FormatError::NotSnapshot)
     ));
     let text = String::from_utf8_lossy(&bytes[..200]).into_owned();
-    let newer = text.replacen("\"format\":1", "\"format\":99", 1);
+    let ours = format!("\"format\":{}", format::FORMAT);
+    let newer = text.replacen(&ours, "\"format\":99", 1);
     let mut future = newer.into_bytes();
     future.truncate(200);
     future.extend_from_slice(&bytes[200..]);
@@ -108,4 +109,61 @@ fn damaged_truncated_foreign_and_newer_files_are_refused() {
         "{err}"
     );
     assert!(err.to_string().contains("newer Updraft"), "{err}");
+}
+
+/// Rewrite a format-2 body as format 1 wrote it: each unit's tiers as maps of buckets.
+fn as_format_1(value: ciborium::Value) -> ciborium::Value {
+    use ciborium::Value;
+    match value {
+        Value::Map(entries) => {
+            if let [(Value::Text(k), Value::Bytes(b))] = entries.as_slice()
+                && k == "packed"
+            {
+                let tiers = crate::services::cloudwatch::packed::unpack(b).unwrap();
+                let names = ["sec", "min", "five", "hour"];
+                return Value::Map(
+                    names
+                        .iter()
+                        .zip(&tiers)
+                        .map(|(n, t)| (Value::Text((*n).to_owned()), Value::serialized(t).unwrap()))
+                        .collect(),
+                );
+            }
+            Value::Map(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (as_format_1(k), as_format_1(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(as_format_1).collect()),
+        other => other,
+    }
+}
+
+#[test]
+fn a_format_1_file_is_still_read() {
+    let state = world();
+    let bytes = format::encode(&capture(&state, None));
+    let (header, body) = format::header(&bytes).unwrap();
+    let value: ciborium::Value = ciborium::from_reader(body).unwrap();
+    let mut old_body = Vec::new();
+    ciborium::into_writer(&as_format_1(value), &mut old_body).unwrap();
+    assert!(
+        old_body.len() > body.len() * 2,
+        "format 2 packs metric data"
+    );
+    let old_header = format::Header {
+        format: 1,
+        body_bytes: old_body.len() as u64,
+        body_crc32: crc32fast::hash(&old_body),
+        ..header
+    };
+    let mut old = format::MAGIC.to_vec();
+    old.extend_from_slice(serde_json::to_string(&old_header).unwrap().as_bytes());
+    old.push(b'\n');
+    old.extend_from_slice(&old_body);
+    let other = AppState::deterministic(Config::default(), 0.0);
+    restore(&other, format::decode(&old).unwrap(), Mode::Replace);
+    assert_eq!(debug_of(&state), debug_of(&other));
 }
