@@ -57,6 +57,15 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         &Typed(profile_associations::associate_iam_instance_profile),
     ),
     (
+        "AuthorizeSecurityGroupEgress",
+        &Typed(sg_rules::authorize_security_group_egress),
+    ),
+    (
+        "AuthorizeSecurityGroupIngress",
+        &Typed(sg_rules::authorize_security_group_ingress),
+    ),
+    ("CreateKeyPair", &Typed(key_pairs::create_key_pair)),
+    (
         "CreateLaunchTemplate",
         &Typed(launch_templates::create_launch_template),
     ),
@@ -64,8 +73,14 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         "CreateLaunchTemplateVersion",
         &Typed(launch_templates::create_launch_template_version),
     ),
+    (
+        "CreateSecurityGroup",
+        &Typed(security_groups::create_security_group),
+    ),
     ("CreateSubnet", &Typed(vpcs::create_subnet)),
+    ("CreateTags", &Typed(tags::create_tags)),
     ("CreateVpc", &Typed(vpcs::create_vpc)),
+    ("DeleteKeyPair", &Typed(key_pairs::delete_key_pair)),
     (
         "DeleteLaunchTemplate",
         &Typed(launch_templates::delete_launch_template),
@@ -74,8 +89,21 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         "DeleteLaunchTemplateVersions",
         &Typed(launch_templates::delete_launch_template_versions),
     ),
+    (
+        "DeleteSecurityGroup",
+        &Typed(security_groups::delete_security_group),
+    ),
     ("DeleteSubnet", &Typed(vpcs::delete_subnet)),
+    ("DeleteTags", &Typed(tags::delete_tags)),
     ("DeleteVpc", &Typed(vpcs::delete_vpc)),
+    (
+        "DescribeAccountAttributes",
+        &Typed(network::describe_account_attributes),
+    ),
+    (
+        "DescribeAvailabilityZones",
+        &Typed(network::describe_availability_zones),
+    ),
     (
         "DescribeIamInstanceProfileAssociations",
         &Typed(profile_associations::describe_iam_instance_profile_associations),
@@ -93,6 +121,11 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         &Replying(instance_view::describe_instances),
     ),
     (
+        "DescribeInternetGateways",
+        &Typed(route_tables::describe_internet_gateways),
+    ),
+    ("DescribeKeyPairs", &Typed(key_pairs::describe_key_pairs)),
+    (
         "DescribeLaunchTemplateVersions",
         &Typed(launch_templates::describe_launch_template_versions),
     ),
@@ -104,7 +137,20 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         "DescribeNetworkInterfaces",
         &Typed(interfaces::describe_network_interfaces),
     ),
+    (
+        "DescribeRouteTables",
+        &Typed(route_tables::describe_route_tables),
+    ),
+    (
+        "DescribeSecurityGroupRules",
+        &Typed(security_groups::describe_security_group_rules),
+    ),
+    (
+        "DescribeSecurityGroups",
+        &Typed(security_groups::describe_security_groups),
+    ),
     ("DescribeSubnets", &Typed(vpcs::describe_subnets)),
+    ("DescribeTags", &Typed(tags::describe_tags)),
     ("DescribeVpcs", &Typed(vpcs::describe_vpcs)),
     (
         "DisassociateIamInstanceProfile",
@@ -115,6 +161,7 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         "GetLaunchTemplateData",
         &Typed(instance_ops::get_launch_template_data),
     ),
+    ("ImportKeyPair", &Typed(key_pairs::import_key_pair)),
     (
         "ModifyInstanceAttribute",
         &Typed(instance_attributes::modify_instance_attribute),
@@ -128,6 +175,14 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
     (
         "ReplaceIamInstanceProfileAssociation",
         &Typed(profile_associations::replace_iam_instance_profile_association),
+    ),
+    (
+        "RevokeSecurityGroupEgress",
+        &Typed(sg_rules::revoke_security_group_egress),
+    ),
+    (
+        "RevokeSecurityGroupIngress",
+        &Typed(sg_rules::revoke_security_group_ingress),
     ),
     ("RunInstances", &Replying(instances::run_instances)),
     ("StartInstances", &Typed(instance_ops::start_instances)),
@@ -144,38 +199,10 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
 
 /// Implemented operations and their handlers, sorted by name.
 pub const OPERATIONS: &[(&str, Handler)] = &[
-    (
-        "AuthorizeSecurityGroupEgress",
-        sg_rules::authorize_security_group_egress,
-    ),
-    (
-        "AuthorizeSecurityGroupIngress",
-        sg_rules::authorize_security_group_ingress,
-    ),
     ("CopyImage", image_copies::copy_image),
     ("CreateImage", images::create_image),
-    ("CreateKeyPair", key_pairs::create_key_pair),
-    (
-        "CreateSecurityGroup",
-        security_groups::create_security_group,
-    ),
-    ("CreateTags", tags::create_tags),
-    ("DeleteKeyPair", key_pairs::delete_key_pair),
-    (
-        "DeleteSecurityGroup",
-        security_groups::delete_security_group,
-    ),
     ("DeleteSnapshot", snapshots::delete_snapshot),
-    ("DeleteTags", tags::delete_tags),
     ("DeregisterImage", image_copies::deregister_image),
-    (
-        "DescribeAccountAttributes",
-        network::describe_account_attributes,
-    ),
-    (
-        "DescribeAvailabilityZones",
-        network::describe_availability_zones,
-    ),
     (
         "DescribeImageAttribute",
         image_attributes::describe_image_attribute,
@@ -189,36 +216,12 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
         "DescribeInstanceTypes",
         instance_types::describe_instance_types,
     ),
-    (
-        "DescribeInternetGateways",
-        route_tables::describe_internet_gateways,
-    ),
-    ("DescribeKeyPairs", key_pairs::describe_key_pairs),
     ("DescribeRegions", regions::describe_regions),
-    ("DescribeRouteTables", route_tables::describe_route_tables),
-    (
-        "DescribeSecurityGroupRules",
-        security_groups::describe_security_group_rules,
-    ),
-    (
-        "DescribeSecurityGroups",
-        security_groups::describe_security_groups,
-    ),
     ("DescribeSnapshots", snapshots::describe_snapshots),
-    ("DescribeTags", tags::describe_tags),
     ("DescribeVolumes", volumes::describe_volumes),
-    ("ImportKeyPair", key_pairs::import_key_pair),
     (
         "ModifyImageAttribute",
         image_attributes::modify_image_attribute,
-    ),
-    (
-        "RevokeSecurityGroupEgress",
-        sg_rules::revoke_security_group_egress,
-    ),
-    (
-        "RevokeSecurityGroupIngress",
-        sg_rules::revoke_security_group_ingress,
     ),
 ];
 
