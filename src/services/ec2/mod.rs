@@ -21,6 +21,7 @@ pub mod instances;
 mod interfaces;
 pub mod internal;
 mod key_pairs;
+pub mod launch_data;
 pub mod launch_refs;
 mod launch_template_views;
 pub mod launch_templates;
