@@ -29,7 +29,7 @@ use crate::common::TestServer;
 const EPOCH: f64 = 1_765_065_600.25;
 
 /// How a step's request goes on the wire.
-enum Req {
+pub enum Req {
     /// A form body (ec2Query / awsQuery); `{name}` is replaced by a captured value.
     Form(&'static str),
     /// awsJson 1.0 to CloudWatch: operation, body.
@@ -41,14 +41,15 @@ enum Req {
     Cbor(&'static str, Value),
 }
 
-struct Step {
-    name: &'static str,
-    req: Req,
+/// One request of a sequence.
+pub struct Step {
+    pub name: &'static str,
+    pub req: Req,
     /// Values to remember from the answer: (name, text before it, text after it, which one).
-    capture: &'static [(&'static str, &'static str, &'static str, usize)],
+    pub capture: &'static [(&'static str, &'static str, &'static str, usize)],
 }
 
-fn form(name: &'static str, body: &'static str) -> Step {
+pub fn form(name: &'static str, body: &'static str) -> Step {
     Step {
         name,
         req: Req::Form(body),
@@ -462,7 +463,7 @@ fn cbor(value: &Value, key: Option<&str>, e: &mut minicbor::Encoder<&mut Vec<u8>
 }
 
 /// Run every step on a fresh deterministic server; (step name, golden text) in order.
-fn run() -> Vec<(&'static str, Vec<u8>)> {
+fn run(steps: &dyn Fn() -> Vec<Step>) -> Vec<(&'static str, Vec<u8>)> {
     let server = TestServer::with_state(
         Config {
             time_scale: 0.0,
@@ -515,8 +516,10 @@ fn run() -> Vec<(&'static str, Vec<u8>)> {
     out
 }
 
-fn golden_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+fn golden_dir(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(name)
 }
 
 fn file_name(index: usize, name: &str) -> String {
@@ -525,10 +528,15 @@ fn file_name(index: usize, name: &str) -> String {
 
 #[test]
 fn responses_match_the_recorded_bytes() {
-    let dir = golden_dir();
-    let first = run();
+    check("golden", &steps);
+}
+
+/// Run `steps` and compare each answer with its file under `tests/<dir>` (or record them).
+pub fn check(dir: &str, steps: &dyn Fn() -> Vec<Step>) {
+    let dir = golden_dir(dir);
+    let first = run(steps);
     if std::env::var_os("UPDRAFT_GOLDEN_RECORD").is_some() {
-        let second = run();
+        let second = run(steps);
         for ((name, a), (_, b)) in first.iter().zip(&second) {
             assert!(
                 a == b,

@@ -52,6 +52,7 @@ mod elbv2;
 mod elbv2_traffic;
 mod exact_answers;
 mod golden;
+mod golden_ec2_network;
 mod hostile;
 mod hostile_input;
 mod iam;

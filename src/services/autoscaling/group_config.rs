@@ -136,10 +136,10 @@ pub fn resolve_template(
     if let Some(profile) = lt
         .versions
         .get(&version)
-        .and_then(|v| v.data.get("IamInstanceProfile"))
+        .and_then(|v| v.data.iam_instance_profile.as_ref())
     {
-        let field = |k: &str| profile.get(k).and_then(Value::as_str);
-        instance_profile(profiles, field("Name"), field("Arn")).map_err(wrap)?;
+        instance_profile(profiles, profile.name.as_deref(), profile.arn.as_deref())
+            .map_err(wrap)?;
     }
     Ok(TemplateRef {
         id: lt.id.clone(),

@@ -52,7 +52,7 @@ pub fn template_data(
         spec.launch_template_name.as_deref(),
     )?;
     let version = super::launch_templates::resolve_version(lt, spec.version.as_deref())?;
-    let data = lt.versions[&version].data.clone();
+    let data = lt.versions[&version].data.to_tree()?;
     Ok((lt.id.clone(), version.to_string(), data))
 }
 

@@ -8,18 +8,19 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use md5::Md5;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
 use super::errors::{Ec2Error, invalid, missing};
 use super::filters::{self, Filter};
 use super::store::KeyPair;
-use super::{TagSpecification, dry_run_ok, spec_tags, tag_filter_values, tag_list, with_store};
+use super::{
+    Tag, TagSpecification, dry_run_ok, spec_tags, tag_filter_values, tag_list, with_store,
+};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
+use crate::protocol::output::Timestamp;
 use crate::state::{AppState, Topic};
 
 fn colon_hex(bytes: &[u8]) -> String {
@@ -138,9 +139,10 @@ fn check_name(name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// CreateKeyPair's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct CreateKeyPairRequest {
+pub struct CreateKeyPairRequest {
     key_name: String,
     key_type: Option<String>,
     key_format: Option<String>,
@@ -157,13 +159,34 @@ struct NewKey<'a> {
     tags: Vec<(String, String)>,
 }
 
+/// `KeyPair` (CreateKeyPair's output).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateKeyPairOut {
+    key_pair_id: String,
+    tags: Vec<Tag>,
+    key_name: String,
+    key_fingerprint: String,
+    key_material: String,
+}
+
+/// `ImportKeyPairResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImportKeyPairOut {
+    key_fingerprint: String,
+    key_name: String,
+    key_pair_id: String,
+    tags: Vec<Tag>,
+}
+
 /// Store a key pair (unless its name is taken); returns its id and output tags.
 fn insert(
     ctx: &RequestContext,
     state: &AppState,
     key: NewKey<'_>,
     dry_run: bool,
-) -> Result<(String, Value), ApiError> {
+) -> Result<(String, Vec<Tag>), ApiError> {
     let now = state.clock.now();
     let NewKey {
         name,
@@ -193,7 +216,7 @@ fn insert(
             },
         );
         s.set_tags(&id, tags);
-        Ok((id.clone(), to_output(&tag_list(s.tags_of(&id)))?))
+        Ok((id.clone(), tag_list(s.tags_of(&id))))
     })?;
     state.touched(Topic::Ec2);
     Ok(out)
@@ -203,9 +226,8 @@ fn insert(
 pub fn create_key_pair(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: CreateKeyPairRequest = parse_input(input)?;
+    req: CreateKeyPairRequest,
+) -> Result<CreateKeyPairOut, ApiError> {
     check_name(&req.key_name)?;
     let key_type = req.key_type.clone().unwrap_or_else(|| "rsa".into());
     if req.key_format.as_deref().is_some_and(|f| f != "pem") {
@@ -237,10 +259,14 @@ pub fn create_key_pair(
         public_key,
         tags,
     };
-    let (id, tags) = insert(ctx, state, key, false)?;
-    Ok(
-        json!({"KeyName": req.key_name, "KeyPairId": id, "KeyFingerprint": fingerprint, "KeyMaterial": material, "Tags": tags}),
-    )
+    let (key_pair_id, tags) = insert(ctx, state, key, false)?;
+    Ok(CreateKeyPairOut {
+        key_pair_id,
+        tags,
+        key_name: req.key_name,
+        key_fingerprint: fingerprint,
+        key_material: material,
+    })
 }
 
 /// Parse an OpenSSH public key line: (key type, fingerprint as AWS computes it for imports).
@@ -275,9 +301,10 @@ fn parse_openssh_public(text: &str) -> Option<(&'static str, String)> {
     }
 }
 
+/// ImportKeyPair's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct ImportKeyPairRequest {
+pub struct ImportKeyPairRequest {
     key_name: String,
     public_key_material: String,
     tag_specifications: Vec<TagSpecification>,
@@ -288,9 +315,8 @@ struct ImportKeyPairRequest {
 pub fn import_key_pair(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ImportKeyPairRequest = parse_input(input)?;
+    req: ImportKeyPairRequest,
+) -> Result<ImportKeyPairOut, ApiError> {
     check_name(&req.key_name)?;
     let invalid =
         || Ec2Error::InvalidKeyFormat.with("Key is not in valid OpenSSH public key format");
@@ -308,15 +334,19 @@ pub fn import_key_pair(
         public_key: public,
         tags,
     };
-    let (id, tags) = insert(ctx, state, key, req.dry_run)?;
-    Ok(
-        json!({"KeyName": req.key_name, "KeyPairId": id, "KeyFingerprint": fingerprint, "Tags": tags}),
-    )
+    let (key_pair_id, tags) = insert(ctx, state, key, req.dry_run)?;
+    Ok(ImportKeyPairOut {
+        key_fingerprint: fingerprint,
+        key_name: req.key_name,
+        key_pair_id,
+        tags,
+    })
 }
 
+/// DescribeKeyPairs's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeKeyPairsRequest {
+pub struct DescribeKeyPairsRequest {
     key_names: Vec<String>,
     key_pair_ids: Vec<String>,
     include_public_key: bool,
@@ -324,13 +354,32 @@ struct DescribeKeyPairsRequest {
     filters: Vec<Filter>,
 }
 
+/// `KeyPairInfo`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct KeyPairInfoOut {
+    key_pair_id: String,
+    key_type: String,
+    tags: Vec<Tag>,
+    public_key: Option<String>,
+    create_time: Timestamp,
+    key_name: String,
+    key_fingerprint: String,
+}
+
+/// `DescribeKeyPairsResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeKeyPairsOut {
+    key_pairs: Vec<KeyPairInfoOut>,
+}
+
 /// DescribeKeyPairs.
 pub fn describe_key_pairs(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeKeyPairsRequest = parse_input(input)?;
+    req: DescribeKeyPairsRequest,
+) -> Result<DescribeKeyPairsOut, ApiError> {
     filters::check_names(
         &req.filters,
         &[
@@ -358,7 +407,7 @@ pub fn describe_key_pairs(
         if req.dry_run {
             return Err(dry_run_ok());
         }
-        let list: Vec<Value> = s
+        let key_pairs = s
             .key_pairs
             .values()
             .filter(|k| req.key_names.is_empty() || req.key_names.contains(&k.name))
@@ -378,35 +427,45 @@ pub fn describe_key_pairs(
                     }
                 })
             })
-            .map(|k| {
-                let mut v = json!({"KeyPairId": k.id, "KeyName": k.name, "KeyType": k.key_type,
-                    "KeyFingerprint": k.fingerprint, "CreateTime": k.create_time,
-                    "Tags": to_output(&tag_list(s.tags_of(&k.id))).unwrap_or(Value::Null)});
-                if req.include_public_key {
-                    v["PublicKey"] = json!(format!("{}\n", k.public_key));
-                }
-                v
+            .map(|k| KeyPairInfoOut {
+                key_pair_id: k.id.clone(),
+                key_type: k.key_type.clone(),
+                tags: tag_list(s.tags_of(&k.id)),
+                public_key: req
+                    .include_public_key
+                    .then(|| format!("{}\n", k.public_key)),
+                create_time: Timestamp(k.create_time),
+                key_name: k.name.clone(),
+                key_fingerprint: k.fingerprint.clone(),
             })
             .collect();
-        Ok(json!({"KeyPairs": list}))
+        Ok(DescribeKeyPairsOut { key_pairs })
     })
 }
 
+/// DeleteKeyPair's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DeleteKeyPairRequest {
+pub struct DeleteKeyPairRequest {
     key_name: Option<String>,
     key_pair_id: Option<String>,
     dry_run: bool,
+}
+
+/// `DeleteKeyPairResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteKeyPairOut {
+    r#return: bool,
+    key_pair_id: Option<String>,
 }
 
 /// DeleteKeyPair: deleting a name that does not exist succeeds, as on AWS.
 pub fn delete_key_pair(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DeleteKeyPairRequest = parse_input(input)?;
+    req: DeleteKeyPairRequest,
+) -> Result<DeleteKeyPairOut, ApiError> {
     let id = with_store(ctx, state, |s| {
         let name = match (&req.key_name, &req.key_pair_id) {
             (Some(n), _) => Some(n.clone()),
@@ -434,7 +493,10 @@ pub fn delete_key_pair(
         Ok(removed.map(|k| k.id))
     })?;
     state.touched(Topic::Ec2);
-    Ok(json!({"Return": true, "KeyPairId": id}))
+    Ok(DeleteKeyPairOut {
+        r#return: true,
+        key_pair_id: id,
+    })
 }
 
 #[cfg(test)]

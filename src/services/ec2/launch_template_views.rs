@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::store::{Ec2Store, LaunchTemplate, LaunchTemplateVersion};
 use super::{Tag, tag_list};
+use crate::error::ApiError;
 use crate::protocol::output::Timestamp;
 use crate::services::echo::Echo;
 
@@ -74,8 +75,8 @@ pub struct VersionOut {
 
 impl VersionOut {
     /// Version `v` of `lt`.
-    pub fn new(lt: &LaunchTemplate, v: &LaunchTemplateVersion) -> Self {
-        Self {
+    pub fn new(lt: &LaunchTemplate, v: &LaunchTemplateVersion) -> Result<Self, ApiError> {
+        Ok(Self {
             launch_template_id: lt.id.clone(),
             launch_template_name: lt.name.clone(),
             version_number: v.number,
@@ -83,8 +84,8 @@ impl VersionOut {
             create_time: Timestamp(v.create_time),
             created_by: lt.created_by.clone(),
             default_version: v.number == lt.default_version,
-            launch_template_data: DataOut(v.data.clone()),
-        }
+            launch_template_data: DataOut(v.data.to_tree()?),
+        })
     }
 }
 

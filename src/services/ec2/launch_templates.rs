@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::errors::{Ec2Error, invalid, missing};
 use super::filters::{self, Filter};
+use super::launch_data::LaunchTemplateData;
 use super::launch_template_views::{
     CreateVersionOut, DeleteVersionsOut, DeletedVersionOut, DescribeTemplatesOut,
     DescribeVersionsOut, LaunchTemplateOut, TemplateOut, VersionError, VersionOut,
@@ -90,13 +91,13 @@ fn check_name(name: &str) -> Result<(), ApiError> {
     }
 }
 
-fn check_data(data: &Value) -> Result<(), ApiError> {
-    if let Some(image) = data.get("ImageId").and_then(Value::as_str)
+fn check_data(data: &LaunchTemplateData) -> Result<(), ApiError> {
+    if let Some(image) = data.image_id.as_deref()
         && !image.starts_with("resolve:ssm:")
     {
         check_id_shape(image, "ami", Ec2Error::InvalidAMIIDMalformed)?;
     }
-    if let Some(t) = data.get("InstanceType").and_then(Value::as_str)
+    if let Some(t) = data.instance_type.as_deref()
         && super::instance_types::find(t).is_none()
     {
         return Err(invalid(format!("Invalid value '{t}' for InstanceType.")));
@@ -110,7 +111,7 @@ fn check_data(data: &Value) -> Result<(), ApiError> {
 pub struct CreateLaunchTemplateRequest {
     launch_template_name: String,
     version_description: Option<String>,
-    launch_template_data: Value,
+    launch_template_data: LaunchTemplateData,
     tag_specifications: Vec<TagSpecification>,
     dry_run: bool,
 }
@@ -174,7 +175,7 @@ pub struct CreateLaunchTemplateVersionRequest {
     launch_template_name: Option<String>,
     source_version: Option<String>,
     version_description: Option<String>,
-    launch_template_data: Value,
+    launch_template_data: LaunchTemplateData,
     dry_run: bool,
 }
 
@@ -192,17 +193,13 @@ pub fn create_launch_template_version(
             req.launch_template_id.as_deref(),
             req.launch_template_name.as_deref(),
         )?;
-        let mut data = match &req.source_version {
-            Some(v) => lt.versions[&resolve_version(lt, Some(v))?].data.clone(),
-            None => Value::Object(serde_json::Map::new()),
+        let data = match &req.source_version {
+            Some(v) => lt.versions[&resolve_version(lt, Some(v))?]
+                .data
+                .clone()
+                .overlay(&req.launch_template_data),
+            None => req.launch_template_data.clone(),
         };
-        if let (Some(base), Some(over)) =
-            (data.as_object_mut(), req.launch_template_data.as_object())
-        {
-            for (k, v) in over {
-                base.insert(k.clone(), v.clone());
-            }
-        }
         if req.dry_run {
             return Err(dry_run_ok());
         }
@@ -218,7 +215,7 @@ pub fn create_launch_template_version(
             create_time: now,
             data,
         };
-        let out = VersionOut::new(lt, &version);
+        let out = VersionOut::new(lt, &version)?;
         lt.versions.insert(number, version);
         Ok(out)
     })?;
@@ -398,24 +395,20 @@ pub fn describe_launch_template_versions(
                     continue;
                 }
                 let v = &lt.versions[&n];
-                let str_of = |k: &str| {
-                    v.data
-                        .get(k)
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_owned()
-                };
-                let (image, itype, key) =
-                    (str_of("ImageId"), str_of("InstanceType"), str_of("KeyName"));
+                let (image, itype, key) = (
+                    v.data.image_id.as_deref().unwrap_or(""),
+                    v.data.instance_type.as_deref().unwrap_or(""),
+                    v.data.key_name.as_deref().unwrap_or(""),
+                );
                 let default = (n == lt.default_version).to_string();
                 if filters::matches_all(&req.filters, |f| match f {
                     "is-default-version" => vec![default.as_str()],
-                    "image-id" => vec![image.as_str()],
-                    "instance-type" => vec![itype.as_str()],
-                    "key-name" => vec![key.as_str()],
+                    "image-id" => vec![image],
+                    "instance-type" => vec![itype],
+                    "key-name" => vec![key],
                     _ => vec![],
                 }) {
-                    out.push(VersionOut::new(lt, v));
+                    out.push(VersionOut::new(lt, v)?);
                 }
             }
         }

@@ -22,6 +22,7 @@ pub mod instances;
 mod interfaces;
 pub mod internal;
 mod key_pairs;
+pub mod launch_data;
 pub mod launch_refs;
 mod launch_template_views;
 pub mod launch_templates;
@@ -57,8 +58,17 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         "AssociateIamInstanceProfile",
         &Typed(profile_associations::associate_iam_instance_profile),
     ),
+    (
+        "AuthorizeSecurityGroupEgress",
+        &Typed(sg_rules::authorize_security_group_egress),
+    ),
+    (
+        "AuthorizeSecurityGroupIngress",
+        &Typed(sg_rules::authorize_security_group_ingress),
+    ),
     ("CopyImage", &Typed(image_copies::copy_image)),
     ("CreateImage", &Typed(images::create_image)),
+    ("CreateKeyPair", &Typed(key_pairs::create_key_pair)),
     (
         "CreateLaunchTemplate",
         &Typed(launch_templates::create_launch_template),
@@ -67,8 +77,14 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         "CreateLaunchTemplateVersion",
         &Typed(launch_templates::create_launch_template_version),
     ),
+    (
+        "CreateSecurityGroup",
+        &Typed(security_groups::create_security_group),
+    ),
     ("CreateSubnet", &Typed(vpcs::create_subnet)),
+    ("CreateTags", &Typed(tags::create_tags)),
     ("CreateVpc", &Typed(vpcs::create_vpc)),
+    ("DeleteKeyPair", &Typed(key_pairs::delete_key_pair)),
     (
         "DeleteLaunchTemplate",
         &Typed(launch_templates::delete_launch_template),
@@ -77,10 +93,23 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         "DeleteLaunchTemplateVersions",
         &Typed(launch_templates::delete_launch_template_versions),
     ),
+    (
+        "DeleteSecurityGroup",
+        &Typed(security_groups::delete_security_group),
+    ),
     ("DeleteSnapshot", &Typed(snapshots::delete_snapshot)),
     ("DeleteSubnet", &Typed(vpcs::delete_subnet)),
+    ("DeleteTags", &Typed(tags::delete_tags)),
     ("DeleteVpc", &Typed(vpcs::delete_vpc)),
     ("DeregisterImage", &Typed(image_copies::deregister_image)),
+    (
+        "DescribeAccountAttributes",
+        &Typed(network::describe_account_attributes),
+    ),
+    (
+        "DescribeAvailabilityZones",
+        &Typed(network::describe_availability_zones),
+    ),
     (
         "DescribeIamInstanceProfileAssociations",
         &Typed(profile_associations::describe_iam_instance_profile_associations),
@@ -111,6 +140,11 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         &Replying(instance_view::describe_instances),
     ),
     (
+        "DescribeInternetGateways",
+        &Typed(route_tables::describe_internet_gateways),
+    ),
+    ("DescribeKeyPairs", &Typed(key_pairs::describe_key_pairs)),
+    (
         "DescribeLaunchTemplateVersions",
         &Typed(launch_templates::describe_launch_template_versions),
     ),
@@ -124,10 +158,23 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
     ),
     ("DescribeRegions", &Typed(regions::describe_regions)),
     (
+        "DescribeRouteTables",
+        &Typed(route_tables::describe_route_tables),
+    ),
+    (
+        "DescribeSecurityGroupRules",
+        &Typed(security_groups::describe_security_group_rules),
+    ),
+    (
+        "DescribeSecurityGroups",
+        &Typed(security_groups::describe_security_groups),
+    ),
+    (
         "DescribeSnapshots",
         &Replying(snapshots::describe_snapshots),
     ),
     ("DescribeSubnets", &Typed(vpcs::describe_subnets)),
+    ("DescribeTags", &Typed(tags::describe_tags)),
     ("DescribeVolumes", &Replying(volumes::describe_volumes)),
     ("DescribeVpcs", &Typed(vpcs::describe_vpcs)),
     (
@@ -139,6 +186,7 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         "GetLaunchTemplateData",
         &Typed(instance_ops::get_launch_template_data),
     ),
+    ("ImportKeyPair", &Typed(key_pairs::import_key_pair)),
     (
         "ModifyImageAttribute",
         &Typed(image_attributes::modify_image_attribute),
@@ -157,6 +205,14 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
         "ReplaceIamInstanceProfileAssociation",
         &Typed(profile_associations::replace_iam_instance_profile_association),
     ),
+    (
+        "RevokeSecurityGroupEgress",
+        &Typed(sg_rules::revoke_security_group_egress),
+    ),
+    (
+        "RevokeSecurityGroupIngress",
+        &Typed(sg_rules::revoke_security_group_ingress),
+    ),
     ("RunInstances", &Replying(instances::run_instances)),
     ("StartInstances", &Typed(instance_ops::start_instances)),
     ("StopInstances", &Typed(instance_ops::stop_instances)),
@@ -171,60 +227,7 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
 ];
 
 /// Implemented operations and their handlers, sorted by name.
-pub const OPERATIONS: &[(&str, Handler)] = &[
-    (
-        "AuthorizeSecurityGroupEgress",
-        sg_rules::authorize_security_group_egress,
-    ),
-    (
-        "AuthorizeSecurityGroupIngress",
-        sg_rules::authorize_security_group_ingress,
-    ),
-    ("CreateKeyPair", key_pairs::create_key_pair),
-    (
-        "CreateSecurityGroup",
-        security_groups::create_security_group,
-    ),
-    ("CreateTags", tags::create_tags),
-    ("DeleteKeyPair", key_pairs::delete_key_pair),
-    (
-        "DeleteSecurityGroup",
-        security_groups::delete_security_group,
-    ),
-    ("DeleteTags", tags::delete_tags),
-    (
-        "DescribeAccountAttributes",
-        network::describe_account_attributes,
-    ),
-    (
-        "DescribeAvailabilityZones",
-        network::describe_availability_zones,
-    ),
-    (
-        "DescribeInternetGateways",
-        route_tables::describe_internet_gateways,
-    ),
-    ("DescribeKeyPairs", key_pairs::describe_key_pairs),
-    ("DescribeRouteTables", route_tables::describe_route_tables),
-    (
-        "DescribeSecurityGroupRules",
-        security_groups::describe_security_group_rules,
-    ),
-    (
-        "DescribeSecurityGroups",
-        security_groups::describe_security_groups,
-    ),
-    ("DescribeTags", tags::describe_tags),
-    ("ImportKeyPair", key_pairs::import_key_pair),
-    (
-        "RevokeSecurityGroupEgress",
-        sg_rules::revoke_security_group_egress,
-    ),
-    (
-        "RevokeSecurityGroupIngress",
-        sg_rules::revoke_security_group_ingress,
-    ),
-];
+pub const OPERATIONS: &[(&str, Handler)] = &[];
 
 /// What EC2 answers to a `DryRun` request that would have succeeded.
 pub fn dry_run_ok() -> ApiError {

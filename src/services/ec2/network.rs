@@ -4,16 +4,15 @@
 
 use std::net::Ipv4Addr;
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::errors::invalid;
 use super::filters::{self, Filter};
 use super::store::{Ec2Store, SecurityGroup, SgRule, Subnet, Vpc};
+use super::views::EmptyList;
 use super::{dry_run_ok, with_store};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
 use crate::state::{AppState, IdGen, Scope};
 
 /// An IPv4 CIDR block.
@@ -216,9 +215,10 @@ pub(super) fn add_vpc(store: &mut Ec2Store, ids: &IdGen, cidr: Cidr, is_default:
     vpc_id
 }
 
+/// DescribeAvailabilityZones's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeAvailabilityZonesRequest {
+pub struct DescribeAvailabilityZonesRequest {
     zone_names: Vec<String>,
     zone_ids: Vec<String>,
     all_availability_zones: bool,
@@ -226,13 +226,34 @@ struct DescribeAvailabilityZonesRequest {
     filters: Vec<Filter>,
 }
 
+/// `AvailabilityZone`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AvailabilityZoneOut {
+    opt_in_status: &'static str,
+    messages: EmptyList,
+    region_name: String,
+    zone_name: String,
+    zone_id: String,
+    group_name: String,
+    network_border_group: String,
+    zone_type: &'static str,
+    state: &'static str,
+}
+
+/// `DescribeAvailabilityZonesResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeAvailabilityZonesOut {
+    availability_zones: Vec<AvailabilityZoneOut>,
+}
+
 /// DescribeAvailabilityZones.
 pub fn describe_availability_zones(
     ctx: &RequestContext,
     _: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeAvailabilityZonesRequest = parse_input(input)?;
+    req: DescribeAvailabilityZonesRequest,
+) -> Result<DescribeAvailabilityZonesOut, ApiError> {
     filters::check_names(
         &req.filters,
         &[
@@ -257,7 +278,7 @@ pub fn describe_availability_zones(
         return Err(dry_run_ok());
     }
     let _ = req.all_availability_zones; // no Local Zones or Wavelength Zones to add
-    let list: Vec<Value> = all
+    let availability_zones = all
         .into_iter()
         .filter(|(name, id)| {
             (req.zone_names.is_empty() || req.zone_names.contains(name))
@@ -272,32 +293,57 @@ pub fn describe_availability_zones(
                     _ => vec![],
                 })
         })
-        .map(|(name, id)| {
-            json!({
-                "ZoneName": name, "ZoneId": id, "State": "available",
-                "OptInStatus": "opt-in-not-required", "Messages": [],
-                "RegionName": region, "GroupName": region,
-                "NetworkBorderGroup": region, "ZoneType": "availability-zone",
-            })
+        .map(|(zone_name, zone_id)| AvailabilityZoneOut {
+            opt_in_status: "opt-in-not-required",
+            messages: EmptyList,
+            region_name: region.clone(),
+            zone_name,
+            zone_id,
+            group_name: region.clone(),
+            network_border_group: region.clone(),
+            zone_type: "availability-zone",
+            state: "available",
         })
         .collect();
-    Ok(json!({ "AvailabilityZones": list }))
+    Ok(DescribeAvailabilityZonesOut { availability_zones })
 }
 
+/// DescribeAccountAttributes's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeAccountAttributesRequest {
+pub struct DescribeAccountAttributesRequest {
     dry_run: bool,
     attribute_names: Vec<String>,
+}
+
+/// `AccountAttribute`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AccountAttributeOut {
+    attribute_name: &'static str,
+    attribute_values: [AttributeValueOut; 1],
+}
+
+/// `AccountAttributeValue`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AttributeValueOut {
+    attribute_value: String,
+}
+
+/// `DescribeAccountAttributesResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeAccountAttributesOut {
+    account_attributes: Vec<AccountAttributeOut>,
 }
 
 /// DescribeAccountAttributes: the limits and platform facts of a current account.
 pub fn describe_account_attributes(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeAccountAttributesRequest = parse_input(input)?;
+    req: DescribeAccountAttributesRequest,
+) -> Result<DescribeAccountAttributesOut, ApiError> {
     if req.dry_run {
         return Err(dry_run_ok());
     }
@@ -313,14 +359,17 @@ pub fn describe_account_attributes(
         ("max-elastic-ips", "5".to_owned()),
         ("vpc-max-elastic-ips", "5".to_owned()),
     ];
-    let attrs: Vec<Value> = all
-        .iter()
+    let account_attributes = all
+        .into_iter()
         .filter(|(n, _)| {
             req.attribute_names.is_empty() || req.attribute_names.iter().any(|a| a == n)
         })
-        .map(|(n, v)| json!({"AttributeName": n, "AttributeValues": [{"AttributeValue": v}]}))
+        .map(|(attribute_name, attribute_value)| AccountAttributeOut {
+            attribute_name,
+            attribute_values: [AttributeValueOut { attribute_value }],
+        })
         .collect();
-    Ok(json!({ "AccountAttributes": attrs }))
+    Ok(DescribeAccountAttributesOut { account_attributes })
 }
 
 #[cfg(test)]

@@ -3,22 +3,21 @@
 //! gateway, as AWS creates it). Subnets use the main table implicitly, so it shows only its
 //! main association.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::errors::Ec2Error;
 use super::filters::{self, Filter};
 use super::store::Vpc;
-use super::views::TagsOut;
-use super::{dry_run_ok, paginate, tag_filter_values, with_store};
+use super::views::EmptyList;
+use super::{Tag, dry_run_ok, paginate, tag_filter_values, tag_list, with_store};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
 use crate::state::AppState;
 
+/// DescribeRouteTables's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeRouteTablesRequest {
+pub struct DescribeRouteTablesRequest {
     route_table_ids: Vec<String>,
     filters: Vec<Filter>,
     max_results: Option<i64>,
@@ -35,13 +34,60 @@ fn routes(v: &Vpc) -> Vec<(String, String, &'static str)> {
     routes
 }
 
+/// `RouteTable`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RouteTableOut {
+    associations: [AssociationOut; 1],
+    propagating_vgws: EmptyList,
+    route_table_id: String,
+    routes: Vec<RouteOut>,
+    tags: Vec<Tag>,
+    vpc_id: String,
+    owner_id: String,
+}
+
+/// `Route`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RouteOut {
+    destination_cidr_block: String,
+    gateway_id: String,
+    origin: &'static str,
+    state: &'static str,
+}
+
+/// `RouteTableAssociation` (the main one).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AssociationOut {
+    main: bool,
+    route_table_association_id: String,
+    route_table_id: String,
+    association_state: AssociationStateOut,
+}
+
+/// `RouteTableAssociationState`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AssociationStateOut {
+    state: &'static str,
+}
+
+/// `DescribeRouteTablesResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeRouteTablesOut {
+    route_tables: Vec<RouteTableOut>,
+    next_token: Option<String>,
+}
+
 /// DescribeRouteTables.
 pub fn describe_route_tables(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeRouteTablesRequest = parse_input(input)?;
+    req: DescribeRouteTablesRequest,
+) -> Result<DescribeRouteTablesOut, ApiError> {
     filters::check_names(
         &req.filters,
         &[
@@ -81,11 +127,12 @@ pub fn describe_route_tables(
         if req.dry_run {
             return Err(dry_run_ok());
         }
-        let list: Vec<Value> = s
+        let list: Vec<RouteTableOut> = s
             .vpcs
             .values()
             .filter(|v| {
-                req.route_table_ids.is_empty() || req.route_table_ids.contains(&v.main_route_table_id)
+                req.route_table_ids.is_empty()
+                    || req.route_table_ids.contains(&v.main_route_table_id)
             })
             .filter(|v| {
                 let routes = routes(v);
@@ -114,33 +161,45 @@ pub fn describe_route_tables(
                     }
                 })
             })
-            .map(|v| {
-                let routes: Vec<Value> = routes(v)
+            .map(|v| RouteTableOut {
+                associations: [AssociationOut {
+                    main: true,
+                    route_table_association_id: v.main_association_id.clone(),
+                    route_table_id: v.main_route_table_id.clone(),
+                    association_state: AssociationStateOut {
+                        state: "associated",
+                    },
+                }],
+                propagating_vgws: EmptyList,
+                route_table_id: v.main_route_table_id.clone(),
+                routes: routes(v)
                     .into_iter()
-                    .map(|(dest, gw, origin)| {
-                        json!({"DestinationCidrBlock": dest, "GatewayId": gw,
-                            "Origin": origin, "State": "active"})
+                    .map(|(dest, gw, origin)| RouteOut {
+                        destination_cidr_block: dest,
+                        gateway_id: gw,
+                        origin,
+                        state: "active",
                     })
-                    .collect();
-                json!({
-                    "RouteTableId": v.main_route_table_id, "VpcId": v.id, "OwnerId": account,
-                    "Routes": routes, "PropagatingVgws": [],
-                    "Associations": [{"Main": true, "RouteTableAssociationId": v.main_association_id,
-                        "RouteTableId": v.main_route_table_id,
-                        "AssociationState": {"State": "associated"}}],
-                    "Tags": TagsOut(s.tags_of(&v.main_route_table_id)),
-                })
+                    .collect(),
+                tags: tag_list(s.tags_of(&v.main_route_table_id)),
+                vpc_id: v.id.clone(),
+                owner_id: account.clone(),
             })
             .collect();
         Ok(list)
     })?;
-    let (list, next_token) = paginate(list, req.max_results, req.next_token.as_deref(), (5, 100))?;
-    Ok(json!({"RouteTables": list, "NextToken": next_token}))
+    let (route_tables, next_token) =
+        paginate(list, req.max_results, req.next_token.as_deref(), (5, 100))?;
+    Ok(DescribeRouteTablesOut {
+        route_tables,
+        next_token,
+    })
 }
 
+/// DescribeInternetGateways's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeInternetGatewaysRequest {
+pub struct DescribeInternetGatewaysRequest {
     internet_gateway_ids: Vec<String>,
     filters: Vec<Filter>,
     max_results: Option<i64>,
@@ -148,14 +207,39 @@ struct DescribeInternetGatewaysRequest {
     dry_run: bool,
 }
 
+/// `InternetGateway`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct InternetGatewayOut {
+    attachments: [AttachmentOut; 1],
+    internet_gateway_id: String,
+    owner_id: String,
+    tags: Vec<Tag>,
+}
+
+/// `InternetGatewayAttachment`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AttachmentOut {
+    state: &'static str,
+    vpc_id: String,
+}
+
+/// `DescribeInternetGatewaysResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeInternetGatewaysOut {
+    internet_gateways: Vec<InternetGatewayOut>,
+    next_token: Option<String>,
+}
+
 /// DescribeInternetGateways: the default VPC's gateway, attached (`available`, as AWS shows
 /// an attached gateway).
 pub fn describe_internet_gateways(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeInternetGatewaysRequest = parse_input(input)?;
+    req: DescribeInternetGatewaysRequest,
+) -> Result<DescribeInternetGatewaysOut, ApiError> {
     filters::check_names(
         &req.filters,
         &[
@@ -185,7 +269,7 @@ pub fn describe_internet_gateways(
         if req.dry_run {
             return Err(dry_run_ok());
         }
-        let list: Vec<Value> = gateways
+        let list: Vec<InternetGatewayOut> = gateways
             .into_iter()
             .filter(|(g, _)| {
                 req.internet_gateway_ids.is_empty()
@@ -206,14 +290,22 @@ pub fn describe_internet_gateways(
                     }
                 })
             })
-            .map(|(g, v)| {
-                json!({"InternetGatewayId": g, "OwnerId": account,
-                    "Attachments": [{"State": "available", "VpcId": v.id}],
-                    "Tags": TagsOut(s.tags_of(g))})
+            .map(|(g, v)| InternetGatewayOut {
+                attachments: [AttachmentOut {
+                    state: "available",
+                    vpc_id: v.id.clone(),
+                }],
+                internet_gateway_id: g.to_owned(),
+                owner_id: account.clone(),
+                tags: tag_list(s.tags_of(g)),
             })
             .collect();
         Ok(list)
     })?;
-    let (list, next_token) = paginate(list, req.max_results, req.next_token.as_deref(), (5, 1000))?;
-    Ok(json!({"InternetGateways": list, "NextToken": next_token}))
+    let (internet_gateways, next_token) =
+        paginate(list, req.max_results, req.next_token.as_deref(), (5, 1000))?;
+    Ok(DescribeInternetGatewaysOut {
+        internet_gateways,
+        next_token,
+    })
 }

@@ -4,19 +4,17 @@
 //! Rules are kept expanded, one per (protocol, ports, peer), each with its `sgr-` id, and are
 //! grouped back into `IpPermission`s when described, as EC2 does.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::errors::{Ec2Error, invalid, missing};
 use super::filters::{self, Filter};
-use super::sg_rules::{permissions, rule_out};
+use super::sg_rules::{IpPermission, SecurityGroupRuleOut, permissions, rule_out};
 use super::store::{Ec2Store, InstanceState, SecurityGroup, SgRule};
 use super::{
-    TagSpecification, dry_run_ok, paginate, spec_tags, tag_filter_values, tag_list, with_store,
+    Tag, TagSpecification, dry_run_ok, paginate, spec_tags, tag_filter_values, tag_list, with_store,
 };
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
 use crate::state::{AppState, IdGen, Topic, ids::arn};
 
 /// Who a rule lets in (or out to).
@@ -66,9 +64,10 @@ pub(super) fn find_group<'a>(
     }
 }
 
+/// CreateSecurityGroup's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct CreateSecurityGroupRequest {
+pub struct CreateSecurityGroupRequest {
     description: Option<String>,
     group_name: Option<String>,
     vpc_id: Option<String>,
@@ -76,13 +75,21 @@ struct CreateSecurityGroupRequest {
     dry_run: bool,
 }
 
+/// `CreateSecurityGroupResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateSecurityGroupOut {
+    group_id: String,
+    tags: Vec<Tag>,
+    security_group_arn: String,
+}
+
 /// CreateSecurityGroup.
 pub fn create_security_group(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: CreateSecurityGroupRequest = parse_input(input)?;
+    req: CreateSecurityGroupRequest,
+) -> Result<CreateSecurityGroupOut, ApiError> {
     let name = req.group_name.unwrap_or_default();
     if name.is_empty() || name.len() > 255 {
         return Err(invalid(
@@ -93,7 +100,7 @@ pub fn create_security_group(
         return Err(invalid("Group names may not be in the format sg-*."));
     }
     let tags = spec_tags(&req.tag_specifications, "security-group")?;
-    let (id, tag_out) = with_store(ctx, state, |s| {
+    let (id, tags) = with_store(ctx, state, |s| {
         let vpc_id =
             match &req.vpc_id {
                 Some(v) if !s.vpcs.contains_key(v) => {
@@ -134,12 +141,17 @@ pub fn create_security_group(
         &ctx.scope.account,
         &format!("security-group/{id}"),
     );
-    Ok(json!({"GroupId": id, "SecurityGroupArn": arn, "Tags": to_output(&tag_out)?}))
+    Ok(CreateSecurityGroupOut {
+        group_id: id,
+        tags,
+        security_group_arn: arn,
+    })
 }
 
+/// DescribeSecurityGroups's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeSecurityGroupsRequest {
+pub struct DescribeSecurityGroupsRequest {
     group_ids: Vec<String>,
     group_names: Vec<String>,
     next_token: Option<String>,
@@ -148,13 +160,35 @@ struct DescribeSecurityGroupsRequest {
     filters: Vec<Filter>,
 }
 
+/// `SecurityGroup`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SecurityGroupOut {
+    group_id: String,
+    ip_permissions_egress: Vec<IpPermission>,
+    tags: Vec<Tag>,
+    vpc_id: String,
+    security_group_arn: String,
+    owner_id: String,
+    group_name: String,
+    description: String,
+    ip_permissions: Vec<IpPermission>,
+}
+
+/// `DescribeSecurityGroupsResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeSecurityGroupsOut {
+    next_token: Option<String>,
+    security_groups: Vec<SecurityGroupOut>,
+}
+
 /// DescribeSecurityGroups.
 pub fn describe_security_groups(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeSecurityGroupsRequest = parse_input(input)?;
+    req: DescribeSecurityGroupsRequest,
+) -> Result<DescribeSecurityGroupsOut, ApiError> {
     filters::check_names(
         &req.filters,
         &[
@@ -239,14 +273,22 @@ pub fn describe_security_groups(
             if !ok {
                 continue;
             }
-            out.push(json!({
-                "GroupId": g.id, "GroupName": g.name, "Description": g.description,
-                "VpcId": g.vpc_id, "OwnerId": account,
-                "SecurityGroupArn": arn("ec2", &ctx.scope.region, &account, &format!("security-group/{}", g.id)),
-                "IpPermissions": to_output(&permissions(&g.rules, false, &account))?,
-                "IpPermissionsEgress": to_output(&permissions(&g.rules, true, &account))?,
-                "Tags": to_output(&tag_list(tags))?,
-            }));
+            out.push(SecurityGroupOut {
+                group_id: g.id.clone(),
+                ip_permissions_egress: permissions(&g.rules, true, &account),
+                tags: tag_list(tags),
+                vpc_id: g.vpc_id.clone(),
+                security_group_arn: arn(
+                    "ec2",
+                    &ctx.scope.region,
+                    &account,
+                    &format!("security-group/{}", g.id),
+                ),
+                owner_id: account.clone(),
+                group_name: g.name.clone(),
+                description: g.description.clone(),
+                ip_permissions: permissions(&g.rules, false, &account),
+            });
         }
         Ok(out)
     })?;
@@ -256,24 +298,35 @@ pub fn describe_security_groups(
         req.next_token.as_deref(),
         (5, 1000),
     )?;
-    Ok(json!({"SecurityGroups": groups, "NextToken": next_token}))
+    Ok(DescribeSecurityGroupsOut {
+        next_token,
+        security_groups: groups,
+    })
 }
 
+/// DeleteSecurityGroup's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DeleteSecurityGroupRequest {
+pub struct DeleteSecurityGroupRequest {
     group_id: Option<String>,
     group_name: Option<String>,
     dry_run: bool,
+}
+
+/// `DeleteSecurityGroupResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteSecurityGroupOut {
+    r#return: bool,
+    group_id: String,
 }
 
 /// DeleteSecurityGroup: not the default group, not while instances or other groups use it.
 pub fn delete_security_group(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DeleteSecurityGroupRequest = parse_input(input)?;
+    req: DeleteSecurityGroupRequest,
+) -> Result<DeleteSecurityGroupOut, ApiError> {
     let id = with_store(ctx, state, |s| {
         let g = find_group(s, req.group_id.as_deref(), req.group_name.as_deref())?;
         let id = g.id.clone();
@@ -303,12 +356,16 @@ pub fn delete_security_group(
         Ok(id)
     })?;
     state.touched(Topic::Ec2);
-    Ok(json!({"Return": true, "GroupId": id}))
+    Ok(DeleteSecurityGroupOut {
+        r#return: true,
+        group_id: id,
+    })
 }
 
+/// DescribeSecurityGroupRules's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeSecurityGroupRulesRequest {
+pub struct DescribeSecurityGroupRulesRequest {
     filters: Vec<Filter>,
     security_group_rule_ids: Vec<String>,
     next_token: Option<String>,
@@ -316,13 +373,20 @@ struct DescribeSecurityGroupRulesRequest {
     dry_run: bool,
 }
 
+/// `DescribeSecurityGroupRulesResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeSecurityGroupRulesOut {
+    security_group_rules: Vec<SecurityGroupRuleOut>,
+    next_token: Option<String>,
+}
+
 /// DescribeSecurityGroupRules.
 pub fn describe_security_group_rules(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeSecurityGroupRulesRequest = parse_input(input)?;
+    req: DescribeSecurityGroupRulesRequest,
+) -> Result<DescribeSecurityGroupRulesOut, ApiError> {
     filters::check_names(
         &req.filters,
         &["group-id", "security-group-rule-id", "tag-key", "tag-value"],
@@ -364,16 +428,15 @@ pub fn describe_security_group_rules(
                     }
                 })
             })
-            .map(|(r, gid)| {
-                let mut v = rule_out(r, gid, ctx);
-                v["Tags"] = to_output(&tag_list(s.tags_of(&r.id))).unwrap_or(Value::Null);
-                v
-            })
+            .map(|(r, gid)| rule_out(r, gid, ctx, tag_list(s.tags_of(&r.id))))
             .collect::<Vec<_>>())
     })?;
     let (rules, next_token) =
         paginate(rules, req.max_results, req.next_token.as_deref(), (5, 1000))?;
-    Ok(json!({"SecurityGroupRules": rules, "NextToken": next_token}))
+    Ok(DescribeSecurityGroupRulesOut {
+        security_group_rules: rules,
+        next_token,
+    })
 }
 
 /// Widest port range of one rule that [`ingress_tcp_ports`] still lists (a rule opening more,

@@ -3,60 +3,60 @@
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use super::errors::{Ec2Error, invalid};
 use super::security_groups::{Peer, find_group};
 use super::store::{Ec2Store, SgRule};
-use super::{TagSpecification, dry_run_ok, spec_tags, with_store};
+use super::{Tag, TagSpecification, dry_run_ok, spec_tags, with_store};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
 use crate::state::{AppState, Topic, ids::arn};
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
 struct IpRange {
     #[serde(skip_serializing_if = "Option::is_none")]
-    cidr_ip: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cidr_ip: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
 struct Ipv6Range {
     #[serde(skip_serializing_if = "Option::is_none")]
-    cidr_ipv6: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cidr_ipv6: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
 struct PrefixListId {
     #[serde(skip_serializing_if = "Option::is_none")]
-    prefix_list_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prefix_list_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
 struct UserIdGroupPair {
     #[serde(skip_serializing_if = "Option::is_none")]
-    group_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    group_name: Option<String>,
+    description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     user_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<String>,
+    group_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group_id: Option<String>,
 }
 
+/// `IpPermission`, as requests give it and DescribeSecurityGroups answers it (fields in the
+/// model's member order).
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
-pub(super) struct IpPermission {
+pub struct IpPermission {
     ip_protocol: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     from_port: Option<i64>,
@@ -252,33 +252,81 @@ pub(super) fn permissions(rules: &[SgRule], egress: bool, account: &str) -> Vec<
     grouped.into_values().collect()
 }
 
-pub(super) fn rule_out(r: &SgRule, group_id: &str, ctx: &RequestContext) -> Value {
-    let mut v = json!({
-        "SecurityGroupRuleId": r.id, "GroupId": group_id, "GroupOwnerId": ctx.scope.account,
-        "IsEgress": r.egress, "IpProtocol": r.protocol,
-        "FromPort": r.from_port.unwrap_or(-1), "ToPort": r.to_port.unwrap_or(-1),
-        "SecurityGroupRuleArn": arn("ec2", &ctx.scope.region, &ctx.scope.account, &format!("security-group-rule/{}", r.id)),
-        "Tags": [],
-    });
-    match &r.peer {
-        Peer::Cidr4(c) => v["CidrIpv4"] = json!(c),
-        Peer::Cidr6(c) => v["CidrIpv6"] = json!(c),
-        Peer::PrefixList(c) => v["PrefixListId"] = json!(c),
-        Peer::Group(id) => {
-            v["ReferencedGroupInfo"] = json!({"GroupId": id, "UserId": ctx.scope.account})
-        }
-    }
-    if let Some(d) = &r.description {
-        v["Description"] = json!(d);
-    }
-    v
+/// `SecurityGroupRule`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SecurityGroupRuleOut {
+    security_group_rule_id: String,
+    group_id: String,
+    group_owner_id: String,
+    is_egress: bool,
+    ip_protocol: String,
+    from_port: i64,
+    to_port: i64,
+    cidr_ipv4: Option<String>,
+    cidr_ipv6: Option<String>,
+    prefix_list_id: Option<String>,
+    referenced_group_info: Option<ReferencedGroupOut>,
+    description: Option<String>,
+    tags: Vec<Tag>,
+    security_group_rule_arn: String,
 }
 
-/// Find a group by id, or by name in the default VPC (EC2's rule for GroupName alone).
+/// `ReferencedSecurityGroup`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReferencedGroupOut {
+    group_id: String,
+    user_id: String,
+}
 
+/// A rule as `SecurityGroupRule`, with `tags`.
+pub(super) fn rule_out(
+    r: &SgRule,
+    group_id: &str,
+    ctx: &RequestContext,
+    tags: Vec<Tag>,
+) -> SecurityGroupRuleOut {
+    let (mut cidr_ipv4, mut cidr_ipv6, mut prefix_list_id, mut referenced_group_info) =
+        (None, None, None, None);
+    match &r.peer {
+        Peer::Cidr4(c) => cidr_ipv4 = Some(c.clone()),
+        Peer::Cidr6(c) => cidr_ipv6 = Some(c.clone()),
+        Peer::PrefixList(c) => prefix_list_id = Some(c.clone()),
+        Peer::Group(id) => {
+            referenced_group_info = Some(ReferencedGroupOut {
+                group_id: id.clone(),
+                user_id: ctx.scope.account.clone(),
+            });
+        }
+    }
+    SecurityGroupRuleOut {
+        security_group_rule_id: r.id.clone(),
+        group_id: group_id.to_owned(),
+        group_owner_id: ctx.scope.account.clone(),
+        is_egress: r.egress,
+        ip_protocol: r.protocol.clone(),
+        from_port: r.from_port.unwrap_or(-1),
+        to_port: r.to_port.unwrap_or(-1),
+        cidr_ipv4,
+        cidr_ipv6,
+        prefix_list_id,
+        referenced_group_info,
+        description: r.description.clone(),
+        tags,
+        security_group_rule_arn: arn(
+            "ec2",
+            &ctx.scope.region,
+            &ctx.scope.account,
+            &format!("security-group-rule/{}", r.id),
+        ),
+    }
+}
+
+/// The input of Authorize/Revoke Ingress/Egress.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct RuleChangeRequest {
+pub struct RuleChangeRequest {
     group_id: Option<String>,
     group_name: Option<String>,
     ip_permissions: Vec<IpPermission>,
@@ -324,13 +372,38 @@ impl RuleChangeRequest {
     }
 }
 
+/// `Authorize…Result`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AuthorizeOut {
+    r#return: bool,
+    security_group_rules: Vec<SecurityGroupRuleOut>,
+}
+
+/// `RevokedSecurityGroupRule`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RevokedRuleOut {
+    security_group_rule_id: String,
+    group_id: String,
+    is_egress: bool,
+    ip_protocol: String,
+}
+
+/// `Revoke…Result`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RevokeOut {
+    r#return: bool,
+    revoked_security_group_rules: Vec<RevokedRuleOut>,
+}
+
 fn authorize(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
+    req: RuleChangeRequest,
     egress: bool,
-) -> Result<Value, ApiError> {
-    let req: RuleChangeRequest = parse_input(input)?;
+) -> Result<AuthorizeOut, ApiError> {
     let rule_tags = spec_tags(&req.tag_specifications, "security-group-rule")?;
     let rules = with_store(ctx, state, |s| {
         let g = find_group(s, req.group_id.as_deref(), req.group_name.as_deref())?;
@@ -352,23 +425,29 @@ fn authorize(
             r.id = state.ids.resource("sgr");
             s.set_tags(&r.id, rule_tags.clone());
         }
-        let out: Vec<Value> = new.iter().map(|r| rule_out(r, &gid, ctx)).collect();
+        // The answer lists each new rule without its tags.
+        let out: Vec<SecurityGroupRuleOut> = new
+            .iter()
+            .map(|r| rule_out(r, &gid, ctx, Vec::new()))
+            .collect();
         if let Some(g) = s.security_groups.get_mut(&gid) {
             g.rules.extend(new);
         }
         Ok(out)
     })?;
     state.touched(Topic::Ec2);
-    Ok(json!({"Return": true, "SecurityGroupRules": rules}))
+    Ok(AuthorizeOut {
+        r#return: true,
+        security_group_rules: rules,
+    })
 }
 
 fn revoke(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
+    req: RuleChangeRequest,
     egress: bool,
-) -> Result<Value, ApiError> {
-    let req: RuleChangeRequest = parse_input(input)?;
+) -> Result<RevokeOut, ApiError> {
     let revoked = with_store(ctx, state, |s| {
         let g = find_group(s, req.group_id.as_deref(), req.group_name.as_deref())?;
         let (gid, vpc) = (g.id.clone(), g.vpc_id.clone());
@@ -400,11 +479,16 @@ fn revoke(
         if req.dry_run {
             return Err(dry_run_ok());
         }
-        let out: Vec<Value> = g
+        let out: Vec<RevokedRuleOut> = g
             .rules
             .iter()
             .filter(|r| remove.contains(&r.id))
-            .map(|r| json!({"SecurityGroupRuleId": r.id, "GroupId": gid, "IsEgress": r.egress, "IpProtocol": r.protocol}))
+            .map(|r| RevokedRuleOut {
+                security_group_rule_id: r.id.clone(),
+                group_id: gid.clone(),
+                is_egress: r.egress,
+                ip_protocol: r.protocol.clone(),
+            })
             .collect();
         if let Some(g) = s.security_groups.get_mut(&gid) {
             g.rules.retain(|r| !remove.contains(&r.id));
@@ -415,41 +499,44 @@ fn revoke(
         Ok(out)
     })?;
     state.touched(Topic::Ec2);
-    Ok(json!({"Return": true, "RevokedSecurityGroupRules": revoked}))
+    Ok(RevokeOut {
+        r#return: true,
+        revoked_security_group_rules: revoked,
+    })
 }
 
 /// AuthorizeSecurityGroupIngress.
 pub fn authorize_security_group_ingress(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    authorize(ctx, state, input, false)
+    req: RuleChangeRequest,
+) -> Result<AuthorizeOut, ApiError> {
+    authorize(ctx, state, req, false)
 }
 
 /// AuthorizeSecurityGroupEgress.
 pub fn authorize_security_group_egress(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    authorize(ctx, state, input, true)
+    req: RuleChangeRequest,
+) -> Result<AuthorizeOut, ApiError> {
+    authorize(ctx, state, req, true)
 }
 
 /// RevokeSecurityGroupIngress.
 pub fn revoke_security_group_ingress(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    revoke(ctx, state, input, false)
+    req: RuleChangeRequest,
+) -> Result<RevokeOut, ApiError> {
+    revoke(ctx, state, req, false)
 }
 
 /// RevokeSecurityGroupEgress.
 pub fn revoke_security_group_egress(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    revoke(ctx, state, input, true)
+    req: RuleChangeRequest,
+) -> Result<RevokeOut, ApiError> {
+    revoke(ctx, state, req, true)
 }

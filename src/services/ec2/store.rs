@@ -8,7 +8,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::Ipv4Addr;
 
 use indexmap::IndexMap;
-use serde_json::Value;
 
 use super::{images, network, security_groups};
 use crate::state::{AppState, Scope, Shared};
@@ -557,8 +556,8 @@ pub struct LaunchTemplateVersion {
     pub description: Option<String>,
     /// When created.
     pub create_time: f64,
-    /// `LaunchTemplateData` as given (a `RequestLaunchTemplateData` value tree).
-    pub data: Value,
+    /// `LaunchTemplateData` as given.
+    pub data: super::launch_data::LaunchTemplateData,
 }
 
 #[cfg(test)]

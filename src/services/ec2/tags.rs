@@ -1,14 +1,12 @@
 //! Tags: CreateTags, DeleteTags and DescribeTags across every resource type.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::errors::Ec2Error;
 use super::filters::{self, Filter};
 use super::{Tag, check_tag, dry_run_ok, paginate, with_store};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
 use crate::state::{AppState, Topic};
 
 /// The resource type EC2 reports for an id, by its prefix.
@@ -53,9 +51,10 @@ pub fn not_found(id: &str) -> ApiError {
     code.with(format!("The {what} '{id}' does not exist"))
 }
 
+/// CreateTags's and DeleteTags's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct TagsRequest {
+pub struct TagsRequest {
     resources: Vec<String>,
     tags: Vec<Tag>,
     dry_run: bool,
@@ -65,9 +64,8 @@ struct TagsRequest {
 pub fn create_tags(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: TagsRequest = parse_input(input)?;
+    req: TagsRequest,
+) -> Result<(), ApiError> {
     for tag in &req.tags {
         check_tag(tag)?;
     }
@@ -88,16 +86,15 @@ pub fn create_tags(
         Ok(())
     })?;
     state.touched(Topic::Ec2);
-    Ok(json!({}))
+    Ok(())
 }
 
 /// DeleteTags: a tag with a value is deleted only when the value matches; no tags deletes all.
 pub fn delete_tags(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: TagsRequest = parse_input(input)?;
+    req: TagsRequest,
+) -> Result<(), ApiError> {
     with_store(ctx, state, |s| {
         if let Some(missing) = req.resources.iter().find(|id| !s.exists(id)) {
             return Err(not_found(missing));
@@ -116,25 +113,43 @@ pub fn delete_tags(
         Ok(())
     })?;
     state.touched(Topic::Ec2);
-    Ok(json!({}))
+    Ok(())
 }
 
+/// DescribeTags's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeTagsRequest {
+pub struct DescribeTagsRequest {
     dry_run: bool,
     filters: Vec<Filter>,
     max_results: Option<i64>,
     next_token: Option<String>,
 }
 
+/// `TagDescription`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct TagDescriptionOut {
+    key: String,
+    resource_id: String,
+    resource_type: &'static str,
+    value: String,
+}
+
+/// `DescribeTagsResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeTagsOut {
+    next_token: Option<String>,
+    tags: Vec<TagDescriptionOut>,
+}
+
 /// DescribeTags.
 pub fn describe_tags(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeTagsRequest = parse_input(input)?;
+    req: DescribeTagsRequest,
+) -> Result<DescribeTagsOut, ApiError> {
     filters::check_names(
         &req.filters,
         &["key", "resource-id", "resource-type", "value"],
@@ -170,9 +185,14 @@ pub fn describe_tags(
     // The map has no order; AWS lists by resource id, then key.
     rows.sort();
     let (rows, next_token) = paginate(rows, req.max_results, req.next_token.as_deref(), (5, 1000))?;
-    let tags: Vec<Value> = rows
+    let tags = rows
         .into_iter()
-        .map(|(id, k, v)| json!({"ResourceId": id, "ResourceType": resource_type(&id), "Key": k, "Value": v}))
+        .map(|(id, key, value)| TagDescriptionOut {
+            key,
+            resource_type: resource_type(&id),
+            resource_id: id,
+            value,
+        })
         .collect();
-    Ok(json!({"Tags": tags, "NextToken": next_token}))
+    Ok(DescribeTagsOut { next_token, tags })
 }
