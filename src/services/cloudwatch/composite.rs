@@ -2,11 +2,11 @@
 //! re-evaluation the evaluator runs whenever a child's state changes.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::CloudWatchStore;
 use super::actions::AlarmNotice;
 use super::alarms::{AlarmCore, AlarmSettings};
+use super::anomaly::Empty;
 use super::evaluate::StateValue;
 use super::format::{data_date, long_date};
 use super::history::HistoryItem;
@@ -15,7 +15,6 @@ use super::tags::Tag;
 use super::{alarm_arn, validation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
 use crate::state::{AppState, Topic};
 
 /// A parsed AlarmRule.
@@ -313,9 +312,10 @@ pub fn config_item(kind: &str, c: &CompositeAlarm, now: f64) -> HistoryItem {
     }
 }
 
+/// `PutCompositeAlarmInput`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct PutCompositeAlarmInput {
+pub struct PutCompositeAlarmInput {
     actions_enabled: Option<bool>,
     alarm_actions: Option<Vec<String>>,
     alarm_description: Option<String>,
@@ -334,9 +334,8 @@ struct PutCompositeAlarmInput {
 pub fn put_composite_alarm(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: PutCompositeAlarmInput = parse_input(input)?;
+    req: PutCompositeAlarmInput,
+) -> Result<Empty, ApiError> {
     if req.alarm_name.is_empty() || req.alarm_name.chars().count() > 255 {
         return Err(validation(
             "1 validation error detected: Value at 'alarmName' failed to satisfy constraint: Member must have length less than or equal to 255",
@@ -430,7 +429,7 @@ pub fn put_composite_alarm(
         Ok(())
     })?;
     state.touched(Topic::CloudWatch);
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(Empty {})
 }
 
 /// Re-evaluate composites whose children changed (or that are new or updated), until stable

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::actions::check_action;
 use super::alarms::{AlarmCore, AlarmSettings, MetricAlarm};
+use super::anomaly::Empty;
 use super::evaluate::{Comparison, MissingData};
 use super::format::data_date;
 use super::get_metric_data::{MetricDataQuery, check_alarm_queries};
@@ -19,12 +20,12 @@ use super::{
 };
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
 use crate::state::{AppState, Scope, Topic};
 
+/// `PutMetricAlarmInput`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct PutMetricAlarmInput {
+pub struct PutMetricAlarmInput {
     alarm_name: String,
     alarm_description: Option<String>,
     actions_enabled: Option<bool>,
@@ -361,9 +362,8 @@ pub fn config_item(kind: &str, a: &MetricAlarm, now: f64) -> HistoryItem {
 pub fn put_metric_alarm(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: PutMetricAlarmInput = parse_input(input)?;
+    req: PutMetricAlarmInput,
+) -> Result<Empty, ApiError> {
     validate(&req, &ctx.scope)?;
     let now = state.clock.now();
     let arn = alarm_arn(&ctx.scope, &req.alarm_name);
@@ -424,5 +424,5 @@ pub fn put_metric_alarm(
         Ok(())
     })?;
     state.touched(Topic::CloudWatch);
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(Empty {})
 }

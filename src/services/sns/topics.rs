@@ -9,6 +9,7 @@ use super::tags::{MAX_TAGS, Tag, check_tags, tag_limit};
 use super::{invalid, parse_topic_arn, topic_not_found};
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::services::paging::page_after;
 use crate::state::AppState;
 use crate::state::ids::arn;
 
@@ -274,30 +275,19 @@ pub fn list_topics(
     state: &AppState,
     req: ListTopicsInput,
 ) -> Result<ListTopicsOutput, ApiError> {
-    let mut arns: Vec<String> = state.stores.with(&ctx.scope, |s| {
-        s.sns
-            .topics
-            .keys()
-            .filter(|a| {
-                req.next_token
-                    .as_ref()
-                    .is_none_or(|t| a.as_str() > t.as_str())
-            })
-            .take(PAGE + 1)
-            .cloned()
-            .collect()
-    });
-    let next_token = (arns.len() > PAGE).then(|| {
-        arns.truncate(PAGE);
-        arns.last().cloned().unwrap_or_default()
-    });
-    Ok(ListTopicsOutput {
-        topics: arns
+    let (topics, next_token) = state.stores.with(&ctx.scope, |s| {
+        let (arns, next) = page_after(s.sns.topics.keys(), req.next_token.as_deref(), PAGE, |a| {
+            a.as_str()
+        });
+        let topics = arns
             .into_iter()
-            .map(|topic_arn| TopicEntry { topic_arn })
-            .collect(),
-        next_token,
-    })
+            .map(|arn| TopicEntry {
+                topic_arn: arn.clone(),
+            })
+            .collect();
+        (topics, next)
+    });
+    Ok(ListTopicsOutput { topics, next_token })
 }
 
 #[derive(Debug, Serialize)]
