@@ -17,6 +17,7 @@ pub mod actions;
 pub mod alarms;
 pub mod anomaly;
 pub mod composite;
+pub mod composite_data;
 pub mod dashboards;
 pub mod describe;
 pub mod errors;

@@ -278,6 +278,12 @@ fn validate(req: &PutMetricAlarmInput, scope: &Scope) -> Result<(), ApiError> {
 
 /// The ConfigurationUpdate HistoryData of a metric alarm (keys of AWS's 2014 sample).
 fn config_data(kind: &str, a: &MetricAlarm) -> String {
+    /// A dimension as HistoryData shows it.
+    #[derive(Serialize)]
+    struct NameValue<'a> {
+        name: &'a str,
+        value: &'a str,
+    }
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Snapshot<'a> {
@@ -288,7 +294,7 @@ fn config_data(kind: &str, a: &MetricAlarm) -> String {
         metric_name: Option<&'a str>,
         #[serde(skip_serializing_if = "Option::is_none")]
         period: Option<i64>,
-        dimensions: Vec<serde_json::Value>,
+        dimensions: Vec<NameValue<'a>>,
         state_value: &'static str,
         alarm_name: &'a str,
         okactions: &'a [String],
@@ -313,7 +319,10 @@ fn config_data(kind: &str, a: &MetricAlarm) -> String {
         dimensions: a
             .dimensions
             .iter()
-            .map(|d| serde_json::json!({"name": d.name, "value": d.value}))
+            .map(|d| NameValue {
+                name: &d.name,
+                value: &d.value,
+            })
             .collect(),
         state_value: a.core.state_value.as_str(),
         alarm_name: &a.core.alarm_name,
