@@ -224,18 +224,20 @@ fn alarm_to_in_service(_: &mut Criterion) {
     put_alarm::put_metric_alarm(
         &cw,
         &state,
-        json!({"AlarmName": "high", "Namespace": "AWS/EC2", "MetricName": "CPUUtilization",
+        typed(
+            json!({"AlarmName": "high", "Namespace": "AWS/EC2", "MetricName": "CPUUtilization",
                "Statistic": "Average", "Period": 60, "EvaluationPeriods": 1, "Threshold": 80.0,
                "ComparisonOperator": "GreaterThanOrEqualToThreshold",
                "Dimensions": [{"Name": "AutoScalingGroupName", "Value": "web"}],
                "AlarmActions": [arn]}),
+        ),
     )
     .expect("alarm");
     let (v0, r0) = (state.clock.now(), Instant::now());
-    let _: Value = alarms::set_alarm_state(
+    alarms::set_alarm_state(
         &cw,
         &state,
-        json!({"AlarmName": "high", "StateValue": "ALARM", "StateReason": "bench"}),
+        typed(json!({"AlarmName": "high", "StateValue": "ALARM", "StateReason": "bench"})),
     )
     .expect("set alarm state");
     wait(2);

@@ -60,7 +60,8 @@ fn put_metric_data(c: &mut Criterion) {
                    "Timestamp": now - 30.0, "Value": i as f64 * 1.5, "Unit": "Milliseconds"})
         })
         .collect();
-    let input = json!({"Namespace": "Bench", "MetricData": data});
+    let input: cloudwatch::put_metric_data::PutMetricDataInput =
+        typed(json!({"Namespace": "Bench", "MetricData": data}));
     let mut g = c.benchmark_group("put_metric_data");
     g.throughput(Throughput::Elements(20));
     g.measurement_time(Duration::from_secs(3));
@@ -98,17 +99,14 @@ fn get_metric_statistics(c: &mut Criterion) {
         "EndTime": now, "Period": 60, "Statistics": ["SampleCount", "Average", "Sum", "Minimum", "Maximum"]});
     let pct = json!({"Namespace": "Bench", "MetricName": "Latency", "StartTime": now - 86_400.0,
         "EndTime": now, "Period": 60, "ExtendedStatistics": ["p99"]});
+    let gms = cloudwatch::get_metric_statistics::get_metric_statistics;
     let mut g = c.benchmark_group("get_metric_statistics");
     g.sample_size(20);
     g.bench_function("1M_points", |b| {
-        b.iter(|| {
-            cloudwatch::get_metric_statistics::get_metric_statistics(&ctx, &state, input.clone())
-        })
+        b.iter(|| gms(&ctx, &state, typed(input.clone())))
     });
     g.bench_function("1M_points_p99", |b| {
-        b.iter(|| {
-            cloudwatch::get_metric_statistics::get_metric_statistics(&ctx, &state, pct.clone())
-        })
+        b.iter(|| gms(&ctx, &state, typed(pct.clone())))
     });
     g.finish();
 }
@@ -125,13 +123,13 @@ fn alarm_tick(c: &mut Criterion) {
             "Statistic": "Average", "Period": 60, "EvaluationPeriods": 3, "Threshold": 80.0,
             "ComparisonOperator": "GreaterThanThreshold",
             "AlarmActions": ["arn:aws:sns:us-east-1:000000000000:alerts"]});
-        if let Err(e) = cloudwatch::put_alarm::put_metric_alarm(&ctx, &state, alarm) {
+        if let Err(e) = cloudwatch::put_alarm::put_metric_alarm(&ctx, &state, typed(alarm)) {
             panic!("{e}");
         }
         let data = json!({"Namespace": "Bench", "MetricData": (0..10).map(|m| json!({
             "MetricName": "CPU", "Dimensions": [{"Name": "InstanceId", "Value": format!("i-{i:017x}")}],
             "Timestamp": now - 600.0 + f64::from(m) * 60.0, "Value": f64::from((i + m) % 100)})).collect::<Vec<_>>()});
-        if let Err(e) = cloudwatch::put_metric_data::put_metric_data(&ctx, &state, data) {
+        if let Err(e) = cloudwatch::put_metric_data::put_metric_data(&ctx, &state, typed(data)) {
             panic!("{e}");
         }
     }
@@ -154,6 +152,11 @@ fn alarm_tick(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+/// A handler's typed input from its request tree.
+fn typed<T: serde::de::DeserializeOwned>(input: Value) -> T {
+    updraft::services::parse_input(input).expect("input fits the request type")
 }
 
 /// `cargo test --benches` runs each benchmark once (no `--bench` argument): use small sizes.
@@ -353,6 +356,107 @@ criterion_group!(
     loopback_ingest,
     put_metric_data,
     get_metric_statistics,
-    alarm_tick
+    alarm_tick,
+    describe_alarms
 );
 criterion_main!(benches);
+
+/// One request as the server runs it without the socket: input decoded by the protocol's
+/// codec, dispatched, output rendered (query XML from a form, JSON from a body).
+fn cw_request(
+    state: &AppState,
+    protocol: Protocol,
+    form: &[(String, String)],
+    body: &[u8],
+) -> Vec<u8> {
+    let service =
+        updraft::protocol::models::by_name("cloudwatch").expect("cloudwatch is registered");
+    let ctx = RequestContext {
+        protocol,
+        ..ctx("DescribeAlarms")
+    };
+    let operation = service.operation("DescribeAlarms").expect("modelled");
+    let input = updraft::protocol::render::decode_input(service, protocol, operation, form, body)
+        .expect("decodes");
+    let rendered = updraft::server::respond(state, &ctx, service, protocol, operation, input)
+        .expect("answers");
+    assert_eq!(rendered.status, 200);
+    rendered.body
+}
+
+/// The token of the next page in a rendered DescribeAlarms answer (XML or JSON).
+fn next_token_of(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    if let Some(rest) = text.split("<NextToken>").nth(1) {
+        return rest.split('<').next().map(str::to_owned);
+    }
+    let v: Value = serde_json::from_str(text).ok()?;
+    v.get("NextToken")?.as_str().map(str::to_owned)
+}
+
+/// Every page of DescribeAlarms (100 a page) over the store; the alarms rendered.
+fn describe_all(state: &AppState, protocol: Protocol) -> usize {
+    let mut token: Option<String> = None;
+    let mut bytes = 0;
+    loop {
+        let body = match protocol {
+            Protocol::Query => {
+                let mut form = vec![
+                    ("Action".to_owned(), "DescribeAlarms".to_owned()),
+                    ("Version".to_owned(), "2010-08-01".to_owned()),
+                    ("MaxRecords".to_owned(), "100".to_owned()),
+                ];
+                if let Some(t) = &token {
+                    form.push(("NextToken".to_owned(), t.clone()));
+                }
+                cw_request(state, protocol, &form, b"")
+            }
+            _ => {
+                let mut body = json!({"MaxRecords": 100});
+                if let Some(t) = &token {
+                    body["NextToken"] = json!(t);
+                }
+                let body = body.to_string();
+                cw_request(state, protocol, &[], body.as_bytes())
+            }
+        };
+        bytes += body.len();
+        token = next_token_of(&body);
+        if token.is_none() {
+            return bytes;
+        }
+    }
+}
+
+/// DescribeAlarms over 1,000 metric alarms, every page (10 of 100), through the request path.
+fn describe_alarms(c: &mut Criterion) {
+    let state = frozen_state();
+    let put = ctx("PutMetricAlarm");
+    for i in 0..1_000 {
+        let alarm = json!({"AlarmName": format!("alarm-{i:04}"), "MetricName": "CPU", "Namespace": "Bench",
+            "AlarmDescription": "CPU above 80% for three minutes",
+            "Dimensions": [{"Name": "InstanceId", "Value": format!("i-{i:017x}")}],
+            "Statistic": "Average", "Period": 60, "EvaluationPeriods": 3, "Threshold": 80.0,
+            "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "missing",
+            "AlarmActions": ["arn:aws:sns:us-east-1:000000000000:alerts"],
+            "OKActions": ["arn:aws:sns:us-east-1:000000000000:alerts"]});
+        if let Err(e) = updraft::services::dispatch(&put, &state, alarm) {
+            panic!("{e}");
+        }
+    }
+    let query = describe_all(&state, Protocol::Query);
+    let json_bytes = describe_all(&state, Protocol::Json);
+    println!(
+        "describe_alarms: 1,000 alarms = {query} bytes of query XML, {json_bytes} bytes of JSON"
+    );
+    let mut g = c.benchmark_group("describe_alarms");
+    g.sample_size(20);
+    g.throughput(Throughput::Elements(1_000));
+    g.bench_function("1000_query", |b| {
+        b.iter(|| black_box(describe_all(&state, Protocol::Query)))
+    });
+    g.bench_function("1000_json", |b| {
+        b.iter(|| black_box(describe_all(&state, Protocol::Json)))
+    });
+    g.finish();
+}

@@ -15,6 +15,7 @@ pub mod elb;
 pub mod elbv2;
 pub mod errors;
 pub mod iam;
+pub mod paging;
 pub mod sns;
 pub mod ssm;
 pub mod sts;

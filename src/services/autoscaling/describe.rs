@@ -8,12 +8,13 @@ use super::validation;
 use super::views::{GroupOut, InstanceOut};
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::services::paging::{self, Paging};
 use crate::state::AppState;
 
 /// One page of `rows` for `MaxRecords`/`NextToken` (the token is the offset of the next row;
 /// `MaxRecords` is 1–100, `default` when absent).
 pub fn page<T>(
-    mut rows: Vec<T>,
+    rows: Vec<T>,
     max_records: Option<i64>,
     next_token: Option<&str>,
     default: usize,
@@ -32,18 +33,13 @@ pub fn page<T>(
             )));
         }
     };
-    let start = match next_token.filter(|t| !t.is_empty()) {
-        None => 0,
-        Some(t) => t
-            .parse::<usize>()
-            .ok()
-            .filter(|s| *s <= rows.len())
-            .ok_or_else(|| validation("The token provided is invalid."))?,
-    };
-    let end = (start + max).min(rows.len());
-    let next = (end < rows.len()).then(|| end.to_string());
-    rows.truncate(end);
-    Ok((rows.split_off(start), next))
+    paging::page(
+        rows,
+        next_token.filter(|t| !t.is_empty()),
+        max,
+        Paging::OFFSET,
+    )
+    .map_err(|_| validation("The token provided is invalid."))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::actions::{AlarmNotice, dispatch_alarm_actions};
+use super::anomaly::Empty;
+use super::errors::CloudWatchError;
 use super::evaluate::StateValue;
 use super::get_metric_data::MetricDataQuery;
 use super::history::{History, HistoryItem, state_update_data};
@@ -16,7 +18,7 @@ use super::tags::Tag;
 use super::{Dimension, enum_error, validation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
+use crate::services::errors::ErrorCode;
 use crate::state::{AppState, Topic};
 
 /// Fields metric and composite alarms share, serialized as AWS names them.
@@ -256,9 +258,10 @@ impl MetricAlarm {
     }
 }
 
+/// SetAlarmState input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct SetAlarmStateInput {
+pub struct SetAlarmStateInput {
     alarm_name: String,
     state_value: String,
     state_reason: String,
@@ -270,9 +273,8 @@ struct SetAlarmStateInput {
 pub fn set_alarm_state(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: SetAlarmStateInput = parse_input(input)?;
+    req: SetAlarmStateInput,
+) -> Result<Empty, ApiError> {
     let new = StateValue::parse(&req.state_value).ok_or_else(|| {
         enum_error(
             &req.state_value,
@@ -289,10 +291,9 @@ pub fn set_alarm_state(
         && (data.chars().count() > 4000 || serde_json::from_str::<Value>(data).is_err())
     {
         // UNVERIFIED wording; the code is the modelled InvalidFormat.
-        return Err(ApiError::client(
-            "InvalidFormat",
-            "The value of StateReasonData is not valid JSON.",
-        ));
+        return Err(
+            CloudWatchError::InvalidFormat.with("The value of StateReasonData is not valid JSON.")
+        );
     }
     let now = state.clock.now();
     let dispatch = state.stores.with(&ctx.scope, |s| {
@@ -303,7 +304,7 @@ pub fn set_alarm_state(
             // Holds until a child changes: composites re-evaluate only on new child states.
             (&mut c.core, "CompositeAlarm")
         } else {
-            return Err(ApiError::client("ResourceNotFound", "").with_status(404));
+            return Err(CloudWatchError::ResourceNotFound.with(""));
         };
         Ok(core
             .transition(
@@ -323,12 +324,13 @@ pub fn set_alarm_state(
         dispatch_alarm_actions(state, &ctx.scope, &notice, &actions);
     }
     state.touched(Topic::CloudWatch);
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(Empty {})
 }
 
+/// DeleteAlarms, EnableAlarmActions and DisableAlarmActions input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct AlarmNamesInput {
+pub struct AlarmNamesInput {
     alarm_names: Vec<String>,
 }
 
@@ -336,9 +338,8 @@ struct AlarmNamesInput {
 pub fn delete_alarms(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: AlarmNamesInput = parse_input(input)?;
+    req: AlarmNamesInput,
+) -> Result<Empty, ApiError> {
     if req.alarm_names.len() > 100 {
         return Err(validation(
             "1 validation error detected: Value at 'alarmNames' failed to satisfy constraint: Member must have length less than or equal to 100",
@@ -377,16 +378,15 @@ pub fn delete_alarms(
         Ok(())
     })?;
     state.touched(Topic::CloudWatch);
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(Empty {})
 }
 
 fn set_actions_enabled(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
+    req: AlarmNamesInput,
     enabled: bool,
-) -> Result<Value, ApiError> {
-    let req: AlarmNamesInput = parse_input(input)?;
+) -> Result<Empty, ApiError> {
     let now = state.clock.now();
     state.stores.with(&ctx.scope, |s| {
         let cw = &mut s.cloudwatch;
@@ -404,23 +404,23 @@ fn set_actions_enabled(
         }
     });
     state.touched(Topic::CloudWatch);
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(Empty {})
 }
 
 /// EnableAlarmActions (does not replay missed actions).
 pub fn enable_alarm_actions(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    set_actions_enabled(ctx, state, input, true)
+    req: AlarmNamesInput,
+) -> Result<Empty, ApiError> {
+    set_actions_enabled(ctx, state, req, true)
 }
 
 /// DisableAlarmActions (transitions are still evaluated and recorded).
 pub fn disable_alarm_actions(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    set_actions_enabled(ctx, state, input, false)
+    req: AlarmNamesInput,
+) -> Result<Empty, ApiError> {
+    set_actions_enabled(ctx, state, req, false)
 }

@@ -16,6 +16,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::errors::CloudWatchError;
 use super::get_metric_data::MetricDataQuery;
 use super::math::Series;
 use super::stats::Stat;
@@ -23,6 +24,8 @@ use super::{Dimension, dimension_pairs, invalid_value, missing, validation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::protocol::output::Timestamp;
+use crate::services::errors::ErrorCode;
+use crate::services::paging::{Paging, page};
 use crate::state::AppState;
 
 const WEEK: i64 = 7 * 86_400;
@@ -280,10 +283,8 @@ pub fn delete_anomaly_detector(
         let before = list.len();
         list.retain(|o| !o.same(&d));
         if list.len() == before {
-            return Err(ApiError::client(
-                "ResourceNotFoundException",
-                "No anomaly detector found for the given metric and stat.",
-            ));
+            return Err(CloudWatchError::ResourceNotFoundException
+                .with("No anomaly detector found for the given metric and stat."));
         }
         Ok(Empty {})
     })
@@ -330,16 +331,13 @@ pub fn describe_anomaly_detectors(
             "The parameter MaxResults must be between 1 and 100.",
         ));
     }
-    let skip = super::parse_token(req.next_token.as_deref())?;
     let max = req.max_results.unwrap_or(100) as usize;
     let want = |t: &str| {
         req.anomaly_detector_types.is_empty() || req.anomaly_detector_types.iter().any(|x| x == t)
     };
-    let all: Vec<Detector> = state.stores.with(&ctx.scope, |s| {
-        s.cloudwatch
-            .anomaly_detectors
-            .iter()
-            .filter(|d| match &d.single_metric_anomaly_detector {
+    let (anomaly_detectors, next_token) = state.stores.with(&ctx.scope, |s| {
+        let listed = s.cloudwatch.anomaly_detectors.iter().filter(|d| {
+            match &d.single_metric_anomaly_detector {
                 Some(m) => {
                     want("SINGLE_METRIC")
                         && req
@@ -361,14 +359,19 @@ pub fn describe_anomaly_detectors(
                         && req.metric_name.is_none()
                         && req.dimensions.is_none()
                 }
-            })
-            .cloned()
-            .collect()
-    });
-    let more = all.len() > skip + max;
+            }
+        });
+        page(
+            listed.cloned(),
+            req.next_token.as_deref(),
+            max,
+            Paging::LENIENT_OFFSET,
+        )
+        .map_err(|_| super::invalid_token())
+    })?;
     Ok(DescribeOutput {
-        anomaly_detectors: all.into_iter().skip(skip).take(max).collect(),
-        next_token: more.then(|| (skip + max).to_string()),
+        anomaly_detectors,
+        next_token,
     })
 }
 

@@ -2,20 +2,20 @@
 //! re-evaluation the evaluator runs whenever a child's state changes.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::CloudWatchStore;
 use super::actions::AlarmNotice;
 use super::alarms::{AlarmCore, AlarmSettings};
+use super::anomaly::Empty;
+pub use super::composite_data::config_item;
+use super::composite_data::triggering_data;
 use super::evaluate::StateValue;
-use super::format::{data_date, long_date};
-use super::history::HistoryItem;
+use super::format::long_date;
 use super::put_alarm::check_actions;
 use super::tags::Tag;
 use super::{alarm_arn, validation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
 use crate::state::{AppState, Topic};
 
 /// A parsed AlarmRule.
@@ -285,37 +285,10 @@ impl CompositeAlarm {
     }
 }
 
-/// A ConfigurationUpdate history item for a composite alarm.
-pub fn config_item(kind: &str, c: &CompositeAlarm, now: f64) -> HistoryItem {
-    let (verb, key) = match kind {
-        "Create" => ("created", "createdAlarm"),
-        "Update" => ("updated", "updatedAlarm"),
-        _ => ("deleted", "deletedAlarm"),
-    };
-    let body = serde_json::json!({
-        "alarmName": c.core.alarm_name,
-        "alarmArn": c.core.alarm_arn,
-        "alarmRule": c.alarm_rule,
-        "actionsEnabled": c.core.actions_enabled,
-        "alarmActions": c.core.alarm_actions,
-        "okactions": c.core.ok_actions,
-        "insufficientDataActions": c.core.insufficient_data_actions,
-        "stateValue": c.core.state_value.as_str(),
-        "alarmConfigurationUpdatedTimestamp": data_date(c.core.alarm_configuration_updated_timestamp),
-    });
-    HistoryItem {
-        alarm_name: c.core.alarm_name.clone(),
-        alarm_type: "CompositeAlarm",
-        timestamp: now,
-        history_item_type: "ConfigurationUpdate",
-        history_summary: format!("Alarm \"{}\" {verb}", c.core.alarm_name),
-        history_data: format!("{{\"version\":\"1.0\",\"type\":\"{kind}\",\"{key}\":{body}}}"),
-    }
-}
-
+/// `PutCompositeAlarmInput`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct PutCompositeAlarmInput {
+pub struct PutCompositeAlarmInput {
     actions_enabled: Option<bool>,
     alarm_actions: Option<Vec<String>>,
     alarm_description: Option<String>,
@@ -334,9 +307,8 @@ struct PutCompositeAlarmInput {
 pub fn put_composite_alarm(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: PutCompositeAlarmInput = parse_input(input)?;
+    req: PutCompositeAlarmInput,
+) -> Result<Empty, ApiError> {
     if req.alarm_name.is_empty() || req.alarm_name.chars().count() > 255 {
         return Err(validation(
             "1 validation error detected: Value at 'alarmName' failed to satisfy constraint: Member must have length less than or equal to 255",
@@ -430,7 +402,7 @@ pub fn put_composite_alarm(
         Ok(())
     })?;
     state.touched(Topic::CloudWatch);
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(Empty {})
 }
 
 /// Re-evaluate composites whose children changed (or that are new or updated), until stable
@@ -496,10 +468,7 @@ pub fn evaluate_composites(cw: &mut CloudWatchStore, now: f64) -> Vec<(AlarmNoti
             let (reason, data) = match trigger {
                 Some((arn, st, at)) => (
                     format!("{arn} transitioned to {} at {}", st.as_str(), long_date(at)),
-                    Some(
-                        serde_json::json!({"triggeringAlarms": [{"arn": arn, "state": {"value": st.as_str(), "timestamp": data_date(at)}}]})
-                            .to_string(),
-                    ),
+                    Some(triggering_data(&arn, st, at)),
                 ),
                 None => ("The alarm rule is constant".to_owned(), None),
             };

@@ -6,9 +6,13 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::anomaly::Empty;
+use super::errors::CloudWatchError;
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
+use crate::protocol::output::Timestamp;
+use crate::services::errors::ErrorCode;
+use crate::services::paging::page_after;
 use crate::state::{AppState, Scope, Topic};
 
 /// One stored dashboard.
@@ -38,15 +42,11 @@ fn global(ctx: &RequestContext) -> Scope {
 }
 
 fn invalid_input(message: impl Into<String>) -> ApiError {
-    ApiError::client("InvalidParameterInput", message)
+    CloudWatchError::InvalidParameterInput.with(message)
 }
 
 fn not_found(name: &str) -> ApiError {
-    ApiError::client(
-        "ResourceNotFound",
-        format!("Dashboard {name} does not exist"),
-    )
-    .with_status(404)
+    CloudWatchError::ResourceNotFound.with(format!("Dashboard {name} does not exist"))
 }
 
 fn check_name(name: &str) -> Result<(), ApiError> {
@@ -66,28 +66,38 @@ fn check_name(name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// `PutDashboardInput`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct PutDashboardInput {
+pub struct PutDashboardInput {
     dashboard_name: String,
     dashboard_body: String,
     #[serde(default)]
     tags: Vec<Tag>,
 }
 
+/// `PutDashboardOutput`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct PutDashboardOutput {
-    dashboard_validation_messages: Vec<Value>,
+pub struct PutDashboardOutput {
+    dashboard_validation_messages: Vec<ValidationMessage>,
+}
+
+/// A `DashboardValidationMessage` (Updraft checks only that the body is a JSON object, and
+/// refuses one that is not, so it never answers one).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ValidationMessage {
+    data_path: String,
+    message: String,
 }
 
 /// PutDashboard: create or replace.
 pub fn put_dashboard(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: PutDashboardInput = parse_input(input)?;
+    req: PutDashboardInput,
+) -> Result<PutDashboardOutput, ApiError> {
     check_name(&req.dashboard_name)?;
     match serde_json::from_str::<Value>(&req.dashboard_body) {
         Ok(Value::Object(_)) => {}
@@ -122,20 +132,22 @@ pub fn put_dashboard(
         );
     });
     state.touched(Topic::CloudWatch);
-    to_output(&PutDashboardOutput {
+    Ok(PutDashboardOutput {
         dashboard_validation_messages: Vec::new(),
     })
 }
 
+/// `GetDashboardInput`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct GetDashboardInput {
+pub struct GetDashboardInput {
     dashboard_name: String,
 }
 
+/// `GetDashboardOutput`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct GetDashboardOutput {
+pub struct GetDashboardOutput {
     dashboard_arn: String,
     dashboard_body: String,
     dashboard_name: String,
@@ -145,9 +157,8 @@ struct GetDashboardOutput {
 pub fn get_dashboard(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: GetDashboardInput = parse_input(input)?;
+    req: GetDashboardInput,
+) -> Result<GetDashboardOutput, ApiError> {
     let found = state.stores.with(&global(ctx), |s| {
         s.cloudwatch_dashboards
             .get()
@@ -155,32 +166,35 @@ pub fn get_dashboard(
             .cloned()
     });
     let d = found.ok_or_else(|| not_found(&req.dashboard_name))?;
-    to_output(&GetDashboardOutput {
+    Ok(GetDashboardOutput {
         dashboard_arn: d.arn,
         dashboard_body: d.body,
         dashboard_name: req.dashboard_name,
     })
 }
 
+/// `ListDashboardsInput`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct ListDashboardsInput {
+pub struct ListDashboardsInput {
     dashboard_name_prefix: Option<String>,
     next_token: Option<String>,
 }
 
+/// `DashboardEntry`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct DashboardEntry {
+pub struct DashboardEntry {
     dashboard_name: String,
     dashboard_arn: String,
-    last_modified: f64,
+    last_modified: Timestamp,
     size: usize,
 }
 
+/// `ListDashboardsOutput`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListDashboardsOutput {
+pub struct ListDashboardsOutput {
     dashboard_entries: Vec<DashboardEntry>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_token: Option<String>,
@@ -191,46 +205,40 @@ struct ListDashboardsOutput {
 pub fn list_dashboards(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ListDashboardsInput = parse_input(input)?;
+    req: ListDashboardsInput,
+) -> Result<ListDashboardsOutput, ApiError> {
     let prefix = req.dashboard_name_prefix.unwrap_or_default();
-    let mut entries: Vec<DashboardEntry> = state.stores.with(&global(ctx), |s| {
-        s.cloudwatch_dashboards
+    let (dashboard_entries, next_token) = state.stores.with(&global(ctx), |s| {
+        let named = s
+            .cloudwatch_dashboards
             .get()
             .into_iter()
             .flatten()
-            .filter(|(name, _)| name.starts_with(&prefix))
-            .filter(|(name, _)| {
-                req.next_token
-                    .as_ref()
-                    .is_none_or(|after| name.as_str() > after.as_str())
-            })
-            .take(PAGE + 1)
+            .filter(|(name, _)| name.starts_with(&prefix));
+        let (page, next) = page_after(named, req.next_token.as_deref(), PAGE, |(name, _)| {
+            name.as_str()
+        });
+        let entries = page
+            .into_iter()
             .map(|(name, d)| DashboardEntry {
                 dashboard_name: name.clone(),
                 dashboard_arn: d.arn.clone(),
-                last_modified: d.last_modified,
+                last_modified: Timestamp(d.last_modified),
                 size: d.body.len(),
             })
-            .collect()
+            .collect();
+        (entries, next)
     });
-    let next_token = (entries.len() > PAGE).then(|| {
-        entries.truncate(PAGE);
-        entries
-            .last()
-            .map(|e| e.dashboard_name.clone())
-            .unwrap_or_default()
-    });
-    to_output(&ListDashboardsOutput {
-        dashboard_entries: entries,
+    Ok(ListDashboardsOutput {
+        dashboard_entries,
         next_token,
     })
 }
 
+/// `DeleteDashboardsInput`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct DeleteDashboardsInput {
+pub struct DeleteDashboardsInput {
     dashboard_names: Vec<String>,
 }
 
@@ -238,9 +246,8 @@ struct DeleteDashboardsInput {
 pub fn delete_dashboards(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DeleteDashboardsInput = parse_input(input)?;
+    req: DeleteDashboardsInput,
+) -> Result<Empty, ApiError> {
     state.stores.with(&global(ctx), |s| {
         if let Some(missing) = req.dashboard_names.iter().find(|n| {
             !s.cloudwatch_dashboards
@@ -255,5 +262,5 @@ pub fn delete_dashboards(
         Ok(())
     })?;
     state.touched(Topic::CloudWatch);
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(Empty {})
 }

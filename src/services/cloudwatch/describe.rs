@@ -1,15 +1,15 @@
 //! DescribeAlarms and DescribeAlarmsForMetric (research §3.7).
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use super::alarms::MetricAlarm;
 use super::composite::CompositeAlarm;
 use super::evaluate::StateValue;
-use super::{Dimension, enum_error, invalid_combination, parse_token, validation};
+use super::views::{CompositeAlarmOut, MetricAlarmOut};
+use super::{Dimension, enum_error, invalid_combination, invalid_token, validation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
+use crate::services::paging::{Paging, page};
+use crate::services::{Reply, Sent};
 use crate::state::AppState;
 
 const DEFAULT_PAGE: usize = 50;
@@ -34,9 +34,10 @@ pub fn alarm_types(types: Option<&[String]>) -> Result<Vec<&'static str>, ApiErr
         .collect()
 }
 
+/// DescribeAlarms input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeAlarmsInput {
+pub struct DescribeAlarmsInput {
     alarm_names: Option<Vec<String>>,
     alarm_name_prefix: Option<String>,
     alarm_types: Option<Vec<String>>,
@@ -51,19 +52,19 @@ struct DescribeAlarmsInput {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct DescribeAlarmsOutput<'a> {
-    composite_alarms: Vec<&'a CompositeAlarm>,
-    metric_alarms: Vec<&'a MetricAlarm>,
+    composite_alarms: Vec<CompositeAlarmOut<'a>>,
+    metric_alarms: Vec<MetricAlarmOut<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_token: Option<String>,
 }
 
-/// DescribeAlarms.
+/// DescribeAlarms: the page is written while the store lock is held (no copy of the alarms).
 pub fn describe_alarms(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeAlarmsInput = parse_input(input)?;
+    req: DescribeAlarmsInput,
+    reply: Reply<'_>,
+) -> Result<Sent, ApiError> {
     if req.alarm_names.is_some() && req.alarm_name_prefix.is_some() {
         // UNVERIFIED wording.
         return Err(invalid_combination(
@@ -82,7 +83,7 @@ pub fn describe_alarms(
                 .ok_or_else(|| enum_error(s, "stateValue", "INSUFFICIENT_DATA, ALARM, OK"))?,
         ),
     };
-    let page = match req.max_records {
+    let limit = match req.max_records {
         None => DEFAULT_PAGE,
         Some(n @ 1..=100) => n as usize,
         Some(n) => {
@@ -95,7 +96,6 @@ pub fn describe_alarms(
     if req.children_of_alarm_name.is_some() || req.parents_of_alarm_name.is_some() {
         types = vec!["MetricAlarm", "CompositeAlarm"];
     }
-    let skip = parse_token(req.next_token.as_deref())?;
     state.stores.with(&ctx.scope, |s| {
         let cw = &s.cloudwatch;
         let children: Option<Vec<String>> = req.children_of_alarm_name.as_ref().map(|p| {
@@ -130,26 +130,28 @@ pub fn describe_alarms(
                 })
         };
         enum Either<'a> {
-            M(&'a MetricAlarm),
-            C(&'a CompositeAlarm),
+            M(MetricAlarmOut<'a>),
+            C(CompositeAlarmOut<'a>),
         }
         let metric = cw
             .alarms
             .iter()
             .filter(|_| types.contains(&"MetricAlarm"))
             .filter(|(n, a)| keep(n, &a.core))
-            .map(|(_, a)| Either::M(a));
+            .map(|(_, a)| Either::M(MetricAlarmOut::new(a)));
         let composite = cw
             .composites
             .iter()
             .filter(|_| types.contains(&"CompositeAlarm"))
             .filter(|(n, c)| keep(n, &c.core))
-            .map(|(_, c)| Either::C(c));
-        let mut selected: Vec<Either> = metric.chain(composite).skip(skip).take(page + 1).collect();
-        let next_token = (selected.len() > page).then(|| {
-            selected.truncate(page);
-            (skip + page).to_string()
-        });
+            .map(|(_, c)| Either::C(CompositeAlarmOut::new(c)));
+        let (selected, next_token) = page(
+            metric.chain(composite),
+            req.next_token.as_deref(),
+            limit,
+            Paging::LENIENT_OFFSET,
+        )
+        .map_err(|_| invalid_token())?;
         let mut out = DescribeAlarmsOutput {
             composite_alarms: Vec::new(),
             metric_alarms: Vec::new(),
@@ -161,13 +163,14 @@ pub fn describe_alarms(
                 Either::C(c) => out.composite_alarms.push(c),
             }
         }
-        to_output(&out)
+        reply.send(&out)
     })
 }
 
+/// DescribeAlarmsForMetric input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct DescribeAlarmsForMetricInput {
+pub struct DescribeAlarmsForMetricInput {
     metric_name: String,
     namespace: String,
     statistic: Option<String>,
@@ -180,7 +183,7 @@ struct DescribeAlarmsForMetricInput {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct DescribeAlarmsForMetricOutput<'a> {
-    metric_alarms: Vec<&'a MetricAlarm>,
+    metric_alarms: Vec<MetricAlarmOut<'a>>,
 }
 
 /// DescribeAlarmsForMetric: alarms on exactly this metric (dimension set), narrowed by the
@@ -188,9 +191,9 @@ struct DescribeAlarmsForMetricOutput<'a> {
 pub fn describe_alarms_for_metric(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeAlarmsForMetricInput = parse_input(input)?;
+    req: DescribeAlarmsForMetricInput,
+    reply: Reply<'_>,
+) -> Result<Sent, ApiError> {
     let mut dims = req.dimensions.clone();
     if let Some(d) = &mut dims {
         d.sort();
@@ -219,8 +222,9 @@ pub fn describe_alarms_for_metric(
                         mine == *d
                     })
             })
+            .map(MetricAlarmOut::new)
             .collect();
-        to_output(&DescribeAlarmsForMetricOutput {
+        reply.send(&DescribeAlarmsForMetricOutput {
             metric_alarms: alarms,
         })
     })

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::anomaly::Detector;
 use super::get_metric_statistics::{period_readable, period_valid, round_start};
@@ -17,7 +16,8 @@ use super::store::{MetricKey, MetricStore};
 use super::{Dimension, check_unit, dimension_pairs, enum_error, invalid_token, validation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
+use crate::protocol::output::Timestamp;
+use crate::services::paging::Token;
 use crate::state::AppState;
 
 const MAX_QUERIES: usize = 500;
@@ -467,7 +467,7 @@ pub fn compute(
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct GetMetricDataInput {
+pub struct GetMetricDataInput {
     metric_data_queries: Vec<MetricDataQuery>,
     start_time: f64,
     end_time: f64,
@@ -476,41 +476,43 @@ struct GetMetricDataInput {
     max_datapoints: Option<i64>,
 }
 
+/// A `MessageData`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct MessageData {
+pub struct MessageData {
     code: String,
     value: String,
 }
 
+/// A `MetricDataResult`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct MetricDataResult {
+pub struct MetricDataResult {
     id: String,
     label: String,
-    timestamps: Vec<f64>,
+    timestamps: Vec<Timestamp>,
     values: Vec<f64>,
     status_code: &'static str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     messages: Vec<MessageData>,
 }
 
+/// GetMetricData output.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct GetMetricDataOutput {
+pub struct GetMetricDataOutput {
     metric_data_results: Vec<MetricDataResult>,
-    messages: Vec<MessageData>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_token: Option<String>,
+    messages: Vec<MessageData>,
 }
 
 /// GetMetricData.
 pub fn get_metric_data(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: GetMetricDataInput = parse_input(input)?;
+    req: GetMetricDataInput,
+) -> Result<GetMetricDataOutput, ApiError> {
     check_queries(&req.metric_data_queries)?;
     if req.start_time == req.end_time {
         return Err(validation(
@@ -544,7 +546,7 @@ pub fn get_metric_data(
     };
     let skip = match req.next_token.as_deref() {
         None => 0,
-        Some(t) => t.parse::<usize>().map_err(|_| invalid_token())?,
+        Some(t) => Token::Offset.decode(t).ok_or_else(invalid_token)?,
     };
     let now = state.clock.now();
     let results = state.stores.with(&ctx.scope, |s| {
@@ -578,7 +580,7 @@ pub fn get_metric_data(
         out.push(MetricDataResult {
             id: r.id,
             label: r.label,
-            timestamps: slice.iter().map(|(t, _)| *t as f64).collect(),
+            timestamps: slice.iter().map(|(t, _)| Timestamp(*t as f64)).collect(),
             values: slice.iter().map(|(_, v)| *v).collect(),
             status_code: if partial { "PartialData" } else { "Complete" },
             messages: r
@@ -588,9 +590,9 @@ pub fn get_metric_data(
                 .collect(),
         });
     }
-    to_output(&GetMetricDataOutput {
+    Ok(GetMetricDataOutput {
         metric_data_results: out,
+        next_token: more.then(|| Token::Offset.encode(skip + max)),
         messages: Vec::new(),
-        next_token: more.then(|| (skip + max).to_string()),
     })
 }

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::stats::Stat;
 use super::store::{MetricKey, SEC_RETENTION};
@@ -14,7 +13,7 @@ use super::{
 };
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
+use crate::protocol::output::Timestamp;
 use crate::state::AppState;
 
 const MAX_POINTS: i64 = 1440;
@@ -58,7 +57,7 @@ pub fn period_valid(period: i64) -> bool {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct GetMetricStatisticsInput {
+pub struct GetMetricStatisticsInput {
     namespace: String,
     metric_name: String,
     #[serde(default)]
@@ -71,10 +70,11 @@ struct GetMetricStatisticsInput {
     unit: Option<String>,
 }
 
+/// A `Datapoint`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct Datapoint {
-    timestamp: f64,
+pub struct Datapoint {
+    timestamp: Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
     sample_count: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -90,9 +90,10 @@ struct Datapoint {
     extended_statistics: Option<BTreeMap<String, f64>>,
 }
 
+/// GetMetricStatistics output.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct GetMetricStatisticsOutput {
+pub struct GetMetricStatisticsOutput {
     label: String,
     datapoints: Vec<Datapoint>,
 }
@@ -130,9 +131,8 @@ pub fn check_range(start: f64, end: f64, period: i64) -> Result<(), ApiError> {
 pub fn get_metric_statistics(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: GetMetricStatisticsInput = parse_input(input)?;
+    req: GetMetricStatisticsInput,
+) -> Result<GetMetricStatisticsOutput, ApiError> {
     let statistics = req.statistics.unwrap_or_default();
     let extended = req.extended_statistics.unwrap_or_default();
     // UNVERIFIED: AWS's text for neither or both (moto's wording).
@@ -190,7 +190,7 @@ pub fn get_metric_statistics(
                 .filter_map(|(name, stat)| agg.stat(*stat).map(|v| (name.clone(), v)))
                 .collect();
             datapoints.push(Datapoint {
-                timestamp: t as f64,
+                timestamp: Timestamp(t as f64),
                 sample_count: pick(Stat::SampleCount),
                 average: pick(Stat::Average),
                 sum: pick(Stat::Sum),
@@ -201,7 +201,7 @@ pub fn get_metric_statistics(
             });
         }
     }
-    to_output(&GetMetricStatisticsOutput {
+    Ok(GetMetricStatisticsOutput {
         label: req.metric_name,
         datapoints,
     })

@@ -7,10 +7,11 @@ use std::collections::VecDeque;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{enum_error, parse_token, validation};
+use super::{enum_error, invalid_token, validation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
+use crate::protocol::output::Timestamp;
+use crate::services::paging::{BadToken, Paging, page};
 use crate::state::AppState;
 
 const RETENTION: f64 = 14.0 * 86_400.0;
@@ -93,7 +94,7 @@ pub fn state_update_data(
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeAlarmHistoryInput {
+pub struct DescribeAlarmHistoryInput {
     alarm_name: Option<String>,
     alarm_types: Option<Vec<String>>,
     history_item_type: Option<String>,
@@ -104,10 +105,11 @@ struct DescribeAlarmHistoryInput {
     scan_by: Option<String>,
 }
 
+/// DescribeAlarmHistory output.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct DescribeAlarmHistoryOutput {
-    alarm_history_items: Vec<HistoryItem>,
+pub struct DescribeAlarmHistoryOutput {
+    alarm_history_items: Vec<HistoryItemOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_token: Option<String>,
 }
@@ -119,9 +121,8 @@ const ITEM_TYPES: &str =
 pub fn describe_alarm_history(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeAlarmHistoryInput = parse_input(input)?;
+    req: DescribeAlarmHistoryInput,
+) -> Result<DescribeAlarmHistoryOutput, ApiError> {
     if let Some(t) = &req.history_item_type
         && !ITEM_TYPES.split(", ").any(|x| x == t)
     {
@@ -139,7 +140,7 @@ pub fn describe_alarm_history(
             ));
         }
     };
-    let page = match req.max_records {
+    let limit = match req.max_records {
         None => DEFAULT_PAGE,
         Some(n @ 1..=100) => n as usize,
         Some(n) => {
@@ -148,7 +149,6 @@ pub fn describe_alarm_history(
             )));
         }
     };
-    let skip = parse_token(req.next_token.as_deref())?;
     let keep = |i: &&HistoryItem| {
         req.alarm_name.as_ref().is_none_or(|n| *n == i.alarm_name)
             // Without AlarmName and AlarmTypes, AWS returns metric alarms only.
@@ -157,29 +157,46 @@ pub fn describe_alarm_history(
             && req.start_date.is_none_or(|s| i.timestamp >= s)
             && req.end_date.is_none_or(|e| i.timestamp <= e)
     };
-    let mut items: Vec<HistoryItem> = state.stores.with(&ctx.scope, |s| {
-        let all = s.cloudwatch.history.iter();
-        if descending {
-            all.rev()
-                .filter(keep)
-                .skip(skip)
-                .take(page + 1)
-                .cloned()
-                .collect()
-        } else {
-            all.filter(keep)
-                .skip(skip)
-                .take(page + 1)
-                .cloned()
-                .collect()
-        }
-    });
-    let next_token = (items.len() > page).then(|| {
-        items.truncate(page);
-        (skip + page).to_string()
-    });
-    to_output(&DescribeAlarmHistoryOutput {
-        alarm_history_items: items,
+    let token = req.next_token.as_deref();
+    let (alarm_history_items, next_token) = state
+        .stores
+        .with(&ctx.scope, |s| {
+            let all = s.cloudwatch.history.iter();
+            let (items, next) = if descending {
+                page(all.rev().filter(keep), token, limit, Paging::LENIENT_OFFSET)
+            } else {
+                page(all.filter(keep), token, limit, Paging::LENIENT_OFFSET)
+            }?;
+            Ok::<_, BadToken>((items.into_iter().map(HistoryItemOut::new).collect(), next))
+        })
+        .map_err(|_| invalid_token())?;
+    Ok(DescribeAlarmHistoryOutput {
+        alarm_history_items,
         next_token,
     })
+}
+
+/// An `AlarmHistoryItem`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HistoryItemOut {
+    alarm_name: String,
+    alarm_type: &'static str,
+    timestamp: Timestamp,
+    history_item_type: &'static str,
+    history_summary: String,
+    history_data: String,
+}
+
+impl HistoryItemOut {
+    fn new(i: &HistoryItem) -> Self {
+        Self {
+            alarm_name: i.alarm_name.clone(),
+            alarm_type: i.alarm_type,
+            timestamp: Timestamp(i.timestamp),
+            history_item_type: i.history_item_type,
+            history_summary: i.history_summary.clone(),
+            history_data: i.history_data.clone(),
+        }
+    }
 }

@@ -3,12 +3,11 @@
 //! by name, 500 per page (research §2.7).
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use super::{Dimension, dimensions_of, invalid_value, parse_token};
+use super::{Dimension, dimensions_of, invalid_token, invalid_value};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
+use crate::services::paging::{BadToken, Paging, page};
 use crate::state::AppState;
 
 const PAGE: usize = 500;
@@ -17,14 +16,14 @@ const RECENT: f64 = 3.0 * 3600.0;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct DimensionFilter {
+pub struct DimensionFilter {
     name: String,
     value: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct ListMetricsInput {
+pub struct ListMetricsInput {
     namespace: Option<String>,
     metric_name: Option<String>,
     dimensions: Vec<DimensionFilter>,
@@ -44,9 +43,10 @@ pub struct Metric {
     pub dimensions: Vec<Dimension>,
 }
 
+/// ListMetrics output.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListMetricsOutput {
+pub struct ListMetricsOutput {
     metrics: Vec<Metric>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_token: Option<String>,
@@ -56,9 +56,8 @@ struct ListMetricsOutput {
 pub fn list_metrics(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ListMetricsInput = parse_input(input)?;
+    req: ListMetricsInput,
+) -> Result<ListMetricsOutput, ApiError> {
     let window = match req.recently_active.as_deref() {
         None => LISTED_FOR,
         Some("PT3H") => RECENT,
@@ -74,13 +73,11 @@ pub fn list_metrics(
             "The collection Dimensions must not have a size greater than 10.",
         ));
     }
-    let skip = parse_token(req.next_token.as_deref())?;
     let now = state.clock.now();
-    let mut metrics: Vec<Metric> = state.stores.with(&ctx.scope, |s| {
-        s.cloudwatch
-            .metrics
-            .iter()
-            .filter(|(k, series)| {
+    let (metrics, next_token) = state
+        .stores
+        .with(&ctx.scope, |s| {
+            let listed = s.cloudwatch.metrics.iter().filter(|(k, series)| {
                 series.last_timestamp >= now - window
                     && req.namespace.as_ref().is_none_or(|n| *n == k.namespace)
                     && req.metric_name.as_ref().is_none_or(|n| *n == k.name)
@@ -89,21 +86,25 @@ pub fn list_metrics(
                             *n == f.name && f.value.as_ref().is_none_or(|want| want == v)
                         })
                     })
-            })
-            .skip(skip)
-            .take(PAGE + 1)
-            .map(|(k, _)| Metric {
-                namespace: k.namespace.clone(),
-                metric_name: k.name.clone(),
-                dimensions: dimensions_of(&k.dimensions),
-            })
-            .collect()
-    });
-    let next_token = (metrics.len() > PAGE).then(|| {
-        metrics.truncate(PAGE);
-        (skip + PAGE).to_string()
-    });
-    to_output(&ListMetricsOutput {
+            });
+            let (keys, next) = page(
+                listed,
+                req.next_token.as_deref(),
+                PAGE,
+                Paging::LENIENT_OFFSET,
+            )?;
+            let metrics = keys
+                .into_iter()
+                .map(|(k, _)| Metric {
+                    namespace: k.namespace.clone(),
+                    metric_name: k.name.clone(),
+                    dimensions: dimensions_of(&k.dimensions),
+                })
+                .collect();
+            Ok::<_, BadToken>((metrics, next))
+        })
+        .map_err(|_| invalid_token())?;
+    Ok(ListMetricsOutput {
         metrics,
         next_token,
     })

@@ -11,14 +11,16 @@
 //!   detectors and the band model; [`tags`] tags alarms.
 //! - [`dashboards`] are account-global JSON documents.
 //!
-//! Every operation of the model not listed in [`OPERATIONS`] answers `NotImplemented`.
+//! Every operation of the model not listed in [`TYPED_OPERATIONS`] answers `NotImplemented`.
 
 pub mod actions;
 pub mod alarms;
 pub mod anomaly;
 pub mod composite;
+pub mod composite_data;
 pub mod dashboards;
 pub mod describe;
+pub mod errors;
 pub mod evaluate;
 pub mod format;
 pub mod get_metric_data;
@@ -41,55 +43,60 @@ pub mod suppression;
 pub mod tags;
 pub mod tick;
 pub mod trimmed;
+pub mod views;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::{Handler, Typed, TypedOperation};
+use super::{Handler, Replying, Typed, TypedOperation};
 use crate::error::ApiError;
+use crate::services::errors::ErrorCode;
+use errors::CloudWatchError;
 
-/// Implemented operations and their handlers.
-pub const OPERATIONS: &[(&str, Handler)] = &[
-    ("DeleteAlarms", alarms::delete_alarms),
-    ("DeleteDashboards", dashboards::delete_dashboards),
-    ("DescribeAlarmHistory", history::describe_alarm_history),
-    ("DescribeAlarms", describe::describe_alarms),
-    (
-        "DescribeAlarmsForMetric",
-        describe::describe_alarms_for_metric,
-    ),
-    ("DisableAlarmActions", alarms::disable_alarm_actions),
-    ("EnableAlarmActions", alarms::enable_alarm_actions),
-    ("GetDashboard", dashboards::get_dashboard),
-    ("GetMetricData", get_metric_data::get_metric_data),
-    (
-        "GetMetricStatistics",
-        get_metric_statistics::get_metric_statistics,
-    ),
-    ("ListDashboards", dashboards::list_dashboards),
-    ("ListMetrics", list_metrics::list_metrics),
-    ("ListTagsForResource", tags::list_tags_for_resource),
-    ("PutCompositeAlarm", composite::put_composite_alarm),
-    ("PutDashboard", dashboards::put_dashboard),
-    ("PutMetricAlarm", put_alarm::put_metric_alarm),
-    ("PutMetricData", put_metric_data::put_metric_data),
-    ("SetAlarmState", alarms::set_alarm_state),
-    ("TagResource", tags::tag_resource),
-    ("UntagResource", tags::untag_resource),
-];
+/// Operations still answering with value trees: none.
+pub const OPERATIONS: &[(&str, Handler)] = &[];
 
-/// Typed operations (see `services::Typed`).
+/// Implemented operations: all typed (see `services::Typed` and `services::Replying`).
 pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
+    ("DeleteAlarms", &Typed(alarms::delete_alarms)),
     (
         "DeleteAnomalyDetector",
         &Typed(anomaly::delete_anomaly_detector),
+    ),
+    ("DeleteDashboards", &Typed(dashboards::delete_dashboards)),
+    (
+        "DescribeAlarmHistory",
+        &Typed(history::describe_alarm_history),
+    ),
+    ("DescribeAlarms", &Replying(describe::describe_alarms)),
+    (
+        "DescribeAlarmsForMetric",
+        &Replying(describe::describe_alarms_for_metric),
     ),
     (
         "DescribeAnomalyDetectors",
         &Typed(anomaly::describe_anomaly_detectors),
     ),
+    ("DisableAlarmActions", &Typed(alarms::disable_alarm_actions)),
+    ("EnableAlarmActions", &Typed(alarms::enable_alarm_actions)),
+    ("GetDashboard", &Typed(dashboards::get_dashboard)),
+    ("GetMetricData", &Typed(get_metric_data::get_metric_data)),
+    (
+        "GetMetricStatistics",
+        &Typed(get_metric_statistics::get_metric_statistics),
+    ),
+    ("ListDashboards", &Typed(dashboards::list_dashboards)),
+    ("ListMetrics", &Typed(list_metrics::list_metrics)),
+    ("ListTagsForResource", &Typed(tags::list_tags_for_resource)),
     ("PutAnomalyDetector", &Typed(anomaly::put_anomaly_detector)),
+    ("PutCompositeAlarm", &Typed(composite::put_composite_alarm)),
+    ("PutDashboard", &Typed(dashboards::put_dashboard)),
+    ("PutMetricAlarm", &Typed(put_alarm::put_metric_alarm)),
+    ("PutMetricData", &Typed(put_metric_data::put_metric_data)),
+    ("SetAlarmState", &Typed(alarms::set_alarm_state)),
+    ("TagResource", &Typed(tags::tag_resource)),
+    ("UntagResource", &Typed(tags::untag_resource)),
 ];
 
 /// CloudWatch's data in one account and region.
@@ -205,20 +212,17 @@ pub const UNITS: &[&str] = &[
 
 /// `InvalidParameterValue` (400).
 pub fn invalid_value(message: impl Into<String>) -> ApiError {
-    ApiError::client("InvalidParameterValue", message)
+    CloudWatchError::InvalidParameterValue.with(message)
 }
 
 /// `InvalidParameterCombination` (400).
 pub fn invalid_combination(message: impl Into<String>) -> ApiError {
-    ApiError::client("InvalidParameterCombination", message)
+    CloudWatchError::InvalidParameterCombination.with(message)
 }
 
 /// `MissingParameter` (400), worded as the codec words it for CloudWatch.
 pub fn missing(param: &str) -> ApiError {
-    ApiError::client(
-        "MissingParameter",
-        format!("The parameter {param} is required."),
-    )
+    CloudWatchError::MissingParameter.with(format!("The parameter {param} is required."))
 }
 
 /// `ValidationError` (400): the one helper all services share.
@@ -242,18 +246,7 @@ pub fn check_unit(unit: Option<&str>, path: &str) -> Result<(), ApiError> {
 
 /// `InvalidNextToken` (400).
 pub fn invalid_token() -> ApiError {
-    ApiError::client(
-        "InvalidNextToken",
-        "The service couldn't process the NextToken.",
-    )
-}
-
-/// Parse an offset pagination token.
-pub fn parse_token(token: Option<&str>) -> Result<usize, ApiError> {
-    match token {
-        None => Ok(0),
-        Some(t) => t.parse().map_err(|_| invalid_token()),
-    }
+    CloudWatchError::InvalidNextToken.with("The service couldn't process the NextToken.")
 }
 
 /// The ARN of an alarm.
@@ -270,3 +263,6 @@ pub fn alarm_arn(scope: &crate::state::Scope, name: &str) -> String {
 pub fn floor_minute(t: f64) -> f64 {
     (t / 60.0).floor() * 60.0
 }
+
+#[cfg(test)]
+mod wire_tests;

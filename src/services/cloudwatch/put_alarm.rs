@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::actions::check_action;
 use super::alarms::{AlarmCore, AlarmSettings, MetricAlarm};
+use super::anomaly::Empty;
 use super::evaluate::{Comparison, MissingData};
 use super::format::data_date;
 use super::get_metric_data::{MetricDataQuery, check_alarm_queries};
@@ -19,12 +20,12 @@ use super::{
 };
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
 use crate::state::{AppState, Scope, Topic};
 
+/// `PutMetricAlarmInput`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct PutMetricAlarmInput {
+pub struct PutMetricAlarmInput {
     alarm_name: String,
     alarm_description: Option<String>,
     actions_enabled: Option<bool>,
@@ -277,6 +278,12 @@ fn validate(req: &PutMetricAlarmInput, scope: &Scope) -> Result<(), ApiError> {
 
 /// The ConfigurationUpdate HistoryData of a metric alarm (keys of AWS's 2014 sample).
 fn config_data(kind: &str, a: &MetricAlarm) -> String {
+    /// A dimension as HistoryData shows it.
+    #[derive(Serialize)]
+    struct NameValue<'a> {
+        name: &'a str,
+        value: &'a str,
+    }
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Snapshot<'a> {
@@ -287,7 +294,7 @@ fn config_data(kind: &str, a: &MetricAlarm) -> String {
         metric_name: Option<&'a str>,
         #[serde(skip_serializing_if = "Option::is_none")]
         period: Option<i64>,
-        dimensions: Vec<serde_json::Value>,
+        dimensions: Vec<NameValue<'a>>,
         state_value: &'static str,
         alarm_name: &'a str,
         okactions: &'a [String],
@@ -312,7 +319,10 @@ fn config_data(kind: &str, a: &MetricAlarm) -> String {
         dimensions: a
             .dimensions
             .iter()
-            .map(|d| serde_json::json!({"name": d.name, "value": d.value}))
+            .map(|d| NameValue {
+                name: &d.name,
+                value: &d.value,
+            })
             .collect(),
         state_value: a.core.state_value.as_str(),
         alarm_name: &a.core.alarm_name,
@@ -361,9 +371,8 @@ pub fn config_item(kind: &str, a: &MetricAlarm, now: f64) -> HistoryItem {
 pub fn put_metric_alarm(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: PutMetricAlarmInput = parse_input(input)?;
+    req: PutMetricAlarmInput,
+) -> Result<Empty, ApiError> {
     validate(&req, &ctx.scope)?;
     let now = state.clock.now();
     let arn = alarm_arn(&ctx.scope, &req.alarm_name);
@@ -424,5 +433,5 @@ pub fn put_metric_alarm(
         Ok(())
     })?;
     state.touched(Topic::CloudWatch);
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(Empty {})
 }

@@ -3,14 +3,13 @@
 //! nothing.
 
 use serde::Deserialize;
-use serde_json::Value;
 
+use super::anomaly::Empty;
 use super::stats::Agg;
 use super::store::MetricKey;
 use super::{Dimension, Num, check_unit, dimension_pairs, invalid_combination, invalid_value};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
 use crate::state::AppState;
 
 const MAX_DATUMS: usize = 1000;
@@ -20,7 +19,7 @@ const PAST: f64 = 14.0 * 86_400.0;
 const FUTURE: f64 = 2.0 * 3600.0;
 
 /// One `MetricDatum`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct MetricDatum {
     /// MetricName.
@@ -45,7 +44,7 @@ pub struct MetricDatum {
 }
 
 /// `StatisticValues`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct StatisticSet {
     /// SampleCount.
@@ -58,16 +57,17 @@ pub struct StatisticSet {
     pub maximum: Num,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct EntityMetricData {
     #[serde(default)]
     metric_data: Vec<MetricDatum>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `PutMetricDataInput`.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct PutMetricDataInput {
+pub struct PutMetricDataInput {
     namespace: String,
     metric_data: Option<Vec<MetricDatum>>,
     entity_metric_data: Option<Vec<EntityMetricData>>,
@@ -264,9 +264,8 @@ pub fn store_data(
 pub fn put_metric_data(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: PutMetricDataInput = parse_input(input)?;
+    req: PutMetricDataInput,
+) -> Result<Empty, ApiError> {
     let mut data = req.metric_data.unwrap_or_default();
     for e in req.entity_metric_data.unwrap_or_default() {
         data.extend(e.metric_data);
@@ -277,12 +276,12 @@ pub fn put_metric_data(
         store_data(&mut s.cloudwatch.metrics, &req.namespace, &data, now);
     });
     // Alarms read the store at their next minute; no need to wake the evaluator early.
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(Empty {})
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
 

@@ -1,12 +1,13 @@
 //! TagResource, UntagResource and ListTagsForResource for alarm ARNs.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
+use super::anomaly::Empty;
+use super::errors::CloudWatchError;
 use super::{alarm_arn, invalid_value};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
+use crate::services::errors::ErrorCode;
 use crate::state::AppState;
 
 const MAX_TAGS: usize = 50;
@@ -23,11 +24,7 @@ pub struct Tag {
 
 fn not_found(arn: &str) -> ApiError {
     // UNVERIFIED wording; the code and status are the modelled ResourceNotFoundException.
-    ApiError::client(
-        "ResourceNotFoundException",
-        format!("The resource {arn} does not exist."),
-    )
-    .with_status(404)
+    CloudWatchError::ResourceNotFoundException.with(format!("The resource {arn} does not exist."))
 }
 
 /// Run `f` on the tags of the alarm `arn` names in this scope.
@@ -54,9 +51,10 @@ fn with_tags<R>(
     })
 }
 
+/// `TagResourceInput`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct TagResourceInput {
+pub struct TagResourceInput {
     #[serde(rename = "ResourceARN")]
     resource_arn: String,
     tags: Vec<Tag>,
@@ -66,9 +64,8 @@ struct TagResourceInput {
 pub fn tag_resource(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: TagResourceInput = parse_input(input)?;
+    req: TagResourceInput,
+) -> Result<Empty, ApiError> {
     if let Some(t) = req
         .tags
         .iter()
@@ -85,20 +82,19 @@ pub fn tag_resource(
             }
         }
         if merged.len() > MAX_TAGS {
-            return Err(ApiError::client(
-                "LimitExceededException",
-                format!("A resource can have at most {MAX_TAGS} tags."),
-            ));
+            return Err(CloudWatchError::LimitExceededException
+                .with(format!("A resource can have at most {MAX_TAGS} tags.")));
         }
         *tags = merged;
         Ok(())
     })?;
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(Empty {})
 }
 
+/// `UntagResourceInput`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct UntagResourceInput {
+pub struct UntagResourceInput {
     #[serde(rename = "ResourceARN")]
     resource_arn: String,
     tag_keys: Vec<String>,
@@ -108,26 +104,27 @@ struct UntagResourceInput {
 pub fn untag_resource(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: UntagResourceInput = parse_input(input)?;
+    req: UntagResourceInput,
+) -> Result<Empty, ApiError> {
     with_tags(ctx, state, &req.resource_arn, |tags| {
         tags.retain(|t| !req.tag_keys.contains(&t.key));
         Ok(())
     })?;
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(Empty {})
 }
 
+/// `ListTagsForResourceInput`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListTagsForResourceInput {
+pub struct ListTagsForResourceInput {
     #[serde(rename = "ResourceARN")]
     resource_arn: String,
 }
 
+/// `ListTagsForResourceOutput`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListTagsForResourceOutput {
+pub struct ListTagsForResourceOutput {
     tags: Vec<Tag>,
 }
 
@@ -135,9 +132,8 @@ struct ListTagsForResourceOutput {
 pub fn list_tags_for_resource(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ListTagsForResourceInput = parse_input(input)?;
+    req: ListTagsForResourceInput,
+) -> Result<ListTagsForResourceOutput, ApiError> {
     let tags = with_tags(ctx, state, &req.resource_arn, |tags| Ok(tags.clone()))?;
-    to_output(&ListTagsForResourceOutput { tags })
+    Ok(ListTagsForResourceOutput { tags })
 }

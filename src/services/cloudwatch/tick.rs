@@ -255,6 +255,11 @@ mod tests {
         (state, scope, ctx)
     }
 
+    /// A handler's typed input from its request tree.
+    fn typed<T: serde::de::DeserializeOwned>(input: serde_json::Value) -> T {
+        crate::services::parse_input(input).expect("input fits the request type")
+    }
+
     fn state_of(state: &AppState, scope: &Scope, name: &str) -> (String, String) {
         state.stores.with(scope, |s| {
             let a = &s.cloudwatch.alarms[name];
@@ -273,7 +278,7 @@ mod tests {
         let data = json!({"Namespace": "App", "MetricData": [
             {"MetricName": "Errors", "Value": 30.0, "Timestamp": minute - 30.0},
             {"MetricName": "Requests", "Value": 100.0, "Timestamp": minute - 30.0}]});
-        super::super::put_metric_data::put_metric_data(&ctx, &state, data).unwrap();
+        super::super::put_metric_data::put_metric_data(&ctx, &state, typed(data)).unwrap();
         let stat = |id: &str, name: &str| {
             json!({"Id": id, "ReturnData": false,
             "MetricStat": {"Metric": {"Namespace": "App", "MetricName": name}, "Period": 60, "Stat": "Sum"}})
@@ -282,7 +287,7 @@ mod tests {
             "ComparisonOperator": "GreaterThanThreshold", "Metrics": [
                 stat("e", "Errors"), stat("r", "Requests"),
                 {"Id": "rate", "Expression": "100 * e / r", "Label": "Error %", "ReturnData": true}]});
-        super::super::put_alarm::put_metric_alarm(&ctx, &state, alarm).unwrap();
+        super::super::put_alarm::put_metric_alarm(&ctx, &state, typed(alarm)).unwrap();
         state.stores.with(&scope, |s| tick(&mut s.cloudwatch, now));
         let (value, reason) = state_of(&state, &scope, "error-rate");
         assert_eq!(value, "ALARM");
@@ -293,7 +298,7 @@ mod tests {
         // A second ReturnData, or none, is refused.
         let bad = json!({"AlarmName": "bad", "EvaluationPeriods": 1, "Threshold": 1.0,
             "ComparisonOperator": "GreaterThanThreshold", "Metrics": [stat("e", "Errors")]});
-        let e = super::super::put_alarm::put_metric_alarm(&ctx, &state, bad).unwrap_err();
+        let e = super::super::put_alarm::put_metric_alarm(&ctx, &state, typed(bad)).unwrap_err();
         assert_eq!(e.code, "ValidationError");
     }
 
@@ -305,12 +310,12 @@ mod tests {
         let alarm = json!({"AlarmName": "fast", "Namespace": "App", "MetricName": "Lat",
             "Statistic": "Maximum", "Period": 10, "EvaluationPeriods": 1, "Threshold": 5.0,
             "ComparisonOperator": "GreaterThanThreshold"});
-        super::super::put_alarm::put_metric_alarm(&ctx, &state, alarm).unwrap();
+        super::super::put_alarm::put_metric_alarm(&ctx, &state, typed(alarm)).unwrap();
         let out = state.stores.with(&scope, |s| tick(&mut s.cloudwatch, now));
         assert_eq!(out.next_due, Some(next_evaluation(now, 10.0)));
         let data = json!({"Namespace": "App", "MetricData": [
             {"MetricName": "Lat", "Value": 9.0, "Timestamp": ten + 1.0, "StorageResolution": 1}]});
-        super::super::put_metric_data::put_metric_data(&ctx, &state, data).unwrap();
+        super::super::put_metric_data::put_metric_data(&ctx, &state, typed(data)).unwrap();
         let at = ten + 15.0;
         state.stores.with(&scope, |s| tick(&mut s.cloudwatch, at));
         assert_eq!(state_of(&state, &scope, "fast").0, "ALARM");
@@ -337,7 +342,7 @@ mod tests {
             "Statistic": "Average", "Period": 60, "EvaluationPeriods": 1, "Threshold": 80.0,
             "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "breaching",
             "AlarmActions": [policy, topic]});
-        super::super::put_alarm::put_metric_alarm(&ctx, &state, input).unwrap();
+        super::super::put_alarm::put_metric_alarm(&ctx, &state, typed(input)).unwrap();
         let mut now = state.clock.now();
         let mut passes = Vec::new();
         for _ in 0..6 {

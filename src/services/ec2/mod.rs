@@ -339,32 +339,31 @@ pub fn tag_filter_values<'a>(tags: &'a store::Tags, name: &str) -> Option<Vec<&'
 
 /// One page of `items` for `MaxResults`/`NextToken` (the token is the offset of the next item).
 pub fn paginate<T>(
-    mut items: Vec<T>,
+    items: Vec<T>,
     max_results: Option<i64>,
     next_token: Option<&str>,
     bounds: (i64, i64),
 ) -> Result<(Vec<T>, Option<String>), ApiError> {
-    let start = match next_token.filter(|t| !t.is_empty()) {
-        Some(token) => token
-            .parse::<usize>()
-            .ok()
-            .filter(|s| *s <= items.len())
-            .ok_or_else(|| invalid(format!("Invalid NextToken: {token}")))?,
-        None => 0,
-    };
-    let Some(max) = max_results else {
-        return Ok((items.split_off(start), None));
-    };
-    let (low, high) = bounds;
-    if !(low..=high).contains(&max) {
-        return Err(invalid(format!(
-            "Value ( {max} ) for parameter maxResults is invalid. Expecting a value between {low} and {high}."
-        )));
+    use crate::services::paging::{Paging, Token, page};
+    let token = next_token.filter(|t| !t.is_empty());
+    let bad_token = || invalid(format!("Invalid NextToken: {}", token.unwrap_or_default()));
+    // The token is checked before MaxResults, as EC2 does.
+    if token.is_some_and(|t| Token::Offset.decode(t).is_none_or(|at| at > items.len())) {
+        return Err(bad_token());
     }
-    let end = (start + max as usize).min(items.len());
-    let next = (end < items.len()).then(|| end.to_string());
-    items.truncate(end);
-    Ok((items.split_off(start), next))
+    let limit = match max_results {
+        None => usize::MAX,
+        Some(max) => {
+            let (low, high) = bounds;
+            if !(low..=high).contains(&max) {
+                return Err(invalid(format!(
+                    "Value ( {max} ) for parameter maxResults is invalid. Expecting a value between {low} and {high}."
+                )));
+            }
+            max as usize
+        }
+    };
+    page(items, token, limit, Paging::OFFSET).map_err(|_| bad_token())
 }
 
 /// Check that `id` looks like `prefix-` + hex; else the operation's `.Malformed` error.

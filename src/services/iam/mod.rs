@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::{Handler, Typed, TypedOperation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::services::paging::{self, Paging, PastEnd, Token};
 use crate::state::{AppState, Scope};
 
 /// Implemented operations: all typed (see `services::Typed`).
@@ -208,14 +209,14 @@ pub(crate) fn page<T>(
     marker: Option<&str>,
     max_items: Option<i64>,
 ) -> Result<(Vec<T>, bool, Option<String>), ApiError> {
-    let start = match marker {
-        None => 0,
-        Some(m) => m
-            .strip_prefix("updraft-")
-            .and_then(|n| n.parse::<usize>().ok())
-            .filter(|&n| n <= items.len())
-            .ok_or_else(|| ApiError::client("InvalidInput", "Invalid Marker."))?,
+    let paging = Paging {
+        token: Token::Prefixed("updraft-"),
+        past_end: PastEnd::Refused,
     };
+    // The marker is checked before MaxItems.
+    if marker.is_some_and(|m| paging.token.decode(m).is_none_or(|at| at > items.len())) {
+        return Err(ApiError::client("InvalidInput", "Invalid Marker."));
+    }
     let limit = match max_items {
         None => 100,
         Some(n) if (1..=1000).contains(&n) => n as usize,
@@ -233,14 +234,9 @@ pub(crate) fn page<T>(
             ));
         }
     };
-    let end = start.saturating_add(limit).min(items.len());
-    let truncated = end < items.len();
-    let next = truncated.then(|| format!("updraft-{end}"));
-    Ok((
-        items.into_iter().skip(start).take(end - start).collect(),
-        truncated,
-        next,
-    ))
+    let (page, next) = paging::page(items, marker, limit, paging)
+        .map_err(|_| ApiError::client("InvalidInput", "Invalid Marker."))?;
+    Ok((page, next.is_some(), next))
 }
 
 pub use profiles::{ProfileRef, find_profile, profiles_of};

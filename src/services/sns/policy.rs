@@ -50,8 +50,12 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// From an effective subscription policy (`{"healthyRetryPolicy": …, "requestPolicy": …}`).
     pub(crate) fn from_effective(policy: &Value) -> Self {
+        Self::from_parts(&policy["healthyRetryPolicy"], &policy["requestPolicy"])
+    }
+
+    /// From a `healthyRetryPolicy` and a `requestPolicy` (either may be null: AWS's defaults).
+    fn from_parts(r: &Value, request: &Value) -> Self {
         let d = Self::default();
-        let r = &policy["healthyRetryPolicy"];
         let num = |k: &str, default: u32| {
             r[k].as_u64()
                 .map_or(default, |v| u32::try_from(v).unwrap_or(u32::MAX))
@@ -64,7 +68,7 @@ impl RetryPolicy {
             num_min_delay: num("numMinDelayRetries", 0),
             num_max_delay: num("numMaxDelayRetries", 0),
             backoff: r["backoffFunction"].as_str().unwrap_or("linear").to_owned(),
-            content_type: policy["requestPolicy"]["headerContentType"]
+            content_type: request["headerContentType"]
                 .as_str()
                 .unwrap_or(&d.content_type)
                 .to_owned(),
@@ -154,7 +158,7 @@ pub(crate) fn check_delivery_policy(policy: &str, topic: bool) -> Result<(), Api
     if !retry.is_object() {
         return Err(bad("healthyRetryPolicy must be an object"));
     }
-    let p = RetryPolicy::from_effective(&serde_json::json!({"healthyRetryPolicy": retry}));
+    let p = RetryPolicy::from_parts(retry, &Value::Null);
     if !(1.0..=3600.0).contains(&p.min_delay) || !(1.0..=3600.0).contains(&p.max_delay) {
         return Err(bad(
             "minDelayTarget and maxDelayTarget must be between 1 and 3600",

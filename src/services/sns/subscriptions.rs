@@ -18,6 +18,7 @@ use super::{SnsStore, invalid, parse_topic_arn, topic_not_found};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::errors::ErrorCode;
+use crate::services::paging::{Paging, page};
 use crate::state::{AppState, Scope};
 
 /// Confirmation tokens are valid for three days.
@@ -401,16 +402,11 @@ fn list_page(
     next_token: Option<&str>,
     keep: impl Fn(&Subscription) -> bool,
 ) -> Result<ListSubscriptionsOutput, ApiError> {
-    let start = match next_token {
-        Some(t) => t.parse::<usize>().map_err(|_| invalid("NextToken"))?,
-        None => 0,
-    };
-    let mut subscriptions: Vec<SubscriptionEntry> = store
-        .subscriptions
-        .values()
-        .filter(|s| keep(s))
-        .skip(start)
-        .take(PAGE + 1)
+    let listed = store.subscriptions.values().filter(|s| keep(s));
+    let (rows, next_token) =
+        page(listed, next_token, PAGE, Paging::LENIENT_OFFSET).map_err(|_| invalid("NextToken"))?;
+    let subscriptions = rows
+        .into_iter()
         .map(|s| SubscriptionEntry {
             subscription_arn: s.listed_arn(),
             owner: s.owner.clone(),
@@ -419,10 +415,6 @@ fn list_page(
             topic_arn: s.topic_arn.clone(),
         })
         .collect();
-    let next_token = (subscriptions.len() > PAGE).then(|| {
-        subscriptions.truncate(PAGE);
-        (start + PAGE).to_string()
-    });
     Ok(ListSubscriptionsOutput {
         subscriptions,
         next_token,

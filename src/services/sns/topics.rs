@@ -9,6 +9,7 @@ use super::tags::{MAX_TAGS, Tag, check_tags, tag_limit};
 use super::{invalid, parse_topic_arn, topic_not_found};
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::services::paging::page_after;
 use crate::state::AppState;
 use crate::state::ids::arn;
 
@@ -55,22 +56,67 @@ pub(crate) fn default_delivery_policy() -> Value {
     }})
 }
 
+/// A topic's default access policy: only the owner may act on it.
 fn default_policy(topic_arn: &str, account: &str) -> String {
-    json!({
-        "Version": "2008-10-17",
-        "Id": "__default_policy_ID",
-        "Statement": [{
-            "Sid": "__default_statement_ID",
-            "Effect": "Allow",
-            "Principal": {"AWS": "*"},
-            "Action": ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission",
-                "SNS:RemovePermission", "SNS:DeleteTopic", "SNS:Subscribe",
-                "SNS:ListSubscriptionsByTopic", "SNS:Publish"],
-            "Resource": topic_arn,
-            "Condition": {"StringEquals": {"AWS:SourceOwner": account}}
-        }]
+    // Members in the sorted order AWS writes them.
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Policy<'a> {
+        id: &'static str,
+        statement: [Statement<'a>; 1],
+        version: &'static str,
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Statement<'a> {
+        action: [&'static str; 8],
+        condition: Condition<'a>,
+        effect: &'static str,
+        principal: Principal,
+        resource: &'a str,
+        sid: &'static str,
+    }
+    #[derive(Serialize)]
+    struct Condition<'a> {
+        #[serde(rename = "StringEquals")]
+        string_equals: SourceOwner<'a>,
+    }
+    #[derive(Serialize)]
+    struct SourceOwner<'a> {
+        #[serde(rename = "AWS:SourceOwner")]
+        source_owner: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Principal {
+        #[serde(rename = "AWS")]
+        aws: &'static str,
+    }
+    serde_json::to_string(&Policy {
+        id: "__default_policy_ID",
+        statement: [Statement {
+            action: [
+                "SNS:GetTopicAttributes",
+                "SNS:SetTopicAttributes",
+                "SNS:AddPermission",
+                "SNS:RemovePermission",
+                "SNS:DeleteTopic",
+                "SNS:Subscribe",
+                "SNS:ListSubscriptionsByTopic",
+                "SNS:Publish",
+            ],
+            condition: Condition {
+                string_equals: SourceOwner {
+                    source_owner: account,
+                },
+            },
+            effect: "Allow",
+            principal: Principal { aws: "*" },
+            resource: topic_arn,
+            sid: "__default_statement_ID",
+        }],
+        version: "2008-10-17",
     })
-    .to_string()
+    .unwrap_or_default()
 }
 
 fn is_feedback_attribute(name: &str) -> bool {
@@ -274,30 +320,19 @@ pub fn list_topics(
     state: &AppState,
     req: ListTopicsInput,
 ) -> Result<ListTopicsOutput, ApiError> {
-    let mut arns: Vec<String> = state.stores.with(&ctx.scope, |s| {
-        s.sns
-            .topics
-            .keys()
-            .filter(|a| {
-                req.next_token
-                    .as_ref()
-                    .is_none_or(|t| a.as_str() > t.as_str())
-            })
-            .take(PAGE + 1)
-            .cloned()
-            .collect()
-    });
-    let next_token = (arns.len() > PAGE).then(|| {
-        arns.truncate(PAGE);
-        arns.last().cloned().unwrap_or_default()
-    });
-    Ok(ListTopicsOutput {
-        topics: arns
+    let (topics, next_token) = state.stores.with(&ctx.scope, |s| {
+        let (arns, next) = page_after(s.sns.topics.keys(), req.next_token.as_deref(), PAGE, |a| {
+            a.as_str()
+        });
+        let topics = arns
             .into_iter()
-            .map(|topic_arn| TopicEntry { topic_arn })
-            .collect(),
-        next_token,
-    })
+            .map(|arn| TopicEntry {
+                topic_arn: arn.clone(),
+            })
+            .collect();
+        (topics, next)
+    });
+    Ok(ListTopicsOutput { topics, next_token })
 }
 
 #[derive(Debug, Serialize)]

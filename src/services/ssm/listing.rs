@@ -1,7 +1,6 @@
 //! Listings: GetParametersByPath (hierarchy, Recursive, ParameterFilters, paging) and
 //! DescribeParameters (metadata, Filters or ParameterFilters, paging).
 
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -10,6 +9,7 @@ use super::{StoredParameter, constraint, parameter_arn, public, validation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::protocol::output::Timestamp;
+use crate::services::paging::{self, Paging, PastEnd, Token};
 use crate::state::AppState;
 
 /// `MaxResults` within 1..=`max`, `default` when absent.
@@ -37,23 +37,12 @@ pub(crate) fn page<T>(
     token: Option<&str>,
     limit: usize,
 ) -> Result<(Vec<T>, Option<String>), ApiError> {
-    let engine = &base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let start = match token {
-        None => 0,
-        Some(t) => engine
-            .decode(t)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .and_then(|s| s.strip_prefix("updraft-ssm:")?.parse::<usize>().ok())
-            .filter(|&n| n <= items.len())
-            .ok_or_else(|| {
-                ApiError::client("InvalidNextToken", "The specified token isn't valid.")
-            })?,
+    let paging = Paging {
+        token: Token::Base64("updraft-ssm:"),
+        past_end: PastEnd::Refused,
     };
-    let end = start.saturating_add(limit).min(items.len());
-    let next = (end < items.len()).then(|| engine.encode(format!("updraft-ssm:{end}")));
-    let page = items.into_iter().skip(start).take(end - start).collect();
-    Ok((page, next))
+    paging::page(items, token, limit, paging)
+        .map_err(|_| ApiError::client("InvalidNextToken", "The specified token isn't valid."))
 }
 
 /// A `ParameterStringFilter`.
