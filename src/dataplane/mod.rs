@@ -45,6 +45,7 @@ pub mod h1;
 pub mod listeners;
 pub mod pool;
 pub mod proxy;
+pub mod tcp;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -134,6 +135,9 @@ pub struct LbEntry {
     pub lb: LbRef,
     /// Its listener ports (the listener-port flag binds these).
     pub ports: Vec<u16>,
+    /// The ports among them whose listener is a network load balancer's TCP listener: a
+    /// connection there is a flow proxied byte for byte ([`tcp`]), not HTTP.
+    pub tcp_ports: Vec<u16>,
 }
 
 /// DNS name → load balancer, across every account and region: one hash lookup per request
@@ -434,6 +438,7 @@ mod tests {
                 name: "ExampleELB".into(),
             },
             ports: vec![80],
+            tcp_ports: Vec::new(),
         };
         index.insert(&dns, entry.clone());
         assert_eq!(
