@@ -16,7 +16,6 @@
 //! apply; otherwise (`cargo test --benches`) a quick smoke run. Loopback only; bounded loops.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};

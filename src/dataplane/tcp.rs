@@ -13,15 +13,22 @@
 //! - Targets are tried in the resolver's order; one that refuses the connection (or does not
 //!   accept it within [`CONNECT_TIMEOUT`]) gives way to the next. With none left, the client's
 //!   connection is closed without a byte.
+//! - A simulated (in-process) instance has no socket: it runs a web server on its service port,
+//!   so a flow to it is read as HTTP/1.1 ([`in_process`]) and each request answered by its
+//!   responder, as the bytes sent to a real web server would be.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+mod in_process;
+
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+
+use crate::backend::{HttpAddress, Responder};
 
 /// Real time a target may take to accept a connection before the next one is tried.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -30,14 +37,14 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 const BUF_BYTES: usize = 64 * 1024;
 
 /// One target a flow may go to.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct TcpBackend {
     /// Instance id or IP address of the target.
     pub target_id: String,
     /// Its port.
     pub port: u16,
-    /// Where to connect.
-    pub addr: SocketAddr,
+    /// Where to connect (a socket), or the simulated instance that answers.
+    pub addr: HttpAddress,
 }
 
 /// How a flow finished, reported to [`Flow::on_close`].
@@ -120,11 +127,25 @@ pub fn proxy_v2_header(client: SocketAddr, listener: SocketAddr) -> Vec<u8> {
     out
 }
 
+/// The other end of a flow.
+enum Leg {
+    /// A connected socket.
+    Socket(TcpStream),
+    /// A simulated instance's web server.
+    InProcess(Responder),
+}
+
 /// The first target of `backends` that accepts a connection, with its index.
-async fn connect(backends: &[TcpBackend]) -> Option<(usize, TcpStream)> {
+async fn connect(backends: &[TcpBackend]) -> Option<(usize, Leg)> {
     for (i, b) in backends.iter().enumerate() {
-        match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(b.addr)).await {
-            Ok(Ok(stream)) => return Some((i, stream)),
+        let addr = match &b.addr {
+            HttpAddress::Socket(addr) => *addr,
+            HttpAddress::InProcess(responder) => {
+                return Some((i, Leg::InProcess(responder.clone())));
+            }
+        };
+        match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
+            Ok(Ok(stream)) => return Some((i, Leg::Socket(stream))),
             Ok(Err(err)) => {
                 tracing::debug!(target = %b.target_id, port = b.port, error = %err, "target refused the flow");
             }
@@ -173,7 +194,11 @@ pub async fn serve(client: TcpStream, peer: SocketAddr, flow: Flow) {
         on_close,
     } = flow;
     let mut outcome = FlowOutcome::default();
-    if let Some((index, mut target)) = connect(&backends).await {
+    let connected = connect(&backends).await;
+    if let Some((index, Leg::InProcess(responder))) = connected {
+        outcome.served_by = Some(index);
+        in_process::serve(client, responder, idle_timeout).await;
+    } else if let Some((index, Leg::Socket(mut target))) = connected {
         outcome.served_by = Some(index);
         // Small writes (interactive protocols) go out at once on both legs.
         let _ = client.set_nodelay(true); // best effort: the flow works either way
@@ -333,12 +358,12 @@ mod tests {
                     TcpBackend {
                         target_id: "closed".into(),
                         port: closed.port(),
-                        addr: closed,
+                        addr: HttpAddress::Socket(closed),
                     },
                     TcpBackend {
                         target_id: "echo".into(),
                         port: target.port(),
-                        addr: target,
+                        addr: HttpAddress::Socket(target),
                     },
                 ],
                 proxy_protocol_v2: false,
@@ -376,7 +401,7 @@ mod tests {
             backends: vec![TcpBackend {
                 target_id: "echo".into(),
                 port: target.port(),
-                addr: target,
+                addr: HttpAddress::Socket(target),
             }],
             proxy_protocol_v2: true,
             idle_timeout: Duration::from_millis(200),

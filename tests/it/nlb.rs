@@ -256,3 +256,80 @@ print(json.dumps(out))
     );
     assert_eq!(out["tcp_idle_bad"], "InvalidConfigurationRequest");
 }
+
+#[test]
+fn nlb_flows_to_simulated_instances_stay_in_their_zone_unless_cross_zone_is_on() {
+    let server = nlb_server();
+    let script = format!(
+        "{BOTO3_PRELUDE}{EC2_PRELUDE}{ELBV2_PRELUDE}{ECHO_PRELUDE}\n{}",
+        r##"
+import http.client
+out = {}
+# Two instances in the first zone, one in the second (instances() alternates the zones).
+a1 = instances(1, 'nlb-A1')[0]
+b = instances(1, 'nlb-B')[0]
+a2 = instances(1, 'nlb-A2')[0]
+lport = free_port()
+nlb = elb.create_load_balancer(Name='nlb-web', Type='network', Subnets=subnet_ids)['LoadBalancers'][0]
+arn = nlb['LoadBalancerArn']
+tga = elb.create_target_group(Name='nlb-web', Protocol='TCP', Port=80, VpcId=vpc)['TargetGroups'][0]['TargetGroupArn']
+elb.create_listener(LoadBalancerArn=arn, Protocol='TCP', Port=lport, DefaultActions=[{'Type': 'forward', 'TargetGroupArn': tga}])
+elb.register_targets(TargetGroupArn=tga, Targets=[{'Id': i} for i in (a1, b, a2)])
+advance(5)
+wait_health(tga, {a1: 'healthy', b: 'healthy', a2: 'healthy'})
+def conn():
+    for _ in range(300):
+        try:
+            return http.client.HTTPConnection('127.0.0.1', lport, timeout=10)
+        except OSError:
+            time.sleep(0.02)
+def fetch(c, path='/'):
+    c.request('GET', path)
+    r = c.getresponse()
+    return r.status, r.read().decode()
+def served(n):
+    counts = {'A1': 0, 'A2': 0, 'B': 0}
+    for _ in range(n):
+        c = conn()
+        status, body = fetch(c)
+        c.close()
+        for k in counts:
+            if 'nlb-' + k in body:
+                counts[k] += 1
+    return counts
+# The listener port is bound by a controller: wait until a request goes through.
+for _ in range(300):
+    try:
+        c = http.client.HTTPConnection('127.0.0.1', lport, timeout=2)
+        fetch(c)
+        c.close()
+        break
+    except (OSError, http.client.HTTPException):
+        time.sleep(0.02)
+# One flow, one target: two requests on a keep-alive connection reach the same instance.
+c = conn()
+first, second = fetch(c, '/one'), fetch(c, '/two')
+c.close()
+out['keep_alive'] = [first[0], second[0], first[1] == second[1]]
+# Cross-zone off (an NLB's default): each zone's node gets half the flows, and sends them only
+# to its own zone's targets.
+out['zonal'] = served(12)
+elb.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=[{'Key': 'load_balancing.cross_zone.enabled', 'Value': 'true'}])
+out['cross_zone'] = served(12)
+# The group's own setting wins over the load balancer's.
+elb.modify_target_group_attributes(TargetGroupArn=tga, Attributes=[{'Key': 'load_balancing.cross_zone.enabled', 'Value': 'false'}])
+out['group_off'] = served(12)['B']
+print(json.dumps(out))
+"##
+    );
+    let out = server.boto3(&script);
+    assert_eq!(out["keep_alive"], json!([200, 200, true]));
+    let zonal = &out["zonal"];
+    assert_eq!(zonal["B"], 6, "{out}");
+    assert_eq!(
+        zonal["A1"].as_i64().unwrap() + zonal["A2"].as_i64().unwrap(),
+        6
+    );
+    assert_eq!(out["cross_zone"], json!({"A1": 4, "A2": 4, "B": 4}));
+    assert_eq!(out["group_off"], 6);
+}

@@ -18,9 +18,9 @@
 //! - `proxy_protocol_v2.enabled` makes the target get the PROXY protocol v2 header first.
 //! - The flow closes after the listener's `tcp.idle_timeout.seconds` without a byte.
 //!
-//! TLS listeners are carried as TCP (as HTTPS listeners are served as plain HTTP). Only targets
-//! with a socket address take flows: simulated in-process instances answer HTTP requests, not
-//! byte streams.
+//! TLS listeners are carried as TCP (as HTTPS listeners are served as plain HTTP). A simulated
+//! instance has no socket: its flows are read as HTTP and answered by its web server
+//! (`crate::dataplane::tcp`).
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -30,7 +30,6 @@ use std::time::Duration;
 
 use super::dataplane::{address, candidates};
 use super::store::TargetGroup;
-use crate::backend::HttpAddress;
 use crate::dataplane::tcp::{Flow, TcpBackend};
 use crate::dataplane::{LbKind, LbRef};
 use crate::state::{AppState, RegionStores};
@@ -153,9 +152,7 @@ fn decide(
     let usable: Vec<(TcpBackend, String)> = picked
         .iter()
         .filter_map(|(id, p)| {
-            let HttpAddress::Socket(addr) = address(state, s, tg, id, *p)? else {
-                return None;
-            };
+            let addr = address(state, s, tg, id, *p)?;
             let zone = tg
                 .targets
                 .get(&(id.clone(), *p))
