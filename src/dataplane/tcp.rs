@@ -197,7 +197,8 @@ pub async fn serve(client: TcpStream, peer: SocketAddr, flow: Flow) {
     let connected = connect(&backends).await;
     if let Some((index, Leg::InProcess(responder))) = connected {
         outcome.served_by = Some(index);
-        in_process::serve(client, responder, idle_timeout).await;
+        (outcome.from_client, outcome.from_target) =
+            in_process::serve(client, responder, idle_timeout).await;
     } else if let Some((index, Leg::Socket(mut target))) = connected {
         outcome.served_by = Some(index);
         // Small writes (interactive protocols) go out at once on both legs.

@@ -319,6 +319,29 @@ out['cross_zone'] = served(12)
 # The group's own setting wins over the load balancer's.
 elb.modify_target_group_attributes(TargetGroupArn=tga, Attributes=[{'Key': 'load_balancing.cross_zone.enabled', 'Value': 'false'}])
 out['group_off'] = served(12)['B']
+# AWS/NetworkELB: every flow counted, with its bytes, per load balancer and per zone.
+import datetime
+cw = client('cloudwatch')
+dim = arn.split('loadbalancer/')[1]
+advance(60)
+time.sleep(0.1)
+advance(60)
+def total(name, dims):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    r = cw.get_metric_statistics(Namespace='AWS/NetworkELB', MetricName=name, Dimensions=dims,
+        StartTime=now - datetime.timedelta(days=1), EndTime=now + datetime.timedelta(days=1), Period=3600, Statistics=['Sum'])
+    return sum(p['Sum'] for p in r['Datapoints'])
+lbd = [{'Name': 'LoadBalancer', 'Value': dim}]
+for _ in range(300):
+    if total('NewFlowCount', lbd) >= 38:
+        break
+    time.sleep(0.02)
+out['flows'] = total('NewFlowCount', lbd)
+out['zone_flows'] = sum(total('NewFlowCount', [{'Name': 'AvailabilityZone', 'Value': s['AvailabilityZone']}] + lbd) for s in subnets[:2])
+out['bytes'] = total('ProcessedBytes', lbd) > 38 * 100
+names = lambda ns: sorted({m['MetricName'] for m in cw.list_metrics(Namespace=ns)['Metrics'] if any(d['Value'] == dim for d in m['Dimensions'])})
+out['nlb_metrics'] = names('AWS/NetworkELB')
+out['alb_metrics'] = names('AWS/ApplicationELB')
 print(json.dumps(out))
 "##
     );
@@ -332,4 +355,20 @@ print(json.dumps(out))
     );
     assert_eq!(out["cross_zone"], json!({"A1": 4, "A2": 4, "B": 4}));
     assert_eq!(out["group_off"], 6);
+    // 36 counted flows, the keep-alive one and the first that went through.
+    assert_eq!(out["flows"], 38.0, "{out}");
+    assert_eq!(out["zone_flows"], 38.0);
+    assert_eq!(out["bytes"], true);
+    assert_eq!(
+        out["nlb_metrics"],
+        json!([
+            "HealthyHostCount",
+            "NewFlowCount",
+            "NewFlowCount_TCP",
+            "ProcessedBytes",
+            "ProcessedBytes_TCP",
+            "UnHealthyHostCount"
+        ])
+    );
+    assert_eq!(out["alb_metrics"], json!([]));
 }

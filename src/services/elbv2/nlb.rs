@@ -17,6 +17,8 @@
 //!   target (while it stays usable).
 //! - `proxy_protocol_v2.enabled` makes the target get the PROXY protocol v2 header first.
 //! - The flow closes after the listener's `tcp.idle_timeout.seconds` without a byte.
+//! - `AWS/NetworkELB` metrics: each flow counts in `NewFlowCount` and its bytes in
+//!   `ProcessedBytes` (per load balancer and per zone of its target) in the minute it ends.
 //!
 //! TLS listeners are carried as TCP (as HTTPS listeners are served as plain HTTP). A simulated
 //! instance has no socket: its flows are read as HTTP and answered by its web server
@@ -30,7 +32,7 @@ use std::time::Duration;
 
 use super::dataplane::{address, candidates};
 use super::store::TargetGroup;
-use crate::dataplane::tcp::{Flow, TcpBackend};
+use crate::dataplane::tcp::{Flow, FlowOutcome, TcpBackend};
 use crate::dataplane::{LbKind, LbRef};
 use crate::state::{AppState, RegionStores};
 
@@ -74,13 +76,31 @@ pub fn flow(state: &Arc<AppState>, lb: &LbRef, port: u16, client: SocketAddr) ->
     }
     let scope = lb.scope.clone();
     let lb_arn = lb.name.clone();
-    let (backends, tg_arn, proxy_v2, idle) = state
+    let (backends, zones, tg_arn, proxy_v2, idle) = state
         .stores
         .with(&scope, |s| decide(state, s, &lb_arn, port, client))?;
     let keys: Vec<(String, u16)> = backends
         .iter()
         .map(|b| (b.target_id.clone(), b.port))
         .collect();
+    let st = state.clone();
+    let (done_scope, done_lb, done_tg) = (scope.clone(), lb_arn.clone(), tg_arn.clone());
+    let on_close = Box::new(move |o: &FlowOutcome| {
+        let Some(served) = o.served_by else {
+            return;
+        };
+        let zone = zones.get(served).map_or("", String::as_str);
+        let now = st.clock.now();
+        st.stores.with(&done_scope, |s| {
+            super::metrics::record_flow(
+                &mut s.elbv2,
+                (&done_lb, &done_tg, zone),
+                true,
+                o.from_client + o.from_target,
+                now,
+            );
+        });
+    });
     let st = state.clone();
     let cut_scope = scope.clone();
     let cut = Arc::new(move |served: usize| {
@@ -101,11 +121,12 @@ pub fn flow(state: &Arc<AppState>, lb: &LbRef, port: u16, client: SocketAddr) ->
         proxy_protocol_v2: proxy_v2,
         idle_timeout: idle,
         cut: Some(cut),
-        on_close: None,
+        on_close: Some(on_close),
     })
 }
 
-type Decided = (Vec<TcpBackend>, String, bool, Duration);
+/// Targets, the zone of each ("" when unknown), the target group, PROXY protocol v2, idle timeout.
+type Decided = (Vec<TcpBackend>, Vec<String>, String, bool, Duration);
 
 fn decide(
     state: &AppState,
@@ -170,8 +191,8 @@ fn decide(
     if usable.is_empty() {
         return None;
     }
-    let backends = if all_zones {
-        usable.into_iter().map(|(b, _)| b).collect()
+    let chosen: Vec<(TcpBackend, String)> = if all_zones {
+        usable
     } else {
         // The node of the zone this client reaches next, among zones with a target.
         let served: Vec<&String> = lb_zones
@@ -193,10 +214,10 @@ fn decide(
         usable
             .into_iter()
             .filter(|(_, tz)| tz.is_empty() || Some(tz) == node.as_ref())
-            .map(|(b, _)| b)
             .collect()
     };
-    Some((backends, tg_arn, proxy_v2, Duration::from_secs(idle)))
+    let (backends, zones) = chosen.into_iter().unzip();
+    Some((backends, zones, tg_arn, proxy_v2, Duration::from_secs(idle)))
 }
 
 #[cfg(test)]
