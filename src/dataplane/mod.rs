@@ -1,5 +1,7 @@
 //! The load-balancer data plane: HTTP that arrives for a load balancer (Classic or ALB) is
-//! proxied to the instances or targets its control plane says are healthy.
+//! proxied to the instances or targets its control plane says are healthy; a connection on a
+//! network load balancer's TCP listener port is a flow carried byte for byte ([`tcp`], resolved
+//! by `crate::services::elbv2::nlb::flow`).
 //!
 //! # How a request gets here
 //!
