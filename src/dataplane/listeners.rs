@@ -195,7 +195,7 @@ async fn accept_loop(
         if let Some(lb) = flow_lb_on(&state, port) {
             // A flow keeps its slot busy for its whole life: the sweeper's request-head and
             // keep-alive limits are not for byte streams (the flow has its own idle timeout).
-            let flow = crate::services::elbv2::nlb::flow(&state, &lb, port, peer);
+            let flow = super::resolve_flow(&state, &lb, port, peer);
             tokio::spawn(async move {
                 let busy = held.tracker.begin(&held.slot);
                 if let Some(flow) = flow {

@@ -1,7 +1,7 @@
 //! The load-balancer data plane: HTTP that arrives for a load balancer (Classic or ALB) is
 //! proxied to the instances or targets its control plane says are healthy; a connection on a
 //! network load balancer's TCP listener port is a flow carried byte for byte ([`tcp`], resolved
-//! by `crate::services::elbv2::nlb::flow`).
+//! by [`resolve_flow`]).
 //!
 //! # How a request gets here
 //!
@@ -392,6 +392,40 @@ pub fn resolve(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Deci
         LbKind::Classic => crate::services::elb::dataplane::route(state, lb, req),
         LbKind::Application => crate::services::elbv2::dataplane::route(state, lb, req),
     }
+}
+
+/// Ask a network load balancer where a new connection on its TCP listener `port` goes: the
+/// flow to carry, or `None` (the connection is closed).
+pub fn resolve_flow(
+    state: &Arc<AppState>,
+    lb: &LbRef,
+    port: u16,
+    client: SocketAddr,
+) -> Option<tcp::Flow> {
+    if lb.kind != LbKind::Application {
+        return None;
+    }
+    let plan = crate::services::elbv2::nlb::flow(state, &lb.scope, &lb.name, port, client)?;
+    let done = plan.done;
+    Some(tcp::Flow {
+        backends: plan
+            .targets
+            .into_iter()
+            .map(|t| tcp::TcpBackend {
+                target_id: t.id,
+                port: t.port,
+                addr: t.address,
+            })
+            .collect(),
+        proxy_protocol_v2: plan.proxy_protocol_v2,
+        idle_timeout: plan.idle_timeout,
+        cut: Some(plan.cut),
+        on_close: Some(Box::new(move |o: &tcp::FlowOutcome| {
+            if let Some(served) = o.served_by {
+                done(served, o.from_client + o.from_target);
+            }
+        })),
+    })
 }
 
 /// A load balancer's idle timeout (Classic `ConnectionSettings.IdleTimeout`, ALB

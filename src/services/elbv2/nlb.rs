@@ -1,5 +1,6 @@
 //! The network load balancer resolver of the data plane: which target a new TCP connection
-//! (a flow, `crate::dataplane::tcp`) on a TCP listener goes to.
+//! (a flow) on a TCP listener goes to. The data plane asks through its `resolve_flow` and
+//! carries the flow; this module only decides, in the service's own terms ([`FlowPlan`]).
 //!
 //! As on AWS (NLB guide, "Target groups for your Network Load Balancers"):
 //! - The listener's default action forwards to one target group; only `healthy` targets get new
@@ -21,8 +22,7 @@
 //!   `ProcessedBytes` (per load balancer and per zone of its target) in the minute it ends.
 //!
 //! TLS listeners are carried as TCP (as HTTPS listeners are served as plain HTTP). A simulated
-//! instance has no socket: its flows are read as HTTP and answered by its web server
-//! (`crate::dataplane::tcp`).
+//! instance has no socket: its flows are read as HTTP and answered by its web server.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -32,9 +32,8 @@ use std::time::Duration;
 
 use super::dataplane::{address, candidates};
 use super::store::TargetGroup;
-use crate::dataplane::tcp::{Flow, FlowOutcome, TcpBackend};
-use crate::dataplane::{LbKind, LbRef};
-use crate::state::{AppState, RegionStores};
+use crate::backend::HttpAddress;
+use crate::state::{AppState, RegionStores, Scope};
 
 /// `tcp.idle_timeout.seconds` of a TCP listener when the attribute is missing (its default).
 pub const DEFAULT_TCP_IDLE_SECONDS: u64 = 350;
@@ -67,38 +66,69 @@ fn by_source_ip(ids: &mut [(String, u16)], client: std::net::IpAddr) {
     ids.sort_by_key(|t| std::cmp::Reverse(weight(t)));
 }
 
-/// A new connection on `port` of the network load balancer `lb` from `client`: where it goes.
-/// `None` when the load balancer, its TCP listener or a usable target is missing (the client's
-/// connection is then closed).
-pub fn flow(state: &Arc<AppState>, lb: &LbRef, port: u16, client: SocketAddr) -> Option<Flow> {
-    if lb.kind != LbKind::Application {
-        return None;
+/// One target a flow may go to.
+#[derive(Debug, Clone)]
+pub struct FlowTarget {
+    /// Instance id or IP address.
+    pub id: String,
+    /// Port.
+    pub port: u16,
+    /// Where it is reached.
+    pub address: HttpAddress,
+}
+
+/// Whether the load balancer closes a flow now, given the index of its target.
+pub type CutCheck = Arc<dyn Fn(usize) -> bool + Send + Sync>;
+
+/// Called once when a flow that a target took ends: the target's index and the bytes carried
+/// both ways.
+pub type FlowDone = Box<dyn FnOnce(usize, u64) + Send>;
+
+/// Where a new flow goes and how it is carried.
+pub struct FlowPlan {
+    /// Targets in preference order (the first that accepts the connection takes the flow).
+    pub targets: Vec<FlowTarget>,
+    /// The group's `proxy_protocol_v2.enabled`.
+    pub proxy_protocol_v2: bool,
+    /// The listener's `tcp.idle_timeout.seconds`.
+    pub idle_timeout: Duration,
+    /// Connection termination at the end of a deregistration delay.
+    pub cut: CutCheck,
+    /// Flow metrics.
+    pub done: FlowDone,
+}
+
+impl std::fmt::Debug for FlowPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlowPlan")
+            .field("targets", &self.targets)
+            .field("proxy_protocol_v2", &self.proxy_protocol_v2)
+            .field("idle_timeout", &self.idle_timeout)
+            .finish_non_exhaustive()
     }
-    let scope = lb.scope.clone();
-    let lb_arn = lb.name.clone();
-    let (backends, zones, tg_arn, proxy_v2, idle) = state
+}
+
+/// A new connection on `port` of the network load balancer `lb_arn` (in `scope`) from
+/// `client`: where it goes. `None` when the load balancer, its TCP listener or a usable target
+/// is missing (the client's connection is then closed).
+pub fn flow(
+    state: &Arc<AppState>,
+    scope: &Scope,
+    lb_arn: &str,
+    port: u16,
+    client: SocketAddr,
+) -> Option<FlowPlan> {
+    let (targets, zones, tg_arn, proxy_v2, idle) = state
         .stores
-        .with(&scope, |s| decide(state, s, &lb_arn, port, client))?;
-    let keys: Vec<(String, u16)> = backends
-        .iter()
-        .map(|b| (b.target_id.clone(), b.port))
-        .collect();
+        .with(scope, |s| decide(state, s, lb_arn, port, client))?;
+    let keys: Vec<(String, u16)> = targets.iter().map(|t| (t.id.clone(), t.port)).collect();
     let st = state.clone();
-    let (done_scope, done_lb, done_tg) = (scope.clone(), lb_arn.clone(), tg_arn.clone());
-    let on_close = Box::new(move |o: &FlowOutcome| {
-        let Some(served) = o.served_by else {
-            return;
-        };
+    let (done_scope, done_lb, done_tg) = (scope.clone(), lb_arn.to_owned(), tg_arn.clone());
+    let done = Box::new(move |served: usize, bytes: u64| {
         let zone = zones.get(served).map_or("", String::as_str);
         let now = st.clock.now();
         st.stores.with(&done_scope, |s| {
-            super::metrics::record_flow(
-                &mut s.elbv2,
-                (&done_lb, &done_tg, zone),
-                true,
-                o.from_client + o.from_target,
-                now,
-            );
+            super::metrics::record_flow(&mut s.elbv2, (&done_lb, &done_tg, zone), true, bytes, now);
         });
     });
     let st = state.clone();
@@ -116,17 +146,17 @@ pub fn flow(state: &Arc<AppState>, lb: &LbRef, port: u16, client: SocketAddr) ->
                 && tg.attribute("deregistration_delay.connection_termination.enabled") == "true"
         })
     });
-    Some(Flow {
-        backends,
+    Some(FlowPlan {
+        targets,
         proxy_protocol_v2: proxy_v2,
         idle_timeout: idle,
-        cut: Some(cut),
-        on_close: Some(on_close),
+        cut,
+        done,
     })
 }
 
 /// Targets, the zone of each ("" when unknown), the target group, PROXY protocol v2, idle timeout.
-type Decided = (Vec<TcpBackend>, Vec<String>, String, bool, Duration);
+type Decided = (Vec<FlowTarget>, Vec<String>, String, bool, Duration);
 
 fn decide(
     state: &AppState,
@@ -170,7 +200,7 @@ fn decide(
     }
     let tg = s.elbv2.target_groups.get(&tg_arn)?;
     // Each target with its zone ("" when unknown) and socket address.
-    let usable: Vec<(TcpBackend, String)> = picked
+    let usable: Vec<(FlowTarget, String)> = picked
         .iter()
         .filter_map(|(id, p)| {
             let addr = address(state, s, tg, id, *p)?;
@@ -180,18 +210,18 @@ fn decide(
                 .and_then(|t| super::metrics::target_zone(s, tg, t))
                 .unwrap_or_default()
                 .to_owned();
-            let backend = TcpBackend {
-                target_id: id.clone(),
+            let target = FlowTarget {
+                id: id.clone(),
                 port: *p,
-                addr,
+                address: addr,
             };
-            Some((backend, zone))
+            Some((target, zone))
         })
         .collect();
     if usable.is_empty() {
         return None;
     }
-    let chosen: Vec<(TcpBackend, String)> = if all_zones {
+    let chosen: Vec<(FlowTarget, String)> = if all_zones {
         usable
     } else {
         // The node of the zone this client reaches next, among zones with a target.
@@ -216,8 +246,8 @@ fn decide(
             .filter(|(_, tz)| tz.is_empty() || Some(tz) == node.as_ref())
             .collect()
     };
-    let (backends, zones) = chosen.into_iter().unzip();
-    Some((backends, zones, tg_arn, proxy_v2, Duration::from_secs(idle)))
+    let (targets, zones) = chosen.into_iter().unzip();
+    Some((targets, zones, tg_arn, proxy_v2, Duration::from_secs(idle)))
 }
 
 #[cfg(test)]
