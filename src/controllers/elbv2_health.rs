@@ -232,7 +232,7 @@ async fn socket_probe(
 
 fn store(s: &mut RegionStores, data: Vec<Datum>, now: f64) {
     for d in data {
-        let key = MetricKey::new(metrics::NAMESPACE, d.name, d.dims);
+        let key = MetricKey::new(d.namespace, d.name, d.dims);
         s.cloudwatch
             .metrics
             .put(&key, d.unit, d.at, &d.agg, false, now);

@@ -5,6 +5,11 @@
 //! one; a request whose Host names no load balancer goes to the port's only load balancer, or
 //! gets a 503 when there are several. A port that cannot be bound (in use, privileged) is
 //! logged and retried on the next pass.
+//!
+//! A port where a network load balancer has a TCP listener carries flows instead
+//! ([`super::tcp`]): there is no Host to pick by, so that load balancer takes every connection
+//! of the port (the first by DNS name when several claim it). Which kind a port serves is
+//! decided per connection, so a listener changing protocol needs no rebinding.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -80,6 +85,18 @@ pub fn wanted_ports(state: &AppState) -> Vec<u16> {
     ports.sort_unstable();
     ports.dedup();
     ports
+}
+
+/// The network load balancer whose TCP listener is on `port`, when one is.
+fn flow_lb_on(state: &AppState, port: u16) -> Option<LbRef> {
+    state
+        .dataplane
+        .index
+        .all()
+        .into_iter()
+        .filter(|(_, e)| e.tcp_ports.contains(&port))
+        .min_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, e)| e.lb)
 }
 
 /// The load balancer to use on `port` when the Host names none: the only one on that port.
@@ -175,6 +192,20 @@ async fn accept_loop(
                 continue;
             }
         };
+        if let Some(lb) = flow_lb_on(&state, port) {
+            // A flow keeps its slot busy for its whole life: the sweeper's request-head and
+            // keep-alive limits are not for byte streams (the flow has its own idle timeout).
+            let flow = super::resolve_flow(&state, &lb, port, peer);
+            tokio::spawn(async move {
+                let busy = held.tracker.begin(&held.slot);
+                if let Some(flow) = flow {
+                    super::tcp::serve(stream, peer, flow).await;
+                }
+                drop(busy);
+                drop(held);
+            });
+            continue;
+        }
         let state = state.clone();
         let h2_state = state.clone();
         let handler = move |req| {

@@ -1,5 +1,7 @@
 //! The load-balancer data plane: HTTP that arrives for a load balancer (Classic or ALB) is
-//! proxied to the instances or targets its control plane says are healthy.
+//! proxied to the instances or targets its control plane says are healthy; a connection on a
+//! network load balancer's TCP listener port is a flow carried byte for byte ([`tcp`], resolved
+//! by [`resolve_flow`]).
 //!
 //! # How a request gets here
 //!
@@ -45,6 +47,7 @@ pub mod h1;
 pub mod listeners;
 pub mod pool;
 pub mod proxy;
+pub mod tcp;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -134,6 +137,9 @@ pub struct LbEntry {
     pub lb: LbRef,
     /// Its listener ports (the listener-port flag binds these).
     pub ports: Vec<u16>,
+    /// The ports among them whose listener is a network load balancer's TCP listener: a
+    /// connection there is a flow proxied byte for byte ([`tcp`]), not HTTP.
+    pub tcp_ports: Vec<u16>,
 }
 
 /// DNS name → load balancer, across every account and region: one hash lookup per request
@@ -388,6 +394,40 @@ pub fn resolve(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Deci
     }
 }
 
+/// Ask a network load balancer where a new connection on its TCP listener `port` goes: the
+/// flow to carry, or `None` (the connection is closed).
+pub fn resolve_flow(
+    state: &Arc<AppState>,
+    lb: &LbRef,
+    port: u16,
+    client: SocketAddr,
+) -> Option<tcp::Flow> {
+    if lb.kind != LbKind::Application {
+        return None;
+    }
+    let plan = crate::services::elbv2::nlb::flow(state, &lb.scope, &lb.name, port, client)?;
+    let done = plan.done;
+    Some(tcp::Flow {
+        backends: plan
+            .targets
+            .into_iter()
+            .map(|t| tcp::TcpBackend {
+                target_id: t.id,
+                port: t.port,
+                addr: t.address,
+            })
+            .collect(),
+        proxy_protocol_v2: plan.proxy_protocol_v2,
+        idle_timeout: plan.idle_timeout,
+        cut: Some(plan.cut),
+        on_close: Some(Box::new(move |o: &tcp::FlowOutcome| {
+            if let Some(served) = o.served_by {
+                done(served, o.from_client + o.from_target);
+            }
+        })),
+    })
+}
+
 /// A load balancer's idle timeout (Classic `ConnectionSettings.IdleTimeout`, ALB
 /// `idle_timeout.timeout_seconds`; 60 s by default), for the client side of its connections.
 pub fn idle_timeout(state: &AppState, lb: &LbRef) -> Option<Duration> {
@@ -434,6 +474,7 @@ mod tests {
                 name: "ExampleELB".into(),
             },
             ports: vec![80],
+            tcp_ports: Vec::new(),
         };
         index.insert(&dns, entry.clone());
         assert_eq!(

@@ -61,6 +61,7 @@ mod layering;
 mod lb_features;
 mod lb_hostile;
 mod lb_setup;
+mod nlb;
 mod old_cli;
 mod persist;
 mod persist_crash;

@@ -316,6 +316,7 @@ pub fn index(state: &AppState, scope: &Scope, lb: &LoadBalancer) {
                 name: lb.name.clone(),
             },
             ports: lb.ports(),
+            tcp_ports: Vec::new(),
         },
     );
 }

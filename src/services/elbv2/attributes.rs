@@ -160,6 +160,12 @@ fn check_value(key: &str, value: &str) -> Result<(), ApiError> {
             }
         }
         "idle_timeout.timeout_seconds" => int_in(key, value, 1, 4000),
+        "tcp.idle_timeout.seconds" => int_in(key, value, 60, 6000),
+        "load_balancing.cross_zone.enabled"
+            if !matches!(value, "true" | "false" | "use_load_balancer_configuration") =>
+        {
+            Err(bad_value(key, value))
+        }
         "client_keep_alive.seconds" => int_in(key, value, 60, 604_800),
         "deregistration_delay.timeout_seconds" => int_in(key, value, 0, 3600),
         "stickiness.lb_cookie.duration_seconds" | "stickiness.app_cookie.duration_seconds" => {
@@ -196,8 +202,14 @@ fn check_value(key: &str, value: &str) -> Result<(), ApiError> {
     }
 }
 
-/// Apply `changes` to `current`: unknown keys and bad values fail the whole call.
-fn apply(current: &mut IndexMap<String, String>, changes: &[Attribute]) -> Result<(), ApiError> {
+/// Apply `changes` to `current`: unknown keys and bad values fail the whole call. `lb_level`:
+/// the attributes are a load balancer's (its cross-zone switch is on or off; a target group's
+/// may also defer to its load balancer's).
+fn apply(
+    current: &mut IndexMap<String, String>,
+    changes: &[Attribute],
+    lb_level: bool,
+) -> Result<(), ApiError> {
     let mut next = current.clone();
     for a in changes {
         let key = a.key.clone().unwrap_or_default();
@@ -206,6 +218,12 @@ fn apply(current: &mut IndexMap<String, String>, changes: &[Attribute]) -> Resul
             return Err(invalid_configuration(format!(
                 "Key '{key}' not valid for this resource"
             )));
+        }
+        if lb_level
+            && key == "load_balancing.cross_zone.enabled"
+            && !matches!(value.as_str(), "true" | "false")
+        {
+            return Err(bad_value(&key, &value));
         }
         check_value(&key, &value)?;
         next.insert(key, value);
@@ -274,6 +292,7 @@ fn run(
             .or(req.target_group_arn.as_deref())
             .or(req.listener_arn.as_deref())
             .unwrap_or_default();
+        let lb_level = matches!(which, Which::Lb);
         let target = match which {
             Which::Lb => store
                 .load_balancers
@@ -292,7 +311,7 @@ fn run(
                 .ok_or_else(|| missing(&ctx.scope, arn, ArnKind::Listener))?,
         };
         if modify {
-            apply(target, &req.attributes)?;
+            apply(target, &req.attributes, lb_level)?;
             // AWS answers a modify with the attributes it changed.
             let changed: IndexMap<String, String> = req
                 .attributes

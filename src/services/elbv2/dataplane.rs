@@ -30,8 +30,9 @@ use crate::state::{AppState, RegionStores, Scope};
 /// `idle_timeout.timeout_seconds` when the attribute is missing (its default).
 const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Put (or refresh) a load balancer in the data plane's DNS index with its listener ports.
-pub fn index(state: &AppState, scope: &Scope, lb: &LoadBalancer, ports: &[u16]) {
+/// Put (or refresh) a load balancer in the data plane's DNS index with its listener ports
+/// and, among them, those of TCP-family listeners (a network load balancer's flows).
+pub fn index(state: &AppState, scope: &Scope, lb: &LoadBalancer, ports: &[u16], tcp_ports: &[u16]) {
     state.dataplane.index.insert(
         &lb.dns_name,
         LbEntry {
@@ -41,6 +42,7 @@ pub fn index(state: &AppState, scope: &Scope, lb: &LoadBalancer, ports: &[u16]) 
                 name: lb.arn.clone(),
             },
             ports: ports.to_vec(),
+            tcp_ports: tcp_ports.to_vec(),
         },
     );
 }
@@ -69,7 +71,7 @@ fn view_of(req: &RequestInfo<'_>) -> RequestView {
 
 /// The address of a target: its instance's service port, or a loopback socket for an `ip`
 /// target (no traffic leaves the machine), or an instance's private IP.
-fn address(
+pub(super) fn address(
     state: &AppState,
     s: &RegionStores,
     tg: &TargetGroup,
@@ -93,7 +95,11 @@ fn address(
 
 /// The targets of a group that may get traffic, in round-robin or least-outstanding order,
 /// with the sticky one (if any) first.
-fn candidates(s: &mut RegionStores, tg_arn: &str, sticky: Option<&str>) -> Vec<(String, u16)> {
+pub(super) fn candidates(
+    s: &mut RegionStores,
+    tg_arn: &str,
+    sticky: Option<&str>,
+) -> Vec<(String, u16)> {
     let Some(tg) = s.elbv2.target_groups.get(tg_arn) else {
         return Vec::new();
     };

@@ -78,10 +78,16 @@ pub fn view(store: &Elbv2Store, l: &Listener) -> Value {
 }
 
 /// Update the data plane's DNS index with a load balancer's listener ports.
-fn reindex(state: &AppState, scope: &crate::state::Scope, store: &Elbv2Store, lb_arn: &str) {
+pub fn reindex(state: &AppState, scope: &crate::state::Scope, store: &Elbv2Store, lb_arn: &str) {
     if let Some(lb) = store.load_balancers.get(lb_arn) {
-        let ports: Vec<u16> = store.listeners_of(lb_arn).iter().map(|l| l.port).collect();
-        super::dataplane::index(state, scope, lb, &ports);
+        let listeners = store.listeners_of(lb_arn);
+        let ports: Vec<u16> = listeners.iter().map(|l| l.port).collect();
+        let tcp_ports: Vec<u16> = listeners
+            .iter()
+            .filter(|l| super::nlb::carries_flows(&l.protocol))
+            .map(|l| l.port)
+            .collect();
+        super::dataplane::index(state, scope, lb, &ports, &tcp_ports);
     }
 }
 

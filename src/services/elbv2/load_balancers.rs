@@ -285,7 +285,7 @@ pub fn create_load_balancer(
             attributes: default_lb_attributes(&kind),
         };
         let v = view(&lb, now, &scope.region);
-        super::dataplane::index(state, &scope, &lb, &[]);
+        super::dataplane::index(state, &scope, &lb, &[], &[]);
         s.elbv2.load_balancers.insert(lb_arn.clone(), lb);
         set_tags(&mut s.elbv2, &lb_arn, &req.tags);
         tracing::info!(load_balancer = %lb_arn, "load balancer created");

@@ -11,6 +11,10 @@
 //! `HealthyHostCount` / `UnHealthyHostCount` per `TargetGroup`+`LoadBalancer` and per
 //! `TargetGroup`+`AvailabilityZone`+`LoadBalancer` (each zone the load balancer is in). Request
 //! metrics appear only for minutes with requests, host counts every minute.
+//!
+//! A network load balancer's series go to `AWS/NetworkELB` instead: the same host counts, and
+//! per `LoadBalancer` and `AvailabilityZone`+`LoadBalancer` `NewFlowCount` and `ProcessedBytes`
+//! (with their `_TCP` twins) from the flows the data plane reports ([`record_flow`]).
 
 use std::collections::HashMap;
 
@@ -20,8 +24,10 @@ use crate::dataplane::Outcome;
 use crate::services::cloudwatch::stats::Agg;
 use crate::state::RegionStores;
 
-/// The namespace.
+/// The namespace of application load balancers.
 pub const NAMESPACE: &str = "AWS/ApplicationELB";
+/// The namespace of network load balancers.
+pub const NETWORK_NAMESPACE: &str = "AWS/NetworkELB";
 /// ALB metrics are published per minute.
 pub const PERIOD: f64 = 60.0;
 
@@ -39,6 +45,8 @@ type TrafficKey = (String, String, String, i64);
 /// One datapoint to store.
 #[derive(Debug, Clone)]
 pub struct Datum {
+    /// `AWS/ApplicationELB` or `AWS/NetworkELB`, by the load balancer's type.
+    pub namespace: &'static str,
     /// Metric name.
     pub name: &'static str,
     /// Unit.
@@ -95,6 +103,60 @@ pub fn record(
         t.elb_codes[class - 3] += 1;
         if let Some(i) = ELB_5XX.iter().position(|(code, _)| *code == o.status) {
             t.elb_5xx_codes[i] += 1;
+        }
+    }
+}
+
+/// Count a flow of a network load balancer: a new one (`new_flow`) and `bytes` it carried,
+/// in the minute of `now`, per target group and zone of its target.
+pub fn record_flow(
+    store: &mut Elbv2Store,
+    key: (&str, &str, &str),
+    new_flow: bool,
+    bytes: u64,
+    now: f64,
+) {
+    let (lb_arn, tg_arn, zone) = key;
+    let minute = (now / PERIOD).floor() as i64;
+    let t = store
+        .traffic
+        .entry((
+            lb_arn.to_owned(),
+            tg_arn.to_owned(),
+            zone.to_owned(),
+            minute,
+        ))
+        .or_default();
+    t.flows += u64::from(new_flow);
+    t.bytes += bytes;
+}
+
+/// The namespace of a load balancer's metrics.
+fn namespace_of(store: &Elbv2Store, lb_arn: &str) -> &'static str {
+    match store.load_balancers.get(lb_arn) {
+        Some(l) if l.kind == "network" => NETWORK_NAMESPACE,
+        _ => NAMESPACE,
+    }
+}
+
+/// A network load balancer's flow series: `NewFlowCount` and `ProcessedBytes` (and their
+/// `_TCP` twins), for minutes that carried any.
+fn push_flows(out: &mut Vec<Datum>, t: &Traffic, dims: &[(String, String)], at: f64) {
+    for (name, unit, n) in [
+        ("NewFlowCount", "Count", t.flows),
+        ("NewFlowCount_TCP", "Count", t.flows),
+        ("ProcessedBytes", "Bytes", t.bytes),
+        ("ProcessedBytes_TCP", "Bytes", t.bytes),
+    ] {
+        if n > 0 {
+            out.push(Datum {
+                namespace: NETWORK_NAMESPACE,
+                name,
+                unit,
+                dims: dims.to_vec(),
+                at,
+                agg: Agg::value(n as f64),
+            });
         }
     }
 }
@@ -184,6 +246,14 @@ pub fn traffic_data(
             continue;
         };
         let zd = (!zone.is_empty()).then(|| ("AvailabilityZone".to_owned(), zone));
+        if namespace_of(store, &lb) == NETWORK_NAMESPACE {
+            // Flows per load balancer and per zone (target groups carry host counts only).
+            if tg.is_empty() {
+                let dims: Vec<_> = zd.into_iter().chain([lbd]).collect();
+                push_flows(&mut out, &t, &dims, at);
+            }
+            continue;
+        }
         if tg.is_empty() {
             let dims: Vec<_> = zd.into_iter().chain([lbd]).collect();
             push_traffic(&mut out, &t, &dims, at);
@@ -201,6 +271,7 @@ pub fn traffic_data(
         let per_target = t.requests as f64 / healthy.get(&tg).copied().unwrap_or(0).max(1) as f64;
         for d in [dims, vec![tgd]] {
             out.push(Datum {
+                namespace: NAMESPACE,
                 name: "RequestCountPerTarget",
                 unit: "Count",
                 dims: d,
@@ -215,6 +286,7 @@ pub fn traffic_data(
 fn push_traffic(out: &mut Vec<Datum>, t: &Traffic, dims: &[(String, String)], at: f64) {
     for (name, c) in counts(t) {
         out.push(Datum {
+            namespace: NAMESPACE,
             name,
             unit: "Count",
             dims: dims.to_vec(),
@@ -224,6 +296,7 @@ fn push_traffic(out: &mut Vec<Datum>, t: &Traffic, dims: &[(String, String)], at
     }
     if t.response_time_count > 0 {
         out.push(Datum {
+            namespace: NAMESPACE,
             name: "TargetResponseTime",
             unit: "Seconds",
             dims: dims.to_vec(),
@@ -306,6 +379,7 @@ pub fn host_data(s: &RegionStores, at: f64, now: f64) -> (Vec<Datum>, HashMap<St
                     ("UnHealthyHostCount", unhealthy),
                 ] {
                     out.push(Datum {
+                        namespace: namespace_of(store, &lb),
                         name,
                         unit: "Count",
                         dims: dims.clone(),

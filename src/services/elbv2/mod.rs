@@ -18,6 +18,7 @@ pub mod health;
 pub mod listeners;
 pub mod load_balancers;
 pub mod metrics;
+pub mod nlb;
 pub mod routing;
 pub mod rules;
 pub mod ssl_policies;

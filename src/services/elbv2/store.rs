@@ -247,12 +247,20 @@ pub struct Traffic {
     pub response_time_min: f64,
     /// Slowest response.
     pub response_time_max: f64,
+    /// New flows (network load balancers).
+    #[serde(default)]
+    pub flows: u64,
+    /// Bytes carried both ways by flows (network load balancers).
+    #[serde(default)]
+    pub bytes: u64,
 }
 
 impl Traffic {
     /// Add another minute's (or target group's) counts to these.
     pub fn add(&mut self, t: &Traffic) {
         self.requests += t.requests;
+        self.flows += t.flows;
+        self.bytes += t.bytes;
         for (a, b) in self.target_codes.iter_mut().zip(t.target_codes) {
             *a += b;
         }

@@ -197,15 +197,8 @@ fn index_load_balancers(state: &AppState, scope: &Scope, stores: &RegionStores) 
     for lb in stores.elb.load_balancers.values() {
         crate::services::elb::load_balancers::index(state, scope, lb);
     }
-    for lb in stores.elbv2.load_balancers.values() {
-        let ports: Vec<u16> = stores
-            .elbv2
-            .listeners
-            .values()
-            .filter(|l| l.lb_arn == lb.arn)
-            .map(|l| l.port)
-            .collect();
-        crate::services::elbv2::dataplane::index(state, scope, lb, &ports);
+    for arn in stores.elbv2.load_balancers.keys() {
+        crate::services::elbv2::listeners::reindex(state, scope, &stores.elbv2, arn);
     }
 }
 
