@@ -95,12 +95,8 @@ fn setup() -> (std::sync::Arc<AppState>, Scope) {
     )
     .expect("classic load balancer");
     let v2 = ctx(&scope, "elbv2", "CreateLoadBalancer");
-    services::dispatch(
-        &v2,
-        &state,
-        json!({"Name": "alb-0", "Subnets": subnets}),
-    )
-    .expect("application load balancer");
+    services::dispatch(&v2, &state, json!({"Name": "alb-0", "Subnets": subnets}))
+        .expect("application load balancer");
     state.stores.with(&scope, |s| {
         let first = s.elb.load_balancers[0].clone();
         for i in 1..N {
@@ -164,8 +160,16 @@ fn walk(state: &AppState, ctx: &RequestContext, version: &str) -> (usize, usize,
 fn describe(c: &mut Criterion) {
     let (state, scope) = setup();
     let kinds = [
-        ("classic", ctx(&scope, "elb", "DescribeLoadBalancers"), "2012-06-01"),
-        ("elbv2", ctx(&scope, "elbv2", "DescribeLoadBalancers"), "2015-12-01"),
+        (
+            "classic",
+            ctx(&scope, "elb", "DescribeLoadBalancers"),
+            "2012-06-01",
+        ),
+        (
+            "elbv2",
+            ctx(&scope, "elbv2", "DescribeLoadBalancers"),
+            "2015-12-01",
+        ),
     ];
     for (name, ctx, version) in &kinds {
         let (pages, bytes, listed) = walk(&state, ctx, version);
@@ -181,9 +185,7 @@ fn describe(c: &mut Criterion) {
         .sample_size(10)
         .measurement_time(Duration::from_secs(10));
     for (name, ctx, version) in &kinds {
-        group.bench_function(*name, |b| {
-            b.iter(|| black_box(walk(&state, ctx, version)))
-        });
+        group.bench_function(*name, |b| b.iter(|| black_box(walk(&state, ctx, version))));
     }
     group.finish();
 }
