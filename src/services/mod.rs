@@ -144,6 +144,8 @@ pub fn typed_operations(service: &str) -> &'static [(&'static str, &'static dyn 
         "ssm" => ssm::TYPED_OPERATIONS,
         "iam" => iam::TYPED_OPERATIONS,
         "cloudwatch" => cloudwatch::TYPED_OPERATIONS,
+        "elb" => elb::TYPED_OPERATIONS,
+        "elbv2" => elbv2::TYPED_OPERATIONS,
         _ => &[],
     }
 }
@@ -170,8 +172,6 @@ pub fn operations(service: &str) -> &'static [(&'static str, Handler)] {
     match service {
         "ec2" => ec2::OPERATIONS,
         "autoscaling" => autoscaling::OPERATIONS,
-        "elb" => elb::OPERATIONS,
-        "elbv2" => elbv2::OPERATIONS,
         "cloudwatch" => cloudwatch::OPERATIONS,
         "sns" => sns::OPERATIONS,
         "sts" => sts::OPERATIONS,

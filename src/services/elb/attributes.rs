@@ -1,13 +1,15 @@
 //! ConfigureHealthCheck and the load balancer attributes.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use std::borrow::Cow;
 
+use serde::{Deserialize, Serialize};
+
+use super::errors::ElbError;
 use super::store::{Attributes, HealthCheck};
 use super::{validation, with_lb};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
+use crate::services::errors::ErrorCode;
 use crate::state::AppState;
 
 /// What a health check target probes.
@@ -66,9 +68,10 @@ struct HealthCheckInput {
     healthy_threshold: i64,
 }
 
+/// ConfigureHealthCheck's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct ConfigureInput {
+pub struct ConfigureHealthCheckInput {
     load_balancer_name: String,
     health_check: HealthCheckInput,
 }
@@ -106,70 +109,171 @@ fn check(h: &HealthCheckInput) -> Result<HealthCheck, ApiError> {
     })
 }
 
+/// `HealthCheck` as the API shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HealthCheckOut<'a> {
+    target: Cow<'a, str>,
+    interval: i64,
+    timeout: i64,
+    unhealthy_threshold: i64,
+    healthy_threshold: i64,
+}
+
+impl<'a> HealthCheckOut<'a> {
+    /// A load balancer's health check.
+    pub fn new(h: &'a HealthCheck) -> Self {
+        Self {
+            target: Cow::Borrowed(&h.target),
+            interval: h.interval,
+            timeout: h.timeout,
+            unhealthy_threshold: h.unhealthy_threshold,
+            healthy_threshold: h.healthy_threshold,
+        }
+    }
+}
+
+/// ConfigureHealthCheck's output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ConfigureHealthCheckOutput {
+    health_check: HealthCheckOut<'static>,
+}
+
 /// ConfigureHealthCheck.
 pub fn configure_health_check(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ConfigureInput = parse_input(input)?;
+    req: ConfigureHealthCheckInput,
+) -> Result<ConfigureHealthCheckOutput, ApiError> {
     let hc = check(&req.health_check)?;
     with_lb(state, &ctx.scope, &req.load_balancer_name, |lb, _| {
         lb.health_check = hc.clone();
-        Ok(json!({ "HealthCheck": {
-            "Target": hc.target,
-            "Interval": hc.interval,
-            "Timeout": hc.timeout,
-            "UnhealthyThreshold": hc.unhealthy_threshold,
-            "HealthyThreshold": hc.healthy_threshold,
-        }}))
+        Ok(())
+    })?;
+    let HealthCheckInput {
+        target,
+        interval,
+        timeout,
+        unhealthy_threshold,
+        healthy_threshold,
+    } = req.health_check;
+    Ok(ConfigureHealthCheckOutput {
+        health_check: HealthCheckOut {
+            target: Cow::Owned(target),
+            interval,
+            timeout,
+            unhealthy_threshold,
+            healthy_threshold,
+        },
     })
 }
 
-/// The `LoadBalancerAttributes` structure.
-fn attributes_value(a: &Attributes) -> Value {
-    let (enabled, bucket, interval, prefix) = &a.access_log;
-    let mut access = json!({ "Enabled": enabled });
-    if let Some(b) = bucket {
-        access["S3BucketName"] = json!(b);
-    }
-    if let Some(i) = interval {
-        access["EmitInterval"] = json!(i);
-    }
-    if let Some(p) = prefix {
-        access["S3BucketPrefix"] = json!(p);
-    }
-    let mut out = json!({
-        "CrossZoneLoadBalancing": { "Enabled": a.cross_zone },
-        "AccessLog": access,
-        "ConnectionDraining": { "Enabled": a.draining_enabled, "Timeout": a.draining_timeout },
-        "ConnectionSettings": { "IdleTimeout": a.idle_timeout },
-    });
-    if !a.additional.is_empty() {
-        out["AdditionalAttributes"] = a
-            .additional
-            .iter()
-            .map(|(k, v)| json!({ "Key": k, "Value": v }))
-            .collect();
-    }
-    out
+/// `LoadBalancerAttributes` as the API shows them.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AttributesOut {
+    cross_zone_load_balancing: EnabledOut,
+    access_log: AccessLogOut,
+    connection_draining: DrainingOut,
+    connection_settings: SettingsOut,
+    /// Left out when none was set.
+    additional_attributes: Option<Vec<KeyValueOut>>,
 }
 
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct EnabledOut {
+    enabled: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AccessLogOut {
+    enabled: bool,
+    s3_bucket_name: Option<String>,
+    emit_interval: Option<i64>,
+    s3_bucket_prefix: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct DrainingOut {
+    enabled: bool,
+    timeout: i64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SettingsOut {
+    idle_timeout: i64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct KeyValueOut {
+    key: String,
+    value: String,
+}
+
+impl AttributesOut {
+    /// A load balancer's attributes.
+    pub fn new(a: &Attributes) -> Self {
+        let (enabled, bucket, interval, prefix) = &a.access_log;
+        Self {
+            cross_zone_load_balancing: EnabledOut {
+                enabled: a.cross_zone,
+            },
+            access_log: AccessLogOut {
+                enabled: *enabled,
+                s3_bucket_name: bucket.clone(),
+                emit_interval: *interval,
+                s3_bucket_prefix: prefix.clone(),
+            },
+            connection_draining: DrainingOut {
+                enabled: a.draining_enabled,
+                timeout: a.draining_timeout,
+            },
+            connection_settings: SettingsOut {
+                idle_timeout: a.idle_timeout,
+            },
+            additional_attributes: (!a.additional.is_empty()).then(|| {
+                a.additional
+                    .iter()
+                    .map(|(key, value)| KeyValueOut {
+                        key: key.clone(),
+                        value: value.clone(),
+                    })
+                    .collect()
+            }),
+        }
+    }
+}
+
+/// DescribeLoadBalancerAttributes' input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct NameInput {
+pub struct DescribeLoadBalancerAttributesInput {
     load_balancer_name: String,
 }
 
+/// DescribeLoadBalancerAttributes' output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeLoadBalancerAttributesOutput {
+    load_balancer_attributes: AttributesOut,
+}
+
 /// DescribeLoadBalancerAttributes.
-pub fn describe_attributes(
+pub fn describe_load_balancer_attributes(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: NameInput = parse_input(input)?;
+    req: DescribeLoadBalancerAttributesInput,
+) -> Result<DescribeLoadBalancerAttributesOutput, ApiError> {
     with_lb(state, &ctx.scope, &req.load_balancer_name, |lb, _| {
-        Ok(json!({ "LoadBalancerAttributes": attributes_value(&lb.attributes) }))
+        Ok(DescribeLoadBalancerAttributesOutput {
+            load_balancer_attributes: AttributesOut::new(&lb.attributes),
+        })
     })
 }
 
@@ -218,20 +322,28 @@ struct AttributesInput {
     additional_attributes: Option<Vec<KeyValue>>,
 }
 
+/// ModifyLoadBalancerAttributes' input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct ModifyInput {
+pub struct ModifyLoadBalancerAttributesInput {
     load_balancer_name: String,
     load_balancer_attributes: AttributesInput,
 }
 
+/// ModifyLoadBalancerAttributes' output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ModifyLoadBalancerAttributesOutput {
+    load_balancer_name: String,
+    load_balancer_attributes: AttributesOut,
+}
+
 /// ModifyLoadBalancerAttributes: changes the attributes given, keeps the others.
-pub fn modify_attributes(
+pub fn modify_load_balancer_attributes(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ModifyInput = parse_input(input)?;
+    req: ModifyLoadBalancerAttributesInput,
+) -> Result<ModifyLoadBalancerAttributesOutput, ApiError> {
     let a = req.load_balancer_attributes;
     if let Some(t) = a.connection_draining.as_ref().and_then(|d| d.timeout)
         && !(1..=3600).contains(&t)
@@ -267,10 +379,9 @@ pub fn modify_attributes(
     for kv in a.additional_attributes.iter().flatten() {
         let key = kv.key.clone().unwrap_or_default();
         if key != "elb.http.desyncmitigationmode" {
-            return Err(ApiError::client(
-                "LoadBalancerAttributeNotFound",
-                format!("The specified load balancer attribute does not exist: {key}"),
-            ));
+            return Err(ElbError::LoadBalancerAttributeNotFound.with(format!(
+                "The specified load balancer attribute does not exist: {key}"
+            )));
         }
         let value = kv.value.clone().unwrap_or_default();
         if !["monitor", "defensive", "strictest"].contains(&value.as_str()) {
@@ -307,10 +418,10 @@ pub fn modify_attributes(
             attrs.additional.retain(|(key, _)| key != &k);
             attrs.additional.push((k, v));
         }
-        Ok(json!({
-            "LoadBalancerName": lb.name,
-            "LoadBalancerAttributes": attributes_value(&lb.attributes),
-        }))
+        Ok(ModifyLoadBalancerAttributesOutput {
+            load_balancer_name: lb.name.clone(),
+            load_balancer_attributes: AttributesOut::new(&lb.attributes),
+        })
     })
 }
 

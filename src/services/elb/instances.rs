@@ -1,15 +1,15 @@
 //! Registering instances and what DescribeInstanceHealth says about them, plus the entry
 //! points Auto Scaling calls.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
+use super::errors::ElbError;
 use super::store::{LoadBalancer, Registered, Verdict};
 use super::{not_found, with_lb};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::ec2::store::{Ec2Store, InstanceState};
-use crate::services::parse_input;
+use crate::services::errors::ErrorCode;
 use crate::state::{AppState, RegionStores, Scope};
 
 /// `InstanceState` of DescribeInstanceHealth: (State, ReasonCode, Description).
@@ -90,10 +90,7 @@ pub fn health_state(
 }
 
 fn invalid_instance(id: &str) -> ApiError {
-    ApiError::client(
-        "InvalidInstance",
-        format!("Could not find EC2 instance {id}."),
-    )
+    ElbError::InvalidInstance.with(format!("Could not find EC2 instance {id}."))
 }
 
 /// Check that instances exist, are not terminated and sit in the load balancer's VPC.
@@ -104,29 +101,61 @@ fn check_instances(ec2: &Ec2Store, lb: &LoadBalancer, ids: &[String]) -> Result<
             i.state,
             InstanceState::Terminated | InstanceState::ShuttingDown
         ) {
-            return Err(ApiError::client(
-                "InvalidInstance",
-                format!(
-                    "EC2 instance {id} is not in a valid state: {}.",
-                    i.state.name()
-                ),
-            ));
+            return Err(ElbError::InvalidInstance.with(format!(
+                "EC2 instance {id} is not in a valid state: {}.",
+                i.state.name()
+            )));
         }
         if i.vpc_id != lb.vpc_id {
-            return Err(ApiError::client(
-                "InvalidInstance",
-                format!(
-                    "EC2 instance {id} is not in the same VPC as load balancer {}.",
-                    lb.name
-                ),
-            ));
+            return Err(ElbError::InvalidInstance.with(format!(
+                "EC2 instance {id} is not in the same VPC as load balancer {}.",
+                lb.name
+            )));
         }
     }
     Ok(())
 }
 
-fn listed(lb: &LoadBalancer) -> Value {
-    json!({ "Instances": lb.instances.keys().map(|id| json!({ "InstanceId": id })).collect::<Vec<_>>() })
+/// `Instance`: a registered instance's id.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InstanceOut<'a> {
+    instance_id: &'a str,
+}
+
+impl<'a> InstanceOut<'a> {
+    /// The instances registered with `lb`.
+    pub fn all(lb: &'a LoadBalancer) -> Vec<Self> {
+        lb.instances
+            .keys()
+            .map(|id| Self { instance_id: id })
+            .collect()
+    }
+}
+
+/// The output of Register/DeregisterInstances…: the instances registered afterwards.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InstancesOutput {
+    instances: Vec<InstanceIdOut>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct InstanceIdOut {
+    instance_id: String,
+}
+
+fn listed(lb: &LoadBalancer) -> InstancesOutput {
+    InstancesOutput {
+        instances: lb
+            .instances
+            .keys()
+            .map(|id| InstanceIdOut {
+                instance_id: id.clone(),
+            })
+            .collect(),
+    }
 }
 
 /// Register instances (already registered ones stay as they are).
@@ -144,7 +173,7 @@ fn register_ids(
     scope: &Scope,
     name: &str,
     ids: &[String],
-) -> Result<Value, ApiError> {
+) -> Result<InstancesOutput, ApiError> {
     let now = state.clock.now();
     with_lb(state, scope, name, |lb, s| {
         check_instances(&s.ec2, lb, ids)?;
@@ -176,7 +205,7 @@ fn deregister_ids(
     scope: &Scope,
     name: &str,
     ids: &[String],
-) -> Result<Value, ApiError> {
+) -> Result<InstancesOutput, ApiError> {
     let now = state.clock.now();
     with_lb(state, scope, name, |lb, s| {
         for id in ids {
@@ -235,9 +264,10 @@ struct InstanceRef {
     instance_id: Option<String>,
 }
 
+/// The input of Register/DeregisterInstances… and DescribeInstanceHealth.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct InstancesInput {
+pub struct InstancesInput {
     load_balancer_name: String,
     instances: Option<Vec<InstanceRef>>,
 }
@@ -251,30 +281,60 @@ fn ids_of(req: &InstancesInput) -> Vec<String> {
 }
 
 /// RegisterInstancesWithLoadBalancer.
-pub fn register(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
-    let req: InstancesInput = parse_input(input)?;
+pub fn register_instances_with_load_balancer(
+    ctx: &RequestContext,
+    state: &AppState,
+    req: InstancesInput,
+) -> Result<InstancesOutput, ApiError> {
     register_ids(state, &ctx.scope, &req.load_balancer_name, &ids_of(&req))
 }
 
 /// DeregisterInstancesFromLoadBalancer.
-pub fn deregister(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
-    let req: InstancesInput = parse_input(input)?;
+pub fn deregister_instances_from_load_balancer(
+    ctx: &RequestContext,
+    state: &AppState,
+    req: InstancesInput,
+) -> Result<InstancesOutput, ApiError> {
     deregister_ids(state, &ctx.scope, &req.load_balancer_name, &ids_of(&req))
 }
 
+/// `InstanceState` of DescribeInstanceHealth.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct InstanceStateOut {
+    instance_id: String,
+    state: &'static str,
+    reason_code: &'static str,
+    description: &'static str,
+}
+
+/// DescribeInstanceHealth's output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeInstanceHealthOutput {
+    instance_states: Vec<InstanceStateOut>,
+}
+
 /// DescribeInstanceHealth: every registered (and draining) instance, or the ones asked about.
-pub fn describe_health(
+pub fn describe_instance_health(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: InstancesInput = parse_input(input)?;
+    req: InstancesInput,
+) -> Result<DescribeInstanceHealthOutput, ApiError> {
     let asked = ids_of(&req);
     let name = req.load_balancer_name.clone();
     state.stores.with(&ctx.scope, |s| {
-        let lb = s.elb.load_balancers.get(&name).ok_or_else(|| not_found(&name))?;
+        let lb = s
+            .elb
+            .load_balancers
+            .get(&name)
+            .ok_or_else(|| not_found(&name))?;
         let ids: Vec<String> = if asked.is_empty() {
-            lb.instances.keys().chain(lb.draining.keys()).cloned().collect()
+            lb.instances
+                .keys()
+                .chain(lb.draining.keys())
+                .cloned()
+                .collect()
         } else {
             for id in &asked {
                 if !s.ec2.instances.contains_key(id) {
@@ -283,19 +343,24 @@ pub fn describe_health(
             }
             asked
         };
-        let states: Vec<Value> = ids
-            .iter()
+        let instance_states = ids
+            .into_iter()
             .filter_map(|id| {
-                let i = s.ec2.instances.get(id);
-                let (st, code, desc) = health_state(
+                let i = s.ec2.instances.get(&id);
+                let (state, reason_code, description) = health_state(
                     lb,
-                    id,
+                    &id,
                     i.map(|i| i.state),
                     i.map(|i| i.availability_zone.as_str()),
                 )?;
-                Some(json!({ "InstanceId": id, "State": st, "ReasonCode": code, "Description": desc }))
+                Some(InstanceStateOut {
+                    instance_id: id,
+                    state,
+                    reason_code,
+                    description,
+                })
             })
             .collect();
-        Ok(json!({ "InstanceStates": states }))
+        Ok(DescribeInstanceHealthOutput { instance_states })
     })
 }

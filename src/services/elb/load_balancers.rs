@@ -1,17 +1,15 @@
 //! Load balancers and their listeners, zones, subnets and security groups.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
-use super::store::{
-    Attributes, CANONICAL_HOSTED_ZONE_ID, ElbStore, HealthCheck, Listener, LoadBalancer,
-};
-use super::{invalid_configuration, not_found, validation, with_lb};
+use super::errors::ElbError;
+use super::store::{Attributes, HealthCheck, Listener, LoadBalancer};
+use super::{invalid_configuration, validation, with_lb};
 use crate::context::RequestContext;
 use crate::dataplane::{self, LbEntry, LbKind, LbRef};
 use crate::error::ApiError;
 use crate::services::ec2::store::Ec2Store;
-use crate::services::parse_input;
+use crate::services::errors::ErrorCode;
 use crate::state::{AppState, Scope, Topic};
 
 /// Load balancers per region (DescribeAccountLimits says so too).
@@ -34,16 +32,17 @@ pub struct ListenerInput {
     ssl_certificate_id: Option<String>,
 }
 
+/// CreateLoadBalancer's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct CreateInput {
+pub struct CreateLoadBalancerInput {
     load_balancer_name: String,
     listeners: Vec<ListenerInput>,
     availability_zones: Option<Vec<String>>,
     subnets: Option<Vec<String>>,
     security_groups: Option<Vec<String>>,
     scheme: Option<String>,
-    tags: Option<Vec<super::policies::TagInput>>,
+    tags: Option<Vec<super::tags::TagInput>>,
 }
 
 fn check_name(name: &str) -> Result<(), ApiError> {
@@ -70,10 +69,9 @@ pub fn listener_of(l: &ListenerInput) -> Result<Listener, ApiError> {
         .map_or_else(|| protocol.clone(), str::to_ascii_uppercase);
     for p in [&protocol, &instance_protocol] {
         if !["HTTP", "HTTPS", "TCP", "SSL"].contains(&p.as_str()) {
-            return Err(ApiError::client(
-                "UnsupportedProtocol",
-                format!("Unsupported protocol: {p}. Valid protocols are HTTP, HTTPS, TCP and SSL."),
-            ));
+            return Err(ElbError::UnsupportedProtocol.with(format!(
+                "Unsupported protocol: {p}. Valid protocols are HTTP, HTTPS, TCP and SSL."
+            )));
         }
     }
     let layer7 = |p: &str| p == "HTTP" || p == "HTTPS";
@@ -106,12 +104,9 @@ pub fn listener_of(l: &ListenerInput) -> Result<Listener, ApiError> {
 }
 
 fn duplicate_listener(name: &str, port: u16) -> ApiError {
-    ApiError::client(
-        "DuplicateListener",
-        format!(
-            "A listener already exists for {name} with LoadBalancerPort {port}, but with a different InstancePort, Protocol, or SSLCertificateId"
-        ),
-    )
+    ElbError::DuplicateListener.with(format!(
+        "A listener already exists for {name} with LoadBalancerPort {port}, but with a different InstancePort, Protocol, or SSLCertificateId"
+    ))
 }
 
 /// Subnets for zones: the default subnet of each zone of the default VPC.
@@ -145,16 +140,10 @@ pub(super) fn check_subnets(
     let mut zones: Vec<String> = Vec::new();
     for id in subnets {
         let subnet = ec2.subnets.get(id).ok_or_else(|| {
-            ApiError::client(
-                "SubnetNotFound",
-                format!("One or more subnets were not found: {id}"),
-            )
+            ElbError::SubnetNotFound.with(format!("One or more subnets were not found: {id}"))
         })?;
         if vpc.as_ref().is_some_and(|v| v != &subnet.vpc_id) {
-            return Err(ApiError::client(
-                "InvalidSubnet",
-                "All subnets must belong to the same VPC.",
-            ));
+            return Err(ElbError::InvalidSubnet.with("All subnets must belong to the same VPC."));
         }
         if zones.contains(&subnet.availability_zone) {
             return Err(invalid_configuration(format!(
@@ -176,18 +165,26 @@ pub(super) fn check_security_groups(
 ) -> Result<(), ApiError> {
     for g in groups {
         if ec2.security_groups.get(g).is_none_or(|sg| sg.vpc_id != vpc) {
-            return Err(ApiError::client(
-                "InvalidSecurityGroup",
-                format!("One or more security groups are invalid: {g}"),
-            ));
+            return Err(ElbError::InvalidSecurityGroup
+                .with(format!("One or more security groups are invalid: {g}")));
         }
     }
     Ok(())
 }
 
+/// CreateLoadBalancer's output.
+#[derive(Debug, Serialize)]
+pub struct CreateLoadBalancerOutput {
+    #[serde(rename = "DNSName")]
+    dns_name: String,
+}
+
 /// CreateLoadBalancer.
-pub fn create(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
-    let req: CreateInput = parse_input(input)?;
+pub fn create_load_balancer(
+    ctx: &RequestContext,
+    state: &AppState,
+    req: CreateLoadBalancerInput,
+) -> Result<CreateLoadBalancerOutput, ApiError> {
     let name = req.load_balancer_name.clone();
     check_name(&name)?;
     if req.listeners.is_empty() {
@@ -206,12 +203,11 @@ pub fn create(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Va
         .clone()
         .unwrap_or_else(|| "internet-facing".into());
     if scheme != "internet-facing" && scheme != "internal" {
-        return Err(ApiError::client(
-            "InvalidScheme",
-            format!("Invalid scheme: {scheme}. Valid schemes are internet-facing and internal."),
-        ));
+        return Err(ElbError::InvalidScheme.with(format!(
+            "Invalid scheme: {scheme}. Valid schemes are internet-facing and internal."
+        )));
     }
-    let tags = super::policies::check_new_tags(&req.tags.clone().unwrap_or_default(), 0)?;
+    let tags = super::tags::check_new_tags(&req.tags.clone().unwrap_or_default(), 0)?;
     let scope = &ctx.scope;
     let dns = state.stores.with(scope, |s| -> Result<String, ApiError> {
         s.ec2.ensure_defaults(scope, state);
@@ -255,17 +251,14 @@ pub fn create(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Va
             return if same {
                 Ok(existing.dns_name.clone())
             } else {
-                Err(ApiError::client(
-                    "DuplicateLoadBalancerName",
-                    format!("Load Balancer named '{name}' already exists and it is configured with different parameters."),
-                ))
+                Err(ElbError::DuplicateLoadBalancerName.with(format!(
+                    "Load Balancer named '{name}' already exists and it is configured with different parameters."
+                )))
             };
         }
         if s.elb.load_balancers.len() >= MAX_LOAD_BALANCERS {
-            return Err(ApiError::client(
-                "TooManyLoadBalancers",
-                format!("Exceeded quota of account {}", scope.account),
-            ));
+            return Err(ElbError::TooManyLoadBalancers
+                .with(format!("Exceeded quota of account {}", scope.account)));
         }
         let dns = dataplane::dns_name(&name, &state.ids.dns_digits(), &scope.region, scheme == "internal");
         let lb = LoadBalancer {
@@ -295,7 +288,7 @@ pub fn create(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Va
         Ok(dns)
     })?;
     state.touched(Topic::Elb);
-    Ok(json!({ "DNSName": dns }))
+    Ok(CreateLoadBalancerOutput { dns_name: dns })
 }
 
 fn strip_policies(l: &Listener) -> Listener {
@@ -321,15 +314,19 @@ pub fn index(state: &AppState, scope: &Scope, lb: &LoadBalancer) {
     );
 }
 
+/// DeleteLoadBalancer's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct NameInput {
+pub struct DeleteLoadBalancerInput {
     load_balancer_name: String,
 }
 
 /// DeleteLoadBalancer (succeeds when there is no such load balancer).
-pub fn delete(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
-    let req: NameInput = parse_input(input)?;
+pub fn delete_load_balancer(
+    ctx: &RequestContext,
+    state: &AppState,
+    req: DeleteLoadBalancerInput,
+) -> Result<(), ApiError> {
     let removed = state.stores.with(&ctx.scope, |s| {
         s.elb.load_balancers.shift_remove(&req.load_balancer_name)
     });
@@ -337,172 +334,24 @@ pub fn delete(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Va
         state.dataplane.index.remove(&lb.dns_name);
         state.touched(Topic::Elb);
     }
-    Ok(json!({}))
+    Ok(())
 }
 
+/// The input of Create/DeleteLoadBalancerListeners.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeInput {
-    load_balancer_names: Option<Vec<String>>,
-    marker: Option<String>,
-    page_size: Option<i64>,
-}
-
-/// The `LoadBalancerDescription` of one load balancer.
-fn description(store: &ElbStore, lb: &LoadBalancer, account: &str, ec2: &Ec2Store) -> Value {
-    let _ = store;
-    let listeners: Vec<Value> = lb
-        .listeners
-        .iter()
-        .map(|l| {
-            let mut listener = json!({
-                "Protocol": l.protocol,
-                "LoadBalancerPort": l.lb_port,
-                "InstanceProtocol": l.instance_protocol,
-                "InstancePort": l.instance_port,
-            });
-            if let Some(cert) = &l.ssl_certificate_id {
-                listener["SSLCertificateId"] = json!(cert);
-            }
-            json!({ "Listener": listener, "PolicyNames": l.policy_names })
-        })
-        .collect();
-    let of_type = |t: &str| -> Vec<(&String, &super::store::Policy)> {
-        lb.policies
-            .iter()
-            .filter(|(_, p)| p.type_name == t)
-            .collect()
-    };
-    let lb_cookie: Vec<Value> = of_type(super::policies::LB_COOKIE_TYPE)
-        .into_iter()
-        .map(|(n, p)| {
-            let mut v = json!({ "PolicyName": n });
-            if let Some(period) = p
-                .attribute("CookieExpirationPeriod")
-                .and_then(|x| x.parse::<i64>().ok())
-            {
-                v["CookieExpirationPeriod"] = json!(period);
-            }
-            v
-        })
-        .collect();
-    let app_cookie: Vec<Value> = of_type(super::policies::APP_COOKIE_TYPE)
-        .into_iter()
-        .map(|(n, p)| json!({ "PolicyName": n, "CookieName": p.attribute("CookieName").unwrap_or("") }))
-        .collect();
-    let other: Vec<&String> = lb
-        .policies
-        .iter()
-        .filter(|(_, p)| {
-            p.type_name != super::policies::LB_COOKIE_TYPE
-                && p.type_name != super::policies::APP_COOKIE_TYPE
-        })
-        .map(|(n, _)| n)
-        .collect();
-    let source_group = lb
-        .security_groups
-        .first()
-        .and_then(|g| ec2.security_groups.get(g))
-        .map_or_else(|| "default".to_owned(), |g| g.name.clone());
-    json!({
-        "LoadBalancerName": lb.name,
-        "DNSName": lb.dns_name,
-        "CanonicalHostedZoneName": lb.dns_name,
-        "CanonicalHostedZoneNameID": CANONICAL_HOSTED_ZONE_ID,
-        "ListenerDescriptions": listeners,
-        "Policies": {
-            "AppCookieStickinessPolicies": app_cookie,
-            "LBCookieStickinessPolicies": lb_cookie,
-            "OtherPolicies": other,
-        },
-        "BackendServerDescriptions": lb.backend_policies.iter()
-            .map(|(port, names)| json!({ "InstancePort": port, "PolicyNames": names }))
-            .collect::<Vec<_>>(),
-        "AvailabilityZones": lb.availability_zones,
-        "Subnets": lb.subnets,
-        "VPCId": lb.vpc_id,
-        "Instances": lb.instances.keys().map(|id| json!({ "InstanceId": id })).collect::<Vec<_>>(),
-        "HealthCheck": {
-            "Target": lb.health_check.target,
-            "Interval": lb.health_check.interval,
-            "Timeout": lb.health_check.timeout,
-            "UnhealthyThreshold": lb.health_check.unhealthy_threshold,
-            "HealthyThreshold": lb.health_check.healthy_threshold,
-        },
-        "SourceSecurityGroup": { "OwnerAlias": account, "GroupName": source_group },
-        "SecurityGroups": lb.security_groups,
-        "CreatedTime": lb.created,
-        "Scheme": lb.scheme,
-    })
-}
-
-/// DescribeLoadBalancers.
-pub fn describe(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
-    let req: DescribeInput = parse_input(input)?;
-    let page = match req.page_size {
-        None => 400,
-        Some(n @ 1..=400) => n as usize,
-        Some(n) => {
-            return Err(validation(format!(
-                "1 validation error detected: Value '{n}' at 'pageSize' failed to satisfy constraint: Member must have value between 1 and 400"
-            )));
-        }
-    };
-    let scope = &ctx.scope;
-    let all = state
-        .stores
-        .with(scope, |s| -> Result<Vec<Value>, ApiError> {
-            s.ec2.ensure_defaults(scope, state);
-            match &req.load_balancer_names {
-                Some(names) if !names.is_empty() => names
-                    .iter()
-                    .map(|n| {
-                        s.elb
-                            .load_balancers
-                            .get(n)
-                            .map(|lb| description(&s.elb, lb, &scope.account, &s.ec2))
-                            .ok_or_else(|| not_found(n))
-                    })
-                    .collect(),
-                _ => Ok(s
-                    .elb
-                    .load_balancers
-                    .values()
-                    .map(|lb| description(&s.elb, lb, &scope.account, &s.ec2))
-                    .collect()),
-            }
-        })?;
-    let start = match req.marker.as_deref() {
-        None | Some("") => 0,
-        Some(m) => m
-            .parse::<usize>()
-            .ok()
-            .filter(|i| *i <= all.len())
-            .ok_or_else(|| validation("Invalid value for marker"))?,
-    };
-    let end = (start + page).min(all.len());
-    let mut out = json!({ "LoadBalancerDescriptions": all[start..end] });
-    if end < all.len() {
-        out["NextMarker"] = json!(end.to_string());
-    }
-    Ok(out)
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct ListenersInput {
+pub struct ListenersInput {
     load_balancer_name: String,
     listeners: Vec<ListenerInput>,
     load_balancer_ports: Vec<i64>,
 }
 
 /// CreateLoadBalancerListeners.
-pub fn create_listeners(
+pub fn create_load_balancer_listeners(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ListenersInput = parse_input(input)?;
+    req: ListenersInput,
+) -> Result<(), ApiError> {
     let name = req.load_balancer_name.clone();
     let new: Vec<Listener> = req
         .listeners
@@ -523,28 +372,28 @@ pub fn create_listeners(
         }
         lb.listeners.extend(added);
         index(state, &ctx.scope, lb);
-        Ok(json!({}))
+        Ok(())
     })
 }
 
 /// DeleteLoadBalancerListeners (ports without a listener are ignored).
-pub fn delete_listeners(
+pub fn delete_load_balancer_listeners(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ListenersInput = parse_input(input)?;
+    req: ListenersInput,
+) -> Result<(), ApiError> {
     with_lb(state, &ctx.scope, &req.load_balancer_name, |lb, _| {
         lb.listeners
             .retain(|l| !req.load_balancer_ports.contains(&i64::from(l.lb_port)));
         index(state, &ctx.scope, lb);
-        Ok(json!({}))
+        Ok(())
     })
 }
 
+/// SetLoadBalancerListenerSSLCertificate's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct CertificateInput {
+pub struct CertificateInput {
     load_balancer_name: String,
     load_balancer_port: i64,
     #[serde(rename = "SSLCertificateId")]
@@ -552,12 +401,11 @@ struct CertificateInput {
 }
 
 /// SetLoadBalancerListenerSSLCertificate (the certificate is recorded; listeners serve HTTP).
-pub fn set_listener_certificate(
+pub fn set_load_balancer_listener_ssl_certificate(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: CertificateInput = parse_input(input)?;
+    req: CertificateInput,
+) -> Result<(), ApiError> {
     with_lb(state, &ctx.scope, &req.load_balancer_name, |lb, _| {
         let name = lb.name.clone();
         let listener = lb
@@ -565,13 +413,10 @@ pub fn set_listener_certificate(
             .iter_mut()
             .find(|l| i64::from(l.lb_port) == req.load_balancer_port)
             .ok_or_else(|| {
-                ApiError::client(
-                    "ListenerNotFound",
-                    format!(
-                        "There is no listener on port {} for load balancer {name}",
-                        req.load_balancer_port
-                    ),
-                )
+                ElbError::ListenerNotFound.with(format!(
+                    "There is no listener on port {} for load balancer {name}",
+                    req.load_balancer_port
+                ))
             })?;
         if listener.protocol != "HTTPS" && listener.protocol != "SSL" {
             return Err(invalid_configuration(format!(
@@ -580,6 +425,6 @@ pub fn set_listener_certificate(
             )));
         }
         listener.ssl_certificate_id = Some(req.ssl_certificate_id.clone());
-        Ok(json!({}))
+        Ok(())
     })
 }

@@ -1,4 +1,5 @@
-//! The `elb` (Classic Load Balancing, 2012-06-01) service: all 29 operations.
+//! The `elb` (Classic Load Balancing, 2012-06-01) service: all 29 operations, every one typed
+//! (see `services::Typed`); its error codes are [`errors::ElbError`].
 //!
 //! Handlers record intent in the [`store::ElbStore`]; the health checker
 //! (`controllers::elb_health`) probes registered instances on the clock and decides
@@ -8,93 +9,131 @@
 
 pub mod attributes;
 pub mod dataplane;
+pub mod describe;
+pub mod errors;
 pub mod instances;
 pub mod limits;
 pub mod load_balancers;
 pub mod policies;
 pub mod store;
+pub mod tags;
 pub mod zones;
 
-use serde_json::Value;
-
-use super::Handler;
+use super::{Replying, Typed, TypedOperation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::state::{AppState, RegionStores, Scope, Topic};
 
+pub use errors::{invalid_configuration, not_found, validation};
 pub use instances::{
     deregister_internal, instance_in_service, instance_in_service_in, register_internal,
 };
 
-/// Implemented operations and their handlers.
-pub const OPERATIONS: &[(&str, Handler)] = &[
-    ("AddTags", policies::add_tags),
+/// Every operation, with its typed handler (see `services::Typed`).
+pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
+    ("AddTags", &Typed(tags::add_tags)),
     (
         "ApplySecurityGroupsToLoadBalancer",
-        zones::apply_security_groups,
+        &Typed(zones::apply_security_groups_to_load_balancer),
     ),
-    ("AttachLoadBalancerToSubnets", zones::attach_subnets),
-    ("ConfigureHealthCheck", attributes::configure_health_check),
+    (
+        "AttachLoadBalancerToSubnets",
+        &Typed(zones::attach_load_balancer_to_subnets),
+    ),
+    (
+        "ConfigureHealthCheck",
+        &Typed(attributes::configure_health_check),
+    ),
     (
         "CreateAppCookieStickinessPolicy",
-        policies::create_app_cookie_policy,
+        &Typed(policies::create_app_cookie_stickiness_policy),
     ),
     (
         "CreateLBCookieStickinessPolicy",
-        policies::create_lb_cookie_policy,
+        &Typed(policies::create_lb_cookie_stickiness_policy),
     ),
-    ("CreateLoadBalancer", load_balancers::create),
+    (
+        "CreateLoadBalancer",
+        &Typed(load_balancers::create_load_balancer),
+    ),
     (
         "CreateLoadBalancerListeners",
-        load_balancers::create_listeners,
+        &Typed(load_balancers::create_load_balancer_listeners),
     ),
-    ("CreateLoadBalancerPolicy", policies::create_policy),
-    ("DeleteLoadBalancer", load_balancers::delete),
+    (
+        "CreateLoadBalancerPolicy",
+        &Typed(policies::create_load_balancer_policy),
+    ),
+    (
+        "DeleteLoadBalancer",
+        &Typed(load_balancers::delete_load_balancer),
+    ),
     (
         "DeleteLoadBalancerListeners",
-        load_balancers::delete_listeners,
+        &Typed(load_balancers::delete_load_balancer_listeners),
     ),
-    ("DeleteLoadBalancerPolicy", policies::delete_policy),
-    ("DeregisterInstancesFromLoadBalancer", instances::deregister),
-    ("DescribeAccountLimits", describe_account_limits),
-    ("DescribeInstanceHealth", instances::describe_health),
+    (
+        "DeleteLoadBalancerPolicy",
+        &Typed(policies::delete_load_balancer_policy),
+    ),
+    (
+        "DeregisterInstancesFromLoadBalancer",
+        &Typed(instances::deregister_instances_from_load_balancer),
+    ),
+    ("DescribeAccountLimits", &Typed(describe_account_limits)),
+    (
+        "DescribeInstanceHealth",
+        &Typed(instances::describe_instance_health),
+    ),
     (
         "DescribeLoadBalancerAttributes",
-        attributes::describe_attributes,
+        &Typed(attributes::describe_load_balancer_attributes),
     ),
-    ("DescribeLoadBalancerPolicies", policies::describe_policies),
+    (
+        "DescribeLoadBalancerPolicies",
+        &Typed(policies::describe_load_balancer_policies),
+    ),
     (
         "DescribeLoadBalancerPolicyTypes",
-        policies::describe_policy_types,
+        &Typed(policies::describe_load_balancer_policy_types),
     ),
-    ("DescribeLoadBalancers", load_balancers::describe),
-    ("DescribeTags", policies::describe_tags),
-    ("DetachLoadBalancerFromSubnets", zones::detach_subnets),
+    (
+        "DescribeLoadBalancers",
+        &Replying(describe::describe_load_balancers),
+    ),
+    ("DescribeTags", &Typed(tags::describe_tags)),
+    (
+        "DetachLoadBalancerFromSubnets",
+        &Typed(zones::detach_load_balancer_from_subnets),
+    ),
     (
         "DisableAvailabilityZonesForLoadBalancer",
-        zones::disable_zones,
+        &Typed(zones::disable_availability_zones_for_load_balancer),
     ),
     (
         "EnableAvailabilityZonesForLoadBalancer",
-        zones::enable_zones,
+        &Typed(zones::enable_availability_zones_for_load_balancer),
     ),
     (
         "ModifyLoadBalancerAttributes",
-        attributes::modify_attributes,
+        &Typed(attributes::modify_load_balancer_attributes),
     ),
-    ("RegisterInstancesWithLoadBalancer", instances::register),
-    ("RemoveTags", policies::remove_tags),
+    (
+        "RegisterInstancesWithLoadBalancer",
+        &Typed(instances::register_instances_with_load_balancer),
+    ),
+    ("RemoveTags", &Typed(tags::remove_tags)),
     (
         "SetLoadBalancerListenerSSLCertificate",
-        load_balancers::set_listener_certificate,
+        &Typed(load_balancers::set_load_balancer_listener_ssl_certificate),
     ),
     (
         "SetLoadBalancerPoliciesForBackendServer",
-        policies::set_backend_policies,
+        &Typed(policies::set_load_balancer_policies_for_backend_server),
     ),
     (
         "SetLoadBalancerPoliciesOfListener",
-        policies::set_listener_policies,
+        &Typed(policies::set_load_balancer_policies_of_listener),
     ),
 ];
 
@@ -105,28 +144,13 @@ const LIMITS: &[(&str, &str)] = &[
     ("classic-registered-instances", "1000"),
 ];
 
-fn describe_account_limits(
+/// DescribeAccountLimits.
+pub fn describe_account_limits(
     _: &RequestContext,
     _: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    limits::describe(LIMITS, input)
-}
-
-/// `LoadBalancerNotFound`, in the words of the real CLI's output.
-pub fn not_found(name: &str) -> ApiError {
-    ApiError::client(
-        "LoadBalancerNotFound",
-        format!("There is no ACTIVE Load Balancer named '{name}'"),
-    )
-}
-
-/// `ValidationError` (400): the one helper all services share.
-pub use crate::services::errors::validation;
-
-/// `InvalidConfigurationRequest` (HTTP 409).
-pub fn invalid_configuration(message: impl Into<String>) -> ApiError {
-    ApiError::client("InvalidConfigurationRequest", message).with_status(409)
+    req: limits::DescribeAccountLimitsInput,
+) -> Result<limits::DescribeAccountLimitsOutput, ApiError> {
+    limits::describe(LIMITS, req)
 }
 
 /// Run `f` on the named load balancer with the scope's stores (EC2 defaults ensured), or

@@ -1,21 +1,19 @@
-//! Policies (stickiness and the generic kind), policy types, and tags.
+//! Policies (stickiness and the generic kind) and policy types.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
+use super::errors::ElbError;
 use super::store::Policy;
 use super::{invalid_configuration, not_found, validation, with_lb};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
+use crate::services::errors::ErrorCode;
 use crate::state::AppState;
 
 /// Duration-based (load balancer cookie) stickiness.
 pub const LB_COOKIE_TYPE: &str = "LBCookieStickinessPolicyType";
 /// Application-controlled stickiness.
 pub const APP_COOKIE_TYPE: &str = "AppCookieStickinessPolicyType";
-/// Tags per load balancer.
-const MAX_TAGS: usize = 10;
 
 /// A policy type: name, description, attributes (name, type, cardinality).
 type PolicyType = (
@@ -62,28 +60,56 @@ const POLICY_TYPES: &[PolicyType] = &[
     ),
 ];
 
-fn type_description(t: &PolicyType) -> Value {
-    json!({
-        "PolicyTypeName": t.0,
-        "Description": t.1,
-        "PolicyAttributeTypeDescriptions": t.2.iter().map(|(n, ty, card)| json!({
-            "AttributeName": n, "AttributeType": ty, "Cardinality": card,
-        })).collect::<Vec<_>>(),
-    })
+/// `PolicyTypeDescription`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PolicyTypeOut {
+    policy_type_name: &'static str,
+    description: &'static str,
+    policy_attribute_type_descriptions: Vec<AttributeTypeOut>,
+}
+
+/// `PolicyAttributeTypeDescription`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AttributeTypeOut {
+    attribute_name: &'static str,
+    attribute_type: &'static str,
+    cardinality: &'static str,
+}
+
+fn type_description(t: &PolicyType) -> PolicyTypeOut {
+    PolicyTypeOut {
+        policy_type_name: t.0,
+        description: t.1,
+        policy_attribute_type_descriptions: t
+            .2
+            .iter()
+            .map(
+                |(attribute_name, attribute_type, cardinality)| AttributeTypeOut {
+                    attribute_name,
+                    attribute_type,
+                    cardinality,
+                },
+            )
+            .collect(),
+    }
 }
 
 fn duplicate(policy: &str, lb: &str) -> ApiError {
-    ApiError::client(
-        "DuplicatePolicyName",
-        format!("Policy name {policy} already exists for load balancer {lb}"),
-    )
+    ElbError::DuplicatePolicyName.with(format!(
+        "Policy name {policy} already exists for load balancer {lb}"
+    ))
 }
 
 fn policy_not_found(policy: &str) -> ApiError {
-    ApiError::client(
-        "PolicyNotFound",
-        format!("There is no policy with name {policy} for load balancer"),
-    )
+    ElbError::PolicyNotFound.with(format!(
+        "There is no policy with name {policy} for load balancer"
+    ))
+}
+
+fn policy_type_not_found(name: &str) -> ApiError {
+    ElbError::PolicyTypeNotFound.with(format!("There is no policy type named {name}"))
 }
 
 fn add_policy(
@@ -92,7 +118,7 @@ fn add_policy(
     lb_name: &str,
     policy_name: &str,
     policy: Policy,
-) -> Result<Value, ApiError> {
+) -> Result<(), ApiError> {
     if policy_name.is_empty() {
         return Err(validation("PolicyName must not be empty."));
     }
@@ -101,19 +127,18 @@ fn add_policy(
             return Err(duplicate(policy_name, &lb.name));
         }
         if lb.policies.len() >= 100 {
-            return Err(ApiError::client(
-                "TooManyPolicies",
-                "Exceeded the number of policies for this load balancer.",
-            ));
+            return Err(ElbError::TooManyPolicies
+                .with("Exceeded the number of policies for this load balancer."));
         }
         lb.policies.insert(policy_name.to_owned(), policy);
-        Ok(json!({}))
+        Ok(())
     })
 }
 
+/// The input of Create{LB,App}CookieStickinessPolicy.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct CookiePolicyInput {
+pub struct CookiePolicyInput {
     load_balancer_name: String,
     policy_name: String,
     cookie_expiration_period: Option<i64>,
@@ -121,12 +146,11 @@ struct CookiePolicyInput {
 }
 
 /// CreateLBCookieStickinessPolicy.
-pub fn create_lb_cookie_policy(
+pub fn create_lb_cookie_stickiness_policy(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: CookiePolicyInput = parse_input(input)?;
+    req: CookiePolicyInput,
+) -> Result<(), ApiError> {
     if req.cookie_expiration_period.is_some_and(|p| p < 0) {
         return Err(validation("CookieExpirationPeriod must not be negative."));
     }
@@ -147,12 +171,11 @@ pub fn create_lb_cookie_policy(
 }
 
 /// CreateAppCookieStickinessPolicy.
-pub fn create_app_cookie_policy(
+pub fn create_app_cookie_stickiness_policy(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: CookiePolicyInput = parse_input(input)?;
+    req: CookiePolicyInput,
+) -> Result<(), ApiError> {
     if req.cookie_name.is_empty() {
         return Err(validation("CookieName must not be empty."));
     }
@@ -175,9 +198,10 @@ struct AttributeInput {
     attribute_value: Option<String>,
 }
 
+/// The input of the policy operations (each reads the members it has).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct PolicyInput {
+pub struct PolicyInput {
     load_balancer_name: Option<String>,
     policy_name: String,
     policy_type_name: String,
@@ -189,21 +213,15 @@ struct PolicyInput {
 }
 
 /// CreateLoadBalancerPolicy.
-pub fn create_policy(
+pub fn create_load_balancer_policy(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: PolicyInput = parse_input(input)?;
+    req: PolicyInput,
+) -> Result<(), ApiError> {
     let t = POLICY_TYPES
         .iter()
         .find(|t| t.0 == req.policy_type_name)
-        .ok_or_else(|| {
-            ApiError::client(
-                "PolicyTypeNotFound",
-                format!("There is no policy type named {}", req.policy_type_name),
-            )
-        })?;
+        .ok_or_else(|| policy_type_not_found(&req.policy_type_name))?;
     let mut attributes = Vec::new();
     for a in &req.policy_attributes {
         let name = a.attribute_name.clone().unwrap_or_default();
@@ -228,12 +246,11 @@ pub fn create_policy(
 }
 
 /// DeleteLoadBalancerPolicy (refused while a listener or back end uses it).
-pub fn delete_policy(
+pub fn delete_load_balancer_policy(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: PolicyInput = parse_input(input)?;
+    req: PolicyInput,
+) -> Result<(), ApiError> {
     let name = req.load_balancer_name.clone().unwrap_or_default();
     with_lb(state, &ctx.scope, &name, |lb, _| {
         let used = lb
@@ -251,17 +268,16 @@ pub fn delete_policy(
             )));
         }
         lb.policies.shift_remove(&req.policy_name);
-        Ok(json!({}))
+        Ok(())
     })
 }
 
 /// SetLoadBalancerPoliciesOfListener (an empty list removes them all).
-pub fn set_listener_policies(
+pub fn set_load_balancer_policies_of_listener(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: PolicyInput = parse_input(input)?;
+    req: PolicyInput,
+) -> Result<(), ApiError> {
     let name = req.load_balancer_name.clone().unwrap_or_default();
     with_lb(state, &ctx.scope, &name, |lb, _| {
         let port = req.load_balancer_port;
@@ -270,10 +286,9 @@ pub fn set_listener_policies(
             .iter()
             .position(|l| i64::from(l.lb_port) == port)
             .ok_or_else(|| {
-                ApiError::client(
-                    "ListenerNotFound",
-                    format!("There is no ACTIVE listener on port {port} for load balancer {name}"),
-                )
+                ElbError::ListenerNotFound.with(format!(
+                    "There is no ACTIVE listener on port {port} for load balancer {name}"
+                ))
             })?;
         let mut sticky = 0;
         for p in &req.policy_names {
@@ -294,17 +309,16 @@ pub fn set_listener_policies(
             ));
         }
         lb.listeners[index].policy_names = req.policy_names.clone();
-        Ok(json!({}))
+        Ok(())
     })
 }
 
 /// SetLoadBalancerPoliciesForBackendServer (an empty list removes them all).
-pub fn set_backend_policies(
+pub fn set_load_balancer_policies_for_backend_server(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: PolicyInput = parse_input(input)?;
+    req: PolicyInput,
+) -> Result<(), ApiError> {
     let name = req.load_balancer_name.clone().unwrap_or_default();
     let port = u16::try_from(req.instance_port)
         .ok()
@@ -321,28 +335,56 @@ pub fn set_backend_policies(
         } else {
             lb.backend_policies.insert(port, req.policy_names.clone());
         }
-        Ok(json!({}))
+        Ok(())
     })
 }
 
-fn policy_description(name: &str, p: &Policy) -> Value {
-    json!({
-        "PolicyName": name,
-        "PolicyTypeName": p.type_name,
-        "PolicyAttributeDescriptions": p.attributes.iter()
-            .map(|(k, v)| json!({ "AttributeName": k, "AttributeValue": v }))
-            .collect::<Vec<_>>(),
-    })
+/// `PolicyDescription`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PolicyOut {
+    policy_name: String,
+    policy_type_name: String,
+    policy_attribute_descriptions: Vec<AttributeOut>,
+}
+
+/// `PolicyAttributeDescription`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AttributeOut {
+    attribute_name: String,
+    attribute_value: String,
+}
+
+fn policy_description(name: &str, p: &Policy) -> PolicyOut {
+    PolicyOut {
+        policy_name: name.to_owned(),
+        policy_type_name: p.type_name.clone(),
+        policy_attribute_descriptions: p
+            .attributes
+            .iter()
+            .map(|(k, v)| AttributeOut {
+                attribute_name: k.clone(),
+                attribute_value: v.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// DescribeLoadBalancerPolicies' output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeLoadBalancerPoliciesOutput {
+    policy_descriptions: Vec<PolicyOut>,
 }
 
 /// DescribeLoadBalancerPolicies: a load balancer's policies, or (no name) the samples AWS
 /// offers every account.
-pub fn describe_policies(
+pub fn describe_load_balancer_policies(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: PolicyInput = parse_input(input)?;
+    req: PolicyInput,
+) -> Result<DescribeLoadBalancerPoliciesOutput, ApiError> {
     let policies: Vec<(String, Policy)> = match req.load_balancer_name.as_deref() {
         Some(name) if !name.is_empty() => state.stores.with(&ctx.scope, |s| {
             s.elb
@@ -379,140 +421,37 @@ pub fn describe_policies(
             out.push(policy_description(n, p));
         }
     }
-    Ok(json!({ "PolicyDescriptions": out }))
+    Ok(DescribeLoadBalancerPoliciesOutput {
+        policy_descriptions: out,
+    })
+}
+
+/// DescribeLoadBalancerPolicyTypes' output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeLoadBalancerPolicyTypesOutput {
+    policy_type_descriptions: Vec<PolicyTypeOut>,
 }
 
 /// DescribeLoadBalancerPolicyTypes.
-pub fn describe_policy_types(
+pub fn describe_load_balancer_policy_types(
     _: &RequestContext,
     _: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: PolicyInput = parse_input(input)?;
+    req: PolicyInput,
+) -> Result<DescribeLoadBalancerPolicyTypesOutput, ApiError> {
     let mut out = Vec::new();
     if req.policy_type_names.is_empty() {
         out.extend(POLICY_TYPES.iter().map(type_description));
     } else {
         for n in &req.policy_type_names {
-            let t = POLICY_TYPES.iter().find(|t| t.0 == n).ok_or_else(|| {
-                ApiError::client(
-                    "PolicyTypeNotFound",
-                    format!("There is no policy type named {n}"),
-                )
-            })?;
+            let t = POLICY_TYPES
+                .iter()
+                .find(|t| t.0 == n)
+                .ok_or_else(|| policy_type_not_found(n))?;
             out.push(type_description(t));
         }
     }
-    Ok(json!({ "PolicyTypeDescriptions": out }))
-}
-
-/// A tag as given.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct TagInput {
-    key: String,
-    value: Option<String>,
-}
-
-/// Check tags to add to a load balancer that has `existing` other keys.
-pub fn check_new_tags(
-    tags: &[TagInput],
-    existing: usize,
-) -> Result<Vec<(String, String)>, ApiError> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for t in tags {
-        if t.key.is_empty() || t.key.chars().count() > 128 || t.key.starts_with("aws:") {
-            return Err(validation(format!("Invalid tag key: {:?}", t.key)));
-        }
-        let value = t.value.clone().unwrap_or_default();
-        if value.chars().count() > 256 {
-            return Err(validation(format!("Invalid tag value for key {}", t.key)));
-        }
-        if out.iter().any(|(k, _)| k == &t.key) {
-            return Err(ApiError::client(
-                "DuplicateTagKeys",
-                format!("Tag key {} is given more than once", t.key),
-            ));
-        }
-        out.push((t.key.clone(), value));
-    }
-    if existing + out.len() > MAX_TAGS {
-        return Err(ApiError::client(
-            "TooManyTags",
-            format!("A load balancer can have at most {MAX_TAGS} tags."),
-        ));
-    }
-    Ok(out)
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct TagsInput {
-    load_balancer_names: Vec<String>,
-    tags: Vec<TagInput>,
-}
-
-/// AddTags (one load balancer per call, as the API documents).
-pub fn add_tags(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
-    let req: TagsInput = parse_input(input)?;
-    if req.load_balancer_names.len() != 1 {
-        return Err(validation("AddTags takes exactly one load balancer name."));
-    }
-    with_lb(state, &ctx.scope, &req.load_balancer_names[0], |lb, _| {
-        let new = check_new_tags(&req.tags, 0)?;
-        let added = new.iter().filter(|(k, _)| !lb.tags.contains_key(k)).count();
-        if lb.tags.len() + added > MAX_TAGS {
-            return Err(ApiError::client(
-                "TooManyTags",
-                format!("A load balancer can have at most {MAX_TAGS} tags."),
-            ));
-        }
-        lb.tags.extend(new);
-        Ok(json!({}))
-    })
-}
-
-/// RemoveTags.
-pub fn remove_tags(
-    ctx: &RequestContext,
-    state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: TagsInput = parse_input(input)?;
-    if req.load_balancer_names.len() != 1 {
-        return Err(validation(
-            "RemoveTags takes exactly one load balancer name.",
-        ));
-    }
-    with_lb(state, &ctx.scope, &req.load_balancer_names[0], |lb, _| {
-        for t in &req.tags {
-            lb.tags.shift_remove(&t.key);
-        }
-        Ok(json!({}))
-    })
-}
-
-/// DescribeTags (up to 20 load balancers).
-pub fn describe_tags(
-    ctx: &RequestContext,
-    state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: TagsInput = parse_input(input)?;
-    if req.load_balancer_names.is_empty() || req.load_balancer_names.len() > 20 {
-        return Err(validation(
-            "DescribeTags takes between 1 and 20 load balancer names.",
-        ));
-    }
-    state.stores.with(&ctx.scope, |s| {
-        let mut out = Vec::new();
-        for n in &req.load_balancer_names {
-            let lb = s.elb.load_balancers.get(n).ok_or_else(|| not_found(n))?;
-            out.push(json!({
-                "LoadBalancerName": lb.name,
-                "Tags": lb.tags.iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect::<Vec<_>>(),
-            }));
-        }
-        Ok(json!({ "TagDescriptions": out }))
+    Ok(DescribeLoadBalancerPolicyTypesOutput {
+        policy_type_descriptions: out,
     })
 }

@@ -1,31 +1,52 @@
 //! Zones, subnets and security groups of a load balancer.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
+use super::errors::ElbError;
 use super::load_balancers::{check_security_groups, check_subnets, subnets_for_zones};
 use super::{invalid_configuration, validation, with_lb};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
+use crate::services::errors::ErrorCode;
 use crate::state::AppState;
 
+/// The input of the zone, subnet and security group operations.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct ZonesInput {
+pub struct ZonesInput {
     load_balancer_name: String,
     availability_zones: Vec<String>,
     subnets: Vec<String>,
     security_groups: Vec<String>,
 }
 
+/// The output of Enable/DisableAvailabilityZonesForLoadBalancer: the zones afterwards.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ZonesOutput {
+    availability_zones: Vec<String>,
+}
+
+/// The output of Attach/DetachLoadBalancer…Subnets: the subnets afterwards.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SubnetsOutput {
+    subnets: Vec<String>,
+}
+
+/// ApplySecurityGroupsToLoadBalancer's output: the groups afterwards.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SecurityGroupsOutput {
+    security_groups: Vec<String>,
+}
+
 /// EnableAvailabilityZonesForLoadBalancer: adds the zones' default subnets.
-pub fn enable_zones(
+pub fn enable_availability_zones_for_load_balancer(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ZonesInput = parse_input(input)?;
+    req: ZonesInput,
+) -> Result<ZonesOutput, ApiError> {
     with_lb(state, &ctx.scope, &req.load_balancer_name, |lb, s| {
         let new: Vec<String> = req
             .availability_zones
@@ -41,17 +62,18 @@ pub fn enable_zones(
         }
         lb.availability_zones.extend(new);
         lb.subnets.extend(subnets);
-        Ok(json!({ "AvailabilityZones": lb.availability_zones }))
+        Ok(ZonesOutput {
+            availability_zones: lb.availability_zones.clone(),
+        })
     })
 }
 
 /// DisableAvailabilityZonesForLoadBalancer.
-pub fn disable_zones(
+pub fn disable_availability_zones_for_load_balancer(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ZonesInput = parse_input(input)?;
+    req: ZonesInput,
+) -> Result<ZonesOutput, ApiError> {
     with_lb(state, &ctx.scope, &req.load_balancer_name, |lb, s| {
         let keep: Vec<usize> = (0..lb.availability_zones.len())
             .filter(|&i| !req.availability_zones.contains(&lb.availability_zones[i]))
@@ -72,17 +94,18 @@ pub fn disable_zones(
                 .is_none_or(|x| zones.contains(&x.availability_zone))
         });
         lb.availability_zones = zones;
-        Ok(json!({ "AvailabilityZones": lb.availability_zones }))
+        Ok(ZonesOutput {
+            availability_zones: lb.availability_zones.clone(),
+        })
     })
 }
 
 /// AttachLoadBalancerToSubnets.
-pub fn attach_subnets(
+pub fn attach_load_balancer_to_subnets(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ZonesInput = parse_input(input)?;
+    req: ZonesInput,
+) -> Result<SubnetsOutput, ApiError> {
     with_lb(state, &ctx.scope, &req.load_balancer_name, |lb, s| {
         let new: Vec<String> = req
             .subnets
@@ -94,27 +117,25 @@ pub fn attach_subnets(
         all.extend(new);
         let (vpc, zones) = check_subnets(&s.ec2, &all)?;
         if vpc != lb.vpc_id {
-            return Err(ApiError::client(
-                "InvalidSubnet",
-                format!(
-                    "The subnets must belong to the load balancer's VPC {}.",
-                    lb.vpc_id
-                ),
-            ));
+            return Err(ElbError::InvalidSubnet.with(format!(
+                "The subnets must belong to the load balancer's VPC {}.",
+                lb.vpc_id
+            )));
         }
         lb.subnets = all;
         lb.availability_zones = zones;
-        Ok(json!({ "Subnets": lb.subnets }))
+        Ok(SubnetsOutput {
+            subnets: lb.subnets.clone(),
+        })
     })
 }
 
 /// DetachLoadBalancerFromSubnets.
-pub fn detach_subnets(
+pub fn detach_load_balancer_from_subnets(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ZonesInput = parse_input(input)?;
+    req: ZonesInput,
+) -> Result<SubnetsOutput, ApiError> {
     with_lb(state, &ctx.scope, &req.load_balancer_name, |lb, s| {
         let keep: Vec<String> = lb
             .subnets
@@ -128,21 +149,24 @@ pub fn detach_subnets(
         let (_, zones) = check_subnets(&s.ec2, &keep)?;
         lb.subnets = keep;
         lb.availability_zones = zones;
-        Ok(json!({ "Subnets": lb.subnets }))
+        Ok(SubnetsOutput {
+            subnets: lb.subnets.clone(),
+        })
     })
 }
 
 /// ApplySecurityGroupsToLoadBalancer.
-pub fn apply_security_groups(
+pub fn apply_security_groups_to_load_balancer(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ZonesInput = parse_input(input)?;
+    req: ZonesInput,
+) -> Result<SecurityGroupsOutput, ApiError> {
     with_lb(state, &ctx.scope, &req.load_balancer_name, |lb, s| {
         check_security_groups(&s.ec2, &lb.vpc_id, &req.security_groups)?;
         lb.security_groups = req.security_groups.clone();
         lb.security_groups.dedup();
-        Ok(json!({ "SecurityGroups": lb.security_groups }))
+        Ok(SecurityGroupsOutput {
+            security_groups: lb.security_groups.clone(),
+        })
     })
 }

@@ -12,9 +12,11 @@ use serde::{Deserialize, Serialize};
 pub use super::conditions::{
     Condition, HttpHeaderConfig, QueryPair, QueryStringConfig, ValuesConfig, normalise_conditions,
 };
+use super::errors::Elbv2Error;
 use super::errors::{invalid_action, target_group_not_found, validation};
 use super::store::Elbv2Store;
 use crate::error::ApiError;
+use crate::services::errors::ErrorCode;
 
 /// One action of a listener or rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -242,9 +244,7 @@ fn normalise_forward(
         let want_l7 = owner.lb_kind == "application";
         let is_l7 = matches!(tg.protocol.as_deref(), Some("HTTP" | "HTTPS"));
         if want_l7 != is_l7 {
-            return Err(ApiError::client(
-                "IncompatibleProtocols",
-                format!(
+            return Err(Elbv2Error::IncompatibleProtocols.with(format!(
                     "The target group '{arn}' uses protocol {} which is not compatible with a load balancer of type '{}'",
                     tg.protocol.as_deref().unwrap_or("none"),
                     owner.lb_kind
@@ -253,9 +253,7 @@ fn normalise_forward(
         }
         let others = store.load_balancers_of(&arn);
         if others.iter().any(|lb| lb != owner.lb_arn) {
-            return Err(ApiError::client(
-                "TargetGroupAssociationLimit",
-                format!(
+            return Err(Elbv2Error::TargetGroupAssociationLimit.with(format!(
                     "The following target groups cannot be associated with more than one load balancer: {arn}"
                 ),
             ));

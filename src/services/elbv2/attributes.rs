@@ -9,12 +9,10 @@
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::errors::{ArnKind, invalid_configuration, missing};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
 use crate::state::{AppState, Topic};
 
 /// One attribute.
@@ -254,15 +252,17 @@ fn list(attrs: &IndexMap<String, String>) -> Vec<Attribute> {
         .collect()
 }
 
+/// The output of every Describe/Modify…Attributes operation.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct AttributesOutput {
+pub struct AttributesOutput {
     attributes: Vec<Attribute>,
 }
 
+/// The input of every Describe/Modify…Attributes operation (each reads its ARN).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct Input {
+pub struct AttributesInput {
     load_balancer_arn: Option<String>,
     target_group_arn: Option<String>,
     listener_arn: Option<String>,
@@ -279,11 +279,10 @@ enum Which {
 fn run(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
+    req: AttributesInput,
     which: Which,
     modify: bool,
-) -> Result<Value, ApiError> {
-    let req: Input = parse_input(input)?;
+) -> Result<AttributesOutput, ApiError> {
     let attrs = state.stores.with(&ctx.scope, |s| {
         let store = &mut s.elbv2;
         let arn = req
@@ -329,59 +328,59 @@ fn run(
     if modify {
         state.touched(Topic::Elbv2);
     }
-    to_output(&AttributesOutput { attributes: attrs })
+    Ok(AttributesOutput { attributes: attrs })
 }
 
 /// DescribeLoadBalancerAttributes.
 pub fn describe_load_balancer_attributes(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    run(ctx, state, input, Which::Lb, false)
+    req: AttributesInput,
+) -> Result<AttributesOutput, ApiError> {
+    run(ctx, state, req, Which::Lb, false)
 }
 
 /// ModifyLoadBalancerAttributes.
 pub fn modify_load_balancer_attributes(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    run(ctx, state, input, Which::Lb, true)
+    req: AttributesInput,
+) -> Result<AttributesOutput, ApiError> {
+    run(ctx, state, req, Which::Lb, true)
 }
 
 /// DescribeTargetGroupAttributes.
 pub fn describe_target_group_attributes(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    run(ctx, state, input, Which::Tg, false)
+    req: AttributesInput,
+) -> Result<AttributesOutput, ApiError> {
+    run(ctx, state, req, Which::Tg, false)
 }
 
 /// ModifyTargetGroupAttributes.
 pub fn modify_target_group_attributes(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    run(ctx, state, input, Which::Tg, true)
+    req: AttributesInput,
+) -> Result<AttributesOutput, ApiError> {
+    run(ctx, state, req, Which::Tg, true)
 }
 
 /// DescribeListenerAttributes.
 pub fn describe_listener_attributes(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    run(ctx, state, input, Which::Listener, false)
+    req: AttributesInput,
+) -> Result<AttributesOutput, ApiError> {
+    run(ctx, state, req, Which::Listener, false)
 }
 
 /// ModifyListenerAttributes.
 pub fn modify_listener_attributes(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    run(ctx, state, input, Which::Listener, true)
+    req: AttributesInput,
+) -> Result<AttributesOutput, ApiError> {
+    run(ctx, state, req, Which::Listener, true)
 }

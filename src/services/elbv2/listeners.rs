@@ -4,10 +4,10 @@
 //! the data plane serves them as plain HTTP (see the README). Certificates are not looked up in
 //! ACM/IAM (Updraft has neither); any `arn:aws:acm:` or `arn:aws:iam:` ARN is taken as given.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::actions::{Action, Owner, normalise_actions};
+use super::errors::Elbv2Error;
 use super::errors::{
     ArnKind, invalid_configuration, listener_not_found, load_balancer_not_found, missing,
     page_size, paginate, validation,
@@ -18,7 +18,7 @@ use super::store::{Elbv2Store, Listener, Rule};
 use super::tags::{Tag, check_tags, set_tags};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
+use crate::services::errors::ErrorCode;
 use crate::state::{AppState, Topic};
 
 /// A certificate as the API shows it.
@@ -36,10 +36,7 @@ pub fn check_certificate(arn: &str) -> Result<(), ApiError> {
     if arn.starts_with("arn:aws:acm:") || arn.starts_with("arn:aws:iam:") {
         Ok(())
     } else {
-        Err(ApiError::client(
-            "CertificateNotFound",
-            format!("Certificate '{arn}' not found"),
-        ))
+        Err(Elbv2Error::CertificateNotFound.with(format!("Certificate '{arn}' not found")))
     }
 }
 
@@ -51,30 +48,59 @@ fn protocol_fits(kind: &str, protocol: &str) -> bool {
     }
 }
 
+/// `Listener` as the API shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListenerOut {
+    listener_arn: String,
+    load_balancer_arn: String,
+    port: u16,
+    protocol: String,
+    /// The default certificate only (HTTPS and TLS listeners).
+    certificates: Option<Vec<CertificateOut>>,
+    ssl_policy: Option<String>,
+    default_actions: Vec<Action>,
+    alpn_policy: Option<Vec<String>>,
+}
+
+/// `Certificate`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct CertificateOut {
+    pub(super) certificate_arn: String,
+    /// Left out in a listener's description.
+    pub(super) is_default: Option<bool>,
+}
+
+/// The output of CreateListener, ModifyListener and DescribeListeners.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListenersOutput {
+    listeners: Vec<ListenerOut>,
+    next_marker: Option<String>,
+}
+
 /// The API view of a listener (default actions from its default rule).
-pub fn view(store: &Elbv2Store, l: &Listener) -> Value {
-    let actions: Vec<Action> = store
-        .rules
-        .get(&l.default_rule)
-        .map(|r| r.actions.clone())
-        .unwrap_or_default();
-    let mut v = json!({
-        "ListenerArn": l.arn,
-        "LoadBalancerArn": l.lb_arn,
-        "Port": l.port,
-        "Protocol": l.protocol,
-        "DefaultActions": actions,
-    });
-    if let Some((cert, _)) = l.certificates.iter().find(|(_, d)| *d) {
-        v["Certificates"] = json!([{ "CertificateArn": cert }]);
+pub fn view(store: &Elbv2Store, l: &Listener) -> ListenerOut {
+    ListenerOut {
+        listener_arn: l.arn.clone(),
+        load_balancer_arn: l.lb_arn.clone(),
+        port: l.port,
+        protocol: l.protocol.clone(),
+        certificates: l.certificates.iter().find(|(_, d)| *d).map(|(cert, _)| {
+            vec![CertificateOut {
+                certificate_arn: cert.clone(),
+                is_default: None,
+            }]
+        }),
+        ssl_policy: l.ssl_policy.clone(),
+        default_actions: store
+            .rules
+            .get(&l.default_rule)
+            .map(|r| r.actions.clone())
+            .unwrap_or_default(),
+        alpn_policy: l.alpn_policy.clone(),
     }
-    if let Some(p) = &l.ssl_policy {
-        v["SslPolicy"] = json!(p);
-    }
-    if let Some(a) = &l.alpn_policy {
-        v["AlpnPolicy"] = json!(a);
-    }
-    v
 }
 
 /// Update the data plane's DNS index with a load balancer's listener ports.
@@ -91,9 +117,10 @@ pub fn reindex(state: &AppState, scope: &crate::state::Scope, store: &Elbv2Store
     }
 }
 
+/// CreateListener's input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct CreateInput {
+pub struct CreateListenerInput {
     load_balancer_arn: String,
     protocol: Option<String>,
     port: Option<i64>,
@@ -115,10 +142,9 @@ fn check_listener(
     ssl_policy: Option<&String>,
 ) -> Result<(u16, Option<String>, Option<String>), ApiError> {
     if !protocol_fits(kind, protocol) {
-        return Err(ApiError::client(
-            "UnsupportedProtocol",
-            format!("Protocol '{protocol}' is not supported for load balancers of type '{kind}'"),
-        ));
+        return Err(Elbv2Error::UnsupportedProtocol.with(format!(
+            "Protocol '{protocol}' is not supported for load balancers of type '{kind}'"
+        )));
     }
     let port = port.ok_or_else(|| validation("A listener port must be specified"))?;
     let port = u16::try_from(port).ok().filter(|p| *p > 0).ok_or_else(|| {
@@ -156,10 +182,7 @@ fn check_listener(
     check_certificate(&cert)?;
     let policy = ssl_policy.cloned().unwrap_or_else(|| DEFAULT_POLICY.into());
     if !policy_exists(&policy) {
-        return Err(ApiError::client(
-            "SSLPolicyNotFound",
-            format!("SSL policy '{policy}' not found"),
-        ));
+        return Err(Elbv2Error::SslPolicyNotFound.with(format!("SSL policy '{policy}' not found")));
     }
     Ok((port, Some(cert), Some(policy)))
 }
@@ -168,9 +191,8 @@ fn check_listener(
 pub fn create_listener(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: CreateInput = parse_input(input)?;
+    req: CreateListenerInput,
+) -> Result<ListenersOutput, ApiError> {
     check_tags(&req.tags)?;
     let scope = ctx.scope.clone();
     let out = state.stores.with(&scope, |s| {
@@ -192,19 +214,14 @@ pub fn create_listener(
             req.ssl_policy.as_ref(),
         )?;
         if store.listeners_of(&lb.arn).iter().any(|l| l.port == port) {
-            return Err(ApiError::client(
-                "DuplicateListener",
-                format!(
-                    "A listener already exists on this port for this load balancer '{}'",
-                    lb.arn
-                ),
-            ));
+            return Err(Elbv2Error::DuplicateListener.with(format!(
+                "A listener already exists on this port for this load balancer '{}'",
+                lb.arn
+            )));
         }
         if store.listeners_of(&lb.arn).len() >= 50 {
-            return Err(ApiError::client(
-                "TooManyListeners",
-                "The quota for the number of listeners has been reached",
-            ));
+            return Err(Elbv2Error::TooManyListeners
+                .with("The quota for the number of listeners has been reached"));
         }
         let owner = Owner {
             lb_arn: &lb.arn,
@@ -259,12 +276,16 @@ pub fn create_listener(
         Ok(view(store, &store.listeners[&listener_arn]))
     })?;
     state.touched(Topic::Elbv2);
-    Ok(json!({ "Listeners": [out] }))
+    Ok(ListenersOutput {
+        listeners: vec![out],
+        next_marker: None,
+    })
 }
 
+/// DescribeListeners' input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeInput {
+pub struct DescribeListenersInput {
     load_balancer_arn: Option<String>,
     listener_arns: Vec<String>,
     marker: Option<String>,
@@ -275,9 +296,8 @@ struct DescribeInput {
 pub fn describe_listeners(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeInput = parse_input(input)?;
+    req: DescribeListenersInput,
+) -> Result<ListenersOutput, ApiError> {
     let page = page_size(req.page_size, 400)?;
     let views = state.stores.with(&ctx.scope, |s| {
         let store = &s.elbv2;
@@ -311,17 +331,17 @@ pub fn describe_listeners(
                 .collect(),
         }
     })?;
-    let (items, next) = paginate(views, req.marker.as_deref(), page)?;
-    let mut out = json!({ "Listeners": items });
-    if let Some(n) = next {
-        out["NextMarker"] = json!(n);
-    }
-    Ok(out)
+    let (listeners, next_marker) = paginate(views, req.marker.as_deref(), page)?;
+    Ok(ListenersOutput {
+        listeners,
+        next_marker,
+    })
 }
 
+/// ModifyListener's input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ModifyInput {
+pub struct ModifyListenerInput {
     listener_arn: String,
     port: Option<i64>,
     protocol: Option<String>,
@@ -335,9 +355,8 @@ struct ModifyInput {
 pub fn modify_listener(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ModifyInput = parse_input(input)?;
+    req: ModifyListenerInput,
+) -> Result<ListenersOutput, ApiError> {
     let scope = ctx.scope.clone();
     let out = state.stores.with(&scope, |s| {
         let store = &mut s.elbv2;
@@ -379,13 +398,10 @@ pub fn modify_listener(
             policy.as_ref(),
         )?;
         if port != l.port && store.listeners_of(&lb.arn).iter().any(|o| o.port == port) {
-            return Err(ApiError::client(
-                "DuplicateListener",
-                format!(
-                    "A listener already exists on this port for this load balancer '{}'",
-                    lb.arn
-                ),
-            ));
+            return Err(Elbv2Error::DuplicateListener.with(format!(
+                "A listener already exists on this port for this load balancer '{}'",
+                lb.arn
+            )));
         }
         let actions = match &req.default_actions {
             Some(a) => Some(normalise_actions(
@@ -423,12 +439,16 @@ pub fn modify_listener(
         Ok::<_, ApiError>(view(store, &store.listeners[&req.listener_arn]))
     })?;
     state.touched(Topic::Elbv2);
-    Ok(json!({ "Listeners": [out] }))
+    Ok(ListenersOutput {
+        listeners: vec![out],
+        next_marker: None,
+    })
 }
 
+/// DeleteListener's input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ArnInput {
+pub struct DeleteListenerInput {
     listener_arn: String,
 }
 
@@ -436,9 +456,8 @@ struct ArnInput {
 pub fn delete_listener(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ArnInput = parse_input(input)?;
+    req: DeleteListenerInput,
+) -> Result<(), ApiError> {
     let scope = ctx.scope.clone();
     state.stores.with(&scope, |s| {
         let store = &mut s.elbv2;
@@ -462,117 +481,5 @@ pub fn delete_listener(
         Ok::<_, ApiError>(())
     })?;
     state.touched(Topic::Elbv2);
-    Ok(json!({}))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CertificatesInput {
-    listener_arn: String,
-    #[serde(default)]
-    certificates: Vec<Certificate>,
-    marker: Option<String>,
-    page_size: Option<i64>,
-}
-
-fn certificates_view(certs: &[(String, bool)]) -> Vec<Value> {
-    certs
-        .iter()
-        .map(|(c, d)| json!({"CertificateArn": c, "IsDefault": d}))
-        .collect()
-}
-
-/// AddListenerCertificates: extra (non-default) certificates of an HTTPS/TLS listener.
-pub fn add_listener_certificates(
-    ctx: &RequestContext,
-    state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: CertificatesInput = parse_input(input)?;
-    let added = state.stores.with(&ctx.scope, |s| {
-        let l = s
-            .elbv2
-            .listeners
-            .get_mut(&req.listener_arn)
-            .ok_or_else(listener_not_found)?;
-        let mut added = Vec::new();
-        for c in &req.certificates {
-            let arn = c.certificate_arn.clone().unwrap_or_default();
-            check_certificate(&arn)?;
-            if c.is_default == Some(true) {
-                return Err(validation(
-                    "The default certificate must be set with ModifyListener",
-                ));
-            }
-            added.push((arn, false));
-        }
-        if l.certificates.len() + added.len() > 26 {
-            return Err(ApiError::client(
-                "TooManyCertificates",
-                "The quota for the number of certificates per load balancer has been reached",
-            ));
-        }
-        for c in &added {
-            if !l.certificates.iter().any(|(a, _)| *a == c.0) {
-                l.certificates.push(c.clone());
-            }
-        }
-        Ok(added)
-    })?;
-    Ok(json!({ "Certificates": certificates_view(&added) }))
-}
-
-/// RemoveListenerCertificates: the default certificate cannot be removed.
-pub fn remove_listener_certificates(
-    ctx: &RequestContext,
-    state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: CertificatesInput = parse_input(input)?;
-    state.stores.with(&ctx.scope, |s| {
-        let l = s
-            .elbv2
-            .listeners
-            .get_mut(&req.listener_arn)
-            .ok_or_else(listener_not_found)?;
-        for c in &req.certificates {
-            let arn = c.certificate_arn.clone().unwrap_or_default();
-            if l.certificates.iter().any(|(a, d)| *a == arn && *d) {
-                return Err(ApiError::client(
-                    "OperationNotPermitted",
-                    "The default certificate of a listener cannot be removed",
-                ));
-            }
-        }
-        l.certificates.retain(|(a, _)| {
-            !req.certificates
-                .iter()
-                .any(|c| c.certificate_arn.as_deref() == Some(a))
-        });
-        Ok::<_, ApiError>(())
-    })?;
-    Ok(json!({}))
-}
-
-/// DescribeListenerCertificates: the default one (`IsDefault` true) and the added ones.
-pub fn describe_listener_certificates(
-    ctx: &RequestContext,
-    state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: CertificatesInput = parse_input(input)?;
-    let page = page_size(req.page_size, 400)?;
-    let certs = state.stores.with(&ctx.scope, |s| {
-        s.elbv2
-            .listeners
-            .get(&req.listener_arn)
-            .map(|l| certificates_view(&l.certificates))
-            .ok_or_else(listener_not_found)
-    })?;
-    let (items, next) = paginate(certs, req.marker.as_deref(), page)?;
-    let mut out = json!({ "Certificates": items });
-    if let Some(n) = next {
-        out["NextMarker"] = json!(n);
-    }
-    Ok(out)
+    Ok(())
 }

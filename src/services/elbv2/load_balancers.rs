@@ -7,17 +7,19 @@
 //! get the VPC's default security group when none is given, as on AWS.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use super::attributes::default_lb_attributes;
-use super::errors::{ArnKind, load_balancer_not_found, missing, page_size, paginate, validation};
+use super::errors::Elbv2Error;
+use super::errors::{ArnKind, missing, page_size, paginate, validation};
 use super::store::{LoadBalancer, PROVISIONING_SECONDS};
 use super::tags::{Tag, check_tags, set_tags};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
+use crate::protocol::output::Timestamp;
+use crate::services::errors::ErrorCode;
+use crate::services::{Reply, Sent};
 use crate::state::ids::arn;
-use crate::state::{AppState, RegionStores, Scope, Topic};
+use crate::state::{AppState, RegionStores, Topic};
 
 /// `CanonicalHostedZoneId` of ALBs and NLBs in the regions we know; others get us-east-1's.
 fn hosted_zone(region: &str, network: bool) -> &'static str {
@@ -80,22 +82,14 @@ pub fn resolve_subnets(
     let mut vpc: Option<String> = None;
     for id in subnets {
         let subnet = stores.ec2.subnets.get(id).ok_or_else(|| {
-            ApiError::client(
-                "SubnetNotFound",
-                format!("The subnet ID '{id}' does not exist"),
-            )
+            Elbv2Error::SubnetNotFound.with(format!("The subnet ID '{id}' does not exist"))
         })?;
         if vpc.as_ref().is_some_and(|v| *v != subnet.vpc_id) {
-            return Err(ApiError::client(
-                "InvalidSubnet",
-                "The subnets must all be in the same VPC",
-            ));
+            return Err(Elbv2Error::InvalidSubnet.with("The subnets must all be in the same VPC"));
         }
         vpc = Some(subnet.vpc_id.clone());
         if zones.iter().any(|(z, _)| *z == subnet.availability_zone) {
-            return Err(ApiError::client(
-                "InvalidConfigurationRequest",
-                "A load balancer cannot be attached to multiple subnets in the same Availability Zone",
+            return Err(Elbv2Error::InvalidConfigurationRequest.with("A load balancer cannot be attached to multiple subnets in the same Availability Zone",
             ));
         }
         zones.push((subnet.availability_zone.clone(), id.clone()));
@@ -123,10 +117,9 @@ pub fn check_security_groups(
             .get(g)
             .is_none_or(|sg| sg.vpc_id != vpc)
         {
-            return Err(ApiError::client(
-                "InvalidSecurityGroup",
-                format!("Security group '{g}' does not exist in VPC '{vpc}'"),
-            ));
+            return Err(Elbv2Error::InvalidSecurityGroup.with(format!(
+                "Security group '{g}' does not exist in VPC '{vpc}'"
+            )));
         }
     }
     Ok(())
@@ -134,13 +127,16 @@ pub fn check_security_groups(
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct SubnetMapping {
-    subnet_id: Option<String>,
+/// `SubnetMapping` (only the subnet is read).
+pub struct SubnetMapping {
+    /// The subnet.
+    pub subnet_id: Option<String>,
 }
 
+/// CreateLoadBalancer's input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct CreateInput {
+pub struct CreateLoadBalancerInput {
     name: String,
     #[serde(default)]
     subnets: Vec<String>,
@@ -155,43 +151,91 @@ struct CreateInput {
     ip_address_type: Option<String>,
 }
 
+/// The API view of a load balancer (`LoadBalancer`), borrowing its record.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LoadBalancerOut<'a> {
+    load_balancer_arn: &'a str,
+    #[serde(rename = "DNSName")]
+    dns_name: &'a str,
+    canonical_hosted_zone_id: &'static str,
+    created_time: Timestamp,
+    load_balancer_name: &'a str,
+    scheme: &'a str,
+    vpc_id: &'a str,
+    state: StateOut,
+    #[serde(rename = "Type")]
+    kind: &'a str,
+    availability_zones: Vec<ZoneOut<'a>>,
+    /// Application load balancers always; network ones when they have groups.
+    security_groups: Option<&'a [String]>,
+    ip_address_type: &'a str,
+}
+
+/// `LoadBalancerState`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct StateOut {
+    code: &'static str,
+}
+
+/// `AvailabilityZone`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ZoneOut<'a> {
+    zone_name: &'a str,
+    subnet_id: &'a str,
+    /// Always empty: no Elastic IPs or static addresses here.
+    load_balancer_addresses: &'static [String],
+}
+
 /// The API view of a load balancer.
-pub fn view(lb: &LoadBalancer, now: f64, region: &str) -> Value {
-    let mut v = json!({
-        "LoadBalancerArn": lb.arn,
-        "DNSName": lb.dns_name,
-        "CanonicalHostedZoneId": hosted_zone(region, lb.kind == "network"),
-        "CreatedTime": lb.created,
-        "LoadBalancerName": lb.name,
-        "Scheme": lb.scheme,
-        "VpcId": lb.vpc_id,
-        "State": {"Code": lb.state(now)},
-        "Type": lb.kind,
-        "AvailabilityZones": zones_view(&lb.zones),
-        "IpAddressType": lb.ip_address_type,
-    });
-    if lb.kind == "application" || !lb.security_groups.is_empty() {
-        v["SecurityGroups"] = json!(lb.security_groups);
+pub fn view<'a>(lb: &'a LoadBalancer, now: f64, region: &str) -> LoadBalancerOut<'a> {
+    LoadBalancerOut {
+        load_balancer_arn: &lb.arn,
+        dns_name: &lb.dns_name,
+        canonical_hosted_zone_id: hosted_zone(region, lb.kind == "network"),
+        created_time: Timestamp(lb.created),
+        load_balancer_name: &lb.name,
+        scheme: &lb.scheme,
+        vpc_id: &lb.vpc_id,
+        state: StateOut {
+            code: lb.state(now),
+        },
+        kind: &lb.kind,
+        availability_zones: zones_view(&lb.zones),
+        security_groups: (lb.kind == "application" || !lb.security_groups.is_empty())
+            .then_some(lb.security_groups.as_slice()),
+        ip_address_type: &lb.ip_address_type,
     }
-    v
 }
 
-fn zones_view(zones: &[(String, String)]) -> Value {
-    json!(
-        zones
-            .iter()
-            .map(|(z, s)| json!({"ZoneName": z, "SubnetId": s, "LoadBalancerAddresses": []}))
-            .collect::<Vec<_>>()
-    )
+fn zones_view(zones: &[(String, String)]) -> Vec<ZoneOut<'_>> {
+    zones
+        .iter()
+        .map(|(z, s)| ZoneOut {
+            zone_name: z,
+            subnet_id: s,
+            load_balancer_addresses: &[],
+        })
+        .collect()
 }
 
-/// CreateLoadBalancer.
+/// The output of CreateLoadBalancer and DescribeLoadBalancers.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct LoadBalancersOutput<'a> {
+    load_balancers: Vec<LoadBalancerOut<'a>>,
+    next_marker: Option<String>,
+}
+
+/// CreateLoadBalancer (the same call again answers with the existing one).
 pub fn create_load_balancer(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: CreateInput = parse_input(input)?;
+    req: CreateLoadBalancerInput,
+    reply: Reply<'_>,
+) -> Result<Sent, ApiError> {
     check_name(&req.name, "Load balancer")?;
     let kind = req.kind.clone().unwrap_or_else(|| "application".into());
     if kind == "gateway" {
@@ -220,7 +264,7 @@ pub fn create_load_balancer(
     };
     let now = state.clock.now();
     let scope = ctx.scope.clone();
-    let out = state.stores.with(&scope, |s| {
+    let sent = state.stores.with(&scope, |s| {
         s.ec2.ensure_defaults(&scope, state);
         let (vpc, zones) = resolve_subnets(s, &subnet_ids, &kind)?;
         let groups = match &req.security_groups {
@@ -241,21 +285,19 @@ pub fn create_load_balancer(
                 && existing.zones == zones
                 && (req.security_groups.is_none() || existing.security_groups == groups);
             if !same {
-                return Err(ApiError::client(
-                    "DuplicateLoadBalancerName",
-                    format!(
-                        "A load balancer with the same name '{}' exists, but with different settings",
-                        req.name
-                    ),
-                ));
+                return Err(Elbv2Error::DuplicateLoadBalancerName.with(format!(
+                    "A load balancer with the same name '{}' exists, but with different settings",
+                    req.name
+                )));
             }
-            return Ok(view(existing, now, &scope.region));
+            return reply.send(&LoadBalancersOutput {
+                load_balancers: vec![view(existing, now, &scope.region)],
+                next_marker: None,
+            });
         }
         if s.elbv2.load_balancers.len() >= 50 {
-            return Err(ApiError::client(
-                "TooManyLoadBalancers",
-                "The quota for the number of load balancers has been reached",
-            ));
+            return Err(Elbv2Error::TooManyLoadBalancers
+                .with("The quota for the number of load balancers has been reached"));
         }
         let short = if kind == "network" { "net" } else { "app" };
         let id = hex16(state);
@@ -284,33 +326,38 @@ pub fn create_load_balancer(
             ip_address_type: ip_type,
             attributes: default_lb_attributes(&kind),
         };
-        let v = view(&lb, now, &scope.region);
         super::dataplane::index(state, &scope, &lb, &[], &[]);
+        let sent = reply.send(&LoadBalancersOutput {
+            load_balancers: vec![view(&lb, now, &scope.region)],
+            next_marker: None,
+        })?;
         s.elbv2.load_balancers.insert(lb_arn.clone(), lb);
         set_tags(&mut s.elbv2, &lb_arn, &req.tags);
         tracing::info!(load_balancer = %lb_arn, "load balancer created");
-        Ok(v)
+        Ok(sent)
     })?;
     state.touched(Topic::Elbv2);
-    Ok(json!({ "LoadBalancers": [out] }))
+    Ok(sent)
 }
 
+/// DescribeLoadBalancers' input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeInput {
+pub struct DescribeLoadBalancersInput {
     load_balancer_arns: Vec<String>,
     names: Vec<String>,
     marker: Option<String>,
     page_size: Option<i64>,
 }
 
-/// DescribeLoadBalancers: by ARN, by name, or all; unknown ones fail the call.
+/// DescribeLoadBalancers: by ARN, by name, or all; unknown ones fail the call. The page is
+/// written while the store lock is held (the output borrows the records).
 pub fn describe_load_balancers(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeInput = parse_input(input)?;
+    req: DescribeLoadBalancersInput,
+    reply: Reply<'_>,
+) -> Result<Sent, ApiError> {
     if !req.load_balancer_arns.is_empty() && !req.names.is_empty() {
         return Err(validation(
             "Load balancer names and load balancer ARNs cannot be specified at the same time",
@@ -318,20 +365,17 @@ pub fn describe_load_balancers(
     }
     let page = page_size(req.page_size, 400)?;
     let now = state.clock.now();
-    let views = state.stores.with(&ctx.scope, |s| {
+    state.stores.with(&ctx.scope, |s| {
         let lbs = &s.elbv2.load_balancers;
-        if !req.load_balancer_arns.is_empty() {
-            return req
-                .load_balancer_arns
+        let selected: Vec<&LoadBalancer> = if !req.load_balancer_arns.is_empty() {
+            req.load_balancer_arns
                 .iter()
                 .map(|a| {
                     lbs.get(a)
-                        .map(|lb| view(lb, now, &ctx.scope.region))
                         .ok_or_else(|| missing(&ctx.scope, a, ArnKind::LoadBalancer))
                 })
-                .collect::<Result<Vec<_>, _>>();
-        }
-        if !req.names.is_empty() {
+                .collect::<Result<Vec<_>, _>>()?
+        } else if !req.names.is_empty() {
             let missing: Vec<&String> = req
                 .names
                 .iter()
@@ -339,33 +383,30 @@ pub fn describe_load_balancers(
                 .collect();
             if !missing.is_empty() {
                 let list: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
-                return Err(ApiError::client(
-                    "LoadBalancerNotFound",
-                    format!("Load balancers '[{}]' not found", list.join(", ")),
-                ));
+                return Err(Elbv2Error::LoadBalancerNotFound
+                    .with(format!("Load balancers '[{}]' not found", list.join(", "))));
             }
-            return Ok(lbs
-                .values()
+            lbs.values()
                 .filter(|l| req.names.contains(&l.name))
+                .collect()
+        } else {
+            lbs.values().collect()
+        };
+        let (items, next_marker) = paginate(selected, req.marker.as_deref(), page)?;
+        reply.send(&LoadBalancersOutput {
+            load_balancers: items
+                .into_iter()
                 .map(|lb| view(lb, now, &ctx.scope.region))
-                .collect());
-        }
-        Ok(lbs
-            .values()
-            .map(|lb| view(lb, now, &ctx.scope.region))
-            .collect())
-    })?;
-    let (items, next) = paginate(views, req.marker.as_deref(), page)?;
-    let mut out = json!({ "LoadBalancers": items });
-    if let Some(n) = next {
-        out["NextMarker"] = json!(n);
-    }
-    Ok(out)
+                .collect(),
+            next_marker,
+        })
+    })
 }
 
+/// DeleteLoadBalancer's input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ArnInput {
+pub struct DeleteLoadBalancerInput {
     load_balancer_arn: String,
 }
 
@@ -374,9 +415,8 @@ struct ArnInput {
 pub fn delete_load_balancer(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ArnInput = parse_input(input)?;
+    req: DeleteLoadBalancerInput,
+) -> Result<(), ApiError> {
     state.stores.with(&ctx.scope, |s| {
         let store = &mut s.elbv2;
         let Some(lb) = store.load_balancers.get(&req.load_balancer_arn) else {
@@ -388,13 +428,10 @@ pub fn delete_load_balancer(
             .map(String::as_str)
             == Some("true")
         {
-            return Err(ApiError::client(
-                "OperationNotPermitted",
-                format!(
-                    "Load balancer '{}' cannot be deleted because deletion protection is enabled",
-                    lb.arn
-                ),
-            ));
+            return Err(Elbv2Error::OperationNotPermitted.with(format!(
+                "Load balancer '{}' cannot be deleted because deletion protection is enabled",
+                lb.arn
+            )));
         }
         let dns = lb.dns_name.clone();
         let listeners: Vec<String> = store
@@ -427,157 +464,7 @@ pub fn delete_load_balancer(
         Ok(())
     })?;
     state.touched(Topic::Elbv2);
-    Ok(json!({}))
-}
-
-fn with_lb<R>(
-    state: &AppState,
-    scope: &Scope,
-    arn: &str,
-    f: impl FnOnce(&mut RegionStores) -> Result<R, ApiError>,
-) -> Result<R, ApiError> {
-    state.stores.with(scope, |s| {
-        if !s.elbv2.load_balancers.contains_key(arn) {
-            return Err(load_balancer_not_found());
-        }
-        f(s)
-    })
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct SetSecurityGroupsInput {
-    load_balancer_arn: String,
-    security_groups: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct SetSecurityGroupsOutput {
-    security_group_ids: Vec<String>,
-}
-
-/// SetSecurityGroups.
-pub fn set_security_groups(
-    ctx: &RequestContext,
-    state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: SetSecurityGroupsInput = parse_input(input)?;
-    let ids = with_lb(state, &ctx.scope, &req.load_balancer_arn, |s| {
-        let lb = &s.elbv2.load_balancers[&req.load_balancer_arn];
-        if lb.kind == "network" && lb.security_groups.is_empty() {
-            return Err(ApiError::client(
-                "InvalidConfigurationRequest",
-                "You cannot set security groups on a Network Load Balancer which was created without any security groups",
-            ));
-        }
-        if lb.kind == "application" && req.security_groups.is_empty() {
-            return Err(validation(
-                "At least one security group must be specified for an Application Load Balancer",
-            ));
-        }
-        let vpc = lb.vpc_id.clone();
-        check_security_groups(s, &req.security_groups, &vpc)?;
-        let lb = s
-            .elbv2
-            .load_balancers
-            .get_mut(&req.load_balancer_arn)
-            .ok_or_else(load_balancer_not_found)?;
-        lb.security_groups = req.security_groups.clone();
-        Ok(lb.security_groups.clone())
-    })?;
-    to_output(&SetSecurityGroupsOutput {
-        security_group_ids: ids,
-    })
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct SetSubnetsInput {
-    load_balancer_arn: String,
-    #[serde(default)]
-    subnets: Vec<String>,
-    #[serde(default)]
-    subnet_mappings: Vec<SubnetMapping>,
-    ip_address_type: Option<String>,
-}
-
-/// SetSubnets: replace the load balancer's subnets (zones).
-pub fn set_subnets(
-    ctx: &RequestContext,
-    state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: SetSubnetsInput = parse_input(input)?;
-    let ids: Vec<String> = if req.subnets.is_empty() {
-        req.subnet_mappings
-            .iter()
-            .filter_map(|m| m.subnet_id.clone())
-            .collect()
-    } else {
-        req.subnets.clone()
-    };
-    let out = with_lb(state, &ctx.scope, &req.load_balancer_arn, |s| {
-        let kind = s.elbv2.load_balancers[&req.load_balancer_arn].kind.clone();
-        let vpc_before = s.elbv2.load_balancers[&req.load_balancer_arn]
-            .vpc_id
-            .clone();
-        let (vpc, zones) = resolve_subnets(s, &ids, &kind)?;
-        if vpc != vpc_before {
-            return Err(ApiError::client(
-                "InvalidSubnet",
-                format!("The subnets must be in the load balancer's VPC '{vpc_before}'"),
-            ));
-        }
-        let lb = s
-            .elbv2
-            .load_balancers
-            .get_mut(&req.load_balancer_arn)
-            .ok_or_else(load_balancer_not_found)?;
-        lb.zones = zones;
-        if let Some(t) = &req.ip_address_type {
-            lb.ip_address_type = t.clone();
-        }
-        Ok(json!({
-            "AvailabilityZones": zones_view(&lb.zones),
-            "IpAddressType": lb.ip_address_type,
-        }))
-    })?;
-    state.touched(Topic::Elbv2);
-    Ok(out)
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct SetIpAddressTypeInput {
-    load_balancer_arn: String,
-    ip_address_type: String,
-}
-
-/// SetIpAddressType: recorded (the data plane listens on loopback IPv4 either way).
-pub fn set_ip_address_type(
-    ctx: &RequestContext,
-    state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: SetIpAddressTypeInput = parse_input(input)?;
-    let t = with_lb(state, &ctx.scope, &req.load_balancer_arn, |s| {
-        let lb = s
-            .elbv2
-            .load_balancers
-            .get_mut(&req.load_balancer_arn)
-            .ok_or_else(load_balancer_not_found)?;
-        if lb.kind == "network" && req.ip_address_type == "dualstack-without-public-ipv4" {
-            return Err(ApiError::client(
-                "InvalidConfigurationRequest",
-                "dualstack-without-public-ipv4 is supported only by Application Load Balancers",
-            ));
-        }
-        lb.ip_address_type = req.ip_address_type.clone();
-        Ok(lb.ip_address_type.clone())
-    })?;
-    Ok(json!({ "IpAddressType": t }))
+    Ok(())
 }
 
 /// Seconds until the youngest provisioning load balancer turns active (for the controller).

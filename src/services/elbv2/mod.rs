@@ -15,6 +15,8 @@ pub mod conditions;
 pub mod dataplane;
 pub mod errors;
 pub mod health;
+pub mod lb_settings;
+pub mod listener_certificates;
 pub mod listeners;
 pub mod load_balancers;
 pub mod metrics;
@@ -29,121 +31,161 @@ pub mod target_groups;
 pub mod targets;
 pub mod unsupported;
 
-use serde_json::Value;
-
 pub use store::Elbv2Store;
 pub use targets::{
     deregister_internal, register_internal, target_draining, target_draining_in,
     target_group_exists, target_healthy, target_healthy_in,
 };
 
-use super::Handler;
 use super::elb::limits;
+use super::{Replying, Typed, TypedOperation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Implemented operations and their handlers: every operation of the model.
-pub const OPERATIONS: &[(&str, Handler)] = &[
+/// Every operation of the model, with its typed handler (see `services::Typed`).
+pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
     (
         "AddListenerCertificates",
-        listeners::add_listener_certificates,
+        &Typed(listener_certificates::add_listener_certificates),
     ),
-    ("AddTags", tags::add_tags),
-    ("AddTrustStoreRevocations", unsupported::no_trust_store),
-    ("CreateListener", listeners::create_listener),
-    ("CreateLoadBalancer", load_balancers::create_load_balancer),
-    ("CreateRule", rules::create_rule),
-    ("CreateTargetGroup", target_groups::create_target_group),
-    ("CreateTrustStore", unsupported::create_trust_store),
-    ("DeleteListener", listeners::delete_listener),
-    ("DeleteLoadBalancer", load_balancers::delete_load_balancer),
-    ("DeleteRule", rules::delete_rule),
+    ("AddTags", &Typed(tags::add_tags)),
+    (
+        "AddTrustStoreRevocations",
+        &Typed(unsupported::no_trust_store),
+    ),
+    ("CreateListener", &Typed(listeners::create_listener)),
+    (
+        "CreateLoadBalancer",
+        &Replying(load_balancers::create_load_balancer),
+    ),
+    ("CreateRule", &Typed(rules::create_rule)),
+    (
+        "CreateTargetGroup",
+        &Typed(target_groups::create_target_group),
+    ),
+    ("CreateTrustStore", &Typed(unsupported::create_trust_store)),
+    ("DeleteListener", &Typed(listeners::delete_listener)),
+    (
+        "DeleteLoadBalancer",
+        &Typed(load_balancers::delete_load_balancer),
+    ),
+    ("DeleteRule", &Typed(rules::delete_rule)),
     (
         "DeleteSharedTrustStoreAssociation",
-        unsupported::no_trust_store,
+        &Typed(unsupported::no_trust_store),
     ),
-    ("DeleteTargetGroup", target_groups::delete_target_group),
-    ("DeleteTrustStore", unsupported::no_trust_store),
-    ("DeregisterTargets", targets::deregister_targets),
-    ("DescribeAccountLimits", describe_account_limits),
+    (
+        "DeleteTargetGroup",
+        &Typed(target_groups::delete_target_group),
+    ),
+    ("DeleteTrustStore", &Typed(unsupported::no_trust_store)),
+    ("DeregisterTargets", &Typed(targets::deregister_targets)),
+    ("DescribeAccountLimits", &Typed(describe_account_limits)),
     (
         "DescribeCapacityReservation",
-        unsupported::describe_capacity_reservation,
+        &Typed(unsupported::describe_capacity_reservation),
     ),
     (
         "DescribeListenerAttributes",
-        attributes::describe_listener_attributes,
+        &Typed(attributes::describe_listener_attributes),
     ),
     (
         "DescribeListenerCertificates",
-        listeners::describe_listener_certificates,
+        &Typed(listener_certificates::describe_listener_certificates),
     ),
-    ("DescribeListeners", listeners::describe_listeners),
+    ("DescribeListeners", &Typed(listeners::describe_listeners)),
     (
         "DescribeLoadBalancerAttributes",
-        attributes::describe_load_balancer_attributes,
+        &Typed(attributes::describe_load_balancer_attributes),
     ),
     (
         "DescribeLoadBalancers",
-        load_balancers::describe_load_balancers,
+        &Replying(load_balancers::describe_load_balancers),
     ),
-    ("DescribeRules", rules::describe_rules),
-    ("DescribeSSLPolicies", ssl_policies::describe_ssl_policies),
-    ("DescribeTags", tags::describe_tags),
+    ("DescribeRules", &Typed(rules::describe_rules)),
+    (
+        "DescribeSSLPolicies",
+        &Typed(ssl_policies::describe_ssl_policies),
+    ),
+    ("DescribeTags", &Typed(tags::describe_tags)),
     (
         "DescribeTargetGroupAttributes",
-        attributes::describe_target_group_attributes,
+        &Typed(attributes::describe_target_group_attributes),
     ),
     (
         "DescribeTargetGroups",
-        target_groups::describe_target_groups,
+        &Typed(target_groups::describe_target_groups),
     ),
-    ("DescribeTargetHealth", targets::describe_target_health),
+    (
+        "DescribeTargetHealth",
+        &Typed(targets::describe_target_health),
+    ),
     (
         "DescribeTrustStoreAssociations",
-        unsupported::no_trust_store,
+        &Typed(unsupported::no_trust_store),
     ),
-    ("DescribeTrustStoreRevocations", unsupported::no_trust_store),
-    ("DescribeTrustStores", unsupported::describe_trust_stores),
-    ("GetResourcePolicy", unsupported::get_resource_policy),
+    (
+        "DescribeTrustStoreRevocations",
+        &Typed(unsupported::no_trust_store),
+    ),
+    (
+        "DescribeTrustStores",
+        &Typed(unsupported::describe_trust_stores),
+    ),
+    (
+        "GetResourcePolicy",
+        &Typed(unsupported::get_resource_policy),
+    ),
     (
         "GetTrustStoreCaCertificatesBundle",
-        unsupported::no_trust_store,
+        &Typed(unsupported::no_trust_store),
     ),
     (
         "GetTrustStoreRevocationContent",
-        unsupported::no_trust_store,
+        &Typed(unsupported::no_trust_store),
     ),
-    ("ModifyCapacityReservation", unsupported::not_permitted),
-    ("ModifyIpPools", unsupported::not_permitted),
-    ("ModifyListener", listeners::modify_listener),
+    (
+        "ModifyCapacityReservation",
+        &Typed(unsupported::not_permitted),
+    ),
+    ("ModifyIpPools", &Typed(unsupported::not_permitted)),
+    ("ModifyListener", &Typed(listeners::modify_listener)),
     (
         "ModifyListenerAttributes",
-        attributes::modify_listener_attributes,
+        &Typed(attributes::modify_listener_attributes),
     ),
     (
         "ModifyLoadBalancerAttributes",
-        attributes::modify_load_balancer_attributes,
+        &Typed(attributes::modify_load_balancer_attributes),
     ),
-    ("ModifyRule", rules::modify_rule),
-    ("ModifyTargetGroup", target_groups::modify_target_group),
+    ("ModifyRule", &Typed(rules::modify_rule)),
+    (
+        "ModifyTargetGroup",
+        &Typed(target_groups::modify_target_group),
+    ),
     (
         "ModifyTargetGroupAttributes",
-        attributes::modify_target_group_attributes,
+        &Typed(attributes::modify_target_group_attributes),
     ),
-    ("ModifyTrustStore", unsupported::no_trust_store),
-    ("RegisterTargets", targets::register_targets),
+    ("ModifyTrustStore", &Typed(unsupported::no_trust_store)),
+    ("RegisterTargets", &Typed(targets::register_targets)),
     (
         "RemoveListenerCertificates",
-        listeners::remove_listener_certificates,
+        &Typed(listener_certificates::remove_listener_certificates),
     ),
-    ("RemoveTags", tags::remove_tags),
-    ("RemoveTrustStoreRevocations", unsupported::no_trust_store),
-    ("SetIpAddressType", load_balancers::set_ip_address_type),
-    ("SetRulePriorities", rules::set_rule_priorities),
-    ("SetSecurityGroups", load_balancers::set_security_groups),
-    ("SetSubnets", load_balancers::set_subnets),
+    ("RemoveTags", &Typed(tags::remove_tags)),
+    (
+        "RemoveTrustStoreRevocations",
+        &Typed(unsupported::no_trust_store),
+    ),
+    ("SetIpAddressType", &Typed(lb_settings::set_ip_address_type)),
+    ("SetRulePriorities", &Typed(rules::set_rule_priorities)),
+    (
+        "SetSecurityGroups",
+        &Typed(lb_settings::set_security_groups),
+    ),
+    ("SetSubnets", &Typed(lb_settings::set_subnets)),
 ];
 
 /// Application, network and gateway load balancer quotas of a new account.
@@ -178,10 +220,11 @@ const LIMITS: &[(&str, &str)] = &[
     ),
 ];
 
-fn describe_account_limits(
+/// DescribeAccountLimits.
+pub fn describe_account_limits(
     _: &RequestContext,
     _: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    limits::describe(LIMITS, input)
+    req: limits::DescribeAccountLimitsInput,
+) -> Result<limits::DescribeAccountLimitsOutput, ApiError> {
+    limits::describe(LIMITS, req)
 }

@@ -4,10 +4,11 @@
 //! with the listener; it cannot be deleted or re-prioritised and its conditions cannot change,
 //! but ModifyRule may change its actions, as on AWS.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::actions::{Action, Condition, Owner, normalise_actions, normalise_conditions};
+use super::errors::Elbv2Error;
 use super::errors::{
     ArnKind, listener_not_found, missing, page_size, paginate, priority_in_use, rule_not_found,
     validation,
@@ -17,21 +18,51 @@ use super::store::{Elbv2Store, Rule};
 use super::tags::{Tag, check_tags, set_tags};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
+use crate::services::errors::ErrorCode;
 use crate::state::{AppState, Topic};
 
 /// Rules per load balancer (default rules not counted).
 const MAX_RULES: usize = 100;
 
+/// `Rule` as the API shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RuleOut {
+    rule_arn: String,
+    priority: String,
+    conditions: Vec<Condition>,
+    actions: Vec<Action>,
+    is_default: bool,
+}
+
+/// The output of CreateRule, ModifyRule, DescribeRules and SetRulePriorities.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RulesOutput {
+    rules: Vec<RuleOut>,
+    next_marker: Option<String>,
+}
+
+impl RulesOutput {
+    fn of(rules: Vec<RuleOut>) -> Self {
+        Self {
+            rules,
+            next_marker: None,
+        }
+    }
+}
+
 /// The API view of a rule.
-pub fn view(r: &Rule) -> Value {
-    json!({
-        "RuleArn": r.arn,
-        "Priority": r.priority.map_or_else(|| "default".to_owned(), |p| p.to_string()),
-        "Conditions": r.conditions,
-        "Actions": r.actions,
-        "IsDefault": r.priority.is_none(),
-    })
+pub fn view(r: &Rule) -> RuleOut {
+    RuleOut {
+        rule_arn: r.arn.clone(),
+        priority: r
+            .priority
+            .map_or_else(|| "default".to_owned(), |p| p.to_string()),
+        conditions: r.conditions.clone(),
+        actions: r.actions.clone(),
+        is_default: r.priority.is_none(),
+    }
 }
 
 fn check_priority(p: i64) -> Result<u32, ApiError> {
@@ -56,9 +87,10 @@ fn owner_of(store: &Elbv2Store, listener_arn: &str) -> Result<(String, String), 
     Ok((lb.arn.clone(), lb.kind.clone()))
 }
 
+/// The input of create_rule.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct CreateInput {
+pub struct CreateInput {
     listener_arn: String,
     conditions: Vec<Condition>,
     priority: i64,
@@ -72,9 +104,8 @@ struct CreateInput {
 pub fn create_rule(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: CreateInput = parse_input(input)?;
+    req: CreateInput,
+) -> Result<RulesOutput, ApiError> {
     if req.transforms.is_some() {
         return Err(validation("Updraft does not support rule transforms"));
     }
@@ -88,10 +119,8 @@ pub fn create_rule(
         let store = &mut s.elbv2;
         let (lb_arn, lb_kind) = owner_of(store, &req.listener_arn)?;
         if lb_kind != "application" {
-            return Err(ApiError::client(
-                "UnsupportedProtocol",
-                "Rules are supported only by listeners of Application Load Balancers",
-            ));
+            return Err(Elbv2Error::UnsupportedProtocol
+                .with("Rules are supported only by listeners of Application Load Balancers"));
         }
         if store
             .rules
@@ -111,10 +140,8 @@ pub fn create_rule(
             .filter(|r| r.priority.is_some() && listeners.contains(&r.listener_arn))
             .count();
         if count >= MAX_RULES {
-            return Err(ApiError::client(
-                "TooManyRules",
-                "The quota for the number of rules per load balancer has been reached",
-            ));
+            return Err(Elbv2Error::TooManyRules
+                .with("The quota for the number of rules per load balancer has been reached"));
         }
         let actions = normalise_actions(
             store,
@@ -140,12 +167,13 @@ pub fn create_rule(
         Ok(v)
     })?;
     state.touched(Topic::Elbv2);
-    Ok(json!({ "Rules": [out] }))
+    Ok(RulesOutput::of(vec![out]))
 }
 
+/// The input of describe_rules.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeInput {
+pub struct DescribeInput {
     listener_arn: Option<String>,
     rule_arns: Vec<String>,
     marker: Option<String>,
@@ -156,9 +184,8 @@ struct DescribeInput {
 pub fn describe_rules(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeInput = parse_input(input)?;
+    req: DescribeInput,
+) -> Result<RulesOutput, ApiError> {
     let page = page_size(req.page_size, 400)?;
     let views = state.stores.with(&ctx.scope, |s| {
         let store = &s.elbv2;
@@ -194,17 +221,14 @@ pub fn describe_rules(
                 .collect(),
         }
     })?;
-    let (items, next) = paginate(views, req.marker.as_deref(), page)?;
-    let mut out = json!({ "Rules": items });
-    if let Some(n) = next {
-        out["NextMarker"] = json!(n);
-    }
-    Ok(out)
+    let (rules, next_marker) = paginate(views, req.marker.as_deref(), page)?;
+    Ok(RulesOutput { rules, next_marker })
 }
 
+/// The input of modify_rule.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ModifyInput {
+pub struct ModifyInput {
     rule_arn: String,
     conditions: Option<Vec<Condition>>,
     actions: Option<Vec<Action>>,
@@ -215,9 +239,8 @@ struct ModifyInput {
 pub fn modify_rule(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ModifyInput = parse_input(input)?;
+    req: ModifyInput,
+) -> Result<RulesOutput, ApiError> {
     if req.transforms.is_some() {
         return Err(validation("Updraft does not support rule transforms"));
     }
@@ -236,13 +259,10 @@ pub fn modify_rule(
             .ok_or_else(rule_not_found)?
             .clone();
         if rule.priority.is_none() && conditions.is_some() {
-            return Err(ApiError::client(
-                "OperationNotPermitted",
-                format!(
-                    "The conditions of default rule '{}' cannot be modified",
-                    rule.arn
-                ),
-            ));
+            return Err(Elbv2Error::OperationNotPermitted.with(format!(
+                "The conditions of default rule '{}' cannot be modified",
+                rule.arn
+            )));
         }
         let (lb_arn, lb_kind) = owner_of(store, &rule.listener_arn)?;
         let actions = match &req.actions {
@@ -269,12 +289,13 @@ pub fn modify_rule(
         Ok::<_, ApiError>(view(r))
     })?;
     state.touched(Topic::Elbv2);
-    Ok(json!({ "Rules": [out] }))
+    Ok(RulesOutput::of(vec![out]))
 }
 
+/// The input of delete_rule.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct DeleteInput {
+pub struct DeleteInput {
     rule_arn: String,
 }
 
@@ -282,24 +303,21 @@ struct DeleteInput {
 pub fn delete_rule(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DeleteInput = parse_input(input)?;
+    req: DeleteInput,
+) -> Result<(), ApiError> {
     state.stores.with(&ctx.scope, |s| {
         let store = &mut s.elbv2;
         let rule = store.rules.get(&req.rule_arn).ok_or_else(rule_not_found)?;
         if rule.priority.is_none() {
-            return Err(ApiError::client(
-                "OperationNotPermitted",
-                format!("Default rule '{}' cannot be deleted", rule.arn),
-            ));
+            return Err(Elbv2Error::OperationNotPermitted
+                .with(format!("Default rule '{}' cannot be deleted", rule.arn)));
         }
         store.rules.shift_remove(&req.rule_arn);
         store.tags.remove(&req.rule_arn);
         Ok(())
     })?;
     state.touched(Topic::Elbv2);
-    Ok(json!({}))
+    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -309,9 +327,10 @@ struct PriorityPair {
     priority: Option<i64>,
 }
 
+/// The input of set_rule_priorities.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct SetPrioritiesInput {
+pub struct SetPrioritiesInput {
     rule_priorities: Vec<PriorityPair>,
 }
 
@@ -319,9 +338,8 @@ struct SetPrioritiesInput {
 pub fn set_rule_priorities(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: SetPrioritiesInput = parse_input(input)?;
+    req: SetPrioritiesInput,
+) -> Result<RulesOutput, ApiError> {
     let mut wanted: Vec<(String, u32)> = Vec::new();
     for p in &req.rule_priorities {
         let arn = p
@@ -340,10 +358,9 @@ pub fn set_rule_priorities(
         for (arn, p) in &wanted {
             let rule = store.rules.get(arn).ok_or_else(rule_not_found)?;
             if rule.priority.is_none() {
-                return Err(ApiError::client(
-                    "OperationNotPermitted",
-                    format!("The priority of default rule '{arn}' cannot be changed"),
-                ));
+                return Err(Elbv2Error::OperationNotPermitted.with(format!(
+                    "The priority of default rule '{arn}' cannot be changed"
+                )));
             }
             next.push((arn.clone(), rule.listener_arn.clone(), *p));
         }
@@ -371,5 +388,5 @@ pub fn set_rule_priorities(
         Ok(views)
     })?;
     state.touched(Topic::Elbv2);
-    Ok(json!({ "Rules": out }))
+    Ok(RulesOutput::of(out))
 }

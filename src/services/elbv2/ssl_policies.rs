@@ -2,13 +2,13 @@
 //! ciphers. Listeners record the policy; the data plane serves HTTPS listeners as plain HTTP, so
 //! the policy has no effect on traffic.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
+use super::errors::Elbv2Error;
 use super::errors::{page_size, paginate};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
+use crate::services::errors::ErrorCode;
 use crate::state::AppState;
 
 /// The policy a secure listener gets when it names none.
@@ -87,7 +87,33 @@ pub fn policy_exists(name: &str) -> bool {
     POLICIES.iter().any(|p| p.0 == name)
 }
 
-fn view(p: &(&str, &[&str], bool, bool)) -> Value {
+/// `SslPolicy`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SslPolicyOut {
+    ssl_protocols: &'static [&'static str],
+    ciphers: Vec<CipherOut>,
+    name: &'static str,
+    supported_load_balancer_types: [&'static str; 2],
+}
+
+/// `Cipher`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct CipherOut {
+    name: &'static str,
+    priority: usize,
+}
+
+/// DescribeSSLPolicies' output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeSslPoliciesOutput {
+    ssl_policies: Vec<SslPolicyOut>,
+    next_marker: Option<String>,
+}
+
+fn view(p: &(&'static str, &'static [&'static str], bool, bool)) -> SslPolicyOut {
     let (name, protocols, tls13, legacy) = *p;
     let mut ciphers: Vec<&str> = Vec::new();
     if tls13 {
@@ -99,19 +125,25 @@ fn view(p: &(&str, &[&str], bool, bool)) -> Value {
             ciphers.extend(LEGACY_CIPHERS);
         }
     }
-    json!({
-        "SslProtocols": protocols,
-        "Ciphers": ciphers.iter().enumerate()
-            .map(|(i, c)| json!({"Name": c, "Priority": i + 1}))
-            .collect::<Vec<_>>(),
-        "Name": name,
-        "SupportedLoadBalancerTypes": ["application", "network"],
-    })
+    SslPolicyOut {
+        ssl_protocols: protocols,
+        ciphers: ciphers
+            .into_iter()
+            .enumerate()
+            .map(|(i, name)| CipherOut {
+                name,
+                priority: i + 1,
+            })
+            .collect(),
+        name,
+        supported_load_balancer_types: ["application", "network"],
+    }
 }
 
+/// The input of describe_ssl_policies.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct Input {
+pub struct Input {
     names: Vec<String>,
     marker: Option<String>,
     page_size: Option<i64>,
@@ -121,27 +153,22 @@ struct Input {
 pub fn describe_ssl_policies(
     _: &RequestContext,
     _: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: Input = parse_input(input)?;
+    req: Input,
+) -> Result<DescribeSslPoliciesOutput, ApiError> {
     let page = page_size(req.page_size, 400)?;
     for n in &req.names {
         if !policy_exists(n) {
-            return Err(ApiError::client(
-                "SSLPolicyNotFound",
-                format!("SSL policy '{n}' not found"),
-            ));
+            return Err(Elbv2Error::SslPolicyNotFound.with(format!("SSL policy '{n}' not found")));
         }
     }
-    let views: Vec<Value> = POLICIES
+    let views: Vec<SslPolicyOut> = POLICIES
         .iter()
         .filter(|p| req.names.is_empty() || req.names.iter().any(|n| n == p.0))
         .map(view)
         .collect();
-    let (items, next) = paginate(views, req.marker.as_deref(), page)?;
-    let mut out = json!({ "SslPolicies": items });
-    if let Some(n) = next {
-        out["NextMarker"] = json!(n);
-    }
-    Ok(out)
+    let (ssl_policies, next_marker) = paginate(views, req.marker.as_deref(), page)?;
+    Ok(DescribeSslPoliciesOutput {
+        ssl_policies,
+        next_marker,
+    })
 }

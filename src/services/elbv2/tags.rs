@@ -3,15 +3,15 @@
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
+use super::errors::Elbv2Error;
 use super::errors::{
     listener_not_found, load_balancer_not_found, rule_not_found, target_group_not_found, validation,
 };
 use super::store::Elbv2Store;
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::{parse_input, to_output};
+use crate::services::errors::ErrorCode;
 use crate::state::AppState;
 
 /// Tags per resource, as AWS limits them.
@@ -51,10 +51,9 @@ pub fn check_tags(tags: &[Tag]) -> Result<(), ApiError> {
             )));
         }
         if seen.contains(&t.key.as_str()) {
-            return Err(ApiError::client(
-                "DuplicateTagKeys",
-                format!("Tag key '{}' is duplicated", t.key),
-            ));
+            return Err(
+                Elbv2Error::DuplicateTagKeys.with(format!("Tag key '{}' is duplicated", t.key))
+            );
         }
         seen.push(&t.key);
     }
@@ -65,10 +64,7 @@ pub fn check_tags(tags: &[Tag]) -> Result<(), ApiError> {
 }
 
 fn too_many_tags() -> ApiError {
-    ApiError::client(
-        "TooManyTags",
-        format!("A resource can have at most '{MAX_TAGS}' tags"),
-    )
+    Elbv2Error::TooManyTags.with(format!("A resource can have at most '{MAX_TAGS}' tags"))
 }
 
 /// Set tags on a resource (Create calls, after the resource exists).
@@ -104,16 +100,16 @@ fn check_exists(store: &Elbv2Store, arn: &str) -> Result<(), ApiError> {
     if found { Ok(()) } else { Err(missing()) }
 }
 
+/// The input of add_tags.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct AddTagsInput {
+pub struct AddTagsInput {
     resource_arns: Vec<String>,
     tags: Vec<Tag>,
 }
 
 /// AddTags: add or overwrite tags on up to 20 resources; all or nothing.
-pub fn add_tags(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Value, ApiError> {
-    let req: AddTagsInput = parse_input(input)?;
+pub fn add_tags(ctx: &RequestContext, state: &AppState, req: AddTagsInput) -> Result<(), ApiError> {
     check_tags(&req.tags)?;
     if req.resource_arns.len() > 20 {
         return Err(validation("You can tag at most 20 resources at a time"));
@@ -137,13 +133,13 @@ pub fn add_tags(ctx: &RequestContext, state: &AppState, input: Value) -> Result<
             set_tags(store, arn, &req.tags);
         }
         Ok(())
-    })?;
-    Ok(json!({}))
+    })
 }
 
+/// The input of remove_tags.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct RemoveTagsInput {
+pub struct RemoveTagsInput {
     resource_arns: Vec<String>,
     tag_keys: Vec<String>,
 }
@@ -152,9 +148,8 @@ struct RemoveTagsInput {
 pub fn remove_tags(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: RemoveTagsInput = parse_input(input)?;
+    req: RemoveTagsInput,
+) -> Result<(), ApiError> {
     state.stores.with(&ctx.scope, |s| {
         let store = &mut s.elbv2;
         for arn in &req.resource_arns {
@@ -168,13 +163,13 @@ pub fn remove_tags(
             }
         }
         Ok(())
-    })?;
-    Ok(json!({}))
+    })
 }
 
+/// The input of describe_tags.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct DescribeTagsInput {
+pub struct DescribeTagsInput {
     resource_arns: Vec<String>,
 }
 
@@ -185,9 +180,10 @@ struct TagDescription {
     tags: Vec<Tag>,
 }
 
+/// DescribeTags' output.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct DescribeTagsOutput {
+pub struct DescribeTagsOutput {
     tag_descriptions: Vec<TagDescription>,
 }
 
@@ -195,9 +191,8 @@ struct DescribeTagsOutput {
 pub fn describe_tags(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeTagsInput = parse_input(input)?;
+    req: DescribeTagsInput,
+) -> Result<DescribeTagsOutput, ApiError> {
     if req.resource_arns.len() > 20 {
         return Err(validation(
             "You can describe the tags of at most 20 resources at a time",
@@ -227,7 +222,7 @@ pub fn describe_tags(
             })
             .collect::<Result<Vec<_>, ApiError>>()
     })?;
-    to_output(&DescribeTagsOutput {
+    Ok(DescribeTagsOutput {
         tag_descriptions: out,
     })
 }

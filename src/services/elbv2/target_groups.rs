@@ -3,10 +3,10 @@
 //! 5 s (HTTP) or 10 s (HTTPS) timeout, healthy after 5 and unhealthy after 2, matcher `200`;
 //! TCP-family groups check `TCP traffic-port` every 30 s with a 10 s timeout.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::attributes::default_tg_attributes;
+use super::errors::Elbv2Error;
 use super::errors::{
     ArnKind, invalid_configuration, missing, page_size, paginate, target_group_not_found,
     validation,
@@ -16,7 +16,7 @@ use super::store::{Elbv2Store, HealthCheck, TargetGroup};
 use super::tags::{Tag, check_tags, set_tags};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::parse_input;
+use crate::services::errors::ErrorCode;
 use crate::state::ids::arn;
 use crate::state::{AppState, Topic};
 
@@ -43,9 +43,10 @@ struct HealthInput {
     matcher: Option<Matcher>,
 }
 
+/// The input of create_target_group.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct CreateInput {
+pub struct CreateInput {
     name: String,
     protocol: Option<String>,
     protocol_version: Option<String>,
@@ -204,52 +205,78 @@ fn apply_health(h: &mut HealthCheck, req: &HealthInput, protocol: &str) -> Resul
     Ok(())
 }
 
+/// `TargetGroup` as the API shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TargetGroupOut {
+    target_group_arn: String,
+    target_group_name: String,
+    protocol: Option<String>,
+    port: Option<i64>,
+    vpc_id: Option<String>,
+    health_check_protocol: String,
+    health_check_port: String,
+    health_check_enabled: bool,
+    health_check_interval_seconds: i64,
+    health_check_timeout_seconds: i64,
+    healthy_threshold_count: i64,
+    unhealthy_threshold_count: i64,
+    health_check_path: Option<String>,
+    matcher: Option<MatcherOut>,
+    load_balancer_arns: Vec<String>,
+    target_type: String,
+    protocol_version: Option<String>,
+    ip_address_type: String,
+}
+
+/// `Matcher`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct MatcherOut {
+    http_code: String,
+}
+
+/// The output of Create/Modify/DescribeTargetGroups.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TargetGroupsOutput {
+    target_groups: Vec<TargetGroupOut>,
+    next_marker: Option<String>,
+}
+
 /// The API view of a target group.
-pub fn view(store: &Elbv2Store, tg: &TargetGroup) -> Value {
+pub fn view(store: &Elbv2Store, tg: &TargetGroup) -> TargetGroupOut {
     let h = &tg.health;
-    let mut v = json!({
-        "TargetGroupArn": tg.arn,
-        "TargetGroupName": tg.name,
-        "HealthCheckProtocol": h.protocol,
-        "HealthCheckPort": h.port,
-        "HealthCheckEnabled": h.enabled,
-        "HealthCheckIntervalSeconds": h.interval,
-        "HealthCheckTimeoutSeconds": h.timeout,
-        "HealthyThresholdCount": h.healthy_threshold,
-        "UnhealthyThresholdCount": h.unhealthy_threshold,
-        "LoadBalancerArns": store.load_balancers_of(&tg.arn),
-        "TargetType": tg.target_type,
-        "IpAddressType": tg.ip_address_type,
-    });
-    let set = |v: &mut Value, k: &str, x: Option<Value>| {
-        if let Some(x) = x {
-            v[k] = x;
-        }
-    };
-    set(&mut v, "Protocol", tg.protocol.as_ref().map(|p| json!(p)));
-    set(&mut v, "Port", tg.port.map(|p| json!(p)));
-    set(&mut v, "VpcId", tg.vpc_id.as_ref().map(|p| json!(p)));
-    set(&mut v, "HealthCheckPath", h.path.as_ref().map(|p| json!(p)));
-    set(
-        &mut v,
-        "Matcher",
-        h.matcher.as_ref().map(|m| json!({ "HttpCode": m })),
-    );
-    set(
-        &mut v,
-        "ProtocolVersion",
-        tg.protocol_version.as_ref().map(|p| json!(p)),
-    );
-    v
+    TargetGroupOut {
+        target_group_arn: tg.arn.clone(),
+        target_group_name: tg.name.clone(),
+        protocol: tg.protocol.clone(),
+        port: tg.port,
+        vpc_id: tg.vpc_id.clone(),
+        health_check_protocol: h.protocol.clone(),
+        health_check_port: h.port.clone(),
+        health_check_enabled: h.enabled,
+        health_check_interval_seconds: h.interval,
+        health_check_timeout_seconds: h.timeout,
+        healthy_threshold_count: h.healthy_threshold,
+        unhealthy_threshold_count: h.unhealthy_threshold,
+        health_check_path: h.path.clone(),
+        matcher: h.matcher.as_ref().map(|m| MatcherOut {
+            http_code: m.clone(),
+        }),
+        load_balancer_arns: store.load_balancers_of(&tg.arn),
+        target_type: tg.target_type.clone(),
+        protocol_version: tg.protocol_version.clone(),
+        ip_address_type: tg.ip_address_type.clone(),
+    }
 }
 
 /// CreateTargetGroup: idempotent on the name when the settings are the same.
 pub fn create_target_group(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: CreateInput = parse_input(input)?;
+    req: CreateInput,
+) -> Result<TargetGroupsOutput, ApiError> {
     check_resource_name(&req.name, "Target group")?;
     check_tags(&req.tags)?;
     let target_type = req.target_type.clone().unwrap_or_else(|| "instance".into());
@@ -306,21 +333,16 @@ pub fn create_target_group(
                 && existing.target_type == target_type
                 && existing.health == health;
             if !same {
-                return Err(ApiError::client(
-                    "DuplicateTargetGroupName",
-                    format!(
-                        "A target group with the same name '{}' exists, but with different settings",
-                        req.name
-                    ),
-                ));
+                return Err(Elbv2Error::DuplicateTargetGroupName.with(format!(
+                    "A target group with the same name '{}' exists, but with different settings",
+                    req.name
+                )));
             }
             return Ok(view(&s.elbv2, existing));
         }
         if s.elbv2.target_groups.len() >= 3000 {
-            return Err(ApiError::client(
-                "TooManyTargetGroups",
-                "The quota for the number of target groups has been reached",
-            ));
+            return Err(Elbv2Error::TooManyTargetGroups
+                .with("The quota for the number of target groups has been reached"));
         }
         let tg_arn = arn(
             "elasticloadbalancing",
@@ -346,12 +368,16 @@ pub fn create_target_group(
         tracing::info!(target_group = %tg_arn, "target group created");
         Ok(view(&s.elbv2, &s.elbv2.target_groups[&tg_arn]))
     })?;
-    Ok(json!({ "TargetGroups": [out] }))
+    Ok(TargetGroupsOutput {
+        target_groups: vec![out],
+        next_marker: None,
+    })
 }
 
+/// The input of describe_target_groups.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DescribeInput {
+pub struct DescribeInput {
     load_balancer_arn: Option<String>,
     target_group_arns: Vec<String>,
     names: Vec<String>,
@@ -363,9 +389,8 @@ struct DescribeInput {
 pub fn describe_target_groups(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DescribeInput = parse_input(input)?;
+    req: DescribeInput,
+) -> Result<TargetGroupsOutput, ApiError> {
     let given = [
         req.load_balancer_arn.is_some(),
         !req.target_group_arns.is_empty(),
@@ -417,10 +442,10 @@ pub fn describe_target_groups(
                 .map(String::as_str)
                 .collect();
             if !missing.is_empty() {
-                return Err(ApiError::client(
-                    "TargetGroupNotFound",
-                    format!("Target groups '[{}]' not found", missing.join(", ")),
-                ));
+                return Err(Elbv2Error::TargetGroupNotFound.with(format!(
+                    "Target groups '[{}]' not found",
+                    missing.join(", ")
+                )));
             }
             return Ok(store
                 .target_groups
@@ -436,16 +461,16 @@ pub fn describe_target_groups(
             .collect())
     })?;
     let (items, next) = paginate(views, req.marker.as_deref(), page)?;
-    let mut out = json!({ "TargetGroups": items });
-    if let Some(n) = next {
-        out["NextMarker"] = json!(n);
-    }
-    Ok(out)
+    Ok(TargetGroupsOutput {
+        target_groups: items,
+        next_marker: next,
+    })
 }
 
+/// The input of modify_target_group.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ModifyInput {
+pub struct ModifyInput {
     target_group_arn: String,
     #[serde(flatten)]
     health: HealthInput,
@@ -455,9 +480,8 @@ struct ModifyInput {
 pub fn modify_target_group(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: ModifyInput = parse_input(input)?;
+    req: ModifyInput,
+) -> Result<TargetGroupsOutput, ApiError> {
     let out = state.stores.with(&ctx.scope, |s| {
         let tg = s
             .elbv2
@@ -474,12 +498,16 @@ pub fn modify_target_group(
         ))
     })?;
     state.touched(Topic::Elbv2);
-    Ok(json!({ "TargetGroups": [out] }))
+    Ok(TargetGroupsOutput {
+        target_groups: vec![out],
+        next_marker: None,
+    })
 }
 
+/// The input of delete_target_group.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct DeleteInput {
+pub struct DeleteInput {
     target_group_arn: String,
 }
 
@@ -488,19 +516,15 @@ struct DeleteInput {
 pub fn delete_target_group(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: DeleteInput = parse_input(input)?;
+    req: DeleteInput,
+) -> Result<(), ApiError> {
     state.stores.with(&ctx.scope, |s| {
         let store = &mut s.elbv2;
         if store.target_group_in_use(&req.target_group_arn) {
-            return Err(ApiError::client(
-                "ResourceInUse",
-                format!(
-                    "Target group '{}' is currently in use by a listener or a rule",
-                    req.target_group_arn
-                ),
-            ));
+            return Err(Elbv2Error::ResourceInUse.with(format!(
+                "Target group '{}' is currently in use by a listener or a rule",
+                req.target_group_arn
+            )));
         }
         if store
             .target_groups
@@ -514,5 +538,5 @@ pub fn delete_target_group(
         Ok(())
     })?;
     state.touched(Topic::Elbv2);
-    Ok(json!({}))
+    Ok(())
 }

@@ -1,16 +1,16 @@
 //! RegisterTargets, DeregisterTargets, DescribeTargetHealth, and the same operations for
 //! other parts of Updraft (Auto Scaling registers its instances with its target groups).
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
+use super::errors::Elbv2Error;
 use super::errors::{ArnKind, invalid_target, missing, target_group_not_found, validation};
 use super::health::{self, HealthView};
 use super::store::{Health, Target, TargetGroup};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::ec2::store::InstanceState;
-use crate::services::parse_input;
+use crate::services::errors::ErrorCode;
 use crate::state::{AppState, RegionStores, Scope, Topic};
 
 /// Targets per target group.
@@ -90,10 +90,8 @@ pub fn register(
         .filter(|(id, port, _)| !tg.targets.contains_key(&(id.clone(), *port)))
         .count();
     if tg.targets.len() + new > MAX_TARGETS {
-        return Err(ApiError::client(
-            "TooManyTargets",
-            "You've reached the limit on the number of targets per target group",
-        ));
+        return Err(Elbv2Error::TooManyTargets
+            .with("You've reached the limit on the number of targets per target group"));
     }
     for (id, port, az) in ready {
         let key = (id.clone(), port);
@@ -174,9 +172,10 @@ pub fn deregister(
     Ok(())
 }
 
+/// The input of register_targets.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct TargetsInput {
+pub struct TargetsInput {
     target_group_arn: String,
     #[serde(default)]
     targets: Vec<TargetDescription>,
@@ -186,30 +185,28 @@ struct TargetsInput {
 pub fn register_targets(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: TargetsInput = parse_input(input)?;
+    req: TargetsInput,
+) -> Result<(), ApiError> {
     let now = state.clock.now();
     state.stores.with(&ctx.scope, |s| {
         register(s, &req.target_group_arn, &req.targets, now)
     })?;
     state.touched(Topic::Elbv2);
-    Ok(json!({}))
+    Ok(())
 }
 
 /// DeregisterTargets.
 pub fn deregister_targets(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: TargetsInput = parse_input(input)?;
+    req: TargetsInput,
+) -> Result<(), ApiError> {
     let now = state.clock.now();
     state.stores.with(&ctx.scope, |s| {
         deregister(s, &req.target_group_arn, &req.targets, now)
     })?;
     state.touched(Topic::Elbv2);
-    Ok(json!({}))
+    Ok(())
 }
 
 /// The health of one registered target of a group, as DescribeTargetHealth shows it.
@@ -241,31 +238,65 @@ pub fn zone_enabled(s: &RegionStores, tg: &TargetGroup, id: &str) -> bool {
         })
 }
 
-fn entry(tg: &TargetGroup, id: &str, port: Option<u16>, az: Option<&str>, h: &HealthView) -> Value {
-    let mut target = json!({ "Id": id });
-    if let Some(p) = port {
-        target["Port"] = json!(p);
-    }
-    if let Some(az) = az {
-        target["AvailabilityZone"] = json!(az);
-    }
-    let mut th = json!({ "State": h.state });
-    if let Some(r) = h.reason {
-        th["Reason"] = json!(r);
-    }
-    if let Some(d) = &h.description {
-        th["Description"] = json!(d);
-    }
-    let hc_port = match (tg.health.port.as_str(), port) {
+/// `TargetHealthDescription`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TargetHealthOut {
+    target: TargetOut,
+    health_check_port: Option<String>,
+    target_health: HealthOut,
+}
+
+/// `TargetDescription` as DescribeTargetHealth shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct TargetOut {
+    id: String,
+    port: Option<u16>,
+    availability_zone: Option<String>,
+}
+
+/// `TargetHealth`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct HealthOut {
+    state: &'static str,
+    reason: Option<&'static str>,
+    description: Option<String>,
+}
+
+/// DescribeTargetHealth's output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeTargetHealthOutput {
+    target_health_descriptions: Vec<TargetHealthOut>,
+}
+
+fn entry(
+    tg: &TargetGroup,
+    id: &str,
+    port: Option<u16>,
+    az: Option<&str>,
+    h: &HealthView,
+) -> TargetHealthOut {
+    let health_check_port = match (tg.health.port.as_str(), port) {
         ("traffic-port", Some(p)) => Some(p.to_string()),
         ("traffic-port", None) => None,
         (p, _) => Some(p.to_owned()),
     };
-    let mut v = json!({ "Target": target, "TargetHealth": th });
-    if let Some(p) = hc_port {
-        v["HealthCheckPort"] = json!(p);
+    TargetHealthOut {
+        target: TargetOut {
+            id: id.to_owned(),
+            port,
+            availability_zone: az.map(str::to_owned),
+        },
+        health_check_port,
+        target_health: HealthOut {
+            state: h.state,
+            reason: h.reason,
+            description: h.description.clone(),
+        },
     }
-    v
 }
 
 /// DescribeTargetHealth: every registered target, or the ones asked about (those not
@@ -273,9 +304,8 @@ fn entry(tg: &TargetGroup, id: &str, port: Option<u16>, az: Option<&str>, h: &He
 pub fn describe_target_health(
     ctx: &RequestContext,
     state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: TargetsInput = parse_input(input)?;
+    req: TargetsInput,
+) -> Result<DescribeTargetHealthOutput, ApiError> {
     let now = state.clock.now();
     let out = state.stores.with(&ctx.scope, |s| {
         let tg = s
@@ -331,7 +361,9 @@ pub fn describe_target_health(
         }
         Ok(out)
     })?;
-    Ok(json!({ "TargetHealthDescriptions": out }))
+    Ok(DescribeTargetHealthOutput {
+        target_health_descriptions: out,
+    })
 }
 
 /// Whether a target group exists (Auto Scaling checks `TargetGroupARNs`).

@@ -1,0 +1,196 @@
+//! DescribeLoadBalancers over 1,000 load balancers, Classic (`elb`) and ELBv2, each walked
+//! page by page (400 per page, AWS's largest: three requests) through the whole request as
+//! the server runs it without the socket: form body parsed, input decoded by the query codec,
+//! dispatched, output rendered as awsQuery XML (`server::respond`, as `benches/ec2.rs` does).
+//!
+//! The first load balancer of each kind is made through the API; the other 999 are copies of
+//! it under new names put straight into the store, past the per-region quotas (20 Classic, 50
+//! ELBv2) that would stop the API.
+//!
+//! Run with `cargo bench --bench describe_1000`; `cargo test --benches` runs each once. Besides
+//! criterion's figures it prints the mean wall and CPU time of a whole walk (the machine may
+//! be shared: CPU time is the cost).
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use serde_json::json;
+use updraft::Config;
+use updraft::context::RequestContext;
+use updraft::protocol::Protocol;
+use updraft::protocol::models;
+use updraft::protocol::render;
+use updraft::server;
+use updraft::services;
+use updraft::state::{AppState, Scope};
+
+const N: usize = 1_000;
+
+/// CPU time (user + system) this process has used, in seconds (Linux), or 0.
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name (which may hold spaces) end with ')'.
+            let rest = s.rsplit_once(')')?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let utime: f64 = fields.get(11)?.parse().ok()?;
+            let stime: f64 = fields.get(12)?.parse().ok()?;
+            Some((utime + stime) / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
+/// Mean wall and CPU milliseconds of `runs` calls of `f`.
+fn timed(runs: u32, mut f: impl FnMut()) -> (f64, f64) {
+    let (wall, cpu) = (std::time::Instant::now(), cpu_seconds());
+    for _ in 0..runs {
+        f();
+    }
+    (
+        wall.elapsed().as_secs_f64() * 1000.0 / f64::from(runs),
+        (cpu_seconds() - cpu) * 1000.0 / f64::from(runs),
+    )
+}
+
+fn ctx(scope: &Scope, service: &'static str, operation: &str) -> RequestContext {
+    RequestContext {
+        request_id: "bench".into(),
+        scope: scope.clone(),
+        service,
+        operation: operation.into(),
+        protocol: Protocol::Query,
+        access_key_id: None,
+    }
+}
+
+fn setup() -> (std::sync::Arc<AppState>, Scope) {
+    let state = AppState::new(Config {
+        time_scale: 0.0,
+        ..Config::default()
+    });
+    let scope = Scope::new("000000000000", "us-east-1");
+    state
+        .stores
+        .with(&scope, |s| s.ec2.ensure_defaults(&scope, &state));
+    let subnets: Vec<String> = state.stores.with(&scope, |s| {
+        let mut by_zone: Vec<(String, String)> = s
+            .ec2
+            .subnets
+            .values()
+            .filter(|n| n.default_for_az)
+            .map(|n| (n.availability_zone.clone(), n.id.clone()))
+            .collect();
+        by_zone.sort();
+        by_zone.into_iter().map(|(_, id)| id).take(2).collect()
+    });
+    let classic = ctx(&scope, "elb", "CreateLoadBalancer");
+    services::dispatch(
+        &classic,
+        &state,
+        json!({"LoadBalancerName": "classic-0",
+               "Listeners": [{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 8080}],
+               "AvailabilityZones": ["us-east-1a", "us-east-1b"]}),
+    )
+    .expect("classic load balancer");
+    let v2 = ctx(&scope, "elbv2", "CreateLoadBalancer");
+    services::dispatch(&v2, &state, json!({"Name": "alb-0", "Subnets": subnets}))
+        .expect("application load balancer");
+    state.stores.with(&scope, |s| {
+        let first = s.elb.load_balancers[0].clone();
+        for i in 1..N {
+            let mut lb = first.clone();
+            lb.name = format!("classic-{i}");
+            lb.dns_name = first.dns_name.replacen("classic-0", &lb.name, 1);
+            s.elb.load_balancers.insert(lb.name.clone(), lb);
+        }
+        let first = s.elbv2.load_balancers[0].clone();
+        for i in 1..N {
+            let mut lb = first.clone();
+            lb.name = format!("alb-{i}");
+            lb.arn = first.arn.replacen("/alb-0/", &format!("/{}/", lb.name), 1);
+            lb.dns_name = first.dns_name.replacen("alb-0", &lb.name, 1);
+            s.elbv2.load_balancers.insert(lb.arn.clone(), lb);
+        }
+    });
+    (state, scope)
+}
+
+/// One form-encoded request through decode and `server::respond`, as `server::call` does it.
+fn request(state: &AppState, ctx: &RequestContext, body: &str) -> Vec<u8> {
+    let service = models::by_name(ctx.service).expect("registered");
+    let form: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let operation = service.operation(&ctx.operation).expect("modelled");
+    let input =
+        render::decode_input(service, Protocol::Query, operation, &form, &[]).expect("decodes");
+    let rendered =
+        server::respond(state, ctx, service, Protocol::Query, operation, input).expect("answers");
+    assert_eq!(rendered.status, 200);
+    rendered.body
+}
+
+/// Every page of DescribeLoadBalancers: (pages, bytes, load balancers listed).
+fn walk(state: &AppState, ctx: &RequestContext, version: &str) -> (usize, usize, usize) {
+    let (mut pages, mut bytes, mut listed) = (0, 0, 0);
+    let mut marker: Option<String> = None;
+    loop {
+        let mut body = format!("Action=DescribeLoadBalancers&Version={version}");
+        if let Some(m) = &marker {
+            body.push_str("&Marker=");
+            body.push_str(m);
+        }
+        let out = request(state, ctx, &body);
+        let text = std::str::from_utf8(&out).expect("utf-8");
+        pages += 1;
+        bytes += out.len();
+        listed += text.matches("<LoadBalancerName>").count();
+        marker = text
+            .split_once("<NextMarker>")
+            .and_then(|(_, rest)| rest.split_once("</NextMarker>"))
+            .map(|(m, _)| m.to_owned());
+        if marker.is_none() {
+            return (pages, bytes, listed);
+        }
+    }
+}
+
+fn describe(c: &mut Criterion) {
+    let (state, scope) = setup();
+    let kinds = [
+        (
+            "classic",
+            ctx(&scope, "elb", "DescribeLoadBalancers"),
+            "2012-06-01",
+        ),
+        (
+            "elbv2",
+            ctx(&scope, "elbv2", "DescribeLoadBalancers"),
+            "2015-12-01",
+        ),
+    ];
+    for (name, ctx, version) in &kinds {
+        let (pages, bytes, listed) = walk(&state, ctx, version);
+        assert_eq!(listed, N, "{name}: every load balancer listed once");
+        let (wall, cpu) = timed(10, || {
+            black_box(walk(&state, ctx, version));
+        });
+        println!(
+            "{name}: {listed} load balancers in {pages} pages, {} KiB of XML; whole walk over 10 runs: {wall:.2} ms wall, {cpu:.2} ms CPU",
+            bytes / 1024
+        );
+    }
+    let mut group = c.benchmark_group("describe_load_balancers_1000");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
+    for (name, ctx, version) in &kinds {
+        group.bench_function(*name, |b| b.iter(|| black_box(walk(&state, ctx, version))));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, describe);
+criterion_main!(benches);
