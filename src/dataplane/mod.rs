@@ -11,7 +11,9 @@
 //! - **Listener ports** (`--lb-listener-ports`, `UPDRAFT_LB_LISTENER_PORTS`, off by default):
 //!   every listener port of every load balancer is also bound on 127.0.0.1 ([`listeners`]).
 //!   There the Host picks among the load balancers listening on that port; when the Host is not
-//!   a load balancer's, the one load balancer on that port (if only one) gets it.
+//!   a load balancer's, the one load balancer on that port (if only one) gets it. A port with
+//!   an HTTPS (or Classic SSL) listener speaks TLS with the listener's certificates ([`tls`]);
+//!   on the main port every listener is served as plain HTTP.
 //!
 //! # What a load balancer kind implements (the interface)
 //!
@@ -45,6 +47,7 @@ pub mod h1;
 pub mod listeners;
 pub mod pool;
 pub mod proxy;
+pub mod tls;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -105,6 +108,8 @@ pub struct DataPlane {
     pub index: DnsIndex,
     /// Pooled connections to socket backends.
     pub pool: pool::BackendPool,
+    /// TLS of HTTPS/SSL listeners and the local CA.
+    pub tls: tls::TlsState,
 }
 
 /// Which API a load balancer belongs to.

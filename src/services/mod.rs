@@ -7,6 +7,7 @@
 //! struct (see `protocol::output`). Operations not converted yet take and return value trees
 //! ([`Handler`], in `OPERATIONS`); both tables answer through [`dispatch`] and [`sink_operation`].
 
+pub mod acm;
 pub mod autoscaling;
 pub mod cloudwatch;
 pub mod ec2;
@@ -143,6 +144,7 @@ pub fn typed_operations(service: &str) -> &'static [(&'static str, &'static dyn 
         "ssm" => ssm::TYPED_OPERATIONS,
         "iam" => iam::TYPED_OPERATIONS,
         "cloudwatch" => cloudwatch::TYPED_OPERATIONS,
+        "acm" => acm::TYPED_OPERATIONS,
         _ => &[],
     }
 }
@@ -176,6 +178,7 @@ pub fn operations(service: &str) -> &'static [(&'static str, Handler)] {
         "sts" => sts::OPERATIONS,
         "ssm" => ssm::OPERATIONS,
         "iam" => iam::OPERATIONS,
+        "acm" => acm::OPERATIONS,
         _ => &[],
     }
 }

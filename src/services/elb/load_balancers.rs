@@ -105,6 +105,12 @@ pub fn listener_of(l: &ListenerInput) -> Result<Listener, ApiError> {
     })
 }
 
+/// `CertificateNotFound` unless every listener's certificate is in ACM or IAM.
+fn certificates_exist(state: &AppState, scope: &Scope, ls: &[Listener]) -> Result<(), ApiError> {
+    let arns = ls.iter().filter_map(|l| l.ssl_certificate_id.as_deref());
+    crate::services::acm::lookup::check_all(state, scope, arns)
+}
+
 fn duplicate_listener(name: &str, port: u16) -> ApiError {
     ApiError::client(
         "DuplicateListener",
@@ -201,6 +207,7 @@ pub fn create(ctx: &RequestContext, state: &AppState, input: Value) -> Result<Va
         }
         listeners.push(l);
     }
+    certificates_exist(state, &ctx.scope, &listeners)?;
     let scheme = req
         .scheme
         .clone()
@@ -508,6 +515,7 @@ pub fn create_listeners(
         .iter()
         .map(listener_of)
         .collect::<Result<_, _>>()?;
+    certificates_exist(state, &ctx.scope, &new)?;
     with_lb(state, &ctx.scope, &name, |lb, _| {
         let mut added: Vec<Listener> = Vec::new();
         for l in new {
@@ -550,13 +558,14 @@ struct CertificateInput {
     ssl_certificate_id: String,
 }
 
-/// SetLoadBalancerListenerSSLCertificate (the certificate is recorded; listeners serve HTTP).
+/// SetLoadBalancerListenerSSLCertificate (the certificate must exist in ACM or IAM).
 pub fn set_listener_certificate(
     ctx: &RequestContext,
     state: &AppState,
     input: Value,
 ) -> Result<Value, ApiError> {
     let req: CertificateInput = parse_input(input)?;
+    crate::services::acm::lookup::check(state, &ctx.scope, &req.ssl_certificate_id)?;
     with_lb(state, &ctx.scope, &req.load_balancer_name, |lb, _| {
         let name = lb.name.clone();
         let listener = lb

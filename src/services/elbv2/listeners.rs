@@ -1,8 +1,9 @@
 //! Listeners: Create/Describe/Modify/DeleteListener and their default rule.
 //!
-//! HTTPS (and TLS) listeners are accepted with their certificates and SSL policy recorded, and
-//! the data plane serves them as plain HTTP (see the README). Certificates are not looked up in
-//! ACM/IAM (Updraft has neither); any `arn:aws:acm:` or `arn:aws:iam:` ARN is taken as given.
+//! HTTPS (and TLS) listeners name certificates that must exist: ACM certificates of the load
+//! balancer's account and region, or IAM server certificates of its account
+//! (`CertificateNotFound` otherwise). On listener ports the data plane terminates TLS with them
+//! (`dataplane::tls`).
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -12,6 +13,7 @@ use super::errors::{
     ArnKind, invalid_configuration, listener_not_found, load_balancer_not_found, missing,
     page_size, paginate, validation,
 };
+use super::listener_certificates::{KnownCertificates, arns_of, check_certificate};
 use super::load_balancers::hex16;
 use super::ssl_policies::{DEFAULT_POLICY, policy_exists};
 use super::store::{Elbv2Store, Listener, Rule};
@@ -29,18 +31,6 @@ pub struct Certificate {
     pub certificate_arn: Option<String>,
     /// Default certificate of the listener.
     pub is_default: Option<bool>,
-}
-
-/// Check a certificate ARN's shape (ACM or IAM server certificate).
-pub fn check_certificate(arn: &str) -> Result<(), ApiError> {
-    if arn.starts_with("arn:aws:acm:") || arn.starts_with("arn:aws:iam:") {
-        Ok(())
-    } else {
-        Err(ApiError::client(
-            "CertificateNotFound",
-            format!("Certificate '{arn}' not found"),
-        ))
-    }
 }
 
 fn protocol_fits(kind: &str, protocol: &str) -> bool {
@@ -107,6 +97,7 @@ fn check_listener(
     port: Option<i64>,
     certificates: &[Certificate],
     ssl_policy: Option<&String>,
+    known: &KnownCertificates,
 ) -> Result<(u16, Option<String>, Option<String>), ApiError> {
     if !protocol_fits(kind, protocol) {
         return Err(ApiError::client(
@@ -147,7 +138,7 @@ fn check_listener(
             ));
         }
     };
-    check_certificate(&cert)?;
+    check_certificate(known, &cert)?;
     let policy = ssl_policy.cloned().unwrap_or_else(|| DEFAULT_POLICY.into());
     if !policy_exists(&policy) {
         return Err(ApiError::client(
@@ -167,6 +158,7 @@ pub fn create_listener(
     let req: CreateInput = parse_input(input)?;
     check_tags(&req.tags)?;
     let scope = ctx.scope.clone();
+    let known = KnownCertificates::read(state, &scope, arns_of(&req.certificates));
     let out = state.stores.with(&scope, |s| {
         let store = &mut s.elbv2;
         let lb = store
@@ -184,6 +176,7 @@ pub fn create_listener(
             req.port,
             &req.certificates,
             req.ssl_policy.as_ref(),
+            &known,
         )?;
         if store.listeners_of(&lb.arn).iter().any(|l| l.port == port) {
             return Err(ApiError::client(
@@ -333,6 +326,19 @@ pub fn modify_listener(
 ) -> Result<Value, ApiError> {
     let req: ModifyInput = parse_input(input)?;
     let scope = ctx.scope.clone();
+    let current: Vec<String> = state.stores.with(&scope, |s| {
+        s.elbv2
+            .listeners
+            .get(&req.listener_arn)
+            .map(|l| l.certificates.iter().map(|(c, _)| c.clone()).collect())
+            .unwrap_or_default()
+    });
+    let known = KnownCertificates::read(
+        state,
+        &scope,
+        arns_of(req.certificates.as_deref().unwrap_or_default())
+            .chain(current.iter().map(String::as_str)),
+    );
     let out = state.stores.with(&scope, |s| {
         let store = &mut s.elbv2;
         let l = store
@@ -371,6 +377,7 @@ pub fn modify_listener(
             Some(req.port.unwrap_or(i64::from(l.port))),
             &certificates,
             policy.as_ref(),
+            &known,
         )?;
         if port != l.port && store.listeners_of(&lb.arn).iter().any(|o| o.port == port) {
             return Err(ApiError::client(
@@ -457,116 +464,4 @@ pub fn delete_listener(
     })?;
     state.touched(Topic::Elbv2);
     Ok(json!({}))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CertificatesInput {
-    listener_arn: String,
-    #[serde(default)]
-    certificates: Vec<Certificate>,
-    marker: Option<String>,
-    page_size: Option<i64>,
-}
-
-fn certificates_view(certs: &[(String, bool)]) -> Vec<Value> {
-    certs
-        .iter()
-        .map(|(c, d)| json!({"CertificateArn": c, "IsDefault": d}))
-        .collect()
-}
-
-/// AddListenerCertificates: extra (non-default) certificates of an HTTPS/TLS listener.
-pub fn add_listener_certificates(
-    ctx: &RequestContext,
-    state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: CertificatesInput = parse_input(input)?;
-    let added = state.stores.with(&ctx.scope, |s| {
-        let l = s
-            .elbv2
-            .listeners
-            .get_mut(&req.listener_arn)
-            .ok_or_else(listener_not_found)?;
-        let mut added = Vec::new();
-        for c in &req.certificates {
-            let arn = c.certificate_arn.clone().unwrap_or_default();
-            check_certificate(&arn)?;
-            if c.is_default == Some(true) {
-                return Err(validation(
-                    "The default certificate must be set with ModifyListener",
-                ));
-            }
-            added.push((arn, false));
-        }
-        if l.certificates.len() + added.len() > 26 {
-            return Err(ApiError::client(
-                "TooManyCertificates",
-                "The quota for the number of certificates per load balancer has been reached",
-            ));
-        }
-        for c in &added {
-            if !l.certificates.iter().any(|(a, _)| *a == c.0) {
-                l.certificates.push(c.clone());
-            }
-        }
-        Ok(added)
-    })?;
-    Ok(json!({ "Certificates": certificates_view(&added) }))
-}
-
-/// RemoveListenerCertificates: the default certificate cannot be removed.
-pub fn remove_listener_certificates(
-    ctx: &RequestContext,
-    state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: CertificatesInput = parse_input(input)?;
-    state.stores.with(&ctx.scope, |s| {
-        let l = s
-            .elbv2
-            .listeners
-            .get_mut(&req.listener_arn)
-            .ok_or_else(listener_not_found)?;
-        for c in &req.certificates {
-            let arn = c.certificate_arn.clone().unwrap_or_default();
-            if l.certificates.iter().any(|(a, d)| *a == arn && *d) {
-                return Err(ApiError::client(
-                    "OperationNotPermitted",
-                    "The default certificate of a listener cannot be removed",
-                ));
-            }
-        }
-        l.certificates.retain(|(a, _)| {
-            !req.certificates
-                .iter()
-                .any(|c| c.certificate_arn.as_deref() == Some(a))
-        });
-        Ok::<_, ApiError>(())
-    })?;
-    Ok(json!({}))
-}
-
-/// DescribeListenerCertificates: the default one (`IsDefault` true) and the added ones.
-pub fn describe_listener_certificates(
-    ctx: &RequestContext,
-    state: &AppState,
-    input: Value,
-) -> Result<Value, ApiError> {
-    let req: CertificatesInput = parse_input(input)?;
-    let page = page_size(req.page_size, 400)?;
-    let certs = state.stores.with(&ctx.scope, |s| {
-        s.elbv2
-            .listeners
-            .get(&req.listener_arn)
-            .map(|l| certificates_view(&l.certificates))
-            .ok_or_else(listener_not_found)
-    })?;
-    let (items, next) = paginate(certs, req.marker.as_deref(), page)?;
-    let mut out = json!({ "Certificates": items });
-    if let Some(n) = next {
-        out["NextMarker"] = json!(n);
-    }
-    Ok(out)
 }

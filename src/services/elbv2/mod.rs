@@ -15,6 +15,7 @@ pub mod conditions;
 pub mod dataplane;
 pub mod errors;
 pub mod health;
+pub mod listener_certificates;
 pub mod listeners;
 pub mod load_balancers;
 pub mod metrics;
@@ -46,7 +47,7 @@ use crate::state::AppState;
 pub const OPERATIONS: &[(&str, Handler)] = &[
     (
         "AddListenerCertificates",
-        listeners::add_listener_certificates,
+        listener_certificates::add_listener_certificates,
     ),
     ("AddTags", tags::add_tags),
     ("AddTrustStoreRevocations", unsupported::no_trust_store),
@@ -76,7 +77,7 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ),
     (
         "DescribeListenerCertificates",
-        listeners::describe_listener_certificates,
+        listener_certificates::describe_listener_certificates,
     ),
     ("DescribeListeners", listeners::describe_listeners),
     (
@@ -135,7 +136,7 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ("RegisterTargets", targets::register_targets),
     (
         "RemoveListenerCertificates",
-        listeners::remove_listener_certificates,
+        listener_certificates::remove_listener_certificates,
     ),
     ("RemoveTags", tags::remove_tags),
     ("RemoveTrustStoreRevocations", unsupported::no_trust_store),

@@ -1,0 +1,158 @@
+//! Listener certificates: AddListenerCertificates, RemoveListenerCertificates,
+//! DescribeListenerCertificates, and the check that a certificate exists (in ACM or IAM).
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::errors::{listener_not_found, page_size, paginate, validation};
+use super::listeners::Certificate;
+use crate::context::RequestContext;
+use crate::error::ApiError;
+use crate::services::parse_input;
+use crate::state::AppState;
+
+/// The certificate ARNs (of those given) that exist for a scope, read before the ELBv2 store
+/// is locked (ACM and IAM data sit behind the same lock).
+pub struct KnownCertificates(std::collections::HashSet<String>);
+
+impl KnownCertificates {
+    /// Look `arns` up in ACM and IAM.
+    pub fn read<'a>(
+        state: &AppState,
+        scope: &crate::state::Scope,
+        arns: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        Self(
+            arns.into_iter()
+                .filter(|a| crate::services::acm::lookup::stamp(state, scope, a).is_some())
+                .map(str::to_owned)
+                .collect(),
+        )
+    }
+}
+
+/// `CertificateNotFound` unless the certificate exists.
+pub fn check_certificate(known: &KnownCertificates, arn: &str) -> Result<(), ApiError> {
+    if known.0.contains(arn) {
+        Ok(())
+    } else {
+        Err(crate::services::acm::lookup::not_found(arn))
+    }
+}
+
+pub(super) fn arns_of(certs: &[Certificate]) -> impl Iterator<Item = &str> {
+    certs.iter().filter_map(|c| c.certificate_arn.as_deref())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CertificatesInput {
+    listener_arn: String,
+    #[serde(default)]
+    certificates: Vec<Certificate>,
+    marker: Option<String>,
+    page_size: Option<i64>,
+}
+
+fn certificates_view(certs: &[(String, bool)]) -> Vec<Value> {
+    certs
+        .iter()
+        .map(|(c, d)| json!({"CertificateArn": c, "IsDefault": d}))
+        .collect()
+}
+
+/// AddListenerCertificates: extra (non-default) certificates of an HTTPS/TLS listener.
+pub fn add_listener_certificates(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: CertificatesInput = parse_input(input)?;
+    let known = KnownCertificates::read(state, &ctx.scope, arns_of(&req.certificates));
+    let added = state.stores.with(&ctx.scope, |s| {
+        let l = s
+            .elbv2
+            .listeners
+            .get_mut(&req.listener_arn)
+            .ok_or_else(listener_not_found)?;
+        let mut added = Vec::new();
+        for c in &req.certificates {
+            let arn = c.certificate_arn.clone().unwrap_or_default();
+            check_certificate(&known, &arn)?;
+            if c.is_default == Some(true) {
+                return Err(validation(
+                    "The default certificate must be set with ModifyListener",
+                ));
+            }
+            added.push((arn, false));
+        }
+        if l.certificates.len() + added.len() > 26 {
+            return Err(ApiError::client(
+                "TooManyCertificates",
+                "The quota for the number of certificates per load balancer has been reached",
+            ));
+        }
+        for c in &added {
+            if !l.certificates.iter().any(|(a, _)| *a == c.0) {
+                l.certificates.push(c.clone());
+            }
+        }
+        Ok(added)
+    })?;
+    Ok(json!({ "Certificates": certificates_view(&added) }))
+}
+
+/// RemoveListenerCertificates: the default certificate cannot be removed.
+pub fn remove_listener_certificates(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: CertificatesInput = parse_input(input)?;
+    state.stores.with(&ctx.scope, |s| {
+        let l = s
+            .elbv2
+            .listeners
+            .get_mut(&req.listener_arn)
+            .ok_or_else(listener_not_found)?;
+        for c in &req.certificates {
+            let arn = c.certificate_arn.clone().unwrap_or_default();
+            if l.certificates.iter().any(|(a, d)| *a == arn && *d) {
+                return Err(ApiError::client(
+                    "OperationNotPermitted",
+                    "The default certificate of a listener cannot be removed",
+                ));
+            }
+        }
+        l.certificates.retain(|(a, _)| {
+            !req.certificates
+                .iter()
+                .any(|c| c.certificate_arn.as_deref() == Some(a))
+        });
+        Ok::<_, ApiError>(())
+    })?;
+    Ok(json!({}))
+}
+
+/// DescribeListenerCertificates: the default one (`IsDefault` true) and the added ones.
+pub fn describe_listener_certificates(
+    ctx: &RequestContext,
+    state: &AppState,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let req: CertificatesInput = parse_input(input)?;
+    let page = page_size(req.page_size, 400)?;
+    let certs = state.stores.with(&ctx.scope, |s| {
+        s.elbv2
+            .listeners
+            .get(&req.listener_arn)
+            .map(|l| certificates_view(&l.certificates))
+            .ok_or_else(listener_not_found)
+    })?;
+    let (items, next) = paginate(certs, req.marker.as_deref(), page)?;
+    let mut out = json!({ "Certificates": items });
+    if let Some(n) = next {
+        out["NextMarker"] = json!(n);
+    }
+    Ok(out)
+}
