@@ -37,9 +37,10 @@ pub struct RegionStores {
     pub elbv2: crate::services::elbv2::Elbv2Store,
     /// SSM Parameter Store: the account's own parameters in this region.
     pub ssm: crate::services::ssm::SsmStore,
-    /// ACM certificates of this (account, region), with their keys.
+    /// ACM certificates of this (account, region), with their keys (made on the first write
+    /// there, so other stores carry one pointer).
     #[serde(default)]
-    pub acm: crate::services::acm::AcmStore,
+    pub acm: Option<Box<crate::services::acm::AcmStore>>,
     /// IAM roles, instance profiles and users (global scope only: made on its first write
     /// there, so every other region's store carries one pointer, not IAM's maps).
     pub iam: Option<Box<crate::services::iam::IamStore>>,

@@ -4,7 +4,11 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use super::x509::{self, CertInfo};
-use super::{AcmStore, StoredCertificate, Tag, check_arn, check_tags, not_found, validation};
+use std::collections::BTreeMap;
+
+use super::{
+    StoredCertificate, Tag, certs, certs_mut, check_arn, check_tags, not_found, validation,
+};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::protocol::output::Timestamp;
@@ -164,11 +168,10 @@ pub fn import_certificate(
         }
     }
     let arn = state.stores.with(&ctx.scope, |s| {
-        let store = &mut s.acm;
+        let store = certs_mut(s);
         match &req.certificate_arn {
             Some(arn) => {
                 let c = store
-                    .certificates
                     .get_mut(arn)
                     .ok_or_else(|| not_found(arn))?;
                 if c.kind != "IMPORTED" {
@@ -187,7 +190,7 @@ pub fn import_certificate(
             None => {
                 check_room(store)?;
                 let arn = new_arn(state, &ctx.scope);
-                store.certificates.insert(
+                store.insert(
                     arn.clone(),
                     StoredCertificate {
                         arn: arn.clone(),
@@ -216,8 +219,8 @@ pub fn import_certificate(
     })
 }
 
-fn check_room(store: &AcmStore) -> Result<(), ApiError> {
-    if store.certificates.len() >= MAX_CERTIFICATES {
+fn check_room(store: &BTreeMap<String, StoredCertificate>) -> Result<(), ApiError> {
+    if store.len() >= MAX_CERTIFICATES {
         return Err(ApiError::client(
             "LimitExceededException",
             "The certificate quota of this account and region has been reached.",
@@ -277,8 +280,7 @@ pub fn request_certificate(
     let now = state.clock.now();
     if let Some(token) = &req.idempotency_token {
         let repeat = state.stores.with(&ctx.scope, |s| {
-            s.acm
-                .certificates
+            certs(s)
                 .values()
                 .find(|c| {
                     c.idempotency_token.as_deref() == Some(token.as_str())
@@ -292,7 +294,7 @@ pub fn request_certificate(
             });
         }
     }
-    state.stores.with(&ctx.scope, |s| check_room(&s.acm))?;
+    state.stores.with(&ctx.scope, |s| check_room(certs(s)))?;
     // Key generation and signing happen outside every lock.
     let fail = |err: super::ca::CaError| {
         tracing::error!(error = %err, "local CA failed");
@@ -306,7 +308,7 @@ pub fn request_certificate(
     })?;
     let arn = new_arn(state, &ctx.scope);
     state.stores.with(&ctx.scope, |s| {
-        s.acm.certificates.insert(
+        certs_mut(s).insert(
             arn.clone(),
             StoredCertificate {
                 arn: arn.clone(),
@@ -413,9 +415,7 @@ pub fn describe_certificate(
     check_arn(&ctx.scope, &req.certificate_arn)?;
     let now = state.clock.now();
     state.stores.with(&ctx.scope, |s| {
-        let c = s
-            .acm
-            .certificates
+        let c = certs(s)
             .get(&req.certificate_arn)
             .ok_or_else(|| not_found(&req.certificate_arn))?;
         Ok(DescribeCertificateResponse {
@@ -432,9 +432,7 @@ pub fn get_certificate(
 ) -> Result<GetCertificateResponse, ApiError> {
     check_arn(&ctx.scope, &req.certificate_arn)?;
     state.stores.with(&ctx.scope, |s| {
-        let c = s
-            .acm
-            .certificates
+        let c = certs(s)
             .get(&req.certificate_arn)
             .ok_or_else(|| not_found(&req.certificate_arn))?;
         Ok(GetCertificateResponse {
@@ -452,7 +450,7 @@ pub fn delete_certificate(
 ) -> Result<(), ApiError> {
     check_arn(&ctx.scope, &req.certificate_arn)?;
     state.stores.with(&ctx.scope, |s| {
-        if !s.acm.certificates.contains_key(&req.certificate_arn) {
+        if !certs(s).contains_key(&req.certificate_arn) {
             return Err(not_found(&req.certificate_arn));
         }
         if !in_use_by(s, &ctx.scope, &req.certificate_arn).is_empty() {
@@ -461,7 +459,7 @@ pub fn delete_certificate(
                 format!("Certificate {} is in use.", req.certificate_arn),
             ));
         }
-        s.acm.certificates.remove(&req.certificate_arn);
+        certs_mut(s).remove(&req.certificate_arn);
         Ok(())
     })?;
     tracing::info!(certificate = %req.certificate_arn, "certificate deleted");

@@ -85,8 +85,7 @@ pub fn list_certificates(
         .unwrap_or_else(|| vec!["RSA_1024".into(), "RSA_2048".into()]);
     let now = state.clock.now();
     let mut items: Vec<CertificateSummary> = state.stores.with(&ctx.scope, |s| {
-        s.acm
-            .certificates
+        super::certs(s)
             .values()
             .filter(|c| key_types.contains(&c.details.key_type()))
             .filter(|c| {

@@ -49,7 +49,7 @@ fn read<R>(
 ) -> Option<R> {
     match kind(scope, arn)? {
         Kind::Acm => state.stores.with(scope, |s| {
-            let c = s.acm.certificates.get(arn)?;
+            let c = super::certs(s).get(arn)?;
             let stamp = format!("{arn}#{}", c.revision);
             Some(f(if stamp_only {
                 Material {

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Handler, Typed, TypedOperation};
 use crate::error::ApiError;
-use crate::state::Scope;
+use crate::state::{RegionStores, Scope};
 
 /// Implemented operations: all typed (see `services::Typed`).
 pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
@@ -67,6 +67,17 @@ pub const OPERATIONS: &[(&str, Handler)] = &[];
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct AcmStore {
     pub(crate) certificates: BTreeMap<String, StoredCertificate>,
+}
+
+/// The certificates of a scope, to read (empty where ACM was never written).
+pub(crate) fn certs(s: &RegionStores) -> &BTreeMap<String, StoredCertificate> {
+    static EMPTY: BTreeMap<String, StoredCertificate> = BTreeMap::new();
+    s.acm.as_deref().map_or(&EMPTY, |a| &a.certificates)
+}
+
+/// The certificates of a scope, to write.
+pub(crate) fn certs_mut(s: &mut RegionStores) -> &mut BTreeMap<String, StoredCertificate> {
+    &mut s.acm.get_or_insert_with(Box::default).certificates
 }
 
 /// One certificate with its private key (ACM keeps both; GetCertificate never returns the key).

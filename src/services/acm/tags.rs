@@ -35,9 +35,7 @@ fn with_certificate<R>(
 ) -> Result<R, ApiError> {
     check_arn(&ctx.scope, arn)?;
     state.stores.with(&ctx.scope, |s| {
-        let c = s
-            .acm
-            .certificates
+        let c = super::certs_mut(s)
             .get_mut(arn)
             .ok_or_else(|| not_found(arn))?;
         f(c)
