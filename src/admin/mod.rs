@@ -177,7 +177,7 @@ fn refused(refusal: auth::Refusal) -> Response<Full<Bytes>> {
 /// The local CA's certificate (PEM), for clients to trust the certificates RequestCertificate
 /// issues.
 fn ca_pem(state: &AppState) -> Response<Full<Bytes>> {
-    let (status, content_type, body) = match state.dataplane.tls.ca.get(state) {
+    let (status, content_type, body) = match state.tls.ca.get(state) {
         Ok(ca) => (StatusCode::OK, "application/x-pem-file", ca.cert_pem),
         Err(err) => {
             tracing::error!(error = %err, "local CA unavailable");

@@ -194,7 +194,7 @@ async fn accept_loop(
                 if kind == LbKind::Classic { 400 } else { 505 },
             ))
         };
-        match super::tls::config_for_port(&state_for_tls, port) {
+        match super::tls_config(&state_for_tls, port) {
             None => {
                 tokio::spawn(crate::server::serve_connection(
                     stream, held, None, h2_answer, handler,

@@ -12,7 +12,7 @@
 //!   every listener port of every load balancer is also bound on 127.0.0.1 ([`listeners`]).
 //!   There the Host picks among the load balancers listening on that port; when the Host is not
 //!   a load balancer's, the one load balancer on that port (if only one) gets it. A port with
-//!   an HTTPS (or Classic SSL) listener speaks TLS with the listener's certificates ([`tls`]);
+//!   an HTTPS (or Classic SSL) listener speaks TLS with the listener's certificates ([`tls_config`]);
 //!   on the main port every listener is served as plain HTTP.
 //!
 //! # What a load balancer kind implements (the interface)
@@ -47,7 +47,6 @@ pub mod h1;
 pub mod listeners;
 pub mod pool;
 pub mod proxy;
-pub mod tls;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -108,8 +107,6 @@ pub struct DataPlane {
     pub index: DnsIndex,
     /// Pooled connections to socket backends.
     pub pool: pool::BackendPool,
-    /// TLS of HTTPS/SSL listeners and the local CA.
-    pub tls: tls::TlsState,
 }
 
 /// Which API a load balancer belongs to.
@@ -391,6 +388,26 @@ pub fn resolve(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Deci
         LbKind::Classic => crate::services::elb::dataplane::route(state, lb, req),
         LbKind::Application => crate::services::elbv2::dataplane::route(state, lb, req),
     }
+}
+
+/// The TLS configuration of a listener port: `None` when no load balancer listens there with
+/// HTTPS/SSL (plain HTTP), `Some(None)` when one does but has no usable certificate (see
+/// `crate::services::elbv2::tls`).
+pub fn tls_config(state: &AppState, port: u16) -> Option<Option<Arc<rustls::ServerConfig>>> {
+    use crate::services::elbv2::tls::{PortLb, config_for_port};
+    let lbs: Vec<PortLb> = state
+        .dataplane
+        .index
+        .all()
+        .into_iter()
+        .filter(|(_, e)| e.ports.contains(&port))
+        .map(|(_, e)| PortLb {
+            scope: e.lb.scope,
+            classic: e.lb.kind == LbKind::Classic,
+            name: e.lb.name,
+        })
+        .collect();
+    config_for_port(state, port, &lbs)
 }
 
 /// A load balancer's idle timeout (Classic `ConnectionSettings.IdleTimeout`, ALB

@@ -90,6 +90,8 @@ pub struct AppState {
     pub keys: keys::KeyRegistry,
     /// When each account last wrote (the classroom board).
     pub activity: crate::classroom::activity::Activity,
+    /// HTTPS listeners' certificates ready to serve, and the local CA.
+    pub tls: crate::services::elbv2::tls::TlsState,
 }
 
 impl AppState {
@@ -134,6 +136,7 @@ impl AppState {
             events: Default::default(),
             keys: keys::KeyRegistry::default(),
             activity: Default::default(),
+            tls: Default::default(),
         })
     }
 

@@ -33,7 +33,7 @@ pub struct CaMaterial {
     pub key_pem: String,
 }
 
-/// The server's CA, made on first use (`state.dataplane.tls.ca`).
+/// The server's CA, made on first use (`state.tls.ca`).
 #[derive(Debug, Default)]
 pub struct CaCell(Mutex<Option<CaMaterial>>);
 

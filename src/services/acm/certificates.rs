@@ -300,7 +300,7 @@ pub fn request_certificate(
         tracing::error!(error = %err, "local CA failed");
         ApiError::internal()
     };
-    let ca = state.dataplane.tls.ca.get(state).map_err(fail)?;
+    let ca = state.tls.ca.get(state).map_err(fail)?;
     let issued = super::ca::issue(&ca, &names, algorithm, now).map_err(fail)?;
     let (_, details) = x509::certificate(issued.cert_pem.as_bytes()).map_err(|e| {
         tracing::error!(error = %e, "issued certificate does not parse");

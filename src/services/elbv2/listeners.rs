@@ -3,7 +3,7 @@
 //! HTTPS (and TLS) listeners name certificates that must exist: ACM certificates of the load
 //! balancer's account and region, or IAM server certificates of its account
 //! (`CertificateNotFound` otherwise). On listener ports the data plane terminates TLS with them
-//! (`dataplane::tls`).
+//! ([`super::tls`]).
 
 use serde::Deserialize;
 use serde_json::{Value, json};

@@ -27,6 +27,7 @@ pub mod store;
 pub mod tags;
 pub mod target_groups;
 pub mod targets;
+pub mod tls;
 pub mod unsupported;
 
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! DescribeSSLPolicies: a few of AWS's predefined security policies with their protocols and
 //! ciphers. An HTTPS listener's policy picks the TLS versions and cipher suites its data plane
 //! offers, as far as rustls has them (TLS 1.2 and 1.3, AEAD suites with ECDHE; see
-//! `dataplane::tls`).
+//! `elbv2::tls`).
 
 use serde::Deserialize;
 use serde_json::{Value, json};

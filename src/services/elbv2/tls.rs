@@ -11,7 +11,8 @@
 //! `X-Forwarded-Proto: https`.
 //!
 //! Built configurations are cached by (policy, certificate stamps): a re-import (new stamp)
-//! gets a new one on the next connection.
+//! gets a new one on the next connection. The data plane asks through
+//! the data plane's `tls_config`, naming the port's load balancers.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -20,14 +21,13 @@ use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls::{CipherSuite, ServerConfig, SupportedCipherSuite};
 
-use super::{LbKind, LbRef};
 use crate::services::acm::{ca::CaCell, lookup, x509};
-use crate::state::AppState;
+use crate::state::{AppState, Scope};
 
 /// Caches built configurations get no larger than this (cleared when full).
 const CACHE_LIMIT: usize = 256;
 
-/// The TLS part of the data plane (`state.dataplane.tls`).
+/// Certificates ready to serve and the local CA (`state.tls`).
 #[derive(Debug, Default)]
 pub struct TlsState {
     /// The local CA that issues RequestCertificate's certificates.
@@ -43,11 +43,22 @@ struct NamedKey {
     key: Arc<CertifiedKey>,
 }
 
+/// A load balancer listening on a port, as the data plane names it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PortLb {
+    /// Account and region.
+    pub scope: Scope,
+    /// Classic (else ALB).
+    pub classic: bool,
+    /// Classic: `LoadBalancerName`; ALB: `LoadBalancerArn`.
+    pub name: String,
+}
+
 /// What a secure listener asks of TLS.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SecureListener {
     /// Its load balancer.
-    pub lb: LbRef,
+    pub lb: PortLb,
     /// Security policy name.
     pub policy: String,
     /// Certificate ARNs, the default first.
@@ -55,9 +66,9 @@ pub struct SecureListener {
 }
 
 /// The secure listener of `lb` on `port`, when it has one there.
-fn secure_listener(state: &AppState, lb: &LbRef, port: u16) -> Option<SecureListener> {
-    let (policy, certificates) = state.stores.with(&lb.scope, |s| match lb.kind {
-        LbKind::Application => {
+fn secure_listener(state: &AppState, lb: &PortLb, port: u16) -> Option<SecureListener> {
+    let (policy, certificates) = state.stores.with(&lb.scope, |s| match lb.classic {
+        false => {
             let store = &s.elbv2;
             let l = store
                 .listeners_of(&lb.name)
@@ -69,11 +80,11 @@ fn secure_listener(state: &AppState, lb: &LbRef, port: u16) -> Option<SecureList
             Some((
                 l.ssl_policy
                     .clone()
-                    .unwrap_or_else(|| crate::services::elbv2::ssl_policies::DEFAULT_POLICY.into()),
+                    .unwrap_or_else(|| super::ssl_policies::DEFAULT_POLICY.into()),
                 certs.into_iter().map(|(c, _)| c).collect::<Vec<_>>(),
             ))
         }
-        LbKind::Classic => {
+        true => {
             let l = s
                 .elb
                 .load_balancers
@@ -83,7 +94,7 @@ fn secure_listener(state: &AppState, lb: &LbRef, port: u16) -> Option<SecureList
                 .find(|l| l.lb_port == port && matches!(l.protocol.as_str(), "HTTPS" | "SSL"))?
                 .clone();
             Some((
-                crate::services::elbv2::ssl_policies::DEFAULT_POLICY.to_owned(),
+                super::ssl_policies::DEFAULT_POLICY.to_owned(),
                 l.ssl_certificate_id.into_iter().collect(),
             ))
         }
@@ -95,26 +106,25 @@ fn secure_listener(state: &AppState, lb: &LbRef, port: u16) -> Option<SecureList
     })
 }
 
-/// The secure listeners on a listener port, across its load balancers.
-pub fn secure_listeners_on(state: &AppState, port: u16) -> Vec<SecureListener> {
-    state
-        .dataplane
-        .index
-        .all()
-        .into_iter()
-        .filter(|(_, e)| e.ports.contains(&port))
-        .filter_map(|(_, e)| secure_listener(state, &e.lb, port))
+/// The secure listeners on a listener port, across its load balancers (`lbs`).
+pub fn secure_listeners_on(state: &AppState, port: u16, lbs: &[PortLb]) -> Vec<SecureListener> {
+    lbs.iter()
+        .filter_map(|lb| secure_listener(state, lb, port))
         .collect()
 }
 
 /// The TLS configuration connections to `port` get, or `None` when no load balancer listens
 /// there with HTTPS/SSL (plain HTTP). A secure port whose certificates are all gone also gets
 /// `None`; the caller then closes the connection.
-pub fn config_for_port(state: &AppState, port: u16) -> Option<Option<Arc<ServerConfig>>> {
-    let listeners = secure_listeners_on(state, port);
+pub fn config_for_port(
+    state: &AppState,
+    port: u16,
+    lbs: &[PortLb],
+) -> Option<Option<Arc<ServerConfig>>> {
+    let listeners = secure_listeners_on(state, port, lbs);
     let first = listeners.first()?;
     let policy = first.policy.clone();
-    let mut certs: Vec<(String, String, LbRef)> = Vec::new();
+    let mut certs: Vec<(String, String, PortLb)> = Vec::new();
     for l in &listeners {
         for arn in &l.certificates {
             if let Some(stamp) = lookup::stamp(state, &l.lb.scope, arn) {
@@ -130,7 +140,7 @@ pub fn config_for_port(state: &AppState, port: u16) -> Option<Option<Arc<ServerC
             .collect::<Vec<_>>()
             .join("|")
     );
-    let tls = &state.dataplane.tls;
+    let tls = &state.tls;
     if let Some(c) = lock(&tls.configs).get(&cache_key) {
         return Some(Some(c.clone()));
     }
@@ -162,8 +172,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// A certificate's rustls key, parsed once per stamp.
-fn named_key(state: &AppState, stamp: &str, arn: &str, lb: &LbRef) -> Option<Arc<NamedKey>> {
-    let tls = &state.dataplane.tls;
+fn named_key(state: &AppState, stamp: &str, arn: &str, lb: &PortLb) -> Option<Arc<NamedKey>> {
+    let tls = &state.tls;
     if let Some(k) = lock(&tls.keys).get(stamp) {
         return Some(k.clone());
     }
@@ -254,7 +264,7 @@ pub fn policy_suites(
     Vec<&'static rustls::SupportedProtocolVersion>,
     Vec<SupportedCipherSuite>,
 )> {
-    let (protocols, ciphers) = crate::services::elbv2::ssl_policies::policy_terms(policy)?;
+    let (protocols, ciphers) = super::ssl_policies::policy_terms(policy)?;
     let mut versions = Vec::new();
     if protocols.iter().any(|p| *p != "TLSv1.3") {
         // TLS 1.0 and 1.1 are not in rustls: a policy allowing them serves 1.2.
