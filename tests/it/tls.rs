@@ -113,7 +113,7 @@ fn alb_with_target(server: &Server, name: &str) -> (String, String) {
 fn wait_healthy(server: &Server, tg: &str) {
     let start = Instant::now();
     loop {
-        let h = server.aws(&["elbv2", "describe-target-health", "--target-group-arn", &tg]);
+        let h = server.aws(&["elbv2", "describe-target-health", "--target-group-arn", tg]);
         if h["TargetHealthDescriptions"][0]["TargetHealth"]["State"] == "healthy" {
             break;
         }

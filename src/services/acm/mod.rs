@@ -1,12 +1,12 @@
 //! The `acm` service (AWS Certificate Manager, awsJson 1.1, `X-Amz-Target:
 //! CertificateManager.<Op>`): the certificates HTTPS listeners present.
 //!
-//! - [`certificates`]: ImportCertificate (PEM certificate, key and chain, checked to match),
+//! - [`certificates`] holds ImportCertificate (PEM certificate, key and chain, checked to match),
 //!   RequestCertificate (issued at once by Updraft's local CA, [`ca`]: no DNS or e-mail
 //!   validation happens locally), Describe/Get/DeleteCertificate; [`listing`]: ListCertificates.
-//! - [`tags`]: Add/ListTagsFor/RemoveTagsFromCertificate.
-//! - [`x509`]: reading certificates and keys (names, validity, algorithms).
-//! - [`lookup`]: what load balancers need: whether an ACM or IAM server certificate ARN exists,
+//! - [`tags`] holds Add/ListTagsFor/RemoveTagsFromCertificate.
+//! - [`x509`] reads certificates and keys (names, validity, algorithms).
+//! - [`lookup`] gives what load balancers need: whether an ACM or IAM server certificate ARN exists,
 //!   and its PEM material for the data plane's TLS.
 //!
 //! Certificates are regional, as on AWS: each (account, region) store holds its own.
