@@ -203,8 +203,27 @@ pub(crate) async fn serve_connection<F, Fut>(
         conns::answer_and_close(stream, &h2_answer()).await;
         return;
     }
+    let io = conns::Counted::new(stream, held.slot.clone(), held.tracker.clone());
+    serve_io(io, held, stop, handler).await;
+}
+
+/// Serve HTTP/1.1 on an established byte stream (a counted TCP stream, or TLS over one: the
+/// HTTPS listeners) within the limits its slot (`held`) tracks, as [`serve_connection`].
+pub(crate) async fn serve_io<I, F, Fut>(
+    io: I,
+    held: conns::Held,
+    stop: Option<watch::Receiver<bool>>,
+    handler: F,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    F: Fn(Request<Incoming>) -> Fut + Send + 'static,
+    Fut: Future<Output = Response<dataplane::proxy::ProxyBody>> + Send + 'static,
+{
+    let closed = held.slot.clone();
+    let closed = closed.closed();
+    tokio::pin!(closed);
     let (slot, tracker) = (held.slot.clone(), held.tracker.clone());
-    let io = TokioIo::new(conns::Counted::new(stream, slot.clone(), tracker.clone()));
+    let io = TokioIo::new(io);
     let service = service_fn(move |req: Request<Incoming>| {
         let in_progress = tracker.begin(&slot);
         let answer = handler(req);

@@ -54,6 +54,7 @@ fn open(method: &Method, path: &str) -> bool {
             | "/_updraft/sns/confirm"
             | "/_updraft/sns/unsubscribe"
             | crate::services::sns::signing::CERT_PATH
+            | crate::services::acm::ca::CA_PATH
     )
 }
 

@@ -83,6 +83,9 @@ pub fn handle(
         );
         return Some(resp);
     }
+    if path == crate::services::acm::ca::CA_PATH && matches!(*method, Method::GET | Method::HEAD) {
+        return Some(ca_pem(state));
+    }
     if path == state::PATH
         && let Some(resp) = state::handle(state, method, query, body)
     {
@@ -168,6 +171,29 @@ fn refused(refusal: auth::Refusal) -> Response<Full<Bytes>> {
             HeaderValue::from_static("Bearer realm=\"updraft-admin\""),
         );
     }
+    resp
+}
+
+/// The local CA's certificate (PEM), for clients to trust the certificates RequestCertificate
+/// issues.
+fn ca_pem(state: &AppState) -> Response<Full<Bytes>> {
+    let (status, content_type, body) = match state.tls.ca.get(state) {
+        Ok(ca) => (StatusCode::OK, "application/x-pem-file", ca.cert_pem),
+        Err(err) => {
+            tracing::error!(error = %err, "local CA unavailable");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "application/json",
+                json!({"error": "the local certificate authority is unavailable"}).to_string(),
+            )
+        }
+    };
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type),
+    );
     resp
 }
 

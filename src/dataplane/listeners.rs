@@ -206,6 +206,7 @@ async fn accept_loop(
             });
             continue;
         }
+        let state_for_tls = state.clone();
         let state = state.clone();
         let h2_state = state.clone();
         let handler = move |req| {
@@ -224,10 +225,47 @@ async fn accept_loop(
                 if kind == LbKind::Classic { 400 } else { 505 },
             ))
         };
-        tokio::spawn(crate::server::serve_connection(
-            stream, held, None, h2_answer, handler,
-        ));
+        match super::tls_config(&state_for_tls, port) {
+            None => {
+                tokio::spawn(crate::server::serve_connection(
+                    stream, held, None, h2_answer, handler,
+                ));
+            }
+            Some(Some(config)) => {
+                tokio::spawn(serve_tls(stream, held, config, handler));
+            }
+            // A secure listener without a usable certificate: no handshake can succeed.
+            Some(None) => drop(stream),
+        }
     }
+}
+
+/// Terminate TLS on an accepted connection, then serve HTTP/1.1 inside it. The handshake is
+/// bounded by the connection's slot (the tracker closes connections that stay silent).
+async fn serve_tls<F, Fut>(
+    stream: tokio::net::TcpStream,
+    held: crate::server::conns::Held,
+    config: Arc<rustls::ServerConfig>,
+    handler: F,
+) where
+    F: Fn(hyper::Request<hyper::body::Incoming>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = hyper::Response<super::proxy::ProxyBody>> + Send + 'static,
+{
+    let _ = stream.set_nodelay(true); // best effort; the connection works either way
+    let io = crate::server::conns::Counted::new(stream, held.slot.clone(), held.tracker.clone());
+    let slot = held.slot.clone();
+    let handshake = tokio_rustls::TlsAcceptor::from(config).accept(io);
+    let tls = tokio::select! {
+        r = handshake => match r {
+            Ok(tls) => tls,
+            Err(err) => {
+                tracing::debug!(error = %err, "TLS handshake failed");
+                return;
+            }
+        },
+        () = slot.closed() => return,
+    };
+    crate::server::serve_io(tls, held, None, handler).await;
 }
 
 /// A buffered load-balancer answer as HTTP/1.1 bytes, with `Connection: close` (written

@@ -13,7 +13,9 @@
 //! - **Listener ports** (`--lb-listener-ports`, `UPDRAFT_LB_LISTENER_PORTS`, off by default):
 //!   every listener port of every load balancer is also bound on 127.0.0.1 ([`listeners`]).
 //!   There the Host picks among the load balancers listening on that port; when the Host is not
-//!   a load balancer's, the one load balancer on that port (if only one) gets it.
+//!   a load balancer's, the one load balancer on that port (if only one) gets it. A port with
+//!   an HTTPS (or Classic SSL) listener speaks TLS with the listener's certificates ([`tls_config`]);
+//!   on the main port every listener is served as plain HTTP.
 //!
 //! # What a load balancer kind implements (the interface)
 //!
@@ -426,6 +428,26 @@ pub fn resolve_flow(
             }
         })),
     })
+}
+
+/// The TLS configuration of a listener port: `None` when no load balancer listens there with
+/// HTTPS/SSL (plain HTTP), `Some(None)` when one does but has no usable certificate (see
+/// `crate::services::elbv2::tls`).
+pub fn tls_config(state: &AppState, port: u16) -> Option<Option<Arc<rustls::ServerConfig>>> {
+    use crate::services::elbv2::tls::{PortLb, config_for_port};
+    let lbs: Vec<PortLb> = state
+        .dataplane
+        .index
+        .all()
+        .into_iter()
+        .filter(|(_, e)| e.ports.contains(&port))
+        .map(|(_, e)| PortLb {
+            scope: e.lb.scope,
+            classic: e.lb.kind == LbKind::Classic,
+            name: e.lb.name,
+        })
+        .collect();
+    config_for_port(state, port, &lbs)
 }
 
 /// A load balancer's idle timeout (Classic `ConnectionSettings.IdleTimeout`, ALB

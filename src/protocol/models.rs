@@ -13,7 +13,7 @@ use crate::error::ApiError;
 #[derive(Debug)]
 pub struct ServiceDef {
     /// The CLI/botocore service name (`ec2`, `autoscaling`, `elb`, `elbv2`, `cloudwatch`, `sns`,
-    /// `sts`, `ssm`, `iam`).
+    /// `sts`, `ssm`, `iam`, `acm`).
     pub name: &'static str,
     /// `Version` carried by form requests.
     pub api_version: &'static str,
@@ -212,7 +212,7 @@ macro_rules! service {
     };
 }
 
-static SERVICES: [ServiceDef; 9] = [
+static SERVICES: [ServiceDef; 10] = [
     service!(
         "ec2",
         "2016-11-15",
@@ -280,6 +280,15 @@ static SERVICES: [ServiceDef; 9] = [
         Protocol::Query,
         "iam",
         "com.amazonaws.iam"
+    ),
+    // ACM speaks awsJson 1.1 only, like SSM.
+    service!(
+        "acm",
+        "2015-12-08",
+        Protocol::Query,
+        "acm",
+        "com.amazonaws.acm",
+        Some("CertificateManager")
     ),
 ];
 

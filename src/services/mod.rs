@@ -7,6 +7,7 @@
 //! struct (see `protocol::output`). Operations not converted yet take and return value trees
 //! ([`Handler`], in `OPERATIONS`); both tables answer through [`dispatch`] and [`sink_operation`].
 
+pub mod acm;
 pub mod autoscaling;
 pub mod cloudwatch;
 pub mod ec2;
@@ -146,6 +147,7 @@ pub fn typed_operations(service: &str) -> &'static [(&'static str, &'static dyn 
         "cloudwatch" => cloudwatch::TYPED_OPERATIONS,
         "elb" => elb::TYPED_OPERATIONS,
         "elbv2" => elbv2::TYPED_OPERATIONS,
+        "acm" => acm::TYPED_OPERATIONS,
         _ => &[],
     }
 }
@@ -177,6 +179,7 @@ pub fn operations(service: &str) -> &'static [(&'static str, Handler)] {
         "sts" => sts::OPERATIONS,
         "ssm" => ssm::OPERATIONS,
         "iam" => iam::OPERATIONS,
+        "acm" => acm::OPERATIONS,
         _ => &[],
     }
 }

@@ -39,6 +39,10 @@ pub struct RegionStores {
     pub elbv2: crate::services::elbv2::Elbv2Store,
     /// SSM Parameter Store: the account's own parameters in this region.
     pub ssm: crate::services::ssm::SsmStore,
+    /// ACM certificates of this (account, region), with their keys (made on the first write
+    /// there, so other stores carry one pointer).
+    #[serde(default)]
+    pub acm: Option<Box<crate::services::acm::AcmStore>>,
     /// IAM roles, instance profiles and users (global scope only: made on its first write
     /// there, so every other region's store carries one pointer, not IAM's maps).
     pub iam: Option<Box<crate::services::iam::IamStore>>,
@@ -88,6 +92,8 @@ pub struct AppState {
     pub keys: keys::KeyRegistry,
     /// When each account last wrote (the classroom board).
     pub activity: crate::classroom::activity::Activity,
+    /// HTTPS listeners' certificates ready to serve, and the local CA.
+    pub tls: crate::services::elbv2::tls::TlsState,
 }
 
 impl AppState {
@@ -132,6 +138,7 @@ impl AppState {
             events: Default::default(),
             keys: keys::KeyRegistry::default(),
             activity: Default::default(),
+            tls: Default::default(),
         })
     }
 

@@ -76,11 +76,15 @@ out['tg_modified'] = [mod['HealthCheckPath'], mod['Matcher']['HttpCode'], mod['H
 listener = elb.create_listener(LoadBalancerArn=lb['LoadBalancerArn'], Protocol='HTTP', Port=80,
     DefaultActions=[{'Type': 'forward', 'TargetGroupArn': tg['TargetGroupArn']}])['Listeners'][0]
 out['listener_actions'] = listener['DefaultActions']
+acm = client('acm')
+cert_abc = acm.request_certificate(DomainName='abc.example.com')['CertificateArn']
+cert_extra = acm.request_certificate(DomainName='extra.example.com', KeyAlgorithm='EC_prime256v1')['CertificateArn']
+out['cert_abc'] = cert_abc
 https = elb.create_listener(LoadBalancerArn=lb['LoadBalancerArn'], Protocol='HTTPS', Port=443,
-    Certificates=[{'CertificateArn': 'arn:aws:acm:us-east-1:000000000000:certificate/abc'}],
+    Certificates=[{'CertificateArn': cert_abc}],
     DefaultActions=[{'Type': 'fixed-response', 'FixedResponseConfig': {'StatusCode': '404', 'ContentType': 'text/plain', 'MessageBody': 'nope'}}])['Listeners'][0]
 out['https'] = [https['SslPolicy'], https['Certificates']]
-elb.add_listener_certificates(ListenerArn=https['ListenerArn'], Certificates=[{'CertificateArn': 'arn:aws:acm:us-east-1:000000000000:certificate/extra'}])
+elb.add_listener_certificates(ListenerArn=https['ListenerArn'], Certificates=[{'CertificateArn': cert_extra}])
 out['certs'] = elb.describe_listener_certificates(ListenerArn=https['ListenerArn'])['Certificates']
 out['listeners'] = [l['Port'] for l in elb.describe_listeners(LoadBalancerArn=lb['LoadBalancerArn'])['Listeners']]
 out['tg_lbs'] = elb.describe_target_groups(TargetGroupArns=[tg['TargetGroupArn']])['TargetGroups'][0]['LoadBalancerArns'] == [lb['LoadBalancerArn']]
@@ -178,7 +182,7 @@ print(json.dumps(out))
     );
     assert_eq!(
         out["https"],
-        json!(["ELBSecurityPolicy-2016-08", [{"CertificateArn": "arn:aws:acm:us-east-1:000000000000:certificate/abc"}]])
+        json!(["ELBSecurityPolicy-2016-08", [{"CertificateArn": out["cert_abc"]}]])
     );
     assert_eq!(out["certs"].as_array().unwrap().len(), 2);
     assert_eq!(out["certs"][0]["IsDefault"], true);

@@ -75,6 +75,8 @@ mod sns;
 mod sns_http;
 mod ssm;
 mod sts;
+mod tls;
+mod tls_iam;
 mod vectors_json;
 mod vectors_xml;
 mod wakeups;

@@ -103,6 +103,12 @@ pub fn listener_of(l: &ListenerInput) -> Result<Listener, ApiError> {
     })
 }
 
+/// `CertificateNotFound` unless every listener's certificate is in ACM or IAM.
+fn certificates_exist(state: &AppState, scope: &Scope, ls: &[Listener]) -> Result<(), ApiError> {
+    let arns = ls.iter().filter_map(|l| l.ssl_certificate_id.as_deref());
+    crate::services::acm::lookup::check_all(state, scope, arns)
+}
+
 fn duplicate_listener(name: &str, port: u16) -> ApiError {
     ElbError::DuplicateListener.with(format!(
         "A listener already exists for {name} with LoadBalancerPort {port}, but with a different InstancePort, Protocol, or SSLCertificateId"
@@ -198,6 +204,7 @@ pub fn create_load_balancer(
         }
         listeners.push(l);
     }
+    certificates_exist(state, &ctx.scope, &listeners)?;
     let scheme = req
         .scheme
         .clone()
@@ -358,6 +365,7 @@ pub fn create_load_balancer_listeners(
         .iter()
         .map(listener_of)
         .collect::<Result<_, _>>()?;
+    certificates_exist(state, &ctx.scope, &new)?;
     with_lb(state, &ctx.scope, &name, |lb, _| {
         let mut added: Vec<Listener> = Vec::new();
         for l in new {
@@ -400,12 +408,13 @@ pub struct CertificateInput {
     ssl_certificate_id: String,
 }
 
-/// SetLoadBalancerListenerSSLCertificate (the certificate is recorded; listeners serve HTTP).
+/// SetLoadBalancerListenerSSLCertificate (the certificate must exist in ACM or IAM).
 pub fn set_load_balancer_listener_ssl_certificate(
     ctx: &RequestContext,
     state: &AppState,
     req: CertificateInput,
 ) -> Result<(), ApiError> {
+    crate::services::acm::lookup::check(state, &ctx.scope, &req.ssl_certificate_id)?;
     with_lb(state, &ctx.scope, &req.load_balancer_name, |lb, _| {
         let name = lb.name.clone();
         let listener = lb

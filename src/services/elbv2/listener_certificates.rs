@@ -1,15 +1,48 @@
 //! A listener's certificates: Add/Remove/DescribeListenerCertificates. Certificates are
-//! recorded, not looked up (see `listeners`).
+//! looked up in ACM and IAM (`CertificateNotFound` otherwise).
 
 use serde::{Deserialize, Serialize};
 
 use super::errors::Elbv2Error;
 use super::errors::{listener_not_found, page_size, paginate, validation};
-use super::listeners::{Certificate, CertificateOut, check_certificate};
+use super::listeners::{Certificate, CertificateOut};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::errors::ErrorCode;
 use crate::state::AppState;
+
+/// The certificate ARNs (of those given) that exist for a scope, read before the ELBv2 store
+/// is locked (ACM and IAM data sit behind the same lock).
+pub struct KnownCertificates(std::collections::HashSet<String>);
+
+impl KnownCertificates {
+    /// Look `arns` up in ACM and IAM.
+    pub fn read<'a>(
+        state: &AppState,
+        scope: &crate::state::Scope,
+        arns: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        Self(
+            arns.into_iter()
+                .filter(|a| crate::services::acm::lookup::stamp(state, scope, a).is_some())
+                .map(str::to_owned)
+                .collect(),
+        )
+    }
+}
+
+/// `CertificateNotFound` unless the certificate exists.
+pub fn check_certificate(known: &KnownCertificates, arn: &str) -> Result<(), ApiError> {
+    if known.0.contains(arn) {
+        Ok(())
+    } else {
+        Err(crate::services::acm::lookup::not_found(arn))
+    }
+}
+
+pub(super) fn arns_of(certs: &[Certificate]) -> impl Iterator<Item = &str> {
+    certs.iter().filter_map(|c| c.certificate_arn.as_deref())
+}
 
 /// The input of Add/Remove/DescribeListenerCertificates.
 #[derive(Debug, Deserialize)]
@@ -46,6 +79,7 @@ pub fn add_listener_certificates(
     state: &AppState,
     req: CertificatesInput,
 ) -> Result<CertificatesOutput, ApiError> {
+    let known = KnownCertificates::read(state, &ctx.scope, arns_of(&req.certificates));
     let added = state.stores.with(&ctx.scope, |s| {
         let l = s
             .elbv2
@@ -55,7 +89,7 @@ pub fn add_listener_certificates(
         let mut added = Vec::new();
         for c in &req.certificates {
             let arn = c.certificate_arn.clone().unwrap_or_default();
-            check_certificate(&arn)?;
+            check_certificate(&known, &arn)?;
             if c.is_default == Some(true) {
                 return Err(validation(
                     "The default certificate must be set with ModifyListener",

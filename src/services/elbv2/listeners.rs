@@ -1,8 +1,9 @@
 //! Listeners: Create/Describe/Modify/DeleteListener and their default rule.
 //!
-//! HTTPS (and TLS) listeners are accepted with their certificates and SSL policy recorded, and
-//! the data plane serves them as plain HTTP (see the README). Certificates are not looked up in
-//! ACM/IAM (Updraft has neither); any `arn:aws:acm:` or `arn:aws:iam:` ARN is taken as given.
+//! HTTPS (and TLS) listeners name certificates that must exist: ACM certificates of the load
+//! balancer's account and region, or IAM server certificates of its account
+//! (`CertificateNotFound` otherwise). On listener ports the data plane terminates TLS with them
+//! ([`super::tls`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +13,7 @@ use super::errors::{
     ArnKind, invalid_configuration, listener_not_found, load_balancer_not_found, missing,
     page_size, paginate, validation,
 };
+use super::listener_certificates::{KnownCertificates, arns_of, check_certificate};
 use super::load_balancers::hex16;
 use super::ssl_policies::{DEFAULT_POLICY, policy_exists};
 use super::store::{Elbv2Store, Listener, Rule};
@@ -29,15 +31,6 @@ pub struct Certificate {
     pub certificate_arn: Option<String>,
     /// Default certificate of the listener.
     pub is_default: Option<bool>,
-}
-
-/// Check a certificate ARN's shape (ACM or IAM server certificate).
-pub fn check_certificate(arn: &str) -> Result<(), ApiError> {
-    if arn.starts_with("arn:aws:acm:") || arn.starts_with("arn:aws:iam:") {
-        Ok(())
-    } else {
-        Err(Elbv2Error::CertificateNotFound.with(format!("Certificate '{arn}' not found")))
-    }
 }
 
 fn protocol_fits(kind: &str, protocol: &str) -> bool {
@@ -140,6 +133,7 @@ fn check_listener(
     port: Option<i64>,
     certificates: &[Certificate],
     ssl_policy: Option<&String>,
+    known: &KnownCertificates,
 ) -> Result<(u16, Option<String>, Option<String>), ApiError> {
     if !protocol_fits(kind, protocol) {
         return Err(Elbv2Error::UnsupportedProtocol.with(format!(
@@ -179,7 +173,7 @@ fn check_listener(
             ));
         }
     };
-    check_certificate(&cert)?;
+    check_certificate(known, &cert)?;
     let policy = ssl_policy.cloned().unwrap_or_else(|| DEFAULT_POLICY.into());
     if !policy_exists(&policy) {
         return Err(Elbv2Error::SslPolicyNotFound.with(format!("SSL policy '{policy}' not found")));
@@ -195,6 +189,7 @@ pub fn create_listener(
 ) -> Result<ListenersOutput, ApiError> {
     check_tags(&req.tags)?;
     let scope = ctx.scope.clone();
+    let known = KnownCertificates::read(state, &scope, arns_of(&req.certificates));
     let out = state.stores.with(&scope, |s| {
         let store = &mut s.elbv2;
         let lb = store
@@ -212,6 +207,7 @@ pub fn create_listener(
             req.port,
             &req.certificates,
             req.ssl_policy.as_ref(),
+            &known,
         )?;
         if store.listeners_of(&lb.arn).iter().any(|l| l.port == port) {
             return Err(Elbv2Error::DuplicateListener.with(format!(
@@ -358,6 +354,19 @@ pub fn modify_listener(
     req: ModifyListenerInput,
 ) -> Result<ListenersOutput, ApiError> {
     let scope = ctx.scope.clone();
+    let current: Vec<String> = state.stores.with(&scope, |s| {
+        s.elbv2
+            .listeners
+            .get(&req.listener_arn)
+            .map(|l| l.certificates.iter().map(|(c, _)| c.clone()).collect())
+            .unwrap_or_default()
+    });
+    let known = KnownCertificates::read(
+        state,
+        &scope,
+        arns_of(req.certificates.as_deref().unwrap_or_default())
+            .chain(current.iter().map(String::as_str)),
+    );
     let out = state.stores.with(&scope, |s| {
         let store = &mut s.elbv2;
         let l = store
@@ -396,6 +405,7 @@ pub fn modify_listener(
             Some(req.port.unwrap_or(i64::from(l.port))),
             &certificates,
             policy.as_ref(),
+            &known,
         )?;
         if port != l.port && store.listeners_of(&lb.arn).iter().any(|o| o.port == port) {
             return Err(Elbv2Error::DuplicateListener.with(format!(

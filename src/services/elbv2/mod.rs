@@ -29,6 +29,7 @@ pub mod store;
 pub mod tags;
 pub mod target_groups;
 pub mod targets;
+pub mod tls;
 pub mod unsupported;
 
 pub use store::Elbv2Store;

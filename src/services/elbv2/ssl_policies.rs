@@ -1,6 +1,7 @@
 //! DescribeSSLPolicies: a few of AWS's predefined security policies with their protocols and
-//! ciphers. Listeners record the policy; the data plane serves HTTPS listeners as plain HTTP, so
-//! the policy has no effect on traffic.
+//! ciphers. An HTTPS listener's policy picks the TLS versions and cipher suites its data plane
+//! offers, as far as rustls has them (TLS 1.2 and 1.3, AEAD suites with ECDHE; see
+//! `elbv2::tls`).
 
 use serde::{Deserialize, Serialize};
 
@@ -113,8 +114,16 @@ pub struct DescribeSslPoliciesOutput {
     next_marker: Option<String>,
 }
 
-fn view(p: &(&'static str, &'static [&'static str], bool, bool)) -> SslPolicyOut {
-    let (name, protocols, tls13, legacy) = *p;
+/// A policy's protocols and its ciphers in preference order (OpenSSL names, as AWS lists
+/// them), when the policy exists. The HTTPS data plane serves what rustls can of them.
+pub fn policy_terms(name: &str) -> Option<(&'static [&'static str], Vec<&'static str>)> {
+    POLICIES.iter().find(|p| p.0 == name).map(terms)
+}
+
+fn terms(
+    p: &(&'static str, &'static [&'static str], bool, bool),
+) -> (&'static [&'static str], Vec<&'static str>) {
+    let (_, protocols, tls13, legacy) = *p;
     let mut ciphers: Vec<&str> = Vec::new();
     if tls13 {
         ciphers.extend(TLS13_CIPHERS);
@@ -125,6 +134,12 @@ fn view(p: &(&'static str, &'static [&'static str], bool, bool)) -> SslPolicyOut
             ciphers.extend(LEGACY_CIPHERS);
         }
     }
+    (protocols, ciphers)
+}
+
+fn view(p: &(&'static str, &'static [&'static str], bool, bool)) -> SslPolicyOut {
+    let name = p.0;
+    let (protocols, ciphers) = terms(p);
     SslPolicyOut {
         ssl_protocols: protocols,
         ciphers: ciphers

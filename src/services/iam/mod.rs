@@ -6,6 +6,8 @@
 //!   do anything in it.
 //! - [`profiles`]: instance profiles and the role each holds; [`find_profile`] is what
 //!   RunInstances and CreateLaunchConfiguration check `IamInstanceProfile` against.
+//! - [`server_certs`]: server certificates (Upload/Get/List/DeleteServerCertificate) that
+//!   HTTPS listeners present.
 //! - [`users`]: users and their access keys; a key CreateAccessKey returns is recorded in
 //!   `state.keys`, so `--verify-signatures` accepts it, in the user's account.
 //!
@@ -15,6 +17,7 @@
 pub mod policies;
 pub mod profiles;
 pub mod roles;
+pub mod server_certs;
 pub mod users;
 
 use std::collections::BTreeMap;
@@ -48,11 +51,19 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
     ),
     ("DeleteRole", &Typed(roles::delete_role)),
     ("DeleteRolePolicy", &Typed(policies::delete_role_policy)),
+    (
+        "DeleteServerCertificate",
+        &Typed(server_certs::delete_server_certificate),
+    ),
     ("DeleteUser", &Typed(users::delete_user)),
     ("DetachRolePolicy", &Typed(policies::detach_role_policy)),
     ("GetInstanceProfile", &Typed(profiles::get_instance_profile)),
     ("GetRole", &Typed(roles::get_role)),
     ("GetRolePolicy", &Typed(policies::get_role_policy)),
+    (
+        "GetServerCertificate",
+        &Typed(server_certs::get_server_certificate),
+    ),
     ("GetUser", &Typed(users::get_user)),
     ("ListAccessKeys", &Typed(users::list_access_keys)),
     (
@@ -69,11 +80,19 @@ pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
     ),
     ("ListRolePolicies", &Typed(policies::list_role_policies)),
     ("ListRoles", &Typed(roles::list_roles)),
+    (
+        "ListServerCertificates",
+        &Typed(server_certs::list_server_certificates),
+    ),
     ("ListUsers", &Typed(users::list_users)),
     ("PutRolePolicy", &Typed(policies::put_role_policy)),
     (
         "RemoveRoleFromInstanceProfile",
         &Typed(profiles::remove_role_from_instance_profile),
+    ),
+    (
+        "UploadServerCertificate",
+        &Typed(server_certs::upload_server_certificate),
     ),
 ];
 
@@ -86,6 +105,9 @@ pub struct IamStore {
     pub(crate) roles: BTreeMap<String, roles::Role>,
     pub(crate) profiles: BTreeMap<String, profiles::Profile>,
     pub(crate) users: BTreeMap<String, users::User>,
+    /// Server certificates, by lower-cased name.
+    #[serde(default)]
+    pub(crate) server_certificates: BTreeMap<String, server_certs::ServerCertificate>,
 }
 
 /// A tag on an IAM resource.
