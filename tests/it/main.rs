@@ -22,6 +22,7 @@ mod cloudwatch;
 mod cloudwatch_alarms;
 mod cloudwatch_math;
 mod cloudwatch_more;
+mod cloudwatch_wire;
 mod common;
 mod console;
 mod console_alarms;

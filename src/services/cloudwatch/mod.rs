@@ -263,6 +263,3 @@ pub fn alarm_arn(scope: &crate::state::Scope, name: &str) -> String {
 pub fn floor_minute(t: f64) -> f64 {
     (t / 60.0).floor() * 60.0
 }
-
-#[cfg(test)]
-mod wire_tests;

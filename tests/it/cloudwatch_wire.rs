@@ -9,12 +9,12 @@
 
 use serde_json::{Value, json};
 
-use crate::Config;
-use crate::context::RequestContext;
-use crate::protocol::{Protocol, models, render};
-use crate::server;
-use crate::services;
-use crate::state::{AppState, Scope};
+use updraft::Config;
+use updraft::context::RequestContext;
+use updraft::protocol::{Protocol, models, render};
+use updraft::server;
+use updraft::services;
+use updraft::state::{AppState, Scope};
 
 const NOW: f64 = 1_795_838_400.0;
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:alerts";
