@@ -20,6 +20,27 @@ pub struct RequestContext {
     pub access_key_id: Option<String>,
 }
 
+impl RequestContext {
+    /// A context for a call made in-process (tests, in-process callers), not decoded from a
+    /// request: no access key, and the JSON protocol (handlers do not look at the protocol;
+    /// only the codecs do).
+    pub fn in_process(
+        request_id: &str,
+        scope: &Scope,
+        service: &'static str,
+        operation: &str,
+    ) -> Self {
+        Self {
+            request_id: request_id.to_owned(),
+            scope: scope.clone(),
+            service,
+            operation: operation.to_owned(),
+            protocol: Protocol::Json,
+            access_key_id: None,
+        }
+    }
+}
+
 /// The account an access key id stands for: a 12-digit key *is* an account id (the convention
 /// LocalStack users rely on, e.g. `AWS_ACCESS_KEY_ID=123456789012`); any other key acts in the
 /// default account.

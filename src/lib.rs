@@ -14,6 +14,7 @@
 //! - [`protocol`] knows the four wire protocols (query, ec2, JSON 1.0, rpc-v2-cbor), driven by
 //!   the trimmed botocore models in `protocol/models/`; nothing else sees wire quirks.
 //! - [`services`] know state, not HTTP: one function per operation.
+//! - [`iso8601`] is timestamp text, shared by the codecs and the services.
 //! - [`controllers`] make things happen over time, on the one [`state::Clock`].
 //! - [`admin`] is the JSON API under `/_updraft/` (health, reset, clock), the console's assets
 //!   and the guided labs (`admin::lab`: YAML lab files whose checks run in-process).
@@ -31,6 +32,7 @@ pub mod error;
 /// Entry points for the fuzz targets in `fuzz/`; not an API.
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod iso8601;
 pub mod protocol;
 pub mod router;
 pub mod server;

@@ -20,23 +20,6 @@ const ALLOWED_PROTOCOL: &[&str] = &["sink", "output", "model", "models"];
 const KNOWN: &[(&str, &str)] = &[
     ("src/dataplane/mod.rs", "services::elb"),
     ("src/dataplane/mod.rs", "services::elbv2"),
-    ("src/services/autoscaling/cron.rs", "protocol::timestamp"),
-    (
-        "src/services/autoscaling/lifecycle_hooks.rs",
-        "protocol::timestamp",
-    ),
-    (
-        "src/services/autoscaling/notifications.rs",
-        "protocol::timestamp",
-    ),
-    ("src/services/autoscaling/store.rs", "protocol::timestamp"),
-    ("src/services/cloudwatch/notify.rs", "protocol::timestamp"),
-    ("src/services/cloudwatch/tick.rs", "protocol::Protocol"),
-    (
-        "src/services/ec2/instance_out_tests.rs",
-        "protocol::Protocol",
-    ),
-    ("src/services/ec2/instance_out_tests.rs", "protocol::render"),
     ("src/services/elb/dataplane.rs", "dataplane::Backend"),
     ("src/services/elb/dataplane.rs", "dataplane::Decision"),
     ("src/services/elb/dataplane.rs", "dataplane::Forward"),
@@ -86,8 +69,6 @@ const KNOWN: &[(&str, &str)] = &[
         "src/services/elbv2/stickiness.rs",
         "dataplane::request_cookie",
     ),
-    ("src/services/sns/delivery.rs", "protocol::timestamp"),
-    ("src/services/sns/inbox.rs", "protocol::timestamp"),
 ];
 
 fn sources(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -44,6 +44,7 @@ mod ec2;
 mod ec2_errors;
 mod ec2_filters;
 mod ec2_image_wire;
+mod ec2_instance_wire;
 mod ec2_metrics;
 mod ec2_more;
 mod ec2_volumes;

@@ -216,7 +216,7 @@ impl Zone {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::timestamp::{format_iso8601, parse_iso8601};
+    use crate::iso8601::{format_iso8601, parse_iso8601};
 
     fn at(s: &str) -> f64 {
         parse_iso8601(s).unwrap()

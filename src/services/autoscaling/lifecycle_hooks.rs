@@ -14,7 +14,7 @@ use super::notifications::Notice;
 use super::store::{AutoScalingStore, Group, LifecycleAction, LifecycleHook};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::protocol::timestamp::format_iso8601;
+use crate::iso8601::format_iso8601;
 use crate::services::errors::ErrorCode;
 use crate::services::errors::validation;
 use crate::state::{AppState, Topic};

@@ -16,7 +16,7 @@ pub use super::notify_routes::{hook_route, route};
 use super::store::{Activity, AutoScalingStore};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::protocol::timestamp::format_iso8601;
+use crate::iso8601::format_iso8601;
 use crate::services::errors::ErrorCode;
 use crate::services::errors::validation;
 use crate::state::{AppState, Scope};

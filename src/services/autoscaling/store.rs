@@ -361,7 +361,7 @@ pub struct Group {
 /// `yyyy-MM-ddTHH:mm:ssZ` (whole seconds, UTC), the timestamp inside Cause sentences and
 /// SuspensionReason texts.
 pub fn iso_seconds(epoch: f64) -> String {
-    let text = crate::protocol::timestamp::format_iso8601(epoch.floor());
+    let text = crate::iso8601::format_iso8601(epoch.floor());
     text.replace(".000Z", "Z")
 }
 

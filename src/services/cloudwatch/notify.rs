@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::CloudWatchStore;
 use super::actions::AlarmNotice;
 use super::alarms::{AlarmCore, MetricAlarm};
-use crate::protocol::timestamp::format_iso8601;
+use crate::iso8601::format_iso8601;
 use crate::state::Scope;
 
 /// The long region name CloudWatch writes in subjects and messages. CloudWatch still says

@@ -235,7 +235,6 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::context::RequestContext;
-    use crate::protocol::Protocol;
     use crate::state::{AppState, Scope};
 
     fn setup() -> (std::sync::Arc<AppState>, Scope, RequestContext) {
@@ -244,14 +243,7 @@ mod tests {
             ..Config::default()
         });
         let scope = Scope::new("000000000000", "us-east-1");
-        let ctx = RequestContext {
-            request_id: "t".into(),
-            scope: scope.clone(),
-            service: "cloudwatch",
-            operation: "Test".into(),
-            protocol: Protocol::Json,
-            access_key_id: None,
-        };
+        let ctx = RequestContext::in_process("t", &scope, "cloudwatch", "Test");
         (state, scope, ctx)
     }
 
@@ -328,14 +320,7 @@ mod tests {
             ..Config::default()
         });
         let scope = Scope::new("000000000000", "us-east-1");
-        let ctx = RequestContext {
-            request_id: "t".into(),
-            scope: scope.clone(),
-            service: "cloudwatch",
-            operation: "PutMetricAlarm".into(),
-            protocol: Protocol::Json,
-            access_key_id: None,
-        };
+        let ctx = RequestContext::in_process("t", &scope, "cloudwatch", "PutMetricAlarm");
         let policy = "arn:aws:autoscaling:us-east-1:000000000000:scalingPolicy:0c3b9c3a-1d2e-4f5a-8b7c-6d5e4f3a2b1c:autoScalingGroupName/web:policyName/up";
         let topic = "arn:aws:sns:us-east-1:000000000000:alerts";
         let input = json!({"AlarmName": "scale-out", "Namespace": "App", "MetricName": "CPU",

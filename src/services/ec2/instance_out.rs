@@ -478,7 +478,3 @@ impl Serialize for NicOut<'_> {
         st.end()
     }
 }
-
-#[cfg(test)]
-#[path = "instance_out_tests.rs"]
-mod tests;

@@ -14,7 +14,7 @@ use super::policy::{RetryPolicy, effective_policy};
 use super::subscriptions::Subscription;
 use super::topics::Topic;
 use super::{base_url, signing};
-use crate::protocol::timestamp::format_iso8601;
+use crate::iso8601::format_iso8601;
 use crate::state::AppState;
 
 /// A message attribute as Publish takes it.

@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use super::delivery::{Delivery, Kind, envelope, subscribe_url, unsubscribe_url};
-use crate::protocol::timestamp::format_iso8601;
+use crate::iso8601::format_iso8601;
 use crate::state::{AppState, Scope};
 
 /// Oldest messages are dropped past this many per account and region.

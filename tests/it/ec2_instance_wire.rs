@@ -4,20 +4,16 @@
 //! the same typed output renders the same bytes (so members come in the model's order), and
 //! both paths refuse with the same errors.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use serde_json::Value;
-
-use super::super::{images, instances};
-use super::*;
-use crate::Config;
-use crate::context::RequestContext;
-use crate::error::ApiError;
-use crate::protocol::Protocol;
-use crate::protocol::{models, render};
-use crate::services;
-use crate::state::AppState;
-use crate::state::Scope;
+use updraft::Config;
+use updraft::context::RequestContext;
+use updraft::error::ApiError;
+use updraft::protocol::{Protocol, models, render};
+use updraft::services;
+use updraft::services::ec2::store::{InstanceState, ProfileAssociation};
+use updraft::services::ec2::{images, instances};
+use updraft::state::{AppState, Scope};
 
 fn ctx(scope: &Scope, operation: &str) -> RequestContext {
     RequestContext {
@@ -100,7 +96,7 @@ fn varied() -> (std::sync::Arc<AppState>, Scope) {
                     i.state = InstanceState::Stopped;
                     i.state_reason = Some("Client.UserInitiatedShutdown");
                     i.transition_reason = "User initiated (2026-11-28 05:30:00 GMT)".into();
-                    i.iam_instance_profile = Some(super::super::store::ProfileAssociation {
+                    i.iam_instance_profile = Some(ProfileAssociation {
                         id: "iip-assoc-0123456789abcdef0".into(),
                         arn: "arn:aws:iam::123456789012:instance-profile/web".into(),
                         profile_id: "AIPAEXAMPLEPROFILE01".into(),
