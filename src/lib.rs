@@ -14,6 +14,9 @@
 //! - [`protocol`] knows the four wire protocols (query, ec2, JSON 1.0, rpc-v2-cbor), driven by
 //!   the trimmed botocore models in `protocol/models/`; nothing else sees wire quirks.
 //! - [`services`] know state, not HTTP: one function per operation.
+//! - [`dataplane`] carries load-balancer traffic (HTTP proxy, TCP flows, TLS); it asks the
+//!   load-balancer services where traffic goes only through [`lb`], the layer below both
+//!   (names, route types, and the [`lb::Resolver`] table the services register).
 //! - [`iso8601`] is timestamp text, shared by the codecs and the services.
 //! - [`controllers`] make things happen over time, on the one [`state::Clock`].
 //! - [`admin`] is the JSON API under `/_updraft/` (health, reset, clock), the console's assets
@@ -33,6 +36,7 @@ pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod iso8601;
+pub mod lb;
 pub mod protocol;
 pub mod router;
 pub mod server;

@@ -25,6 +25,7 @@ use super::client_body::BodyError;
 use super::pool::{Outgoing, SendError};
 use super::{Decision, Forward, LbKind, LbRef, Outcome, RequestInfo, Route};
 use crate::backend::{HttpAddress, HttpRequest};
+use crate::lb::alb_error_page;
 use crate::state::AppState;
 
 /// Why a body could not be streamed to its end.
@@ -73,25 +74,6 @@ fn lb_error(status: u16, reason: Option<&'static [u8]>) -> Response<ProxyBody> {
             .insert(hyper::ext::ReasonPhrase::from_static(reason));
     }
     resp
-}
-
-/// The body of ALB's error page for `status` with reason `text`.
-fn error_html(status: u16, text: &str) -> String {
-    let title = format!("{status} {text}");
-    format!(
-        "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n</body>\r\n</html>\r\n"
-    )
-}
-
-/// ALB's own error page: the nginx-style HTML with CRLF line ends and `Server: awselb/2.0`
-/// (research §9.4).
-pub fn alb_error_page(status: u16, text: &str) -> Route {
-    Route::Fixed {
-        status,
-        content_type: Some("text/html".into()),
-        body: error_html(status, text),
-        headers: vec![("Server".into(), "awselb/2.0".into())],
-    }
 }
 
 /// The load balancer's own answer when a backend gave none: Classic's empty one with its

@@ -16,6 +16,7 @@ pub mod elb;
 pub mod elbv2;
 pub mod errors;
 pub mod iam;
+pub mod lb_resolver;
 pub mod paging;
 pub mod sns;
 pub mod ssm;

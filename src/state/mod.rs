@@ -134,7 +134,7 @@ impl AppState {
             stores: Scoped::default(),
             wake: wake::Wake::default(),
             backend,
-            dataplane: crate::dataplane::DataPlane::default(),
+            dataplane: crate::dataplane::DataPlane::new(crate::services::lb_resolver::registered()),
             events: Default::default(),
             keys: keys::KeyRegistry::default(),
             activity: Default::default(),

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use super::policies::{APP_COOKIE_TYPE, LB_COOKIE_TYPE};
 use super::store::{Listener, LiveStats, LoadBalancer, Verdict};
-use crate::dataplane::{
+use crate::lb::{
     Backend, Decision, Forward, LbRef, Outcome, RequestInfo, Route, StickyCookie, request_cookie,
 };
 use crate::services::ec2::store::{Ec2Store, InstanceState};
@@ -45,7 +45,7 @@ pub fn pick_listener<'a>(lb: &'a LoadBalancer, req: &RequestInfo<'_>) -> Option<
     if let Some(port) = req.listener_port {
         return lb.listener(port);
     }
-    crate::dataplane::host_port(req.host)
+    crate::lb::host_port(req.host)
         .and_then(|p| lb.listener(p))
         .or_else(|| {
             lb.listeners

@@ -6,8 +6,8 @@ use super::errors::ElbError;
 use super::store::{Attributes, HealthCheck, Listener, LoadBalancer};
 use super::{invalid_configuration, validation, with_lb};
 use crate::context::RequestContext;
-use crate::dataplane::{self, LbEntry, LbKind, LbRef};
 use crate::error::ApiError;
+use crate::lb::{self, LbEntry, LbKind, LbRef};
 use crate::services::ec2::store::Ec2Store;
 use crate::services::errors::ErrorCode;
 use crate::state::{AppState, Scope, Topic};
@@ -267,7 +267,7 @@ pub fn create_load_balancer(
             return Err(ElbError::TooManyLoadBalancers
                 .with(format!("Exceeded quota of account {}", scope.account)));
         }
-        let dns = dataplane::dns_name(&name, &state.ids.dns_digits(), &scope.region, scheme == "internal");
+        let dns = lb::dns_name(&name, &state.ids.dns_digits(), &scope.region, scheme == "internal");
         let lb = LoadBalancer {
             name: name.clone(),
             dns_name: dns.clone(),

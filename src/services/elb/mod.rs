@@ -3,7 +3,7 @@
 //!
 //! Handlers record intent in the [`store::ElbStore`]; the health checker
 //! (`controllers::elb_health`) probes registered instances on the clock and decides
-//! InService/OutOfService; the data plane (`dataplane` here and `crate::dataplane`) proxies to
+//! InService/OutOfService; the data plane (`dataplane` here and the data-plane module, through `crate::lb`) proxies to
 //! InService instances. Auto Scaling uses [`exists`], [`register_internal`],
 //! [`deregister_internal`] and [`instance_in_service`].
 

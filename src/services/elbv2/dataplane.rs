@@ -1,4 +1,4 @@
-//! The ALB resolver of the data plane (`crate::dataplane`): which listener and rule a request
+//! The ALB resolver of the data plane (asked through `crate::lb::Resolver`): which listener and rule a request
 //! hits, and what the rule's action makes of it — a forward to a healthy target chosen by the
 //! group's algorithm (with duration- or application-based stickiness, [`super::stickiness`]),
 //! a redirect, or a fixed response.
@@ -19,8 +19,8 @@ use super::routing::{RedirectInput, RequestView, pick_weighted, redirect_locatio
 use super::stickiness::{self, http_date};
 use super::store::{Elbv2Store, Health, LoadBalancer, Rule, TargetGroup};
 use crate::backend::HttpAddress;
-use crate::dataplane::proxy::alb_error_page;
-use crate::dataplane::{
+use crate::lb::alb_error_page;
+use crate::lb::{
     Backend, Decision, Forward, LbEntry, LbKind, LbRef, Outcome, RequestInfo, Route,
     host_without_port, request_cookie,
 };
@@ -261,7 +261,7 @@ fn decide(
 ) -> Option<(Route, Option<String>, Vec<String>)> {
     let lb = s.elbv2.load_balancers.get(lb_arn)?;
     let listeners = s.elbv2.listeners_of(lb_arn);
-    let host_port = crate::dataplane::host_port(req.host);
+    let host_port = crate::lb::host_port(req.host);
     let listener = req
         .listener_port
         .or(host_port)

@@ -307,7 +307,7 @@ pub fn create_load_balancer(
             &scope.account,
             &format!("loadbalancer/{short}/{}/{id}", req.name),
         );
-        let dns_name = crate::dataplane::dns_name(
+        let dns_name = crate::lb::dns_name(
             &req.name,
             &state.ids.dns_digits(),
             &scope.region,

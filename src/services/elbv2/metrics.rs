@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use super::store::{Elbv2Store, Target, TargetGroup, Traffic};
 use super::targets::health_of;
-use crate::dataplane::Outcome;
+use crate::lb::Outcome;
 use crate::services::cloudwatch::stats::Agg;
 use crate::state::RegionStores;
 

@@ -1,5 +1,5 @@
 //! The network load balancer resolver of the data plane: which target a new TCP connection
-//! (a flow) on a TCP listener goes to. The data plane asks through its `resolve_flow` and
+//! (a flow) on a TCP listener goes to. The data plane asks through `crate::lb::Resolver::flow` and
 //! carries the flow; this module only decides, in the service's own terms ([`FlowPlan`]).
 //!
 //! As on AWS (NLB guide, "Target groups for your Network Load Balancers"):
@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use super::dataplane::{address, candidates};
 use super::store::TargetGroup;
-use crate::backend::HttpAddress;
+pub use crate::lb::{CutCheck, FlowDone, FlowPlan, FlowTarget};
 use crate::state::{AppState, RegionStores, Scope};
 
 /// `tcp.idle_timeout.seconds` of a TCP listener when the attribute is missing (its default).
@@ -64,48 +64,6 @@ fn by_source_ip(ids: &mut [(String, u16)], client: std::net::IpAddr) {
         h.finish()
     };
     ids.sort_by_key(|t| std::cmp::Reverse(weight(t)));
-}
-
-/// One target a flow may go to.
-#[derive(Debug, Clone)]
-pub struct FlowTarget {
-    /// Instance id or IP address.
-    pub id: String,
-    /// Port.
-    pub port: u16,
-    /// Where it is reached.
-    pub address: HttpAddress,
-}
-
-/// Whether the load balancer closes a flow now, given the index of its target.
-pub type CutCheck = Arc<dyn Fn(usize) -> bool + Send + Sync>;
-
-/// Called once when a flow that a target took ends: the target's index and the bytes carried
-/// both ways.
-pub type FlowDone = Box<dyn FnOnce(usize, u64) + Send>;
-
-/// Where a new flow goes and how it is carried.
-pub struct FlowPlan {
-    /// Targets in preference order (the first that accepts the connection takes the flow).
-    pub targets: Vec<FlowTarget>,
-    /// The group's `proxy_protocol_v2.enabled`.
-    pub proxy_protocol_v2: bool,
-    /// The listener's `tcp.idle_timeout.seconds`.
-    pub idle_timeout: Duration,
-    /// Connection termination at the end of a deregistration delay.
-    pub cut: CutCheck,
-    /// Flow metrics.
-    pub done: FlowDone,
-}
-
-impl std::fmt::Debug for FlowPlan {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FlowPlan")
-            .field("targets", &self.targets)
-            .field("proxy_protocol_v2", &self.proxy_protocol_v2)
-            .field("idle_timeout", &self.idle_timeout)
-            .finish_non_exhaustive()
-    }
 }
 
 /// A new connection on `port` of the network load balancer `lb_arn` (in `scope`) from

@@ -19,7 +19,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::store::TargetGroup;
-use crate::dataplane::{Backend, StickyCookie, request_cookie};
+use crate::lb::{Backend, StickyCookie, request_cookie};
 
 /// Seconds the load balancer's cookies live: 7 days, reset on every cookie written.
 const COOKIE_SECONDS: f64 = 7.0 * 86_400.0;

@@ -21,8 +21,9 @@ use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls::{CipherSuite, ServerConfig, SupportedCipherSuite};
 
+pub use crate::lb::PortLb;
 use crate::services::acm::{ca::CaCell, lookup, x509};
-use crate::state::{AppState, Scope};
+use crate::state::AppState;
 
 /// Caches built configurations get no larger than this (cleared when full).
 const CACHE_LIMIT: usize = 256;
@@ -41,17 +42,6 @@ pub struct TlsState {
 struct NamedKey {
     names: Vec<String>,
     key: Arc<CertifiedKey>,
-}
-
-/// A load balancer listening on a port, as the data plane names it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PortLb {
-    /// Account and region.
-    pub scope: Scope,
-    /// Classic (else ALB).
-    pub classic: bool,
-    /// Classic: `LoadBalancerName`; ALB: `LoadBalancerArn`.
-    pub name: String,
 }
 
 /// What a secure listener asks of TLS.

@@ -1,0 +1,91 @@
+//! The calls the data plane makes into the load-balancer services, as a table the services
+//! fill in ([`Resolver`], registered in `state.dataplane` when the state is made): the data
+//! plane asks through it and never names a service.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{LbRef, RequestInfo};
+use crate::backend::HttpAddress;
+use crate::lb::Decision;
+use crate::state::{AppState, Scope};
+
+/// What the load-balancer services answer the data plane.
+pub trait Resolver: Send + Sync + std::fmt::Debug {
+    /// Where a request for `lb` goes (synchronous, once per request: keep it short).
+    fn route(&self, state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decision;
+
+    /// Where a new connection on the TCP listener `port` of the network load balancer `lb`
+    /// from `client` goes; `None` closes it.
+    fn flow(
+        &self,
+        state: &Arc<AppState>,
+        lb: &LbRef,
+        port: u16,
+        client: SocketAddr,
+    ) -> Option<FlowPlan>;
+
+    /// The TLS configuration of listener `port`, shared by the load balancers `lbs` that
+    /// listen there: `None` for plain HTTP, `Some(None)` when TLS is due but no certificate
+    /// is usable.
+    fn tls_config(
+        &self,
+        state: &AppState,
+        port: u16,
+        lbs: &[PortLb],
+    ) -> Option<Option<Arc<rustls::ServerConfig>>>;
+}
+
+/// A load balancer listening on a port, as the data plane names it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PortLb {
+    /// Account and region.
+    pub scope: Scope,
+    /// Classic (else ALB).
+    pub classic: bool,
+    /// Classic: `LoadBalancerName`; ALB: `LoadBalancerArn`.
+    pub name: String,
+}
+
+/// One target a flow may go to.
+#[derive(Debug, Clone)]
+pub struct FlowTarget {
+    /// Instance id or IP address.
+    pub id: String,
+    /// Port.
+    pub port: u16,
+    /// Where it is reached.
+    pub address: HttpAddress,
+}
+
+/// Whether the load balancer closes a flow now, given the index of its target.
+pub type CutCheck = Arc<dyn Fn(usize) -> bool + Send + Sync>;
+
+/// Called once when a flow that a target took ends: the target's index and the bytes carried
+/// both ways.
+pub type FlowDone = Box<dyn FnOnce(usize, u64) + Send>;
+
+/// Where a new flow goes and how it is carried.
+pub struct FlowPlan {
+    /// Targets in preference order (the first that accepts the connection takes the flow).
+    pub targets: Vec<FlowTarget>,
+    /// The group's `proxy_protocol_v2.enabled`.
+    pub proxy_protocol_v2: bool,
+    /// The listener's `tcp.idle_timeout.seconds`.
+    pub idle_timeout: Duration,
+    /// Connection termination at the end of a deregistration delay.
+    pub cut: CutCheck,
+    /// Flow metrics.
+    pub done: FlowDone,
+}
+
+impl std::fmt::Debug for FlowPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlowPlan")
+            .field("targets", &self.targets)
+            .field("proxy_protocol_v2", &self.proxy_protocol_v2)
+            .field("idle_timeout", &self.idle_timeout)
+            .finish_non_exhaustive()
+    }
+}

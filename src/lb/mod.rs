@@ -1,0 +1,185 @@
+//! What the load-balancer data plane (`src/dataplane`) and the load-balancer services
+//! (Classic ELB, ELBv2) share, below both: how load balancers are named (DNS names, the
+//! [`DnsIndex`]), what a resolver sees of a request and answers ([`route`]), and the hooks
+//! the services register for the data plane to call ([`hooks`]). Neither side imports the
+//! other; both import this.
+
+pub mod hooks;
+pub mod route;
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use crate::state::Scope;
+
+pub use hooks::{CutCheck, FlowDone, FlowPlan, FlowTarget, PortLb, Resolver};
+pub use route::{
+    Backend, Completion, CookieValues, Decision, Forward, Outcome, RequestInfo, Route,
+    StickyCookie, alb_error_page, request_cookie, sets_cookie,
+};
+
+/// Every load balancer DNS name ends in this (after a dot).
+pub const DNS_SUFFIX: &str = "elb.localhost";
+
+/// The DNS name of a load balancer: `<name>-<digits>.<region>.elb.localhost`, with `internal-`
+/// in front for an internal scheme (as AWS names them, under a loopback domain).
+pub fn dns_name(name: &str, digits: &str, region: &str, internal: bool) -> String {
+    let prefix = if internal { "internal-" } else { "" };
+    format!("{prefix}{name}-{digits}.{region}.{DNS_SUFFIX}").to_ascii_lowercase()
+}
+
+/// The host part of a `Host` header value, lower-cased, without `:port`.
+pub fn host_without_port(host: &str) -> String {
+    bare_host(host).to_ascii_lowercase()
+}
+
+/// The host part of a `Host` header value without `:port` or a trailing dot, as written.
+fn bare_host(host: &str) -> &str {
+    let host = host.trim();
+    let bare = match host.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !h.ends_with(']') => h,
+        _ => host,
+    };
+    bare.trim_end_matches('.')
+}
+
+/// The port of a `Host` header value, when it has one.
+pub fn host_port(host: &str) -> Option<u16> {
+    host.trim()
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse().ok())
+}
+
+/// Whether a `Host` header value names a load balancer (and so is for the data plane).
+/// Runs for every request on the main port, so it does not allocate.
+pub fn is_lb_host(host: &str) -> bool {
+    let h = bare_host(host).as_bytes();
+    let suffix = DNS_SUFFIX.as_bytes();
+    h.len() > suffix.len() + 1
+        && h[h.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+        && h[h.len() - suffix.len() - 1] == b'.'
+}
+
+/// Which API a load balancer belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LbKind {
+    /// Classic ELB (2012-06-01).
+    Classic,
+    /// Application (or network) load balancer of ELBv2 (2015-12-01).
+    Application,
+}
+
+/// A load balancer, as the data plane names it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LbRef {
+    /// Account and region whose store holds it.
+    pub scope: Scope,
+    /// Classic or ALB.
+    pub kind: LbKind,
+    /// Classic: `LoadBalancerName`; ALB: `LoadBalancerArn`.
+    pub name: String,
+}
+
+/// One entry of the DNS index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LbEntry {
+    /// The load balancer.
+    pub lb: LbRef,
+    /// Its listener ports (the listener-port flag binds these).
+    pub ports: Vec<u16>,
+    /// The ports among them whose listener is a network load balancer's TCP listener: a
+    /// connection there is a flow proxied byte for byte (the data plane's `tcp`), not HTTP.
+    pub tcp_ports: Vec<u16>,
+}
+
+/// DNS name → load balancer, across every account and region: one hash lookup per request
+/// instead of a scan of every scope's stores under the global lock.
+#[derive(Debug, Default)]
+pub struct DnsIndex {
+    inner: RwLock<HashMap<String, Arc<LbEntry>>>,
+}
+
+impl DnsIndex {
+    /// Add or replace a load balancer (call again when its listener ports change).
+    pub fn insert(&self, dns_name: &str, entry: LbEntry) {
+        self.write()
+            .insert(dns_name.to_ascii_lowercase(), Arc::new(entry));
+    }
+
+    /// Forget a load balancer.
+    pub fn remove(&self, dns_name: &str) {
+        self.write().remove(&dns_name.to_ascii_lowercase());
+    }
+
+    /// The load balancer a `Host` header value names (shared: a lookup copies nothing).
+    pub fn lookup(&self, host: &str) -> Option<Arc<LbEntry>> {
+        let bare = bare_host(host);
+        // Keys are lower case; most Hosts are too, and need no copy.
+        if bare.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.read().get(&bare.to_ascii_lowercase()).cloned()
+        } else {
+            self.read().get(bare).cloned()
+        }
+    }
+
+    /// Every entry (DNS name, entry), for the listener-port binder.
+    pub fn all(&self) -> Vec<(String, LbEntry)> {
+        self.read()
+            .iter()
+            .map(|(k, v)| (k.clone(), LbEntry::clone(v)))
+            .collect()
+    }
+
+    /// Forget everything (admin reset).
+    pub fn clear(&self) {
+        self.write().clear();
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<LbEntry>>> {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Arc<LbEntry>>> {
+        self.inner.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_with_and_without_ports_name_load_balancers() {
+        let dns = dns_name("ExampleELB", "1234567890", "us-east-1", false);
+        assert_eq!(dns, "exampleelb-1234567890.us-east-1.elb.localhost");
+        assert!(is_lb_host(&dns));
+        assert!(is_lb_host(&format!("{dns}:4566")));
+        assert!(is_lb_host("Internal-x-1.eu-west-1.ELB.localhost."));
+        assert!(!is_lb_host("elb.localhost"));
+        assert!(!is_lb_host("127.0.0.1:4566"));
+        assert!(!is_lb_host("myelb.localhost"));
+        assert_eq!(host_without_port("A.elb.localhost:80"), "a.elb.localhost");
+        assert_eq!(host_port("a.elb.localhost:8080"), Some(8080));
+        assert_eq!(host_port("a.elb.localhost"), None);
+
+        let index = DnsIndex::default();
+        let entry = LbEntry {
+            lb: LbRef {
+                scope: Scope::new("000000000000", "us-east-1"),
+                kind: LbKind::Classic,
+                name: "ExampleELB".into(),
+            },
+            ports: vec![80],
+            tcp_ports: Vec::new(),
+        };
+        index.insert(&dns, entry.clone());
+        assert_eq!(
+            index
+                .lookup(&format!("{}:4566", dns.to_uppercase()))
+                .as_deref(),
+            Some(&entry)
+        );
+        index.remove(&dns);
+        assert_eq!(index.lookup(&dns), None);
+    }
+}

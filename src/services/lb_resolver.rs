@@ -1,0 +1,49 @@
+//! The load-balancer services' side of the data plane's hooks ([`crate::lb::Resolver`]):
+//! Classic requests are decided by `elb`, ALB requests, NLB flows and listener TLS by `elbv2`.
+//! The state registers [`registered`] when it is made.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crate::lb::{Decision, FlowPlan, LbKind, LbRef, PortLb, RequestInfo, Resolver};
+use crate::state::AppState;
+
+/// The resolver Updraft's services provide.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadBalancers;
+
+/// The table to register in `state.dataplane`.
+pub fn registered() -> Arc<dyn Resolver> {
+    Arc::new(LoadBalancers)
+}
+
+impl Resolver for LoadBalancers {
+    fn route(&self, state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decision {
+        match lb.kind {
+            LbKind::Classic => super::elb::dataplane::route(state, lb, req),
+            LbKind::Application => super::elbv2::dataplane::route(state, lb, req),
+        }
+    }
+
+    fn flow(
+        &self,
+        state: &Arc<AppState>,
+        lb: &LbRef,
+        port: u16,
+        client: SocketAddr,
+    ) -> Option<FlowPlan> {
+        if lb.kind != LbKind::Application {
+            return None;
+        }
+        super::elbv2::nlb::flow(state, &lb.scope, &lb.name, port, client)
+    }
+
+    fn tls_config(
+        &self,
+        state: &AppState,
+        port: u16,
+        lbs: &[PortLb],
+    ) -> Option<Option<Arc<rustls::ServerConfig>>> {
+        super::elbv2::tls::config_for_port(state, port, lbs)
+    }
+}
