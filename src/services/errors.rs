@@ -33,3 +33,20 @@ pub trait ErrorCode: Copy {
 pub fn validation(message: impl Into<String>) -> ApiError {
     ApiError::client("ValidationError", message)
 }
+
+/// Test support: each of `codes` is an error shape of the service's botocore model
+/// (`protocol/models/<service>.json`) with the same HTTP status and fault.
+#[cfg(test)]
+pub fn assert_codes_are_the_models<E: ErrorCode>(service: &str, codes: &[E]) {
+    let path = format!("{}/protocol/models/{service}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("the service's model");
+    let model: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let shapes = model["shapes"].as_object().expect("shapes");
+    for e in codes {
+        let code = e.code();
+        let found = shapes.values().find(|s| s["error"]["code"] == code);
+        let shape = found.unwrap_or_else(|| panic!("{code} is not in the {service} model"));
+        assert_eq!(shape["error"]["httpStatusCode"], e.status(), "{code}");
+        assert_eq!(shape["error"]["senderFault"], e.sender_fault(), "{code}");
+    }
+}

@@ -147,24 +147,7 @@ mod tests {
 
     #[test]
     fn codes_and_statuses_are_the_models() {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/protocol/models/elb.json"
-        ))
-        .expect("the elb model");
-        let model: serde_json::Value = serde_json::from_str(&text).expect("json");
-        let shapes = model["shapes"].as_object().expect("shapes");
-        for e in ALL {
-            let found = shapes.values().find(|s| s["error"]["code"] == e.code());
-            let shape = found.unwrap_or_else(|| panic!("{} is not in the model", e.code()));
-            assert_eq!(shape["error"]["httpStatusCode"], e.status(), "{}", e.code());
-            assert_eq!(
-                shape["error"]["senderFault"],
-                e.sender_fault(),
-                "{}",
-                e.code()
-            );
-        }
+        crate::services::errors::assert_codes_are_the_models("elb", ALL);
         assert!(models::by_name("elb").is_some());
     }
 }
