@@ -84,6 +84,7 @@ export async function detail(root, { id }) {
   const c = await launchChoices();
   const title = h("h1", {}, t("lt.title", { name: id }));
   root.append(title, out, body);
+  const dirty = (e) => { e.currentTarget.dataset.dirty = "1"; };
   const load = async () => {
     const [r, v] = await Promise.all([ec2("DescribeLaunchTemplates", { "LaunchTemplateId.1": id }),
       ec2("DescribeLaunchTemplateVersions", { LaunchTemplateId: id })]);
@@ -121,7 +122,7 @@ export async function detail(root, { id }) {
         { label: "", get: (x) => (x.defaultVersion === "true" ? "" : h("button", { class: "set-default", onclick: setDefault(x.versionNumber) }, t("lt.setDefault"))) },
       ], versions, { id: (x) => x.versionNumber })),
       h("h2", {}, t("lt.newVersion")),
-      h("form", { class: "panel form", id: "ltv-form", onsubmit: async (e) => {
+      h("form", { class: "panel form", id: "ltv-form", oninput: dirty, onchange: dirty, onsubmit: async (e) => {
         e.preventDefault();
         try {
           const r2 = await ec2("CreateLaunchTemplateVersion", { LaunchTemplateId: id, SourceVersion: source.value, VersionDescription: desc.value, ...data.params() });
@@ -132,5 +133,7 @@ export async function detail(root, { id }) {
       h("span"), h("div", {}, h("button", { class: "primary", type: "submit", id: "ltv-submit" }, t("lt.newVersion")), msg)));
   };
   await load();
-  return { refresh: load };
+  // A live refresh leaves the new-version form alone once someone has changed a field of it
+  // (a pick made without the focus, as a select's change, counts too); submitting redraws.
+  return { refresh: () => (body.querySelector("form[data-dirty]") ? undefined : load()) };
 }
