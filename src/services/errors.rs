@@ -38,7 +38,10 @@ pub fn validation(message: impl Into<String>) -> ApiError {
 /// (`protocol/models/<service>.json`) with the same HTTP status and fault.
 #[cfg(test)]
 pub fn assert_codes_are_the_models<E: ErrorCode>(service: &str, codes: &[E]) {
-    let path = format!("{}/protocol/models/{service}.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/protocol/models/{service}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(&path).expect("the service's model");
     let model: serde_json::Value = serde_json::from_str(&text).expect("json");
     let shapes = model["shapes"].as_object().expect("shapes");
