@@ -1,0 +1,163 @@
+//! DescribeAutoScalingGroups over 1,000 Auto Scaling groups, walked page by page (100 per
+//! page, the largest `MaxRecords`: ten requests) through the whole request as the server runs
+//! it without the socket: input decoded by the query codec, dispatched, output rendered as
+//! awsQuery XML (`server::respond`, as `benches/describe_1000.rs` does).
+//!
+//! The launch configuration and the 1,000 groups are made through the API (dispatch), each
+//! group in three zones with a propagated tag and no instances (desired capacity 0; no
+//! controller runs).
+//!
+//! Run with `cargo bench --bench describe_asg_1000`; `cargo test --benches` runs it once.
+//! Besides criterion's figures it prints the mean wall and CPU time of a whole walk.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use serde_json::json;
+use updraft::Config;
+use updraft::context::RequestContext;
+use updraft::protocol::Protocol;
+use updraft::protocol::models;
+use updraft::protocol::render;
+use updraft::server;
+use updraft::services;
+use updraft::state::{AppState, Scope};
+
+const N: usize = 1_000;
+
+/// CPU time (user + system) this process has used, in seconds (Linux), or 0.
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name (which may hold spaces) end with ')'.
+            let rest = s.rsplit_once(')')?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let utime: f64 = fields.get(11)?.parse().ok()?;
+            let stime: f64 = fields.get(12)?.parse().ok()?;
+            Some((utime + stime) / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
+/// Mean wall and CPU milliseconds of `runs` calls of `f`.
+fn timed(runs: u32, mut f: impl FnMut()) -> (f64, f64) {
+    let (wall, cpu) = (std::time::Instant::now(), cpu_seconds());
+    for _ in 0..runs {
+        f();
+    }
+    (
+        wall.elapsed().as_secs_f64() * 1000.0 / f64::from(runs),
+        (cpu_seconds() - cpu) * 1000.0 / f64::from(runs),
+    )
+}
+
+fn ctx(scope: &Scope, operation: &str) -> RequestContext {
+    RequestContext {
+        request_id: "bench".into(),
+        scope: scope.clone(),
+        service: "autoscaling",
+        operation: operation.into(),
+        protocol: Protocol::Query,
+        access_key_id: None,
+    }
+}
+
+fn setup() -> (std::sync::Arc<AppState>, Scope) {
+    let state = AppState::new(Config {
+        time_scale: 0.0,
+        ..Config::default()
+    });
+    let scope = Scope::new("000000000000", "us-east-1");
+    state
+        .stores
+        .with(&scope, |s| s.ec2.ensure_defaults(&scope, &state));
+    let ami = updraft::services::ec2::images::stable_id(
+        "ami",
+        "us-east-1",
+        "al2023-ami-2023.6.20241212.0-kernel-6.1-x86_64",
+    );
+    services::dispatch(
+        &ctx(&scope, "CreateLaunchConfiguration"),
+        &state,
+        json!({"LaunchConfigurationName": "lc", "ImageId": ami, "InstanceType": "t3.micro"}),
+    )
+    .expect("launch configuration");
+    let create = ctx(&scope, "CreateAutoScalingGroup");
+    for n in 0..N {
+        services::dispatch(
+            &create,
+            &state,
+            json!({"AutoScalingGroupName": format!("g{n:04}"), "LaunchConfigurationName": "lc",
+                   "MinSize": 0, "MaxSize": 10, "DesiredCapacity": 0,
+                   "AvailabilityZones": ["us-east-1a", "us-east-1b", "us-east-1c"],
+                   "Tags": [{"Key": "team", "Value": "bench", "PropagateAtLaunch": true}]}),
+        )
+        .expect("group");
+    }
+    (state, scope)
+}
+
+/// One query request through decode and `server::respond`, as `server::call` does it.
+fn request(state: &AppState, ctx: &RequestContext, form: &[(String, String)]) -> Vec<u8> {
+    let service = models::by_name(ctx.service).expect("registered");
+    let operation = service.operation(&ctx.operation).expect("modelled");
+    let input =
+        render::decode_input(service, Protocol::Query, operation, form, &[]).expect("decodes");
+    let rendered =
+        server::respond(state, ctx, service, Protocol::Query, operation, input).expect("answers");
+    assert_eq!(rendered.status, 200);
+    rendered.body
+}
+
+/// Every page of DescribeAutoScalingGroups: (pages, bytes, groups listed).
+fn walk(state: &AppState, ctx: &RequestContext) -> (usize, usize, usize) {
+    let (mut pages, mut bytes, mut listed) = (0, 0, 0);
+    let mut token: Option<String> = None;
+    loop {
+        let mut form = vec![
+            ("Action".to_owned(), "DescribeAutoScalingGroups".to_owned()),
+            ("Version".to_owned(), "2011-01-01".to_owned()),
+            ("MaxRecords".to_owned(), "100".to_owned()),
+        ];
+        if let Some(t) = &token {
+            form.push(("NextToken".to_owned(), t.clone()));
+        }
+        let out = request(state, ctx, &form);
+        let text = std::str::from_utf8(&out).expect("utf-8");
+        pages += 1;
+        bytes += out.len();
+        listed += text.matches("<AutoScalingGroupName>").count();
+        token = text
+            .split_once("<NextToken>")
+            .and_then(|(_, rest)| rest.split_once("</NextToken>"))
+            .map(|(t, _)| t.to_owned());
+        if token.is_none() {
+            return (pages, bytes, listed);
+        }
+    }
+}
+
+fn describe(c: &mut Criterion) {
+    let (state, scope) = setup();
+    let ctx = ctx(&scope, "DescribeAutoScalingGroups");
+    let (pages, bytes, listed) = walk(&state, &ctx);
+    assert_eq!(listed, N, "every group listed once");
+    let (wall, cpu) = timed(10, || {
+        black_box(walk(&state, &ctx));
+    });
+    println!(
+        "autoscaling: {listed} groups in {pages} pages, {} KiB of XML; whole walk over 10 runs: {wall:.2} ms wall, {cpu:.2} ms CPU",
+        bytes / 1024
+    );
+    let mut group = c.benchmark_group("describe_auto_scaling_groups_1000");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
+    group.bench_function("query", |b| b.iter(|| black_box(walk(&state, &ctx))));
+    group.finish();
+}
+
+criterion_group!(benches, describe);
+criterion_main!(benches);
