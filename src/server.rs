@@ -192,12 +192,16 @@ pub(crate) async fn serve_connection<F, Fut>(
 {
     // Small request/response pairs: don't let Nagle delay them.
     let _ = stream.set_nodelay(true); // best effort; the connection works either way
-    let watched = held.slot.clone();
-    let closed = watched.closed();
-    tokio::pin!(closed);
-    let h2 = tokio::select! {
-        h2 = conns::h2_prior_knowledge(&stream) => h2,
-        () = closed.as_mut() => return,
+    // The wait for a close ends with this block: the slot's `Notify` wakes one waiter, and a
+    // forgotten waiter here would take the close meant for `serve_io`'s.
+    let h2 = {
+        let watched = held.slot.clone();
+        let closed = watched.closed();
+        tokio::pin!(closed);
+        tokio::select! {
+            h2 = conns::h2_prior_knowledge(&stream) => h2,
+            () = closed.as_mut() => return,
+        }
     };
     if h2 {
         conns::answer_and_close(stream, &h2_answer()).await;
