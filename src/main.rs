@@ -128,6 +128,13 @@ fn main() -> std::process::ExitCode {
         }
     };
     runtime.block_on(async {
+        // The state directory is read before the port is bound: a file that cannot be loaded
+        // stops the start before anything listens.
+        let state = updraft::state::AppState::new(config.clone());
+        if let Err(err) = updraft::state::persist::disk::open(&state) {
+            eprintln!("updraft: {err}");
+            return std::process::ExitCode::FAILURE;
+        }
         let listener = match TcpListener::bind(config.listen).await {
             Ok(l) => l,
             Err(err) => {
@@ -148,7 +155,7 @@ fn main() -> std::process::ExitCode {
                 }
             }
         }
-        match updraft::run(listener, config, shutdown_signal()).await {
+        match updraft::run_with_state(listener, state, shutdown_signal()).await {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(err) => {
                 eprintln!("updraft: {err}");
