@@ -46,6 +46,11 @@ export async function detail(root, { name }) {
   // between two renders; a reload for a change notice leaves alone a form the user is typing
   // in and draws again when the field loses the focus.
   let latest = 0;
+  // A form someone has changed (typed into, picked in) is theirs until they submit it or
+  // change tabs: a change notice's reload does not redraw it.
+  const mark = (e) => { const f = e.target.closest && e.target.closest("form"); if (f) f.dataset.dirty = "1"; };
+  body.addEventListener("input", mark);
+  body.addEventListener("change", mark);
   const load = async (quiet) => {
     const mine = ++latest;
     const r = await autoscaling("DescribeAutoScalingGroups", { "AutoScalingGroupNames.member.1": name });
@@ -56,7 +61,7 @@ export async function detail(root, { name }) {
     const bar = tabs(TAB_KEYS.map((k) => ({ key: k, label: t(`asg.tab.${k}`) })), tab, (k) => { tab = k; load(); });
     await TABS[tab](pane, g, load, out);
     if (mine !== latest) return;
-    if (quiet === true && typingIn(body)) {
+    if (quiet === true && (typingIn(body) || body.querySelector("form[data-dirty]"))) {
       body.addEventListener("focusout", () => setTimeout(() => load(true), 0), { once: true });
       return;
     }
