@@ -132,8 +132,7 @@ impl ServiceDef {
             // CloudWatch's own wording for NaN/Infinity in MetricData and Threshold, with the
             // awsQuery member path whatever the protocol. Seen from AWS: "The value NaN for
             // parameter MetricData.member.1.Value is invalid." (boto3 against AWS, quoted in
-            // getmoto/moto#3880 and sj26/sidekiq-cloudwatchmetrics#16; research:
-            // aws-cloudwatch-behaviour.md, PutMetricData value range).
+            // getmoto/moto#3880 and sj26/sidekiq-cloudwatchmetrics#16).
             DecodeError::NotFinite { path, got } if self.name == "cloudwatch" => ApiError::client(
                 "InvalidParameterValue",
                 format!(

@@ -1,5 +1,6 @@
-//! Alarm actions: which ARNs PutMetricAlarm accepts (research §3.1), and the one hook that
-//! runs them on a state change ([`dispatch_alarm_actions`]).
+//! Alarm actions: which ARNs PutMetricAlarm accepts (CloudWatch API Reference, PutMetricAlarm:
+//! AlarmActions), and the one hook that runs them on a state change
+//! ([`dispatch_alarm_actions`]).
 //!
 //! SNS topics get the alarm message (`notify.rs`: alarm JSON, SMS line and e-mail text) through
 //! `sns::publish_internal_structured`, and an
@@ -42,8 +43,9 @@ pub struct AlarmNotice {
     pub reason_data: Option<String>,
     /// StateChangeTime: the time of the last transition (epoch seconds).
     pub state_change_time: f64,
-    /// True for the once-a-minute repeat of Auto Scaling actions while a state lasts (no
-    /// history item is written for repeats, research §3.8).
+    /// True for the once-a-minute repeat of Auto Scaling actions while a state lasts. No
+    /// history item is written for repeats: AWS does not document it, and a published 2013
+    /// alarm history shows an Action item only at the transition.
     pub repeat: bool,
 }
 

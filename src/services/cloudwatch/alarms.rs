@@ -1,5 +1,7 @@
-//! Metric alarms: the stored shape and the state operations — SetAlarmState (research §3.6),
-//! DeleteAlarms and Enable/DisableAlarmActions (§3.7). PutMetricAlarm is in
+//! Metric alarms: the stored shape and the state operations — SetAlarmState, DeleteAlarms and
+//! Enable/DisableAlarmActions, as the CloudWatch API Reference describes those operations
+//! (SetAlarmState's errors as recorded against AWS in LocalStack's CloudWatch tests; a
+//! refused DeleteAlarms as AWS answered in GitHub issue reports). PutMetricAlarm is in
 //! [`super::put_alarm`], reads in [`super::describe`]; evaluation runs in
 //! `controllers::alarm_evaluator`.
 

@@ -1,4 +1,5 @@
-//! Composite alarms (research §5): the AlarmRule grammar, PutCompositeAlarm, and the
+//! Composite alarms (CloudWatch User Guide, "Create a composite alarm"; CloudWatch API
+//! Reference, PutCompositeAlarm): the AlarmRule grammar, PutCompositeAlarm, and the
 //! re-evaluation the evaluator runs whenever a child's state changes.
 
 use serde::{Deserialize, Serialize};

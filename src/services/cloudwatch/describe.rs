@@ -1,4 +1,5 @@
-//! DescribeAlarms and DescribeAlarmsForMetric (research §3.7).
+//! DescribeAlarms and DescribeAlarmsForMetric (CloudWatch API Reference, those operations; the
+//! fields and their order as recorded against AWS in LocalStack's CloudWatch tests).
 
 use serde::{Deserialize, Serialize};
 

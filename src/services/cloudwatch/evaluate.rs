@@ -1,5 +1,8 @@
-//! The pure decision of one metric-alarm evaluation (research §3.4), and the StateReason and
-//! StateReasonData texts AWS writes for it (§4.1, §4.2).
+//! The pure decision of one metric-alarm evaluation (CloudWatch User Guide, "Using Amazon
+//! CloudWatch alarms": the evaluation range, M out of N, and the tables of "Configuring how
+//! CloudWatch alarms treat missing data"), and the StateReason and StateReasonData texts AWS
+//! writes for it, as real alarms show them (LocalStack's CloudWatch tests recorded against
+//! AWS; alarm notifications and events quoted in public code).
 //!
 //! Input: the alarm's rule and the values of the last R periods (the *evaluation range*, newest
 //! first, minute-aligned by the caller). Output: the state the data calls for, or "keep the
@@ -185,7 +188,9 @@ pub struct Slot {
     pub band: Option<(f64, f64)>,
 }
 
-/// The evaluation range length R (research §3.4.1, inferred): N + max(2, ⌈300 / P⌉).
+/// The evaluation range length R: N + max(2, ⌈300 / P⌉). AWS does not document R; this is our
+/// inference, fitting the examples of the CloudWatch User Guide ("Using Amazon CloudWatch
+/// alarms": N = 3 at P = 300 gives R = 5) and Eucalyptus's 2013 measurements against AWS.
 pub fn range_len(period: i64, n: usize) -> usize {
     let extra = (300 + period - 1) / period.max(1);
     n + (extra.max(2) as usize)
@@ -332,7 +337,10 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// The StateReason AWS writes for a decision (research §4.1 families A to D).
+/// The StateReason AWS writes for a decision: `Threshold Crossed` with or without
+/// DatapointsToAlarm, the all-missing text for `breaching`/`notBreaching`, and `Insufficient
+/// Data` (templates from real StateReasons: LocalStack's CloudWatch tests recorded against AWS,
+/// alarm notifications and events quoted in public code).
 pub fn reason(rule: &Rule, slots: &[Slot], state: StateValue, basis: &Basis) -> String {
     let n = rule.evaluation_periods;
     let thr = java_double(rule.threshold);
@@ -498,7 +506,8 @@ pub struct Subject<'a> {
     pub extended_statistic: Option<&'a str>,
 }
 
-/// The StateReasonData JSON AWS writes for a decision (research §4.2).
+/// The StateReasonData JSON AWS writes for a decision (keys and formats as in real payloads:
+/// LocalStack's CloudWatch tests recorded against AWS, alarm events quoted in public code).
 pub fn reason_data(
     rule: &Rule,
     slots: &[Slot],

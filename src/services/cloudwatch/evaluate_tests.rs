@@ -1,4 +1,6 @@
-//! Table tests of the evaluation decision and its texts (research §3.4.3, §3.4.4, §4.1).
+//! Table tests of the evaluation decision, against the two tables of the CloudWatch User
+//! Guide ("Using Amazon CloudWatch alarms", "How alarm state is evaluated when data is
+//! missing": N = 3 with M = 3 and M = 2), and of its texts, against real StateReasons.
 
 use super::*;
 

@@ -1,5 +1,6 @@
 //! The text formats CloudWatch writes: numbers as Java's `Double.toString`, and its three
-//! date layouts (research §4.1, §4.2, §5).
+//! date layouts (as they appear in real StateReason, StateReasonData and composite-alarm
+//! texts: LocalStack's CloudWatch tests recorded against AWS, payloads quoted in public code).
 
 use time::OffsetDateTime;
 

@@ -1,6 +1,7 @@
 //! GetMetricData: MetricStat queries and metric math over the store, AWS's default labels, the
-//! `MultipleUnits` message, ScanBy and MaxDatapoints pagination (research §2.5). The same
-//! query engine serves alarms on metric math.
+//! `MultipleUnits` message, ScanBy and MaxDatapoints pagination (CloudWatch API Reference,
+//! GetMetricData; labels and `MultipleUnits` as recorded against AWS in LocalStack's CloudWatch
+//! tests). The same query engine serves alarms on metric math.
 
 use std::collections::HashMap;
 
@@ -370,8 +371,9 @@ impl Env for Engine<'_> {
     }
 }
 
-/// Default labels (research §2.5): MetricName, plus the stat and/or period when the MetricStat
-/// queries of the call differ in them; an expression's id.
+/// Default labels, as recorded against AWS in LocalStack's CloudWatch tests: MetricName, plus
+/// the stat and/or period when the MetricStat queries of the call differ in them; an
+/// expression's id.
 fn labels(queries: &[MetricDataQuery]) -> Vec<String> {
     let stats: Vec<&MetricStat> = queries
         .iter()

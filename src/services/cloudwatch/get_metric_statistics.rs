@@ -1,6 +1,6 @@
 //! GetMetricStatistics, and the time rules it shares with GetMetricData: StartTime rounding by
-//! age, the period rules for old data, buckets aligned to the rounded StartTime
-//! (research §2.2).
+//! age, the period rules for old data (CloudWatch API Reference, GetMetricStatistics), buckets
+//! aligned to the rounded StartTime (as an AWS engineer explained in boto/boto3#3457).
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,7 @@
 //! Alarm history: ConfigurationUpdate, StateUpdate and Action items with AWS's summaries and
-//! HistoryData JSON (research §4.3). Kept two weeks and bounded in count; survives deletion of
+//! HistoryData JSON, as real histories show them (LocalStack's CloudWatch tests recorded
+//! against AWS; alarm histories quoted in public blog posts and code). Kept two weeks
+//! (CloudWatch API Reference, DescribeAlarmHistory) and bounded in count; survives deletion of
 //! the alarm.
 
 use std::collections::VecDeque;

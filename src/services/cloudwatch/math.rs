@@ -1,10 +1,11 @@
-//! Metric math (research §2.6): a parser and evaluator for the subset target tracking,
-//! dashboards and math alarms use — arithmetic `+ - * / ^`, comparisons, `AND`/`OR`, `IF`,
-//! `SUM/AVG/MIN/MAX/STDDEV`, `METRICS()`, `METRIC_COUNT`, `FILL`, `RATE`, `DIFF`, `DIFF_TIME`,
-//! `RUNNING_SUM`, `ABS`, `CEIL`, `FLOOR`, `LOG`, `LOG10`, `PERIOD`; the array and grid
-//! functions (`SORT`, `SLICE`, `FIRST`, `LAST`, `REMOVE_EMPTY`, `TIME_SERIES`,
-//! `DATAPOINT_COUNT`, `SEARCH`) are in [`super::math_fns`], `ANOMALY_DETECTION_BAND` in
-//! [`super::anomaly`]. AWS has no `SQRT`: `m1 ^ 0.5` is its square root.
+//! Metric math (CloudWatch User Guide, "Using Metric Math"): a parser and evaluator for the
+//! subset target tracking, dashboards and math alarms use — arithmetic `+ - * / ^`,
+//! comparisons, `AND`/`OR`, `IF`, `SUM/AVG/MIN/MAX/STDDEV`, `METRICS()`, `METRIC_COUNT`,
+//! `FILL`, `RATE`, `DIFF`, `DIFF_TIME`, `RUNNING_SUM`, `ABS`, `CEIL`, `FLOOR`, `LOG`, `LOG10`,
+//! `PERIOD`; the array and grid functions (`SORT`, `SLICE`, `FIRST`, `LAST`, `REMOVE_EMPTY`,
+//! `TIME_SERIES`, `DATAPOINT_COUNT`, `SEARCH`) are in [`super::math_fns`],
+//! `ANOMALY_DETECTION_BAND` in [`super::anomaly`]. AWS has no `SQRT`: `m1 ^ 0.5` is its square
+//! root.
 //!
 //! Semantics follow AWS's documented rules: a missing value meets arithmetic as 0, division
 //! by zero drops the point, functions of one series give a scalar, of an array a series.

@@ -1,4 +1,4 @@
-//! Metric math against the examples of AWS's `using-metric-math` page (research §2.6).
+//! Metric math against the examples of the CloudWatch User Guide page "Using Metric Math".
 
 use super::*;
 

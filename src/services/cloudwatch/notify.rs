@@ -154,7 +154,8 @@ struct Message<'a> {
 
 /// What CloudWatch publishes for one state change: SNS `MessageStructure=json` with a
 /// `default` (the alarm JSON, for http/https/email-json/sqs/lambda), an `sms` line and an
-/// `email` text (research §4.4).
+/// `email` text (shapes as in real alarm messages: the `publishedMessage` of Action history
+/// items and notifications quoted in public code).
 #[derive(Debug, Clone)]
 pub struct AlarmMessage {
     /// `ALARM: "name" in US East (N. Virginia)`, under 100 characters as SNS requires.

@@ -1,4 +1,5 @@
-//! PutMetricAlarm: AWS's validation (research §3.1) and create-or-replace; the
+//! PutMetricAlarm: AWS's validation (CloudWatch API Reference, PutMetricAlarm; the texts AWS
+//! returned in GitHub issue reports where one was seen) and create-or-replace; the
 //! ConfigurationUpdate history items of metric alarms.
 
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,7 @@
-//! PutMetricData: validation exactly as AWS words it (research §1.2), then one sample set per
-//! datum into the store. All datums are checked before any is stored: a failed call stores
-//! nothing.
+//! PutMetricData: validation exactly as AWS words it (limits from the CloudWatch API Reference,
+//! PutMetricData; messages as AWS returned them in LocalStack's CloudWatch tests recorded
+//! against AWS and in GitHub issue reports), then one sample set per datum into the store. All
+//! datums are checked before any is stored: a failed call stores nothing.
 
 use serde::Deserialize;
 

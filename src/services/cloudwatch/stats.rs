@@ -299,7 +299,9 @@ impl Agg {
     }
 
     /// Nearest-rank percentile: the smallest value whose cumulative count reaches
-    /// `p/100 × SampleCount` (research §2.4: "p99 is the maximum of the remaining 99 %").
+    /// `p/100 × SampleCount`. The CloudWatch User Guide ("CloudWatch statistics definitions",
+    /// "Percentiles versus trimmed mean") makes p99 the largest value left once the top 1 % is
+    /// dropped: nearest rank, no interpolation.
     fn percentile(&self, p: f64) -> Option<f64> {
         if p <= 0.0 {
             return (!matches!(self.dist, Dist::Unavailable)).then_some(self.min);

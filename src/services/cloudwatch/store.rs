@@ -1,5 +1,6 @@
 //! The metric store: per metric identity and unit, sample sets in four resolution tiers with
-//! AWS's retention (research §2.3).
+//! AWS's retention (CloudWatch User Guide, "Amazon CloudWatch concepts": metrics retention;
+//! CloudWatch API Reference, GetMetricStatistics).
 //!
 //! Every datum is aggregated at ingest into each tier whose retention covers its timestamp:
 //!

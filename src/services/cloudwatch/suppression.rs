@@ -1,8 +1,9 @@
-//! Composite alarm action suppression (research §5, "Action suppression"; AWS user guide
-//! `Create_Composite_Alarm.md`): an `ActionsSuppressor` alarm silences a composite's actions
-//! while it is in ALARM; `ActionsSuppressorWaitPeriod` holds the actions of a composite that
-//! enters ALARM for that long, in case the suppressor follows; `ActionsSuppressorExtensionPeriod`
-//! keeps suppressing for that long after the suppressor leaves ALARM.
+//! Composite alarm action suppression (CloudWatch User Guide, "Create a composite alarm";
+//! CloudWatch API Reference, PutCompositeAlarm): an `ActionsSuppressor` alarm silences a
+//! composite's actions while it is in ALARM; `ActionsSuppressorWaitPeriod` holds the actions
+//! of a composite that enters ALARM for that long, in case the suppressor follows;
+//! `ActionsSuppressorExtensionPeriod` keeps suppressing for that long after the suppressor
+//! leaves ALARM.
 //!
 //! [`gate`] decides, for one composite on one evaluation, which actions run now; it is pure
 //! apart from the composite's own suppression fields, and unit-tested below.

@@ -3,9 +3,10 @@
 //! the metric store, asks the pure [`super::evaluate::decide`], and applies a change; then it
 //! re-evaluates composites and prunes old metric data.
 //!
-//! Cadence (research §3.3): every minute at `:05` past (so a datapoint for the minute that just
-//! ended is counted), every 10 s for 10/20/30 s periods, hourly when Period × N exceeds a day;
-//! at once after PutMetricAlarm.
+//! Cadence (CloudWatch User Guide, "Using Amazon CloudWatch alarms" and "Alarm evaluation"):
+//! every minute, here at `:05` past (so a datapoint for the minute that just ended is counted),
+//! every 10 s for 10/20/30 s periods, hourly when Period × N exceeds a day; at once after
+//! PutMetricAlarm.
 
 use super::CloudWatchStore;
 use super::actions::{AlarmNotice, is_autoscaling};

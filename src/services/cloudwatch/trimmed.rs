@@ -1,5 +1,5 @@
-//! Extended statistics besides percentiles (AWS user guide `Statistics-definitions`, research
-//! §2.4): trimmed mean `TM`, winsorized mean `WM`, trimmed count `TC`, trimmed sum `TS`
+//! Extended statistics besides percentiles (CloudWatch User Guide, "CloudWatch statistics
+//! definitions"): trimmed mean `TM`, winsorized mean `WM`, trimmed count `TC`, trimmed sum `TS`
 //! (short forms `tmNN` = `TM(0%:NN%)` and friends, `IQM` = `TM(25%:75%)`), and percentile
 //! rank `PR(n:m)`.
 //!
