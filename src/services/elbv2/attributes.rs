@@ -2,10 +2,10 @@
 //! Describe/Modify calls.
 //!
 //! Defaults are those a new load balancer or target group of the kind shows in
-//! DescribeLoadBalancerAttributes / DescribeTargetGroupAttributes (research §9.1, the API
-//! reference's attribute tables). Every value is stored; the ones Updraft acts on are
-//! `deletion_protection.enabled`, `deregistration_delay.timeout_seconds`, `stickiness.*` and
-//! `load_balancing.algorithm.type`.
+//! DescribeLoadBalancerAttributes / DescribeTargetGroupAttributes (Elastic Load Balancing API
+//! Reference, the attribute tables of LoadBalancerAttribute and TargetGroupAttribute). Every
+//! value is stored; the ones Updraft acts on are `deletion_protection.enabled`,
+//! `deregistration_delay.timeout_seconds`, `stickiness.*` and `load_balancing.algorithm.type`.
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,7 @@
-//! ELBv2 error codes with AWS's messages where they were captured (research §9.5); the codes
-//! and statuses are the model's (all 400 but `HealthUnavailable`, `InsufficientCapacity` 500
-//! and `PriorRequestNotComplete` 429).
+//! ELBv2 error codes with AWS's messages where they were captured (real AWS CLI,
+//! CloudFormation, CloudTrail and AWS Load Balancer Controller output quoted in public code and
+//! issues); the codes and statuses are those of botocore's elbv2 service model (all 400 but
+//! `HealthUnavailable`, `InsufficientCapacity` 500 and `PriorRequestNotComplete` 429).
 
 use crate::error::ApiError;
 use crate::services::errors::ErrorCode;

@@ -1,5 +1,6 @@
 //! Target health as DescribeTargetHealth shows it, and the pure rules the health controller
-//! applies to each check (research §9.2, ALB guide "Health checks for your target groups").
+//! applies to each check (User Guide for Application Load Balancers, "Health checks for your
+//! target groups"; Elastic Load Balancing API Reference, TargetHealth).
 //!
 //! - Right after RegisterTargets a target is `initial` / `Elb.RegistrationInProgress` for
 //!   [`REGISTRATION_SECONDS`], then `initial` / `Elb.InitialHealthChecking` until a verdict.

@@ -1,7 +1,9 @@
 //! Target groups: Create/Describe/Modify/DeleteTargetGroup, with health check defaults per
-//! protocol (research §9.1): HTTP(S) groups check `HTTP(S) traffic-port /` every 30 s with a
-//! 5 s (HTTP) or 10 s (HTTPS) timeout, healthy after 5 and unhealthy after 2, matcher `200`;
-//! TCP-family groups check `TCP traffic-port` every 30 s with a 10 s timeout.
+//! protocol (Elastic Load Balancing API Reference, CreateTargetGroup; User Guide for
+//! Application Load Balancers, "Health checks for your target groups"): HTTP(S) groups check
+//! `HTTP(S) traffic-port /` every 30 s with a 5 s (HTTP) or 10 s (HTTPS) timeout, healthy after
+//! 5 and unhealthy after 2, matcher `200`; TCP-family groups check `TCP traffic-port` every
+//! 30 s with a 10 s timeout.
 
 use serde::{Deserialize, Serialize};
 
