@@ -1,5 +1,7 @@
 //! The Auto Scaling reconciler: brings every group to its desired capacity and walks its
-//! instances through AWS's lifecycle (research §2–§5).
+//! instances through AWS's lifecycle (EC2 Auto Scaling User Guide, "Amazon EC2 Auto Scaling
+//! instance lifecycle", "Amazon EC2 Auto Scaling lifecycle hooks" and "Health checks for Auto
+//! Scaling instances").
 //!
 //! Each pass, per account and region:
 //! 1. under the lock, find what needs a load balancer's opinion (ELB health of in-service
@@ -454,7 +456,8 @@ fn step_instance(
             let has_lbs = !(g.load_balancer_names().is_empty() && g.target_group_arns().is_empty());
             let i = g.instances.get_mut(id).expect("present");
             if !i.deregistered {
-                // Deregister (and drain) before the terminate hook and EC2 (research §3.3).
+                // Deregister (and drain) before the terminate hook and EC2 (EC2 Auto Scaling
+                // User Guide, "Amazon EC2 Auto Scaling instance lifecycle", scale in).
                 i.deregistered = true;
                 if has_lbs {
                     to_deregister.push(id.to_owned());

@@ -1,4 +1,6 @@
-//! DescribeScalingActivities (research §1.1 paging rules, §7.1 the record).
+//! DescribeScalingActivities (Auto Scaling API Reference, DescribeScalingActivities for the
+//! paging rules and Activity for the record; EC2 Auto Scaling User Guide, "Verifying a scaling
+//! activity for an Auto Scaling group").
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,5 @@
-//! AttachInstances and DetachInstances (research §6.3).
+//! AttachInstances and DetachInstances (EC2 Auto Scaling User Guide, "Attach EC2 instances to
+//! your Auto Scaling group" and "Detach EC2 instances from your Auto Scaling group").
 //!
 //! Attach takes running EC2 instances that belong to no group into the group as `Pending`
 //! (the reconciler registers them with the load balancers and marks them `InService`; no
@@ -127,7 +128,8 @@ pub fn attach_instances(
             group.desired_capacity += 1;
             group.instances.insert(id.clone(), m);
             let snapshot = group.clone();
-            // Attach activities carry no Subnet ID (research §7.1).
+            // Attach activities carry no Subnet ID (seen in real attach activities quoted in
+            // public code).
             let activity = record_activity(
                 store,
                 state.ids.uuid(),

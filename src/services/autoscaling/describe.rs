@@ -133,7 +133,9 @@ pub struct DescribeInstancesInput {
     next_token: Option<String>,
 }
 
-/// DescribeAutoScalingInstances (`HealthStatus` in upper case here, research §0.8).
+/// DescribeAutoScalingInstances (`HealthStatus` in upper case here, as in every example of the
+/// EC2 Auto Scaling User Guide, e.g. "Temporarily remove instances from your Auto Scaling
+/// group").
 pub fn describe_auto_scaling_instances(
     ctx: &RequestContext,
     state: &AppState,

@@ -1,6 +1,8 @@
-//! Running a policy against its group (research §4): [`execute`] is the one place a policy
-//! changes desired capacity — for ExecutePolicy and for CloudWatch alarm actions — with
-//! cooldowns (simple), steps and warm-up (step), and the target-tracking estimate.
+//! Running a policy against its group (Auto Scaling API Reference, PutScalingPolicy and
+//! ExecutePolicy; EC2 Auto Scaling User Guide, "Step and simple scaling policies for Amazon EC2
+//! Auto Scaling" and "Target tracking scaling policies for Amazon EC2 Auto Scaling"): [`execute`]
+//! is the one place a policy changes desired capacity — for ExecutePolicy and for CloudWatch alarm
+//! actions — with cooldowns (simple), steps and warm-up (step), and the target-tracking estimate.
 
 use super::scaling::{adjusted, aggregate, matching_step, target_capacity};
 use super::store::{Group, LifecycleState, set_desired_capacity};
@@ -125,7 +127,8 @@ pub fn execute(
                 let warm = warming(g, warmup, now);
                 if step >= 0 || kind == "ExactCapacity" {
                     // Warming instances are not in the base, so breaches in the same step
-                    // while they warm up add nothing (research §4.4).
+                    // while they warm up add nothing (EC2 Auto Scaling User Guide, "Step and
+                    // simple scaling policies for Amazon EC2 Auto Scaling", instance warm-up).
                     let base = (g.counted_capacity() - warm).max(0);
                     adjusted(kind, step, base, p.min_adjustment_magnitude).max(desired)
                 } else {
@@ -155,7 +158,8 @@ pub fn execute(
                     Some(false) if t.disable_scale_in || warm > 0 => return Ok(None),
                     Some(false) => {
                         // Scale in only when every target-tracking policy of the group agrees,
-                        // and no lower than any of them would keep (research §4.5).
+                        // and no lower than any of them would keep (EC2 Auto Scaling User
+                        // Guide, "Target tracking scaling policies for Amazon EC2 Auto Scaling").
                         let Some(floor) = tt_agree::scale_in_floor(&others, &s.cloudwatch, base, now)
                         else {
                             return Ok(None);

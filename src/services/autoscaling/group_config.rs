@@ -1,6 +1,7 @@
 //! What Create/UpdateAutoScalingGroup check and normalise before a group changes: capacity
 //! bounds, launch templates, zones and subnets, health-check types, termination policies,
-//! traffic sources and tags, with AWS's messages (research §1.3).
+//! traffic sources and tags, with AWS's messages (as real AWS returned them, in CLI output,
+//! eksctl and CloudFormation logs quoted in public code).
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -93,7 +94,8 @@ impl HookSpecification {
     }
 }
 
-/// `Max bound, …` then `Desired capacity:…` (min > max is checked first, research §1.2).
+/// `Max bound, …` then `Desired capacity:…` (min > max is checked first: AWS does not
+/// document the order).
 pub fn check_bounds(min: i64, max: i64, desired: i64) -> Result<(), ApiError> {
     if min > max {
         return Err(validation(format!(

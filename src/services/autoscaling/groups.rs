@@ -1,5 +1,6 @@
-//! Create, Update and Delete Auto Scaling groups: validation with AWS's texts (research
-//! §1.1–1.4), then intent only — the reconciler launches and terminates.
+//! Create, Update and Delete Auto Scaling groups: validation with AWS's texts (defaults and
+//! rules from the Auto Scaling API Reference, those operations; messages as real AWS returned
+//! them, quoted in public code), then intent only — the reconciler launches and terminates.
 
 use std::collections::BTreeMap;
 
@@ -309,7 +310,8 @@ pub fn create_auto_scaling_group(
     Ok(())
 }
 
-/// UpdateAutoScalingGroup: only the members given change (research §1.2).
+/// UpdateAutoScalingGroup: only the members given change (Auto Scaling API Reference,
+/// UpdateAutoScalingGroup).
 pub fn update_auto_scaling_group(
     ctx: &RequestContext,
     state: &AppState,

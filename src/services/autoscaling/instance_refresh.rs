@@ -1,6 +1,7 @@
-//! Instance refresh (research §6.6): StartInstanceRefresh, DescribeInstanceRefreshes,
-//! CancelInstanceRefresh, RollbackInstanceRefresh; the rolling replacement the scheduler
-//! advances is [`super::refresh_rolling::step`].
+//! Instance refresh (EC2 Auto Scaling User Guide, "Use an instance refresh to update instances in
+//! an Auto Scaling group"; Auto Scaling API Reference, StartInstanceRefresh): StartInstanceRefresh,
+//! DescribeInstanceRefreshes, CancelInstanceRefresh, RollbackInstanceRefresh; the rolling
+//! replacement the scheduler advances is [`super::refresh_rolling::step`].
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

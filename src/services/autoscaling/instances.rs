@@ -1,6 +1,7 @@
 //! Capacity and instance calls: SetDesiredCapacity, TerminateInstanceInAutoScalingGroup,
-//! SetInstanceHealth, SetInstanceProtection (research §1.3, §3.2, §5.1). Intent only; the
-//! reconciler acts.
+//! SetInstanceHealth, SetInstanceProtection (error texts as real AWS returned them, quoted in
+//! public code; EC2 Auto Scaling User Guide, "Use instance scale-in protection" and "Health
+//! checks for Auto Scaling instances"). Intent only; the reconciler acts.
 
 use serde::Deserialize;
 

@@ -1,4 +1,5 @@
-//! Launch configurations: Create, Describe, Delete (research §1.3 for the error texts).
+//! Launch configurations: Create, Describe, Delete (error texts as real AWS returned them, in
+//! CLI output, service events and fixtures quoted in public code).
 //!
 //! A configuration keeps the members it was created with ([`LaunchConfigData`]), so describing
 //! it echoes what was given plus AWS's defaults, and launching maps it onto RunInstances.

@@ -1,6 +1,7 @@
 //! Every interaction of Auto Scaling with load balancers goes through this file, and the
 //! attachment operations: Attach/Detach/Describe LoadBalancers, LoadBalancerTargetGroups and
-//! TrafficSources (research §2.4).
+//! TrafficSources (attachment states from the Auto Scaling API Reference: LoadBalancerState,
+//! LoadBalancerTargetGroupState and TrafficSourceState).
 //!
 //! The six functions at the top are the seam to the load-balancer services: Classic ELB
 //! (`services::elb`) and ELBv2 target groups (`services::elbv2`). Callers use them at the right
@@ -106,7 +107,8 @@ pub fn elb_healthy(
 }
 
 /// Register `ids` with everything the group has attached (not while `AddToLoadBalancer` is
-/// suspended: those instances are never registered, research §6.4).
+/// suspended: those instances are never registered, EC2 Auto Scaling User Guide, "Suspend and
+/// resume Amazon EC2 Auto Scaling processes").
 pub fn register_with_group(
     state: &AppState,
     scope: &Scope,

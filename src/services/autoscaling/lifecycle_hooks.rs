@@ -1,7 +1,7 @@
-//! Lifecycle hooks (research §6.2): Put/Describe/DeleteLifecycleHook(s),
-//! CompleteLifecycleAction, RecordLifecycleActionHeartbeat, and the clock side the scheduler
-//! runs: heartbeat and global timeouts that apply the hook's `DefaultResult`, and the
-//! notification sent to a hook's SNS target when an instance starts waiting.
+//! Lifecycle hooks (EC2 Auto Scaling User Guide, "Amazon EC2 Auto Scaling lifecycle hooks"):
+//! Put/Describe/DeleteLifecycleHook(s), CompleteLifecycleAction, RecordLifecycleActionHeartbeat,
+//! and the clock side the scheduler runs: heartbeat and global timeouts that apply the hook's
+//! `DefaultResult`, and the notification sent to a hook's SNS target when an instance waits.
 //!
 //! The reconciler puts an instance into `Pending:Wait` / `Terminating:Wait` with a
 //! [`LifecycleAction`] (see [`begin_wait`]); completing or timing out only records the result,

@@ -1,6 +1,7 @@
-//! DescribeAccountLimits: AWS's default quotas per account and region (research §1.1:
-//! 500 groups, 200 launch configurations) and the current counts; and [`paginate`], the
-//! `MaxRecords`/`NextToken` limits the describe calls of this service share.
+//! DescribeAccountLimits: AWS's default quotas per account and region (EC2 Auto Scaling User Guide,
+//! "Quotas for Amazon EC2 Auto Scaling": 500 groups, 200 launch configurations) and the current
+//! counts; and [`paginate`], the `MaxRecords`/`NextToken` limits the describe calls of this service
+//! share.
 
 use serde::Serialize;
 use serde::de::IgnoredAny;

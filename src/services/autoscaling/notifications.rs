@@ -1,7 +1,9 @@
 //! Put/Describe/DeleteNotificationConfiguration(s) and the SNS messages Auto Scaling sends:
 //! `autoscaling:TEST_NOTIFICATION` when a configuration is put, and
 //! `autoscaling:EC2_INSTANCE_LAUNCH` / `_LAUNCH_ERROR` / `_TERMINATE` / `_TERMINATE_ERROR`
-//! when a launch or terminate activity ends (research §7.3).
+//! when a launch or terminate activity ends (EC2 Auto Scaling User Guide, "Getting Amazon SNS
+//! notifications when your Auto Scaling group scales"; subjects and bodies as in real
+//! notifications quoted in public code).
 //!
 //! The message JSON keeps AWS's key order (captured notifications, 2017 onwards); `Details`
 //! is an object here although the API carries it as a string. Successful launches and
@@ -30,7 +32,8 @@ pub const TYPES: [&str; 5] = [
     "autoscaling:TEST_NOTIFICATION",
 ];
 
-/// At most this many topics per group (research §1.1, quotas).
+/// At most this many topics per group (EC2 Auto Scaling User Guide, "Quotas for Amazon EC2
+/// Auto Scaling").
 const MAX_TOPICS_PER_GROUP: usize = 10;
 
 /// One message to publish: topic, subject, body.
@@ -74,7 +77,7 @@ pub fn subject(event: &str, group: &str) -> String {
         "autoscaling:EC2_INSTANCE_LAUNCH" => "launch",
         "autoscaling:EC2_INSTANCE_LAUNCH_ERROR" => "failed launch",
         "autoscaling:EC2_INSTANCE_TERMINATE" => "termination",
-        // By analogy with "failed launch" (research §7.3, unverified).
+        // By analogy with "failed launch": no real notification of this kind was found.
         "autoscaling:EC2_INSTANCE_TERMINATE_ERROR" => "failed termination",
         _ => "test notification",
     };

@@ -1,13 +1,14 @@
 //! The `Origin` and `Destination` of Auto Scaling's messages: where an instance comes from and
-//! goes to (`EC2`, `AutoScalingGroup` or `WarmPool`; UG warm-pools-eventbridge-events, research
-//! §7.3), for launch/terminate notifications and lifecycle-hook messages.
+//! goes to (`EC2`, `AutoScalingGroup` or `WarmPool`; EC2 Auto Scaling User Guide, "Warm pool
+//! example events and patterns"), for launch/terminate notifications and lifecycle-hook
+//! messages.
 
 use super::store::{AutoScalingStore, GroupInstance};
 
 /// Where an activity's instance comes from and goes to: the `Origin` and `Destination` that
 /// AWS's launch/terminate and lifecycle messages carry (`EC2`, `AutoScalingGroup` or
-/// `WarmPool`; UG warm-pools-eventbridge-events, research §7.3). Read from the activity's
-/// Description, which names each move.
+/// `WarmPool`; EC2 Auto Scaling User Guide, "Warm pool example events and patterns"). Read from
+/// the activity's Description, which names each move.
 pub fn route(description: &str) -> (&'static str, &'static str) {
     const EC2: &str = "EC2";
     const GROUP: &str = "AutoScalingGroup";

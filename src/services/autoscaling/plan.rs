@@ -1,6 +1,8 @@
 //! The reconciler's decisions, as pure functions of a group and the EC2 states of its
-//! instances (research §2, §3, §5): how many to launch and where, which instances to take out
-//! and why, and the Cause sentences AWS writes for each.
+//! instances (EC2 Auto Scaling User Guide: "Amazon EC2 Auto Scaling instance lifecycle",
+//! "Working with Amazon EC2 Auto Scaling termination policies", "Health checks for Auto Scaling
+//! instances"): how many to launch and where, which instances to take out and why, and the
+//! Cause sentences AWS writes for each.
 
 use std::collections::HashMap;
 
@@ -58,7 +60,8 @@ pub fn health_cause(reason: &TerminationReason, now: f64) -> String {
 
 /// How long an instance status check must have been failing before Auto Scaling acts on it:
 /// EC2 runs its checks once a minute, and AWS replaces an instance once a check has failed
-/// (research §5.1: "after a few minutes" of impairment; one check period here).
+/// (EC2 Auto Scaling User Guide, "Health checks for Auto Scaling instances": "after a few
+/// minutes" of impairment; one check period here).
 pub const IMPAIRED_BEFORE_UNHEALTHY: f64 = 60.0;
 
 /// The health verdict for an in-service instance: `Some(reason)` when it must be marked
@@ -167,10 +170,11 @@ fn unbalanced(g: &Group) -> Option<Vec<usize>> {
     (max - min > 1).then_some(counts)
 }
 
-/// Desired vs actual for one group (research §2.1): launches when short (unless `Launch` is
-/// suspended or a failure backoff runs), victims when over (unless `Terminate` is suspended),
-/// replacements for unhealthy instances, and one AZ-rebalancing launch when balanced capacity
-/// is met but zones are not.
+/// Desired vs actual for one group (the desired capacity against the instances that count
+/// toward it, [`LifecycleState::counts`]): launches when short (unless `Launch` is suspended or
+/// a failure backoff runs), victims when over (unless `Terminate` is suspended), replacements
+/// for unhealthy instances, and one AZ-rebalancing launch when balanced capacity is met but
+/// zones are not.
 pub fn plan_capacity(g: &Group, now: f64) -> CapacityPlan {
     let mut plan = CapacityPlan::default();
     let deleting = g.status.is_some();

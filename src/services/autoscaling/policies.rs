@@ -1,6 +1,9 @@
 //! Scaling policies: PutScalingPolicy, DescribePolicies, DeletePolicy, ExecutePolicy, and
 //! [`execute`], the one place a policy changes a group — called by ExecutePolicy and by
-//! CloudWatch alarm actions (`cloudwatch::actions`). Rules: research §4.
+//! CloudWatch alarm actions (`cloudwatch::actions`). Rules: Auto Scaling API Reference,
+//! PutScalingPolicy and ExecutePolicy; EC2 Auto Scaling User Guide, "Step and simple scaling
+//! policies for Amazon EC2 Auto Scaling", "Target tracking scaling policies for Amazon EC2 Auto
+//! Scaling" and "Scaling cooldowns for Amazon EC2 Auto Scaling".
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -462,7 +465,8 @@ pub struct DeleteInput {
 }
 
 /// DeletePolicy: a target-tracking policy's alarms go with it; other policies leave their
-/// alarms in place with the action removed (research §4.5).
+/// alarms in place with the action removed (EC2 Auto Scaling User Guide, "Deleting a scaling
+/// policy").
 pub fn delete_policy(
     ctx: &RequestContext,
     state: &AppState,
@@ -485,7 +489,7 @@ pub fn delete_policy(
 }
 
 /// Remove policy ARNs from every alarm's actions; with `delete_empty`, alarms left without any
-/// action are deleted (DeleteAutoScalingGroup, research §1.4).
+/// action are deleted (Auto Scaling API Reference, DeleteAutoScalingGroup).
 pub fn detach_from_alarms(state: &AppState, scope: &Scope, arns: &[String], delete_empty: bool) {
     if arns.is_empty() {
         return;

@@ -1,9 +1,10 @@
-//! SuspendProcesses and ResumeProcesses (research §6.4). Suspension is recorded on the group
-//! (`SuspendedProcesses`, with AWS's `User suspended at {time}` reason); the reconciler and
-//! the scheduler consult [`super::store::is_suspended`] before each kind of action, so a
-//! suspended process really pauses: `Launch`, `Terminate`, `HealthCheck`, `ReplaceUnhealthy`,
-//! `AZRebalance`, `AlarmNotification`, `ScheduledActions`, `AddToLoadBalancer`,
-//! `InstanceRefresh`.
+//! SuspendProcesses and ResumeProcesses (EC2 Auto Scaling User Guide, "Suspend and resume
+//! Amazon EC2 Auto Scaling processes"). Suspension is recorded on the group
+//! (`SuspendedProcesses`, with AWS's `User suspended at {time}` reason, as a real
+//! describe-auto-scaling-groups output shows it); the reconciler and the scheduler consult
+//! [`super::store::is_suspended`] before each kind of action, so a suspended process really
+//! pauses: `Launch`, `Terminate`, `HealthCheck`, `ReplaceUnhealthy`, `AZRebalance`,
+//! `AlarmNotification`, `ScheduledActions`, `AddToLoadBalancer`, `InstanceRefresh`.
 
 use serde::Deserialize;
 

@@ -1,7 +1,8 @@
-//! Instance refresh options beyond the plain rolling replacement (research §6.6; API
-//! RefreshPreferences): launch before terminate (`MaxHealthyPercentage` above 100), `BakeTime`,
-//! and the alarm specification with `AutoRollback`. Decisions as functions over a group; the
-//! scheduler's refresh step and the reconciler's plan call them.
+//! Instance refresh options beyond the plain rolling replacement (Auto Scaling API Reference,
+//! RefreshPreferences; EC2 Auto Scaling User Guide, "Use an instance refresh to update
+//! instances in an Auto Scaling group"): launch before terminate (`MaxHealthyPercentage` above
+//! 100), `BakeTime`, and the alarm specification with `AutoRollback`. Decisions as functions
+//! over a group; the scheduler's refresh step and the reconciler's plan call them.
 
 use super::instance_refresh::is_active;
 use super::store::{Group, GroupInstance, InstanceRefresh, LifecycleState, RefreshPreferences};

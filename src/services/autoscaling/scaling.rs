@@ -1,6 +1,8 @@
-//! The arithmetic of dynamic scaling, as pure functions (research §4.2–4.5): adjustment types
+//! The arithmetic of dynamic scaling, as pure functions (EC2 Auto Scaling User Guide, "Step and
+//! simple scaling policies for Amazon EC2 Auto Scaling" and "Target tracking scaling policies
+//! for Amazon EC2 Auto Scaling"; Auto Scaling API Reference, StepAdjustment): adjustment types
 //! and AWS's percent rounding, step matching relative to the threshold, the target-tracking
-//! estimate, and metric aggregation.
+//! estimate (our reconstruction: AWS describes it only in words), and metric aggregation.
 
 use super::store::StepAdjustment;
 

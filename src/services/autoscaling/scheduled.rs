@@ -1,6 +1,8 @@
 //! Scheduled actions: PutScheduledUpdateGroupAction, BatchPut/BatchDeleteScheduledAction,
-//! DescribeScheduledActions, DeleteScheduledAction (research §6.1), and the pure pieces the
-//! scheduler (`controllers::asg_scheduler`) fires them with.
+//! DescribeScheduledActions, DeleteScheduledAction (EC2 Auto Scaling User Guide, "Scheduled
+//! scaling for Amazon EC2 Auto Scaling"; Auto Scaling API Reference,
+//! PutScheduledUpdateGroupAction), and the pure pieces the scheduler
+//! (`controllers::asg_scheduler`) fires them with.
 //!
 //! An action runs once at `StartTime`, or on its `Recurrence` (cron in `TimeZone`, see
 //! [`super::cron`]) — at `StartTime` first when both are given — until `EndTime`. A one-off
@@ -21,7 +23,8 @@ use crate::services::errors::ErrorCode;
 use crate::services::errors::validation;
 use crate::state::{AppState, Topic};
 
-/// At most this many scheduled actions per group (research §1.1).
+/// At most this many scheduled actions per group (EC2 Auto Scaling User Guide, "Quotas for
+/// Amazon EC2 Auto Scaling").
 const MAX_PER_GROUP: usize = 125;
 
 /// One action as Put and BatchPut receive it.

@@ -1,5 +1,6 @@
-//! EnterStandby and ExitStandby (research §6.3), plus the pieces the attach/detach calls share:
-//! the activity JSON these calls return and the "please update the sizes" capacity check.
+//! EnterStandby and ExitStandby (EC2 Auto Scaling User Guide, "Temporarily remove instances
+//! from your Auto Scaling group"), plus the pieces the attach/detach calls share: the activity
+//! JSON these calls return and the "please update the sizes" capacity check.
 //!
 //! EnterStandby moves `InService` instances to `EnteringStandby` (deregistered from load
 //! balancers; the scheduler then sets `Standby` and ends the activity); with
@@ -17,7 +18,8 @@ use crate::error::ApiError;
 pub(super) use crate::services::errors::validation;
 use crate::state::{AppState, Topic};
 
-/// At most this many instance ids per call (research §1.1).
+/// At most this many instance ids per call (EC2 Auto Scaling User Guide, "Quotas for Amazon
+/// EC2 Auto Scaling").
 pub(super) const MAX_IDS: usize = 20;
 
 /// The check AWS makes before a call moves capacity: the desired capacity after it must stay
@@ -278,7 +280,8 @@ pub fn exit_standby(
                 // InService without launching.
                 i.existing_ec2 = true;
                 i.deregistered = false;
-                // Lifecycle hooks do not fire for ExitStandby (research §6.2).
+                // Lifecycle hooks do not fire for ExitStandby (EC2 Auto Scaling User Guide,
+                // "Amazon EC2 Auto Scaling lifecycle hooks").
                 i.launch_hooks_done = true;
             }
         }

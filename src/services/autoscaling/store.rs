@@ -68,7 +68,8 @@ pub struct TrafficSource {
     pub state: String,
 }
 
-/// Instance lifecycle states (research §2.3), as AWS spells them.
+/// Instance lifecycle states (Auto Scaling API Reference, `LifecycleState`; EC2 Auto Scaling
+/// User Guide, "Amazon EC2 Auto Scaling instance lifecycle"), as AWS spells them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum LifecycleState {
     /// Launch requested.
@@ -146,8 +147,9 @@ impl LifecycleState {
         }
     }
 
-    /// Whether the instance counts toward the group's current capacity (research §2.1):
-    /// the `Pending*` states and `InService`.
+    /// Whether the instance counts toward the group's current capacity: the `Pending*` states
+    /// and `InService` (our reading of the EC2 Auto Scaling User Guide: standby, terminating
+    /// and warm-pool instances do not count).
     pub fn counts(self) -> bool {
         matches!(
             self,
@@ -178,7 +180,8 @@ impl LifecycleState {
     }
 }
 
-/// Why an instance is about to be terminated; picks the Cause sentence (research §7.2).
+/// Why an instance is about to be terminated; picks the Cause sentence (EC2 Auto Scaling User
+/// Guide, "Verifying a scaling activity for an Auto Scaling group", and real activities).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TerminationReason {
     /// Scale-in to meet desired capacity.
@@ -342,7 +345,8 @@ pub struct Group {
     /// The desired-change sentence the next launch/terminate activities start their Cause
     /// with (set by [`set_desired_capacity`], consumed by the reconciler).
     pub pending_cause: Option<String>,
-    /// Simple policies are blocked until this time (cooldown; research §4.3).
+    /// Simple policies are blocked until this time (EC2 Auto Scaling User Guide, "Scaling
+    /// cooldowns for Amazon EC2 Auto Scaling").
     pub cooldown_until: f64,
     /// Whether a simple-policy activity is still running (the cooldown starts when it ends).
     pub cooldown_pending: Option<i64>,

@@ -1,7 +1,9 @@
 //! Target tracking: the configuration, and the two CloudWatch alarms Auto Scaling creates and
-//! owns for each policy (research §4.5): `TargetTracking-{group}-AlarmHigh-{uuid}` (above the
-//! target for 3 of 3 one-minute periods) and `…-AlarmLow-{uuid}` (below 0.7 × target — the
-//! ratio observed on AWS — for 15 of 15), both invoking the policy.
+//! owns for each policy (EC2 Auto Scaling User Guide, "Target tracking scaling policies for
+//! Amazon EC2 Auto Scaling"; shapes as in real Auto Scaling notifications quoted in public
+//! code): `TargetTracking-{group}-AlarmHigh-{uuid}` (above the target for 3 of 3 one-minute
+//! periods) and `…-AlarmLow-{uuid}` (below 0.7 × target — the ratio observed on AWS — for 15
+//! of 15), both invoking the policy.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -15,7 +17,9 @@ use crate::services::cloudwatch::store::MetricKey;
 use crate::services::cloudwatch::{Dimension, dimension_pairs};
 use crate::state::{AppState, Scope, Topic, ids};
 
-/// AlarmLow's threshold as a fraction of the target (observed on AWS, research §4.5).
+/// AlarmLow's threshold as a fraction of the target (undocumented; the ratio seen in the
+/// `InvokingAlarms` of real Auto Scaling notifications: thresholds 35, 28 and 14 for targets
+/// 50, 40 and 20).
 const LOW_RATIO: f64 = 0.7;
 
 /// A parsed `TargetTrackingConfiguration`.

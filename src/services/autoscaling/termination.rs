@@ -1,7 +1,7 @@
-//! Which instances a scale-in removes (research §3.1), as a pure function: zone balance first
-//! (victims come from the zones with the most instances), then the group's termination
-//! policies in order, each keeping its preferred subset, then a stable pseudo-random pick.
-//! Protected instances are never chosen.
+//! Which instances a scale-in removes (EC2 Auto Scaling User Guide, "Working with Amazon EC2 Auto
+//! Scaling termination policies"), as a pure function: zone balance first (victims come from the
+//! zones with the most instances), then the group's termination policies in order, each keeping its
+//! preferred subset, then a stable pseudo-random pick. Protected instances are never chosen.
 
 use std::collections::HashMap;
 

@@ -1,8 +1,9 @@
-//! Several target-tracking policies on one group (UG as-scaling-target-tracking, "Multiple
-//! target tracking scaling policies"; research §4.5): the group scales out when any policy
-//! wants more capacity, taking the largest proposal, and scales in only when every policy with
-//! scale-in enabled is ready to — and then no lower than the largest capacity any of them
-//! still needs, so no metric is pushed over its target.
+//! Several target-tracking policies on one group (EC2 Auto Scaling User Guide, "Target tracking
+//! scaling policies for Amazon EC2 Auto Scaling", on multiple policies): the group scales out
+//! when any policy wants more capacity, taking the largest proposal (our choice, the rule
+//! Application Auto Scaling documents), and scales in only when every policy with scale-in
+//! enabled is ready to — and then no lower than the largest capacity any of them still needs,
+//! so no metric is pushed over its target.
 //!
 //! A policy is "ready to scale in" when its AlarmLow is in ALARM; its proposal is the usual
 //! estimate from its metric's latest datapoint. A policy whose metric has no data is not

@@ -1,7 +1,8 @@
-//! Instances moving between a warm pool and its group (research §6.7; UG
-//! warm-pool-instance-lifecycle): a scale-out draws prepared instances from the pool before it
-//! launches new ones, and with `InstanceReusePolicy.ReuseOnScaleIn` a scale-in sends instances
-//! back to the pool instead of terminating them.
+//! Instances moving between a warm pool and its group (EC2 Auto Scaling User Guide, "Warm pools for
+//! Amazon EC2 Auto Scaling" and "Use lifecycle hooks with a warm pool in Auto Scaling group"): a
+//! scale-out draws prepared instances from the pool before it launches new ones, and with
+//! `InstanceReusePolicy.ReuseOnScaleIn` a scale-in sends instances back to the pool instead of
+//! terminating them.
 //!
 //! Decisions only: the reconciler calls [`draw`] with the launches its plan wants and launches
 //! what is left, and [`return_to_pool`] for each scale-in victim when [`reuses_on_scale_in`].

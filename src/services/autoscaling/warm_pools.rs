@@ -1,5 +1,6 @@
-//! Warm pools (research §6.7): PutWarmPool, DescribeWarmPool, DeleteWarmPool, and the pool
-//! states the scheduler moves.
+//! Warm pools (EC2 Auto Scaling User Guide, "Warm pools for Amazon EC2 Auto Scaling"; Auto Scaling
+//! API Reference, PutWarmPool): PutWarmPool, DescribeWarmPool, DeleteWarmPool, and the pool states
+//! the scheduler moves.
 //!
 //! The pool's size is `MaxGroupPreparedCapacity` (or the group's `MaxSize`) less the desired
 //! capacity, never below its `MinSize`. Warmed instances sit in `Warmed:Stopped` or
