@@ -1,7 +1,9 @@
 //! Single-port routing: which service, protocol and operation a request is for.
 //!
-//! Cheap checks first (protocol.md §7): the rpc-v2-cbor header or path, then `X-Amz-Target`,
-//! then the form's `Action` + `Version` (Action names repeat across services; Versions don't).
+//! Cheap checks first (what requests captured from the AWS CLI, boto3 and the AWS SDKs for
+//! JavaScript v3 and Rust tell apart, see `tests/it/sigv4_suite.rs`): the rpc-v2-cbor header
+//! or path, then `X-Amz-Target`, then the form's `Action` + `Version` (Action names repeat
+//! across services; Versions don't).
 
 use http::{HeaderMap, Method};
 

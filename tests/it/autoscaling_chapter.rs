@@ -1,5 +1,6 @@
-//! The seed chapter (research seed-chapter.md), driven by the pinned aws CLI on a frozen clock:
-//! a group of 1–3 with +1/−1 simple policies and CPU alarms at ≥ 80 % / ≤ 5 % over one
+//! The seed chapter (ch. 19, Auto Scaling, of the 2014 Korean book
+//! "아마존 웹 서비스를 다루는 기술" by Lee Jae-hong), driven by the pinned aws CLI on a frozen
+//! clock: a group of 1–3 with +1/−1 simple policies and CPU alarms at ≥ 80 % / ≤ 5 % over one
 //! minute. Stressing the one instance scales the group to 2 within an alarm period plus boot
 //! time; the average then sits between the thresholds and the group holds at 2; clearing the
 //! stress brings it back to 1 after the cooldown; the activities tell the story in AWS's

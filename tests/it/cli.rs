@@ -289,7 +289,9 @@ fn cloudwatch_flow(server: &TestServer, data_path: Option<&str>) {
     assert_eq!(list["DashboardEntries"], json!([]));
 }
 
-/// A copy of botocore's CloudWatch model that lists only `protocol` (protocol.md §1.2).
+/// A copy of botocore's CloudWatch model that lists only `protocol`. botocore has no setting
+/// for the protocol, but it reads a model found in `AWS_DATA_PATH` before its own, so this is
+/// how a test makes the CLI speak that protocol.
 pub fn forced_model(protocol: &str) -> tempdir::Dir {
     let dir = tempdir::Dir::new(&format!("cw-{protocol}"));
     let script = format!(

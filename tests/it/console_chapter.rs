@@ -1,9 +1,11 @@
-//! The seed chapter (research seed-chapter.md §§3–5) by clicks in the console, in Korean and in
-//! English, on a frozen clock advanced from the workshop bar: key pair, security group with
-//! HTTP, two instances, Classic ELB `exampleelb` turning InService, Create Image
-//! `AutoScalingAMI`, launch configuration, group 1–3 behind the ELB with the two policies and
-//! alarms and an e-mail notification; stress → ALARM → 2 instances with the alarm's cause
-//! sentence; clear → back to 1; the inbox holds the launch and terminate mails.
+//! The seed chapter (ch. 19, Auto Scaling, of the 2014 Korean book
+//! "아마존 웹 서비스를 다루는 기술" by Lee Jae-hong, with the prerequisites it takes from
+//! earlier chapters) by clicks in the console, in Korean and in English, on a frozen clock
+//! advanced from the workshop bar: key pair, security group with HTTP, two instances, Classic
+//! ELB `exampleelb` turning InService, Create Image `AutoScalingAMI`, launch configuration,
+//! group 1–3 behind the ELB with the two policies and alarms and an e-mail notification;
+//! stress → ALARM → 2 instances with the alarm's cause sentence; clear → back to 1; the inbox
+//! holds the launch and terminate mails.
 
 use serde_json::json;
 

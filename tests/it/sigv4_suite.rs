@@ -1,6 +1,8 @@
 //! SigV4 verification against the official AWS test suite (shipped in the botocore sdist,
-//! fetched by `protocol/fetch_vectors.sh`) and against real client captures from
-//! `research/protocol.md` Appendix A.
+//! fetched by `protocol/fetch_vectors.sh`) and against requests the real clients signed:
+//! [`CAPTURES`], received verbatim on a loopback listener from the AWS CLI v1 1.45.11 (A.1,
+//! and A.2 with CloudWatch forced to rpc-v2-cbor or query), boto3 1.43.11 (A.3), the AWS SDK
+//! for JavaScript v3 (A.4) and the AWS SDK for Rust (A.5).
 
 use std::fs;
 use std::io::{Read as _, Write as _};
@@ -280,7 +282,7 @@ fn aws_sigv4_test_suite() {
     );
 }
 
-/// Credentials of the captures (Appendix A of `research/protocol.md`).
+/// Credentials of the captures (the keys the capturing clients were configured with).
 #[derive(Debug, Clone, Copy)]
 struct Credentials {
     access_key_id: &'static str,
@@ -359,7 +361,8 @@ fn real_client_captures_verify() {
     }
 }
 
-/// The worked example of protocol.md §5.1: the first CLI capture (Appendix A.1 #1).
+/// A worked example on the first CLI capture (A.1 #1): its canonical request and string to
+/// sign, step by step, as the SigV4 rules build them.
 #[test]
 fn worked_example_canonical_request_and_string_to_sign() {
     let capture = &CAPTURES[0];
@@ -385,7 +388,7 @@ fn worked_example_canonical_request_and_string_to_sign() {
     );
 }
 
-/// protocol.md only summarises the gzip capture (A.3 #3), so this rebuilds its shape: a
+/// The gzip capture (A.3 #3) was not kept verbatim, so this rebuilds its shape: a
 /// PutMetricData JSON body over 10 KiB, gzipped by the client, `content-encoding` signed, and
 /// the payload hash taken over the compressed bytes as received.
 #[test]
@@ -458,8 +461,9 @@ fn gzip_body_is_verified_over_the_compressed_bytes() {
     );
 }
 
-// Captured requests, verbatim from research/protocol.md Appendix A (header order, case and
-// spacing as received; CBOR bodies as the hex given there).
+// Captured requests, verbatim (header order, case and spacing as received; CBOR bodies as
+// hex). Names number them by client: A.1 AWS CLI v1, A.2 the CLI with CloudWatch forced to
+// another protocol, A.3 boto3, A.4 the JavaScript v3 SDK, A.5 the Rust SDK.
 const CAPTURES: &[Capture] = &[
     Capture {
         name: "A.1 #1: AWS CLI v1, ec2 DescribeInstances (ec2Query form)",

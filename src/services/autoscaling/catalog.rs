@@ -1,6 +1,6 @@
 //! The fixed catalogues Auto Scaling describes: adjustment types, processes, termination
 //! policies, notification and lifecycle-hook types, metric collection types.
-//! Console wizards call these first (seed-chapter.md, "Wizard static lists").
+//! Console wizards likely call these first, to fill their fixed lists.
 //!
 //! Typed handlers: they take no input ([`IgnoredAny`]) and return their output structs.
 

@@ -1,8 +1,8 @@
 //! The message CloudWatch publishes to an SNS topic when an alarm changes state: the subject
 //! `ALARM: "name" in US East (N. Virginia)` and a `MessageStructure=json` message whose
-//! `default` is the alarm JSON (aws-cloudwatch-behaviour.md §4.4, "default JSON for a metric
-//! alarm", keys in AWS's order), `sms` the subject line and `email` the plain-text e-mail
-//! (`notify_email.rs`).
+//! `default` is the alarm JSON (keys in AWS's order, as in real alarm messages: the
+//! `publishedMessage` of Action history items and notifications quoted in public code), `sms`
+//! the subject line and `email` the plain-text e-mail (`notify_email.rs`).
 
 use serde::Serialize;
 

@@ -1,7 +1,7 @@
 //! The plain-text e-mail CloudWatch sends `email` subscribers of an alarm's topic (the `email`
-//! variant of the notification, aws-cloudwatch-behaviour.md §4.4): the opening sentence, a
-//! console link, the alarm details, the threshold, the monitored metric and the actions, with
-//! AWS's column layout and its `EEEE dd MMMM, yyyy HH:mm:ss 'UTC'` dates.
+//! variant of the notification, laid out as real alarm e-mails quoted in public code): the opening
+//! sentence, a console link, the alarm details, the threshold, the monitored metric and the
+//! actions, with AWS's column layout and its `EEEE dd MMMM, yyyy HH:mm:ss 'UTC'` dates.
 
 use std::fmt::Write;
 
