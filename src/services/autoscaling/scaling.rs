@@ -6,8 +6,9 @@
 
 use super::store::StepAdjustment;
 
-/// AWS's rounding of a percent change (UG "as-scaling-simple-step", note): above 1 round down,
-/// between 0 and 1 round to 1, between -1 and 0 round to -1, below -1 round toward zero.
+/// AWS's rounding of a percent change (EC2 Auto Scaling User Guide, "Step and simple scaling
+/// policies for Amazon EC2 Auto Scaling", the note on `PercentChangeInCapacity`): above 1 round
+/// down, between 0 and 1 round to 1, between -1 and 0 round to -1, below -1 round toward zero.
 pub fn round_pct(x: f64) -> i64 {
     if x == x.trunc() {
         x as i64

@@ -99,7 +99,8 @@ pub fn draw(
         i.activity_id = Some(activity.clone());
         let details = ActivityDetails::at(i.subnet_id.as_deref(), &i.availability_zone);
         // Description not captured from AWS; the Origin/Destination of its notification
-        // (WarmPool → AutoScalingGroup) are documented (UG warm-pools-eventbridge-events).
+        // (WarmPool → AutoScalingGroup) are documented (EC2 Auto Scaling User Guide, "Warm
+        // pool example events and patterns").
         let description = format!("Launching a new EC2 instance from warm pool: {id}");
         record_activity(
             a,
