@@ -26,6 +26,12 @@
 //! `PROXY_CONNECTIONS` (a comma list, `8,16,32,64`), `PROXY_NGINX=0` to leave nginx out. Under `cargo bench` (`--bench` among
 //! the arguments) those defaults apply; otherwise (`cargo test --benches`) a quick smoke run.
 //! Loopback only; bounded loops.
+//!
+//! Profiling: `PROXY_PROFILE=N` sends exactly `N` requests through one party
+//! (`PROXY_PROFILE_VIA`) and exits, for `valgrind --tool=callgrind --separate-threads=yes`:
+//! the difference of two runs' instruction counts over Updraft's threads, divided by the
+//! difference of their `N`, is the proxy's instructions per request, a figure that (unlike
+//! the timings) the other work on a shared machine does not move.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
