@@ -26,6 +26,12 @@
 //! `PROXY_CONNECTIONS` (a comma list, `8,16,32,64`), `PROXY_NGINX=0` to leave nginx out. Under `cargo bench` (`--bench` among
 //! the arguments) those defaults apply; otherwise (`cargo test --benches`) a quick smoke run.
 //! Loopback only; bounded loops.
+//!
+//! Profiling: `PROXY_PROFILE=N` sends exactly `N` requests through one party
+//! (`PROXY_PROFILE_VIA`) and exits, for `valgrind --tool=callgrind --separate-threads=yes`:
+//! the difference of two runs' instruction counts over Updraft's threads, divided by the
+//! difference of their `N`, is the proxy's instructions per request, a figure that (unlike
+//! the timings) the other work on a shared machine does not move.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -43,6 +49,25 @@ use updraft::backend::socket::SocketInstances;
 use updraft::context::RequestContext;
 use updraft::protocol::Protocol;
 use updraft::state::{AppState, Scope};
+
+#[path = "support/cpu.rs"]
+mod cpu;
+#[path = "support/nginx.rs"]
+mod nginx;
+
+use cpu::threads_cpu;
+use nginx::Nginx;
+
+/// nginx's server block: a reverse proxy that adds `X-Forwarded-For`, as the load balancer does.
+const NGINX_SERVER: &str = "server {\n\
+      listen 127.0.0.1:{port};\n\
+      location / {\n\
+        proxy_pass http://backend;\n\
+        proxy_http_version 1.1;\n\
+        proxy_set_header Connection \"\";\n\
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n\
+      }\n\
+    }";
 
 /// Run `f` on a fresh runtime of `workers` threads named `name` on its own thread (kept for
 /// the process). The names let [`threads_cpu`] find each party's threads.
@@ -98,30 +123,6 @@ fn start_backend(delay: Duration) -> SocketAddr {
 /// Thread names of the three parties in this process.
 const BACKEND_THREADS: &str = "bench-backend";
 const UPDRAFT_THREADS: &str = "bench-updraft";
-
-/// CPU seconds (user + system) used so far by the threads of process `pid` ("self" for this
-/// one) whose name starts with `prefix` (every thread when empty); 0 where `/proc` is missing.
-fn threads_cpu(pid: &str, prefix: &str) -> f64 {
-    let ticks = 100.0; // USER_HZ on Linux
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return 0.0;
-    };
-    tasks
-        .flatten()
-        .filter_map(|t| std::fs::read_to_string(t.path().join("stat")).ok())
-        .filter_map(|stat| {
-            let (head, rest) = stat.rsplit_once(')')?;
-            let name = head.split_once('(')?.1;
-            if !name.starts_with(prefix) {
-                return None;
-            }
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            let user: f64 = f.get(11)?.parse().ok()?;
-            let system: f64 = f.get(12)?.parse().ok()?;
-            Some((user + system) / ticks)
-        })
-        .sum()
-}
 
 fn call(state: &AppState, service: &'static str, op: &str, input: Value) -> Value {
     let ctx = RequestContext {
@@ -241,94 +242,6 @@ struct Target {
     host: String,
     /// CPU seconds used so far by this target's proxy (None for direct).
     proxy_cpu: Option<Box<dyn Fn() -> f64>>,
-}
-
-/// nginx as a reverse proxy in front of `backend` (two workers, HTTP/1.1 keep-alive upstream),
-/// when an `nginx` binary is on the PATH. Stopped on drop.
-struct Nginx {
-    child: std::process::Child,
-    dir: std::path::PathBuf,
-    addr: SocketAddr,
-}
-
-impl Nginx {
-    fn start(backend: SocketAddr) -> Option<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .ok()?
-            .local_addr()
-            .ok()?
-            .port();
-        let dir = std::env::temp_dir().join(format!("updraft-proxy-bench-{}", std::process::id()));
-        std::fs::create_dir_all(dir.join("logs")).ok()?;
-        let conf = format!(
-            "worker_processes 2;\n\
-             error_log stderr error;\n\
-             pid {dir}/nginx.pid;\n\
-             events {{ worker_connections 1024; }}\n\
-             http {{\n\
-               access_log off;\n\
-               keepalive_requests 100000000; keepalive_timeout 300s;\n\
-               client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy;\n\
-               upstream backend {{ server {backend}; keepalive 128; keepalive_requests 100000000; }}\n\
-               server {{\n\
-                 listen 127.0.0.1:{port};\n\
-                 location / {{\n\
-                   proxy_pass http://backend;\n\
-                   proxy_http_version 1.1;\n\
-                   proxy_set_header Connection \"\";\n\
-                   proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n\
-                 }}\n\
-               }}\n\
-             }}\n",
-            dir = dir.display()
-        );
-        std::fs::write(dir.join("nginx.conf"), conf).ok()?;
-        let child = std::process::Command::new("nginx")
-            .arg("-p")
-            .arg(&dir)
-            .arg("-c")
-            .arg(dir.join("nginx.conf"))
-            .args(["-g", "daemon off;"])
-            .stdin(std::process::Stdio::null())
-            .spawn()
-            .ok()?;
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while std::net::TcpStream::connect(addr).is_err() {
-            if Instant::now() > deadline {
-                eprintln!("nginx did not start listening; leaving it out");
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Some(Self { child, dir, addr })
-    }
-
-    /// CPU seconds of the master and its workers.
-    fn cpu(pid: u32) -> f64 {
-        let children =
-            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
-        threads_cpu(&pid.to_string(), "")
-            + children
-                .split_whitespace()
-                .map(|c| threads_cpu(c, ""))
-                .sum::<f64>()
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        // SIGTERM to the master stops its workers too (SIGKILL would orphan them).
-        let stopped = std::process::Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !stopped {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 async fn connect(addr: SocketAddr) -> Option<SendRequest<Empty<Bytes>>> {
@@ -477,6 +390,8 @@ fn table(
             }
         }
         let mut direct: Option<(f64, u32)> = None;
+        // (CPU µs per request, p99 added µs) of each proxy, for the comparison line.
+        let mut proxies: Vec<(&str, f64, i64)> = Vec::new();
         for (target, run) in targets.iter().zip(runs) {
             let Some(mut run) = run else { continue };
             run.latencies_us.sort_unstable();
@@ -492,6 +407,13 @@ fn table(
                     format!("{}µs", i64::from(p99) - i64::from(dp99)),
                 ),
             };
+            if let (Some((_, dp99)), true) = (direct, target.proxy_cpu.is_some()) {
+                proxies.push((
+                    target.label,
+                    per_request(run.cpu_proxy, &run),
+                    i64::from(p99) - i64::from(dp99),
+                ));
+            }
             let proxy_cpu = if target.proxy_cpu.is_some() {
                 format!("{:.1}µs", per_request(run.cpu_proxy, &run))
             } else {
@@ -512,6 +434,24 @@ fn table(
                 run.errors,
             );
         }
+        compare(c, &proxies);
+    }
+}
+
+/// Issue #21's two figures for one connection count: Updraft's CPU per request as a multiple
+/// of nginx's (same run), and the p99 latency each adds over direct.
+fn compare(conns: usize, proxies: &[(&str, f64, i64)]) {
+    let find = |label: &str| proxies.iter().find(|p| p.0 == label);
+    let Some(&(_, cpu, added)) = find("updraft") else {
+        return;
+    };
+    match find("nginx") {
+        Some(&(_, ncpu, nadded)) => println!(
+            "{conns:>5} updraft/nginx: CPU per request {:.2}x ({cpu:.1}µs vs {ncpu:.1}µs), \
+             p99 added {added}µs vs {nadded}µs",
+            cpu / ncpu.max(f64::MIN_POSITIVE)
+        ),
+        None => println!("{conns:>5} updraft: CPU per request {cpu:.1}µs, p99 added {added}µs"),
     }
 }
 
@@ -554,6 +494,13 @@ fn main() {
     } else {
         &[(Duration::ZERO, "backend answers at once")]
     };
+    if let Some(n) = std::env::var("PROXY_PROFILE")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        profile(&rt, n, conns.first().copied().unwrap_or(8), want_nginx);
+        return;
+    }
     for &(delay, title) in delays {
         let backend = start_backend(delay);
         let (updraft, dns) = start_updraft(backend);
@@ -571,14 +518,16 @@ fn main() {
                 proxy_cpu: Some(Box::new(|| threads_cpu("self", UPDRAFT_THREADS))),
             },
         ];
-        let nginx = want_nginx.then(|| Nginx::start(backend)).flatten();
+        let nginx = want_nginx
+            .then(|| Nginx::start("proxy", backend, NGINX_SERVER, &[]))
+            .flatten();
         if let Some(n) = &nginx {
-            let pid = n.child.id();
+            let pid = n.pid();
             targets.push(Target {
                 label: "nginx",
                 addr: n.addr,
                 host: n.addr.to_string(),
-                proxy_cpu: Some(Box::new(move || Nginx::cpu(pid))),
+                proxy_cpu: Some(Box::new(move || cpu::process_tree_cpu(pid))),
             });
         } else if want_nginx && full {
             println!("(no nginx on the PATH: the reference row is left out)");
@@ -589,4 +538,55 @@ fn main() {
         }
         table(&rt, title, &targets, &conns, d, rounds);
     }
+}
+
+/// `PROXY_PROFILE=N`: exactly `N` requests (over the first `PROXY_CONNECTIONS` count of
+/// connections) through `PROXY_PROFILE_VIA` (`updraft`, the default, `direct` or `nginx`),
+/// after a warm-up, then exit: a fixed amount of work to run under
+/// `valgrind --tool=callgrind --separate-threads=yes`, whose instruction counts (unlike
+/// wall-clock figures) do not depend on what else the machine runs. Two runs with different
+/// `N` give the instructions per request (the difference over the difference).
+fn profile(rt: &tokio::runtime::Runtime, n: usize, conns: usize, want_nginx: bool) {
+    let via = std::env::var("PROXY_PROFILE_VIA").unwrap_or_else(|_| "updraft".into());
+    let backend = start_backend(Duration::ZERO);
+    let nginx;
+    let (addr, host) = match via.as_str() {
+        "direct" => (backend, backend.to_string()),
+        "nginx" if want_nginx => {
+            nginx = Nginx::start("proxy", backend, NGINX_SERVER, &[]).expect("nginx");
+            (nginx.addr, nginx.addr.to_string())
+        }
+        _ => start_updraft(backend),
+    };
+    let conns = conns.clamp(1, n.max(1));
+    let run = |total: usize| {
+        rt.block_on(async {
+            let tasks: Vec<_> = (0..conns)
+                .map(|i| {
+                    let host = host.clone();
+                    let count = total / conns + usize::from(i < total % conns);
+                    tokio::spawn(async move {
+                        let mut sender = connect(addr).await.expect("connect");
+                        let mut ok = 0;
+                        for _ in 0..count {
+                            ok += usize::from(send(&mut sender, &host).await);
+                        }
+                        ok
+                    })
+                })
+                .collect();
+            let mut ok = 0;
+            for t in tasks {
+                ok += t.await.unwrap_or_default();
+            }
+            ok
+        })
+    };
+    let warm = run(200);
+    let started = Instant::now();
+    let ok = run(n);
+    println!(
+        "profile: {ok} of {n} requests via {via} over {conns} connections in {:?} (warm-up {warm})",
+        started.elapsed()
+    );
 }

@@ -11,11 +11,16 @@
 //! Two measurements per party, by one load-generator thread using rustls as the client:
 //! - **handshakes/s**: `HANDSHAKE_TASKS` concurrent loops of connect + full TLS handshake
 //!   (client session resumption off) + close;
-//! - **requests**: `TLS_CONNECTIONS` keep-alive HTTPS connections, one request after the other:
-//!   requests/s and p50/p99 latency.
+//! - **requests**: `TLS_CONNECTIONS` keep-alive HTTPS connections (opened before the clock
+//!   starts), one request after the other: requests/s and p50/p99 latency.
 //!
-//! Settings: `TLS_SECONDS` per measurement (2; 0.3 without `--bench`), `TLS_NGINX=0` leaves nginx
-//! out. Loopback only; bounded loops.
+//! For both, the CPU time the proxy spent (Updraft's runtime threads, nginx's master and
+//! workers, from `/proc`) per handshake and per request, and Updraft's figures as multiples of
+//! nginx's. Each party's figures pool `TLS_ROUNDS` measurements taken in turn with the other's,
+//! so that a slow spell of the shared machine falls on both alike.
+//!
+//! Settings: `TLS_SECONDS` per measurement (2; 0.3 without `--bench`), `TLS_ROUNDS` (3; 1
+//! without `--bench`), `TLS_NGINX=0` leaves nginx out. Loopback only; bounded loops.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -33,19 +38,38 @@ use updraft::context::RequestContext;
 use updraft::protocol::Protocol;
 use updraft::state::{AppState, Scope};
 
+#[path = "support/cpu.rs"]
+mod cpu;
+#[path = "support/nginx.rs"]
+mod nginx;
+
+use nginx::Nginx;
+
 const HANDSHAKE_TASKS: usize = 8;
 const TLS_CONNECTIONS: usize = 16;
 const NAME: &str = "bench.tls.test";
 
-fn spawn_runtime<F: Future<Output = ()> + Send + 'static>(workers: usize, f: F) {
-    std::thread::spawn(move || {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(workers)
-            .enable_all()
-            .build()
-            .expect("runtime")
-            .block_on(f);
-    });
+/// Thread names of Updraft's runtime (its CPU time is read by name) and the backend's.
+const UPDRAFT_THREADS: &str = "bench-updraft";
+const BACKEND_THREADS: &str = "bench-backend";
+
+fn spawn_runtime<F: Future<Output = ()> + Send + 'static>(
+    name: &'static str,
+    workers: usize,
+    f: F,
+) {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers)
+                .thread_name(name)
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(f);
+        })
+        .expect("thread");
 }
 
 fn free_port() -> u16 {
@@ -60,7 +84,7 @@ fn start_backend() -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.set_nonblocking(true).expect("non-blocking");
     let addr = listener.local_addr().expect("addr");
-    spawn_runtime(1, async move {
+    spawn_runtime(BACKEND_THREADS, 1, async move {
         let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
         loop {
             let Ok((stream, _)) = listener.accept().await else {
@@ -128,7 +152,7 @@ fn start_updraft(backend: SocketAddr, cert: &str, key: &str) -> u16 {
         Arc::new(SocketInstances::new(1.0, backend)),
     );
     let s = state.clone();
-    spawn_runtime(2, async move {
+    spawn_runtime(UPDRAFT_THREADS, 2, async move {
         let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
         let _ = updraft::run_with_state(listener, s, std::future::pending()).await;
     });
@@ -190,80 +214,20 @@ fn start_updraft(backend: SocketAddr, cert: &str, key: &str) -> u16 {
     port
 }
 
-/// nginx terminating TLS (1.2) with the same certificate in front of the backend.
-struct Nginx {
-    child: std::process::Child,
-    dir: std::path::PathBuf,
-    port: u16,
-}
-
-impl Nginx {
-    fn start(backend: SocketAddr, cert: &str, key: &str) -> Option<Self> {
-        let port = free_port();
-        let dir = std::env::temp_dir().join(format!("updraft-tls-bench-{}", std::process::id()));
-        std::fs::create_dir_all(dir.join("logs")).ok()?;
-        std::fs::write(dir.join("cert.pem"), cert).ok()?;
-        std::fs::write(dir.join("key.pem"), key).ok()?;
-        let conf = format!(
-            "worker_processes 2;\n\
-             error_log stderr error;\n\
-             pid {dir}/nginx.pid;\n\
-             events {{ worker_connections 1024; }}\n\
-             http {{\n\
-               access_log off;\n\
-               keepalive_requests 100000000; keepalive_timeout 300s;\n\
-               client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy;\n\
-               upstream backend {{ server {backend}; keepalive 128; }}\n\
-               server {{\n\
-                 listen 127.0.0.1:{port} ssl;\n\
-                 ssl_certificate {dir}/cert.pem; ssl_certificate_key {dir}/key.pem;\n\
-                 ssl_protocols TLSv1.2; ssl_session_cache off; ssl_session_tickets off;\n\
-                 location / {{\n\
-                   proxy_pass http://backend;\n\
-                   proxy_http_version 1.1;\n\
-                   proxy_set_header Connection \"\";\n\
-                   proxy_set_header X-Forwarded-Proto https;\n\
-                 }}\n\
-               }}\n\
-             }}\n",
-            dir = dir.display()
-        );
-        std::fs::write(dir.join("nginx.conf"), conf).ok()?;
-        let child = std::process::Command::new("nginx")
-            .arg("-p")
-            .arg(&dir)
-            .arg("-c")
-            .arg(dir.join("nginx.conf"))
-            .args(["-g", "daemon off;"])
-            .stdin(std::process::Stdio::null())
-            .spawn()
-            .ok()?;
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if Instant::now() > deadline {
-                eprintln!("nginx did not start listening; leaving it out");
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Some(Self { child, dir, port })
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        // SIGTERM to the master stops its workers too.
-        let stopped = std::process::Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !stopped {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+/// nginx's server block: TLS 1.2 (the listener's default policy) with the same certificate
+/// and key, no session resumption, in front of the same backend.
+const NGINX_SERVER: &str = "server {\n\
+      listen 127.0.0.1:{port} ssl;\n\
+      ssl_certificate {dir}/cert.pem; ssl_certificate_key {dir}/key.pem;\n\
+      ssl_protocols TLSv1.2; ssl_session_cache off; ssl_session_tickets off;\n\
+      location / {\n\
+        proxy_pass http://backend;\n\
+        proxy_http_version 1.1;\n\
+        proxy_set_header Connection \"\";\n\
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n\
+        proxy_set_header X-Forwarded-Proto https;\n\
+      }\n\
+    }";
 
 /// A client trusting only `cert`, without session resumption (every handshake is full).
 fn client(cert: &str) -> tokio_rustls::TlsConnector {
@@ -294,13 +258,13 @@ async fn handshake(tls: &tokio_rustls::TlsConnector, port: u16) -> Option<Tls> {
     tls.connect(name, tcp).await.ok()
 }
 
-/// Full handshakes per second (and failures).
+/// Full handshakes for `d`: (handshakes, failures, elapsed).
 fn handshakes(
     rt: &tokio::runtime::Runtime,
     tls: &tokio_rustls::TlsConnector,
     port: u16,
     d: Duration,
-) -> (f64, usize) {
+) -> (usize, usize, Duration) {
     rt.block_on(async {
         let start = Instant::now();
         let until = start + d;
@@ -325,38 +289,50 @@ fn handshakes(
             ok += o;
             failed += f;
         }
-        (ok as f64 / start.elapsed().as_secs_f64(), failed)
+        (ok, failed, start.elapsed())
     })
 }
 
-/// Keep-alive HTTPS requests: (requests/s, sorted latencies in µs, errors).
+/// One keep-alive HTTPS connection, ready for requests.
+async fn open(tls: &tokio_rustls::TlsConnector, port: u16) -> Option<SendRequest> {
+    let stream = handshake(tls, port).await?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .ok()?;
+    tokio::spawn(conn);
+    Some(sender)
+}
+
+type SendRequest = hyper::client::conn::http1::SendRequest<Empty<Bytes>>;
+
+/// Keep-alive HTTPS requests for `d` over `TLS_CONNECTIONS` connections set up first:
+/// (latencies in µs, errors, elapsed, the proxy's CPU seconds meanwhile by `cpu`). The
+/// connections' handshakes are outside the time and the CPU.
 fn requests(
     rt: &tokio::runtime::Runtime,
     tls: &tokio_rustls::TlsConnector,
     port: u16,
     d: Duration,
-) -> (f64, Vec<u32>, usize) {
-    rt.block_on(async {
+    cpu: &dyn Fn() -> f64,
+) -> (Vec<u32>, usize, Duration, f64) {
+    let senders: Vec<SendRequest> = rt.block_on(async {
+        let mut senders = Vec::new();
+        for _ in 0..TLS_CONNECTIONS {
+            senders.extend(open(tls, port).await);
+        }
+        senders
+    });
+    let missing = TLS_CONNECTIONS - senders.len();
+    let cpu_before = cpu();
+    let (mut all, errors, elapsed) = rt.block_on(async {
         let start = Instant::now();
         let until = start + d;
-        let tasks: Vec<_> = (0..TLS_CONNECTIONS)
-            .map(|_| {
-                let tls = tls.clone();
+        let tasks: Vec<_> = senders
+            .into_iter()
+            .map(|mut sender| {
                 tokio::spawn(async move {
                     let mut lat = Vec::new();
                     let mut errors = 0usize;
-                    let Some(stream) = handshake(&tls, port).await else {
-                        return (lat, 1);
-                    };
-                    let Ok((mut sender, conn)) = hyper::client::conn::http1::handshake::<
-                        _,
-                        Empty<Bytes>,
-                    >(TokioIo::new(stream))
-                    .await
-                    else {
-                        return (lat, 1);
-                    };
-                    tokio::spawn(conn);
                     while Instant::now() < until && errors < 100 {
                         let req = http::Request::get("/")
                             .header(http::header::HOST, NAME)
@@ -384,19 +360,17 @@ fn requests(
                 })
             })
             .collect();
-        let (mut all, mut errors) = (Vec::new(), 0);
+        let (mut all, mut errors) = (Vec::new(), missing);
         for t in tasks {
             let (l, e) = t.await.unwrap_or_default();
             all.extend(l);
             errors += e;
         }
-        all.sort_unstable();
-        (
-            all.len() as f64 / start.elapsed().as_secs_f64(),
-            all,
-            errors,
-        )
-    })
+        (all, errors, start.elapsed())
+    });
+    let used = cpu() - cpu_before;
+    all.sort_unstable();
+    (all, errors, elapsed, used)
 }
 
 fn percentile(sorted: &[u32], p: f64) -> u32 {
@@ -406,12 +380,50 @@ fn percentile(sorted: &[u32], p: f64) -> u32 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
+/// One party's pooled measurements.
+#[derive(Default)]
+struct Totals {
+    handshakes: usize,
+    handshake_fails: usize,
+    handshake_time: Duration,
+    handshake_cpu: f64,
+    latencies: Vec<u32>,
+    errors: usize,
+    request_time: Duration,
+    request_cpu: f64,
+}
+
+impl Totals {
+    fn handshakes_per_s(&self) -> f64 {
+        self.handshakes as f64 / self.handshake_time.as_secs_f64().max(1e-9)
+    }
+
+    /// CPU µs per handshake.
+    fn cpu_per_handshake(&self) -> f64 {
+        self.handshake_cpu * 1e6 / self.handshakes.max(1) as f64
+    }
+
+    fn requests_per_s(&self) -> f64 {
+        self.latencies.len() as f64 / self.request_time.as_secs_f64().max(1e-9)
+    }
+
+    /// CPU µs per request.
+    fn cpu_per_request(&self) -> f64 {
+        self.request_cpu * 1e6 / self.latencies.len().max(1) as f64
+    }
+}
+
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let seconds: f64 = std::env::var("TLS_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(if full { 2.0 } else { 0.3 });
+    let rounds: usize = std::env::var("TLS_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if full { 3 } else { 1 })
+        .max(1);
     let d = Duration::from_secs_f64(seconds);
     let rsa_key = std::env::var("TLS_KEY").is_ok_and(|k| k == "rsa");
     if !full {
@@ -419,13 +431,28 @@ fn main() {
     }
     let (cert, key) = certificate(rsa_key);
     let backend = start_backend();
-    let mut parties = vec![("updraft", start_updraft(backend, &cert, &key))];
+    type Cpu = Box<dyn Fn() -> f64>;
+    let mut parties: Vec<(&str, u16, Cpu)> = vec![(
+        "updraft",
+        start_updraft(backend, &cert, &key),
+        Box::new(|| cpu::threads_cpu("self", UPDRAFT_THREADS)),
+    )];
     let nginx = std::env::var("TLS_NGINX")
         .map_or(true, |v| v != "0")
-        .then(|| Nginx::start(backend, &cert, &key))
+        .then(|| {
+            let files = [("cert.pem", cert.as_str()), ("key.pem", key.as_str())];
+            Nginx::start("tls", backend, NGINX_SERVER, &files)
+        })
         .flatten();
     match &nginx {
-        Some(n) => parties.push(("nginx", n.port)),
+        Some(n) => {
+            let pid = n.pid();
+            parties.push((
+                "nginx",
+                n.addr.port(),
+                Box::new(move || cpu::process_tree_cpu(pid)),
+            ));
+        }
         None if full => println!("(no nginx on the PATH: the reference rows are left out)"),
         None => {}
     }
@@ -436,31 +463,68 @@ fn main() {
     let tls = client(&cert);
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     println!(
-        "{cpus} CPUs; key {}; TLS 1.2 (the listener's default policy); client: rustls, one thread",
+        "{cpus} CPUs; key {}; TLS 1.2 (the listener's default policy); client: rustls, one \
+         thread; {rounds} rounds of {seconds} s per party, taken in turn",
         if rsa_key { "RSA-2048" } else { "ECDSA P-256" }
     );
-    // Warm up both (caches, pools).
-    for (_, port) in &parties {
+    // Warm up every party (caches, pools).
+    for (_, port, cpu) in &parties {
         handshakes(&rt, &tls, *port, Duration::from_millis(200));
-        requests(&rt, &tls, *port, Duration::from_millis(200));
+        requests(&rt, &tls, *port, Duration::from_millis(200), cpu);
+    }
+    let mut totals: Vec<Totals> = parties.iter().map(|_| Totals::default()).collect();
+    for _ in 0..rounds {
+        for ((_, port, cpu), t) in parties.iter().zip(&mut totals) {
+            let before = cpu();
+            let (ok, failed, elapsed) = handshakes(&rt, &tls, *port, d);
+            t.handshake_cpu += cpu() - before;
+            t.handshakes += ok;
+            t.handshake_fails += failed;
+            t.handshake_time += elapsed;
+            let (lat, errors, elapsed, used) = requests(&rt, &tls, *port, d, cpu);
+            t.latencies.extend(lat);
+            t.errors += errors;
+            t.request_time += elapsed;
+            t.request_cpu += used;
+        }
     }
     println!(
-        "{:<8} {:>13} {:>6} | {:>5} {:>8} {:>6} {:>6} {:>6}",
-        "via", "handshakes/s", "fails", "conns", "req/s", "p50µs", "p99µs", "errors"
+        "{:<8} {:>13} {:>9} {:>6} | {:>5} {:>8} {:>6} {:>6} {:>9} {:>6}",
+        "via",
+        "handshakes/s",
+        "CPU/hs",
+        "fails",
+        "conns",
+        "req/s",
+        "p50µs",
+        "p99µs",
+        "CPU/req",
+        "errors"
     );
-    for (label, port) in &parties {
-        let (hs, hs_failed) = handshakes(&rt, &tls, *port, d);
-        let (rps, lat, errors) = requests(&rt, &tls, *port, d);
+    for ((label, _, _), t) in parties.iter().zip(&mut totals) {
+        t.latencies.sort_unstable();
         println!(
-            "{:<8} {:>13.0} {:>6} | {:>5} {:>8.0} {:>6} {:>6} {:>6}",
+            "{:<8} {:>13.0} {:>7.0}µs {:>6} | {:>5} {:>8.0} {:>6} {:>6} {:>7.1}µs {:>6}",
             label,
-            hs,
-            hs_failed,
+            t.handshakes_per_s(),
+            t.cpu_per_handshake(),
+            t.handshake_fails,
             TLS_CONNECTIONS,
-            rps,
-            percentile(&lat, 0.5),
-            percentile(&lat, 0.99),
-            errors
+            t.requests_per_s(),
+            percentile(&t.latencies, 0.5),
+            percentile(&t.latencies, 0.99),
+            t.cpu_per_request(),
+            t.errors
+        );
+    }
+    if let [u, n] = &totals[..] {
+        println!(
+            "updraft/nginx: handshakes/s {:.2}x, CPU per handshake {:.2}x, requests/s {:.2}x, \
+             CPU per request {:.2}x",
+            u.handshakes_per_s() / n.handshakes_per_s().max(1e-9),
+            u.cpu_per_handshake() / n.cpu_per_handshake().max(1e-9),
+            u.requests_per_s() / n.requests_per_s().max(1e-9),
+            u.cpu_per_request() / n.cpu_per_request().max(1e-9),
         );
     }
 }

@@ -150,7 +150,7 @@ async fn connection(
             // A Host naming a load balancer (`*.elb.localhost`) is data-plane traffic.
             let for_lb = dataplane::proxy::request_host(&req).is_some_and(dataplane::is_lb_host);
             if for_lb {
-                dataplane::proxy::handle(state, req, peer, None, None).await
+                dataplane::proxy::handle(state, req, peer, None).await
             } else if let Some(resp) = admin::console::handle(&state, &req) {
                 resp
             } else {

@@ -66,8 +66,9 @@ pub struct ClientBody {
     idle: Duration,
     /// When the client's silence becomes a [`BodyError::TimedOut`]; runs only while the proxy
     /// waits for the client (`armed`), so time the backend takes to accept what was sent
-    /// before is not the client's silence.
-    deadline: Pin<Box<Sleep>>,
+    /// before is not the client's silence. Made the first time the proxy waits (most bodies
+    /// are read whole ahead, and a timer per request would be spent for nothing).
+    deadline: Option<Pin<Box<Sleep>>>,
     armed: bool,
 }
 
@@ -81,9 +82,13 @@ pub async fn read_ahead(mut body: Incoming, idle: Duration) -> Result<ClientBody
         buffered_len: total as u64,
         rest,
         idle,
-        deadline: Box::pin(tokio::time::sleep(idle)),
+        deadline: None,
         armed: false,
     };
+    // No body at all (most GETs): no timer to set up.
+    if body.is_end_stream() {
+        return Ok(done(buffered, total, None));
+    }
     while total <= READ_AHEAD {
         let frame = tokio::time::timeout(idle, body.frame())
             .await
@@ -127,12 +132,18 @@ impl Body for ClientBody {
                 Poll::Ready(frame.map(|f| f.map_err(BodyError::Malformed)))
             }
             Poll::Pending => {
-                if !this.armed {
-                    this.armed = true;
-                    let limit = Instant::now() + this.idle;
-                    this.deadline.as_mut().reset(limit);
-                }
-                match this.deadline.as_mut().poll(cx) {
+                let deadline = match &mut this.deadline {
+                    Some(d) if this.armed => d,
+                    Some(d) => {
+                        d.as_mut().reset(Instant::now() + this.idle);
+                        d
+                    }
+                    None => this.deadline.insert(Box::pin(tokio::time::sleep_until(
+                        Instant::now() + this.idle,
+                    ))),
+                };
+                this.armed = true;
+                match deadline.as_mut().poll(cx) {
                     Poll::Ready(()) => Poll::Ready(Some(Err(BodyError::TimedOut))),
                     Poll::Pending => Poll::Pending,
                 }

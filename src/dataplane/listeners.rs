@@ -75,40 +75,25 @@ impl Drop for ListenerPorts {
 
 /// The ports load balancers listen on now.
 pub fn wanted_ports(state: &AppState) -> Vec<u16> {
-    let mut ports: Vec<u16> = state
-        .dataplane
-        .index
-        .all()
-        .into_iter()
-        .flat_map(|(_, e)| e.ports)
-        .collect();
-    ports.sort_unstable();
-    ports.dedup();
-    ports
+    state.dataplane.index.ports()
 }
 
-/// The network load balancer whose TCP listener is on `port`, when one is.
+/// The network load balancer whose TCP listener is on `port`, when one is (the first by DNS
+/// name when several claim it).
 fn flow_lb_on(state: &AppState, port: u16) -> Option<LbRef> {
     state
         .dataplane
         .index
-        .all()
+        .on_port(port)
         .into_iter()
-        .filter(|(_, e)| e.tcp_ports.contains(&port))
-        .min_by(|a, b| a.0.cmp(&b.0))
-        .map(|(_, e)| e.lb)
+        .find(|(_, e)| e.tcp_ports.contains(&port))
+        .map(|(_, e)| e.lb.clone())
 }
 
 /// The load balancer to use on `port` when the Host names none: the only one on that port.
-fn only_lb_on(state: &AppState, port: u16) -> Option<LbRef> {
-    let mut on_port = state
-        .dataplane
-        .index
-        .all()
-        .into_iter()
-        .filter(|(_, e)| e.ports.contains(&port));
-    match (on_port.next(), on_port.next()) {
-        (Some((_, e)), None) => Some(e.lb),
+pub(super) fn only_lb_on(state: &AppState, port: u16) -> Option<LbRef> {
+    match state.dataplane.index.on_port(port).as_slice() {
+        [(_, e)] => Some(e.lb.clone()),
         _ => None,
     }
 }
@@ -211,10 +196,7 @@ async fn accept_loop(
         let h2_state = state.clone();
         let handler = move |req| {
             let state = state.clone();
-            async move {
-                let fallback = only_lb_on(&state, port);
-                super::proxy::handle(state, req, peer, Some(port), fallback).await
-            }
+            super::proxy::handle(state, req, peer, Some(port))
         };
         // HTTP/2 with prior knowledge on an HTTP/1 listener: ALB's 505 (an HTTP/2 request
         // on an HTTP/1 connection), Classic's 400 (a malformed request).

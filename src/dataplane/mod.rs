@@ -130,13 +130,12 @@ pub fn tls_config(state: &AppState, port: u16) -> Option<Option<Arc<rustls::Serv
     let lbs: Vec<PortLb> = state
         .dataplane
         .index
-        .all()
+        .on_port(port)
         .into_iter()
-        .filter(|(_, e)| e.ports.contains(&port))
         .map(|(_, e)| PortLb {
-            scope: e.lb.scope,
+            scope: e.lb.scope.clone(),
             classic: e.lb.kind == LbKind::Classic,
-            name: e.lb.name,
+            name: e.lb.name.clone(),
         })
         .collect();
     state.dataplane.resolver.tls_config(state, port, &lbs)

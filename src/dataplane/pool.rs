@@ -25,7 +25,7 @@ use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, Method, Response};
 use http_body_util::BodyExt;
 use hyper::body::{Body, Frame, SizeHint};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWriteExt, Interest};
 use tokio::net::TcpStream;
 
 use super::h1::{self, Dechunked, RequestFraming, ResponseFraming, ResponseHead, WireError};
@@ -66,15 +66,34 @@ impl Conn {
     }
 
     /// Read what the socket has into `read`; `Ok(0)` at the end of the stream.
+    ///
+    /// A read that leaves room in the buffer has drained the socket (epoll is edge-triggered):
+    /// its readiness is cleared then, as tokio's own `poll_read` does, instead of by one more
+    /// read that would find nothing. Without it every exchange cost that extra system call
+    /// (here, or in [`Conn::is_usable`]'s probe at the next checkout).
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         if self.read.capacity() - self.read.len() < READ_ROOM / 4 {
             self.read.reserve(READ_ROOM);
         }
+        let Self { stream, read, .. } = self;
         loop {
-            ready!(self.stream.poll_read_ready(cx))?;
-            match self.stream.try_read_buf(&mut self.read) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                other => return Poll::Ready(other),
+            ready!(stream.poll_read_ready(cx))?;
+            let room = read.capacity() - read.len();
+            let mut got = None;
+            let tried = stream.try_io(Interest::READABLE, || {
+                let n = stream.try_read_buf(read)?;
+                got = Some(n);
+                if n > 0 && n < room {
+                    // Drained: `try_io` clears the readiness on this "error".
+                    return Err(io::ErrorKind::WouldBlock.into());
+                }
+                Ok(n)
+            });
+            match (got, tried) {
+                (Some(n), _) => return Poll::Ready(Ok(n)),
+                (None, Err(e)) if e.kind() == io::ErrorKind::WouldBlock => {}
+                (None, Err(e)) => return Poll::Ready(Err(e)),
+                (None, Ok(n)) => return Poll::Ready(Ok(n)),
             }
         }
     }

@@ -23,7 +23,7 @@ use hyper::body::{Body, Incoming};
 
 use super::client_body::BodyError;
 use super::pool::{Outgoing, SendError};
-use super::{Decision, Forward, LbKind, LbRef, Outcome, RequestInfo, Route};
+use super::{Decision, Forward, LbKind, Outcome, RequestInfo, Route};
 use crate::backend::{HttpAddress, HttpRequest};
 use crate::lb::alb_error_page;
 use crate::state::AppState;
@@ -98,17 +98,21 @@ fn backend_failed(kind: LbKind, status: u16) -> (Response<ProxyBody>, Outcome) {
 }
 
 /// Serve one data-plane request. `listener_port` is set when it arrived on a listener port;
-/// `fallback` is then the load balancer to use when the Host names none.
+/// a Host that names no load balancer then goes to the only one on that port.
 pub async fn handle(
     state: Arc<AppState>,
     req: Request<Incoming>,
     peer: SocketAddr,
     listener_port: Option<u16>,
-    fallback: Option<LbRef>,
 ) -> Response<ProxyBody> {
     let (parts, body) = req.into_parts();
     let host = host_of(&parts.headers, &parts.uri).unwrap_or_default();
     let entry = state.dataplane.index.lookup(host);
+    // Looked for only when the Host names none.
+    let fallback = match (&entry, listener_port) {
+        (None, Some(port)) => super::listeners::only_lb_on(&state, port),
+        _ => None,
+    };
     let Some(lb) = entry.as_ref().map(|e| &e.lb).or(fallback.as_ref()) else {
         let mut resp = Response::new(full(format!(
             "No load balancer answers to Host {host:?}.\n"

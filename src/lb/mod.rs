@@ -7,7 +7,7 @@
 pub mod hooks;
 pub mod route;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::state::Scope;
@@ -93,17 +93,52 @@ pub struct LbEntry {
 }
 
 /// DNS name → load balancer, across every account and region: one hash lookup per request
-/// instead of a scan of every scope's stores under the global lock.
+/// instead of a scan of every scope's stores under the global lock. Also listener port →
+/// the load balancers listening there, so that what a listener port decides per connection
+/// (TLS or not, a flow or HTTP, the one load balancer there) does not scan them all.
 #[derive(Debug, Default)]
 pub struct DnsIndex {
-    inner: RwLock<HashMap<String, Arc<LbEntry>>>,
+    inner: RwLock<Entries>,
+}
+
+#[derive(Debug, Default)]
+struct Entries {
+    by_name: HashMap<String, Arc<LbEntry>>,
+    /// Port → (DNS name → entry), ordered by name.
+    by_port: HashMap<u16, BTreeMap<String, Arc<LbEntry>>>,
+}
+
+impl Entries {
+    fn remove(&mut self, name: &str) {
+        let Some(old) = self.by_name.remove(name) else {
+            return;
+        };
+        for port in &old.ports {
+            if let Some(on_port) = self.by_port.get_mut(port) {
+                on_port.remove(name);
+                if on_port.is_empty() {
+                    self.by_port.remove(port);
+                }
+            }
+        }
+    }
 }
 
 impl DnsIndex {
     /// Add or replace a load balancer (call again when its listener ports change).
     pub fn insert(&self, dns_name: &str, entry: LbEntry) {
-        self.write()
-            .insert(dns_name.to_ascii_lowercase(), Arc::new(entry));
+        let name = dns_name.to_ascii_lowercase();
+        let entry = Arc::new(entry);
+        let mut entries = self.write();
+        entries.remove(&name);
+        for port in &entry.ports {
+            entries
+                .by_port
+                .entry(*port)
+                .or_default()
+                .insert(name.clone(), entry.clone());
+        }
+        entries.by_name.insert(name, entry);
     }
 
     /// Forget a load balancer.
@@ -111,35 +146,52 @@ impl DnsIndex {
         self.write().remove(&dns_name.to_ascii_lowercase());
     }
 
+    /// The load balancers with a listener on `port`, by DNS name (shared, copies nothing).
+    pub fn on_port(&self, port: u16) -> Vec<(String, Arc<LbEntry>)> {
+        self.read()
+            .by_port
+            .get(&port)
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default()
+    }
+
     /// The load balancer a `Host` header value names (shared: a lookup copies nothing).
     pub fn lookup(&self, host: &str) -> Option<Arc<LbEntry>> {
         let bare = bare_host(host);
         // Keys are lower case; most Hosts are too, and need no copy.
         if bare.bytes().any(|b| b.is_ascii_uppercase()) {
-            self.read().get(&bare.to_ascii_lowercase()).cloned()
+            self.read().by_name.get(&bare.to_ascii_lowercase()).cloned()
         } else {
-            self.read().get(bare).cloned()
+            self.read().by_name.get(bare).cloned()
         }
     }
 
     /// Every entry (DNS name, entry), for the listener-port binder.
     pub fn all(&self) -> Vec<(String, LbEntry)> {
         self.read()
+            .by_name
             .iter()
             .map(|(k, v)| (k.clone(), LbEntry::clone(v)))
             .collect()
     }
 
-    /// Forget everything (admin reset).
-    pub fn clear(&self) {
-        self.write().clear();
+    /// Every listener port some load balancer uses, ascending.
+    pub fn ports(&self) -> Vec<u16> {
+        let mut ports: Vec<u16> = self.read().by_port.keys().copied().collect();
+        ports.sort_unstable();
+        ports
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<LbEntry>>> {
+    /// Forget everything (admin reset).
+    pub fn clear(&self) {
+        *self.write() = Entries::default();
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Entries> {
         self.inner.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Arc<LbEntry>>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Entries> {
         self.inner.write().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -179,7 +231,20 @@ mod tests {
                 .as_deref(),
             Some(&entry)
         );
+        assert_eq!(index.ports(), [80]);
+        assert_eq!(index.on_port(80).len(), 1);
+        // Replacing an entry moves it to its new ports.
+        index.insert(
+            &dns,
+            LbEntry {
+                ports: vec![8080],
+                ..entry.clone()
+            },
+        );
+        assert_eq!(index.ports(), [8080]);
+        assert!(index.on_port(80).is_empty());
         index.remove(&dns);
         assert_eq!(index.lookup(&dns), None);
+        assert!(index.ports().is_empty());
     }
 }

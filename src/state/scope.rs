@@ -98,6 +98,14 @@ impl<T: Default> Scoped<T> {
         f(map.entry(scope.clone()).or_default())
     }
 
+    /// Run `f` on the data of a scope that holds some (`None` otherwise, and nothing is
+    /// created), without counting as a change: for the load balancers' data plane, which per
+    /// request only moves round-robin cursors and live counters. Counting it would make the
+    /// state writer capture and write a snapshot every second while traffic flows.
+    pub fn with_existing<R>(&self, scope: &Scope, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+        self.lock().get_mut(scope).map(f)
+    }
+
     /// How many scopes hold data.
     pub fn len(&self) -> usize {
         self.lock().len()

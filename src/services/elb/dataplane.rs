@@ -172,7 +172,7 @@ struct Picked {
 
 /// Where a request for Classic load balancer `lb` goes.
 pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decision {
-    let picked = state.stores.with(&lb.scope, |s| {
+    let picked = state.stores.with_existing(&lb.scope, |s| {
         let lb = s.elb.load_balancers.get_mut(&lb.name)?;
         // Every enabled zone has its counters before candidates borrow the load balancer.
         for zone in &lb.availability_zones {
@@ -232,7 +232,7 @@ pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decisi
         }
         Some(picked)
     });
-    let Some(picked) = picked else {
+    let Some(picked) = picked.flatten() else {
         return Decision::plain(Route::NoHealthy);
     };
     let stats = picked.stats;
