@@ -83,6 +83,7 @@ mod readme;
 mod regions;
 mod sigv4_suite;
 mod sns;
+mod sns_email;
 mod sns_http;
 mod ssm;
 mod sts;
