@@ -85,6 +85,7 @@ mod sigv4_suite;
 mod sns;
 mod sns_email;
 mod sns_http;
+mod sns_https;
 mod ssm;
 mod sts;
 mod tls;
