@@ -4,7 +4,7 @@
 //! * Input vectors: the serialized request body goes through our decoder; the tree must equal
 //!   the vector's `params` (blobs compared as plain text, numbers compared by value).
 //! * Output vectors: the `result` goes through our encoder; our bytes are then read back the
-//!   way a client would (JSON: `serde_json` and the shapes; CBOR: `minicbor` in this file, which
+//!   way a client would (JSON: `serde_json` and the shapes; CBOR: `minicbor` in `cbor.rs`, which
 //!   also insists on definite lengths, smallest integers and float64 floats) and must equal
 //!   `result`. As a cross-check our *decoder* must also read the vector's own response body
 //!   (indefinite lengths, half floats, extra fields, nulls) into the same `result`.
