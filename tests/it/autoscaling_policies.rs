@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::autoscaling::{Asg, desired};
+use crate::autoscaling::{Asg, count_in_service, desired};
 
 #[test]
 fn policies_put_describe_execute_and_delete() {

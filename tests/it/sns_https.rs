@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use serde_json::json;
 use updraft::Config;
 
 use crate::common::{BOTO3_PRELUDE, TestServer};

@@ -26,7 +26,7 @@ use std::path::PathBuf;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::{Value, json};
+use serde_json::Value;
 use updraft::protocol::cbor::decode_cbor;
 use updraft::protocol::json::decode_json;
 use updraft::protocol::model::{Metadata, ServiceModel, Shape, ShapeRef};

@@ -2,7 +2,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use updraft::error::ApiError;
 use updraft::protocol::cbor::{encode_cbor, encode_cbor_error};
 use updraft::protocol::json::{encode_json, encode_json_error};
