@@ -4,7 +4,6 @@
 //! (verifying the signature when asked), decode, dispatch, render, log one line.
 
 use std::convert::Infallible;
-use std::io::Read;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -33,9 +32,13 @@ use crate::state::AppState;
 use crate::{admin, dataplane, services};
 
 pub mod auth;
+mod body;
 pub(crate) mod conns;
 pub(crate) mod refuse;
 pub(crate) mod regions;
+
+pub(crate) use body::decompress;
+use body::{body_error, body_limit};
 
 /// The largest request head (request line and headers) accepted; hyper answers a larger one
 /// with 431. AWS's front ends refuse heads past a few tens of KiB too.
@@ -290,27 +293,6 @@ fn protocol_hint(headers: &HeaderMap) -> Protocol {
     }
 }
 
-/// The largest body to read: `--max-body-bytes`, except for a snapshot load by a caller the
-/// admin rules admit (snapshots are routinely larger than API calls).
-fn body_limit(state: &AppState, parts: &http::request::Parts) -> usize {
-    let limit = state.config.max_body_bytes;
-    let path = parts.uri.path().trim_end_matches('/');
-    let snapshot = parts.method == http::Method::POST
-        && path == admin::state::PATH
-        && admin::auth::check(
-            state.config.admin_token(),
-            &parts.method,
-            path,
-            &parts.headers,
-        )
-        .is_ok();
-    if snapshot {
-        limit.max(admin::state::MAX_SNAPSHOT_BYTES)
-    } else {
-        limit
-    }
-}
-
 async fn handle(
     state: Arc<AppState>,
     req: Request<Incoming>,
@@ -469,31 +451,6 @@ async fn handle(
     .await
 }
 
-/// The answer to a body that could not be read.
-///
-/// A body not finished within `--body-read-timeout` gets what S3, the AWS API that most often
-/// waits on a request body, answers a client whose body stops short: 400 `RequestTimeout`
-/// with its message, and the connection closed. Not a bare close: the SDKs treat the code
-/// `RequestTimeout` as transient (botocore's standard retry mode, the JavaScript SDK's
-/// `retryable`) and send the request again, where a close surfaces as a connection error
-/// after the client's own read timeout. (The services here document no answer of their own.)
-fn body_error(err: conns::BodyError, limit: usize) -> ApiError {
-    match err {
-        conns::BodyError::TooLarge => ApiError::client(
-            "RequestEntityTooLarge",
-            format!("Request body exceeds the limit of {limit} bytes."),
-        ),
-        conns::BodyError::Unreadable => {
-            ApiError::client("MalformedInput", "The request body could not be read.")
-        }
-        conns::BodyError::TimedOut => ApiError::client(
-            "RequestTimeout",
-            "Your socket connection to the server was not read from or written to within the \
-             timeout period. Idle connections will be closed.",
-        ),
-    }
-}
-
 /// Decode, then [`respond`].
 fn call(
     state: &AppState,
@@ -555,31 +512,6 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, ApiError>) -> Result<T, ApiError> {
         tracing::error!(panic = what.as_deref().unwrap_or("?"), "handler panicked");
         Err(ApiError::internal())
     })
-}
-
-/// Undo `Content-Encoding: gzip` (botocore compresses large PutMetricData bodies), bounded.
-pub(crate) fn decompress(
-    headers: &HeaderMap,
-    raw: &Bytes,
-    limit: usize,
-) -> Result<Bytes, ApiError> {
-    let gzip = header(headers, "content-encoding")
-        .is_some_and(|e| e.split(',').any(|p| p.trim().eq_ignore_ascii_case("gzip")));
-    if !gzip {
-        return Ok(raw.clone());
-    }
-    let mut out = Vec::new();
-    let mut decoder = flate2::read::GzDecoder::new(&raw[..]).take(limit as u64 + 1);
-    decoder.read_to_end(&mut out).map_err(|_| {
-        ApiError::client("MalformedInput", "The request body is not valid gzip data.")
-    })?;
-    if out.len() > limit {
-        return Err(ApiError::client(
-            "RequestEntityTooLarge",
-            format!("Request body exceeds the limit of {limit} bytes."),
-        ));
-    }
-    Ok(Bytes::from(out))
 }
 
 fn finish(rendered: Rendered, request_id: &str) -> Response<Full<Bytes>> {

@@ -28,7 +28,7 @@ use crate::services::autoscaling::store::{
     AutoScalingStore, Group, LifecycleState, TerminationReason, finish_activity, hook_for,
     is_suspended, record_activity, update_activity,
 };
-use crate::services::autoscaling::{lb, lifecycle_hooks, plan, refresh_extras, warm_moves};
+use crate::services::autoscaling::{lb, lifecycle_hooks, plan, refresh_preferences, warm_moves};
 use crate::services::ec2::internal;
 use crate::services::ec2::store::{Ec2Store, InstanceState};
 use crate::state::{AppState, Scope, Topic, Topics};
@@ -259,7 +259,7 @@ fn step_all(
 fn quiet(g: &Group, ec2: &Ec2Store) -> bool {
     if g.status.is_some()
         || g.pending_cause.is_some()
-        || refresh_extras::surge(g) > 0
+        || refresh_preferences::surge(g) > 0
         || g.cooldown_pending.is_some()
         || !g.capacity_met()
         || g.traffic_sources

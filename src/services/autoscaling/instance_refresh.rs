@@ -325,11 +325,11 @@ pub fn rollback_instance_refresh(
             .iter()
             .rposition(|r| matches!(r.status.as_str(), "Pending" | "InProgress" | "Baking"))
             .ok_or_else(|| no_active(&name))?;
-        if !super::refresh_extras::reversible(&group.instance_refreshes[idx]) {
+        if !super::refresh_preferences::reversible(&group.instance_refreshes[idx]) {
             return Err(AutoScalingError::IrreversibleInstanceRefresh.with("The instance refresh cannot be rolled back: it has no desired configuration, or the previous launch template version is $Latest or $Default.",
             ));
         }
-        super::refresh_extras::begin_rollback(group, idx, None, now);
+        super::refresh_preferences::begin_rollback(group, idx, None, now);
         let r = &group.instance_refreshes[idx];
         Ok::<_, ApiError>(r.id.clone())
     })?;

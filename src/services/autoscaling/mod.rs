@@ -37,7 +37,7 @@ pub mod metrics_collection;
 pub mod notifications;
 mod notify_routes;
 pub mod processes;
-pub mod refresh_extras;
+pub mod refresh_preferences;
 pub mod refresh_rolling;
 pub mod scheduled;
 pub mod standby;

@@ -206,7 +206,7 @@ pub fn plan_capacity(g: &Group, now: f64) -> CapacityPlan {
     }
     let counted = g.counted_capacity() - replaced;
     // An instance refresh that launches before it terminates raises the target for a batch.
-    let surge = super::refresh_extras::surge(g);
+    let surge = super::refresh_preferences::surge(g);
     let deficit = g.desired_capacity + surge - counted;
     if deficit > 0 && !is_suspended(g, "Launch") && now >= g.next_launch_at {
         let leaving: Vec<String> = plan.terminations.iter().map(|t| t.0.clone()).collect();

@@ -10,7 +10,7 @@
 
 use super::activities::ActivityDetails;
 use super::instance_refresh::is_active;
-use super::refresh_extras;
+use super::refresh_preferences;
 use super::store::{
     AutoScalingStore, Group, InstanceRefresh, LifecycleState, TerminationReason, iso_seconds,
     record_activity,
@@ -55,7 +55,7 @@ pub fn step(
         {
             continue;
         }
-        if refresh_extras::on_alarms(group, idx, &in_alarm, now) {
+        if refresh_preferences::on_alarms(group, idx, &in_alarm, now) {
             changed = true;
             continue;
         }
@@ -126,7 +126,7 @@ fn advance(group: &mut Group, idx: usize, now: f64) -> (bool, Vec<String>) {
         let ids: Vec<String> = group
             .instances
             .values()
-            .filter(|i| refresh_extras::to_replace(&r.preferences, i))
+            .filter(|i| refresh_preferences::to_replace(&r.preferences, i))
             .filter(|i| !skip || !matches_config(group, i))
             .filter(|i| !rolling_back || i.launched_at >= r.start_time.min(since))
             .map(|i| i.id.clone())
@@ -173,7 +173,7 @@ fn advance(group: &mut Group, idx: usize, now: f64) -> (bool, Vec<String>) {
     } else if remaining.is_empty()
         && !in_flight
         && !rolling_back
-        && refresh_extras::still_baking(&mut r, now) == Some(true)
+        && refresh_preferences::still_baking(&mut r, now) == Some(true)
     {
         r.status = "Baking".to_owned();
         r.status_reason = None;
@@ -249,19 +249,21 @@ fn next_batch(
     let standby_out: Vec<String> = remaining
         .iter()
         .filter(|id| {
-            member(id).is_some_and(|i| refresh_extras::standby_to_terminate(&r.preferences, i))
+            member(id).is_some_and(|i| refresh_preferences::standby_to_terminate(&r.preferences, i))
         })
         .map(|id| (*id).clone())
         .collect();
     let eligible: Vec<&String> = remaining
         .iter()
-        .filter(|id| member(id).is_some_and(|i| refresh_extras::may_replace_now(&r.preferences, i)))
+        .filter(|id| {
+            member(id).is_some_and(|i| refresh_preferences::may_replace_now(&r.preferences, i))
+        })
         .copied()
         .collect();
     r.replaced.extend(standby_out.iter().cloned());
     if eligible.is_empty() && r.progress.surge == 0 {
         if standby_out.is_empty() {
-            match refresh_extras::blocked(r, now) {
+            match refresh_preferences::blocked(r, now) {
                 Ok(reason) => r.status_reason = Some(reason),
                 Err(reason) => {
                     tracing::info!(group = %group.name, refresh = %r.id, "instance refresh failed waiting");
@@ -325,7 +327,7 @@ fn launch_before_terminate(
             })
             .collect();
     }
-    let room = refresh_extras::surge_room(group.desired_capacity, max_pct) as usize;
+    let room = refresh_preferences::surge_room(group.desired_capacity, max_pct) as usize;
     let victims: Vec<String> = remaining
         .iter()
         .filter(|id| {
