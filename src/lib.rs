@@ -72,6 +72,15 @@ pub async fn run_with_state(
     backend.prepare().await.map_err(|err| {
         std::io::Error::other(format!("{} instance backend: {err}", backend.name()))
     })?;
+    // Machines an earlier run left for the restored records are taken over, not replaced.
+    controllers::instances::adopt_restored(&state)
+        .await
+        .map_err(|err| {
+            std::io::Error::other(format!(
+                "{} instance backend: adopting the restored instances' machines: {err}",
+                backend.name()
+            ))
+        })?;
     // What the backend notices behind Updraft's back (a container died) wakes the controllers.
     let waker = {
         let state = state.clone();

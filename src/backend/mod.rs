@@ -168,6 +168,29 @@ pub struct Vanished {
     pub gone: bool,
 }
 
+/// What a restored instance's record expects of its machine (see [`InstanceBackend::adopt`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// `running`, or `pending` with the machine launched: it should be up.
+    Up,
+    /// `stopped`: it should exist, stopped.
+    Down,
+    /// In a transition the lifecycle controller finishes itself (`pending` before launch,
+    /// `stopping`): whatever the machine is, it is taken as it is.
+    AsIs,
+    /// `shutting-down` or `terminated`: it should not exist.
+    Gone,
+}
+
+/// A restored instance record, as [`InstanceBackend::adopt`] matches machines to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restored {
+    /// `i-…`.
+    pub instance_id: String,
+    /// What the record expects.
+    pub expect: Expect,
+}
+
 /// Runs instances. Implementations: [`simulated::SimulatedBackend`] (default) and
 /// [`docker::DockerBackend`].
 pub trait InstanceBackend: Send + Sync + std::fmt::Debug {
@@ -190,6 +213,21 @@ pub trait InstanceBackend: Send + Sync + std::fmt::Debug {
     /// Instances seen stopping or vanishing without Updraft asking, since the last call.
     fn take_vanished(&self) -> Vec<Vanished> {
         Vec::new()
+    }
+    /// Instances whose status check started (`true`) or stopped (`false`) failing without
+    /// Updraft asking (a paused container), since the last call; the lifecycle controller
+    /// marks them as `POST /_updraft/instances/{id}/impair` does.
+    fn take_impaired(&self) -> Vec<(String, bool)> {
+        Vec::new()
+    }
+    /// After a restart with a state directory (the records restored before
+    /// [`Self::prepare`]): take over the machines an earlier run left for these records,
+    /// remove those no record wants, and report through [`Self::take_vanished`] the records
+    /// whose machine is gone or stopped behind Updraft's back. Backends whose machines live in
+    /// the snapshot ([`Self::save`]) have nothing to do.
+    fn adopt(&self, restored: Vec<Restored>) -> BoxFuture<'_, Result<(), BackendError>> {
+        let _ = restored;
+        Box::pin(std::future::ready(Ok(())))
     }
     /// The instances this backend runs (after an admin reset some may have no record left).
     fn instance_ids(&self) -> Vec<String> {

@@ -18,16 +18,23 @@
 //!   `Server.InternalError` when it is gone; one that dies while `pending` ends terminated with
 //!   `Server.InternalError`, as a failed launch does on AWS.
 //!
+//! - a machine whose status check fails or passes again without Updraft asking (a paused
+//!   container, [`crate::backend::InstanceBackend::take_impaired`]) marks its instance as the
+//!   admin impair call does (`impaired_since`), so the group's EC2 health check replaces it;
+//! - at start with a state directory, [`adopt_restored`] hands the restored records to the
+//!   backend, which takes over their machines.
+//!
 //! Each pass copies the work out under the lock, calls the backend without it, then applies
 //! the outcomes only where the record is still in the state the work was planned for (an API
 //! call may have changed it meanwhile).
 
-use crate::backend::{BackendStatus, LaunchSpec, Vanished};
+use crate::backend::{BackendStatus, Expect, LaunchSpec, Restored, Vanished};
 use crate::services::autoscaling::attach_detach::GROUP_TAG;
 use crate::services::ec2::images::IMAGE_SECONDS;
 use crate::services::ec2::instance_types;
 use crate::services::ec2::instance_view::reason_time;
 use crate::services::ec2::instances::public_ip;
+use crate::services::ec2::internal;
 use crate::services::ec2::network;
 use crate::services::ec2::security_groups;
 use crate::services::ec2::store::{Ec2Store, InstanceState};
@@ -266,7 +273,11 @@ impl Controller for InstanceLifecycle {
         let mut next = IDLE_SECONDS;
         let mut changed = false;
         let vanished = state.backend.take_vanished();
+        let impaired = state.backend.take_impaired();
         state.stores.for_each(|scope, stores| {
+            for (id, on) in &impaired {
+                changed |= internal::set_impaired(&mut stores.ec2, id, *on, now);
+            }
             changed |= settle(&mut stores.ec2, now);
             next = next.min(plan(scope, &mut stores.ec2, now, &vanished, &mut work));
         });
@@ -391,6 +402,34 @@ impl Controller for InstanceLifecycle {
         }
         Ok(Next::after_secs(next))
     }
+}
+
+/// What each restored record expects of its machine.
+fn expectation(i: &crate::services::ec2::store::Instance) -> Expect {
+    match i.state {
+        InstanceState::Running => Expect::Up,
+        InstanceState::Pending if i.launched => Expect::Up,
+        InstanceState::Stopped => Expect::Down,
+        InstanceState::Pending | InstanceState::Stopping => Expect::AsIs,
+        InstanceState::ShuttingDown | InstanceState::Terminated => Expect::Gone,
+    }
+}
+
+/// After the state directory was loaded and the backend prepared: let the backend take over
+/// the machines of the restored instances (the Docker backend's containers an earlier run
+/// left). Without a state directory there is nothing restored and nothing to adopt.
+pub async fn adopt_restored(state: &AppState) -> Result<(), crate::backend::BackendError> {
+    if state.config.state_dir.is_none() {
+        return Ok(());
+    }
+    let mut restored = Vec::new();
+    state.stores.for_each(|_, stores| {
+        restored.extend(stores.ec2.instances.values().map(|i| Restored {
+            instance_id: i.id.clone(),
+            expect: expectation(i),
+        }));
+    });
+    state.backend.adopt(restored).await
 }
 
 fn apply(state: &AppState, outcome: Outcome, now: f64) {

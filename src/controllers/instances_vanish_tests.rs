@@ -17,6 +17,7 @@ struct Dying {
     sim: SimulatedBackend,
     dead: Mutex<HashMap<String, BackendStatus>>,
     vanished: Mutex<Vec<Vanished>>,
+    impaired: Mutex<Vec<(String, bool)>>,
 }
 
 impl Dying {
@@ -36,6 +37,9 @@ impl InstanceBackend for Dying {
     }
     fn take_vanished(&self) -> Vec<Vanished> {
         std::mem::take(&mut self.vanished.lock().unwrap())
+    }
+    fn take_impaired(&self) -> Vec<(String, bool)> {
+        std::mem::take(&mut self.impaired.lock().unwrap())
     }
     fn launch(&self, spec: LaunchSpec) -> BoxFuture<'_, Result<(), BackendError>> {
         self.sim.launch(spec)
@@ -171,4 +175,62 @@ async fn machines_dying_behind_updrafts_back_stop_or_terminate_their_instances()
         seen(&state, &scope, &e),
         ("shutting-down", Some("Server.InternalError"))
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn machines_frozen_behind_updrafts_back_fail_their_status_check() {
+    let backend = Arc::new(Dying::default());
+    let state = state_with(backend.clone());
+    let scope = Scope::new("000000000000", "us-east-1");
+    let a = launch_one(&state, &scope);
+    let c = InstanceLifecycle;
+    c.reconcile(&state).await.unwrap();
+    // Reported while still pending: a booting instance has no status check yet.
+    backend.impaired.lock().unwrap().push((a.clone(), true));
+    c.reconcile(&state).await.unwrap();
+    let since = |state: &AppState| {
+        state
+            .stores
+            .with(&scope, |s| internal::impaired_since(&s.ec2, &a))
+    };
+    assert_eq!(since(&state), None);
+    state.clock.advance(10.0);
+    c.reconcile(&state).await.unwrap();
+    assert_eq!(seen(&state, &scope, &a).0, "running");
+
+    backend.impaired.lock().unwrap().push((a.clone(), true));
+    c.reconcile(&state).await.unwrap();
+    let at = state.clock.now();
+    assert_eq!(since(&state), Some(at));
+    // A second report keeps the first time; a pass clears it.
+    state.clock.advance(30.0);
+    backend.impaired.lock().unwrap().push((a.clone(), true));
+    c.reconcile(&state).await.unwrap();
+    assert_eq!(since(&state), Some(at));
+    backend.impaired.lock().unwrap().push((a.clone(), false));
+    c.reconcile(&state).await.unwrap();
+    assert_eq!(since(&state), None);
+}
+
+#[test]
+fn restored_records_say_what_they_expect_of_their_machines() {
+    use crate::backend::Expect;
+    let state = state_with(Arc::new(Dying::default()));
+    let scope = Scope::new("000000000000", "us-east-1");
+    let a = launch_one(&state, &scope);
+    let expect = |st: InstanceState, launched: bool| {
+        state.stores.with(&scope, |s| {
+            let i = s.ec2.instances.get_mut(&a).unwrap();
+            i.state = st;
+            i.launched = launched;
+            expectation(i)
+        })
+    };
+    assert_eq!(expect(InstanceState::Pending, false), Expect::AsIs);
+    assert_eq!(expect(InstanceState::Pending, true), Expect::Up);
+    assert_eq!(expect(InstanceState::Running, true), Expect::Up);
+    assert_eq!(expect(InstanceState::Stopping, true), Expect::AsIs);
+    assert_eq!(expect(InstanceState::Stopped, true), Expect::Down);
+    assert_eq!(expect(InstanceState::ShuttingDown, true), Expect::Gone);
+    assert_eq!(expect(InstanceState::Terminated, true), Expect::Gone);
 }

@@ -1,5 +1,6 @@
 //! The Docker backend's work with the engine beyond single calls: start-up (reach the engine,
-//! remove what an earlier run left, import the busybox image), shutdown, launching a
+//! remove what an earlier run left unless its containers are adopted, import the busybox
+//! image), shutdown, launching a
 //! container (on its VPC's network, [`super::network`]), AMI → image resolution,
 //! CreateImage's commit, and the event watcher that notices containers dying or vanishing
 //! behind Updraft's back.
@@ -32,6 +33,21 @@ fn exit_reason(killed_from_outside: bool) -> &'static str {
     }
 }
 
+/// Signal numbers of SIGSTOP and SIGCONT, as the engine's `kill` events name them (Linux).
+const SIGSTOP: &str = "19";
+const SIGCONT: &str = "18";
+
+/// Whether an engine event fails (`true`) or passes again (`false`) the instance's status
+/// check: the container frozen (`pause`, or SIGSTOP to its PID 1) stops answering as a hung
+/// kernel does; `unpause` or SIGCONT brings it back.
+fn status_check_change(action: &str, signal: Option<&str>) -> Option<bool> {
+    match (action, signal) {
+        ("pause", _) | ("kill", Some(SIGSTOP | "SIGSTOP" | "STOP")) => Some(true),
+        ("unpause", _) | ("kill", Some(SIGCONT | "SIGCONT" | "CONT")) => Some(false),
+        _ => None,
+    }
+}
+
 impl DockerBackend {
     pub(super) fn owner_filter(&self) -> HashMap<String, Vec<String>> {
         HashMap::from([(
@@ -50,18 +66,28 @@ impl DockerBackend {
             ))
         };
         let client = self.client.clone().map_err(|e| unreachable(&e))?;
-        let docker = client
+        let negotiated = client
             .negotiate_version()
             .await
             .map_err(|e| unreachable(&e))?;
-        docker.ping().await.map_err(|e| unreachable(&e))?;
-        let info = docker.info().await.map_err(|e| unreachable(&e))?;
+        negotiated.ping().await.map_err(|e| unreachable(&e))?;
+        let info = negotiated.info().await.map_err(|e| unreachable(&e))?;
         self.lock().host_cpus = info.ncpu.unwrap_or(1).max(1) as u32;
         // A second prepare keeps the first client (both talk to the same engine).
-        let _ = self.docker.set(docker);
+        let _ = self.docker.set(negotiated);
+        let docker = self.docker()?;
         let started = Instant::now();
-        self.remove_owned().await?;
-        self.import_base().await?;
+        if !self.settings.adopt {
+            self.remove_owned().await?;
+            self.import_base().await?;
+        } else if docker
+            .inspect_image(&self.settings.base_image())
+            .await
+            .is_err()
+        {
+            // Adopted containers keep the image they run; a new one only when it is missing.
+            self.import_base().await?;
+        }
         self.start_watcher()?;
         tracing::info!(
             engine = %engine_address(),
@@ -72,7 +98,8 @@ impl DockerBackend {
         Ok(())
     }
 
-    /// Shutdown: stop watching; remove this owner's containers and images unless kept.
+    /// Shutdown: stop watching; remove this owner's containers and images unless kept (with
+    /// `--keep-containers`, or a state directory: the next run adopts them).
     pub(super) async fn release_all(&self) {
         if let Some(w) = self
             .watcher
@@ -82,7 +109,7 @@ impl DockerBackend {
         {
             w.abort();
         }
-        if self.settings.keep_containers || self.docker.get().is_none() {
+        if self.settings.keep_containers || self.settings.adopt || self.docker.get().is_none() {
             return;
         }
         if let Err(err) = self.remove_owned().await {
@@ -400,7 +427,9 @@ impl DockerBackend {
         filters.insert("type".into(), vec!["container".into()]);
         filters.insert(
             "event".into(),
-            vec!["kill".into(), "die".into(), "destroy".into()],
+            ["kill", "die", "destroy", "pause", "unpause"]
+                .map(String::from)
+                .to_vec(),
         );
         let task = tokio::spawn(async move {
             let mut killed: HashMap<String, bool> = HashMap::new();
@@ -416,6 +445,18 @@ impl DockerBackend {
                         continue;
                     };
                     let action = event.action.unwrap_or_default();
+                    let signal = attrs.get("signal").map(String::as_str);
+                    if let Some(impaired) = status_check_change(&action, signal) {
+                        let mut guard = inner
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner);
+                        if guard.instances.contains_key(&id) {
+                            guard.impaired.push((id, impaired));
+                            drop(guard);
+                            events.notify_one();
+                        }
+                        continue;
+                    }
                     let reason = match action.as_str() {
                         "kill" => {
                             killed.insert(id, true);
@@ -463,6 +504,16 @@ async fn remove_quietly(docker: &Docker, name: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frozen_containers_fail_their_status_check() {
+        assert_eq!(status_check_change("pause", None), Some(true));
+        assert_eq!(status_check_change("kill", Some("19")), Some(true));
+        assert_eq!(status_check_change("unpause", None), Some(false));
+        assert_eq!(status_check_change("kill", Some("18")), Some(false));
+        assert_eq!(status_check_change("kill", Some("15")), None);
+        assert_eq!(status_check_change("die", None), None);
+    }
 
     #[test]
     fn exits_from_outside_are_user_initiated() {
