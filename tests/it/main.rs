@@ -12,6 +12,7 @@ mod autoscaling_ext;
 mod autoscaling_health;
 mod autoscaling_lb;
 mod autoscaling_mixed;
+mod autoscaling_paging;
 mod autoscaling_refresh_extras;
 mod autoscaling_tt_multi;
 mod autoscaling_warm_pools;
