@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 
 use super::DecodeError;
 use super::model::{ServiceModel, Shape, ShapeRef, ShapeType};
-use super::timestamp::{epoch_number, format_iso8601, parse_iso8601};
+use super::timestamp::{Epoch, epoch, epoch_number, format_iso8601, parse_iso8601};
 use crate::error::ApiError;
 
 /// Decode an awsJson 1.0 request body into the value tree of `input`.
@@ -512,20 +512,37 @@ pub(crate) fn timestamp_format<'m>(
         .or(shape.timestamp_format.as_deref())
 }
 
-/// Write a checked scalar as JSON (`format`: see [`timestamp_format`]).
+/// Write a checked scalar as JSON (`format`: see [`timestamp_format`]). Numbers are written
+/// as the tree path's `Value`s serialize, without making one.
 pub(crate) fn write_scalar(value: &Scalar<'_>, format: Option<&str>, out: &mut Vec<u8>) {
+    use std::io::Write as _;
+    // Writing into a Vec cannot fail.
     match value {
         Scalar::Str(s) => write_str(s, out),
         Scalar::Blob(s) => write_str(s, out),
-        Scalar::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
-        Scalar::UInt(u) => out.extend_from_slice(u.to_string().as_bytes()),
+        Scalar::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Scalar::UInt(u) => {
+            let _ = write!(out, "{u}");
+        }
         Scalar::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Scalar::Float(f) if f.is_finite() => {
+            let _ = serde_json::to_writer(&mut *out, f);
+        }
         Scalar::Float(f) => write_json_value(&float_to_value(*f), out),
         Scalar::Timestamp(t) => {
             if format == Some("iso8601") {
                 write_str(&format_iso8601(*t), out);
             } else {
-                write_json_value(&epoch_number(*t), out);
+                match epoch(*t) {
+                    Epoch::Whole(seconds) => {
+                        let _ = write!(out, "{seconds}");
+                    }
+                    Epoch::Millis(seconds) => {
+                        let _ = serde_json::to_writer(&mut *out, &seconds);
+                    }
+                }
             }
         }
     }

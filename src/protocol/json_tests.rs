@@ -161,6 +161,58 @@ fn error_body() {
     );
 }
 
+#[test]
+fn numbers_are_written_as_their_tree_values_serialize() {
+    let written = |s: Scalar<'_>, format: Option<&str>| {
+        let mut out = Vec::new();
+        write_scalar(&s, format, &mut out);
+        String::from_utf8(out).unwrap()
+    };
+    let floats = [
+        0.0,
+        -0.0,
+        80.0,
+        1.5,
+        -2.25,
+        0.1,
+        1e-7,
+        123_456_789.125,
+        1e21,
+        f64::MAX,
+        f64::MIN_POSITIVE,
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    for f in floats {
+        let tree = serde_json::to_string(&float_to_value(f)).unwrap();
+        assert_eq!(written(Scalar::Float(f), None), tree, "{f}");
+    }
+    for i in [0, -1, 42, i64::MIN, i64::MAX] {
+        assert_eq!(written(Scalar::Int(i), None), i.to_string());
+    }
+    assert_eq!(written(Scalar::UInt(u64::MAX), None), u64::MAX.to_string());
+    let times = [
+        0.0,
+        1_704_067_200.0,
+        1_704_067_500.25,
+        1_704_067_500.000_4,
+        1_704_067_500.999_6,
+        -1.5,
+        1e15,
+        -1e15,
+        f64::NAN,
+    ];
+    for t in times {
+        let tree = serde_json::to_string(&epoch_number(t)).unwrap();
+        assert_eq!(written(Scalar::Timestamp(t), None), tree, "{t}");
+    }
+    assert_eq!(
+        written(Scalar::Timestamp(1_704_067_500.25), Some("iso8601")),
+        "\"2024-01-01T00:05:00.250Z\""
+    );
+}
+
 /// Random trees for the round-trip and robustness properties (shared with the CBOR tests).
 pub(crate) mod trees {
     use super::super::*;

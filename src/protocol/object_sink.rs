@@ -17,6 +17,7 @@ use super::cbor;
 use super::json::{self, Scalar, integer_range, scalar};
 use super::model::{Operation, ServiceModel, Shape, ShapeRef, ShapeType};
 use super::sink::OutputSink;
+use plan::{Child, PlanId, Plans, SeqId, Source};
 
 /// How one protocol writes the pieces the walker decides on.
 pub trait Encoding {
@@ -39,23 +40,25 @@ pub trait Encoding {
 }
 
 /// What is open.
-enum Frame<'m> {
-    /// A structure; `next` is the model position after the member written last (debug builds
-    /// check that members come in model order).
-    Structure { shape: &'m Shape, next: usize },
-    /// A list of items of this shape (`None`: the model lacks it).
-    List(Option<(&'m ShapeRef, &'m Shape)>),
-    /// A map with values of this shape.
-    Map(Option<(&'m ShapeRef, &'m Shape)>),
+enum Frame {
+    /// A structure; `cursor` is the model position after the member written last: the next
+    /// member is looked for there first (debug builds check that members come in model order).
+    Structure { plan: PlanId, cursor: usize },
+    /// A list of these items (`None`: the model lacks the item shape).
+    List(Option<SeqId>),
+    /// A map with these values.
+    Map(Option<SeqId>),
     /// Something the model does not have: everything under it is dropped.
     Skipped,
 }
 
-/// Where a value goes: the reference and shape it targets, and how its key is written.
+/// Where a value goes: the reference and shape it targets, how its key is written, and what
+/// opening it gives.
 struct Slot<'m> {
     r: &'m ShapeRef,
     shape: &'m Shape,
     key: Key<'m>,
+    source: Source,
 }
 
 enum Key<'m> {
@@ -73,9 +76,9 @@ enum Key<'m> {
 
 /// A JSON or CBOR response body written through [`OutputSink`].
 pub struct ObjectSink<'m, E> {
-    model: &'m ServiceModel,
+    plans: Plans<'m>,
     enc: E,
-    frames: Vec<Frame<'m>>,
+    frames: Vec<Frame>,
 }
 
 /// The awsJson 1.0 sink.
@@ -86,6 +89,7 @@ pub type CborSink<'m> = ObjectSink<'m, CborEncoding>;
 impl<'m, E: Encoding> ObjectSink<'m, E> {
     /// Start the body of `operation`'s output (`{}` when it has none).
     pub fn new(model: &'m ServiceModel, operation: &'m Operation, mut enc: E) -> Self {
+        let mut plans = Plans::new(model, E::LOCATION_NAMES);
         let root = operation
             .output
             .as_ref()
@@ -93,11 +97,14 @@ impl<'m, E: Encoding> ObjectSink<'m, E> {
             .filter(|shape| shape.kind == ShapeType::Structure);
         enc.begin_object();
         let frame = match root {
-            Some(shape) => Frame::Structure { shape, next: 0 },
+            Some(shape) => Frame::Structure {
+                plan: plans.plan(shape),
+                cursor: 0,
+            },
             None => Frame::Skipped,
         };
         Self {
-            model,
+            plans,
             enc,
             frames: vec![frame],
         }
@@ -112,32 +119,46 @@ impl<'m, E: Encoding> ObjectSink<'m, E> {
     /// Where a value for `member` goes here, without writing anything yet.
     fn peek(&self, member: &str) -> Option<Slot<'m>> {
         match self.frames.last()? {
-            Frame::Structure { shape, next } => {
-                let (at, name, r) = shape.members.get_full(member)?;
-                let key = match &r.location_name {
-                    Some(location) if E::LOCATION_NAMES => location.as_str(),
-                    _ => name.as_str(),
+            &Frame::Structure { plan, cursor } => {
+                let members = self.plans.members(plan);
+                // Handlers write in model order: the member is nearly always the next one.
+                let at = if members.get(cursor).is_some_and(|m| m.name == member) {
+                    cursor
+                } else {
+                    (cursor..members.len())
+                        .chain(0..cursor)
+                        .find(|&at| members[at].name == member)?
                 };
+                let m = &members[at];
                 Some(Slot {
-                    r,
-                    shape: self.model.shape(&r.shape)?,
+                    r: m.r,
+                    shape: m.shape?,
                     key: Key::Member {
                         at,
-                        next: *next,
-                        key,
+                        next: cursor,
+                        key: m.key,
                     },
+                    source: Source::Member(plan, at),
                 })
             }
-            Frame::List(Some((r, shape))) => Some(Slot {
-                r,
-                shape,
-                key: Key::Item,
-            }),
-            Frame::Map(Some((r, shape))) => Some(Slot {
-                r,
-                shape,
-                key: Key::Entry,
-            }),
+            &Frame::List(Some(seq)) => {
+                let items = self.plans.seq(seq);
+                Some(Slot {
+                    r: items.r,
+                    shape: items.shape,
+                    key: Key::Item,
+                    source: Source::Seq(seq),
+                })
+            }
+            &Frame::Map(Some(seq)) => {
+                let values = self.plans.seq(seq);
+                Some(Slot {
+                    r: values.r,
+                    shape: values.shape,
+                    key: Key::Entry,
+                    source: Source::Seq(seq),
+                })
+            }
             _ => None,
         }
     }
@@ -150,8 +171,8 @@ impl<'m, E: Encoding> ObjectSink<'m, E> {
                     at >= next,
                     "output member {member} comes before the one written last in the model: write members in model order"
                 );
-                if let Some(Frame::Structure { next, .. }) = self.frames.last_mut() {
-                    *next = at + 1;
+                if let Some(Frame::Structure { cursor, .. }) = self.frames.last_mut() {
+                    *cursor = at + 1;
                 }
                 self.enc.key(key);
             }
@@ -193,21 +214,19 @@ impl<'m, E: Encoding> ObjectSink<'m, E> {
             Some(slot) if matches!(slot.shape.kind, ShapeType::Structure | ShapeType::Map) => {
                 self.commit(&slot, member);
                 self.enc.begin_object();
-                self.object_frame(slot.shape)
+                self.child_frame(slot.source)
             }
             _ => Frame::Skipped,
         };
         self.frames.push(frame);
     }
 
-    fn object_frame(&self, shape: &'m Shape) -> Frame<'m> {
-        let child =
-            |r: Option<&'m ShapeRef>| r.and_then(|r| self.model.shape(&r.shape).map(|s| (r, s)));
-        match shape.kind {
-            ShapeType::Structure => Frame::Structure { shape, next: 0 },
-            ShapeType::Map => Frame::Map(child(shape.value.as_ref())),
-            ShapeType::List => Frame::List(child(shape.member.as_ref())),
-            _ => Frame::Skipped,
+    fn child_frame(&mut self, source: Source) -> Frame {
+        match self.plans.child(source) {
+            Child::Structure(plan) => Frame::Structure { plan, cursor: 0 },
+            Child::Map(values) => Frame::Map(values),
+            Child::List(items) => Frame::List(items),
+            Child::Other => Frame::Skipped,
         }
     }
 }
@@ -226,7 +245,7 @@ impl<E: Encoding> OutputSink for ObjectSink<'_, E> {
             Some(slot) if slot.shape.kind == ShapeType::List => {
                 self.commit(&slot, member);
                 self.enc.begin_array();
-                self.object_frame(slot.shape)
+                self.child_frame(slot.source)
             }
             _ => Frame::Skipped,
         };
@@ -399,3 +418,6 @@ impl Encoding for CborEncoding {
         self.out
     }
 }
+
+#[path = "object_plan.rs"]
+mod plan;

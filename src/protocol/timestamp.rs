@@ -6,8 +6,17 @@
 use crate::iso8601::{EARLIEST, LATEST};
 pub use crate::iso8601::{format_iso8601, in_range, iso8601_bytes, parse_iso8601, write_iso8601};
 
-/// Epoch seconds as a JSON number: an integer when whole, else rounded to milliseconds.
-pub fn epoch_number(epoch_seconds: f64) -> serde_json::Value {
+/// Epoch seconds as the wire writes them: whole seconds, or seconds rounded to milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Epoch {
+    /// A whole number of seconds.
+    Whole(i64),
+    /// Seconds with a fraction of whole milliseconds.
+    Millis(f64),
+}
+
+/// Epoch seconds, clamped to years 1 to 9999 (`NaN` is 0), as [`Epoch`].
+pub fn epoch(epoch_seconds: f64) -> Epoch {
     let clamped = if epoch_seconds.is_nan() {
         0.0
     } else {
@@ -15,9 +24,19 @@ pub fn epoch_number(epoch_seconds: f64) -> serde_json::Value {
     };
     let millis = (clamped * 1000.0).round();
     if millis % 1000.0 == 0.0 {
-        serde_json::Value::from((millis / 1000.0) as i64)
+        Epoch::Whole((millis / 1000.0) as i64)
     } else {
-        serde_json::Number::from_f64(millis / 1000.0).map_or(serde_json::Value::Null, Into::into)
+        Epoch::Millis(millis / 1000.0)
+    }
+}
+
+/// Epoch seconds as a JSON number: an integer when whole, else rounded to milliseconds.
+pub fn epoch_number(epoch_seconds: f64) -> serde_json::Value {
+    match epoch(epoch_seconds) {
+        Epoch::Whole(seconds) => serde_json::Value::from(seconds),
+        Epoch::Millis(seconds) => {
+            serde_json::Number::from_f64(seconds).map_or(serde_json::Value::Null, Into::into)
+        }
     }
 }
 

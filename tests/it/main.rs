@@ -14,6 +14,7 @@ mod autoscaling_lb;
 mod autoscaling_lifecycle_hooks;
 mod autoscaling_mixed;
 mod autoscaling_notifications;
+mod autoscaling_paging;
 mod autoscaling_policies;
 mod autoscaling_refresh_preferences;
 mod autoscaling_scheduled;

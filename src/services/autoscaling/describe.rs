@@ -96,8 +96,8 @@ pub fn describe_auto_scaling_groups(
             "The number of group names that may be passed in is limited to 50",
         ));
     }
-    let groups: Vec<GroupOut> = state.stores.with(&ctx.scope, |s| {
-        let mut out = Vec::new();
+    let include_instances = req.include_instances != Some(false);
+    state.stores.with(&ctx.scope, |s| {
         let chosen: Vec<&Group> = if req.auto_scaling_group_names.is_empty() {
             s.autoscaling.groups.values().map(|g| &**g).collect()
         } else {
@@ -106,22 +106,26 @@ pub fn describe_auto_scaling_groups(
                 .filter_map(|n| s.autoscaling.groups.get(n).map(|g| &**g))
                 .collect()
         };
+        let mut kept = Vec::with_capacity(chosen.len());
         for g in chosen {
             let mut keep = true;
             for f in &req.filters {
                 keep &= filter_matches(g, f)?;
             }
             if keep {
-                out.push(GroupOut::new(g, req.include_instances != Some(false)));
+                kept.push(g);
             }
         }
-        Ok::<_, ApiError>(out)
-    })?;
-    let (auto_scaling_groups, next_token) =
-        page(groups, req.max_records, req.next_token.as_deref(), 50)?;
-    Ok(GroupsOut {
-        auto_scaling_groups,
-        next_token,
+        // Only the page's groups are copied out: a walk of 1,000 groups 100 at a time would
+        // otherwise copy every group (its instances, tags, zones) once per page.
+        let (groups, next_token) = page(kept, req.max_records, req.next_token.as_deref(), 50)?;
+        Ok(GroupsOut {
+            auto_scaling_groups: groups
+                .into_iter()
+                .map(|g| GroupOut::new(g, include_instances))
+                .collect(),
+            next_token,
+        })
     })
 }
 
