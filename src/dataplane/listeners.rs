@@ -7,9 +7,8 @@
 //! logged and retried on the next pass.
 //!
 //! A port where a network load balancer has a TCP or TLS listener (or a Classic one a TCP or
-//! SSL listener) carries flows instead
-//! ([`super::tcp`]): there is no Host to pick by, so that load balancer takes every connection
-//! of the port (the first by DNS name when several claim it). Which kind a port serves is
+//! SSL listener) carries flows instead ([`super::tcp`]): there is no Host to pick by, so that
+//! load balancer takes every connection of the port (the first by DNS name when several claim it). Which kind a port serves is
 //! decided per connection, so a listener changing protocol needs no rebinding.
 
 use std::collections::HashMap;

@@ -90,8 +90,7 @@ pub fn resolve(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Deci
 }
 
 /// Ask a load balancer where a new connection on its flow listener `port` (NLB TCP/TLS,
-/// Classic TCP/SSL) goes: the
-/// flow to carry, or `None` (the connection is closed).
+/// Classic TCP/SSL) goes: the flow to carry, or `None` (the connection is closed).
 pub fn resolve_flow(
     state: &Arc<AppState>,
     lb: &LbRef,
