@@ -6,9 +6,9 @@
 //! gets a 503 when there are several. A port that cannot be bound (in use, privileged) is
 //! logged and retried on the next pass.
 //!
-//! A port where a network load balancer has a TCP listener carries flows instead
-//! ([`super::tcp`]): there is no Host to pick by, so that load balancer takes every connection
-//! of the port (the first by DNS name when several claim it). Which kind a port serves is
+//! A port where a network load balancer has a TCP or TLS listener (or a Classic one a TCP or
+//! SSL listener) carries flows instead ([`super::tcp`]): there is no Host to pick by, so that
+//! load balancer takes every connection of the port (the first by DNS name when several claim it). Which kind a port serves is
 //! decided per connection, so a listener changing protocol needs no rebinding.
 
 use std::collections::HashMap;

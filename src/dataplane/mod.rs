@@ -89,17 +89,14 @@ pub fn resolve(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Deci
     state.dataplane.resolver.route(state, lb, req)
 }
 
-/// Ask a network load balancer where a new connection on its TCP listener `port` goes: the
-/// flow to carry, or `None` (the connection is closed).
+/// Ask a load balancer where a new connection on its flow listener `port` (NLB TCP/TLS,
+/// Classic TCP/SSL) goes: the flow to carry, or `None` (the connection is closed).
 pub fn resolve_flow(
     state: &Arc<AppState>,
     lb: &LbRef,
     port: u16,
     client: SocketAddr,
 ) -> Option<tcp::Flow> {
-    if lb.kind != LbKind::Application {
-        return None;
-    }
     let plan = state.dataplane.resolver.flow(state, lb, port, client)?;
     let done = plan.done;
     Some(tcp::Flow {
@@ -112,7 +109,9 @@ pub fn resolve_flow(
                 addr: t.address,
             })
             .collect(),
-        proxy_protocol_v2: plan.proxy_protocol_v2,
+        proxy: plan.proxy,
+        tls: plan.tls,
+        tls_failed: plan.tls_failed,
         idle_timeout: plan.idle_timeout,
         cut: Some(plan.cut),
         on_close: Some(Box::new(move |o: &tcp::FlowOutcome| {

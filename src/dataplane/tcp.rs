@@ -2,9 +2,14 @@
 //! to one healthy target, chosen when the connection opens (AWS picks a target per flow and
 //! keeps it for the flow's life).
 //!
-//! - The target gets nothing the client did not send, except, when the group's
-//!   `proxy_protocol_v2.enabled` is true, the PROXY protocol v2 header first (the client's
-//!   address and the listener's, as a target behind an NLB reads it).
+//! - The target gets nothing the client did not send, except a PROXY protocol header first
+//!   when the resolver asks for one ([`proxy_header`]: v2 for an NLB group's
+//!   `proxy_protocol_v2.enabled`, v1 for Classic's `ProxyProtocolPolicyType`), with the
+//!   client's address and the listener's.
+//! - A secure listener (NLB TLS, Classic SSL) terminates TLS first with the resolver's
+//!   configuration; the decrypted stream goes on to the target as plain TCP. A handshake that
+//!   fails (or does not finish within [`HANDSHAKE_TIMEOUT`]) closes the connection before any
+//!   target is chosen, and is reported (`ClientTLSNegotiationErrorCount`).
 //! - Each direction ends on its own: the client's end of stream (half-close) is passed on to
 //!   the target as a shutdown of its write side while the answer keeps flowing back, and the
 //!   other way round. A reset on either side ends the flow.
@@ -23,12 +28,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 mod in_process;
+pub mod proxy_header;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
 use crate::backend::{HttpAddress, Responder};
+use crate::lb::{ProxyHeader, TlsFailed};
+
+/// Real time a client has to finish its TLS handshake on a secure listener.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Real time a target may take to accept a connection before the next one is tried.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -74,8 +83,12 @@ pub const CUT_POLL: Duration = Duration::from_secs(1);
 pub struct Flow {
     /// Targets in preference order: the first that accepts the connection takes the flow.
     pub backends: Vec<TcpBackend>,
-    /// Write the PROXY protocol v2 header to the target first.
-    pub proxy_protocol_v2: bool,
+    /// The PROXY protocol header the target gets first.
+    pub proxy: ProxyHeader,
+    /// Terminate TLS with this configuration before anything else.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Called when the client's TLS handshake fails.
+    pub tls_failed: Option<TlsFailed>,
     /// Close the flow after this long without a byte either way.
     pub idle_timeout: Duration,
     /// Whether the load balancer closes the flow (asked now and then).
@@ -88,43 +101,11 @@ impl std::fmt::Debug for Flow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Flow")
             .field("backends", &self.backends)
-            .field("proxy_protocol_v2", &self.proxy_protocol_v2)
+            .field("proxy", &self.proxy)
+            .field("tls", &self.tls.is_some())
             .field("idle_timeout", &self.idle_timeout)
             .finish_non_exhaustive()
     }
-}
-
-/// The PROXY protocol v2 header for a TCP connection from `client` to `listener` (a
-/// `PROXY` command; IPv4 or IPv6 addresses, both of the client's family).
-pub fn proxy_v2_header(client: SocketAddr, listener: SocketAddr) -> Vec<u8> {
-    const SIGNATURE: [u8; 12] = *b"\r\n\r\n\0\r\nQUIT\n";
-    let mut out = Vec::with_capacity(52);
-    out.extend_from_slice(&SIGNATURE);
-    // Version 2, command PROXY.
-    out.push(0x21);
-    let to_v6 = |a: SocketAddr| match a.ip() {
-        std::net::IpAddr::V4(v4) => v4.to_ipv6_mapped(),
-        std::net::IpAddr::V6(v6) => v6,
-    };
-    match (client.ip(), listener.ip()) {
-        (std::net::IpAddr::V4(src), std::net::IpAddr::V4(dst)) => {
-            // AF_INET, STREAM; 12 bytes of addresses.
-            out.push(0x11);
-            out.extend_from_slice(&12u16.to_be_bytes());
-            out.extend_from_slice(&src.octets());
-            out.extend_from_slice(&dst.octets());
-        }
-        _ => {
-            // AF_INET6, STREAM; 36 bytes of addresses.
-            out.push(0x21);
-            out.extend_from_slice(&36u16.to_be_bytes());
-            out.extend_from_slice(&to_v6(client).octets());
-            out.extend_from_slice(&to_v6(listener).octets());
-        }
-    }
-    out.extend_from_slice(&client.port().to_be_bytes());
-    out.extend_from_slice(&listener.port().to_be_bytes());
-    out
 }
 
 /// The other end of a flow.
@@ -165,8 +146,8 @@ fn ms_since(epoch: Instant) -> u64 {
 /// Copy one direction until its end of stream, then shut the other side's write half
 /// (the half-close travels on). Counts bytes into `total` and stamps `last` on activity.
 async fn one_way(
-    mut from: OwnedReadHalf,
-    mut to: OwnedWriteHalf,
+    mut from: impl AsyncRead + Unpin,
+    mut to: impl AsyncWrite + Unpin,
     total: &AtomicU64,
     last: &AtomicU64,
     epoch: Instant,
@@ -183,52 +164,114 @@ async fn one_way(
     }
 }
 
-/// Serve one accepted connection of a TCP listener: connect to a target of `flow`, then
-/// carry bytes both ways until both directions ended, one side reset, or the flow idled out.
+/// Serve one accepted connection of a TCP (or TLS/SSL) listener: terminate TLS when the
+/// listener is secure, connect to a target of `flow`, then carry bytes both ways until both
+/// directions ended, one side reset, or the flow idled out.
 pub async fn serve(client: TcpStream, peer: SocketAddr, flow: Flow) {
     let Flow {
         backends,
-        proxy_protocol_v2,
+        proxy,
+        tls,
+        tls_failed,
         idle_timeout,
         cut,
         on_close,
     } = flow;
+    // Small writes (interactive protocols) go out at once.
+    let _ = client.set_nodelay(true); // best effort: the flow works either way
+    let local = client.local_addr().unwrap_or(peer);
     let mut outcome = FlowOutcome::default();
-    let connected = connect(&backends).await;
-    if let Some((index, Leg::InProcess(responder))) = connected {
-        outcome.served_by = Some(index);
-        (outcome.from_client, outcome.from_target) =
-            in_process::serve(client, responder, idle_timeout).await;
-    } else if let Some((index, Leg::Socket(mut target))) = connected {
-        outcome.served_by = Some(index);
-        // Small writes (interactive protocols) go out at once on both legs.
-        let _ = client.set_nodelay(true); // best effort: the flow works either way
-        let _ = target.set_nodelay(true); // best effort
-        let header_sent = if proxy_protocol_v2 {
-            let local = client.local_addr().unwrap_or(peer);
-            target
-                .write_all(&proxy_v2_header(peer, local))
-                .await
-                .is_ok()
-        } else {
-            true
-        };
-        if header_sent {
-            let cut = cut.map(|c| move || c(index));
-            carry(client, target, idle_timeout, cut, &mut outcome).await;
+    let leg = TargetSide {
+        backends: &backends,
+        header: proxy_header::header(proxy, peer, local),
+        idle_timeout,
+        cut,
+    };
+    match tls {
+        None => {
+            let (r, w) = client.into_split();
+            relay(r, w, leg, &mut outcome).await;
         }
-    } else {
-        tracing::debug!(%peer, "no target took the flow; closing the client connection");
+        Some(config) => {
+            // A client that closes before its first byte (a port probe) negotiated nothing:
+            // it is not a failed handshake.
+            let mut first = [0u8; 1];
+            let opened = tokio::time::timeout(HANDSHAKE_TIMEOUT, client.peek(&mut first)).await;
+            if matches!(opened, Ok(Ok(0) | Err(_))) {
+                if let Some(done) = on_close {
+                    done(&outcome);
+                }
+                return;
+            }
+            let handshake = tokio_rustls::TlsAcceptor::from(config).accept(client);
+            let failed = match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
+                Ok(Ok(stream)) => {
+                    let (r, w) = tokio::io::split(stream);
+                    relay(r, w, leg, &mut outcome).await;
+                    None
+                }
+                Ok(Err(err)) => Some(err.to_string()),
+                Err(_) => Some("timed out".to_owned()),
+            };
+            if let Some(why) = failed {
+                tracing::debug!(%peer, error = %why, "TLS handshake of a flow failed");
+                if let Some(report) = tls_failed {
+                    report();
+                }
+            }
+        }
     }
     if let Some(done) = on_close {
         done(&outcome);
     }
 }
 
+/// What the target side of a flow needs (see [`relay`]).
+struct TargetSide<'a> {
+    backends: &'a [TcpBackend],
+    header: Vec<u8>,
+    idle_timeout: Duration,
+    cut: Option<CutCheck>,
+}
+
+/// Connect to a target and carry the client's (plain or decrypted) stream to it.
+async fn relay<R, W>(client_r: R, client_w: W, leg: TargetSide<'_>, outcome: &mut FlowOutcome)
+where
+    R: AsyncRead + Unpin + Send,
+    W: AsyncWrite + Unpin + Send,
+{
+    match connect(leg.backends).await {
+        Some((index, Leg::InProcess(responder))) => {
+            outcome.served_by = Some(index);
+            let client = tokio::io::join(client_r, client_w);
+            (outcome.from_client, outcome.from_target) =
+                in_process::serve(client, responder, leg.idle_timeout).await;
+        }
+        Some((index, Leg::Socket(mut target))) => {
+            outcome.served_by = Some(index);
+            let _ = target.set_nodelay(true); // best effort
+            if !leg.header.is_empty() && target.write_all(&leg.header).await.is_err() {
+                return;
+            }
+            let cut = leg.cut.map(|c| move || c(index));
+            let (target_r, target_w) = target.into_split();
+            carry(
+                (client_r, client_w),
+                (target_r, target_w),
+                leg.idle_timeout,
+                cut,
+                outcome,
+            )
+            .await;
+        }
+        None => tracing::debug!("no target took the flow; closing the client connection"),
+    }
+}
+
 /// Carry bytes both ways (see [`serve`]).
 async fn carry(
-    client: TcpStream,
-    target: TcpStream,
+    (client_r, client_w): (impl AsyncRead + Unpin, impl AsyncWrite + Unpin),
+    (target_r, target_w): (impl AsyncRead + Unpin, impl AsyncWrite + Unpin),
     idle: Duration,
     cut: Option<impl Fn() -> bool>,
     outcome: &mut FlowOutcome,
@@ -236,8 +279,6 @@ async fn carry(
     let epoch = Instant::now();
     let last = Arc::new(AtomicU64::new(0));
     let (up_bytes, down_bytes) = (AtomicU64::new(0), AtomicU64::new(0));
-    let (client_r, client_w) = client.into_split();
-    let (target_r, target_w) = target.into_split();
     let up = one_way(client_r, target_w, &up_bytes, &last, epoch);
     let down = one_way(target_r, client_w, &down_bytes, &last, epoch);
     tokio::pin!(up, down);
@@ -292,30 +333,6 @@ async fn carry(
 mod tests {
     use super::*;
 
-    #[test]
-    fn proxy_v2_headers_for_both_families() {
-        let h = proxy_v2_header(
-            "10.1.2.3:40000".parse().unwrap(),
-            "127.0.0.1:80".parse().unwrap(),
-        );
-        assert_eq!(&h[..12], b"\r\n\r\n\0\r\nQUIT\n");
-        assert_eq!(h[12..16], [0x21, 0x11, 0, 12]);
-        assert_eq!(h[16..20], [10, 1, 2, 3]);
-        assert_eq!(h[20..24], [127, 0, 0, 1]);
-        assert_eq!(h[24..26], 40000u16.to_be_bytes());
-        assert_eq!(h[26..28], 80u16.to_be_bytes());
-        assert_eq!(h.len(), 28);
-        let h6 = proxy_v2_header(
-            "[::1]:5000".parse().unwrap(),
-            "127.0.0.1:80".parse().unwrap(),
-        );
-        assert_eq!(h6[12..16], [0x21, 0x21, 0, 36]);
-        assert_eq!(h6.len(), 16 + 36);
-        assert_eq!(h6[16 + 15], 1);
-        // The listener's IPv4 address, mapped.
-        assert_eq!(h6[32 + 10..32 + 16], [0xff, 0xff, 127, 0, 0, 1]);
-    }
-
     async fn echo() -> SocketAddr {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = l.local_addr().unwrap();
@@ -367,7 +384,9 @@ mod tests {
                         addr: HttpAddress::Socket(target),
                     },
                 ],
-                proxy_protocol_v2: false,
+                proxy: ProxyHeader::None,
+                tls: None,
+                tls_failed: None,
                 idle_timeout: Duration::from_secs(30),
                 cut: None,
                 on_close: Some(Box::new(move |o| {
@@ -404,7 +423,9 @@ mod tests {
                 port: target.port(),
                 addr: HttpAddress::Socket(target),
             }],
-            proxy_protocol_v2: true,
+            proxy: ProxyHeader::V2,
+            tls: None,
+            tls_failed: None,
             idle_timeout: Duration::from_millis(200),
             cut: None,
             on_close: None,

@@ -16,8 +16,8 @@ pub trait Resolver: Send + Sync + std::fmt::Debug {
     /// Where a request for `lb` goes (synchronous, once per request: keep it short).
     fn route(&self, state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decision;
 
-    /// Where a new connection on the TCP listener `port` of the network load balancer `lb`
-    /// from `client` goes; `None` closes it.
+    /// Where a new connection on the TCP, TLS or SSL listener `port` of `lb` (a network load
+    /// balancer's, or a Classic one's) from `client` goes; `None` closes it.
     fn flow(
         &self,
         state: &Arc<AppState>,
@@ -66,12 +66,31 @@ pub type CutCheck = Arc<dyn Fn(usize) -> bool + Send + Sync>;
 /// both ways.
 pub type FlowDone = Box<dyn FnOnce(usize, u64) + Send>;
 
+/// The PROXY protocol header a target gets before the client's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProxyHeader {
+    /// None: the target sees the client's bytes only.
+    #[default]
+    None,
+    /// Version 1 (text), as Classic ELB sends with `ProxyProtocolPolicyType`.
+    V1,
+    /// Version 2 (binary), as a network load balancer sends with `proxy_protocol_v2.enabled`.
+    V2,
+}
+
+/// Called when a client's TLS handshake on a secure flow listener fails.
+pub type TlsFailed = Box<dyn FnOnce() + Send>;
+
 /// Where a new flow goes and how it is carried.
 pub struct FlowPlan {
     /// Targets in preference order (the first that accepts the connection takes the flow).
     pub targets: Vec<FlowTarget>,
-    /// The group's `proxy_protocol_v2.enabled`.
-    pub proxy_protocol_v2: bool,
+    /// The PROXY protocol header targets get first.
+    pub proxy: ProxyHeader,
+    /// TLS to terminate before the stream goes on (NLB TLS, Classic SSL listeners).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Called when the client's handshake fails (`ClientTLSNegotiationErrorCount`).
+    pub tls_failed: Option<TlsFailed>,
     /// The listener's `tcp.idle_timeout.seconds`.
     pub idle_timeout: Duration,
     /// Connection termination at the end of a deregistration delay.
@@ -84,7 +103,8 @@ impl std::fmt::Debug for FlowPlan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FlowPlan")
             .field("targets", &self.targets)
-            .field("proxy_protocol_v2", &self.proxy_protocol_v2)
+            .field("proxy", &self.proxy)
+            .field("tls", &self.tls.is_some())
             .field("idle_timeout", &self.idle_timeout)
             .finish_non_exhaustive()
     }

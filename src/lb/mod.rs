@@ -12,7 +12,9 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::state::Scope;
 
-pub use hooks::{CutCheck, FlowDone, FlowPlan, FlowTarget, PortLb, Resolver};
+pub use hooks::{
+    CutCheck, FlowDone, FlowPlan, FlowTarget, PortLb, ProxyHeader, Resolver, TlsFailed,
+};
 pub use route::{
     Backend, Completion, CookieValues, Decision, Forward, Outcome, RequestInfo, Route,
     StickyCookie, alb_error_page, request_cookie, sets_cookie,
@@ -87,8 +89,9 @@ pub struct LbEntry {
     pub lb: LbRef,
     /// Its listener ports (the listener-port flag binds these).
     pub ports: Vec<u16>,
-    /// The ports among them whose listener is a network load balancer's TCP listener: a
-    /// connection there is a flow proxied byte for byte (the data plane's `tcp`), not HTTP.
+    /// The ports among them whose listener carries flows (a network load balancer's TCP or TLS
+    /// listener, a Classic TCP or SSL listener): a connection there is a flow proxied byte for
+    /// byte (the data plane's `tcp`), not HTTP.
     pub tcp_ports: Vec<u16>,
 }
 

@@ -1,5 +1,6 @@
 //! The load-balancer services' side of the data plane's hooks ([`crate::lb::Resolver`]):
-//! Classic requests are decided by `elb`, ALB requests, NLB flows and listener TLS by `elbv2`.
+//! Classic requests and flows are decided by `elb`, ALB requests, NLB flows and listener TLS
+//! by `elbv2`.
 //! The state registers [`registered`] when it is made.
 
 use std::net::SocketAddr;
@@ -32,10 +33,12 @@ impl Resolver for LoadBalancers {
         port: u16,
         client: SocketAddr,
     ) -> Option<FlowPlan> {
-        if lb.kind != LbKind::Application {
-            return None;
+        match lb.kind {
+            LbKind::Classic => super::elb::flows::flow(state, &lb.scope, &lb.name, port, client),
+            LbKind::Application => {
+                super::elbv2::nlb::flow(state, &lb.scope, &lb.name, port, client)
+            }
         }
-        super::elbv2::nlb::flow(state, &lb.scope, &lb.name, port, client)
     }
 
     fn tls_config(

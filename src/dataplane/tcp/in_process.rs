@@ -14,7 +14,6 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 
 use crate::backend::{HttpRequest, Responder};
 
@@ -22,13 +21,13 @@ use crate::backend::{HttpRequest, Responder};
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// The client's connection, counting the bytes each way (for `ProcessedBytes`).
-struct Counting {
-    inner: TcpStream,
+struct Counting<S> {
+    inner: S,
     read: u64,
     written: u64,
 }
 
-impl AsyncRead for Counting {
+impl<S: AsyncRead + Unpin> AsyncRead for Counting<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -41,7 +40,7 @@ impl AsyncRead for Counting {
     }
 }
 
-impl AsyncWrite for Counting {
+impl<S: AsyncWrite + Unpin> AsyncWrite for Counting<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -65,7 +64,10 @@ impl AsyncWrite for Counting {
 
 /// Serve `client` until it closes, goes idle for `idle`, or sends something that is not HTTP.
 /// Returns the bytes (from the client, to the client).
-pub(super) async fn serve(client: TcpStream, responder: Responder, idle: Duration) -> (u64, u64) {
+pub(super) async fn serve<S>(client: S, responder: Responder, idle: Duration) -> (u64, u64)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         let responder = responder.clone();
         async move { Ok::<_, Infallible>(answer(&responder, req).await) }

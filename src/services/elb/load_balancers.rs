@@ -316,7 +316,7 @@ pub fn index(state: &AppState, scope: &Scope, lb: &LoadBalancer) {
                 name: lb.name.clone(),
             },
             ports: lb.ports(),
-            tcp_ports: Vec::new(),
+            tcp_ports: super::flows::flow_ports(lb),
         },
     );
 }

@@ -11,6 +11,7 @@ pub mod attributes;
 pub mod dataplane;
 pub mod describe;
 pub mod errors;
+pub mod flows;
 pub mod instances;
 pub mod limits;
 pub mod load_balancers;

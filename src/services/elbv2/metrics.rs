@@ -14,7 +14,9 @@
 //!
 //! A network load balancer's series go to `AWS/NetworkELB` instead: the same host counts, and
 //! per `LoadBalancer` and `AvailabilityZone`+`LoadBalancer` `NewFlowCount` and `ProcessedBytes`
-//! (with their `_TCP` twins) from the flows the data plane reports ([`record_flow`]).
+//! (with their `_TCP` and `_TLS` twins, by the listener's protocol) from the flows the data
+//! plane reports ([`record_flow`]), and `ClientTLSNegotiationErrorCount` per `LoadBalancer`
+//! and `AvailabilityZone`+`LoadBalancer` ([`record_tls_error`]).
 
 use std::collections::HashMap;
 
@@ -108,11 +110,12 @@ pub fn record(
 }
 
 /// Count a flow of a network load balancer: a new one (`new_flow`) and `bytes` it carried,
-/// in the minute of `now`, per target group and zone of its target.
+/// in the minute of `now`, per target group and zone of its target; `tls` for a TLS
+/// listener's flow.
 pub fn record_flow(
     store: &mut Elbv2Store,
     key: (&str, &str, &str),
-    new_flow: bool,
+    (new_flow, tls): (bool, bool),
     bytes: u64,
     now: f64,
 ) {
@@ -129,6 +132,18 @@ pub fn record_flow(
         .or_default();
     t.flows += u64::from(new_flow);
     t.bytes += bytes;
+    if tls {
+        t.tls_flows += u64::from(new_flow);
+        t.tls_bytes += bytes;
+    }
+}
+
+/// Count a client whose TLS handshake failed on a TLS listener of `lb_arn`, in the minute of
+/// `now`, in the zone of the node it reached (`zone`, "" when none).
+pub fn record_tls_error(store: &mut Elbv2Store, lb_arn: &str, zone: &str, now: f64) {
+    let minute = (now / PERIOD).floor() as i64;
+    let key = (lb_arn.to_owned(), String::new(), zone.to_owned(), minute);
+    store.traffic.entry(key).or_default().tls_errors += 1;
 }
 
 /// The namespace of a load balancer's metrics.
@@ -140,13 +155,24 @@ fn namespace_of(store: &Elbv2Store, lb_arn: &str) -> &'static str {
 }
 
 /// A network load balancer's flow series: `NewFlowCount` and `ProcessedBytes` (and their
-/// `_TCP` twins), for minutes that carried any.
+/// `_TCP` and `_TLS` twins), `ClientTLSNegotiationErrorCount`, for minutes that had any.
 fn push_flows(out: &mut Vec<Datum>, t: &Traffic, dims: &[(String, String)], at: f64) {
     for (name, unit, n) in [
         ("NewFlowCount", "Count", t.flows),
-        ("NewFlowCount_TCP", "Count", t.flows),
+        (
+            "NewFlowCount_TCP",
+            "Count",
+            t.flows.saturating_sub(t.tls_flows),
+        ),
+        ("NewFlowCount_TLS", "Count", t.tls_flows),
         ("ProcessedBytes", "Bytes", t.bytes),
-        ("ProcessedBytes_TCP", "Bytes", t.bytes),
+        (
+            "ProcessedBytes_TCP",
+            "Bytes",
+            t.bytes.saturating_sub(t.tls_bytes),
+        ),
+        ("ProcessedBytes_TLS", "Bytes", t.tls_bytes),
+        ("ClientTLSNegotiationErrorCount", "Count", t.tls_errors),
     ] {
         if n > 0 {
             out.push(Datum {

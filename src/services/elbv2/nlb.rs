@@ -21,8 +21,14 @@
 //! - `AWS/NetworkELB` metrics: each flow counts in `NewFlowCount` and its bytes in
 //!   `ProcessedBytes` (per load balancer and per zone of its target) in the minute it ends.
 //!
-//! TLS listeners are carried as TCP (as HTTPS listeners are served as plain HTTP). A simulated
-//! instance has no socket: its flows are read as HTTP and answered by its web server.
+//! - A TLS listener terminates TLS with its certificates (the default one and those
+//!   AddListenerCertificates added, picked by SNI) under its `SslPolicy`, then carries the
+//!   decrypted stream to the target as TCP (a TLS target group gets it unencrypted too: TLS to
+//!   targets is not done). Its flows count in the `_TLS` series; failed handshakes in
+//!   `ClientTLSNegotiationErrorCount`.
+//!
+//! A simulated instance has no socket: its flows are read as HTTP and answered by its web
+//! server.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -33,6 +39,7 @@ use std::time::Duration;
 use super::dataplane::{address, candidates};
 use super::store::TargetGroup;
 pub use crate::lb::{CutCheck, FlowDone, FlowPlan, FlowTarget};
+use crate::lb::{PortLb, ProxyHeader};
 use crate::state::{AppState, RegionStores, Scope};
 
 /// `tcp.idle_timeout.seconds` of a TCP listener when the attribute is missing (its default).
@@ -76,9 +83,40 @@ pub fn flow(
     port: u16,
     client: SocketAddr,
 ) -> Option<FlowPlan> {
-    let (targets, zones, tg_arn, proxy_v2, idle) = state
+    let d = state
         .stores
         .with(scope, |s| decide(state, s, lb_arn, port, client))?;
+    let Decided {
+        targets,
+        zones,
+        tg_arn,
+        proxy_v2,
+        idle,
+        tls,
+    } = d;
+    let tls = if tls {
+        let lb = PortLb {
+            scope: scope.clone(),
+            classic: false,
+            name: lb_arn.to_owned(),
+        };
+        // A TLS listener without a usable certificate: no handshake can succeed.
+        Some(super::tls::flow_config(state, &lb, port)?)
+    } else {
+        None
+    };
+    let tls_failed = tls.is_some().then(|| {
+        let st = state.clone();
+        let (scope, lb) = (scope.clone(), lb_arn.to_owned());
+        let zone = zones.first().cloned().unwrap_or_default();
+        Box::new(move || {
+            let now = st.clock.now();
+            st.stores.with(&scope, |s| {
+                super::metrics::record_tls_error(&mut s.elbv2, &lb, &zone, now);
+            });
+        }) as crate::lb::TlsFailed
+    });
+    let is_tls = tls.is_some();
     let keys: Vec<(String, u16)> = targets.iter().map(|t| (t.id.clone(), t.port)).collect();
     let st = state.clone();
     let (done_scope, done_lb, done_tg) = (scope.clone(), lb_arn.to_owned(), tg_arn.clone());
@@ -86,7 +124,8 @@ pub fn flow(
         let zone = zones.get(served).map_or("", String::as_str);
         let now = st.clock.now();
         st.stores.with(&done_scope, |s| {
-            super::metrics::record_flow(&mut s.elbv2, (&done_lb, &done_tg, zone), true, bytes, now);
+            let key = (done_lb.as_str(), done_tg.as_str(), zone);
+            super::metrics::record_flow(&mut s.elbv2, key, (true, is_tls), bytes, now);
         });
     });
     let st = state.clone();
@@ -106,15 +145,34 @@ pub fn flow(
     });
     Some(FlowPlan {
         targets,
-        proxy_protocol_v2: proxy_v2,
+        proxy: if proxy_v2 {
+            ProxyHeader::V2
+        } else {
+            ProxyHeader::None
+        },
+        tls,
+        tls_failed,
         idle_timeout: idle,
         cut,
         done,
     })
 }
 
-/// Targets, the zone of each ("" when unknown), the target group, PROXY protocol v2, idle timeout.
-type Decided = (Vec<FlowTarget>, Vec<String>, String, bool, Duration);
+/// Where a flow goes, decided under the store's lock.
+struct Decided {
+    /// Targets in preference order.
+    targets: Vec<FlowTarget>,
+    /// The zone of each ("" when unknown).
+    zones: Vec<String>,
+    /// The target group.
+    tg_arn: String,
+    /// The group's `proxy_protocol_v2.enabled`.
+    proxy_v2: bool,
+    /// The listener's `tcp.idle_timeout.seconds`.
+    idle: Duration,
+    /// The listener is a TLS one.
+    tls: bool,
+}
 
 fn decide(
     state: &AppState,
@@ -134,6 +192,7 @@ fn decide(
         .listeners_of(lb_arn)
         .into_iter()
         .find(|l| l.port == port && carries_flows(&l.protocol))?;
+    let tls = listener.protocol == "TLS";
     let idle = listener
         .attributes
         .get("tcp.idle_timeout.seconds")
@@ -205,7 +264,14 @@ fn decide(
             .collect()
     };
     let (targets, zones) = chosen.into_iter().unzip();
-    Some((targets, zones, tg_arn, proxy_v2, Duration::from_secs(idle)))
+    Some(Decided {
+        targets,
+        zones,
+        tg_arn,
+        proxy_v2,
+        idle: Duration::from_secs(idle),
+        tls,
+    })
 }
 
 #[cfg(test)]

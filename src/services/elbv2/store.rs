@@ -253,6 +253,15 @@ pub struct Traffic {
     /// Bytes carried both ways by flows (network load balancers).
     #[serde(default)]
     pub bytes: u64,
+    /// Of the flows, those of TLS listeners.
+    #[serde(default)]
+    pub tls_flows: u64,
+    /// Of the bytes, those of TLS listeners' flows (decrypted).
+    #[serde(default)]
+    pub tls_bytes: u64,
+    /// Client TLS handshakes that failed on TLS listeners.
+    #[serde(default)]
+    pub tls_errors: u64,
 }
 
 impl Traffic {
@@ -261,6 +270,9 @@ impl Traffic {
         self.requests += t.requests;
         self.flows += t.flows;
         self.bytes += t.bytes;
+        self.tls_flows += t.tls_flows;
+        self.tls_bytes += t.tls_bytes;
+        self.tls_errors += t.tls_errors;
         for (a, b) in self.target_codes.iter_mut().zip(t.target_codes) {
             *a += b;
         }

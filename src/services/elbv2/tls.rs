@@ -1,14 +1,17 @@
-//! TLS termination for HTTPS (ALB, Classic) and SSL (Classic) listeners on listener ports.
+//! TLS termination for HTTPS (ALB, Classic), TLS (NLB) and SSL (Classic) listeners on listener
+//! ports.
 //!
-//! A listener port whose load balancer listens there with HTTPS or SSL accepts TLS
-//! ([`config_for_port`]): the certificates are the listener's (ELBv2: the default one and those
+//! A listener port whose load balancer listens there with HTTPS, TLS or SSL accepts TLS
+//! ([`config_for_port`]; [`flow_config`] for the flow listeners, TLS and SSL, whose decrypted
+//! stream is carried as TCP): the certificates are the listener's (ELBv2: the default one and those
 //! AddListenerCertificates added; Classic: `SSLCertificateId`), looked up in ACM or IAM by
 //! ARN. The client's SNI picks among them (an exact name, then a wildcard, else the default
 //! certificate), as ALB's certificate selection does. The listener's security policy picks the
 //! protocol versions and cipher suites, as far as rustls has them: TLS 1.2 and 1.3 only (a
 //! policy that also lists TLS 1.0/1.1 serves 1.2), and of the policy's ciphers the ECDHE AEAD
 //! ones. Decrypted requests go through the same proxy as plain ones, with
-//! `X-Forwarded-Proto: https`.
+//! `X-Forwarded-Proto: https`. ALPN: HTTPS listeners offer `http/1.1`; an NLB TLS listener
+//! offers what its `AlpnPolicy` names (none by default); a Classic SSL listener none.
 //!
 //! Built configurations are cached by (policy, certificate stamps): a re-import (new stamp)
 //! gets a new one on the next connection. The data plane asks through
@@ -53,17 +56,35 @@ pub struct SecureListener {
     pub policy: String,
     /// Certificate ARNs, the default first.
     pub certificates: Vec<String>,
+    /// ALPN protocols offered, in preference order.
+    pub alpn: Vec<&'static str>,
+}
+
+/// The ALPN protocols an NLB TLS listener's `AlpnPolicy` offers.
+fn alpn_of_policy(policy: Option<&[String]>) -> Vec<&'static str> {
+    match policy.and_then(|p| p.first()).map(String::as_str) {
+        Some("HTTP1Only") => vec!["http/1.1"],
+        Some("HTTP2Only") => vec!["h2"],
+        Some("HTTP2Optional") => vec!["http/1.1", "h2"],
+        Some("HTTP2Preferred") => vec!["h2", "http/1.1"],
+        _ => Vec::new(),
+    }
 }
 
 /// The secure listener of `lb` on `port`, when it has one there.
 fn secure_listener(state: &AppState, lb: &PortLb, port: u16) -> Option<SecureListener> {
-    let (policy, certificates) = state.stores.with(&lb.scope, |s| match lb.classic {
+    let (policy, certificates, alpn) = state.stores.with(&lb.scope, |s| match lb.classic {
         false => {
             let store = &s.elbv2;
             let l = store
                 .listeners_of(&lb.name)
                 .into_iter()
-                .find(|l| l.port == port && l.protocol == "HTTPS")?;
+                .find(|l| l.port == port && matches!(l.protocol.as_str(), "HTTPS" | "TLS"))?;
+            let alpn = if l.protocol == "HTTPS" {
+                vec!["http/1.1"]
+            } else {
+                alpn_of_policy(l.alpn_policy.as_deref())
+            };
             let mut certs: Vec<(String, bool)> = l.certificates.clone();
             // The default certificate first.
             certs.sort_by_key(|(_, default)| !*default);
@@ -72,6 +93,7 @@ fn secure_listener(state: &AppState, lb: &PortLb, port: u16) -> Option<SecureLis
                     .clone()
                     .unwrap_or_else(|| super::ssl_policies::DEFAULT_POLICY.into()),
                 certs.into_iter().map(|(c, _)| c).collect::<Vec<_>>(),
+                alpn,
             ))
         }
         true => {
@@ -83,9 +105,15 @@ fn secure_listener(state: &AppState, lb: &PortLb, port: u16) -> Option<SecureLis
                 .iter()
                 .find(|l| l.lb_port == port && matches!(l.protocol.as_str(), "HTTPS" | "SSL"))?
                 .clone();
+            let alpn = if l.protocol == "HTTPS" {
+                vec!["http/1.1"]
+            } else {
+                Vec::new()
+            };
             Some((
                 super::ssl_policies::DEFAULT_POLICY.to_owned(),
                 l.ssl_certificate_id.into_iter().collect(),
+                alpn,
             ))
         }
     })?;
@@ -93,6 +121,7 @@ fn secure_listener(state: &AppState, lb: &PortLb, port: u16) -> Option<SecureLis
         lb: lb.clone(),
         policy,
         certificates,
+        alpn,
     })
 }
 
@@ -101,6 +130,12 @@ pub fn secure_listeners_on(state: &AppState, port: u16, lbs: &[PortLb]) -> Vec<S
     lbs.iter()
         .filter_map(|lb| secure_listener(state, lb, port))
         .collect()
+}
+
+/// The TLS configuration of the flow listener (NLB TLS, Classic SSL) of `lb` on `port`;
+/// `None` when it has none or no usable certificate (the connection is then closed).
+pub fn flow_config(state: &AppState, lb: &PortLb, port: u16) -> Option<Arc<ServerConfig>> {
+    config_for_port(state, port, std::slice::from_ref(lb)).flatten()
 }
 
 /// The TLS configuration connections to `port` get, or `None` when no load balancer listens
@@ -114,6 +149,7 @@ pub fn config_for_port(
     let listeners = secure_listeners_on(state, port, lbs);
     let first = listeners.first()?;
     let policy = first.policy.clone();
+    let alpn = first.alpn.clone();
     let mut certs: Vec<(String, String, PortLb)> = Vec::new();
     for l in &listeners {
         for arn in &l.certificates {
@@ -123,7 +159,8 @@ pub fn config_for_port(
         }
     }
     let cache_key = format!(
-        "{policy}|{}",
+        "{policy}|{}|{}",
+        alpn.join(","),
         certs
             .iter()
             .map(|(s, _, _)| s.as_str())
@@ -139,10 +176,10 @@ pub fn config_for_port(
         .filter_map(|(stamp, arn, lb)| named_key(state, stamp, arn, lb))
         .collect();
     if keys.is_empty() {
-        tracing::warn!(port, "HTTPS listener without a usable certificate");
+        tracing::warn!(port, "secure listener without a usable certificate");
         return Some(None);
     }
-    let config = match build(&policy, keys) {
+    let config = match build(&policy, keys, &alpn) {
         Ok(c) => Arc::new(c),
         Err(err) => {
             tracing::warn!(port, %policy, error = %err, "cannot build the listener's TLS configuration");
@@ -272,7 +309,7 @@ pub fn policy_suites(
     Some((versions, suites))
 }
 
-fn build(policy: &str, keys: Vec<Arc<NamedKey>>) -> Result<ServerConfig, String> {
+fn build(policy: &str, keys: Vec<Arc<NamedKey>>, alpn: &[&str]) -> Result<ServerConfig, String> {
     let (versions, suites) =
         policy_suites(policy).ok_or_else(|| format!("unknown security policy {policy}"))?;
     let provider = rustls::crypto::CryptoProvider {
@@ -284,8 +321,8 @@ fn build(policy: &str, keys: Vec<Arc<NamedKey>>) -> Result<ServerConfig, String>
         .map_err(|e| e.to_string())?
         .with_no_client_auth()
         .with_cert_resolver(Arc::new(SniResolver { keys }));
-    // The proxy speaks HTTP/1.1 to clients.
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // HTTPS: the proxy speaks HTTP/1.1 to clients; flows: what the listener offers.
+    config.alpn_protocols = alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
     Ok(config)
 }
 

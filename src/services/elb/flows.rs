@@ -1,0 +1,153 @@
+//! Classic ELB's TCP and SSL listeners: which InService instance a new connection (a flow) goes
+//! to. The data plane asks through `crate::lb::Resolver::flow` and carries the flow byte for
+//! byte; this module only decides.
+//!
+//! As Classic ELB does for TCP listeners (CLB guide "How Elastic Load Balancing works"):
+//! - Instances are picked round robin among the InService ones of the enabled zones (a zone
+//!   first when cross-zone load balancing is off, as for HTTP), and keep the flow for its life.
+//! - An SSL listener terminates TLS with its `SSLCertificateId` (IAM server certificate or ACM
+//!   certificate), then carries the decrypted stream to the instance as TCP. An
+//!   `InstanceProtocol` of SSL (TLS to the instance) is carried as TCP too.
+//! - A `ProxyProtocolPolicyType` policy with `ProxyProtocol=true` set on the instance port
+//!   (SetLoadBalancerPoliciesForBackendServer) makes the instance get the PROXY protocol v1
+//!   line first (`PROXY TCP4 <client> <listener> <client port> <listener port>\r\n`).
+//! - The flow closes after the load balancer's `ConnectionSettings.IdleTimeout` without a byte.
+//! - Each flow an instance took counts as one `RequestCount` (AWS counts connections made on
+//!   TCP listeners), per load balancer and per zone of the instance.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::dataplane::{candidates, prefer};
+use super::store::{LiveStats, LoadBalancer};
+use crate::lb::{FlowPlan, FlowTarget, PortLb, ProxyHeader};
+use crate::state::{AppState, Scope};
+
+/// The policy type that asks for the PROXY protocol header.
+pub const PROXY_PROTOCOL_TYPE: &str = "ProxyProtocolPolicyType";
+
+/// Whether a listener of this protocol carries flows (rather than HTTP requests).
+pub fn carries_flows(protocol: &str) -> bool {
+    matches!(protocol, "TCP" | "SSL")
+}
+
+/// The front-end ports of `lb` whose listeners carry flows.
+pub fn flow_ports(lb: &LoadBalancer) -> Vec<u16> {
+    lb.listeners
+        .iter()
+        .filter(|l| carries_flows(&l.protocol))
+        .map(|l| l.lb_port)
+        .collect()
+}
+
+/// Whether the back-end policies of `instance_port` turn the PROXY protocol on.
+fn proxy_protocol(lb: &LoadBalancer, instance_port: u16) -> bool {
+    lb.backend_policies
+        .get(&instance_port)
+        .into_iter()
+        .flatten()
+        .filter_map(|name| lb.policies.get(name))
+        .any(|p| {
+            p.type_name == PROXY_PROTOCOL_TYPE
+                && p.attribute("ProxyProtocol")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        })
+}
+
+/// What the store says about a flow, copied out under the lock.
+struct Picked {
+    instance_port: u16,
+    ssl: bool,
+    proxy: bool,
+    idle: Duration,
+    /// Instance ids in preference order, with the counters of their zones.
+    ordered: Vec<(String, Arc<LiveStats>)>,
+    stats: Arc<LiveStats>,
+}
+
+/// A new connection on the TCP or SSL listener `port` of Classic load balancer `name` (in
+/// `scope`) from `client`: where it goes. `None` when the load balancer, the listener or an
+/// InService instance is missing, or an SSL listener has no usable certificate (the client's
+/// connection is then closed).
+pub fn flow(
+    state: &Arc<AppState>,
+    scope: &Scope,
+    name: &str,
+    port: u16,
+    _client: SocketAddr,
+) -> Option<FlowPlan> {
+    let picked = state.stores.with(scope, |s| {
+        let lb = s.elb.load_balancers.get_mut(name)?;
+        for zone in &lb.availability_zones {
+            if !lb.zone_stats.contains_key(zone) {
+                lb.zone_stats.insert(zone.clone(), Arc::default());
+            }
+        }
+        let listener = lb
+            .listener(port)
+            .filter(|l| carries_flows(&l.protocol))?
+            .clone();
+        let cursor = lb.cursor.wrapping_add(1);
+        // Flows hold no outstanding-request count: the order is round robin.
+        let ordered = prefer(candidates(lb, &s.ec2), lb.attributes.cross_zone, cursor)
+            .iter()
+            .filter_map(|c| Some((c.id.to_owned(), lb.zone_stats.get(c.zone)?.clone())))
+            .collect();
+        lb.cursor = cursor;
+        Some(Picked {
+            instance_port: listener.instance_port,
+            ssl: listener.protocol == "SSL",
+            proxy: proxy_protocol(lb, listener.instance_port),
+            idle: Duration::from_secs(lb.attributes.idle_timeout.max(1).unsigned_abs()),
+            ordered,
+            stats: lb.stats.clone(),
+        })
+    })?;
+    let tls = if picked.ssl {
+        let lb = PortLb {
+            scope: scope.clone(),
+            classic: true,
+            name: name.to_owned(),
+        };
+        Some(crate::services::elbv2::tls::flow_config(state, &lb, port)?)
+    } else {
+        None
+    };
+    let mut targets = Vec::with_capacity(picked.ordered.len());
+    let mut zones = Vec::with_capacity(picked.ordered.len());
+    for (id, zone) in picked.ordered {
+        let Some(address) = state.backend.http_address(&id, picked.instance_port) else {
+            continue;
+        };
+        targets.push(FlowTarget {
+            id,
+            port: picked.instance_port,
+            address,
+        });
+        zones.push(zone);
+    }
+    if targets.is_empty() {
+        return None;
+    }
+    let stats = picked.stats;
+    Some(FlowPlan {
+        targets,
+        proxy: if picked.proxy {
+            ProxyHeader::V1
+        } else {
+            ProxyHeader::None
+        },
+        tls,
+        tls_failed: None,
+        idle_timeout: picked.idle,
+        cut: Arc::new(|_| false),
+        done: Box::new(move |served, _bytes| {
+            stats.requests.fetch_add(1, Ordering::Relaxed);
+            if let Some(zone) = zones.get(served) {
+                zone.requests.fetch_add(1, Ordering::Relaxed);
+            }
+        }),
+    })
+}
