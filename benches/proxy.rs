@@ -27,6 +27,9 @@
 //! the arguments) those defaults apply; otherwise (`cargo test --benches`) a quick smoke run.
 //! Loopback only; bounded loops.
 
+mod common;
+
+use common::percentile;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -428,13 +431,6 @@ fn measure(rt: &tokio::runtime::Runtime, target: &Target, conns: usize, d: Durat
     // Everything else in this process but the backend and Updraft is the load generator.
     run.cpu_client = (after.2 - before.2) - run.cpu_backend - (after.3 - before.3);
     run
-}
-
-fn percentile(sorted: &[u32], p: f64) -> u32 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 /// CPU microseconds per request.

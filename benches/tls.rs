@@ -17,6 +17,9 @@
 //! Settings: `TLS_SECONDS` per measurement (2; 0.3 without `--bench`), `TLS_NGINX=0` leaves nginx
 //! out. Loopback only; bounded loops.
 
+mod common;
+
+use common::percentile;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -397,13 +400,6 @@ fn requests(
             errors,
         )
     })
-}
-
-fn percentile(sorted: &[u32], p: f64) -> u32 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 fn main() {
