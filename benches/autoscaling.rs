@@ -9,6 +9,9 @@
 //!
 //! Run with `cargo bench --bench autoscaling`; `cargo test --benches` runs each once.
 
+mod common;
+
+use common::rss_kib;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,19 +37,6 @@ fn typed<T: serde::de::DeserializeOwned>(input: Value) -> T {
     parse_input(input).expect("input")
 }
 const PER_GROUP: i64 = 10;
-
-/// Resident set size in KiB (Linux), or 0 where `/proc` is absent.
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
 
 fn ctx(scope: &Scope, service: &'static str, op: &str) -> RequestContext {
     RequestContext {

@@ -13,6 +13,9 @@
 //! Run with `cargo bench --bench cloudwatch` (about 2 min); `cargo test --benches` runs each
 //! once, at small sizes.
 
+mod common;
+
+use common::{quick, rss_kib};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -159,11 +162,6 @@ fn typed<T: serde::de::DeserializeOwned>(input: Value) -> T {
     updraft::services::parse_input(input).expect("input fits the request type")
 }
 
-/// `cargo test --benches` runs each benchmark once (no `--bench` argument): use small sizes.
-fn quick() -> bool {
-    !std::env::args().any(|a| a == "--bench")
-}
-
 /// Whether a plain report runs: always, unless a criterion name filter excludes it.
 fn selected(name: &str) -> bool {
     let filters: Vec<String> = std::env::args()
@@ -171,17 +169,6 @@ fn selected(name: &str) -> bool {
         .filter(|a| !a.starts_with("--"))
         .collect();
     filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()))
-}
-
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
 }
 
 /// A steady 10,000 datapoints/s for one virtual hour into `metrics` metrics; prints the

@@ -11,6 +11,9 @@
 //! criterion's figures it prints the mean wall and CPU time of a whole walk (the machine may
 //! be shared: CPU time is the cost).
 
+mod common;
+
+use common::timed;
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -26,33 +29,6 @@ use updraft::services;
 use updraft::state::{AppState, Scope};
 
 const N: usize = 1_000;
-
-/// CPU time (user + system) this process has used, in seconds (Linux), or 0.
-fn cpu_seconds() -> f64 {
-    std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|s| {
-            // Fields after the command name (which may hold spaces) end with ')'.
-            let rest = s.rsplit_once(')')?.1;
-            let fields: Vec<&str> = rest.split_whitespace().collect();
-            let utime: f64 = fields.get(11)?.parse().ok()?;
-            let stime: f64 = fields.get(12)?.parse().ok()?;
-            Some((utime + stime) / 100.0)
-        })
-        .unwrap_or(0.0)
-}
-
-/// Mean wall and CPU milliseconds of `runs` calls of `f`.
-fn timed(runs: u32, mut f: impl FnMut()) -> (f64, f64) {
-    let (wall, cpu) = (std::time::Instant::now(), cpu_seconds());
-    for _ in 0..runs {
-        f();
-    }
-    (
-        wall.elapsed().as_secs_f64() * 1000.0 / f64::from(runs),
-        (cpu_seconds() - cpu) * 1000.0 / f64::from(runs),
-    )
-}
 
 fn ctx(scope: &Scope, service: &'static str, operation: &str) -> RequestContext {
     RequestContext {

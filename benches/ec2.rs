@@ -13,6 +13,9 @@
 //!
 //! Run with `cargo bench --bench ec2`; `cargo test --benches` runs each once.
 
+mod common;
+
+use common::{rss_kib, timed};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -29,47 +32,6 @@ use updraft::state::{AppState, Scope};
 
 const N: usize = 10_000;
 const BATCH: usize = 50;
-
-/// CPU time (user + system) this process has used, in seconds (Linux), or 0. On a shared,
-/// busy machine wall time mostly measures the queue for a core; CPU time is the cost.
-fn cpu_seconds() -> f64 {
-    std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|s| {
-            // Fields after the command name (which may hold spaces) end with ')'.
-            let rest = s.rsplit_once(')')?.1;
-            let fields: Vec<&str> = rest.split_whitespace().collect();
-            let utime: f64 = fields.get(11)?.parse().ok()?;
-            let stime: f64 = fields.get(12)?.parse().ok()?;
-            Some((utime + stime) / 100.0)
-        })
-        .unwrap_or(0.0)
-}
-
-/// Mean wall and CPU milliseconds of `runs` calls of `f`.
-fn timed(runs: u32, mut f: impl FnMut()) -> (f64, f64) {
-    let (wall, cpu) = (std::time::Instant::now(), cpu_seconds());
-    for _ in 0..runs {
-        f();
-    }
-    (
-        wall.elapsed().as_secs_f64() * 1000.0 / f64::from(runs),
-        (cpu_seconds() - cpu) * 1000.0 / f64::from(runs),
-    )
-}
-
-/// Resident set size in KiB (Linux), or 0 where `/proc` is absent.
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
 
 fn setup() -> (std::sync::Arc<AppState>, RequestContext) {
     let state = AppState::new(Config {

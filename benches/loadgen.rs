@@ -24,6 +24,7 @@
 //! arguments) those defaults apply; otherwise (`cargo test --benches`) a quick smoke run with
 //! small defaults. Every other argument is ignored. Loopback only; every loop is bounded.
 
+mod common;
 #[path = "loadgen/compare.rs"]
 mod compare;
 #[path = "loadgen/startup.rs"]
@@ -344,16 +345,4 @@ async fn setup(addr: SocketAddr, w: &Workload) -> Result<(), String> {
         (StatusCode::OK, _) => Ok(()),
         (status, _) => Err(format!("{target} answered HTTP {status}")),
     }
-}
-
-/// utime + stime of a process, in seconds (`/proc/PID/stat`, clock ticks of 1/100 s, the
-/// Linux default `USER_HZ`).
-fn cpu_seconds(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name may hold spaces: the fields that follow start after its `)`.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    // Fields 14 and 15 of stat(5); `fields[0]` is field 3 (the state).
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) as f64 / 100.0)
 }

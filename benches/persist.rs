@@ -13,6 +13,9 @@
 //! Run with `cargo bench --bench persist` (release; `cargo test --benches` runs it once in a
 //! debug build, whose times mean nothing).
 
+mod common;
+
+use common::quick;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
@@ -47,11 +50,6 @@ fn ctx(scope: &Scope) -> RequestContext {
         protocol: Protocol::Query,
         access_key_id: None,
     }
-}
-
-fn quick() -> bool {
-    // `cargo test --benches` passes no `--bench`: build a small world, just to run the code.
-    !std::env::args().any(|a| a == "--bench")
 }
 
 fn world(groups_n: usize, metrics: usize, minutes: usize) -> (Arc<AppState>, Scope) {

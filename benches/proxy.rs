@@ -33,6 +33,11 @@
 //! difference of their `N`, is the proxy's instructions per request, a figure that (unlike
 //! the timings) the other work on a shared machine does not move.
 
+mod common;
+
+use common::{nginx, threads as cpu};
+
+use common::percentile;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -50,10 +55,6 @@ use updraft::context::RequestContext;
 use updraft::protocol::Protocol;
 use updraft::state::{AppState, Scope};
 
-#[path = "support/cpu.rs"]
-mod cpu;
-#[path = "support/nginx.rs"]
-mod nginx;
 
 use cpu::threads_cpu;
 use nginx::Nginx;
@@ -341,13 +342,6 @@ fn measure(rt: &tokio::runtime::Runtime, target: &Target, conns: usize, d: Durat
     // Everything else in this process but the backend and Updraft is the load generator.
     run.cpu_client = (after.2 - before.2) - run.cpu_backend - (after.3 - before.3);
     run
-}
-
-fn percentile(sorted: &[u32], p: f64) -> u32 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 /// CPU microseconds per request.

@@ -22,6 +22,11 @@
 //! Settings: `TLS_SECONDS` per measurement (2; 0.3 without `--bench`), `TLS_ROUNDS` (3; 1
 //! without `--bench`), `TLS_NGINX=0` leaves nginx out. Loopback only; bounded loops.
 
+mod common;
+
+use common::{nginx, threads as cpu};
+
+use common::percentile;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -38,10 +43,6 @@ use updraft::context::RequestContext;
 use updraft::protocol::Protocol;
 use updraft::state::{AppState, Scope};
 
-#[path = "support/cpu.rs"]
-mod cpu;
-#[path = "support/nginx.rs"]
-mod nginx;
 
 use nginx::Nginx;
 
@@ -371,13 +372,6 @@ fn requests(
     let used = cpu() - cpu_before;
     all.sort_unstable();
     (all, errors, elapsed, used)
-}
-
-fn percentile(sorted: &[u32], p: f64) -> u32 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 /// One party's pooled measurements.

@@ -52,9 +52,7 @@ impl ChildServer {
     }
 
     fn rss_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-        line.split_whitespace().nth(1)?.parse().ok()
+        super::common::rss_kib_of(&self.child.id().to_string())
     }
 }
 

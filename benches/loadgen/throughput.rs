@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use http::StatusCode;
 use hyper::client::conn::http1::SendRequest;
 
-use super::{MAX_RECONNECTS, Sender, Settings, Workload, connect, cpu_seconds, request, send};
+use super::common;
+use super::{MAX_RECONNECTS, Sender, Settings, Workload, connect, request, send};
 
 #[derive(Default)]
 struct WorkerResult {
@@ -47,7 +48,7 @@ impl Stats {
     }
 
     pub fn percentile(&self, p: f64) -> u32 {
-        percentile(&self.latencies_us, p)
+        common::percentile(&self.latencies_us, p / 100.0)
     }
 
     /// Pool another run of the same workload into this one.
@@ -119,12 +120,9 @@ async fn worker(
     result
 }
 
-fn percentile(sorted: &[u32], p: f64) -> u32 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let rank = (p / 100.0 * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
+/// The CPU seconds server process `pid` has used.
+fn server_cpu(pid: u32) -> Option<f64> {
+    common::cpu_seconds_of(&pid.to_string())
 }
 
 /// The first request of a workload, apart from the steady state (it may parse the service's
@@ -148,7 +146,7 @@ pub async fn measure(
     pid: Option<u32>,
 ) -> Stats {
     let next = Arc::new(AtomicUsize::new(0));
-    let cpu_before = pid.and_then(cpu_seconds);
+    let cpu_before = pid.and_then(server_cpu);
     let started = Instant::now();
     let deadline = started + s.cap;
     let mut workers = tokio::task::JoinSet::new();
@@ -173,7 +171,7 @@ pub async fn measure(
         }
     }
     stats.wall = started.elapsed();
-    stats.server_cpu = match (cpu_before, pid.and_then(cpu_seconds)) {
+    stats.server_cpu = match (cpu_before, pid.and_then(server_cpu)) {
         (Some(before), Some(after)) => Some(after - before),
         _ => None,
     };

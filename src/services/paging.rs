@@ -116,6 +116,22 @@ pub fn page<T>(
     Ok((page, next))
 }
 
+/// One page in the `Marker`/`NextMarker` style of the load-balancer APIs (Classic ELB and
+/// ELBv2): the marker is a decimal position, an empty marker is the first page, and a position
+/// past the end is refused.
+pub fn page_from_marker<T>(
+    items: impl IntoIterator<Item = T>,
+    marker: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<T>, Option<String>), BadToken> {
+    page(
+        items,
+        marker.filter(|m| !m.is_empty()),
+        limit,
+        Paging::OFFSET,
+    )
+}
+
 /// One page of `items` sorted by `key`: at most `limit` of those whose key comes after
 /// `after` (all when `None`), and the token of the next page (the page's last key) when more
 /// remain.
@@ -217,6 +233,24 @@ mod tests {
             page(numbers(), Some("11"), 4, Paging::LENIENT_OFFSET),
             Ok((Vec::new(), None))
         );
+    }
+
+    #[test]
+    fn markers_start_empty_and_refuse_past_the_end() {
+        assert_eq!(
+            page_from_marker(numbers(), Some(""), 4),
+            Ok((vec![0, 1, 2, 3], Some("4".to_owned())))
+        );
+        assert_eq!(
+            page_from_marker(numbers(), Some("8"), 4),
+            Ok((vec![8, 9], None))
+        );
+        assert_eq!(
+            page_from_marker(numbers(), Some("10"), 4),
+            Ok((Vec::new(), None))
+        );
+        assert_eq!(page_from_marker(numbers(), Some("11"), 4), Err(BadToken));
+        assert_eq!(page_from_marker(numbers(), Some("-1"), 4), Err(BadToken));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
+use super::errors::AcmError;
 use super::x509::{self, CertInfo};
 use std::collections::BTreeMap;
 
@@ -12,6 +13,7 @@ use super::{
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::protocol::output::Timestamp;
+use crate::services::errors::ErrorCode;
 use crate::state::{AppState, Scope, Topic};
 
 /// Certificates an account may hold per region (ACM's default quota, imported and issued).
@@ -221,10 +223,8 @@ pub fn import_certificate(
 
 fn check_room(store: &BTreeMap<String, StoredCertificate>) -> Result<(), ApiError> {
     if store.len() >= MAX_CERTIFICATES {
-        return Err(ApiError::client(
-            "LimitExceededException",
-            "The certificate quota of this account and region has been reached.",
-        ));
+        return Err(AcmError::LimitExceeded
+            .with("The certificate quota of this account and region has been reached."));
     }
     Ok(())
 }
@@ -266,10 +266,9 @@ pub fn request_certificate(
         }
     }
     if names.len() > MAX_NAMES {
-        return Err(ApiError::client(
-            "LimitExceededException",
-            format!("A certificate can have at most {MAX_NAMES} domain names."),
-        ));
+        return Err(AcmError::LimitExceeded.with(format!(
+            "A certificate can have at most {MAX_NAMES} domain names."
+        )));
     }
     let algorithm = req.key_algorithm.as_deref().unwrap_or("RSA_2048");
     if !matches!(algorithm, "RSA_2048" | "EC_prime256v1" | "EC_secp384r1") {
@@ -454,10 +453,8 @@ pub fn delete_certificate(
             return Err(not_found(&req.certificate_arn));
         }
         if !in_use_by(s, &ctx.scope, &req.certificate_arn).is_empty() {
-            return Err(ApiError::client(
-                "ResourceInUseException",
-                format!("Certificate {} is in use.", req.certificate_arn),
-            ));
+            return Err(AcmError::ResourceInUse
+                .with(format!("Certificate {} is in use.", req.certificate_arn)));
         }
         certs_mut(s).remove(&req.certificate_arn);
         Ok(())

@@ -3,10 +3,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::certificates::{in_use_by, status};
-use super::validation;
+use super::errors::{AcmError, validation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::protocol::output::Timestamp;
+use crate::services::errors::ErrorCode;
+use crate::services::paging::{Paging, PastEnd, Token, page};
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]
@@ -65,10 +67,7 @@ pub fn list_certificates(
     req: ListCertificatesRequest,
 ) -> Result<ListCertificatesResponse, ApiError> {
     if req.sort_by.is_some() != req.sort_order.is_some() {
-        return Err(ApiError::client(
-            "InvalidArgsException",
-            "SortBy and SortOrder must be given together.",
-        ));
+        return Err(AcmError::InvalidArgs.with("SortBy and SortOrder must be given together."));
     }
     let limit = match req.max_items {
         None => 1000,
@@ -126,19 +125,13 @@ pub fn list_certificates(
     if req.sort_order.as_deref() == Some("DESCENDING") {
         items.reverse();
     }
-    let start = match &req.next_token {
-        None => 0,
-        Some(t) => t
-            .strip_prefix("updraft-")
-            .and_then(|n| n.parse::<usize>().ok())
-            .filter(|n| *n <= items.len())
-            .ok_or_else(|| {
-                ApiError::client("InvalidArgsException", "The NextToken is not valid.")
-            })?,
+    let paging = Paging {
+        token: Token::Prefixed("updraft-"),
+        past_end: PastEnd::Refused,
     };
-    let end = start.saturating_add(limit).min(items.len());
-    let next_token = (end < items.len()).then(|| format!("updraft-{end}"));
-    let certificate_summary_list = items.drain(start..end).collect();
+    let (certificate_summary_list, next_token) =
+        page(items, req.next_token.as_deref(), limit, paging)
+            .map_err(|_| AcmError::InvalidArgs.with("The NextToken is not valid."))?;
     Ok(ListCertificatesResponse {
         next_token,
         certificate_summary_list,

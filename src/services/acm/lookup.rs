@@ -4,6 +4,8 @@
 //! Call these outside any store lock (they take it).
 
 use crate::error::ApiError;
+use crate::services::elbv2::errors::Elbv2Error;
+use crate::services::errors::ErrorCode;
 use crate::state::{AppState, Scope};
 
 /// A certificate's PEM material for the data plane.
@@ -121,8 +123,5 @@ pub fn check_all<'a>(
 
 /// ELB's and ELBv2's `CertificateNotFound`.
 pub fn not_found(arn: &str) -> ApiError {
-    ApiError::client(
-        "CertificateNotFound",
-        format!("Certificate '{arn}' not found"),
-    )
+    Elbv2Error::CertificateNotFound.with(format!("Certificate '{arn}' not found"))
 }

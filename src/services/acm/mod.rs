@@ -13,6 +13,7 @@
 
 pub mod ca;
 pub mod certificates;
+pub mod errors;
 pub mod listing;
 pub mod lookup;
 pub mod tags;
@@ -24,7 +25,11 @@ use serde::{Deserialize, Serialize};
 
 use super::{Handler, Typed, TypedOperation};
 use crate::error::ApiError;
+use crate::services::errors::ErrorCode;
 use crate::state::{RegionStores, Scope};
+
+use errors::AcmError;
+pub(crate) use errors::{not_found, validation};
 
 /// Implemented operations: all typed (see `services::Typed`).
 pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
@@ -113,19 +118,6 @@ pub struct Tag {
     pub(crate) value: Option<String>,
 }
 
-/// `ValidationException`.
-pub(crate) fn validation(message: impl Into<String>) -> ApiError {
-    ApiError::client("ValidationException", message)
-}
-
-/// `ResourceNotFoundException` for an ARN.
-pub(crate) fn not_found(arn: &str) -> ApiError {
-    ApiError::client(
-        "ResourceNotFoundException",
-        format!("Could not find certificate {arn}."),
-    )
-}
-
 /// Check an ACM certificate ARN: its shape (the model's pattern, as a `ValidationException`),
 /// then that it names the caller's account and region (else it cannot be found there).
 pub(crate) fn check_arn(scope: &Scope, arn: &str) -> Result<(), ApiError> {
@@ -151,10 +143,7 @@ pub(crate) fn check_arn(scope: &Scope, arn: &str) -> Result<(), ApiError> {
 /// Tags: at most 50, keys 1 to 128 characters not starting with `aws:`, values at most 256.
 pub(crate) fn check_tags(tags: &[Tag]) -> Result<(), ApiError> {
     if tags.len() > 50 {
-        return Err(ApiError::client(
-            "TooManyTagsException",
-            "the TagSet: exceeds the limit of 50 tags.",
-        ));
+        return Err(AcmError::TooManyTags.with("the TagSet: exceeds the limit of 50 tags."));
     }
     for t in tags {
         let key_len = t.key.chars().count();
@@ -170,10 +159,8 @@ pub(crate) fn check_tags(tags: &[Tag]) -> Result<(), ApiError> {
             ));
         }
         if t.key.to_ascii_lowercase().starts_with("aws:") {
-            return Err(ApiError::client(
-                "InvalidTagException",
-                format!("Tag key {} uses the reserved prefix aws:", t.key),
-            ));
+            return Err(AcmError::InvalidTag
+                .with(format!("Tag key {} uses the reserved prefix aws:", t.key)));
         }
     }
     Ok(())

@@ -115,6 +115,8 @@ pub enum Ec2Error {
     MissingParameter,
     /// An attribute of the resource forbids the call.
     OperationNotPermitted,
+    /// An `ImageId` of `resolve:ssm:…` names a parameter whose data type is not an image.
+    SsmInvalidParameter,
     /// `VPCIdNotSpecified`.
     VPCIdNotSpecified,
 }
@@ -183,6 +185,7 @@ impl ErrorCode for Ec2Error {
             Self::InvalidVpcIDNotFound => "InvalidVpcID.NotFound",
             Self::MissingParameter => "MissingParameter",
             Self::OperationNotPermitted => "OperationNotPermitted",
+            Self::SsmInvalidParameter => "SsmInvalidParameter",
             Self::VPCIdNotSpecified => "VPCIdNotSpecified",
         }
     }
@@ -242,6 +245,7 @@ impl ErrorCode for Ec2Error {
             | Self::InvalidVpcIDNotFound
             | Self::MissingParameter
             | Self::OperationNotPermitted
+            | Self::SsmInvalidParameter
             | Self::VPCIdNotSpecified => 400,
         }
     }

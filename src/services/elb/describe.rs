@@ -5,10 +5,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::attributes::HealthCheckOut;
+use super::errors::{marker_page, page_size};
 use super::instances::InstanceOut;
+use super::not_found;
 use super::policies::{APP_COOKIE_TYPE, LB_COOKIE_TYPE};
 use super::store::{CANONICAL_HOSTED_ZONE_ID, Listener, LoadBalancer};
-use super::{not_found, validation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::protocol::output::Timestamp;
@@ -206,15 +207,7 @@ pub fn describe_load_balancers(
     req: DescribeLoadBalancersInput,
     reply: Reply<'_>,
 ) -> Result<Sent, ApiError> {
-    let page = match req.page_size {
-        None => 400,
-        Some(n @ 1..=400) => n as usize,
-        Some(n) => {
-            return Err(validation(format!(
-                "1 validation error detected: Value '{n}' at 'pageSize' failed to satisfy constraint: Member must have value between 1 and 400"
-            )));
-        }
-    };
+    let page = page_size(req.page_size)?;
     let scope = &ctx.scope;
     state.stores.with(scope, |s| {
         s.ec2.ensure_defaults(scope, state);
@@ -226,21 +219,13 @@ pub fn describe_load_balancers(
                 .collect::<Result<_, _>>()?,
             _ => lbs.values().collect(),
         };
-        let start = match req.marker.as_deref() {
-            None | Some("") => 0,
-            Some(m) => m
-                .parse::<usize>()
-                .ok()
-                .filter(|i| *i <= all.len())
-                .ok_or_else(|| validation("Invalid value for marker"))?,
-        };
-        let end = (start + page).min(all.len());
+        let (lbs, next_marker) = marker_page(all, req.marker.as_deref(), page)?;
         reply.send(&DescribeLoadBalancersOutput {
-            load_balancer_descriptions: all[start..end]
-                .iter()
+            load_balancer_descriptions: lbs
+                .into_iter()
                 .map(|lb| description(lb, &scope.account, &s.ec2))
                 .collect(),
-            next_marker: (end < all.len()).then(|| end.to_string()),
+            next_marker,
         })
     })
 }

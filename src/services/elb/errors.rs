@@ -108,6 +108,27 @@ impl ErrorCode for ElbError {
     }
 }
 
+/// A `PageSize` of 1 to 400 (400 when not given), as AWS's generated validation words it.
+pub fn page_size(value: Option<i64>) -> Result<usize, ApiError> {
+    match value {
+        None => Ok(400),
+        Some(n @ 1..=400) => Ok(n as usize),
+        Some(n) => Err(validation(format!(
+            "1 validation error detected: Value '{n}' at 'pageSize' failed to satisfy constraint: Member must have value between 1 and 400"
+        ))),
+    }
+}
+
+/// One page of `items` from `marker` (an index), and the next marker when more remain.
+pub fn marker_page<T>(
+    items: impl IntoIterator<Item = T>,
+    marker: Option<&str>,
+    page: usize,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    crate::services::paging::page_from_marker(items, marker, page)
+        .map_err(|_| validation("Invalid value for marker"))
+}
+
 /// `LoadBalancerNotFound`, in the words of the real CLI's output.
 pub fn not_found(name: &str) -> ApiError {
     ElbError::LoadBalancerNotFound.with(format!("There is no ACTIVE Load Balancer named '{name}'"))

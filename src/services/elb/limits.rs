@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::errors::{marker_page, page_size};
 use crate::error::ApiError;
-use crate::services::errors::validation;
 
 /// DescribeAccountLimits' input (both APIs).
 #[derive(Debug, Default, Deserialize)]
@@ -34,29 +34,13 @@ pub fn describe(
     limits: &[(&'static str, &'static str)],
     req: DescribeAccountLimitsInput,
 ) -> Result<DescribeAccountLimitsOutput, ApiError> {
-    let page = match req.page_size {
-        None => 400,
-        Some(n @ 1..=400) => n as usize,
-        Some(n) => {
-            return Err(validation(format!(
-                "1 validation error detected: Value '{n}' at 'pageSize' failed to satisfy constraint: Member must have value between 1 and 400"
-            )));
-        }
-    };
-    let start = match req.marker.as_deref() {
-        None | Some("") => 0,
-        Some(m) => m
-            .parse::<usize>()
-            .ok()
-            .filter(|i| *i <= limits.len())
-            .ok_or_else(|| validation("Invalid value for marker"))?,
-    };
-    let end = (start + page).min(limits.len());
+    let page = page_size(req.page_size)?;
+    let (limits, next_marker) = marker_page(limits, req.marker.as_deref(), page)?;
     Ok(DescribeAccountLimitsOutput {
-        limits: limits[start..end]
+        limits: limits
             .iter()
             .map(|(name, max)| Limit { name, max })
             .collect(),
-        next_marker: (end < limits.len()).then(|| end.to_string()),
+        next_marker,
     })
 }

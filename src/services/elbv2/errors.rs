@@ -213,20 +213,8 @@ pub fn paginate<T>(
     marker: Option<&str>,
     page: usize,
 ) -> Result<(Vec<T>, Option<String>), ApiError> {
-    let start = match marker {
-        None | Some("") => 0,
-        Some(m) => m
-            .parse::<usize>()
-            .ok()
-            .filter(|i| *i <= items.len())
-            .ok_or_else(|| validation("Invalid value for marker"))?,
-    };
-    let end = (start + page).min(items.len());
-    let next = (end < items.len()).then(|| end.to_string());
-    Ok((
-        items.into_iter().skip(start).take(end - start).collect(),
-        next,
-    ))
+    crate::services::paging::page_from_marker(items, marker, page)
+        .map_err(|_| validation("Invalid value for marker"))
 }
 
 /// The kinds of ELBv2 ARNs, with the words AWS uses for them in `… is not a valid … ARN`.

@@ -14,6 +14,7 @@
 //! IAM is global: an account's IAM data lives in its scope whose region is empty, whatever
 //! region a client signs for (AWS's CLI signs IAM for us-east-1).
 
+pub mod errors;
 pub mod policies;
 pub mod profiles;
 pub mod roles;
@@ -28,7 +29,10 @@ use super::{Handler, Typed, TypedOperation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::services::paging::{self, Paging, PastEnd, Token};
+
 use crate::state::{AppState, Scope};
+pub(crate) use errors::{already_exists, delete_conflict, no_such_entity};
+use errors::{invalid_marker, validation};
 
 /// Implemented operations: all typed (see `services::Typed`).
 pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
@@ -134,30 +138,12 @@ pub(crate) fn with_iam<R>(
     })
 }
 
-/// `NoSuchEntity` (404).
-pub(crate) fn no_such_entity(message: String) -> ApiError {
-    ApiError::client("NoSuchEntity", message).with_status(404)
-}
-
-/// `EntityAlreadyExists` (409).
-pub(crate) fn already_exists(message: String) -> ApiError {
-    ApiError::client("EntityAlreadyExists", message).with_status(409)
-}
-
-/// `DeleteConflict` (409).
-pub(crate) fn delete_conflict(message: &str) -> ApiError {
-    ApiError::client("DeleteConflict", message).with_status(409)
-}
-
 /// A role, instance profile or user name: 1 to `max` characters of `[\w+=,.@-]`.
 pub(crate) fn check_name(name: &str, member: &str, max: usize) -> Result<(), ApiError> {
     let bad = |constraint: String| {
-        ApiError::client(
-            "ValidationError",
-            format!(
-                "1 validation error detected: Value '{name}' at '{member}' failed to satisfy constraint: {constraint}"
-            ),
-        )
+        validation(format!(
+            "1 validation error detected: Value '{name}' at '{member}' failed to satisfy constraint: {constraint}"
+        ))
     };
     if name.is_empty() {
         return Err(bad(
@@ -176,12 +162,9 @@ pub(crate) fn check_name(name: &str, member: &str, max: usize) -> Result<(), Api
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
     {
-        return Err(ApiError::client(
-            "ValidationError",
-            format!(
-                "The specified value for {member} is invalid. It must contain only alphanumeric characters and/or the following: +=,.@_-"
-            ),
-        ));
+        return Err(validation(format!(
+            "The specified value for {member} is invalid. It must contain only alphanumeric characters and/or the following: +=,.@_-"
+        )));
     }
     Ok(())
 }
@@ -197,12 +180,9 @@ pub(crate) fn check_path(path: &str) -> Result<(), ApiError> {
     if ok {
         Ok(())
     } else {
-        Err(ApiError::client(
-            "ValidationError",
-            format!(
-                "1 validation error detected: Value '{path}' at 'path' failed to satisfy constraint: Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)"
-            ),
-        ))
+        Err(validation(format!(
+            "1 validation error detected: Value '{path}' at 'path' failed to satisfy constraint: Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)"
+        )))
     }
 }
 
@@ -237,27 +217,23 @@ pub(crate) fn page<T>(
     };
     // The marker is checked before MaxItems.
     if marker.is_some_and(|m| paging.token.decode(m).is_none_or(|at| at > items.len())) {
-        return Err(ApiError::client("InvalidInput", "Invalid Marker."));
+        return Err(invalid_marker());
     }
     let limit = match max_items {
         None => 100,
         Some(n) if (1..=1000).contains(&n) => n as usize,
         Some(n) => {
-            return Err(ApiError::client(
-                "ValidationError",
-                format!(
-                    "1 validation error detected: Value '{n}' at 'maxItems' failed to satisfy constraint: Member must have value {} 1",
-                    if n < 1 {
-                        "greater than or equal to"
-                    } else {
-                        "less than or equal to 1000, and greater than or equal to"
-                    }
-                ),
-            ));
+            return Err(validation(format!(
+                "1 validation error detected: Value '{n}' at 'maxItems' failed to satisfy constraint: Member must have value {} 1",
+                if n < 1 {
+                    "greater than or equal to"
+                } else {
+                    "less than or equal to 1000, and greater than or equal to"
+                }
+            )));
         }
     };
-    let (page, next) = paging::page(items, marker, limit, paging)
-        .map_err(|_| ApiError::client("InvalidInput", "Invalid Marker."))?;
+    let (page, next) = paging::page(items, marker, limit, paging).map_err(|_| invalid_marker())?;
     Ok((page, next.is_some(), next))
 }
 

@@ -6,10 +6,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::errors::{IamError, quota, validation};
 use super::roles::{Role, check_policy, role_not_found};
 use super::{IamStore, check_name, encode_policy, no_such_entity, page, with_iam};
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::services::errors::ErrorCode;
 use crate::state::AppState;
 
 /// Managed policies per role: AWS's default quota.
@@ -68,14 +70,10 @@ pub fn put_role_policy(
             .map(|(_, (_, doc))| policy_size(doc))
             .sum();
         if others + policy_size(&req.policy_document) > MAX_INLINE_SIZE {
-            return Err(ApiError::client(
-                "LimitExceeded",
-                format!(
-                    "Maximum policy size of {MAX_INLINE_SIZE} bytes exceeded for role {}",
-                    role.name
-                ),
-            )
-            .with_status(409));
+            return Err(IamError::LimitExceeded.with(format!(
+                "Maximum policy size of {MAX_INLINE_SIZE} bytes exceeded for role {}",
+                role.name
+            )));
         }
         role.inline_policies
             .insert(key, (req.policy_name, req.policy_document));
@@ -174,14 +172,11 @@ pub fn list_role_policies(
 /// Another account's policy does not exist for the caller.
 fn parse_policy_arn<'a>(arn: &'a str, account: &str) -> Result<(&'a str, &'a str), ApiError> {
     if arn.chars().count() < 20 {
-        return Err(ApiError::client(
-            "ValidationError",
-            format!(
-                "1 validation error detected: Value '{arn}' at 'policyArn' failed to satisfy constraint: Member must have length greater than or equal to 20"
-            ),
-        ));
+        return Err(validation(format!(
+            "1 validation error detected: Value '{arn}' at 'policyArn' failed to satisfy constraint: Member must have length greater than or equal to 20"
+        )));
     }
-    let invalid = || ApiError::client("InvalidInput", format!("ARN {arn} is not valid."));
+    let invalid = || IamError::InvalidInput.with(format!("ARN {arn} is not valid."));
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let ["arn", "aws", "iam", "", owner, resource] = parts.as_slice() else {
         return Err(invalid());
@@ -236,11 +231,7 @@ pub fn attach_role_policy(
             return Ok(());
         }
         if attached.len() >= MAX_ATTACHED {
-            return Err(ApiError::client(
-                "LimitExceeded",
-                format!("Cannot exceed quota for PoliciesPerRole: {MAX_ATTACHED}"),
-            )
-            .with_status(409));
+            return Err(quota("PoliciesPerRole", MAX_ATTACHED));
         }
         attached.push(arn);
         Ok(())

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::errors::quota;
 use super::roles::{ListRequest, RoleOut, role_not_found};
 use super::{
     IamStore, Tag, already_exists, check_name, check_path, delete_conflict, global, no_such_entity,
@@ -245,11 +246,7 @@ pub fn add_role_to_instance_profile(
 ) -> Result<(), ApiError> {
     edit_profile_role(ctx, state, req, |p, role, _| {
         if p.role.is_some() {
-            return Err(ApiError::client(
-                "LimitExceeded",
-                "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1",
-            )
-            .with_status(409));
+            return Err(quota("InstanceSessionsPerInstanceProfile", 1));
         }
         p.role = Some(role);
         Ok(())

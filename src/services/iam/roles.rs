@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::errors::{IamError, validation};
 use super::{
     Tag, already_exists, check_name, check_path, delete_conflict, encode_policy, no_such_entity,
     page, unique_id, with_iam,
@@ -13,6 +14,7 @@ use super::{
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::protocol::output::Timestamp;
+use crate::services::errors::ErrorCode;
 use crate::state::AppState;
 
 /// A stored role.
@@ -90,10 +92,7 @@ pub(crate) fn role_not_found(name: &str) -> ApiError {
 pub(crate) fn check_policy(document: &str) -> Result<(), ApiError> {
     match serde_json::from_str::<Value>(document) {
         Ok(Value::Object(_)) => Ok(()),
-        _ => Err(ApiError::client(
-            "MalformedPolicyDocument",
-            "This policy contains invalid Json",
-        )),
+        _ => Err(IamError::MalformedPolicyDocument.with("This policy contains invalid Json")),
     }
 }
 
@@ -121,17 +120,14 @@ pub fn create_role(
     check_policy(&req.assume_role_policy_document)?;
     let max_session_duration = req.max_session_duration.unwrap_or(3600);
     if !(3600..=43_200).contains(&max_session_duration) {
-        return Err(ApiError::client(
-            "ValidationError",
-            format!(
-                "1 validation error detected: Value '{max_session_duration}' at 'maxSessionDuration' failed to satisfy constraint: Member must have value {}",
-                if max_session_duration < 3600 {
-                    "greater than or equal to 3600"
-                } else {
-                    "less than or equal to 43200"
-                }
-            ),
-        ));
+        return Err(validation(format!(
+            "1 validation error detected: Value '{max_session_duration}' at 'maxSessionDuration' failed to satisfy constraint: Member must have value {}",
+            if max_session_duration < 3600 {
+                "greater than or equal to 3600"
+            } else {
+                "less than or equal to 43200"
+            }
+        )));
     }
     let role = Role {
         arn: format!(

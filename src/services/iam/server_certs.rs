@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::errors::{IamError, quota};
 use super::roles::ListRequest;
 use super::{
     IamStore, Tag, already_exists, check_name, check_path, delete_conflict, no_such_entity, page,
@@ -12,6 +13,7 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::protocol::output::Timestamp;
 use crate::services::acm::x509;
+use crate::services::errors::ErrorCode;
 use crate::state::AppState;
 
 /// Server certificates per account (IAM's quota).
@@ -85,7 +87,7 @@ pub struct UploadServerCertificateResponse {
 }
 
 fn malformed(message: String) -> ApiError {
-    ApiError::client("MalformedCertificate", message)
+    IamError::MalformedCertificate.with(message)
 }
 
 fn not_found(name: &str) -> ApiError {
@@ -115,10 +117,9 @@ pub fn upload_server_certificate(
         );
     }
     x509::certified_key(chain, &key).map_err(|e| {
-        ApiError::client(
-            "KeyPairMismatch",
-            format!("Unable to validate the private key with the certificate: {e}."),
-        )
+        IamError::KeyPairMismatch.with(format!(
+            "Unable to validate the private key with the certificate: {e}."
+        ))
     })?;
     let cert = ServerCertificate {
         arn: format!(
@@ -144,11 +145,7 @@ pub fn upload_server_certificate(
             )));
         }
         if iam.server_certificates.len() >= MAX_CERTIFICATES {
-            return Err(ApiError::client(
-                "LimitExceeded",
-                "Cannot exceed quota for ServerCertificatesPerAccount: 20",
-            )
-            .with_status(409));
+            return Err(quota("ServerCertificatesPerAccount", 20));
         }
         let out = UploadServerCertificateResponse {
             server_certificate_metadata: cert.metadata(),

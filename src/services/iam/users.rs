@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::errors::{quota, validation};
 use super::roles::ListRequest;
 use super::{
     Tag, already_exists, check_name, check_path, delete_conflict, no_such_entity, page, unique_id,
@@ -250,8 +251,7 @@ pub fn create_access_key(
     req: UserNameRequest,
 ) -> Result<CreateAccessKeyResponse, ApiError> {
     let Some(name) = target_user(ctx, state, req.user_name) else {
-        return Err(ApiError::client(
-            "ValidationError",
+        return Err(validation(
             "Updraft keeps no access keys for the root user: name an IAM user (UserName).",
         ));
     };
@@ -264,11 +264,7 @@ pub fn create_access_key(
             .get_mut(&name.to_ascii_lowercase())
             .ok_or_else(|| user_not_found(&name))?;
         if user.keys.len() >= MAX_KEYS {
-            return Err(ApiError::client(
-                "LimitExceeded",
-                format!("Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS}"),
-            )
-            .with_status(409));
+            return Err(quota("AccessKeysPerUser", MAX_KEYS));
         }
         let metadata = KeyMetadata {
             user_name: user.name.clone(),

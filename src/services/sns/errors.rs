@@ -1,5 +1,6 @@
 //! SNS's error codes ([AWS docs: SNS API "Common Errors" and each action's "Errors"](https://docs.aws.amazon.com/sns/latest/api/CommonErrors.html)).
 
+use crate::error::ApiError;
 use crate::services::errors::ErrorCode;
 
 /// Every code the SNS handlers answer.
@@ -59,5 +60,52 @@ impl ErrorCode for SnsError {
             | Self::BatchEntryIdsNotDistinct
             | Self::InvalidBatchEntryId => 400,
         }
+    }
+}
+
+/// A feature of SNS Updraft does not have (501, `NotImplemented`, not retried by the SDKs),
+/// in `message`'s words.
+pub fn not_implemented(message: impl Into<String>) -> ApiError {
+    ApiError {
+        message: message.into(),
+        ..ApiError::not_implemented("sns", "")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: &[SnsError] = &[
+        SnsError::InvalidParameter,
+        SnsError::ParameterValueInvalid,
+        SnsError::NotFound,
+        SnsError::ResourceNotFound,
+        SnsError::AuthorizationError,
+        SnsError::TagLimitExceeded,
+        SnsError::EmptyBatchRequest,
+        SnsError::TooManyEntriesInBatchRequest,
+        SnsError::BatchRequestTooLong,
+        SnsError::BatchEntryIdsNotDistinct,
+        SnsError::InvalidBatchEntryId,
+    ];
+
+    #[test]
+    fn codes_and_statuses_are_the_models() {
+        crate::services::errors::assert_codes_are_the_models("sns", ALL);
+    }
+
+    #[test]
+    fn not_implemented_is_a_501_of_the_server() {
+        let e = not_implemented("SMS");
+        assert_eq!(
+            (
+                e.code.as_ref(),
+                e.status,
+                e.sender_fault,
+                e.message.as_str()
+            ),
+            ("NotImplemented", 501, false, "SMS")
+        );
     }
 }

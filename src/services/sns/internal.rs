@@ -9,9 +9,11 @@
 use serde_json::Value;
 
 use super::access::{Publisher, may_publish};
+use super::errors::SnsError;
 use super::publish::{Message, check, enqueue};
 use super::topic_not_found;
 use crate::error::ApiError;
+use crate::services::errors::ErrorCode;
 use crate::state::{AppState, Scope, Topic};
 
 /// Publish `message` to `topic_arn` in `scope` on behalf of another service — CloudWatch alarm
@@ -103,14 +105,10 @@ fn publish_checked(
             // The error text is AWS's as the alarm history shows it for an alarm action the
             // topic policy refuses (AWS knowledge center, "cloudwatch-receive-sns-for-alarm-
             // trigger"); the code and status are those a direct Publish gets.
-            return Err(ApiError::client(
-                "AuthorizationError",
-                format!(
-                    "Resource: {} is not authorized to perform: SNS:Publish on resource: {topic_arn}",
-                    from.source_arn
-                ),
-            )
-            .with_status(403));
+            return Err(SnsError::AuthorizationError.with(format!(
+                "Resource: {} is not authorized to perform: SNS:Publish on resource: {topic_arn}",
+                from.source_arn
+            )));
         }
     }
     let checked = check(message)?;

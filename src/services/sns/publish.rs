@@ -9,7 +9,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::delivery::{Delivery, Kind, MessageAttributeValue};
-use super::errors::SnsError;
+use super::errors::{SnsError, not_implemented};
 use super::{SnsStore, filter, invalid, parse_topic_arn, topic_not_found};
 use crate::context::RequestContext;
 use crate::error::ApiError;
@@ -308,12 +308,9 @@ pub(super) fn enqueue(
 /// The topic a Publish call names (`TopicArn`, or a topic ARN in `TargetArn`).
 fn publish_target(ctx: &RequestContext, req: &PublishInput) -> Result<String, ApiError> {
     if req.phone_number.is_some() && req.topic_arn.is_none() && req.target_arn.is_none() {
-        return Err(ApiError {
-            code: "NotImplemented".into(),
-            message: "Publishing SMS to a PhoneNumber is not implemented by Updraft yet.".into(),
-            status: 501,
-            sender_fault: false,
-        });
+        return Err(not_implemented(
+            "Publishing SMS to a PhoneNumber is not implemented by Updraft yet.",
+        ));
     }
     let (arn, param) = match (&req.topic_arn, &req.target_arn) {
         (Some(t), None) => (t, "TopicArn"),

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::delivery::{Delivery, Kind};
-use super::errors::SnsError;
+use super::errors::{SnsError, not_implemented};
 use super::topics::Topic;
 use super::{SnsStore, invalid, parse_topic_arn, topic_not_found};
 use crate::context::RequestContext;
@@ -146,14 +146,9 @@ pub fn subscribe(
     match protocol.as_str() {
         "email" | "email-json" | "http" | "https" | "sqs" | "lambda" => {}
         "sms" | "application" | "firehose" => {
-            return Err(ApiError {
-                code: "NotImplemented".into(),
-                message: format!(
-                    "Subscribing with protocol {protocol} is not implemented by Updraft yet."
-                ),
-                status: 501,
-                sender_fault: false,
-            });
+            return Err(not_implemented(format!(
+                "Subscribing with protocol {protocol} is not implemented by Updraft yet."
+            )));
         }
         _ => {
             return Err(invalid(format!(

@@ -4,11 +4,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::errors::{SsmError, version_not_found};
 use super::listing::{max_results, page};
 use super::{DEFAULT_KEY_ID, check_name, not_found, sealed};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::protocol::output::Timestamp;
+use crate::services::errors::ErrorCode;
 use crate::state::AppState;
 
 /// Labels per version.
@@ -115,15 +117,6 @@ fn valid_label(label: &str) -> bool {
         && !lower.starts_with("ssm")
 }
 
-fn version_not_found(name: &str, version: i64) -> ApiError {
-    ApiError::client(
-        "ParameterVersionNotFound",
-        format!(
-            "Systems Manager could not find version {version} of {name}. Verify the version and try again."
-        ),
-    )
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct LabelRequest {
@@ -166,8 +159,7 @@ pub fn label_parameter_version(
             }
         }
         if labels.len() > MAX_LABELS {
-            return Err(ApiError::client(
-                "ParameterVersionLabelLimitExceeded",
+            return Err(SsmError::ParameterVersionLabelLimitExceeded.with(
                 "A parameter version can have maximum 10 labels.Move one or more labels to another version and try again.",
             ));
         }

@@ -4,11 +4,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::errors::SsmError;
 use super::parameters::{Parameter, parameter_out, public_out};
 use super::{StoredParameter, constraint, parameter_arn, public, validation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::protocol::output::Timestamp;
+use crate::services::errors::ErrorCode;
 use crate::services::paging::{self, Paging, PastEnd, Token};
 use crate::state::AppState;
 
@@ -42,7 +44,7 @@ pub(crate) fn page<T>(
         past_end: PastEnd::Refused,
     };
     paging::page(items, token, limit, paging)
-        .map_err(|_| ApiError::client("InvalidNextToken", "The specified token isn't valid."))
+        .map_err(|_| SsmError::InvalidNextToken.with("The specified token isn't valid."))
 }
 
 /// A `ParameterStringFilter`.
@@ -72,10 +74,8 @@ fn check_filters(filters: &[ParameterStringFilter], by_path: bool) -> Result<(),
             known.contains(&key) && key != "Label"
         };
         if !allowed {
-            return Err(ApiError::client(
-                "InvalidFilterKey",
-                format!("The following filter key is not valid: {}", f.key),
-            ));
+            return Err(SsmError::InvalidFilterKey
+                .with(format!("The following filter key is not valid: {}", f.key)));
         }
         let option = f.option.as_deref().unwrap_or("Equals");
         let ok = match key {
@@ -85,21 +85,15 @@ fn check_filters(filters: &[ParameterStringFilter], by_path: bool) -> Result<(),
             _ => option == "Equals",
         };
         if !ok {
-            return Err(ApiError::client(
-                "InvalidFilterOption",
-                format!(
-                    "The following filter option is not valid: {option}. Valid options include: [Equals, BeginsWith, Contains] for Name, [Recursive, OneLevel] for Path, [Equals] for the other keys."
-                ),
-            ));
+            return Err(SsmError::InvalidFilterOption.with(format!(
+                "The following filter option is not valid: {option}. Valid options include: [Equals, BeginsWith, Contains] for Name, [Recursive, OneLevel] for Path, [Equals] for the other keys."
+            )));
         }
         if f.values.is_empty() && key != "tag" {
-            return Err(ApiError::client(
-                "InvalidFilterValue",
-                format!(
-                    "The following filter values are missing : null for filter key {}",
-                    f.key
-                ),
-            ));
+            return Err(SsmError::InvalidFilterValue.with(format!(
+                "The following filter values are missing : null for filter key {}",
+                f.key
+            )));
         }
     }
     Ok(())

@@ -14,6 +14,7 @@
 //! back as an opaque stand-in for the ciphertext, and `KeyId` is recorded (default
 //! `alias/aws/ssm`, AWS's managed key) but not checked.
 
+pub mod errors;
 pub mod history;
 pub mod listing;
 pub mod parameters;
@@ -29,7 +30,11 @@ use sha2::{Digest, Sha256};
 
 use super::{Handler, Typed, TypedOperation};
 use crate::error::ApiError;
+use crate::services::errors::ErrorCode;
 use crate::state::Scope;
+
+use errors::SsmError;
+pub(crate) use errors::{constraint, not_found, validation};
 
 /// Implemented operations: all typed (see `services::Typed`).
 pub const TYPED_OPERATIONS: &[(&str, &dyn TypedOperation)] = &[
@@ -114,23 +119,6 @@ pub struct Tag {
     pub(crate) value: String,
 }
 
-/// `ValidationException` with a message.
-pub(crate) fn validation(message: impl Into<String>) -> ApiError {
-    ApiError::client("ValidationException", message)
-}
-
-/// `ValidationException` in the "1 validation error detected" wording.
-pub(crate) fn constraint(value: &str, member: &str, constraint: &str) -> ApiError {
-    validation(format!(
-        "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: {constraint}"
-    ))
-}
-
-/// `ParameterNotFound`: AWS sends it with an empty message.
-pub(crate) fn not_found() -> ApiError {
-    ApiError::client("ParameterNotFound", "")
-}
-
 /// AWS's answer to a name outside the allowed characters.
 const NAME_RULES: &str = "Parameter name: can't be prefixed with \"ssm\" (case-insensitive). If formed as a path, it can consist of sub-paths divided by slash symbol; each sub-path can be formed as a mix of letters, numbers and the following 3 symbols .-_";
 
@@ -154,10 +142,8 @@ pub(crate) fn check_name(name: &str) -> Result<(), ApiError> {
         return Err(validation("Parameter name must be a fully qualified name."));
     }
     if name.matches('/').count() > 15 {
-        return Err(ApiError::client(
-            "HierarchyLevelLimitExceededException",
-            "Parameter name hierarchy can have a maximum of 15 levels.",
-        ));
+        return Err(SsmError::HierarchyLevelLimitExceeded
+            .with("Parameter name hierarchy can have a maximum of 15 levels."));
     }
     Ok(())
 }

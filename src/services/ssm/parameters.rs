@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::errors::{SsmError, version_not_found};
 use super::{
     DEFAULT_KEY_ID, ParameterVersion, StoredParameter, Tag, check_name, check_writable_name,
     constraint, not_found, parameter_arn, public, sealed, validation,
@@ -10,6 +11,7 @@ use super::{
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::protocol::output::Timestamp;
+use crate::services::errors::ErrorCode;
 use crate::state::{AppState, Scope};
 
 /// Versions AWS keeps per parameter.
@@ -76,15 +78,6 @@ pub(crate) fn public_out(region: &str, p: public::PublicParameter) -> Parameter 
         last_modified_date: Timestamp(p.last_modified),
         data_type: "text".into(),
     }
-}
-
-fn version_not_found(name: &str, version: i64) -> ApiError {
-    ApiError::client(
-        "ParameterVersionNotFound",
-        format!(
-            "Systems Manager could not find version {version} of {name}. Verify the version and try again."
-        ),
-    )
 }
 
 /// Look a parameter up by `name`, `name:version` or `name:label`.
@@ -157,18 +150,16 @@ pub struct PutParameterResult {
 /// A value against an AllowedPattern (a regular expression the whole value must match).
 fn check_pattern(pattern: &str, value: &str) -> Result<(), ApiError> {
     let re = regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|_| {
-        ApiError::client(
-            "InvalidAllowedPatternException",
-            format!("The allowed pattern {pattern} is not a valid regular expression."),
-        )
+        SsmError::InvalidAllowedPattern.with(format!(
+            "The allowed pattern {pattern} is not a valid regular expression."
+        ))
     })?;
     if re.is_match(value) {
         Ok(())
     } else {
-        Err(ApiError::client(
-            "ParameterPatternMismatchException",
-            format!("Parameter value, cannot be validated against allowedPattern: {pattern}"),
-        ))
+        Err(SsmError::ParameterPatternMismatch.with(format!(
+            "Parameter value, cannot be validated against allowedPattern: {pattern}"
+        )))
     }
 }
 
@@ -208,10 +199,9 @@ fn choose_tier(
 /// Tag keys of 1–128 and values of at most 256 characters; at most 50 per resource.
 pub(crate) fn check_tags(tags: &[Tag]) -> Result<(), ApiError> {
     if tags.len() > 50 {
-        return Err(ApiError::client(
-            "TooManyTagsError",
-            "The Tags parameter contains more than 50 tags.",
-        ));
+        return Err(
+            SsmError::TooManyTagsError.with("The Tags parameter contains more than 50 tags.")
+        );
     }
     for tag in tags {
         if tag.key.is_empty() || tag.key.chars().count() > 128 {
@@ -271,8 +261,7 @@ pub fn put_parameter(
     state.stores.with(&ctx.scope, |s| {
         let existing = s.ssm.parameters.get(&req.name);
         if existing.is_some() && !overwrite {
-            return Err(ApiError::client(
-                "ParameterAlreadyExists",
+            return Err(SsmError::ParameterAlreadyExists.with(
                 "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.",
             ));
         }
@@ -326,13 +315,10 @@ pub fn put_parameter(
         if entry.versions.len() >= MAX_VERSIONS {
             let oldest = &entry.versions[0];
             if !oldest.labels.is_empty() {
-                return Err(ApiError::client(
-                    "ParameterMaxVersionLimitExceeded",
-                    format!(
-                        "You attempted to create a new version of {} by calling the PutParameter API with the overwrite flag. Version {}, the oldest version, can't be deleted because it has a label associated with it. Move the label to another version of the parameter, and try again.",
-                        req.name, oldest.version
-                    ),
-                ));
+                return Err(SsmError::ParameterMaxVersionLimitExceeded.with(format!(
+                    "You attempted to create a new version of {} by calling the PutParameter API with the overwrite flag. Version {}, the oldest version, can't be deleted because it has a label associated with it. Move the label to another version of the parameter, and try again.",
+                    req.name, oldest.version
+                )));
             }
             entry.versions.remove(0);
         }

@@ -8,13 +8,15 @@
 
 use super::{SsmStore, public};
 use crate::error::ApiError;
+use crate::services::ec2::errors::Ec2Error;
 use crate::state::Scope;
 
 /// The prefix that marks an ImageId as a parameter reference.
 pub const PREFIX: &str = "resolve:ssm:";
 
+/// EC2's `InvalidParameterValue`: the reference names no parameter or version.
 fn invalid(message: String) -> ApiError {
-    ApiError::client("InvalidParameterValue", message)
+    crate::services::ec2::errors::invalid(message)
 }
 
 /// The AMI id `reference` (without [`PREFIX`]) resolves to in `scope` now.
@@ -66,8 +68,7 @@ pub fn resolve_image(ssm: &SsmStore, scope: &Scope, reference: &str) -> Result<S
         .ok_or_else(missing)?,
     };
     if version.data_type != "aws:ec2:image" {
-        return Err(ApiError::client(
-            "SsmInvalidParameter",
+        return Err(Ec2Error::SsmInvalidParameter.with(
             "Unsupported data type. The following parameter data types are supported: aws:ec2:image",
         ));
     }

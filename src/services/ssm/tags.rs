@@ -3,10 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::errors::SsmError;
 use super::parameters::check_tags;
 use super::{StoredParameter, Tag};
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::services::errors::ErrorCode;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -47,17 +49,16 @@ fn with_parameter<R>(
     f: impl FnOnce(&mut StoredParameter) -> Result<R, ApiError>,
 ) -> Result<R, ApiError> {
     if resource_type != "Parameter" {
-        return Err(ApiError::client(
-            "InvalidResourceType",
-            format!("Updraft keeps no {resource_type} resources: only Parameter can be tagged."),
-        ));
+        return Err(SsmError::InvalidResourceType.with(format!(
+            "Updraft keeps no {resource_type} resources: only Parameter can be tagged."
+        )));
     }
     state.stores.with(&ctx.scope, |s| {
         let param = s
             .ssm
             .parameters
             .get_mut(resource_id)
-            .ok_or_else(|| ApiError::client("InvalidResourceId", ""))?;
+            .ok_or_else(|| SsmError::InvalidResourceId.with(""))?;
         f(param)
     })
 }

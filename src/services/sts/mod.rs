@@ -11,6 +11,7 @@
 //!
 //! STS is global: one endpoint, and credentials act in every region.
 
+pub mod errors;
 pub mod sessions;
 
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::{Handler, Typed, TypedOperation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::services::errors::ErrorCode as _;
 use crate::state::AppState;
 use crate::state::keys::Principal;
 
@@ -100,8 +102,7 @@ pub fn decode_authorization_message(
     _state: &AppState,
     _req: DecodeAuthorizationMessageRequest,
 ) -> Result<(), ApiError> {
-    Err(ApiError::client(
-        "InvalidAuthorizationMessageException",
+    Err(errors::StsError::InvalidAuthorizationMessage.with(
         "The encoded message was not issued by Updraft: Updraft does not enforce IAM policies, \
          so it never returns encoded authorization messages to decode.",
     ))

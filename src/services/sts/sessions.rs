@@ -11,8 +11,10 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::caller;
+use super::errors::{StsError, constraint, validation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::services::errors::ErrorCode;
 use crate::protocol::output::Timestamp;
 use crate::state::AppState;
 use crate::state::keys::{IssuedKey, Principal};
@@ -25,16 +27,6 @@ const ROLE_DEFAULT_SESSION: i64 = 3600;
 const SESSION_TOKEN_DEFAULT: i64 = 43_200;
 const SESSION_TOKEN_MAX: i64 = 129_600;
 const ROOT_SESSION_MAX: i64 = 3600;
-
-/// `ValidationError` in AWS's "1 validation error detected" wording.
-fn constraint(value: &str, member: &str, constraint: &str) -> ApiError {
-    ApiError::client(
-        "ValidationError",
-        format!(
-            "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: {constraint}"
-        ),
-    )
-}
 
 /// `DurationSeconds` within the shape's bounds.
 fn check_duration(seconds: i64, min: i64, max: i64) -> Result<(), ApiError> {
@@ -114,7 +106,7 @@ fn parse_role_arn(arn: &str) -> Result<(String, String), ApiError> {
 }
 
 fn invalid_arn() -> ApiError {
-    ApiError::client("ValidationError", "Request ARN is invalid")
+    validation("Request ARN is invalid")
 }
 
 /// A role's unique id, stable for its ARN (the role need not exist in Updraft's IAM).
@@ -201,8 +193,7 @@ fn role_duration(requested: Option<i64>, max: i64) -> Result<i64, ApiError> {
     let seconds = requested.unwrap_or(ROLE_DEFAULT_SESSION);
     check_duration(seconds, 900, 43_200)?;
     if seconds > max {
-        return Err(ApiError::client(
-            "ValidationError",
+        return Err(validation(
             "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
         ));
     }
@@ -237,8 +228,7 @@ pub fn assume_role(
     parse_role_arn(&req.role_arn)?;
     let chained = matches!(caller(ctx, state), Principal::AssumedRole { .. });
     if chained && req.duration_seconds.is_some_and(|s| s > 3600) {
-        return Err(ApiError::client(
-            "ValidationError",
+        return Err(validation(
             "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
         ));
     }
@@ -308,8 +298,7 @@ pub fn assume_role_with_web_identity(
     }
     parse_role_arn(&req.role_arn)?;
     let claims = jwt_claims(&req.web_identity_token).ok_or_else(|| {
-        ApiError::client(
-            "InvalidIdentityToken",
+        StsError::InvalidIdentityToken.with(
             "The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request.",
         )
     })?;
@@ -371,11 +360,9 @@ pub fn get_session_token(
         .and_then(|k| state.keys.get(k))
         .is_some_and(|k| k.session_token.is_some());
     if temporary {
-        return Err(ApiError::client(
-            "AccessDenied",
-            "Cannot call GetSessionToken with session credentials",
-        )
-        .with_status(403));
+        return Err(
+            StsError::AccessDenied.with("Cannot call GetSessionToken with session credentials")
+        );
     }
     let principal = caller(ctx, state);
     let seconds = match principal {
