@@ -55,7 +55,6 @@ use updraft::context::RequestContext;
 use updraft::protocol::Protocol;
 use updraft::state::{AppState, Scope};
 
-
 use cpu::threads_cpu;
 use nginx::Nginx;
 

@@ -43,7 +43,6 @@ use updraft::context::RequestContext;
 use updraft::protocol::Protocol;
 use updraft::state::{AppState, Scope};
 
-
 use nginx::Nginx;
 
 const HANDSHAKE_TASKS: usize = 8;

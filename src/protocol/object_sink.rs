@@ -118,8 +118,8 @@ impl<'m, E: Encoding> ObjectSink<'m, E> {
 
     /// Where a value for `member` goes here, without writing anything yet.
     fn peek(&self, member: &str) -> Option<Slot<'m>> {
-        match self.frames.last()? {
-            &Frame::Structure { plan, cursor } => {
+        match *self.frames.last()? {
+            Frame::Structure { plan, cursor } => {
                 let members = self.plans.members(plan);
                 // Handlers write in model order: the member is nearly always the next one.
                 let at = if members.get(cursor).is_some_and(|m| m.name == member) {
@@ -141,7 +141,7 @@ impl<'m, E: Encoding> ObjectSink<'m, E> {
                     source: Source::Member(plan, at),
                 })
             }
-            &Frame::List(Some(seq)) => {
+            Frame::List(Some(seq)) => {
                 let items = self.plans.seq(seq);
                 Some(Slot {
                     r: items.r,
@@ -150,7 +150,7 @@ impl<'m, E: Encoding> ObjectSink<'m, E> {
                     source: Source::Seq(seq),
                 })
             }
-            &Frame::Map(Some(seq)) => {
+            Frame::Map(Some(seq)) => {
                 let values = self.plans.seq(seq);
                 Some(Slot {
                     r: values.r,

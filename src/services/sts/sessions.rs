@@ -14,8 +14,8 @@ use super::caller;
 use super::errors::{StsError, constraint, validation};
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::services::errors::ErrorCode;
 use crate::protocol::output::Timestamp;
+use crate::services::errors::ErrorCode;
 use crate::state::AppState;
 use crate::state::keys::{IssuedKey, Principal};
 
