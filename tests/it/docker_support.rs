@@ -49,11 +49,11 @@ pub fn run_until(
     limit: Duration,
     pause: Duration,
     pred: impl Fn(&RegionStores) -> bool,
-) {
+) -> f64 {
     let start = Instant::now();
     loop {
         if s.state.stores.with(&scope(), |st| pred(st)) {
-            return;
+            return s.state.clock.now();
         }
         if start.elapsed() > limit {
             let dump = s

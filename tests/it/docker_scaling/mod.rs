@@ -12,24 +12,20 @@
 
 mod cpu;
 
-use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use updraft::Config;
-use updraft::state::{RegionStores, Scope};
 
 use crate::autoscaling::count_in_service;
 use crate::common::TestServer;
 use crate::docker::{DockerServer, docker, engine_ready};
-use crate::elb::get;
+use crate::docker_support::{
+    ami, cli, group_members, members, pages, run_until, step, subnets, wait_in_service,
+};
 
 /// The text the user data writes into the page.
 const PAGE: &str = "served by docker_scaling user data";
-
-fn scope() -> Scope {
-    Scope::new("000000000000", "us-east-1")
-}
 
 /// A frozen-clock server with the Docker backend.
 fn frozen(test: &str) -> DockerServer {
@@ -40,144 +36,6 @@ fn frozen(test: &str) -> DockerServer {
             ..Config::default()
         },
     )
-}
-
-fn cli(s: &TestServer, args: &[&str]) -> Value {
-    let r = s.aws(args);
-    assert!(r.ok, "aws {args:?}: {}", r.stderr);
-    if r.stdout.trim().is_empty() {
-        Value::Null
-    } else {
-        r.json()
-    }
-}
-
-/// Advance the virtual clock by `secs`, then give the controllers `pause` of real time.
-fn step(s: &TestServer, secs: f64, pause: Duration) {
-    let r = s.http(
-        "POST",
-        "/_updraft/clock",
-        &[("Content-Type", "application/json")],
-        json!({ "advance_seconds": secs }).to_string().as_bytes(),
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
-    std::thread::sleep(pause);
-}
-
-/// Step the clock 5 s at a time, `pause` apart, until `pred` holds on the store; fails after
-/// `limit` of real time (containers boot in real time). Returns the virtual time it held.
-fn run_until(
-    s: &TestServer,
-    what: &str,
-    limit: Duration,
-    pause: Duration,
-    pred: impl Fn(&RegionStores) -> bool,
-) -> f64 {
-    let start = Instant::now();
-    loop {
-        if s.state.stores.with(&scope(), |st| pred(st)) {
-            return s.state.clock.now();
-        }
-        if start.elapsed() > limit {
-            let dump = s
-                .state
-                .stores
-                .with(&scope(), |st| format!("{:#?}", st.autoscaling.groups));
-            panic!("{what}: not within {limit:?}: {dump}");
-        }
-        step(s, 5.0, pause);
-    }
-}
-
-/// Members of a group, from the store.
-fn members(st: &RegionStores, group: &str) -> BTreeSet<String> {
-    st.autoscaling
-        .groups
-        .get(group)
-        .map(|g| g.instances.keys().cloned().collect())
-        .unwrap_or_default()
-}
-
-fn group_members(s: &TestServer, group: &str) -> BTreeSet<String> {
-    s.state.stores.with(&scope(), |st| members(st, group))
-}
-
-/// (instance, state) at a Classic ELB, through the CLI.
-fn instance_health(s: &TestServer, lb: &str) -> BTreeSet<(String, String)> {
-    let h = cli(
-        s,
-        &[
-            "elb",
-            "describe-instance-health",
-            "--load-balancer-name",
-            lb,
-        ],
-    );
-    h["InstanceStates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| {
-            (
-                x["InstanceId"].as_str().unwrap().to_owned(),
-                x["State"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
-/// Step the clock until exactly `ids` are InService at `lb` (checks every 20 virtual s).
-fn wait_in_service(s: &TestServer, lb: &str, ids: &BTreeSet<String>) {
-    let want: BTreeSet<(String, String)> = ids
-        .iter()
-        .map(|id| (id.clone(), "InService".to_owned()))
-        .collect();
-    let start = Instant::now();
-    loop {
-        for _ in 0..4 {
-            step(s, 5.0, Duration::from_millis(30));
-        }
-        let health = instance_health(s, lb);
-        if health == want {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "not InService at {lb}: {health:?}, want {ids:?}"
-        );
-    }
-}
-
-fn ami(s: &TestServer) -> String {
-    cli(s, &["ec2", "describe-images", "--owners", "amazon"])["Images"][0]["ImageId"]
-        .as_str()
-        .expect("an AMI")
-        .to_owned()
-}
-
-fn subnets(s: &TestServer) -> Vec<String> {
-    let v = cli(
-        s,
-        &[
-            "ec2",
-            "describe-subnets",
-            "--filters",
-            "Name=default-for-az,Values=true",
-        ],
-    );
-    let mut v: Vec<(String, String)> = v["Subnets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| {
-            (
-                x["AvailabilityZone"].as_str().unwrap().to_owned(),
-                x["SubnetId"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    v.sort();
-    v.into_iter().take(2).map(|(_, id)| id).collect()
 }
 
 fn activities(s: &TestServer, group: &str) -> Vec<Value> {
@@ -218,18 +76,6 @@ fn container_exists(id: &str) -> bool {
         .unwrap()
         .status
         .success()
-}
-
-/// GETs through the load balancer by Host header: the distinct pages served.
-fn pages(s: &TestServer, dns: &str, n: usize) -> BTreeSet<String> {
-    (0..n)
-        .map(|_| {
-            let r = get(s.addr, dns, "/index.html", &[]);
-            assert_eq!(r.status, 200, "{r:?}");
-            assert!(r.body.starts_with(PAGE), "{r:?}");
-            r.body
-        })
-        .collect()
 }
 
 #[test]
