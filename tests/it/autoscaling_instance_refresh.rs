@@ -3,7 +3,7 @@
 //! and a warm pool's life), cancellation, checkpoints, SkipMatching and rollback to the previous
 //! launch template version.
 
-use crate::autoscaling::run_boto3;
+use crate::autoscaling_boto3::run_boto3;
 
 const ROLLING: &str = r#"
 out = {}

@@ -1,7 +1,7 @@
 //! Lifecycle hooks through boto3 on a frozen clock: they hold launches and terminations until
 //! completed or timed out.
 
-use crate::autoscaling::run_boto3;
+use crate::autoscaling_boto3::run_boto3;
 
 const HOOKS: &str = r#"
 out = {}

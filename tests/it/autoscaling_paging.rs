@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::autoscaling::ASG_PRELUDE;
+use crate::autoscaling_boto3::ASG_PRELUDE;
 use crate::cloudwatch::{CW_PRELUDE, frozen_server};
 use crate::common::BOTO3_PRELUDE;
 

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::autoscaling::run_boto3;
+use crate::autoscaling_boto3::run_boto3;
 
 const SCHEDULED: &str = r#"
 out = {}

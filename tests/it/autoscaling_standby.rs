@@ -1,7 +1,7 @@
 //! Standby, detach and attach through boto3 on a frozen clock: instances move in and out of a
 //! group with the activities AWS records.
 
-use crate::autoscaling::run_boto3;
+use crate::autoscaling_boto3::run_boto3;
 
 const STANDBY: &str = r#"
 out = {}

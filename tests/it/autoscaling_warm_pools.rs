@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::autoscaling::ASG_PRELUDE;
+use crate::autoscaling_boto3::ASG_PRELUDE;
 use crate::cloudwatch::{CW_PRELUDE, frozen_server};
 use crate::common::BOTO3_PRELUDE;
 

@@ -6,6 +6,7 @@ mod auth;
 mod auth_checks;
 mod autoscaling;
 mod autoscaling_alarms;
+mod autoscaling_boto3;
 mod autoscaling_chapter;
 mod autoscaling_core;
 mod autoscaling_health;

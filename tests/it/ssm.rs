@@ -2,7 +2,7 @@
 //! SecureString, paging, filters, tags, AWS's public AMI parameters, and `resolve:ssm:` image ids
 //! launched through RunInstances and an Auto Scaling group.
 
-use crate::autoscaling::ASG_PRELUDE;
+use crate::autoscaling_boto3::ASG_PRELUDE;
 use crate::cloudwatch::{CW_PRELUDE, frozen_server};
 use crate::common::{BOTO3_PRELUDE, TestServer};
 
