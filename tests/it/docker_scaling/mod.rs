@@ -21,11 +21,8 @@ use crate::autoscaling::count_in_service;
 use crate::common::TestServer;
 use crate::docker::{DockerServer, docker, engine_ready};
 use crate::docker_support::{
-    ami, cli, group_members, members, pages, run_until, step, subnets, wait_in_service,
+    PAGE, ami, cli, group_members, members, pages, run_until, step, subnets, wait_in_service,
 };
-
-/// The text the user data writes into the page.
-const PAGE: &str = "served by docker_scaling user data";
 
 /// A frozen-clock server with the Docker backend.
 fn frozen(test: &str) -> DockerServer {
