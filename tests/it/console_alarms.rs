@@ -116,7 +116,7 @@ fn console_alarm_create_edit_and_state_bands() {
         geometry["w"].as_f64().unwrap(),
     );
     assert!(
-        x > 44.0 && w > 1.0 && x + w < geometry["width"].as_f64().unwrap() - 12.0,
+        x > 44.0 && w > 1.0 && x + w <= geometry["width"].as_f64().unwrap() - 12.0 + 1e-6,
         "{geometry}"
     );
     b.wait_text("#alarm-bands", "(1)");
