@@ -47,7 +47,7 @@ fn wait_status(s: &TestServer, id: &str, want: &str) {
 }
 
 /// The largest `StatusCheckFailed` of an instance over the last 10 virtual minutes.
-fn status_check_failed_max(s: &TestServer, id: &str) -> Option<f64> {
+fn status_check_failed_max(s: &TestServer, id: &str, since: f64) -> Option<f64> {
     let now = s.state.clock.now() as i64;
     let v: Value = cli(
         s,
@@ -61,7 +61,7 @@ fn status_check_failed_max(s: &TestServer, id: &str) -> Option<f64> {
             "--dimensions",
             &format!("Name=InstanceId,Value={id}"),
             "--start-time",
-            &(now - 600).to_string(),
+            &(since as i64 - 60).to_string(),
             "--end-time",
             &(now + 60).to_string(),
             "--period",
@@ -113,6 +113,7 @@ fn a_frozen_container_fails_its_status_check_and_its_group_replaces_it() {
 
     // Paused: impaired, StatusCheckFailed 1, and after the grace period and a minute of
     // failing the group terminates it and launches a replacement.
+    let paused_at = s.state.clock.now();
     docker(&["pause", &name]);
     wait_status(s, &victim, "impaired");
     run_until(
@@ -126,7 +127,7 @@ fn a_frozen_container_fails_its_status_check_and_its_group_replaces_it() {
         },
     );
     assert_eq!(
-        status_check_failed_max(s, &victim),
+        status_check_failed_max(s, &victim, paused_at),
         Some(1.0),
         "StatusCheckFailed published 1 while it was impaired"
     );
