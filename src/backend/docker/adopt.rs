@@ -22,9 +22,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use bollard::query_parameters::{
-    ListContainersOptions, ListImagesOptions, RemoveContainerOptions, StopContainerOptions,
-};
+use bollard::query_parameters::{RemoveContainerOptions, StopContainerOptions};
 
 use super::stats::Counters;
 use super::{
@@ -75,14 +73,7 @@ impl DockerBackend {
             .into_iter()
             .map(|r| (r.instance_id, r.expect))
             .collect();
-        let containers = docker
-            .list_containers(Some(ListContainersOptions {
-                all: true,
-                filters: Some(self.owner_filter()),
-                ..Default::default()
-            }))
-            .await
-            .map_err(|e| failed("list containers", e))?;
+        let containers = self.owned_containers(docker).await?;
         let mut seen = std::collections::HashSet::new();
         let (mut adopted, mut removed) = (0usize, 0usize);
         for c in containers {
@@ -239,14 +230,7 @@ impl DockerBackend {
     /// Keep track of the images CreateImage made in an earlier run (`updraft/ami:<ami>`).
     async fn adopt_images(&self) -> Result<(), BackendError> {
         let docker = self.docker()?;
-        let images = docker
-            .list_images(Some(ListImagesOptions {
-                all: false,
-                filters: Some(self.owner_filter()),
-                ..Default::default()
-            }))
-            .await
-            .map_err(|e| failed("list images", e))?;
+        let images = self.owned_images(docker).await?;
         let prefix = format!("{AMI_REPO}:");
         let amis: Vec<String> = images
             .iter()

@@ -56,6 +56,36 @@ impl DockerBackend {
         )])
     }
 
+    /// Every container labelled with this owner, running or not.
+    pub(super) async fn owned_containers(
+        &self,
+        docker: &Docker,
+    ) -> Result<Vec<bollard::models::ContainerSummary>, BackendError> {
+        docker
+            .list_containers(Some(ListContainersOptions {
+                all: true,
+                filters: Some(self.owner_filter()),
+                ..Default::default()
+            }))
+            .await
+            .map_err(|e| failed("list containers", e))
+    }
+
+    /// Every tagged image labelled with this owner.
+    pub(super) async fn owned_images(
+        &self,
+        docker: &Docker,
+    ) -> Result<Vec<bollard::models::ImageSummary>, BackendError> {
+        docker
+            .list_images(Some(ListImagesOptions {
+                all: false,
+                filters: Some(self.owner_filter()),
+                ..Default::default()
+            }))
+            .await
+            .map_err(|e| failed("list images", e))
+    }
+
     /// Reach the engine, clean up, import the busybox image, watch events.
     pub(super) async fn prepare_engine(&self) -> Result<(), BackendError> {
         let unreachable = |e: &dyn std::fmt::Display| {
@@ -122,14 +152,7 @@ impl DockerBackend {
     /// or ours).
     async fn remove_owned(&self) -> Result<(), BackendError> {
         let docker = self.docker()?;
-        let containers = docker
-            .list_containers(Some(ListContainersOptions {
-                all: true,
-                filters: Some(self.owner_filter()),
-                ..Default::default()
-            }))
-            .await
-            .map_err(|e| failed("list containers", e))?;
+        let containers = self.owned_containers(docker).await?;
         for c in containers {
             let Some(id) = c.id else { continue };
             let options = RemoveContainerOptions {
@@ -144,14 +167,7 @@ impl DockerBackend {
             }
         }
         self.remove_owned_networks().await;
-        let mut images = docker
-            .list_images(Some(ListImagesOptions {
-                all: false,
-                filters: Some(self.owner_filter()),
-                ..Default::default()
-            }))
-            .await
-            .map_err(|e| failed("list images", e))?;
+        let mut images = self.owned_images(docker).await?;
         // Images made by CreateImage first: they are children of the busybox image.
         images.sort_by_key(|i| !i.repo_tags.iter().any(|t| t.starts_with(AMI_REPO)));
         for image in images {
