@@ -95,34 +95,38 @@ pub fn dimension_sets(i: &InstanceInfo) -> Vec<Vec<(String, String)>> {
 }
 
 /// The (metric, unit, value) triples of one sample; `impaired` instances fail their instance
-/// status check (`StatusCheckFailed` and `StatusCheckFailed_Instance` 1).
+/// status check (`StatusCheckFailed` and `StatusCheckFailed_Instance` 1). Without a sample
+/// (the backend could not read the instance: a frozen or vanished container) only the status
+/// checks are published: they are EC2's verdict, not a reading from the instance.
 pub fn metric_values(
-    sample: &crate::backend::MetricsSample,
+    sample: Option<&crate::backend::MetricsSample>,
     impaired: bool,
 ) -> Vec<(&'static str, &'static str, f64)> {
     let failed = if impaired { 1.0 } else { 0.0 };
-    vec![
-        ("CPUUtilization", "Percent", sample.cpu_utilization),
-        ("NetworkIn", "Bytes", sample.network_in_bytes as f64),
-        ("NetworkOut", "Bytes", sample.network_out_bytes as f64),
-        (
-            "NetworkPacketsIn",
-            "Count",
-            sample.network_packets_in as f64,
-        ),
-        (
-            "NetworkPacketsOut",
-            "Count",
-            sample.network_packets_out as f64,
-        ),
+    let mut values = Vec::with_capacity(8);
+    if let Some(sample) = sample {
+        values.extend([
+            ("CPUUtilization", "Percent", sample.cpu_utilization),
+            ("NetworkIn", "Bytes", sample.network_in_bytes as f64),
+            ("NetworkOut", "Bytes", sample.network_out_bytes as f64),
+            (
+                "NetworkPacketsIn",
+                "Count",
+                sample.network_packets_in as f64,
+            ),
+            (
+                "NetworkPacketsOut",
+                "Count",
+                sample.network_packets_out as f64,
+            ),
+        ]);
+    }
+    values.extend([
         ("StatusCheckFailed", "Count", failed),
         ("StatusCheckFailed_Instance", "Count", failed),
         ("StatusCheckFailed_System", "Count", 0.0),
-    ]
-}
-
-fn internal_impaired(ec2: &crate::services::ec2::store::Ec2Store, id: &str) -> bool {
-    crate::services::ec2::internal::impaired_since(ec2, id).is_some()
+    ]);
+    values
 }
 
 /// Publishes `AWS/EC2` metrics. What it published is recorded on each instance
@@ -135,6 +139,9 @@ struct Work {
     scope: Scope,
     info: InstanceInfo,
     at: f64,
+    /// The status check failed during the period: decided with the datapoint, not when the
+    /// sample arrives (by then a group may have terminated the instance and cleared it).
+    impaired: bool,
 }
 
 /// Note the instances first seen running, forget those that stopped, and collect the due
@@ -174,25 +181,27 @@ fn plan(scope: &Scope, s: &mut RegionStores, now: f64, work: &mut Vec<Work>) -> 
             detailed: i.monitoring,
             asg: ec2.tags_of(&i.id).get(GROUP_TAG).cloned(),
         };
+        let period = period_of(i.monitoring);
         work.push(Work {
             scope: scope.clone(),
             info,
             at,
+            impaired: i.impaired_since.is_some_and(|t| t < at + period),
         });
     }
     next
 }
 
-/// Store one sampled datapoint (or, with no sample, only skip the period), unless a pass
+/// Store one period's datapoint (with no sample, its status checks only), unless a pass
 /// already did: the instance's record says what was published.
 fn publish(
     s: &mut RegionStores,
     info: &InstanceInfo,
     at: f64,
+    impaired: bool,
     sample: Option<&MetricsSample>,
     now: f64,
 ) {
-    let impaired = internal_impaired(&s.ec2, &info.id);
     let Some(i) = s.ec2.instances.get_mut(&info.id) else {
         return;
     };
@@ -200,9 +209,6 @@ fn publish(
         return;
     }
     i.metrics_published_through = Some(at);
-    let Some(sample) = sample else {
-        return;
-    };
     let values = metric_values(sample, impaired);
     for dims in dimension_sets(info) {
         for (name, unit, value) in &values {
@@ -237,7 +243,8 @@ impl Controller for Ec2Metrics {
         for w in work {
             let sample = match state.backend.metrics_sample(&w.info.id, now).await {
                 Ok(sample) => Some(sample),
-                // Gone meanwhile (terminated, backend restarted): skip this period.
+                // Gone or frozen meanwhile (terminated, paused, backend restarted): the
+                // period gets its status checks only.
                 Err(err) => {
                     tracing::debug!(instance = %w.info.id, error = %err, "no metrics sample");
                     None
@@ -246,12 +253,12 @@ impl Controller for Ec2Metrics {
             by_scope
                 .entry(w.scope)
                 .or_default()
-                .push((w.info, w.at, sample));
+                .push((w.info, w.at, w.impaired, sample));
         }
         for (scope, items) in by_scope {
             state.stores.with(&scope, |s| {
-                for (info, at, sample) in &items {
-                    publish(s, info, *at, sample.as_ref(), now);
+                for (info, at, impaired, sample) in &items {
+                    publish(s, info, *at, *impaired, sample.as_ref(), now);
                 }
                 s.cloudwatch.metrics.prune(now);
             });
@@ -308,7 +315,7 @@ mod tests {
             network_packets_in: 15,
             network_packets_out: 12,
         };
-        let v = metric_values(&sample, false);
+        let v = metric_values(Some(&sample), false);
         assert_eq!(v[0], ("CPUUtilization", "Percent", 42.0));
         assert_eq!(v[1], ("NetworkIn", "Bytes", 100.0));
         assert_eq!(v[2], ("NetworkOut", "Bytes", 200.0));
@@ -316,10 +323,19 @@ mod tests {
         assert_eq!(v[4], ("NetworkPacketsOut", "Count", 12.0));
         assert!(v[5..].iter().all(|(_, u, x)| *u == "Count" && *x == 0.0));
         assert_eq!(v.len(), 8);
-        let v = metric_values(&sample, true);
+        let v = metric_values(Some(&sample), true);
         assert_eq!(v[5], ("StatusCheckFailed", "Count", 1.0));
         assert_eq!(v[6], ("StatusCheckFailed_Instance", "Count", 1.0));
         assert_eq!(v[7], ("StatusCheckFailed_System", "Count", 0.0));
+        // No reading from the instance: EC2's status checks still publish.
+        assert_eq!(
+            metric_values(None, true),
+            [
+                ("StatusCheckFailed", "Count", 1.0),
+                ("StatusCheckFailed_Instance", "Count", 1.0),
+                ("StatusCheckFailed_System", "Count", 0.0)
+            ]
+        );
     }
 
     #[test]

@@ -46,7 +46,7 @@ fn wait_status(s: &TestServer, id: &str, want: &str) {
     }
 }
 
-/// The largest `StatusCheckFailed` of an instance over the last 10 virtual minutes.
+/// The largest `StatusCheckFailed` of an instance from a minute before `since` until now.
 fn status_check_failed_max(s: &TestServer, id: &str, since: f64) -> Option<f64> {
     let now = s.state.clock.now() as i64;
     let v: Value = cli(
