@@ -98,6 +98,7 @@ mod ssm;
 mod sts;
 mod tls;
 mod tls_iam;
+mod tls_support;
 mod vectors_json;
 mod vectors_xml;
 mod wakeups;
