@@ -39,6 +39,7 @@ mod console_alb;
 mod console_asg;
 mod console_chapter;
 mod console_cloudwatch;
+mod console_edits;
 mod console_lab;
 mod console_lab_clicks;
 mod console_loop;
