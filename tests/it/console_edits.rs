@@ -9,17 +9,8 @@ use serde_json::json;
 
 use crate::common::TestServer;
 use crate::console::{frozen, open};
+use crate::console_asg::cli;
 use crate::webdriver::Browser;
-
-const REGION: &str = "ap-northeast-1";
-
-fn cli(s: &TestServer, args: &[&str]) -> serde_json::Value {
-    let mut all = args.to_vec();
-    all.extend(["--region", REGION]);
-    let r = s.aws(&all);
-    assert!(r.ok, "{args:?}: {}", r.stderr);
-    r.json()
-}
 
 /// A new version of template `id` from version 1 with instance type `ty`.
 fn add_version(s: &TestServer, id: &str, ty: &str) {
