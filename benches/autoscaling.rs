@@ -11,6 +11,7 @@
 
 mod common;
 
+use common::query::frozen_region;
 use common::rss_kib;
 use std::hint::black_box;
 use std::sync::Arc;
@@ -69,14 +70,7 @@ fn boot_all(state: &AppState, scope: &Scope) {
 }
 
 fn setup() -> (Arc<AppState>, Scope) {
-    let state = AppState::new(Config {
-        time_scale: 0.0,
-        ..Config::default()
-    });
-    let scope = Scope::new("000000000000", "us-east-1");
-    state
-        .stores
-        .with(&scope, |s| s.ec2.ensure_defaults(&scope, &state));
+    let (state, scope) = frozen_region();
     let c = ctx(&scope, "autoscaling", "CreateLaunchConfiguration");
     launch_configs::create_launch_configuration(
         &c,

@@ -13,43 +13,21 @@
 
 mod common;
 
+use common::query::{frozen_region, query_ctx, respond_body, walk_pages};
 use common::timed;
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
-use updraft::Config;
 use updraft::context::RequestContext;
-use updraft::protocol::Protocol;
-use updraft::protocol::models;
-use updraft::protocol::render;
-use updraft::server;
 use updraft::services;
 use updraft::state::{AppState, Scope};
 
 const N: usize = 1_000;
 
-fn ctx(scope: &Scope, service: &'static str, operation: &str) -> RequestContext {
-    RequestContext {
-        request_id: "bench".into(),
-        scope: scope.clone(),
-        service,
-        operation: operation.into(),
-        protocol: Protocol::Query,
-        access_key_id: None,
-    }
-}
-
 fn setup() -> (std::sync::Arc<AppState>, Scope) {
-    let state = AppState::new(Config {
-        time_scale: 0.0,
-        ..Config::default()
-    });
-    let scope = Scope::new("000000000000", "us-east-1");
-    state
-        .stores
-        .with(&scope, |s| s.ec2.ensure_defaults(&scope, &state));
+    let (state, scope) = frozen_region();
     let subnets: Vec<String> = state.stores.with(&scope, |s| {
         let mut by_zone: Vec<(String, String)> = s
             .ec2
@@ -61,7 +39,7 @@ fn setup() -> (std::sync::Arc<AppState>, Scope) {
         by_zone.sort();
         by_zone.into_iter().map(|(_, id)| id).take(2).collect()
     });
-    let classic = ctx(&scope, "elb", "CreateLoadBalancer");
+    let classic = query_ctx(&scope, "elb", "CreateLoadBalancer");
     services::dispatch(
         &classic,
         &state,
@@ -70,7 +48,7 @@ fn setup() -> (std::sync::Arc<AppState>, Scope) {
                "AvailabilityZones": ["us-east-1a", "us-east-1b"]}),
     )
     .expect("classic load balancer");
-    let v2 = ctx(&scope, "elbv2", "CreateLoadBalancer");
+    let v2 = query_ctx(&scope, "elbv2", "CreateLoadBalancer");
     services::dispatch(&v2, &state, json!({"Name": "alb-0", "Subnets": subnets}))
         .expect("application load balancer");
     state.stores.with(&scope, |s| {
@@ -93,44 +71,16 @@ fn setup() -> (std::sync::Arc<AppState>, Scope) {
     (state, scope)
 }
 
-/// One form-encoded request through decode and `server::respond`, as `server::call` does it.
-fn request(state: &AppState, ctx: &RequestContext, body: &str) -> Vec<u8> {
-    let service = models::by_name(ctx.service).expect("registered");
-    let form: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let operation = service.operation(&ctx.operation).expect("modelled");
-    let input =
-        render::decode_input(service, Protocol::Query, operation, &form, &[]).expect("decodes");
-    let rendered =
-        server::respond(state, ctx, service, Protocol::Query, operation, input).expect("answers");
-    assert_eq!(rendered.status, 200);
-    rendered.body
-}
-
 /// Every page of DescribeLoadBalancers: (pages, bytes, load balancers listed).
 fn walk(state: &AppState, ctx: &RequestContext, version: &str) -> (usize, usize, usize) {
-    let (mut pages, mut bytes, mut listed) = (0, 0, 0);
-    let mut marker: Option<String> = None;
-    loop {
+    walk_pages("NextMarker", "LoadBalancerName", |marker| {
         let mut body = format!("Action=DescribeLoadBalancers&Version={version}");
-        if let Some(m) = &marker {
+        if let Some(m) = marker {
             body.push_str("&Marker=");
             body.push_str(m);
         }
-        let out = request(state, ctx, &body);
-        let text = std::str::from_utf8(&out).expect("utf-8");
-        pages += 1;
-        bytes += out.len();
-        listed += text.matches("<LoadBalancerName>").count();
-        marker = text
-            .split_once("<NextMarker>")
-            .and_then(|(_, rest)| rest.split_once("</NextMarker>"))
-            .map(|(m, _)| m.to_owned());
-        if marker.is_none() {
-            return (pages, bytes, listed);
-        }
-    }
+        respond_body(state, ctx, &body)
+    })
 }
 
 fn describe(c: &mut Criterion) {
@@ -138,12 +88,12 @@ fn describe(c: &mut Criterion) {
     let kinds = [
         (
             "classic",
-            ctx(&scope, "elb", "DescribeLoadBalancers"),
+            query_ctx(&scope, "elb", "DescribeLoadBalancers"),
             "2012-06-01",
         ),
         (
             "elbv2",
-            ctx(&scope, "elbv2", "DescribeLoadBalancers"),
+            query_ctx(&scope, "elbv2", "DescribeLoadBalancers"),
             "2015-12-01",
         ),
     ];

@@ -12,43 +12,25 @@
 
 mod common;
 
+use common::query::{frozen_region, query_ctx, respond_form, walk_pages};
 use common::timed;
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
-use updraft::Config;
 use updraft::context::RequestContext;
-use updraft::protocol::Protocol;
-use updraft::protocol::models;
-use updraft::protocol::render;
-use updraft::server;
 use updraft::services;
 use updraft::state::{AppState, Scope};
 
 const N: usize = 1_000;
 
 fn ctx(scope: &Scope, operation: &str) -> RequestContext {
-    RequestContext {
-        request_id: "bench".into(),
-        scope: scope.clone(),
-        service: "autoscaling",
-        operation: operation.into(),
-        protocol: Protocol::Query,
-        access_key_id: None,
-    }
+    query_ctx(scope, "autoscaling", operation)
 }
 
 fn setup() -> (std::sync::Arc<AppState>, Scope) {
-    let state = AppState::new(Config {
-        time_scale: 0.0,
-        ..Config::default()
-    });
-    let scope = Scope::new("000000000000", "us-east-1");
-    state
-        .stores
-        .with(&scope, |s| s.ec2.ensure_defaults(&scope, &state));
+    let (state, scope) = frozen_region();
     let ami = updraft::services::ec2::images::stable_id(
         "ami",
         "us-east-1",
@@ -75,44 +57,19 @@ fn setup() -> (std::sync::Arc<AppState>, Scope) {
     (state, scope)
 }
 
-/// One query request through decode and `server::respond`, as `server::call` does it.
-fn request(state: &AppState, ctx: &RequestContext, form: &[(String, String)]) -> Vec<u8> {
-    let service = models::by_name(ctx.service).expect("registered");
-    let operation = service.operation(&ctx.operation).expect("modelled");
-    let input =
-        render::decode_input(service, Protocol::Query, operation, form, &[]).expect("decodes");
-    let rendered =
-        server::respond(state, ctx, service, Protocol::Query, operation, input).expect("answers");
-    assert_eq!(rendered.status, 200);
-    rendered.body
-}
-
 /// Every page of DescribeAutoScalingGroups: (pages, bytes, groups listed).
 fn walk(state: &AppState, ctx: &RequestContext) -> (usize, usize, usize) {
-    let (mut pages, mut bytes, mut listed) = (0, 0, 0);
-    let mut token: Option<String> = None;
-    loop {
+    walk_pages("NextToken", "AutoScalingGroupName", |token| {
         let mut form = vec![
             ("Action".to_owned(), "DescribeAutoScalingGroups".to_owned()),
             ("Version".to_owned(), "2011-01-01".to_owned()),
             ("MaxRecords".to_owned(), "100".to_owned()),
         ];
-        if let Some(t) = &token {
-            form.push(("NextToken".to_owned(), t.clone()));
+        if let Some(t) = token {
+            form.push(("NextToken".to_owned(), t.to_owned()));
         }
-        let out = request(state, ctx, &form);
-        let text = std::str::from_utf8(&out).expect("utf-8");
-        pages += 1;
-        bytes += out.len();
-        listed += text.matches("<AutoScalingGroupName>").count();
-        token = text
-            .split_once("<NextToken>")
-            .and_then(|(_, rest)| rest.split_once("</NextToken>"))
-            .map(|(t, _)| t.to_owned());
-        if token.is_none() {
-            return (pages, bytes, listed);
-        }
-    }
+        respond_form(state, ctx, &form)
+    })
 }
 
 fn describe(c: &mut Criterion) {

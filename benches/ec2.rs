@@ -15,30 +15,24 @@
 
 mod common;
 
+use common::query::{frozen_region, respond_body};
 use common::{rss_kib, timed};
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
-use updraft::Config;
 use updraft::context::RequestContext;
 use updraft::protocol::Protocol;
-use updraft::protocol::models;
-use updraft::protocol::render;
-use updraft::server;
 use updraft::services::{self, ec2::images, ec2::instances};
-use updraft::state::{AppState, Scope};
+use updraft::state::AppState;
 
 const N: usize = 10_000;
 const BATCH: usize = 50;
 
 fn setup() -> (std::sync::Arc<AppState>, RequestContext) {
-    let state = AppState::new(Config {
-        time_scale: 0.0,
-        ..Config::default()
-    });
-    let scope = Scope::new("000000000000", "us-east-1");
+    // The default VPC and images are made first, so that only instances count.
+    let (state, scope) = frozen_region();
     let ctx = RequestContext {
         request_id: "bench".into(),
         scope: scope.clone(),
@@ -52,10 +46,6 @@ fn setup() -> (std::sync::Arc<AppState>, RequestContext) {
         "us-east-1",
         "al2023-ami-2023.6.20241212.0-kernel-6.1-x86_64",
     );
-    // Create the default VPC and images first, so that only instances count.
-    state
-        .stores
-        .with(&scope, |s| s.ec2.ensure_defaults(&scope, &state));
     let before = rss_kib();
     let mut first_ids = Vec::new();
     for batch in 0..N / BATCH {
@@ -147,47 +137,36 @@ fn describe(c: &mut Criterion) {
         .as_str()
         .expect("id");
     let one_body = format!("Action=DescribeInstances&Version=2016-11-15&InstanceId.1={one_id}");
-    let bytes = request(&ctx, &state, all_body).len();
+    let bytes = respond_body(&state, &ctx, all_body).len();
     println!("whole-list response: {} KiB of XML", bytes / 1024);
-    let (wall, cpu) = timed(5, || drop(black_box(request(&ctx, &state, all_body))));
+    let (wall, cpu) = timed(5, || drop(black_box(respond_body(&state, &ctx, all_body))));
     println!("request/all over 5 calls: {wall:.1} ms wall, {cpu:.1} ms CPU per call");
     let (wall, cpu) = timed(5, || {
         drop(black_box(services::dispatch(&ctx, &state, json!({}))));
     });
     println!("handler alone over 5 calls: {wall:.1} ms wall, {cpu:.1} ms CPU per call");
-    let (wall, cpu) = timed(200, || drop(black_box(request(&ctx, &state, tag_body))));
+    let (wall, cpu) = timed(200, || {
+        drop(black_box(respond_body(&state, &ctx, tag_body)))
+    });
     println!("request/tag_filter_10 over 200 calls: {wall:.3} ms wall, {cpu:.3} ms CPU per call");
-    let (wall, cpu) = timed(2000, || drop(black_box(request(&ctx, &state, &one_body))));
+    let (wall, cpu) = timed(2000, || {
+        drop(black_box(respond_body(&state, &ctx, &one_body)))
+    });
     println!(
         "request/one_id over 2000 calls: {:.1} µs wall, {:.1} µs CPU per call",
         wall * 1000.0,
         cpu * 1000.0
     );
     group.bench_function("all", |b| {
-        b.iter(|| black_box(request(&ctx, &state, all_body)))
+        b.iter(|| black_box(respond_body(&state, &ctx, all_body)))
     });
     group.bench_function("tag_filter_10", |b| {
-        b.iter(|| black_box(request(&ctx, &state, tag_body)))
+        b.iter(|| black_box(respond_body(&state, &ctx, tag_body)))
     });
     group.bench_function("one_id", |b| {
-        b.iter(|| black_box(request(&ctx, &state, &one_body)))
+        b.iter(|| black_box(respond_body(&state, &ctx, &one_body)))
     });
     group.finish();
-}
-
-/// One form-encoded request through decode and `server::respond`, as `server::call` does it.
-fn request(ctx: &RequestContext, state: &AppState, body: &str) -> Vec<u8> {
-    let service = models::by_name("ec2").expect("ec2 is registered");
-    let form: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let operation = service.operation(&ctx.operation).expect("modelled");
-    let input =
-        render::decode_input(service, Protocol::Ec2, operation, &form, &[]).expect("decodes");
-    let rendered =
-        server::respond(state, ctx, service, Protocol::Ec2, operation, input).expect("answers");
-    assert_eq!(rendered.status, 200);
-    rendered.body
 }
 
 criterion_group!(benches, describe);

@@ -15,6 +15,7 @@
 
 mod common;
 
+use common::query::frozen_region;
 use common::quick;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -53,14 +54,7 @@ fn ctx(scope: &Scope) -> RequestContext {
 }
 
 fn world(groups_n: usize, metrics: usize, minutes: usize) -> (Arc<AppState>, Scope) {
-    let state = AppState::new(Config {
-        time_scale: 0.0,
-        ..Config::default()
-    });
-    let scope = Scope::new("000000000000", "us-east-1");
-    state
-        .stores
-        .with(&scope, |s| s.ec2.ensure_defaults(&scope, &state));
+    let (state, scope) = frozen_region();
     let c = ctx(&scope);
     let ami = images::stable_id(
         "ami",

@@ -35,25 +35,20 @@
 
 mod common;
 
+use common::classic::{self, BACKEND_THREADS, UPDRAFT_THREADS, start_backend};
 use common::{nginx, threads as cpu};
 
 use common::percentile;
-use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{Request, header};
-use http_body_util::{BodyExt, Empty, Full};
+use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
-use serde_json::{Value, json};
+use serde_json::json;
 use updraft::Config;
-use updraft::backend::socket::SocketInstances;
-use updraft::context::RequestContext;
-use updraft::protocol::Protocol;
-use updraft::state::{AppState, Scope};
 
 use cpu::threads_cpu;
 use nginx::Nginx;
@@ -69,146 +64,16 @@ const NGINX_SERVER: &str = "server {\n\
       }\n\
     }";
 
-/// Run `f` on a fresh runtime of `workers` threads named `name` on its own thread (kept for
-/// the process). The names let [`threads_cpu`] find each party's threads.
-fn spawn_runtime<F: Future<Output = ()> + Send + 'static>(
-    name: &'static str,
-    workers: usize,
-    f: F,
-) {
-    std::thread::Builder::new()
-        .name(name.into())
-        .spawn(move || {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(workers)
-                .thread_name(name)
-                .enable_all()
-                .build()
-                .expect("runtime")
-                .block_on(f);
-        })
-        .expect("thread");
-}
-
-/// The backend: `hello` to everything, after `delay` when it is not zero.
-fn start_backend(delay: Duration) -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.set_nonblocking(true).expect("non-blocking");
-    let addr = listener.local_addr().expect("addr");
-    spawn_runtime(BACKEND_THREADS, 1, async move {
-        let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let _ = stream.set_nodelay(true);
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |_req| async move {
-                    if !delay.is_zero() {
-                        tokio::time::sleep(delay).await;
-                    }
-                    Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from_static(
-                        b"hello\n",
-                    ))))
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    addr
-}
-
-/// Thread names of the three parties in this process.
-const BACKEND_THREADS: &str = "bench-backend";
-const UPDRAFT_THREADS: &str = "bench-updraft";
-
-fn call(state: &AppState, service: &'static str, op: &str, input: Value) -> Value {
-    let ctx = RequestContext {
-        request_id: "bench".into(),
-        scope: Scope::new("000000000000", "us-east-1"),
-        service,
-        operation: op.into(),
-        protocol: Protocol::Query,
-        access_key_id: None,
-    };
-    updraft::services::dispatch(&ctx, state, input)
-        .unwrap_or_else(|e| panic!("{service}:{op}: {e:?}"))
-}
-
 /// Updraft with one InService instance behind load balancer `bench`; returns (addr, DNS name).
 fn start_updraft(backend: SocketAddr) -> (SocketAddr, String) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.set_nonblocking(true).expect("non-blocking");
-    let addr = listener.local_addr().expect("addr");
-    let state = AppState::with_backend(
-        Config {
-            listen: addr,
-            time_scale: 0.0,
-            ..Config::default()
-        },
-        Arc::new(SocketInstances::new(1.0, backend)),
-    );
-    let s = state.clone();
     // Two worker threads, as the binary has on this machine (`PROXY_UPDRAFT_WORKERS` to vary).
     let workers = std::env::var("PROXY_UPDRAFT_WORKERS")
         .ok()
         .and_then(|w| w.parse().ok())
         .unwrap_or(2);
-    spawn_runtime(UPDRAFT_THREADS, workers, async move {
-        let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-        let _ = updraft::run_with_state(listener, s, std::future::pending()).await;
-    });
-    let images = call(
-        &state,
-        "ec2",
-        "DescribeImages",
-        json!({ "Owners": ["amazon"] }),
-    );
-    let ami = images["Images"][0]["ImageId"].clone();
-    let run = call(
-        &state,
-        "ec2",
-        "RunInstances",
-        json!({ "ImageId": ami, "MinCount": 1, "MaxCount": 1,
-                "Placement": { "AvailabilityZone": "us-east-1a" } }),
-    );
-    let id = run["Instances"][0]["InstanceId"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let dns = call(
-        &state,
-        "elb",
-        "CreateLoadBalancer",
-        json!({ "LoadBalancerName": "bench", "AvailabilityZones": ["us-east-1a"],
-                "Listeners": [{ "Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80 }] }),
-    )["DNSName"]
-        .as_str()
-        .expect("dns")
-        .to_owned();
-    call(
-        &state,
-        "elb",
-        "ConfigureHealthCheck",
-        json!({ "LoadBalancerName": "bench", "HealthCheck": { "Target": "TCP:80",
-                "Interval": 5, "Timeout": 2, "UnhealthyThreshold": 2, "HealthyThreshold": 2 } }),
-    );
-    call(
-        &state,
-        "elb",
-        "RegisterInstancesWithLoadBalancer",
-        json!({ "LoadBalancerName": "bench", "Instances": [{ "InstanceId": id }] }),
-    );
-    let scope = Scope::new("000000000000", "us-east-1");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while updraft::services::elb::instance_in_service(&state, &scope, "bench", &id) != Some(true) {
-        assert!(Instant::now() < deadline, "instance never went InService");
-        state.clock.advance(5.0);
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (addr, dns)
+    let (addr, state) = classic::start_updraft(backend, workers, Config::default());
+    let listener = json!({ "Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80 });
+    (addr, classic::classic_in_service(&state, listener, || true))
 }
 
 struct Run {

@@ -24,24 +24,20 @@
 
 mod common;
 
+use common::classic::{self, UPDRAFT_THREADS, call, start_backend};
 use common::{nginx, threads as cpu};
 
 use common::percentile;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Full};
+use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
-use serde_json::{Value, json};
+use serde_json::json;
 use updraft::Config;
-use updraft::backend::socket::SocketInstances;
-use updraft::context::RequestContext;
-use updraft::protocol::Protocol;
-use updraft::state::{AppState, Scope};
 
 use nginx::Nginx;
 
@@ -49,74 +45,12 @@ const HANDSHAKE_TASKS: usize = 8;
 const TLS_CONNECTIONS: usize = 16;
 const NAME: &str = "bench.tls.test";
 
-/// Thread names of Updraft's runtime (its CPU time is read by name) and the backend's.
-const UPDRAFT_THREADS: &str = "bench-updraft";
-const BACKEND_THREADS: &str = "bench-backend";
-
-fn spawn_runtime<F: Future<Output = ()> + Send + 'static>(
-    name: &'static str,
-    workers: usize,
-    f: F,
-) {
-    std::thread::Builder::new()
-        .name(name.into())
-        .spawn(move || {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(workers)
-                .thread_name(name)
-                .enable_all()
-                .build()
-                .expect("runtime")
-                .block_on(f);
-        })
-        .expect("thread");
-}
-
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
         .expect("addr")
         .port()
-}
-
-fn start_backend() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.set_nonblocking(true).expect("non-blocking");
-    let addr = listener.local_addr().expect("addr");
-    spawn_runtime(BACKEND_THREADS, 1, async move {
-        let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let _ = stream.set_nodelay(true);
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(|_req| async {
-                    Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from_static(
-                        b"hello\n",
-                    ))))
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    addr
-}
-
-fn call(state: &AppState, service: &'static str, op: &str, input: Value) -> Value {
-    let ctx = RequestContext {
-        request_id: "bench".into(),
-        scope: Scope::new("000000000000", "us-east-1"),
-        service,
-        operation: op.into(),
-        protocol: Protocol::Query,
-        access_key_id: None,
-    };
-    updraft::services::dispatch(&ctx, state, input)
-        .unwrap_or_else(|e| panic!("{service}:{op}: {e:?}"))
 }
 
 /// A self-signed certificate for [`NAME`] and its key (PEM).
@@ -139,23 +73,11 @@ fn certificate(rsa_key: bool) -> (String, String) {
 /// Updraft with one InService instance behind a Classic load balancer whose HTTPS listener
 /// (on the returned port) presents the certificate.
 fn start_updraft(backend: SocketAddr, cert: &str, key: &str) -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.set_nonblocking(true).expect("non-blocking");
-    let addr = listener.local_addr().expect("addr");
-    let state = AppState::with_backend(
-        Config {
-            listen: addr,
-            time_scale: 0.0,
-            lb_listener_ports: true,
-            ..Config::default()
-        },
-        Arc::new(SocketInstances::new(1.0, backend)),
-    );
-    let s = state.clone();
-    spawn_runtime(UPDRAFT_THREADS, 2, async move {
-        let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-        let _ = updraft::run_with_state(listener, s, std::future::pending()).await;
-    });
+    let config = Config {
+        lb_listener_ports: true,
+        ..Config::default()
+    };
+    let (_, state) = classic::start_updraft(backend, 2, config);
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     let arn = call(
         &state,
@@ -164,53 +86,13 @@ fn start_updraft(backend: SocketAddr, cert: &str, key: &str) -> u16 {
         json!({ "Certificate": b64(cert), "PrivateKey": b64(key) }),
     )["CertificateArn"]
         .clone();
-    let images = call(
-        &state,
-        "ec2",
-        "DescribeImages",
-        json!({ "Owners": ["amazon"] }),
-    );
-    let run = call(
-        &state,
-        "ec2",
-        "RunInstances",
-        json!({ "ImageId": images["Images"][0]["ImageId"], "MinCount": 1, "MaxCount": 1,
-                "Placement": { "AvailabilityZone": "us-east-1a" } }),
-    );
-    let id = run["Instances"][0]["InstanceId"].clone();
     let port = free_port();
-    call(
-        &state,
-        "elb",
-        "CreateLoadBalancer",
-        json!({ "LoadBalancerName": "bench", "AvailabilityZones": ["us-east-1a"],
-                "Listeners": [{ "Protocol": "HTTPS", "LoadBalancerPort": port,
-                                "InstanceProtocol": "HTTP", "InstancePort": 80,
-                                "SSLCertificateId": arn }] }),
-    );
-    call(
-        &state,
-        "elb",
-        "ConfigureHealthCheck",
-        json!({ "LoadBalancerName": "bench", "HealthCheck": { "Target": "TCP:80",
-                "Interval": 5, "Timeout": 2, "UnhealthyThreshold": 2, "HealthyThreshold": 2 } }),
-    );
-    call(
-        &state,
-        "elb",
-        "RegisterInstancesWithLoadBalancer",
-        json!({ "LoadBalancerName": "bench", "Instances": [{ "InstanceId": id }] }),
-    );
-    let scope = Scope::new("000000000000", "us-east-1");
-    let id = id.as_str().expect("id").to_owned();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while updraft::services::elb::instance_in_service(&state, &scope, "bench", &id) != Some(true)
-        || std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
-    {
-        assert!(Instant::now() < deadline, "listener never served");
-        state.clock.advance(5.0);
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let listener = json!({ "Protocol": "HTTPS", "LoadBalancerPort": port,
+                           "InstanceProtocol": "HTTP", "InstancePort": 80,
+                           "SSLCertificateId": arn });
+    classic::classic_in_service(&state, listener, || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
     port
 }
 
@@ -423,7 +305,7 @@ fn main() {
         println!("tls: smoke run (no --bench argument); `cargo bench --bench tls` for the figures");
     }
     let (cert, key) = certificate(rsa_key);
-    let backend = start_backend();
+    let backend = start_backend(Duration::ZERO);
     type Cpu = Box<dyn Fn() -> f64>;
     let mut parties: Vec<(&str, u16, Cpu)> = vec![(
         "updraft",

@@ -1,6 +1,8 @@
 //! What several benchmarks measure the same way: a process's CPU time and resident set from
 //! `/proc` (Linux; elsewhere they read as absent), mean wall and CPU time of repeated calls,
-//! latency percentiles, and whether the run is `cargo test --benches`' quick one.
+//! latency percentiles, and whether the run is `cargo test --benches`' quick one; the set-up
+//! several benchmarks share (`query`: a frozen region and whole query requests; `classic`: an
+//! in-process server and backend with a Classic load balancer between them).
 //!
 //! A module of each benchmark that names it (`mod common;`), not a target of its own: a file
 //! `benches/common.rs` would be discovered by cargo as one more benchmark.
@@ -8,7 +10,9 @@
 // Each benchmark uses some of these helpers, never all.
 #![allow(dead_code)]
 
+pub mod classic;
 pub mod nginx;
+pub mod query;
 pub mod threads;
 
 /// utime + stime of process `pid` (`"self"` for this one), in seconds: fields 14 and 15 of

@@ -157,8 +157,9 @@ pub fn start_server(backend_addr: SocketAddr, config: Config) -> Server {
 }
 
 impl Server {
-    pub fn aws(&self, args: &[&str]) -> serde_json::Value {
-        let out = std::process::Command::new("aws")
+    /// The aws CLI against this server (`--output json`), whatever its outcome.
+    pub fn aws_output(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new("aws")
             .args(["--endpoint-url", &self.url, "--output", "json"])
             .args(args)
             .env("AWS_ACCESS_KEY_ID", "test")
@@ -170,7 +171,11 @@ impl Server {
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_ENDPOINT_URL")
             .output()
-            .unwrap();
+            .unwrap()
+    }
+
+    pub fn aws(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.aws_output(args);
         assert!(
             out.status.success(),
             "aws {args:?}: {}",

@@ -10,11 +10,12 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
-use updraft::Config;
-
-use crate::dataplane::{Server, start_server};
+use crate::dataplane::Server;
 use crate::elb::wait_until;
-use crate::tls::{aws_error, free_port, s, temp_dir, wait_bound};
+use crate::tls_support::{
+    aws_error, free_port, listener_ports_server, run_instance, s, self_signed, temp_dir,
+    upload_self_signed, wait_bound,
+};
 
 /// A raw TCP echo server on 127.0.0.1:0: echoes every byte; after the client's end of stream,
 /// sends `<end>` and closes.
@@ -123,30 +124,10 @@ pub fn tls_exchange_with(
     Ok((out, names, local))
 }
 
-/// A self-signed certificate for `name` with its key (PEM).
-pub fn self_signed(name: &str) -> (String, String) {
-    let key = rcgen::KeyPair::generate().unwrap();
-    let mut params = rcgen::CertificateParams::new(vec![name.to_owned()]).unwrap();
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, name);
-    let cert = params.self_signed(&key).unwrap();
-    (cert.pem(), key.serialize_pem())
-}
-
 /// A Classic load balancer with `listener` (a `--listeners` value) and a TCP health check,
 /// one instance registered and InService.
 fn classic_in_service(server: &Server, lb: &str, listener: &str) {
-    let ami =
-        s(&server.aws(&["ec2", "describe-images", "--owners", "amazon"])["Images"][0]["ImageId"]);
-    let id = s(&server.aws(&[
-        "ec2",
-        "run-instances",
-        "--image-id",
-        &ami,
-        "--placement",
-        "AvailabilityZone=us-east-1a",
-    ])["Instances"][0]["InstanceId"]);
+    let id = run_instance(server, &["--placement", "AvailabilityZone=us-east-1a"]);
     server.aws(&[
         "elb",
         "create-load-balancer",
@@ -183,13 +164,7 @@ fn classic_in_service(server: &Server, lb: &str, listener: &str) {
 
 #[test]
 fn classic_tcp_listener_carries_raw_bytes_and_the_proxy_protocol_v1_line() {
-    let server = start_server(
-        start_tcp_echo(),
-        Config {
-            lb_listener_ports: true,
-            ..Config::default()
-        },
-    );
+    let server = listener_ports_server(start_tcp_echo());
     let port = free_port();
     classic_in_service(
         &server,
@@ -261,28 +236,10 @@ fn classic_tcp_listener_carries_raw_bytes_and_the_proxy_protocol_v1_line() {
 
 #[test]
 fn classic_ssl_listener_terminates_tls_with_an_iam_certificate() {
-    let server = start_server(
-        start_tcp_echo(),
-        Config {
-            lb_listener_ports: true,
-            ..Config::default()
-        },
-    );
+    let server = listener_ports_server(start_tcp_echo());
     let dir = temp_dir("ssl-classic");
-    let (cert, key) = self_signed("ssl.tcp.test");
-    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
-    std::fs::write(&cert_path, &cert).unwrap();
-    std::fs::write(&key_path, &key).unwrap();
-    let iam_arn = s(&server.aws(&[
-        "iam",
-        "upload-server-certificate",
-        "--server-certificate-name",
-        "ssl-echo",
-        "--certificate-body",
-        &format!("file://{}", cert_path.display()),
-        "--private-key",
-        &format!("file://{}", key_path.display()),
-    ])["ServerCertificateMetadata"]["Arn"]);
+    let uploaded = upload_self_signed(&server, &dir, "ssl-echo", "ssl.tcp.test");
+    let (cert, iam_arn) = (uploaded.cert, uploaded.arn);
     let port = free_port();
     // AWS's errors for bad combinations.
     let missing = aws_error(

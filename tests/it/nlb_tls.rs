@@ -5,66 +5,23 @@
 //! errors for bad listener/certificate combinations, and the `_TLS` flow series and
 //! `ClientTLSNegotiationErrorCount` in `AWS/NetworkELB`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use updraft::Config;
-
-use crate::dataplane::{Server, start_server};
 use crate::elb_tcp::{start_tcp_echo, tls_exchange, tls_exchange_with};
-use crate::tls::{aws_error, curl, free_port, s, wait_bound};
-
-/// The CA certificate the server exports (PEM).
-fn exported_ca(server: &Server) -> String {
-    let out = curl(&["-f", &format!("{}/_updraft/ca.pem", server.url)]);
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap()
-}
+use crate::tls_support::{
+    add_listener_certificate, aws_error, ca_pem, default_subnets, free_port, listener_ports_server,
+    request_certificate, s, set_ssl_policy, wait_bound, wait_healthy,
+};
 
 fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
 
-/// Advance the clock until the group's one target is healthy.
-fn wait_healthy(server: &Server, tg: &str) {
-    let start = Instant::now();
-    loop {
-        let h = server.aws(&["elbv2", "describe-target-health", "--target-group-arn", tg]);
-        if h["TargetHealthDescriptions"][0]["TargetHealth"]["State"] == "healthy" {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "target never healthy: {h}"
-        );
-        server.state.clock.advance(30.0);
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn nlb_tls_listener_answers_two_names_by_sni_and_carries_the_decrypted_stream() {
     let echo = start_tcp_echo();
-    let server = start_server(
-        echo,
-        Config {
-            lb_listener_ports: true,
-            ..Config::default()
-        },
-    );
-    let vpc = s(&server.aws(&["ec2", "describe-vpcs"])["Vpcs"][0]["VpcId"]);
-    let subnets = server.aws(&[
-        "ec2",
-        "describe-subnets",
-        "--filters",
-        "Name=default-for-az,Values=true",
-    ]);
-    let mut subnets: Vec<String> = subnets["Subnets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| s(&x["SubnetId"]))
-        .collect();
-    subnets.sort();
+    let server = listener_ports_server(echo);
+    let (vpc, subnets) = default_subnets(&server);
     let lb = s(&server.aws(&[
         "elbv2",
         "create-load-balancer",
@@ -98,10 +55,10 @@ fn nlb_tls_listener_answers_two_names_by_sni_and_carries_the_decrypted_stream() 
         "--targets",
         &format!("Id=127.0.0.1,Port={}", echo.port()),
     ]);
-    let request = |name: &str| {
-        s(&server.aws(&["acm", "request-certificate", "--domain-name", name])["CertificateArn"])
-    };
-    let (cert_a, cert_b) = (request("a.nlb.test"), request("b.nlb.test"));
+    let (cert_a, cert_b) = (
+        request_certificate(&server, "a.nlb.test"),
+        request_certificate(&server, "b.nlb.test"),
+    );
     let port = free_port();
     let create = |extra: &[&str]| {
         let mut args = vec![
@@ -144,17 +101,10 @@ fn nlb_tls_listener_answers_two_names_by_sni_and_carries_the_decrypted_stream() 
 
     let created = server.aws(&strs(&create(&["--certificates", &cert_arg])));
     let listener = s(&created["Listeners"][0]["ListenerArn"]);
-    server.aws(&[
-        "elbv2",
-        "add-listener-certificates",
-        "--listener-arn",
-        &listener,
-        "--certificates",
-        &format!("CertificateArn={cert_b}"),
-    ]);
-    wait_healthy(&server, &tg);
+    add_listener_certificate(&server, &listener, &cert_b);
+    wait_healthy(&server, &tg, 30.0);
     wait_bound(port);
-    let ca = exported_ca(&server);
+    let ca = ca_pem(&server);
 
     // Each name gets its own certificate and the stream goes through byte for byte.
     let data: Vec<u8> = (0..50_000u32).map(|i| (i * 13 % 256) as u8).collect();
@@ -171,14 +121,7 @@ fn nlb_tls_listener_answers_two_names_by_sni_and_carries_the_decrypted_stream() 
     );
 
     // A TLS 1.3-only policy: a TLS 1.2 client is refused, a 1.3 one served.
-    server.aws(&[
-        "elbv2",
-        "modify-listener",
-        "--listener-arn",
-        &listener,
-        "--ssl-policy",
-        "ELBSecurityPolicy-TLS13-1-3-2021-06",
-    ]);
+    set_ssl_policy(&server, &listener, "ELBSecurityPolicy-TLS13-1-3-2021-06");
     let old = tls_exchange_with(
         &[&rustls::version::TLS12],
         port,

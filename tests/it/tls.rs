@@ -3,74 +3,17 @@
 //! followed by curl, security policies choosing TLS versions, and the errors of unknown
 //! certificates. IAM server certificates and Classic listeners: `tls_iam`.
 
-use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
-
-use updraft::Config;
-
-use crate::dataplane::{Server, start_echo, start_server};
-use crate::elb::wait_until;
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Run the aws CLI expecting a failure; returns its error text.
-pub fn aws_error(server: &Server, args: &[&str]) -> String {
-    let out = Command::new("aws")
-        .args(["--endpoint-url", &server.url, "--output", "json"])
-        .args(args)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_ENDPOINT_URL")
-        .output()
-        .unwrap();
-    assert!(!out.status.success(), "aws {args:?} succeeded");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-pub fn s(v: &serde_json::Value) -> String {
-    v.as_str()
-        .unwrap_or_else(|| panic!("not a string: {v}"))
-        .to_owned()
-}
+use crate::dataplane::{Server, start_echo};
+use crate::tls_support::{
+    add_listener_certificate, aws_error, ca_pem, curl, default_subnets, free_port,
+    listener_ports_server, request_certificate, run_instance, s, set_ssl_policy, temp_dir,
+    wait_bound, wait_healthy,
+};
 
 /// An ALB and a target group with one instance registered; returns (LB ARN, target group ARN).
 fn alb_with_target(server: &Server, name: &str) -> (String, String) {
-    let vpc = s(&server.aws(&["ec2", "describe-vpcs"])["Vpcs"][0]["VpcId"]);
-    let subnets = server.aws(&[
-        "ec2",
-        "describe-subnets",
-        "--filters",
-        "Name=default-for-az,Values=true",
-    ]);
-    let mut subnets: Vec<String> = subnets["Subnets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| s(&x["SubnetId"]))
-        .collect();
-    subnets.sort();
-    let ami =
-        s(&server.aws(&["ec2", "describe-images", "--owners", "amazon"])["Images"][0]["ImageId"]);
-    let id = s(&server.aws(&[
-        "ec2",
-        "run-instances",
-        "--image-id",
-        &ami,
-        "--subnet-id",
-        &subnets[0],
-    ])["Instances"][0]["InstanceId"]);
+    let (vpc, subnets) = default_subnets(server);
+    let id = run_instance(server, &["--subnet-id", &subnets[0]]);
     let lb = s(&server.aws(&[
         "elbv2",
         "create-load-balancer",
@@ -108,72 +51,21 @@ fn alb_with_target(server: &Server, name: &str) -> (String, String) {
     (lb, tg)
 }
 
-/// Wait until the target group's one target is healthy (it is used once a listener forwards
-/// to its group).
-fn wait_healthy(server: &Server, tg: &str) {
-    let start = Instant::now();
-    loop {
-        let h = server.aws(&["elbv2", "describe-target-health", "--target-group-arn", tg]);
-        if h["TargetHealthDescriptions"][0]["TargetHealth"]["State"] == "healthy" {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "target never healthy: {h}"
-        );
-        server.state.clock.advance(10.0);
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-pub fn curl(args: &[&str]) -> Output {
-    Command::new("curl")
-        .args(["-sS", "--max-time", "20"])
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-pub fn wait_bound(port: u16) {
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    wait_until("listener port bound", || TcpStream::connect(addr).is_ok());
-}
-
 /// The CA certificate the server exports, written to a temporary file.
 fn exported_ca(server: &Server, dir: &std::path::Path) -> std::path::PathBuf {
-    let out = curl(&["-f", &format!("{}/_updraft/ca.pem", server.url)]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let pem = String::from_utf8(out.stdout).unwrap();
-    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
     let path = dir.join("ca.pem");
-    std::fs::write(&path, pem).unwrap();
+    std::fs::write(&path, ca_pem(server)).unwrap();
     path
-}
-
-pub fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("updraft-tls-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[test]
 fn alb_https_listener_serves_two_acm_certificates_by_sni_and_http_redirects_to_it() {
-    let server = start_server(
-        start_echo(),
-        Config {
-            lb_listener_ports: true,
-            ..Config::default()
-        },
-    );
+    let server = listener_ports_server(start_echo());
     let (lb, tg) = alb_with_target(&server, "tls-sni");
-    let request = |name: &str| {
-        s(&server.aws(&["acm", "request-certificate", "--domain-name", name])["CertificateArn"])
-    };
-    let (cert_a, cert_b) = (request("a.tls.test"), request("b.tls.test"));
+    let (cert_a, cert_b) = (
+        request_certificate(&server, "a.tls.test"),
+        request_certificate(&server, "b.tls.test"),
+    );
     let described = server.aws(&["acm", "describe-certificate", "--certificate-arn", &cert_b]);
     assert_eq!(described["Certificate"]["Status"], "ISSUED", "{described}");
     assert_eq!(described["Certificate"]["DomainName"], "b.tls.test");
@@ -195,14 +87,7 @@ fn alb_https_listener_serves_two_acm_certificates_by_sni_and_http_redirects_to_i
         "--default-actions",
         &format!("Type=forward,TargetGroupArn={tg}"),
     ])["Listeners"][0]["ListenerArn"]);
-    server.aws(&[
-        "elbv2",
-        "add-listener-certificates",
-        "--listener-arn",
-        &listener,
-        "--certificates",
-        &format!("CertificateArn={cert_b}"),
-    ]);
+    add_listener_certificate(&server, &listener, &cert_b);
     server.aws(&[
         "elbv2",
         "create-listener",
@@ -229,7 +114,7 @@ fn alb_https_listener_serves_two_acm_certificates_by_sni_and_http_redirects_to_i
     );
     assert!(err.contains("ResourceInUseException"), "{err}");
 
-    wait_healthy(&server, &tg);
+    wait_healthy(&server, &tg, 10.0);
     wait_bound(https);
     wait_bound(http);
     let dir = temp_dir("sni");
@@ -286,14 +171,7 @@ fn alb_https_listener_serves_two_acm_certificates_by_sni_and_http_redirects_to_i
     );
 
     // A TLS 1.3-only policy: a TLS 1.2 client is refused, a 1.3 one served.
-    server.aws(&[
-        "elbv2",
-        "modify-listener",
-        "--listener-arn",
-        &listener,
-        "--ssl-policy",
-        "ELBSecurityPolicy-TLS13-1-3-2021-06",
-    ]);
+    set_ssl_policy(&server, &listener, "ELBSecurityPolicy-TLS13-1-3-2021-06");
     let url = format!("https://a.tls.test:{https}/");
     let resolve = format!("a.tls.test:{https}:127.0.0.1");
     let old = curl(&[
@@ -316,14 +194,7 @@ fn alb_https_listener_serves_two_acm_certificates_by_sni_and_http_redirects_to_i
         String::from_utf8_lossy(&new.stderr)
     );
     // The default policy (TLS 1.0-1.2 on AWS) serves 1.2 and not 1.3.
-    server.aws(&[
-        "elbv2",
-        "modify-listener",
-        "--listener-arn",
-        &listener,
-        "--ssl-policy",
-        "ELBSecurityPolicy-2016-08",
-    ]);
+    set_ssl_policy(&server, &listener, "ELBSecurityPolicy-2016-08");
     let v12 = curl(&[
         "--cacert",
         ca,

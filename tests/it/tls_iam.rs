@@ -1,48 +1,20 @@
 //! IAM server certificates and imported ACM certificates on a Classic HTTPS listener, through
 //! the real aws CLI and curl.
 
-use updraft::Config;
-
-use crate::dataplane::{start_echo, start_server};
-use crate::tls::{aws_error, curl, free_port, s, temp_dir, wait_bound};
-
-/// A self-signed certificate for `name` with its key (PEM), made as a user would with openssl.
-fn self_signed(name: &str) -> (String, String) {
-    let key = rcgen::KeyPair::generate().unwrap();
-    let mut params = rcgen::CertificateParams::new(vec![name.to_owned()]).unwrap();
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, name);
-    let cert = params.self_signed(&key).unwrap();
-    (cert.pem(), key.serialize_pem())
-}
+use crate::dataplane::start_echo;
+use crate::tls_support::{
+    aws_error, curl, free_port, listener_ports_server, s, self_signed, temp_dir,
+    upload_self_signed, wait_bound,
+};
 
 #[test]
 fn classic_https_listener_serves_an_iam_server_certificate_and_acm_imports() {
-    let server = start_server(
-        start_echo(),
-        Config {
-            lb_listener_ports: true,
-            ..Config::default()
-        },
-    );
+    let server = listener_ports_server(start_echo());
     let dir = temp_dir("iam");
-    let (cert, key) = self_signed("shop.tls.test");
-    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
-    std::fs::write(&cert_path, &cert).unwrap();
-    std::fs::write(&key_path, &key).unwrap();
+    let uploaded = upload_self_signed(&server, &dir, "shop", "shop.tls.test");
+    let (cert, cert_path, key_path) = (uploaded.cert, uploaded.cert_path, uploaded.key_path);
     let file = |p: &std::path::Path| format!("file://{}", p.display());
-    let uploaded = server.aws(&[
-        "iam",
-        "upload-server-certificate",
-        "--server-certificate-name",
-        "shop",
-        "--certificate-body",
-        &file(&cert_path),
-        "--private-key",
-        &file(&key_path),
-    ]);
-    let iam_arn = s(&uploaded["ServerCertificateMetadata"]["Arn"]);
+    let iam_arn = uploaded.arn;
     assert_eq!(iam_arn, "arn:aws:iam::000000000000:server-certificate/shop");
     let got = server.aws(&[
         "iam",

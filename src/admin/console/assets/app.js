@@ -2,7 +2,7 @@
 // the workshop bar, and the router that mounts one page module at a time. Pages re-read
 // through the API when the change stream sends a notice.
 import { session, ApiError, ec2 } from "./api.js";
-import { h, clear, errorBox } from "./dom.js";
+import { h, clear, errorBox, typingIn } from "./dom.js";
 import { t, getLang, setLang, missingKeys, allKeys } from "./i18n.js";
 import { route, start, current, go } from "./router.js";
 import { connect, subscribe } from "./events.js";
@@ -138,8 +138,8 @@ let pending = null;
 let lastTick = 0;
 /** Someone is filling in a form on the page: a re-render now would lose what they entered. */
 function editing() {
-  const a = document.activeElement;
-  return !!(a && ["INPUT", "SELECT", "TEXTAREA"].includes(a.tagName) && a.closest("main form"));
+  const main = document.querySelector("main");
+  return !!main && typingIn(main);
 }
 
 function refreshSoon() {

@@ -115,3 +115,29 @@ export function when(iso) {
 
 /** The locale for dates and numbers: the console's language, not the browser's. */
 export const locale = () => (getLang() === "ko" ? "ko-KR" : "en-US");
+
+/*
+ * Don't redraw a form the user is editing. A form someone has changed (typed into, picked in:
+ * a select's change counts, focus or not) is theirs until they submit it or the page draws it
+ * anew for another reason (a tab change); a live refresh leaves it alone.
+ */
+
+/** Mark each form inside `root` on its first input or change (`data-dirty`); returns `root`. */
+export function keepEdits(root) {
+  const mark = (e) => {
+    const form = e.target.closest && e.target.closest("form");
+    if (form) form.dataset.dirty = "1";
+  };
+  root.addEventListener("input", mark);
+  root.addEventListener("change", mark);
+  return root;
+}
+
+/** The focus is in a field of a form inside `root`: redrawing now would lose what is typed. */
+export function typingIn(root) {
+  const a = document.activeElement;
+  return !!(a && root.contains(a) && ["INPUT", "SELECT", "TEXTAREA"].includes(a.tagName) && a.closest("form"));
+}
+
+/** Someone is editing a form inside `root`: typing in it, or has changed it (`keepEdits`). */
+export const editing = (root) => typingIn(root) || !!root.querySelector("form[data-dirty]");

@@ -5,7 +5,7 @@
 // Instances, Notifications (DescribeNotificationConfigurations); the other tabs are in
 // asg_tabs.js.
 import { autoscaling, ec2, arr } from "../api.js";
-import { h, clear, table, state, errorBox, note, field, input, select, tabs, details, when } from "../dom.js";
+import { h, clear, table, state, errorBox, note, field, input, select, tabs, details, when, keepEdits, editing } from "../dom.js";
 import { t } from "../i18n.js";
 import { go } from "../router.js";
 import { MORE_TABS } from "./asg_tabs.js";
@@ -46,11 +46,8 @@ export async function detail(root, { name }) {
   // between two renders; a reload for a change notice leaves alone a form the user is typing
   // in and draws again when the field loses the focus.
   let latest = 0;
-  // A form someone has changed (typed into, picked in) is theirs until they submit it or
-  // change tabs: a change notice's reload does not redraw it.
-  const mark = (e) => { const f = e.target.closest && e.target.closest("form"); if (f) f.dataset.dirty = "1"; };
-  body.addEventListener("input", mark);
-  body.addEventListener("change", mark);
+  // A form someone has changed is theirs until they submit it or change tabs (dom.js).
+  keepEdits(body);
   const load = async (quiet) => {
     const mine = ++latest;
     const r = await autoscaling("DescribeAutoScalingGroups", { "AutoScalingGroupNames.member.1": name });
@@ -61,7 +58,7 @@ export async function detail(root, { name }) {
     const bar = tabs(TAB_KEYS.map((k) => ({ key: k, label: t(`asg.tab.${k}`) })), tab, (k) => { tab = k; load(); });
     await TABS[tab](pane, g, load, out);
     if (mine !== latest) return;
-    if (quiet === true && (typingIn(body) || body.querySelector("form[data-dirty]"))) {
+    if (quiet === true && editing(body)) {
       body.addEventListener("focusout", () => setTimeout(() => load(true), 0), { once: true });
       return;
     }
@@ -69,12 +66,6 @@ export async function detail(root, { name }) {
   };
   await load();
   return { refresh: () => load(true) };
-}
-
-/** The focus is in a form field inside `root`: redrawing now would lose what is typed. */
-function typingIn(root) {
-  const a = document.activeElement;
-  return !!(a && root.contains(a) && ["INPUT", "SELECT", "TEXTAREA"].includes(a.tagName) && a.closest("form"));
 }
 
 const TABS = {

@@ -2,7 +2,7 @@
 // ConfigureHealthCheck + RegisterInstancesWithLoadBalancer, reporting which calls succeeded),
 // and one load balancer's Description / Instances (DescribeInstanceHealth) / Health check tabs.
 import { ec2, elb, arr, list as members, steps } from "../api.js";
-import { h, clear, table, state, errorBox, note, field, input, select, tabs, details } from "../dom.js";
+import { h, clear, table, state, errorBox, note, field, input, select, tabs, details, editing } from "../dom.js";
 import { t } from "../i18n.js";
 import { go } from "../router.js";
 import { describeInstances } from "./instances.js";
@@ -118,5 +118,5 @@ export async function detail(root, { name }) {
   };
   await load();
   // A live refresh leaves a settings form someone is filling in (elb_settings.js) alone.
-  return { refresh: () => (body.querySelector("form[data-dirty]") ? undefined : load()) };
+  return { refresh: () => (editing(body) ? undefined : load()) };
 }

@@ -4,16 +4,15 @@
 // balancing, idle timeout: ModifyLoadBalancerAttributes). Policy names follow the console's
 // pattern, AWSConsole-<Type>-<load balancer>-<milliseconds>.
 import { elb, arr, steps } from "../api.js";
-import { h, clear, table, errorBox, note, field, input } from "../dom.js";
+import { h, clear, table, errorBox, note, field, input, keepEdits } from "../dom.js";
 import { t } from "../i18n.js";
 
 /**
- * A settings form being filled in: marked on the first edit, so a live refresh (elb.js) leaves
- * it alone; saving re-renders it from the API.
+ * A settings form being filled in: marked on the first edit (dom.js `keepEdits`), so a live
+ * refresh (elb.js) leaves it alone; saving re-renders it from the API.
  */
 function settingsForm(attrs, ...children) {
-  const mark = (e) => { e.currentTarget.dataset.dirty = "1"; };
-  return h("form", { class: "form", ...attrs, oninput: mark, onchange: mark }, ...children);
+  return keepEdits(h("form", { class: "form", ...attrs }, ...children));
 }
 
 const LB_COOKIE = "LBCookieStickinessPolicyType";

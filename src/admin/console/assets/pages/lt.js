@@ -3,7 +3,7 @@
 // one template's versions (DescribeLaunchTemplateVersions): a new version on top of another
 // (CreateLaunchTemplateVersion with SourceVersion), set the default (ModifyLaunchTemplate).
 import { ec2, arr, b64 } from "../api.js";
-import { h, clear, table, errorBox, note, field, input, select, when } from "../dom.js";
+import { h, clear, table, errorBox, note, field, input, select, when, keepEdits, editing } from "../dom.js";
 import { t } from "../i18n.js";
 import { go } from "../router.js";
 import { launchChoices, TYPES } from "./launch.js";
@@ -83,8 +83,7 @@ export async function detail(root, { id }) {
   const body = h("div");
   const c = await launchChoices();
   const title = h("h1", {}, t("lt.title", { name: id }));
-  root.append(title, out, body);
-  const dirty = (e) => { e.currentTarget.dataset.dirty = "1"; };
+  root.append(title, out, keepEdits(body));
   const load = async () => {
     const [r, v] = await Promise.all([ec2("DescribeLaunchTemplates", { "LaunchTemplateId.1": id }),
       ec2("DescribeLaunchTemplateVersions", { LaunchTemplateId: id })]);
@@ -122,7 +121,7 @@ export async function detail(root, { id }) {
         { label: "", get: (x) => (x.defaultVersion === "true" ? "" : h("button", { class: "set-default", onclick: setDefault(x.versionNumber) }, t("lt.setDefault"))) },
       ], versions, { id: (x) => x.versionNumber })),
       h("h2", {}, t("lt.newVersion")),
-      h("form", { class: "panel form", id: "ltv-form", oninput: dirty, onchange: dirty, onsubmit: async (e) => {
+      h("form", { class: "panel form", id: "ltv-form", onsubmit: async (e) => {
         e.preventDefault();
         try {
           const r2 = await ec2("CreateLaunchTemplateVersion", { LaunchTemplateId: id, SourceVersion: source.value, VersionDescription: desc.value, ...data.params() });
@@ -135,5 +134,5 @@ export async function detail(root, { id }) {
   await load();
   // A live refresh leaves the new-version form alone once someone has changed a field of it
   // (a pick made without the focus, as a select's change, counts too); submitting redraws.
-  return { refresh: () => (body.querySelector("form[data-dirty]") ? undefined : load()) };
+  return { refresh: () => (editing(body) ? undefined : load()) };
 }

@@ -1,0 +1,177 @@
+//! The set-up of the benchmarks that drive a Classic load balancer's listener (`proxy`, `tls`):
+//! a socket backend answering `hello`, an in-process Updraft server on its own runtime in
+//! front of it, and one InService instance behind load balancer `bench`. Each party runs on
+//! threads of its own name, so that its CPU time can be read from `/proc` by name
+//! (`threads::threads_cpu`).
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use updraft::Config;
+use updraft::backend::socket::SocketInstances;
+use updraft::context::RequestContext;
+use updraft::protocol::Protocol;
+use updraft::state::{AppState, Scope};
+
+/// Thread names of the backend's runtime and Updraft's.
+pub const BACKEND_THREADS: &str = "bench-backend";
+pub const UPDRAFT_THREADS: &str = "bench-updraft";
+
+/// The load balancer's name.
+pub const LB: &str = "bench";
+
+/// Run `f` on a fresh runtime of `workers` threads named `name` on its own thread (kept for
+/// the process).
+pub fn spawn_runtime<F: Future<Output = ()> + Send + 'static>(
+    name: &'static str,
+    workers: usize,
+    f: F,
+) {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers)
+                .thread_name(name)
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(f);
+        })
+        .expect("thread");
+}
+
+/// The backend on 127.0.0.1:0: `hello` to everything, after `delay` when it is not zero.
+pub fn start_backend(delay: Duration) -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("non-blocking");
+    let addr = listener.local_addr().expect("addr");
+    spawn_runtime(BACKEND_THREADS, 1, async move {
+        let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |_req| async move {
+                    if !delay.is_zero() {
+                        tokio::time::sleep(delay).await;
+                    }
+                    Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from_static(
+                        b"hello\n",
+                    ))))
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// One API call dispatched in process (account 000000000000, us-east-1).
+pub fn call(state: &AppState, service: &'static str, op: &str, input: Value) -> Value {
+    let ctx = RequestContext {
+        request_id: "bench".into(),
+        scope: Scope::new("000000000000", "us-east-1"),
+        service,
+        operation: op.into(),
+        protocol: Protocol::Query,
+        access_key_id: None,
+    };
+    updraft::services::dispatch(&ctx, state, input)
+        .unwrap_or_else(|e| panic!("{service}:{op}: {e:?}"))
+}
+
+/// Updraft on 127.0.0.1:0 with `config` (its `listen` set to that address, the clock
+/// frozen), on a runtime of `workers` threads, its instances the socket `backend`.
+pub fn start_updraft(
+    backend: SocketAddr,
+    workers: usize,
+    config: Config,
+) -> (SocketAddr, Arc<AppState>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("non-blocking");
+    let addr = listener.local_addr().expect("addr");
+    let state = AppState::with_backend(
+        Config {
+            listen: addr,
+            time_scale: 0.0,
+            ..config
+        },
+        Arc::new(SocketInstances::new(1.0, backend)),
+    );
+    let s = state.clone();
+    spawn_runtime(UPDRAFT_THREADS, workers, async move {
+        let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+        let _ = updraft::run_with_state(listener, s, std::future::pending()).await;
+    });
+    (addr, state)
+}
+
+/// Load balancer [`LB`] in us-east-1a with `listener` (one `Listeners` entry), a TCP health
+/// check, and one instance registered; returns its DNS name once the instance is InService
+/// and `ready` holds (the clock advanced 5 s at a time meanwhile).
+pub fn classic_in_service(state: &AppState, listener: Value, ready: impl Fn() -> bool) -> String {
+    let images = call(
+        state,
+        "ec2",
+        "DescribeImages",
+        json!({ "Owners": ["amazon"] }),
+    );
+    let run = call(
+        state,
+        "ec2",
+        "RunInstances",
+        json!({ "ImageId": images["Images"][0]["ImageId"], "MinCount": 1, "MaxCount": 1,
+                "Placement": { "AvailabilityZone": "us-east-1a" } }),
+    );
+    let id = run["Instances"][0]["InstanceId"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let dns = call(
+        state,
+        "elb",
+        "CreateLoadBalancer",
+        json!({ "LoadBalancerName": LB, "AvailabilityZones": ["us-east-1a"],
+                "Listeners": [listener] }),
+    )["DNSName"]
+        .as_str()
+        .expect("dns")
+        .to_owned();
+    call(
+        state,
+        "elb",
+        "ConfigureHealthCheck",
+        json!({ "LoadBalancerName": LB, "HealthCheck": { "Target": "TCP:80",
+                "Interval": 5, "Timeout": 2, "UnhealthyThreshold": 2, "HealthyThreshold": 2 } }),
+    );
+    call(
+        state,
+        "elb",
+        "RegisterInstancesWithLoadBalancer",
+        json!({ "LoadBalancerName": LB, "Instances": [{ "InstanceId": id }] }),
+    );
+    let scope = Scope::new("000000000000", "us-east-1");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while updraft::services::elb::instance_in_service(state, &scope, LB, &id) != Some(true)
+        || !ready()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the instance never went InService or the listener never served"
+        );
+        state.clock.advance(5.0);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    dns
+}
