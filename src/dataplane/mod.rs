@@ -50,6 +50,7 @@ pub mod listeners;
 pub mod pool;
 pub mod proxy;
 pub mod tcp;
+pub mod tls_backend;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -112,6 +113,7 @@ pub fn resolve_flow(
         proxy: plan.proxy,
         tls: plan.tls,
         tls_failed: plan.tls_failed,
+        backend_tls: plan.backend_tls,
         idle_timeout: plan.idle_timeout,
         cut: Some(plan.cut),
         on_close: Some(Box::new(move |o: &tcp::FlowOutcome| {

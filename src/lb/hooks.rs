@@ -91,6 +91,8 @@ pub struct FlowPlan {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Called when the client's handshake fails (`ClientTLSNegotiationErrorCount`).
     pub tls_failed: Option<TlsFailed>,
+    /// Open TLS to the target with this (SSL/TLS back ends); `None`: plain TCP.
+    pub backend_tls: Option<super::BackendTls>,
     /// The listener's `tcp.idle_timeout.seconds`.
     pub idle_timeout: Duration,
     /// Connection termination at the end of a deregistration delay.

@@ -22,6 +22,7 @@ mod autoscaling_scheduled;
 mod autoscaling_standby;
 mod autoscaling_tt_multi;
 mod autoscaling_warm_pools;
+mod backend_tls;
 mod classroom;
 mod classroom_board;
 mod cli;

@@ -6,8 +6,9 @@
 //! - Instances are picked round robin among the InService ones of the enabled zones (a zone
 //!   first when cross-zone load balancing is off, as for HTTP), and keep the flow for its life.
 //! - An SSL listener terminates TLS with its `SSLCertificateId` (IAM server certificate or ACM
-//!   certificate), then carries the decrypted stream to the instance as TCP. An
-//!   `InstanceProtocol` of SSL (TLS to the instance) is carried as TCP too.
+//!   certificate), then carries the decrypted stream to the instance: as TCP, or over TLS the
+//!   load balancer opens to the instance when the `InstanceProtocol` is SSL (see
+//!   [`super::backend_auth`] for which certificates it accepts).
 //! - A `ProxyProtocolPolicyType` policy with `ProxyProtocol=true` set on the instance port
 //!   (SetLoadBalancerPoliciesForBackendServer) makes the instance get the PROXY protocol v1
 //!   line first (`PROXY TCP4 <client> <listener> <client port> <listener port>\r\n`).
@@ -61,6 +62,7 @@ struct Picked {
     instance_port: u16,
     ssl: bool,
     proxy: bool,
+    backend_tls: Option<crate::lb::BackendTls>,
     idle: Duration,
     /// Instance ids in preference order, with the counters of their zones.
     ordered: Vec<(String, Arc<LiveStats>)>,
@@ -100,6 +102,7 @@ pub fn flow(
             instance_port: listener.instance_port,
             ssl: listener.protocol == "SSL",
             proxy: proxy_protocol(lb, listener.instance_port),
+            backend_tls: super::backend_auth::backend_tls(lb, &listener),
             idle: Duration::from_secs(lb.attributes.idle_timeout.max(1).unsigned_abs()),
             ordered,
             stats: lb.stats.clone(),
@@ -141,6 +144,7 @@ pub fn flow(
         },
         tls,
         tls_failed: None,
+        backend_tls: picked.backend_tls,
         idle_timeout: picked.idle,
         cut: Arc::new(|_| false),
         done: Box::new(move |served, _bytes| {

@@ -8,6 +8,7 @@
 //! [`deregister_internal`] and [`instance_in_service`].
 
 pub mod attributes;
+pub mod backend_auth;
 pub mod dataplane;
 pub mod describe;
 pub mod errors;
