@@ -66,6 +66,7 @@ mod ec2_simulated_backend;
 mod ec2_volumes;
 mod elb;
 mod elb_api;
+mod elb_ssl_policies;
 mod elb_tcp;
 mod elbv2;
 mod elbv2_traffic;
