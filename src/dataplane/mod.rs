@@ -117,9 +117,7 @@ pub fn resolve_flow(
         idle_timeout: plan.idle_timeout,
         cut: Some(plan.cut),
         on_close: Some(Box::new(move |o: &tcp::FlowOutcome| {
-            if let Some(served) = o.served_by {
-                done(served, o.from_client + o.from_target);
-            }
+            done(o.served_by, o.from_client + o.from_target);
         })),
     })
 }

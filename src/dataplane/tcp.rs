@@ -253,8 +253,9 @@ where
         Some((index, Leg::InProcess(responder))) => {
             outcome.served_by = Some(index);
             let client = tokio::io::join(client_r, client_w);
+            let cut = leg.cut.map(|c| move || c(index));
             (outcome.from_client, outcome.from_target) =
-                in_process::serve(client, responder, leg.idle_timeout).await;
+                in_process::serve(client, responder, leg.idle_timeout, cut).await;
         }
         Some((index, Leg::Socket(mut target))) => {
             let _ = target.set_nodelay(true); // best effort

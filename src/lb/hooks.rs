@@ -62,9 +62,9 @@ pub struct FlowTarget {
 /// Whether the load balancer closes a flow now, given the index of its target.
 pub type CutCheck = Arc<dyn Fn(usize) -> bool + Send + Sync>;
 
-/// Called once when a flow that a target took ends: the target's index and the bytes carried
-/// both ways.
-pub type FlowDone = Box<dyn FnOnce(usize, u64) + Send>;
+/// Called once when a flow ends: the index of the target that took it (`None` when none did)
+/// and the bytes carried both ways.
+pub type FlowDone = Box<dyn FnOnce(Option<usize>, u64) + Send>;
 
 /// The PROXY protocol header a target gets before the client's bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

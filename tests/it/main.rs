@@ -68,6 +68,7 @@ mod elb;
 mod elb_api;
 mod elb_ssl_policies;
 mod elb_tcp;
+mod elb_tcp_drain;
 mod elbv2;
 mod elbv2_traffic;
 mod exact_answers;

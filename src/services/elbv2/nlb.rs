@@ -122,7 +122,10 @@ pub fn flow(
     let keys: Vec<(String, u16)> = targets.iter().map(|t| (t.id.clone(), t.port)).collect();
     let st = state.clone();
     let (done_scope, done_lb, done_tg) = (scope.clone(), lb_arn.to_owned(), tg_arn.clone());
-    let done = Box::new(move |served: usize, bytes: u64| {
+    let done = Box::new(move |served: Option<usize>, bytes: u64| {
+        let Some(served) = served else {
+            return;
+        };
         let zone = zones.get(served).map_or("", String::as_str);
         let now = st.clock.now();
         st.stores.with(&done_scope, |s| {
