@@ -11,7 +11,8 @@
 //! The same pass ends connection draining (no request in flight, or the timeout passed),
 //! forgets terminated instances, and once a minute publishes `AWS/ELB` metrics:
 //! HealthyHostCount, UnHealthyHostCount, RequestCount, Latency, HTTPCode_Backend_2XX..5XX,
-//! HTTPCode_ELB_4XX/5XX (request counts only when non-zero, as AWS does), per
+//! HTTPCode_ELB_4XX/5XX, ClientTLSNegotiationErrorCount (counts only when non-zero, as AWS
+//! does), per
 //! `LoadBalancerName`, per `LoadBalancerName`+`AvailabilityZone` (host counts by the
 //! instances' zones, requests by the zone of the instance that served) and with no dimension
 //! (every load balancer of the region together), as the CLB guide lists its dimensions.
@@ -333,6 +334,13 @@ pub fn traffic_metrics(s: &StatsSnapshot) -> Vec<(&'static str, &'static str, Ag
     if s.elb_5xx > 0 {
         out.push(("HTTPCode_ELB_5XX", "Count", count(s.elb_5xx)));
     }
+    if s.tls_errors > 0 {
+        out.push((
+            "ClientTLSNegotiationErrorCount",
+            "Count",
+            count(s.tls_errors),
+        ));
+    }
     out
 }
 
@@ -435,6 +443,7 @@ mod tests {
             backend: [2, 0, 0, 0],
             elb_4xx: 0,
             elb_5xx: 1,
+            tls_errors: 2,
         });
         let names: Vec<&str> = m.iter().map(|(n, _, _)| *n).collect();
         assert_eq!(
@@ -443,7 +452,8 @@ mod tests {
                 "RequestCount",
                 "Latency",
                 "HTTPCode_Backend_2XX",
-                "HTTPCode_ELB_5XX"
+                "HTTPCode_ELB_5XX",
+                "ClientTLSNegotiationErrorCount"
             ]
         );
         assert_eq!(m[1].2.sum, 0.003);

@@ -35,6 +35,10 @@ pub trait Resolver: Send + Sync + std::fmt::Debug {
         port: u16,
         lbs: &[PortLb],
     ) -> Option<Option<Arc<rustls::ServerConfig>>>;
+
+    /// A client's TLS handshake on the HTTPS listener `port` failed, before any request: the
+    /// load balancers `lbs` listening there count it (`ClientTLSNegotiationErrorCount`).
+    fn tls_failed(&self, state: &AppState, port: u16, lbs: &[PortLb]);
 }
 
 /// A load balancer listening on a port, as the data plane names it.

@@ -4,8 +4,11 @@
 //! it with SetLoadBalancerPoliciesOfListener choose what handshakes succeed, as Python's `ssl`
 //! module (OpenSSL) sees them: a client offering only a cipher the policy leaves out is
 //! refused, a TLS 1.2 client is refused by a policy without TLS 1.2, a TLS 1.3-only client by
-//! every Classic listener (Classic has no TLS 1.3). DescribeLoadBalancerPolicies lists the
-//! predefined policies; AWS's errors for bad policies and listeners.
+//! every Classic listener (Classic has no TLS 1.3), and each refusal counts in `AWS/ELB`
+//! `ClientTLSNegotiationErrorCount`. DescribeLoadBalancerPolicies lists the predefined
+//! policies; AWS's errors for bad policies and listeners.
+
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use updraft::Config;
@@ -202,6 +205,41 @@ fn classic_negotiation_policies_choose_protocols_and_ciphers() {
     // No policy again: the default.
     set_listener_policies(&server, port, "[]");
     assert!(ok(&handshakes(port, &clients()), "aes128"));
+
+    // Every refused handshake counted (1 + 2 + 3 + 1 + 1 above), in AWS/ELB.
+    server.state.clock.advance(60.0);
+    std::thread::sleep(Duration::from_millis(100));
+    server.state.clock.advance(60.0);
+    let errors = || {
+        let r = server.aws(&[
+            "cloudwatch",
+            "get-metric-statistics",
+            "--namespace",
+            "AWS/ELB",
+            "--metric-name",
+            "ClientTLSNegotiationErrorCount",
+            "--dimensions",
+            "Name=LoadBalancerName,Value=ssl-policies",
+            "--start-time",
+            "2000-01-01T00:00:00Z",
+            "--end-time",
+            "2100-01-01T00:00:00Z",
+            "--period",
+            "2592000",
+            "--statistics",
+            "Sum",
+        ]);
+        r["Datapoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["Sum"].as_f64().unwrap())
+            .sum::<f64>()
+    };
+    crate::elb::wait_until("ClientTLSNegotiationErrorCount published", || {
+        errors() >= 8.0
+    });
+    assert_eq!(errors(), 8.0);
 
     // AWS's errors.
     let attrs = |a: &str| format!("[{{\"AttributeName\":\"{a}\",\"AttributeValue\":\"x\"}}]");

@@ -14,7 +14,8 @@
 //!   line first (`PROXY TCP4 <client> <listener> <client port> <listener port>\r\n`).
 //! - The flow closes after the load balancer's `ConnectionSettings.IdleTimeout` without a byte.
 //! - Each flow an instance took counts as one `RequestCount` (AWS counts connections made on
-//!   TCP listeners), per load balancer and per zone of the instance.
+//!   TCP listeners), per load balancer and per zone of the instance; a client's failed TLS
+//!   handshake on an SSL listener counts in `ClientTLSNegotiationErrorCount`.
 //! - Connection draining ([`closes_flow`]): an instance that is deregistered, or stops being
 //!   InService, gets no new flow; its open flows go on for `ConnectionDraining.Timeout` when
 //!   draining is enabled (and count as in flight, so the drain lasts while they are open),
@@ -160,6 +161,16 @@ pub fn flow(
     let first = inflight.swap_remove(0);
     first.fetch_add(1, Ordering::Relaxed);
     let stats = picked.stats;
+    // A failed handshake counts for the load balancer, in the zone of the instance it was for.
+    let tls_failed = tls.as_ref().map(|_| {
+        let (lb_stats, zone) = (stats.clone(), zones.first().cloned());
+        Box::new(move || {
+            lb_stats.tls_errors.fetch_add(1, Ordering::Relaxed);
+            if let Some(zone) = zone {
+                zone.tls_errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }) as crate::lb::TlsFailed
+    });
     let ids: Vec<String> = targets.iter().map(|t| t.id.clone()).collect();
     let cut = cut_check(state, scope, name, ids);
     Some(FlowPlan {
@@ -170,7 +181,7 @@ pub fn flow(
             ProxyHeader::None
         },
         tls,
-        tls_failed: None,
+        tls_failed,
         backend_tls: picked.backend_tls,
         idle_timeout: picked.idle,
         cut,
