@@ -1,7 +1,8 @@
 //! Classic ELB health checks and `AWS/ELB` metrics, on the virtual clock.
 //!
 //! Every `Interval` seconds from registration each registered instance is probed for real:
-//! `HTTP:`/`HTTPS:` targets pass on status 200, `TCP:`/`SSL:` targets on connect, through
+//! `HTTP:`/`HTTPS:` targets pass on status 200, `TCP:` targets on connect, `SSL:` ones on a
+//! completed TLS handshake (HTTPS and SSL checks accept any certificate), through
 //! `state.backend.http_address` (the in-process responder of a simulated instance, a socket for
 //! a container). `HealthyThreshold` passes in a row make it InService, `UnhealthyThreshold`
 //! failures OutOfService; an instance that is not running fails at once. When the clock jumps
@@ -10,7 +11,8 @@
 //! The same pass ends connection draining (no request in flight, or the timeout passed),
 //! forgets terminated instances, and once a minute publishes `AWS/ELB` metrics:
 //! HealthyHostCount, UnHealthyHostCount, RequestCount, Latency, HTTPCode_Backend_2XX..5XX,
-//! HTTPCode_ELB_4XX/5XX (request counts only when non-zero, as AWS does), per
+//! HTTPCode_ELB_4XX/5XX, ClientTLSNegotiationErrorCount (counts only when non-zero, as AWS
+//! does), per
 //! `LoadBalancerName`, per `LoadBalancerName`+`AvailabilityZone` (host counts by the
 //! instances' zones, requests by the zone of the instance that served) and with no dimension
 //! (every load balancer of the region together), as the CLB guide lists its dimensions.
@@ -332,48 +334,76 @@ pub fn traffic_metrics(s: &StatsSnapshot) -> Vec<(&'static str, &'static str, Ag
     if s.elb_5xx > 0 {
         out.push(("HTTPCode_ELB_5XX", "Count", count(s.elb_5xx)));
     }
+    if s.tls_errors > 0 {
+        out.push((
+            "ClientTLSNegotiationErrorCount",
+            "Count",
+            count(s.tls_errors),
+        ));
+    }
     out
 }
 
 /// One real probe.
 async fn probe(state: &AppState, id: &str, probe: &Probe, timeout: f64) -> bool {
-    let port = match probe {
-        Probe::Connect { port } | Probe::Http { port, .. } => *port,
+    let (port, tls, path) = match probe {
+        Probe::Connect { port, tls } => (*port, *tls, None),
+        Probe::Http { port, path, tls } => (*port, *tls, Some(path.as_str())),
     };
     let Some(address) = state.backend.http_address(id, port) else {
         return false;
     };
     let limit = Duration::from_secs_f64(timeout.min(MAX_REAL_PROBE));
-    match (address, probe) {
-        (HttpAddress::InProcess(_), Probe::Connect { .. }) => true,
-        (HttpAddress::InProcess(responder), Probe::Http { path, .. }) => {
+    match address {
+        // In process there is nothing to encrypt for: SSL/HTTPS checks answer as TCP/HTTP.
+        HttpAddress::InProcess(responder) => path.is_none_or(|path| {
             responder(&HttpRequest {
                 method: "GET".into(),
-                path: path.clone(),
+                path: path.to_owned(),
             })
             .status
                 == 200
-        }
-        (HttpAddress::Socket(addr), Probe::Connect { .. }) => {
-            matches!(
-                tokio::time::timeout(limit, tokio::net::TcpStream::connect(addr)).await,
-                Ok(Ok(_))
-            )
-        }
-        (HttpAddress::Socket(addr), Probe::Http { path, .. }) => {
-            let check = async {
-                let mut stream = tokio::net::TcpStream::connect(addr).await.ok()?;
-                let req = format!(
-                    "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: ELB-HealthChecker/1.0\r\nAccept: */*\r\nConnection: close\r\n\r\n"
-                );
-                stream.write_all(req.as_bytes()).await.ok()?;
-                let mut head = [0u8; 12];
-                stream.read_exact(&mut head).await.ok()?;
-                Some(head.starts_with(b"HTTP/1.") && &head[8..12] == b" 200")
-            };
-            matches!(tokio::time::timeout(limit, check).await, Ok(Some(true)))
-        }
+        }),
+        HttpAddress::Socket(addr) => matches!(
+            tokio::time::timeout(limit, socket_probe(addr, tls, path)).await,
+            Ok(Some(true))
+        ),
     }
+}
+
+/// Connect (and, for SSL/HTTPS, complete a TLS handshake accepting any certificate), then
+/// `GET path` when there is one: passes on a 200.
+async fn socket_probe(addr: std::net::SocketAddr, tls: bool, path: Option<&str>) -> Option<bool> {
+    let stream = tokio::net::TcpStream::connect(addr).await.ok()?;
+    if !tls {
+        return http_check(stream, addr, path).await;
+    }
+    let config = crate::lb::backend_tls::accept_any();
+    let stream = crate::lb::backend_tls::handshake(stream, addr.ip(), config)
+        .await
+        .ok()?;
+    http_check(stream, addr, path).await
+}
+
+async fn http_check<S>(
+    mut stream: S,
+    addr: std::net::SocketAddr,
+    path: Option<&str>,
+) -> Option<bool>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let Some(path) = path else {
+        return Some(true);
+    };
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: ELB-HealthChecker/1.0\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(req.as_bytes()).await.ok()?;
+    stream.flush().await.ok()?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).await.ok()?;
+    Some(head.starts_with(b"HTTP/1.") && &head[8..12] == b" 200")
 }
 
 #[cfg(test)]
@@ -413,6 +443,7 @@ mod tests {
             backend: [2, 0, 0, 0],
             elb_4xx: 0,
             elb_5xx: 1,
+            tls_errors: 2,
         });
         let names: Vec<&str> = m.iter().map(|(n, _, _)| *n).collect();
         assert_eq!(
@@ -421,7 +452,8 @@ mod tests {
                 "RequestCount",
                 "Latency",
                 "HTTPCode_Backend_2XX",
-                "HTTPCode_ELB_5XX"
+                "HTTPCode_ELB_5XX",
+                "ClientTLSNegotiationErrorCount"
             ]
         );
         assert_eq!(m[1].2.sum, 0.003);

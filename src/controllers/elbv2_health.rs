@@ -174,6 +174,8 @@ async fn probe(state: &AppState, job: &Job) -> Probe {
         return Probe::Failed;
     };
     let tcp = job.check.protocol == "TCP";
+    // HTTPS checks speak TLS to the target, accepting any certificate (as the data plane).
+    let tls = job.check.protocol == "HTTPS";
     let path = job.check.path.clone().unwrap_or_else(|| "/".into());
     match address {
         HttpAddress::InProcess(responder) => {
@@ -188,7 +190,7 @@ async fn probe(state: &AppState, job: &Job) -> Probe {
         }
         HttpAddress::Socket(addr) => {
             let timeout = Duration::from_secs_f64((job.check.timeout as f64).min(MAX_REAL_TIMEOUT));
-            match tokio::time::timeout(timeout, socket_probe(addr, tcp, &path)).await {
+            match tokio::time::timeout(timeout, socket_probe(addr, tcp, tls, &path)).await {
                 Err(_) => Probe::Timeout,
                 Ok(Err(_)) => Probe::Failed,
                 Ok(Ok(None)) => Probe::Pass,
@@ -198,21 +200,39 @@ async fn probe(state: &AppState, job: &Job) -> Probe {
     }
 }
 
-/// Connect (TCP check) or send `GET path` and read the status (HTTP check; HTTPS checks are
-/// sent as plain HTTP, as the data plane serves HTTPS listeners).
+/// Connect (TCP check) or send `GET path` and read the status (HTTP check; HTTPS over TLS).
 async fn socket_probe(
     addr: std::net::SocketAddr,
     tcp: bool,
+    tls: bool,
     path: &str,
 ) -> std::io::Result<Option<u16>> {
-    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let stream = tokio::net::TcpStream::connect(addr).await?;
     if tcp {
         return Ok(None);
     }
+    if tls {
+        let config = crate::lb::backend_tls::accept_any();
+        let stream = crate::lb::backend_tls::handshake(stream, addr.ip(), config).await?;
+        return http_status(stream, addr, path).await.map(Some);
+    }
+    http_status(stream, addr, path).await.map(Some)
+}
+
+/// Send `GET path` and read the status of the answer.
+async fn http_status<S>(
+    mut stream: S,
+    addr: std::net::SocketAddr,
+    path: &str,
+) -> std::io::Result<u16>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: ELB-HealthChecker/2.0\r\nAccept: */*\r\nConnection: close\r\n\r\n"
     );
     stream.write_all(request.as_bytes()).await?;
+    stream.flush().await?;
     let mut buf = Vec::with_capacity(256);
     let mut chunk = [0u8; 256];
     while !buf.windows(2).any(|w| w == b"\r\n") && buf.len() < 4096 {
@@ -226,7 +246,6 @@ async fn socket_probe(
     line.split_whitespace()
         .nth(1)
         .and_then(|c| c.parse::<u16>().ok())
-        .map(Some)
         .ok_or_else(|| std::io::Error::other("malformed status line"))
 }
 
@@ -338,12 +357,15 @@ mod tests {
                     .await;
             }
         });
-        assert_eq!(socket_probe(addr, false, "/").await.unwrap(), Some(503));
-        assert_eq!(socket_probe(addr, true, "/").await.unwrap(), None);
+        assert_eq!(
+            socket_probe(addr, false, false, "/").await.unwrap(),
+            Some(503)
+        );
+        assert_eq!(socket_probe(addr, true, false, "/").await.unwrap(), None);
         let closed = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap();
-        assert!(socket_probe(closed, false, "/").await.is_err());
+        assert!(socket_probe(closed, false, false, "/").await.is_err());
     }
 }

@@ -214,12 +214,33 @@ async fn accept_loop(
                 ));
             }
             Some(Some(config)) => {
-                tokio::spawn(serve_tls(stream, held, config, handler));
+                let on_failure = move || tls_failed(&state_for_tls, port);
+                tokio::spawn(serve_tls(stream, held, config, handler, on_failure));
             }
-            // A secure listener without a usable certificate: no handshake can succeed.
-            Some(None) => drop(stream),
+            // A secure listener without a usable certificate (or policy): no handshake can
+            // succeed. A client that starts one has failed it; one that sends nothing, not.
+            Some(None) => {
+                tokio::spawn(async move {
+                    let mut first = [0u8; 1];
+                    let peeked = tokio::time::timeout(
+                        super::tcp::HANDSHAKE_TIMEOUT,
+                        stream.peek(&mut first),
+                    )
+                    .await;
+                    if matches!(peeked, Ok(Ok(n)) if n > 0) {
+                        tls_failed(&state_for_tls, port);
+                    }
+                    drop(held);
+                });
+            }
         }
     }
+}
+
+/// A client's TLS handshake on `port` failed: its load balancers count it.
+fn tls_failed(state: &AppState, port: u16) {
+    let lbs = super::port_lbs(state, port);
+    state.dataplane.resolver.tls_failed(state, port, &lbs);
 }
 
 /// Terminate TLS on an accepted connection, then serve HTTP/1.1 inside it. The handshake is
@@ -229,6 +250,7 @@ async fn serve_tls<F, Fut>(
     held: crate::server::conns::Held,
     config: Arc<rustls::ServerConfig>,
     handler: F,
+    on_failure: impl FnOnce(),
 ) where
     F: Fn(hyper::Request<hyper::body::Incoming>) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = hyper::Response<super::proxy::ProxyBody>> + Send + 'static,
@@ -242,6 +264,10 @@ async fn serve_tls<F, Fut>(
             Ok(tls) => tls,
             Err(err) => {
                 tracing::debug!(error = %err, "TLS handshake failed");
+                // A client that closed before saying anything (a port probe) negotiated nothing.
+                if err.kind() != std::io::ErrorKind::UnexpectedEof {
+                    on_failure();
+                }
                 return;
             }
         },

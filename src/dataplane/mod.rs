@@ -50,6 +50,7 @@ pub mod listeners;
 pub mod pool;
 pub mod proxy;
 pub mod tcp;
+pub mod tls_backend;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -112,12 +113,11 @@ pub fn resolve_flow(
         proxy: plan.proxy,
         tls: plan.tls,
         tls_failed: plan.tls_failed,
+        backend_tls: plan.backend_tls,
         idle_timeout: plan.idle_timeout,
         cut: Some(plan.cut),
         on_close: Some(Box::new(move |o: &tcp::FlowOutcome| {
-            if let Some(served) = o.served_by {
-                done(served, o.from_client + o.from_target);
-            }
+            done(o.served_by, o.from_client + o.from_target);
         })),
     })
 }
@@ -126,7 +126,13 @@ pub fn resolve_flow(
 /// HTTPS/SSL (plain HTTP), `Some(None)` when one does but has no usable certificate (see
 /// the ELBv2 service's `tls`).
 pub fn tls_config(state: &AppState, port: u16) -> Option<Option<Arc<rustls::ServerConfig>>> {
-    let lbs: Vec<PortLb> = state
+    let lbs = port_lbs(state, port);
+    state.dataplane.resolver.tls_config(state, port, &lbs)
+}
+
+/// The load balancers listening on `port`, as the resolver names them.
+fn port_lbs(state: &AppState, port: u16) -> Vec<PortLb> {
+    state
         .dataplane
         .index
         .on_port(port)
@@ -136,8 +142,7 @@ pub fn tls_config(state: &AppState, port: u16) -> Option<Option<Arc<rustls::Serv
             classic: e.lb.kind == LbKind::Classic,
             name: e.lb.name.clone(),
         })
-        .collect();
-    state.dataplane.resolver.tls_config(state, port, &lbs)
+        .collect()
 }
 
 /// A load balancer's idle timeout (Classic `ConnectionSettings.IdleTimeout`, ALB

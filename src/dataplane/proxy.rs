@@ -2,7 +2,7 @@
 //! goes ([`super::resolve`]), then answer or forward.
 //!
 //! Socket backends get the request streamed over a pooled keep-alive connection
-//! ([`super::pool`]); in-process (simulated) instances get it through their responder.
+//! ([`super::pool`]), or over TLS when the back end is HTTPS ([`super::tls_backend`]); in-process (simulated) instances get it through their responder.
 //! Hop-by-hop headers are dropped both ways; `X-Forwarded-For` (appended to),
 //! `X-Forwarded-Proto` and `X-Forwarded-Port` are set. Load-balancer-made errors are Classic
 //! ELB's (empty body, `Content-Length: 0`, its status texts) or ALB's HTML pages: a backend
@@ -405,7 +405,13 @@ async fn forward(
                     headers: &parts.headers,
                     idle_timeout: fwd.idle_timeout,
                 };
-                match state.dataplane.pool.send(*addr, &out, this_body).await {
+                let sent = match &fwd.backend_tls {
+                    Some(tls) => {
+                        super::tls_backend::send(*addr, tls.clone(), &out, this_body).await
+                    }
+                    None => state.dataplane.pool.send(*addr, &out, this_body).await,
+                };
+                match sent {
                     Ok(mut resp) => {
                         strip_hop_by_hop(resp.headers_mut());
                         Ok(resp)

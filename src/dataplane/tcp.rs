@@ -10,6 +10,9 @@
 //!   configuration; the decrypted stream goes on to the target as plain TCP. A handshake that
 //!   fails (or does not finish within [`HANDSHAKE_TIMEOUT`]) closes the connection before any
 //!   target is chosen, and is reported (`ClientTLSNegotiationErrorCount`).
+//! - An SSL/TLS back end (Classic `InstanceProtocol` SSL, an NLB `TLS` target group) gets the
+//!   stream over TLS the load balancer opens to it ([`crate::lb::backend_tls`]); a target that
+//!   does not complete that handshake ends the flow without a byte to the client.
 //! - Each direction ends on its own: the client's end of stream (half-close) is passed on to
 //!   the target as a shutdown of its write side while the answer keeps flowing back, and the
 //!   other way round. A reset on either side ends the flow.
@@ -34,7 +37,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::backend::{HttpAddress, Responder};
-use crate::lb::{ProxyHeader, TlsFailed};
+use crate::lb::{BackendTls, ProxyHeader, TlsFailed};
 
 /// Real time a client has to finish its TLS handshake on a secure listener.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -89,6 +92,8 @@ pub struct Flow {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Called when the client's TLS handshake fails.
     pub tls_failed: Option<TlsFailed>,
+    /// Open TLS to the target with this before carrying the stream (SSL/TLS back ends).
+    pub backend_tls: Option<BackendTls>,
     /// Close the flow after this long without a byte either way.
     pub idle_timeout: Duration,
     /// Whether the load balancer closes the flow (asked now and then).
@@ -173,6 +178,7 @@ pub async fn serve(client: TcpStream, peer: SocketAddr, flow: Flow) {
         proxy,
         tls,
         tls_failed,
+        backend_tls,
         idle_timeout,
         cut,
         on_close,
@@ -184,6 +190,7 @@ pub async fn serve(client: TcpStream, peer: SocketAddr, flow: Flow) {
     let leg = TargetSide {
         backends: &backends,
         header: proxy_header::header(proxy, peer, local),
+        tls: backend_tls,
         idle_timeout,
         cut,
     };
@@ -230,6 +237,8 @@ pub async fn serve(client: TcpStream, peer: SocketAddr, flow: Flow) {
 struct TargetSide<'a> {
     backends: &'a [TcpBackend],
     header: Vec<u8>,
+    /// TLS to the target (after the PROXY header, which goes in the clear).
+    tls: Option<BackendTls>,
     idle_timeout: Duration,
     cut: Option<CutCheck>,
 }
@@ -244,25 +253,38 @@ where
         Some((index, Leg::InProcess(responder))) => {
             outcome.served_by = Some(index);
             let client = tokio::io::join(client_r, client_w);
+            let cut = leg.cut.map(|c| move || c(index));
             (outcome.from_client, outcome.from_target) =
-                in_process::serve(client, responder, leg.idle_timeout).await;
+                in_process::serve(client, responder, leg.idle_timeout, cut).await;
         }
         Some((index, Leg::Socket(mut target))) => {
-            outcome.served_by = Some(index);
             let _ = target.set_nodelay(true); // best effort
             if !leg.header.is_empty() && target.write_all(&leg.header).await.is_err() {
                 return;
             }
             let cut = leg.cut.map(|c| move || c(index));
-            let (target_r, target_w) = target.into_split();
-            carry(
-                (client_r, client_w),
-                (target_r, target_w),
-                leg.idle_timeout,
-                cut,
-                outcome,
-            )
-            .await;
+            let client = (client_r, client_w);
+            let Some(config) = leg.tls else {
+                outcome.served_by = Some(index);
+                let target = target.into_split();
+                carry(client, target, leg.idle_timeout, cut, outcome).await;
+                return;
+            };
+            // A target that does not finish the handshake in time (or speaks no TLS) gets
+            // the flow closed, as a target that refused it.
+            let ip = target.peer_addr().map_or([127, 0, 0, 1].into(), |a| a.ip());
+            let handshake = crate::lb::backend_tls::handshake(target, ip, config);
+            match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
+                Ok(Ok(tls)) => {
+                    outcome.served_by = Some(index);
+                    let target = tokio::io::split(tls);
+                    carry(client, target, leg.idle_timeout, cut, outcome).await;
+                }
+                Ok(Err(err)) => {
+                    tracing::debug!(target = %leg.backends[index].target_id, error = %err, "TLS to the target failed");
+                }
+                Err(_) => tracing::debug!("TLS to the target timed out"),
+            }
         }
         None => tracing::debug!("no target took the flow; closing the client connection"),
     }
@@ -387,6 +409,7 @@ mod tests {
                 proxy: ProxyHeader::None,
                 tls: None,
                 tls_failed: None,
+                backend_tls: None,
                 idle_timeout: Duration::from_secs(30),
                 cut: None,
                 on_close: Some(Box::new(move |o| {
@@ -426,6 +449,7 @@ mod tests {
             proxy: ProxyHeader::V2,
             tls: None,
             tls_failed: None,
+            backend_tls: None,
             idle_timeout: Duration::from_millis(200),
             cut: None,
             on_close: None,

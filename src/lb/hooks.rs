@@ -35,6 +35,10 @@ pub trait Resolver: Send + Sync + std::fmt::Debug {
         port: u16,
         lbs: &[PortLb],
     ) -> Option<Option<Arc<rustls::ServerConfig>>>;
+
+    /// A client's TLS handshake on the HTTPS listener `port` failed, before any request: the
+    /// load balancers `lbs` listening there count it (`ClientTLSNegotiationErrorCount`).
+    fn tls_failed(&self, state: &AppState, port: u16, lbs: &[PortLb]);
 }
 
 /// A load balancer listening on a port, as the data plane names it.
@@ -62,9 +66,9 @@ pub struct FlowTarget {
 /// Whether the load balancer closes a flow now, given the index of its target.
 pub type CutCheck = Arc<dyn Fn(usize) -> bool + Send + Sync>;
 
-/// Called once when a flow that a target took ends: the target's index and the bytes carried
-/// both ways.
-pub type FlowDone = Box<dyn FnOnce(usize, u64) + Send>;
+/// Called once when a flow ends: the index of the target that took it (`None` when none did)
+/// and the bytes carried both ways.
+pub type FlowDone = Box<dyn FnOnce(Option<usize>, u64) + Send>;
 
 /// The PROXY protocol header a target gets before the client's bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -91,6 +95,8 @@ pub struct FlowPlan {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Called when the client's handshake fails (`ClientTLSNegotiationErrorCount`).
     pub tls_failed: Option<TlsFailed>,
+    /// Open TLS to the target with this (SSL/TLS back ends); `None`: plain TCP.
+    pub backend_tls: Option<super::BackendTls>,
     /// The listener's `tcp.idle_timeout.seconds`.
     pub idle_timeout: Duration,
     /// Connection termination at the end of a deregistration delay.

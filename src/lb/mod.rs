@@ -1,9 +1,11 @@
 //! What the load-balancer data plane (`src/dataplane`) and the load-balancer services
 //! (Classic ELB, ELBv2) share, below both: how load balancers are named (DNS names, the
-//! [`DnsIndex`]), what a resolver sees of a request and answers ([`route`]), and the hooks
-//! the services register for the data plane to call ([`hooks`]). Neither side imports the
+//! [`DnsIndex`]), what a resolver sees of a request and answers ([`route`]), the hooks
+//! the services register for the data plane to call ([`hooks`]), and the TLS a load balancer
+//! speaks to back ends ([`backend_tls`]). Neither side imports the
 //! other; both import this.
 
+pub mod backend_tls;
 pub mod hooks;
 pub mod route;
 
@@ -12,6 +14,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::state::Scope;
 
+pub use backend_tls::BackendTls;
 pub use hooks::{
     CutCheck, FlowDone, FlowPlan, FlowTarget, PortLb, ProxyHeader, Resolver, TlsFailed,
 };

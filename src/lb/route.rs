@@ -58,6 +58,8 @@ pub struct Forward {
     /// The load balancer's idle timeout: how long (real time) a backend may take to send its
     /// response head before the client gets a 504. `None`: no limit.
     pub idle_timeout: Option<Duration>,
+    /// Speak TLS to socket backends with this (HTTPS back ends); `None`: plain HTTP.
+    pub backend_tls: Option<super::BackendTls>,
 }
 
 /// Makes the `Set-Cookie` values that name a backend.

@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use crate::lb::{Decision, FlowPlan, LbKind, LbRef, PortLb, RequestInfo, Resolver};
 use crate::state::AppState;
@@ -48,5 +49,25 @@ impl Resolver for LoadBalancers {
         lbs: &[PortLb],
     ) -> Option<Option<Arc<rustls::ServerConfig>>> {
         super::elbv2::tls::config_for_port(state, port, lbs)
+    }
+
+    fn tls_failed(&self, state: &AppState, port: u16, lbs: &[PortLb]) {
+        // The client named no load balancer yet: the first secure one on the port counts it.
+        let Some(l) = super::elbv2::tls::secure_listeners_on(state, port, lbs)
+            .into_iter()
+            .next()
+        else {
+            return;
+        };
+        let now = state.clock.now();
+        state.stores.with(&l.lb.scope, |s| {
+            if l.lb.classic {
+                if let Some(lb) = s.elb.load_balancers.get(&l.lb.name) {
+                    lb.stats.tls_errors.fetch_add(1, Ordering::Relaxed);
+                }
+            } else {
+                super::elbv2::metrics::record_tls_error(&mut s.elbv2, &l.lb.name, "", now);
+            }
+        });
     }
 }

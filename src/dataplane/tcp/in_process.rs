@@ -1,7 +1,8 @@
 //! A flow to a simulated instance: the client's bytes are read as HTTP/1.1 with keep-alive and
 //! each request is answered by the instance's responder (the request body is read, bounded, and
 //! dropped: a simulated instance answers by method and path). A connection that sends no
-//! request head within the flow's idle timeout is closed.
+//! request head within the flow's idle timeout is closed, and so is one the load balancer
+//! closes (connection draining over).
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -62,9 +63,15 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Counting<S> {
     }
 }
 
-/// Serve `client` until it closes, goes idle for `idle`, or sends something that is not HTTP.
+/// Serve `client` until it closes, goes idle for `idle`, sends something that is not HTTP, or
+/// the load balancer closes the flow (`cut`, asked every [`super::CUT_POLL`]).
 /// Returns the bytes (from the client, to the client).
-pub(super) async fn serve<S>(client: S, responder: Responder, idle: Duration) -> (u64, u64)
+pub(super) async fn serve<S>(
+    client: S,
+    responder: Responder,
+    idle: Duration,
+    cut: Option<impl Fn() -> bool>,
+) -> (u64, u64)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -77,17 +84,33 @@ where
         read: 0,
         written: 0,
     });
-    let served = hyper::server::conn::http1::Builder::new()
+    let conn = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
         .timer(TokioTimer::new())
         .header_read_timeout(idle)
-        .serve_connection(&mut io, service)
-        .await;
+        .serve_connection(&mut io, service);
+    let served = match cut {
+        None => conn.await,
+        Some(cut) => tokio::select! {
+            r = conn => r,
+            () = until_cut(cut) => {
+                tracing::debug!("flow to a simulated instance closed by the load balancer");
+                Ok(())
+            }
+        },
+    };
     if let Err(err) = served {
         tracing::debug!(error = %err, "flow to a simulated instance ended with an error");
     }
     let counted = io.into_inner();
     (counted.read, counted.written)
+}
+
+/// Returns once `cut` says the flow is to be closed.
+async fn until_cut(cut: impl Fn() -> bool) {
+    while !cut() {
+        tokio::time::sleep(super::CUT_POLL).await;
+    }
 }
 
 async fn answer(responder: &Responder, req: Request<Incoming>) -> Response<Full<Bytes>> {

@@ -19,6 +19,8 @@ pub enum Probe {
     Connect {
         /// Port.
         port: u16,
+        /// SSL: the TLS handshake must succeed too.
+        tls: bool,
     },
     /// GET the path, pass on 200 (HTTP and HTTPS).
     Http {
@@ -26,6 +28,8 @@ pub enum Probe {
         port: u16,
         /// Ping path, starting with `/`.
         path: String,
+        /// HTTPS: the request goes over TLS.
+        tls: bool,
     },
 }
 
@@ -48,11 +52,13 @@ pub fn parse_target(target: &str) -> Result<Probe, ApiError> {
         .filter(|p| *p >= 1)
         .ok_or_else(bad)?;
     let path = &rest[digits..];
+    let tls = matches!(protocol.as_str(), "SSL" | "HTTPS");
     match protocol.as_str() {
-        "TCP" | "SSL" if path.is_empty() => Ok(Probe::Connect { port }),
+        "TCP" | "SSL" if path.is_empty() => Ok(Probe::Connect { port, tls }),
         "HTTP" | "HTTPS" if path.starts_with('/') => Ok(Probe::Http {
             port,
             path: path.to_owned(),
+            tls,
         }),
         _ => Err(bad()),
     }
@@ -431,16 +437,34 @@ mod tests {
 
     #[test]
     fn targets_parse_as_aws_documents_them() {
-        assert_eq!(parse_target("TCP:80").unwrap(), Probe::Connect { port: 80 });
+        assert_eq!(
+            parse_target("TCP:80").unwrap(),
+            Probe::Connect {
+                port: 80,
+                tls: false
+            }
+        );
         assert_eq!(
             parse_target("ssl:443").unwrap(),
-            Probe::Connect { port: 443 }
+            Probe::Connect {
+                port: 443,
+                tls: true
+            }
         );
         assert_eq!(
             parse_target("HTTP:80/index.html").unwrap(),
             Probe::Http {
                 port: 80,
-                path: "/index.html".into()
+                path: "/index.html".into(),
+                tls: false
+            }
+        );
+        assert_eq!(
+            parse_target("HTTPS:443/").unwrap(),
+            Probe::Http {
+                port: 443,
+                path: "/".into(),
+                tls: true
             }
         );
         for bad in [

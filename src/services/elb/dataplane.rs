@@ -168,6 +168,8 @@ struct Picked {
     /// Candidates in preference order, with the counters of their zones.
     ordered: Vec<(String, Arc<AtomicU32>, Arc<LiveStats>)>,
     stats: Arc<LiveStats>,
+    /// TLS to the instance (`InstanceProtocol` HTTPS).
+    backend_tls: Option<crate::lb::BackendTls>,
 }
 
 /// Where a request for Classic load balancer `lb` goes.
@@ -226,6 +228,7 @@ pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decisi
                 })
                 .collect(),
             stats: lb.stats.clone(),
+            backend_tls: super::backend_auth::backend_tls(lb, listener),
         };
         if stuck.is_none() {
             lb.cursor = cursor;
@@ -282,6 +285,7 @@ pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decisi
             set_cookies: Vec::new(),
             sticky,
             idle_timeout: Some(picked.idle_timeout),
+            backend_tls: picked.backend_tls,
         }),
         on_complete: Some(Box::new(move |o: &Outcome| {
             if let Some(n) = inflight {

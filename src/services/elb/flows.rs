@@ -6,23 +6,30 @@
 //! - Instances are picked round robin among the InService ones of the enabled zones (a zone
 //!   first when cross-zone load balancing is off, as for HTTP), and keep the flow for its life.
 //! - An SSL listener terminates TLS with its `SSLCertificateId` (IAM server certificate or ACM
-//!   certificate), then carries the decrypted stream to the instance as TCP. An
-//!   `InstanceProtocol` of SSL (TLS to the instance) is carried as TCP too.
+//!   certificate), then carries the decrypted stream to the instance: as TCP, or over TLS the
+//!   load balancer opens to the instance when the `InstanceProtocol` is SSL (see
+//!   [`super::backend_auth`] for which certificates it accepts).
 //! - A `ProxyProtocolPolicyType` policy with `ProxyProtocol=true` set on the instance port
 //!   (SetLoadBalancerPoliciesForBackendServer) makes the instance get the PROXY protocol v1
 //!   line first (`PROXY TCP4 <client> <listener> <client port> <listener port>\r\n`).
 //! - The flow closes after the load balancer's `ConnectionSettings.IdleTimeout` without a byte.
 //! - Each flow an instance took counts as one `RequestCount` (AWS counts connections made on
-//!   TCP listeners), per load balancer and per zone of the instance.
+//!   TCP listeners), per load balancer and per zone of the instance; a client's failed TLS
+//!   handshake on an SSL listener counts in `ClientTLSNegotiationErrorCount`.
+//! - Connection draining ([`closes_flow`]): an instance that is deregistered, or stops being
+//!   InService, gets no new flow; its open flows go on for `ConnectionDraining.Timeout` when
+//!   draining is enabled (and count as in flight, so the drain lasts while they are open),
+//!   and are closed at once when it is not.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use super::dataplane::{candidates, prefer};
+use super::dataplane::{Candidate, candidates, prefer};
 use super::store::{LiveStats, LoadBalancer};
-use crate::lb::{FlowPlan, FlowTarget, PortLb, ProxyHeader};
+use crate::lb::{CutCheck, FlowPlan, FlowTarget, PortLb, ProxyHeader};
+use crate::services::ec2::store::Ec2Store;
 use crate::state::{AppState, Scope};
 
 /// The policy type that asks for the PROXY protocol header.
@@ -61,9 +68,11 @@ struct Picked {
     instance_port: u16,
     ssl: bool,
     proxy: bool,
+    backend_tls: Option<crate::lb::BackendTls>,
     idle: Duration,
-    /// Instance ids in preference order, with the counters of their zones.
-    ordered: Vec<(String, Arc<LiveStats>)>,
+    /// Instance ids in preference order, with the counters of their zones and their own
+    /// connections in flight.
+    ordered: Vec<(String, Arc<LiveStats>, Arc<AtomicU32>)>,
     stats: Arc<LiveStats>,
 }
 
@@ -90,16 +99,30 @@ pub fn flow(
             .filter(|l| carries_flows(&l.protocol))?
             .clone();
         let cursor = lb.cursor.wrapping_add(1);
-        // Flows hold no outstanding-request count: the order is round robin.
-        let ordered = prefer(candidates(lb, &s.ec2), lb.attributes.cross_zone, cursor)
+        // The order is round robin: open flows (counted in flight, for draining) and requests
+        // in flight do not weigh.
+        let level = Arc::new(AtomicU32::new(0));
+        let cands = candidates(lb, &s.ec2)
+            .into_iter()
+            .map(|c| Candidate {
+                inflight: &level,
+                ..c
+            })
+            .collect();
+        let ordered = prefer(cands, lb.attributes.cross_zone, cursor)
             .iter()
-            .filter_map(|c| Some((c.id.to_owned(), lb.zone_stats.get(c.zone)?.clone())))
+            .filter_map(|c| {
+                let zone = lb.zone_stats.get(c.zone)?.clone();
+                let inflight = lb.instances.get(c.id)?.inflight.clone();
+                Some((c.id.to_owned(), zone, inflight))
+            })
             .collect();
         lb.cursor = cursor;
         Some(Picked {
             instance_port: listener.instance_port,
             ssl: listener.protocol == "SSL",
             proxy: proxy_protocol(lb, listener.instance_port),
+            backend_tls: super::backend_auth::backend_tls(lb, &listener),
             idle: Duration::from_secs(lb.attributes.idle_timeout.max(1).unsigned_abs()),
             ordered,
             stats: lb.stats.clone(),
@@ -117,7 +140,8 @@ pub fn flow(
     };
     let mut targets = Vec::with_capacity(picked.ordered.len());
     let mut zones = Vec::with_capacity(picked.ordered.len());
-    for (id, zone) in picked.ordered {
+    let mut inflight = Vec::with_capacity(picked.ordered.len());
+    for (id, zone, counter) in picked.ordered {
         let Some(address) = state.backend.http_address(&id, picked.instance_port) else {
             continue;
         };
@@ -127,11 +151,28 @@ pub fn flow(
             address,
         });
         zones.push(zone);
+        inflight.push(counter);
     }
     if targets.is_empty() {
         return None;
     }
+    // The flow counts in flight on its first choice until it ends (as a request does): a
+    // deregistered instance drains while it has flows.
+    let first = inflight.swap_remove(0);
+    first.fetch_add(1, Ordering::Relaxed);
     let stats = picked.stats;
+    // A failed handshake counts for the load balancer, in the zone of the instance it was for.
+    let tls_failed = tls.as_ref().map(|_| {
+        let (lb_stats, zone) = (stats.clone(), zones.first().cloned());
+        Box::new(move || {
+            lb_stats.tls_errors.fetch_add(1, Ordering::Relaxed);
+            if let Some(zone) = zone {
+                zone.tls_errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }) as crate::lb::TlsFailed
+    });
+    let ids: Vec<String> = targets.iter().map(|t| t.id.clone()).collect();
+    let cut = cut_check(state, scope, name, ids);
     Some(FlowPlan {
         targets,
         proxy: if picked.proxy {
@@ -140,14 +181,70 @@ pub fn flow(
             ProxyHeader::None
         },
         tls,
-        tls_failed: None,
+        tls_failed,
+        backend_tls: picked.backend_tls,
         idle_timeout: picked.idle,
-        cut: Arc::new(|_| false),
+        cut,
         done: Box::new(move |served, _bytes| {
+            first.fetch_sub(1, Ordering::Relaxed);
+            let Some(served) = served else {
+                return;
+            };
             stats.requests.fetch_add(1, Ordering::Relaxed);
             if let Some(zone) = zones.get(served) {
                 zone.requests.fetch_add(1, Ordering::Relaxed);
             }
         }),
     })
+}
+
+/// Whether the load balancer closes a flow to the instance at `index` of `ids` now (see
+/// [`closes_flow`]); each flow keeps when its instance was first seen out of service.
+fn cut_check(state: &Arc<AppState>, scope: &Scope, name: &str, ids: Vec<String>) -> CutCheck {
+    let (st, scope, name) = (state.clone(), scope.clone(), name.to_owned());
+    let unserved_since = Mutex::new(None);
+    Arc::new(move |index: usize| {
+        let Some(id) = ids.get(index) else {
+            return false;
+        };
+        let now = st.clock.now();
+        let mut since = unserved_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        st.stores.with(&scope, |s| {
+            closes_flow(s.elb.load_balancers.get(&name), &s.ec2, id, now, &mut since)
+        })
+    })
+}
+
+/// Whether a Classic load balancer closes an open flow to instance `id` at `now` (CLB guide,
+/// "Configure connection draining for your Classic Load Balancer"): never while the instance
+/// is InService; once it is deregistered, when its drain ends (at once without connection
+/// draining, after `ConnectionDraining.Timeout` with it); once it is registered but out of
+/// service (failed checks, stopped), likewise, the timeout counting from when it was first
+/// seen out of service (`unserved_since`, reset when it is back). A load balancer that is gone
+/// closes its flows.
+pub fn closes_flow(
+    lb: Option<&LoadBalancer>,
+    ec2: &Ec2Store,
+    id: &str,
+    now: f64,
+    unserved_since: &mut Option<f64>,
+) -> bool {
+    let Some(lb) = lb else {
+        return true;
+    };
+    if lb.instances.contains_key(id) {
+        if candidates(lb, ec2).iter().any(|c| c.id == id) {
+            *unserved_since = None;
+            return false;
+        }
+        if !lb.attributes.draining_enabled {
+            return true;
+        }
+        let since = *unserved_since.get_or_insert(now);
+        return now >= since + lb.attributes.draining_timeout as f64;
+    }
+    // Deregistered: draining until its deadline, else gone.
+    lb.draining.get(id).is_none_or(|(until, _)| now >= *until)
 }

@@ -8,6 +8,7 @@
 //! [`deregister_internal`] and [`instance_in_service`].
 
 pub mod attributes;
+pub mod backend_auth;
 pub mod dataplane;
 pub mod describe;
 pub mod errors;
@@ -16,6 +17,7 @@ pub mod instances;
 pub mod limits;
 pub mod load_balancers;
 pub mod policies;
+pub mod ssl_negotiation;
 pub mod store;
 pub mod tags;
 pub mod zones;

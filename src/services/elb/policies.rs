@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::errors::ElbError;
+use super::ssl_negotiation::{self, NEGOTIATION_TYPE};
 use super::store::Policy;
 use super::{invalid_configuration, not_found, validation, with_lb};
 use crate::context::RequestContext;
@@ -50,10 +51,14 @@ const POLICY_TYPES: &[PolicyType] = &[
         &[("PublicKeyPolicyName", "PolicyName", "ONE_OR_MORE")],
     ),
     (
-        "SSLNegotiationPolicyType",
+        NEGOTIATION_TYPE,
         "Listener policy that defines the ciphers and protocols that will be accepted by the load balancer. This policy can be associated only with HTTPS/SSL listeners.",
+        // Also one Boolean attribute per cipher (`ssl_negotiation::is_attribute`).
         &[
             ("Reference-Security-Policy", "String", "ZERO_OR_ONE"),
+            ("Protocol-SSLv3", "Boolean", "ZERO_OR_ONE"),
+            ("Protocol-TLSv1", "Boolean", "ZERO_OR_ONE"),
+            ("Protocol-TLSv1.1", "Boolean", "ZERO_OR_ONE"),
             ("Protocol-TLSv1.2", "Boolean", "ZERO_OR_ONE"),
             ("Server-Defined-Cipher-Order", "Boolean", "ZERO_OR_ONE"),
         ],
@@ -225,13 +230,24 @@ pub fn create_load_balancer_policy(
     let mut attributes = Vec::new();
     for a in &req.policy_attributes {
         let name = a.attribute_name.clone().unwrap_or_default();
-        if !t.2.iter().any(|(n, _, _)| *n == name) {
+        let known = if t.0 == NEGOTIATION_TYPE {
+            ssl_negotiation::is_attribute(&name)
+        } else {
+            t.2.iter().any(|(n, _, _)| *n == name)
+        };
+        if !known {
             return Err(invalid_configuration(format!(
                 "Attribute {name} is not valid for policy type {}",
                 t.0
             )));
         }
-        attributes.push((name, a.attribute_value.clone().unwrap_or_default()));
+        let value = a.attribute_value.clone().unwrap_or_default();
+        if name == ssl_negotiation::REFERENCE && !ssl_negotiation::is_predefined(&value) {
+            return Err(invalid_configuration(format!(
+                "Reference-Security-Policy {value} is not a predefined security policy"
+            )));
+        }
+        attributes.push((name, value));
     }
     add_policy(
         ctx,
@@ -291,8 +307,18 @@ pub fn set_load_balancer_policies_of_listener(
                 ))
             })?;
         let mut sticky = 0;
+        let mut negotiation = 0;
         for p in &req.policy_names {
             let policy = lb.policies.get(p).ok_or_else(|| policy_not_found(p))?;
+            if policy.type_name == NEGOTIATION_TYPE {
+                negotiation += 1;
+                let proto = &lb.listeners[index].protocol;
+                if proto != "HTTPS" && proto != "SSL" {
+                    return Err(invalid_configuration(format!(
+                        "SSL negotiation policies can be set only on HTTPS/SSL listeners; port {port} is {proto}."
+                    )));
+                }
+            }
             if policy.type_name == LB_COOKIE_TYPE || policy.type_name == APP_COOKIE_TYPE {
                 sticky += 1;
                 let proto = &lb.listeners[index].protocol;
@@ -306,6 +332,11 @@ pub fn set_load_balancer_policies_of_listener(
         if sticky > 1 {
             return Err(invalid_configuration(
                 "A listener can have at most one stickiness policy.",
+            ));
+        }
+        if negotiation > 1 {
+            return Err(invalid_configuration(
+                "A listener can have at most one SSL negotiation policy.",
             ));
         }
         lb.listeners[index].policy_names = req.policy_names.clone();
@@ -378,8 +409,8 @@ pub struct DescribeLoadBalancerPoliciesOutput {
     policy_descriptions: Vec<PolicyOut>,
 }
 
-/// DescribeLoadBalancerPolicies: a load balancer's policies, or (no name) the samples AWS
-/// offers every account.
+/// DescribeLoadBalancerPolicies: a load balancer's policies, or (no name) the predefined
+/// security policies AWS offers every account.
 pub fn describe_load_balancer_policies(
     ctx: &RequestContext,
     state: &AppState,
@@ -398,16 +429,7 @@ pub fn describe_load_balancer_policies(
                 })
                 .ok_or_else(|| not_found(name))
         })?,
-        _ => vec![(
-            "ELBSample-ELBDefaultNegotiationPolicy".to_owned(),
-            Policy {
-                type_name: "SSLNegotiationPolicyType".into(),
-                attributes: vec![(
-                    "Reference-Security-Policy".into(),
-                    "ELBSecurityPolicy-2016-08".into(),
-                )],
-            },
-        )],
+        _ => ssl_negotiation::predefined(),
     };
     let mut out = Vec::new();
     if req.policy_names.is_empty() {

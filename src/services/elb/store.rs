@@ -172,6 +172,8 @@ pub struct LiveStats {
     pub elb_4xx: AtomicU64,
     /// Load-balancer-made 5XX.
     pub elb_5xx: AtomicU64,
+    /// Clients' failed TLS handshakes on HTTPS/SSL listeners.
+    pub tls_errors: AtomicU64,
 }
 
 impl LiveStats {
@@ -191,6 +193,7 @@ impl LiveStats {
             ],
             elb_4xx: t(&self.elb_4xx),
             elb_5xx: t(&self.elb_5xx),
+            tls_errors: t(&self.tls_errors),
         }
     }
 }
@@ -212,6 +215,8 @@ pub struct StatsSnapshot {
     pub elb_4xx: u64,
     /// Load-balancer-made 5XX.
     pub elb_5xx: u64,
+    /// Failed client TLS handshakes.
+    pub tls_errors: u64,
 }
 
 /// A Classic load balancer.

@@ -362,6 +362,13 @@ fn decide(
             {
                 t.in_flight += 1;
             }
+            // An HTTPS group gets TLS, any certificate accepted (ALB guide, "Target groups").
+            let backend_tls = s
+                .elbv2
+                .target_groups
+                .get(&tg_arn)
+                .filter(|tg| tg.protocol.as_deref() == Some("HTTPS"))
+                .map(|_| crate::lb::backend_tls::accept_any());
             let route = Route::Forward(Forward {
                 backends,
                 listener_port: port,
@@ -369,6 +376,7 @@ fn decide(
                 set_cookies,
                 sticky: mode.map(|m| stickiness::cookie(m, now)),
                 idle_timeout: Some(idle_timeout),
+                backend_tls,
             });
             Some((route, Some(tg_arn), zones))
         }

@@ -6,6 +6,8 @@
 //! Balancer"): `RequestCount`, `HTTPCode_Target_{2,3,4,5}XX_Count`, `HTTPCode_ELB_{3,4,5}XX_Count`
 //! (and the ELB's 500, 502, 503 and 504 one by one, `HTTPCode_ELB_504_Count`…) and
 //! `TargetResponseTime` per `LoadBalancer`, `AvailabilityZone`+`LoadBalancer`,
+//! (`ClientTLSNegotiationErrorCount`, from failed handshakes on HTTPS listeners, per
+//! `LoadBalancer`),
 //! `TargetGroup`+`LoadBalancer` and `TargetGroup`+`AvailabilityZone`+`LoadBalancer`;
 //! `RequestCountPerTarget` per `TargetGroup` and per `TargetGroup`+`LoadBalancer`;
 //! `HealthyHostCount` / `UnHealthyHostCount` per `TargetGroup`+`LoadBalancer` and per
@@ -318,6 +320,16 @@ fn push_traffic(out: &mut Vec<Datum>, t: &Traffic, dims: &[(String, String)], at
             dims: dims.to_vec(),
             at,
             agg: Agg::value(c as f64),
+        });
+    }
+    if t.tls_errors > 0 {
+        out.push(Datum {
+            namespace: NAMESPACE,
+            name: "ClientTLSNegotiationErrorCount",
+            unit: "Count",
+            dims: dims.to_vec(),
+            at,
+            agg: Agg::value(t.tls_errors as f64),
         });
     }
     if t.response_time_count > 0 {

@@ -23,9 +23,10 @@
 //!
 //! - A TLS listener terminates TLS with its certificates (the default one and those
 //!   AddListenerCertificates added, picked by SNI) under its `SslPolicy`, then carries the
-//!   decrypted stream to the target as TCP (a TLS target group gets it unencrypted too: TLS to
-//!   targets is not done). Its flows count in the `_TLS` series; failed handshakes in
-//!   `ClientTLSNegotiationErrorCount`.
+//!   decrypted stream to the target: as TCP to a TCP group, over TLS the load balancer opens
+//!   to each target of a TLS group (any certificate accepted, as the NLB guide's "TLS
+//!   listeners" says targets' certificates are not validated). Its flows count in the `_TLS`
+//!   series; failed handshakes in `ClientTLSNegotiationErrorCount`.
 //!
 //! A simulated instance has no socket: its flows are read as HTTP and answered by its web
 //! server.
@@ -93,6 +94,7 @@ pub fn flow(
         proxy_v2,
         idle,
         tls,
+        target_tls,
     } = d;
     let tls = if tls {
         let lb = PortLb {
@@ -120,7 +122,10 @@ pub fn flow(
     let keys: Vec<(String, u16)> = targets.iter().map(|t| (t.id.clone(), t.port)).collect();
     let st = state.clone();
     let (done_scope, done_lb, done_tg) = (scope.clone(), lb_arn.to_owned(), tg_arn.clone());
-    let done = Box::new(move |served: usize, bytes: u64| {
+    let done = Box::new(move |served: Option<usize>, bytes: u64| {
+        let Some(served) = served else {
+            return;
+        };
         let zone = zones.get(served).map_or("", String::as_str);
         let now = st.clock.now();
         st.stores.with(&done_scope, |s| {
@@ -152,6 +157,7 @@ pub fn flow(
         },
         tls,
         tls_failed,
+        backend_tls: target_tls.then(crate::lb::backend_tls::accept_any),
         idle_timeout: idle,
         cut,
         done,
@@ -172,6 +178,8 @@ struct Decided {
     idle: Duration,
     /// The listener is a TLS one.
     tls: bool,
+    /// The target group is a TLS one (TLS to the targets).
+    target_tls: bool,
 }
 
 fn decide(
@@ -210,6 +218,7 @@ fn decide(
     let sticky = tg.attribute("stickiness.enabled") == "true"
         && tg.attribute("stickiness.type") == "source_ip";
     let proxy_v2 = tg.attribute("proxy_protocol_v2.enabled") == "true";
+    let target_tls = tg.protocol.as_deref() == Some("TLS");
     let all_zones = cross_zone(lb_cross_zone.as_deref(), tg);
     let mut picked = candidates(s, &tg_arn, None);
     if sticky {
@@ -271,6 +280,7 @@ fn decide(
         proxy_v2,
         idle: Duration::from_secs(idle),
         tls,
+        target_tls,
     })
 }
 

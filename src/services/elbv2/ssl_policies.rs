@@ -15,7 +15,8 @@ use crate::state::AppState;
 /// The policy a secure listener gets when it names none.
 pub const DEFAULT_POLICY: &str = "ELBSecurityPolicy-2016-08";
 
-const TLS12_CIPHERS: &[&str] = &[
+/// TLS 1.2 ciphers of the current policies (OpenSSL names), in AWS's order.
+pub const TLS12_CIPHERS: &[&str] = &[
     "ECDHE-ECDSA-AES128-GCM-SHA256",
     "ECDHE-RSA-AES128-GCM-SHA256",
     "ECDHE-ECDSA-AES128-SHA256",
@@ -29,7 +30,8 @@ const TLS12_CIPHERS: &[&str] = &[
     "AES256-GCM-SHA384",
     "AES256-SHA256",
 ];
-const LEGACY_CIPHERS: &[&str] = &[
+/// The CBC ciphers older policies add.
+pub const LEGACY_CIPHERS: &[&str] = &[
     "ECDHE-ECDSA-AES128-SHA",
     "ECDHE-RSA-AES128-SHA",
     "ECDHE-ECDSA-AES256-SHA",
@@ -82,6 +84,12 @@ const POLICIES: &[(&str, &[&str], bool, bool)] = &[
         false,
     ),
 ];
+
+/// The predefined policies without TLS 1.3 (those a Classic listener can reference: Classic
+/// Load Balancers do not support TLS 1.3), in AWS's order.
+pub fn pre_tls13_policies() -> impl Iterator<Item = &'static str> {
+    POLICIES.iter().filter(|p| !p.2).map(|p| p.0)
+}
 
 /// Whether a policy name is one of the predefined ones.
 pub fn policy_exists(name: &str) -> bool {

@@ -6,7 +6,8 @@
 //! stream is carried as TCP): the certificates are the listener's (ELBv2: the default one and those
 //! AddListenerCertificates added; Classic: `SSLCertificateId`), looked up in ACM or IAM by
 //! ARN. The client's SNI picks among them (an exact name, then a wildcard, else the default
-//! certificate), as ALB's certificate selection does. The listener's security policy picks the
+//! certificate), as ALB's certificate selection does. The listener's security policy (Classic:
+//! its `SSLNegotiationPolicyType` policy, see `elb::ssl_negotiation`) picks the
 //! protocol versions and cipher suites, as far as rustls has them: TLS 1.2 and 1.3 only (a
 //! policy that also lists TLS 1.0/1.1 serves 1.2), and of the policy's ciphers the ECDHE AEAD
 //! ones. Decrypted requests go through the same proxy as plain ones, with
@@ -47,13 +48,36 @@ struct NamedKey {
     key: Arc<CertifiedKey>,
 }
 
+/// What a listener negotiates: protocol names (`TLSv1.2`) and OpenSSL cipher names, in
+/// preference order (a security policy's, or a Classic negotiation policy's).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Terms {
+    /// Protocols.
+    pub protocols: Vec<String>,
+    /// Ciphers.
+    pub ciphers: Vec<String>,
+}
+
+impl Terms {
+    /// The terms of a predefined security policy, when it exists.
+    pub fn of_policy(policy: &str) -> Option<Self> {
+        let (protocols, ciphers) = super::ssl_policies::policy_terms(policy)?;
+        Some(Self {
+            protocols: protocols.iter().map(|p| (*p).to_owned()).collect(),
+            ciphers: ciphers.into_iter().map(str::to_owned).collect(),
+        })
+    }
+}
+
 /// What a secure listener asks of TLS.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SecureListener {
     /// Its load balancer.
     pub lb: PortLb,
-    /// Security policy name.
+    /// Security policy name (ELBv2), or negotiation policy name (Classic).
     pub policy: String,
+    /// What the policy allows.
+    pub terms: Terms,
     /// Certificate ARNs, the default first.
     pub certificates: Vec<String>,
     /// ALPN protocols offered, in preference order.
@@ -89,37 +113,45 @@ fn secure_listener(state: &AppState, lb: &PortLb, port: u16) -> Option<SecureLis
             // The default certificate first.
             certs.sort_by_key(|(_, default)| !*default);
             Some((
-                l.ssl_policy
-                    .clone()
-                    .unwrap_or_else(|| super::ssl_policies::DEFAULT_POLICY.into()),
+                (
+                    l.ssl_policy
+                        .clone()
+                        .unwrap_or_else(|| super::ssl_policies::DEFAULT_POLICY.into()),
+                    None,
+                ),
                 certs.into_iter().map(|(c, _)| c).collect::<Vec<_>>(),
                 alpn,
             ))
         }
         true => {
-            let l = s
-                .elb
-                .load_balancers
-                .get(&lb.name)?
+            let classic = s.elb.load_balancers.get(&lb.name)?;
+            let l = classic
                 .listeners
                 .iter()
-                .find(|l| l.lb_port == port && matches!(l.protocol.as_str(), "HTTPS" | "SSL"))?
-                .clone();
+                .find(|l| l.lb_port == port && matches!(l.protocol.as_str(), "HTTPS" | "SSL"))?;
             let alpn = if l.protocol == "HTTPS" {
                 vec!["http/1.1"]
             } else {
                 Vec::new()
             };
+            let (name, terms) = crate::services::elb::ssl_negotiation::listener_terms(classic, l);
             Some((
-                super::ssl_policies::DEFAULT_POLICY.to_owned(),
-                l.ssl_certificate_id.into_iter().collect(),
+                (name, Some(terms)),
+                l.ssl_certificate_id.iter().cloned().collect(),
                 alpn,
             ))
         }
     })?;
+    let (policy, terms) = policy;
+    let terms = match terms {
+        Some(t) => t,
+        // An unknown policy allows nothing: the handshake cannot succeed.
+        None => Terms::of_policy(&policy).unwrap_or_default(),
+    };
     Some(SecureListener {
         lb: lb.clone(),
         policy,
+        terms,
         certificates,
         alpn,
     })
@@ -149,6 +181,7 @@ pub fn config_for_port(
     let listeners = secure_listeners_on(state, port, lbs);
     let first = listeners.first()?;
     let policy = first.policy.clone();
+    let terms = first.terms.clone();
     let alpn = first.alpn.clone();
     let mut certs: Vec<(String, String, PortLb)> = Vec::new();
     for l in &listeners {
@@ -159,7 +192,9 @@ pub fn config_for_port(
         }
     }
     let cache_key = format!(
-        "{policy}|{}|{}",
+        "{}/{}|{}|{}",
+        terms.protocols.join(","),
+        terms.ciphers.join(","),
         alpn.join(","),
         certs
             .iter()
@@ -179,7 +214,7 @@ pub fn config_for_port(
         tracing::warn!(port, "secure listener without a usable certificate");
         return Some(None);
     }
-    let config = match build(&policy, keys, &alpn) {
+    let config = match build(&terms, keys, &alpn) {
         Ok(c) => Arc::new(c),
         Err(err) => {
             tracing::warn!(port, %policy, error = %err, "cannot build the listener's TLS configuration");
@@ -291,27 +326,40 @@ pub fn policy_suites(
     Vec<&'static rustls::SupportedProtocolVersion>,
     Vec<SupportedCipherSuite>,
 )> {
-    let (protocols, ciphers) = super::ssl_policies::policy_terms(policy)?;
+    Terms::of_policy(policy).map(|t| suites(&t))
+}
+
+/// The protocol versions and suites of `terms` that rustls has, in the terms' order.
+pub fn suites(
+    terms: &Terms,
+) -> (
+    Vec<&'static rustls::SupportedProtocolVersion>,
+    Vec<SupportedCipherSuite>,
+) {
     let mut versions = Vec::new();
-    if protocols.iter().any(|p| *p != "TLSv1.3") {
-        // TLS 1.0 and 1.1 are not in rustls: a policy allowing them serves 1.2.
+    // TLS 1.0 and 1.1 are not in rustls: terms allowing them are served their 1.2 (every
+    // predefined policy with them has 1.2 too; a Classic policy without it serves nothing).
+    if terms.protocols.iter().any(|p| p == "TLSv1.2") {
         versions.push(&rustls::version::TLS12);
     }
-    if protocols.contains(&"TLSv1.3") {
+    if terms.protocols.iter().any(|p| p == "TLSv1.3") {
         versions.push(&rustls::version::TLS13);
     }
     let all = rustls::crypto::ring::default_provider().cipher_suites;
-    let suites = ciphers
+    let suites = terms
+        .ciphers
         .iter()
         .filter_map(|c| suite_for(c))
         .filter_map(|wanted| all.iter().find(|s| s.suite() == wanted).copied())
         .collect();
-    Some((versions, suites))
+    (versions, suites)
 }
 
-fn build(policy: &str, keys: Vec<Arc<NamedKey>>, alpn: &[&str]) -> Result<ServerConfig, String> {
-    let (versions, suites) =
-        policy_suites(policy).ok_or_else(|| format!("unknown security policy {policy}"))?;
+fn build(terms: &Terms, keys: Vec<Arc<NamedKey>>, alpn: &[&str]) -> Result<ServerConfig, String> {
+    let (versions, suites) = suites(terms);
+    if versions.is_empty() || suites.is_empty() {
+        return Err("the policy allows no protocol or cipher rustls has".into());
+    }
     let provider = rustls::crypto::CryptoProvider {
         cipher_suites: suites,
         ..rustls::crypto::ring::default_provider()
