@@ -147,17 +147,21 @@ async fn connection(
     held: conns::Held,
     stop: watch::Receiver<bool>,
 ) {
+    let client = dataplane::ClientConn::new(peer, None, held.slot.clone());
     let handler = move |req: Request<Incoming>| {
         let state = state.clone();
+        let client = client.clone();
         async move {
             // A Host naming a load balancer (`*.elb.localhost`) is data-plane traffic.
             let for_lb = dataplane::proxy::request_host(&req).is_some_and(dataplane::is_lb_host);
             if for_lb {
-                dataplane::proxy::handle(state, req, peer, None).await
+                dataplane::proxy::handle(state, req, client).await
             } else if let Some(resp) = admin::console::handle(&state, &req) {
                 resp
             } else {
-                handle(state, req, peer)
+                // Boxed: this future is far larger than the proxy's, and this block's future
+                // (moved whole into hyper for every request) would otherwise be as large.
+                Box::pin(handle(state, req, peer))
                     .await
                     .map(|b| b.map_err(|never| match never {}).boxed())
             }
@@ -234,16 +238,8 @@ pub(crate) async fn serve_io<I, F, Fut>(
     let service = service_fn(move |req: Request<Incoming>| {
         let in_progress = tracker.begin(&slot);
         let answer = handler(req);
-        let slot = slot.clone();
         async move {
-            let mut resp = answer.await;
-            // A load balancer's idle timeout applies to the client side of its connections.
-            if let Some(idle) = resp
-                .extensions_mut()
-                .remove::<dataplane::proxy::ClientIdleTimeout>()
-            {
-                slot.set_idle_timeout(idle.0);
-            }
+            let resp = answer.await;
             Ok::<_, Infallible>(resp.map(|b| conns::Tracked::new(b, in_progress)))
         }
     });

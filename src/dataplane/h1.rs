@@ -41,20 +41,21 @@ pub enum RequestFraming {
     Chunked,
 }
 
-/// Write a request head: `method target HTTP/1.1`, the headers as given, and the chunked
-/// marker when the framing says so.
+/// Write a request head: `method target HTTP/1.1`, the headers as given, then `extra` ones
+/// (the proxy's `X-Forwarded-*`), and the chunked marker when the framing says so.
 pub fn write_request_head(
     out: &mut Vec<u8>,
     method: &Method,
     target: &str,
     headers: &HeaderMap,
+    extra: &[(HeaderName, HeaderValue)],
     framing: RequestFraming,
 ) {
     out.extend_from_slice(method.as_str().as_bytes());
     out.push(b' ');
     out.extend_from_slice(target.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\n");
-    for (name, value) in headers {
+    for (name, value) in headers.iter().chain(extra.iter().map(|(n, v)| (n, v))) {
         out.extend_from_slice(name.as_str().as_bytes());
         out.extend_from_slice(b": ");
         out.extend_from_slice(value.as_bytes());
@@ -345,11 +346,15 @@ mod tests {
             &Method::POST,
             "/p?q=1",
             &headers,
+            &[(
+                HeaderName::from_static("x-forwarded-port"),
+                HeaderValue::from_static("80"),
+            )],
             RequestFraming::Chunked,
         );
         assert_eq!(
             out,
-            b"POST /p?q=1 HTTP/1.1\r\nhost: a.elb.localhost\r\ntransfer-encoding: chunked\r\n\r\n"
+            b"POST /p?q=1 HTTP/1.1\r\nhost: a.elb.localhost\r\nx-forwarded-port: 80\r\ntransfer-encoding: chunked\r\n\r\n"
         );
         out.clear();
         write_chunk_header(&mut out, 300);

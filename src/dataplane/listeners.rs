@@ -194,10 +194,8 @@ async fn accept_loop(
         let state_for_tls = state.clone();
         let state = state.clone();
         let h2_state = state.clone();
-        let handler = move |req| {
-            let state = state.clone();
-            super::proxy::handle(state, req, peer, Some(port))
-        };
+        let client = super::ClientConn::new(peer, Some(port), held.slot.clone());
+        let handler = move |req| super::proxy::handle(state.clone(), req, client.clone());
         // HTTP/2 with prior knowledge on an HTTP/1 listener: ALB's 505 (an HTTP/2 request
         // on an HTTP/1 connection), Classic's 400 (a malformed request).
         let h2_answer = move || {

@@ -44,6 +44,7 @@
 //! `X-Forwarded-For` / `X-Forwarded-Proto` / `X-Forwarded-Port`. In-process (simulated)
 //! instances get the request through their responder.
 
+pub mod client;
 pub mod client_body;
 pub mod h1;
 pub mod listeners;
@@ -62,6 +63,7 @@ pub use crate::lb::{
     host_without_port, is_lb_host, request_cookie, sets_cookie,
 };
 use crate::state::AppState;
+pub use client::ClientConn;
 
 /// The data plane's part of [`AppState`] (`state.dataplane`).
 #[derive(Debug)]

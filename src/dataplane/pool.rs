@@ -13,7 +13,6 @@
 //! crossed the request), a request without a body is sent again on a fresh connection, as the
 //! backend never saw it.
 
-use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -22,14 +21,16 @@ use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use http::{HeaderMap, Method, Response};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Response};
 use http_body_util::BodyExt;
 use hyper::body::{Body, Frame, SizeHint};
 use tokio::io::{AsyncWriteExt, Interest};
 use tokio::net::TcpStream;
+use tokio::time::{Instant, Sleep};
 
 use super::h1::{self, Dechunked, RequestFraming, ResponseFraming, ResponseHead, WireError};
 use super::proxy::{BoxError, ProxyBody};
+use crate::state::fasthash::FastMap;
 
 /// Idle connections kept per backend address.
 const MAX_IDLE_PER_BACKEND: usize = 256;
@@ -38,7 +39,7 @@ const READ_ROOM: usize = 16 * 1024;
 /// Body chunks up to this size are copied next to their chunk header (one write, not three).
 const COPY_CHUNK: usize = 16 * 1024;
 
-type Idle = Arc<Mutex<HashMap<SocketAddr, Vec<Conn>>>>;
+type Idle = Arc<Mutex<FastMap<SocketAddr, Vec<Conn>>>>;
 
 /// One connection to a backend, with the bytes read from it and not yet used.
 #[derive(Debug)]
@@ -46,6 +47,10 @@ struct Conn {
     stream: TcpStream,
     read: BytesMut,
     write: Vec<u8>,
+    /// The idle-timeout timer, kept with the connection and moved later for each exchange:
+    /// moving a registered timer's deadline later costs one atomic update, where a new timer
+    /// per exchange went into the runtime's timer wheel and out again.
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl Conn {
@@ -54,6 +59,7 @@ impl Conn {
             stream,
             read: BytesMut::with_capacity(READ_ROOM),
             write: Vec::with_capacity(1024),
+            timer: None,
         }
     }
 
@@ -113,6 +119,8 @@ pub struct Outgoing<'a> {
     pub target: &'a str,
     /// The headers.
     pub headers: &'a HeaderMap,
+    /// Headers the proxy adds, written after `headers` (which do not repeat them).
+    pub extra: &'a [(HeaderName, HeaderValue)],
     /// How long the backend may take to start its answer once the request has been sent
     /// (the load balancer's idle timeout; real time). `None`: no limit.
     pub idle_timeout: Option<Duration>,
@@ -283,6 +291,7 @@ where
         out.method,
         out.target,
         out.headers,
+        out.extra,
         framing,
     );
     if let Err(e) = conn.stream.write_all(&conn.write).await {
@@ -293,13 +302,32 @@ where
     {
         send_body(conn, body, framing == RequestFraming::Chunked).await?;
     }
-    let head = read_head(conn, framing, reused);
-    match out.idle_timeout {
-        Some(limit) => tokio::time::timeout(limit, head)
-            .await
-            .unwrap_or(Err(Failure::IdleTimeout)),
-        None => head.await,
-    }
+    let Some(limit) = out.idle_timeout else {
+        return read_head(conn, framing, reused).await;
+    };
+    let Some(deadline) = Instant::now().checked_add(limit) else {
+        return read_head(conn, framing, reused).await;
+    };
+    let mut timer = match conn.timer.take() {
+        Some(mut timer) => {
+            timer.as_mut().reset(deadline);
+            timer
+        }
+        None => Box::pin(tokio::time::sleep_until(deadline)),
+    };
+    let result = {
+        let head = read_head(conn, framing, reused);
+        let mut head = std::pin::pin!(head);
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(head) = head.as_mut().poll(cx) {
+                return Poll::Ready(head);
+            }
+            timer.as_mut().poll(cx).map(|()| Err(Failure::IdleTimeout))
+        })
+        .await
+    };
+    conn.timer = Some(timer);
+    result
 }
 
 /// Read the response head, skipping interim (1xx) responses.

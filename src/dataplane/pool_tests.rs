@@ -55,6 +55,7 @@ fn get(headers: &HeaderMap) -> Outgoing<'_> {
         method: &Method::GET,
         target: "/",
         headers,
+        extra: &[],
         idle_timeout: None,
     }
 }

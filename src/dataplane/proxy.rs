@@ -9,8 +9,6 @@
 //! that cannot be reached is Classic's 503 and ALB's 502; one that closes the connection
 //! without answering, Classic's 504 and ALB's 502; one silent past the idle timeout, a 504.
 
-use std::fmt::Write as _;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,6 +19,7 @@ use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full, Limited};
 use hyper::body::{Body, Incoming};
 
+use super::client::ClientConn;
 use super::client_body::BodyError;
 use super::pool::{Outgoing, SendError};
 use super::{Decision, Forward, LbKind, Outcome, RequestInfo, Route};
@@ -102,9 +101,9 @@ fn backend_failed(kind: LbKind, status: u16) -> (Response<ProxyBody>, Outcome) {
 pub async fn handle(
     state: Arc<AppState>,
     req: Request<Incoming>,
-    peer: SocketAddr,
-    listener_port: Option<u16>,
+    conn: Arc<ClientConn>,
 ) -> Response<ProxyBody> {
+    let (peer, listener_port) = (conn.peer, conn.listener_port);
     let (parts, body) = req.into_parts();
     let host = host_of(&parts.headers, &parts.uri).unwrap_or_default();
     let entry = state.dataplane.index.lookup(host);
@@ -151,10 +150,10 @@ pub async fn handle(
     // A client silent mid-body gets the smaller of `--body-read-timeout` and the idle timeout.
     let body_idle =
         Duration::from_secs_f64(state.config.body_read_timeout).min(idle.unwrap_or(Duration::MAX));
-    let (mut resp, outcome) = match route {
+    let (resp, outcome) = match route {
         Route::Forward(fwd) => {
             let client = Client {
-                peer,
+                conn: &conn,
                 kind: lb.kind,
                 body_idle,
             };
@@ -165,17 +164,12 @@ pub async fn handle(
     if let Some(done) = on_complete {
         done(&outcome);
     }
-    // The client side of the connection honours the load balancer's idle timeout too
-    // (`server::conns` reads this and drops it before the answer goes out).
+    // The client side of the connection honours the load balancer's idle timeout too.
     if let Some(idle) = idle {
-        resp.extensions_mut().insert(ClientIdleTimeout(idle));
+        conn.set_idle_timeout(idle);
     }
     resp
 }
-
-/// The idle timeout of the load balancer that answered, for the client's connection.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientIdleTimeout(pub std::time::Duration);
 
 /// The load balancer's own refusal of a request it will not forward: Classic's empty one
 /// with its status text, ALB's error page.
@@ -291,31 +285,54 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
-/// Turn the client's headers into the ones a backend gets: end-to-end ones plus the
-/// `X-Forwarded-*` set.
-fn backend_headers(headers: &mut HeaderMap, fwd: &Forward, peer: SocketAddr) {
+/// Turn the client's headers into the end-to-end ones a backend gets, and return the
+/// `X-Forwarded-*` set to send after them. They are written rather than inserted: growing
+/// the request's header map for them cost more than the rest of the header work.
+/// `client_ip` is the client's address as a header value.
+fn backend_headers(
+    headers: &mut HeaderMap,
+    fwd: &Forward,
+    client_ip: &HeaderValue,
+) -> [(HeaderName, HeaderValue); 3] {
     strip_hop_by_hop(headers);
     // The load balancer answers `Expect: 100-continue` itself.
     headers.remove(header::EXPECT);
-    let mut xff = String::with_capacity(64);
-    if let Some(prev) = headers
-        .get(&X_FORWARDED_FOR)
+    // The request's own are replaced (its first `X-Forwarded-For` is extended).
+    let prev = headers.remove(&X_FORWARDED_FOR);
+    headers.remove(&X_FORWARDED_PROTO);
+    headers.remove(&X_FORWARDED_PORT);
+    let chain = prev
+        .as_ref()
         .and_then(|v| v.to_str().ok())
         .filter(|p| !p.trim().is_empty())
-    {
-        xff.push_str(prev);
-        xff.push_str(", ");
+        .and_then(|prev| {
+            // The client's address appended to the chain the request brought.
+            let mut chain = Vec::with_capacity(prev.len() + 2 + client_ip.len());
+            chain.extend_from_slice(prev.as_bytes());
+            chain.extend_from_slice(b", ");
+            chain.extend_from_slice(client_ip.as_bytes());
+            HeaderValue::from_bytes(&chain).ok()
+        });
+    [
+        // Most requests: the value rendered once for the connection.
+        (X_FORWARDED_FOR, chain.unwrap_or_else(|| client_ip.clone())),
+        (
+            X_FORWARDED_PROTO,
+            HeaderValue::from_static(fwd.listener_protocol),
+        ),
+        (X_FORWARDED_PORT, port_value(fwd.listener_port)),
+    ]
+}
+
+/// A listener port as a header value: the usual ones without rendering (or allocating).
+fn port_value(port: u16) -> HeaderValue {
+    match port {
+        80 => HeaderValue::from_static("80"),
+        443 => HeaderValue::from_static("443"),
+        8080 => HeaderValue::from_static("8080"),
+        8443 => HeaderValue::from_static("8443"),
+        other => HeaderValue::from(other),
     }
-    // Writing into a String cannot fail.
-    let _ = write!(xff, "{}", peer.ip());
-    if let Ok(v) = HeaderValue::from_maybe_shared(Bytes::from(xff)) {
-        headers.insert(X_FORWARDED_FOR, v);
-    }
-    headers.insert(
-        X_FORWARDED_PROTO,
-        HeaderValue::from_static(fwd.listener_protocol),
-    );
-    headers.insert(X_FORWARDED_PORT, HeaderValue::from(fwd.listener_port));
 }
 
 fn add_cookies(resp: &mut Response<ProxyBody>, fwd: &Forward, served: usize) {
@@ -348,8 +365,8 @@ enum NoAnswer {
 }
 
 /// The client side of a forwarded request.
-struct Client {
-    peer: SocketAddr,
+struct Client<'a> {
+    conn: &'a ClientConn,
     kind: LbKind,
     /// How long the client may send no byte of its body.
     body_idle: Duration,
@@ -371,10 +388,10 @@ async fn forward(
     fwd: Forward,
     mut parts: http::request::Parts,
     body: Incoming,
-    client: Client,
+    client: Client<'_>,
 ) -> (Response<ProxyBody>, Outcome) {
     let Client {
-        peer,
+        conn,
         kind,
         body_idle,
     } = client;
@@ -383,7 +400,7 @@ async fn forward(
         Ok(body) => body,
         Err(err) => return body_refused(kind, &err),
     };
-    backend_headers(&mut parts.headers, &fwd, peer);
+    let forwarded = backend_headers(&mut parts.headers, &fwd, conn.forwarded_for());
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     // A request without a body can be retried on the next backend when one cannot be reached.
     let retryable = body.is_end_stream() || body.size_hint().exact() == Some(0);
@@ -403,6 +420,7 @@ async fn forward(
                     method: &parts.method,
                     target: path_and_query,
                     headers: &parts.headers,
+                    extra: &forwarded,
                     idle_timeout: fwd.idle_timeout,
                 };
                 let sent = match &fwd.backend_tls {
@@ -536,7 +554,11 @@ mod tests {
             ..Forward::default()
         };
         let mut out = h;
-        backend_headers(&mut out, &fwd, "127.0.0.2:5000".parse().unwrap());
+        let added = backend_headers(&mut out, &fwd, &HeaderValue::from_static("127.0.0.2"));
+        for (name, value) in added {
+            assert!(!out.contains_key(&name), "{name} is written once");
+            out.insert(name, value);
+        }
         for gone in [
             "connection",
             "keep-alive",

@@ -9,10 +9,11 @@ pub mod backend_tls;
 pub mod hooks;
 pub mod route;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::state::Scope;
+use crate::state::fasthash::FastMap;
 
 pub use backend_tls::BackendTls;
 pub use hooks::{
@@ -109,9 +110,9 @@ pub struct DnsIndex {
 
 #[derive(Debug, Default)]
 struct Entries {
-    by_name: HashMap<String, Arc<LbEntry>>,
+    by_name: FastMap<String, Arc<LbEntry>>,
     /// Port → (DNS name → entry), ordered by name.
-    by_port: HashMap<u16, BTreeMap<String, Arc<LbEntry>>>,
+    by_port: FastMap<u16, BTreeMap<String, Arc<LbEntry>>>,
 }
 
 impl Entries {

@@ -1,6 +1,7 @@
 //! Shared state: configuration, the clock, ids, and the per-(account, region) stores.
 
 pub mod clock;
+pub mod fasthash;
 pub mod ids;
 pub mod keys;
 pub mod persist;

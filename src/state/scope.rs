@@ -1,9 +1,10 @@
 //! Every store is scoped by (account, region): one account never sees another's resources.
 
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use super::fasthash::FastMap;
 
 thread_local! {
     /// Set while a read-only operation runs on this thread (see [`reading`]).
@@ -50,7 +51,7 @@ impl Scope {
 /// copy out, drop the guard, then do slow work.
 #[derive(Debug)]
 pub struct Scoped<T> {
-    inner: Mutex<HashMap<Scope, T>>,
+    inner: Mutex<FastMap<Scope, T>>,
     /// Bumped by every access that may have changed data (not by [`reading`] ones): the
     /// state writer snapshots only when it moved.
     generation: AtomicU64,
@@ -59,7 +60,7 @@ pub struct Scoped<T> {
 impl<T> Default for Scoped<T> {
     fn default() -> Self {
         Self {
-            inner: Mutex::new(HashMap::new()),
+            inner: Mutex::new(FastMap::default()),
             generation: AtomicU64::new(0),
         }
     }
@@ -75,7 +76,7 @@ impl<T: Default> Scoped<T> {
         self.generation.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<Scope, T>> {
+    fn lock(&self) -> MutexGuard<'_, FastMap<Scope, T>> {
         // Poisoning means a panic while holding plain data; the data is still consistent
         // enough to serve, and refusing every later request would be worse.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)

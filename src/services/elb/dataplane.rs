@@ -80,7 +80,8 @@ pub fn prefer(mut cands: Vec<Candidate<'_>>, cross_zone: bool, cursor: u64) -> V
         return cands;
     }
     let mut start = cursor;
-    let mut others = Vec::new();
+    // How many candidates (at the front) the rotation picks among.
+    let mut len = cands.len();
     if !cross_zone {
         let mut zones: Vec<&str> = cands.iter().map(|c| c.zone).collect();
         zones.sort_unstable();
@@ -89,16 +90,17 @@ pub fn prefer(mut cands: Vec<Candidate<'_>>, cross_zone: bool, cursor: u64) -> V
         let zone = zones[(cursor % n) as usize];
         // Each zone's own rotation advances once per visit to that zone.
         start = cursor / n;
-        // The zone's instances first; the others stay as fallbacks.
-        let (mine, rest): (Vec<_>, Vec<_>) = cands.into_iter().partition(|c| c.zone == zone);
-        cands = mine;
-        others = rest;
+        // The zone's instances first; the others stay behind as fallbacks, each group in its
+        // order (a stable sort: no second list).
+        if n > 1 {
+            cands.sort_by_key(|c| c.zone != zone);
+        }
+        len = cands.iter().take_while(|c| c.zone == zone).count();
     }
-    let len = cands.len();
-    cands.rotate_left((start % len as u64) as usize);
+    let mine = &mut cands[..len];
+    mine.rotate_left((start % len as u64) as usize);
     // Stable: equal loads keep the rotated (round-robin) order.
-    cands.sort_by_key(|c| c.inflight.load(Ordering::Relaxed));
-    cands.extend(others);
+    mine.sort_by_key(|c| c.inflight.load(Ordering::Relaxed));
     cands
 }
 
