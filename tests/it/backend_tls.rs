@@ -18,8 +18,9 @@ use updraft::Config;
 
 use crate::dataplane::{Server, start_echo, start_server};
 use crate::elb::wait_until;
-use crate::elb_tcp::{self_signed, tcp_exchange};
-use crate::tls::{curl, free_port, s, wait_bound};
+use crate::elb_tcp::tcp_exchange;
+use crate::tls_support::self_signed;
+use crate::tls_support::{curl, free_port, s, wait_bound};
 
 /// A TLS server on 127.0.0.1:0 with a self-signed certificate for `name`. HTTP requests
 /// (`http: true`) are answered `over tls: <path>`; otherwise bytes are echoed, then `<tls>`

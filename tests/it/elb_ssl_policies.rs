@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use updraft::Config;
 
 use crate::dataplane::{Server, start_echo, start_server};
-use crate::tls::{aws_error, free_port, s, wait_bound};
+use crate::tls_support::{aws_error, free_port, s, wait_bound};
 
 /// Handshakes with the listener on `port`, one per case (`min`/`max` as Python's
 /// `ssl.TLSVersion` names, `ciphers` as OpenSSL's list): each `{ok, version, cipher}` or

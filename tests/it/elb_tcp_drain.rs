@@ -15,7 +15,7 @@ use updraft::Config;
 use crate::dataplane::{Server, start_server};
 use crate::elb::wait_until;
 use crate::elb_tcp::{start_tcp_echo, tcp_exchange};
-use crate::tls::{free_port, s, wait_bound};
+use crate::tls_support::{free_port, s, wait_bound};
 
 /// A Classic TCP listener on a free port with one InService instance: (port, instance id).
 fn tcp_lb(server: &Server, lb: &str) -> (u16, String) {
