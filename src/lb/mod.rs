@@ -42,18 +42,26 @@ pub fn host_without_port(host: &str) -> String {
 /// The host part of a `Host` header value without `:port` or a trailing dot, as written.
 fn bare_host(host: &str) -> &str {
     let host = host.trim();
-    let bare = match host.rsplit_once(':') {
-        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !h.ends_with(']') => h,
+    // Byte scans rather than `rsplit_once`: this runs several times per request.
+    let bare = match last_colon(host) {
+        Some(i) if host.as_bytes()[i + 1..].iter().all(u8::is_ascii_digit) => {
+            let h = &host[..i];
+            if h.ends_with(']') { host } else { h }
+        }
         _ => host,
     };
     bare.trim_end_matches('.')
 }
 
+/// Where the last `:` of `s` is.
+fn last_colon(s: &str) -> Option<usize> {
+    s.bytes().rposition(|b| b == b':')
+}
+
 /// The port of a `Host` header value, when it has one.
 pub fn host_port(host: &str) -> Option<u16> {
-    host.trim()
-        .rsplit_once(':')
-        .and_then(|(_, p)| p.parse().ok())
+    let host = host.trim();
+    host[last_colon(host)? + 1..].parse().ok()
 }
 
 /// Whether a `Host` header value names a load balancer (and so is for the data plane).
@@ -220,6 +228,13 @@ mod tests {
         assert_eq!(host_without_port("A.elb.localhost:80"), "a.elb.localhost");
         assert_eq!(host_port("a.elb.localhost:8080"), Some(8080));
         assert_eq!(host_port("a.elb.localhost"), None);
+        assert_eq!(host_port(" a.elb.localhost:81 "), Some(81));
+        assert_eq!(host_port("a.elb.localhost:x"), None);
+        assert_eq!(host_port("[::1]:8080"), Some(8080));
+        assert_eq!(bare_host(" a.elb.localhost.:80 "), "a.elb.localhost");
+        assert_eq!(bare_host("a.elb.localhost:"), "a.elb.localhost");
+        assert_eq!(bare_host("[::1]:80"), "[::1]:80");
+        assert_eq!(bare_host("a:b.localhost"), "a:b.localhost");
 
         let index = DnsIndex::default();
         let entry = LbEntry {

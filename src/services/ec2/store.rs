@@ -10,6 +10,7 @@ use std::net::Ipv4Addr;
 use indexmap::IndexMap;
 
 use super::{images, network, security_groups};
+use crate::state::fasthash::FastBuild;
 use crate::state::{AppState, Scope, Shared};
 
 /// Tags of one resource, in the order they were set.
@@ -35,8 +36,9 @@ pub struct Ec2Store {
     pub subnets: IndexMap<String, Subnet>,
     /// Security groups by id.
     pub security_groups: IndexMap<String, SecurityGroup>,
-    /// Instances by id, in launch order (instances of one reservation are adjacent).
-    pub instances: IndexMap<String, Shared<Instance>>,
+    /// Instances by id, in launch order (instances of one reservation are adjacent). Fast
+    /// hashing: the load balancers' data plane looks instances up on every request.
+    pub instances: IndexMap<String, Shared<Instance>, FastBuild>,
     /// Images by id: the region's public images first, then this account's.
     pub images: IndexMap<String, Image>,
     /// Snapshots by id.

@@ -73,6 +73,27 @@ pub fn candidates<'a>(lb: &'a LoadBalancer, ec2: &'a Ec2Store) -> Vec<Candidate<
         .collect()
 }
 
+/// The zone the rotation visits at `cursor` (the candidates' distinct zones in name order,
+/// `cursor` modulo their number), and that number. Without a list of the zones: a region
+/// has a handful, so counting by scans costs less than allocating and sorting.
+fn nth_zone<'a>(cands: &[Candidate<'a>], cursor: u64) -> (&'a str, u64) {
+    // Each distinct zone once: at its first occurrence.
+    let distinct = || {
+        cands
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| cands[..*i].iter().all(|d| d.zone != c.zone))
+            .map(|(_, c)| c.zone)
+    };
+    let n = distinct().count() as u64;
+    let rank = cursor % n;
+    // The zone with exactly `rank` distinct zones before it in name order.
+    let zone = distinct()
+        .find(|z| distinct().filter(|o| o < z).count() as u64 == rank)
+        .unwrap_or(cands[0].zone);
+    (zone, n)
+}
+
 /// Order candidates by preference: zone (cross-zone off), then fewest outstanding requests,
 /// ties in round-robin order from `cursor`.
 pub fn prefer(mut cands: Vec<Candidate<'_>>, cross_zone: bool, cursor: u64) -> Vec<Candidate<'_>> {
@@ -83,11 +104,7 @@ pub fn prefer(mut cands: Vec<Candidate<'_>>, cross_zone: bool, cursor: u64) -> V
     // How many candidates (at the front) the rotation picks among.
     let mut len = cands.len();
     if !cross_zone {
-        let mut zones: Vec<&str> = cands.iter().map(|c| c.zone).collect();
-        zones.sort_unstable();
-        zones.dedup();
-        let n = zones.len() as u64;
-        let zone = zones[(cursor % n) as usize];
+        let (zone, n) = nth_zone(&cands, cursor);
         // Each zone's own rotation advances once per visit to that zone.
         start = cursor / n;
         // The zone's instances first; the others stay behind as fallbacks, each group in its
@@ -332,6 +349,23 @@ mod tests {
         assert_eq!(ids(&prefer(zoned(), false, 1)), ["c", "a", "b"]);
         assert_eq!(ids(&prefer(zoned(), false, 2))[0], "b");
         assert_eq!(ids(&prefer(zoned(), false, 0))[2], "c");
+    }
+
+    #[test]
+    fn zones_rotate_in_name_order_whatever_the_registration_order() {
+        let zoned = || {
+            vec![
+                cand("a", "z3", 0),
+                cand("b", "z1", 0),
+                cand("c", "z3", 0),
+                cand("d", "z2", 0),
+            ]
+        };
+        assert_eq!(ids(&prefer(zoned(), false, 0))[0], "b");
+        assert_eq!(ids(&prefer(zoned(), false, 1))[0], "d");
+        assert_eq!(ids(&prefer(zoned(), false, 2)), ["a", "c", "b", "d"]);
+        // z3's second visit: its rotation moved on by one.
+        assert_eq!(ids(&prefer(zoned(), false, 5))[0], "c");
     }
 
     #[test]

@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use indexmap::IndexMap;
 
+use crate::state::fasthash::FastBuild;
+
 /// Hosted zone id of Classic load balancers (one per region on AWS; a fixed one here).
 pub const CANONICAL_HOSTED_ZONE_ID: &str = "Z35SXDOTRQ7X7K";
 
@@ -262,7 +264,7 @@ pub struct LoadBalancer {
     pub stats: Arc<LiveStats>,
     /// The same counters per Availability Zone (of the instance that served). Not persisted.
     #[serde(skip)]
-    pub zone_stats: IndexMap<String, Arc<LiveStats>>,
+    pub zone_stats: IndexMap<String, Arc<LiveStats>, FastBuild>,
     /// Start of the last minute whose `AWS/ELB` metrics were published (or the minute it was
     /// first seen in); set by the metric publisher.
     pub metrics_published_through: Option<f64>,
