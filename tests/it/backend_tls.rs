@@ -20,7 +20,7 @@ use crate::dataplane::{Server, start_echo, start_server};
 use crate::elb::wait_until;
 use crate::elb_tcp::tcp_exchange;
 use crate::tls_support::self_signed;
-use crate::tls_support::{curl, free_port, s, wait_bound};
+use crate::tls_support::{classic_with_instance, curl, default_subnets, free_port, s, wait_bound};
 
 /// A TLS server on 127.0.0.1:0 with a self-signed certificate for `name`. HTTP requests
 /// (`http: true`) are answered `over tls: <path>`; otherwise bytes are echoed, then `<tls>`
@@ -104,48 +104,6 @@ fn public_key_pem(cert_pem: &str) -> String {
     format!("-----BEGIN PUBLIC KEY-----\n{b64}\n-----END PUBLIC KEY-----\n")
 }
 
-/// A Classic load balancer with `listener`, health check `target`, and one instance
-/// registered. Returns the instance id.
-fn classic(server: &Server, lb: &str, listener: &str, target: &str) -> String {
-    let ami =
-        s(&server.aws(&["ec2", "describe-images", "--owners", "amazon"])["Images"][0]["ImageId"]);
-    let id = s(&server.aws(&[
-        "ec2",
-        "run-instances",
-        "--image-id",
-        &ami,
-        "--placement",
-        "AvailabilityZone=us-east-1a",
-    ])["Instances"][0]["InstanceId"]);
-    server.aws(&[
-        "elb",
-        "create-load-balancer",
-        "--load-balancer-name",
-        lb,
-        "--listeners",
-        listener,
-        "--availability-zones",
-        "us-east-1a",
-    ]);
-    server.aws(&[
-        "elb",
-        "configure-health-check",
-        "--load-balancer-name",
-        lb,
-        "--health-check",
-        &format!("Target={target},Interval=5,Timeout=2,UnhealthyThreshold=2,HealthyThreshold=2"),
-    ]);
-    server.aws(&[
-        "elb",
-        "register-instances-with-load-balancer",
-        "--load-balancer-name",
-        lb,
-        "--instances",
-        &id,
-    ]);
-    id
-}
-
 /// The instance's state after the clock has run through a few health checks.
 fn state_after_checks(server: &Server, lb: &str, id: &str) -> Option<bool> {
     let scope = crate::elb::scope();
@@ -187,7 +145,7 @@ fn classic_https_back_end_speaks_tls_and_back_end_authentication_pins_the_key() 
     let (tls, cert, handshakes) = start_tls_server("instance.test", true);
     let server = start_server(tls, listener_ports());
     let port = free_port();
-    let id = classic(
+    let id = classic_with_instance(
         &server,
         "https-back",
         &format!("Protocol=HTTP,LoadBalancerPort={port},InstanceProtocol=HTTPS,InstancePort=80"),
@@ -265,7 +223,7 @@ fn classic_https_back_end_speaks_tls_and_back_end_authentication_pins_the_key() 
 fn a_plain_http_instance_behind_an_https_back_end_is_unhealthy_and_a_502() {
     let server = start_server(start_echo(), listener_ports());
     let port = free_port();
-    let id = classic(
+    let id = classic_with_instance(
         &server,
         "plain-back",
         &format!("Protocol=HTTP,LoadBalancerPort={port},InstanceProtocol=HTTPS,InstancePort=80"),
@@ -301,7 +259,7 @@ fn classic_ssl_back_end_carries_the_flow_over_tls() {
     let (tls, _, handshakes) = start_tls_server("ssl-instance.test", false);
     let server = start_server(tls, listener_ports());
     let port = free_port();
-    let id = classic(
+    let id = classic_with_instance(
         &server,
         "ssl-back",
         &format!("Protocol=TCP,LoadBalancerPort={port},InstanceProtocol=SSL,InstancePort=80"),
@@ -321,29 +279,10 @@ fn classic_ssl_back_end_carries_the_flow_over_tls() {
     assert_eq!(got.len(), data.len() + 5);
 }
 
-/// The default VPC and two default subnets.
-fn network(server: &Server) -> (String, Vec<String>) {
-    let vpc = s(&server.aws(&["ec2", "describe-vpcs"])["Vpcs"][0]["VpcId"]);
-    let subnets = server.aws(&[
-        "ec2",
-        "describe-subnets",
-        "--filters",
-        "Name=default-for-az,Values=true",
-    ]);
-    let mut subnets: Vec<String> = subnets["Subnets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| s(&x["SubnetId"]))
-        .collect();
-    subnets.sort();
-    (vpc, subnets)
-}
-
 /// A target group of `protocol` with the `ip` target 127.0.0.1:`port` and `extra` options.
 /// Returns its ARN.
 fn group(server: &Server, name: &str, protocol: &str, port: u16, extra: &[&str]) -> String {
-    let (vpc, _) = network(server);
+    let (vpc, _) = default_subnets(server);
     let port_s = port.to_string();
     let mut args = vec![
         "elbv2",
@@ -392,7 +331,7 @@ fn wait_healthy(server: &Server, tg: &str) {
 /// A load balancer of `kind` with a listener of `protocol` on a free port forwarding to `tg`,
 /// once the group's target is healthy. Returns the port.
 fn forwarding(server: &Server, name: &str, kind: &str, protocol: &str, tg: &str) -> u16 {
-    let (_, subnets) = network(server);
+    let (_, subnets) = default_subnets(server);
     let lb = s(&server.aws(&[
         "elbv2",
         "create-load-balancer",

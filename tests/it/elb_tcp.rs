@@ -11,10 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::dataplane::Server;
-use crate::elb::wait_until;
 use crate::tls_support::{
-    aws_error, free_port, listener_ports_server, run_instance, s, self_signed, temp_dir,
-    upload_self_signed, wait_bound,
+    aws_error, classic_with_instance, free_port, listener_ports_server, s, self_signed, temp_dir,
+    upload_self_signed, wait_bound, wait_in_service,
 };
 
 /// A raw TCP echo server on 127.0.0.1:0: echoes every byte; after the client's end of stream,
@@ -127,39 +126,8 @@ pub fn tls_exchange_with(
 /// A Classic load balancer with `listener` (a `--listeners` value) and a TCP health check,
 /// one instance registered and InService.
 fn classic_in_service(server: &Server, lb: &str, listener: &str) {
-    let id = run_instance(server, &["--placement", "AvailabilityZone=us-east-1a"]);
-    server.aws(&[
-        "elb",
-        "create-load-balancer",
-        "--load-balancer-name",
-        lb,
-        "--listeners",
-        listener,
-        "--availability-zones",
-        "us-east-1a",
-    ]);
-    server.aws(&[
-        "elb",
-        "configure-health-check",
-        "--load-balancer-name",
-        lb,
-        "--health-check",
-        "Target=TCP:80,Interval=5,Timeout=2,UnhealthyThreshold=2,HealthyThreshold=2",
-    ]);
-    server.aws(&[
-        "elb",
-        "register-instances-with-load-balancer",
-        "--load-balancer-name",
-        lb,
-        "--instances",
-        &id,
-    ]);
-    let scope = crate::elb::scope();
-    wait_until("InService", || {
-        server.state.clock.advance(15.0);
-        std::thread::sleep(Duration::from_millis(50));
-        updraft::services::elb::instance_in_service(&server.state, &scope, lb, &id) == Some(true)
-    });
+    let id = classic_with_instance(server, lb, listener, "TCP:80");
+    wait_in_service(server, lb, &id);
 }
 
 #[test]

@@ -13,55 +13,16 @@ use std::time::{Duration, Instant};
 use updraft::Config;
 
 use crate::dataplane::{Server, start_server};
-use crate::elb::wait_until;
 use crate::elb_tcp::{start_tcp_echo, tcp_exchange};
-use crate::tls_support::{free_port, s, wait_bound};
+use crate::tls_support::{classic_with_instance, free_port, wait_bound, wait_in_service};
 
 /// A Classic TCP listener on a free port with one InService instance: (port, instance id).
 fn tcp_lb(server: &Server, lb: &str) -> (u16, String) {
-    let ami =
-        s(&server.aws(&["ec2", "describe-images", "--owners", "amazon"])["Images"][0]["ImageId"]);
-    let id = s(&server.aws(&[
-        "ec2",
-        "run-instances",
-        "--image-id",
-        &ami,
-        "--placement",
-        "AvailabilityZone=us-east-1a",
-    ])["Instances"][0]["InstanceId"]);
     let port = free_port();
-    server.aws(&[
-        "elb",
-        "create-load-balancer",
-        "--load-balancer-name",
-        lb,
-        "--listeners",
-        &format!("Protocol=TCP,LoadBalancerPort={port},InstanceProtocol=TCP,InstancePort=80"),
-        "--availability-zones",
-        "us-east-1a",
-    ]);
-    server.aws(&[
-        "elb",
-        "configure-health-check",
-        "--load-balancer-name",
-        lb,
-        "--health-check",
-        "Target=TCP:80,Interval=5,Timeout=2,UnhealthyThreshold=2,HealthyThreshold=2",
-    ]);
-    server.aws(&[
-        "elb",
-        "register-instances-with-load-balancer",
-        "--load-balancer-name",
-        lb,
-        "--instances",
-        &id,
-    ]);
-    let scope = crate::elb::scope();
-    wait_until("InService", || {
-        server.state.clock.advance(15.0);
-        std::thread::sleep(Duration::from_millis(50));
-        updraft::services::elb::instance_in_service(&server.state, &scope, lb, &id) == Some(true)
-    });
+    let listener =
+        format!("Protocol=TCP,LoadBalancerPort={port},InstanceProtocol=TCP,InstancePort=80");
+    let id = classic_with_instance(server, lb, &listener, "TCP:80");
+    wait_in_service(server, lb, &id);
     wait_bound(port);
     (port, id)
 }

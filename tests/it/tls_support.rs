@@ -198,3 +198,46 @@ pub fn upload_self_signed(server: &Server, dir: &Path, name: &str, domain: &str)
         arn,
     }
 }
+
+/// A Classic load balancer `lb` in us-east-1a with `listener` (a `--listeners` value), the
+/// health check `Target=<target>` every 5 s, and one new instance registered: its id.
+pub fn classic_with_instance(server: &Server, lb: &str, listener: &str, target: &str) -> String {
+    let id = run_instance(server, &["--placement", "AvailabilityZone=us-east-1a"]);
+    server.aws(&[
+        "elb",
+        "create-load-balancer",
+        "--load-balancer-name",
+        lb,
+        "--listeners",
+        listener,
+        "--availability-zones",
+        "us-east-1a",
+    ]);
+    server.aws(&[
+        "elb",
+        "configure-health-check",
+        "--load-balancer-name",
+        lb,
+        "--health-check",
+        &format!("Target={target},Interval=5,Timeout=2,UnhealthyThreshold=2,HealthyThreshold=2"),
+    ]);
+    server.aws(&[
+        "elb",
+        "register-instances-with-load-balancer",
+        "--load-balancer-name",
+        lb,
+        "--instances",
+        &id,
+    ]);
+    id
+}
+
+/// Run the clock until instance `id` is InService behind the Classic load balancer `lb`.
+pub fn wait_in_service(server: &Server, lb: &str, id: &str) {
+    let scope = crate::elb::scope();
+    wait_until("InService", || {
+        server.state.clock.advance(15.0);
+        std::thread::sleep(Duration::from_millis(50));
+        updraft::services::elb::instance_in_service(&server.state, &scope, lb, id) == Some(true)
+    });
+}
