@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use updraft::Config;
 
 use crate::dataplane::{Server, start_echo, start_server};
-use crate::tls_support::{aws_error, free_port, s, wait_bound};
+use crate::tls_support::{aws_error, free_port, metric_sum, s, wait_bound};
 
 /// Handshakes with the listener on `port`, one per case (`min`/`max` as Python's
 /// `ssl.TLSVersion` names, `ciphers` as OpenSSL's list): each `{ok, version, cipher}` or
@@ -211,30 +211,12 @@ fn classic_negotiation_policies_choose_protocols_and_ciphers() {
     std::thread::sleep(Duration::from_millis(100));
     server.state.clock.advance(60.0);
     let errors = || {
-        let r = server.aws(&[
-            "cloudwatch",
-            "get-metric-statistics",
-            "--namespace",
+        metric_sum(
+            &server,
             "AWS/ELB",
-            "--metric-name",
             "ClientTLSNegotiationErrorCount",
-            "--dimensions",
             "Name=LoadBalancerName,Value=ssl-policies",
-            "--start-time",
-            "2000-01-01T00:00:00Z",
-            "--end-time",
-            "2100-01-01T00:00:00Z",
-            "--period",
-            "2592000",
-            "--statistics",
-            "Sum",
-        ]);
-        r["Datapoints"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["Sum"].as_f64().unwrap())
-            .sum::<f64>()
+        )
     };
     crate::elb::wait_until("ClientTLSNegotiationErrorCount published", || {
         errors() >= 8.0

@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::elb_tcp::{start_tcp_echo, tls_exchange, tls_exchange_with};
 use crate::tls_support::{
     add_listener_certificate, aws_error, ca_pem, default_subnets, free_port, listener_ports_server,
-    request_certificate, s, set_ssl_policy, wait_bound, wait_healthy,
+    metric_sum, request_certificate, s, set_ssl_policy, wait_bound, wait_healthy,
 };
 
 fn strs(v: &[String]) -> Vec<&str> {
@@ -146,32 +146,8 @@ fn nlb_tls_listener_answers_two_names_by_sni_and_carries_the_decrypted_stream() 
     std::thread::sleep(Duration::from_millis(100));
     server.state.clock.advance(60.0);
     let dim = lb.split("loadbalancer/").nth(1).unwrap().to_owned();
-    let sum = |name: &str| {
-        let r = server.aws(&[
-            "cloudwatch",
-            "get-metric-statistics",
-            "--namespace",
-            "AWS/NetworkELB",
-            "--metric-name",
-            name,
-            "--dimensions",
-            &format!("Name=LoadBalancer,Value={dim}"),
-            "--start-time",
-            "2000-01-01T00:00:00Z",
-            "--end-time",
-            "2100-01-01T00:00:00Z",
-            "--period",
-            "2592000",
-            "--statistics",
-            "Sum",
-        ]);
-        r["Datapoints"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["Sum"].as_f64().unwrap())
-            .sum::<f64>()
-    };
+    let dimension = format!("Name=LoadBalancer,Value={dim}");
+    let sum = |name: &str| metric_sum(&server, "AWS/NetworkELB", name, &dimension);
     crate::elb::wait_until("TLS metrics published", || {
         sum("ClientTLSNegotiationErrorCount") >= 2.0
     });

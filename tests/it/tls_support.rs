@@ -241,3 +241,32 @@ pub fn wait_in_service(server: &Server, lb: &str, id: &str) {
         updraft::services::elb::instance_in_service(&server.state, &scope, lb, id) == Some(true)
     });
 }
+
+/// The sum of every datapoint of `metric` in `namespace` for the one dimension `dimension`
+/// (`Name=…,Value=…`), over all time.
+pub fn metric_sum(server: &Server, namespace: &str, metric: &str, dimension: &str) -> f64 {
+    let r = server.aws(&[
+        "cloudwatch",
+        "get-metric-statistics",
+        "--namespace",
+        namespace,
+        "--metric-name",
+        metric,
+        "--dimensions",
+        dimension,
+        "--start-time",
+        "2000-01-01T00:00:00Z",
+        "--end-time",
+        "2100-01-01T00:00:00Z",
+        "--period",
+        "2592000",
+        "--statistics",
+        "Sum",
+    ]);
+    r["Datapoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["Sum"].as_f64().unwrap())
+        .sum()
+}
