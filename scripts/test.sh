@@ -24,6 +24,8 @@ for line in open(sys.argv[1]):
 PY
 )
 [ "${#binaries[@]}" -gt 0 ] || { echo "no test binaries found" >&2; exit 1; }
+# Where the time goes (CI's budget is checked against these lines).
+echo "==> test binaries built at ${SECONDS}s"
 
 # The fuzz binary reuses every dependency the tests just built (see scripts/fuzz.sh
 # --smoke). Its build and runs go beside the tests, at the lowest priority: the tests mostly
@@ -45,11 +47,14 @@ for entry in "${binaries[@]}"; do
     dir=${entry%%$'\t'*} exe=${entry#*$'\t'}
     log=target/test-logs/$(basename "$exe").log
     echo "==> $(basename "$exe")"
+    started=$SECONDS
     if ! (cd "$dir" && "$exe") 2>&1 | tee "$log"; then
         failed=1
         failed_logs+=("$log")
     fi
+    echo "==> $(basename "$exe") took $((SECONDS - started))s"
 done
+echo "==> tests done at ${SECONDS}s"
 if [ -n "$fuzz" ]; then
     status=0
     wait "$fuzz" || status=$?

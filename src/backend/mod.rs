@@ -287,6 +287,10 @@ pub trait InstanceBackend: Send + Sync + std::fmt::Debug {
     ) -> BoxFuture<'_, Result<MetricsSample, BackendError>>;
     /// Where to send HTTP for `port`, when the instance is up and serves that port.
     fn http_address(&self, instance_id: &str, port: u16) -> Option<HttpAddress>;
+    /// A counter that moves whenever what [`Self::http_address`] answers may have changed
+    /// (an instance launched, started, stopped, terminated, a container's ports learnt): the
+    /// data plane keeps the addresses it looked up while this stays where it was.
+    fn generation(&self) -> u64;
     /// Extra CPU load in percent (0 clears): the stand-in for `yes > /dev/null`.
     fn set_stress(&self, instance_id: &str, cpu_percent: f64) -> Result<(), BackendError>;
 }

@@ -21,6 +21,7 @@
 //! **Console.** A short boot log, then what the user data's plain `echo` lines print.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::{
@@ -80,6 +81,8 @@ pub struct Saved {
 #[derive(Debug, Clone)]
 pub struct SimulatedBackend {
     inner: Arc<Mutex<Inner>>,
+    /// Moved by every lock that may change an instance ([`InstanceBackend::generation`]).
+    generation: Arc<AtomicU64>,
     boot_seconds: f64,
 }
 
@@ -98,6 +101,7 @@ impl SimulatedBackend {
     pub fn new(boot_seconds: f64) -> Self {
         Self {
             inner: Arc::default(),
+            generation: Arc::default(),
             boot_seconds: boot_seconds.max(0.0),
         }
     }
@@ -105,14 +109,24 @@ impl SimulatedBackend {
     /// Whether `instance_id` is running and serves HTTP on `port` (what `http_address` checks
     /// before it makes a responder).
     pub fn answers_http(&self, instance_id: &str, port: u16) -> bool {
-        let inner = self.lock();
+        let inner = self.peek();
         inner
             .instances
             .get(instance_id)
             .is_some_and(|i| i.status == BackendStatus::Running && serves(&i.workload, port))
     }
 
+    /// The instances, to change: what `http_address` answers may move, so the generation
+    /// does (conservatively: not every caller changes what it answers).
     fn lock(&self) -> MutexGuard<'_, Inner> {
+        let inner = self.peek();
+        self.generation.fetch_add(1, Ordering::Relaxed);
+        inner
+    }
+
+    /// The instances, for what leaves `http_address`'s answers alone (reading them, serving a
+    /// request).
+    fn peek(&self) -> MutexGuard<'_, Inner> {
         // Plain data; a panic elsewhere does not make it unusable.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -132,7 +146,7 @@ impl SimulatedBackend {
 
     /// The reply of a running instance to one request (also counts it for the CPU model).
     pub fn respond(&self, id: &str, port: u16, request: &HttpRequest) -> Option<HttpReply> {
-        let mut inner = self.lock();
+        let mut inner = self.peek();
         let instance = inner.instances.get_mut(id)?;
         if instance.status != BackendStatus::Running || !serves(&instance.workload, port) {
             return None;
@@ -402,6 +416,10 @@ impl InstanceBackend for SimulatedBackend {
                     })
             },
         )))
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed)
     }
 
     fn set_stress(&self, instance_id: &str, cpu_percent: f64) -> Result<(), BackendError> {

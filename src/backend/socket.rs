@@ -69,6 +69,9 @@ impl InstanceBackend for SocketInstances {
             .answers_http(id, port)
             .then_some(HttpAddress::Socket(self.addr))
     }
+    fn generation(&self) -> u64 {
+        self.sim.generation()
+    }
     fn set_stress(&self, id: &str, cpu: f64) -> Result<(), BackendError> {
         self.sim.set_stress(id, cpu)
     }

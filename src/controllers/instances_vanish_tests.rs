@@ -78,6 +78,9 @@ impl InstanceBackend for Dying {
     fn http_address(&self, id: &str, port: u16) -> Option<HttpAddress> {
         self.sim.http_address(id, port)
     }
+    fn generation(&self) -> u64 {
+        self.sim.generation()
+    }
     fn set_stress(&self, id: &str, cpu: f64) -> Result<(), BackendError> {
         self.sim.set_stress(id, cpu)
     }

@@ -150,7 +150,7 @@ fn port_lbs(state: &AppState, port: u16) -> Vec<PortLb> {
 /// A load balancer's idle timeout (Classic `ConnectionSettings.IdleTimeout`, ALB
 /// `idle_timeout.timeout_seconds`; 60 s by default), for the client side of its connections.
 pub fn idle_timeout(state: &AppState, lb: &LbRef) -> Option<Duration> {
-    let seconds = state.stores.with(&lb.scope, |s| match lb.kind {
+    let seconds = state.stores.with_existing(&lb.scope, |s| match lb.kind {
         LbKind::Classic => s
             .elb
             .load_balancers
@@ -163,6 +163,6 @@ pub fn idle_timeout(state: &AppState, lb: &LbRef) -> Option<Duration> {
                 .unwrap_or(60)
                 .max(1)
         }),
-    })?;
+    })??;
     Some(Duration::from_secs(seconds))
 }

@@ -11,18 +11,21 @@ use crate::lb::{Decision, FlowPlan, LbKind, LbRef, PortLb, RequestInfo, Resolver
 use crate::state::AppState;
 
 /// The resolver Updraft's services provide.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct LoadBalancers;
+#[derive(Debug, Default)]
+pub struct LoadBalancers {
+    /// Classic load balancers' routes between requests.
+    classic: super::elb::route_cache::RouteCache,
+}
 
 /// The table to register in `state.dataplane`.
 pub fn registered() -> Arc<dyn Resolver> {
-    Arc::new(LoadBalancers)
+    Arc::new(LoadBalancers::default())
 }
 
 impl Resolver for LoadBalancers {
     fn route(&self, state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decision {
         match lb.kind {
-            LbKind::Classic => super::elb::dataplane::route(state, lb, req),
+            LbKind::Classic => super::elb::dataplane::route(state, &self.classic, lb, req),
             LbKind::Application => super::elbv2::dataplane::route(state, lb, req),
         }
     }

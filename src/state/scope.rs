@@ -52,8 +52,10 @@ impl Scope {
 #[derive(Debug)]
 pub struct Scoped<T> {
     inner: Mutex<FastMap<Scope, T>>,
-    /// Bumped by every access that may have changed data (not by [`reading`] ones): the
-    /// state writer snapshots only when it moved.
+    /// Bumped by every access that may have changed data (not by [`reading`] ones), while
+    /// it holds the lock: the state writer snapshots only when it moved, and a copy of some
+    /// data made under the lock stays valid while it stays where it was then (the data
+    /// plane's route caches).
     generation: AtomicU64,
 }
 
@@ -119,8 +121,9 @@ impl<T: Default> Scoped<T> {
 
     /// Run `f` on every scope's data (controllers sweep all accounts and regions).
     pub fn for_each(&self, mut f: impl FnMut(&Scope, &mut T)) {
+        let mut map = self.lock();
         self.touched();
-        for (scope, data) in self.lock().iter_mut() {
+        for (scope, data) in map.iter_mut() {
             f(scope, data);
         }
     }
@@ -134,20 +137,23 @@ impl<T: Default> Scoped<T> {
 
     /// Forget everything.
     pub fn clear(&self) {
+        let mut map = self.lock();
         self.touched();
-        self.lock().clear();
+        map.clear();
     }
 
     /// Keep only the scopes `keep` says yes to.
     pub fn retain(&self, mut keep: impl FnMut(&Scope) -> bool) {
+        let mut map = self.lock();
         self.touched();
-        self.lock().retain(|scope, _| keep(scope));
+        map.retain(|scope, _| keep(scope));
     }
 
     /// Put these scopes' data in, replacing what they held.
     pub fn insert_all(&self, data: impl IntoIterator<Item = (Scope, T)>) {
+        let mut map = self.lock();
         self.touched();
-        self.lock().extend(data);
+        map.extend(data);
     }
 }
 

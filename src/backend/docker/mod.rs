@@ -34,6 +34,7 @@ pub mod userdata;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Instant;
 
@@ -140,6 +141,8 @@ pub struct DockerBackend {
     /// The client after version negotiation, set by `prepare`.
     docker: OnceLock<Docker>,
     inner: Arc<Mutex<Inner>>,
+    /// Moved by every lock of `inner` that may change it ([`InstanceBackend::generation`]).
+    generation: AtomicU64,
     /// Woken when the event watcher saw something.
     events: Arc<Notify>,
     watcher: Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -181,13 +184,23 @@ impl DockerBackend {
             client: Docker::connect_with_defaults().map_err(|e| e.to_string()),
             docker: OnceLock::new(),
             inner: Arc::default(),
+            generation: AtomicU64::new(0),
             events: Arc::new(Notify::new()),
             watcher: Mutex::new(None),
             networks: tokio::sync::Mutex::default(),
         }
     }
 
+    /// The tracked containers, to change: what `http_address` answers may move, so the
+    /// generation does (conservatively: not every caller changes it).
     fn lock(&self) -> MutexGuard<'_, Inner> {
+        let inner = self.peek();
+        self.generation.fetch_add(1, Ordering::Relaxed);
+        inner
+    }
+
+    /// The tracked containers, only to read.
+    fn peek(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 

@@ -268,7 +268,7 @@ impl InstanceBackend for DockerBackend {
     }
 
     fn http_address(&self, instance_id: &str, port: u16) -> Option<HttpAddress> {
-        let inner = self.lock();
+        let inner = self.peek();
         let t = inner.instances.get(instance_id).filter(|t| t.up)?;
         if let Some(host) = t.ports.get(&port).filter(|_| !self.settings.via_bridge) {
             return Some(HttpAddress::Socket(SocketAddr::from((
@@ -277,6 +277,10 @@ impl InstanceBackend for DockerBackend {
             ))));
         }
         t.ip.map(|ip| HttpAddress::Socket(SocketAddr::from((ip, port))))
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn set_stress(&self, instance_id: &str, cpu_percent: f64) -> Result<(), BackendError> {

@@ -15,9 +15,9 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
 
 use super::policies::{APP_COOKIE_TYPE, LB_COOKIE_TYPE};
+use super::route_cache::RouteCache;
 use super::store::{Listener, LiveStats, LoadBalancer, Verdict};
 use crate::lb::{
     Backend, Decision, Forward, LbRef, Outcome, RequestInfo, Route, StickyCookie, request_cookie,
@@ -37,6 +37,8 @@ pub struct Candidate<'a> {
     pub zone: &'a str,
     /// Requests in flight to it.
     pub inflight: &'a Arc<AtomicU32>,
+    /// Its place in the list it was taken from (to find what goes with it there).
+    pub at: usize,
 }
 
 /// The listener a request is for: the arrival port, else the Host's port, else the first
@@ -68,8 +70,11 @@ pub fn candidates<'a>(lb: &'a LoadBalancer, ec2: &'a Ec2Store) -> Vec<Candidate<
                 id,
                 zone: &i.availability_zone,
                 inflight: &r.inflight,
+                at: 0,
             })
         })
+        .enumerate()
+        .map(|(at, c)| Candidate { at, ..c })
         .collect()
 }
 
@@ -166,125 +171,104 @@ fn count(stats: &LiveStats, outcome: &Outcome) {
 
 /// A listener's stickiness policy.
 #[derive(Debug, Clone)]
-enum Sticky {
+pub enum Sticky {
     /// `LBCookieStickinessPolicyType`: the cookie's `MAX-AGE`, if any.
     Duration(Option<i64>),
     /// `AppCookieStickinessPolicyType`: the application cookie it follows.
     App(String),
 }
 
-/// What the store says about a request, copied out before the lock is released.
-struct Picked {
-    lb_port: u16,
-    instance_port: u16,
-    https: bool,
-    /// The listener's stickiness policy, when it has one.
-    sticky: Option<Sticky>,
-    /// The request's cookie named one of `ordered` (the first).
-    stuck: bool,
-    /// `ConnectionSettings.IdleTimeout`.
-    idle_timeout: Duration,
-    /// Candidates in preference order, with the counters of their zones.
-    ordered: Vec<(String, Arc<AtomicU32>, Arc<LiveStats>)>,
-    stats: Arc<LiveStats>,
-    /// TLS to the instance (`InstanceProtocol` HTTPS).
-    backend_tls: Option<crate::lb::BackendTls>,
-}
-
-/// Where a request for Classic load balancer `lb` goes.
-pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decision {
-    let picked = state.stores.with_existing(&lb.scope, |s| {
-        let lb = s.elb.load_balancers.get_mut(&lb.name)?;
-        // Every enabled zone has its counters before candidates borrow the load balancer.
-        for zone in &lb.availability_zones {
-            if !lb.zone_stats.contains_key(zone) {
-                lb.zone_stats.insert(zone.clone(), Arc::default());
-            }
-        }
-        let listener = pick_listener(lb, req)?;
-        let sticky = listener
+impl Sticky {
+    /// The stickiness policy among a listener's policies, if any.
+    pub(super) fn of(lb: &LoadBalancer, listener: &Listener) -> Option<Self> {
+        listener
             .policy_names
             .iter()
             .filter_map(|p| lb.policies.get(p))
             .find_map(|p| match p.type_name.as_str() {
-                LB_COOKIE_TYPE => Some(Sticky::Duration(
+                LB_COOKIE_TYPE => Some(Self::Duration(
                     p.attribute("CookieExpirationPeriod")
                         .and_then(|p| p.parse::<i64>().ok())
                         .filter(|p| *p > 0),
                 )),
-                APP_COOKIE_TYPE => Some(Sticky::App(
+                APP_COOKIE_TYPE => Some(Self::App(
                     p.attribute("CookieName").unwrap_or_default().to_owned(),
                 )),
                 _ => None,
-            });
-        let mut cands = candidates(lb, &s.ec2);
-        let stuck = sticky
-            .as_ref()
-            .and_then(|_| request_cookie(req.headers, COOKIE))
-            .and_then(|v| cookie_instance(&v))
-            .and_then(|id| cands.iter().position(|c| c.id == id));
-        let cursor = lb.cursor.wrapping_add(1);
-        let ordered = match stuck {
-            Some(i) => {
-                let first = cands.remove(i);
-                cands.insert(0, first);
-                cands
-            }
-            None => prefer(cands, lb.attributes.cross_zone, cursor),
-        };
-        let picked = Picked {
-            lb_port: listener.lb_port,
-            instance_port: listener.instance_port,
-            https: listener.protocol == "HTTPS" || listener.protocol == "SSL",
-            sticky,
-            stuck: stuck.is_some(),
-            idle_timeout: Duration::from_secs(lb.attributes.idle_timeout.max(1).unsigned_abs()),
-            ordered: ordered
-                .iter()
-                .filter_map(|c| {
-                    let zone = lb.zone_stats.get(c.zone)?.clone();
-                    Some((c.id.to_owned(), c.inflight.clone(), zone))
-                })
-                .collect(),
-            stats: lb.stats.clone(),
-            backend_tls: super::backend_auth::backend_tls(lb, listener),
-        };
-        if stuck.is_none() {
-            lb.cursor = cursor;
-        }
-        Some(picked)
-    });
-    let Some(picked) = picked.flatten() else {
+            })
+    }
+}
+
+/// Where a request for Classic load balancer `lb` goes, from the load balancer's routes as
+/// `cache` keeps them (see [`super::route_cache`]): only the choice among its instances is
+/// made per request.
+pub fn route(
+    state: &Arc<AppState>,
+    cache: &RouteCache,
+    lb: &LbRef,
+    req: &RequestInfo<'_>,
+) -> Decision {
+    let Some(routes) = cache.get(state, lb) else {
         return Decision::plain(Route::NoHealthy);
     };
-    let stats = picked.stats;
-    let mut inflight = None;
-    let mut backends = Vec::with_capacity(picked.ordered.len());
-    let mut zones = Vec::with_capacity(picked.ordered.len());
-    for (id, counter, zone) in picked.ordered {
-        let Some(address) = state.backend.http_address(&id, picked.instance_port) else {
-            continue;
-        };
-        if backends.is_empty() {
-            inflight = Some(counter);
-        }
-        backends.push(Backend {
-            instance_id: id,
-            port: picked.instance_port,
-            address,
-        });
-        zones.push(zone);
-    }
-    if backends.is_empty() {
+    let Some(at) = routes.pick(req.listener_port, req.host) else {
+        return Decision::plain(Route::NoHealthy);
+    };
+    let listener = &routes.listeners[at];
+    if listener.instances.is_empty() {
+        let stats = routes.stats.clone();
         return Decision {
             route: Route::NoHealthy,
             on_complete: Some(Box::new(move |o: &Outcome| count(&stats, o))),
         };
-    };
-    if let Some(n) = &inflight {
-        n.fetch_add(1, Ordering::Relaxed);
     }
-    let sticky = picked.sticky.map(|sticky| {
+    let mut cands: Vec<Candidate<'_>> = listener
+        .instances
+        .iter()
+        .enumerate()
+        .map(|(at, i)| Candidate {
+            id: &i.id,
+            zone: &i.zone,
+            inflight: &i.inflight,
+            at,
+        })
+        .collect();
+    let stuck = listener
+        .sticky
+        .as_ref()
+        .and_then(|_| request_cookie(req.headers, COOKIE))
+        .and_then(|v| cookie_instance(&v))
+        .and_then(|id| cands.iter().position(|c| c.id == id));
+    let ordered = match stuck {
+        Some(i) => {
+            let first = cands.remove(i);
+            cands.insert(0, first);
+            cands
+        }
+        // A cookie that names an instance leaves the rotation where it is.
+        None => {
+            let cursor = routes
+                .cursor
+                .fetch_add(1, Ordering::Relaxed)
+                .wrapping_add(1);
+            prefer(cands, routes.cross_zone, cursor)
+        }
+    };
+    let order: Vec<usize> = ordered.iter().map(|c| c.at).collect();
+    let backends: Vec<Backend> = order
+        .iter()
+        .map(|&i| {
+            let instance = &listener.instances[i];
+            Backend {
+                instance_id: instance.id.clone(),
+                port: listener.instance_port,
+                address: instance.address.clone(),
+            }
+        })
+        .collect();
+    let inflight = listener.instances[order[0]].inflight.clone();
+    inflight.fetch_add(1, Ordering::Relaxed);
+    let sticky = listener.sticky.clone().map(|sticky| {
         let (app_cookie, max_age) = match sticky {
             Sticky::Duration(max_age) => (None, max_age),
             // The session lasts as long as the application's cookie: no MAX-AGE of our own.
@@ -292,29 +276,28 @@ pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decisi
         };
         StickyCookie {
             app_cookie,
-            stuck_to: picked.stuck.then_some(0),
+            stuck_to: stuck.is_some().then_some(0),
             values: Arc::new(move |b: &Backend| cookies(&b.instance_id, max_age)),
         }
     });
+    let route = Route::Forward(Forward {
+        backends,
+        listener_port: listener.lb_port,
+        listener_protocol: if listener.https { "https" } else { "http" },
+        set_cookies: Vec::new(),
+        sticky,
+        idle_timeout: Some(routes.idle_timeout),
+        backend_tls: listener.backend_tls.clone(),
+    });
     Decision {
-        route: Route::Forward(Forward {
-            backends,
-            listener_port: picked.lb_port,
-            listener_protocol: if picked.https { "https" } else { "http" },
-            set_cookies: Vec::new(),
-            sticky,
-            idle_timeout: Some(picked.idle_timeout),
-            backend_tls: picked.backend_tls,
-        }),
+        route,
         on_complete: Some(Box::new(move |o: &Outcome| {
-            if let Some(n) = inflight {
-                n.fetch_sub(1, Ordering::Relaxed);
-            }
-            count(&stats, o);
+            inflight.fetch_sub(1, Ordering::Relaxed);
+            count(&routes.stats, o);
             // Per zone: the instance that served; an answer of the load balancer's own counts
             // in the zone of the instance it was for (the zone's load balancer node).
-            if let Some(zone) = zones.get(o.served_by.unwrap_or(0)) {
-                count(zone, o);
+            if let Some(&i) = order.get(o.served_by.unwrap_or(0)) {
+                count(&routes.listeners[at].instances[i].zone_stats, o);
             }
         })),
     }
@@ -329,6 +312,7 @@ mod tests {
             id,
             zone,
             inflight: Box::leak(Box::new(Arc::new(AtomicU32::new(inflight)))),
+            at: 0,
         }
     }
 

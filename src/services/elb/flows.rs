@@ -98,7 +98,7 @@ pub fn flow(
             .listener(port)
             .filter(|l| carries_flows(&l.protocol))?
             .clone();
-        let cursor = lb.cursor.wrapping_add(1);
+        let cursor = lb.cursor.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         // The order is round robin: open flows (counted in flight, for draining) and requests
         // in flight do not weigh.
         let level = Arc::new(AtomicU32::new(0));
@@ -117,7 +117,6 @@ pub fn flow(
                 Some((c.id.to_owned(), zone, inflight))
             })
             .collect();
-        lb.cursor = cursor;
         Some(Picked {
             instance_port: listener.instance_port,
             ssl: listener.protocol == "SSL",

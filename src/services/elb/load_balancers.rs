@@ -285,7 +285,7 @@ pub fn create_load_balancer(
             instances: Default::default(),
             draining: Default::default(),
             tags: tags.into_iter().collect(),
-            cursor: 0,
+            cursor: std::sync::Arc::default(),
             stats: Default::default(),
             zone_stats: Default::default(),
             metrics_published_through: None,

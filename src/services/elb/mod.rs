@@ -17,6 +17,7 @@ pub mod instances;
 pub mod limits;
 pub mod load_balancers;
 pub mod policies;
+pub mod route_cache;
 pub mod ssl_negotiation;
 pub mod store;
 pub mod tags;

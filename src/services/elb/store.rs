@@ -256,8 +256,11 @@ pub struct LoadBalancer {
     pub draining: IndexMap<String, (f64, Arc<AtomicU32>)>,
     /// Tags.
     pub tags: IndexMap<String, String>,
-    /// Round-robin cursors: over zones, and over instances.
-    pub cursor: u64,
+    /// Round-robin cursor, over zones and over instances: shared with the data plane's
+    /// route cache, which moves it without the store lock. Not persisted (a restart begins
+    /// the rotation again, as a new load balancer node would).
+    #[serde(skip)]
+    pub cursor: Arc<AtomicU64>,
     /// Counters for the metric publisher. Not persisted (the current minute's requests are
     /// lost with the process, as the requests themselves are).
     #[serde(skip)]
