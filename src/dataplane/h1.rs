@@ -88,6 +88,19 @@ pub struct ResponseHead {
     pub version: Version,
     /// The headers, as sent (hop-by-hop ones included).
     pub headers: HeaderMap,
+    /// Which framing headers the parse saw, so that deciding the framing looks up only
+    /// those present (each lookup hashes its name).
+    seen: Seen,
+}
+
+/// The framing headers a response head has.
+#[derive(Debug, Default)]
+struct Seen {
+    transfer_encoding: bool,
+    connection: bool,
+    /// How many `Content-Length` headers, and the first one's value.
+    content_lengths: usize,
+    content_length: Option<HeaderValue>,
 }
 
 impl ResponseHead {
@@ -98,10 +111,15 @@ impl ResponseHead {
             return Ok(ResponseFraming::Length(0));
         }
         if let Some(te) = self
-            .headers
-            .get_all(header::TRANSFER_ENCODING)
-            .iter()
-            .next_back()
+            .seen
+            .transfer_encoding
+            .then(|| {
+                self.headers
+                    .get_all(header::TRANSFER_ENCODING)
+                    .iter()
+                    .next_back()
+            })
+            .flatten()
         {
             let last_coding = te.as_bytes().rsplit(|b| *b == b',').next().unwrap_or(b"");
             return Ok(
@@ -113,7 +131,16 @@ impl ResponseHead {
             );
         }
         let mut length = None;
-        for value in self.headers.get_all(header::CONTENT_LENGTH) {
+        // One header (the usual case) was kept by the parse; several are looked up.
+        let one = self.seen.content_length.iter();
+        let all = (self.seen.content_lengths > 1)
+            .then(|| self.headers.get_all(header::CONTENT_LENGTH).iter())
+            .into_iter()
+            .flatten();
+        let values = one
+            .take(usize::from(self.seen.content_lengths == 1))
+            .chain(all);
+        for value in values {
             for part in value.as_bytes().split(|b| *b == b',') {
                 let n = std::str::from_utf8(part.trim_ascii())
                     .ok()
@@ -132,11 +159,13 @@ impl ResponseHead {
     /// Whether the connection may carry another request after this response.
     pub fn keeps_alive(&self) -> bool {
         let has = |token: &[u8]| {
-            self.headers
-                .get_all(header::CONNECTION)
-                .iter()
-                .flat_map(|v| v.as_bytes().split(|b| *b == b','))
-                .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
+            self.seen.connection
+                && self
+                    .headers
+                    .get_all(header::CONNECTION)
+                    .iter()
+                    .flat_map(|v| v.as_bytes().split(|b| *b == b','))
+                    .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
         };
         if self.version == Version::HTTP_10 {
             has(b"keep-alive")
@@ -200,11 +229,22 @@ pub fn parse_response_head(buf: &mut BytesMut) -> Result<Option<ResponseHead>, W
         .map(|r| Bytes::copy_from_slice(r.as_bytes()));
     let head = buf.split_to(len).freeze();
     let mut headers = HeaderMap::with_capacity(count);
+    let mut seen = Seen::default();
     for [n0, n1, v0, v1] in spans[..count].iter().map(|s| s.map(|o| o as usize)) {
         let name = HeaderName::from_bytes(&head[n0..n1])
             .map_err(|_| WireError::Malformed("header name"))?;
         let value = HeaderValue::from_maybe_shared(head.slice(v0..v1))
             .map_err(|_| WireError::Malformed("header value"))?;
+        if name == header::TRANSFER_ENCODING {
+            seen.transfer_encoding = true;
+        } else if name == header::CONNECTION {
+            seen.connection = true;
+        } else if name == header::CONTENT_LENGTH {
+            seen.content_lengths += 1;
+            if seen.content_length.is_none() {
+                seen.content_length = Some(value.clone());
+            }
+        }
         headers.append(name, value);
     }
     Ok(Some(ResponseHead {
@@ -212,6 +252,7 @@ pub fn parse_response_head(buf: &mut BytesMut) -> Result<Option<ResponseHead>, W
         reason,
         version,
         headers,
+        seen,
     }))
 }
 

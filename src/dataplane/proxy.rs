@@ -46,6 +46,19 @@ const HOP_BY_HOP: &[&str] = &[
     "upgrade",
 ];
 
+/// Whether `name` is one of [`HOP_BY_HOP`]. Compares the names the `http` crate knows as
+/// constants (one integer comparison each) before the two it does not.
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    name == header::CONNECTION
+        || name == header::TRANSFER_ENCODING
+        || name == header::TE
+        || name == header::TRAILER
+        || name == header::UPGRADE
+        || name == header::PROXY_AUTHENTICATE
+        || name == header::PROXY_AUTHORIZATION
+        || matches!(name.as_str(), "keep-alive" | "proxy-connection")
+}
+
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
@@ -267,7 +280,7 @@ fn host_of<'a>(headers: &'a HeaderMap, uri: &'a http::Uri) -> Option<&'a str> {
 /// Drop hop-by-hop headers and those `Connection` names, in place.
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
     // Most messages carry none: one pass over the names decides, without parsing any.
-    if !headers.keys().any(|n| HOP_BY_HOP.contains(&n.as_str())) {
+    if !headers.keys().any(is_hop_by_hop) {
         return;
     }
     let named: Vec<HeaderName> = headers
@@ -295,12 +308,24 @@ fn backend_headers(
     client_ip: &HeaderValue,
 ) -> [(HeaderName, HeaderValue); 3] {
     strip_hop_by_hop(headers);
-    // The load balancer answers `Expect: 100-continue` itself.
-    headers.remove(header::EXPECT);
-    // The request's own are replaced (its first `X-Forwarded-For` is extended).
-    let prev = headers.remove(&X_FORWARDED_FOR);
-    headers.remove(&X_FORWARDED_PROTO);
-    headers.remove(&X_FORWARDED_PORT);
+    // What to take out: `Expect` (the load balancer answers `Expect: 100-continue` itself)
+    // and the request's own `X-Forwarded-*` (replaced; its `X-Forwarded-For` is extended).
+    // Most requests carry none of them: one pass over the names, and no removal, decides.
+    let present = headers.keys().any(|n| {
+        n == header::EXPECT
+            || matches!(
+                n.as_str(),
+                "x-forwarded-for" | "x-forwarded-proto" | "x-forwarded-port"
+            )
+    });
+    let prev = if present {
+        headers.remove(header::EXPECT);
+        headers.remove(&X_FORWARDED_PROTO);
+        headers.remove(&X_FORWARDED_PORT);
+        headers.remove(&X_FORWARDED_FOR)
+    } else {
+        None
+    };
     let chain = prev
         .as_ref()
         .and_then(|v| v.to_str().ok())
@@ -410,8 +435,17 @@ async fn forward(
         let this_body = if retryable { None } else { body.take() };
         let started = Instant::now();
         let result = match &backend.address {
+            // Boxed, as the TLS exchange below: their futures would make every request's
+            // larger, and it is moved whole (copied) several times per request.
             HttpAddress::InProcess(responder) => {
-                in_process(state, responder, &parts.method, path_and_query, this_body).await
+                Box::pin(in_process(
+                    state,
+                    responder,
+                    &parts.method,
+                    path_and_query,
+                    this_body,
+                ))
+                .await
             }
             HttpAddress::Socket(addr) => {
                 // What a backend gets on the request line: origin form (an absolute-form
@@ -425,7 +459,13 @@ async fn forward(
                 };
                 let sent = match &fwd.backend_tls {
                     Some(tls) => {
-                        super::tls_backend::send(*addr, tls.clone(), &out, this_body).await
+                        Box::pin(super::tls_backend::send(
+                            *addr,
+                            tls.clone(),
+                            &out,
+                            this_body,
+                        ))
+                        .await
                     }
                     None => state.dataplane.pool.send(*addr, &out, this_body).await,
                 };
@@ -531,6 +571,22 @@ async fn in_process(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_quick_hop_by_hop_check_knows_the_list() {
+        for name in HOP_BY_HOP {
+            assert!(is_hop_by_hop(&HeaderName::from_static(name)), "{name}");
+        }
+        for name in [
+            "host",
+            "content-length",
+            "x-connection",
+            "keep-alive-x",
+            "expect",
+        ] {
+            assert!(!is_hop_by_hop(&HeaderName::from_static(name)), "{name}");
+        }
+    }
 
     #[test]
     fn hop_by_hop_headers_stay_and_forwarded_ones_are_added() {

@@ -41,27 +41,28 @@ pub fn host_without_port(host: &str) -> String {
 
 /// The host part of a `Host` header value without `:port` or a trailing dot, as written.
 fn bare_host(host: &str) -> &str {
-    let host = host.trim();
-    // Byte scans rather than `rsplit_once`: this runs several times per request.
-    let bare = match last_colon(host) {
-        Some(i) if host.as_bytes()[i + 1..].iter().all(u8::is_ascii_digit) => {
-            let h = &host[..i];
-            if h.ends_with(']') { host } else { h }
-        }
+    // Byte-wise: this runs several times per request.
+    let host = host.trim_ascii();
+    let bare = match port_colon(host) {
+        Some(i) if !host[..i].ends_with(']') => &host[..i],
         _ => host,
     };
     bare.trim_end_matches('.')
 }
 
-/// Where the last `:` of `s` is.
-fn last_colon(s: &str) -> Option<usize> {
-    s.bytes().rposition(|b| b == b':')
+/// Where a `:port` suffix (digits, maybe none, after a colon) begins, when `s` ends in one.
+/// Looks only at the digits at the end: a Host without a port costs one byte's check.
+fn port_colon(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let digits = b.iter().rev().take_while(|c| c.is_ascii_digit()).count();
+    let colon = b.len().checked_sub(digits + 1)?;
+    (b[colon] == b':').then_some(colon)
 }
 
 /// The port of a `Host` header value, when it has one.
 pub fn host_port(host: &str) -> Option<u16> {
-    let host = host.trim();
-    host[last_colon(host)? + 1..].parse().ok()
+    let host = host.trim_ascii();
+    host[port_colon(host)? + 1..].parse().ok()
 }
 
 /// Whether a `Host` header value names a load balancer (and so is for the data plane).
@@ -235,6 +236,11 @@ mod tests {
         assert_eq!(bare_host("a.elb.localhost:"), "a.elb.localhost");
         assert_eq!(bare_host("[::1]:80"), "[::1]:80");
         assert_eq!(bare_host("a:b.localhost"), "a:b.localhost");
+        assert_eq!(bare_host("[::1]"), "[::1]");
+        assert_eq!(bare_host("a.elb.localhost:8a"), "a.elb.localhost:8a");
+        assert_eq!(host_port("[::1]"), None);
+        assert_eq!(host_port("a.elb.localhost:"), None);
+        assert_eq!(host_port("a.elb.localhost:99999"), None);
 
         let index = DnsIndex::default();
         let entry = LbEntry {
