@@ -254,7 +254,8 @@ pub fn route(
             prefer(cands, routes.cross_zone, cursor)
         }
     };
-    let order: Vec<usize> = ordered.iter().map(|c| c.at).collect();
+    // In place: the candidates' list becomes the order.
+    let order: Vec<usize> = ordered.into_iter().map(|c| c.at).collect();
     let backends: Vec<Backend> = order
         .iter()
         .map(|&i| {
