@@ -53,7 +53,9 @@ impl Scope {
 pub struct Scoped<T> {
     inner: Mutex<FastMap<Scope, T>>,
     /// Bumped by every access that may have changed data (not by [`reading`] ones): the
-    /// state writer snapshots only when it moved.
+    /// state writer snapshots only when it moved. Always bumped under the lock, so that whoever
+    /// holds the lock and reads it knows no change since is pending (data derived from the
+    /// stores, such as the ALB routes, is rebuilt when it moved).
     generation: AtomicU64,
 }
 
@@ -119,8 +121,9 @@ impl<T: Default> Scoped<T> {
 
     /// Run `f` on every scope's data (controllers sweep all accounts and regions).
     pub fn for_each(&self, mut f: impl FnMut(&Scope, &mut T)) {
+        let mut map = self.lock();
         self.touched();
-        for (scope, data) in self.lock().iter_mut() {
+        for (scope, data) in map.iter_mut() {
             f(scope, data);
         }
     }
@@ -134,20 +137,23 @@ impl<T: Default> Scoped<T> {
 
     /// Forget everything.
     pub fn clear(&self) {
+        let mut map = self.lock();
         self.touched();
-        self.lock().clear();
+        map.clear();
     }
 
     /// Keep only the scopes `keep` says yes to.
     pub fn retain(&self, mut keep: impl FnMut(&Scope) -> bool) {
+        let mut map = self.lock();
         self.touched();
-        self.lock().retain(|scope, _| keep(scope));
+        map.retain(|scope, _| keep(scope));
     }
 
     /// Put these scopes' data in, replacing what they held.
     pub fn insert_all(&self, data: impl IntoIterator<Item = (Scope, T)>) {
+        let mut map = self.lock();
         self.touched();
-        self.lock().extend(data);
+        map.extend(data);
     }
 }
 
