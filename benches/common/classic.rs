@@ -147,21 +147,30 @@ pub fn classic_in_service(state: &AppState, listener: Value, ready: impl Fn() ->
         json!({ "LoadBalancerName": LB, "Instances": [{ "InstanceId": id }] }),
     );
     let scope = Scope::new("000000000000", "us-east-1");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while updraft::services::elb::instance_in_service(state, &scope, LB, &id) != Some(true)
-        || !ready()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the instance never went InService or the listener never served"
-        );
-        state.clock.advance(5.0);
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for(
+        state,
+        "the instance never went InService or the listener never served",
+        || {
+            updraft::services::elb::instance_in_service(state, &scope, LB, &id) == Some(true)
+                && ready()
+        },
+    );
     dns
 }
 
-/// One running instance in us-east-1a (served by the socket backend); its id.
+/// Advance the clock 5 s at a time (letting the controllers run) until `done`; at most 20 s
+/// of real time, else panic with `what`.
+fn wait_for(state: &AppState, what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}");
+        state.clock.advance(5.0);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// One instance in us-east-1a (served by the socket backend); its id. It may still be
+/// pending: Classic registers it so, ELBv2 only once it runs.
 fn run_instance(state: &AppState) -> String {
     let images = call(
         state,
@@ -188,6 +197,15 @@ fn run_instance(state: &AppState) -> String {
 /// the Classic one.
 pub fn alb_in_service(state: &AppState) -> String {
     let id = run_instance(state);
+    wait_for(state, "the instance never ran", || {
+        let d = call(
+            state,
+            "ec2",
+            "DescribeInstances",
+            json!({ "InstanceIds": [id] }),
+        );
+        d["Reservations"][0]["Instances"][0]["State"]["Name"] == "running"
+    });
     let subnets = call(state, "ec2", "DescribeSubnets", json!({}));
     let subnets = subnets["Subnets"].as_array().expect("subnets");
     let vpc = subnets[0]["VpcId"].clone();
@@ -219,19 +237,14 @@ pub fn alb_in_service(state: &AppState) -> String {
         "RegisterTargets",
         json!({ "TargetGroupArn": tg_arn, "Targets": [{ "Id": id }] }),
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    wait_for(state, "the target never went healthy", || {
         let h = call(
             state,
             "elbv2",
             "DescribeTargetHealth",
             json!({ "TargetGroupArn": tg_arn }),
         );
-        if h["TargetHealthDescriptions"][0]["TargetHealth"]["State"] == "healthy" {
-            return dns;
-        }
-        assert!(Instant::now() < deadline, "target never healthy: {h}");
-        state.clock.advance(5.0);
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        h["TargetHealthDescriptions"][0]["TargetHealth"]["State"] == "healthy"
+    });
+    dns
 }
