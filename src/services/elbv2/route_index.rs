@@ -19,12 +19,16 @@ use crate::state::fasthash::FastMap;
 /// `idle_timeout.timeout_seconds` when the attribute is missing (its default).
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The index (see the module). Positions are those of the store's `IndexMap`s when it was
-/// built.
+/// The index (see the module): one pointer in every region's store until the data plane
+/// first builds it (an empty store stays small, `server::regions`' test).
 #[derive(Debug, Default)]
-pub struct RouteIndex {
-    /// The stores' generation it was built at (`None`: never built).
-    built_at: Option<u64>,
+pub struct RouteIndex(Option<Box<Built>>);
+
+/// A built index. Positions are those of the store's `IndexMap`s when it was built.
+#[derive(Debug)]
+struct Built {
+    /// The stores' generation it was built at.
+    generation: u64,
     by_lb: FastMap<String, LbRoutes>,
     /// The zones the load balancers forwarding to a target group are enabled in; a group no
     /// load balancer uses is absent (all its targets take traffic).
@@ -61,12 +65,12 @@ pub struct ListenerRoutes {
 impl RouteIndex {
     /// The routes of a load balancer (`None` when it has none or is unknown).
     pub fn of(&self, lb_arn: &str) -> Option<&LbRoutes> {
-        self.by_lb.get(lb_arn)
+        self.0.as_ref()?.by_lb.get(lb_arn)
     }
 
     /// The zones a target group's load balancers are enabled in; `None` when none uses it.
     pub fn group_zones(&self, tg_arn: &str) -> Option<&[String]> {
-        self.group_zones.get(tg_arn).map(Vec::as_slice)
+        self.0.as_ref()?.group_zones.get(tg_arn).map(Vec::as_slice)
     }
 }
 
@@ -74,7 +78,12 @@ impl Elbv2Store {
     /// Make [`Elbv2Store::routes`] match the data of `generation` (the stores' generation,
     /// read under the store lock), rebuilding it if it was built at another.
     pub fn refresh_routes(&mut self, generation: u64) {
-        if self.routes.built_at == Some(generation) {
+        if self
+            .routes
+            .0
+            .as_ref()
+            .is_some_and(|b| b.generation == generation)
+        {
             return;
         }
         let mut by_lb: FastMap<String, LbRoutes> = FastMap::default();
@@ -141,11 +150,11 @@ impl Elbv2Store {
             }
             group_zones.insert(tg.clone(), zones);
         }
-        self.routes = RouteIndex {
-            built_at: Some(generation),
+        self.routes = RouteIndex(Some(Box::new(Built {
+            generation,
             by_lb,
             group_zones,
-        };
+        })));
     }
 }
 
