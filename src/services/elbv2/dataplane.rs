@@ -80,17 +80,21 @@ fn is_stuck(sticky: &str, t: &Target) -> bool {
 }
 
 /// The targets of a group that may get traffic, as positions in its `targets`, in
-/// round-robin or least-outstanding order, with the sticky one (if any) first. The zones of
-/// the group's load balancers come from [`Elbv2Store::routes`], which the caller refreshed.
+/// round-robin or least-outstanding order, with the sticky one (if any) first. The group
+/// (where it is, its zones and algorithm) is read from [`Elbv2Store::routes`], which the
+/// caller refreshed.
 pub(super) fn candidate_positions(
     s: &mut RegionStores,
     tg_arn: &str,
     sticky: Option<&str>,
 ) -> Vec<usize> {
-    let Some(tg) = s.elbv2.target_groups.get(tg_arn) else {
+    let Some(g) = s.elbv2.routes.group(tg_arn) else {
         return Vec::new();
     };
-    let zones = s.elbv2.routes.group_zones(tg_arn);
+    let Some((_, tg)) = s.elbv2.target_groups.get_index(g.position) else {
+        return Vec::new();
+    };
+    let zones = g.zones.as_deref();
     // An instance target takes traffic while running in a zone one of the group's load
     // balancers is enabled in (every zone when none uses the group).
     let usable = |t: &Target| {
@@ -121,7 +125,7 @@ pub(super) fn candidate_positions(
     if pool.is_empty() {
         return Vec::new();
     }
-    let lor = tg.attribute("load_balancing.algorithm.type") == "least_outstanding_requests";
+    let lor = g.least_outstanding;
     let stuck = sticky.and_then(|sticky| {
         pool.iter().position(|(i, _)| {
             tg.targets
@@ -358,12 +362,15 @@ fn decide(
     let Some(tg_arn) = tg_arn else {
         return Some((unavailable(), None, Vec::new()));
     };
-    let mode = store.target_groups.get(&tg_arn).and_then(stickiness::mode);
+    let Some(group) = store.routes.group(&tg_arn) else {
+        return Some((unavailable(), Some(tg_arn), Vec::new()));
+    };
+    let (position, mode) = (group.position, group.stickiness.clone());
     let sticky = mode
         .as_ref()
         .and_then(|m| stickiness::stuck_target(m, req.headers, now));
     let picked = candidate_positions(s, &tg_arn, sticky.as_deref());
-    let tg = s.elbv2.target_groups.get(&tg_arn)?;
+    let (_, tg) = s.elbv2.target_groups.get_index(position)?;
     let mut backends = Vec::with_capacity(picked.len());
     // The zone of each backend, for the per-zone metrics.
     let mut zones = Vec::with_capacity(picked.len());
@@ -396,8 +403,8 @@ fn decide(
     if let Some((_, t)) = s
         .elbv2
         .target_groups
-        .get_mut(&tg_arn)
-        .and_then(|tg| tg.targets.get_index_mut(first))
+        .get_index_mut(position)
+        .and_then(|(_, tg)| tg.targets.get_index_mut(first))
     {
         t.in_flight += 1;
     }
@@ -453,6 +460,8 @@ mod tests {
             );
         }
         s.elbv2.target_groups.insert("tg".into(), tg);
+        // What an API write does: move the generation the routes are checked against.
+        s.elbv2.refresh_routes(0);
         s
     }
 
@@ -489,6 +498,7 @@ mod tests {
                 "least_outstanding_requests".into(),
             );
         }
+        s.elbv2.refresh_routes(1);
         for _ in 0..3 {
             assert_eq!(candidates(&mut s, "tg", None)[0].0, "10.0.0.3");
         }

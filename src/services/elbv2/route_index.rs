@@ -1,7 +1,7 @@
 //! What the ALB data plane looks up on every request, derived from the listeners, rules and
 //! load balancers of one region: per load balancer its listeners by port, each with its rules
-//! already in evaluation order, and the idle timeout; per target group the zones its load
-//! balancers are enabled in.
+//! already in evaluation order, and the idle timeout; per target group where it is, the zones
+//! its load balancers are enabled in, its algorithm and its stickiness.
 //!
 //! Without it every request scanned all listeners and all rules of the region and sorted the
 //! rules by priority. The index is derived lazily and rebuilt whenever the stores' generation
@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::routing::priority_order;
+use super::stickiness::{self, Mode};
 use super::store::Elbv2Store;
 use crate::state::fasthash::FastMap;
 
@@ -30,9 +31,21 @@ struct Built {
     /// The stores' generation it was built at.
     generation: u64,
     by_lb: FastMap<String, LbRoutes>,
-    /// The zones the load balancers forwarding to a target group are enabled in; a group no
-    /// load balancer uses is absent (all its targets take traffic).
-    group_zones: FastMap<String, Vec<String>>,
+    groups: FastMap<String, GroupRoutes>,
+}
+
+/// What the data plane reads of a target group on every request.
+#[derive(Debug)]
+pub struct GroupRoutes {
+    /// Position in `Elbv2Store::target_groups`.
+    pub position: usize,
+    /// The zones the load balancers forwarding to it are enabled in; `None` when none uses
+    /// it (all its targets take traffic).
+    pub zones: Option<Vec<String>>,
+    /// `load_balancing.algorithm.type` is `least_outstanding_requests`.
+    pub least_outstanding: bool,
+    /// Its stickiness, when enabled.
+    pub stickiness: Option<Mode>,
 }
 
 /// A copy of a store (a snapshot) starts without the index; the data plane rebuilds it.
@@ -68,9 +81,9 @@ impl RouteIndex {
         self.0.as_ref()?.by_lb.get(lb_arn)
     }
 
-    /// The zones a target group's load balancers are enabled in; `None` when none uses it.
-    pub fn group_zones(&self, tg_arn: &str) -> Option<&[String]> {
-        self.0.as_ref()?.group_zones.get(tg_arn).map(Vec::as_slice)
+    /// A target group's routes (`None` when it is unknown).
+    pub fn group(&self, tg_arn: &str) -> Option<&GroupRoutes> {
+        self.0.as_ref()?.groups.get(tg_arn)
     }
 }
 
@@ -134,26 +147,35 @@ impl Elbv2Store {
                     .sort_by_key(|&i| self.rules.get_index(i).map(|(_, r)| priority_order(r)));
             }
         }
-        let mut group_zones: FastMap<String, Vec<String>> = FastMap::default();
-        for tg in self.target_groups.keys() {
-            let lbs = self.load_balancers_of(tg);
-            if lbs.is_empty() {
-                continue;
-            }
-            let mut zones: Vec<String> = Vec::new();
-            for lb in lbs.iter().filter_map(|lb| self.load_balancers.get(lb)) {
-                for (z, _) in &lb.zones {
-                    if !zones.contains(z) {
-                        zones.push(z.clone());
+        let mut groups: FastMap<String, GroupRoutes> = FastMap::default();
+        for (position, (arn, tg)) in self.target_groups.iter().enumerate() {
+            let lbs = self.load_balancers_of(arn);
+            let zones = (!lbs.is_empty()).then(|| {
+                let mut zones: Vec<String> = Vec::new();
+                for lb in lbs.iter().filter_map(|lb| self.load_balancers.get(lb)) {
+                    for (z, _) in &lb.zones {
+                        if !zones.contains(z) {
+                            zones.push(z.clone());
+                        }
                     }
                 }
-            }
-            group_zones.insert(tg.clone(), zones);
+                zones
+            });
+            let algorithm = tg.attribute("load_balancing.algorithm.type");
+            groups.insert(
+                arn.clone(),
+                GroupRoutes {
+                    position,
+                    zones,
+                    least_outstanding: algorithm == "least_outstanding_requests",
+                    stickiness: stickiness::mode(tg),
+                },
+            );
         }
         self.routes = RouteIndex(Some(Box::new(Built {
             generation,
             by_lb,
-            group_zones,
+            groups,
         })));
     }
 }
@@ -252,8 +274,7 @@ mod tests {
         s.refresh_routes(2);
         assert_eq!(order(&s, 80), ["r-20", "r-5", "l-80-default"]);
         assert_eq!(order(&s, 8080), Vec::<&str>::new());
-        // No group is used by a rule: every zone is open to its targets.
-        assert!(s.routes.group_zones("tg").is_none());
+        assert!(s.routes.group("tg").is_none(), "no such group");
         // A copy (a snapshot, a restored state) starts without the index.
         assert!(s.clone().routes.of("lb").is_none());
     }

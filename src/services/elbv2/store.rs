@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use indexmap::IndexMap;
 
 use super::actions::{Action, Condition};
-use crate::state::fasthash::FastBuild;
+use crate::state::fasthash::{FastBuild, FastMap};
 
 /// Seconds a new load balancer stays `provisioning` before it is `active` [INF: AWS takes a
 /// few minutes; a short virtual delay keeps the state visible without slowing tests].
@@ -35,7 +35,7 @@ pub struct Elbv2Store {
     /// allocates nothing once a minute's entry exists.
     pub traffic: IndexMap<(String, String, String, i64), Traffic, FastBuild>,
     /// Round-robin cursor per target group.
-    pub cursors: HashMap<String, usize>,
+    pub cursors: FastMap<String, usize>,
     /// The last minute whose host counts went to CloudWatch (first set to the minute the
     /// publisher first saw this region's load balancers in; the metric publisher's).
     pub hosts_published_minute: Option<i64>,
