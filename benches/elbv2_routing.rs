@@ -63,11 +63,11 @@ fn rules() -> Vec<Rule> {
     rules
 }
 
-fn request(host: &str, path: &str) -> RequestView {
+fn request<'a>(host: &'a str, path: &'a str) -> RequestView<'a> {
     RequestView {
-        method: "GET".into(),
-        host: host.into(),
-        path: path.into(),
+        method: "GET",
+        host,
+        path,
         ..RequestView::default()
     }
 }

@@ -1,9 +1,9 @@
 //! Load-balancer proxy overhead (plain `main`, `harness = false`).
 //!
 //! One socket backend (a tiny hyper server on 127.0.0.1:0 answering `hello`) is driven
-//! directly and through a Classic load balancer of an in-process Updraft server (two worker
-//! threads, like the binary; the Host header names the load balancer), side by side in one
-//! run, at 8, 16, 32 and 64 keep-alive connections, by our own load generator (hyper's HTTP/1
+//! directly and through a Classic and an application load balancer of an in-process Updraft
+//! server (two worker threads, like the binary; the Host header names the load balancer), side
+//! by side in one run, at 8, 16, 32 and 64 keep-alive connections, by our own load generator (hyper's HTTP/1
 //! client, one request after the other per connection). When `nginx` is on the PATH, the same
 //! backend is also driven through nginx (two workers, keep-alive upstream) as a reference: what
 //! any reverse proxy costs on this machine.
@@ -28,7 +28,8 @@
 //! Loopback only; bounded loops.
 //!
 //! Profiling: `PROXY_PROFILE=N` sends exactly `N` requests through one party
-//! (`PROXY_PROFILE_VIA`) and exits, for `valgrind --tool=callgrind --separate-threads=yes`:
+//! (`PROXY_PROFILE_VIA`: `updraft`, the Classic load balancer, `updraft-alb`, `direct` or
+//! `nginx`) and exits, for `valgrind --tool=callgrind --separate-threads=yes`:
 //! the difference of two runs' instruction counts over Updraft's threads, divided by the
 //! difference of their `N`, is the proxy's instructions per request, a figure that (unlike
 //! the timings) the other work on a shared machine does not move.
@@ -64,8 +65,10 @@ const NGINX_SERVER: &str = "server {\n\
       }\n\
     }";
 
-/// Updraft with one InService instance behind load balancer `bench`; returns (addr, DNS name).
-fn start_updraft(backend: SocketAddr) -> (SocketAddr, String) {
+/// Updraft with one InService instance behind Classic load balancer `bench` and one healthy
+/// target behind application load balancer `bench`; returns (addr, Classic DNS name, ALB DNS
+/// name).
+fn start_updraft(backend: SocketAddr) -> (SocketAddr, String, String) {
     // Two worker threads, as the binary has on this machine (`PROXY_UPDRAFT_WORKERS` to vary).
     let workers = std::env::var("PROXY_UPDRAFT_WORKERS")
         .ok()
@@ -73,7 +76,8 @@ fn start_updraft(backend: SocketAddr) -> (SocketAddr, String) {
         .unwrap_or(2);
     let (addr, state) = classic::start_updraft(backend, workers, Config::default());
     let listener = json!({ "Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80 });
-    (addr, classic::classic_in_service(&state, listener, || true))
+    let classic = classic::classic_in_service(&state, listener, || true);
+    (addr, classic, classic::alb_in_service(&state))
 }
 
 struct Run {
@@ -296,20 +300,20 @@ fn table(
     }
 }
 
-/// Issue #21's two figures for one connection count: Updraft's CPU per request as a multiple
-/// of nginx's (same run), and the p99 latency each adds over direct.
+/// Issue #21's two figures for one connection count: Updraft's CPU per request (through each
+/// kind of load balancer) as a multiple of nginx's (same run), and the p99 latency each adds
+/// over direct.
 fn compare(conns: usize, proxies: &[(&str, f64, i64)]) {
-    let find = |label: &str| proxies.iter().find(|p| p.0 == label);
-    let Some(&(_, cpu, added)) = find("updraft") else {
-        return;
-    };
-    match find("nginx") {
-        Some(&(_, ncpu, nadded)) => println!(
-            "{conns:>5} updraft/nginx: CPU per request {:.2}x ({cpu:.1}µs vs {ncpu:.1}µs), \
-             p99 added {added}µs vs {nadded}µs",
-            cpu / ncpu.max(f64::MIN_POSITIVE)
-        ),
-        None => println!("{conns:>5} updraft: CPU per request {cpu:.1}µs, p99 added {added}µs"),
+    let nginx = proxies.iter().find(|p| p.0 == "nginx");
+    for &(label, cpu, added) in proxies.iter().filter(|p| p.0 != "nginx") {
+        match nginx {
+            Some(&(_, ncpu, nadded)) => println!(
+                "{conns:>5} {label}/nginx: CPU per request {:.2}x ({cpu:.1}µs vs {ncpu:.1}µs), \
+                 p99 added {added}µs vs {nadded}µs",
+                cpu / ncpu.max(f64::MIN_POSITIVE)
+            ),
+            None => println!("{conns:>5} {label}: CPU per request {cpu:.1}µs, p99 added {added}µs"),
+        }
     }
 }
 
@@ -361,7 +365,7 @@ fn main() {
     }
     for &(delay, title) in delays {
         let backend = start_backend(delay);
-        let (updraft, dns) = start_updraft(backend);
+        let (updraft, classic, alb) = start_updraft(backend);
         let mut targets = vec![
             Target {
                 label: "direct",
@@ -372,7 +376,13 @@ fn main() {
             Target {
                 label: "updraft",
                 addr: updraft,
-                host: dns,
+                host: classic,
+                proxy_cpu: Some(Box::new(|| threads_cpu("self", UPDRAFT_THREADS))),
+            },
+            Target {
+                label: "upd-alb",
+                addr: updraft,
+                host: alb,
                 proxy_cpu: Some(Box::new(|| threads_cpu("self", UPDRAFT_THREADS))),
             },
         ];
@@ -399,7 +409,8 @@ fn main() {
 }
 
 /// `PROXY_PROFILE=N`: exactly `N` requests (over the first `PROXY_CONNECTIONS` count of
-/// connections) through `PROXY_PROFILE_VIA` (`updraft`, the default, `direct` or `nginx`),
+/// connections) through `PROXY_PROFILE_VIA` (`updraft`, the default, `updraft-alb`, `direct`
+/// or `nginx`),
 /// after a warm-up, then exit: a fixed amount of work to run under
 /// `valgrind --tool=callgrind --separate-threads=yes`, whose instruction counts (unlike
 /// wall-clock figures) do not depend on what else the machine runs. Two runs with different
@@ -414,7 +425,14 @@ fn profile(rt: &tokio::runtime::Runtime, n: usize, conns: usize, want_nginx: boo
             nginx = Nginx::start("proxy", backend, NGINX_SERVER, &[]).expect("nginx");
             (nginx.addr, nginx.addr.to_string())
         }
-        _ => start_updraft(backend),
+        "updraft-alb" => {
+            let (addr, _, alb) = start_updraft(backend);
+            (addr, alb)
+        }
+        _ => {
+            let (addr, classic, _) = start_updraft(backend);
+            (addr, classic)
+        }
     };
     let conns = conns.clamp(1, n.max(1));
     let run = |total: usize| {

@@ -1,6 +1,7 @@
-//! The set-up of the benchmarks that drive a Classic load balancer's listener (`proxy`, `tls`):
-//! a socket backend answering `hello`, an in-process Updraft server on its own runtime in
-//! front of it, and one InService instance behind load balancer `bench`. Each party runs on
+//! The set-up of the benchmarks that drive a load balancer's listener (`proxy`, `tls`): a
+//! socket backend answering `hello`, an in-process Updraft server on its own runtime in front
+//! of it, and one InService instance behind Classic load balancer `bench` (or a healthy
+//! target behind application load balancer `bench`). Each party runs on
 //! threads of its own name, so that its CPU time can be read from `/proc` by name
 //! (`threads::threads_cpu`).
 
@@ -121,23 +122,7 @@ pub fn start_updraft(
 /// check, and one instance registered; returns its DNS name once the instance is InService
 /// and `ready` holds (the clock advanced 5 s at a time meanwhile).
 pub fn classic_in_service(state: &AppState, listener: Value, ready: impl Fn() -> bool) -> String {
-    let images = call(
-        state,
-        "ec2",
-        "DescribeImages",
-        json!({ "Owners": ["amazon"] }),
-    );
-    let run = call(
-        state,
-        "ec2",
-        "RunInstances",
-        json!({ "ImageId": images["Images"][0]["ImageId"], "MinCount": 1, "MaxCount": 1,
-                "Placement": { "AvailabilityZone": "us-east-1a" } }),
-    );
-    let id = run["Instances"][0]["InstanceId"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = run_instance(state);
     let dns = call(
         state,
         "elb",
@@ -162,16 +147,104 @@ pub fn classic_in_service(state: &AppState, listener: Value, ready: impl Fn() ->
         json!({ "LoadBalancerName": LB, "Instances": [{ "InstanceId": id }] }),
     );
     let scope = Scope::new("000000000000", "us-east-1");
+    wait_for(
+        state,
+        "the instance never went InService or the listener never served",
+        || {
+            updraft::services::elb::instance_in_service(state, &scope, LB, &id) == Some(true)
+                && ready()
+        },
+    );
+    dns
+}
+
+/// Advance the clock 5 s at a time (letting the controllers run) until `done`; at most 20 s
+/// of real time, else panic with `what`.
+fn wait_for(state: &AppState, what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
-    while updraft::services::elb::instance_in_service(state, &scope, LB, &id) != Some(true)
-        || !ready()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the instance never went InService or the listener never served"
-        );
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}");
         state.clock.advance(5.0);
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// One instance in us-east-1a (served by the socket backend); its id. It may still be
+/// pending: Classic registers it so, ELBv2 only once it runs.
+fn run_instance(state: &AppState) -> String {
+    let images = call(
+        state,
+        "ec2",
+        "DescribeImages",
+        json!({ "Owners": ["amazon"] }),
+    );
+    let run = call(
+        state,
+        "ec2",
+        "RunInstances",
+        json!({ "ImageId": images["Images"][0]["ImageId"], "MinCount": 1, "MaxCount": 1,
+                "Placement": { "AvailabilityZone": "us-east-1a" } }),
+    );
+    run["Instances"][0]["InstanceId"]
+        .as_str()
+        .expect("id")
+        .to_owned()
+}
+
+/// Application load balancer [`LB`] in the default subnets with an HTTP listener on port 80
+/// forwarding to a target group of one instance; returns its DNS name once the target is
+/// healthy (the clock advanced 5 s at a time meanwhile). The Host header names it, as for
+/// the Classic one.
+pub fn alb_in_service(state: &AppState) -> String {
+    let id = run_instance(state);
+    wait_for(state, "the instance never ran", || {
+        let d = call(
+            state,
+            "ec2",
+            "DescribeInstances",
+            json!({ "InstanceIds": [id] }),
+        );
+        d["Reservations"][0]["Instances"][0]["State"]["Name"] == "running"
+    });
+    let subnets = call(state, "ec2", "DescribeSubnets", json!({}));
+    let subnets = subnets["Subnets"].as_array().expect("subnets");
+    let vpc = subnets[0]["VpcId"].clone();
+    let ids: Vec<Value> = subnets.iter().map(|s| s["SubnetId"].clone()).collect();
+    let lb = &call(
+        state,
+        "elbv2",
+        "CreateLoadBalancer",
+        json!({ "Name": LB, "Subnets": ids }),
+    )["LoadBalancers"][0];
+    let dns = lb["DNSName"].as_str().expect("dns").to_owned();
+    let tg = call(
+        state,
+        "elbv2",
+        "CreateTargetGroup",
+        json!({ "Name": LB, "Protocol": "HTTP", "Port": 80, "VpcId": vpc }),
+    );
+    let tg_arn = tg["TargetGroups"][0]["TargetGroupArn"].clone();
+    call(
+        state,
+        "elbv2",
+        "CreateListener",
+        json!({ "LoadBalancerArn": lb["LoadBalancerArn"], "Protocol": "HTTP", "Port": 80,
+                "DefaultActions": [{ "Type": "forward", "TargetGroupArn": tg_arn }] }),
+    );
+    call(
+        state,
+        "elbv2",
+        "RegisterTargets",
+        json!({ "TargetGroupArn": tg_arn, "Targets": [{ "Id": id }] }),
+    );
+    wait_for(state, "the target never went healthy", || {
+        let h = call(
+            state,
+            "elbv2",
+            "DescribeTargetHealth",
+            json!({ "TargetGroupArn": tg_arn }),
+        );
+        h["TargetHealthDescriptions"][0]["TargetHealth"]["State"] == "healthy"
+    });
     dns
 }

@@ -344,6 +344,135 @@ mod tests {
         assert_eq!(verdict(&hc, 302), Probe::Pass);
     }
 
+    /// One API call in process, for the set-up below.
+    fn call(
+        state: &AppState,
+        service: &'static str,
+        op: &str,
+        input: serde_json::Value,
+    ) -> serde_json::Value {
+        let ctx = crate::context::RequestContext {
+            request_id: "test".into(),
+            scope: Scope::new("000000000000", "us-east-1"),
+            service,
+            operation: op.into(),
+            protocol: crate::protocol::Protocol::Query,
+            access_key_id: None,
+        };
+        crate::services::dispatch(&ctx, state, input).unwrap_or_else(|e| panic!("{op}: {e:?}"))
+    }
+
+    #[tokio::test]
+    async fn alb_traffic_is_no_state_change_until_the_publisher_folds_it() {
+        use serde_json::json;
+        let state = AppState::new(crate::Config {
+            time_scale: 0.0,
+            ..crate::Config::default()
+        });
+        let scope = Scope::new("000000000000", "us-east-1");
+        let subnets = call(&state, "ec2", "DescribeSubnets", json!({}));
+        let subnets = subnets["Subnets"].as_array().unwrap();
+        let ids: Vec<_> = subnets.iter().map(|s| s["SubnetId"].clone()).collect();
+        let lb = call(
+            &state,
+            "elbv2",
+            "CreateLoadBalancer",
+            json!({ "Name": "quiet", "Subnets": ids }),
+        );
+        let lb = &lb["LoadBalancers"][0];
+        let tg = call(
+            &state,
+            "elbv2",
+            "CreateTargetGroup",
+            json!({ "Name": "quiet", "Protocol": "HTTP", "Port": 80,
+                    "VpcId": subnets[0]["VpcId"], "TargetType": "ip" }),
+        );
+        let tg_arn = tg["TargetGroups"][0]["TargetGroupArn"].clone();
+        call(
+            &state,
+            "elbv2",
+            "CreateListener",
+            json!({ "LoadBalancerArn": lb["LoadBalancerArn"], "Protocol": "HTTP", "Port": 80,
+                    "DefaultActions": [{ "Type": "forward", "TargetGroupArn": tg_arn }] }),
+        );
+        call(
+            &state,
+            "elbv2",
+            "RegisterTargets",
+            json!({ "TargetGroupArn": tg_arn, "Targets": [{ "Id": "127.0.0.1", "Port": 9 }] }),
+        );
+        state.stores.with(&scope, |s| {
+            for tg in s.elbv2.target_groups.values_mut() {
+                for t in tg.targets.values_mut() {
+                    t.health = crate::services::elbv2::store::Health::Healthy;
+                }
+            }
+        });
+        let lb_ref = crate::lb::LbRef {
+            scope: scope.clone(),
+            kind: crate::lb::LbKind::Application,
+            name: lb["LoadBalancerArn"].as_str().unwrap().to_owned(),
+        };
+        let headers = http::HeaderMap::new();
+        let dns = lb["DNSName"].as_str().unwrap();
+        let req = crate::lb::RequestInfo {
+            method: &http::Method::GET,
+            path: "/",
+            query: None,
+            host: dns,
+            headers: &headers,
+            client: "10.0.0.7:40000".parse().unwrap(),
+            listener_port: None,
+        };
+        let before = state.stores.generation();
+        for _ in 0..3 {
+            let d = crate::services::elbv2::dataplane::route(&state, &lb_ref, &req);
+            let crate::lb::Route::Forward(f) = &d.route else {
+                panic!("forwarded: {:?}", d.route);
+            };
+            assert_eq!(f.backends[0].port, 9);
+            let done = d.on_complete.expect("a completion");
+            done(&crate::lb::Outcome {
+                served_by: Some(0),
+                status: 200,
+                from_backend: true,
+                latency: 0.004,
+            });
+        }
+        assert_eq!(
+            state.stores.generation(),
+            before,
+            "requests and their counting are not changes the state writer must save"
+        );
+        let counted = state.stores.with_existing(&scope, |s| {
+            s.elbv2.traffic.values().map(|t| t.requests).sum::<u64>()
+        });
+        assert_eq!(counted, Some(3));
+        // The next minute, the publisher folds the counters into CloudWatch: a change.
+        state.clock.advance(PERIOD);
+        Elbv2Health::publish(&state, state.clock.now());
+        assert!(state.stores.generation() > before);
+        let requests = state
+            .stores
+            .with_existing(&scope, |s| {
+                assert!(s.elbv2.traffic.is_empty(), "the minute was drained");
+                s.cloudwatch
+                    .metrics
+                    .iter()
+                    .filter(|(k, _)| {
+                        k.namespace == metrics::NAMESPACE
+                            && k.name == "RequestCount"
+                            && k.dimensions.len() == 1
+                    })
+                    .count()
+            })
+            .unwrap();
+        assert_eq!(
+            requests, 1,
+            "RequestCount per LoadBalancer reached CloudWatch"
+        );
+    }
+
     #[tokio::test]
     async fn socket_probes_read_the_status_line() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

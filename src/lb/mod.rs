@@ -39,8 +39,9 @@ pub fn host_without_port(host: &str) -> String {
     bare_host(host).to_ascii_lowercase()
 }
 
-/// The host part of a `Host` header value without `:port` or a trailing dot, as written.
-fn bare_host(host: &str) -> &str {
+/// The host part of a `Host` header value without `:port` or a trailing dot, as written
+/// (borrowed: for the ALB rule matcher, which compares hosts case-insensitively).
+pub fn bare_host(host: &str) -> &str {
     // Byte-wise: this runs several times per request.
     let host = host.trim_ascii();
     let bare = match port_colon(host) {

@@ -52,10 +52,11 @@ impl Scope {
 #[derive(Debug)]
 pub struct Scoped<T> {
     inner: Mutex<FastMap<Scope, T>>,
-    /// Bumped by every access that may have changed data (not by [`reading`] ones), while
-    /// it holds the lock: the state writer snapshots only when it moved, and a copy of some
-    /// data made under the lock stays valid while it stays where it was then (the data
-    /// plane's route caches).
+    /// Bumped by every access that may have changed data (not by [`reading`] ones), always
+    /// while it holds the lock: the state writer snapshots only when it moved, and whoever
+    /// holds the lock and reads it knows that no change since is pending, so data derived
+    /// from the stores under the lock stays valid while it stays put (the data plane's
+    /// Classic route cache, the ALB route index).
     generation: AtomicU64,
 }
 

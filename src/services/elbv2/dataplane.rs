@@ -9,26 +9,23 @@
 //! a group with no usable target answers ALB's 503 page (`Server: awselb/2.0`).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::actions::Action;
-use super::routing::{RedirectInput, RequestView, pick_weighted, redirect_location, select_rule};
+use super::route_index::ListenerRoutes;
+use super::routing::{RedirectInput, RequestView, first_match, pick_weighted, redirect_location};
 use super::stickiness::{self, http_date};
-use super::store::{Elbv2Store, Health, LoadBalancer, Rule, TargetGroup};
+use super::store::{Elbv2Store, Health, LoadBalancer, Target, TargetGroup};
 use crate::backend::HttpAddress;
 use crate::lb::alb_error_page;
 use crate::lb::{
-    Backend, Decision, Forward, LbEntry, LbKind, LbRef, Outcome, RequestInfo, Route,
+    Backend, Decision, Forward, LbEntry, LbKind, LbRef, Outcome, RequestInfo, Route, bare_host,
     host_without_port, request_cookie,
 };
 use crate::services::ec2::store::InstanceState;
 use crate::state::{AppState, RegionStores, Scope};
-
-/// `idle_timeout.timeout_seconds` when the attribute is missing (its default).
-const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Put (or refresh) a load balancer in the data plane's DNS index with its listener ports
 /// and, among them, those of TCP-family listeners (a network load balancer's flows).
@@ -49,24 +46,6 @@ pub fn index(state: &AppState, scope: &Scope, lb: &LoadBalancer, ports: &[u16], 
 
 fn unavailable() -> Route {
     alb_error_page(503, "Service Temporarily Unavailable")
-}
-
-fn view_of(req: &RequestInfo<'_>) -> RequestView {
-    RequestView {
-        method: req.method.as_str().to_owned(),
-        host: host_without_port(req.host),
-        path: req.path.to_owned(),
-        query: req
-            .query
-            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-            .unwrap_or_default(),
-        headers: req
-            .headers
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-            .collect(),
-        source: Some(req.client.ip()),
-    }
 }
 
 /// The address of a target: its instance's service port, or a loopback socket for an `ip`
@@ -93,67 +72,109 @@ pub(super) fn address(
     state.backend.http_address(&instance.id, port)
 }
 
-/// The targets of a group that may get traffic, in round-robin or least-outstanding order,
-/// with the sticky one (if any) first.
+/// Whether a sticky target (`<id>:<port>`, as the cookie holds it) is this target.
+fn is_stuck(sticky: &str, t: &Target) -> bool {
+    sticky.rsplit_once(':').is_some_and(|(id, port)| {
+        id == t.id && !port.starts_with(['0', '+']) && port.parse::<u16>() == Ok(t.port)
+    })
+}
+
+/// The targets of a group that may get traffic, as positions in its `targets`, in
+/// round-robin or least-outstanding order, with the sticky one (if any) first. The group
+/// (where it is, its zones and algorithm) is read from [`Elbv2Store::routes`], which the
+/// caller refreshed.
+pub(super) fn candidate_positions(
+    s: &mut RegionStores,
+    tg_arn: &str,
+    sticky: Option<&str>,
+) -> Vec<usize> {
+    let Some(g) = s.elbv2.routes.group(tg_arn) else {
+        return Vec::new();
+    };
+    let Some((_, tg)) = s.elbv2.target_groups.get_index(g.position) else {
+        return Vec::new();
+    };
+    let zones = g.zones.as_deref();
+    // An instance target takes traffic while running in a zone one of the group's load
+    // balancers is enabled in (every zone when none uses the group).
+    let usable = |t: &Target| {
+        t.draining_until.is_none()
+            && (tg.target_type != "instance"
+                || s.ec2.instances.get(&t.id).is_some_and(|i| {
+                    i.state == InstanceState::Running
+                        && zones.is_none_or(|z| z.contains(&i.availability_zone))
+                }))
+    };
+    // Fail open: every usable target when none is healthy and all have failed checks.
+    let (mut any_healthy, mut all_unhealthy) = (false, true);
+    for t in tg.targets.values().filter(|t| usable(t)) {
+        match t.health {
+            Health::Healthy => any_healthy = true,
+            Health::Unhealthy(..) => {}
+            Health::Initial => all_unhealthy = false,
+        }
+    }
+    let fail_open = !any_healthy && all_unhealthy;
+    let mut pool: Vec<(usize, u32)> = tg
+        .targets
+        .values()
+        .enumerate()
+        .filter(|(_, t)| usable(t) && (fail_open || t.health == Health::Healthy))
+        .map(|(i, t)| (i, t.in_flight))
+        .collect();
+    if pool.is_empty() {
+        return Vec::new();
+    }
+    let lor = g.least_outstanding;
+    let stuck = sticky.and_then(|sticky| {
+        pool.iter().position(|(i, _)| {
+            tg.targets
+                .get_index(*i)
+                .is_some_and(|(_, t)| is_stuck(sticky, t))
+        })
+    });
+    let stuck = stuck.map(|p| pool[p].0);
+    // Looked up before inserting, so that a request does not allocate the group's ARN.
+    let start = match s.elbv2.cursors.get_mut(tg_arn) {
+        Some(cursor) => {
+            let start = *cursor;
+            *cursor = cursor.wrapping_add(1);
+            start
+        }
+        None => {
+            s.elbv2.cursors.insert(tg_arn.to_owned(), 1);
+            0
+        }
+    };
+    let len = pool.len();
+    pool.rotate_left(start % len);
+    if lor {
+        pool.sort_by_key(|k| k.1);
+    }
+    let mut out: Vec<usize> = pool.into_iter().map(|(i, _)| i).collect();
+    if let Some(stuck) = stuck
+        && let Some(pos) = out.iter().position(|i| *i == stuck)
+    {
+        out[..=pos].rotate_right(1);
+    }
+    out
+}
+
+/// [`candidate_positions`] as (target id, port).
 pub(super) fn candidates(
     s: &mut RegionStores,
     tg_arn: &str,
     sticky: Option<&str>,
 ) -> Vec<(String, u16)> {
+    let positions = candidate_positions(s, tg_arn, sticky);
     let Some(tg) = s.elbv2.target_groups.get(tg_arn) else {
         return Vec::new();
     };
-    let running = |id: &str| {
-        tg.target_type != "instance"
-            || s.ec2
-                .instances
-                .get(id)
-                .is_some_and(|i| i.state == InstanceState::Running)
-                && super::targets::zone_enabled(s, tg, id)
-    };
-    let usable: Vec<&super::store::Target> = tg
-        .targets
-        .values()
-        .filter(|t| t.draining_until.is_none() && running(&t.id))
-        .collect();
-    let healthy: Vec<&super::store::Target> = usable
-        .iter()
-        .copied()
-        .filter(|t| t.health == Health::Healthy)
-        .collect();
-    // Fail open: every usable target when none is healthy (but some have a verdict).
-    let pool = if healthy.is_empty()
-        && usable
-            .iter()
-            .all(|t| matches!(t.health, Health::Unhealthy(..)))
-    {
-        usable
-    } else {
-        healthy
-    };
-    if pool.is_empty() {
-        return Vec::new();
-    }
-    let mut keys: Vec<(String, u16, u32)> = pool
-        .iter()
-        .map(|t| (t.id.clone(), t.port, t.in_flight))
-        .collect();
-    let lor = tg.attribute("load_balancing.algorithm.type") == "least_outstanding_requests";
-    let cursor = s.elbv2.cursors.entry(tg_arn.to_owned()).or_insert(0);
-    let start = *cursor % keys.len();
-    *cursor = cursor.wrapping_add(1);
-    keys.rotate_left(start);
-    if lor {
-        keys.sort_by_key(|k| k.2);
-    }
-    let mut out: Vec<(String, u16)> = keys.into_iter().map(|(id, p, _)| (id, p)).collect();
-    if let Some(sticky) = sticky
-        && let Some(pos) = out.iter().position(|(id, p)| format!("{id}:{p}") == sticky)
-    {
-        let t = out.remove(pos);
-        out.insert(0, t);
-    }
-    out
+    positions
+        .into_iter()
+        .filter_map(|i| tg.targets.get_index(i))
+        .map(|(_, t)| (t.id.clone(), t.port))
+        .collect()
 }
 
 fn forward_group(
@@ -165,20 +186,28 @@ fn forward_group(
     let Some(fc) = &action.forward_config else {
         return (action.target_group_arn.clone(), Vec::new());
     };
-    let arns: Vec<String> = fc
+    let stick = fc
+        .target_group_stickiness_config
+        .as_ref()
+        .filter(|s| s.enabled == Some(true));
+    // One group and no group stickiness (the common case): no draw to make.
+    if let ([only], None) = (fc.target_groups.as_slice(), stick) {
+        let arn = only
+            .target_group_arn
+            .as_ref()
+            .filter(|_| only.weight.unwrap_or(1) > 0);
+        return (arn.cloned(), Vec::new());
+    }
+    let arns: Vec<&str> = fc
         .target_groups
         .iter()
-        .filter_map(|t| t.target_group_arn.clone())
+        .filter_map(|t| t.target_group_arn.as_deref())
         .collect();
     let weights: Vec<i64> = fc
         .target_groups
         .iter()
         .map(|t| t.weight.unwrap_or(1))
         .collect();
-    let stick = fc
-        .target_group_stickiness_config
-        .as_ref()
-        .filter(|s| s.enabled == Some(true));
     let mut cookies = Vec::new();
     if let Some(st) = stick {
         let from_cookie = request_cookie(req.headers, "AWSALBTG")
@@ -187,10 +216,10 @@ fn forward_group(
             .filter(|arn| {
                 arns.iter()
                     .zip(&weights)
-                    .any(|(a, w)| a == arn && *w > 0 && store.target_groups.contains_key(a))
+                    .any(|(a, w)| a == arn && *w > 0 && store.target_groups.contains_key(*a))
             });
         let chosen = from_cookie
-            .or_else(|| pick_weighted(&weights, rand::random::<f64>()).map(|i| arns[i].clone()));
+            .or_else(|| pick_weighted(&weights, rand::random::<f64>()).map(|i| arns[i].to_owned()));
         if let Some(arn) = &chosen {
             let value = URL_SAFE_NO_PAD.encode(arn);
             let expires = http_date(now + st.duration_seconds.unwrap_or(3600) as f64);
@@ -202,21 +231,35 @@ fn forward_group(
         return (chosen, cookies);
     }
     (
-        pick_weighted(&weights, rand::random::<f64>()).map(|i| arns[i].clone()),
+        pick_weighted(&weights, rand::random::<f64>()).map(|i| arns[i].to_owned()),
         cookies,
     )
 }
 
+/// What a request was decided to, for its completion: the route, the target group it was
+/// for, and the zone of each backend (for the per-zone metrics).
+type Decided = (Route, Option<String>, Vec<String>);
+
 /// The data plane asks where a request for this ALB goes.
 pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decision {
     let now = state.clock.now();
-    let scope = lb.scope.clone();
-    let lb_arn = lb.name.clone();
-    let view = view_of(req);
-    let decided = state
-        .stores
-        .with(&scope, |s| decide(state, s, &lb_arn, req, &view, now));
-    let Some((route, tg_arn, zones)) = decided else {
+    // The request as the rules see it, borrowed (nothing is copied per request).
+    let view = RequestView {
+        method: req.method.as_str(),
+        host: bare_host(req.host),
+        path: req.path,
+        query: req.query,
+        headers: Some(req.headers),
+        source: Some(req.client.ip()),
+    };
+    // Per request only round-robin cursors and live counters move: `with_existing` does not
+    // count that as a change, so ALB traffic alone does not make the state writer snapshot.
+    let decided = state.stores.with_existing(&lb.scope, |s| {
+        // Read under the lock: no API write can slip in between this and the lookups.
+        let generation = state.stores.generation();
+        decide(state, s, generation, &lb.name, req, &view, now)
+    });
+    let Some((route, tg_arn, zones)) = decided.flatten() else {
         return Decision::plain(unavailable());
     };
     let first = match &route {
@@ -224,6 +267,7 @@ pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decisi
         _ => None,
     };
     let st = state.clone();
+    let (scope, lb_arn) = (lb.scope.clone(), lb.name.clone());
     let on_complete = Box::new(move |o: &Outcome| {
         // The zone of the target that served; an answer of the load balancer's own counts in
         // the zone of the target it was for.
@@ -232,7 +276,9 @@ pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decisi
             .map(String::as_str)
             .filter(|z| !z.is_empty());
         let now = st.clock.now();
-        st.stores.with(&scope, |s| {
+        // Counting is not a change either: the metric publisher's fold of these counters
+        // into CloudWatch is, and that one is persisted.
+        st.stores.with_existing(&scope, |s| {
             super::metrics::record(
                 &mut s.elbv2,
                 &lb_arn,
@@ -250,137 +296,128 @@ pub fn route(state: &Arc<AppState>, lb: &LbRef, req: &RequestInfo<'_>) -> Decisi
     }
 }
 
-/// Decide under the store lock: the route and the target group it forwards to.
+/// Decide under the store lock (`generation`: the stores' generation, read under it): the
+/// route, the target group it forwards to and its backends' zones.
 fn decide(
     state: &AppState,
     s: &mut RegionStores,
+    generation: u64,
     lb_arn: &str,
     req: &RequestInfo<'_>,
-    view: &RequestView,
+    view: &RequestView<'_>,
     now: f64,
-) -> Option<(Route, Option<String>, Vec<String>)> {
-    let lb = s.elbv2.load_balancers.get(lb_arn)?;
-    let listeners = s.elbv2.listeners_of(lb_arn);
-    let host_port = crate::lb::host_port(req.host);
+) -> Option<Decided> {
+    s.elbv2.refresh_routes(generation);
+    let store = &s.elbv2;
+    let routes = store.routes.of(lb_arn)?;
+    let listener_of = |l: &ListenerRoutes| store.listeners.get_index(l.listener).map(|(_, l)| l);
     let listener = req
         .listener_port
-        .or(host_port)
-        .and_then(|p| listeners.iter().find(|l| l.port == p))
+        .or_else(|| crate::lb::host_port(req.host))
+        .and_then(|p| routes.listeners.iter().find(|l| l.port == p))
         .or_else(|| {
-            listeners
-                .iter()
-                .find(|l| matches!(l.protocol.as_str(), "HTTP" | "HTTPS"))
+            routes.listeners.iter().find(|l| {
+                listener_of(l).is_some_and(|l| matches!(l.protocol.as_str(), "HTTP" | "HTTPS"))
+            })
         })?;
-    let (listener_arn, port, protocol) = (
-        listener.arn.clone(),
-        listener.port,
-        listener.protocol.clone(),
-    );
-    let idle_timeout = lb
-        .attributes
-        .get("idle_timeout.timeout_seconds")
-        .and_then(|v| v.parse::<u64>().ok())
-        .map_or(DEFAULT_IDLE_TIMEOUT, |s| Duration::from_secs(s.max(1)));
-    let rules: Vec<&Rule> = s
-        .elbv2
+    let (port, idle_timeout) = (listener.port, routes.idle_timeout);
+    let protocol = listener_of(listener)?.protocol.as_str();
+    let rules = listener
         .rules
-        .values()
-        .filter(|r| r.listener_arn == listener_arn)
-        .collect();
-    let rule = select_rule(&rules, view)?;
-    let action = rule.actions.last()?.clone();
-    match action.kind.as_str() {
+        .iter()
+        .filter_map(|&i| store.rules.get_index(i).map(|(_, r)| r));
+    let action = first_match(rules, view)?.actions.last()?;
+    let (tg_arn, set_cookies) = match action.kind.as_str() {
         "fixed-response" => {
-            let f = action.fixed_response_config?;
+            let f = action.fixed_response_config.as_ref()?;
             let route = Route::Fixed {
                 status: f.status_code.parse().unwrap_or(200),
-                content_type: Some(f.content_type.unwrap_or_else(|| "text/plain".into())),
-                body: f.message_body.unwrap_or_default(),
+                content_type: Some(
+                    f.content_type
+                        .clone()
+                        .unwrap_or_else(|| "text/plain".into()),
+                ),
+                body: f.message_body.clone().unwrap_or_default(),
                 headers: vec![("Server".into(), "awselb/2.0".into())],
             };
-            Some((route, None, Vec::new()))
+            return Some((route, None, Vec::new()));
         }
         "redirect" => {
-            let r = action.redirect_config?;
+            let r = action.redirect_config.as_ref()?;
             let (status, location) = redirect_location(
-                &r,
+                r,
                 &RedirectInput {
-                    protocol: &protocol,
-                    host: &view.host,
+                    protocol,
+                    host: &host_without_port(req.host),
                     port,
-                    path: &view.path,
+                    path: view.path,
                     query: req.query.unwrap_or(""),
                 },
             );
-            Some((Route::Redirect { status, location }, None, Vec::new()))
+            return Some((Route::Redirect { status, location }, None, Vec::new()));
         }
-        _ => {
-            let (tg_arn, set_cookies) = forward_group(&s.elbv2, &action, req, now);
-            let Some(tg_arn) = tg_arn else {
-                return Some((unavailable(), None, Vec::new()));
-            };
-            let mode = s
-                .elbv2
-                .target_groups
-                .get(&tg_arn)
-                .and_then(stickiness::mode);
-            let sticky = mode
-                .as_ref()
-                .and_then(|m| stickiness::stuck_target(m, req.headers, now));
-            let picked = candidates(s, &tg_arn, sticky.as_deref());
-            let tg = s.elbv2.target_groups.get(&tg_arn)?;
-            let backends: Vec<Backend> = picked
-                .iter()
-                .filter_map(|(id, p)| {
-                    Some(Backend {
-                        instance_id: id.clone(),
-                        port: *p,
-                        address: address(state, s, tg, id, *p)?,
-                    })
-                })
-                .collect();
-            // The zone of each backend, for the per-zone metrics.
-            let zones: Vec<String> = backends
-                .iter()
-                .map(|b| {
-                    tg.targets
-                        .get(&(b.instance_id.clone(), b.port))
-                        .and_then(|t| super::metrics::target_zone(s, tg, t))
-                        .unwrap_or_default()
-                        .to_owned()
-                })
-                .collect();
-            if backends.is_empty() {
-                return Some((unavailable(), Some(tg_arn), Vec::new()));
-            }
-            let key = (backends[0].instance_id.clone(), backends[0].port);
-            if let Some(t) = s
-                .elbv2
-                .target_groups
-                .get_mut(&tg_arn)
-                .and_then(|tg| tg.targets.get_mut(&key))
-            {
-                t.in_flight += 1;
-            }
-            // An HTTPS group gets TLS, any certificate accepted (ALB guide, "Target groups").
-            let backend_tls = s
-                .elbv2
-                .target_groups
-                .get(&tg_arn)
-                .filter(|tg| tg.protocol.as_deref() == Some("HTTPS"))
-                .map(|_| crate::lb::backend_tls::accept_any());
-            let route = Route::Forward(Forward {
-                backends,
-                listener_port: port,
-                listener_protocol: if protocol == "HTTPS" { "https" } else { "http" },
-                set_cookies,
-                sticky: mode.map(|m| stickiness::cookie(m, now)),
-                idle_timeout: Some(idle_timeout),
-                backend_tls,
-            });
-            Some((route, Some(tg_arn), zones))
-        }
+        _ => forward_group(store, action, req, now),
+    };
+    let https = protocol == "HTTPS";
+    let Some(tg_arn) = tg_arn else {
+        return Some((unavailable(), None, Vec::new()));
+    };
+    let Some(group) = store.routes.group(&tg_arn) else {
+        return Some((unavailable(), Some(tg_arn), Vec::new()));
+    };
+    let (position, mode) = (group.position, group.stickiness.clone());
+    let sticky = mode
+        .as_ref()
+        .and_then(|m| stickiness::stuck_target(m, req.headers, now));
+    let picked = candidate_positions(s, &tg_arn, sticky.as_deref());
+    let (_, tg) = s.elbv2.target_groups.get_index(position)?;
+    let mut backends = Vec::with_capacity(picked.len());
+    // The zone of each backend, for the per-zone metrics.
+    let mut zones = Vec::with_capacity(picked.len());
+    let mut first = None;
+    for i in picked {
+        let Some((_, t)) = tg.targets.get_index(i) else {
+            continue;
+        };
+        let Some(address) = address(state, s, tg, &t.id, t.port) else {
+            continue;
+        };
+        first.get_or_insert(i);
+        backends.push(Backend {
+            instance_id: t.id.clone(),
+            port: t.port,
+            address,
+        });
+        zones.push(
+            super::metrics::target_zone(s, tg, t)
+                .unwrap_or_default()
+                .to_owned(),
+        );
     }
+    let Some(first) = first else {
+        return Some((unavailable(), Some(tg_arn), Vec::new()));
+    };
+    // An HTTPS group gets TLS, any certificate accepted (ALB guide, "Target groups").
+    let backend_tls =
+        (tg.protocol.as_deref() == Some("HTTPS")).then(crate::lb::backend_tls::accept_any);
+    if let Some((_, t)) = s
+        .elbv2
+        .target_groups
+        .get_index_mut(position)
+        .and_then(|(_, tg)| tg.targets.get_index_mut(first))
+    {
+        t.in_flight += 1;
+    }
+    let route = Route::Forward(Forward {
+        backends,
+        listener_port: port,
+        listener_protocol: if https { "https" } else { "http" },
+        set_cookies,
+        sticky: mode.map(|m| stickiness::cookie(m, now)),
+        idle_timeout: Some(idle_timeout),
+        backend_tls,
+    });
+    Some((route, Some(tg_arn), zones))
 }
 
 #[cfg(test)]
@@ -423,6 +460,8 @@ mod tests {
             );
         }
         s.elbv2.target_groups.insert("tg".into(), tg);
+        // What an API write does: move the generation the routes are checked against.
+        s.elbv2.refresh_routes(0);
         s
     }
 
@@ -459,6 +498,7 @@ mod tests {
                 "least_outstanding_requests".into(),
             );
         }
+        s.elbv2.refresh_routes(1);
         for _ in 0..3 {
             assert_eq!(candidates(&mut s, "tg", None)[0].0, "10.0.0.3");
         }

@@ -46,6 +46,37 @@ const ELB_5XX: [(u16, &str); 4] = [
 /// (load balancer ARN, target group ARN or "", zone or "", minute).
 type TrafficKey = (String, String, String, i64);
 
+/// A [`TrafficKey`] borrowed from the request's data: it hashes as the owned key does (a
+/// tuple hashes its fields in order, and a `String` as its `str`), so the counters of a
+/// minute are found without building the key; it is copied into an owned one only for a
+/// minute's first request.
+#[derive(Debug, Clone, Copy)]
+struct TrafficRef<'a>(&'a str, &'a str, &'a str, i64);
+
+impl std::hash::Hash for TrafficRef<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (self.0, self.1, self.2, self.3).hash(state);
+    }
+}
+
+impl indexmap::Equivalent<TrafficKey> for TrafficRef<'_> {
+    fn equivalent(&self, key: &TrafficKey) -> bool {
+        self.3 == key.3 && self.0 == key.0 && self.1 == key.1 && self.2 == key.2
+    }
+}
+
+/// The counters of `key`, created empty on first use.
+fn counters<'s>(store: &'s mut Elbv2Store, key: TrafficRef<'_>) -> &'s mut Traffic {
+    let i = match store.traffic.get_index_of(&key) {
+        Some(i) => i,
+        None => {
+            let owned = (key.0.to_owned(), key.1.to_owned(), key.2.to_owned(), key.3);
+            store.traffic.insert_full(owned, Traffic::default()).0
+        }
+    };
+    &mut store.traffic[i]
+}
+
 /// One datapoint to store.
 #[derive(Debug, Clone)]
 pub struct Datum {
@@ -82,15 +113,8 @@ pub fn record(
         t.in_flight = t.in_flight.saturating_sub(1);
     }
     let minute = (now / PERIOD).floor() as i64;
-    let t = store
-        .traffic
-        .entry((
-            lb_arn.to_owned(),
-            tg_arn.unwrap_or("").to_owned(),
-            zone.unwrap_or("").to_owned(),
-            minute,
-        ))
-        .or_default();
+    let key = TrafficRef(lb_arn, tg_arn.unwrap_or(""), zone.unwrap_or(""), minute);
+    let t = counters(store, key);
     t.requests += 1;
     let class = (o.status / 100) as usize;
     if o.from_backend {
@@ -123,15 +147,7 @@ pub fn record_flow(
 ) {
     let (lb_arn, tg_arn, zone) = key;
     let minute = (now / PERIOD).floor() as i64;
-    let t = store
-        .traffic
-        .entry((
-            lb_arn.to_owned(),
-            tg_arn.to_owned(),
-            zone.to_owned(),
-            minute,
-        ))
-        .or_default();
+    let t = counters(store, TrafficRef(lb_arn, tg_arn, zone, minute));
     t.flows += u64::from(new_flow);
     t.bytes += bytes;
     if tls {
@@ -144,8 +160,7 @@ pub fn record_flow(
 /// `now`, in the zone of the node it reached (`zone`, "" when none).
 pub fn record_tls_error(store: &mut Elbv2Store, lb_arn: &str, zone: &str, now: f64) {
     let minute = (now / PERIOD).floor() as i64;
-    let key = (lb_arn.to_owned(), String::new(), zone.to_owned(), minute);
-    store.traffic.entry(key).or_default().tls_errors += 1;
+    counters(store, TrafficRef(lb_arn, "", zone, minute)).tls_errors += 1;
 }
 
 /// The namespace of a load balancer's metrics.
@@ -246,7 +261,7 @@ pub fn traffic_data(
     // "all": each counted key adds to the series that contain it.
     let mut totals: HashMap<TrafficKey, Traffic> = HashMap::new();
     for key in done {
-        let Some(t) = store.traffic.remove(&key) else {
+        let Some(t) = store.traffic.swap_remove(&key) else {
             continue;
         };
         let (lb, tg, zone, minute) = key;

@@ -21,6 +21,7 @@ pub mod listeners;
 pub mod load_balancers;
 pub mod metrics;
 pub mod nlb;
+pub mod route_index;
 pub mod routing;
 pub mod rules;
 pub mod ssl_policies;

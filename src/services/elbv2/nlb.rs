@@ -189,6 +189,9 @@ fn decide(
     port: u16,
     client: SocketAddr,
 ) -> Option<Decided> {
+    // `candidates` reads the group's zones from the routes (the generation, read under the
+    // store lock, says whether they are current).
+    s.elbv2.refresh_routes(state.stores.generation());
     let lb = s.elbv2.load_balancers.get(lb_arn)?;
     let lb_cross_zone = lb
         .attributes

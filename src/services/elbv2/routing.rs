@@ -13,42 +13,63 @@ use std::net::IpAddr;
 use super::actions::{Condition, RedirectConfig};
 use super::store::Rule;
 
-/// What the matcher sees of a request.
-#[derive(Debug, Clone, Default)]
-pub struct RequestView {
+/// What the matcher sees of a request, borrowed from it: this runs for every proxied request,
+/// so nothing is copied, and the query is decoded only when a `query-string` condition asks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestView<'a> {
     /// Method as sent.
-    pub method: String,
-    /// Host without port.
-    pub host: String,
+    pub method: &'a str,
+    /// Host without port (any case: host conditions compare case-insensitively).
+    pub host: &'a str,
     /// Path (no query).
-    pub path: String,
-    /// Decoded query pairs.
-    pub query: Vec<(String, String)>,
-    /// Headers (name lower-cased, value).
-    pub headers: Vec<(String, String)>,
+    pub path: &'a str,
+    /// Raw query, without `?` (still percent-encoded).
+    pub query: Option<&'a str>,
+    /// Request headers (`None`: none).
+    pub headers: Option<&'a http::HeaderMap>,
     /// The client address.
     pub source: Option<IpAddr>,
 }
 
 /// `*`/`?` wildcard match; `fold` compares ASCII case-insensitively.
 pub fn wildcard(pattern: &str, text: &str, fold: bool) -> bool {
+    // ASCII on both sides (nearly always: hosts, paths, header values) matches byte by byte;
+    // otherwise by chars, so that `?` stands for one character, not one byte.
+    if pattern.is_ascii() && text.is_ascii() {
+        return wildcard_of(pattern.as_bytes(), text.as_bytes(), |a: &u8, b: &u8| {
+            if fold {
+                a.eq_ignore_ascii_case(b)
+            } else {
+                a == b
+            }
+        });
+    }
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
-    let eq = |a: char, b: char| {
+    wildcard_of(&p, &t, |a: &char, b: &char| {
         if fold {
-            a.eq_ignore_ascii_case(&b)
+            a.eq_ignore_ascii_case(b)
         } else {
             a == b
         }
-    };
+    })
+}
+
+/// The matcher over units (bytes or chars) that may be `*` and `?`.
+fn wildcard_of<C: Copy + PartialEq + From<u8>>(
+    p: &[C],
+    t: &[C],
+    eq: impl Fn(&C, &C) -> bool,
+) -> bool {
+    let (any, one) = (C::from(b'*'), C::from(b'?'));
     // Iterative matcher with one backtrack point: linear for patterns of AWS's size.
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && eq(p[pi], t[ti]))) {
+        if pi < p.len() && (p[pi] == one || (p[pi] != any && eq(&p[pi], &t[ti]))) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == any {
             star = Some((pi, ti));
             pi += 1;
         } else if let Some((sp, st)) = star {
@@ -59,7 +80,7 @@ pub fn wildcard(pattern: &str, text: &str, fold: bool) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|c| *c == '*')
+    p[pi..].iter().all(|c| *c == any)
 }
 
 /// Parse `a.b.c.d/n` or an IPv6 CIDR.
@@ -103,18 +124,18 @@ pub fn cidr_contains(cidr: (IpAddr, u8), ip: IpAddr) -> bool {
 }
 
 /// Whether one condition matches the request.
-pub fn condition_matches(c: &Condition, req: &RequestView) -> bool {
+pub fn condition_matches(c: &Condition, req: &RequestView<'_>) -> bool {
     match c.field.as_deref() {
         Some("host-header") => values(c.host_header_config.as_ref(), c)
             .iter()
-            .any(|v| wildcard(v, &req.host, true)),
+            .any(|v| wildcard(v, req.host, true)),
         Some("path-pattern") => values(c.path_pattern_config.as_ref(), c)
             .iter()
-            .any(|v| wildcard(v, &req.path, false)),
+            .any(|v| wildcard(v, req.path, false)),
         Some("http-request-method") => c
             .http_request_method_config
             .as_ref()
-            .is_some_and(|m| m.values.contains(&req.method)),
+            .is_some_and(|m| m.values.iter().any(|v| v == req.method)),
         Some("source-ip") => c.source_ip_config.as_ref().is_some_and(|s| {
             req.source.is_some_and(|ip| {
                 s.values
@@ -124,21 +145,25 @@ pub fn condition_matches(c: &Condition, req: &RequestView) -> bool {
             })
         }),
         Some("http-header") => c.http_header_config.as_ref().is_some_and(|h| {
-            let name = h
-                .http_header_name
-                .as_deref()
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            req.headers
-                .iter()
-                .filter(|(n, _)| *n == name)
-                .any(|(_, value)| h.values.iter().any(|p| wildcard(p, value, true)))
+            // Header names compare case-insensitively (the map's lookup folds them); values
+            // that are not visible ASCII never match.
+            let name = h.http_header_name.as_deref().unwrap_or_default();
+            req.headers.is_some_and(|headers| {
+                headers
+                    .get_all(name)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .any(|value| h.values.iter().any(|p| wildcard(p, value, true)))
+            })
         }),
         Some("query-string") => c.query_string_config.as_ref().is_some_and(|q| {
+            let Some(query) = req.query else {
+                return false;
+            };
             q.values.iter().any(|pair| {
-                req.query.iter().any(|(k, v)| {
-                    pair.key.as_deref().is_none_or(|kp| wildcard(kp, k, true))
-                        && wildcard(&pair.value, v, true)
+                form_urlencoded::parse(query.as_bytes()).any(|(k, v)| {
+                    pair.key.as_deref().is_none_or(|kp| wildcard(kp, &k, true))
+                        && wildcard(&pair.value, &v, true)
                 })
             })
         }),
@@ -154,14 +179,26 @@ fn values<'a>(cfg: Option<&'a super::actions::ValuesConfig>, c: &'a Condition) -
 }
 
 /// The rule that handles the request: the matching rule of lowest priority, else the default.
-pub fn select_rule<'a>(rules: &[&'a Rule], req: &RequestView) -> Option<&'a Rule> {
-    let mut ordered: Vec<&&Rule> = rules.iter().filter(|r| r.priority.is_some()).collect();
-    ordered.sort_by_key(|r| r.priority);
+pub fn select_rule<'a>(rules: &[&'a Rule], req: &RequestView<'_>) -> Option<&'a Rule> {
+    let mut ordered: Vec<&'a Rule> = rules.to_vec();
+    ordered.sort_by_key(|r| priority_order(r));
+    first_match(ordered, req)
+}
+
+/// Where a rule goes in evaluation order: by ascending priority, the default rule last.
+pub fn priority_order(rule: &Rule) -> (bool, Option<u32>) {
+    (rule.priority.is_none(), rule.priority)
+}
+
+/// The first rule, of rules already in [`priority_order`], whose conditions all match (the
+/// default rule has none, so it matches whatever reaches it).
+pub fn first_match<'a>(
+    ordered: impl IntoIterator<Item = &'a Rule>,
+    req: &RequestView<'_>,
+) -> Option<&'a Rule> {
     ordered
         .into_iter()
         .find(|r| r.conditions.iter().all(|c| condition_matches(c, req)))
-        .copied()
-        .or_else(|| rules.iter().find(|r| r.priority.is_none()).copied())
 }
 
 /// What a redirect may substitute: the request as the listener received it.

@@ -40,11 +40,11 @@ fn host(h: &[&str]) -> Condition {
     }
 }
 
-fn req(method: &str, host: &str, path: &str) -> RequestView {
+fn req<'a>(method: &'a str, host: &'a str, path: &'a str) -> RequestView<'a> {
     RequestView {
-        method: method.into(),
-        host: host.into(),
-        path: path.into(),
+        method,
+        host,
+        path,
         ..RequestView::default()
     }
 }
@@ -70,6 +70,12 @@ fn wildcards_match_as_aws_describes() {
     assert!(wildcard("/img/?.png", "/img/a.png", false));
     assert!(!wildcard("/img/?.png", "/img/ab.png", false));
     assert!(wildcard("*", "", false));
+    // `?` is one character, also outside ASCII.
+    assert!(wildcard("/caf?", "/café", false));
+    assert!(!wildcard("/caf??", "/café", false));
+    assert!(wildcard("/Ä*", "/Äpfel", false));
+    // Case folding is ASCII only, as before.
+    assert!(!wildcard("*É*", "xéy", true));
     assert!(wildcard("/a*b*c", "/aXXbYYc", false));
     assert!(!wildcard("/a*b*c", "/aXXbYY", false));
     // Paths are case-sensitive.
@@ -110,9 +116,15 @@ fn conditions_and_values() {
         ..cond("http-header")
     };
     let mut r = req("GET", "h", "/");
-    r.headers = vec![("user-agent".into(), "x mobile y".into())];
+    assert!(!condition_matches(&h, &r), "no headers at all");
+    let mut headers = http::HeaderMap::new();
+    headers.insert("user-agent", "x mobile y".parse().unwrap());
+    r.headers = Some(&headers);
     assert!(condition_matches(&h, &r));
-    r.headers = vec![("user-agent".into(), "desktop".into())];
+    let mut desktop = http::HeaderMap::new();
+    desktop.insert("user-agent", "desktop".parse().unwrap());
+    desktop.append("x-other", "Mobile".parse().unwrap());
+    r.headers = Some(&desktop);
     assert!(!condition_matches(&h, &r));
     // Query: a pair without a key matches any key's value.
     let q = Condition {
@@ -131,11 +143,13 @@ fn conditions_and_values() {
         ..cond("query-string")
     };
     let mut r = req("GET", "h", "/");
-    r.query = vec![("VERSION".into(), "V1".into())];
+    assert!(!condition_matches(&q, &r), "no query at all");
+    r.query = Some("VERSION=V1");
     assert!(condition_matches(&q, &r));
-    r.query = vec![("channel".into(), "closed-beta".into())];
+    // Pairs are compared decoded.
+    r.query = Some("a=1&channel=closed%2Dbeta+x");
     assert!(condition_matches(&q, &r));
-    r.query = vec![("version".into(), "v2".into())];
+    r.query = Some("version=v2");
     assert!(!condition_matches(&q, &r));
     // Source IP: CIDR blocks of the connection address.
     let s = Condition {

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use indexmap::IndexMap;
 
 use super::actions::{Action, Condition};
+use crate::state::fasthash::{FastBuild, FastMap};
 
 /// Seconds a new load balancer stays `provisioning` before it is `active` [INF: AWS takes a
 /// few minutes; a short virtual delay keeps the state visible without slowing tests].
@@ -30,12 +31,17 @@ pub struct Elbv2Store {
     pub tags: HashMap<String, IndexMap<String, String>>,
     /// Requests counted by the data plane, per (load balancer, target group or "", zone of the
     /// target or "", minute of the clock); the metric publisher drains complete minutes.
-    pub traffic: HashMap<(String, String, String, i64), Traffic>,
+    /// Looked up by a borrowed key on every request (`metrics::TrafficRef`), so counting
+    /// allocates nothing once a minute's entry exists.
+    pub traffic: IndexMap<(String, String, String, i64), Traffic, FastBuild>,
     /// Round-robin cursor per target group.
-    pub cursors: HashMap<String, usize>,
+    pub cursors: FastMap<String, usize>,
     /// The last minute whose host counts went to CloudWatch (first set to the minute the
     /// publisher first saw this region's load balancers in; the metric publisher's).
     pub hosts_published_minute: Option<i64>,
+    /// The data plane's lookups, derived from the above (see [`Elbv2Store::refresh_routes`]).
+    #[serde(skip)]
+    pub routes: super::route_index::RouteIndex,
 }
 
 /// A load balancer.
