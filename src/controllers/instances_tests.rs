@@ -7,7 +7,7 @@ use super::*;
 use crate::config::Config;
 use crate::context::RequestContext;
 use crate::protocol::Protocol;
-use crate::services::ec2::{images, instances};
+use crate::services::ec2::instances;
 
 fn call(state: &AppState, scope: &Scope, op: &str, input: Value) -> Value {
     let ctx = RequestContext {
@@ -35,20 +35,11 @@ async fn instances_move_through_their_states_on_the_clock() {
         ..Config::default()
     });
     let scope = Scope::new("000000000000", "eu-west-1");
-    let ami = images::stable_id(
-        "ami",
-        "eu-west-1",
-        "al2023-ami-2023.6.20241212.0-kernel-6.1-x86_64",
-    );
-    let r = instances::launch(
+    let id = instances::launch_one(
         &state,
         &scope,
-        json!({"ImageId": ami, "MinCount": 1, "MaxCount": 1,
-        "UserData": "IyEvYmluL3NoCmVjaG8gYm9vdGVkCg=="}),
-        vec![],
-    )
-    .unwrap();
-    let id = r["Instances"][0]["InstanceId"].as_str().unwrap().to_owned();
+        json!({"UserData": "IyEvYmluL3NoCmVjaG8gYm9vdGVkCg=="}),
+    );
     let c = InstanceLifecycle;
     assert_eq!(
         c.reconcile(&state).await.unwrap(),
@@ -143,19 +134,7 @@ async fn an_image_of_a_vanished_instance_fails() {
         ..Config::default()
     });
     let scope = Scope::new("000000000000", "us-east-1");
-    let ami = images::stable_id(
-        "ami",
-        "us-east-1",
-        "al2023-ami-2023.6.20241212.0-kernel-6.1-x86_64",
-    );
-    let r = instances::launch(
-        &state,
-        &scope,
-        json!({"ImageId": ami, "MinCount": 1, "MaxCount": 1}),
-        vec![],
-    )
-    .unwrap();
-    let id = r["Instances"][0]["InstanceId"].as_str().unwrap().to_owned();
+    let id = instances::launch_one(&state, &scope, json!({}));
     let c = InstanceLifecycle;
     c.reconcile(&state).await.unwrap();
     state.clock.advance(10.0);

@@ -9,7 +9,7 @@ use super::*;
 use crate::backend::simulated::SimulatedBackend;
 use crate::backend::{BackendError, BoxFuture, HttpAddress, InstanceBackend, MetricsSample};
 use crate::config::Config;
-use crate::services::ec2::{images, instances};
+use crate::services::ec2::instances;
 
 /// The simulated backend, except for the machines marked dead here.
 #[derive(Debug, Default)]
@@ -97,19 +97,7 @@ fn state_with(backend: Arc<Dying>) -> Arc<AppState> {
 }
 
 fn launch_one(state: &AppState, scope: &Scope) -> String {
-    let ami = images::stable_id(
-        "ami",
-        &scope.region,
-        "al2023-ami-2023.6.20241212.0-kernel-6.1-x86_64",
-    );
-    let r = instances::launch(
-        state,
-        scope,
-        json!({"ImageId": ami, "MinCount": 1, "MaxCount": 1}),
-        vec![],
-    )
-    .unwrap();
-    r["Instances"][0]["InstanceId"].as_str().unwrap().to_owned()
+    instances::launch_one(state, scope, json!({}))
 }
 
 fn seen(state: &AppState, scope: &Scope, id: &str) -> (&'static str, Option<&'static str>) {

@@ -14,7 +14,7 @@ use crate::context::RequestContext;
 use crate::protocol::Protocol;
 use crate::services::autoscaling::store::{ActivityDetails, Group, record_activity};
 use crate::services::cloudwatch::store::MetricKey;
-use crate::services::ec2::{images, instances};
+use crate::services::ec2::instances;
 use crate::state::{AppState, Scope};
 
 const T0: f64 = 1_800_000_000.0;
@@ -203,19 +203,7 @@ async fn reset_forgets_which_minutes_were_published() {
 #[tokio::test]
 async fn an_instance_metrics_pass_run_twice_publishes_a_period_once() {
     let state = state();
-    let ami = images::stable_id(
-        "ami",
-        "eu-west-1",
-        "al2023-ami-2023.6.20241212.0-kernel-6.1-x86_64",
-    );
-    let r = instances::launch(
-        &state,
-        &scope(),
-        json!({"ImageId": ami, "MinCount": 1, "MaxCount": 1, "Monitoring": {"Enabled": true}}),
-        vec![],
-    )
-    .unwrap();
-    let id = r["Instances"][0]["InstanceId"].as_str().unwrap().to_owned();
+    let id = instances::launch_one(&state, &scope(), json!({"Monitoring": {"Enabled": true}}));
     InstanceLifecycle.reconcile(&state).await.unwrap();
     state.clock.advance(10.0);
     InstanceLifecycle.reconcile(&state).await.unwrap();

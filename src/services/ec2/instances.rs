@@ -118,6 +118,26 @@ pub fn launch(
     slot.ok_or_else(ApiError::internal)
 }
 
+/// For unit tests: launch one instance of the region's Amazon Linux 2023 image, with `extra`
+/// RunInstances members (an object) on top, and return its id.
+#[cfg(test)]
+pub fn launch_one(state: &AppState, scope: &Scope, extra: Value) -> String {
+    let ami = super::images::stable_id(
+        "ami",
+        &scope.region,
+        "al2023-ami-2023.6.20241212.0-kernel-6.1-x86_64",
+    );
+    let mut input = serde_json::json!({"ImageId": ami, "MinCount": 1, "MaxCount": 1});
+    if let (Some(input), Value::Object(extra)) = (input.as_object_mut(), extra) {
+        input.extend(extra);
+    }
+    let r = launch(state, scope, input, vec![]).expect("RunInstances");
+    r["Instances"][0]["InstanceId"]
+        .as_str()
+        .expect("an instance id")
+        .to_owned()
+}
+
 /// [`launch`], sending the `Reservation` through `reply` while the store is locked.
 fn launch_replying(
     state: &AppState,

@@ -250,19 +250,7 @@ mod tests {
             ..Config::default()
         });
         let scope = Scope::new("000000000000", "us-east-1");
-        let ami = crate::services::ec2::images::stable_id(
-            "ami",
-            "us-east-1",
-            "al2023-ami-2023.6.20241212.0-kernel-6.1-x86_64",
-        );
-        let r = crate::services::ec2::instances::launch(
-            &state,
-            &scope,
-            json!({"ImageId": ami, "MinCount": 1, "MaxCount": 1}),
-            vec![],
-        )
-        .unwrap();
-        let id = r["Instances"][0]["InstanceId"].as_str().unwrap().to_owned();
+        let id = crate::services::ec2::instances::launch_one(&state, &scope, json!({}));
         // Launched and booted by the lifecycle controller, as the server would.
         let lifecycle = crate::controllers::instances::InstanceLifecycle;
         for _ in 0..3 {
