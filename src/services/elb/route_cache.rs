@@ -222,23 +222,11 @@ mod tests {
     use crate::context::RequestContext;
     use crate::controllers::Controller;
     use crate::lb::LbKind;
-    use crate::protocol::Protocol;
     use crate::services::ec2::store::InstanceState;
     use crate::state::Scope;
 
     fn call(state: &AppState, scope: &Scope, service: &'static str, op: &str, input: Value) {
-        let ctx = RequestContext {
-            request_id: "r".into(),
-            scope: scope.clone(),
-            service,
-            operation: op.into(),
-            protocol: if service == "ec2" {
-                Protocol::Ec2
-            } else {
-                Protocol::Query
-            },
-            access_key_id: None,
-        };
+        let ctx = RequestContext::in_process("r", scope, service, op);
         crate::services::dispatch(&ctx, state, input).expect(op);
     }
 
