@@ -47,6 +47,7 @@
 pub mod client;
 pub mod client_body;
 pub mod h1;
+pub mod headers;
 pub mod listeners;
 pub mod pool;
 pub mod proxy;

@@ -41,22 +41,6 @@ pub struct Candidate<'a> {
     pub at: usize,
 }
 
-/// The listener a request is for: the arrival port, else the Host's port, else the first
-/// HTTP(S) listener, else the first.
-pub fn pick_listener<'a>(lb: &'a LoadBalancer, req: &RequestInfo<'_>) -> Option<&'a Listener> {
-    if let Some(port) = req.listener_port {
-        return lb.listener(port);
-    }
-    crate::lb::host_port(req.host)
-        .and_then(|p| lb.listener(p))
-        .or_else(|| {
-            lb.listeners
-                .iter()
-                .find(|l| l.protocol == "HTTP" || l.protocol == "HTTPS")
-        })
-        .or_else(|| lb.listeners.first())
-}
-
 /// The instances that may take traffic: InService, running, in an enabled zone.
 pub fn candidates<'a>(lb: &'a LoadBalancer, ec2: &'a Ec2Store) -> Vec<Candidate<'a>> {
     lb.instances

@@ -57,8 +57,8 @@ pub struct ListenerRoutes {
     pub lb_port: u16,
     /// Back-end port.
     pub instance_port: u16,
-    /// `HTTP`, `HTTPS`, `TCP` or `SSL`.
-    protocol: String,
+    /// An HTTP or HTTPS listener (the one taken when the request names no port).
+    http: bool,
     /// An HTTPS or SSL listener (`X-Forwarded-Proto: https`).
     pub https: bool,
     /// Its stickiness policy.
@@ -95,11 +95,7 @@ impl Routes {
         }
         crate::lb::host_port(host)
             .and_then(on)
-            .or_else(|| {
-                self.listeners
-                    .iter()
-                    .position(|l| l.protocol == "HTTP" || l.protocol == "HTTPS")
-            })
+            .or_else(|| self.listeners.iter().position(|l| l.http))
             .or_else(|| (!self.listeners.is_empty()).then_some(0))
     }
 }
@@ -156,7 +152,7 @@ fn copy(state: &AppState, lb: &LbRef) -> Option<Routes> {
                 listener: ListenerRoutes {
                     lb_port: l.lb_port,
                     instance_port: l.instance_port,
-                    protocol: l.protocol.clone(),
+                    http: l.protocol == "HTTP" || l.protocol == "HTTPS",
                     https: l.protocol == "HTTPS" || l.protocol == "SSL",
                     sticky: Sticky::of(lb, l),
                     backend_tls: super::backend_auth::backend_tls(lb, l),
