@@ -136,11 +136,7 @@ fn help_documents_every_setting() {
 
 #[test]
 fn the_binary_serves_and_stops_on_sigterm() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::common::free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_updraft"))
         .env("UPDRAFT_LISTEN", format!("127.0.0.1:{port}"))
         .stdout(Stdio::null())

@@ -336,10 +336,7 @@ fn proxies_to_a_socket_backend_with_forwarded_headers_streams_and_keep_alive() {
 #[test]
 fn listener_ports_serve_load_balancers_on_127_0_0_1() {
     let echo_addr = start_echo();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = crate::common::free_port();
     let server = start_server(
         echo_addr,
         Config {

@@ -11,11 +11,7 @@ const BODY: &[u8] = b"Action=DescribeRegions&Version=2016-11-15";
 
 /// Start the binary on a free port and wait until it answers.
 fn start_binary() -> (Child, SocketAddr) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::common::free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_updraft"))
         .env("UPDRAFT_LISTEN", format!("127.0.0.1:{port}"))
         .env("RUST_LOG", "warn")

@@ -56,11 +56,19 @@ class Echo:
         self.sock.close()
 
 def free_port():
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+    # Below the ephemeral range (and apart from the Rust tests' ports): no port-0 bind
+    # elsewhere can take it before the listener binds it.
+    import random
+    for p in random.sample(range(18000, 20000), 2000):
+        s = socket.socket()
+        try:
+            s.bind(('127.0.0.1', p))
+            return p
+        except OSError:
+            pass
+        finally:
+            s.close()
+    raise RuntimeError('no free port')
 
 def flow(port, data):
     # Send `data` (from a thread, so a long one cannot jam), half-close, read to the end.

@@ -33,10 +33,7 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
+use crate::common::free_port;
 
 impl Node {
     /// Start `updraft` with these arguments on a free port; waits until it answers.

@@ -24,13 +24,7 @@ pub fn listener_ports_server(backend: SocketAddr) -> Server {
     )
 }
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+pub use crate::common::free_port;
 
 /// Run the aws CLI expecting a failure; returns its error text.
 pub fn aws_error(server: &Server, args: &[&str]) -> String {

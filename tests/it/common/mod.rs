@@ -324,3 +324,24 @@ def err(c, fn):
                 "status": e.response["ResponseMetadata"]["HTTPStatusCode"], "modelled": modelled}
     return {"code": None}
 "#;
+
+/// A port for a test to bind explicitly (a load balancer's listener port, a server started
+/// on a chosen port). Taken below the kernel's ephemeral range, so that no `bind(…:0)` or
+/// outgoing connection elsewhere in the suite can be handed the same port between the
+/// check here and the bind that follows; ports are handed out once per test process.
+pub fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const FIRST: u32 = 20_000;
+    const COUNT: u32 = 12_000; // up to 31,999: below Linux's default ephemeral start, 32,768
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    // Processes that run at the same time start apart.
+    let start = std::process::id().wrapping_mul(2_654_435_761) % COUNT;
+    for _ in 0..COUNT {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = (FIRST + (start + n) % COUNT) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port between {FIRST} and {}", FIRST + COUNT - 1);
+}
