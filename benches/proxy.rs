@@ -23,8 +23,10 @@
 //! otherwise too noisy on a shared 2-core machine to compare runs.
 //!
 //! Settings (environment): `PROXY_SECONDS` per measurement (2), `PROXY_ROUNDS` (3),
-//! `PROXY_CONNECTIONS` (a comma list, `8,16,32,64`), `PROXY_NGINX=0` to leave nginx out. Under `cargo bench` (`--bench` among
-//! the arguments) those defaults apply; otherwise (`cargo test --benches`) a quick smoke run.
+//! `PROXY_CONNECTIONS` (a comma list, `8,16,32,64`), `PROXY_NGINX=0` to leave nginx out,
+//! `PROXY_UPDRAFT_WORKERS` and `PROXY_NGINX_WORKERS` (2 each; Updraft's 0 is one
+//! current-thread runtime). Under `cargo bench` (`--bench` among the arguments) those
+//! defaults apply; otherwise (`cargo test --benches`) a quick smoke run.
 //! Loopback only; bounded loops.
 //!
 //! Profiling: `PROXY_PROFILE=N` sends exactly `N` requests through one party
@@ -69,7 +71,8 @@ const NGINX_SERVER: &str = "server {\n\
 /// target behind application load balancer `bench`; returns (addr, Classic DNS name, ALB DNS
 /// name).
 fn start_updraft(backend: SocketAddr) -> (SocketAddr, String, String) {
-    // Two worker threads, as the binary has on this machine (`PROXY_UPDRAFT_WORKERS` to vary).
+    // Two worker threads, as the binary has on this machine (`PROXY_UPDRAFT_WORKERS` to vary;
+    // 0 is one current-thread runtime, what a thread-per-core data plane would run per core).
     let workers = std::env::var("PROXY_UPDRAFT_WORKERS")
         .ok()
         .and_then(|w| w.parse().ok())

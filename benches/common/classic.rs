@@ -28,7 +28,7 @@ pub const UPDRAFT_THREADS: &str = "bench-updraft";
 pub const LB: &str = "bench";
 
 /// Run `f` on a fresh runtime of `workers` threads named `name` on its own thread (kept for
-/// the process).
+/// the process); `workers` 0 is a current-thread runtime on that thread.
 pub fn spawn_runtime<F: Future<Output = ()> + Send + 'static>(
     name: &'static str,
     workers: usize,
@@ -37,8 +37,14 @@ pub fn spawn_runtime<F: Future<Output = ()> + Send + 'static>(
     std::thread::Builder::new()
         .name(name.into())
         .spawn(move || {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(workers)
+            let mut builder = if workers == 0 {
+                tokio::runtime::Builder::new_current_thread()
+            } else {
+                let mut b = tokio::runtime::Builder::new_multi_thread();
+                b.worker_threads(workers);
+                b
+            };
+            builder
                 .thread_name(name)
                 .enable_all()
                 .build()

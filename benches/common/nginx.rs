@@ -14,7 +14,8 @@ pub struct Nginx {
 }
 
 impl Nginx {
-    /// nginx with two workers (as Updraft has two worker threads), keep-alive towards
+    /// nginx with two workers (as Updraft has two worker threads; `PROXY_NGINX_WORKERS` to
+    /// vary), keep-alive towards
     /// `backend` (`upstream backend`), and `server` as its one server block, which must
     /// listen on `127.0.0.1:{port}` (`{port}` and `{dir}`, the prefix, are filled in).
     /// `files` are written into the prefix first (certificates).
@@ -37,8 +38,12 @@ impl Nginx {
         let server = server
             .replace("{port}", &port.to_string())
             .replace("{dir}", &dir.display().to_string());
+        let workers: usize = std::env::var("PROXY_NGINX_WORKERS")
+            .ok()
+            .and_then(|w| w.parse().ok())
+            .unwrap_or(2);
         let conf = format!(
-            "worker_processes 2;\n\
+            "worker_processes {workers};\n\
              error_log stderr error;\n\
              pid {dir}/nginx.pid;\n\
              events {{ worker_connections 1024; }}\n\
