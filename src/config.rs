@@ -121,6 +121,11 @@ pub struct Config {
     #[arg(long, env = "UPDRAFT_MAX_HEADER_BYTES_IN_FLIGHT", default_value_t = 16 * 1024 * 1024)]
     pub max_header_bytes_in_flight: usize,
 
+    /// Threads that serve client connections, each with an event loop of its own (as nginx
+    /// runs a worker per core); a connection stays on one. 0 serves them on the main runtime.
+    #[arg(long, env = "UPDRAFT_CONNECTION_THREADS", default_value_t = crate::server::lanes::default_count())]
+    pub connection_threads: usize,
+
     /// Also serve every load balancer listener port on 127.0.0.1 (besides the Host header on
     /// the main port).
     #[arg(long, env = "UPDRAFT_LB_LISTENER_PORTS", action = clap::ArgAction::SetTrue)]
@@ -208,6 +213,7 @@ impl Default for Config {
             sns_auto_confirm: false,
             sns_https_ca_file: None,
             lb_listener_ports: false,
+            connection_threads: crate::server::lanes::default_count(),
             max_connections: 4096,
             header_read_timeout: 20.0,
             body_read_timeout: 60.0,

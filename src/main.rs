@@ -115,7 +115,9 @@ fn main() -> std::process::ExitCode {
         eprintln!("updraft: --sns-https-ca-file: {why}");
         return std::process::ExitCode::FAILURE;
     }
-    // Two worker threads are plenty for an emulator and keep idle memory small.
+    // Two worker threads are plenty for the controllers and the accept loop, and keep idle
+    // memory small; client connections are served on the connection threads
+    // (`--connection-threads`, `server::lanes`).
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -34,6 +34,7 @@ use crate::{admin, dataplane, services};
 pub mod auth;
 mod body;
 pub(crate) mod conns;
+pub mod lanes;
 pub(crate) mod refuse;
 pub(crate) mod regions;
 
@@ -50,11 +51,14 @@ const DRAIN: Duration = Duration::from_secs(5);
 /// Serve on `listener` until `shutdown` resolves, then drain: requests in progress get their
 /// answers (keep-alive connections close after theirs), and connections that arrive meanwhile
 /// get a prompt 503 instead of waiting in the backlog to be reset when the process exits.
+/// Accepted connections are served on the connection threads ([`lanes`]), each whole on one.
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    // Declared before the connections: dropped after them.
+    let lanes = lanes::Lanes::start(state.config.connection_threads)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let tracker = conns::Tracker::new(conns::Limits::from_config(&state.config));
     let sweeper = tokio::spawn({
@@ -82,7 +86,13 @@ pub async fn serve(
                 let Some((stream, peer)) = accepted_or_wait(accepted).await else { continue };
                 match tracker.admit() {
                     conns::Admission::Serve(held) => {
-                        connections.spawn(connection(stream, peer, state.clone(), held, stop_rx.clone()));
+                        // Registered again with the lane's own event loop, in `connection`.
+                        let Ok(stream) = stream.into_std() else { continue };
+                        let served = connection(stream, peer, state.clone(), held, stop_rx.clone());
+                        match lanes.pick() {
+                            Some(lane) => connections.spawn_on(served, lane),
+                            None => connections.spawn(served),
+                        };
                     }
                     conns::Admission::Refuse => {
                         refusals.spawn(refuse::refuse(stream, refuse::Why::Busy));
@@ -140,13 +150,17 @@ async fn accepted_or_wait(
     }
 }
 
+/// Serve one accepted connection (non-blocking) on the runtime this runs on.
 async fn connection(
-    stream: tokio::net::TcpStream,
+    stream: std::net::TcpStream,
     peer: SocketAddr,
     state: Arc<AppState>,
     held: conns::Held,
     stop: watch::Receiver<bool>,
 ) {
+    let Ok(stream) = tokio::net::TcpStream::from_std(stream) else {
+        return;
+    };
     let client = dataplane::ClientConn::new(peer, None, held.slot.clone());
     let handler = move |req: Request<Incoming>| {
         let state = state.clone();

@@ -30,6 +30,7 @@ use tokio::time::{Instant, Sleep};
 
 use super::h1::{self, Dechunked, RequestFraming, ResponseFraming, ResponseHead, WireError};
 use super::proxy::{BoxError, ProxyBody};
+use crate::server::lanes;
 use crate::state::fasthash::FastMap;
 
 /// Idle connections kept per backend address.
@@ -39,7 +40,10 @@ const READ_ROOM: usize = 16 * 1024;
 /// Body chunks up to this size are copied next to their chunk header (one write, not three).
 const COPY_CHUNK: usize = 16 * 1024;
 
-type Idle = Arc<Mutex<FastMap<SocketAddr, Vec<Conn>>>>;
+/// Idle connections by (connection lane, backend address): a connection's socket and timer
+/// are registered with the event loop of the lane that opened it, so only that lane reuses it
+/// (`crate::server::lanes`; lane 0 is the main runtime).
+type Idle = Arc<Mutex<FastMap<(u32, SocketAddr), Vec<Conn>>>>;
 
 /// One connection to a backend, with the bytes read from it and not yet used.
 #[derive(Debug)]
@@ -229,7 +233,7 @@ impl BackendPool {
         loop {
             let conn = {
                 let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-                idle.get_mut(&addr)?.pop()?
+                idle.get_mut(&(lanes::current(), addr))?.pop()?
             };
             if conn.is_usable() {
                 return Some(conn);
@@ -261,7 +265,7 @@ impl BackendPool {
             conn: Some(conn),
             framing,
             reusable,
-            addr,
+            key: (lanes::current(), addr),
             idle: self.idle.clone(),
         };
         if body.framing_done() {
@@ -412,7 +416,8 @@ struct BackendBody {
     framing: ResponseFraming,
     /// Whether the connection may carry another request after this response.
     reusable: bool,
-    addr: SocketAddr,
+    /// Where the connection goes back to: its lane and backend address.
+    key: (u32, SocketAddr),
     idle: Idle,
 }
 
@@ -436,7 +441,7 @@ impl BackendBody {
             return;
         }
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        let list = idle.entry(self.addr).or_default();
+        let list = idle.entry(self.key).or_default();
         if list.len() < MAX_IDLE_PER_BACKEND {
             list.push(conn);
         }
