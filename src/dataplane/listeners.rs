@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 use super::{LbKind, LbRef};
 use crate::controllers::{Controller, ControllerError, Next};
 use crate::server::conns::{Admission, Limits, Tracker};
+use crate::server::lanes::Lanes;
 use crate::server::refuse;
 use crate::state::{AppState, Topic, Topics};
 
@@ -36,6 +37,9 @@ pub struct ListenerPorts {
     tracker: Arc<Tracker>,
     /// Closes connections past their timeouts; started with the first bound port.
     sweeper: Mutex<Option<JoinHandle<()>>>,
+    /// The threads that serve the ports' connections (`--connection-threads` of them, as on
+    /// the main port); started with the first bound port, stopped with the binder.
+    lanes: Mutex<Option<Arc<Lanes>>>,
 }
 
 impl ListenerPorts {
@@ -47,7 +51,23 @@ impl ListenerPorts {
             bound: Mutex::default(),
             tracker,
             sweeper: Mutex::default(),
+            lanes: Mutex::default(),
         }
+    }
+}
+
+impl ListenerPorts {
+    /// The connection lanes, started on first use.
+    fn lanes(&self) -> Result<Arc<Lanes>, ControllerError> {
+        let mut lanes = self.lanes.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(l) = lanes.as_ref() {
+            return Ok(l.clone());
+        }
+        let started = Lanes::start(self.state.config.connection_threads)
+            .map(Arc::new)
+            .map_err(|e| ControllerError(format!("cannot start the connection threads: {e}")))?;
+        *lanes = Some(started.clone());
+        Ok(started)
     }
 }
 
@@ -133,6 +153,10 @@ impl Controller for ListenerPorts {
                 }));
             }
         }
+        if to_bind.is_empty() {
+            return Ok(Next::after_secs(PASS_SECONDS));
+        }
+        let lanes = self.lanes()?;
         for port in to_bind {
             match TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await {
                 Ok(listener) => {
@@ -142,6 +166,7 @@ impl Controller for ListenerPorts {
                         port,
                         self.state.clone(),
                         self.tracker.clone(),
+                        lanes.clone(),
                     ));
                     self.bound
                         .lock()
@@ -160,6 +185,7 @@ async fn accept_loop(
     port: u16,
     state: Arc<AppState>,
     tracker: Arc<Tracker>,
+    lanes: Arc<Lanes>,
 ) {
     loop {
         let (stream, peer) = match listener.accept().await {
@@ -177,60 +203,72 @@ async fn accept_loop(
                 continue;
             }
         };
-        if let Some(lb) = flow_lb_on(&state, port) {
-            // A flow keeps its slot busy for its whole life: the sweeper's request-head and
-            // keep-alive limits are not for byte streams (the flow has its own idle timeout).
-            let flow = super::resolve_flow(&state, &lb, port, peer);
-            tokio::spawn(async move {
-                let busy = held.tracker.begin(&held.slot);
-                if let Some(flow) = flow {
-                    super::tcp::serve(stream, peer, flow).await;
-                }
-                drop(busy);
-                drop(held);
-            });
+        // Served whole on a connection lane, registered with its event loop.
+        let Ok(stream) = stream.into_std() else {
             continue;
-        }
-        let state_for_tls = state.clone();
-        let state = state.clone();
-        let h2_state = state.clone();
-        let client = super::ClientConn::new(peer, Some(port), held.slot.clone());
-        let handler = move |req| super::proxy::handle(state.clone(), req, client.clone());
-        // HTTP/2 with prior knowledge on an HTTP/1 listener: ALB's 505 (an HTTP/2 request
-        // on an HTTP/1 connection), Classic's 400 (a malformed request).
-        let h2_answer = move || {
-            let kind = only_lb_on(&h2_state, port).map_or(LbKind::Application, |lb| lb.kind);
-            response_bytes(super::proxy::refused(
-                kind,
-                if kind == LbKind::Classic { 400 } else { 505 },
-            ))
         };
-        match super::tls_config(&state_for_tls, port) {
-            None => {
-                tokio::spawn(crate::server::serve_connection(
-                    stream, held, None, h2_answer, handler,
-                ));
+        let served = serve_accepted(stream, peer, port, state.clone(), held);
+        match lanes.pick() {
+            Some(lane) => drop(lane.spawn(served)),
+            None => drop(tokio::spawn(served)),
+        }
+    }
+}
+
+/// Serve one accepted connection on `port` (non-blocking) on the runtime this runs on: a
+/// flow, HTTP, or HTTP inside TLS, as the port's load balancers say.
+async fn serve_accepted(
+    stream: std::net::TcpStream,
+    peer: SocketAddr,
+    port: u16,
+    state: Arc<AppState>,
+    held: crate::server::conns::Held,
+) {
+    let Ok(stream) = tokio::net::TcpStream::from_std(stream) else {
+        return;
+    };
+    if let Some(lb) = flow_lb_on(&state, port) {
+        // A flow keeps its slot busy for its whole life: the sweeper's request-head and
+        // keep-alive limits are not for byte streams (the flow has its own idle timeout).
+        let flow = super::resolve_flow(&state, &lb, port, peer);
+        let busy = held.tracker.begin(&held.slot);
+        if let Some(flow) = flow {
+            super::tcp::serve(stream, peer, flow).await;
+        }
+        drop(busy);
+        drop(held);
+        return;
+    }
+    let state_for_tls = state.clone();
+    let h2_state = state.clone();
+    let client = super::ClientConn::new(peer, Some(port), held.slot.clone());
+    let tls = super::tls_config(&state, port);
+    let handler = move |req| super::proxy::handle(state.clone(), req, client.clone());
+    // HTTP/2 with prior knowledge on an HTTP/1 listener: ALB's 505 (an HTTP/2 request
+    // on an HTTP/1 connection), Classic's 400 (a malformed request).
+    let h2_answer = move || {
+        let kind = only_lb_on(&h2_state, port).map_or(LbKind::Application, |lb| lb.kind);
+        response_bytes(super::proxy::refused(
+            kind,
+            if kind == LbKind::Classic { 400 } else { 505 },
+        ))
+    };
+    match tls {
+        None => crate::server::serve_connection(stream, held, None, h2_answer, handler).await,
+        Some(Some(config)) => {
+            let on_failure = move || tls_failed(&state_for_tls, port);
+            serve_tls(stream, held, config, handler, on_failure).await;
+        }
+        // A secure listener without a usable certificate (or policy): no handshake can
+        // succeed. A client that starts one has failed it; one that sends nothing, not.
+        Some(None) => {
+            let mut first = [0u8; 1];
+            let peeked =
+                tokio::time::timeout(super::tcp::HANDSHAKE_TIMEOUT, stream.peek(&mut first)).await;
+            if matches!(peeked, Ok(Ok(n)) if n > 0) {
+                tls_failed(&state_for_tls, port);
             }
-            Some(Some(config)) => {
-                let on_failure = move || tls_failed(&state_for_tls, port);
-                tokio::spawn(serve_tls(stream, held, config, handler, on_failure));
-            }
-            // A secure listener without a usable certificate (or policy): no handshake can
-            // succeed. A client that starts one has failed it; one that sends nothing, not.
-            Some(None) => {
-                tokio::spawn(async move {
-                    let mut first = [0u8; 1];
-                    let peeked = tokio::time::timeout(
-                        super::tcp::HANDSHAKE_TIMEOUT,
-                        stream.peek(&mut first),
-                    )
-                    .await;
-                    if matches!(peeked, Ok(Ok(n)) if n > 0) {
-                        tls_failed(&state_for_tls, port);
-                    }
-                    drop(held);
-                });
-            }
+            drop(held);
         }
     }
 }
