@@ -2,11 +2,14 @@
 //!
 //! One socket backend (a tiny hyper server on 127.0.0.1:0 answering `hello`) is driven
 //! directly and through a Classic and an application load balancer of an in-process Updraft
-//! server (two worker threads, like the binary; the Host header names the load balancer), side
-//! by side in one run, at 8, 16, 32 and 64 keep-alive connections, by our own load generator (hyper's HTTP/1
-//! client, one request after the other per connection). When `nginx` is on the PATH, the same
-//! backend is also driven through nginx (two workers, keep-alive upstream) as a reference: what
-//! any reverse proxy costs on this machine.
+//! server (two main worker threads and a connection thread per CPU, like the binary; the Host
+//! header names the load balancer), side by side in one run, at 8, 16, 32 and 64 keep-alive
+//! connections, by our own load generator (hyper's HTTP/1 client, one request after the other
+//! per connection). Row `upd-main` is a second Updraft that serves its connections on its main
+//! runtime instead (`--connection-threads 0`, how every connection was served before the
+//! connection threads), through its Classic load balancer. When `nginx` is on the PATH, the
+//! same backend is also driven through nginx (two workers, keep-alive upstream) as a
+//! reference: what any reverse proxy costs on this machine.
 //!
 //! It prints, per connection count, requests/s, p50/p99 latency (µs), the proxy's throughput as
 //! a share of direct, the p99 it adds, and the CPU each proxied request costs (the proxy's
@@ -24,13 +27,15 @@
 //!
 //! Settings (environment): `PROXY_SECONDS` per measurement (2), `PROXY_ROUNDS` (3),
 //! `PROXY_CONNECTIONS` (a comma list, `8,16,32,64`), `PROXY_NGINX=0` to leave nginx out,
-//! `PROXY_UPDRAFT_WORKERS` and `PROXY_NGINX_WORKERS` (2 each; Updraft's 0 is one
-//! current-thread runtime). Under `cargo bench` (`--bench` among the arguments) those
+//! `PROXY_UPDRAFT_LANES` (Updraft's connection threads: one per CPU, as in the binary),
+//! `PROXY_UPDRAFT_WORKERS` (its main runtime's threads, 2; 0 is one current-thread runtime)
+//! and `PROXY_NGINX_WORKERS` (2). Under `cargo bench` (`--bench` among the arguments) those
 //! defaults apply; otherwise (`cargo test --benches`) a quick smoke run.
 //! Loopback only; bounded loops.
 //!
 //! Profiling: `PROXY_PROFILE=N` sends exactly `N` requests through one party
-//! (`PROXY_PROFILE_VIA`: `updraft`, the Classic load balancer, `updraft-alb`, `direct` or
+//! (`PROXY_PROFILE_VIA`: `updraft`, the Classic load balancer, `updraft-alb`, `updraft-main`,
+//! `direct` or
 //! `nginx`) and exits, for `valgrind --tool=callgrind --separate-threads=yes`:
 //! the difference of two runs' instruction counts over Updraft's threads, divided by the
 //! difference of their `N`, is the proxy's instructions per request, a figure that (unlike
@@ -38,7 +43,7 @@
 
 mod common;
 
-use common::classic::{self, BACKEND_THREADS, UPDRAFT_THREADS, start_backend};
+use common::classic::{self, BACKEND_THREADS, UPDRAFT_PREFIX, UPDRAFT_THREADS, start_backend};
 use common::{nginx, threads as cpu};
 
 use common::percentile;
@@ -52,6 +57,7 @@ use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use serde_json::json;
 use updraft::Config;
+use updraft::server::lanes;
 
 use cpu::threads_cpu;
 use nginx::Nginx;
@@ -71,13 +77,35 @@ const NGINX_SERVER: &str = "server {\n\
 /// target behind application load balancer `bench`; returns (addr, Classic DNS name, ALB DNS
 /// name).
 fn start_updraft(backend: SocketAddr) -> (SocketAddr, String, String) {
+    // The connection threads: one per CPU, as the binary has (`PROXY_UPDRAFT_LANES` to vary).
+    let lanes = std::env::var("PROXY_UPDRAFT_LANES")
+        .ok()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or_else(lanes::default_count);
+    let config = Config {
+        connection_threads: lanes,
+        ..Config::default()
+    };
+    start_updraft_named(UPDRAFT_THREADS, backend, config)
+}
+
+/// The runtime name of the reference Updraft that serves its connections on its main runtime
+/// (`--connection-threads 0`, as every connection was served before the lanes).
+const UPDRAFT_MAIN_THREADS: &str = "bench-updmain";
+
+/// [`start_updraft`] with `config`, on a runtime named `name`.
+fn start_updraft_named(
+    name: &'static str,
+    backend: SocketAddr,
+    config: Config,
+) -> (SocketAddr, String, String) {
     // Two worker threads, as the binary has on this machine (`PROXY_UPDRAFT_WORKERS` to vary;
-    // 0 is one current-thread runtime, what a thread-per-core data plane would run per core).
+    // 0 is one current-thread runtime).
     let workers = std::env::var("PROXY_UPDRAFT_WORKERS")
         .ok()
         .and_then(|w| w.parse().ok())
         .unwrap_or(2);
-    let (addr, state) = classic::start_updraft(backend, workers, Config::default());
+    let (addr, state) = classic::start_updraft_named(name, backend, workers, config);
     let listener = json!({ "Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80 });
     let classic = classic::classic_in_service(&state, listener, || true);
     (addr, classic, classic::alb_in_service(&state))
@@ -179,7 +207,7 @@ fn measure(rt: &tokio::runtime::Runtime, target: &Target, conns: usize, d: Durat
             proxy_cpu(),
             threads_cpu("self", BACKEND_THREADS),
             threads_cpu("self", ""),
-            threads_cpu("self", UPDRAFT_THREADS),
+            threads_cpu("self", UPDRAFT_PREFIX) + threads_cpu("self", lanes::THREAD_NAME),
         )
     };
     let before = cpu();
@@ -369,6 +397,12 @@ fn main() {
     for &(delay, title) in delays {
         let backend = start_backend(delay);
         let (updraft, classic, alb) = start_updraft(backend);
+        let no_lanes = Config {
+            connection_threads: 0,
+            ..Config::default()
+        };
+        let (main_only, main_classic, _) =
+            start_updraft_named(UPDRAFT_MAIN_THREADS, backend, no_lanes);
         let mut targets = vec![
             Target {
                 label: "direct",
@@ -380,13 +414,19 @@ fn main() {
                 label: "updraft",
                 addr: updraft,
                 host: classic,
-                proxy_cpu: Some(Box::new(|| threads_cpu("self", UPDRAFT_THREADS))),
+                proxy_cpu: Some(Box::new(|| classic::updraft_cpu(UPDRAFT_THREADS))),
             },
             Target {
                 label: "upd-alb",
                 addr: updraft,
                 host: alb,
-                proxy_cpu: Some(Box::new(|| threads_cpu("self", UPDRAFT_THREADS))),
+                proxy_cpu: Some(Box::new(|| classic::updraft_cpu(UPDRAFT_THREADS))),
+            },
+            Target {
+                label: "upd-main",
+                addr: main_only,
+                host: main_classic,
+                proxy_cpu: Some(Box::new(|| threads_cpu("self", UPDRAFT_MAIN_THREADS))),
             },
         ];
         let nginx = want_nginx
@@ -431,6 +471,14 @@ fn profile(rt: &tokio::runtime::Runtime, n: usize, conns: usize, want_nginx: boo
         "updraft-alb" => {
             let (addr, _, alb) = start_updraft(backend);
             (addr, alb)
+        }
+        "updraft-main" => {
+            let no_lanes = Config {
+                connection_threads: 0,
+                ..Config::default()
+            };
+            let (addr, classic, _) = start_updraft_named(UPDRAFT_MAIN_THREADS, backend, no_lanes);
+            (addr, classic)
         }
         _ => {
             let (addr, classic, _) = start_updraft(backend);

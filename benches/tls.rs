@@ -310,7 +310,7 @@ fn main() {
     let mut parties: Vec<(&str, u16, Cpu)> = vec![(
         "updraft",
         start_updraft(backend, &cert, &key),
-        Box::new(|| cpu::threads_cpu("self", UPDRAFT_THREADS)),
+        Box::new(|| classic::updraft_cpu(UPDRAFT_THREADS)),
     )];
     let nginx = std::env::var("TLS_NGINX")
         .map_or(true, |v| v != "0")

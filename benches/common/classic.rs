@@ -23,6 +23,16 @@ use updraft::state::{AppState, Scope};
 /// Thread names of the backend's runtime and Updraft's.
 pub const BACKEND_THREADS: &str = "bench-backend";
 pub const UPDRAFT_THREADS: &str = "bench-updraft";
+/// What every Updraft runtime's thread name starts with (a second server's runtime can be
+/// named `bench-upd…` too).
+pub const UPDRAFT_PREFIX: &str = "bench-upd";
+
+/// CPU seconds so far of an Updraft server whose runtime is named `name`, with its connection
+/// threads (`updraft::server::lanes`; one server with lanes per process, as the benches run).
+pub fn updraft_cpu(name: &str) -> f64 {
+    super::threads::threads_cpu("self", name)
+        + super::threads::threads_cpu("self", updraft::server::lanes::THREAD_NAME)
+}
 
 /// The load balancer's name.
 pub const LB: &str = "bench";
@@ -99,8 +109,20 @@ pub fn call(state: &AppState, service: &'static str, op: &str, input: Value) -> 
 }
 
 /// Updraft on 127.0.0.1:0 with `config` (its `listen` set to that address, the clock
-/// frozen), on a runtime of `workers` threads, its instances the socket `backend`.
+/// frozen), on a runtime of `workers` threads named [`UPDRAFT_THREADS`], its instances the
+/// socket `backend`.
 pub fn start_updraft(
+    backend: SocketAddr,
+    workers: usize,
+    config: Config,
+) -> (SocketAddr, Arc<AppState>) {
+    start_updraft_named(UPDRAFT_THREADS, backend, workers, config)
+}
+
+/// [`start_updraft`] on a runtime whose threads are named `name` (starting with
+/// [`UPDRAFT_PREFIX`]).
+pub fn start_updraft_named(
+    name: &'static str,
     backend: SocketAddr,
     workers: usize,
     config: Config,
@@ -117,7 +139,7 @@ pub fn start_updraft(
         Arc::new(SocketInstances::new(1.0, backend)),
     );
     let s = state.clone();
-    spawn_runtime(UPDRAFT_THREADS, workers, async move {
+    spawn_runtime(name, workers, async move {
         let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
         let _ = updraft::run_with_state(listener, s, std::future::pending()).await;
     });
