@@ -2,7 +2,7 @@
 //!
 //! One socket backend (a tiny hyper server on 127.0.0.1:0 answering `hello`) is driven
 //! directly and through a Classic and an application load balancer of an in-process Updraft
-//! server (two main worker threads and a connection thread per CPU, like the binary; the Host
+//! server (two main worker threads and its connection threads, like the binary; the Host
 //! header names the load balancer), side by side in one run, at 8, 16, 32 and 64 keep-alive
 //! connections, by our own load generator (hyper's HTTP/1 client, one request after the other
 //! per connection). Row `upd-main` is a second Updraft that serves its connections on its main
@@ -27,7 +27,7 @@
 //!
 //! Settings (environment): `PROXY_SECONDS` per measurement (2), `PROXY_ROUNDS` (3),
 //! `PROXY_CONNECTIONS` (a comma list, `8,16,32,64`), `PROXY_NGINX=0` to leave nginx out,
-//! `PROXY_UPDRAFT_LANES` (Updraft's connection threads: one per CPU, as in the binary),
+//! `PROXY_UPDRAFT_LANES` (Updraft's connection threads: the binary's default),
 //! `PROXY_UPDRAFT_WORKERS` (its main runtime's threads, 2; 0 is one current-thread runtime)
 //! and `PROXY_NGINX_WORKERS` (2). Under `cargo bench` (`--bench` among the arguments) those
 //! defaults apply; otherwise (`cargo test --benches`) a quick smoke run.
@@ -77,7 +77,7 @@ const NGINX_SERVER: &str = "server {\n\
 /// target behind application load balancer `bench`; returns (addr, Classic DNS name, ALB DNS
 /// name).
 fn start_updraft(backend: SocketAddr) -> (SocketAddr, String, String) {
-    // The connection threads: one per CPU, as the binary has (`PROXY_UPDRAFT_LANES` to vary).
+    // The connection threads: as many as the binary has (`PROXY_UPDRAFT_LANES` to vary).
     let lanes = std::env::var("PROXY_UPDRAFT_LANES")
         .ok()
         .and_then(|w| w.parse().ok())

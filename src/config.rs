@@ -122,7 +122,8 @@ pub struct Config {
     pub max_header_bytes_in_flight: usize,
 
     /// Threads that serve client connections, each with an event loop of its own (as nginx
-    /// runs a worker per core); a connection stays on one. 0 serves them on the main runtime.
+    /// runs a worker per core); a connection stays on one. Default: one per CPU but one (the
+    /// instances and the clients share the machine), 1 to 8. 0 serves them on the main runtime.
     #[arg(long, env = "UPDRAFT_CONNECTION_THREADS", default_value_t = crate::server::lanes::default_count())]
     pub connection_threads: usize,
 
