@@ -89,10 +89,7 @@ pub async fn serve(
                         // Registered again with the lane's own event loop, in `connection`.
                         let Ok(stream) = stream.into_std() else { continue };
                         let served = connection(stream, peer, state.clone(), held, stop_rx.clone());
-                        match lanes.pick() {
-                            Some(lane) => connections.spawn_on(served, lane),
-                            None => connections.spawn(served),
-                        };
+                        connections.spawn_on(served, &lanes.next());
                     }
                     conns::Admission::Refuse => {
                         refusals.spawn(refuse::refuse(stream, refuse::Why::Busy));

@@ -54,9 +54,7 @@ impl ListenerPorts {
             lanes: Mutex::default(),
         }
     }
-}
 
-impl ListenerPorts {
     /// The connection lanes, started on first use.
     fn lanes(&self) -> Result<Arc<Lanes>, ControllerError> {
         let mut lanes = self.lanes.lock().unwrap_or_else(PoisonError::into_inner);
@@ -207,11 +205,9 @@ async fn accept_loop(
         let Ok(stream) = stream.into_std() else {
             continue;
         };
-        let served = serve_accepted(stream, peer, port, state.clone(), held);
-        match lanes.pick() {
-            Some(lane) => drop(lane.spawn(served)),
-            None => drop(tokio::spawn(served)),
-        }
+        lanes
+            .next()
+            .spawn(serve_accepted(stream, peer, port, state.clone(), held));
     }
 }
 

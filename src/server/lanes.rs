@@ -52,7 +52,7 @@ pub struct Lanes {
 }
 
 impl Lanes {
-    /// Start `count` lanes (none when 0: [`Lanes::pick`] then answers `None`).
+    /// Start `count` lanes (none when 0: connections then stay on the accepting runtime).
     pub fn start(count: usize) -> std::io::Result<Self> {
         let mut lanes = Self {
             handles: Vec::with_capacity(count),
@@ -78,13 +78,14 @@ impl Lanes {
         Ok(lanes)
     }
 
-    /// The lane for the next connection, in turn; `None` when there are no lanes.
-    pub fn pick(&self) -> Option<&Handle> {
+    /// Where the next connection runs: the next lane in turn, or the calling runtime when
+    /// there are no lanes. Must be called within a runtime.
+    pub fn next(&self) -> Handle {
         if self.handles.is_empty() {
-            return None;
+            return Handle::current();
         }
         let n = self.next.fetch_add(1, Ordering::Relaxed);
-        self.handles.get(n % self.handles.len())
+        self.handles[n % self.handles.len()].clone()
     }
 }
 
@@ -105,7 +106,7 @@ mod tests {
         let lanes = Lanes::start(2).unwrap();
         let seen: Vec<u32> = (0..4)
             .map(|_| {
-                let handle = lanes.pick().unwrap().clone();
+                let handle = lanes.next();
                 let (tx, rx) = std::sync::mpsc::channel();
                 handle.spawn(async move { tx.send(current()).unwrap() });
                 rx.recv().unwrap()
@@ -113,14 +114,23 @@ mod tests {
             .collect();
         assert_eq!(seen, [1, 2, 1, 2]);
         assert_eq!(current(), 0, "the test thread is no lane");
-        assert!(Lanes::start(0).unwrap().pick().is_none());
+    }
+
+    #[test]
+    fn without_lanes_connections_stay_on_the_calling_runtime() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let lanes = Lanes::start(0).unwrap();
+        let handle = runtime.block_on(async { lanes.next() });
+        assert_eq!(handle.id(), runtime.handle().id());
     }
 
     #[test]
     fn a_dropped_lane_set_stops_its_tasks() {
         let lanes = Lanes::start(1).unwrap();
         let (tx, rx) = std::sync::mpsc::channel::<()>();
-        lanes.pick().unwrap().spawn(async move {
+        lanes.next().spawn(async move {
             let _held = tx;
             std::future::pending::<()>().await;
         });
